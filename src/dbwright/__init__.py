@@ -1,0 +1,3 @@
+"""dbwright: a senior database engineer as software."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""PostgreSQL: connecting and introspecting. The only code that reads a server's catalog."""

@@ -1,0 +1,339 @@
+"""The introspection SQL: one set-based query per snapshot section, no per-table round trips.
+
+Kept apart from the Python that runs them so the benchmark can time the same SQL through
+psql. Queries work on PostgreSQL 13 and newer.
+"""
+
+from __future__ import annotations
+
+# Objects in these schemas belong to the system or to extensions' own machinery.
+SYSTEM_SCHEMAS = "('pg_catalog', 'information_schema', 'pg_toast')"
+USER_NAMESPACE = (
+    f"n.nspname NOT IN {SYSTEM_SCHEMAS} AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
+)
+# Objects that belong to an extension (pg_stat_statements' views, say) are not the user's.
+NOT_EXTENSION_MEMBER = (
+    "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = {oid} AND d.classid = {catalog}::regclass "
+    "AND d.deptype = 'e')"
+)
+
+SERVER = """
+SELECT current_setting('server_version_num')::int AS version_num, version() AS version,
+       current_database() AS database, current_user AS current_user,
+       (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS is_superuser,
+       pg_is_in_recovery() AS in_recovery, pg_postmaster_start_time()::text AS postmaster_start
+"""
+
+SETTINGS = """
+SELECT name, setting AS value, unit, source, context, vartype, boot_val AS boot_value, pending_restart
+FROM pg_settings ORDER BY name
+"""
+
+EXTENSIONS = """
+SELECT a.name, a.default_version, a.installed_version, n.nspname AS schema
+FROM pg_available_extensions a
+LEFT JOIN pg_extension e ON e.extname = a.name
+LEFT JOIN pg_namespace n ON n.oid = e.extnamespace
+ORDER BY a.name
+"""
+
+DATABASES = """
+SELECT d.datname AS name, pg_get_userbyid(d.datdba) AS owner, pg_encoding_to_char(d.encoding) AS encoding,
+       age(d.datfrozenxid) AS xid_age, d.datconnlimit AS connection_limit, d.datallowconn AS allow_connections,
+       CASE WHEN has_database_privilege(d.oid, 'CONNECT') THEN pg_database_size(d.oid) END AS size_bytes,
+       coalesce(d.datacl, acldefault('d', d.datdba))::text[] AS acl,
+       s.numbackends, s.blks_hit, s.blks_read, s.temp_files, s.temp_bytes, s.xact_commit,
+       s.xact_rollback, s.deadlocks, s.stats_reset::text AS stats_reset
+FROM pg_database d LEFT JOIN pg_stat_database s ON s.datid = d.oid
+WHERE NOT d.datistemplate OR d.datname = current_database()
+ORDER BY d.datname
+"""
+
+SCHEMAS = f"""
+SELECT n.nspname AS name, pg_get_userbyid(n.nspowner) AS owner,
+       coalesce(n.nspacl, acldefault('n', n.nspowner))::text[] AS acl
+FROM pg_namespace n WHERE {USER_NAMESPACE}
+  AND {NOT_EXTENSION_MEMBER.format(oid="n.oid", catalog="'pg_namespace'")}
+ORDER BY 1
+"""
+
+TABLES = f"""
+SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, pg_get_userbyid(c.relowner) AS owner,
+       c.relpersistence AS persistence, c.relispartition AS is_partition,
+       (SELECT pn.nspname || '.' || pc.relname FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent
+          JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = c.oid LIMIT 1) AS parent,
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
+       greatest(c.reltuples, 0)::float8 AS row_estimate,
+       pg_relation_size(c.oid) AS heap_bytes,
+       coalesce(pg_relation_size(nullif(c.reltoastrelid, 0)), 0) AS toast_bytes,
+       pg_indexes_size(c.oid) AS index_bytes,
+       s.seq_scan, s.seq_tup_read, s.idx_scan, s.n_live_tup, s.n_dead_tup, s.n_tup_ins, s.n_tup_upd,
+       s.n_tup_del, s.n_mod_since_analyze,
+       s.last_vacuum::text, s.last_autovacuum::text, s.last_analyze::text, s.last_autoanalyze::text,
+       CASE WHEN c.relkind IN ('r', 'm', 't') THEN age(c.relfrozenxid) END AS frozen_xid_age,
+       coalesce(c.reloptions, '{{}}') AS reloptions,
+       c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced,
+       coalesce(c.relacl, acldefault('r', c.relowner))::text[] AS acl
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
+WHERE c.relkind IN ('r', 'p', 'm', 'f') AND {USER_NAMESPACE}
+  AND {NOT_EXTENSION_MEMBER.format(oid="c.oid", catalog="'pg_class'")}
+ORDER BY 1, 2
+"""
+
+COLUMNS = f"""
+SELECT n.nspname AS schema, c.relname AS table, a.attname AS name, a.attnum AS position,
+       format_type(a.atttypid, a.atttypmod) AS data_type,
+       coalesce(bt.typname, t.typname) AS type_name, a.attnotnull AS not_null,
+       pg_get_expr(ad.adbin, ad.adrelid) AS default,
+       nullif(a.attidentity, '') AS identity, nullif(a.attgenerated, '') AS generated,
+       t.typtype = 'e' AS is_enum,
+       st.null_frac, st.n_distinct, st.correlation, st.avg_width,
+       (st.most_common_vals::text::text[])[1:20] AS most_common_vals,
+       st.most_common_freqs[1:20] AS most_common_freqs
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
+LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+LEFT JOIN pg_stats st ON st.schemaname = n.nspname AND st.tablename = c.relname AND st.attname = a.attname
+     AND st.inherited = (c.relkind = 'p')
+WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'm', 'f', 'v')
+  AND {USER_NAMESPACE}
+  AND {NOT_EXTENSION_MEMBER.format(oid="c.oid", catalog="'pg_class'")}
+ORDER BY 1, 2, 4
+"""
+
+# Tables whose column statistics this role cannot read (pg_stats hides them).
+HIDDEN_STATS = f"""
+SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'm') AND {USER_NAMESPACE}
+  AND NOT has_table_privilege(c.oid, 'SELECT')
+"""
+
+CONSTRAINTS = f"""
+SELECT n.nspname AS schema, c.relname AS table, k.conname AS name, k.contype AS type,
+       coalesce((SELECT array_agg(a.attname ORDER BY u.ord) FROM unnest(k.conkey) WITH ORDINALITY u(num, ord)
+                 JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.num), '{{}}') AS columns,
+       pg_get_constraintdef(k.oid) AS definition, k.convalidated AS validated,
+       k.condeferrable AS deferrable, k.condeferred AS deferred,
+       CASE WHEN k.conindid <> 0 THEN k.conindid::regclass::text END AS index,
+       rn.nspname AS ref_schema, rc.relname AS ref_table,
+       coalesce((SELECT array_agg(a.attname ORDER BY u.ord) FROM unnest(k.confkey) WITH ORDINALITY u(num, ord)
+                 JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.num), '{{}}') AS ref_columns,
+       CASE WHEN k.contype = 'f' THEN k.confupdtype END AS on_update,
+       CASE WHEN k.contype = 'f' THEN k.confdeltype END AS on_delete
+FROM pg_constraint k
+JOIN pg_class c ON c.oid = k.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class rc ON rc.oid = k.confrelid
+LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+WHERE {USER_NAMESPACE} AND k.conparentid = 0
+ORDER BY 1, 2, 3
+"""
+
+INDEXES = f"""
+SELECT n.nspname AS schema, t.relname AS table, ic.relname AS name, pg_get_indexdef(i.indexrelid) AS definition,
+       am.amname AS method,
+       (SELECT array_agg(CASE WHEN k.num = 0 THEN NULL ELSE a.attname END ORDER BY k.ord)
+          FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(num, ord)
+          LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.num
+         WHERE k.ord <= i.indnkeyatts) AS columns,
+       coalesce((SELECT array_agg(a.attname ORDER BY k.ord)
+          FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(num, ord)
+          JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.num
+         WHERE k.ord > i.indnkeyatts), '{{}}') AS include,
+       pg_get_expr(i.indexprs, i.indrelid) AS expressions, pg_get_expr(i.indpred, i.indrelid) AS predicate,
+       coalesce((SELECT array_agg(oc.opcname ORDER BY k.ord)
+          FROM unnest(i.indclass::oid[]) WITH ORDINALITY k(opc, ord) JOIN pg_opclass oc ON oc.oid = k.opc),
+          '{{}}') AS opclasses,
+       i.indisunique AS unique, i.indisprimary AS primary, i.indisvalid AS valid, i.indisready AS ready,
+       (SELECT conname FROM pg_constraint WHERE conindid = i.indexrelid AND conrelid = i.indrelid LIMIT 1)
+          AS constraint,
+       pg_relation_size(i.indexrelid) AS bytes, s.idx_scan AS scans, s.idx_tup_read AS tup_read
+FROM pg_index i
+JOIN pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_class t ON t.oid = i.indrelid
+JOIN pg_namespace n ON n.oid = t.relnamespace
+JOIN pg_am am ON am.oid = ic.relam
+LEFT JOIN pg_stat_all_indexes s ON s.indexrelid = i.indexrelid
+WHERE {USER_NAMESPACE} AND t.relkind IN ('r', 'p', 'm')
+  AND {NOT_EXTENSION_MEMBER.format(oid="t.oid", catalog="'pg_class'")}
+ORDER BY 1, 2, 3
+"""
+
+SEQUENCES = f"""
+SELECT s.schemaname AS schema, s.sequencename AS name, format_type(s.data_type, NULL) AS data_type,
+       s.max_value, s.min_value, s.increment_by AS increment, s.last_value, s.cycle,
+       (SELECT tn.nspname || '.' || tc.relname || '.' || ta.attname
+          FROM pg_depend d JOIN pg_class tc ON tc.oid = d.refobjid
+          JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+          JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid
+         WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i')
+           AND d.refclassid = 'pg_class'::regclass LIMIT 1) AS owned_by
+FROM pg_sequences s
+JOIN pg_namespace n ON n.nspname = s.schemaname
+JOIN pg_class c ON c.relname = s.sequencename AND c.relnamespace = n.oid
+WHERE {USER_NAMESPACE}
+ORDER BY 1, 2
+"""
+
+# pg_sequences hides last_value without USAGE or SELECT; this role then sees NULL.
+SEQUENCES_HIDDEN = f"""
+SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'S' AND {USER_NAMESPACE}
+  AND NOT CASE WHEN c.relkind = 'S'
+           THEN has_sequence_privilege(c.oid, 'SELECT') OR has_sequence_privilege(c.oid, 'USAGE') ELSE true END
+"""
+
+VIEWS = f"""
+SELECT n.nspname AS schema, c.relname AS name, c.relkind = 'm' AS materialized,
+       pg_get_userbyid(c.relowner) AS owner, c.relispopulated AS populated
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('v', 'm') AND {USER_NAMESPACE}
+  AND {NOT_EXTENSION_MEMBER.format(oid="c.oid", catalog="'pg_class'")}
+ORDER BY 1, 2
+"""
+
+FUNCTIONS = f"""
+SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_arguments(p.oid) AS arguments,
+       p.prokind AS kind, l.lanname AS language, pg_get_userbyid(p.proowner) AS owner,
+       p.prosecdef AS security_definer, p.provolatile AS volatility, coalesce(p.proconfig, '{{}}') AS config,
+       coalesce(p.proacl, acldefault('f', p.proowner))::text[] AS acl
+FROM pg_proc p
+JOIN pg_namespace n ON n.oid = p.pronamespace
+JOIN pg_language l ON l.oid = p.prolang
+WHERE {USER_NAMESPACE}
+  AND {NOT_EXTENSION_MEMBER.format(oid="p.oid", catalog="'pg_proc'")}
+ORDER BY 1, 2, 3
+"""
+
+TRIGGERS = f"""
+SELECT n.nspname AS schema, c.relname AS table, t.tgname AS name,
+       pn.nspname || '.' || p.proname AS function, t.tgenabled AS enabled,
+       pg_get_triggerdef(t.oid) AS definition
+FROM pg_trigger t
+JOIN pg_class c ON c.oid = t.tgrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_proc p ON p.oid = t.tgfoid
+JOIN pg_namespace pn ON pn.oid = p.pronamespace
+WHERE NOT t.tgisinternal AND {USER_NAMESPACE} AND t.tgparentid = 0
+ORDER BY 1, 2, 3
+"""
+
+ROLES = """
+WITH RECURSIVE direct AS (
+    SELECT m.member, r.rolname AS role_name, m.roleid
+    FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
+), closure(member, roleid) AS (
+    SELECT member, roleid FROM pg_auth_members
+    UNION
+    SELECT c.member, m.roleid FROM closure c JOIN pg_auth_members m ON m.member = c.roleid
+)
+SELECT r.rolname AS name, r.rolsuper AS superuser, r.rolinherit AS inherit, r.rolcreaterole AS createrole,
+       r.rolcreatedb AS createdb, r.rolcanlogin AS login, r.rolreplication AS replication,
+       r.rolbypassrls AS bypassrls, r.rolconnlimit AS connection_limit, r.rolvaliduntil::text AS valid_until,
+       coalesce((SELECT array_agg(d.role_name ORDER BY d.role_name) FROM direct d WHERE d.member = r.oid),
+                '{}') AS member_of,
+       coalesce((SELECT array_agg(DISTINCT g.rolname ORDER BY g.rolname) FROM closure c
+                 JOIN pg_roles g ON g.oid = c.roleid WHERE c.member = r.oid), '{}') AS member_of_all
+FROM pg_roles r
+ORDER BY r.rolname
+"""
+
+PASSWORD_TYPES = """
+SELECT rolname AS name,
+       CASE WHEN rolpassword IS NULL THEN 'none'
+            WHEN rolpassword LIKE 'SCRAM-SHA-256$%' THEN 'scram-sha-256'
+            WHEN rolpassword ~ '^md5[0-9a-f]{32}$' THEN 'md5'
+            ELSE 'plain' END AS password_type
+FROM pg_authid
+"""
+
+# ACL entries of user objects, expanded; defaults (NULL ACL) are made explicit with acldefault,
+# so PUBLIC's implicit EXECUTE on functions and CONNECT/TEMP on databases are visible.
+PRIVILEGES = f"""
+WITH acl AS (
+    SELECT CASE c.relkind WHEN 'S' THEN 'sequence' ELSE 'table' END AS object_type,
+           n.nspname || '.' || c.relname AS object_name, c.relowner AS owner,
+           (aclexplode(coalesce(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char",
+                                                     c.relowner)))).*
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND {USER_NAMESPACE}
+      AND {NOT_EXTENSION_MEMBER.format(oid="c.oid", catalog="'pg_class'")}
+    UNION ALL
+    SELECT 'schema', n.nspname, n.nspowner, (aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner)))).*
+    FROM pg_namespace n WHERE ({USER_NAMESPACE}) OR n.nspname = 'public'
+    UNION ALL
+    SELECT 'database', d.datname, d.datdba, (aclexplode(coalesce(d.datacl, acldefault('d', d.datdba)))).*
+    FROM pg_database d WHERE NOT d.datistemplate
+    UNION ALL
+    SELECT 'function', n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+           p.proowner, (aclexplode(coalesce(p.proacl, acldefault('f', p.proowner)))).*
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE {USER_NAMESPACE} AND {NOT_EXTENSION_MEMBER.format(oid="p.oid", catalog="'pg_proc'")}
+)
+SELECT object_type, object_name,
+       CASE WHEN grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(grantee) END AS grantee,
+       privilege_type AS privilege, is_grantable AS grantable, pg_get_userbyid(grantor) AS grantor
+FROM acl WHERE grantee <> owner
+ORDER BY 1, 2, 3, 4
+"""
+
+DEFAULT_PRIVILEGES = """
+SELECT pg_get_userbyid(d.defaclrole) AS role, n.nspname AS schema,
+       CASE d.defaclobjtype WHEN 'r' THEN 'table' WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'function'
+            WHEN 'T' THEN 'type' WHEN 'n' THEN 'schema' END AS object_type,
+       CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee,
+       a.privilege_type AS privilege
+FROM pg_default_acl d
+LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
+CROSS JOIN LATERAL aclexplode(d.defaclacl) a
+ORDER BY 1, 2, 3, 4, 5
+"""
+
+HBA_RULES = """
+SELECT line_number AS line, type, coalesce(database, '{}') AS database, coalesce(user_name, '{}') AS user_name,
+       address, netmask, coalesce(auth_method, '') AS auth_method, coalesce(options, '{}') AS options, error
+FROM pg_hba_file_rules ORDER BY line_number
+"""
+
+STATEMENTS = """
+SELECT s.queryid, s.query, s.calls, s.total_exec_time AS total_ms, s.mean_exec_time AS mean_ms, s.rows,
+       s.shared_blks_hit, s.shared_blks_read, s.temp_blks_read, s.temp_blks_written,
+       pg_get_userbyid(s.userid) AS user, d.datname AS database
+FROM {schema}.pg_stat_statements s LEFT JOIN pg_database d ON d.oid = s.dbid
+WHERE s.queryid IS NOT NULL AND s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+ORDER BY s.total_exec_time DESC
+LIMIT 500
+"""
+
+STATEMENTS_RESET = "SELECT stats_reset::text FROM {schema}.pg_stat_statements_info"
+
+SESSIONS = """
+SELECT a.pid, a.usename AS user, a.datname AS database, a.application_name AS application, a.state,
+       a.backend_type,
+       extract(epoch FROM now() - a.xact_start)::float8 AS xact_age_s,
+       extract(epoch FROM now() - a.query_start)::float8 AS query_age_s,
+       extract(epoch FROM now() - a.state_change)::float8 AS state_age_s,
+       a.wait_event_type, pg_blocking_pids(a.pid) AS blocked_by, left(a.query, 500) AS query
+FROM pg_stat_activity a
+WHERE a.pid <> pg_backend_pid()
+ORDER BY a.pid
+"""
+
+MEMORY = "SELECT pg_read_file('/proc/meminfo')"
+
+CAN_SEE_ALL_STATS = "SELECT pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER')"
+CAN_READ_FILES = "SELECT pg_has_role(current_user, 'pg_read_server_files', 'MEMBER')"
+
+#: Section name → SQL, in the order the benchmark runs them through psql.
+CATALOG_SQL: dict[str, str] = {
+    "server": SERVER, "settings": SETTINGS, "extensions": EXTENSIONS, "databases": DATABASES,
+    "schemas": SCHEMAS, "tables": TABLES, "columns": COLUMNS, "constraints": CONSTRAINTS,
+    "indexes": INDEXES, "sequences": SEQUENCES, "views": VIEWS, "functions": FUNCTIONS,
+    "triggers": TRIGGERS, "roles": ROLES, "privileges": PRIVILEGES,
+    "default_privileges": DEFAULT_PRIVILEGES, "sessions": SESSIONS,
+}

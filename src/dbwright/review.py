@@ -1,0 +1,133 @@
+"""The review: run the registered checks over a snapshot. The one API every face calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dbwright import __version__
+from dbwright.checks.registry import CATEGORIES, Check, Finding, Severity, all_checks
+from dbwright.errors import InputFileError
+from dbwright.model import Snapshot
+
+REVIEW_FORMAT = 1
+
+# Points a finding of each severity takes off its area's score (out of 100).
+_PENALTY = {Severity.INFO: 0, Severity.LOW: 2, Severity.MEDIUM: 5, Severity.HIGH: 12, Severity.CRITICAL: 25}
+
+
+@dataclass(frozen=True)
+class ReviewedFinding:
+    check: Check
+    finding: Finding
+
+    @property
+    def severity(self) -> Severity:
+        return self.finding.severity or self.check.severity
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.finding.to_dict(self.check)
+
+
+@dataclass(frozen=True)
+class SkippedCheck:
+    check: Check
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class Review:
+    snapshot: Snapshot
+    findings: list[ReviewedFinding] = field(default_factory=list)
+    skipped: list[SkippedCheck] = field(default_factory=list)
+    checks_run: int = 0
+    review_ms: float = 0.0
+
+    def by_code(self, code: str) -> list[Finding]:
+        return [f.finding for f in self.findings if f.check.code == code]
+
+    @property
+    def codes(self) -> set[str]:
+        return {f.check.code for f in self.findings}
+
+    def worst(self) -> Severity | None:
+        return max((f.severity for f in self.findings), default=None)
+
+    def scores(self) -> dict[str, int]:
+        """A 0–100 score per area: 100 minus the penalties of the area's findings."""
+        scores = {}
+        for category in CATEGORIES:
+            penalty = sum(_PENALTY[f.severity] for f in self.findings if f.check.category == category)
+            scores[category] = max(0, 100 - penalty)
+        return scores
+
+    def to_dict(self) -> dict[str, Any]:
+        server = self.snapshot.server
+        return {
+            "format": REVIEW_FORMAT,
+            "dbwright_version": __version__,
+            "database": server.database,
+            "server_version": server.version_num,
+            "taken_at": self.snapshot.taken_at,
+            "summary": {
+                "findings": len(self.findings),
+                "by_severity": {s.label: sum(1 for f in self.findings if f.severity == s)
+                                for s in sorted(Severity, reverse=True)},
+                "scores": self.scores(),
+                "checks_run": self.checks_run,
+                "checks_skipped": len(self.skipped),
+            },
+            "findings": [f.to_dict() for f in self.findings],
+            "skipped": [{"code": s.check.code, "title": s.check.title, "reasons": list(s.reasons)}
+                        for s in self.skipped],
+            "snapshot_skipped": [{"section": s.section, "reason": s.reason} for s in self.snapshot.skipped],
+            "timings_ms": {"introspection": self.snapshot.introspection_ms, "review": self.review_ms},
+        }
+
+
+def run_review(snap: Snapshot, *, categories: Iterable[str] | None = None, codes: Iterable[str] | None = None,
+               progress: Callable[[Check], None] | None = None) -> Review:
+    """Run every selected check; checks whose snapshot sections were skipped are listed, not run."""
+    import time
+
+    started = time.perf_counter()
+    wanted_categories = set(categories) if categories else None
+    wanted_codes = {c.upper() for c in codes} if codes else None
+    review = Review(snap)
+    for check in all_checks():
+        if wanted_categories and check.category not in wanted_categories:
+            continue
+        if wanted_codes and check.code not in wanted_codes:
+            continue
+        if progress:
+            progress(check)
+        missing = check.missing_sections(snap)
+        if missing:
+            review.skipped.append(SkippedCheck(check, tuple(f"{s}: {why}" for s, why in missing)))
+            continue
+        review.checks_run += 1
+        review.findings.extend(ReviewedFinding(check, f) for f in check.run(snap))
+    review.findings.sort(key=lambda f: (-f.severity, f.check.category, f.check.code, f.finding.object))
+    review.review_ms = round((time.perf_counter() - started) * 1000, 1)
+    return review
+
+
+def load_snapshot(path: Path) -> Snapshot:
+    try:
+        return Snapshot.from_json(path.read_text())
+    except FileNotFoundError:
+        raise InputFileError(f"snapshot file not found: {path}") from None
+    except (ValueError, TypeError, KeyError) as error:
+        raise InputFileError(f"{path} is not a dbwright snapshot: {str(error).splitlines()[0]}") from None
+
+
+def take_snapshot(target: str | None, *, server_memory_bytes: int | None = None,
+                  progress: Callable[[str], None] | None = None) -> Snapshot:
+    """Open a read-only session to ``target`` and snapshot it."""
+    from dbwright.engines.postgres.connect import open_session
+    from dbwright.engines.postgres.introspect import snapshot
+
+    with open_session(target) as conn:
+        return snapshot(conn, server_memory_bytes=server_memory_bytes, progress=progress)
