@@ -1,0 +1,3 @@
+"""Configuration checks."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Indexes checks."""
+
+from __future__ import annotations

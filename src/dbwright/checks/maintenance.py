@@ -1,0 +1,3 @@
+"""Maintenance checks."""
+
+from __future__ import annotations

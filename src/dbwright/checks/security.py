@@ -1,0 +1,3 @@
+"""Security checks."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Workload checks."""
+
+from __future__ import annotations
