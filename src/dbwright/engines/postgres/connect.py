@@ -119,7 +119,8 @@ def classify_connect_error(error: Exception, conninfo: str) -> DbwrightError:
     lower = str(error).lower()
     where = describe_target(conninfo)
     if "password authentication failed" in lower or "no password supplied" in lower \
-            or "authentication failed" in lower or "no pg_hba.conf entry" in lower:
+            or "authentication failed" in lower or "no pg_hba.conf entry" in lower \
+            or ("role" in lower and "does not exist" in lower):
         return AuthenticationError(f"authentication failed for {where}: {text}")
     if "does not exist" in lower and "database" in lower:
         return DatabaseMissingError(f"database does not exist: {where}")
@@ -131,7 +132,12 @@ def classify_connect_error(error: Exception, conninfo: str) -> DbwrightError:
 
 
 def _first_line(error: Exception) -> str:
+    """The cause from a libpq message, without its "connection to server at … failed:" prefix."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    # libpq prefixes "connection failed: connection to server at ... failed:"; keep the cause.
-    message = lines[-1] if lines else type(error).__name__
+    message = lines[0] if lines else type(error).__name__
+    if "failed: " in message:
+        message = message.rsplit("failed: ", 1)[1]
+    for prefix in ("FATAL:", "ERROR:"):
+        if message.startswith(prefix):
+            message = message[len(prefix):].strip()
     return redact(message)

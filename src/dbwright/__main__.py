@@ -1,0 +1,5 @@
+"""`python -m dbwright` runs the CLI."""
+
+from dbwright.cli import run
+
+run()
