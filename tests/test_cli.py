@@ -1,0 +1,58 @@
+"""The CLI end to end against a real server: snapshot, offline review, fix, --fail-on."""
+
+import json
+
+from tests.test_cli_errors import run_cli
+
+
+def _bad_schema(pg):
+    pg.execute("CREATE TABLE parent (id int PRIMARY KEY)")
+    pg.execute("CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent)")
+    pg.execute("CREATE TABLE log_lines (line text)")
+
+
+def test_snapshot_then_offline_review(pg, tmp_path):
+    _bad_schema(pg)
+    snap_file = tmp_path / "snap.json"
+    result = run_cli("snapshot", pg.url, "-o", str(snap_file))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(snap_file.read_text())["server"]["database"] == pg.name
+
+    pg.execute("DROP TABLE log_lines")  # the offline review must not look at the server
+    result = run_cli("review", str(snap_file), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    review = json.loads(result.stdout)
+    objects = {(f["code"], f["object"]) for f in review["findings"]}
+    assert ("DW101", "public.log_lines") in objects
+    assert review["database"] == pg.name
+
+
+def test_fail_on_sets_exit_code(pg):
+    _bad_schema(pg)
+    failing = run_cli("review", pg.url, "--check", "DW101", "--format", "json", "--fail-on", "high")
+    assert failing.returncode == 1, failing.stderr
+    assert json.loads(failing.stdout)["summary"]["by_severity"]["high"] >= 1
+    passing = run_cli("review", pg.url, "--check", "DW101", "--format", "json", "--fail-on", "critical")
+    assert passing.returncode == 0, passing.stderr
+
+
+def test_fix_writes_migration_with_down_part(pg, tmp_path):
+    _bad_schema(pg)
+    out = tmp_path / "migration.sql"
+    result = run_cli("fix", "DW101", "--db", pg.url, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    up, down = text.split("-- migrate:down")
+    assert "ALTER TABLE public.log_lines ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY" in up
+    assert "ALTER TABLE public.log_lines DROP COLUMN id" in down
+    assert "lock ACCESS EXCLUSIVE" in up
+    # fix never writes to the database
+    assert pg.value("SELECT count(*) FROM information_schema.columns WHERE table_name = 'log_lines'") == 1
+
+
+def test_checks_lists_registry_as_json():
+    result = run_cli("checks", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert any(row["code"] == "DW101" for row in rows)
+    assert all(set(row) >= {"code", "category", "severity", "title"} for row in rows)
