@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from dbwright.changes.operations import RawSQL, ident, qident
+from dbwright.changes.operations import (
+    AddCheck,
+    AlterColumnType,
+    AlterSequenceType,
+    CreateIndex,
+    DropConstraint,
+    Lock,
+    Operation,
+    RawSQL,
+    SetNotNull,
+    ValidateConstraint,
+    ident,
+    literal,
+    qident,
+)
 from dbwright.changes.package import ChangePackage
 from dbwright.checks.registry import Finding, Severity, check, finding
-from dbwright.model import Snapshot
+from dbwright.model import Column, ColumnStats, Sequence, Snapshot, Table, qualify
 
 
 @check("DW101", category="design", severity=Severity.HIGH, title="Table without a primary key")
@@ -41,7 +58,682 @@ def table_without_primary_key(snap: Snapshot) -> Iterator[Finding]:
                       row_estimate=int(table.row_estimate), size_bytes=table.total_bytes)
 
 
-def _access_exclusive(target: str):
-    from dbwright.changes.operations import Lock
+# --- shared helpers ---------------------------------------------------------------------------
 
+#: PostgreSQL truncates identifiers to 63 bytes; generated names must fit.
+MAX_IDENTIFIER = 63
+#: Statistics-based checks ignore tables smaller than this: a sample of a few rows proves nothing.
+MIN_ROWS_FOR_STATS = 1000
+
+
+def _access_exclusive(target: str) -> Lock:
     return Lock("ACCESS EXCLUSIVE", target)
+
+
+def _object_name(*parts: str, suffix: str) -> str:
+    """A generated object name like ``orders_customer_id_idx``, trimmed to 63 bytes."""
+    stem = "_".join(parts)
+    room = MAX_IDENTIFIER - len(suffix) - 1
+    return f"{stem.encode()[:room].decode(errors='ignore')}_{suffix}"
+
+
+def _column_map(snap: Snapshot) -> dict[str, Column]:
+    """Every column by its qualified name, built once per check run."""
+    return {column.qname: column for column in snap.columns}
+
+
+def _table_rows(table: Table | None) -> float:
+    return table.row_estimate if table else 0.0
+
+
+def _constrained_columns(snap: Snapshot, table_qname: str, *types: str) -> set[str]:
+    return {name for c in snap.constraints_of(table_qname) if c.type in types for name in c.columns}
+
+
+def _alter_type_package(column: Column, new_type: str, table: Table | None, *, title: str, explanation: str,
+                        using: str | None = None, reverse_using: str | None = None,
+                        rewrite: bool = True) -> ChangePackage:
+    op = AlterColumnTypeUsing(column.table_qname, column.name, new_type, column.data_type, using=using,
+                              rewrite=rewrite, reverse_using=reverse_using,
+                              table_bytes=table.heap_bytes + table.toast_bytes if table else 0)
+    notes = ("Rewrites the table and rebuilds its indexes under an ACCESS EXCLUSIVE lock: reads and writes "
+             "wait for the whole rewrite.",) if rewrite else ()
+    return ChangePackage.of(title, [op], explanation, performance_notes=notes)
+
+
+@dataclass(frozen=True)
+class AlterColumnTypeUsing(AlterColumnType):
+    """ALTER COLUMN TYPE whose reverse needs its own USING clause (timestamptz back to timestamp)."""
+
+    reverse_using: str | None = None
+
+    def reverse(self) -> Operation:
+        return AlterColumnTypeUsing(self.table, self.column, self.old_type, self.new_type, using=self.reverse_using,
+                                    rewrite=self.rewrite, reverse_using=self.using, table_bytes=self.table_bytes)
+
+
+# --- DW102 -------------------------------------------------------------------------------------
+
+
+@check("DW102", category="design", severity=Severity.MEDIUM, title="Foreign key without a supporting index")
+def foreign_key_without_index(snap: Snapshot) -> Iterator[Finding]:
+    """A foreign key whose columns lead no index on the referencing (child) table.
+
+    Every DELETE of a parent row, and every UPDATE of its key, must look for child rows; with
+    no index that is a sequential scan of the child table per parent row, holding locks the
+    whole time. Joins from parent to child pay the same price. An index whose leading key
+    columns are the foreign key's columns, in any order, is enough; a partial or invalid index
+    is not.
+
+    Fix: ``CREATE INDEX CONCURRENTLY`` on the foreign key columns (a plain ``CREATE INDEX`` on a
+    partitioned table, where CONCURRENTLY is not supported). Rollback drops the index again.
+
+    References: https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK,
+    https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
+    """
+    for fk in snap.foreign_keys():
+        if not fk.columns or snap.index_leading_with(fk.table_qname, fk.columns):
+            continue
+        child = snap.table(fk.table_qname)
+        concurrently = not (child and child.kind == "p")
+        index = CreateIndex(_object_name(fk.table, *fk.columns, suffix="idx"), fk.table_qname,
+                            tuple(ident(c) for c in fk.columns), concurrently=concurrently,
+                            table_bytes=child.heap_bytes if child else 0)
+        fix = ChangePackage.of(
+            f"Index the foreign key {fk.name} on {fk.table_qname}", [index],
+            "Builds an index on the foreign key columns so parent deletes and key updates find child "
+            "rows without scanning the child table." + ("" if concurrently else
+                                                         " CONCURRENTLY is not supported on partitioned "
+                                                         "tables, so this build blocks writes."),
+        )
+        yield finding(
+            fk.table_qname, f"foreign key {fk.name} ({', '.join(fk.columns)}) on {fk.table_qname} "
+            f"has no index leading with its columns", fix=fix,
+            constraint=fk.name, columns=list(fk.columns), referenced_table=fk.ref_qname,
+            on_delete=fk.on_delete, child_rows=int(_table_rows(child)),
+            child_bytes=child.heap_bytes if child else 0,
+        )
+
+
+# --- DW103 -------------------------------------------------------------------------------------
+
+# Type changes that PostgreSQL does without rewriting the table (binary-coercible).
+_NO_REWRITE = {("varchar", "text"), ("text", "varchar"), ("varchar", "varchar")}
+
+
+@check("DW103", category="design", severity=Severity.MEDIUM,
+       title="Foreign key column type differs from the referenced column")
+def foreign_key_type_mismatch(snap: Snapshot) -> Iterator[Finding]:
+    """A foreign key column whose type is not the type of the column it references.
+
+    PostgreSQL accepts, say, an ``integer`` column referencing a ``bigint`` key, but every
+    foreign key check and every join casts across the types, and the narrower side overflows
+    first: when the parent's bigint ids pass 2^31 the child can no longer hold them. Mixed text
+    types (``varchar`` against ``text``) are harmless but show the schema drifted.
+
+    Fix: change the referencing column to the referenced column's type. Between integer types
+    this rewrites the child table under an ACCESS EXCLUSIVE lock.
+
+    References: https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK,
+    https://www.postgresql.org/docs/current/sql-altertable.html
+    """
+    columns = _column_map(snap)
+    for fk in snap.foreign_keys():
+        if not fk.ref_qname:
+            continue
+        for name, ref_name in zip(fk.columns, fk.ref_columns, strict=False):
+            child = columns.get(qualify(fk.table_qname, name))
+            parent = columns.get(qualify(fk.ref_qname, ref_name))
+            if child is None or parent is None or child.type_name == parent.type_name:
+                continue
+            table = snap.table(fk.table_qname)
+            fix = _alter_type_package(
+                child, parent.data_type, table, rewrite=(child.type_name, parent.type_name) not in _NO_REWRITE,
+                title=f"Make {child.qname} {parent.data_type} like {parent.qname}",
+                explanation="Changes the referencing column to the referenced column's type, so foreign key "
+                            "checks and joins compare like with like and the child cannot overflow first.",
+            )
+            yield finding(child.qname, f"{child.qname} is {child.data_type} but references {parent.qname}, "
+                                       f"which is {parent.data_type}", fix=fix,
+                          constraint=fk.name, column_type=child.data_type, referenced_column=parent.qname,
+                          referenced_type=parent.data_type)
+
+
+# --- DW104 -------------------------------------------------------------------------------------
+
+_MONEY_WORDS = {
+    "price", "prices", "amount", "amounts", "cost", "costs", "total", "subtotal", "balance", "fee", "fees",
+    "salary", "wage", "wages", "payment", "revenue", "tax", "vat", "discount", "charge", "credit", "debit",
+    "refund", "budget", "income", "profit", "spend", "spent", "paid", "payout", "invoice", "money", "cash",
+    "usd", "eur", "gbp", "cents", "tip", "rent", "deposit", "fare", "premium",
+}
+_FLOAT_TYPES = {"float4", "float8"}
+MONEY_TYPE = "numeric(19,4)"
+
+
+def _looks_like_money(name: str) -> bool:
+    return any(word in _MONEY_WORDS for word in name.lower().split("_"))
+
+
+@check("DW104", category="design", severity=Severity.HIGH, title="Money stored in a floating-point column")
+def money_in_float(snap: Snapshot) -> Iterator[Finding]:
+    """A column named like an amount of money (price, amount, cost, total, balance, fee, salary, …)
+    stored as ``real`` or ``double precision``.
+
+    Floating-point types are inexact: 0.1 + 0.2 is not 0.3, sums drift by fractions of a cent,
+    and equality comparisons fail. Money needs an exact type.
+
+    Fix: ``numeric(19,4)`` (exact, up to 10^15 with four decimals), converting existing values
+    with ``round(col::numeric, 4)``. This rewrites the table under an ACCESS EXCLUSIVE lock.
+
+    References: https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-FLOAT,
+    https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_money
+    """
+    for column in snap.columns:
+        if column.type_name not in _FLOAT_TYPES or not _looks_like_money(column.name):
+            continue
+        table = snap.table(column.table_qname)
+        if table is None or table.kind not in ("r", "p") or table.is_partition:
+            continue
+        fix = _alter_type_package(
+            column, MONEY_TYPE, table, using=f"round({ident(column.name)}::numeric, 4)",
+            title=f"Store {column.qname} as {MONEY_TYPE}",
+            explanation="Converts the column to an exact decimal type; existing values are rounded to four "
+                        "decimals, which is below any currency's smallest unit.",
+        )
+        yield finding(column.qname, f"{column.qname} looks like money but is {column.data_type}, an inexact "
+                                    "floating-point type", fix=fix,
+                      data_type=column.data_type, suggested_type=MONEY_TYPE)
+
+
+# --- DW105 -------------------------------------------------------------------------------------
+
+_EVENT_SUFFIXES = ("_at", "_time", "_ts", "_timestamp", "_datetime", "_on")
+_EVENT_NAMES = {"timestamp", "ts", "time", "created", "updated", "modified", "deleted", "datetime"}
+
+
+def _looks_like_event_time(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _EVENT_NAMES or lowered.endswith(_EVENT_SUFFIXES)
+
+
+@check("DW105", category="design", severity=Severity.LOW,
+       title="Event time stored without a time zone")
+def event_timestamp_without_time_zone(snap: Snapshot) -> Iterator[Finding]:
+    """A ``timestamp without time zone`` column that records when something happened
+    (``created_at``, ``updated_at``, ``*_at``, ``*_time``, ``timestamp``).
+
+    Such a column stores wall-clock readings with no zone: the same instant is stored
+    differently by clients in different zones, and values around a daylight-saving change are
+    ambiguous. ``timestamptz`` stores the instant itself and converts on display.
+
+    Fix: ``ALTER COLUMN … TYPE timestamptz USING col AT TIME ZONE 'UTC'``, which assumes the
+    stored values are UTC; if they were written in another zone, use that zone instead. The
+    USING clause makes PostgreSQL rewrite the table under an ACCESS EXCLUSIVE lock. Columns of
+    other names (a wall-clock appointment time, say) are not flagged.
+
+    References: https://www.postgresql.org/docs/current/datatype-datetime.html,
+    https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_timestamp_.28without_time_zone.29
+    """
+    for column in snap.columns:
+        if column.type_name != "timestamp" or not _looks_like_event_time(column.name):
+            continue
+        table = snap.table(column.table_qname)
+        if table is None or table.kind not in ("r", "p") or table.is_partition:
+            continue
+        using = f"{ident(column.name)} AT TIME ZONE 'UTC'"
+        fix = _alter_type_package(
+            column, "timestamptz", table, using=using, reverse_using=using,
+            title=f"Store {column.qname} as timestamptz",
+            explanation="Reinterprets the stored wall-clock values as UTC instants. Check first that the "
+                        "application wrote UTC; otherwise replace 'UTC' with the zone it used.",
+        )
+        yield finding(column.qname, f"{column.qname} records an event time as {column.data_type}",
+                      fix=fix, data_type=column.data_type, assumed_zone="UTC")
+
+
+# --- DW106 -------------------------------------------------------------------------------------
+
+
+@check("DW106", category="design", severity=Severity.LOW, title="json column where jsonb fits")
+def json_instead_of_jsonb(snap: Snapshot) -> Iterator[Finding]:
+    """A column of type ``json``.
+
+    ``json`` stores the input text and re-parses it on every access; it has no equality
+    operator (so no DISTINCT, GROUP BY or UNIQUE), and no GIN indexing. ``jsonb`` is parsed once,
+    is usually faster and supports containment operators and indexes. Keep ``json`` only when
+    the exact text matters: key order, duplicate keys and whitespace, which ``jsonb`` drops.
+
+    Fix: ``ALTER COLUMN … TYPE jsonb USING col::jsonb``, a table rewrite under an ACCESS
+    EXCLUSIVE lock. It fails if a stored document is not valid jsonb (e.g. a ``\\u0000``).
+
+    References: https://www.postgresql.org/docs/current/datatype-json.html
+    """
+    for column in snap.columns:
+        if column.type_name != "json":
+            continue
+        table = snap.table(column.table_qname)
+        if table is None or table.kind not in ("r", "p") or table.is_partition:
+            continue
+        fix = _alter_type_package(
+            column, "jsonb", table, using=f"{ident(column.name)}::jsonb",
+            title=f"Store {column.qname} as jsonb",
+            explanation="Converts the documents to jsonb. Key order, duplicate keys and insignificant "
+                        "whitespace are not kept.",
+        )
+        yield finding(column.qname, f"{column.qname} is json; jsonb is faster and indexable", fix=fix,
+                      data_type=column.data_type,
+                      avg_width=column.stats.avg_width if column.stats else None)
+
+
+# --- DW107 -------------------------------------------------------------------------------------
+
+
+@check("DW107", category="design", severity=Severity.LOW, title="Fixed-length char(n) column")
+def fixed_length_char(snap: Snapshot) -> Iterator[Finding]:
+    """A ``character(n)`` (``char(n)``) column.
+
+    ``char(n)`` pads values with spaces to n characters, ignores trailing spaces when comparing
+    and strips them when casting to text, which surprises clients; it is no faster than
+    ``varchar`` or ``text`` in PostgreSQL, and takes more space for short values. (The internal
+    one-byte ``"char"`` type is a different type and is not flagged.)
+
+    Fix: ``varchar(n)``, keeping the length limit; trailing padding is removed by the cast. The
+    change rewrites the table under an ACCESS EXCLUSIVE lock.
+
+    References: https://www.postgresql.org/docs/current/datatype-character.html,
+    https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_char.28n.29
+    """
+    for column in snap.columns:
+        match = re.fullmatch(r"character\((\d+)\)", column.data_type)
+        if column.type_name != "bpchar" or match is None:
+            continue
+        table = snap.table(column.table_qname)
+        if table is None or table.kind not in ("r", "p") or table.is_partition:
+            continue
+        new_type = f"character varying({match.group(1)})"
+        fix = _alter_type_package(
+            column, new_type, table, title=f"Store {column.qname} as {new_type}",
+            explanation="Converts the column to varchar with the same length limit; trailing padding spaces "
+                        "are removed.",
+        )
+        yield finding(column.qname, f"{column.qname} is {column.data_type}, which pads values with spaces",
+                      fix=fix, data_type=column.data_type, suggested_type=new_type)
+
+
+# --- DW108 -------------------------------------------------------------------------------------
+
+#: A repeated group needs at least this many numbered columns (two is too often x1/x2 or line1/line2).
+MIN_REPEATED_COLUMNS = 3
+_NUMBERED = re.compile(r"^(?P<stem>.*?[a-z].*?)_?(?P<number>\d+)$", re.IGNORECASE)
+
+
+def _repeated_groups(columns: list[Column]) -> list[tuple[str, list[Column]]]:
+    """Groups of columns named stem1, stem2, stem3 … with consecutive numbers and one type."""
+    groups: dict[tuple[str, str], list[tuple[int, Column]]] = defaultdict(list)
+    for column in columns:
+        match = _NUMBERED.match(column.name)
+        if match:
+            groups[(match["stem"], column.data_type)].append((int(match["number"]), column))
+    found = []
+    for (stem, _type), members in groups.items():
+        numbers = sorted(n for n, _ in members)
+        consecutive = numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+        if len(members) >= MIN_REPEATED_COLUMNS and consecutive and numbers[0] in (0, 1):
+            found.append((stem.rstrip("_"), [c for _, c in sorted(members, key=lambda m: m[0])]))
+    return found
+
+
+@check("DW108", category="design", severity=Severity.LOW, title="Repeated group of numbered columns")
+def repeated_column_group(snap: Snapshot) -> Iterator[Finding]:
+    """Three or more columns that share a stem and differ only by a consecutive number, with the
+    same type: ``phone1, phone2, phone3``. A repeating group in one row breaks first normal form.
+
+    The schema caps how many values a row can have, queries must test every column
+    (``WHERE phone1 = $1 OR phone2 = $1 OR …``), no single index serves the lookup, and most
+    columns sit empty. Pairs such as ``address_line1, address_line2`` or ``x1, x2`` are not
+    flagged.
+
+    Fix: a child table with one row per value, keyed by the parent's primary key and the
+    position, filled from the existing columns. The old columns stay until the application
+    reads the new table; dropping them is a manual, later step. Rollback drops the new table.
+    Tables without a primary key get no automatic fix.
+
+    References: https://www.postgresql.org/docs/current/ddl-constraints.html,
+    https://en.wikipedia.org/wiki/First_normal_form
+    """
+    for table in snap.user_tables():
+        if table.is_partition:
+            continue
+        for stem, members in _repeated_groups(snap.columns_of(table.qname)):
+            names = [c.name for c in members]
+            yield finding(
+                qualify(table.qname, stem), f"{table.qname} repeats {stem} in {len(members)} columns "
+                f"({', '.join(names)})", fix=_child_table_package(snap, table, stem, members),
+                table=table.qname, columns=names, data_type=members[0].data_type,
+                null_fractions=[c.stats.null_frac if c.stats else None for c in members],
+            )
+
+
+def _child_table_package(snap: Snapshot, table: Table, stem: str, members: list[Column]) -> ChangePackage | None:
+    primary = next(iter(snap.constraints_of(table.qname, "p")), None)
+    if primary is None:
+        return None
+    child_name = _object_name(table.name, stem, suffix="values")
+    while snap.table(qualify(table.schema, child_name)):
+        child_name = _object_name(child_name, suffix="new")
+    child = qualify(table.schema, child_name)
+    key_columns = [snap.column(table.qname, name) for name in primary.columns]
+    key_defs = ", ".join(f"{ident(c.name)} {c.data_type} NOT NULL" for c in key_columns if c)
+    keys = ", ".join(ident(name) for name in primary.columns)
+    create = (f"CREATE TABLE {qident(child)} ({key_defs}, position smallint NOT NULL, "
+              f"value {members[0].data_type} NOT NULL, PRIMARY KEY ({keys}, position), "
+              f"FOREIGN KEY ({keys}) REFERENCES {qident(table.qname)} ({keys}) ON DELETE CASCADE);")
+    pairs = ", ".join(f"({position}, t.{ident(c.name)})" for position, c in enumerate(members, start=1))
+    insert = (f"INSERT INTO {qident(child)} ({keys}, position, value) "
+              f"SELECT {', '.join(f't.{ident(n)}' for n in primary.columns)}, v.position, v.value "
+              f"FROM {qident(table.qname)} t CROSS JOIN LATERAL (VALUES {pairs}) AS v(position, value) "
+              f"WHERE v.value IS NOT NULL;")
+    operations = [
+        RawSQL(create, f"DROP TABLE IF EXISTS {qident(child)};", lock_=Lock("SHARE ROW EXCLUSIVE", table.qname)),
+        RawSQL(insert, lock_=Lock("ACCESS SHARE", table.qname), scans_=True, table_bytes=table.heap_bytes),
+    ]
+    return ChangePackage.of(
+        f"Move {stem} values of {table.qname} into {child}", operations,
+        f"Creates {child} with one row per non-null {stem} value and copies the existing values. The old "
+        "columns are kept so the application keeps working while it moves to the new table.",
+        manual_steps=(f"Once the application reads and writes {child}, drop "
+                      f"{', '.join(c.name for c in members)} from {table.qname}.",),
+    )
+
+
+# --- DW109 -------------------------------------------------------------------------------------
+
+#: At most this many distinct values make a text column enum-like.
+MAX_ENUM_VALUES = 10
+#: The most common values must cover this share of non-null rows: the list is then complete.
+ENUM_COVERAGE = 0.999
+
+
+def _distinct_values(stats: ColumnStats, rows: float) -> float | None:
+    if stats.n_distinct is None:
+        return None
+    return stats.n_distinct if stats.n_distinct >= 0 else -stats.n_distinct * rows
+
+
+@check("DW109", category="design", severity=Severity.LOW, title="Enum-like text column without a constraint")
+def enum_like_text_column(snap: Snapshot) -> Iterator[Finding]:
+    """A ``text`` or ``varchar`` column that, per the planner's statistics, holds only a handful
+    (at most 10) of distinct values over at least 1,000 rows, and has neither a CHECK
+    constraint nor a foreign key limiting it.
+
+    Nothing stops a typo (``'shiped'``) from becoming a new status that no query expects. The
+    values are taken from ``pg_stats.most_common_vals`` and must cover all non-null rows of the
+    sample. Columns without statistics (never analyzed, or hidden from this role) are skipped.
+
+    Fix: ``ADD CONSTRAINT … CHECK (col IN (…)) NOT VALID`` (a brief lock), then ``VALIDATE
+    CONSTRAINT``, which scans the table without blocking writes. Validation fails if a value
+    outside the sample exists; add it to the list. A lookup table with a foreign key, or an enum
+    type, are alternatives.
+
+    References: https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-CHECK-CONSTRAINTS,
+    https://www.postgresql.org/docs/current/view-pg-stats.html
+    """
+    for column in snap.columns:
+        if column.stats is None or not _is_plain_text(column):
+            continue
+        table = snap.table(column.table_qname)
+        values = _enum_values(column, table)
+        if values is None or table is None:
+            continue
+        if column.name in _constrained_columns(snap, table.qname, "c", "f", "u", "p"):
+            continue
+        name = _object_name(table.name, column.name, suffix="check")
+        expression = f"{ident(column.name)} IN ({', '.join(literal(v) for v in values)})"
+        fix = ChangePackage.of(
+            f"Limit {column.qname} to its {len(values)} values",
+            [AddCheck(column.table_qname, name, expression),
+             ValidateConstraint(column.table_qname, name, table_bytes=table.heap_bytes)],
+            "Adds the CHECK constraint without checking existing rows (a brief ACCESS EXCLUSIVE lock), then "
+            "validates it with a scan that allows reads and writes.",
+        )
+        yield finding(column.qname, f"{column.qname} holds only {len(values)} distinct values but nothing "
+                                    "constrains them", fix=fix,
+                      values=list(values), frequencies=list(column.stats.most_common_freqs or ()),
+                      null_frac=column.stats.null_frac, rows=int(table.row_estimate))
+
+
+def _is_plain_text(column: Column) -> bool:
+    """text or varchar, not a domain (whose own CHECK may already limit it) and not an enum."""
+    return column.data_type == "text" or column.data_type.startswith("character varying")
+
+
+def _enum_values(column: Column, table: Table | None) -> tuple[str, ...] | None:
+    stats = column.stats
+    if stats is None or table is None or table.kind != "r" or table.row_estimate < MIN_ROWS_FOR_STATS:
+        return None
+    distinct = _distinct_values(stats, table.row_estimate)
+    values, freqs = stats.most_common_vals, stats.most_common_freqs
+    if not distinct or distinct > MAX_ENUM_VALUES or not values or not freqs or len(values) < round(distinct):
+        return None
+    non_null = 1.0 - (stats.null_frac or 0.0)
+    if non_null <= 0 or sum(freqs) < non_null * ENUM_COVERAGE:
+        return None
+    return tuple(sorted(values))
+
+
+# --- DW110 -------------------------------------------------------------------------------------
+
+
+@check("DW110", category="design", severity=Severity.LOW, title="Nullable column that holds no NULLs")
+def nullable_without_nulls(snap: Snapshot) -> Iterator[Finding]:
+    """A nullable column in which the planner's statistics found no NULL at all
+    (``pg_stats.null_frac = 0``) over a table of at least 1,000 rows.
+
+    If the column is never NULL by intent, say so: the constraint documents it, guards against
+    bad writes, and lets the planner and ORMs rely on it. Statistics come from a sample, so
+    the fix proves the claim before it relies on it. Columns without statistics are skipped.
+
+    Fix, the way that avoids a long ACCESS EXCLUSIVE scan: ``ADD CONSTRAINT … CHECK (col IS NOT
+    NULL) NOT VALID``; ``VALIDATE CONSTRAINT`` (scans without blocking writes); ``SET NOT NULL``,
+    which PostgreSQL 12+ proves from the validated check without scanning; then drop the check.
+
+    References: https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-NOT-NULL
+    """
+    for table in snap.user_tables():
+        if table.kind != "r" or table.row_estimate < MIN_ROWS_FOR_STATS:
+            continue
+        proven = _not_null_checks(snap, table.qname)
+        for column in snap.columns_of(table.qname):
+            stats = column.stats
+            if column.not_null or stats is None or stats.null_frac != 0 or column.name in proven:
+                continue
+            yield finding(column.qname, f"{column.qname} is nullable but holds no NULLs",
+                          fix=_set_not_null_package(table, column),
+                          null_frac=stats.null_frac, rows=int(table.row_estimate))
+
+
+def _not_null_checks(snap: Snapshot, table_qname: str) -> set[str]:
+    """Columns already guarded by a validated ``CHECK (col IS NOT NULL)``."""
+    guarded = set()
+    for constraint in snap.constraints_of(table_qname, "c"):
+        if constraint.validated and len(constraint.columns) == 1:
+            expected = f"CHECK (({ident(constraint.columns[0])} IS NOT NULL))"
+            if constraint.definition.startswith(expected):
+                guarded.add(constraint.columns[0])
+    return guarded
+
+
+def _set_not_null_package(table: Table, column: Column) -> ChangePackage:
+    name = _object_name(table.name, column.name, suffix="not_null")
+    operations = [
+        AddCheck(table.qname, name, f"{ident(column.name)} IS NOT NULL"),
+        ValidateConstraint(table.qname, name, table_bytes=table.heap_bytes),
+        SetNotNull(table.qname, column.name, proven_by_check=True),
+        DropConstraint(table.qname, name),
+    ]
+    return ChangePackage.of(
+        f"Make {column.qname} NOT NULL", operations,
+        "Proves the column has no NULLs with a NOT VALID check validated under a lock that allows writes, "
+        "sets NOT NULL (no scan: the validated check proves it), then drops the helper check.",
+    )
+
+
+# --- DW111 -------------------------------------------------------------------------------------
+
+#: Warn when a sequence feeding a 32-bit (or 16-bit) column has used this share of the range.
+SEQUENCE_WARN_FRACTION = 0.5
+SEQUENCE_CRITICAL_FRACTION = 0.85
+_INT_LIMITS = {"int2": 32767, "int4": 2147483647}
+_NEXTVAL = re.compile(r"nextval\('(?P<name>(?:[^']|'')+)'::regclass\)")
+
+
+@check("DW111", category="design", severity=Severity.HIGH, title="Integer key running out of values")
+def integer_key_exhaustion(snap: Snapshot) -> Iterator[Finding]:
+    """An ``integer`` (or ``smallint``) column fed by a sequence — ``serial``, identity, or a
+    ``nextval()`` default — whose sequence has used at least half of the column's range
+    (2,147,483,647 for integer).
+
+    When it reaches the limit every INSERT fails. Widening the column later, under pressure,
+    means a full table rewrite under an ACCESS EXCLUSIVE lock, plus every foreign key column
+    referencing it. Severity rises to critical past 85%. Sequences whose value this role cannot
+    read are skipped.
+
+    Fix: ``ALTER COLUMN … TYPE bigint`` on the key and on the integer columns referencing it,
+    and ``ALTER SEQUENCE … AS bigint`` for a non-identity sequence (an identity column's
+    sequence follows its column). Plan the rewrite for a maintenance window, or migrate online
+    through a new column.
+
+    References: https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-INT,
+    https://www.postgresql.org/docs/current/sql-altersequence.html
+    """
+    columns = _column_map(snap)
+    fed_by = _sequence_columns(snap, columns)
+    referencing = _referencing_columns(snap)
+    for sequence in snap.sequences:
+        column = fed_by.get(sequence.qname)
+        if column is None or column.type_name not in _INT_LIMITS or sequence.last_value is None:
+            continue
+        limit = _INT_LIMITS[column.type_name]
+        used = sequence.last_value / limit if sequence.increment > 0 else sequence.last_value / -limit
+        if used < SEQUENCE_WARN_FRACTION:
+            continue
+        children = [c for c in (columns.get(name) for name in referencing.get(column.qname, ()))
+                    if c is not None and c.type_name in _INT_LIMITS]
+        severity = Severity.CRITICAL if used >= SEQUENCE_CRITICAL_FRACTION else None
+        yield finding(column.qname, f"{column.qname} ({column.data_type}) has used {used:.0%} of its range "
+                                    f"through {sequence.qname}", severity=severity,
+                      fix=_widen_key_package(snap, column, sequence, children),
+                      sequence=sequence.qname, last_value=sequence.last_value, limit=limit,
+                      used_fraction=round(used, 4), referencing_columns=[c.qname for c in children])
+
+
+def _sequence_columns(snap: Snapshot, columns: dict[str, Column]) -> dict[str, Column]:
+    """Sequence qname → the column it feeds, via OWNED BY / identity, then nextval() defaults."""
+    fed_by: dict[str, Column] = {}
+    for column in snap.columns:
+        match = _NEXTVAL.search(column.default or "")
+        if match:
+            name = match["name"].replace("''", "'").replace('"', "")
+            fed_by.setdefault(name if "." in name else qualify(column.schema, name), column)
+    for sequence in snap.sequences:
+        owner = columns.get(sequence.owned_by or "")
+        if owner is not None:
+            fed_by[sequence.qname] = owner
+    return fed_by
+
+
+def _referencing_columns(snap: Snapshot) -> dict[str, list[str]]:
+    """Referenced column qname → qualified names of the foreign key columns pointing at it."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for fk in snap.foreign_keys():
+        if fk.ref_qname:
+            for name, ref in zip(fk.columns, fk.ref_columns, strict=False):
+                found[qualify(fk.ref_qname, ref)].append(qualify(fk.table_qname, name))
+    return found
+
+
+def _widen_key_package(snap: Snapshot, column: Column, sequence: Sequence,
+                       children: list[Column]) -> ChangePackage:
+    operations: list[Operation] = []
+    for target in [column, *children]:
+        table = snap.table(target.table_qname)
+        operations.append(AlterColumnType(target.table_qname, target.name, "bigint", target.data_type,
+                                          table_bytes=table.heap_bytes + table.index_bytes if table else 0))
+    if column.identity is None and sequence.data_type in ("integer", "smallint"):
+        operations.append(AlterSequenceType(sequence.qname, "bigint", sequence.data_type))
+    return ChangePackage.of(
+        f"Widen {column.qname} to bigint", operations,
+        "Changes the key, and the integer columns that reference it, to bigint, and lets the sequence run "
+        "past the integer range. Each ALTER rewrites its table and indexes under an ACCESS EXCLUSIVE lock.",
+        performance_notes=("Every statement rewrites a whole table; on a large table plan a maintenance "
+                           "window or an online migration through a new bigint column.",),
+    )
+
+
+# --- DW112 -------------------------------------------------------------------------------------
+
+
+@check("DW112", category="design", severity=Severity.LOW, title="Identifier that needs quoting")
+def identifier_needs_quoting(snap: Snapshot) -> Iterator[Finding]:
+    """A table or column whose name must be double-quoted in SQL: it has upper-case letters,
+    spaces or other special characters, or is a reserved word (``user``, ``order``).
+
+    Every query, tool and ORM must quote it exactly, and forgetting once produces "relation
+    does not exist" or a syntax error. Columns of partitions are reviewed on their partitioned
+    parent.
+
+    Fix: rename to a lower-case snake_case name (reserved words get a trailing underscore).
+    Renaming is instant but breaks every client, view definition text in application code, and
+    stored query that still uses the old name; deploy it together with the application change.
+
+    References: https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS,
+    https://www.postgresql.org/docs/current/sql-keywords-appendix.html
+    """
+    relations_by_schema: dict[str, set[str]] = defaultdict(set)
+    for relation in snap.tables:
+        relations_by_schema[relation.schema].add(relation.name)
+    for table in snap.user_tables():
+        if ident(table.name) != table.name:
+            new_name = _plain_name(table.name, relations_by_schema[table.schema])
+            sql = f"ALTER TABLE {qident(table.qname)} RENAME TO {ident(new_name)};"
+            back = f"ALTER TABLE {qident(qualify(table.schema, new_name))} RENAME TO {ident(table.name)};"
+            yield finding(table.qname, f"table {table.qname} must be quoted as {ident(table.name)}",
+                          fix=_rename_package(f"Rename {table.qname} to {new_name}", sql, back, table.qname),
+                          quoted=ident(table.name), suggested_name=new_name)
+        if table.is_partition:
+            continue
+        columns = snap.columns_of(table.qname)
+        taken = {c.name for c in columns}
+        for column in columns:
+            if ident(column.name) == column.name:
+                continue
+            new_name = _plain_name(column.name, taken)
+            sql = f"ALTER TABLE {qident(table.qname)} RENAME COLUMN {ident(column.name)} TO {ident(new_name)};"
+            back = f"ALTER TABLE {qident(table.qname)} RENAME COLUMN {ident(new_name)} TO {ident(column.name)};"
+            yield finding(column.qname, f"column {column.qname} must be quoted as {ident(column.name)}",
+                          fix=_rename_package(f"Rename {column.qname} to {new_name}", sql, back, table.qname),
+                          quoted=ident(column.name), suggested_name=new_name)
+
+
+def _plain_name(name: str, taken: set[str]) -> str:
+    """A lower-case snake_case name that needs no quoting and is not yet taken."""
+    plain = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    plain = re.sub(r"[^a-z0-9_]+", "_", plain.lower()).strip("_") or "unnamed"
+    if plain[0].isdigit():
+        plain = f"_{plain}"
+    if ident(plain) != plain:
+        plain = f"{plain}_"
+    candidate, counter = plain, 2
+    while candidate in taken:
+        candidate, counter = f"{plain}_{counter}", counter + 1
+    return candidate
+
+
+def _rename_package(title: str, sql: str, back: str, table_qname: str) -> ChangePackage:
+    return ChangePackage.of(
+        title, [RawSQL(sql, back, lock_=_access_exclusive(table_qname))],
+        "Renames the object so it never needs quoting. The rename itself is instant.",
+        manual_steps=("Every query, view in application code, report and ORM mapping using the old name breaks: "
+                      "ship the rename together with the application change.",),
+    )
