@@ -190,7 +190,8 @@ WHERE c.relkind = 'S' AND {USER_NAMESPACE}
 
 VIEWS = f"""
 SELECT n.nspname AS schema, c.relname AS name, c.relkind = 'm' AS materialized,
-       pg_get_userbyid(c.relowner) AS owner, c.relispopulated AS populated
+       pg_get_userbyid(c.relowner) AS owner, c.relispopulated AS populated,
+       pg_get_viewdef(c.oid) AS definition
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('v', 'm') AND {USER_NAMESPACE}
   AND {NOT_EXTENSION_MEMBER.format(oid="c.oid", catalog="'pg_class'")}

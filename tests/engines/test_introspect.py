@@ -1,0 +1,83 @@
+"""The snapshot covers what the issue lists and round-trips through JSON."""
+
+from dbwright.model import Snapshot
+
+
+def test_snapshot_covers_catalog_and_round_trips(pg):
+    pg.execute("""
+        CREATE EXTENSION pg_stat_statements;
+        CREATE SCHEMA shop;
+        CREATE TABLE shop.customers (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL UNIQUE,
+                                     score numeric CHECK (score >= 0));
+        CREATE TABLE shop.orders (id serial PRIMARY KEY, customer_id bigint REFERENCES shop.customers ON DELETE CASCADE,
+                                  total numeric GENERATED ALWAYS AS (1) STORED, placed_at timestamptz DEFAULT now())
+            WITH (fillfactor = 90);
+        CREATE INDEX orders_cust_idx ON shop.orders (customer_id) INCLUDE (placed_at) WHERE placed_at IS NOT NULL;
+        CREATE INDEX orders_expr_idx ON shop.orders (lower(customer_id::text));
+        CREATE TABLE shop.events (id bigint, at date) PARTITION BY RANGE (at);
+        CREATE TABLE shop.events_2026 PARTITION OF shop.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+        CREATE VIEW shop.big_orders AS SELECT * FROM shop.orders WHERE id > 10;
+        CREATE MATERIALIZED VIEW shop.order_counts AS SELECT count(*) FROM shop.orders;
+        CREATE FUNCTION shop.touch() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog
+            AS $$ BEGIN RETURN NEW; END $$;
+        CREATE TRIGGER orders_touch BEFORE UPDATE ON shop.orders FOR EACH ROW EXECUTE FUNCTION shop.touch();
+        INSERT INTO shop.customers (email, score) SELECT 'u' || g || '@x.test', g FROM generate_series(1, 50) g;
+        ANALYZE;
+        SELECT count(*) FROM shop.customers;
+    """)
+    pg.role("reader", "NOLOGIN")
+    pg.role("app_login", "LOGIN IN ROLE reader")
+    pg.execute("GRANT SELECT ON shop.customers TO reader; GRANT USAGE ON SCHEMA shop TO PUBLIC")
+    pg.execute("ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT SELECT ON TABLES TO reader")
+    snap = pg.snapshot()
+
+    assert snap.server.version_num >= 150000 and snap.server.setting("shared_buffers").source
+    assert snap.server.extension("pg_stat_statements").installed_version
+    assert {"shop", "public"} <= {s.name for s in snap.schemas}
+    events = snap.table("shop.events")
+    assert events.kind == "p" and "RANGE" in events.partition_key
+    assert snap.table("shop.events_2026").parent == "shop.events"
+    orders = snap.table("shop.orders")
+    assert orders.reloption("fillfactor") == "90" and orders.frozen_xid_age is not None
+    customers = snap.table("shop.customers")
+    assert customers.row_estimate == 50 and customers.heap_bytes > 0 and customers.index_bytes > 0
+    email = snap.column("shop.customers", "email")
+    assert email.not_null and email.stats.n_distinct == -1 and email.stats.null_frac == 0
+    assert snap.column("shop.customers", "id").identity == "a"
+    assert snap.column("shop.orders", "total").generated == "s"
+    types = {(c.table, c.type) for c in snap.constraints}
+    assert {("customers", "p"), ("customers", "u"), ("customers", "c"), ("orders", "f")} <= types
+    fk = next(c for c in snap.constraints if c.type == "f")
+    assert fk.columns == ("customer_id",) and fk.ref_qname == "shop.customers" and fk.on_delete == "c"
+    idx = {i.name: i for i in snap.indexes}
+    assert idx["orders_cust_idx"].include == ("placed_at",)
+    assert idx["orders_cust_idx"].predicate == "(placed_at IS NOT NULL)"
+    assert idx["orders_expr_idx"].columns == (None,) and "lower" in idx["orders_expr_idx"].expressions
+    seq = next(s for s in snap.sequences if s.name == "orders_id_seq")
+    assert seq.data_type == "integer" and seq.max_value == 2**31 - 1 and seq.owned_by == "shop.orders.id"
+    assert {(v.name, v.materialized) for v in snap.views} == {("big_orders", False), ("order_counts", True)}
+    fn = next(f for f in snap.functions if f.name == "touch")
+    assert fn.security_definer and fn.search_path == "pg_catalog" and fn.language == "plpgsql"
+    assert [t.name for t in snap.triggers] == ["orders_touch"]
+    roles = {r.name: r for r in snap.roles}
+    assert roles["app_login"].member_of == ("reader",) and roles["postgres"].password_type == "none"
+    assert any(p.grantee == "reader" and p.privilege == "SELECT" and p.object_name == "shop.customers"
+               for p in snap.privileges)
+    assert any(p.grantee == "PUBLIC" and p.object_type == "schema" and p.object_name == "shop"
+               for p in snap.privileges)
+    assert any(p.grantee == "PUBLIC" and p.object_type == "function" for p in snap.privileges)
+    assert any(d.grantee == "reader" and d.schema == "shop" for d in snap.default_privileges)
+    assert any(r.auth_method == "trust" for r in snap.hba_rules)
+    assert any("shop.customers" in s.query for s in snap.statements)
+    assert snap.sessions is not None
+
+    assert Snapshot.from_json(snap.to_json()) == snap
+
+
+def test_transitive_membership_is_resolved(pg):
+    pg.role("grand", "NOLOGIN")
+    pg.role("middle", "NOLOGIN IN ROLE grand")
+    pg.role("leaf", "LOGIN IN ROLE middle")
+    roles = {r.name: r for r in pg.snapshot().roles}
+    assert roles["leaf"].member_of == ("middle",)
+    assert roles["leaf"].member_of_all == ("grand", "middle")
