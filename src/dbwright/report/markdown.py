@@ -1,0 +1,144 @@
+"""Markdown: a review that reads well in a pull request, a wiki page or a ticket."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from dbwright.changes.package import ChangePackage
+from dbwright.report.common import (
+    by_category,
+    docs_path,
+    evidence_value,
+    human_seconds,
+    server_version_label,
+    severity_counts,
+)
+from dbwright.review import Review, ReviewedFinding
+
+
+def render(review: Review) -> str:
+    parts = [_header(review), _summary(review)]
+    for category, findings in by_category(review.findings).items():
+        parts.append(f"## {category.capitalize()}\n")
+        parts.extend(_finding(f) for f in findings)
+    if not review.findings:
+        parts.append("## Findings\n\nNo findings.\n")
+    parts.append(_skipped(review))
+    return "\n".join(parts)
+
+
+def _header(review: Review) -> str:
+    server = review.snapshot.server
+    return (f"# dbwright review of {code(server.database)}\n\n"
+            f"PostgreSQL {server_version_label(server.version_num)} · snapshot taken {review.snapshot.taken_at} · "
+            f"{review.checks_run} checks run, {len(review.skipped)} skipped\n")
+
+
+def _summary(review: Review) -> str:
+    counts = severity_counts(review)
+    severity_rows = [[s.label, str(n)] for s, n in counts.items()]
+    score_rows = [[area, f"{score}/100"] for area, score in review.scores().items()]
+    return ("## Summary\n\n"
+            f"{len(review.findings)} finding(s).\n\n"
+            + table(["Severity", "Findings"], severity_rows) + "\n"
+            + table(["Area", "Score"], score_rows))
+
+
+def _finding(reviewed: ReviewedFinding) -> str:
+    finding = reviewed.finding
+    lines = [
+        f"### {reviewed.severity.label.upper()} · {finding.code} {cell(reviewed.check.title)} · "
+        f"{code(finding.object)}\n",
+        f"{finding.message}\n",
+        f"Docs: [{finding.code}]({docs_path(finding.code)})\n",
+    ]
+    if finding.evidence:
+        lines.append(table(["Evidence", "Value"],
+                           [[key, evidence_value(value)] for key, value in finding.evidence.items()]))
+    if finding.fix:
+        lines.append(_fix(finding.fix))
+    return "\n".join(lines)
+
+
+def _fix(fix: ChangePackage) -> str:
+    notes = [f"- Security: {n}" for n in fix.security_notes]
+    notes += [f"- Performance: {n}" for n in fix.performance_notes]
+    notes += [f"- Manual step: {n}" for n in fix.manual_steps]
+    if fix.requires_restart:
+        notes.append("- Requires a server restart.")
+    parts = [
+        f"#### Fix: {fix.title}\n",
+        f"{fix.explanation}\n",
+        *(["\n".join(notes) + "\n"] if notes else []),
+        f"Forward SQL (estimated {human_seconds(fix.estimated_seconds)}):\n",
+        fenced(fix.forward_sql, "sql"),
+        "Rollback SQL:\n",
+        fenced(fix.rollback_sql or "-- nothing to undo", "sql"),
+        table(["Step", "Lock", "Impact", "Rewrites", "Scans", "In transaction", "Duration"],
+              [[code(_first_line(step["sql"])), step["lock"], step["impact"], _yes(step["rewrites_table"]),
+                _yes(step["scans_table"]), _yes(step["in_transaction"]),
+                human_seconds(step["estimated_seconds"])] for step in fix.steps()]),
+    ]
+    return "\n".join(parts)
+
+
+def _skipped(review: Review) -> str:
+    lines = ["## Skipped\n"]
+    if review.skipped:
+        lines.append(table(["Check", "Title", "Why"],
+                           [[s.check.code, s.check.title, "; ".join(s.reasons)] for s in review.skipped]))
+    if review.snapshot.skipped:
+        lines.append(table(["Snapshot section", "Why"],
+                           [[s.section, s.reason] for s in review.snapshot.skipped]))
+    if len(lines) == 1:
+        lines.append("Nothing was skipped: every check ran on a complete snapshot.\n")
+    return "\n".join(lines)
+
+
+# --- Markdown building blocks --------------------------------------------------------------
+
+def table(headers: list[str], rows: Iterable[list[Any]]) -> str:
+    out = ["| " + " | ".join(cell(h) for h in headers) + " |",
+           "|" + "|".join("---" for _ in headers) + "|"]
+    out += ["| " + " | ".join(cell(str(v)) for v in row) + " |" for row in rows]
+    return "\n".join(out) + "\n"
+
+
+def cell(text: str) -> str:
+    """Text safe inside a table cell: no pipes or newlines to break the row."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def code(text: str) -> str:
+    """Inline code that survives backticks in the text (names come from the database)."""
+    fence = "`" * (max(_backtick_runs(text), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def fenced(text: str, language: str = "") -> str:
+    fence = "`" * max(3, max(_backtick_runs(text), default=0) + 1)
+    return f"{fence}{language}\n{text}\n{fence}\n"
+
+
+def _backtick_runs(text: str) -> list[int]:
+    runs, current = [], 0
+    for ch in text:
+        if ch == "`":
+            current += 1
+        elif current:
+            runs.append(current)
+            current = 0
+    if current:
+        runs.append(current)
+    return runs
+
+
+def _first_line(sql: str) -> str:
+    first = sql.strip().splitlines()[0] if sql.strip() else ""
+    return first if len(first) <= 80 else first[:79] + "…"
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"

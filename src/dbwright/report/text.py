@@ -1,0 +1,160 @@
+"""The terminal report: findings grouped by severity then area, scores, and what was skipped.
+
+Everything that came from the database (names, messages, SQL) is printed as ``Text``, never
+as console markup, so a table called ``[bold]x`` prints as itself. Laid out for 100 columns.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from dbwright.changes.package import ChangePackage
+from dbwright.checks.registry import Severity
+from dbwright.report.common import (
+    by_category,
+    by_severity,
+    evidence_value,
+    human_seconds,
+    one_line,
+    server_version_label,
+    severity_counts,
+)
+from dbwright.review import Review, ReviewedFinding
+
+SEVERITY_STYLES = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "bold yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+SQL_PREVIEW_LINES = 6
+EVIDENCE_ITEMS = 6
+BAR_WIDTH = 30
+
+
+def render(review: Review, width: int = 100) -> str:
+    """The terminal report as plain text (no colour), e.g. for ``--format text`` into a file."""
+    console = Console(record=True, width=width, file=io.StringIO(), color_system=None)
+    print_review(review, console)
+    return console.export_text()
+
+
+def print_review(review: Review, console: Console) -> None:
+    console.print(_header(review))
+    console.print(_scores(review))
+    if not review.findings:
+        console.print(Text("No findings.", style="bold green"))
+    for severity, findings in by_severity(review.findings).items():
+        title = Text(f" {severity.label.upper()} ({len(findings)}) ", style=SEVERITY_STYLES[severity])
+        console.print()
+        console.print(Rule(title, style=_rule_style(severity)))
+        for category, members in by_category(findings).items():
+            console.print(Text(category, style="bold underline"))
+            for reviewed in members:
+                console.print(_finding(reviewed))
+    console.print()
+    console.print(_skipped(review))
+
+
+def _header(review: Review) -> RenderableType:
+    server = review.snapshot.server
+    title = Text.assemble(("dbwright review", "bold"), " · ", (server.database, "bold cyan"),
+                          f" · PostgreSQL {server_version_label(server.version_num)}")
+    counts = Text()
+    counts.append(f"{len(review.findings)} finding(s)", style="bold")
+    for severity, n in severity_counts(review).items():
+        if n:
+            counts.append("  ")
+            counts.append(f"{n} {severity.label}", style=SEVERITY_STYLES[severity])
+    counts.append(f"\nsnapshot {review.snapshot.taken_at} · {review.checks_run} checks run, "
+                  f"{len(review.skipped)} skipped", style="dim")
+    return Panel(counts, title=title, title_align="left", expand=True)
+
+
+def _scores(review: Review) -> RenderableType:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(min_width=14)
+    grid.add_column()
+    grid.add_column(justify="right")
+    for area, score in review.scores().items():
+        filled = round(score / 100 * BAR_WIDTH)
+        style = "green" if score >= 90 else "yellow" if score >= 70 else "red"
+        bar = Text("█" * filled, style=style) + Text("░" * (BAR_WIDTH - filled), style="dim")
+        grid.add_row(Text(area), bar, Text(f"{score}/100", style=style))
+    return Padding(grid, (0, 1))
+
+
+def _finding(reviewed: ReviewedFinding) -> RenderableType:
+    finding = reviewed.finding
+    lines: list[RenderableType] = [
+        Text.assemble((finding.object, "bold"), "  ", (reviewed.check.title, "dim")),
+        Text(finding.message),
+    ]
+    if finding.evidence:
+        lines.append(_evidence(finding.evidence.items()))
+    if finding.fix:
+        lines.append(_fix(finding.fix))
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=6, no_wrap=True)
+    grid.add_column(ratio=1)
+    grid.add_row(Text(finding.code, style=SEVERITY_STYLES[reviewed.severity]), Group(*lines))
+    return Padding(grid, (0, 0, 1, 2))
+
+
+def _evidence(items: Iterable[tuple[str, object]]) -> Text:
+    items = list(items)
+    text = Text(style="dim")
+    for i, (key, value) in enumerate(items[:EVIDENCE_ITEMS]):
+        if i:
+            text.append(" · ")
+        text.append(f"{key}: ")
+        text.append(one_line(evidence_value(value), 60), style="default")
+    if len(items) > EVIDENCE_ITEMS:
+        text.append(f" · … {len(items) - EVIDENCE_ITEMS} more")
+    return text
+
+
+def _fix(fix: ChangePackage) -> RenderableType:
+    locks = sorted({f"{s['lock']} on {s['lock_target']}" if s["lock_target"] else s["lock"]
+                    for s in fix.steps()})
+    heading = Text.assemble(("fix ", "green"), (fix.title, "green"),
+                            (f"  ~{human_seconds(fix.estimated_seconds)}", "dim"))
+    if locks:
+        heading.append(f" · {', '.join(locks)}", style="dim")
+    if fix.requires_restart:
+        heading.append(" · needs a restart", style="yellow")
+    sql_lines = fix.forward_sql.splitlines()
+    preview = Text("\n".join(sql_lines[:SQL_PREVIEW_LINES]), style="cyan", overflow="fold")
+    if len(sql_lines) > SQL_PREVIEW_LINES:
+        preview.append(f"\n… {len(sql_lines) - SQL_PREVIEW_LINES} more line(s); full SQL in the JSON or "
+                       "HTML report", style="dim")
+    return Group(heading, Padding(preview, (0, 0, 0, 2)))
+
+
+def _skipped(review: Review) -> RenderableType:
+    table = Table(title=None, box=None, padding=(0, 1), show_header=True, header_style="bold",
+                  expand=True)
+    table.add_column("Skipped", max_width=44, style="yellow")
+    table.add_column("Why", ratio=1)
+    for skipped in review.skipped:
+        table.add_row(Text(f"{skipped.check.code} {skipped.check.title}"),
+                      Text("; ".join(skipped.reasons)))
+    for section in review.snapshot.skipped:
+        table.add_row(Text(f"section {section.section}"), Text(section.reason))
+    if not table.row_count:
+        return Group(Rule(Text("Skipped"), style="dim"),
+                     Text("Nothing was skipped: every check ran on a complete snapshot.", style="green"))
+    return Group(Rule(Text("Skipped"), style="dim"), table)
+
+
+def _rule_style(severity: Severity) -> str:
+    return {Severity.CRITICAL: "red", Severity.HIGH: "red", Severity.MEDIUM: "yellow"}.get(severity, "dim")
