@@ -234,6 +234,15 @@ def version() -> None:
     print(f"dbwright {__version__}")
 
 
+def _register_commands() -> None:
+    from dbwright.commands import register_all
+
+    register_all(app)
+
+
+_register_commands()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app; turn every error into one line and an exit code."""
     try:
