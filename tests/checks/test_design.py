@@ -1,5 +1,13 @@
 """Design checks: each has a bad-state test and a clean look-alike test on a real server."""
 
+from dbwright.checks.registry import Severity
+
+
+def apply(pg, script: str) -> None:
+    """Run a fix's SQL script statement by statement, as psql would (CONCURRENTLY needs that)."""
+    for line in script.splitlines():
+        pg.execute(line)
+
 
 def test_dw101_table_without_primary_key_flagged(pg):
     pg.execute("CREATE TABLE events (happened_at timestamptz, kind text)")
@@ -14,3 +22,308 @@ def test_dw101_table_with_primary_key_not_flagged(pg):
     pg.execute("CREATE TABLE parts (id int, PRIMARY KEY (id)) PARTITION BY RANGE (id)")
     pg.execute("CREATE TABLE parts_1 PARTITION OF parts FOR VALUES FROM (0) TO (10)")
     assert pg.findings("DW101") == []
+
+
+def test_dw102_foreign_key_without_index_flagged(pg):
+    pg.execute("CREATE TABLE parent (id int PRIMARY KEY)")
+    pg.execute("CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent)")
+    pg.execute("INSERT INTO parent SELECT g FROM generate_series(1, 100) g")
+    pg.execute("INSERT INTO child SELECT g, g % 100 + 1 FROM generate_series(1, 1000) g")
+    pg.execute("CREATE TABLE pair (a int, b int, PRIMARY KEY (a, b))")
+    # An index on b alone, and a partial index on (a, b), do not support the two-column key.
+    pg.execute("CREATE TABLE pair_child (id int PRIMARY KEY, a int, b int, FOREIGN KEY (a, b) REFERENCES pair)")
+    pg.execute("CREATE INDEX ON pair_child (b)")
+    pg.execute("CREATE INDEX ON pair_child (a, b) WHERE a > 0")
+    pg.analyze()
+    found = {f.object: f for f in pg.findings("DW102")}
+    assert set(found) == {"public.child", "public.pair_child"}
+    assert found["public.pair_child"].evidence["columns"] == ["a", "b"]
+    fix = found["public.child"].fix
+    assert found["public.child"].evidence["child_rows"] == 1000
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS child_parent_id_idx ON public.child (parent_id);" \
+        in fix.forward_sql
+    assert "DROP INDEX CONCURRENTLY IF EXISTS public.child_parent_id_idx;" in fix.rollback_sql
+    assert fix.steps()[0]["lock"] == "SHARE UPDATE EXCLUSIVE"
+    apply(pg, fix.forward_sql)
+    assert [f.object for f in pg.findings("DW102")] == ["public.pair_child"]
+    apply(pg, fix.rollback_sql)
+    assert pg.value("SELECT to_regclass('public.child_parent_id_idx')") is None
+
+
+def test_dw102_foreign_key_with_leading_index_not_flagged(pg):
+    pg.execute("CREATE TABLE parent (id int PRIMARY KEY)")
+    pg.execute("CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent, made date)")
+    pg.execute("CREATE INDEX ON child (parent_id, made)")
+    pg.execute("CREATE TABLE pair (a int, b int, PRIMARY KEY (a, b))")
+    # The key's columns lead the index in the other order: still supports it.
+    pg.execute("CREATE TABLE pair_child (id int PRIMARY KEY, a int, b int, FOREIGN KEY (a, b) REFERENCES pair)")
+    pg.execute("CREATE INDEX ON pair_child (b, a, id)")
+    # The foreign key column is the primary key itself.
+    pg.execute("CREATE TABLE parent_extra (id int PRIMARY KEY REFERENCES parent)")
+    assert pg.findings("DW102") == []
+
+
+def test_dw103_foreign_key_type_mismatch_flagged(pg):
+    pg.execute("CREATE TABLE parent (id bigint PRIMARY KEY)")
+    pg.execute("CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent)")
+    pg.execute("INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1, 1)")
+    found = pg.findings("DW103")
+    assert [f.object for f in found] == ["public.child.parent_id"]
+    assert found[0].evidence["column_type"] == "integer"
+    assert found[0].evidence["referenced_type"] == "bigint"
+    fix = found[0].fix
+    assert "ALTER TABLE public.child ALTER COLUMN parent_id TYPE bigint;" in fix.forward_sql
+    assert "ALTER TABLE public.child ALTER COLUMN parent_id TYPE integer;" in fix.rollback_sql
+    assert fix.steps()[0]["rewrites_table"] is True
+    apply(pg, fix.forward_sql)
+    assert pg.findings("DW103") == []
+    apply(pg, fix.rollback_sql)
+    assert pg.value("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                    "WHERE attrelid = 'child'::regclass AND attname = 'parent_id'") == "integer"
+
+
+def test_dw103_matching_types_not_flagged(pg):
+    pg.execute("CREATE DOMAIN account_id AS bigint CHECK (VALUE > 0)")
+    pg.execute("CREATE TABLE parent (id bigint PRIMARY KEY, code varchar(10) UNIQUE)")
+    pg.execute("CREATE TABLE child (id int PRIMARY KEY, parent_id bigint REFERENCES parent, "
+               "other account_id REFERENCES parent, code varchar(10) REFERENCES parent (code))")
+    assert pg.findings("DW103") == []
+
+
+def test_dw104_money_in_float_flagged(pg):
+    pg.execute("CREATE TABLE orders (id int PRIMARY KEY, total_price double precision, fee real, "
+               "weight_kg real)")
+    pg.execute("INSERT INTO orders VALUES (1, 0.1 + 0.2, 1.5, 2)")
+    found = {f.object: f for f in pg.findings("DW104")}
+    assert set(found) == {"public.orders.total_price", "public.orders.fee"}
+    fix = found["public.orders.total_price"].fix
+    assert ("ALTER TABLE public.orders ALTER COLUMN total_price TYPE numeric(19,4) "
+            "USING round(total_price::numeric, 4);") in fix.forward_sql
+    apply(pg, fix.forward_sql)
+    assert str(pg.value("SELECT total_price FROM orders")) == "0.3000"
+    apply(pg, fix.rollback_sql)
+    assert pg.value("SELECT pg_typeof(total_price)::text FROM orders") == "double precision"
+
+
+def test_dw104_exact_money_and_float_measurements_not_flagged(pg):
+    pg.execute("CREATE TABLE orders (id int PRIMARY KEY, total_price numeric(12,2), fee bigint, "
+               "weight_kg real, latitude double precision, priceless boolean)")
+    assert pg.findings("DW104") == []
+
+
+def test_dw105_event_timestamp_without_time_zone_flagged(pg):
+    pg.execute("CREATE TABLE events (id int PRIMARY KEY, created_at timestamp DEFAULT now(), "
+               "finish_time timestamp, local_opening timestamp)")
+    pg.execute("INSERT INTO events VALUES (1, '2024-03-01 12:00', NULL, '2024-03-01 09:00')")
+    found = {f.object: f for f in pg.findings("DW105")}
+    assert set(found) == {"public.events.created_at", "public.events.finish_time"}
+    fix = found["public.events.created_at"].fix
+    assert ("ALTER TABLE public.events ALTER COLUMN created_at TYPE timestamptz "
+            "USING created_at AT TIME ZONE 'UTC';") in fix.forward_sql
+    assert ("ALTER TABLE public.events ALTER COLUMN created_at TYPE timestamp without time zone "
+            "USING created_at AT TIME ZONE 'UTC';") in fix.rollback_sql
+    pg.execute("SET TimeZone = 'America/New_York'")
+    apply(pg, fix.forward_sql)
+    assert pg.value("SELECT created_at = '2024-03-01 12:00+00' FROM events") is True
+    apply(pg, fix.rollback_sql)
+    assert str(pg.value("SELECT created_at FROM events")) == "2024-03-01 12:00:00"
+
+
+def test_dw105_timestamptz_and_wall_clock_columns_not_flagged(pg):
+    pg.execute("CREATE TABLE events (id int PRIMARY KEY, created_at timestamptz, due_at date, "
+               "local_opening timestamp, starts time)")
+    assert pg.findings("DW105") == []
+
+
+def test_dw106_json_column_flagged(pg):
+    pg.execute("CREATE TABLE docs (id int PRIMARY KEY, body json)")
+    pg.execute("""INSERT INTO docs VALUES (1, '{"b": 1, "a": 2}')""")
+    found = pg.findings("DW106")
+    assert [f.object for f in found] == ["public.docs.body"]
+    fix = found[0].fix
+    assert "ALTER TABLE public.docs ALTER COLUMN body TYPE jsonb USING body::jsonb;" in fix.forward_sql
+    apply(pg, fix.forward_sql)
+    assert pg.value("SELECT pg_typeof(body)::text FROM docs") == "jsonb"
+    assert pg.value("""SELECT body @> '{"a": 2}' FROM docs""") is True
+    apply(pg, fix.rollback_sql)
+    assert pg.value("SELECT pg_typeof(body)::text FROM docs") == "json"
+
+
+def test_dw106_jsonb_column_not_flagged(pg):
+    pg.execute("CREATE TABLE docs (id int PRIMARY KEY, body jsonb, raw text)")
+    pg.execute("CREATE VIEW doc_json AS SELECT id, body::json AS body FROM docs")
+    assert pg.findings("DW106") == []
+
+
+def test_dw107_char_column_flagged(pg):
+    pg.execute("CREATE TABLE countries (code char(2) PRIMARY KEY, name text)")
+    pg.execute("INSERT INTO countries VALUES ('DE', 'Germany')")
+    found = pg.findings("DW107")
+    assert [f.object for f in found] == ["public.countries.code"]
+    assert found[0].evidence["suggested_type"] == "character varying(2)"
+    fix = found[0].fix
+    assert "ALTER TABLE public.countries ALTER COLUMN code TYPE character varying(2);" in fix.forward_sql
+    apply(pg, fix.forward_sql)
+    assert pg.findings("DW107") == []
+    apply(pg, fix.rollback_sql)
+    assert [f.object for f in pg.findings("DW107")] == ["public.countries.code"]
+
+
+def test_dw107_varchar_and_internal_char_not_flagged(pg):
+    pg.execute("""CREATE TABLE countries (code varchar(2) PRIMARY KEY, kind "char", name text)""")
+    assert pg.findings("DW107") == []
+
+
+def test_dw108_repeated_column_group_flagged(pg):
+    pg.execute("CREATE TABLE customers (id int PRIMARY KEY, name text, phone1 text, phone2 text, phone3 text)")
+    pg.execute("INSERT INTO customers VALUES (1, 'a', '111', NULL, '333'), (2, 'b', '222', NULL, NULL)")
+    found = pg.findings("DW108")
+    assert [f.object for f in found] == ["public.customers.phone"]
+    assert found[0].evidence["columns"] == ["phone1", "phone2", "phone3"]
+    fix = found[0].fix
+    assert "CREATE TABLE public.customers_phone_values (id integer NOT NULL" in fix.forward_sql
+    assert "DROP TABLE IF EXISTS public.customers_phone_values;" in fix.rollback_sql
+    apply(pg, fix.forward_sql)
+    assert pg.execute("SELECT id, position, value FROM customers_phone_values ORDER BY 1, 2") == [
+        (1, 1, "111"), (1, 3, "333"), (2, 1, "222")]
+    apply(pg, fix.rollback_sql)
+    assert pg.value("SELECT to_regclass('public.customers_phone_values')") is None
+
+
+def test_dw108_numbered_pairs_and_versions_not_flagged(pg):
+    pg.execute("CREATE TABLE places (id int PRIMARY KEY, address_line1 text, address_line2 text, "
+               "x1 int, y1 int, x2 int, y2 int, ipv4 inet, ipv6 inet, "
+               "col1 int, col2 text, col3 date, sha1 text, sha256 text, md5 text)")
+    assert pg.findings("DW108") == []
+
+
+def _tickets(pg, rows: int = 2000) -> None:
+    pg.execute("CREATE TABLE tickets (id int PRIMARY KEY, status text NOT NULL, note text, "
+               "priority varchar(10))")
+    pg.execute(f"INSERT INTO tickets SELECT g, (ARRAY['open', 'closed', 'pending'])[g % 3 + 1], "
+               f"'note ' || g, 'p' || (g % 50) FROM generate_series(1, {rows}) g")
+
+
+def test_dw109_enum_like_text_column_flagged(pg):
+    _tickets(pg)
+    pg.analyze()
+    found = pg.findings("DW109")
+    assert [f.object for f in found] == ["public.tickets.status"]
+    assert found[0].evidence["values"] == ["closed", "open", "pending"]
+    assert found[0].evidence["rows"] == 2000
+    fix = found[0].fix
+    assert ("ALTER TABLE public.tickets ADD CONSTRAINT tickets_status_check "
+            "CHECK (status IN ('closed', 'open', 'pending')) NOT VALID;") in fix.forward_sql
+    assert "VALIDATE CONSTRAINT tickets_status_check;" in fix.forward_sql
+    apply(pg, fix.forward_sql)
+    assert pg.findings("DW109") == []
+    apply(pg, fix.rollback_sql)
+    assert pg.value("SELECT count(*) FROM pg_constraint WHERE conname = 'tickets_status_check'") == 0
+
+
+def test_dw109_constrained_or_varied_columns_not_flagged(pg):
+    _tickets(pg)
+    pg.execute("ALTER TABLE tickets ADD CHECK (status IN ('open', 'closed', 'pending'))")
+    pg.execute("CREATE TABLE kinds (name text PRIMARY KEY)")
+    pg.execute("INSERT INTO kinds VALUES ('a'), ('b')")
+    pg.execute("CREATE TABLE items (id int PRIMARY KEY, kind text REFERENCES kinds)")
+    pg.execute("INSERT INTO items SELECT g, (ARRAY['a', 'b'])[g % 2 + 1] FROM generate_series(1, 2000) g")
+    pg.execute("CREATE TABLE small (id int PRIMARY KEY, state text)")
+    pg.execute("INSERT INTO small SELECT g, 'x' || (g % 2) FROM generate_series(1, 200) g")
+    pg.analyze()
+    assert pg.findings("DW109") == []
+
+
+def test_dw110_nullable_column_without_nulls_flagged(pg):
+    pg.execute("CREATE TABLE users (id int PRIMARY KEY, email text, nickname text)")
+    pg.execute("INSERT INTO users SELECT g, 'u' || g || '@x.org', CASE WHEN g % 2 = 0 THEN 'n' END "
+               "FROM generate_series(1, 2000) g")
+    pg.analyze()
+    found = pg.findings("DW110")
+    assert [f.object for f in found] == ["public.users.email"]
+    fix = found[0].fix
+    assert fix.forward_sql.splitlines()[2:6] == [
+        "ALTER TABLE public.users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;",
+        "ALTER TABLE public.users VALIDATE CONSTRAINT users_email_not_null;",
+        "ALTER TABLE public.users ALTER COLUMN email SET NOT NULL;",
+        "ALTER TABLE public.users DROP CONSTRAINT IF EXISTS users_email_not_null;",
+    ]
+    assert [s["scans_table"] for s in fix.steps()] == [False, True, False, False]
+    apply(pg, fix.forward_sql)
+    assert pg.value("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'users'::regclass "
+                    "AND attname = 'email'") is True
+    apply(pg, fix.rollback_sql)
+    assert pg.value("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'users'::regclass "
+                    "AND attname = 'email'") is False
+
+
+def test_dw110_columns_with_nulls_or_few_rows_not_flagged(pg):
+    pg.execute("CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, nickname text, "
+               "phone text CHECK (phone IS NOT NULL))")
+    pg.execute("INSERT INTO users SELECT g, 'u' || g, CASE WHEN g % 2 = 0 THEN 'n' END, 'p' "
+               "FROM generate_series(1, 2000) g")
+    pg.execute("CREATE TABLE tiny (id int PRIMARY KEY, label text)")
+    pg.execute("INSERT INTO tiny SELECT g, 'l' FROM generate_series(1, 50) g")
+    pg.analyze()
+    assert pg.findings("DW110") == []
+
+
+def test_dw111_integer_key_running_out_flagged(pg):
+    pg.execute("CREATE TABLE orders (id serial PRIMARY KEY, note text)")
+    pg.execute("CREATE TABLE order_lines (id bigint PRIMARY KEY, order_id int REFERENCES orders)")
+    pg.execute("INSERT INTO orders (note) VALUES ('a')")
+    pg.execute("SELECT setval('orders_id_seq', 1500000000)")
+    pg.execute("CREATE TABLE tickets (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY)")
+    pg.execute("SELECT setval('tickets_id_seq', 2000000000)")
+    found = {f.object: f for f in pg.findings("DW111")}
+    assert set(found) == {"public.orders.id", "public.tickets.id"}
+    orders = found["public.orders.id"]
+    assert orders.evidence["sequence"] == "public.orders_id_seq"
+    assert orders.evidence["used_fraction"] == 0.6985
+    assert orders.evidence["referencing_columns"] == ["public.order_lines.order_id"]
+    assert orders.severity is None  # the check's own: high
+    assert found["public.tickets.id"].severity == Severity.CRITICAL
+    fix = orders.fix
+    assert "ALTER TABLE public.orders ALTER COLUMN id TYPE bigint;" in fix.forward_sql
+    assert "ALTER TABLE public.order_lines ALTER COLUMN order_id TYPE bigint;" in fix.forward_sql
+    assert "ALTER SEQUENCE public.orders_id_seq AS bigint;" in fix.forward_sql
+    assert "ALTER SEQUENCE" not in found["public.tickets.id"].fix.forward_sql
+    apply(pg, fix.forward_sql)
+    apply(pg, found["public.tickets.id"].fix.forward_sql)
+    assert pg.findings("DW111") == []
+    apply(pg, fix.rollback_sql)
+    assert pg.value("SELECT data_type::regtype::text FROM pg_sequences WHERE sequencename = 'orders_id_seq'") \
+        == "integer"
+
+
+def test_dw111_bigint_or_young_keys_not_flagged(pg):
+    pg.execute("CREATE TABLE big (id bigserial PRIMARY KEY)")
+    pg.execute("SELECT setval('big_id_seq', 3000000000)")
+    pg.execute("CREATE TABLE young (id serial PRIMARY KEY)")
+    pg.execute("SELECT setval('young_id_seq', 1000)")
+    pg.execute("CREATE TABLE unused (id int GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY)")
+    assert pg.findings("DW111") == []
+
+
+def test_dw112_identifier_needs_quoting_flagged(pg):
+    pg.execute('CREATE TABLE "Order Items" ("Id" int PRIMARY KEY, "user" int, qty int)')
+    found = {f.object: f for f in pg.findings("DW112")}
+    assert set(found) == {"public.Order Items", "public.Order Items.Id", "public.Order Items.user"}
+    assert found["public.Order Items"].evidence["suggested_name"] == "order_items"
+    assert found["public.Order Items.user"].evidence["suggested_name"] == "user_"
+    table_fix = found["public.Order Items"].fix
+    assert 'ALTER TABLE public."Order Items" RENAME TO order_items;' in table_fix.forward_sql
+    column_fix = found["public.Order Items.user"].fix
+    assert 'ALTER TABLE public."Order Items" RENAME COLUMN "user" TO user_;' in column_fix.forward_sql
+    assert column_fix.manual_steps
+    apply(pg, column_fix.forward_sql)
+    apply(pg, table_fix.forward_sql)
+    assert pg.value("SELECT count(user_) FROM order_items") == 0
+    apply(pg, table_fix.rollback_sql)
+    assert pg.value('SELECT count(*) FROM "Order Items"') == 0
+
+
+def test_dw112_plain_identifiers_not_flagged(pg):
+    pg.execute("CREATE TABLE order_items (id int PRIMARY KEY, user_id int, qty int, select_ text, "
+               "name2 text)")
+    assert pg.findings("DW112") == []
