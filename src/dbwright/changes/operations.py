@@ -86,6 +86,9 @@ class Operation:
     """One statement of a change package."""
 
     kind: ClassVar[str] = "operation"
+    #: True for statements like pg_reload_conf() whose reverse must still run last, after the
+    #: reversed changes, rather than in mirrored order.
+    reverse_runs_last: ClassVar[bool] = False
     #: Size of the table the statement works on, for the duration estimate.
     table_bytes: int = field(default=0, kw_only=True)
 
@@ -455,6 +458,7 @@ class AlterSystem(Operation):
 @dataclass(frozen=True)
 class ReloadConfig(Operation):
     kind: ClassVar[str] = "reload_config"
+    reverse_runs_last: ClassVar[bool] = True
 
     def sql(self) -> str:
         return "SELECT pg_reload_conf();"

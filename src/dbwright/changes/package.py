@@ -29,7 +29,9 @@ class ChangePackage:
 
     def rollback_operations(self) -> list[Operation]:
         """Reverse of each operation, last first; operations with nothing to undo are skipped."""
-        undo = (op.reverse() for op in reversed(self.operations))
+        mirrored = [op for op in reversed(self.operations) if not op.reverse_runs_last]
+        last = [op for op in self.operations if op.reverse_runs_last]
+        undo = (op.reverse() for op in mirrored + last)
         return [op for op in undo if op is not None]
 
     @property
@@ -89,21 +91,41 @@ def _step(op: Operation) -> dict[str, Any]:
     }
 
 
+LOCK_TIMEOUT = "5s"
+
+
 def _script(operations: Iterable[Operation]) -> str:
-    """SQL text for the operations, grouping transactional ones in BEGIN/COMMIT blocks."""
+    """SQL text for the operations.
+
+    Consecutive transactional statements share one BEGIN/COMMIT block when there are several
+    of them or they lock a table; a lock_timeout guards every statement that takes a lock, so
+    a migration waits seconds, not forever, behind a long transaction.
+    """
     lines: list[str] = []
-    in_block = False
-    for op in operations:
-        if op.transactional and not in_block:
+    session_timeout_set = False
+    for in_transaction, group in _groups(operations):
+        locks = any(op.lock().mode != "none" for op in group)
+        if in_transaction and (len(group) > 1 or locks):
             lines.append("BEGIN;")
-            lines.append("SET LOCAL lock_timeout = '5s';")
-            in_block = True
-        elif not op.transactional and in_block:
+            if locks:
+                lines.append(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}';")
+            lines += [op.sql() for op in group]
             lines.append("COMMIT;")
-            in_block = False
-        if not op.transactional:
-            lines.append("SET lock_timeout = '5s';  -- runs outside a transaction block")
-        lines.append(op.sql())
-    if in_block:
-        lines.append("COMMIT;")
+            continue
+        if locks and not session_timeout_set:
+            lines.append(f"SET lock_timeout = '{LOCK_TIMEOUT}';")
+            session_timeout_set = True
+        for op in group:
+            suffix = "" if op.transactional else "  -- runs outside a transaction block"
+            lines.append(op.sql() + suffix)
     return "\n".join(lines)
+
+
+def _groups(operations: Iterable[Operation]) -> list[tuple[bool, list[Operation]]]:
+    groups: list[tuple[bool, list[Operation]]] = []
+    for op in operations:
+        if groups and groups[-1][0] == op.transactional:
+            groups[-1][1].append(op)
+        else:
+            groups.append((op.transactional, [op]))
+    return groups
