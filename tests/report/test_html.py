@@ -1,0 +1,109 @@
+"""HTML: one self-contained file, everything escaped, working copy buttons, inline SVG charts."""
+
+import html
+import re
+from html.parser import HTMLParser
+
+from dbwright.checks.registry import CATEGORIES
+from dbwright.report import render
+from tests.report.conftest import HOSTILE_TABLE
+
+VOID = {"meta", "br", "hr", "img", "input", "link", "rect", "wbr"}
+
+
+class _Page(HTMLParser):
+    """Collects tags, attributes and nesting problems of a page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.problems: list[str] = []
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+        self.pre_text: dict[str, str] = {}
+        self._pre: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.elements.append((tag, attributes))
+        if tag == "pre":
+            self._pre = attributes.get("id")
+            self.pre_text[self._pre] = ""
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.problems.append(f"</{tag}> closes {self.stack[-1:]}")
+        else:
+            self.stack.pop()
+        if tag == "pre":
+            self._pre = None
+
+    def handle_data(self, data):
+        if self._pre is not None:
+            self.pre_text[self._pre] += data
+
+
+def _page(review) -> tuple[str, _Page]:
+    text = render(review, "html")
+    page = _Page()
+    page.feed(text)
+    page.close()
+    return text, page
+
+
+def test_html_is_well_formed_and_loads_nothing_from_the_network(review):
+    text, page = _page(review)
+    assert text.startswith("<!DOCTYPE html>")
+    assert page.problems == [] and page.stack == []
+    for tag, attrs in page.elements:
+        assert "src" not in attrs, f"<{tag}> loads {attrs['src']}"
+        assert tag != "link", "no external stylesheets"
+        href = attrs.get("href") or ""
+        assert not re.match(r"\s*(https?:)?//", href), f"<{tag}> points at the network: {href}"
+    assert "@import" not in text and "url(" not in text
+    assert len(re.findall(r"<style>", text)) == 1 and len(re.findall(r"<script>", text)) == 1
+
+
+def test_html_escapes_names_and_sql_from_the_database(review):
+    text, page = _page(review)
+    assert "<script>alert" not in text  # the hostile table name never becomes markup
+    assert html.escape(f"shop.{HOSTILE_TABLE}") in text
+    [dw101] = [f for f in review.findings if f.check.code == "DW101"]
+    assert html.escape(dw101.finding.fix.forward_sql) in text
+    assert html.escape(dw101.finding.fix.rollback_sql) in text
+    # what a reader copies is the SQL itself, unescaped
+    assert dw101.finding.fix.forward_sql in page.pre_text.values()
+
+
+def test_html_copy_buttons_target_their_sql_blocks(review):
+    text, page = _page(review)
+    buttons = [a for tag, a in page.elements if tag == "button" and "copy" in (a.get("class") or "")]
+    with_fix = [f for f in review.findings if f.finding.fix]
+    assert len(buttons) == 2 * len(with_fix) > 0  # forward and rollback for every fix
+    assert {b["data-target"] for b in buttons} == set(page.pre_text)
+    assert "navigator.clipboard.writeText" in text and 'execCommand("copy")' in text
+
+
+def test_html_has_summary_areas_charts_and_skipped(review):
+    text, page = _page(review)
+    ids = {a.get("id") for _, a in page.elements}
+    assert {"summary", "charts", "skipped"} <= ids
+    assert {f"area-{c}" for c in CATEGORIES} <= ids
+    charts = [a["aria-label"] for tag, a in page.elements if tag == "svg"]
+    assert charts == ["score per area", "largest tables by size", "top queries by total time"]
+    assert "shop.orders" in text.split('aria-label="largest tables by size"')[1].split("</svg>")[0]
+    assert "SELECT sum(total) FROM shop.orders" in text  # a top query, from pg_stat_statements
+    for severity in ("critical", "high", "medium", "low", "info"):
+        assert f'class="tally sev-{severity}"' in text
+    skipped = text.split('<section id="skipped">', 1)[1]
+    for check in review.skipped:
+        assert f"<td>{check.check.code}</td>" in skipped
+    for section in review.snapshot.skipped:
+        assert f"<td>{section.section}</td>" in skipped
+    assert page.elements.count(("table", {"class": "steps"})) == len([f for f in review.findings if f.finding.fix])

@@ -1,0 +1,29 @@
+"""Markdown: sections, findings with their fix SQL, and what was skipped."""
+
+from dbwright.report import render
+from tests.report.conftest import HOSTILE_TABLE
+
+
+def test_markdown_has_summary_areas_findings_and_skipped(review):
+    text = render(review, "markdown")
+    assert text.startswith("# dbwright review of `report_renderers`")
+    assert "## Summary" in text and "| Area | Score |" in text
+    for category in {f.check.category for f in review.findings}:
+        assert f"\n## {category.capitalize()}\n" in text
+    [dw101] = [f for f in review.findings if f.check.code == "DW101"]
+    assert f"· DW101 Table without a primary key · `shop.{HOSTILE_TABLE}`" in text
+    assert f"```sql\n{dw101.finding.fix.forward_sql}\n```" in text
+    assert f"```sql\n{dw101.finding.fix.rollback_sql}\n```" in text
+    assert "| Step | Lock | Impact |" in text
+    skipped = text.split("\n## Skipped\n", 1)[1]
+    for check in review.skipped:
+        assert f"| {check.check.code} |" in skipped
+    for section in review.snapshot.skipped:
+        assert f"| {section.section} |" in skipped
+
+
+def test_markdown_inline_code_survives_backticks():
+    from dbwright.report.markdown import code, fenced
+
+    assert code("a`b") == "``a`b``"
+    assert fenced("select '```'", "sql").startswith("````sql\n")
