@@ -1,11 +1,17 @@
 """HTML: one self-contained file, everything escaped, working copy buttons, inline SVG charts."""
 
 import html
+import json
 import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
+
+import pytest
 
 from dbwright.checks.registry import CATEGORIES
 from dbwright.report import render
+from dbwright.report.html import JS
 from tests.report.conftest import HOSTILE_TABLE
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "rect", "wbr"}
@@ -107,3 +113,41 @@ def test_html_has_summary_areas_charts_and_skipped(review):
     for section in review.snapshot.skipped:
         assert f"<td>{section.section}</td>" in skipped
     assert page.elements.count(("table", {"class": "steps"})) == len([f for f in review.findings if f.finding.fix])
+
+
+_NODE_HARNESS = r"""
+const js = require('fs').readFileSync(0, 'utf8');
+const results = [];
+function run(clipboard) {
+  let handler = null, label = null, copied = null;
+  const pre = { textContent: "SELECT 'a<b>';" };
+  const button = { dataset: { target: 'forward-1' }, set textContent(v) { label = v; }, closest: () => button };
+  global.document = {
+    addEventListener: (type, h) => { handler = h; },
+    getElementById: id => (id === 'forward-1' ? pre : null),
+    createElement: () => ({ style: {}, setAttribute() {}, select() {} }),
+    createRange: () => ({ selectNodeContents() {} }),
+    body: { appendChild() {}, removeChild() {} },
+    execCommand: cmd => { copied = 'execCommand:' + pre.textContent; return cmd === 'copy'; },
+  };
+  global.window = { isSecureContext: true, getSelection: () => ({ removeAllRanges() {}, addRange() {} }) };
+  global.navigator = clipboard ? { clipboard: { writeText: t => { copied = t; return Promise.resolve(); } } } : {};
+  global.setTimeout = () => {};
+  eval(js);
+  handler({ target: button });
+  return new Promise(resolve => setImmediate(() => resolve({ copied, label })));
+}
+run(true).then(r => { results.push(r); return run(false); })
+  .then(r => { results.push(r); console.log(JSON.stringify(results)); });
+"""
+
+
+def test_html_copy_script_uses_the_clipboard_and_falls_back_without_it():
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed; the copy script is exercised where it is")
+    done = subprocess.run([node, "-e", _NODE_HARNESS], input=JS, capture_output=True, text=True, timeout=20)
+    assert done.returncode == 0, done.stderr
+    with_clipboard, without_clipboard = json.loads(done.stdout)
+    assert with_clipboard == {"copied": "SELECT 'a<b>';", "label": "Copied"}
+    assert without_clipboard == {"copied": "execCommand:SELECT 'a<b>';", "label": "Copied"}

@@ -1,6 +1,7 @@
 """The format registry and the JSON format, on a real review."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -32,3 +33,22 @@ def test_json_round_trips_the_findings_and_is_stable(review):
     assert data["skipped"] and data["snapshot_skipped"]  # reviewed as a plain role: some sections unreadable
     assert text.startswith('{\n  "format": 1,')  # indented, keys in their documented order
     assert render(review, "json") == text
+
+
+def test_every_json_field_is_documented_in_json_format_md(review):
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "json-format.md").read_text()
+    data = json.loads(render(review, "json"))
+    [with_fix] = [f for f in data["findings"] if f["code"] == "DW101"]
+    documented = {
+        "top level": data,
+        "summary": data["summary"],
+        "skipped": data["skipped"][0],
+        "snapshot_skipped": data["snapshot_skipped"][0],
+        "finding": with_fix,
+        "fix": with_fix["fix"],
+        "step": with_fix["fix"]["steps"][0],
+    }
+    missing = [f"{part}.{key}" for part, obj in documented.items() for key in obj if f"| `{key}` |" not in doc]
+    assert missing == [], f"document these fields in docs/json-format.md: {missing}"
+    example = doc.split("```json\n", 1)[1].split("\n```", 1)[0]
+    assert list(json.loads(example)) == list(data)  # the example has today's top-level shape

@@ -4,6 +4,7 @@ import json
 
 from dbwright.checks.registry import Severity, all_checks
 from dbwright.report import render
+from dbwright.report.sarif import LEVELS
 from tests.report.conftest import HOSTILE_TABLE
 
 EXPECTED_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
@@ -48,6 +49,4 @@ def test_sarif_result_carries_fix_sql_and_skipped_checks_become_notifications(re
 
 
 def test_sarif_levels_cover_every_severity():
-    from dbwright.report.sarif import LEVELS
-
     assert {s.label: LEVELS[s] for s in Severity} == EXPECTED_LEVEL

@@ -50,8 +50,13 @@ def severity_counts(review: Review) -> dict[Severity, int]:
     return {s: sum(1 for f in review.findings if f.severity == s) for s in SEVERITIES_WORST_FIRST}
 
 
-def evidence_value(value: Any) -> str:
-    """One evidence value as text: scalars as they are, lists and dicts as compact JSON."""
+def evidence_value(value: Any, key: str = "") -> str:
+    """One evidence value as text: scalars as they are, lists and dicts as compact JSON.
+
+    A byte count (a key ending in ``_bytes``) also shows its size in kB/MB/GB.
+    """
+    if key.endswith("_bytes") and isinstance(value, int) and not isinstance(value, bool) and value >= 1024:
+        return f"{value:,} ({human_bytes(value)})"
     if isinstance(value, str):
         return value
     if isinstance(value, bool) or value is None:

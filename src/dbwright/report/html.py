@@ -140,7 +140,7 @@ def _finding(reviewed: ReviewedFinding, number: int) -> str:
         f'<p class="msg">{e(finding.message)}</p>',
     ]
     if finding.evidence:
-        parts.append(_kv_table([(k, evidence_value(v)) for k, v in finding.evidence.items()], "evidence"))
+        parts.append(_kv_table([(k, evidence_value(v, k)) for k, v in finding.evidence.items()], "evidence"))
     if finding.fix:
         parts.append(_fix(finding.fix, number))
     parts.append(f'<p class="docs">Why and how: <a href="{e(docs_path(finding.code))}">'
@@ -178,8 +178,8 @@ def _steps_table(steps: list[dict[str, Any]]) -> str:
                    ("Statement", "Lock", "On", "Impact", "Rewrites", "Scans", "In transaction", "Estimate"))
     rows = "".join(
         f'<tr><td><code>{e(one_line(s["sql"], 90))}</code></td><td>{e(s["lock"])}</td>'
-        f'<td>{e(s["lock_target"] or "")}</td><td>{e(s["impact"])}</td><td>{_yes(s["rewrites_table"])}</td>'
-        f'<td>{_yes(s["scans_table"])}</td><td>{_yes(s["in_transaction"])}</td>'
+        f'<td>{e(s["lock_target"] or "")}</td><td>{e(s["impact"])}</td><td>{_yes(s["rewrites_table"], warn=True)}</td>'
+        f'<td>{_yes(s["scans_table"], warn=True)}</td><td>{_yes(s["in_transaction"])}</td>'
         f'<td>{e(human_seconds(s["estimated_seconds"]))}</td></tr>'
         for s in steps)
     return f'<table class="steps"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
@@ -218,14 +218,15 @@ def _rows_table(headers: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> st
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _yes(flag: bool) -> str:
-    return '<span class="yes">yes</span>' if flag else "no"
+def _yes(flag: bool, warn: bool = False) -> str:
+    """yes/no; a "yes" that costs something (a rewrite, a full scan) stands out."""
+    return ('<span class="warn">yes</span>' if warn else "yes") if flag else "no"
 
 
 # --- SVG charts -----------------------------------------------------------------------------
 
-def _svg(height: int, content: str, label: str) -> str:
-    return (f'<svg class="chart" viewBox="0 0 {CHART_WIDTH} {height}" width="100%" role="img" '
+def _svg(height: int, content: str, label: str, width: int = CHART_WIDTH) -> str:
+    return (f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
             f'aria-label="{e(label)}">{content}</svg>')
 
 
@@ -240,16 +241,17 @@ def _label(x: int, y: int, text: str, anchor: str = "start", css_class: str = "l
 
 def _score_chart(review: Review) -> str:
     scores = review.scores()
-    bar_room = CHART_WIDTH - 200 - 90
+    width, bar_x = 560, 115
+    bar_room = width - bar_x - 75
     rows = []
     for i, (area, score) in enumerate(scores.items()):
         y = _row_y(i)
         rows.append(_label(0, y, area) +
-                    f'<rect x="200" y="{y}" width="{bar_room}" height="{BAR_HEIGHT}" class="track" rx="3"/>'
-                    f'<rect x="200" y="{y}" width="{bar_room * score / 100:.1f}" height="{BAR_HEIGHT}" '
+                    f'<rect x="{bar_x}" y="{y}" width="{bar_room}" height="{BAR_HEIGHT}" class="track" rx="3"/>'
+                    f'<rect x="{bar_x}" y="{y}" width="{bar_room * score / 100:.1f}" height="{BAR_HEIGHT}" '
                     f'class="bar {_score_class(score)}" rx="3"><title>{e(area)}: {score}/100</title></rect>'
-                    + _label(CHART_WIDTH, y, f"{score}/100", "end"))
-    return _svg(_row_y(len(scores)), "".join(rows), "score per area")
+                    + _label(width, y, f"{score}/100", "end"))
+    return _svg(_row_y(len(scores)), "".join(rows), "score per area", width)
 
 
 def _tables_chart(tables: list[Table]) -> str:
@@ -348,7 +350,7 @@ margin:4px 0;white-space:pre;font-size:.88em}
 button.copy{font:inherit;font-size:.85em;padding:2px 10px;border:1px solid var(--line);border-radius:4px;
 background:var(--card);color:var(--fg);cursor:pointer}
 button.copy:hover{border-color:var(--muted)}
-.yes{font-weight:600;color:var(--high)}
+.warn{font-weight:600;color:var(--high)}
 svg.chart{display:block;max-width:100%;margin:6px 0 14px}
 svg text{fill:var(--fg);font-size:13px}svg text.q{font-size:12px}
 svg .track{fill:var(--code)}svg .bar.good{fill:var(--good)}svg .bar.fair{fill:var(--fair)}

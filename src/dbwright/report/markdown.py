@@ -55,7 +55,7 @@ def _finding(reviewed: ReviewedFinding) -> str:
     ]
     if finding.evidence:
         lines.append(table(["Evidence", "Value"],
-                           [[key, evidence_value(value)] for key, value in finding.evidence.items()]))
+                           [[key, evidence_value(value, key)] for key, value in finding.evidence.items()]))
     if finding.fix:
         lines.append(_fix(finding.fix))
     return "\n".join(lines)

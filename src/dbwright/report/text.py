@@ -117,7 +117,7 @@ def _evidence(items: Iterable[tuple[str, object]]) -> Text:
         if i:
             text.append(" · ")
         text.append(f"{key}: ")
-        text.append(one_line(evidence_value(value), 60), style="default")
+        text.append(one_line(evidence_value(value, key), 60), style="default")
     if len(items) > EVIDENCE_ITEMS:
         text.append(f" · … {len(items) - EVIDENCE_ITEMS} more")
     return text
