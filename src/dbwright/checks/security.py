@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 from dbwright.changes.operations import (
     AlterRole,
-    AlterSystem,
     Grant,
     Operation,
     RawSQL,
@@ -23,8 +22,9 @@ from dbwright.changes.operations import (
     qident,
 )
 from dbwright.changes.package import ChangePackage
+from dbwright.checks.configuration import alter_setting
 from dbwright.checks.registry import Finding, Severity, check, finding
-from dbwright.model import Function, HbaRule, Role, Setting, Snapshot
+from dbwright.model import Function, HbaRule, Role, Snapshot
 
 _WRITE_PRIVILEGES = {"INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"}
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "samehost"}
@@ -371,12 +371,6 @@ def md5_password_hashes(snap: Snapshot) -> Iterator[Finding]:
         yield finding(role.name, f"role {role.name} has an MD5 password hash", fix=fix, login=role.login)
 
 
-def _alter_system(setting: Setting, value: str) -> AlterSystem:
-    """ALTER SYSTEM to ``value``; the rollback RESETs when the old value came from a file or the default."""
-    previous = None if setting.source in ("default", "configuration file") else setting.value
-    return AlterSystem(setting.name, value, previous)
-
-
 @check("DW506", category="security", severity=Severity.MEDIUM, title="New passwords are hashed with MD5")
 def md5_password_encryption(snap: Snapshot) -> Iterator[Finding]:
     """With ``password_encryption = md5`` every password set from now on is stored as an MD5 hash.
@@ -393,7 +387,7 @@ def md5_password_encryption(snap: Snapshot) -> Iterator[Finding]:
         return
     fix = ChangePackage.of(
         "Hash new passwords with SCRAM-SHA-256",
-        [_alter_system(setting, "scram-sha-256"), ReloadConfig()],
+        [alter_setting(setting, "scram-sha-256"), ReloadConfig()],
         "Passwords set after the reload are stored as SCRAM verifiers. Existing MD5 hashes keep "
         "working under md5 authentication and are replaced when each password is set again.",
         security_notes=("Clients older than libpq 10 cannot authenticate against SCRAM verifiers.",),
@@ -430,7 +424,7 @@ def ssl_off(snap: Snapshot) -> Iterator[Finding]:
     listen = snap.server.setting("listen_addresses")
     fix = ChangePackage.of(
         "Turn TLS on",
-        [_alter_system(setting, "on"), ReloadConfig()],
+        [alter_setting(setting, "on"), ReloadConfig()],
         "The server accepts TLS connections after the reload. If the certificate or key is missing "
         "or unreadable, the reload logs an error and TLS stays off.",
         manual_steps=("Place server.crt and server.key (mode 0600, owned by the server's OS user) in the "
