@@ -27,3 +27,14 @@ def test_markdown_inline_code_survives_backticks():
 
     assert code("a`b") == "``a`b``"
     assert fenced("select '```'", "sql").startswith("````sql\n")
+
+
+def test_markdown_makes_database_text_inert(review):
+    from dbwright.report.markdown import cell, code, prose
+
+    assert prose("t<script>*x*[a](b)") == "t&lt;script&gt;\\*x\\*\\[a\\](b)"
+    assert cell("a|b\nc") == "a\\|b c"
+    assert cell(code("x|y")) == "`x\\|y`"  # code spans keep their text; only the pipe is escaped
+    text = render(review, "markdown")
+    assert f"{HOSTILE_TABLE} has no primary key" not in text
+    assert "\\[bold\\]&lt;script&gt;alert('x')&lt;/script&gt; has no primary key" in text

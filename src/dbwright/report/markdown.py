@@ -48,9 +48,9 @@ def _summary(review: Review) -> str:
 def _finding(reviewed: ReviewedFinding) -> str:
     finding = reviewed.finding
     lines = [
-        f"### {reviewed.severity.label.upper()} · {finding.code} {cell(reviewed.check.title)} · "
+        f"### {reviewed.severity.label.upper()} · {finding.code} {prose(reviewed.check.title)} · "
         f"{code(finding.object)}\n",
-        f"{finding.message}\n",
+        f"{prose(finding.message)}\n",
         f"Docs: [{finding.code}]({docs_path(finding.code)})\n",
     ]
     if finding.evidence:
@@ -62,14 +62,14 @@ def _finding(reviewed: ReviewedFinding) -> str:
 
 
 def _fix(fix: ChangePackage) -> str:
-    notes = [f"- Security: {n}" for n in fix.security_notes]
-    notes += [f"- Performance: {n}" for n in fix.performance_notes]
-    notes += [f"- Manual step: {n}" for n in fix.manual_steps]
+    notes = [f"- Security: {prose(n)}" for n in fix.security_notes]
+    notes += [f"- Performance: {prose(n)}" for n in fix.performance_notes]
+    notes += [f"- Manual step: {prose(n)}" for n in fix.manual_steps]
     if fix.requires_restart:
         notes.append("- Requires a server restart.")
     parts = [
-        f"#### Fix: {fix.title}\n",
-        f"{fix.explanation}\n",
+        f"#### Fix: {prose(fix.title)}\n",
+        f"{prose(fix.explanation)}\n",
         *(["\n".join(notes) + "\n"] if notes else []),
         f"Forward SQL (estimated {human_seconds(fix.estimated_seconds)}):\n",
         fenced(fix.forward_sql, "sql"),
@@ -101,20 +101,34 @@ def _skipped(review: Review) -> str:
 def table(headers: list[str], rows: Iterable[list[Any]]) -> str:
     out = ["| " + " | ".join(cell(h) for h in headers) + " |",
            "|" + "|".join("---" for _ in headers) + "|"]
-    out += ["| " + " | ".join(cell(str(v)) for v in row) + " |" for row in rows]
+    out += ["| " + " | ".join(cell(v if isinstance(v, str) else str(v)) for v in row) + " |" for row in rows]
     return "\n".join(out) + "\n"
 
 
+def prose(text: str) -> str:
+    """Text from the database made inert: no HTML tags, links or emphasis where none was meant."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in text)
+
+
+_MARKDOWN_SPECIAL = set("\\`*[]")
+
+
+class Markdown(str):
+    """Text that is already Markdown (e.g. a code span): table cells leave it as it is."""
+
+
 def cell(text: str) -> str:
-    """Text safe inside a table cell: no pipes or newlines to break the row."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Text safe inside a table cell: inert (see ``prose``), with no pipes or newlines to break the row."""
+    inert = text if isinstance(text, Markdown) else prose(text)
+    return inert.replace("|", "\\|").replace("\n", " ")
 
 
-def code(text: str) -> str:
+def code(text: str) -> Markdown:
     """Inline code that survives backticks in the text (names come from the database)."""
     fence = "`" * (max(_backtick_runs(text), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
+    return Markdown(f"{fence}{pad}{text}{pad}{fence}")
 
 
 def fenced(text: str, language: str = "") -> str:

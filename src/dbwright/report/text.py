@@ -95,19 +95,14 @@ def _scores(review: Review) -> RenderableType:
 
 def _finding(reviewed: ReviewedFinding) -> RenderableType:
     finding = reviewed.finding
-    lines: list[RenderableType] = [
-        Text.assemble((finding.object, "bold"), "  ", (reviewed.check.title, "dim")),
-        Text(finding.message),
-    ]
+    first = Text.assemble((f"{finding.code:<6} ", SEVERITY_STYLES[reviewed.severity]), (finding.object, "bold"),
+                          "  ", (reviewed.check.title, "dim"))
+    details: list[RenderableType] = [Text(finding.message)]
     if finding.evidence:
-        lines.append(_evidence(finding.evidence.items()))
+        details.append(_evidence(finding.evidence.items()))
     if finding.fix:
-        lines.append(_fix(finding.fix))
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(width=6, no_wrap=True)
-    grid.add_column(ratio=1)
-    grid.add_row(Text(finding.code, style=SEVERITY_STYLES[reviewed.severity]), Group(*lines))
-    return Padding(grid, (0, 0, 1, 2))
+        details.append(_fix(finding.fix))
+    return Padding(Group(first, Padding(Group(*details), (0, 0, 0, 7))), (0, 0, 1, 2))
 
 
 def _evidence(items: Iterable[tuple[str, object]]) -> Text:
@@ -125,11 +120,10 @@ def _evidence(items: Iterable[tuple[str, object]]) -> Text:
 
 def _fix(fix: ChangePackage) -> RenderableType:
     locks = sorted({f"{s['lock']} on {s['lock_target']}" if s["lock_target"] else s["lock"]
-                    for s in fix.steps()})
+                    for s in fix.steps() if s["lock"] != "none"}) or ["no table lock"]
     heading = Text.assemble(("fix ", "green"), (fix.title, "green"),
                             (f"  ~{human_seconds(fix.estimated_seconds)}", "dim"))
-    if locks:
-        heading.append(f" · {', '.join(locks)}", style="dim")
+    heading.append(f" · {', '.join(locks)}", style="dim")
     if fix.requires_restart:
         heading.append(" · needs a restart", style="yellow")
     sql_lines = fix.forward_sql.splitlines()
