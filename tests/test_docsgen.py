@@ -6,7 +6,14 @@ When this fails after adding or editing a check, regenerate: ``python -m dbwrigh
 from pathlib import Path
 
 from dbwright.checks.registry import Check, Severity, all_checks
-from dbwright.docsgen import check_docs_current, check_page, index_page, split_references, write_check_docs
+from dbwright.docsgen import (
+    check_docs_current,
+    check_page,
+    docstring_problems,
+    index_page,
+    split_references,
+    write_check_docs,
+)
 
 REPO_DOCS = Path(__file__).resolve().parents[1] / "docs" / "checks"
 
@@ -14,6 +21,19 @@ REPO_DOCS = Path(__file__).resolve().parents[1] / "docs" / "checks"
 def test_every_registered_check_has_a_current_docs_page():
     problems = check_docs_current(REPO_DOCS)
     assert problems == [], "check docs are out of date; run `python -m dbwright.docsgen`:\n" + "\n".join(problems)
+
+
+def test_every_check_docstring_says_how_to_fix_and_cites_references():
+    assert docstring_problems() == []
+
+
+def test_docstring_without_fix_or_references_is_reported():
+    def bare(snap):
+        """Finds things."""
+
+    problems = docstring_problems([Check("DW997", "design", Severity.LOW, "Bare", bare)])
+    assert problems == ["DW997: the docstring has no paragraph starting with 'Fix:'",
+                        "DW997: the docstring has no 'References:' line with a URL"]
 
 
 def test_generated_docs_are_current_then_missing_and_stale_pages_are_reported(tmp_path):

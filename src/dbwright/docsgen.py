@@ -36,8 +36,11 @@ _URL = re.compile(r"https?://[^\s<>\[\],]+")
 
 
 def default_docs_dir() -> Path:
-    """docs/checks of the source tree this module lives in (src/dbwright/docsgen.py)."""
-    return Path(__file__).resolve().parents[2] / "docs" / "checks"
+    """docs/checks of the source checkout this module lives in, else of the current directory."""
+    here = Path(__file__).resolve()
+    if here.parents[1].name == "src":  # src/dbwright/docsgen.py in a checkout
+        return here.parents[2] / "docs" / "checks"
+    return Path.cwd() / "docs" / "checks"
 
 
 def page_name(code: str) -> str:
@@ -168,6 +171,18 @@ def check_docs_current(out_dir: Path) -> list[str]:
     return problems
 
 
+def docstring_problems(checks: list[Check] | None = None) -> list[str]:
+    """Checks whose docstring lacks what every page needs: a "Fix:" paragraph and a reference."""
+    problems = []
+    for check in all_checks() if checks is None else checks:
+        body, urls = split_references(check.doc)
+        if not re.search(r"^Fix\b", body, re.MULTILINE):
+            problems.append(f"{check.code}: the docstring has no paragraph starting with 'Fix:'")
+        if not urls and not check.references:
+            problems.append(f"{check.code}: the docstring has no 'References:' line with a URL")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dbwright.docsgen", description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", nargs="?", type=Path, default=default_docs_dir(),
@@ -175,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only report missing or stale pages; exit 1 if any")
     args = parser.parse_args(argv)
     if args.check:
-        problems = check_docs_current(args.out_dir)
+        problems = docstring_problems() + check_docs_current(args.out_dir)
         for problem in problems:
             print(problem)
         return 1 if problems else 0
