@@ -52,3 +52,15 @@ def test_every_json_field_is_documented_in_json_format_md(review):
     assert missing == [], f"document these fields in docs/json-format.md: {missing}"
     example = doc.split("```json\n", 1)[1].split("\n```", 1)[0]
     assert list(json.loads(example)) == list(data)  # the example has today's top-level shape
+
+
+def test_a_clean_review_renders_in_every_format(pg):
+    pg.execute("CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, kind text)")
+    clean = pg.review("DW101")
+    assert clean.findings == [] and clean.checks_run == 1
+    outputs = {fmt: render(clean, fmt) for fmt in FORMATS}
+    assert json.loads(outputs["json"])["findings"] == []
+    assert json.loads(outputs["sarif"])["runs"][0]["results"] == []
+    assert "No findings." in outputs["markdown"] and "No findings." in outputs["text"]
+    assert outputs["html"].count("No findings in this area.") == 6
+    assert "Not available: pg_stat_statements is not installed" in outputs["html"]  # no chart, the reason
