@@ -107,7 +107,8 @@ def test_dw104_money_in_float_flagged(pg):
 
 def test_dw104_exact_money_and_float_measurements_not_flagged(pg):
     pg.execute("CREATE TABLE orders (id int PRIMARY KEY, total_price numeric(12,2), fee bigint, "
-               "weight_kg real, latitude double precision, priceless boolean)")
+               "weight_kg real, latitude double precision, priceless boolean, tax_rate real, "
+               "credit_score double precision, total_distance double precision)")
     assert pg.findings("DW104") == []
 
 
@@ -178,7 +179,8 @@ def test_dw108_repeated_column_group_flagged(pg):
     pg.execute("CREATE TABLE customers (id int PRIMARY KEY, name text, phone1 text, phone2 text, phone3 text)")
     pg.execute("INSERT INTO customers VALUES (1, 'a', '111', NULL, '333'), (2, 'b', '222', NULL, NULL)")
     found = pg.findings("DW108")
-    assert [f.object for f in found] == ["public.customers.phone"]
+    assert [f.object for f in found] == ["public.customers"]
+    assert found[0].evidence["stem"] == "phone"
     assert found[0].evidence["columns"] == ["phone1", "phone2", "phone3"]
     fix = found[0].fix
     assert "CREATE TABLE public.customers_phone_values (id integer NOT NULL" in fix.forward_sql
@@ -238,9 +240,12 @@ def test_dw110_nullable_column_without_nulls_flagged(pg):
     pg.execute("CREATE TABLE users (id int PRIMARY KEY, email text, nickname text)")
     pg.execute("INSERT INTO users SELECT g, 'u' || g || '@x.org', CASE WHEN g % 2 = 0 THEN 'n' END "
                "FROM generate_series(1, 2000) g")
+    pg.execute("CREATE TABLE visits (id int NOT NULL, page text) PARTITION BY RANGE (id)")
+    pg.execute("CREATE TABLE visits_1 PARTITION OF visits FOR VALUES FROM (0) TO (100000)")
+    pg.execute("INSERT INTO visits SELECT g, '/p' FROM generate_series(1, 2000) g")
     pg.analyze()
     found = pg.findings("DW110")
-    assert [f.object for f in found] == ["public.users.email"]
+    assert [f.object for f in found] == ["public.users.email", "public.visits.page"]  # the parent, once
     fix = found[0].fix
     assert fix.forward_sql.splitlines()[2:6] == [
         "ALTER TABLE public.users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;",

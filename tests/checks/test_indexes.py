@@ -34,6 +34,17 @@ def test_dw201_duplicate_index_flagged(pg):
     assert found["public.t_id_idx"].evidence["duplicate_of"] == "public.t_pkey"
     assert found["public.t_email_plain"].evidence["duplicate_of"] == "public.t_email_unique"
     assert found["public.u_id_key"].fix is None  # two constraints: left to a person
+    # On a partitioned table the duplicate is reported once, on the parent, and dropped without
+    # CONCURRENTLY (not supported for partitioned indexes); the partitions' copies go with it.
+    pg.execute("CREATE TABLE m (id int, at date) PARTITION BY RANGE (at)")
+    pg.execute("CREATE TABLE m_2024 PARTITION OF m FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')")
+    pg.execute("CREATE INDEX m_at_a ON m (at)")
+    pg.execute("CREATE INDEX m_at_b ON m (at)")
+    parted = [f for f in pg.findings("DW201") if f.object.startswith("public.m")]
+    assert [f.object for f in parted] == ["public.m_at_b"]
+    apply(pg, parted[0].fix.forward_sql)
+    assert "DROP INDEX IF EXISTS public.m_at_b;" in parted[0].fix.forward_sql
+    assert pg.value("SELECT count(*) FROM pg_indexes WHERE tablename = 'm_2024'") == 1
     fix = found["public.t_email_plain"].fix
     assert "DROP INDEX CONCURRENTLY IF EXISTS public.t_email_plain;" in fix.forward_sql
     assert "CREATE INDEX CONCURRENTLY t_email_plain ON public.t USING btree (email);" in fix.rollback_sql

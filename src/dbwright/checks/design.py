@@ -207,18 +207,27 @@ _MONEY_WORDS = {
     "refund", "budget", "income", "profit", "spend", "spent", "paid", "payout", "invoice", "money", "cash",
     "usd", "eur", "gbp", "cents", "tip", "rent", "deposit", "fare", "premium",
 }
+# Tokens that make a money-sounding name a measurement instead: tax_rate, credit_score, total_distance.
+_NOT_MONEY_WORDS = {
+    "rate", "ratio", "pct", "percent", "percentage", "score", "distance", "weight", "duration", "time",
+    "seconds", "minutes", "hours", "days", "ms", "count", "km", "kg", "lat", "lon", "latitude", "longitude",
+    "temperature", "temp", "factor", "share", "probability", "prob", "avg", "mean", "stddev", "volume", "size",
+    "length", "height", "width", "speed", "energy", "calories",
+}
 _FLOAT_TYPES = {"float4", "float8"}
 MONEY_TYPE = "numeric(19,4)"
 
 
 def _looks_like_money(name: str) -> bool:
-    return any(word in _MONEY_WORDS for word in name.lower().split("_"))
+    words = set(name.lower().split("_"))
+    return bool(words & _MONEY_WORDS) and not words & _NOT_MONEY_WORDS
 
 
 @check("DW104", category="design", severity=Severity.HIGH, title="Money stored in a floating-point column")
 def money_in_float(snap: Snapshot) -> Iterator[Finding]:
     """A column named like an amount of money (price, amount, cost, total, balance, fee, salary, …)
-    stored as ``real`` or ``double precision``.
+    stored as ``real`` or ``double precision``. Names that also say they measure something else
+    (``tax_rate``, ``credit_score``, ``total_distance``) are not flagged.
 
     Floating-point types are inexact: 0.1 + 0.2 is not 0.3, sums drift by fractions of a cent,
     and equality comparisons fail. Money needs an exact type.
@@ -408,9 +417,9 @@ def repeated_column_group(snap: Snapshot) -> Iterator[Finding]:
         for stem, members in _repeated_groups(snap.columns_of(table.qname)):
             names = [c.name for c in members]
             yield finding(
-                qualify(table.qname, stem), f"{table.qname} repeats {stem} in {len(members)} columns "
+                table.qname, f"{table.qname} repeats {stem} in {len(members)} columns "
                 f"({', '.join(names)})", fix=_child_table_package(snap, table, stem, members),
-                table=table.qname, columns=names, data_type=members[0].data_type,
+                stem=stem, columns=names, data_type=members[0].data_type,
                 null_fractions=[c.stats.null_frac if c.stats else None for c in members],
             )
 
@@ -503,6 +512,12 @@ def enum_like_text_column(snap: Snapshot) -> Iterator[Finding]:
                       null_frac=column.stats.null_frac, rows=int(table.row_estimate))
 
 
+def _reviewable_for_stats(table: Table | None) -> bool:
+    """A table (or partitioned parent, not a partition) big enough for its statistics to mean something."""
+    return (table is not None and table.kind in ("r", "p") and not table.is_partition
+            and table.row_estimate >= MIN_ROWS_FOR_STATS)
+
+
 def _is_plain_text(column: Column) -> bool:
     """text or varchar, not a domain (whose own CHECK may already limit it) and not an enum."""
     return column.data_type == "text" or column.data_type.startswith("character varying")
@@ -510,7 +525,7 @@ def _is_plain_text(column: Column) -> bool:
 
 def _enum_values(column: Column, table: Table | None) -> tuple[str, ...] | None:
     stats = column.stats
-    if stats is None or table is None or table.kind != "r" or table.row_estimate < MIN_ROWS_FOR_STATS:
+    if stats is None or not _reviewable_for_stats(table):
         return None
     distinct = _distinct_values(stats, table.row_estimate)
     values, freqs = stats.most_common_vals, stats.most_common_freqs
@@ -541,7 +556,7 @@ def nullable_without_nulls(snap: Snapshot) -> Iterator[Finding]:
     References: https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-NOT-NULL
     """
     for table in snap.user_tables():
-        if table.kind != "r" or table.row_estimate < MIN_ROWS_FOR_STATS:
+        if not _reviewable_for_stats(table):
             continue
         proven = _not_null_checks(snap, table.qname)
         for column in snap.columns_of(table.qname):

@@ -139,7 +139,8 @@ def duplicate_index(snap: Snapshot) -> Iterator[Finding]:
     needed. The one kept is the one backing a primary key or constraint, else a unique one, else
     the most used. When two constraints own identical indexes (a primary key and a unique
     constraint on the same column), no automatic fix is offered: drop the redundant constraint
-    by hand after checking no foreign key references it.
+    by hand after checking no foreign key references it. Indexes of partitions are compared on
+    their partitioned parent, since attached partition indexes cannot be dropped alone.
 
     Fix: ``DROP INDEX CONCURRENTLY`` of the extra copy; rollback recreates it from its definition.
 
@@ -147,8 +148,9 @@ def duplicate_index(snap: Snapshot) -> Iterator[Finding]:
     https://wiki.postgresql.org/wiki/Index_Maintenance#Duplicate_indexes
     """
     groups: dict[tuple, list[Index]] = defaultdict(list)
+    partitions = {t.qname for t in snap.tables if t.is_partition}
     for index in snap.indexes:
-        if index.valid:
+        if index.valid and index.table_qname not in partitions:
             groups[(index.shape, index.include, _key_items(index))].append(index)
     for group in groups.values():
         if len(group) < 2:
@@ -192,7 +194,7 @@ def redundant_index(snap: Snapshot) -> Iterator[Finding]:
     the narrower one only costs writes, space and cache. A unique or constraint-backed index is
     never redundant (it enforces something), and expression indexes are not compared. The
     narrower index is slightly smaller and faster to scan, so keep it only if a hot query
-    measurably needs that.
+    measurably needs that. Partitions are reviewed through their partitioned parent.
 
     Fix: ``DROP INDEX CONCURRENTLY``; rollback recreates it from its definition.
 
@@ -200,6 +202,9 @@ def redundant_index(snap: Snapshot) -> Iterator[Finding]:
     https://www.postgresql.org/docs/current/sql-dropindex.html
     """
     for table_qname, indexes in _indexes_by_table(snap).items():
+        table = snap.table(table_qname)
+        if table is None or table.is_partition:
+            continue
         candidates = [i for i in indexes if _plain_btree(i)]
         for narrow in candidates:
             if _enforces_something(narrow):
@@ -207,7 +212,7 @@ def redundant_index(snap: Snapshot) -> Iterator[Finding]:
             wider = next((w for w in candidates if _covers(w, narrow)), None)
             if wider is None:
                 continue
-            fix = _drop_package(narrow, snap.table(table_qname), f"Drop redundant index {narrow.qname}",
+            fix = _drop_package(narrow, table, f"Drop redundant index {narrow.qname}",
                                 f"{wider.qname} leads with the same columns and serves the same lookups.")
             yield finding(narrow.qname, f"{narrow.qname} is a prefix of {wider.qname}", fix=fix,
                           covered_by=wider.qname, columns=list(narrow.columns), covering_columns=list(wider.columns),
