@@ -108,10 +108,7 @@ def _result(reviewed: ReviewedFinding, rule_index: dict[str, int]) -> dict[str, 
         "ruleIndex": rule_index[finding.code],
         "level": LEVELS[reviewed.severity],
         "message": {"text": finding.message},
-        "locations": [{"logicalLocations": [{
-            "name": finding.object.rsplit(".", 1)[-1],
-            "fullyQualifiedName": finding.object,
-        }]}],
+        "locations": [{"logicalLocations": [{"fullyQualifiedName": finding.object}]}],
         "partialFingerprints": {"dbwrightFinding/v1": _fingerprint(finding.code, finding.object)},
         "properties": properties,
     }
