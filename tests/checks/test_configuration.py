@@ -7,6 +7,8 @@ to put those settings in a bad or a sound relation to it: 1 GiB fits them, 64 Gi
 
 from __future__ import annotations
 
+import psycopg
+
 from dbwright.checks.configuration import memory_baseline
 from dbwright.checks.registry import Severity
 from dbwright.model import Server, Setting
@@ -49,6 +51,39 @@ def test_dw601_pg_stat_statements_not_created_flagged(pg):
     assert pg.findings("DW601") == []
     apply(pg, found[0].fix.rollback_sql)
     assert pg.value("SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'") == 0
+
+
+def _restart(pg) -> None:
+    """Restart the suite's cluster (it owns it) and reconnect the test's session."""
+    pg.conn.close()
+    pg.cluster.restart()
+    pg.conn = psycopg.connect(pg.url, autocommit=True)
+
+
+def test_dw601_library_not_preloaded_flagged(pg):
+    pg.execute("CREATE EXTENSION pg_stat_statements")
+    pg.execute("ALTER SYSTEM SET shared_preload_libraries = 'pgaudit'")
+    try:
+        _restart(pg)
+        review = pg.review("DW601")
+        found = review.by_code("DW601")
+        assert "not loaded" in review.snapshot.skipped_reason("statements")
+        assert [f.object for f in found] == ["pg_stat_statements"]
+        assert (found[0].evidence["installed"], found[0].evidence["preloaded"]) == (True, False)
+        fix = found[0].fix
+        assert fix.requires_restart is True
+        assert "CREATE EXTENSION" not in fix.forward_sql
+        # one literal per library: 'pgaudit,pg_stat_statements' would name one library and stop the server
+        assert "ALTER SYSTEM SET shared_preload_libraries = 'pgaudit', 'pg_stat_statements';" in fix.forward_sql
+        assert "ALTER SYSTEM RESET shared_preload_libraries;" in fix.rollback_sql
+        apply(pg, fix.forward_sql)
+        _restart(pg)
+        assert pg.value("SHOW shared_preload_libraries") == "pgaudit, pg_stat_statements"
+        assert pg.findings("DW601") == []
+    finally:
+        pg.execute("ALTER SYSTEM RESET shared_preload_libraries")
+        _restart(pg)
+    assert pg.findings("DW601") == []
 
 
 def test_dw601_pg_stat_statements_enabled_not_flagged(pg):
@@ -127,6 +162,8 @@ def test_dw604_work_mem_overcommitting_memory_flagged(pg):
 
 def test_dw604_work_mem_fitting_memory_not_flagged(pg):
     assert pg.findings("DW604", server_memory_bytes=FITTING_MEMORY) == []
+    # 4MB × 100 connections exceeds 256MB of RAM, but 4MB is the floor: lowering work_mem is no fix
+    assert pg.findings("DW604", server_memory_bytes=256 * MiB) == []
     pg.alter_system("work_mem", "128MB")  # 100 connections × 128MB = 12.5GB of 64GB
     assert pg.findings("DW604", server_memory_bytes=LARGE_MEMORY) == []
 
@@ -145,6 +182,8 @@ def test_dw605_maintenance_work_mem_overcommitting_flagged(pg):
     found = pg.findings("DW605", server_memory_bytes=FITTING_MEMORY)
     assert found[0].evidence["problem"] == "too_large"
     assert found[0].evidence["worst_case_bytes"] == 2 * GiB
+    assert found[0].evidence["recommended"] == "64MB"  # the baseline; 4 × 64MB fits in half of 1GB
+    assert "ALTER SYSTEM SET maintenance_work_mem = '64MB';" in found[0].fix.forward_sql
 
 
 def test_dw605_maintenance_work_mem_fitting_not_flagged(pg):

@@ -7,8 +7,10 @@ tuning advisor, the report) reuse so every part of dbwright recommends the same 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
 
-from dbwright.changes.operations import AlterSystem, CreateExtension, Operation, ReloadConfig
+from dbwright.changes.operations import AlterSystem, CreateExtension, Operation, RawSQL, ReloadConfig, literal
 from dbwright.changes.package import ChangePackage
 from dbwright.checks.registry import Finding, Severity, check, finding
 from dbwright.model import Server, Setting, Snapshot
@@ -21,6 +23,33 @@ _ALTER_SYSTEM_SOURCES = ("default", "configuration file")
 
 
 # --- shared helpers ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AlterSystemList(Operation):
+    """ALTER SYSTEM for a list setting (shared_preload_libraries, search_path…).
+
+    These settings quote their items, so ``= 'a,b'`` would configure ONE library named "a,b" and
+    the server would not start; each item must be its own literal: ``= 'a', 'b'``.
+    """
+
+    kind: ClassVar[str] = "alter_system"
+    name: str
+    values: tuple[str, ...]
+    previous: tuple[str, ...] | None = None  # None: RESET, the value came from a file or the default
+
+    def sql(self) -> str:
+        items = ", ".join(literal(v) for v in self.values) or "''"
+        return f"ALTER SYSTEM SET {self.name} = {items};"
+
+    def reverse(self) -> Operation:
+        if self.previous is None:
+            return RawSQL(f"ALTER SYSTEM RESET {self.name};", transactional_=False)
+        return AlterSystemList(self.name, self.previous, self.values)
+
+    @property
+    def transactional(self) -> bool:
+        return False  # ALTER SYSTEM cannot run inside a transaction block
+
 
 def alter_setting(setting: Setting, value: str, *, restart: bool = False) -> AlterSystem:
     """ALTER SYSTEM of ``setting`` to ``value``, reversible.
@@ -143,8 +172,9 @@ def pg_stat_statements_missing(snap: Snapshot) -> Iterator[Finding]:
     if not installed:
         operations.append(CreateExtension("pg_stat_statements"))
     if not preloaded and libraries_setting is not None:
-        operations.append(alter_setting(libraries_setting, ",".join([*libraries, "pg_stat_statements"]),
-                                        restart=True))
+        previous = None if libraries_setting.source in _ALTER_SYSTEM_SOURCES else tuple(libraries)
+        operations.append(AlterSystemList("shared_preload_libraries", (*libraries, "pg_stat_statements"),
+                                          previous))
         manual.append("Restart PostgreSQL for shared_preload_libraries to take effect.")
     missing = [part for part, ok in (("CREATE EXTENSION", installed), ("shared_preload_libraries", preloaded))
                if not ok]
@@ -235,9 +265,11 @@ def work_mem_sizing(snap: Snapshot) -> Iterator[Finding]:
     """work_mem is the memory each sort or hash step may use before spilling to temporary files.
 
     Too low (under a quarter of the baseline, see ``memory_baseline``) sends sorts, hash joins
-    and aggregates to disk; low severity. Too high (over four times the baseline, or
-    work_mem × max_connections above the RAM) risks running the server out of memory under load,
-    since one query can use several multiples of it.
+    and aggregates to disk; low severity. Too high (above the baseline and either over four
+    times it or work_mem × max_connections above the RAM) risks running the server out of
+    memory under load, since one query can use several multiples of it. When even the 4 MiB
+    floor overcommits (thousands of max_connections), the problem is max_connections, not
+    work_mem, and this check stays quiet.
 
     Fix: ``ALTER SYSTEM SET work_mem = …`` and reload; raise it per role or per query
     (``SET LOCAL work_mem``) for the few reports that need more.
@@ -251,7 +283,7 @@ def work_mem_sizing(snap: Snapshot) -> Iterator[Finding]:
         return
     connections = _int(server, "max_connections", 100)
     worst_case = current * connections
-    if worst_case > server.memory_bytes or current > baseline * 4:
+    if current > baseline and (worst_case > server.memory_bytes or current > baseline * 4):
         problem, severity = "too_large", None
         message = (f"work_mem is {pretty_bytes(current)}: × {connections} connections = "
                    f"{pretty_bytes(worst_case)} against {pretty_bytes(server.memory_bytes)} RAM")
@@ -276,7 +308,8 @@ def maintenance_work_mem_sizing(snap: Snapshot) -> Iterator[Finding]:
     Too low (under a quarter of the baseline, 5% of RAM within [64 MiB, 2 GiB], see
     ``memory_baseline``) makes index builds spill and VACUUM scan indexes several times. Too
     high: each autovacuum worker may use it too (unless ``autovacuum_work_mem`` is set), so
-    maintenance_work_mem × (autovacuum_max_workers + 1) above half the RAM is flagged.
+    maintenance_work_mem × (autovacuum_max_workers + 1) above half the RAM is flagged, and the
+    fix proposes the baseline or what fits in half the RAM, whichever is smaller.
 
     Fix: ``ALTER SYSTEM SET maintenance_work_mem = …`` and reload.
 
@@ -289,22 +322,25 @@ def maintenance_work_mem_sizing(snap: Snapshot) -> Iterator[Finding]:
         return
     workers = _int(server, "autovacuum_max_workers", 3) if _int(server, "autovacuum_work_mem", -1) == -1 else 0
     worst_case = current * (workers + 1)
-    if worst_case > server.memory_bytes // 2:
-        problem = "too_large"
+    fitting = min(baseline, (server.memory_bytes // 2) // (workers + 1))
+    if worst_case > server.memory_bytes // 2 and fitting < current:
+        problem, recommended = "too_large", fitting
         message = (f"maintenance_work_mem is {pretty_bytes(current)}: × {workers + 1} (autovacuum workers and "
                    f"one maintenance command) = {pretty_bytes(worst_case)}, over half the RAM")
     elif current < baseline // 4:
-        problem = "too_small"
+        problem, recommended = "too_small", baseline
         message = (f"maintenance_work_mem is {pretty_bytes(current)}, under a quarter of the "
                    f"{pretty_bytes(baseline)} baseline")
     else:
         return
-    fix = setting_package(f"Set maintenance_work_mem to {pretty_bytes(baseline)}", setting, pretty_bytes(baseline),
+    fix = setting_package(f"Set maintenance_work_mem to {pretty_bytes(recommended)}", setting,
+                          pretty_bytes(recommended),
                           "Gives VACUUM and index builds room without letting autovacuum workers "
-                          "together exhaust memory.")
+                          "together exhaust memory. To keep more for manual index builds, set "
+                          "autovacuum_work_mem separately instead.")
     yield finding("maintenance_work_mem", message, fix=fix,
                   **_memory_evidence(server, "maintenance_work_mem", current, baseline, problem=problem,
-                                     worst_case_bytes=worst_case))
+                                     recommended=pretty_bytes(recommended), worst_case_bytes=worst_case))
 
 
 # --- planner, checkpoints, logging ---------------------------------------------------------

@@ -122,6 +122,9 @@ def createrole_login(snap: Snapshot) -> Iterator[Finding]:
     and read or write files as the server's OS user. The docs call such roles "almost-superuser".
     Finds non-superuser roles with CREATEROLE that can log in or that login roles can SET ROLE to.
 
+    PostgreSQL 16 narrowed CREATEROLE to roles the creator administers, so there the finding is
+    low.
+
     Fix: ``ALTER ROLE … NOCREATEROLE``; let a superuser (or an admin tool running as one) create
     roles, or on PostgreSQL 16+ rely on its narrower CREATEROLE rules.
 
@@ -142,8 +145,10 @@ def createrole_login(snap: Snapshot) -> Iterator[Finding]:
             "such as pg_execute_server_program.",
             security_notes=("Role management moves to a superuser or a reviewed provisioning tool.",),
         )
+        narrowed = snap.server.version_num >= 160000
         yield finding(role.name, f"{role.name} has CREATEROLE and can be used by {', '.join(reached_by)}",
-                      fix=fix, login_roles=reached_by, server_version=snap.server.version_num)
+                      fix=fix, severity=Severity.LOW if narrowed else None, login_roles=reached_by,
+                      server_version=snap.server.version_num)
 
 
 # --- privileges ----------------------------------------------------------------------------
