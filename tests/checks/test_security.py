@@ -200,8 +200,12 @@ def test_dw510_revoked_or_invoker_function_not_flagged(pg):
 def test_dw505_md5_password_hash_flagged(pg):
     pg.execute("SET password_encryption = 'md5'")
     pg.role("dw_legacy", "LOGIN PASSWORD 'old-secret'")
-    found = pg.findings("DW505")
-    assert [f.object for f in found] == ["dw_legacy"]
+    pg.role("dw_legacy_group", "NOLOGIN PASSWORD 'unused'")
+    found = {f.object: f for f in pg.findings("DW505")}
+    assert set(found) == {"dw_legacy", "dw_legacy_group"}
+    assert found["dw_legacy_group"].severity == Severity.LOW
+    found = [found["dw_legacy"]]
+    assert found[0].severity is None  # the check's own: medium
     fix = found[0].fix
     assert fix.operations == () and fix.forward_sql == ""
     assert any("\\password dw_legacy" in step for step in fix.manual_steps)
@@ -252,9 +256,12 @@ def test_dw507_ssl_on_not_flagged(pg):
 def test_dw508_trust_in_hba_flagged(pg):
     with hba_file(pg, "local all all trust\n"
                       "host all postgres 127.0.0.1/32 trust\n"
-                      "host all all 0.0.0.0/0 trust\n"):
+                      "host all all 0.0.0.0/0 trust\n"
+                      "host all all ::1/128 trust\n"):
         found = {f.object: f for f in pg.findings("DW508")}
-    assert set(found) == {"pg_hba.conf:1", "pg_hba.conf:2", "pg_hba.conf:3"}
+    assert set(found) == {"pg_hba.conf:1", "pg_hba.conf:2", "pg_hba.conf:3", "pg_hba.conf:4"}
+    assert found["pg_hba.conf:4"].severity == Severity.HIGH  # IPv6 loopback
+    assert found["pg_hba.conf:4"].evidence["address"] == "::1/128"
     assert found["pg_hba.conf:1"].severity == Severity.MEDIUM
     assert found["pg_hba.conf:2"].severity == Severity.HIGH
     assert found["pg_hba.conf:3"].severity == Severity.CRITICAL

@@ -264,7 +264,8 @@ def security_definer_search_path(snap: Snapshot) -> Iterator[Finding]:
     owner's rights. Flags definer functions with no search_path, or one that includes ``"$user"``
     or a schema PUBLIC can create objects in (high), or that does not list ``pg_temp`` last
     (low: temporary tables are searched first unless ``pg_temp`` is listed). ``search_path = ''``
-    with schema-qualified names is safe and not flagged.
+    with schema-qualified names is safe and not flagged. (SQL-standard bodies, ``BEGIN ATOMIC``,
+    resolve names when created and are safe regardless; the snapshot cannot tell them apart yet.)
 
     Fix: ``ALTER FUNCTION … SET search_path = pg_catalog, <its schema>, pg_temp``.
 
@@ -346,7 +347,7 @@ def md5_password_hashes(snap: Snapshot) -> Iterator[Finding]:
     who obtains it can log in with it directly over md5 authentication, without the password.
 
     SCRAM-SHA-256 stores a salted, iterated verifier that cannot be replayed. PostgreSQL 18 warns
-    on MD5 passwords and a future release removes them.
+    on MD5 passwords and a future release removes them. Low for roles that cannot log in.
 
     Fix (manual): the stored hash does not reveal the password, so it cannot be converted. Set
     ``password_encryption = 'scram-sha-256'`` and have the password set again (psql ``\\password
@@ -373,7 +374,8 @@ def md5_password_hashes(snap: Snapshot) -> Iterator[Finding]:
                 "scram-sha-256 in pg_hba.conf for it.",
             ),
         )
-        yield finding(role.name, f"role {role.name} has an MD5 password hash", fix=fix, login=role.login)
+        yield finding(role.name, f"role {role.name} has an MD5 password hash", fix=fix, login=role.login,
+                      severity=None if role.login else Severity.LOW)
 
 
 @check("DW506", category="security", severity=Severity.MEDIUM, title="New passwords are hashed with MD5")
@@ -447,8 +449,9 @@ def _hba_address(rule: HbaRule) -> str | None:
     if rule.address is None:
         return None
     if rule.netmask:
-        try:
-            return str(ipaddress.ip_network(f"{rule.address}/{rule.netmask}", strict=False))
+        try:  # the view gives a netmask; IPv6 networks accept only a prefix length
+            prefix = bin(int(ipaddress.ip_address(rule.netmask))).count("1")
+            return str(ipaddress.ip_network(f"{rule.address}/{prefix}", strict=False))
         except ValueError:
             return f"{rule.address} {rule.netmask}"
     return rule.address
