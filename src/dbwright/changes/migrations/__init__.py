@@ -1,0 +1,74 @@
+"""Versioned migrations: one API for the CLI, the MCP server and tests.
+
+    new_migration(dir, name)          -> Path        V<utc timestamp>__<name>.sql with up and down parts
+    status(target, dir)               -> Status      applied, pending, out of order, partial
+    plan(target, dir)                 -> Plan        dry run: locks, rewrites, durations, lint
+    apply(target, dir, options)       -> RunReport   the explicit write path, under the deploy lock
+    rollback(target, dir, to_version) -> RunReport   down parts newest first, then a schema check
+    verify(target, dir)               -> VerifyReport tampering (chained checksums) and drift
+    baseline(target, dir, version)    -> HistoryRow  adopt an existing database
+
+Everything but apply, rollback and baseline runs in a read-only session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dbwright.changes.migrations import fingerprint, history
+from dbwright.changes.migrations import plan as _plan
+from dbwright.changes.migrations.files import MigrationFile, discover, new_migration
+from dbwright.changes.migrations.history import HistoryRow
+from dbwright.changes.migrations.plan import Plan
+from dbwright.changes.migrations.runner import (
+    ApplyOptions,
+    MigrationFailedError,
+    RunReport,
+    apply,
+    baseline,
+    rollback,
+)
+from dbwright.changes.migrations.verify import Problem, Status, VerifyReport
+from dbwright.changes.migrations.verify import report as _verify_report
+from dbwright.changes.migrations.verify import status as _status
+from dbwright.engines.postgres.connect import open_session
+
+
+def status(target: str | None, directory: Path) -> Status:
+    files = discover(directory)
+    with open_session(target) as conn:
+        return _status(history.read(conn), files)
+
+
+def verify(target: str | None, directory: Path) -> VerifyReport:
+    """Files against the history (tampering), and the live schema against the history (drift)."""
+    files = discover(directory)
+    with open_session(target) as conn:
+        rows = history.read(conn)
+        with conn.transaction():
+            live = fingerprint.read(conn)
+    return _verify_report(rows, files, live, str(directory))
+
+
+def plan(target: str | None, directory: Path) -> Plan:
+    from dbwright.engines.postgres.introspect import snapshot
+
+    files = discover(directory)
+    with open_session(target) as conn:
+        rows = history.read(conn)
+        snap = snapshot(conn)
+        search_path = list(conn.execute("SELECT current_schemas(false)").fetchone()[0])
+    state = _status(rows, files)
+    by_version = {int(m.version): m for m in files}
+    work: list[tuple[MigrationFile, HistoryRow | None]] = []
+    if state.partial is not None and state.partial.status == "partial":
+        work.append((by_version[int(state.partial.version)], state.partial))
+    work += [(m, None) for m in state.pending]
+    return _plan.build(snap, search_path, work, state.out_of_order)
+
+
+__all__ = [
+    "ApplyOptions", "HistoryRow", "MigrationFailedError", "MigrationFile", "Plan", "Problem", "RunReport",
+    "Status", "VerifyReport", "apply", "baseline", "discover", "new_migration", "plan", "rollback", "status",
+    "verify",
+]

@@ -1,0 +1,232 @@
+"""`dbwright migrate …`: versioned migrations. A thin shell over dbwright.changes.migrations."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+DbOpt = Annotated[str | None, typer.Option(
+    "--db", "-d", help="postgresql:// URL, key=value conninfo or database name. Default: DATABASE_URL, else PG*.")]
+DirOpt = Annotated[Path, typer.Option("--dir", help="The migrations directory.")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output format: text or json.")]
+LockTimeoutOpt = Annotated[str, typer.Option(
+    "--lock-timeout", help="lock_timeout for every step; a step that waits longer is retried.")]
+StatementTimeoutOpt = Annotated[str, typer.Option("--statement-timeout", help="statement_timeout for every step.")]
+RetriesOpt = Annotated[int, typer.Option("--retries", help="Retries of a step after lock_timeout, with "
+                                                           "exponential backoff.")]
+LockWaitOpt = Annotated[float, typer.Option(
+    "--lock-wait", help="Seconds to wait for another deploy's lock before giving up.")]
+
+DEFAULT_DIR = Path("migrations")
+err = Console(stderr=True)
+app = typer.Typer(name="migrate", no_args_is_help=True, add_completion=False,
+                  help="Versioned migrations: new, status, plan, apply, rollback, verify, baseline.")
+
+
+def register(parent: typer.Typer) -> None:
+    parent.add_typer(app, name="migrate")
+
+
+def _check_format(format: str) -> None:
+    if format not in ("text", "json"):
+        raise typer.BadParameter(f"unknown format {format!r}; use text or json", param_hint="--format")
+
+
+def _json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+def _progress(line: str) -> None:
+    err.print(f"[dim]{line}[/dim]", highlight=False)
+
+
+def _options(lock_timeout: str, statement_timeout: str, retries: int, lock_wait: float, **extra: Any):
+    from dbwright.changes.migrations import ApplyOptions
+
+    if retries < 0:
+        raise typer.BadParameter("must be 0 or more", param_hint="--retries")
+    return ApplyOptions(lock_timeout=lock_timeout, statement_timeout=statement_timeout, retries=retries,
+                        lock_wait_s=lock_wait, **extra)
+
+
+@app.command()
+def new(name: Annotated[str, typer.Argument(help="What the migration does, e.g. add_orders_status.")],
+        dir: DirOpt = DEFAULT_DIR) -> None:
+    """Write a new migration file V<UTC timestamp>__NAME.sql with an up and a down part."""
+    from dbwright.changes.migrations import new_migration
+
+    print(new_migration(dir, name))
+
+
+@app.command()
+def status(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "text") -> None:
+    """Applied, pending and out-of-order migrations."""
+    from dbwright.changes.migrations import status as migration_status
+
+    _check_format(format)
+    state = migration_status(db, dir)
+    if format == "json":
+        _json(state.to_dict())
+        return
+    out_of_order = {m.filename for m in state.out_of_order}
+    for row in state.applied:
+        progress = "" if row.status == "applied" else f" ({row.steps_done}/{row.steps_total} steps)"
+        print(f"{row.status:<10} {row.filename}  {row.applied_at} by {row.applied_by}, {row.duration_ms} ms{progress}")
+    for migration in state.pending:
+        label = "OUT OF ORDER" if migration.filename in out_of_order else "pending"
+        print(f"{label:<10} {migration.filename}")
+    print(f"{len(state.applied)} applied, {len(state.pending)} pending, {len(state.out_of_order)} out of order"
+          + (f", {state.partial.filename} {state.partial.status}" if state.partial else ""))
+
+
+@app.command()
+def plan(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "text") -> None:
+    """Dry run: each pending statement with its lock, rewrite/scan, estimated duration and transaction; lint."""
+    from dbwright.changes.migrations import plan as migration_plan
+
+    _check_format(format)
+    result = migration_plan(db, dir)
+    if format == "json":
+        _json(result.to_dict())
+        return
+    if result.resumes:
+        print(f"resumes {result.resumes} where it stopped")
+    for name in result.out_of_order:
+        print(f"OUT OF ORDER: {name} is older than the newest applied migration; apply refuses it")
+    current = None
+    for s in result.statements:
+        if s.filename != current:
+            current = s.filename
+            print(f"\n{current}")
+        flags = [flag for flag, on in (("REWRITES", s.rewrites), ("scans", s.scans and not s.rewrites)) if on]
+        where = "in transaction" if s.in_transaction else "OUTSIDE transaction"
+        print(f"  step {s.step} line {s.line}: {_one_line(s.sql)}")
+        print(f"      lock {s.lock} ({s.impact}); {', '.join(flags) or 'no scan'}; {where}; "
+              f"~{s.estimated_seconds:.1f}s on {_size(s.table_bytes)}")
+    if not result.statements:
+        print("nothing to apply")
+    live = [f for f in result.findings if not f.ignored]
+    if live:
+        print(f"\nlint: {len(live)} finding(s)")
+        for f in live:
+            print(f"  {f.file}:{f.line} {f.code} [{f.severity.label}] {f.message}")
+            if f.safe_rewrite:
+                print(f"      safe rewrite: {_one_line(f.safe_rewrite)}")
+    print(f"\n{len(result.statements)} statement(s), estimated {result.estimated_seconds:.1f}s")
+
+
+@app.command()
+def apply(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "text",
+          lock_timeout: LockTimeoutOpt = "2s", statement_timeout: StatementTimeoutOpt = "1h",
+          retries: RetriesOpt = 5, lock_wait: LockWaitOpt = 60.0,
+          to: Annotated[str | None, typer.Option("--to", help="Apply up to and including this version.")] = None,
+          allow_out_of_order: Annotated[bool, typer.Option(
+              "--allow-out-of-order", help="Apply pending files older than the newest applied one.")] = False,
+          allow_drift: Annotated[bool, typer.Option(
+              "--allow-drift", help="Apply even though the live schema differs from the history.")] = False,
+          ) -> None:
+    """Apply pending migrations under the deploy lock; resume a partial one first."""
+    from dbwright.changes.migrations import apply as run_apply
+
+    _check_format(format)
+    options = _options(lock_timeout, statement_timeout, retries, lock_wait, to_version=to,
+                       allow_out_of_order=allow_out_of_order, allow_drift=allow_drift)
+    report = run_apply(db, dir, options, progress=None if format == "json" else _progress)
+    if format == "json":
+        _json(report.to_dict())
+        return
+    retried = sum(s.retries for s in report.steps)
+    for step in report.steps:
+        for note in step.notes:
+            print(f"note: {note}")
+    if report.migrations:
+        print(f"applied {len(report.migrations)} migration(s) in {report.seconds:.2f}s"
+              + (f" after {retried} lock_timeout retries" if retried else ""))
+    else:
+        print("nothing to apply: the database is up to date")
+
+
+@app.command()
+def rollback(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "text",
+             to: Annotated[str | None, typer.Option(
+                 "--to", help="Roll back every migration newer than this version (default: the last one).")] = None,
+             lock_timeout: LockTimeoutOpt = "2s", statement_timeout: StatementTimeoutOpt = "1h",
+             retries: RetriesOpt = 5, lock_wait: LockWaitOpt = 60.0) -> None:
+    """Run down parts, newest first; then check the schema against the one recorded before them."""
+    from dbwright.changes.migrations import rollback as run_rollback
+
+    _check_format(format)
+    report = run_rollback(db, dir, to, _options(lock_timeout, statement_timeout, retries, lock_wait),
+                          progress=None if format == "json" else _progress)
+    if format == "json":
+        _json(report.to_dict())
+    elif not report.migrations:
+        print(f"nothing to roll back: no migration is newer than {to}")
+    else:
+        print(f"rolled back {len(report.migrations)} migration(s) in {report.seconds:.2f}s")
+        if report.drift:
+            print("the schema does not match the one recorded before them:")
+            for line in report.drift:
+                print(f"  {line}")
+        else:
+            print("schema verified: it matches the one recorded before them")
+    if report.drift:
+        raise typer.Exit(1)
+
+
+@app.command()
+def verify(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "text") -> None:
+    """Tampering (edited, renamed, reordered, removed applied files) and drift; exit 1 on any."""
+    from dbwright.changes.migrations import verify as run_verify
+
+    _check_format(format)
+    result = run_verify(db, dir)
+    if format == "json":
+        _json(result.to_dict())
+    else:
+        for problem in result.problems:
+            print(f"TAMPERED ({problem.kind}): {problem.message}")
+        if result.partial:
+            print(f"PARTIAL: {result.partial}")
+        for line in result.drift:
+            print(f"DRIFT: {line}")
+        if result.ok:
+            against = f" after {result.compared_with}" if result.compared_with else ""
+            print(f"ok: files match the history, and the schema matches the one recorded{against}")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def baseline(version: Annotated[str, typer.Argument(help="The version the existing schema stands for.")],
+             db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "text",
+             lock_wait: LockWaitOpt = 60.0) -> None:
+    """Adopt an existing database: record VERSION as applied with today's schema; run nothing."""
+    from dbwright.changes.migrations import ApplyOptions
+    from dbwright.changes.migrations import baseline as run_baseline
+
+    _check_format(format)
+    row = run_baseline(db, dir, version, ApplyOptions(lock_wait_s=lock_wait),
+                       progress=None if format == "json" else _progress)
+    if format == "json":
+        _json(row.to_dict())
+    else:
+        print(f"baseline {row.version} recorded (schema fingerprint {row.fingerprint[:12]})")
+
+
+def _one_line(sql: str, width: int = 100) -> str:
+    text = " ".join(sql.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
