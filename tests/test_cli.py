@@ -56,3 +56,27 @@ def test_checks_lists_registry_as_json():
     rows = json.loads(result.stdout)
     assert any(row["code"] == "DW101" for row in rows)
     assert all(set(row) >= {"code", "category", "severity", "title"} for row in rows)
+
+
+def test_target_from_pg_environment_variables(pg):
+    pg.execute("CREATE TABLE no_key (v int)")
+    env = {"PGHOST": str(pg.cluster.socket_dir), "PGPORT": str(pg.cluster.port), "PGDATABASE": pg.name,
+           "PGUSER": "postgres"}
+    result = run_cli("review", "--check", "DW101", "--format", "json", env=env)
+    assert result.returncode == 0, result.stderr
+    assert [f["object"] for f in json.loads(result.stdout)["findings"]] == ["public.no_key"]
+
+
+def test_target_from_database_url_and_service_file(pg, tmp_path):
+    pg.execute("CREATE TABLE no_key (v int)")
+    result = run_cli("review", "--check", "DW101", "--format", "json", env={"DATABASE_URL": pg.url})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["database"] == pg.name
+
+    service_file = tmp_path / "pg_service.conf"
+    service_file.write_text(f"[reviewdb]\nhost={pg.cluster.socket_dir}\nport={pg.cluster.port}\n"
+                            f"dbname={pg.name}\nuser=postgres\n")
+    result = run_cli("review", "service=reviewdb", "--check", "DW101", "--format", "json",
+                     env={"PGSERVICEFILE": str(service_file)})
+    assert result.returncode == 0, result.stderr
+    assert [f["object"] for f in json.loads(result.stdout)["findings"]] == ["public.no_key"]
