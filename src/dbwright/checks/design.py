@@ -381,7 +381,7 @@ def _repeated_groups(columns: list[Column]) -> list[tuple[str, list[Column]]]:
     """Groups of columns named stem1, stem2, stem3 … with consecutive numbers and one type."""
     groups: dict[tuple[str, str], list[tuple[int, Column]]] = defaultdict(list)
     for column in columns:
-        match = _NUMBERED.match(column.name)
+        match = _NUMBERED.match(column.name) if column.name[-1:].isdigit() else None
         if match:
             groups[(match["stem"], column.data_type)].append((int(match["number"]), column))
     found = []
@@ -488,28 +488,34 @@ def enum_like_text_column(snap: Snapshot) -> Iterator[Finding]:
     References: https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-CHECK-CONSTRAINTS,
     https://www.postgresql.org/docs/current/view-pg-stats.html
     """
-    for column in snap.columns:
-        if column.stats is None or not _is_plain_text(column):
+    for table in snap.user_tables():
+        if not _reviewable_for_stats(table):
             continue
-        table = snap.table(column.table_qname)
-        values = _enum_values(column, table)
-        if values is None or table is None:
-            continue
-        if column.name in _constrained_columns(snap, table.qname, "c", "f", "u", "p"):
-            continue
-        name = _object_name(table.name, column.name, suffix="check")
-        expression = f"{ident(column.name)} IN ({', '.join(literal(v) for v in values)})"
-        fix = ChangePackage.of(
-            f"Limit {column.qname} to its {len(values)} values",
-            [AddCheck(column.table_qname, name, expression),
-             ValidateConstraint(column.table_qname, name, table_bytes=table.heap_bytes)],
-            "Adds the CHECK constraint without checking existing rows (a brief ACCESS EXCLUSIVE lock), then "
-            "validates it with a scan that allows reads and writes.",
-        )
-        yield finding(column.qname, f"{column.qname} holds only {len(values)} distinct values but nothing "
-                                    "constrains them", fix=fix,
-                      values=list(values), frequencies=list(column.stats.most_common_freqs or ()),
-                      null_frac=column.stats.null_frac, rows=int(table.row_estimate))
+        constrained = None
+        for column in snap.columns_of(table.qname):
+            values = _enum_values(column, table) if _is_plain_text(column) else None
+            if values is None:
+                continue
+            if constrained is None:
+                constrained = _constrained_columns(snap, table.qname, "c", "f", "u", "p")
+            if column.name in constrained:
+                continue
+            yield finding(column.qname, f"{column.qname} holds only {len(values)} distinct values but nothing "
+                                        "constrains them", fix=_check_values_package(table, column, values),
+                          values=list(values), frequencies=list(column.stats.most_common_freqs or ()),
+                          null_frac=column.stats.null_frac, rows=int(table.row_estimate))
+
+
+def _check_values_package(table: Table, column: Column, values: tuple[str, ...]) -> ChangePackage:
+    name = _object_name(table.name, column.name, suffix="check")
+    expression = f"{ident(column.name)} IN ({', '.join(literal(v) for v in values)})"
+    return ChangePackage.of(
+        f"Limit {column.qname} to its {len(values)} values",
+        [AddCheck(table.qname, name, expression),
+         ValidateConstraint(table.qname, name, table_bytes=table.heap_bytes)],
+        "Adds the CHECK constraint without checking existing rows (a brief ACCESS EXCLUSIVE lock), then "
+        "validates it with a scan that allows reads and writes.",
+    )
 
 
 def _reviewable_for_stats(table: Table | None) -> bool:

@@ -8,6 +8,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
+from functools import lru_cache
 
 from dbwright.changes.operations import (
     CreateIndex,
@@ -35,12 +36,21 @@ MIN_STATS_DAYS = 7
 def _key_items(index: Index) -> tuple[str, ...]:
     """The key list of the index definition, one entry per key with its collation, opclass and
     ordering as PostgreSQL prints them: ``("a", "b DESC", "c text_pattern_ops")``."""
-    marker = f" USING {index.method} ("
-    start = index.definition.find(marker)
+    return _parse_key_items(index.definition, index.method) or tuple(c or "" for c in index.columns)
+
+
+@lru_cache(maxsize=65536)
+def _parse_key_items(definition: str, method: str) -> tuple[str, ...]:
+    marker = f" USING {method} ("
+    start = definition.find(marker)
     if start < 0:
-        return tuple(c or "" for c in index.columns)
+        return ()
+    rest = definition[start + len(marker):]
+    end = rest.find(")")
+    if end >= 0 and '"' not in rest and "(" not in rest[:end]:
+        return tuple(item.strip() for item in rest[:end].split(","))  # plain columns: the common case
     items, depth, quoted, current = [], 0, False, []
-    for ch in index.definition[start + len(marker):]:
+    for ch in rest:
         if ch == '"':
             quoted = not quoted
         elif not quoted and ch == "(":
