@@ -1,5 +1,8 @@
 """Indexes checks: each has a bad-state test and a clean look-alike test on a real server."""
 
+import threading
+import time
+
 import psycopg
 import pytest
 
@@ -167,6 +170,28 @@ def test_dw204_valid_concurrent_builds_not_flagged(pg):
     pg.execute("CREATE INDEX CONCURRENTLY t_ratio_idx ON t ((10 / (a - 2)))")
     pg.execute("REINDEX INDEX CONCURRENTLY t_a_key")
     assert pg.findings("DW204") == []
+
+
+def test_dw204_index_being_built_not_flagged(pg):
+    pg.execute("CREATE TABLE t (id int, a int)")
+    writer = pg.connect()
+    writer.execute("INSERT INTO t VALUES (1, 1)")  # an open write transaction: the build waits for it
+    builder = pg.connect(autocommit=True)
+    build = threading.Thread(target=builder.execute, args=("CREATE INDEX CONCURRENTLY t_a_idx ON t (a)",))
+    build.start()
+    try:
+        for _ in range(100):
+            if pg.value("SELECT count(*) FROM pg_index WHERE indexrelid = to_regclass('public.t_a_idx') "
+                        "AND NOT indisvalid"):
+                break
+            time.sleep(0.02)
+        else:
+            pytest.fail("the concurrent build never registered its index")
+        assert pg.findings("DW204") == []  # invalid while building, and the build is visibly running
+    finally:
+        writer.commit()
+        build.join(timeout=10)
+    assert pg.value("SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.t_a_idx'::regclass")
 
 
 def _bloat_table(pg) -> None:
