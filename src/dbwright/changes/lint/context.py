@@ -1,0 +1,223 @@
+"""What lint remembers between statements and between the files of one migration directory.
+
+Tables created earlier in the migration are new: nobody else uses them yet, so their locks
+cost nothing. Transaction blocks, ``SET lock_timeout``/``statement_timeout`` and enum values
+added in the open transaction change what later statements mean.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pglast import ast
+from pglast.enums import AlterTableType as AT
+from pglast.enums import ConstrType, ObjectType, TransactionStmtKind
+from pglast.visitors import Visitor
+
+from dbwright.changes.lint.locks import dotted, qualified
+from dbwright.changes.lint.sqltypes import SqlType, sql_type
+
+_NOT_NULL_CHECK = re.compile(r'CHECK \(\(?"?([^\s"()]+)"? IS NOT NULL\)?\)')
+
+
+def _key(name: str) -> str:
+    return name.lower().removeprefix("public.")
+
+
+@dataclass
+class LintState:
+    """Carried across statements of a file and across the files of a directory (see lint_files).
+
+    Each file is one migration. A table created in this file is new (no lock warnings). A table
+    created by an earlier file counts as existing, since that migration may have run long ago,
+    unless ``earlier_files_unapplied`` says the files are deployed together. Column types and
+    validated checks always carry over.
+
+    ``timeouts_set_by_runner``: the runner (``dbwright migrate apply``) sets lock_timeout and
+    statement_timeout itself, so the rules for missing timeouts stay quiet.
+    """
+
+    server_version: int = 150000
+    timeouts_set_by_runner: bool = False
+    earlier_files_unapplied: bool = False
+    filename: str | None = None
+    created_tables: set[str] = field(default_factory=set)
+    earlier_tables: set[str] = field(default_factory=set)
+    column_types: dict[tuple[str, str], SqlType] = field(default_factory=dict)
+    #: (table, column) proven NOT NULL by a validated CHECK (col IS NOT NULL).
+    not_null_checks: set[tuple[str, str]] = field(default_factory=set)
+    #: (table, constraint) -> column, for CHECK (col IS NOT NULL) NOT VALID awaiting VALIDATE.
+    pending_not_null_checks: dict[tuple[str, str], str] = field(default_factory=dict)
+    in_transaction_block: bool = False
+    lock_timeout_set: bool = False
+    statement_timeout_set: bool = False
+    #: enum value -> enum type, added in the open transaction (or file).
+    enum_values_added: dict[str, str] = field(default_factory=dict)
+    enums_created: set[str] = field(default_factory=set)
+    warned_once: set[str] = field(default_factory=set)
+
+    # --- queries the rules ask ---------------------------------------------------------------
+    def is_new(self, table: str) -> bool:
+        key = _key(table)
+        return key in self.created_tables or (self.earlier_files_unapplied and key in self.earlier_tables)
+
+    def all_new(self, tables) -> bool:
+        return bool(tables) and all(self.is_new(t) for t in tables)
+
+    def column_type(self, table: str, column: str) -> SqlType | None:
+        return self.column_types.get((_key(table), column.lower()))
+
+    def has_not_null_check(self, table: str, column: str) -> bool:
+        return (_key(table), column.lower()) in self.not_null_checks
+
+    def once(self, code: str) -> bool:
+        """True the first time ``code`` asks in this file: file-level advice is given once."""
+        if code in self.warned_once:
+            return False
+        self.warned_once.add(code)
+        return True
+
+    @classmethod
+    def from_snapshot(cls, snapshot, **options) -> LintState:
+        """A state that knows the live schema's column types and NOT NULL-proving checks."""
+        state = cls(server_version=snapshot.server.version_num, **options)
+        for column in snapshot.columns:
+            typ = snapshot_type(column.type_name, column.data_type)
+            state.column_types[(_key(f"{column.schema}.{column.table}"), column.name.lower())] = typ
+            state.column_types.setdefault((column.table.lower(), column.name.lower()), typ)
+        for constraint in snapshot.constraints:
+            match = _NOT_NULL_CHECK.fullmatch(constraint.definition)
+            if constraint.type == "c" and constraint.validated and match:
+                for table in (f"{constraint.schema}.{constraint.table}", constraint.table):
+                    state.not_null_checks.add((_key(table), match[1].lower()))
+        return state
+
+    # --- bookkeeping -------------------------------------------------------------------------
+    def start_file(self, filename: str | None) -> None:
+        """A new migration file: a new session and transaction, the same schema history."""
+        self.filename = filename
+        self.earlier_tables |= self.created_tables
+        self.created_tables.clear()
+        self.in_transaction_block = False
+        self.lock_timeout_set = self.statement_timeout_set = False
+        self.enum_values_added.clear()
+        self.enums_created.clear()
+        self.warned_once.clear()
+
+    def observe(self, node) -> None:
+        """Update the state after ``node`` ran."""
+        handler = getattr(self, f"_after_{type(node).__name__}", None)
+        if handler is not None:
+            handler(node)
+
+    def _after_TransactionStmt(self, node: ast.TransactionStmt) -> None:
+        kind = TransactionStmtKind(node.kind)
+        if kind in (TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START):
+            self.in_transaction_block = True
+        elif kind in (TransactionStmtKind.TRANS_STMT_COMMIT, TransactionStmtKind.TRANS_STMT_ROLLBACK,
+                      TransactionStmtKind.TRANS_STMT_COMMIT_PREPARED, TransactionStmtKind.TRANS_STMT_PREPARE):
+            self.in_transaction_block = False
+            self.enum_values_added.clear()
+            self.enums_created.clear()
+
+    def _after_VariableSetStmt(self, node: ast.VariableSetStmt) -> None:
+        name = (node.name or "").lower()
+        value = _setting_value(node)
+        enabled = value not in (None, "0", "0s", "0ms", "default")
+        if name == "lock_timeout":
+            self.lock_timeout_set = enabled
+        elif name == "statement_timeout":
+            self.statement_timeout_set = enabled
+
+    def _after_CreateStmt(self, node: ast.CreateStmt) -> None:
+        table = qualified(node.relation)
+        self.created_tables.add(_key(table))
+        for element in node.tableElts or ():
+            if isinstance(element, ast.ColumnDef):
+                self._remember_column(table, element)
+
+    def _after_CreateTableAsStmt(self, node: ast.CreateTableAsStmt) -> None:
+        self.created_tables.add(_key(qualified(node.into.rel)))
+
+    def _after_CreateEnumStmt(self, node: ast.CreateEnumStmt) -> None:
+        self.enums_created.add(dotted(node.typeName).lower())
+
+    def _after_AlterEnumStmt(self, node: ast.AlterEnumStmt) -> None:
+        if node.newVal and not node.oldVal:
+            self.enum_values_added[node.newVal] = dotted(node.typeName).lower()
+
+    def _after_RenameStmt(self, node: ast.RenameStmt) -> None:
+        if node.renameType == ObjectType.OBJECT_TABLE and self.is_new(qualified(node.relation)):
+            schema = node.relation.schemaname
+            self.created_tables.add(_key(f"{schema}.{node.newname}" if schema else node.newname))
+
+    def _after_AlterTableStmt(self, node: ast.AlterTableStmt) -> None:
+        table = qualified(node.relation)
+        for cmd in node.cmds:
+            if cmd.subtype == AT.AT_AddColumn:
+                self._remember_column(table, cmd.def_)
+            elif cmd.subtype == AT.AT_AlterColumnType:
+                typ = sql_type(cmd.def_.typeName)
+                if typ:
+                    self.column_types[(_key(table), cmd.name.lower())] = typ
+            elif cmd.subtype == AT.AT_AddConstraint and cmd.def_.contype == ConstrType.CONSTR_CHECK:
+                column = not_null_check_column(cmd.def_.raw_expr)
+                if column and cmd.def_.skip_validation and cmd.def_.conname:
+                    self.pending_not_null_checks[(_key(table), cmd.def_.conname.lower())] = column
+                elif column:
+                    self.not_null_checks.add((_key(table), column))
+            elif cmd.subtype == AT.AT_ValidateConstraint:
+                column = self.pending_not_null_checks.pop((_key(table), cmd.name.lower()), None)
+                if column:
+                    self.not_null_checks.add((_key(table), column))
+
+    def _remember_column(self, table: str, column: ast.ColumnDef) -> None:
+        typ = sql_type(column.typeName)
+        if typ:
+            self.column_types[(_key(table), column.colname.lower())] = typ
+
+
+def snapshot_type(type_name: str, data_type: str) -> SqlType:
+    """A catalog column type (format_type text) in the shape the parser gives for written SQL."""
+    mods = re.search(r"\((\d+(?:,\d+)*)\)", data_type)
+    name = {"character varying": "varchar", "character": "bpchar", "integer": "int4", "bigint": "int8",
+            "smallint": "int2", "numeric": "numeric"}.get(data_type.split("(")[0].rstrip("[] "), type_name)
+    return SqlType(name.lstrip("_"), tuple(int(m) for m in mods[1].split(",")) if mods else (),
+                   data_type.endswith("[]"))
+
+
+def not_null_check_column(expr) -> str | None:
+    """The column of ``CHECK (col IS NOT NULL)``, else None."""
+    if isinstance(expr, ast.NullTest) and expr.nulltesttype == 1 and isinstance(expr.arg, ast.ColumnRef):
+        return expr.arg.fields[-1].sval.lower()
+    return None
+
+
+def _setting_value(node: ast.VariableSetStmt) -> str | None:
+    if not node.args:
+        return None
+    value = node.args[0]
+    inner = getattr(value, "val", None)
+    if isinstance(inner, ast.String):
+        return inner.sval.strip().lower()
+    if isinstance(inner, ast.Integer):
+        return str(inner.ival)
+    return "set"
+
+
+class _Strings(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: set[str] = set()
+
+    def visit_A_Const(self, ancestors, node) -> None:
+        if isinstance(node.val, ast.String):
+            self.found.add(node.val.sval)
+
+
+def string_constants(node) -> set[str]:
+    """Every string literal in a statement, e.g. to spot a freshly added enum value in use."""
+    visitor = _Strings()
+    visitor(node)
+    return visitor.found

@@ -1,0 +1,95 @@
+"""Run the rules over migration SQL: parse, model each statement, carry state, apply ignores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from dbwright.changes.lint.context import LintState
+from dbwright.changes.lint.findings import LintFinding, StatementInfo
+from dbwright.changes.lint.locks import effects
+from dbwright.changes.lint.parse import ParsedStatement, parse_statements
+from dbwright.changes.lint.rules import Statement, all_rules
+from dbwright.errors import InputFileError
+
+#: The code for an ignore comment that gives no reason (see rules/meta.py).
+IGNORE_WITHOUT_REASON = "DW738"
+
+
+def _statements(sql: str, state: LintState, filename: str | None) -> Iterable[Statement]:
+    """Each statement with its effects; state is updated after each one is yielded."""
+    for parsed in parse_statements(sql, filename):
+        fx = effects(parsed.node, state.server_version, state.column_type)
+        yield Statement(parsed, fx)
+        state.observe(parsed.node)
+
+
+def _info(statement: Statement, filename: str | None) -> StatementInfo:
+    fx = statement.effects
+    return StatementInfo(
+        sql=statement.sql, line=statement.parsed.line, kind=fx.kind, tables=fx.tables, lock=fx.lock,
+        rewrites=fx.rewrites, scans=fx.scans, transactional=fx.transactional, understood=fx.understood,
+        file=filename, node=type(statement.node).__name__, table_locks=tuple(fx.locks.items()),
+        notes=tuple(fx.notes),
+    )
+
+
+def describe(sql: str, *, server_version: int = 150000, filename: str | None = None,
+             state: LintState | None = None) -> list[StatementInfo]:
+    """Every statement of ``sql`` with the lock it takes, rewrite/scan and transaction needs."""
+    state = state or LintState(server_version=server_version)
+    state.start_file(filename)
+    return [_info(statement, filename) for statement in _statements(sql, state, filename)]
+
+
+def lint(sql: str, *, server_version: int = 150000, filename: str | None = None,
+         state: LintState | None = None) -> list[LintFinding]:
+    """Findings for ``sql``, ignored ones included (``ignored=True``, with their reason)."""
+    state = state or LintState(server_version=server_version)
+    state.start_file(filename)
+    rules = all_rules()
+    findings: list[LintFinding] = []
+    for statement in _statements(sql, state, filename):
+        hits = [(r, hit) for r in rules for hit in r.check(statement, state)]
+        findings += [_finding(r, hit, statement, filename) for r, hit in hits]
+    return findings
+
+
+def _finding(rule, hit, statement: Statement, filename: str | None) -> LintFinding:
+    parsed: ParsedStatement = statement.parsed
+    reason = None
+    if rule.code != IGNORE_WITHOUT_REASON:
+        reason = next((ig.reason for ig in parsed.ignores if rule.code in ig.codes and ig.reason), None)
+    return LintFinding(
+        code=rule.code, severity=hit.severity or rule.severity, title=rule.title, message=hit.message,
+        file=filename, line=parsed.line, sql=parsed.sql, lock=hit.lock or statement.effects.lock,
+        safe_rewrite=hit.safe_rewrite, ignored=reason is not None, ignore_reason=reason,
+    )
+
+
+def migration_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named, and the .sql files of directories named, each directory in name order."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files += sorted(p for p in path.iterdir() if p.suffix == ".sql" and p.is_file())
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputFileError(f"{path}: no such file or directory")
+    return files
+
+
+def lint_files(paths: Iterable[str | Path], *, server_version: int = 150000,
+               state: LintState | None = None) -> list[LintFinding]:
+    """Lint files in order; state (tables created, column types, checks) carries from file to file."""
+    state = state or LintState(server_version=server_version)
+    findings: list[LintFinding] = []
+    for path in migration_files(paths):
+        try:
+            text = path.read_text()
+        except (OSError, UnicodeDecodeError) as error:
+            raise InputFileError(f"{path}: cannot read: {error}") from None
+        findings += lint(text, server_version=server_version, filename=str(path), state=state)
+    return findings

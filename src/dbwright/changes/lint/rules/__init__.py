@@ -1,0 +1,115 @@
+"""Lint rules: one small registered function per stable code, sqlfluff-style.
+
+A rule sees one statement (its AST, its modelled effects) and the state carried so far, and
+yields hits: a message, and the safe rewrite. The docstring is the rule's docs page; the
+cases (SQL that fails it, SQL that passes it) are data, and every case is a test.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from dbwright.changes.lint.context import LintState
+from dbwright.changes.lint.locks import Effects
+from dbwright.changes.lint.parse import ParsedStatement
+from dbwright.checks.registry import Severity
+
+
+@dataclass(frozen=True)
+class Case:
+    """SQL for a rule test; ``version`` is the server it is linted for; ``before`` are earlier files."""
+
+    sql: str
+    version: int = 150000
+    before: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Statement:
+    """What a rule sees: the parsed statement and what it does."""
+
+    parsed: ParsedStatement
+    effects: Effects
+
+    @property
+    def node(self):
+        return self.parsed.node
+
+    @property
+    def sql(self) -> str:
+        return self.parsed.sql
+
+
+@dataclass(frozen=True)
+class Hit:
+    message: str
+    safe_rewrite: str | None = None
+    lock: str | None = None  # the rule's own lock, when not the statement's
+    severity: Severity | None = None
+
+
+RuleFunction = Callable[[Statement, LintState], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    title: str
+    severity: Severity
+    function: RuleFunction
+    fails: tuple[Case, ...] = ()
+    passes: tuple[Case, ...] = ()
+    #: True when the rule is about a lock a real server takes (confirmed by the pg_locks tests).
+    lock_related: bool = True
+    references: tuple[str, ...] = field(default=())
+
+    @property
+    def doc(self) -> str:
+        return inspect.cleandoc(self.function.__doc__ or "")
+
+    def check(self, statement: Statement, state: LintState) -> list[Hit]:
+        return list(self.function(statement, state))
+
+
+_RULES: dict[str, Rule] = {}
+
+
+def _cases(items) -> tuple[Case, ...]:
+    return tuple(item if isinstance(item, Case) else Case(item) for item in items)
+
+
+def rule(code: str, title: str, severity: Severity, *, fails=(), passes=(), lock_related: bool = True,
+         references: tuple[str, ...] = ()):
+    """Register a rule. Codes are stable and never reused."""
+    def register(function: RuleFunction) -> RuleFunction:
+        if code in _RULES:
+            raise ValueError(f"lint rule {code} registered twice")
+        _RULES[code] = Rule(code, title, severity, function, _cases(fails), _cases(passes),
+                            lock_related, references)
+        return function
+    return register
+
+
+def all_rules() -> list[Rule]:
+    _load()
+    return [_RULES[code] for code in sorted(_RULES)]
+
+
+def get_rule(code: str) -> Rule:
+    _load()
+    return _RULES[code]
+
+
+def _load() -> None:
+    from dbwright.changes.lint.rules import (  # noqa: F401 - importing registers the rules
+        columns,
+        constraints,
+        destructive,
+        hygiene,
+        indexes,
+        maintenance,
+        meta,
+        transactions,
+    )
