@@ -273,6 +273,13 @@ def test_dw307_autovacuum_off_flagged(pg):
     assert [f.object for f in pg.findings("DW307")] == ["autovacuum"]
 
 
+def test_dw307_track_counts_off_flagged(pg):
+    pg.alter_system("track_counts", "off")  # autovacuum stays on, but has no counters to act on
+    found = pg.findings("DW307")
+    assert [f.object for f in found] == ["track_counts"]
+    assert "ALTER SYSTEM SET track_counts = 'on';" in found[0].fix.forward_sql
+
+
 def test_dw307_autovacuum_on_not_flagged(pg):
     pg.execute("CREATE TABLE staging (id int) WITH (autovacuum_enabled = off)")  # per table: DW305's job
     assert pg.value("SHOW autovacuum") == "on"

@@ -355,3 +355,12 @@ def test_dw409_far_from_limit_cycling_or_descending_not_flagged(pg):
     pg.execute("CREATE SEQUENCE countdown INCREMENT -1")  # starts at -1, its maximum: unused, not full
     pg.execute("SELECT nextval('countdown')")
     assert pg.findings("DW409") == []
+
+
+def test_dw401_dbwright_own_queries_not_flagged(statements, monkeypatch):
+    monkeypatch.setattr(workload, "SLOW_MEAN_MS", 0.0)  # every repeated query counts as slow
+    pg = statements
+    pg.snapshot()
+    snapshot = pg.snapshot()  # the second one sees the first one's introspection queries
+    assert sum(1 for s in snapshot.statements if s.calls >= 2) >= 10
+    assert [f.evidence["query"] for f in pg.findings("DW401")] == []

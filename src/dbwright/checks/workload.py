@@ -39,6 +39,8 @@ WORK_MEM_CAP_BYTES = 1024**3
 #: Cache hit ratio: flagged below this, once the database has read at least CACHE_MIN_READS blocks.
 CACHE_HIT_MIN = 0.99
 CACHE_MIN_READS = 10_000
+#: The shared_buffers the fix proposes: a quarter of memory, at most this (as DW602 does).
+SHARED_BUFFERS_CAP_BYTES = 64 * 1024**3
 #: Connections: flagged when client backends use this share of the non-reserved slots.
 CONNECTIONS_MAX_USE = 0.8
 #: Sessions: idle in transaction this long, transactions open this long, lock waits this long.
@@ -61,29 +63,53 @@ QUERY_KEYWORDS = {"select", "with", "insert", "update", "delete", "merge", "valu
 # --- statements ------------------------------------------------------------------------------
 
 
+_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_PARAMETER = re.compile(r"\$\d+")
+_NUMBER = re.compile(r"(?<![\w.$])-?\d+(?:\.\d+)?(?![\w.])")
+_KEYWORD_CONSTANT = re.compile(r"\b(?:NULL|TRUE|FALSE)\b", re.IGNORECASE)
+
+
+def _canonical(sql: str) -> str:
+    """SQL with whitespace collapsed and every constant, or pg_stat_statements' $n for it, as '?'."""
+    text = _STRING_LITERAL.sub("?", " ".join(sql.split()))
+    text = _KEYWORD_CONSTANT.sub("?", _PARAMETER.sub("?", text))
+    return _NUMBER.sub("?", text)
+
+
 @cache
-def _own_query_prefixes() -> tuple[str, ...]:
-    """The start of each introspection query, up to its first literal, as pg_stat_statements shows it."""
-    prefixes = []
+def _own_query_patterns() -> tuple[re.Pattern[str], ...]:
+    """dbwright's introspection queries, as pg_stat_statements records them (schema names vary)."""
+    patterns = []
     for name in dir(queries):
         text = getattr(queries, name)
-        if not name.isupper() or not isinstance(text, str):
-            continue
-        collapsed = " ".join(text.split())
-        if not collapsed.startswith(("SELECT", "WITH")):
-            continue
-        prefix = re.split(r"['{$]", collapsed, maxsplit=1)[0][:80]
-        if len(prefix) >= 30:
-            prefixes.append(prefix)
-    return tuple(prefixes)
+        if name.isupper() and isinstance(text, str) and text.lstrip().startswith(("SELECT", "WITH")):
+            patterns.append(re.compile(_pattern(_canonical(text))))
+    return tuple(patterns)
+
+
+def _pattern(canonical: str) -> str:
+    """A regex for ``canonical``: a format field matches any name, and any word may have become a
+    constant (the parser turns some keywords, like extract's ``epoch``, into literals)."""
+    parts = []
+    for token in re.findall(r"\{\w+\}|\w+|\W", canonical):
+        if token.startswith("{"):
+            parts.append(r"\S+")
+        elif token[0].isalnum() or token[0] == "_":
+            parts.append(f"(?:{token}|\\?)")
+        else:
+            parts.append(re.escape(token))
+    return "".join(parts)
 
 
 def is_own_query(text: str) -> bool:
-    """True for dbwright's own introspection queries, which a review must not flag."""
-    return " ".join(text.split()).startswith(_own_query_prefixes())
+    """True for statements that begin with one of dbwright's introspection queries."""
+    canonical = _canonical(text)
+    return any(pattern.match(canonical) for pattern in _own_query_patterns())
 
 
 def _is_workload_query(statement: Statement) -> bool:
+    if statement.query.startswith("<insufficient privilege>"):
+        return True  # another role's statement: its text is hidden, its cost is not
     words = statement.query.lstrip(" (\n\t").split(None, 1)
     return bool(words) and words[0].lower() in QUERY_KEYWORDS and not is_own_query(statement.query)
 
@@ -268,8 +294,8 @@ def cache_hit_ratio(snap: Snapshot) -> Iterator[Finding]:
 
     Fix: find the statements with the most ``shared_blks_read`` (pg_stat_statements) and index
     or rewrite them; if the working set really is larger, raise ``shared_buffers`` towards a
-    quarter of the server's memory (the package does that when memory is known; it needs a
-    restart).
+    quarter of the server's memory, at most 64 GB (the package does that when memory is known;
+    it needs a restart; DW602 sizes shared_buffers from memory alone).
 
     References: https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-DATABASE-VIEW,
     https://www.postgresql.org/docs/current/runtime-config-resource.html#GUC-SHARED-BUFFERS
@@ -300,7 +326,7 @@ def _shared_buffers_package(snap: Snapshot, current: int | None) -> ChangePackag
     setting = snap.server.setting("shared_buffers")
     if memory is None or current is None or setting is None:
         return None
-    target = memory // 4 // MB * MB
+    target = min(memory // 4, SHARED_BUFFERS_CAP_BYTES) // MB * MB
     if target <= current:
         return None
     previous = None if setting.source == "default" else _mb(current)
