@@ -78,6 +78,9 @@ def rewrite_for_change(old: SqlType | None, new: SqlType, using: bool) -> tuple[
         return True, f"{old.label} to {new.label} changes the scale or shrinks the precision"
     if old.name == "varbit" and new.name == "varbit" and (not new.mods or (old.mods and new.mods >= old.mods)):
         return False, "bit varying only lengthens"
+    if old.name == "timestamp" and new.name == "timestamptz":
+        return True, ("timestamp to timestamptz rewrites the table, unless the session TimeZone is UTC "
+                      "(PostgreSQL 12+ then skips it)")
     if old.name == "cidr" and new.name == "inet":
         return False, "cidr to inet is binary-coercible"
     return True, f"{old.label} to {new.label} is not binary-coercible: the table is rewritten"
