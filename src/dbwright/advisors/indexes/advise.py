@@ -1,0 +1,477 @@
+"""``advise_indexes``: the one API behind ``dbwright advise indexes``, the demo and the MCP server.
+
+Read the catalog and a workload, plan each statement, generate candidates from the parse
+trees and plans, price index sets with the what-if evaluator, choose the set that lowers the
+workload's cost most within the budget, and say which existing indexes to drop. The session
+is read-only; HypoPG's hypothetical indexes live only in this backend's memory. Without
+HypoPG, indexes are built for real inside transactions that are always rolled back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pglast
+import psycopg
+from pglast import ast
+
+from dbwright.advisors.indexes import candidates as cand
+from dbwright.advisors.indexes import existing
+from dbwright.advisors.indexes import workload as wl
+from dbwright.advisors.indexes.plans import PlanSummary, changed_node
+from dbwright.advisors.indexes.querytree import QueryShape, analyze, resolve_table
+from dbwright.advisors.indexes.select import Selector, Weighted
+from dbwright.advisors.indexes.sizes import estimate_bytes
+from dbwright.advisors.indexes.spec import IndexSpec
+from dbwright.advisors.indexes.whatif import (
+    DEFAULT_REAL_INDEX_LIMIT,
+    PlannableQuery,
+    WhatIf,
+    hypopg_available,
+)
+from dbwright.changes.operations import qident
+from dbwright.changes.package import ChangePackage
+from dbwright.errors import BadTargetError, InputFileError, RefusedError
+from dbwright.model import Snapshot
+
+ADVICE_FORMAT = 1
+DEFAULT_BUDGET = "10%"
+#: Planner cost units charged per index entry written (insert, or update that is not HOT, or the
+#: delete's later cleanup). About what a B-tree descent and a dirtied leaf cost next to
+#: cpu_tuple_cost = 0.01 per row a scan reads.
+INDEX_WRITE_COST = 0.5
+
+Progress = Callable[[str], None]
+
+
+# --- results -------------------------------------------------------------------------------------
+
+@dataclass
+class QueryEffect:
+    key: str
+    sql: str
+    calls: int
+    cost_before: float
+    cost_after: float
+    weight: float
+    plan_change: str = ""
+
+    @property
+    def improvement(self) -> float:
+        return 1 - self.cost_after / self.cost_before if self.cost_before > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "sql": self.sql, "calls": self.calls, "cost_before": round(self.cost_before, 2),
+                "cost_after": round(self.cost_after, 2), "improvement": round(self.improvement, 4),
+                "plan_change": self.plan_change}
+
+
+@dataclass
+class Recommendation:
+    spec: IndexSpec
+    package: ChangePackage
+    estimated_bytes: int
+    build_seconds: float
+    write_overhead: float  # objective units per workload window
+    rows_written: float
+    gain: float  # objective units lost if this index alone were left out of the set
+    origin: str
+    helps: list[QueryEffect] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.spec.to_dict(), "origin": self.origin, "estimated_bytes": self.estimated_bytes,
+                "build_seconds": round(self.build_seconds, 2), "write_overhead": round(self.write_overhead, 3),
+                "rows_written": self.rows_written, "gain": round(self.gain, 3),
+                "helps": [h.to_dict() for h in self.helps], "package": self.package.to_dict()}
+
+
+@dataclass
+class IndexAdvice:
+    database: str
+    server_version: int
+    backend: str  # "hypopg" or "real (rolled back)"
+    unit: str  # "ms" when the workload has timings, else "cost"
+    budget_bytes: int
+    used_bytes: int
+    total_before: float
+    total_after: float
+    write_overhead: float
+    recommendations: list[Recommendation]
+    drops: list[existing.DropProposal]
+    queries: list[QueryEffect]
+    skipped: list[wl.SkippedQuery]
+    unsupported: dict[str, str]
+    notes: list[str]
+    planner_calls: int
+    cache_hits: int
+    candidates: int
+    leftovers: dict[str, int]
+    elapsed_s: float
+    sources: tuple[str, ...] = ()
+    moves: list[str] = field(default_factory=list)
+
+    @property
+    def improvement(self) -> float:
+        return 1 - self.total_after / self.total_before if self.total_before > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": ADVICE_FORMAT, "database": self.database, "server_version": self.server_version,
+            "what_if": self.backend, "unit": self.unit, "sources": list(self.sources),
+            "budget_bytes": self.budget_bytes, "used_bytes": self.used_bytes,
+            "total_before": round(self.total_before, 3), "total_after": round(self.total_after, 3),
+            "improvement": round(self.improvement, 4), "write_overhead": round(self.write_overhead, 3),
+            "recommendations": [r.to_dict() for r in self.recommendations],
+            "drops": [d.to_dict() for d in self.drops],
+            "queries": [q.to_dict() for q in self.queries],
+            "skipped": [s.to_dict() for s in self.skipped],
+            "unsupported": self.unsupported, "notes": self.notes,
+            "planner_calls": self.planner_calls, "cache_hits": self.cache_hits, "candidates": self.candidates,
+            "leftovers": self.leftovers, "elapsed_s": round(self.elapsed_s, 3), "search": self.moves,
+        }
+
+
+# --- the API -------------------------------------------------------------------------------------
+
+def advise_indexes(
+    target: str | psycopg.Connection | None,
+    *,
+    budget: str | int | None = DEFAULT_BUDGET,
+    workload: wl.Workload | None = None,
+    workload_files: Sequence[Path] = (),
+    log_files: Sequence[Path] = (),
+    query: str | None = None,
+    min_calls: int = 0,
+    min_time_ms: float = 0.0,
+    weight_by: str = "total_time",
+    allow_real_indexes: bool = False,
+    real_index_limit: int = DEFAULT_REAL_INDEX_LIMIT,
+    what_if: str = "auto",
+    snapshot: Snapshot | None = None,
+    progress: Progress | None = None,
+) -> IndexAdvice:
+    """Recommend indexes for a workload within ``budget`` (bytes, "500MB" or "10%" of the database).
+
+    ``target`` is a connection target (URL, conninfo, database name) or an open psycopg
+    connection, which is used as is and left open. The workload is ``workload``, else the
+    files, logs and query given, else pg_stat_statements. ``what_if`` is "auto" (HypoPG when
+    installed, else rolled-back real builds), "hypopg" or "real".
+    """
+    from dbwright.engines.postgres.connect import open_session
+    from dbwright.engines.postgres.introspect import snapshot as take
+
+    started = time.perf_counter()
+    step = progress or (lambda _text: None)
+    if weight_by not in wl.WEIGHTINGS:
+        raise BadTargetError(f"unknown weighting {weight_by!r}; use one of {', '.join(wl.WEIGHTINGS)}")
+    owned = not isinstance(target, psycopg.Connection)
+    conn = open_session(target) if owned else target
+    try:
+        step("reading the catalog")
+        snap = snapshot or take(conn)
+        load = _workload(snap, workload, workload_files, log_files, query).filtered(
+            min_calls=min_calls, min_time_ms=min_time_ms)
+        backend = _backend(conn, what_if)
+        whatif = WhatIf(conn, snap, backend=backend, allow_real_indexes=allow_real_indexes,
+                        real_index_limit=real_index_limit)
+        try:
+            advice = _Advisor(snap, load, whatif, _budget_bytes(budget, snap), weight_by, step).run()
+        finally:
+            whatif.close()
+        advice.leftovers = whatif.leftovers()
+        advice.elapsed_s = time.perf_counter() - started
+        return advice
+    finally:
+        if owned:
+            conn.close()
+
+
+def _workload(snap: Snapshot, given: wl.Workload | None, files: Sequence[Path], logs: Sequence[Path],
+              query: str | None) -> wl.Workload:
+    parts = [given] if given is not None else []
+    parts += [wl.from_sql_file(Path(f)) for f in files]
+    parts += [wl.from_log_file(Path(f)) for f in logs]
+    if query:
+        parts.append(wl.from_query(query))
+    if not parts:
+        reason = snap.skipped_reason("statements")
+        if reason:
+            raise InputFileError(f"no workload: {reason}; give --workload-file, --log-file or --query")
+        parts.append(wl.from_statements(snap.statements))
+    return wl.merge(parts)
+
+
+def _backend(conn: psycopg.Connection, what_if: str) -> str:
+    if what_if not in ("auto", "hypopg", "real"):
+        raise BadTargetError(f"unknown what-if mode {what_if!r}; use auto, hypopg or real")
+    available, detail = hypopg_available(conn)
+    if what_if == "hypopg" and not available:
+        raise RefusedError(detail)
+    return "hypopg" if available and what_if != "real" else "real"
+
+
+def parse_budget(text: str | int | None, database_bytes: int | None) -> int:
+    """Bytes from 500MB, 1.5GB, 10% (of the database's size) or a plain byte count."""
+    if text is None:
+        text = DEFAULT_BUDGET
+    if isinstance(text, int):
+        return text
+    value = text.strip().upper().replace(" ", "")
+    try:
+        if value.endswith("%"):
+            if not database_bytes:
+                raise BadTargetError("a budget in % needs the database size, which this role cannot read")
+            return int(float(value[:-1]) / 100 * database_bytes)
+        units = {"TB": 1024**4, "GB": 1024**3, "MB": 1024**2, "KB": 1024, "B": 1}
+        for unit, factor in units.items():
+            if value.endswith(unit):
+                return int(float(value[: -len(unit)]) * factor)
+        return int(float(value))
+    except ValueError:
+        raise BadTargetError(f"cannot read budget {text!r}; use e.g. 500MB, 2GB or 10%") from None
+
+
+def _budget_bytes(budget: str | int | None, snap: Snapshot) -> int:
+    database = snap.server.current_database
+    return parse_budget(budget, database.size_bytes if database else None)
+
+
+# --- the advisor -----------------------------------------------------------------------------------
+
+@dataclass
+class _Statement:
+    query: wl.Query
+    shape: QueryShape
+    plannable: PlannableQuery
+    base: PlanSummary
+
+
+class _Advisor:
+    def __init__(self, snap: Snapshot, load: wl.Workload, whatif: WhatIf, budget: int, weight_by: str,
+                 step: Progress) -> None:
+        self.snap = snap
+        self.load = load
+        self.whatif = whatif
+        self.budget = budget
+        self.weight_by = weight_by
+        self.step = step
+        self.skipped = list(load.skipped)
+        self.notes: list[str] = []
+        self._fractions: dict[tuple[str, str], float | None] = {}
+        self._sizes: dict[IndexSpec, int] = {}
+
+    def run(self) -> IndexAdvice:
+        self.step("planning the workload")
+        statements = self.plan_workload()
+        weights, unit, to_objective = self.weights(statements)
+        rows_written = self.rows_written(statements)
+        self.rows = rows_written
+        self.step("generating candidates")
+        origins = self.candidates(statements)
+        widen = self.widen_columns(statements)
+
+        def write_cost(spec: IndexSpec) -> float:
+            return rows_written.get(spec.table, 0.0) * INDEX_WRITE_COST * to_objective
+
+        self.step(f"choosing among {len(origins)} candidates")
+        weighted = [Weighted(s.plannable, weights[s.query.key], s.base.cost) for s in statements]
+        selector = Selector(self.whatif, weighted, size=self.size, write_cost=write_cost, budget=self.budget,
+                            widen_with=widen)
+        selection = selector.run(sorted(origins))
+        chosen = selection.chosen
+        self.step("measuring the result")
+        after = dict(zip([s.query.key for s in statements],
+                         self.whatif.plans([s.plannable for s in statements], chosen), strict=True))
+        effects = [self.effect(s, weights, after[s.query.key]) for s in statements]
+        recommendations = [self.recommendation(spec, chosen, statements, weights, after, selector, write_cost,
+                                               origins.get(spec, "widened")) for spec in chosen]
+        recommendations.sort(key=lambda r: (-r.gain, r.spec.sort_key))
+        drops = self.drops(chosen, statements, weights, after)
+        self.lock_notes()
+        total_before = sum(e.weight * e.cost_before for e in effects)
+        total_after = sum(e.weight * e.cost_after for e in effects)
+        return IndexAdvice(
+            database=self.snap.server.database, server_version=self.snap.server.version_num,
+            backend="hypopg" if self.whatif.backend == "hypopg" else "real indexes, rolled back",
+            unit=unit, budget_bytes=self.budget, used_bytes=sum(self.size(s) for s in chosen),
+            total_before=total_before, total_after=total_after,
+            write_overhead=sum(write_cost(spec) for spec in chosen), recommendations=recommendations, drops=drops,
+            queries=effects, skipped=self.skipped,
+            unsupported={s.label: why for s, why in sorted(self.whatif.stats.unsupported.items())},
+            notes=self.notes, planner_calls=self.whatif.planner_calls, cache_hits=self.whatif.stats.cache_hits,
+            candidates=len(origins), leftovers={}, elapsed_s=0.0, sources=self.load.sources,
+            moves=selection.moves)
+
+    # --- workload ----------------------------------------------------------------------------
+    def plan_workload(self) -> list[_Statement]:
+        statements = []
+        for query in self.load.queries:
+            shape = analyze(query.sql, self.snap)
+            if not shape.tables:
+                self.skipped.append(wl.SkippedQuery(query.sql, "reads no table of this database", query.source))
+                continue
+            plannable = self._plannable(query, shape, frozenset(shape.tables))
+            base = self.whatif.plan(plannable)
+            if base is None:
+                self.skipped.append(wl.SkippedQuery(query.sql, "the server could not plan it", query.source))
+                continue
+            tables = frozenset(shape.tables) | self._plan_tables(base)
+            if tables != plannable.tables:
+                plannable = self._plannable(query, shape, tables)
+            statements.append(_Statement(query, shape, plannable, base))
+        if not statements:
+            raise InputFileError("no workload statement could be planned against this database "
+                                 f"({len(self.skipped)} skipped)")
+        return statements
+
+    def _plannable(self, query: wl.Query, shape: QueryShape, tables: frozenset[str]) -> PlannableQuery:
+        columns = tuple((n, t, c) for n, (t, c) in sorted(shape.parameter_columns.items()))
+        return PlannableQuery(query.key, query.sql, shape.parameters, tables, columns)
+
+    def _plan_tables(self, plan: PlanSummary) -> frozenset[str]:
+        found = set()
+        for name in plan.relations:
+            found.update(t.qname for t in self.snap.tables if t.name == name)
+        return frozenset(found)
+
+    def weights(self, statements: list[_Statement]) -> tuple[dict[str, float], str, float]:
+        """Objective units per planner cost unit of each statement, the unit's name, and cost→unit."""
+        timed = [(s, s.query.weight(self.weight_by)) for s in statements]
+        timed = [(s, ms) for s, ms in timed if ms is not None and s.base.cost > 0]
+        if self.weight_by == "cost" or not timed:
+            return {s.query.key: float(s.query.calls) for s in statements}, "cost", 1.0
+        ms_per_cost = sum(ms for _, ms in timed) / sum(s.query.calls * s.base.cost for s, _ in timed)
+        weights = {s.query.key: s.query.calls * ms_per_cost for s in statements}
+        for s, ms in timed:
+            weights[s.query.key] = ms / s.base.cost
+        return weights, "ms", ms_per_cost
+
+    def rows_written(self, statements: list[_Statement]) -> dict[str, float]:
+        """Index entries each table's writes create: table statistics for pg_stat_statements, else the workload's DML."""
+        rows: dict[str, float] = {}
+        if "pg_stat_statements" in self.load.sources:
+            for table in self.snap.user_tables():
+                rows[table.qname] = float((table.n_tup_ins or 0) + (table.n_tup_upd or 0) + (table.n_tup_del or 0))
+            return rows
+        for s in statements:
+            stmt = pglast.parse_sql(s.query.sql)[0].stmt
+            if isinstance(stmt, ast.UpdateStmt | ast.DeleteStmt | ast.InsertStmt):
+                target = resolve_table(self.snap, stmt.relation.relname, stmt.relation.schemaname)
+                if target:
+                    scanned = s.base.nodes[1].rows if len(s.base.nodes) > 1 else s.base.nodes[0].rows
+                    rows[target] = rows.get(target, 0.0) + scanned * s.query.calls
+        for skipped in self.skipped:
+            try:
+                stmt = pglast.parse_sql(skipped.sql)[0].stmt
+            except pglast.parser.ParseError:
+                continue
+            if isinstance(stmt, ast.InsertStmt) and stmt.selectStmt is not None and stmt.selectStmt.valuesLists:
+                target = resolve_table(self.snap, stmt.relation.relname, stmt.relation.schemaname)
+                if target:
+                    rows[target] = rows.get(target, 0.0) + len(stmt.selectStmt.valuesLists)
+        return rows
+
+    # --- candidates --------------------------------------------------------------------------
+    def candidates(self, statements: list[_Statement]) -> dict[IndexSpec, str]:
+        recurring = cand.recurring_predicates((s.shape, s.query.calls) for s in statements)
+        trigram = any(e.name == "pg_trgm" and e.installed_version for e in self.snap.server.extensions)
+        origins: dict[IndexSpec, str] = {}
+        for s in statements:
+            for found in cand.for_query(s.shape, self.snap, plan=s.base, recurring=recurring,
+                                        fraction=self.fraction, trigram=trigram):
+                origins.setdefault(found.spec, found.origin)
+        return origins
+
+    def widen_columns(self, statements: list[_Statement]) -> dict[str, list[str]]:
+        columns: dict[str, dict[str, None]] = {}
+        for s in statements:
+            for use in s.shape.tables.values():
+                found = columns.setdefault(use.table, {})
+                for name in (*use.equal, *use.ranges, *(c for c, _ in use.sort), *use.joins, *use.group):
+                    found[name] = None
+        return {table: sorted(names) for table, names in columns.items()}
+
+    def fraction(self, table: str, predicate: str) -> float | None:
+        """Share of the table's rows matching ``predicate``, as the planner estimates it."""
+        key = (table, predicate)
+        if key not in self._fractions:
+            info = self.snap.table(table)
+            rows = info.row_estimate if info else 0
+            share = None
+            if rows > 0:
+                probe = PlannableQuery("fraction", f"SELECT 1 FROM {qident(table)} WHERE {predicate}", 0,
+                                       frozenset({table}))
+                plan = self.whatif.plan(probe)
+                share = min(1.0, plan.nodes[0].rows / rows) if plan else None
+            self._fractions[key] = share
+        return self._fractions[key]
+
+    def size(self, spec: IndexSpec) -> int:
+        if spec not in self._sizes:
+            share = self.fraction(spec.table, spec.where) if spec.where else 1.0
+            self._sizes[spec] = estimate_bytes(spec, self.snap, share if share is not None else 1.0)
+        return self._sizes[spec]
+
+    # --- results -----------------------------------------------------------------------------
+    def effect(self, s: _Statement, weights: dict[str, float], after: PlanSummary | None,
+               plan_change: str = "") -> QueryEffect:
+        return QueryEffect(s.query.key, s.query.sql, s.query.calls, s.base.cost,
+                           after.cost if after else s.base.cost, weights[s.query.key], plan_change)
+
+    def recommendation(self, spec: IndexSpec, chosen: list[IndexSpec], statements: list[_Statement],
+                       weights: dict[str, float], after: dict[str, PlanSummary | None], selector: Selector,
+                       write_cost: Callable[[IndexSpec], float], origin: str) -> Recommendation:
+        config = frozenset(chosen)
+        gain = -selector._delta(config, config - {spec}, {spec.table})  # noqa: SLF001 - same package
+        names = {n: self.whatif.index_label(n) for s in statements for n in (after[s.query.key] or s.base).indexes}
+        helps = []
+        for s in statements:
+            plan = after[s.query.key]
+            used = [n for n in (plan.indexes if plan else ()) if self.whatif.spec_of(n) == spec]
+            if plan and used:
+                helps.append(self.effect(s, weights, plan, changed_node(s.base, plan, used[0], names)))
+        helps.sort(key=lambda e: (-(e.cost_before - e.cost_after) * e.weight, e.key))
+        table = self.snap.table(spec.table)
+        operation = spec.operation(table.heap_bytes if table else 0)
+        size = self.size(spec)
+        package = ChangePackage.of(
+            f"Create index {spec.name}", [operation],
+            f"Lowers the cost of {len(helps)} workload statement(s); estimated size {size / 1024**2:.1f} MB.",
+            performance_notes=(f"every write to {spec.table} also updates this index "
+                               f"({self.rows.get(spec.table, 0):,.0f} rows written in the workload window)",))
+        return Recommendation(spec, package, size, operation.estimated_seconds(), write_cost(spec),
+                              self.rows.get(spec.table, 0.0), max(gain, 0.0), origin, helps)
+
+    def drops(self, chosen: list[IndexSpec], statements: list[_Statement], weights: dict[str, float],
+              after: dict[str, PlanSummary | None]) -> list[existing.DropProposal]:
+        proposals = existing.propose(self.snap, chosen, after)
+        by_key = {s.query.key: s for s in statements}
+        for proposal in proposals:
+            users = [by_key[k] for k in proposal.used_by]
+            if not users:
+                proposal.cost_increase, proposal.simulated = 0.0, True
+                continue
+            if not self.whatif.allow_real_indexes:
+                proposal.cost_increase = None
+                proposal.note += (f"; {len(users)} workload statement(s) use it: pass --allow-real-indexes to "
+                                  "price the drop (DROP INDEX in a rolled-back transaction)")
+                continue
+            plans = self.whatif.plan_without([u.plannable for u in users], proposal.index.qname, chosen)
+            increase = 0.0
+            for user, plan in zip(users, plans, strict=True):
+                now = after[user.query.key].cost if after[user.query.key] else user.base.cost
+                increase += weights[user.query.key] * ((plan.cost if plan else now) - now)
+            proposal.cost_increase, proposal.simulated = increase, True
+        return proposals
+
+    def lock_notes(self) -> None:
+        if self.whatif.backend != "real":
+            return
+        self.notes.append("HypoPG is not installed: candidate indexes were built for real inside transactions "
+                          "that were rolled back")
+        for cost in sorted(self.whatif.stats.lock_costs.values(), key=lambda c: c.table):
+            self.notes.append(cost.describe())

@@ -1,0 +1,175 @@
+"""How big an index will be, from pg_stats widths and reltuples, the way nbtree lays pages out.
+
+HypoPG's own estimate is far off for multi-column indexes, and a budget is only as good as
+the sizes it adds up. A B-tree leaf tuple is an 8-byte header plus its aligned key data,
+MAXALIGNed, plus a 4-byte line pointer; leaf pages are filled to the fillfactor (90 by
+default) during CREATE INDEX; duplicates are merged into posting lists (PostgreSQL 13+)
+unless the index has INCLUDE columns or a type that cannot deduplicate; upper levels hold
+truncated pivot keys at 70% fill. BRIN keeps one summary tuple per 128 heap pages.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from dbwright.advisors.indexes.spec import IndexSpec
+from dbwright.model import Column, Snapshot, Table
+
+BLOCK = 8192
+PAGE_HEADER = 24
+BTREE_SPECIAL = 16
+LINE_POINTER = 4
+TUPLE_HEADER = 8
+MAXALIGN = 8
+INTERNAL_FILL = 0.70
+# nbtsort.c: posting lists built by CREATE INDEX stop at 10% of a page.
+MAX_POSTING_BYTES = (BLOCK * 10 // 100) // MAXALIGN * MAXALIGN - LINE_POINTER
+BRIN_PAGES_PER_RANGE = 128
+REVMAP_ENTRIES_PER_PAGE = (BLOCK - PAGE_HEADER) // 6
+
+# Fixed-width types: (width, alignment). Anything else is a varlena (1-byte header when short).
+FIXED = {
+    "bool": (1, 1), "char": (1, 1), "int2": (2, 2), "int4": (4, 4), "oid": (4, 4), "date": (4, 4),
+    "float4": (4, 4), "int8": (8, 8), "float8": (8, 8), "timestamp": (8, 8), "timestamptz": (8, 8),
+    "time": (8, 8), "money": (8, 8), "interval": (16, 8), "uuid": (16, 1), "timetz": (12, 8),
+    "macaddr": (6, 4), "inet": (7, 1),
+}
+# Types whose B-tree keys are not deduplicated (nbtree's _bt_allequalimage says no).
+NO_DEDUP = {"numeric", "float4", "float8", "jsonb", "interval", "money"}
+CAST_WIDTHS = {"date": "date", "integer": "int4", "int4": "int4", "bigint": "int8",
+               "int8": "int8", "timestamp": "timestamp", "timestamptz": "timestamptz", "bool": "bool",
+               "boolean": "bool", "smallint": "int2", "int2": "int2"}
+
+
+@dataclass(frozen=True)
+class KeyShape:
+    width: float  # average bytes of the stored value
+    align: int
+    null_frac: float
+    distinct: float  # distinct values among the rows
+    dedup_safe: bool
+
+
+def estimate_bytes(spec: IndexSpec, snapshot: Snapshot, fraction: float = 1.0) -> int:
+    """Estimated on-disk size of ``spec`` once built; ``fraction`` of rows for a partial index."""
+    table = snapshot.table(spec.table)
+    if table is None:
+        return BLOCK
+    rows = max(table.row_estimate, 0.0) * fraction
+    if spec.method == "brin":
+        return _brin_bytes(spec, snapshot, table)
+    if spec.method == "gin":
+        return max(3 * BLOCK, int(table.heap_bytes * 0.3 * fraction))
+    keys = [_key_shape(spec.table, key, snapshot, rows) for key in spec.keys]
+    included = [_key_shape(spec.table, column, snapshot, rows) for column in spec.include]
+    return _btree_bytes(rows, keys, included, _leaf_fillfactor(table))
+
+
+def _btree_bytes(rows: float, keys: list[KeyShape], included: list[KeyShape], fillfactor: int) -> int:
+    if rows < 1:
+        return 2 * BLOCK  # metapage and one empty root leaf
+    leaf_space = (BLOCK - PAGE_HEADER - BTREE_SPECIAL) - BLOCK * (100 - fillfactor) / 100
+    key_data = _data_width(keys)
+    plain_tuple = _maxalign(TUPLE_HEADER + _data_width(keys + included)) + LINE_POINTER
+    null_share = max((k.null_frac for k in keys + included), default=0.0)
+    plain_tuple += null_share * MAXALIGN  # the null bitmap pushes the header to 16 bytes
+    per_row = plain_tuple
+    distinct = _combined_distinct(keys, rows)
+    duplicates = rows / max(distinct, 1.0)
+    if not included and all(k.dedup_safe for k in keys) and duplicates >= 2:
+        tids_per_posting = max(1, int((MAX_POSTING_BYTES - TUPLE_HEADER - key_data) // 6))
+        tids = min(duplicates, tids_per_posting)
+        posting_tuple = _maxalign(TUPLE_HEADER + key_data + 6 * tids) + LINE_POINTER
+        per_row = min(plain_tuple, posting_tuple / tids)
+    leaf_rows_per_page = max(1.0, (leaf_space - plain_tuple) / per_row)  # one high key per page
+    leaf_pages = math.ceil(rows / leaf_rows_per_page)
+    pivot = _maxalign(TUPLE_HEADER + _data_width(keys[:1])) + LINE_POINTER + 6
+    fanout = max(2.0, (BLOCK - PAGE_HEADER - BTREE_SPECIAL) * INTERNAL_FILL / pivot)
+    pages, level = leaf_pages, leaf_pages
+    while level > 1:
+        level = math.ceil(level / fanout)
+        pages += level
+    return int((pages + 1) * BLOCK)
+
+
+def _brin_bytes(spec: IndexSpec, snapshot: Snapshot, table: Table) -> int:
+    ranges = max(1, math.ceil(max(table.heap_bytes, BLOCK) / BLOCK / BRIN_PAGES_PER_RANGE))
+    width = sum(_key_shape(spec.table, k, snapshot, table.row_estimate).width for k in spec.keys)
+    summary = _maxalign(TUPLE_HEADER + 2 * width + 2) + LINE_POINTER
+    regular = math.ceil(ranges * summary / (BLOCK - PAGE_HEADER))
+    revmap = math.ceil(ranges / REVMAP_ENTRIES_PER_PAGE)
+    return int((1 + revmap + max(1, regular)) * BLOCK)
+
+
+def _key_shape(table: str, key: str, snapshot: Snapshot, rows: float) -> KeyShape:
+    if key.startswith("("):
+        return _expression_shape(table, key, snapshot, rows)
+    column = snapshot.column(table, key)
+    return _column_shape(column, rows)
+
+
+def _column_shape(column: Column | None, rows: float) -> KeyShape:
+    if column is None:
+        return KeyShape(8.0, 8, 0.0, rows, True)
+    stats = column.stats
+    fixed = FIXED.get(column.type_name)
+    if fixed:
+        width, align = float(fixed[0]), fixed[1]
+    else:
+        width, align = float(stats.avg_width if stats and stats.avg_width else 16), 1
+        if width > 126:  # long varlenas keep a 4-byte header and int alignment
+            width, align = width + 3, 4
+    null_frac = (stats.null_frac or 0.0) if stats else 0.0
+    distinct = _distinct(stats.n_distinct if stats else None, rows)
+    dedup = column.type_name not in NO_DEDUP
+    return KeyShape(width * (1 - null_frac), align, null_frac, distinct, dedup)
+
+
+def _expression_shape(table: str, key: str, snapshot: Snapshot, rows: float) -> KeyShape:
+    """An expression key: lower(col) is as wide as col; casts and date_trunc take their result type."""
+    from dbwright.advisors.indexes.expressions import expression_facts
+
+    facts = expression_facts(key)
+    base = _column_shape(snapshot.column(table, facts.columns[0]) if facts.columns else None, rows)
+    result = CAST_WIDTHS.get(facts.result_type or "")
+    if result:
+        width, align = FIXED[result]
+        # date_trunc and casts to coarser types merge values: fewer distinct keys than the column
+        return KeyShape(float(width), align, base.null_frac, base.distinct * facts.distinct_factor, True)
+    return KeyShape(base.width, base.align, base.null_frac, base.distinct * facts.distinct_factor,
+                    base.dedup_safe)
+
+
+def _distinct(n_distinct: float | None, rows: float) -> float:
+    if n_distinct is None or n_distinct == 0:
+        return max(rows, 1.0)
+    if n_distinct < 0:
+        return max(1.0, -n_distinct * rows)
+    return max(1.0, min(n_distinct, rows))
+
+
+def _combined_distinct(keys: list[KeyShape], rows: float) -> float:
+    product = 1.0
+    for key in keys:
+        product *= max(key.distinct, 1.0)
+        if product >= rows:
+            return max(rows, 1.0)
+    return product
+
+
+def _data_width(shapes: list[KeyShape]) -> float:
+    offset = 0.0
+    for shape in shapes:
+        if shape.align > 1:
+            offset = math.ceil((TUPLE_HEADER + offset) / shape.align) * shape.align - TUPLE_HEADER
+        offset += shape.width
+    return offset
+
+
+def _leaf_fillfactor(table: Table) -> int:
+    return 90  # B-tree leaf default; an index's own fillfactor is set on the index, not the table
+
+
+def _maxalign(n: float) -> float:
+    return math.ceil(n / MAXALIGN) * MAXALIGN

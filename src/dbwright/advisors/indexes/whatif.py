@@ -1,0 +1,285 @@
+"""What would the planner do if these indexes existed? Every answer is cached.
+
+With HypoPG the indexes are hypothetical: ``hypopg_create_index`` writes only this backend's
+memory, so it works in a read-only session. Without HypoPG (the embedded demo server has
+none) the indexes are built for real inside a transaction that is always rolled back; that
+holds a SHARE lock on the table (writes wait) while the index builds, so tables over a size
+limit are refused unless the caller allows it. Either way nothing is left behind.
+
+A query's plan depends only on the indexes of the tables it reads, so the cache key is the
+query and the part of the index set on its tables: most configurations a search tries are
+answered without calling the planner.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import psycopg
+
+from dbwright.advisors.indexes.generic import PlanError, Planner
+from dbwright.advisors.indexes.plans import PlanSummary
+from dbwright.advisors.indexes.spec import IndexSpec
+from dbwright.changes.operations import BUILD_RATE, qident
+from dbwright.errors import RefusedError
+from dbwright.model import Snapshot
+
+#: Tables larger than this are refused for real (rolled-back) index builds unless allowed.
+DEFAULT_REAL_INDEX_LIMIT = 256 * 1024**2
+#: HypoPG takes its OIDs from a small reserved range; start afresh this often.
+HYPOPG_BATCH = 200
+_HYPO_NAME = re.compile(r"^<(\d+)>")
+
+
+@dataclass(frozen=True)
+class PlannableQuery:
+    """A workload statement as the evaluator needs it."""
+
+    key: str
+    sql: str
+    parameters: int
+    tables: frozenset[str]
+    parameter_columns: tuple[tuple[int, str, str], ...] = ()
+
+    def columns_by_parameter(self) -> dict[int, tuple[str, str]]:
+        return {n: (t, c) for n, t, c in self.parameter_columns}
+
+
+@dataclass
+class LockCost:
+    """What rolled-back real builds cost the server: writers wait while each index builds."""
+
+    table: str
+    builds: int = 0
+    seconds: float = 0.0
+
+    def describe(self) -> str:
+        return (f"{self.builds} rolled-back CREATE INDEX on {self.table}: SHARE lock (writes wait) "
+                f"for about {self.seconds:.2f} s in total")
+
+
+@dataclass
+class Evaluations:
+    planner_calls: int = 0
+    cache_hits: int = 0
+    hypothetical_created: int = 0
+    real_built: int = 0
+    unsupported: dict[IndexSpec, str] = field(default_factory=dict)
+    lock_costs: dict[str, LockCost] = field(default_factory=dict)
+
+
+class WhatIf:
+    """Plans of queries under index sets, from HypoPG or from rolled-back real builds."""
+
+    def __init__(self, conn: psycopg.Connection, snapshot: Snapshot, *, backend: str,
+                 allow_real_indexes: bool = False, real_index_limit: int = DEFAULT_REAL_INDEX_LIMIT) -> None:
+        if backend not in ("hypopg", "real"):
+            raise ValueError(backend)
+        self.conn = conn
+        self.snapshot = snapshot
+        self.backend = backend
+        self.allow_real_indexes = allow_real_indexes
+        self.real_index_limit = real_index_limit
+        self.planner = Planner(conn)
+        self.stats = Evaluations()
+        self._cache: dict[tuple[str, frozenset[IndexSpec]], PlanSummary | None] = {}
+        self._active: dict[IndexSpec, int] = {}  # HypoPG: spec -> oid
+        self._names: dict[str, IndexSpec] = {}  # raw index name in the current session -> spec
+        self._by_spec_name: dict[str, IndexSpec] = {}
+        self._created_in_batch = 0
+        self._real_serial = 0
+
+    # --- public ------------------------------------------------------------------------------
+    def supported(self, spec: IndexSpec) -> bool:
+        return spec not in self.stats.unsupported
+
+    def spec_of(self, index_name: str) -> IndexSpec | None:
+        """The candidate behind an index name in a summarised plan (names are canonical spec names)."""
+        return self._by_spec_name.get(index_name)
+
+    def index_label(self, index_name: str) -> str:
+        return index_name
+
+    def plan(self, query: PlannableQuery, config: Iterable[IndexSpec] = ()) -> PlanSummary | None:
+        return self.plans([query], config)[0]
+
+    def plans(self, queries: Sequence[PlannableQuery], config: Iterable[IndexSpec] = ()
+              ) -> list[PlanSummary | None]:
+        """Plan of each query with ``config`` added to the existing indexes; None if it cannot be planned."""
+        config = frozenset(s for s in config if self.supported(s))
+        keys = [(q.key, frozenset(s for s in config if s.table in q.tables)) for q in queries]
+        missing = [(q, k) for q, k in zip(queries, keys, strict=True) if k not in self._cache]
+        self.stats.cache_hits += len(queries) - len(missing)
+        if missing:
+            needed = frozenset().union(*(k[1] for _, k in missing))
+            if self.backend == "hypopg":
+                self._plan_hypothetical(missing, needed)
+            else:
+                self._plan_real(missing, needed)
+        return [self._cache.get(k) for k in keys]
+
+    @property
+    def planner_calls(self) -> int:
+        return self.planner.calls
+
+    def close(self) -> None:
+        """Leave nothing behind: no hypothetical index, no prepared statement, settings reset."""
+        if self.conn.closed:
+            return
+        if self.backend == "hypopg":
+            self.conn.execute("SELECT hypopg_reset()")
+            self._active.clear()
+        if self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            self.conn.execute("ROLLBACK")
+        self.planner.close()
+
+    def leftovers(self) -> dict[str, int]:
+        """What the evaluation left in the session and the catalog (both must be 0)."""
+        hypothetical = 0
+        if self.backend == "hypopg":
+            hypothetical = self.conn.execute("SELECT count(*) FROM hypopg_list_indexes").fetchone()[0]
+        real = self.conn.execute(
+            "SELECT count(*) FROM pg_class WHERE relkind = 'i' AND relname LIKE 'dbwright\\_whatif\\_%'"
+        ).fetchone()[0]
+        return {"hypothetical_indexes": hypothetical, "real_indexes": real}
+
+    # --- HypoPG ------------------------------------------------------------------------------
+    def _plan_hypothetical(self, missing: list, needed: frozenset[IndexSpec]) -> None:
+        self._ensure_hypothetical(needed)
+        for query, key in missing:
+            self._cache[key] = self._explain(query)
+
+    def _ensure_hypothetical(self, wanted: frozenset[IndexSpec]) -> None:
+        for spec in sorted(set(self._active) - wanted):
+            self.conn.execute("SELECT hypopg_drop_index(%s)", (self._active.pop(spec),))
+        todo = sorted(wanted - set(self._active))
+        if self._created_in_batch + len(todo) > HYPOPG_BATCH:
+            self.conn.execute("SELECT hypopg_reset()")
+            self._created_in_batch = 0
+            todo = sorted(wanted)
+            self._active.clear()
+        for spec in todo:
+            try:
+                row = self.conn.execute("SELECT indexrelid, indexname FROM hypopg_create_index(%s)",
+                                        (spec.definition(),)).fetchone()
+            except psycopg.Error as error:
+                self.stats.unsupported[spec] = _first_line(error).removeprefix("hypopg: ")
+                continue
+            self._active[spec] = row[0]
+            self._names = {n: s for n, s in self._names.items() if not n.startswith(f"<{row[0]}>")}
+            self._names[row[1]] = spec
+            self._created_in_batch += 1
+            self.stats.hypothetical_created += 1
+
+    # --- real indexes in rolled-back transactions ------------------------------------------------
+    def refusal(self, spec: IndexSpec) -> str | None:
+        """Why a real build of ``spec`` is refused, or None when it may be built and rolled back."""
+        table = self.snapshot.table(spec.table)
+        size = table.heap_bytes if table else 0
+        if size > self.real_index_limit and not self.allow_real_indexes:
+            return (f"no HypoPG: a real rolled-back build on {spec.table} ({size / 1024**2:.0f} MB, over the "
+                    f"{self.real_index_limit / 1024**2:.0f} MB limit) would block its writes; "
+                    f"pass --allow-real-indexes to permit it")
+        return None
+
+    def _plan_real(self, missing: list, needed: frozenset[IndexSpec]) -> None:
+        for spec in sorted(needed):
+            reason = self.refusal(spec)
+            if reason:
+                self.stats.unsupported[spec] = reason
+        needed = frozenset(s for s in needed if self.supported(s))
+        with self.write_transaction():
+            built = self._build(needed)
+            for query, key in missing:
+                usable = frozenset(s for s in key[1] if s in built)
+                self._cache[(key[0], usable)] = self._cache[key] = self._explain(query)
+
+    def _build(self, specs: frozenset[IndexSpec]) -> set[IndexSpec]:
+        built = set()
+        for spec in sorted(specs):
+            self._real_serial += 1
+            name = f"dbwright_whatif_{self._real_serial}"
+            try:
+                with self.conn.transaction():  # a savepoint: one bad definition spoils nothing else
+                    self.conn.execute(spec.definition(name))
+            except psycopg.Error as error:
+                self.stats.unsupported[spec] = _first_line(error)
+                continue
+            self._names[name] = spec
+            built.add(spec)
+            self.stats.real_built += 1
+            table = self.snapshot.table(spec.table)
+            cost = self.stats.lock_costs.setdefault(spec.table, LockCost(spec.table))
+            cost.builds += 1
+            cost.seconds += (table.heap_bytes if table else 0) / BUILD_RATE
+        return built
+
+    def write_transaction(self) -> _RolledBack:
+        """BEGIN READ WRITE … ROLLBACK, always rolled back, with a short lock_timeout."""
+        return _RolledBack(self.conn)
+
+    def plan_without(self, queries: Sequence[PlannableQuery], index_qname: str,
+                     config: Iterable[IndexSpec] = ()) -> list[PlanSummary | None]:
+        """Plans with ``config`` added and an existing index dropped, inside a rolled-back transaction.
+
+        HypoPG 1.3.1 has no hypopg_hide_index, so the drop is a real DROP INDEX: it takes an
+        ACCESS EXCLUSIVE lock on the table until the rollback a few milliseconds later, and
+        lock_timeout keeps it from queueing behind other sessions.
+        """
+        if not self.allow_real_indexes:
+            raise RefusedError("simulating a DROP INDEX needs --allow-real-indexes (it is rolled back)")
+        config = frozenset(s for s in config if self.supported(s))
+        if self.backend == "hypopg":
+            self._ensure_hypothetical(config)
+        with self.write_transaction():
+            if self.backend == "real":
+                self._build(config)
+            self.conn.execute(f"DROP INDEX {qident(index_qname)}")
+            return [self._explain(q) for q in queries]
+
+    # --- planning ----------------------------------------------------------------------------
+    def _explain(self, query: PlannableQuery) -> PlanSummary | None:
+        try:
+            plan = self.planner.plan(query.sql, query.parameters, query.columns_by_parameter())
+        except PlanError:
+            return None
+        summary = PlanSummary.of(plan)
+        return summary.renamed(self._canonical)
+
+    def _canonical(self, raw: str) -> str:
+        """HypoPG reuses OIDs, so a plan's index names are made stable at once: the spec's name."""
+        spec = self._names.get(raw)
+        if spec is None:
+            return raw
+        self._by_spec_name[spec.name] = spec
+        return spec.name
+
+
+class _RolledBack:
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> psycopg.Connection:
+        self.conn.execute("BEGIN TRANSACTION READ WRITE")
+        self.conn.execute("SET LOCAL lock_timeout = '500ms'")
+        return self.conn
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.execute("ROLLBACK")
+
+
+def hypopg_available(conn: psycopg.Connection) -> tuple[bool, str]:
+    """(True, version) when HypoPG is installed in this database; else (False, why not)."""
+    row = conn.execute("SELECT installed_version, default_version FROM pg_available_extensions "
+                       "WHERE name = 'hypopg'").fetchone()
+    if row is None:
+        return False, "HypoPG is not available on this server"
+    if row[0] is None:
+        return False, f"HypoPG {row[1]} is available but not installed in this database (CREATE EXTENSION hypopg)"
+    return True, row[0]
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
