@@ -335,3 +335,28 @@ def test_dw208_narrow_or_hash_indexed_values_not_flagged(pg):
     pg.execute("CREATE INDEX ON pages (md5(url))")
     pg.analyze()
     assert pg.findings("DW208") == []
+
+
+def test_dw209_random_uuid_key_flagged(pg):
+    pg.execute("CREATE TABLE events (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), n int)")
+    pg.execute("INSERT INTO events (n) SELECT g FROM generate_series(1, 20000) g")
+    pg.analyze()
+    found = pg.findings("DW209")
+    assert [f.object for f in found] == ["public.events.id"]
+    evidence = found[0].evidence
+    assert abs(evidence["correlation"]) < 0.1
+    assert evidence["default"] == "gen_random_uuid()"
+    assert evidence["rows"] == 20000
+    assert evidence["index_bytes"] > 0
+
+
+def test_dw209_time_ordered_or_small_uuid_keys_not_flagged(pg):
+    # Time-ordered UUIDs (like UUIDv7) increase with insertion order.
+    pg.execute("CREATE TABLE events (id uuid PRIMARY KEY, n int)")
+    pg.execute("INSERT INTO events SELECT lpad(to_hex(g), 32, '0')::uuid, g FROM generate_series(1, 20000) g")
+    pg.execute("CREATE TABLE tags (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), name text)")
+    pg.execute("INSERT INTO tags (name) SELECT 't' || g FROM generate_series(1, 500) g")
+    pg.execute("CREATE TABLE seen (id bigint PRIMARY KEY, ref uuid)")  # random, but not a key
+    pg.execute("INSERT INTO seen SELECT g, gen_random_uuid() FROM generate_series(1, 20000) g")
+    pg.analyze()
+    assert pg.findings("DW209") == []

@@ -592,3 +592,52 @@ def _hash_index_fix(index: Index, table: Table | None) -> ChangePackage | None:
         "serves only equality (=) lookups: keep the btree if queries sort or compare ranges on the column.",
     )
 
+
+
+# --- DW209 -------------------------------------------------------------------------------------
+
+#: Below this many rows the whole index stays in cache and random inserts cost little.
+RANDOM_KEY_MIN_ROWS = 10_000
+#: |pg_stats.correlation| below this: key order has nothing to do with insertion order.
+RANDOM_KEY_MAX_CORRELATION = 0.1
+
+
+@check("DW209", category="indexes", severity=Severity.LOW, title="Random UUID key scatters inserts")
+def random_uuid_key(snap: Snapshot) -> Iterator[Finding]:
+    """A primary key or unique key on a single ``uuid`` column whose values are random (version
+    4: ``gen_random_uuid()``), on a table of at least 10,000 rows: per ``pg_stats`` the key's
+    order has no correlation with the rows' physical order.
+
+    Each insert lands on a random leaf page of the index, so once the index outgrows memory
+    nearly every insert reads a page from disk, splits pages (the index ends up about a third
+    larger) and writes a full-page image after each checkpoint; range scans by key touch pages
+    all over the table. Time-ordered identifiers (UUID version 7, or a bigint identity) insert
+    at the right edge of the index like a sequence does.
+
+    Fix: no automatic fix, since changing a key touches the application and every referencing
+    table: generate time-ordered UUIDs (UUIDv7, from the application or an extension) for new
+    rows; the column type stays ``uuid``, so nothing else changes.
+
+    References: https://www.postgresql.org/docs/current/datatype-uuid.html,
+    https://www.postgresql.org/docs/current/view-pg-stats.html,
+    https://www.rfc-editor.org/rfc/rfc9562#name-uuid-version-7
+    """
+    for constraint in snap.constraints:
+        if constraint.type not in ("p", "u") or len(constraint.columns) != 1:
+            continue
+        table = snap.table(constraint.table_qname)
+        if table is None or table.is_partition or table.row_estimate < RANDOM_KEY_MIN_ROWS:
+            continue
+        column = snap.column(table.qname, constraint.columns[0])
+        stats = column.stats if column else None
+        if column is None or column.type_name != "uuid" or stats is None or stats.correlation is None:
+            continue
+        if abs(stats.correlation) >= RANDOM_KEY_MAX_CORRELATION:
+            continue
+        index = next((i for i in snap.indexes_of(table.qname) if i.qname == constraint.index
+                      or i.name == constraint.index), None)
+        yield finding(column.qname, f"{column.qname} is a random uuid key (correlation "
+                                    f"{stats.correlation:.2f}): inserts land all over its index",
+                      constraint=constraint.name, correlation=round(stats.correlation, 4),
+                      default=column.default, rows=int(table.row_estimate),
+                      index_bytes=index.bytes if index else None)
