@@ -15,7 +15,7 @@ INDEXES = ("orders_slow_idx", "orders_customer_idx")
 def write_set(directory: Path) -> None:
     write(directory, 1, "orders",
           f"{SLOW_KEY}\nCREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL);\n"
-          "INSERT INTO orders SELECT g, g % 97 FROM generate_series(1, 600) g;\nSELECT pg_sleep(0.1);",
+          "INSERT INTO orders SELECT g, g % 97 FROM generate_series(1, 400) g;\nSELECT pg_sleep(0.1);",
           "DROP TABLE orders;\nDROP FUNCTION slow_key(bigint);")
     write(directory, 2, "status",
           "ALTER TABLE orders ADD COLUMN status text;\nSELECT pg_sleep(0.1);\n"
