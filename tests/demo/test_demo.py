@@ -46,6 +46,13 @@ def rows(url: str, sql: str, params: object = None) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
+def canonical(sql: str) -> str:
+    """Parameters and constants as ``?``: pg_stat_statements shows both as $n, and (PostgreSQL 18)
+    a list of constants as ``($1 /*, ... */)``."""
+    marked = re.sub(r"\$\d+|%s|'[^']*'|\b\d+\b", "?", sql)
+    return re.sub(r"\(\?(?: /\*, \.\.\. \*/|(?:, \?)+)\)", "(?)", marked)
+
+
 def checksums(url: str) -> dict[str, str]:
     return {table: rows(url, f"SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) FROM {table} t")[0][0]
             for table in CHECKSUM_TABLES}
@@ -103,8 +110,7 @@ def test_pg_stat_statements_is_preloaded_and_holds_the_workload(demo_url: str) -
         WHERE r.rolname = %s AND s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())""",
                       (data.APP_ROLE,))
     for query in workload.QUERIES:
-        prefix = re.split(r"%s|'|\d", query.sql)[0]  # up to the first parameter or normalized constant
-        matching = [calls for text, calls in statements if text.startswith(prefix)]
+        matching = [calls for text, calls in statements if canonical(text) == canonical(query.sql)]
         # one entry per statement: parameters are sent with one type, so one query id
         assert matching == [query.calls], query.name
 

@@ -492,6 +492,9 @@ def _security(s: Sizes) -> str:
     schemas = "shop, auth, analytics, billing, support"
     return f"""
 GRANT USAGE ON SCHEMA {schemas} TO {APP_ROLE};
+-- an OLTP application role without parallel query, as many shops run it; it also keeps one
+-- pg_stat_user_tables.seq_scan per full scan (each parallel worker counts its partial scan)
+ALTER ROLE {APP_ROLE} IN DATABASE {DATABASE} SET max_parallel_workers_per_gather = 0;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schemas} TO {APP_ROLE};
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schemas} TO {APP_ROLE};
 GRANT EXECUTE ON FUNCTION auth.touch_login(bigint) TO {APP_ROLE};
