@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType
+from pglast.stream import RawStream
 
 from dbwright.changes.lint.locks import column_constraints, column_default, is_serial, volatility
 from dbwright.changes.lint.rules import Case, Hit, rule
@@ -54,8 +55,8 @@ def volatile_default(statement, state):
         typ = sql_type(column.typeName).label if column.typeName else "…"
         yield Hit(f"ADD COLUMN {column.colname} rewrites {table} under ACCESS EXCLUSIVE: {why}",
                   safe_rewrite=f"ALTER TABLE {qident(table)} ADD COLUMN {col} {typ};\n"
-                               f"ALTER TABLE {qident(table)} ALTER COLUMN {col} SET DEFAULT <default>;\n"
-                               f"-- then backfill in batches: dbwright backfill {table} --set {col}=<default>")
+                               f"ALTER TABLE {qident(table)} ALTER COLUMN {col} SET DEFAULT {RawStream()(default)};\n"
+                               "-- then backfill existing rows in batches (dbwright backfill)")
 
 
 @rule("DW705", "NOT NULL column added without a default", Severity.HIGH,
