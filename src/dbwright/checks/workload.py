@@ -426,11 +426,11 @@ def _session_object(session: Session) -> str:
     return f"pid:{session.pid}"
 
 
-def _terminate_package(sessions: Iterable[Session], why: str) -> ChangePackage:
-    pids = sorted({s.pid for s in sessions})
+def _terminate_package(pids: Iterable[int], why: str) -> ChangePackage:
+    targets = sorted(set(pids))
     return ChangePackage.of(
-        f"Terminate session{'s' if len(pids) > 1 else ''} {', '.join(map(str, pids))}",
-        [RawSQL(f"SELECT pg_terminate_backend({pid});", destructive_=True) for pid in pids],
+        f"Terminate session{'s' if len(targets) > 1 else ''} {', '.join(map(str, targets))}",
+        [RawSQL(f"SELECT pg_terminate_backend({pid});", destructive_=True) for pid in targets],
         f"{why} Terminating a session rolls back its open transaction and closes its connection; "
         "nothing can undo that, so confirm first that the pid still runs what the finding shows.",
         manual_steps=(
@@ -471,7 +471,7 @@ def idle_in_transaction(snap: Snapshot) -> Iterator[Finding]:
             _session_object(session),
             f"session {session.pid} ({session.user}) has been idle in a transaction for "
             f"{session.state_age_s:,.0f} s",
-            fix=_terminate_package([session], "Ends the idle transaction and releases its locks."),
+            fix=_terminate_package([session.pid], "Ends the idle transaction and releases its locks."),
             **_session_evidence(session), **_visibility(snap),
         )
 
@@ -502,7 +502,7 @@ def long_transactions(snap: Snapshot) -> Iterator[Finding]:
         yield finding(
             _session_object(session),
             f"session {session.pid} ({session.user}) has had a transaction open for {age:,.0f} s",
-            fix=_terminate_package([session], "Ends the long transaction and releases its locks and snapshot."),
+            fix=_terminate_package([session.pid], "Ends the long transaction and releases its locks and snapshot."),
             severity=Severity.HIGH if age >= 3600 else None,
             **_session_evidence(session), **_visibility(snap),
         )
@@ -531,13 +531,13 @@ def blocked_queries(snap: Snapshot) -> Iterator[Finding]:
             continue
         roots = _root_blockers(session, by_pid)
         blockers = [by_pid[pid] for pid in session.blocked_by if pid in by_pid]
+        terminable = [pid for pid in roots if pid > 0]  # 0: a prepared transaction, no session to end
         yield finding(
             _session_object(session),
             f"session {session.pid} ({session.user}) has waited {session.query_age_s:,.0f} s for a lock held by "
             f"session {', '.join(map(str, session.blocked_by))}",
-            fix=_terminate_package([by_pid[p] for p in roots if p in by_pid] or blockers,
-                                   "Ends the session at the root of the lock queue.")
-            if roots or blockers else None,
+            fix=_terminate_package(terminable, "Ends the session at the root of the lock queue.")
+            if terminable else None,
             blocked_by=list(session.blocked_by), root_blockers=sorted(roots),
             waiting_s=_round(session.query_age_s), wait_event_type=session.wait_event_type,
             blockers=[_session_evidence(b) for b in blockers],
