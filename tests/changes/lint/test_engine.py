@@ -82,7 +82,7 @@ def test_state_carries_across_files_in_name_order(tmp_path):
     assert "DW730" in codes(later)
     # Deployed together (--unapplied), the table is still new in 002.
     together = lint_files([tmp_path], state=LintState(earlier_files_unapplied=True))
-    assert not codes(together)
+    assert not codes(together) - {"DW737"}  # only the varchar(20) hygiene note in 001
 
 
 def test_without_the_history_the_type_change_is_flagged(tmp_path):
