@@ -31,8 +31,9 @@ SLOW_MEAN_MS = 500.0
 SLOW_MIN_CALLS = 2
 #: Heavy queries: a statement using at least this share of all execution time...
 HEAVY_SHARE = 0.2
-#: ...and at least this much of it in absolute terms since the statistics were reset.
-HEAVY_MIN_TOTAL_MS = 60_000.0
+#: ...and at least this much of it since the statistics were reset: the floor keeps a nearly idle
+#: database, where one query is all there is, quiet. The share is the signal.
+HEAVY_MIN_TOTAL_MS = 1_000.0
 #: Temp-file spills: temporary blocks written per call at or above this (128 x 8 kB = 1 MiB).
 TEMP_MIN_BLOCKS_PER_CALL = 128
 WORK_MEM_CAP_BYTES = 1024**3
@@ -185,7 +186,7 @@ def heavy_queries(snap: Snapshot) -> Iterator[Finding]:
     a tenth of the server.
 
     Flagged from pg_stat_statements: at least 20% of the total execution time of this database's
-    statements (the 500 heaviest the snapshot keeps), and at least one minute of it since the
+    statements (the 500 heaviest the snapshot keeps), and at least one second of it since the
     statistics were reset; MEDIUM at half or more.
 
     Fix: ``EXPLAIN (ANALYZE, BUFFERS)`` it; if each call is already fast, reduce the number of
@@ -364,7 +365,9 @@ def connections_near_limit(snap: Snapshot) -> Iterator[Finding]:
     max_connections = _setting_int(snap, "max_connections")
     if not max_connections:
         return
-    reserved = _setting_int(snap, "superuser_reserved_connections") or 0
+    # PostgreSQL 16 adds reserved_connections (for pg_use_reserved_connections) to the superusers' slots.
+    reserved = sum(_setting_int(snap, name) or 0
+                   for name in ("superuser_reserved_connections", "reserved_connections"))
     available = max(max_connections - reserved, 1)
     clients = [s for s in snap.sessions if _is_client(s)]
     used = len(clients) + 1  # the snapshot's own session is not in the list
@@ -376,7 +379,7 @@ def connections_near_limit(snap: Snapshot) -> Iterator[Finding]:
         "max_connections",
         f"{used} client connections use {usage:.0%} of the {available} slots open to non-superusers",
         severity=Severity.HIGH if usage >= 0.95 else None,
-        client_connections=used, max_connections=max_connections, superuser_reserved_connections=reserved,
+        client_connections=used, max_connections=max_connections, reserved_connections=reserved,
         usage=round(usage, 3), by_state=dict(states.most_common()),
         by_user=dict(Counter(s.user or "unknown" for s in clients).most_common(10)),
         **_visibility(snap),
