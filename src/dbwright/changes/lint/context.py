@@ -105,6 +105,12 @@ class LintState:
         self.enums_created.clear()
         self.warned_once.clear()
 
+    def start_migration(self) -> None:
+        """A new migration inside the same file (Alembic's offline SQL holds one per revision)."""
+        self.earlier_tables |= self.created_tables
+        self.created_tables.clear()
+        self.warned_once.clear()
+
     def observe(self, node) -> None:
         """Update the state after ``node`` ran."""
         handler = getattr(self, f"_after_{type(node).__name__}", None)

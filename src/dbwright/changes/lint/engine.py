@@ -19,6 +19,8 @@ IGNORE_WITHOUT_REASON = "DW738"
 def _statements(sql: str, state: LintState, filename: str | None) -> Iterable[Statement]:
     """Each statement with its effects; state is updated after each one is yielded."""
     for parsed in parse_statements(sql, filename):
+        if parsed.starts_migration:
+            state.start_migration()
         fx = effects(parsed.node, state.server_version, state.column_type)
         yield Statement(parsed, fx)
         state.observe(parsed.node)

@@ -15,6 +15,7 @@ from pglast.parser import ParseError, scan
 
 from dbwright.errors import SqlParseError
 
+_MIGRATION_MARK = re.compile(r"^\s*--\s*Running (?:upgrade|downgrade)\b", re.MULTILINE)
 _IGNORE = re.compile(r"dbwright:ignore\s+(?P<codes>DW\d+(?:\s*,\s*DW\d+)*)(?P<rest>.*)", re.IGNORECASE | re.DOTALL)
 _REASON = re.compile(r"^\s*(?:[-:—]\s*)?(?:reason\s*[:=]\s*)?(?P<reason>.*?)\s*(?:\*/)?\s*$", re.IGNORECASE | re.DOTALL)
 
@@ -34,6 +35,8 @@ class ParsedStatement:
     sql: str
     line: int
     ignores: tuple[Ignore, ...] = ()
+    #: Alembic's offline SQL marks each revision ("-- Running upgrade a -> b"): a new migration starts here.
+    starts_migration: bool = False
 
 
 def line_of(text: str, offset: int) -> int:
@@ -63,7 +66,8 @@ def parse_statements(sql: str, filename: str | None = None) -> list[ParsedStatem
         tail = [(pos, ig) for (pos, ig) in comments
                 if ig.line == end_line and pos >= end and _same_line_tail(sql, end, pos)]
         ignores = tuple(ig for (pos, ig) in comments if previous_end <= pos < end) + tuple(ig for _, ig in tail)
-        statements.append(ParsedStatement(item.stmt, _strip_comments(text), line, ignores))
+        marked = bool(_MIGRATION_MARK.search(sql, previous_end, body_start))
+        statements.append(ParsedStatement(item.stmt, _strip_comments(text), line, ignores, marked))
         previous_end = max([end, *(pos + 1 for pos, _ in tail)])
     return statements
 

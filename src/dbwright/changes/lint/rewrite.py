@@ -50,6 +50,8 @@ def safe_rewrite(sql: str, server_version: int = 150000, *, filename: str | None
     state.start_file(filename)
     packages = []
     for parsed in parse_statements(sql, filename):
+        if parsed.starts_migration:
+            state.start_migration()
         fx = effects(parsed.node, state.server_version, state.column_type)
         packages += _rewrite(parsed, fx, state) or [_as_written(parsed, fx)]
         state.observe(parsed.node)

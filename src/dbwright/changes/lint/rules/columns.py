@@ -153,7 +153,8 @@ def type_change_rewrites(statement, state):
     """ALTER COLUMN … TYPE rewrites the whole table, and every index on it, under ACCESS EXCLUSIVE,
     unless the old type is binary-coercible to the new one: `varchar(n)` to `varchar(m)` with m ≥ n, to
     unlimited `varchar` or to `text`; `numeric(p,s)` to `numeric(q,s)` with q ≥ p; `cidr` to `inet`.
-    `int` to `bigint`, `timestamp` to `timestamptz` and any `USING` rewrite.
+    Changes such as `int` to `bigint`, `timestamp` to `timestamptz` (unless the session TimeZone is UTC)
+    and any `USING` expression rewrite.
 
     dbwright knows the current type when an earlier migration (or the snapshot the runner passes)
     created the column; otherwise it says so and assumes the rewrite.
