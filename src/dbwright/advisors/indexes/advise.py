@@ -44,6 +44,8 @@ DEFAULT_BUDGET = "10%"
 #: delete's later cleanup). About what a B-tree descent and a dirtied leaf cost next to
 #: cpu_tuple_cost = 0.01 per row a scan reads.
 INDEX_WRITE_COST = 0.5
+#: Real (rolled-back) builds are slow: the search keeps each table's best candidates by gain per byte.
+REAL_POOL = 4
 
 Progress = Callable[[str], None]
 
@@ -280,7 +282,8 @@ class _Advisor:
         self.step(f"choosing among {len(origins)} candidates")
         weighted = [Weighted(s.plannable, weights[s.query.key], s.base.cost) for s in statements]
         selector = Selector(self.whatif, weighted, size=self.size, write_cost=write_cost, budget=self.budget,
-                            widen_with=widen)
+                            widen_with=widen, max_pool=None if self.whatif.backend == "hypopg" else REAL_POOL,
+                            thorough=self.whatif.backend == "hypopg")
         selection = selector.run(sorted(origins))
         chosen = selection.chosen
         self.step("measuring the result")

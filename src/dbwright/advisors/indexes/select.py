@@ -48,13 +48,15 @@ class Selection:
 class Selector:
     def __init__(self, whatif: WhatIf, queries: Sequence[Weighted], *, size: Callable[[IndexSpec], int],
                  write_cost: Callable[[IndexSpec], float], budget: int,
-                 widen_with: dict[str, list[str]]) -> None:
+                 widen_with: dict[str, list[str]], max_pool: int | None = None, thorough: bool = True) -> None:
         self.whatif = whatif
         self.queries = list(queries)
         self.size = size
         self.write_cost = write_cost
         self.budget = budget
         self.widen_with = widen_with
+        self.max_pool = max_pool
+        self.thorough = thorough
         self.baseline = sum(q.weight * q.base_cost for q in self.queries)
         self.min_gain = max(self.baseline * MIN_GAIN_SHARE, 1e-9)
         self._by_table: dict[str, list[Weighted]] = {}
@@ -87,17 +89,29 @@ class Selector:
     def run(self, candidates: Sequence[IndexSpec]) -> Selection:
         screened = self.screen(candidates)
         pool = sorted(s for s, gain in screened.items() if gain > self.min_gain)
+        if self.max_pool is not None:
+            pool = self._best_per_table(pool, screened)
         best: frozenset[IndexSpec] = frozenset()
         best_value = self.objective(best)
         moves: list[str] = []
-        for by_ratio in (True, False):
+        for by_ratio in (True, False) if self.thorough else (True,):
             config, log = self.greedy(pool, by_ratio)
             value = self.objective(config)
             if value < best_value - self.min_gain:
                 best, best_value, moves = config, value, log
-        best, more = self.improve(best, pool)
-        moves += more
+        if self.thorough:
+            best, more = self.improve(best, pool)
+            moves += more
         return Selection(sorted(best), self.baseline, self.objective(best), screened, moves)
+
+    def _best_per_table(self, pool: list[IndexSpec], screened: dict[IndexSpec, float]) -> list[IndexSpec]:
+        """The ``max_pool`` best candidates of each table by gain per byte (for slow what-if backends)."""
+        kept = []
+        for table in sorted({s.table for s in pool}):
+            ranked = sorted((s for s in pool if s.table == table),
+                            key=lambda s: (-screened[s] / max(self.size(s), 8192), s.sort_key))
+            kept.extend(ranked[: self.max_pool])
+        return sorted(kept)
 
     def screen(self, candidates: Sequence[IndexSpec]) -> dict[IndexSpec, float]:
         """Net gain of each candidate alone (its write cost included)."""

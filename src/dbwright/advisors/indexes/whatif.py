@@ -14,6 +14,7 @@ answered without calling the planner.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -22,7 +23,7 @@ import psycopg
 from dbwright.advisors.indexes.generic import PlanError, Planner
 from dbwright.advisors.indexes.plans import PlanSummary
 from dbwright.advisors.indexes.spec import IndexSpec
-from dbwright.changes.operations import BUILD_RATE, qident
+from dbwright.changes.operations import qident
 from dbwright.errors import RefusedError
 from dbwright.model import Snapshot
 
@@ -56,8 +57,8 @@ class LockCost:
     seconds: float = 0.0
 
     def describe(self) -> str:
-        return (f"{self.builds} rolled-back CREATE INDEX on {self.table}: SHARE lock (writes wait) "
-                f"for about {self.seconds:.2f} s in total")
+        return (f"{self.builds} rolled-back CREATE INDEX on {self.table}: its SHARE lock made writers wait "
+                f"for {self.seconds:.2f} s in total")
 
 
 @dataclass
@@ -90,6 +91,9 @@ class WhatIf:
         self._by_spec_name: dict[str, IndexSpec] = {}
         self._created_in_batch = 0
         self._real_serial = 0
+        self._base: frozenset[IndexSpec] | None = None  # real indexes the open transaction holds
+        self._previous: frozenset[IndexSpec] = frozenset()
+        self._locked_since: dict[str, float] = {}
 
     # --- public ------------------------------------------------------------------------------
     def supported(self, spec: IndexSpec) -> bool:
@@ -131,6 +135,7 @@ class WhatIf:
         if self.backend == "hypopg":
             self.conn.execute("SELECT hypopg_reset()")
             self._active.clear()
+        self._end_real()
         if self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             self.conn.execute("ROLLBACK")
         self.planner.close()
@@ -185,16 +190,53 @@ class WhatIf:
         return None
 
     def _plan_real(self, missing: list, needed: frozenset[IndexSpec]) -> None:
+        """One write transaction holds the indexes most evaluations share; the rest live in a savepoint.
+
+        A search mostly asks for "the chosen set plus one more", so the chosen set is built
+        once and each extra candidate is built and rolled back inside a savepoint. When an
+        evaluation needs a set without an index the transaction holds (on a table it reads),
+        the transaction is rolled back and started again.
+        """
         for spec in sorted(needed):
             reason = self.refusal(spec)
             if reason:
                 self.stats.unsupported[spec] = reason
         needed = frozenset(s for s in needed if self.supported(s))
-        with self.write_transaction():
-            built = self._build(needed)
+        tables = frozenset().union(*(q.tables for q, _ in missing))
+        if self._base is not None and any(s.table in tables and s not in needed for s in self._base):
+            keep = frozenset(s for s in self._base if s in needed)
+            self._end_real()
+            self._begin_real()
+            self._base = frozenset(self._build(keep))
+        if self._base is None:
+            self._begin_real()
+        shared = (needed & self._previous) - self._base
+        if shared:
+            self._base = self._base | self._build(shared)
+        self._previous = needed
+        with self.conn.transaction() as savepoint:
+            built = self._build(needed - self._base) | {s for s in needed if s in self._base}
             for query, key in missing:
                 usable = frozenset(s for s in key[1] if s in built)
                 self._cache[(key[0], usable)] = self._cache[key] = self._explain(query)
+            raise psycopg.Rollback(savepoint)
+
+    def _begin_real(self) -> None:
+        self.conn.execute("BEGIN TRANSACTION READ WRITE")
+        self.conn.execute("SET LOCAL lock_timeout = '500ms'")
+        self._base = frozenset()
+        self._locked_since: dict[str, float] = {}
+
+    def _end_real(self) -> None:
+        """Roll back every real index, and book how long each table's SHARE lock was held."""
+        if self._base is None:
+            return
+        self.conn.execute("ROLLBACK")
+        now = time.perf_counter()
+        for table, since in self._locked_since.items():
+            self.stats.lock_costs.setdefault(table, LockCost(table)).seconds += now - since
+        self._base = None
+        self._locked_since = {}
 
     def _build(self, specs: frozenset[IndexSpec]) -> set[IndexSpec]:
         built = set()
@@ -210,10 +252,8 @@ class WhatIf:
             self._names[name] = spec
             built.add(spec)
             self.stats.real_built += 1
-            table = self.snapshot.table(spec.table)
-            cost = self.stats.lock_costs.setdefault(spec.table, LockCost(spec.table))
-            cost.builds += 1
-            cost.seconds += (table.heap_bytes if table else 0) / BUILD_RATE
+            self._locked_since.setdefault(spec.table, time.perf_counter())
+            self.stats.lock_costs.setdefault(spec.table, LockCost(spec.table)).builds += 1
         return built
 
     def write_transaction(self) -> _RolledBack:
@@ -233,6 +273,7 @@ class WhatIf:
         config = frozenset(s for s in config if self.supported(s))
         if self.backend == "hypopg":
             self._ensure_hypothetical(config)
+        self._end_real()
         with self.write_transaction():
             if self.backend == "real":
                 self._build(config)
