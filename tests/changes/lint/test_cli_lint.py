@@ -1,0 +1,56 @@
+"""`dbwright lint`: formats, --fail-on, --server-version, one-line parse errors."""
+
+from __future__ import annotations
+
+import json
+
+from dbwright.cli import main
+
+UNSAFE = "CREATE INDEX orders_note_idx ON orders (note);\n"
+
+
+def test_text_output_and_fail_on(tmp_path, capsys):
+    path = tmp_path / "001.sql"
+    path.write_text(UNSAFE)
+    assert main(["lint", str(path), "--fail-on", "high"]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}:1: DW701 [high]" in out and "lock: SHARE" in out and "CREATE INDEX CONCURRENTLY" in out
+    assert main(["lint", str(path), "--fail-on", "critical"]) == 0
+
+
+def test_ignored_findings_do_not_fail(tmp_path, capsys):
+    path = tmp_path / "001.sql"
+    path.write_text("-- dbwright:ignore DW701, DW730, DW731 reason: orders is empty\n" + UNSAFE)
+    assert main(["lint", str(path), "--fail-on", "info"]) == 0
+    assert "3 ignored with a reason" in capsys.readouterr().out
+
+
+def test_json_and_sarif(tmp_path, capsys):
+    path = tmp_path / "001.sql"
+    path.write_text(UNSAFE)
+    main(["lint", str(path), "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["files"] == [str(path)] and data["findings"][0]["code"] == "DW701"
+    main(["lint", str(path), "--format", "sarif"])
+    sarif = json.loads(capsys.readouterr().out)
+    run = sarif["runs"][0]
+    assert sarif["version"] == "2.1.0" and len(run["tool"]["driver"]["rules"]) >= 30
+    result = next(r for r in run["results"] if r["ruleId"] == "DW701")
+    location = result["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == str(path) and location["region"]["startLine"] == 1
+    assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == "DW701"
+
+
+def test_server_version_changes_the_answer(tmp_path, capsys):
+    path = tmp_path / "001.sql"
+    path.write_text("SET lock_timeout = '1s';\nALTER TABLE orders ADD COLUMN status text DEFAULT 'new';\n")
+    assert main(["lint", str(path), "--server-version", "10", "--fail-on", "high"]) == 1
+    assert main(["lint", str(path), "--server-version", "15", "--fail-on", "high"]) == 0
+
+
+def test_parse_error_is_one_line_with_file_and_line(tmp_path, capsys):
+    path = tmp_path / "002_bad.sql"
+    path.write_text("SELECT 1;\nALTER TABLE orders ADD COLUMN;\n")
+    assert main(["lint", str(path)]) == 16
+    err = capsys.readouterr().err
+    assert err.strip() == f"dbwright: error: {path}:2: syntax error at or near \";\""
