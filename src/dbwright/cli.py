@@ -255,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         return 130
     except _USAGE_ERRORS as error:
-        _say(f"dbwright: usage error: {getattr(error, 'format_message', lambda: str(error))()}")
+        message = error.format_message() if hasattr(error, "format_message") else str(error)
+        _say(f"dbwright: usage error: {message}")
         return 2
     except KeyboardInterrupt:
         _say("dbwright: interrupted")

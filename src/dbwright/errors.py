@@ -94,6 +94,13 @@ class EmbeddedServerError(DbwrightError):
     label = "embedded server failed"
 
 
+class ServerError(DbwrightError):
+    """The server failed a read-only analysis query (timeout, lost connection, lock wait)."""
+
+    exit_code = 20
+    label = "server error during analysis"
+
+
 #: Exit codes, documented in docs/exit-codes.md and tested.
 EXIT_CODES: dict[int, str] = {
     0: "success; no finding at or above --fail-on",
@@ -102,7 +109,7 @@ EXIT_CODES: dict[int, str] = {
     **{cls.exit_code: cls.label for cls in (
         BadTargetError, UnreachableError, AuthenticationError, DatabaseMissingError,
         ServerTooOldError, PrivilegeError, SqlParseError, RefusedError, InputFileError,
-        EmbeddedServerError,
+        EmbeddedServerError, ServerError,
     )},
     70: "internal error (a bug: please report it)",
 }

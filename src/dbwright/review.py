@@ -126,8 +126,23 @@ def load_snapshot(path: Path) -> Snapshot:
 def take_snapshot(target: str | None, *, server_memory_bytes: int | None = None,
                   progress: Callable[[str], None] | None = None) -> Snapshot:
     """Open a read-only session to ``target`` and snapshot it."""
+    import psycopg
+
     from dbwright.engines.postgres.connect import open_session
     from dbwright.engines.postgres.introspect import snapshot
+    from dbwright.errors import ServerError
 
-    with open_session(target) as conn:
-        return snapshot(conn, server_memory_bytes=server_memory_bytes, progress=progress)
+    for attempt in range(1, SNAPSHOT_ATTEMPTS + 1):
+        try:
+            with open_session(target) as conn:
+                return snapshot(conn, server_memory_bytes=server_memory_bytes, progress=progress)
+        except psycopg.errors.LockNotAvailable as error:
+            # A lock taken between our look at pg_locks and the catalog query: look again.
+            if attempt == SNAPSHOT_ATTEMPTS:
+                raise ServerError(f"catalog queries kept waiting on locks ({error}); try again") from None
+        except psycopg.Error as error:
+            raise ServerError(f"reading the catalog failed: {type(error).__name__}: {error}") from None
+    raise AssertionError("unreachable")
+
+
+SNAPSHOT_ATTEMPTS = 3

@@ -81,3 +81,23 @@ def test_transitive_membership_is_resolved(pg):
     roles = {r.name: r for r in pg.snapshot().roles}
     assert roles["leaf"].member_of == ("middle",)
     assert roles["leaf"].member_of_all == ("grand", "middle")
+
+
+def test_snapshot_does_not_wait_behind_an_access_exclusive_lock(pg):
+    pg.execute("CREATE TABLE busy (id int PRIMARY KEY, v text DEFAULT 'x' CHECK (v <> ''))")
+    pg.execute("CREATE INDEX busy_v_idx ON busy (lower(v)) WHERE v > 'a'")
+    pg.execute("CREATE VIEW busy_view AS SELECT * FROM busy")
+    pg.execute("INSERT INTO busy SELECT g, 'x' FROM generate_series(1, 1000) g")
+    pg.execute("VACUUM ANALYZE busy")
+    holder = pg.connect()
+    holder.execute("LOCK TABLE busy IN ACCESS EXCLUSIVE MODE")  # a migration mid-flight
+    try:
+        snap = pg.snapshot()
+    finally:
+        holder.rollback()
+    busy = snap.table("public.busy")
+    assert busy.heap_bytes > 0 and busy.index_bytes > 0  # from relpages, without waiting
+    assert "ACCESS EXCLUSIVE" in snap.skipped_reason("locked_relations")
+    assert all(i.bytes > 0 and "unavailable" in i.definition for i in snap.indexes)
+    assert snap.column("public.busy", "v").default is None
+    assert {c.type for c in snap.constraints} == {"p", "c"}

@@ -7,6 +7,7 @@ the review can say what it could not check instead of failing.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,8 +19,8 @@ from psycopg.rows import dict_row
 from dbwright import __version__
 from dbwright.engines.postgres import queries as q
 from dbwright.model import (
-    ColumnStats,
     Column,
+    ColumnStats,
     Constraint,
     DatabaseInfo,
     DefaultPrivilege,
@@ -92,24 +93,26 @@ def snapshot(conn: psycopg.Connection, *, server_memory_bytes: int | None = None
 
     step("schemas and tables")
     schemas = tuple(Schema(**_tuples(row, "acl")) for row in r.rows(q.SCHEMAS))
-    tables = tuple(Table(**_tuples(row, "reloptions", "acl")) for row in r.rows(q.TABLES))
+    locked = _locked_relations(r)
+    tables = tuple(Table(**_tuples(row, "reloptions", "acl")) for row in r.rows(q.with_locked(q.TABLES, locked)))
 
     step("columns and statistics")
-    columns = tuple(_column(row) for row in r.rows(q.COLUMNS))
+    columns = tuple(_column(row) for row in r.rows(q.with_locked(q.COLUMNS, locked)))
     hidden = r.value(q.HIDDEN_STATS)
     if hidden:
         r.skip("column_stats", f"pg_stats hides statistics of {hidden} table(s) this role cannot SELECT from; "
                                "checks that read column statistics skip them")
 
     step("constraints and indexes")
-    constraints = tuple(Constraint(**_tuples(row, "columns", "ref_columns")) for row in r.rows(q.CONSTRAINTS))
-    indexes = tuple(Index(**_tuples(row, "columns", "include", "opclasses")) for row in r.rows(q.INDEXES))
+    constraints = tuple(Constraint(**_tuples(row, "columns", "ref_columns")) for row in r.rows(q.with_locked(q.CONSTRAINTS, locked)))
+    index_rows = r.rows(q.with_locked(q.INDEXES, locked))
+    indexes = tuple(Index(**_tuples(row, "columns", "include", "opclasses")) for row in index_rows)
 
     step("sequences, views, functions, triggers")
     sequences = tuple(Sequence(**row) for row in r.rows(q.SEQUENCES))
     if r.value(q.SEQUENCES_HIDDEN):
         r.skip("sequence_values", "last_value of some sequences is hidden: no SELECT or USAGE on them")
-    views = tuple(View(**row) for row in r.rows(q.VIEWS))
+    views = tuple(View(**row) for row in r.rows(q.with_locked(q.VIEWS, locked)))
     functions = tuple(Function(**_tuples(row, "config", "acl")) for row in r.rows(q.FUNCTIONS))
     triggers = tuple(Trigger(**row) for row in r.rows(q.TRIGGERS))
 
@@ -150,6 +153,16 @@ def _column(row: dict[str, Any]) -> Column:
             if stats[key] is not None:
                 stats[key] = tuple(stats[key])
     return Column(**row, stats=ColumnStats(**stats) if has_stats else None)
+
+
+def _locked_relations(r: _Reader) -> str:
+    """Relations to size from relpages: opening them would queue behind an ACCESS EXCLUSIVE lock."""
+    oids = [int(oid) for oid in r.value(q.LOCKED_RELATIONS) or []]
+    if oids:
+        r.skip("locked_relations", f"{len(oids)} relation(s) are behind an ACCESS EXCLUSIVE lock; their sizes "
+                                   "come from pg_class.relpages (as of the last VACUUM or ANALYZE) and their "
+                                   "index, constraint, default and view definitions are left out")
+    return f"'{{{','.join(map(str, oids))}}}'::oid[]"
 
 
 def _server_memory(r: _Reader, is_superuser: bool) -> int | None:
@@ -198,10 +211,8 @@ def _statements(r: _Reader, extensions: tuple[Extension, ...]) -> tuple[tuple[St
                    "(SELECT rolsuper FROM pg_roles WHERE rolname = current_user)"):
         r.skip("statements_other_users", "other roles' query texts need pg_read_all_stats (part of pg_monitor)")
     reset = None
-    try:
+    with contextlib.suppress(psycopg.Error):  # pg_stat_statements_info appeared in PostgreSQL 14
         reset = r.value(q.STATEMENTS_RESET.format(schema=schema))
-    except psycopg.Error:
-        pass  # pg_stat_statements_info appeared in PostgreSQL 14
     return tuple(Statement(**row) for row in rows), reset
 
 

@@ -62,11 +62,18 @@ SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, pg_get_userbyi
        c.relpersistence AS persistence, c.relispartition AS is_partition,
        (SELECT pn.nspname || '.' || pc.relname FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent
           JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = c.oid LIMIT 1) AS parent,
-       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
+       CASE WHEN c.relkind = 'p' AND NOT c.oid = ANY({{LOCKED}}) THEN pg_get_partkeydef(c.oid) END AS partition_key,
        greatest(c.reltuples, 0)::float8 AS row_estimate,
-       pg_relation_size(c.oid) AS heap_bytes,
-       coalesce(pg_relation_size(nullif(c.reltoastrelid, 0)), 0) AS toast_bytes,
-       pg_indexes_size(c.oid) AS index_bytes,
+       CASE WHEN c.oid = ANY({{LOCKED}}) THEN c.relpages::int8 * current_setting('block_size')::int8
+            ELSE pg_relation_size(c.oid) END AS heap_bytes,
+       CASE WHEN c.oid = ANY({{LOCKED}}) THEN coalesce(
+                (SELECT t.relpages::int8 * current_setting('block_size')::int8 FROM pg_class t
+                  WHERE t.oid = c.reltoastrelid), 0)
+            ELSE coalesce(pg_relation_size(nullif(c.reltoastrelid, 0)), 0) END AS toast_bytes,
+       CASE WHEN c.oid = ANY({{LOCKED}}) THEN coalesce(
+                (SELECT sum(ic.relpages)::int8 * current_setting('block_size')::int8 FROM pg_index x
+                   JOIN pg_class ic ON ic.oid = x.indexrelid WHERE x.indrelid = c.oid), 0)
+            ELSE pg_indexes_size(c.oid) END AS index_bytes,
        s.seq_scan, s.seq_tup_read, s.idx_scan, s.n_live_tup, s.n_dead_tup, s.n_tup_ins, s.n_tup_upd,
        s.n_tup_del, s.n_mod_since_analyze,
        s.last_vacuum::text, s.last_autovacuum::text, s.last_analyze::text, s.last_autoanalyze::text,
@@ -86,7 +93,7 @@ COLUMNS = f"""
 SELECT n.nspname AS schema, c.relname AS table, a.attname AS name, a.attnum AS position,
        format_type(a.atttypid, a.atttypmod) AS data_type,
        coalesce(bt.typname, t.typname) AS type_name, a.attnotnull AS not_null,
-       pg_get_expr(ad.adbin, ad.adrelid) AS default,
+       CASE WHEN c.oid = ANY({{LOCKED}}) THEN NULL ELSE pg_get_expr(ad.adbin, ad.adrelid) END AS default,
        nullif(a.attidentity, '') AS identity, nullif(a.attgenerated, '') AS generated,
        t.typtype = 'e' AS is_enum,
        st.null_frac, st.n_distinct, st.correlation, st.avg_width,
@@ -117,7 +124,8 @@ CONSTRAINTS = f"""
 SELECT n.nspname AS schema, c.relname AS table, k.conname AS name, k.contype AS type,
        coalesce((SELECT array_agg(a.attname ORDER BY u.ord) FROM unnest(k.conkey) WITH ORDINALITY u(num, ord)
                  JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.num), '{{}}') AS columns,
-       pg_get_constraintdef(k.oid) AS definition, k.convalidated AS validated,
+       coalesce(CASE WHEN k.conrelid = ANY({{LOCKED}}) THEN NULL ELSE pg_get_constraintdef(k.oid) END, '')
+          AS definition, k.convalidated AS validated,
        k.condeferrable AS deferrable, k.condeferred AS deferred,
        CASE WHEN k.conindid <> 0 THEN k.conindid::regclass::text END AS index,
        rn.nspname AS ref_schema, rc.relname AS ref_table,
@@ -135,7 +143,9 @@ ORDER BY 1, 2, 3
 """
 
 INDEXES = f"""
-SELECT n.nspname AS schema, t.relname AS table, ic.relname AS name, pg_get_indexdef(i.indexrelid) AS definition,
+SELECT n.nspname AS schema, t.relname AS table, ic.relname AS name,
+       coalesce(CASE WHEN i.indrelid = ANY({{LOCKED}}) THEN NULL ELSE pg_get_indexdef(i.indexrelid) END,
+                '-- definition unavailable: the table is locked by another session') AS definition,
        am.amname AS method,
        (SELECT array_agg(CASE WHEN k.num = 0 THEN NULL ELSE a.attname END ORDER BY k.ord)
           FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(num, ord)
@@ -145,14 +155,16 @@ SELECT n.nspname AS schema, t.relname AS table, ic.relname AS name, pg_get_index
           FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(num, ord)
           JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.num
          WHERE k.ord > i.indnkeyatts), '{{}}') AS include,
-       pg_get_expr(i.indexprs, i.indrelid) AS expressions, pg_get_expr(i.indpred, i.indrelid) AS predicate,
+       CASE WHEN i.indrelid = ANY({{LOCKED}}) THEN NULL ELSE pg_get_expr(i.indexprs, i.indrelid) END AS expressions,
+       CASE WHEN i.indrelid = ANY({{LOCKED}}) THEN NULL ELSE pg_get_expr(i.indpred, i.indrelid) END AS predicate,
        coalesce((SELECT array_agg(oc.opcname ORDER BY k.ord)
           FROM unnest(i.indclass::oid[]) WITH ORDINALITY k(opc, ord) JOIN pg_opclass oc ON oc.oid = k.opc),
           '{{}}') AS opclasses,
        i.indisunique AS unique, i.indisprimary AS primary, i.indisvalid AS valid, i.indisready AS ready,
        (SELECT conname FROM pg_constraint WHERE conindid = i.indexrelid AND conrelid = i.indrelid LIMIT 1)
           AS constraint,
-       pg_relation_size(i.indexrelid) AS bytes, s.idx_scan AS scans, s.idx_tup_read AS tup_read
+       CASE WHEN i.indrelid = ANY({{LOCKED}}) THEN ic.relpages::int8 * current_setting('block_size')::int8
+            ELSE pg_relation_size(i.indexrelid) END AS bytes, s.idx_scan AS scans, s.idx_tup_read AS tup_read
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class t ON t.oid = i.indrelid
@@ -191,7 +203,10 @@ WHERE c.relkind = 'S' AND {USER_NAMESPACE}
 VIEWS = f"""
 SELECT n.nspname AS schema, c.relname AS name, c.relkind = 'm' AS materialized,
        pg_get_userbyid(c.relowner) AS owner, c.relispopulated AS populated,
-       pg_get_viewdef(c.oid) AS definition
+       coalesce(CASE WHEN c.oid = ANY({{LOCKED}}) OR EXISTS (
+           SELECT 1 FROM pg_rewrite rw JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid
+            WHERE rw.ev_class = c.oid AND d.refobjid = ANY({{LOCKED}}))
+         THEN NULL ELSE pg_get_viewdef(c.oid) END, '') AS definition
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('v', 'm') AND {USER_NAMESPACE}
   AND {NOT_EXTENSION_MEMBER.format(oid="c.oid", catalog="'pg_class'")}
@@ -330,11 +345,30 @@ MEMORY = "SELECT pg_read_file('/proc/meminfo')"
 CAN_SEE_ALL_STATS = "SELECT pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER')"
 CAN_READ_FILES = "SELECT pg_has_role(current_user, 'pg_read_server_files', 'MEMBER')"
 
+# Relations that an ACCESS EXCLUSIVE lock holds or waits for (on the table or one of its indexes).
+# pg_relation_size(), pg_get_indexdef(), pg_get_expr(), pg_get_constraintdef() and pg_get_viewdef()
+# all open the relation and would queue behind such a lock; for these relations sizes come from
+# relpages and definitions are left out, so a review during a migration never waits.
+LOCKED_RELATIONS = """
+SELECT coalesce(array_agg(DISTINCT coalesce(i.indrelid, l.relation)), '{}')
+FROM pg_locks l LEFT JOIN pg_index i ON i.indexrelid = l.relation
+WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock'
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+NO_LOCKED_RELATIONS = "'{}'::oid[]"
+
+
+def with_locked(sql: str, locked: str = NO_LOCKED_RELATIONS) -> str:
+    """Fill in which relations to size from relpages rather than by opening them."""
+    return sql.replace("{LOCKED}", locked)
+
+
 #: Section name → SQL, in the order the benchmark runs them through psql.
 CATALOG_SQL: dict[str, str] = {
     "server": SERVER, "settings": SETTINGS, "extensions": EXTENSIONS, "databases": DATABASES,
-    "schemas": SCHEMAS, "tables": TABLES, "columns": COLUMNS, "constraints": CONSTRAINTS,
-    "indexes": INDEXES, "sequences": SEQUENCES, "views": VIEWS, "functions": FUNCTIONS,
+    "schemas": SCHEMAS, "tables": with_locked(TABLES), "columns": with_locked(COLUMNS),
+    "constraints": with_locked(CONSTRAINTS), "indexes": with_locked(INDEXES), "sequences": SEQUENCES,
+    "views": with_locked(VIEWS), "functions": FUNCTIONS,
     "triggers": TRIGGERS, "roles": ROLES, "privileges": PRIVILEGES,
     "default_privileges": DEFAULT_PRIVILEGES, "sessions": SESSIONS,
 }
