@@ -35,6 +35,7 @@ class Setting:
     vartype: str = "string"
     boot_value: str | None = None
     pending_restart: bool = False
+    sourcefile: str | None = None  # visible to superusers and pg_read_all_settings
 
     def as_bytes(self) -> int | None:
         """The value in bytes, for memory settings with units like 8kB or kB."""
@@ -146,6 +147,7 @@ class Table:
     n_tup_ins: int | None = None
     n_tup_upd: int | None = None
     n_tup_del: int | None = None
+    n_tup_hot_upd: int | None = None
     n_mod_since_analyze: int | None = None
     last_vacuum: str | None = None
     last_autovacuum: str | None = None
@@ -366,6 +368,7 @@ class Role:
     member_of: tuple[str, ...] = ()  # direct memberships
     member_of_all: tuple[str, ...] = ()  # transitive, resolved by the server
     password_type: str | None = None  # 'scram-sha-256', 'md5', 'plain', 'none', or None when not visible
+    bootstrap: bool = False  # the superuser initdb created (OID 10)
 
     @property
     def is_builtin(self) -> bool:

@@ -101,3 +101,10 @@ def test_snapshot_does_not_wait_behind_an_access_exclusive_lock(pg):
     assert all(i.bytes > 0 and "unavailable" in i.definition for i in snap.indexes)
     assert snap.column("public.busy", "v").default is None
     assert {c.type for c in snap.constraints} == {"p", "c"}
+
+
+def test_bootstrap_superuser_and_setting_sources(pg):
+    pg.role("second_admin", "LOGIN SUPERUSER")
+    snap = pg.snapshot()
+    assert [r.name for r in snap.roles if r.bootstrap] == ["postgres"]
+    assert snap.server.setting("shared_preload_libraries").sourcefile.endswith("postgresql.conf")

@@ -35,10 +35,13 @@ _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "samehost"}
 def bootstrap_superuser(snap: Snapshot) -> str | None:
     """The role initdb created, which every cluster needs and which is never an "extra" superuser.
 
-    The snapshot has no role OIDs (the bootstrap superuser is OID 10), so this takes, in order:
-    the owner of the ``postgres`` database when that owner is a superuser, a superuser named
-    ``postgres``, the reviewing role when it is a superuser.
+    That is the role with OID 10. Snapshots saved before dbwright recorded it fall back to, in
+    order: the owner of the ``postgres`` database when that owner is a superuser, a superuser
+    named ``postgres``, the reviewing role when it is a superuser.
     """
+    marked = next((r.name for r in snap.roles if r.bootstrap), None)
+    if marked:
+        return marked
     roles = {r.name: r for r in snap.roles}
     maintenance_db = next((d for d in snap.server.databases if d.name == "postgres"), None)
     candidates = [maintenance_db.owner if maintenance_db else None, "postgres", snap.server.current_user]

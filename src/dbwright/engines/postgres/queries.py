@@ -25,7 +25,8 @@ SELECT current_setting('server_version_num')::int AS version_num, version() AS v
 """
 
 SETTINGS = """
-SELECT name, setting AS value, unit, source, context, vartype, boot_val AS boot_value, pending_restart
+SELECT name, setting AS value, unit, source, context, vartype, boot_val AS boot_value, pending_restart,
+       sourcefile
 FROM pg_settings ORDER BY name
 """
 
@@ -75,7 +76,7 @@ SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, pg_get_userbyi
                    JOIN pg_class ic ON ic.oid = x.indexrelid WHERE x.indrelid = c.oid), 0)
             ELSE pg_indexes_size(c.oid) END AS index_bytes,
        s.seq_scan, s.seq_tup_read, s.idx_scan, s.n_live_tup, s.n_dead_tup, s.n_tup_ins, s.n_tup_upd,
-       s.n_tup_del, s.n_mod_since_analyze,
+       s.n_tup_del, s.n_tup_hot_upd, s.n_mod_since_analyze,
        s.last_vacuum::text, s.last_autovacuum::text, s.last_analyze::text, s.last_autoanalyze::text,
        CASE WHEN c.relkind IN ('r', 'm', 't') THEN age(c.relfrozenxid) END AS frozen_xid_age,
        coalesce(c.reloptions, '{{}}') AS reloptions,
@@ -251,6 +252,7 @@ WITH RECURSIVE direct AS (
 SELECT r.rolname AS name, r.rolsuper AS superuser, r.rolinherit AS inherit, r.rolcreaterole AS createrole,
        r.rolcreatedb AS createdb, r.rolcanlogin AS login, r.rolreplication AS replication,
        r.rolbypassrls AS bypassrls, r.rolconnlimit AS connection_limit, r.rolvaliduntil::text AS valid_until,
+       r.oid = 10 AS bootstrap,
        coalesce((SELECT array_agg(d.role_name ORDER BY d.role_name) FROM direct d WHERE d.member = r.oid),
                 '{}') AS member_of,
        coalesce((SELECT array_agg(DISTINCT g.rolname ORDER BY g.rolname) FROM closure c
