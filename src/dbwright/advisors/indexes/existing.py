@@ -49,6 +49,7 @@ def propose(snapshot: Snapshot, recommended: Sequence[IndexSpec],
             plans_after: dict[str, PlanSummary | None]) -> list[DropProposal]:
     """Drop and merge proposals, before their cost is measured; ordered by table and name."""
     proposals: dict[str, DropProposal] = {}
+    keepers = {c.qname for i in snapshot.indexes if droppable(i) and (c := _covering_index(i, snapshot))}
     for index in sorted(snapshot.indexes, key=lambda i: (i.table_qname, i.name)):
         if not droppable(index):
             continue
@@ -62,7 +63,7 @@ def propose(snapshot: Snapshot, recommended: Sequence[IndexSpec],
         elif superseding is not None:
             proposals[index.qname] = _proposal(index, "superseded", {"recommended": superseding.label}, used_by,
                                                f"the recommended {superseding.name} leads with the same keys")
-        elif index.scans == 0 and not used_by:
+        elif index.scans == 0 and not used_by and index.qname not in keepers:
             proposals[index.qname] = _proposal(index, "unused", {
                 "scans": index.scans, "stats_reset": _stats_reset(snapshot)}, used_by,
                 "no index scan since statistics were reset, and no workload plan uses it")

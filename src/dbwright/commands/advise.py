@@ -1,0 +1,61 @@
+"""`dbwright advise indexes`: workload-driven index recommendations within a storage budget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+advise_app = typer.Typer(name="advise", help="Advisors: recommendations priced against your workload.",
+                         no_args_is_help=True)
+
+
+@advise_app.command("indexes")
+def indexes(
+    database: Annotated[str | None, typer.Argument(
+        help="postgresql:// URL, conninfo or database name. Default: DATABASE_URL, the PG* variables, "
+             "else the embedded demo.")] = None,
+    budget: Annotated[str, typer.Option("--budget", help="Storage for new indexes: 500MB, 2GB or 10% of the "
+                                                         "database.")] = "10%",
+    min_calls: Annotated[int, typer.Option("--min-calls", help="Ignore statements called fewer times.")] = 0,
+    min_time: Annotated[float, typer.Option("--min-time", help="Ignore statements with less total time (ms).")] = 0.0,
+    workload_file: Annotated[list[Path] | None, typer.Option(
+        "--workload-file", help="SQL file of workload statements (repeatable).")] = None,
+    log_file: Annotated[list[Path] | None, typer.Option(
+        "--log-file", help="Server log with log_min_duration_statement lines: stderr, csvlog or jsonlog "
+                           "(repeatable).")] = None,
+    query: Annotated[str | None, typer.Option("--query", help="Advise on this one statement.")] = None,
+    weight_by: Annotated[str, typer.Option("--weight-by", help="total_time, calls_x_mean or cost.")] = "total_time",
+    allow_real_indexes: Annotated[bool, typer.Option(
+        "--allow-real-indexes", help="Without HypoPG: allow rolled-back real index builds on tables over the "
+                                     "size limit, and price drops with a rolled-back DROP INDEX.")] = False,
+    format: Annotated[str, typer.Option("--format", "-f", help="text, json, markdown or html.")] = "text",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the advice to this file.")] = None,
+) -> None:
+    """Recommend the indexes that lower the workload's cost most within a budget, and drops to make."""
+    from rich.console import Console
+
+    from dbwright.advisors.indexes import advise_indexes, parse_budget
+    from dbwright.advisors.indexes.render import FORMATS, render
+    from dbwright.cli import _default_target, emit
+    from dbwright.errors import DbwrightError
+
+    try:
+        parse_budget(budget, 1)
+    except DbwrightError as error:
+        raise typer.BadParameter(error.message, param_hint="--budget") from None
+    if format not in FORMATS:
+        raise typer.BadParameter(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+    err = Console(stderr=True)
+    target = _default_target(database)
+    with err.status("advising…") as status:
+        advice = advise_indexes(
+            target, budget=budget, workload_files=workload_file or (), log_files=log_file or (), query=query,
+            min_calls=min_calls, min_time_ms=min_time, weight_by=weight_by, allow_real_indexes=allow_real_indexes,
+            progress=lambda text: status.update(f"advising: {text}…"))
+    emit(render(advice, format), output)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(advise_app, name="advise")
