@@ -354,7 +354,7 @@ CAN_READ_FILES = "SELECT pg_has_role(current_user, 'pg_read_server_files', 'MEMB
 LOCKED_RELATIONS = """
 SELECT coalesce(array_agg(DISTINCT coalesce(i.indrelid, l.relation)), '{}')
 FROM pg_locks l LEFT JOIN pg_index i ON i.indexrelid = l.relation
-WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock'
+WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid()
   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 """
 NO_LOCKED_RELATIONS = "'{}'::oid[]"
