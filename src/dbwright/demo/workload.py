@@ -101,11 +101,12 @@ QUERIES: tuple[Query, ...] = (
           "FROM shop.customers c JOIN shop.orders o ON o.customer_id = c.id "
           "JOIN shop.order_items oi ON oi.order_id = o.id WHERE o.status <> 'cancelled' "
           "GROUP BY c.id ORDER BY revenue DESC LIMIT 50", 3),
-    Query("customer_cohorts", "SELECT date_trunc('month', c.created_at) AS cohort, "
+    Query("customer_cohorts", "SELECT c.country_code, date_trunc('month', c.created_at) AS cohort, "
           "date_trunc('month', o.created_at) AS month, count(DISTINCT c.id) AS customers, "
-          "count(DISTINCT oi.product_id) AS products, sum(oi.quantity * oi.unit_price) AS revenue "
+          "count(DISTINCT o.id) AS orders, count(DISTINCT oi.product_id) AS products, "
+          "sum(oi.quantity * oi.unit_price) AS revenue "
           "FROM shop.customers c JOIN shop.orders o ON o.customer_id = c.id "
-          "JOIN shop.order_items oi ON oi.order_id = o.id GROUP BY 1, 2 ORDER BY 1, 2", 3),
+          "JOIN shop.order_items oi ON oi.order_id = o.id GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", 2),
     Query("latest_payment_per_customer", "SELECT customer_id, paid_at, amount FROM ("
           "SELECT o.customer_id, p.paid_at, p.amount, "
           "row_number() OVER (PARTITION BY o.customer_id ORDER BY p.paid_at DESC) AS rn "
