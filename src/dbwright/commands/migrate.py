@@ -42,7 +42,7 @@ def _json(data: Any) -> None:
 
 
 def _progress(line: str) -> None:
-    err.print(f"[dim]{line}[/dim]", highlight=False)
+    err.print(f"[dim]{line}[/dim]", highlight=False, soft_wrap=True)
 
 
 def _options(lock_timeout: str, statement_timeout: str, retries: int, lock_wait: float, **extra: Any):
@@ -106,8 +106,8 @@ def plan(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "text"
         flags = [flag for flag, on in (("REWRITES", s.rewrites), ("scans", s.scans and not s.rewrites)) if on]
         where = "in transaction" if s.in_transaction else "OUTSIDE transaction"
         print(f"  step {s.step} line {s.line}: {_one_line(s.sql)}")
-        print(f"      lock {s.lock} ({s.impact}); {', '.join(flags) or 'no scan'}; {where}; "
-              f"~{s.estimated_seconds:.1f}s on {_size(s.table_bytes)}")
+        cost = f"~{s.estimated_seconds:.1f}s on {_size(s.table_bytes)}" if s.estimated_seconds else "instant"
+        print(f"      lock {s.lock} ({s.impact}); {', '.join(flags) or 'no scan'}; {where}; {cost}")
     if not result.statements:
         print("nothing to apply")
     live = [f for f in result.findings if not f.ignored]

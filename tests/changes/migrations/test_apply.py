@@ -48,6 +48,8 @@ def test_concurrently_runs_outside_the_transaction_as_its_own_step(pg, mdir):
         ("1", 1, True), ("2", 1, True), ("2", 2, False), ("2", 3, True)]
     row = rows(pg.url)[-1]
     assert (row.status, row.steps_done, row.steps_total, row.step_running) == ("applied", 3, 3, None)
+    outside = next(s for s in report.steps if not s.transactional)
+    assert row.duration_ms >= int(outside.seconds * 1000 * 0.5)  # the outside-transaction step is counted
     assert pg.value("SELECT indisvalid FROM pg_index WHERE indexrelid = 'orders_customer_idx'::regclass")
 
 

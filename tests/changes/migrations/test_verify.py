@@ -77,7 +77,7 @@ def test_drift_names_each_object(pg, applied):
     pg.execute("CREATE TABLE by_hand (id int)")
     report = verify(pg.url, applied)
     assert not report.ok and not report.problems
-    assert report.drift == ["table public.by_hand: not in the history", "table public.orders: columns changed"]
+    assert report.drift == ["table public.by_hand: not in the history", "table public.orders: column note type changed"]
     assert report.compared_with == "2"
     result = run_cli("migrate", "verify", "-d", pg.url, "--dir", str(applied), "--format", "json")
     assert result.returncode == 1

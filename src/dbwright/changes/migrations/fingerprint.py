@@ -13,8 +13,21 @@ import json
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
-from dbwright.model import Snapshot
+from dbwright.model import (
+    Column,
+    Constraint,
+    Function,
+    Index,
+    Schema,
+    Sequence,
+    Server,
+    Snapshot,
+    Table,
+    Trigger,
+    View,
+)
 
 HISTORY_SCHEMA = "dbwright"
 
@@ -69,11 +82,40 @@ def digest(doc: Document) -> str:
 
 
 def read(conn: psycopg.Connection) -> Document:
-    """The fingerprint document of the database ``conn`` is connected to, inside its current transaction."""
-    from dbwright.engines.postgres.introspect import snapshot
+    """The fingerprint document of the database ``conn`` is connected to, inside its current transaction.
 
-    # server_memory_bytes: skip reading /proc/meminfo, which the fingerprint does not need.
-    return document(snapshot(conn, server_memory_bytes=1))
+    It runs the snapshot's own structure queries, and only those. Unlike a full snapshot it
+    reads definitions of relations under an ACCESS EXCLUSIVE lock too: inside a migration's
+    transaction those locks are this session's own, and the definitions are the point.
+    """
+    from dbwright.engines.postgres import queries as q
+
+    def rows(sql: str) -> list[dict[str, Any]]:
+        with conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(q.with_locked(sql))
+            return cur.fetchall()
+
+    def tuples(row: dict[str, Any], *keys: str) -> dict[str, Any]:
+        return {k: tuple(v) if k in keys and v is not None else v for k, v in row.items()}
+
+    snap = Snapshot(
+        server=Server(version_num=conn.info.server_version, version="", database=conn.info.dbname,
+                      current_user="", is_superuser=False),
+        taken_at="", dbwright_version="",
+        schemas=tuple(Schema(**tuples(r, "acl")) for r in rows(q.SCHEMAS)),
+        tables=tuple(Table(**tuples(r, "reloptions", "acl")) for r in rows(q.TABLES)),
+        columns=tuple(Column(**{k: v for k, v in r.items() if k not in _STATS}) for r in rows(q.COLUMNS)),
+        constraints=tuple(Constraint(**tuples(r, "columns", "ref_columns")) for r in rows(q.CONSTRAINTS)),
+        indexes=tuple(Index(**tuples(r, "columns", "include", "opclasses")) for r in rows(q.INDEXES)),
+        sequences=tuple(Sequence(**r) for r in rows(q.SEQUENCES)),
+        views=tuple(View(**r) for r in rows(q.VIEWS)),
+        functions=tuple(Function(**tuples(r, "config", "acl")) for r in rows(q.FUNCTIONS)),
+        triggers=tuple(Trigger(**r) for r in rows(q.TRIGGERS)),
+    )
+    return document(snap)
+
+
+_STATS = {"null_frac", "n_distinct", "correlation", "avg_width", "most_common_vals", "most_common_freqs"}
 
 
 def differences(expected: Document, actual: Document) -> list[str]:
@@ -87,8 +129,23 @@ def differences(expected: Document, actual: Document) -> list[str]:
         elif expected[name] != actual[name]:
             changed = sorted(k for k in expected[name].keys() | actual[name].keys()
                              if expected[name].get(k) != actual[name].get(k))
-            lines.append(f"{name}: {', '.join(changed)} changed{_invalid_note(actual[name])}")
+            details = [_column_changes(expected[name]["columns"], actual[name]["columns"])
+                       if key == "columns" else f"{key} changed" for key in changed]
+            lines.append(f"{name}: {'; '.join(details)}{_invalid_note(actual[name])}")
     return lines
+
+
+def _column_changes(expected: list[dict[str, Any]], actual: list[dict[str, Any]]) -> str:
+    """Which columns were added, dropped, changed (and how), or only moved."""
+    before = {c["name"]: c for c in expected}
+    after = {c["name"]: c for c in actual}
+    parts = [f"column {n} added" for n in after if n not in before]
+    parts += [f"column {n} dropped" for n in before if n not in after]
+    for n in before.keys() & after.keys():
+        fields = sorted(k for k in before[n] if before[n][k] != after[n].get(k))
+        if fields:
+            parts.append(f"column {n} {', '.join(fields)} changed")
+    return "; ".join(sorted(parts)) or "column order changed"
 
 
 def _invalid_note(definition: dict[str, Any]) -> str:

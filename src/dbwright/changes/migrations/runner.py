@@ -282,7 +282,7 @@ def _execute(conn: psycopg.Connection, statement: Statement) -> None:
     try:
         conn.execute(statement.sql.encode(), prepare=False)
     except psycopg.Error as error:
-        error.add_note(statement.where) if hasattr(error, "add_note") else None
+        error.add_note(statement.where)
         raise
 
 
@@ -301,6 +301,7 @@ def _first_line(error: Exception) -> str:
 def _run_alone(conn: psycopg.Connection, statement: Statement, recorder: Any, number: int,
                options: ApplyOptions, report: StepReport, resuming: bool) -> None:
     """A statement that cannot run in a transaction: mark it running, clean up, run it, record it."""
+    started = time.monotonic()
     with conn.transaction():
         recorder.remember_before()
         recorder.running(number)
@@ -314,7 +315,7 @@ def _run_alone(conn: psycopg.Connection, statement: Statement, recorder: Any, nu
                 raise
             report.notes.append("the enum value was already added by the interrupted run")
     with conn.transaction():
-        recorder.done(number, report.seconds)
+        recorder.done(number, time.monotonic() - started)
 
 
 def _prepare_rerun(conn: psycopg.Connection, statement: Statement, report: StepReport) -> bool:
