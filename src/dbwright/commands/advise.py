@@ -16,8 +16,9 @@ def indexes(
     database: Annotated[str | None, typer.Argument(
         help="postgresql:// URL, conninfo or database name. Default: DATABASE_URL, the PG* variables, "
              "else the embedded demo.")] = None,
-    budget: Annotated[str, typer.Option("--budget", help="Storage for new indexes: 500MB, 2GB or 10% of the "
-                                                         "database.")] = "10%",
+    budget: Annotated[str | None, typer.Option(
+        "--budget", help="Storage for new indexes: 500MB, 2GB or 10% of the database. Default: 10%, at least "
+                         "64MB.")] = None,
     min_calls: Annotated[int, typer.Option("--min-calls", help="Ignore statements called fewer times.")] = 0,
     min_time: Annotated[float, typer.Option("--min-time", help="Ignore statements with less total time (ms).")] = 0.0,
     workload_file: Annotated[list[Path] | None, typer.Option(
@@ -42,7 +43,7 @@ def indexes(
     from dbwright.errors import DbwrightError
 
     try:
-        parse_budget(budget, 1)
+        parse_budget(budget, 1) if budget else None
     except DbwrightError as error:
         raise typer.BadParameter(error.message, param_hint="--budget") from None
     if format not in FORMATS:

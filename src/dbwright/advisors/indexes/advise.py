@@ -39,7 +39,9 @@ from dbwright.errors import BadTargetError, InputFileError, RefusedError
 from dbwright.model import Snapshot
 
 ADVICE_FORMAT = 1
-DEFAULT_BUDGET = "10%"
+#: Without a budget: 10% of the database, but at least 64 MB (small databases still get their indexes).
+DEFAULT_BUDGET_SHARE = 0.10
+DEFAULT_BUDGET_FLOOR = 64 * 1024**2
 #: Planner cost units charged per index entry written (insert, or update that is not HOT, or the
 #: delete's later cleanup). About what a B-tree descent and a dirtied leaf cost next to
 #: cpu_tuple_cost = 0.01 per row a scan reads.
@@ -142,7 +144,7 @@ class IndexAdvice:
 def advise_indexes(
     target: str | psycopg.Connection | None,
     *,
-    budget: str | int | None = DEFAULT_BUDGET,
+    budget: str | int | None = None,
     workload: wl.Workload | None = None,
     workload_files: Sequence[Path] = (),
     log_files: Sequence[Path] = (),
@@ -156,7 +158,8 @@ def advise_indexes(
     snapshot: Snapshot | None = None,
     progress: Progress | None = None,
 ) -> IndexAdvice:
-    """Recommend indexes for a workload within ``budget`` (bytes, "500MB" or "10%" of the database).
+    """Recommend indexes for a workload within ``budget`` (bytes, "500MB" or "10%" of the database;
+    default 10% of the database but at least 64 MB).
 
     ``target`` is a connection target (URL, conninfo, database name) or an open psycopg
     connection, which is used as is and left open. The workload is ``workload``, else the
@@ -219,7 +222,7 @@ def _backend(conn: psycopg.Connection, what_if: str) -> str:
 def parse_budget(text: str | int | None, database_bytes: int | None) -> int:
     """Bytes from 500MB, 1.5GB, 10% (of the database's size) or a plain byte count."""
     if text is None:
-        text = DEFAULT_BUDGET
+        return max(int(DEFAULT_BUDGET_SHARE * (database_bytes or 0)), DEFAULT_BUDGET_FLOOR)
     if isinstance(text, int):
         return text
     value = text.strip().upper().replace(" ", "")

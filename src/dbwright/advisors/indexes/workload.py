@@ -273,12 +273,6 @@ def _read(path: Path) -> str:
 
 
 def _has_params(sql: str) -> bool:
-    found = False
+    from dbwright.advisors.indexes.querytree import _walk
 
-    class _Finder(pglast.visitors.Visitor):
-        def visit_ParamRef(self, ancestors: Any, node: ast.ParamRef) -> None:  # noqa: N802 - pglast's API
-            nonlocal found
-            found = True
-
-    _Finder()(pglast.parse_sql(sql))
-    return found
+    return any(isinstance(node, ast.ParamRef) for node in _walk(pglast.parse_sql(sql)))
