@@ -323,7 +323,8 @@ class _Advisor:
             plannable = self._plannable(query, shape, frozenset(shape.tables))
             base = self.whatif.plan(plannable)
             if base is None:
-                self.skipped.append(wl.SkippedQuery(query.sql, "the server could not plan it", query.source))
+                self.skipped.append(wl.SkippedQuery(query.sql, f"the server could not plan it: {self.whatif.last_error}",
+                                                     query.source))
                 continue
             tables = frozenset(shape.tables) | self._plan_tables(base)
             if tables != plannable.tables:

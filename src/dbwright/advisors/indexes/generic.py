@@ -57,16 +57,21 @@ class Planner:
             if parameters == 0:
                 return self._explain(f"EXPLAIN (FORMAT JSON) {sql}")
             if self.version >= GENERIC_PLAN_VERSION:
-                return self._explain(f"EXPLAIN (GENERIC_PLAN, FORMAT JSON) {sql}")
+                # $n must reach the server as text, not as protocol parameters, so this one goes by the
+                # simple protocol; the statement was checked to be a single query by pglast.
+                return self._explain(f"EXPLAIN (GENERIC_PLAN, FORMAT JSON) {sql}", extended=False)
             return self._prepared(sql, parameters, parameter_columns or {})
         except psycopg.errors.SyntaxError as error:
             raise SqlParseError(f"the server cannot parse a workload statement: {_first_line(error)}") from None
         except psycopg.Error as error:
             raise PlanError(_first_line(error)) from None
 
-    def _explain(self, text: str) -> dict[str, Any]:
+    def _explain(self, text: str, extended: bool = True) -> dict[str, Any]:
         with self.conn.cursor() as cur:
-            cur.execute(text, prepare=True)  # the extended protocol: one statement, never more
+            if extended:
+                cur.execute(text, prepare=True)  # the extended protocol: one statement, never more
+            else:
+                cur.execute(text)
             row = cur.fetchone()
         document = row[0]
         if isinstance(document, str):

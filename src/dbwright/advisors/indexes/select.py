@@ -99,9 +99,8 @@ class Selector:
             value = self.objective(config)
             if value < best_value - self.min_gain:
                 best, best_value, moves = config, value, log
-        if self.thorough:
-            best, more = self.improve(best, pool)
-            moves += more
+        best, more = self.improve(best, pool if self.thorough else [])
+        moves += more
         return Selection(sorted(best), self.baseline, self.objective(best), screened, moves)
 
     def _best_per_table(self, pool: list[IndexSpec], screened: dict[IndexSpec, float]) -> list[IndexSpec]:
@@ -163,7 +162,7 @@ class Selector:
                 yield new, self.size(wider) - self.size(spec), {spec.table}, f"widen {spec.label} by {column}"
 
     def improve(self, config: frozenset[IndexSpec], pool: list[IndexSpec]) -> tuple[frozenset[IndexSpec], list[str]]:
-        """Drop what the others made redundant; swap one chosen index for a better unchosen one."""
+        """Drop what the others made redundant; swap one chosen index for a better one from ``pool``."""
         log: list[str] = []
         for _ in range(LOCAL_ROUNDS):
             changed = False

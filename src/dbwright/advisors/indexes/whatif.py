@@ -91,6 +91,7 @@ class WhatIf:
         self._by_spec_name: dict[str, IndexSpec] = {}
         self._created_in_batch = 0
         self._real_serial = 0
+        self.last_error = ""
         self._base: frozenset[IndexSpec] | None = None  # real indexes the open transaction holds
         self._previous: frozenset[IndexSpec] = frozenset()
         self._locked_since: dict[str, float] = {}
@@ -284,7 +285,8 @@ class WhatIf:
     def _explain(self, query: PlannableQuery) -> PlanSummary | None:
         try:
             plan = self.planner.plan(query.sql, query.parameters, query.columns_by_parameter())
-        except PlanError:
+        except PlanError as error:
+            self.last_error = str(error)
             return None
         summary = PlanSummary.of(plan)
         return summary.renamed(self._canonical)
