@@ -6,6 +6,7 @@ import pytest
 
 from dbwright.changes.migrations import apply, baseline, plan, rollback, status, verify
 from dbwright.changes.migrations.history import TABLE
+from dbwright.changes.migrations.runner import MigrationFailedError
 from dbwright.changes.operations import REWRITE_RATE
 from dbwright.errors import RefusedError
 from tests.changes.migrations.conftest import FAST, live_schema, rows, write
@@ -108,8 +109,30 @@ def test_plan_prices_statements_with_real_table_sizes_and_writes_nothing(pg, mdi
     assert index.estimated_seconds > 0
     assert (fresh.lock, fresh.estimated_seconds, fresh.step) == ("none", 0.0, 3)
     assert any(f.line == 3 and f.file == "V1__widen.sql" for f in result.findings)  # the lint ran on the file
+    assert not any(f.code in ("DW730", "DW731") for f in result.findings)  # apply sets both timeouts itself
     assert pg.value(f"SELECT to_regclass('{TABLE}')") is None  # a dry run: no history table created
     text = run_cli("migrate", "plan", "-d", pg.url, "--dir", str(mdir))
     assert text.returncode == 0, text.stderr
     assert "lock ACCESS EXCLUSIVE (blocks reads and writes); REWRITES; in transaction" in text.stdout
     assert "OUTSIDE transaction" in text.stdout
+
+
+def test_interrupted_rollback_is_recorded_and_resumed(pg, mdir):
+    write(mdir, 1, "orders", "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int);")
+    write(mdir, 2, "index", "CREATE TABLE extra (id int);\nALTER TABLE orders ADD COLUMN note text;\n"
+                            "CREATE INDEX CONCURRENTLY orders_customer_idx ON orders (customer_id);",
+          "DROP TABLE extra;\nDROP INDEX CONCURRENTLY orders_customer_idx;\nALTER TABLE orders DROP COLUMN note;")
+    apply(pg.url, mdir, FAST)
+    blocker = pg.connect()
+    blocker.execute("SELECT * FROM orders")  # an open transaction: the concurrent drop waits for it
+    quick = FAST.__class__(**{**FAST.__dict__, "lock_timeout": "100ms", "retries": 0})
+    with pytest.raises(MigrationFailedError, match="V2__index.sql:.*lock_timeout 100ms"):
+        rollback(pg.url, mdir, options=quick)
+    row = rows(pg.url)[-1]
+    assert (row.status, row.steps_done, row.step_running) == ("rolling back", 1, 2)
+    with pytest.raises(RefusedError, match="V2__index.sql was being rolled back"):
+        apply(pg.url, mdir, FAST)
+    blocker.rollback()
+    report = rollback(pg.url, mdir, options=FAST)
+    assert [s.step for s in report.steps] == [2, 3] and report.drift == []
+    assert [r.version for r in rows(pg.url)] == ["1"]

@@ -61,8 +61,9 @@ def plan(target: str | None, directory: Path) -> Plan:
     state = _status(rows, files)
     by_version = {int(m.version): m for m in files}
     work: list[tuple[MigrationFile, HistoryRow | None]] = []
-    if state.partial is not None and state.partial.status == "partial":
-        work.append((by_version[int(state.partial.version)], state.partial))
+    partial = state.partial
+    if partial is not None and partial.status == "partial" and int(partial.version) in by_version:
+        work.append((by_version[int(partial.version)], partial))
     work += [(m, None) for m in state.pending]
     return _plan.build(snap, search_path, work, state.out_of_order)
 

@@ -94,7 +94,9 @@ def build(snap: Snapshot, search_path: list[str], work: list[tuple[MigrationFile
     version = snap.server.version_num
     plan = Plan(database=snap.server.database, server_version=version,
                 out_of_order=[m.filename for m in out_of_order])
-    state = LintState(server_version=version)
+    # The lint knows the live column types; apply sets both timeouts itself; the pending files
+    # deploy together, so a table an earlier pending file creates is still new and empty.
+    state = LintState.from_snapshot(snap, timeouts_set_by_runner=True, earlier_files_unapplied=True)
     for migration, row in work:
         steps: list[Step] = steps_of(statements_of(migration, "up", version))
         first = 1
