@@ -82,3 +82,13 @@ def test_drift_names_each_object(pg, applied):
     result = run_cli("migrate", "verify", "-d", pg.url, "--dir", str(applied), "--format", "json")
     assert result.returncode == 1
     assert '"table public.by_hand: not in the history"' in result.stdout
+
+
+def test_verify_behind_a_held_lock_is_a_one_line_server_error(pg, applied):
+    holder = pg.connect()
+    holder.execute("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")
+    result = run_cli("migrate", "verify", "-d", pg.url, "--dir", str(applied))
+    holder.rollback()
+    assert result.returncode == 20, result.stderr
+    assert result.stderr.startswith("dbwright: error: reading the history and the schema failed: canceling "
+                                    "statement due to lock timeout")

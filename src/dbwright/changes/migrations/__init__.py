@@ -13,7 +13,11 @@ Everything but apply, rollback and baseline runs in a read-only session.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import psycopg
 
 from dbwright.changes.migrations import fingerprint, history
 from dbwright.changes.migrations import plan as _plan
@@ -32,18 +36,29 @@ from dbwright.changes.migrations.verify import Problem, Status, VerifyReport
 from dbwright.changes.migrations.verify import report as _verify_report
 from dbwright.changes.migrations.verify import status as _status
 from dbwright.engines.postgres.connect import open_session
+from dbwright.errors import ServerError
+
+
+@contextmanager
+def _reading(what: str) -> Iterator[None]:
+    """A failed read-only query (a lock wait past lock_timeout, a timeout) as one line, exit 20."""
+    try:
+        yield
+    except psycopg.Error as error:
+        lines = str(error).strip().splitlines()
+        raise ServerError(f"{what}: {lines[0] if lines else type(error).__name__}; try again") from None
 
 
 def status(target: str | None, directory: Path) -> Status:
     files = discover(directory)
-    with open_session(target) as conn:
+    with _reading("reading the migration history failed"), open_session(target) as conn:
         return _status(history.read(conn), files)
 
 
 def verify(target: str | None, directory: Path) -> VerifyReport:
     """Files against the history (tampering), and the live schema against the history (drift)."""
     files = discover(directory)
-    with open_session(target) as conn:
+    with _reading("reading the history and the schema failed"), open_session(target) as conn:
         rows = history.read(conn)
         with conn.transaction():
             live = fingerprint.read(conn)
@@ -54,7 +69,7 @@ def plan(target: str | None, directory: Path) -> Plan:
     from dbwright.engines.postgres.introspect import snapshot
 
     files = discover(directory)
-    with open_session(target) as conn:
+    with _reading("reading the history and the catalog failed"), open_session(target) as conn:
         rows = history.read(conn)
         snap = snapshot(conn)
         search_path = list(conn.execute("SELECT current_schemas(false)").fetchone()[0])

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,9 +97,25 @@ def writable_session(target: str | None, options: ApplyOptions) -> psycopg.Conne
 
 # --- apply -------------------------------------------------------------------------------------------
 
+@contextmanager
+def server_errors(what: str) -> Iterator[None]:
+    """psycopg errors outside a step (reading the history, the fingerprint) as one-line errors."""
+    try:
+        yield
+    except psycopg.Error as error:
+        raise MigrationFailedError(f"{what}: {_first_line(error)}; every completed step is recorded in the "
+                                   "history: rerun to resume") from None
+
+
 def apply(target: str | None, directory: Path, options: ApplyOptions | None = None,
           progress: Progress | None = None) -> RunReport:
     """Apply every pending migration (resuming a partial one first), oldest version first."""
+    with server_errors("apply failed"):
+        return _apply(target, directory, options, progress)
+
+
+def _apply(target: str | None, directory: Path, options: ApplyOptions | None = None,
+           progress: Progress | None = None) -> RunReport:
     options = options or ApplyOptions()
     say = progress or (lambda _line: None)
     started = time.monotonic()
@@ -260,8 +277,10 @@ def _run_step(conn: psycopg.Connection, migration: MigrationFile, step: Step, to
             raise MigrationFailedError(f"{step.first.where}: statement_timeout {options.statement_timeout} reached; "
                                        f"the step was {_undone(step)}") from None
         except psycopg.Error as error:
-            if isinstance(error, psycopg.OperationalError) and conn.closed:
-                raise
+            if conn.closed:
+                raise MigrationFailedError(
+                    f"{step.first.where}: lost the connection to the server ({_first_line(error)}); the history "
+                    "records every step that completed: rerun to resume") from None
             where = _failing_statement(step, error)
             raise MigrationFailedError(f"{where}: {_first_line(error)}; the step was {_undone(step)}") from None
     raise AssertionError("unreachable")
@@ -358,6 +377,12 @@ def _index_of(conn: psycopg.Connection, schema: str | None, table: str, index: s
 def rollback(target: str | None, directory: Path, to_version: str | None = None,
              options: ApplyOptions | None = None, progress: Progress | None = None) -> RunReport:
     """Run the down parts, newest first, down to (not including) ``to_version``; default: the last one."""
+    with server_errors("rollback failed"):
+        return _rollback(target, directory, to_version, options, progress)
+
+
+def _rollback(target: str | None, directory: Path, to_version: str | None = None,
+              options: ApplyOptions | None = None, progress: Progress | None = None) -> RunReport:
     options = options or ApplyOptions()
     say = progress or (lambda _line: None)
     started = time.monotonic()
