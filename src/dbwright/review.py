@@ -13,6 +13,7 @@ from dbwright.errors import InputFileError
 from dbwright.model import Snapshot
 
 REVIEW_FORMAT = 1
+SCORE_HALF_PENALTY = 50  # the penalty at which an area's score is 50
 
 # Points a finding of each severity takes off its area's score (out of 100).
 _PENALTY = {Severity.INFO: 0, Severity.LOW: 2, Severity.MEDIUM: 5, Severity.HIGH: 12, Severity.CRITICAL: 25}
@@ -56,11 +57,16 @@ class Review:
         return max((f.severity for f in self.findings), default=None)
 
     def scores(self) -> dict[str, int]:
-        """A 0–100 score per area: 100 minus the penalties of the area's findings."""
+        """A 0–100 score per area that falls with the weight of the area's findings.
+
+        Penalties have diminishing returns (100 / (1 + penalty / 50)), so an area with many
+        problems still scores differently from one with twice as many: one high finding
+        gives 81, a critical one 67, four high ones 51.
+        """
         scores = {}
         for category in CATEGORIES:
             penalty = sum(_PENALTY[f.severity] for f in self.findings if f.check.category == category)
-            scores[category] = max(0, 100 - penalty)
+            scores[category] = round(100 / (1 + penalty / SCORE_HALF_PENALTY))
         return scores
 
     def to_dict(self) -> dict[str, Any]:
