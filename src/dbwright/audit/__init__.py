@@ -1,0 +1,1 @@
+"""Security and compliance: audit checks, effective privileges, least privilege, PII and audit logging."""
