@@ -440,6 +440,46 @@ class Session:
 
 
 @dataclass(frozen=True)
+class Policy:
+    """A row-level security policy (pg_policy)."""
+
+    schema: str
+    table: str
+    name: str
+    command: str = "*"  # r SELECT, a INSERT, w UPDATE, d DELETE, * ALL
+    permissive: bool = True
+    roles: tuple[str, ...] = ()
+
+    @property
+    def table_qname(self) -> str:
+        return qualify(self.schema, self.table)
+
+
+@dataclass(frozen=True)
+class Language:
+    """A procedural language; an untrusted one lets its functions reach the server's OS."""
+
+    name: str
+    trusted: bool
+    owner: str = ""
+    acl: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class TlsSession:
+    """A client backend and whether its connection uses TLS (pg_stat_ssl joined to pg_stat_activity)."""
+
+    pid: int
+    user: str | None
+    database: str | None
+    client_addr: str | None  # None: a unix socket connection
+    ssl: bool | None  # None: hidden from this role (needs pg_read_all_stats)
+    version: str | None = None
+    cipher: str | None = None
+    bits: int | None = None
+
+
+@dataclass(frozen=True)
 class Skipped:
     """A part of the snapshot that could not be read, and why."""
 
@@ -471,6 +511,9 @@ class Snapshot:
     sessions: tuple[Session, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     introspection_ms: float = 0.0
+    policies: tuple[Policy, ...] = ()
+    languages: tuple[Language, ...] = ()
+    tls_sessions: tuple[TlsSession, ...] = ()
 
     # --- lookups, built once per snapshot -------------------------------------------------
     @cached_property

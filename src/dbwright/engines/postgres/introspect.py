@@ -28,6 +28,8 @@ from dbwright.model import (
     Function,
     HbaRule,
     Index,
+    Language,
+    Policy,
     Privilege,
     Role,
     Schema,
@@ -39,6 +41,7 @@ from dbwright.model import (
     Snapshot,
     Statement,
     Table,
+    TlsSession,
     Trigger,
     View,
 )
@@ -127,6 +130,11 @@ def snapshot(conn: psycopg.Connection, *, server_memory_bytes: int | None = None
     statements, statements_reset = _statements(r, extensions)
     sessions = _sessions(r, info["is_superuser"])
 
+    step("policies, languages and TLS sessions")
+    policies = tuple(Policy(**_tuples(row, "roles")) for row in r.rows(q.POLICIES))
+    languages = tuple(Language(**_tuples(row, "acl")) for row in r.rows(q.LANGUAGES))
+    tls_sessions = tuple(TlsSession(**row) for row in r.rows(q.TLS_SESSIONS))
+
     return Snapshot(
         server=server, taken_at=datetime.now(UTC).isoformat(timespec="seconds"),
         dbwright_version=__version__, schemas=schemas, tables=tables, columns=columns,
@@ -134,6 +142,7 @@ def snapshot(conn: psycopg.Connection, *, server_memory_bytes: int | None = None
         triggers=triggers, roles=roles, privileges=privileges, default_privileges=default_privileges,
         hba_rules=hba_rules, statements=statements, statements_reset=statements_reset, sessions=sessions,
         skipped=tuple(r.skipped), introspection_ms=round((time.perf_counter() - started) * 1000, 1),
+        policies=policies, languages=languages, tls_sessions=tls_sessions,
     )
 
 

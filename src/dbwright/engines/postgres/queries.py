@@ -342,6 +342,32 @@ WHERE a.pid <> pg_backend_pid()
 ORDER BY a.pid
 """
 
+POLICIES = f"""
+SELECT n.nspname AS schema, c.relname AS table, p.polname AS name, p.polcmd AS command,
+       p.polpermissive AS permissive,
+       array(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(r) END FROM unnest(p.polroles) r
+             ORDER BY 1) AS roles
+FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE {USER_NAMESPACE}
+ORDER BY 1, 2, 3
+"""
+
+LANGUAGES = """
+SELECT l.lanname AS name, l.lanpltrusted AS trusted, pg_get_userbyid(l.lanowner) AS owner,
+       coalesce(l.lanacl, acldefault('l', l.lanowner))::text[] AS acl
+FROM pg_language l ORDER BY 1
+"""
+
+# Client backends and their TLS state. Other roles' rows show ssl as NULL unless this role has
+# pg_read_all_stats (part of pg_monitor) or is a superuser.
+TLS_SESSIONS = """
+SELECT a.pid, a.usename AS user, a.datname AS database, host(a.client_addr) AS client_addr,
+       s.ssl, s.version, s.cipher, s.bits
+FROM pg_stat_activity a LEFT JOIN pg_stat_ssl s ON s.pid = a.pid
+WHERE a.backend_type = 'client backend'
+ORDER BY a.pid
+"""
+
 MEMORY = "SELECT pg_read_file('/proc/meminfo')"
 
 CAN_SEE_ALL_STATS = "SELECT pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER')"
