@@ -1,0 +1,353 @@
+"""Least privilege as change packages: group roles, login users, default privileges, PUBLIC revokes.
+
+The usual fix for "everyone connects as the owner" is a small set of NOLOGIN group roles
+(readonly, readwrite, migrator) that own nothing and receive exactly the grants they need,
+login users that are members of one group, default privileges so future tables keep the
+scheme, and revokes of what PUBLIC was given. Each piece is its own package with a derived
+rollback; the catalog is read in a read-only session and nothing is applied here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from dbwright.changes.operations import Grant, Operation, ident
+from dbwright.changes.package import ChangePackage
+from dbwright.engines.postgres.connect import SessionOptions, open_session
+from dbwright.errors import BadTargetError
+
+GROUPS = ("readonly", "readwrite", "migrator")
+TABLE_PRIVILEGES = {
+    "readonly": "SELECT",
+    "readwrite": "SELECT, INSERT, UPDATE, DELETE",
+}
+SEQUENCE_PRIVILEGES = {
+    "readonly": "SELECT",
+    "readwrite": "USAGE, SELECT, UPDATE",
+}
+
+
+# --- operations ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CreateRole(Operation):
+    kind: ClassVar[str] = "create_role"
+    name: str
+    options: str = "NOLOGIN"
+    comment: str | None = None
+
+    def sql(self) -> str:
+        return f"CREATE ROLE {ident(self.name)} {self.options};"
+
+    def reverse(self) -> Operation:
+        return DropRole(self.name)
+
+
+@dataclass(frozen=True)
+class DropRole(Operation):
+    kind: ClassVar[str] = "drop_role"
+    name: str
+
+    def sql(self) -> str:
+        return f"DROP ROLE IF EXISTS {ident(self.name)};"
+
+    def reverse(self) -> None:
+        return None
+
+    @property
+    def destructive(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class GrantRole(Operation):
+    """Membership: GRANT group TO member (or the REVOKE)."""
+
+    kind: ClassVar[str] = "grant_role"
+    group: str
+    member: str
+    revoke: bool = False
+
+    def sql(self) -> str:
+        if self.revoke:
+            return f"REVOKE {ident(self.group)} FROM {ident(self.member)};"
+        return f"GRANT {ident(self.group)} TO {ident(self.member)};"
+
+    def reverse(self) -> Operation:
+        return GrantRole(self.group, self.member, revoke=not self.revoke)
+
+
+@dataclass(frozen=True)
+class DefaultPrivileges(Operation):
+    """ALTER DEFAULT PRIVILEGES: what objects ``creator`` makes later in ``schema`` grant on creation."""
+
+    kind: ClassVar[str] = "default_privileges"
+    creator: str
+    schema: str
+    privileges: str
+    object_type: str  # TABLES, SEQUENCES, FUNCTIONS, TYPES
+    grantee: str
+    revoke: bool = False
+
+    def sql(self) -> str:
+        head = f"ALTER DEFAULT PRIVILEGES FOR ROLE {ident(self.creator)} IN SCHEMA {ident(self.schema)}"
+        grantee = self.grantee if self.grantee == "PUBLIC" else ident(self.grantee)
+        if self.revoke:
+            return f"{head} REVOKE {self.privileges} ON {self.object_type} FROM {grantee};"
+        return f"{head} GRANT {self.privileges} ON {self.object_type} TO {grantee};"
+
+    def reverse(self) -> Operation:
+        return DefaultPrivileges(self.creator, self.schema, self.privileges, self.object_type, self.grantee,
+                                 revoke=not self.revoke)
+
+
+# --- what the catalog says -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PublicGrant:
+    object_type: str  # DATABASE, SCHEMA, TABLE, SEQUENCE
+    object_name: str  # quoted
+    privileges: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RoleContext:
+    database: str
+    schemas: tuple[str, ...]
+    existing_roles: frozenset[str]
+    owners: tuple[str, ...]  # roles owning tables/sequences/schemas in the chosen schemas
+    public_grants: tuple[PublicGrant, ...]
+    logins_relying_on_public: tuple[str, ...]  # non-superuser logins with no CONNECT of their own
+
+
+_SCHEMAS = """
+SELECT nspname FROM pg_namespace
+WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'
+ORDER BY nspname
+"""
+
+_OWNERS = """
+SELECT DISTINCT pg_get_userbyid(owner) FROM (
+  SELECT c.relowner AS owner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = ANY(%(schemas)s) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+  UNION SELECT nspowner FROM pg_namespace WHERE nspname = ANY(%(schemas)s)
+) o
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = o.owner AND r.rolname = 'pg_database_owner')
+ORDER BY 1
+"""
+
+_PUBLIC_ACL = """
+SELECT 'DATABASE', quote_ident(datname), array_agg(DISTINCT a.privilege_type ORDER BY a.privilege_type)
+FROM pg_database, aclexplode(coalesce(datacl, acldefault('d', datdba))) a
+WHERE datname = current_database() AND a.grantee = 0 GROUP BY datname
+UNION ALL
+SELECT 'SCHEMA', quote_ident(nspname), array_agg(DISTINCT a.privilege_type ORDER BY a.privilege_type)
+FROM pg_namespace, aclexplode(coalesce(nspacl, acldefault('n', nspowner))) a
+WHERE nspname = ANY(%(schemas)s) AND a.grantee = 0 GROUP BY nspname
+UNION ALL
+SELECT CASE WHEN c.relkind = 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+       quote_ident(n.nspname) || '.' || quote_ident(c.relname),
+       array_agg(DISTINCT a.privilege_type ORDER BY a.privilege_type)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
+     aclexplode(coalesce(c.relacl, acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char",
+                                              c.relowner))) a
+WHERE n.nspname = ANY(%(schemas)s) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND a.grantee = 0
+GROUP BY c.relkind, n.nspname, c.relname
+ORDER BY 1, 2
+"""
+
+_LOGINS_ON_PUBLIC = """
+SELECT r.rolname FROM pg_roles r, pg_database d
+WHERE d.datname = current_database() AND r.rolcanlogin AND NOT r.rolsuper AND r.oid <> d.datdba
+  AND NOT EXISTS (
+    SELECT 1 FROM aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
+    WHERE a.privilege_type = 'CONNECT' AND a.grantee <> 0 AND pg_has_role(r.oid, a.grantee, 'USAGE'))
+ORDER BY 1
+"""
+
+
+def read_context(target: str | None, schemas: Sequence[str] = ()) -> RoleContext:
+    """What the plan depends on, read in one read-only session."""
+    with open_session(target, SessionOptions()) as conn:
+        all_schemas = [row[0] for row in conn.execute(_SCHEMAS)]
+        chosen = list(schemas) or [s for s in all_schemas if s != "public" or _has_objects(conn, s)] or ["public"]
+        missing = [s for s in chosen if s not in all_schemas]
+        if missing:
+            raise BadTargetError(f"schema does not exist: {', '.join(missing)}")
+        params = {"schemas": chosen}
+        database = conn.execute("SELECT current_database()").fetchone()[0]
+        roles = frozenset(row[0] for row in conn.execute("SELECT rolname FROM pg_roles"))
+        owners = tuple(row[0] for row in conn.execute(_OWNERS, params))
+        public = tuple(PublicGrant(row[0], row[1], tuple(row[2])) for row in conn.execute(_PUBLIC_ACL, params))
+        relying = tuple(row[0] for row in conn.execute(_LOGINS_ON_PUBLIC))
+    return RoleContext(database, tuple(chosen), roles, owners, public, relying)
+
+
+def _has_objects(conn: Any, schema: str) -> bool:
+    return bool(conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s)", (schema,)).fetchone()[0])
+
+
+# --- the plan --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AppUser:
+    name: str
+    group: str = "readwrite"
+
+    @classmethod
+    def parse(cls, text: str) -> AppUser:
+        """``name`` or ``name:group`` with group one of readonly, readwrite, migrator."""
+        name, _, group = text.partition(":")
+        group = group or "readwrite"
+        if not name or group not in GROUPS:
+            raise BadTargetError(f"cannot read app user {text!r}: use NAME or NAME:{'|'.join(GROUPS)}")
+        return cls(name, group)
+
+
+@dataclass(frozen=True)
+class RolesPlan:
+    context: RoleContext
+    group_names: dict[str, str]
+    packages: tuple[ChangePackage, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "database": self.context.database,
+            "schemas": list(self.context.schemas),
+            "groups": dict(self.group_names),
+            "packages": [package.to_dict() for package in self.packages],
+        }
+
+
+def plan_roles(target: str | None, schemas: Sequence[str] = (), app_users: Sequence[AppUser | str] = (),
+               prefix: str = "") -> RolesPlan:
+    """Read the catalog and build the least-privilege packages for it."""
+    context = read_context(target, schemas)
+    users = [AppUser.parse(u) if isinstance(u, str) else u for u in app_users]
+    return build_plan(context, users, prefix)
+
+
+def build_plan(context: RoleContext, users: Sequence[AppUser], prefix: str = "") -> RolesPlan:
+    names = {group: f"{prefix}{group}" for group in GROUPS}
+    packages = [_groups_package(context, names), _default_privileges_package(context, names)]
+    if users:
+        packages.append(_users_package(context, names, users))
+    revoke = _public_package(context, names, users)
+    if revoke is not None:
+        packages.append(revoke)
+    return RolesPlan(context, names, tuple(packages))
+
+
+def _groups_package(context: RoleContext, names: dict[str, str]) -> ChangePackage:
+    ops: list[Operation] = []
+    notes: list[str] = []
+    for name in names.values():
+        if name in context.existing_roles:
+            notes.append(f"role {name} already exists: it is reused, and the rollback does not drop it")
+        else:
+            ops.append(CreateRole(name, "NOLOGIN"))
+    db = ident(context.database)
+    for name in names.values():
+        ops.append(Grant("CONNECT", "DATABASE", db, name))
+    for schema in context.schemas:
+        s = ident(schema)
+        for group in ("readonly", "readwrite"):
+            ops.append(Grant("USAGE", "SCHEMA", s, names[group]))
+            ops.append(Grant(TABLE_PRIVILEGES[group], "ALL TABLES IN SCHEMA", s, names[group]))
+            ops.append(Grant(SEQUENCE_PRIVILEGES[group], "ALL SEQUENCES IN SCHEMA", s, names[group]))
+        ops.append(Grant("USAGE, CREATE", "SCHEMA", s, names["migrator"]))
+    return ChangePackage.of(
+        "Group roles: readonly, readwrite, migrator",
+        ops,
+        "NOLOGIN group roles that own nothing and hold exactly the privileges of their job: readonly "
+        "reads tables and sequences, readwrite also changes rows, migrator creates objects in the "
+        f"schemas {', '.join(context.schemas)}. People and applications log in as members, never as owners.",
+        security_notes=tuple(notes) + (
+            "existing tables keep their owner; to let migrator alter them, transfer ownership "
+            "(ALTER TABLE ... OWNER TO migrator) in a reviewed migration",),
+    )
+
+
+def _creators(context: RoleContext, names: dict[str, str]) -> list[str]:
+    """Roles that will create future objects: migrator plus whoever owns objects today."""
+    return [names["migrator"], *[owner for owner in context.owners if owner != names["migrator"]]]
+
+
+def _default_privileges_package(context: RoleContext, names: dict[str, str]) -> ChangePackage:
+    ops: list[Operation] = []
+    for creator in _creators(context, names):
+        for schema in context.schemas:
+            for group in ("readonly", "readwrite"):
+                ops.append(DefaultPrivileges(creator, schema, TABLE_PRIVILEGES[group], "TABLES", names[group]))
+                ops.append(DefaultPrivileges(creator, schema, SEQUENCE_PRIVILEGES[group], "SEQUENCES",
+                                             names[group]))
+    return ChangePackage.of(
+        "Default privileges for future tables and sequences",
+        ops,
+        "Tables and sequences created later by migrator or by today's owners "
+        f"({', '.join(context.owners) or 'none'}) grant the group privileges on creation, so a new "
+        "table is not invisible to readonly or readable by nobody until someone remembers a GRANT.",
+    )
+
+
+def _users_package(context: RoleContext, names: dict[str, str], users: Sequence[AppUser]) -> ChangePackage:
+    ops: list[Operation] = []
+    manual: list[str] = []
+    for user in users:
+        if user.name not in context.existing_roles:
+            ops.append(CreateRole(user.name, "LOGIN"))
+            manual.append(f"set a password for {user.name} with \\password {user.name} in psql "
+                          "(dbwright never puts passwords in a package)")
+        ops.append(GrantRole(names[user.group], user.name))
+    return ChangePackage.of(
+        "Login users as members of the groups",
+        ops,
+        "Each application or person logs in as its own role and receives privileges only through one "
+        "group. " + "; ".join(f"{u.name} → {names[u.group]}" for u in users) + ".",
+        manual_steps=tuple(manual),
+    )
+
+
+def _public_package(context: RoleContext, names: dict[str, str],
+                    users: Sequence[AppUser]) -> ChangePackage | None:
+    ops: list[Operation] = [Grant(", ".join(grant.privileges), grant.object_type, grant.object_name, "PUBLIC",
+                                  revoke=True) for grant in context.public_grants]
+    if not ops:
+        return None
+    member_names = {u.name for u in users}
+    losing = [role for role in context.logins_relying_on_public if role not in member_names]
+    notes = []
+    if losing and any(g.object_type == "DATABASE" and "CONNECT" in g.privileges for g in context.public_grants):
+        notes.append("these login roles connect only through PUBLIC and will be refused after this: "
+                     + ", ".join(losing) + "; make them members of a group first")
+    return ChangePackage.of(
+        "Revoke what PUBLIC was granted",
+        ops,
+        "PUBLIC is every role, including ones created tomorrow. Privileges PUBLIC holds on the database, "
+        "the schemas and their tables are revoked; the groups above now carry them explicitly.",
+        security_notes=tuple(notes),
+    )
+
+
+# --- presentation ----------------------------------------------------------------------------
+
+def render_text(plan: RolesPlan) -> str:
+    ctx = plan.context
+    lines = [f"Least-privilege plan for database {ctx.database}, schemas {', '.join(ctx.schemas)}",
+             "groups: " + ", ".join(f"{k} = {v}" for k, v in plan.group_names.items()), ""]
+    for number, package in enumerate(plan.packages, 1):
+        lines.append(f"{number}. {package.title}")
+        lines += [f"   {line}" for line in package.explanation.splitlines()]
+        lines += [f"   security: {note}" for note in package.security_notes]
+        lines += [f"   manual step: {step}" for step in package.manual_steps]
+        lines.append("   forward:")
+        lines += [f"     {line}" for line in package.forward_sql.splitlines()]
+        lines.append("   rollback:")
+        lines += [f"     {line}" for line in (package.rollback_sql or "-- nothing to undo").splitlines()]
+        lines.append("")
+    return "\n".join(lines)
+

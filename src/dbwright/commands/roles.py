@@ -1,0 +1,51 @@
+"""`dbwright roles plan`: least-privilege group roles, login users and PUBLIC revokes as change packages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+roles_app = typer.Typer(name="roles", help="Least privilege: group roles and grants as change packages.",
+                        no_args_is_help=True)
+
+
+@roles_app.command("plan")
+def plan(
+    database: Annotated[str | None, typer.Argument(
+        help="postgresql:// URL, conninfo or database name. Default: DATABASE_URL or the PG* variables.")] = None,
+    schema: Annotated[list[str] | None, typer.Option(
+        "--schema", help="Schema to cover (repeatable). Default: every non-system schema with objects.")] = None,
+    app_user: Annotated[list[str] | None, typer.Option(
+        "--app-user", help="Login user to create or enrol: NAME or NAME:readonly|readwrite|migrator "
+                           "(repeatable; default group readwrite).")] = None,
+    prefix: Annotated[str, typer.Option("--prefix", help="Prefix for the group role names.")] = "",
+    format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Also write the packages as one migration file (up and down) for dbwright migrate.")] = None,
+) -> None:
+    """Plan NOLOGIN groups (readonly, readwrite, migrator), members, default privileges and PUBLIC revokes."""
+    from rich.console import Console
+
+    from dbwright.audit.roles import AppUser, plan_roles, render_text
+    from dbwright.changes.migration_file import render_migration
+    from dbwright.errors import DbwrightError
+
+    if format not in ("text", "json"):
+        raise typer.BadParameter(f"unknown format {format!r}; use text or json")
+    try:
+        users = [AppUser.parse(text) for text in app_user or []]
+    except DbwrightError as error:
+        raise typer.BadParameter(error.message, param_hint="--app-user") from None
+    result = plan_roles(database, schemas=schema or (), app_users=users, prefix=prefix)
+    text = json.dumps(result.to_dict(), indent=2) if format == "json" else render_text(result)
+    typer.echo(text)
+    if out is not None:
+        out.write_text(render_migration(list(result.packages)))
+        Console(stderr=True).print(f"wrote {out}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(roles_app, name="roles")
