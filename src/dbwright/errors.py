@@ -101,6 +101,13 @@ class ServerError(DbwrightError):
     label = "server error during analysis"
 
 
+class MigrationFailedError(DbwrightError):
+    """A migration statement failed on the server; its step was rolled back or is recorded as running."""
+
+    exit_code = 21
+    label = "migration failed"
+
+
 #: Exit codes, documented in docs/exit-codes.md and tested.
 EXIT_CODES: dict[int, str] = {
     0: "success; no finding at or above --fail-on",
@@ -109,7 +116,7 @@ EXIT_CODES: dict[int, str] = {
     **{cls.exit_code: cls.label for cls in (
         BadTargetError, UnreachableError, AuthenticationError, DatabaseMissingError,
         ServerTooOldError, PrivilegeError, SqlParseError, RefusedError, InputFileError,
-        EmbeddedServerError, ServerError,
+        EmbeddedServerError, ServerError, MigrationFailedError,
     )},
     70: "internal error (a bug: please report it)",
 }

@@ -125,25 +125,33 @@ def test_sigkill_at_random_points_never_splits_history_from_schema(pg, cluster, 
 def test_two_concurrent_applies_one_applies_the_other_waits(pg, tmp_path):
     directory = tmp_path / "migrations"
     write_set(directory)
+    # Hold the deploy lock long enough that the second process (a fresh interpreter) always
+    # arrives while the first still holds it, however loaded the machine is.
+    write(directory, 4, "slow", "CREATE TABLE slow_marker (id int);\nSELECT pg_sleep(4);")
     first = _spawn(pg.url, directory)
     admin = pg.connect(autocommit=True)
     holder = _backend_pid(admin, pg.name)
+    _wait_for_advisory_lock(admin, holder)
     second = _spawn(pg.url, directory, "--lock-wait", "30")
     out1, err1 = first.communicate(timeout=60)
     out2, err2 = second.communicate(timeout=60)
     assert (first.returncode, second.returncode) == (0, 0), err1 + err2
-    assert "applied 3 migration(s)" in out1
+    assert "applied 4 migration(s)" in out1
     assert "nothing to apply" in out2
     assert f"waiting up to 30s for the deploy lock held by pid {holder}" in err2
-    assert [r.version for r in rows(pg.url)] == ["1", "2", "3"]
+    assert [r.version for r in rows(pg.url)] == ["1", "2", "3", "4"]
 
 
 def test_two_concurrent_applies_the_other_gives_up_clearly(pg, tmp_path):
     directory = tmp_path / "migrations"
     write_set(directory)
+    # Hold the deploy lock long enough that the second process (a fresh interpreter) always
+    # arrives while the first still holds it, however loaded the machine is.
+    write(directory, 4, "slow", "CREATE TABLE slow_marker (id int);\nSELECT pg_sleep(4);")
     first = _spawn(pg.url, directory)
     admin = pg.connect(autocommit=True)
     holder = _backend_pid(admin, pg.name)
+    _wait_for_advisory_lock(admin, holder)
     second = subprocess.run([sys.executable, "-m", "dbwright", "migrate", "apply", "-d", pg.url, "--dir",
                              str(directory), "--lock-wait", "0.2"], capture_output=True, text=True, timeout=60)
     first.communicate(timeout=60)
@@ -151,7 +159,17 @@ def test_two_concurrent_applies_the_other_gives_up_clearly(pg, tmp_path):
     assert second.returncode == 17
     assert second.stderr.strip().splitlines()[-1] == (f"dbwright: error: another dbwright apply holds the deploy lock (pid {holder}); "
                                      "waited 0.2s (--lock-wait) and gave up; nothing was applied")
-    assert [r.version for r in rows(pg.url)] == ["1", "2", "3"]
+    assert [r.version for r in rows(pg.url)] == ["1", "2", "3", "4"]
+
+
+def _wait_for_advisory_lock(admin: psycopg.Connection, pid: int | None, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if admin.execute("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = %s",
+                         (pid,)).fetchone():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"the first apply (pid {pid}) never took the deploy lock")
 
 
 def test_malformed_sql_is_a_parse_error_with_file_and_line_and_nothing_applied(pg, mdir):

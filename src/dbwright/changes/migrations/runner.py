@@ -28,17 +28,10 @@ from dbwright.changes.migrations.history import HistoryRow
 from dbwright.changes.migrations.statements import Statement, Step, parse_one, statements_of, steps_of
 from dbwright.changes.migrations.verify import status, tampering
 from dbwright.engines.postgres.connect import SessionOptions, open_session
-from dbwright.errors import DbwrightError, RefusedError
+from dbwright.errors import MigrationFailedError, RefusedError
 from dbwright.redact import redact
 
 Progress = Callable[[str], None]
-
-
-class MigrationFailedError(DbwrightError):
-    """A migration statement failed on the server; its step was rolled back (or is recorded as running)."""
-
-    exit_code = 1
-    label = "migration failed"
 
 
 @dataclass(frozen=True)
