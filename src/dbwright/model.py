@@ -321,6 +321,7 @@ class Function:
     volatility: str = "v"
     config: tuple[str, ...] = ()
     acl: tuple[str, ...] | None = None
+    definition: str = ""  # pg_get_functiondef (CREATE OR REPLACE …); empty for aggregates
 
     @property
     def qname(self) -> str:
@@ -351,6 +352,35 @@ class Trigger:
     @property
     def table_qname(self) -> str:
         return qualify(self.schema, self.table)
+
+
+@dataclass(frozen=True)
+class UserType:
+    """A user-defined type: an enum (labels in order), a domain or a standalone composite type."""
+
+    schema: str
+    name: str
+    kind: str  # e enum, d domain, c composite
+    owner: str = ""
+    labels: tuple[str, ...] = ()  # enum labels in sort order
+    base_type: str | None = None  # domain: format_type() of the base type
+    not_null: bool = False  # domain
+    default: str | None = None  # domain
+    checks: tuple[str, ...] = ()  # domain: "CONSTRAINT name CHECK (…)", by name
+    attributes: tuple[str, ...] = ()  # composite: "name type" in order, names quoted where needed
+
+    @property
+    def qname(self) -> str:
+        return qualify(self.schema, self.name)
+
+
+@dataclass(frozen=True)
+class Comment:
+    """COMMENT ON an object; object_type is the COMMENT ON keyword (TABLE, COLUMN, FUNCTION, …)."""
+
+    object_type: str
+    object_name: str  # schema.name, schema.table.column|constraint|trigger, or schema.name(args)
+    comment: str
 
 
 @dataclass(frozen=True)
@@ -511,6 +541,8 @@ class Snapshot:
     sessions: tuple[Session, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     introspection_ms: float = 0.0
+    types: tuple[UserType, ...] = ()
+    comments: tuple[Comment, ...] = ()
     policies: tuple[Policy, ...] = ()
     languages: tuple[Language, ...] = ()
     tls_sessions: tuple[TlsSession, ...] = ()

@@ -108,3 +108,36 @@ def test_bootstrap_superuser_and_setting_sources(pg):
     snap = pg.snapshot()
     assert [r.name for r in snap.roles if r.bootstrap] == ["postgres"]
     assert snap.server.setting("shared_preload_libraries").sourcefile.endswith("postgresql.conf")
+
+
+def test_types_comments_and_function_definitions(pg):
+    pg.execute("""
+        CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+        ALTER TYPE mood ADD VALUE 'meh' BEFORE 'ok';
+        CREATE DOMAIN price AS numeric(10,2) NOT NULL DEFAULT 0 CONSTRAINT price_positive CHECK (VALUE >= 0);
+        CREATE TYPE pair AS (a int, "B" text);
+        CREATE TABLE item (id int PRIMARY KEY, p price, m mood);
+        CREATE FUNCTION twice(x int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT x * 2';
+        COMMENT ON TABLE item IS 'things we sell';
+        COMMENT ON COLUMN item.p IS 'in euros';
+        COMMENT ON FUNCTION twice(int) IS 'doubles';
+        COMMENT ON TYPE mood IS 'feelings';
+        COMMENT ON CONSTRAINT item_pkey ON item IS 'the key';
+    """)
+    snap = pg.snapshot()
+    types = {t.name: t for t in snap.types}
+    assert set(types) == {"mood", "price", "pair"}  # no array types, no table row types
+    assert types["mood"].kind == "e" and types["mood"].labels == ("sad", "meh", "ok", "happy")
+    price = types["price"]
+    assert (price.kind, price.base_type, price.not_null, price.default) == ("d", "numeric(10,2)", True, "0")
+    assert price.checks == ("CONSTRAINT price_positive CHECK ((VALUE >= (0)::numeric))",)
+    assert types["pair"].attributes == ("a integer", '"B" text')
+    comments = {(c.object_type, c.object_name): c.comment for c in snap.comments}
+    assert comments == {("TABLE", "public.item"): "things we sell", ("COLUMN", "public.item.p"): "in euros",
+                        ("FUNCTION", "public.twice(x integer)"): "doubles", ("TYPE", "public.mood"): "feelings",
+                        ("CONSTRAINT", "public.item.item_pkey"): "the key",
+                        ("SCHEMA", "public"): "standard public schema"}
+    twice = next(f for f in snap.functions if f.name == "twice")
+    assert twice.definition.startswith("CREATE OR REPLACE FUNCTION public.twice(x integer)")
+    assert "SELECT x * 2" in twice.definition
+    assert Snapshot.from_json(snap.to_json()) == snap

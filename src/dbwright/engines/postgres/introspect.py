@@ -21,6 +21,7 @@ from dbwright.engines.postgres import queries as q
 from dbwright.model import (
     Column,
     ColumnStats,
+    Comment,
     Constraint,
     DatabaseInfo,
     DefaultPrivilege,
@@ -43,6 +44,7 @@ from dbwright.model import (
     Table,
     TlsSession,
     Trigger,
+    UserType,
     View,
 )
 
@@ -118,6 +120,8 @@ def snapshot(conn: psycopg.Connection, *, server_memory_bytes: int | None = None
     views = tuple(View(**row) for row in r.rows(q.with_locked(q.VIEWS, locked)))
     functions = tuple(Function(**_tuples(row, "config", "acl")) for row in r.rows(q.FUNCTIONS))
     triggers = tuple(Trigger(**row) for row in r.rows(q.TRIGGERS))
+    user_types = tuple(UserType(**_tuples(row, "labels", "checks", "attributes")) for row in r.rows(q.TYPES))
+    comments = tuple(Comment(**row) for row in r.rows(q.COMMENTS))
 
     step("roles and privileges")
     roles = _roles(r)
@@ -143,6 +147,7 @@ def snapshot(conn: psycopg.Connection, *, server_memory_bytes: int | None = None
         hba_rules=hba_rules, statements=statements, statements_reset=statements_reset, sessions=sessions,
         skipped=tuple(r.skipped), introspection_ms=round((time.perf_counter() - started) * 1000, 1),
         policies=policies, languages=languages, tls_sessions=tls_sessions,
+        types=user_types, comments=comments,
     )
 
 

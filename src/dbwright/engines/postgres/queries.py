@@ -218,7 +218,8 @@ FUNCTIONS = f"""
 SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_arguments(p.oid) AS arguments,
        p.prokind AS kind, l.lanname AS language, pg_get_userbyid(p.proowner) AS owner,
        p.prosecdef AS security_definer, p.provolatile AS volatility, coalesce(p.proconfig, '{{}}') AS config,
-       coalesce(p.proacl, acldefault('f', p.proowner))::text[] AS acl
+       coalesce(p.proacl, acldefault('f', p.proowner))::text[] AS acl,
+       coalesce(CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) END, '') AS definition
 FROM pg_proc p
 JOIN pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_language l ON l.oid = p.prolang
@@ -238,6 +239,71 @@ JOIN pg_proc p ON p.oid = t.tgfoid
 JOIN pg_namespace pn ON pn.oid = p.pronamespace
 WHERE NOT t.tgisinternal AND {USER_NAMESPACE} AND t.tgparentid = 0
 ORDER BY 1, 2, 3
+"""
+
+# Enums (labels in order), domains (base type, NOT NULL, default, CHECKs) and standalone composite
+# types; array types and the row types of tables are left out.
+TYPES = f"""
+SELECT n.nspname AS schema, t.typname AS name, t.typtype AS kind, pg_get_userbyid(t.typowner) AS owner,
+       coalesce((SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e
+                  WHERE e.enumtypid = t.oid), '{{}}') AS labels,
+       CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_type,
+       t.typnotnull AS not_null, t.typdefault AS default,
+       coalesce((SELECT array_agg('CONSTRAINT ' || quote_ident(k.conname) || ' ' || pg_get_constraintdef(k.oid)
+                                  ORDER BY k.conname)
+                   FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c'), '{{}}') AS checks,
+       coalesce((SELECT array_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod)
+                                  ORDER BY a.attnum)
+                   FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped),
+                '{{}}') AS attributes
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+LEFT JOIN pg_class c ON c.oid = t.typrelid
+WHERE (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND c.relkind = 'c')) AND {USER_NAMESPACE}
+  AND {NOT_EXTENSION_MEMBER.format(oid="t.oid", catalog="'pg_type'")}
+ORDER BY 1, 2
+"""
+
+# Comments on user objects, keyed by the COMMENT ON keyword and a dotted name.
+COMMENTS = f"""
+SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+            WHEN 'i' THEN 'INDEX' WHEN 'I' THEN 'INDEX' WHEN 'f' THEN 'FOREIGN TABLE' WHEN 'c' THEN 'TYPE'
+            ELSE 'TABLE' END AS object_type,
+       n.nspname || '.' || c.relname AS object_name, d.description AS comment
+FROM pg_description d JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND c.oid = d.objoid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE d.objsubid = 0 AND {USER_NAMESPACE}
+UNION ALL
+SELECT 'COLUMN', n.nspname || '.' || c.relname || '.' || a.attname, d.description
+FROM pg_description d JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND c.oid = d.objoid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid
+WHERE d.objsubid > 0 AND {USER_NAMESPACE}
+UNION ALL
+SELECT 'SCHEMA', n.nspname, d.description
+FROM pg_description d JOIN pg_namespace n ON d.classoid = 'pg_namespace'::regclass AND n.oid = d.objoid
+WHERE ({USER_NAMESPACE}) OR n.nspname = 'public'
+UNION ALL
+SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
+       n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', d.description
+FROM pg_description d JOIN pg_proc p ON d.classoid = 'pg_proc'::regclass AND p.oid = d.objoid
+JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE {USER_NAMESPACE}
+UNION ALL
+SELECT CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, n.nspname || '.' || t.typname, d.description
+FROM pg_description d JOIN pg_type t ON d.classoid = 'pg_type'::regclass AND t.oid = d.objoid
+JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE {USER_NAMESPACE}
+UNION ALL
+SELECT 'CONSTRAINT', n.nspname || '.' || c.relname || '.' || k.conname, d.description
+FROM pg_description d JOIN pg_constraint k ON d.classoid = 'pg_constraint'::regclass AND k.oid = d.objoid
+JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE {USER_NAMESPACE}
+UNION ALL
+SELECT 'TRIGGER', n.nspname || '.' || c.relname || '.' || tg.tgname, d.description
+FROM pg_description d JOIN pg_trigger tg ON d.classoid = 'pg_trigger'::regclass AND tg.oid = d.objoid
+JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE {USER_NAMESPACE}
+ORDER BY 1, 2
 """
 
 ROLES = """
@@ -397,6 +463,6 @@ CATALOG_SQL: dict[str, str] = {
     "schemas": SCHEMAS, "tables": with_locked(TABLES), "columns": with_locked(COLUMNS),
     "constraints": with_locked(CONSTRAINTS), "indexes": with_locked(INDEXES), "sequences": SEQUENCES,
     "views": with_locked(VIEWS), "functions": FUNCTIONS,
-    "triggers": TRIGGERS, "roles": ROLES, "privileges": PRIVILEGES,
+    "triggers": TRIGGERS, "types": TYPES, "comments": COMMENTS, "roles": ROLES, "privileges": PRIVILEGES,
     "default_privileges": DEFAULT_PRIVILEGES, "sessions": SESSIONS,
 }
