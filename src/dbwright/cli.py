@@ -200,7 +200,27 @@ def demo(
     result = _review(snap, None, None)
     report.print_review(result, Console())
     output.write_text(report.render(result, "html"))
+    advice_path = _demo_index_advice(url, snap, output)
     print(f"HTML report: {output.resolve()}")
+    if advice_path:
+        print(f"Index advice: {advice_path.resolve()}")
+
+
+def _demo_index_advice(url: str, snap: Snapshot, output: Path) -> Path | None:
+    """The demo's workload through the index advisor (rolled-back real builds: no HypoPG there)."""
+    from dbwright.advisors.indexes import render as advice_render
+    from dbwright.advisors.indexes.advise import advise_indexes
+
+    with err.status("advising indexes for the workload…") as status:
+        try:
+            advice = advise_indexes(url, snapshot=snap, progress=lambda text: status.update(f"advising: {text}"))
+        except DbwrightError as error:
+            err.print(f"index advice skipped: {error.message}", markup=False)
+            return None
+    sys.stdout.write(advice_render.text(advice) + "\n")
+    path = output.with_name(output.stem + "-index-advice.html")
+    path.write_text(advice_render.html_page(advice))
+    return path
 
 
 @app.command("checks")
