@@ -1,0 +1,140 @@
+"""``explain_query``: the one API behind ``dbwright explain`` (and any other face).
+
+Plan (or, with ``analyze``, run and roll back) one statement in a read-only session,
+annotate its plan against a snapshot of the catalog, and ask the index advisor, with this
+statement as its whole workload, which indexes would help it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from dbwright.advisors.explain.annotate import DEFAULT_THRESHOLDS, Annotation, Thresholds, annotate, nodes
+from dbwright.advisors.explain.run import PlanRun, explain
+from dbwright.errors import DbwrightError
+from dbwright.model import Snapshot
+
+EXPLANATION_FORMAT = 1
+
+
+@dataclass
+class Suggestion:
+    """An index the advisor would build for this statement, with its estimated effect."""
+
+    label: str
+    create_sql: str
+    rollback_sql: str
+    estimated_bytes: int
+    cost_before: float
+    cost_after: float
+    plan_change: str
+    table: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.label, "create": self.create_sql, "rollback": self.rollback_sql,
+                "estimated_bytes": self.estimated_bytes, "cost_before": round(self.cost_before, 2),
+                "cost_after": round(self.cost_after, 2), "plan_change": self.plan_change, "table": self.table}
+
+
+@dataclass
+class Explanation:
+    database: str
+    run: PlanRun
+    annotations: list[Annotation]
+    suggestions: list[Suggestion] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    what_if: str = ""
+    planner_calls: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def sql(self) -> str:
+        return self.run.parsed.sql
+
+    @property
+    def analyzed(self) -> bool:
+        return self.run.analyzed
+
+    def kinds(self) -> set[str]:
+        return {a.kind for a in self.annotations}
+
+    def by_kind(self, kind: str) -> list[Annotation]:
+        return [a for a in self.annotations if a.kind == kind]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": EXPLANATION_FORMAT, "database": self.database, "sql": self.sql,
+                "analyzed": self.analyzed, "parameters": list(self.run.arguments),
+                "planning_ms": self.run.document.get("Planning Time"),
+                "execution_ms": self.run.execution_ms, "plan": self.run.document,
+                "annotations": [a.to_dict() for a in self.annotations],
+                "suggestions": [s.to_dict() for s in self.suggestions], "notes": self.notes,
+                "what_if": self.what_if, "planner_calls": self.planner_calls,
+                "elapsed_s": round(self.elapsed_s, 3)}
+
+
+def explain_query(target: str | psycopg.Connection | None, sql: str, *, analyze: bool = False,
+                  suggest: bool = True, thresholds: Thresholds = DEFAULT_THRESHOLDS, snapshot: Snapshot | None = None,
+                  progress: Callable[[str], None] | None = None) -> Explanation:
+    """Explain ``sql`` on ``target`` (a connection target or an open psycopg connection, left open)."""
+    from dbwright.engines.postgres.connect import open_session
+    from dbwright.engines.postgres.introspect import snapshot as take
+
+    started = time.perf_counter()
+    step = progress or (lambda _text: None)
+    owned = not isinstance(target, psycopg.Connection)
+    conn = open_session(target) if owned else target
+    try:
+        step("reading the catalog")
+        snap = snapshot or take(conn)
+        step("running EXPLAIN ANALYZE (rolled back)" if analyze else "running EXPLAIN")
+        run = explain(conn, sql, analyze=analyze, snapshot=snap)
+        result = Explanation(snap.server.database, run, annotate(run.plan, snap, thresholds))
+        if not analyze:
+            result.notes.append("estimates only: misestimates and spills need --analyze (runs the query, "
+                                "read-only, rolled back)")
+        if run.arguments:
+            result.notes.append(f"generic plan; $n bound to {', '.join(run.arguments)} (from pg_stats)")
+        if suggest:
+            step("searching for indexes (what-if)")
+            _suggest(conn, snap, run, result)
+        result.elapsed_s = time.perf_counter() - started
+        return result
+    finally:
+        if owned:
+            conn.close()
+
+
+def _suggest(conn: psycopg.Connection, snap: Snapshot, run: PlanRun, result: Explanation) -> None:
+    """The index advisor with this one statement as its workload; its indexes become annotations."""
+    from dbwright.advisors.indexes import advise_indexes
+    from dbwright.advisors.indexes.workload import from_query
+
+    try:
+        advice = advise_indexes(conn, workload=from_query(run.parsed.sql), snapshot=snap)
+    except DbwrightError as error:
+        result.notes.append(f"no index suggestions: {error.message}")
+        return
+    result.what_if, result.planner_calls = advice.backend, advice.planner_calls
+    result.notes.extend(advice.notes)
+    scans: dict[str, int] = {}
+    for node in sorted(nodes(run.plan), key=lambda n: ("Filter" not in n.data, n.number), reverse=True):
+        if node.relation:
+            scans[node.relation] = node.number  # the first filtered scan of each table wins
+    for r in advice.recommendations:
+        effect = r.helps[0] if r.helps else None
+        before = effect.cost_before if effect else advice.total_before
+        after = effect.cost_after if effect else advice.total_after
+        suggestion = Suggestion(r.spec.label, r.package.operations[0].sql(), r.package.rollback_operations()[0].sql(),
+                                r.estimated_bytes, before, after, effect.plan_change if effect else "",
+                                r.spec.table)
+        result.suggestions.append(suggestion)
+        result.annotations.append(Annotation(
+            "index_suggestion", scans.get(r.spec.table),
+            f"index {r.spec.label} would lower the estimated cost {before:,.1f} → {after:,.1f}"
+            + (f" ({suggestion.plan_change})" if suggestion.plan_change else ""),
+            suggestion.to_dict()))
