@@ -20,6 +20,9 @@ from dbwright.errors import DbwrightError
 from dbwright.model import Snapshot
 
 EXPLANATION_FORMAT = 1
+#: Suggestions that save less than this (planner cost units, about 10 page reads) are left out as noise:
+#: the advisor also proposes e.g. a covering index for a primary-key lookup costing 8.
+MIN_SAVING = 10.0
 
 
 @dataclass
@@ -129,6 +132,9 @@ def _suggest(conn: psycopg.Connection, snap: Snapshot, run: PlanRun, result: Exp
         effect = r.helps[0] if r.helps else None
         before = effect.cost_before if effect else advice.total_before
         after = effect.cost_after if effect else advice.total_after
+        if before - after < MIN_SAVING:
+            result.notes.append(f"left out {r.spec.label}: it saves only {before - after:.1f} cost units")
+            continue
         suggestion = Suggestion(r.spec.label, r.package.operations[0].sql(), r.package.rollback_operations()[0].sql(),
                                 r.estimated_bytes, before, after, effect.plan_change if effect else "",
                                 r.spec.table)

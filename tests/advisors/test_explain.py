@@ -1,0 +1,170 @@
+"""`dbwright explain` on small purpose-built tables on a real PostgreSQL 15: each annotation kind,
+the read-only check behind --analyze, one-line errors, and what-if index suggestions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dbwright.advisors.explain import Thresholds, explain_query
+from dbwright.advisors.explain.render import render
+from dbwright.cli import main
+from dbwright.errors import RefusedError, SqlParseError
+
+
+def _table(pg, name: str = "t", rows: int = 60_000, options: str = "") -> None:
+    pg.execute(f"CREATE TABLE {name}(id int PRIMARY KEY, a int, b int, c text) {options}")
+    pg.execute(f"INSERT INTO {name} SELECT g, g % 1000, g % 1000, md5(g::text) FROM generate_series(1, {rows}) g")
+    pg.execute("SELECT pg_stat_force_next_flush()")  # the insert's counters reach pg_stat before ANALYZE
+
+
+def test_misestimate_from_correlated_predicate(pg):
+    _table(pg)
+    pg.analyze()
+    e = explain_query(pg.url, "SELECT * FROM t WHERE a = 5 AND b = 5", analyze=True, suggest=False)
+    [found] = e.by_kind("misestimate")
+    assert found.evidence["plan_rows"] == 1 and found.evidence["actual_rows"] == 60
+    assert found.evidence["direction"] == "under" and found.evidence["factor"] >= 10
+    assert "stale_stats" not in e.kinds()
+
+
+def test_estimate_right_is_not_flagged(pg):
+    _table(pg)
+    pg.analyze()
+    e = explain_query(pg.url, "SELECT * FROM t WHERE a = 5", analyze=True, suggest=False)
+    assert "misestimate" not in e.kinds()
+
+
+def test_large_seq_scan_flagged_and_small_one_not(pg):
+    _table(pg)
+    _table(pg, "small", rows=500)
+    pg.analyze()
+    e = explain_query(pg.url, "SELECT c FROM t WHERE a = 7", analyze=True, suggest=False)
+    [scan] = e.by_kind("seq_scan")
+    assert scan.evidence["table"] == "public.t" and scan.evidence["rows_removed"] == 59_940
+    assert scan.evidence["rows_returned"] == 60
+    small = explain_query(pg.url, "SELECT c FROM small WHERE a = 7", analyze=True, suggest=False)
+    assert "seq_scan" not in small.kinds()
+
+
+def test_sort_and_hash_spills_to_disk(pg):
+    _table(pg, rows=20_000)
+    pg.analyze()
+    pg.execute("ALTER DATABASE " + pg.name + " SET work_mem = '64kB'")
+    pg.execute("ALTER DATABASE " + pg.name + " SET enable_mergejoin = off")
+    e = explain_query(pg.url, "SELECT x.c, y.c FROM t x JOIN t y ON x.id = y.id ORDER BY x.c", analyze=True,
+                      suggest=False)
+    spills = e.by_kind("spill")
+    assert any(s.evidence.get("sort_method") == "external merge" and s.evidence["disk_kb"] > 0 for s in spills)
+    assert any((s.evidence.get("hash_batches") or 0) > 1 for s in spills)
+    calm = explain_query(pg.url, "SELECT c FROM t WHERE id < 100 ORDER BY c", analyze=True, suggest=False)
+    assert "spill" not in calm.kinds()
+
+
+def test_nested_loop_over_large_outer_input(pg):
+    _table(pg, rows=20_000)
+    pg.analyze()
+    pg.execute(f"ALTER DATABASE {pg.name} SET enable_hashjoin = off")
+    pg.execute(f"ALTER DATABASE {pg.name} SET enable_mergejoin = off")
+    e = explain_query(pg.url, "SELECT count(*) FROM t x JOIN t y ON x.id = y.id", analyze=True, suggest=False)
+    [loop] = e.by_kind("nested_loop")
+    assert loop.evidence["outer_rows"] == 20_000 and loop.evidence["analyzed"]
+    small = explain_query(pg.url, "SELECT count(*) FROM t x JOIN t y ON x.id = y.id WHERE x.id < 50",
+                          analyze=True, suggest=False)
+    assert "nested_loop" not in small.kinds()
+
+
+def test_stale_statistics_after_bulk_insert_without_analyze(pg):
+    _table(pg, "fresh", rows=1000)
+    pg.analyze()
+    pg.execute("CREATE TABLE stale(id int, a int) WITH (autovacuum_enabled = off)")
+    pg.execute("INSERT INTO stale SELECT g, g FROM generate_series(1, 100) g")
+    pg.execute("SELECT pg_stat_force_next_flush()")
+    pg.execute("ANALYZE stale")
+    pg.execute("INSERT INTO stale SELECT g, g FROM generate_series(101, 30000) g")
+    pg.execute("SELECT pg_stat_force_next_flush()")
+    pg.execute("SELECT 1")  # the flush happens when this session next goes idle
+    e = explain_query(pg.url, "SELECT * FROM stale s JOIN fresh f ON f.id = s.a WHERE s.a < 10", analyze=True,
+                      suggest=False)
+    [stale] = e.by_kind("stale_stats")
+    assert stale.evidence["table"] == "public.stale" and stale.evidence["n_mod_since_analyze"] >= 29_900
+    assert stale.evidence["autovacuum_enabled"] == "off"
+    assert "ANALYZE public.stale" in stale.message
+
+
+def test_index_suggestion_for_unindexed_column(pg):
+    pg.execute("CREATE EXTENSION hypopg")
+    _table(pg)
+    pg.analyze()
+    e = explain_query(pg.url, "SELECT c FROM t WHERE b = $1")
+    [suggestion] = e.suggestions
+    assert suggestion.label == "public.t (b)" and suggestion.cost_after < suggestion.cost_before / 5
+    assert suggestion.create_sql.startswith("CREATE INDEX CONCURRENTLY")
+    [note] = e.by_kind("index_suggestion")
+    assert note.node == 0 and e.what_if == "hypopg" and e.planner_calls > 0
+    assert pg.value("SELECT count(*) FROM pg_indexes WHERE tablename = 't'") == 1  # only the primary key
+    indexed = explain_query(pg.url, "SELECT c FROM t WHERE id = $1")
+    assert not indexed.suggestions  # the primary key serves it; a covering index would save < 10 cost units
+
+
+@pytest.mark.parametrize("sql", [
+    "INSERT INTO t VALUES (1, 1, 1, 'x')",
+    "UPDATE t SET a = 1",
+    "DELETE FROM t",
+    "WITH gone AS (DELETE FROM t RETURNING *) SELECT count(*) FROM gone",
+    "SELECT nextval('seq')",
+    "SELECT * FROM t, LATERAL (SELECT nextval('seq')) n",
+    "SELECT * FROM t FOR UPDATE",
+    "SELECT * INTO copy FROM t",
+])
+def test_analyze_refused_for_writing_statements(pg, sql):
+    pg.execute("CREATE TABLE t(id int, a int, b int, c text); CREATE SEQUENCE seq")
+    pg.execute("INSERT INTO t VALUES (1, 1, 1, 'x')")
+    with pytest.raises(RefusedError):
+        explain_query(pg.url, sql, analyze=True, suggest=False)
+    assert pg.value("SELECT count(*) FROM t") == 1 and pg.value("SELECT last_value FROM seq") == 1
+    assert pg.value("SELECT is_called FROM seq") is False
+
+
+def test_analyze_allows_allow_listed_volatile_and_plain_explain_of_writes(pg):
+    _table(pg, rows=100)
+    e = explain_query(pg.url, "SELECT random(), clock_timestamp(), lower(c) FROM t", analyze=True, suggest=False)
+    assert e.run.plan["Actual Rows"] == 100
+    plan = explain_query(pg.url, "DELETE FROM t WHERE a = 1", suggest=False)  # planned, never run
+    assert plan.run.plan["Node Type"] == "ModifyTable" and not plan.analyzed
+    assert pg.value("SELECT count(*) FROM t") == 100
+
+
+@pytest.mark.parametrize("sql", ["SELEC 1", "SELECT 1; SELECT 2", "", "EXPLAIN SELECT 1", "VACUUM t"])
+def test_malformed_sql_is_one_line_error_exit_16(pg, sql, capsys):
+    with pytest.raises(SqlParseError):
+        explain_query(pg.url, sql, suggest=False)
+    assert main(["explain", "--db", pg.url, "--no-suggest", sql]) == 16
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("dbwright: error: ")
+
+
+def test_cli_formats(pg, capsys, tmp_path):
+    _table(pg, rows=200)
+    pg.analyze()
+    query = tmp_path / "q.sql"
+    query.write_text("SELECT a, count(*) FROM t GROUP BY a ORDER BY a;\n")
+    assert main(["explain", "--db", pg.url, "-f", str(query), "--analyze", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["analyzed"] and document["plan"]["Plan"]["Actual Rows"] == 200
+    assert document["execution_ms"] > 0 and "annotations" in document
+    assert main(["explain", "--db", pg.url, "--format", "markdown", "SELECT * FROM t WHERE a = 1"]) == 0
+    assert "## Plan" in capsys.readouterr().out
+    assert main(["explain", "--db", pg.url, "--analyze", "UPDATE t SET a = 2"]) == 17
+    assert pg.value("SELECT count(*) FROM t WHERE a = 2") == 1
+
+
+def test_text_render_shows_tree_and_annotations(pg):
+    _table(pg)
+    pg.analyze()
+    e = explain_query(pg.url, "SELECT * FROM t WHERE a = 5 AND b = 5", analyze=True, suggest=False,
+                      thresholds=Thresholds(large_table_rows=1000))
+    out = render(e, "text")
+    assert "Seq Scan on public.t" in out and "misestimate" in out and "seq_scan" in out
+    assert "Rows Removed by Filter: 59,940" in out
