@@ -1,0 +1,393 @@
+"""What each MCP tool does, as plain functions over the library (no MCP types here).
+
+Every function takes the server's ``Context`` and returns a ``ToolOutput``: the structured
+JSON (the same finding, advice and change-package model the CLI prints with --format json)
+plus a one-paragraph summary for people. The MCP wiring lives in server.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dbwright.errors import BadTargetError, RefusedError
+from dbwright.mcp.safety import Limits, guarded_explain, guarded_query
+from dbwright.mcp.tokens import PlanTokens
+from dbwright.model import Snapshot
+
+MODES = ("read-only", "plan", "apply")
+SNAPSHOT_TTL_S = 30.0
+
+
+@dataclass
+class ToolOutput:
+    summary: str
+    data: dict[str, Any]
+
+
+@dataclass
+class Context:
+    """What every tool call shares: the target (never shown), the mode, limits and plan tokens."""
+
+    target: str | None
+    mode: str = "read-only"
+    limits: Limits = field(default_factory=Limits)
+    migrations_dir: Path | None = None
+    tokens: PlanTokens = field(default_factory=PlanTokens)
+    _snapshot: Snapshot | None = None
+    _snapshot_at: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def snapshot(self, refresh: bool = False) -> Snapshot:
+        """A read-only snapshot, reused for SNAPSHOT_TTL_S seconds so a session of calls stays quick."""
+        from dbwright.review import take_snapshot
+
+        with self._lock:
+            if refresh or self._snapshot is None or time.monotonic() - self._snapshot_at > SNAPSHOT_TTL_S:
+                self._snapshot = take_snapshot(self.target)
+                self._snapshot_at = time.monotonic()
+            return self._snapshot
+
+    def forget_snapshot(self) -> None:
+        with self._lock:
+            self._snapshot = None
+
+
+# --- catalog ---------------------------------------------------------------------------------------
+
+def list_tables(ctx: Context, schema: str | None = None) -> ToolOutput:
+    snap = ctx.snapshot()
+    tables = [t for t in snap.tables if schema is None or t.schema == schema]
+    data = {
+        "database": snap.server.database,
+        "schemas": [{"name": s.name, "owner": s.owner} for s in snap.schemas],
+        "tables": [{"name": t.qname, "kind": t.kind, "rows_estimate": t.row_estimate,
+                    "total_bytes": t.total_bytes} for t in tables],
+    }
+    return ToolOutput(f"{len(tables)} tables in {len(snap.schemas)} schemas of {snap.server.database}", data)
+
+
+def resolve_table(snap: Snapshot, name: str) -> str:
+    """'schema.table' or a bare name found in exactly one schema. Looked up, never interpolated."""
+    if snap.table(name):
+        return name
+    matches = [t.qname for t in snap.tables if t.name == name]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise BadTargetError(f"table name {name!r} is ambiguous: {', '.join(sorted(matches))}")
+    raise BadTargetError(f"no table named {name!r} (list_tables shows the names)")
+
+
+def describe_table(ctx: Context, table: str) -> ToolOutput:
+    snap = ctx.snapshot()
+    qname = resolve_table(snap, table)
+    info = snap.table(qname)
+    assert info is not None
+    columns = [{"name": c.name, "type": c.data_type, "not_null": c.not_null, "default": c.default,
+                "identity": c.identity, "generated": c.generated,
+                "stats": dataclasses.asdict(c.stats) if c.stats else None} for c in snap.columns_of(qname)]
+    data = {
+        "table": dataclasses.asdict(info),
+        "columns": columns,
+        "indexes": [{"name": i.name, "definition": i.definition, "valid": i.valid, "bytes": i.bytes,
+                     "scans": i.scans} for i in snap.indexes_of(qname)],
+        "constraints": [{"name": c.name, "type": c.type, "definition": c.definition, "validated": c.validated}
+                        for c in snap.constraints_of(qname)],
+        "triggers": [t.name for t in snap.triggers if t.table_qname == qname],
+        "policies": [p.name for p in snap.policies if p.table_qname == qname],
+    }
+    summary = (f"{qname}: {len(columns)} columns, {len(data['indexes'])} indexes, "
+               f"about {int(info.row_estimate)} rows, {info.total_bytes} bytes")
+    return ToolOutput(summary, data)
+
+
+def snapshot_summary(ctx: Context, refresh: bool = False) -> ToolOutput:
+    snap = ctx.snapshot(refresh=refresh)
+    counts = {name: len(getattr(snap, name)) for name in (
+        "schemas", "tables", "columns", "indexes", "constraints", "sequences", "views", "functions", "triggers",
+        "roles", "statements", "sessions")}
+    data = {"database": snap.server.database, "server_version": snap.server.version_num,
+            "server": snap.server.version.split(",")[0], "current_user": snap.server.current_user,
+            "superuser": snap.server.is_superuser, "taken_at": snap.taken_at, "counts": counts,
+            "extensions": [e.name for e in snap.server.extensions if e.installed_version],
+            "skipped": [{"section": s.section, "reason": s.reason} for s in snap.skipped],
+            "introspection_ms": snap.introspection_ms}
+    return ToolOutput(f"{snap.server.database} on PostgreSQL {snap.server.version_num}: {counts['tables']} tables, "
+                      f"{counts['indexes']} indexes, {counts['statements']} tracked statements, "
+                      f"{len(snap.skipped)} sections skipped", data)
+
+
+# --- review, workload, advice ----------------------------------------------------------------------
+
+def review(ctx: Context, category: str | None = None, severity: str | None = None, object: str | None = None,
+           code: str | None = None, limit: int = 50) -> ToolOutput:
+    from dbwright.checks.registry import CATEGORIES, Severity
+    from dbwright.review import run_review
+
+    if category and category not in CATEGORIES:
+        raise BadTargetError(f"unknown category {category!r}; use one of {', '.join(CATEGORIES)}")
+    try:
+        minimum = Severity.parse(severity) if severity else None
+    except ValueError as error:
+        raise BadTargetError(str(error)) from None
+    result = run_review(ctx.snapshot(), categories=[category] if category else None,
+                        codes=[code] if code else None)
+    kept = [f for f in result.findings
+            if (minimum is None or f.severity >= minimum) and (not object or object in f.finding.object)]
+    data = result.to_dict()
+    data["findings"] = [with_plan_token(ctx, f.to_dict()) for f in kept[:max(limit, 0)]]
+    data["filters"] = {"category": category, "severity": severity, "object": object, "code": code}
+    data["matching_findings"] = len(kept)
+    data["truncated"] = len(kept) > len(data["findings"])
+    worst = ", ".join(f"{n} {s}" for s, n in data["summary"]["by_severity"].items() if n)
+    return ToolOutput(f"{len(kept)} findings match ({result.checks_run} checks run; all findings: {worst or 'none'})"
+                      + (f"; showing {len(data['findings'])}" if data["truncated"] else ""), data)
+
+
+def top_queries(ctx: Context, limit: int = 10, order_by: str = "total_ms") -> ToolOutput:
+    keys = ("total_ms", "mean_ms", "calls", "rows", "shared_blks_read", "temp_blks_written")
+    if order_by not in keys:
+        raise BadTargetError(f"unknown order {order_by!r}; use one of {', '.join(keys)}")
+    snap = ctx.snapshot()
+    reason = snap.skipped_reason("statements")
+    if reason:
+        return ToolOutput(f"no workload statistics: {reason}", {"statements": [], "skipped": reason})
+    ranked = sorted(snap.statements, key=lambda s: getattr(s, order_by), reverse=True)[:max(limit, 0)]
+    rows = [{"queryid": s.queryid, "query": s.query, "calls": s.calls, "total_ms": round(s.total_ms, 2),
+             "mean_ms": round(s.mean_ms, 3), "rows": s.rows, "shared_blks_hit": s.shared_blks_hit,
+             "shared_blks_read": s.shared_blks_read, "temp_blks_written": s.temp_blks_written} for s in ranked]
+    total = sum(s.total_ms for s in snap.statements) or 1.0
+    share = sum(r["total_ms"] for r in rows) / total
+    return ToolOutput(f"top {len(rows)} of {len(snap.statements)} statements by {order_by}; they take "
+                      f"{share:.0%} of the tracked time", {"order_by": order_by, "statements": rows,
+                                                            "statements_reset": snap.statements_reset})
+
+
+def advise_indexes(ctx: Context, budget: str | None = None, query: str | None = None, min_calls: int = 0) -> ToolOutput:
+    """Hypothetical indexes only (HypoPG) in every mode: nothing is built, nothing outlives the call."""
+    from dbwright.advisors.indexes import advise_indexes as advise
+    from dbwright.mcp.safety import open_guarded
+
+    limits = Limits(statement_timeout_ms=max(ctx.limits.statement_timeout_ms, 30000),
+                    lock_timeout_ms=ctx.limits.lock_timeout_ms, idle_in_transaction_ms=ctx.limits.idle_in_transaction_ms)
+    with open_guarded(ctx.target, limits) as conn:
+        advice = advise(conn, budget=budget, query=query, min_calls=min_calls, what_if="hypopg",
+                        allow_real_indexes=False, real_index_limit=0, snapshot=ctx.snapshot())
+    data = advice.to_dict()
+    for recommendation in data["recommendations"]:
+        recommendation["package"] = with_plan_token(ctx, {"fix": recommendation["package"]})["fix"]
+    names = ", ".join(r["index"].get("name") or r["package"]["title"] for r in data["recommendations"][:5])
+    return ToolOutput(f"{len(advice.recommendations)} index(es) recommended ({advice.backend}), workload "
+                      f"{advice.unit} {advice.total_before:.1f} -> {advice.total_after:.1f}"
+                      + (f": {names}" if names else "") + f"; {len(advice.drops)} drop(s) proposed", data)
+
+
+# --- SQL -------------------------------------------------------------------------------------------
+
+def explain(ctx: Context, sql: str, analyze: bool = False) -> ToolOutput:
+    data = guarded_explain(ctx.target, sql, ctx.limits, analyze=analyze)
+    top = data["plan"][0]["Plan"] if data["plan"] else {}
+    line = f"{top.get('Node Type', '?')} cost {top.get('Startup Cost')}..{top.get('Total Cost')}, rows {top.get('Plan Rows')}"
+    if analyze and data["plan"]:
+        line += f"; actual {data['plan'][0].get('Execution Time')} ms"
+    return ToolOutput(line, data)
+
+
+def query(ctx: Context, sql: str, max_rows: int | None = None) -> ToolOutput:
+    limits = ctx.limits
+    if max_rows is not None:
+        limits = Limits(limits.statement_timeout_ms, limits.lock_timeout_ms, limits.idle_in_transaction_ms,
+                        max(0, min(max_rows, limits.max_rows)), limits.max_bytes)
+    result = guarded_query(ctx.target, sql, limits)
+    data = result.to_dict()
+    data["limits"] = limits.to_dict()
+    cut = f" (cut: {result.truncated_reason})" if result.truncated else ""
+    return ToolOutput(f"{len(result.rows)} row(s), {len(result.columns)} column(s){cut}", data)
+
+
+def lint_migration(ctx: Context, sql: str, server_version: int | None = None) -> ToolOutput:
+    from dbwright.changes.lint import lint
+
+    version = server_version or 150000
+    findings = lint(sql, server_version=version, filename="<mcp>")
+    active = [f for f in findings if not f.ignored]
+    data = {"server_version": version, "findings": [f.to_dict() for f in findings]}
+    codes = ", ".join(dict.fromkeys(f.to_dict().get("code", "") for f in active))
+    return ToolOutput(f"{len(active)} lint finding(s)" + (f": {codes}" if codes else ""), data)
+
+
+def check_docs(ctx: Context, code: str) -> ToolOutput:
+    from dbwright.changes.lint.rules import get_rule
+    from dbwright.checks.registry import REGISTRY, all_checks
+
+    all_checks()
+    wanted = code.strip().upper()
+    if wanted in REGISTRY:
+        item = REGISTRY[wanted]
+        data = {"code": wanted, "title": item.title, "category": item.category, "severity": item.severity.label,
+                "doc": item.doc}
+        return ToolOutput(f"{wanted}: {item.title}", data)
+    try:
+        rule = get_rule(wanted)
+    except KeyError:
+        raise BadTargetError(f"no check or lint rule {code!r} (the dbwright://checks resource lists them)") from None
+    data = {"code": wanted, "title": rule.title, "category": "migration lint", "severity": rule.severity.label,
+            "doc": rule.doc}
+    return ToolOutput(f"{wanted}: {rule.title}", data)
+
+
+def check_catalog() -> list[dict[str, Any]]:
+    from dbwright.changes.lint.rules import all_rules
+    from dbwright.checks.registry import all_checks
+
+    items = [{"code": c.code, "title": c.title, "category": c.category, "severity": c.severity.label}
+             for c in all_checks()]
+    items += [{"code": r.code, "title": r.title, "category": "migration lint", "severity": r.severity.label}
+              for r in all_rules()]
+    return items
+
+
+# --- plans and apply -------------------------------------------------------------------------------
+
+def change_statements(sql: str, down_sql: str = "", server_version: int = 150000) -> list[list[Any]]:
+    """The exact statements the runner would run for an up part (and keep for its down part)."""
+    from dbwright.changes.migrations.files import MigrationFile
+    from dbwright.changes.migrations.statements import statements_of, steps_of
+
+    migration = MigrationFile(version="0", name="change", path=Path("V0__change.sql"), up=sql, down=down_sql,
+                              up_line=1, down_line=1)
+    up = [["up", step.number, step.transactional, s.sql] for step in steps_of(statements_of(migration, "up",
+                                                                                             server_version))
+          for s in step.statements]
+    if not up:
+        raise RefusedError("the change has no statements")
+    down = [["down", 0, True, s.sql] for s in statements_of(migration, "down", server_version)] if down_sql.strip() \
+        else []
+    return up + down
+
+
+def with_plan_token(ctx: Context, finding: dict[str, Any]) -> dict[str, Any]:
+    """In plan and apply modes, a finding's fix package carries the token that applies it."""
+    fix = finding.get("fix")
+    if ctx.mode == "read-only" or not fix or fix.get("requires_restart") or not fix.get("forward_sql", "").strip():
+        return finding
+    try:
+        statements = change_statements(fix["forward_sql"], fix.get("rollback_sql") or "")
+    except Exception:  # a package the runner cannot split (e.g. a settings change) gets no token
+        return finding
+    fix["plan_token"] = ctx.tokens.issue(statements)
+    fix["apply_with"] = {"tool": "apply_plan", "sql": "forward_sql", "down_sql": "rollback_sql"}
+    return finding
+
+
+def _staging(ctx: Context) -> Path:
+    """A private copy of the migrations directory: the plan and the apply read the same files."""
+    staging = Path(tempfile.mkdtemp(prefix="dbwright-mcp-"))
+    if ctx.migrations_dir is not None:
+        for path in sorted(ctx.migrations_dir.glob("*.sql")):
+            shutil.copy2(path, staging / path.name)
+    return staging
+
+
+def _new_file(directory: Path, name: str, sql: str, down_sql: str) -> Path:
+    from dbwright.changes.migration_file import DOWN_MARK, UP_MARK
+    from dbwright.changes.migrations.files import discover, slug
+
+    existing = discover(directory)
+    stamp = int(datetime.now(UTC).strftime("%Y%m%d%H%M%S"))
+    if existing:
+        stamp = max(stamp, int(existing[-1].version) + 1)
+    path = directory / f"V{stamp}__{slug(name)}.sql"
+    path.write_text(f"-- {name} (planned through dbwright mcp)\n{UP_MARK}\n{sql.strip()}\n\n{DOWN_MARK}\n"
+                    f"{down_sql.strip()}\n")
+    return path
+
+
+def _plan_statements(plan: Any) -> list[list[Any]]:
+    return [[s.filename, s.step, s.in_transaction, s.sql] for s in plan.statements]
+
+
+def plan_change(ctx: Context, sql: str, down_sql: str = "", name: str = "change") -> ToolOutput:
+    """A dry run of ``sql`` as the next migration: locks, rewrites, durations, lint, and its plan token."""
+    from dbwright.changes import migrations
+
+    version = ctx.snapshot().server.version_num
+    statements = change_statements(sql, down_sql, version)
+    staging = _staging(ctx)
+    try:
+        path = _new_file(staging, name, sql, down_sql)
+        plan = migrations.plan(ctx.target, staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    others = sorted({s.filename for s in plan.statements} - {path.name})
+    data = plan.to_dict()
+    data.update(plan_token=ctx.tokens.issue(statements), migration_file=path.name.split("__", 1)[1],
+                other_pending_migrations=others,
+                apply_with={"tool": "apply_plan", "arguments": {"sql": sql, "down_sql": down_sql, "name": name}})
+    locks = ", ".join(dict.fromkeys(s.lock for s in plan.statements if s.filename == path.name))
+    return ToolOutput(f"{len(statements)} statement(s) planned, locks: {locks or 'none'}; "
+                      f"{len([f for f in plan.findings if not f.ignored])} lint finding(s); "
+                      f"~{plan.estimated_seconds:.1f}s" + (f"; {len(others)} other migration(s) pending" if others
+                                                           else ""), data)
+
+
+def plan_migrations(ctx: Context) -> ToolOutput:
+    """A dry run of the pending files in the configured migrations directory, with their plan token."""
+    from dbwright.changes import migrations
+
+    if ctx.migrations_dir is None:
+        raise RefusedError("no migrations directory configured (start the server with --migrations DIR)")
+    staging = _staging(ctx)
+    try:
+        plan = migrations.plan(ctx.target, staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    data = plan.to_dict()
+    data["plan_token"] = ctx.tokens.issue(_plan_statements(plan)) if plan.statements else None
+    files = sorted({s.filename for s in plan.statements})
+    return ToolOutput(f"{len(files)} pending migration(s), {len(plan.statements)} statement(s), "
+                      f"~{plan.estimated_seconds:.1f}s", data)
+
+
+def apply_plan(ctx: Context, plan_token: str, sql: str | None = None, down_sql: str = "",
+               name: str = "change") -> ToolOutput:
+    """Run exactly the planned statements through the migration runner (deploy lock, lock_timeout, retries)."""
+    from dbwright.changes import migrations
+
+    if ctx.mode != "apply":
+        raise RefusedError("apply_plan runs only in apply mode")
+    if ctx.migrations_dir is None:
+        raise RefusedError("apply needs the project's migrations directory (--migrations DIR)")
+    if sql is not None:
+        ctx.tokens.verify(plan_token, change_statements(sql, down_sql, ctx.snapshot().server.version_num))
+    staging = _staging(ctx)
+    try:
+        added = _new_file(staging, name, sql, down_sql) if sql is not None else None
+        plan = migrations.plan(ctx.target, staging)
+        if added is not None:
+            others = sorted({s.filename for s in plan.statements} - {added.name})
+            if others:
+                raise RefusedError(f"other migrations are pending ({', '.join(others)}): plan_migrations and "
+                                   "apply them first; nothing was applied")
+        else:
+            ctx.tokens.verify(plan_token, _plan_statements(plan))
+        if not plan.statements:
+            raise RefusedError("nothing is pending; nothing was applied")
+        report = migrations.apply(ctx.target, staging, migrations.ApplyOptions())
+        if added is not None:
+            shutil.copy2(added, ctx.migrations_dir / added.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    ctx.forget_snapshot()
+    data = report.to_dict()
+    data["written_to"] = str(ctx.migrations_dir / added.name) if added is not None else None
+    return ToolOutput(f"applied {', '.join(report.migrations)}: {len(report.steps)} step(s) in "
+                      f"{report.seconds:.2f}s", data)
