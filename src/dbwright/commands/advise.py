@@ -33,6 +33,14 @@ def indexes(
                                      "size limit, and price drops with a rolled-back DROP INDEX.")] = False,
     format: Annotated[str, typer.Option("--format", "-f", help="text, json, markdown or html.")] = "text",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the advice to this file.")] = None,
+    verify: Annotated[bool, typer.Option(
+        "--verify", help="Build the recommended indexes and measure the read-only workload statements before "
+                         "and after (median of 3 warm runs).")] = False,
+    scratch: Annotated[bool, typer.Option(
+        "--scratch", help="With --verify: build on a scratch copy (CREATE DATABASE … TEMPLATE), dropped "
+                          "afterwards.")] = False,
+    yes: Annotated[bool, typer.Option(
+        "--yes", help="With --verify and no --scratch: really build the indexes on the target.")] = False,
 ) -> None:
     """Recommend the indexes that lower the workload's cost most within a budget, and drops to make."""
     from rich.console import Console
@@ -48,6 +56,8 @@ def indexes(
         raise typer.BadParameter(error.message, param_hint="--budget") from None
     if format not in FORMATS:
         raise typer.BadParameter(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+    if (scratch or yes) and not verify:
+        raise typer.BadParameter("--scratch and --yes only go with --verify")
     err = Console(stderr=True)
     target = _default_target(database)
     with err.status("advising…") as status:
@@ -55,7 +65,19 @@ def indexes(
             target, budget=budget, workload_files=workload_file or (), log_files=log_file or (), query=query,
             min_calls=min_calls, min_time_ms=min_time, weight_by=weight_by, allow_real_indexes=allow_real_indexes,
             progress=lambda text: status.update(f"advising: {text}…"))
-    emit(render(advice, format), output)
+    if not verify:
+        emit(render(advice, format), output)
+        return
+    from dbwright.advisors.indexes.verify import build_statements, render_with_advice, verify_advice
+
+    if not scratch and advice.recommendations:
+        err.print("--verify without --scratch builds these indexes on the target (they stay):", highlight=False)
+        for statement in build_statements(advice, scratch=False):
+            err.print(f"  {statement}", markup=False, highlight=False)
+    with err.status("verifying…") as status:
+        verification = verify_advice(target, advice, scratch=scratch, confirmed=yes,
+                                     progress=lambda text: status.update(f"verifying: {text}…"))
+    emit(render_with_advice(render(advice, format), advice, verification, format), output)
 
 
 def register(app: typer.Typer) -> None:
