@@ -1,0 +1,312 @@
+"""``design_review``: the one API behind ``dbwright design``.
+
+Snapshot the catalog, read a bounded sample of each table, find candidates (targeted SQL
+candidates always; desbordante's full discovery when installed), confirm every candidate on
+the full table, and turn what holds into proposals with change packages. The session is
+read-only: nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from dbwright.advisors.design import candidates as cand
+from dbwright.advisors.design import confirm, discover, keys, normalize, types
+from dbwright.advisors.design.context import TableInfo, table_infos
+from dbwright.advisors.design.proposal import Proposal, Rejected
+from dbwright.advisors.design.sample import PROFILED_TYPES, Budget, Clock, TableSample, read_sample
+from dbwright.engines.postgres.connect import SessionOptions, describe_target, open_session, resolve_target
+from dbwright.errors import RefusedError, ServerError
+from dbwright.model import Snapshot
+
+Progress = Callable[[str], None]
+#: Default largest error (share of rows off) for an approximate dependency to count.
+DEFAULT_MAX_ERROR = 0.01
+#: Columns wider than this on average are documents, not attributes: not profiled.
+MAX_PROFILED_WIDTH = 256
+#: "Few orphans" for a foreign key the data mostly obeys.
+MAX_ORPHAN_SHARE = 0.01
+MIN_ORPHANS_ALLOWED = 10
+KIND_ORDER = {"normalize": 0, "foreign_key": 1, "unique_key": 2, "not_null": 3, "check_values": 4, "type": 5}
+
+
+@dataclass
+class TableReport:
+    table: str
+    rows: int
+    sample: dict[str, Any]
+    candidates: int = 0
+    confirmed: int = 0
+    skipped: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"table": self.table, "rows": self.rows, **self.sample, "candidates": self.candidates,
+                "confirmed": self.confirmed, "skipped": self.skipped}
+
+
+@dataclass
+class DesignReport:
+    database: str
+    engine: str
+    desbordante_used: bool
+    max_error: float
+    budget: Budget
+    tables: list[TableReport] = field(default_factory=list)
+    proposals: list[Proposal] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+    def of_kind(self, kind: str) -> list[Proposal]:
+        return [p for p in self.proposals if p.kind == kind]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "database": self.database, "engine": self.engine, "desbordante_used": self.desbordante_used,
+            "max_error": self.max_error,
+            "budget": {"sample_rows": self.budget.sample_rows, "time_budget_s": self.budget.time_budget_s,
+                       "statement_timeout": self.budget.statement_timeout},
+            "elapsed_s": round(self.elapsed_s, 3), "notes": self.notes,
+            "tables": [t.to_dict() for t in self.tables],
+            "proposals": [p.to_dict() for p in self.proposals],
+            "rejected": [r.to_dict() for r in self.rejected],
+        }
+
+
+def design_review(target: str | None, *, sample_rows: int = Budget.sample_rows,
+                  time_budget_s: float = Budget.time_budget_s, statement_timeout: str = Budget.statement_timeout,
+                  max_error: float = DEFAULT_MAX_ERROR, use_desbordante: bool | None = None,
+                  snapshot: Snapshot | None = None, progress: Progress | None = None) -> DesignReport:
+    """Profile the data of ``target`` and propose normalization, keys, constraints and tighter types."""
+    from dbwright.review import take_snapshot
+
+    budget = Budget(sample_rows, time_budget_s, statement_timeout)
+    available = discover.desbordante_module() is not None
+    if use_desbordante and not available:
+        raise RefusedError("desbordante is not installed: pip install 'dbwright[design]' (AGPL-3.0), or drop "
+                           "--desbordante")
+    use = available if use_desbordante is None else use_desbordante
+    engine = (f"desbordante {discover.desbordante_version()} (full discovery on samples) + SQL confirmation"
+              if use else "targeted SQL candidates (FK-like and low-cardinality determinants, keys from "
+                          "pg_stats and the sample) + SQL confirmation")
+    clock = Clock(time_budget_s)
+    snap = snapshot or take_snapshot(target, progress=progress)
+    report = DesignReport(describe_target(resolve_target(target)), engine, use, max_error, budget)
+    if not use:
+        report.notes.append("desbordante is not installed, so only targeted candidates were tested; install "
+                            "dbwright[design] for full discovery.")
+    infos = table_infos(snap)
+    existing = {t.qname for t in snap.tables} | {v.qname for v in snap.views}
+    samples: dict[str, TableSample] = {}
+    rows_of: dict[str, int] = {}
+    try:
+        with open_session(target, SessionOptions(statement_timeout=statement_timeout)) as conn:
+            for info in infos:
+                if clock.expired:
+                    report.tables.append(TableReport(info.qname, int(info.table.row_estimate), {},
+                                                     skipped="time budget spent"))
+                    continue
+                try:
+                    _review_table(conn, info, budget, max_error, use, existing, report, samples, rows_of, progress)
+                except psycopg.errors.QueryCanceled:
+                    report.tables.append(TableReport(info.qname, int(info.table.row_estimate), {},
+                                                     skipped=f"a query ran past statement_timeout "
+                                                             f"({statement_timeout})"))
+            if not clock.expired:
+                _foreign_keys(conn, infos, samples, rows_of, use, report, progress)
+            else:
+                report.notes.append("time budget spent before foreign keys were looked for")
+    except psycopg.Error as error:
+        raise ServerError(f"design review query failed: {type(error).__name__}: {error}") from None
+    report.proposals.sort(key=lambda p: (KIND_ORDER.get(p.kind, 9), -p.score, p.table, p.columns))
+    report.elapsed_s = clock.elapsed
+    return report
+
+
+def _profiled_columns(info: TableInfo) -> list[str]:
+    chosen = []
+    for column in info.columns:
+        width = column.stats.avg_width if column.stats else None
+        if column.type_name in PROFILED_TYPES and (width is None or width <= MAX_PROFILED_WIDTH):
+            chosen.append(column.name)
+    return chosen
+
+
+def _review_table(conn: psycopg.Connection, info: TableInfo, budget: Budget, max_error: float, use: bool,
+                  existing: set[str], report: DesignReport, samples: dict[str, TableSample],
+                  rows_of: dict[str, int], progress: Progress | None) -> None:
+    columns = _profiled_columns(info)
+    if not columns:
+        return
+    sample = read_sample(conn, info.qname, columns, info.table.row_estimate, budget, progress)
+    rows = len(sample.rows) if not sample.sampled else conn.execute(
+        f"SELECT count(*) FROM {_q(info.qname)}").fetchone()[0]
+    samples[info.qname], rows_of[info.qname] = sample, rows
+    entry = TableReport(info.qname, rows, sample.to_dict())
+    report.tables.append(entry)
+    if rows == 0:
+        return
+    profiles = cand.profile_columns(sample)
+    if progress:
+        progress(f"confirming candidates on {info.qname}")
+    # Functional dependencies → decompositions.
+    fds = {(c.lhs, c.rhs): c for c in cand.targeted_fds(info, sample, profiles, max_error)}
+    if use:
+        for c in discover.discover_fds(sample, max_error, cand.SCREEN_FACTOR):
+            fds.setdefault((c.lhs, c.rhs), c)
+    checks = []
+    for lhs, rhs in sorted(fds):
+        if info.is_superkey(lhs) or rhs in lhs or any(profiles[c].near_constant for c in (*lhs, rhs)):
+            continue
+        entry.candidates += 1
+        check = confirm.fd_violations(conn, info.qname, lhs, rhs)
+        if check.error <= max_error:
+            checks.append(check)
+        else:
+            report.rejected.append(Rejected(info.qname, f"{', '.join(lhs)} → {rhs}",
+                                            f"not confirmed on the full table (error {check.error:.2%})",
+                                            check.to_dict()))
+    decompositions, rejected = normalize.choose(info, checks, profiles, rows)
+    report.rejected += rejected
+    if decompositions:
+        percent = min(100.0, 100.0 * budget.sample_rows / rows) if sample.sampled else None
+        used = tuple(sorted({c for d in decompositions for c in (*d.lhs, *d.rhs)}))
+        widths = confirm.average_widths(conn, info.qname, used, percent)
+        for d in decompositions:
+            report.proposals.append(normalize.package_for(info, d, existing, widths, rows))
+            entry.confirmed += 1
+    # Keys.
+    key_candidates = {k.columns: k for k in cand.targeted_keys(info, sample, profiles)}
+    if use:
+        for k in discover.discover_keys(sample):
+            key_candidates.setdefault(k.columns, k)
+    single_keys: set[str] = set()
+    for columns_, candidate in sorted(key_candidates.items(), key=lambda kv: (len(kv[0]), kv[0])):
+        if info.is_superkey(columns_) or (len(columns_) > 1 and single_keys & set(columns_)):
+            continue
+        proposal = keys.key_proposal(info, columns_, rows, candidate.source)
+        if proposal is None:
+            continue
+        entry.candidates += 1
+        total, nulls, duplicates = confirm.key_violations(conn, info.qname, columns_)
+        if nulls == 0 and duplicates == 0:
+            report.proposals.append(proposal)
+            entry.confirmed += 1
+            if len(columns_) == 1:
+                single_keys.add(columns_[0])
+    # NOT NULL and value lists.
+    if rows >= keys.MIN_CONSTRAINT_ROWS:
+        nullable = [c.name for c in info.columns if not c.not_null and c.name in profiles
+                    and profiles[c.name].nulls == 0 and not keys.looks_optional(c.name)]
+        for name, nulls in confirm.null_counts(conn, info.qname, nullable).items():
+            entry.candidates += 1
+            if nulls == 0:
+                report.proposals.append(keys.not_null_proposal(info, name, rows))
+                entry.confirmed += 1
+        for column in info.columns:
+            p = profiles.get(column.name)
+            if (p is None or column.type_name not in keys.TEXT_TYPES or column.name in info.has_check
+                    or column.name in info.fk_columns or column.is_enum or not 2 <= p.distinct <= keys.MAX_CHECK_VALUES
+                    or p.distinct * 10 > p.non_null):
+                continue
+            entry.candidates += 1
+            values = confirm.distinct_values(conn, info.qname, column.name, keys.MAX_CHECK_VALUES)
+            if values:
+                report.proposals.append(keys.check_values_proposal(info, column.name, values, rows))
+                entry.confirmed += 1
+    _types(conn, info, sample, entry, report)
+
+
+def _types(conn: psycopg.Connection, info: TableInfo, sample: TableSample, entry: TableReport,
+           report: DesignReport) -> None:
+    for column in info.columns:
+        if column.name not in sample.columns or column.name in info.fk_columns and column.type_name != "int8":
+            continue
+        proposal = None
+        if column.type_name in ("int8", "numeric"):
+            entry.candidates += 1
+            low, high, integral = confirm.numeric_range(conn, info.qname, column.name)
+            if low is None:
+                continue
+            proposal = (types.integer_proposal(info, column.name, int(low), int(high)) if column.type_name == "int8"
+                        else types.numeric_proposal(info, column.name, low, high, integral))
+        elif column.type_name in types.TEXT_TYPES and not types.is_key_like(info, column.name):
+            fmt = types.sample_format(sample.values(column.name))
+            if fmt is not None:
+                entry.candidates += 1
+                label, target, pattern = fmt
+                nonnull, mismatched, _ = confirm.text_fit(conn, info.qname, column.name, pattern)
+                if nonnull and not mismatched and _casts(conn, info.qname, column.name, target):
+                    proposal = types.text_format_proposal(info, column.name, label, target, nonnull)
+            if proposal is None and column.data_type.startswith("character varying("):
+                entry.candidates += 1
+                longest, nonnull = confirm.max_length(conn, info.qname, column.name)
+                proposal = types.varchar_proposal(info, column.name, longest, nonnull)
+        if proposal is not None:
+            report.proposals.append(proposal)
+            entry.confirmed += 1
+
+
+def _casts(conn: psycopg.Connection, table: str, column: str, target: str) -> bool:
+    """Every value really converts (a regular expression accepts 2024-13-45; the cast does not)."""
+    from dbwright.changes.operations import ident
+
+    try:
+        with conn.transaction():
+            conn.execute(f"SELECT count({ident(column)}::{target}) FROM {_q(table)}")
+        return True
+    except psycopg.errors.DataException:
+        return False
+
+
+def _q(qname: str) -> str:
+    from dbwright.changes.operations import qident
+
+    return qident(qname)
+
+
+def _foreign_keys(conn: psycopg.Connection, infos: list[TableInfo], samples: dict[str, TableSample],
+                  rows_of: dict[str, int], use: bool, report: DesignReport, progress: Progress | None) -> None:
+    """Inclusion dependencies that look like missing foreign keys: names or types match, parent side unique."""
+    by_name = {i.qname: i for i in infos}
+    candidates: dict[tuple[str, str, str, str], str] = {}
+    for child in infos:
+        for column in child.columns:
+            if column.name in child.fk_columns or column.type_name not in keys.KEY_TYPES:
+                continue
+            for parent in infos:
+                if parent is child:
+                    continue
+                for key in parent.declared_keys:
+                    if len(key) == 1 and types_ok(column.type_name, parent.column(key[0]).type_name) \
+                            and keys.names_match(column.name, parent.table.name, key[0]):
+                        candidates[(child.qname, column.name, parent.qname, key[0])] = "names and types"
+    if use:
+        for child_t, col, parent_t, ref in discover.discover_inclusions(list(samples.values())):
+            child, parent = by_name.get(child_t), by_name.get(parent_t)
+            if child is None or parent is None or col in child.fk_columns or (ref,) not in parent.declared_keys:
+                continue
+            if types_ok(child.column(col).type_name, parent.column(ref).type_name) \
+                    and not samples[child_t].sampled and not samples[parent_t].sampled:
+                candidates.setdefault((child_t, col, parent_t, ref), "desbordante inclusion dependency + types")
+    if progress and candidates:
+        progress(f"checking {len(candidates)} foreign key candidate(s) for orphans")
+    for (child_t, col, parent_t, ref), found_by in sorted(candidates.items()):
+        child, parent = by_name[child_t], by_name[parent_t]
+        counts = confirm.orphans(conn, child_t, (col,), parent_t, (ref,))
+        refs, orphan_rows, _ = counts
+        listing = confirm.orphan_query(child_t, (col,), parent_t, (ref,))
+        if refs == 0 or orphan_rows > max(MIN_ORPHANS_ALLOWED, MAX_ORPHAN_SHARE * refs):
+            report.rejected.append(Rejected(child_t, f"{col} → {parent_t}.{ref}",
+                                            "no references" if refs == 0 else f"{orphan_rows} orphan rows",
+                                            {"references": refs, "orphan_rows": orphan_rows}))
+            continue
+        report.proposals.append(keys.foreign_key_proposal(child, col, parent, ref, counts, listing, found_by))
+
+
+def types_ok(a: str, b: str) -> bool:
+    return keys.types_match(a, b)
