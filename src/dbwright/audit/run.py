@@ -1,0 +1,198 @@
+"""Run the audit: every audit check over a snapshot, plus effective privileges and encryption.
+
+``run_audit(snapshot)`` is pure (a saved snapshot audits offline, without the access matrix);
+``audit_database(target)`` opens one read-only session for the snapshot and the access matrix.
+Each check ends as failed (with findings), passed, or skipped with the privilege it needs: a check
+whose input the role could not read is never counted as passed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dbwright import __version__
+from dbwright.audit.access import AccessMatrix, effective_privileges
+from dbwright.audit.checks import AUDIT_CATEGORIES, AuditCheck, all_audit_checks
+from dbwright.audit.checks.registry import CIS_BENCHMARK
+from dbwright.audit.encryption import EncryptionReport, encryption_report
+from dbwright.checks.registry import Finding, Severity
+from dbwright.model import Snapshot
+from dbwright.review import _PENALTY, SCORE_HALF_PENALTY
+
+AUDIT_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class AuditFinding:
+    check: AuditCheck
+    finding: Finding
+
+    @property
+    def severity(self) -> Severity:
+        return self.finding.severity or self.check.severity
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.check.code,
+            "title": self.check.title,
+            "cis": self.check.cis,
+            "category": self.check.category,
+            "severity": self.severity.label,
+            "object": self.finding.object,
+            "message": self.finding.message,
+            "evidence": self.finding.evidence,
+            "fix": self.finding.fix.to_dict() if self.finding.fix else None,
+            "wraps": self.check.wraps,
+            "docs": f"docs/audit.md#{self.check.code.lower()}",
+        }
+
+
+@dataclass(frozen=True)
+class SkippedAuditCheck:
+    check: AuditCheck
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class Audit:
+    snapshot: Snapshot
+    findings: list[AuditFinding] = field(default_factory=list)
+    skipped: list[SkippedAuditCheck] = field(default_factory=list)
+    passed: list[AuditCheck] = field(default_factory=list)
+    access: AccessMatrix | None = None
+    access_skipped: str | None = None
+    encryption: EncryptionReport = field(default_factory=EncryptionReport)
+    audit_ms: float = 0.0
+
+    @property
+    def codes(self) -> set[str]:
+        return {f.check.code for f in self.findings}
+
+    def by_code(self, code: str) -> list[Finding]:
+        return [f.finding for f in self.findings if f.check.code == code]
+
+    def status(self, code: str) -> str:
+        """fail, pass or skipped."""
+        if code in self.codes:
+            return "fail"
+        if any(s.check.code == code for s in self.skipped):
+            return "skipped"
+        return "pass"
+
+    def checks(self) -> list[tuple[AuditCheck, str]]:
+        ran = {c.code: c for c in self.passed} | {f.check.code: f.check for f in self.findings} \
+            | {s.check.code: s.check for s in self.skipped}
+        return [(ran[code], self.status(code)) for code in sorted(ran)]
+
+    def worst(self) -> Severity | None:
+        return max((f.severity for f in self.findings), default=None)
+
+    def scores(self) -> dict[str, int | None]:
+        """0–100 per category, the review's formula; None when every check of the category was skipped."""
+        scores: dict[str, int | None] = {}
+        for category in AUDIT_CATEGORIES:
+            verified = [c for c, status in self.checks() if c.category == category and status != "skipped"]
+            if not verified:
+                scores[category] = None
+                continue
+            penalty = sum(_PENALTY[f.severity] for f in self.findings if f.check.category == category)
+            scores[category] = round(100 / (1 + penalty / SCORE_HALF_PENALTY))
+        return scores
+
+    def compliance(self) -> list[dict[str, Any]]:
+        """One row per check, CIS section order: what an auditor ticks off."""
+        counts: dict[str, int] = {}
+        for f in self.findings:
+            counts[f.check.code] = counts.get(f.check.code, 0) + 1
+        reasons = {s.check.code: list(s.reasons) for s in self.skipped}
+        from dbwright.audit.checks.registry import cis_sort_key
+
+        rows = [{"cis": c.cis, "code": c.code, "title": c.title, "category": c.category, "status": status,
+                 "findings": counts.get(c.code, 0), "skipped_because": reasons.get(c.code, [])}
+                for c, status in self.checks()]
+        return sorted(rows, key=lambda r: (cis_sort_key(r["cis"]), r["code"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        server = self.snapshot.server
+        statuses = [status for _, status in self.checks()]
+        return {
+            "format": AUDIT_FORMAT,
+            "dbwright_version": __version__,
+            "benchmark": CIS_BENCHMARK,
+            "database": server.database,
+            "server_version": server.version_num,
+            "audited_as": server.current_user,
+            "audited_as_superuser": server.is_superuser,
+            "taken_at": self.snapshot.taken_at,
+            "summary": {
+                "checks": len(statuses),
+                "passed": statuses.count("pass"),
+                "failed": statuses.count("fail"),
+                "skipped": statuses.count("skipped"),
+                "findings": len(self.findings),
+                "by_severity": {s.label: sum(1 for f in self.findings if f.severity == s)
+                                for s in sorted(Severity, reverse=True)},
+                "scores": self.scores(),
+            },
+            "compliance": self.compliance(),
+            "findings": [f.to_dict() for f in self.findings],
+            "skipped": [{"code": s.check.code, "cis": s.check.cis, "title": s.check.title, "reasons": list(s.reasons)}
+                        for s in self.skipped],
+            "access": self.access.to_dict() if self.access else None,
+            "access_skipped": self.access_skipped,
+            "encryption": self.encryption.to_dict(),
+            "snapshot_skipped": [{"section": s.section, "reason": s.reason} for s in self.snapshot.skipped],
+            "timings_ms": {"introspection": self.snapshot.introspection_ms, "audit": self.audit_ms},
+        }
+
+
+def run_audit(snap: Snapshot, *, codes: list[str] | None = None, access: AccessMatrix | None = None,
+              host: bool = False, progress: Callable[[AuditCheck], None] | None = None) -> Audit:
+    """Run the selected audit checks on ``snap``; checks missing an input are skipped with the reason."""
+    started = time.perf_counter()
+    wanted = {c.upper() for c in codes} if codes else None
+    audit = Audit(snap, access=access)
+    if access is None:
+        audit.access_skipped = "effective privileges are read from a live server, not from a saved snapshot"
+    for check in all_audit_checks():
+        if wanted and check.code not in wanted:
+            continue
+        if progress:
+            progress(check)
+        missing = check.missing(snap)
+        if missing:
+            audit.skipped.append(SkippedAuditCheck(check, tuple(missing)))
+            continue
+        found = [AuditFinding(check, f) for f in check.run(snap)]
+        audit.findings.extend(found)
+        if not found:
+            audit.passed.append(check)
+    audit.findings.sort(key=lambda f: (-f.severity, f.check.category, f.check.code, f.finding.object))
+    audit.encryption = encryption_report(snap, host=host)
+    audit.audit_ms = round((time.perf_counter() - started) * 1000, 1)
+    return audit
+
+
+def audit_database(target: str | None, *, codes: list[str] | None = None, access: bool = True,
+                   host: bool = False, progress: Callable[[str], None] | None = None) -> Audit:
+    """Snapshot ``target`` and compute its access matrix in one read-only session, then audit."""
+    import psycopg
+
+    from dbwright.engines.postgres.connect import open_session
+    from dbwright.engines.postgres.introspect import snapshot
+    from dbwright.errors import ServerError
+
+    try:
+        with open_session(target) as conn:
+            snap = snapshot(conn, progress=progress)
+            matrix = None
+            if access:
+                if progress:
+                    progress("effective privileges")
+                matrix = effective_privileges(conn)
+    except psycopg.Error as error:
+        raise ServerError(f"reading the catalog failed: {type(error).__name__}: {error}") from None
+    return run_audit(snap, codes=codes, access=matrix, host=host)
