@@ -10,6 +10,7 @@ import pytest
 from dbwright.advisors.explain import Thresholds, explain_query
 from dbwright.advisors.explain.render import render
 from dbwright.cli import main
+from dbwright.engines.postgres.connect import open_session
 from dbwright.errors import RefusedError, SqlParseError
 
 
@@ -117,6 +118,9 @@ def test_index_suggestion_for_unindexed_column(pg):
     "SELECT * FROM t, LATERAL (SELECT nextval('seq')) n",
     "SELECT * FROM t FOR UPDATE",
     "SELECT * INTO copy FROM t",
+    "SELECT * FROM pg_read_file('/etc/hostname')",
+    "SELECT a FROM t WHERE pg_catalog.pg_advisory_lock(a) IS NOT NULL",
+    "SELECT (SELECT setval('seq', 5))",
 ])
 def test_analyze_refused_for_writing_statements(pg, sql):
     pg.execute("CREATE TABLE t(id int, a int, b int, c text); CREATE SEQUENCE seq")
@@ -125,6 +129,17 @@ def test_analyze_refused_for_writing_statements(pg, sql):
         explain_query(pg.url, sql, analyze=True, suggest=False)
     assert pg.value("SELECT count(*) FROM t") == 1 and pg.value("SELECT last_value FROM seq") == 1
     assert pg.value("SELECT is_called FROM seq") is False
+
+
+def test_analyze_with_parameters_runs_the_generic_plan_with_representative_values(pg):
+    _table(pg)
+    pg.analyze()
+    with open_session(pg.url) as conn:
+        e = explain_query(conn, "SELECT c FROM t WHERE a = $1 AND id > $2", analyze=True, suggest=False)
+        assert conn.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = 'dbwright_explain'"
+                            ).fetchone()[0] == 0
+    assert e.analyzed and len(e.run.arguments) == 2 and all(v.endswith("::integer") for v in e.run.arguments)
+    assert e.run.plan["Actual Loops"] == 1 and e.run.execution_ms is not None
 
 
 def test_analyze_allows_allow_listed_volatile_and_plain_explain_of_writes(pg):
