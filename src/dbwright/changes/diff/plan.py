@@ -1,0 +1,753 @@
+"""From two snapshots to a migration: operations in dependency order, up and down, safe rewrites applied.
+
+The up part runs in phases: renames; revokes and comment removals; drops, dependents first
+(triggers, views, functions, foreign keys, constraints, indexes, columns, tables, sequences,
+types, schemas); then creations, dependencies first (schemas, types, enum values, sequences,
+tables, columns, constraints, indexes, foreign keys, functions, views, triggers); comments and
+grants last. Every operation carries its own undo, so the down part is derived: each
+package's reverse, last package first.
+
+Each statement is passed through the lint's safe rewrites (dbwright.changes.lint.rewrite) in
+that order, with one lint state: an index on an existing table is built CONCURRENTLY, a foreign
+key is added NOT VALID and validated, SET NOT NULL goes through a validated CHECK; on a table
+created by the same migration nothing needs rewriting.
+
+Destructive operations lose data the down part cannot bring back: dropping a schema, table,
+column, sequence or type, removing enum values, and changing a column's type other than by a
+known widening. Without ``allow_destructive`` they, and the drops that only exist because of
+them, are listed as refused and left out of the migration. Dropping an index, constraint,
+view, function, trigger, comment or grant loses no data and is undone from its definition.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from dbwright.changes.diff.compare import Difference, Projection, compare, project
+from dbwright.changes.diff.renames import Rename, apply_renames, check_exists
+from dbwright.changes.lint.context import LintState
+from dbwright.changes.lint.rewrite import safe_rewrite
+from dbwright.changes.migration_file import render_migration
+from dbwright.changes.operations import Lock, Operation, ident, literal, qident
+from dbwright.changes.package import ChangePackage
+from dbwright.errors import SqlParseError
+from dbwright.model import Snapshot
+
+PHASES = (
+    "renames", "revoke", "uncomment", "drop_triggers", "drop_views", "drop_functions", "drop_foreign_keys",
+    "drop_constraints", "drop_indexes", "disown_sequences", "drop_columns", "drop_tables", "drop_sequences",
+    "drop_types", "drop_schemas",
+    "create_schemas", "create_types", "alter_types", "create_sequences", "alter_sequences", "create_tables",
+    "add_columns", "alter_columns", "add_constraints", "create_indexes", "add_foreign_keys", "own_sequences",
+    "functions", "create_views", "create_triggers", "comment", "grant",
+)
+
+#: Type changes PostgreSQL can make without losing a value (old type prefix -> wider types).
+_WIDER = {"smallint": ("integer", "bigint", "numeric"), "integer": ("bigint", "numeric"), "bigint": ("numeric",),
+          "real": ("double precision",), "timestamp without time zone": ("timestamp with time zone",)}
+#: Widenings that keep the stored bytes: PostgreSQL skips the table rewrite.
+_NO_REWRITE = re.compile(r"^(character varying|varchar|numeric|bit varying)(\(|$)|^text$")
+
+
+@dataclass(frozen=True)
+class Step(Operation):
+    """One generated statement (or a few that belong together) and the SQL that undoes it."""
+
+    kind: ClassVar[str] = "diff_step"
+    text: str
+    undo: str | None = None
+    lock_: Lock = Lock("ACCESS EXCLUSIVE")
+    transactional_: bool = True
+    undo_transactional: bool = True
+    rewrites_: bool = False
+    scans_: bool = False
+    destructive_: bool = False
+
+    def sql(self) -> str:
+        return self.text
+
+    def reverse(self) -> Operation | None:
+        if self.undo is None:
+            return None
+        return Step(self.undo, self.text, lock_=self.lock_, transactional_=self.undo_transactional,
+                    undo_transactional=self.transactional_, table_bytes=self.table_bytes)
+
+    def lock(self) -> Lock:
+        return self.lock_
+
+    @property
+    def transactional(self) -> bool:
+        return self.transactional_
+
+    @property
+    def rewrites(self) -> bool:
+        return self.rewrites_
+
+    @property
+    def scans(self) -> bool:
+        return self.scans_
+
+    @property
+    def destructive(self) -> bool:
+        return self.destructive_
+
+
+@dataclass
+class Change:
+    """One planned change: its phase, its steps, and what it drops (for refusing dependents)."""
+
+    phase: str
+    title: str
+    steps: list[Step]
+    explanation: str = ""
+    destructive: bool = False
+    why_destructive: str = ""
+    rewrite: bool = False  # pass the statement through the lint's safe rewrites
+    drops: tuple[str, ...] = ()  # objects this change removes: "table:s.t", "column:s.t.c", "schema:s"
+    needs: tuple[str, ...] = ()  # objects whose refused drop makes this change pointless
+
+
+@dataclass(frozen=True)
+class Refused:
+    title: str
+    sql: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"title": self.title, "sql": self.sql, "reason": self.reason}
+
+
+@dataclass
+class DiffPlan:
+    """The migration from the live schema to the desired one, and what was left out of it and why."""
+
+    packages: list[ChangePackage]
+    differences: list[Difference]
+    refused: list[Refused] = field(default_factory=list)
+    manual: list[str] = field(default_factory=list)
+    renames: list[Rename] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.packages
+
+    def migration(self) -> str:
+        """The migration file: ``-- migrate:up`` and ``-- migrate:down``, as dbwright migrate reads it."""
+        text = render_migration(self.packages)
+        notes = [f"-- REFUSED (needs --allow-destructive): {r.title}" for r in self.refused]
+        notes += [f"-- NOT HANDLED (write by hand): {m}" for m in self.manual]
+        if notes:
+            text = text.replace("\n-- migrate:up", "\n" + "\n".join(notes) + "\n\n-- migrate:up", 1)
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "differences": [d.to_dict() for d in self.differences],
+            "renames": [r.to_dict() for r in self.renames],
+            "packages": [p.to_dict() for p in self.packages],
+            "refused": [r.to_dict() for r in self.refused],
+            "manual": list(self.manual),
+            "statements": sum(len(p.operations) for p in self.packages),
+            "destructive": any(p.destructive for p in self.packages),
+            "transactional": all(p.transactional for p in self.packages),
+            "estimated_seconds": round(sum(p.estimated_seconds for p in self.packages), 3),
+        }
+
+
+def plan_diff(live: Snapshot, desired: Snapshot, *, allow_destructive: bool = False,
+              renames: list[Rename] | None = None) -> DiffPlan:
+    """The plan that turns ``live``'s schema into ``desired``'s."""
+    renames = renames or []
+    before = project(live)
+    for rename in renames:
+        check_exists(before if rename.kind == "table" or not _renamed_table(renames, rename) else
+                     apply_renames(before, [r for r in renames if r.kind == "table"]), rename)
+    renamed = apply_renames(before, renames)
+    after = project(desired)
+    differences = compare(renamed, after)
+    planner = _Planner(live, desired, renamed, after, differences)
+    changes = [Change("renames", f"Rename {r.kind} {r.old} to {r.new_name}", [Step(r.sql(), r.undo_sql())])
+               for r in renames]
+    changes += planner.changes()
+    kept, refused = _refuse(changes, allow_destructive)
+    packages = _packages(kept, live.server.version_num)
+    return DiffPlan(packages, compare(before, after), refused, planner.manual, renames)
+
+
+def _renamed_table(renames: list[Rename], rename: Rename) -> bool:
+    return any(r.kind == "table" and r.new == rename.table for r in renames)
+
+
+def _refuse(changes: list[Change], allow: bool) -> tuple[list[Change], list[Refused]]:
+    if allow:
+        return changes, []
+    refused_objects = {obj for c in changes if c.destructive for obj in c.drops}
+    kept, refused = [], []
+    for change in changes:
+        if change.destructive:
+            refused.append(Refused(change.title, _sql(change), change.why_destructive))
+        elif any(_covers(obj, need) for obj in refused_objects for need in change.needs):
+            refused.append(Refused(change.title, _sql(change), "left out with the refused drop it belongs to"))
+        else:
+            kept.append(change)
+    return kept, refused
+
+
+def _covers(dropped: str, need: str) -> bool:
+    """``table:s.t`` covers ``table:s.t`` and ``column:s.t.c``; ``schema:s`` covers everything in s."""
+    kind, _, name = dropped.partition(":")
+    _, _, wanted = need.partition(":")
+    if kind == "schema":
+        return wanted == name or wanted.startswith(name + ".")
+    return need == dropped or (kind == "table" and wanted.startswith(name + "."))
+
+
+def _sql(change: Change) -> str:
+    return "\n".join(step.text for step in change.steps)
+
+
+def _packages(changes: list[Change], server_version: int) -> list[ChangePackage]:
+    """Changes in phase order, each statement through the lint's safe rewrites with one lint state."""
+    order = {phase: i for i, phase in enumerate(PHASES)}
+    # One migration fed to the lint piece by piece: tables created earlier in it stay new.
+    state = LintState(server_version=server_version, earlier_files_unapplied=True)
+    packages: list[ChangePackage] = []
+    for change in sorted(changes, key=lambda c: order[c.phase]):
+        rewritten = _rewritten(change, state)
+        if rewritten:
+            packages += rewritten
+        else:
+            packages.append(ChangePackage.of(change.title, change.steps, change.explanation or change.title + "."))
+    return packages
+
+
+def _rewritten(change: Change, state: LintState) -> list[ChangePackage] | None:
+    """The lint's safe sequence for a one-statement change; it observes every change either way."""
+    try:
+        packages = safe_rewrite("\n".join(s.text for s in change.steps), state=state)
+    except SqlParseError:
+        return None  # generated from server output, so this would be a bug; keep the plain statement
+    if not change.rewrite or all(p.title.startswith("As written") for p in packages):
+        return None
+    return packages
+
+
+# --- the planner ----------------------------------------------------------------------------------
+def _fn_name(signature: str) -> str:
+    """``s.f(x integer)`` quoted: the name parts, the argument list as the server printed it."""
+    name, _, args = signature.partition("(")
+    return f"{qident(name)}({args}"
+
+
+def _three(name: str) -> tuple[str, str]:
+    """``s.t.x`` -> (quoted ``s.t``, quoted ``x``)."""
+    table, _, last = name.rpartition(".")
+    return qident(table), ident(last)
+
+
+def comment_sql(key: str, comment: str | None) -> str:
+    kind, _, name = key.partition(" ")
+    if kind in ("CONSTRAINT", "TRIGGER"):
+        table, last = _three(name)
+        target = f"{kind} {last} ON {table}"
+    elif kind == "COLUMN":
+        table, last = _three(name)
+        target = f"COLUMN {table}.{last}"
+    elif kind in ("FUNCTION", "PROCEDURE", "AGGREGATE"):
+        target = f"{kind} {_fn_name(name)}"
+    else:
+        target = f"{kind} {qident(name)}"
+    return f"COMMENT ON {target} IS {'NULL' if comment is None else literal(comment)};"
+
+
+_GRANT_OBJECT = {"table": "TABLE", "sequence": "SEQUENCE", "schema": "SCHEMA", "function": "ROUTINE"}
+
+
+def grant_sql(key: str, grantable: bool, revoke: bool = False) -> str:
+    object_type, object_name, grantee, privilege = key.split(" ", 3) if key.count(" ") == 3 else \
+        _split_privilege(key)
+    name = _fn_name(object_name) if object_type == "function" else qident(object_name)
+    who = grantee if grantee == "PUBLIC" else ident(grantee)
+    target = f"{privilege} ON {_GRANT_OBJECT[object_type]} {name}"
+    if revoke:
+        return f"REVOKE {target} FROM {who};"
+    return f"GRANT {target} TO {who}{' WITH GRANT OPTION' if grantable else ''};"
+
+
+def _split_privilege(key: str) -> tuple[str, str, str, str]:
+    """Function signatures contain spaces: the type first, grantee and privilege last."""
+    object_type, rest = key.split(" ", 1)
+    object_name, grantee, privilege = rest.rsplit(" ", 2)
+    return object_type, object_name, grantee, privilege
+
+
+class _Planner:
+    def __init__(self, live: Snapshot, desired: Snapshot, before: Projection, after: Projection,
+                 differences: list[Difference]) -> None:
+        self.live, self.desired = live, desired
+        self.before, self.after = before, after
+        self.diffs: dict[str, list[Difference]] = {}
+        for d in differences:
+            self.diffs.setdefault(d.kind, []).append(d)
+        self.manual: list[str] = []
+        self.out: list[Change] = []
+        self.new_tables = {d.key for d in self._of("tables") if d.change == "added"}
+        self.gone_tables = {d.key for d in self._of("tables") if d.change == "removed"}
+        self.view_changes = {d.key for d in self._of("views")}
+
+    def _of(self, kind: str) -> list[Difference]:
+        return self.diffs.get(kind, [])
+
+    def add(self, *args: Any, **kwargs: Any) -> None:
+        self.out.append(Change(*args, **kwargs))
+
+    def changes(self) -> list[Change]:
+        for section in (self.schemas, self.types, self.sequences, self.tables, self.columns, self.constraints,
+                        self.indexes, self.views, self.functions, self.triggers, self.comments, self.privileges):
+            section()
+        return self.out
+
+    # --- schemas and types ----------------------------------------------------------------------
+    def schemas(self) -> None:
+        for d in self._of("schemas"):
+            create, drop = f"CREATE SCHEMA {ident(d.key)};", f"DROP SCHEMA {ident(d.key)};"
+            if d.change == "added":
+                self.add("create_schemas", f"Create schema {d.key}", [Step(create, drop)])
+            else:
+                self.add("drop_schemas", f"Drop schema {d.key}", [Step(drop, create, destructive_=True)],
+                         destructive=True, why_destructive="dropping a schema drops everything left in it",
+                         drops=(f"schema:{d.key}",))
+
+    def types(self) -> None:
+        for d in self._of("types"):
+            if d.change == "added":
+                self.add("create_types", f"Create type {d.key}", [Step(self.type_sql(d.key, d.after),
+                                                                       f"DROP TYPE {qident(d.key)};")])
+            elif d.change == "removed":
+                self.add("drop_types", f"Drop type {d.key}",
+                         [Step(f"DROP TYPE {qident(d.key)};", self.type_sql(d.key, d.before), destructive_=True)],
+                         destructive=True, why_destructive="dropping a type loses the columns that use it",
+                         drops=(f"type:{d.key}",))
+            elif d.before["kind"] == d.after["kind"] == "e":
+                self.enum_change(d)
+            else:
+                self.manual.append(f"type {d.key} changed ({_changed_fields(d)}); "
+                                   "ALTER DOMAIN / ALTER TYPE it by hand")
+
+    @staticmethod
+    def type_sql(name: str, t: dict[str, Any]) -> str:
+        if t["kind"] == "e":
+            return f"CREATE TYPE {qident(name)} AS ENUM ({', '.join(literal(x) for x in t['labels'])});"
+        if t["kind"] == "c":
+            return f"CREATE TYPE {qident(name)} AS ({', '.join(t['attributes'])});"
+        parts = [f"CREATE DOMAIN {qident(name)} AS {t['base_type']}"]
+        if t["default"] is not None:
+            parts.append(f"DEFAULT {t['default']}")
+        if t["not_null"]:
+            parts.append("NOT NULL")
+        parts += t["checks"]
+        return " ".join(parts) + ";"
+
+    def enum_change(self, d: Difference) -> None:
+        old, new = d.before["labels"], d.after["labels"]
+        if [label for label in new if label in old] == old:
+            adds = []
+            for i, label in enumerate(new):
+                if label in old:
+                    continue
+                where = f" AFTER {literal(new[i - 1])}" if i > 0 else f" BEFORE {literal(new[i + 1])}"
+                adds.append(f"ALTER TYPE {qident(d.key)} ADD VALUE {literal(label)}{where};")
+            undo = self.recreate_enum(d.key, old, self.live)
+            # ADD VALUE runs alone: a value added in a transaction cannot be used before it commits.
+            for i, text in enumerate(adds):
+                self.add("alter_types", f"Add value to enum {d.key}",
+                         [Step(text, undo if i == 0 else None, lock_=Lock("ACCESS EXCLUSIVE", d.key),
+                               transactional_=False)],
+                         "ALTER TYPE … ADD VALUE is instant. The down part cannot remove a value in place: it "
+                         "recreates the type and converts the columns that use it.")
+            return
+        self.add("alter_types", f"Recreate enum {d.key} without values {sorted(set(old) - set(new))}",
+                 [Step(self.recreate_enum(d.key, new, self.desired), self.recreate_enum(d.key, old, self.live),
+                       destructive_=True, rewrites_=True)],
+                 destructive=True, why_destructive="removing enum values fails or loses rows that use them",
+                 drops=(f"type:{d.key}",))
+
+    @staticmethod
+    def recreate_enum(name: str, labels: list[str], snap: Snapshot) -> str:
+        """Rename the type away, create it with ``labels``, convert its columns, drop the old one."""
+        schema, _, short = name.partition(".")
+        old = f"{short}__dbwright_old"[:63]
+        lines = [f"ALTER TYPE {qident(name)} RENAME TO {ident(old)};",
+                 f"CREATE TYPE {qident(name)} AS ENUM ({', '.join(literal(x) for x in labels)});"]
+        for c in snap.columns:
+            if not (c.is_enum and c.type_name == short and snap.table(c.table_qname)
+                    and snap.table(c.table_qname).kind in ("r", "p")):
+                continue
+            table, column = qident(c.table_qname), ident(c.name)
+            if c.default is not None:
+                lines.append(f"ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT;")
+            lines.append(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {qident(name)} "
+                         f"USING {column}::text::{qident(name)};")
+            if c.default is not None:
+                lines.append(f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {c.default};")
+        lines.append(f"DROP TYPE {ident(schema)}.{ident(old)};")
+        return "\n".join(lines)
+
+    # --- sequences ------------------------------------------------------------------------------
+    @staticmethod
+    def sequence_options(s: dict[str, Any]) -> str:
+        return (f"AS {s['data_type']} INCREMENT BY {s['increment']} MINVALUE {s['min_value']} "
+                f"MAXVALUE {s['max_value']} {'CYCLE' if s['cycle'] else 'NO CYCLE'}")
+
+    def sequences(self) -> None:
+        for d in self._of("sequences"):
+            name = qident(d.key)
+            if d.change == "added":
+                self.add("create_sequences", f"Create sequence {d.key}",
+                         [Step(f"CREATE SEQUENCE {name} {self.sequence_options(d.after)};",
+                               f"DROP SEQUENCE {name};", lock_=Lock("none"))])
+            elif d.change == "removed":
+                self.add("drop_sequences", f"Drop sequence {d.key}",
+                         [Step(f"DROP SEQUENCE {name};",
+                               f"CREATE SEQUENCE {name} {self.sequence_options(d.before)};", destructive_=True)],
+                         destructive=True, why_destructive="dropping a sequence loses its current value",
+                         drops=(f"sequence:{d.key}",), needs=(f"sequence:{d.key}",))
+            elif {k: v for k, v in d.before.items() if k != "owned_by"} != \
+                    {k: v for k, v in d.after.items() if k != "owned_by"}:
+                self.add("alter_sequences", f"Alter sequence {d.key}",
+                         [Step(f"ALTER SEQUENCE {name} {self.sequence_options(d.after)};",
+                               f"ALTER SEQUENCE {name} {self.sequence_options(d.before)};",
+                               lock_=Lock("SHARE ROW EXCLUSIVE", d.key))])
+            old_owner = (d.before or {}).get("owned_by")
+            new_owner = (d.after or {}).get("owned_by")
+            if old_owner != new_owner:
+                if old_owner:
+                    owner = _column_ref(old_owner)
+                    self.add("disown_sequences", f"Sequence {d.key} no longer owned by {old_owner}",
+                             [Step(f"ALTER SEQUENCE {name} OWNED BY NONE;", f"ALTER SEQUENCE {name} OWNED BY {owner};",
+                                   lock_=Lock("none"))], needs=(f"sequence:{d.key}",))
+                if new_owner:
+                    self.add("own_sequences", f"Sequence {d.key} owned by {new_owner}",
+                             [Step(f"ALTER SEQUENCE {name} OWNED BY {_column_ref(new_owner)};",
+                                   f"ALTER SEQUENCE {name} OWNED BY NONE;", lock_=Lock("none"))])
+
+    # --- tables and columns ---------------------------------------------------------------------
+    def column_sql(self, qname: str, c: dict[str, Any]) -> str:
+        parts = [ident(qname.rsplit(".", 1)[1]), c["data_type"]]
+        if c["identity"]:
+            parts.append("GENERATED ALWAYS AS IDENTITY" if c["identity"] == "a" else "GENERATED BY DEFAULT AS IDENTITY")
+        elif c["generated"]:
+            parts.append(f"GENERATED ALWAYS AS ({c['default']}) STORED")
+        elif c["default"] is not None:
+            parts.append(f"DEFAULT {c['default']}")
+        if c["not_null"] and not c["identity"]:
+            parts.append("NOT NULL")
+        return " ".join(parts)
+
+    def create_table_sql(self, name: str, t: dict[str, Any], columns: Projection | dict) -> str:
+        cols = [self.column_sql(k, v) for k, v in columns.items() if k.rsplit(".", 1)[0] == name]
+        unlogged = "UNLOGGED " if t["persistence"] == "u" else ""
+        text = f"CREATE {unlogged}TABLE {qident(name)} ({', '.join(cols)})"
+        if t["partition_key"]:
+            text += f" PARTITION BY {t['partition_key']}"
+        if t["reloptions"]:
+            text += f" WITH ({', '.join(t['reloptions'])})"
+        return text + ";"
+
+    def tables(self) -> None:
+        for d in self._of("tables"):
+            t = d.after or d.before
+            if t["parent"] or t["kind"] == "f":
+                self.manual.append(f"{'partition' if t['parent'] else 'foreign table'} {d.key} {d.change}: "
+                                   "partitions and foreign tables are not generated")
+                continue
+            if d.change == "added":
+                create = self.create_table_sql(d.key, t, self.after["columns"])
+                self.add("create_tables", f"Create table {d.key}", [Step(create, f"DROP TABLE {qident(d.key)};")])
+                self.rls(d.key, {"rls_enabled": False, "rls_forced": False}, t)
+            elif d.change == "removed":
+                create = self.create_table_sql(d.key, t, self.before["columns"])
+                self.add("drop_tables", f"Drop table {d.key}",
+                         [Step(f"DROP TABLE {qident(d.key)};", create, destructive_=True)],
+                         destructive=True, why_destructive="dropping a table loses its rows",
+                         drops=(f"table:{d.key}",))
+                self.rls(d.key, t, {"rls_enabled": False, "rls_forced": False}, phase="drop_tables")
+            else:
+                self.table_change(d)
+
+    def rls(self, name: str, old: dict[str, Any], new: dict[str, Any], phase: str = "alter_columns") -> None:
+        for key, on, off in (("rls_enabled", "ENABLE", "DISABLE"), ("rls_forced", "FORCE", "NO FORCE")):
+            if old[key] != new[key]:
+                do, undo = (on, off) if new[key] else (off, on)
+                self.add(phase, f"{do} row level security on {name}",
+                         [Step(f"ALTER TABLE {qident(name)} {do} ROW LEVEL SECURITY;",
+                               f"ALTER TABLE {qident(name)} {undo} ROW LEVEL SECURITY;")],
+                         needs=(f"table:{name}",))
+
+    def table_change(self, d: Difference) -> None:
+        self.rls(d.key, d.before, d.after)
+        if d.before["reloptions"] != d.after["reloptions"]:
+            name = qident(d.key)
+            old = {o.split("=", 1)[0]: o for o in d.before["reloptions"]}
+            new = {o.split("=", 1)[0]: o for o in d.after["reloptions"]}
+
+            def change(keep: dict, drop: dict) -> str:
+                parts = [f"ALTER TABLE {name} RESET ({', '.join(sorted(drop.keys() - keep.keys()))});"
+                         ] if drop.keys() - keep.keys() else []
+                if keep:
+                    parts.append(f"ALTER TABLE {name} SET ({', '.join(keep.values())});")
+                return "\n".join(parts)
+
+            self.add("alter_columns", f"Storage options of {d.key}",
+                     [Step(change(new, old), change(old, new), lock_=Lock("SHARE UPDATE EXCLUSIVE", d.key))])
+        for key in ("kind", "persistence", "partition_key"):
+            if d.before[key] != d.after[key]:
+                self.manual.append(f"table {d.key}: {key} changes from {d.before[key]!r} to {d.after[key]!r}; "
+                                   "this needs a rebuild of the table, write it by hand")
+
+    def columns(self) -> None:
+        for d in self._of("columns"):
+            table = d.key.rsplit(".", 1)[0]
+            if table in self.new_tables or table in self.gone_tables:
+                continue  # part of CREATE TABLE / DROP TABLE
+            t, c = qident(table), ident(d.key.rsplit(".", 1)[1])
+            if d.change == "added":
+                col = d.after
+                self.add("add_columns", f"Add column {d.key}",
+                         [Step(f"ALTER TABLE {t} ADD COLUMN {self.column_sql(d.key, col)};",
+                               f"ALTER TABLE {t} DROP COLUMN {c};", lock_=Lock("ACCESS EXCLUSIVE", table))],
+                         rewrite=True)
+            elif d.change == "removed":
+                self.add("drop_columns", f"Drop column {d.key}",
+                         [Step(f"ALTER TABLE {t} DROP COLUMN {c};",
+                               f"ALTER TABLE {t} ADD COLUMN {self.column_sql(d.key, d.before)};",
+                               lock_=Lock("ACCESS EXCLUSIVE", table), destructive_=True)],
+                         destructive=True, why_destructive="dropping a column loses its values",
+                         drops=(f"column:{d.key}",), needs=(f"table:{table}",))
+            else:
+                self.column_change(d, table, t, c)
+
+    def column_change(self, d: Difference, table: str, t: str, c: str) -> None:
+        old, new = d.before, d.after
+        if old["identity"] != new["identity"] or old["generated"] != new["generated"]:
+            self.manual.append(f"column {d.key}: identity or generated expression changes; write it by hand")
+            return
+        lock = Lock("ACCESS EXCLUSIVE", table)
+        default_changes = old["default"] != new["default"] or old["data_type"] != new["data_type"]
+        if default_changes and old["default"] is not None:
+            restore = f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {old['default']};"
+            self.add("alter_columns", f"Drop the default of {d.key}",
+                     [Step(f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;", restore, lock_=lock)])
+        if old["data_type"] != new["data_type"]:
+            widening = _widens(old["data_type"], new["data_type"])
+            rewrites = not (widening and _NO_REWRITE.match(new["data_type"]))
+            using = "" if widening else f" USING {c}::{new['data_type']}"
+            back_using = f" USING {c}::{old['data_type']}"
+            self.add("alter_columns", f"Change the type of {d.key} from {old['data_type']} to {new['data_type']}",
+                     [Step(f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {new['data_type']}{using};",
+                           f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {old['data_type']}{back_using};",
+                           lock_=lock, rewrites_=rewrites, scans_=True, destructive_=not widening)],
+                     "Rewrites the table under ACCESS EXCLUSIVE." if rewrites else
+                     "A widening PostgreSQL makes without rewriting the table.",
+                     destructive=not widening,
+                     why_destructive=f"{old['data_type']} -> {new['data_type']} is not a known widening: "
+                                     "values may fail to convert or lose precision",
+                     needs=(f"table:{table}",))
+        if default_changes and new["default"] is not None:
+            self.add("alter_columns", f"Set the default of {d.key}",
+                     [Step(f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {new['default']};",
+                           f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;", lock_=lock)])
+        if old["not_null"] != new["not_null"]:
+            if new["not_null"]:
+                self.add("alter_columns", f"SET NOT NULL on {d.key}",
+                         [Step(f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;",
+                               f"ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL;", lock_=lock, scans_=True)],
+                         rewrite=True)
+            else:
+                self.add("alter_columns", f"DROP NOT NULL on {d.key}",
+                         [Step(f"ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL;",
+                               f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;", lock_=lock)])
+
+    # --- constraints and indexes ------------------------------------------------------------------
+    def constraints(self) -> None:
+        for d in self._of("constraints"):
+            table, name = d.key.rsplit(".", 1)
+            if d.change in ("removed", "changed"):
+                self.drop_constraint(table, name, d.before)
+            if d.change in ("added", "changed"):
+                self.add_constraint(table, name, d.after)
+
+    @staticmethod
+    def constraint_sql(table: str, name: str, k: dict[str, Any], not_valid: bool = False) -> str:
+        suffix = " NOT VALID" if (not_valid or not k["validated"]) and k["type"] in ("c", "f") else ""
+        return f"ALTER TABLE {qident(table)} ADD CONSTRAINT {ident(name)} {k['definition']}{suffix};"
+
+    def drop_constraint(self, table: str, name: str, k: dict[str, Any]) -> None:
+        phase = "drop_foreign_keys" if k["type"] == "f" else "drop_constraints"
+        self.add(phase, f"Drop constraint {name} on {table}",
+                 [Step(f"ALTER TABLE {qident(table)} DROP CONSTRAINT {ident(name)};",
+                       self.constraint_sql(table, name, k), lock_=Lock("ACCESS EXCLUSIVE", table))],
+                 needs=self.mentions(table, k["definition"]))
+
+    def add_constraint(self, table: str, name: str, k: dict[str, Any]) -> None:
+        phase = "add_foreign_keys" if k["type"] == "f" else "add_constraints"
+        drop = f"ALTER TABLE {qident(table)} DROP CONSTRAINT {ident(name)};"
+        if k["type"] == "c" and k["validated"] and table not in self.new_tables:
+            # The lint rewrites foreign keys; a CHECK on a live table gets the same two steps here.
+            self.add(phase, f"Add CHECK {name} on {table} NOT VALID",
+                     [Step(self.constraint_sql(table, name, k, not_valid=True), drop,
+                           lock_=Lock("ACCESS EXCLUSIVE", table))],
+                     "Added NOT VALID: a brief lock, no scan; validated in the next step.")
+            self.add(phase, f"Validate CHECK {name} on {table}",
+                     [Step(f"ALTER TABLE {qident(table)} VALIDATE CONSTRAINT {ident(name)};", None,
+                           lock_=Lock("SHARE UPDATE EXCLUSIVE", table), scans_=True)],
+                     "VALIDATE scans under SHARE UPDATE EXCLUSIVE: reads and writes go on.")
+            return
+        self.add(phase, f"Add constraint {name} on {table}",
+                 [Step(self.constraint_sql(table, name, k), drop, lock_=Lock("ACCESS EXCLUSIVE", table))],
+                 rewrite=True)
+
+    def mentions(self, table: str, definition: str) -> tuple[str, ...]:
+        """The table and its columns a definition names: if their drop is refused, so is this one's."""
+        words = set(re.findall(r'"[^"]+"|[\w$]+', definition))
+        cols = [k for k in self.before["columns"] if k.rsplit(".", 1)[0] == table
+                and (k.rsplit(".", 1)[1] in words or ident(k.rsplit(".", 1)[1]) in words)]
+        return (f"table:{table}", *(f"column:{c}" for c in cols))
+
+    def indexes(self) -> None:
+        for d in self._of("indexes"):
+            i = d.after or d.before
+            if i["table"] in self.view_changes:
+                continue  # created and dropped with their materialized view
+            schema = d.key.split(".", 1)[0]
+            if d.change in ("removed", "changed"):
+                old = d.before
+                gone = old["table"] in self.gone_tables
+                concurrently = "" if gone else "CONCURRENTLY "
+                rebuild = old["definition"] if gone else old["definition"].replace(" INDEX ", " INDEX CONCURRENTLY ", 1)
+                self.add("drop_indexes", f"Drop index {d.key}",
+                         [Step(f"DROP INDEX {concurrently}{qident(d.key)};", rebuild + ";",
+                               lock_=Lock("ACCESS EXCLUSIVE" if gone else "SHARE UPDATE EXCLUSIVE", old["table"]),
+                               transactional_=gone, undo_transactional=gone)],
+                         needs=self.mentions(old["table"], old["definition"]))
+            if d.change in ("added", "changed"):
+                new = d.after
+                self.add("create_indexes", f"Create index {d.key}",
+                         [Step(new["definition"] + ";", f"DROP INDEX {ident(schema)}.{ident(d.key.split('.', 1)[1])};",
+                               lock_=Lock("SHARE", new["table"]), scans_=True)], rewrite=True)
+
+    # --- views, functions, triggers -----------------------------------------------------------------
+    def view_sql(self, name: str, v: dict[str, Any], side: Projection) -> str:
+        kind = "MATERIALIZED VIEW" if v["materialized"] else "VIEW"
+        lines = [f"CREATE {kind} {qident(name)} AS\n{v['definition'].rstrip().rstrip(';')};"]
+        if v["materialized"]:
+            lines += [i["definition"] + ";" for i in side["indexes"].values() if i["table"] == name]
+        return "\n".join(lines)
+
+    def reattach(self, name: str, side: Projection) -> list[str]:
+        """Grants and comments a view loses when it is dropped and created again."""
+        lines = [comment_sql(k, v["comment"]) for k, v in side["comments"].items()
+                 if k.split(" ", 1)[1] == name or k.startswith(f"COLUMN {name}.")]
+        lines += [grant_sql(k, v["grantable"]) for k, v in side["privileges"].items()
+                  if k.startswith(f"table {name} ")]
+        return lines
+
+    def views(self) -> None:
+        for d in self._of("views"):
+            v = d.after or d.before
+            kind = "materialized view" if v["materialized"] else "view"
+            drop = f"DROP {kind.upper()} {qident(d.key)};"
+            if d.change in ("removed", "changed"):
+                undo = "\n".join([self.view_sql(d.key, d.before, self.before)] +
+                                 (self.reattach(d.key, self.before) if d.change == "changed" else []))
+                self.add("drop_views", f"Drop {kind} {d.key}", [Step(drop, undo)])
+            if d.change in ("added", "changed"):
+                up = "\n".join([self.view_sql(d.key, d.after, self.after)] +
+                               (self.reattach(d.key, self.after) if d.change == "changed" else []))
+                self.add("create_views", f"Create {kind} {d.key}", [Step(up, drop)])
+
+    def functions(self) -> None:
+        for d in self._of("functions"):
+            f = d.after or d.before
+            routine = "PROCEDURE" if f["kind"] == "p" else "FUNCTION"
+            if not f["definition"]:
+                self.manual.append(f"aggregate or window function {d.key} {d.change}; write it by hand")
+                continue
+            drop = f"DROP {routine} {_fn_name(d.key)};"
+            if d.change == "added":
+                self.add("functions", f"Create {routine.lower()} {d.key}",
+                         [Step(d.after["definition"].rstrip() + ";", drop, lock_=Lock("none"))])
+            elif d.change == "removed":
+                self.add("drop_functions", f"Drop {routine.lower()} {d.key}",
+                         [Step(drop, d.before["definition"].rstrip() + ";", lock_=Lock("none"))])
+            else:
+                self.add("functions", f"Replace {routine.lower()} {d.key}",
+                         [Step(d.after["definition"].rstrip() + ";", d.before["definition"].rstrip() + ";",
+                               lock_=Lock("none"))],
+                         "CREATE OR REPLACE keeps the function's grants and comments.")
+
+    def triggers(self) -> None:
+        for d in self._of("triggers"):
+            table, name = d.key.rsplit(".", 1)
+            drop = f"DROP TRIGGER {ident(name)} ON {qident(table)};"
+            if d.change in ("removed", "changed"):
+                self.add("drop_triggers", f"Drop trigger {name} on {table}",
+                         [Step(drop, d.before["definition"] + ";", lock_=Lock("SHARE ROW EXCLUSIVE", table))],
+                         needs=(f"table:{table}",))
+            if d.change in ("added", "changed"):
+                self.add("create_triggers", f"Create trigger {name} on {table}",
+                         [Step(d.after["definition"] + ";", drop, lock_=Lock("SHARE ROW EXCLUSIVE", table))])
+
+    # --- comments and grants ----------------------------------------------------------------------
+    def comments(self) -> None:
+        for d in self._of("comments"):
+            old = d.before["comment"] if d.before else None
+            new = d.after["comment"] if d.after else None
+            name = d.key.split(" ", 1)[1]
+            needs = (f"table:{name}", f"column:{name}", f"schema:{name}", f"type:{name}")
+            if new is None:
+                self.add("uncomment", f"Remove comment on {d.key}",
+                         [Step(comment_sql(d.key, None), comment_sql(d.key, old), lock_=Lock("none"))], needs=needs)
+            else:
+                self.add("comment", f"Comment on {d.key}",
+                         [Step(comment_sql(d.key, new), comment_sql(d.key, old), lock_=Lock("none"))])
+
+    def privileges(self) -> None:
+        for d in self._of("privileges"):
+            object_type, object_name, _, _ = _split_privilege(d.key)
+            if d.before is not None:
+                self.add("revoke", f"Revoke {d.key}",
+                         [Step(grant_sql(d.key, False, revoke=True), grant_sql(d.key, d.before["grantable"]),
+                               lock_=Lock("none"))],
+                         needs=(f"{object_type}:{object_name}", f"schema:{object_name}"))
+            if d.after is not None:
+                self.add("grant", f"Grant {d.key}",
+                         [Step(grant_sql(d.key, d.after["grantable"]), grant_sql(d.key, False, revoke=True),
+                               lock_=Lock("none"))])
+
+
+def _column_ref(qname: str) -> str:
+    table, column = _three(qname)
+    return f"{table}.{column}"
+
+
+def _changed_fields(d: Difference) -> str:
+    return ", ".join(k for k in d.after if d.before.get(k) != d.after.get(k))
+
+
+def _widens(old: str, new: str) -> bool:
+    """True when every value of ``old`` fits ``new`` unchanged."""
+    if new in _WIDER.get(old, ()):
+        return True
+    if new == "text" and re.match(r"^(character varying|character)\(\d+\)$|^character varying$", old):
+        return True
+    m_old, m_new = re.match(r"^(character varying|numeric)\((\d+)(?:,(\d+))?\)$", old), \
+        re.match(r"^(character varying|numeric)(?:\((\d+)(?:,(\d+))?\))?$", new)
+    if m_old and m_new and m_old.group(1) == m_new.group(1):
+        if m_new.group(2) is None:
+            return True  # unbounded
+        old_scale, new_scale = int(m_old.group(3) or 0), int(m_new.group(3) or 0)
+        return int(m_new.group(2)) - new_scale >= int(m_old.group(2)) - old_scale and new_scale >= old_scale
+    return False

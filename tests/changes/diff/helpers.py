@@ -1,0 +1,50 @@
+"""Round-trip machinery for the diff tests: plan, apply up, compare, apply down, compare."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+
+from dbwright.changes.diff import compare_snapshots, desired_snapshot, plan_diff
+from dbwright.changes.diff.plan import DiffPlan
+from dbwright.changes.lint.parse import parse_statements
+from dbwright.changes.migration_file import DOWN_MARK, UP_MARK
+from dbwright.review import take_snapshot
+
+
+def sections(migration: str) -> tuple[str, str]:
+    up = migration.split(UP_MARK, 1)[1].split(DOWN_MARK, 1)[0]
+    return up, migration.split(DOWN_MARK, 1)[1]
+
+
+def run_script(url: str, sql: str) -> None:
+    """Run a migration part the way psql -f would: statement by statement, BEGIN/COMMIT as written."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in parse_statements(sql, "migration.sql"):
+            conn.execute(statement.sql)
+
+
+def scratch_databases(pg) -> list[str]:
+    return [r[0] for r in pg.execute("SELECT datname FROM pg_database WHERE datname LIKE 'dbwright_scratch_%'")]
+
+
+def round_trip(pg, tmp_path: Path, live_sql: str, desired_sql: str, **options) -> DiffPlan:
+    """Diff live -> desired, apply the up part and compare with desired, then the down part and the original."""
+    pg.execute(live_sql)
+    original = take_snapshot(pg.url)
+    schema = tmp_path / "schema.sql"
+    schema.write_text(desired_sql)
+    desired = desired_snapshot(schema, target=pg.url)
+    plan = plan_diff(original, desired, **options)
+    up, down = sections(plan.migration())
+    run_script(pg.url, up)
+    assert compare_snapshots(take_snapshot(pg.url), desired) == [], up
+    run_script(pg.url, down)
+    assert compare_snapshots(take_snapshot(pg.url), original) == [], down
+    assert scratch_databases(pg) == []
+    return plan
+
+
+def step_sql(plan: DiffPlan) -> list[str]:
+    return [op.sql() for p in plan.packages for op in p.operations]
