@@ -35,6 +35,8 @@ def test_estimate_right_is_not_flagged(pg):
     pg.analyze()
     e = explain_query(pg.url, "SELECT * FROM t WHERE a = 5", analyze=True, suggest=False)
     assert "misestimate" not in e.kinds()
+    limited = explain_query(pg.url, "SELECT * FROM t ORDER BY c LIMIT 5", analyze=True, suggest=False)
+    assert "misestimate" not in limited.kinds()  # the Sort below the Limit was stopped early, not misestimated
 
 
 def test_large_seq_scan_flagged_and_small_one_not(pg):

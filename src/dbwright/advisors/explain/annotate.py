@@ -130,11 +130,27 @@ def _misestimate(node: Node, all_nodes: list[Node], t: Thresholds) -> Iterator[A
     actual = float(node.data.get("Actual Rows", 0))
     loops = int(node.data.get("Actual Loops", 1))
     direction = "under" if actual > estimated else "over"
+    if direction == "over" and _stopped_early(node, all_nodes):
+        return
     yield Annotation("misestimate", node.number,
                      f"row estimate {direction} by {factor:,.0f}×: planned {estimated:,.0f}, got {actual:,.0f}"
                      + (f" per loop ({loops:,} loops)" if loops > 1 else ""),
                      {"plan_rows": estimated, "actual_rows": actual, "loops": loops, "factor": round(factor, 1),
                       "direction": direction})
+
+
+def _stopped_early(node: Node, all_nodes: list[Node]) -> bool:
+    """Below a Limit, or on the inner side of a semi/anti join, a node is not run to completion:
+    fewer actual rows than planned is no misestimate there."""
+    child = node
+    while child.parent is not None:
+        parent = all_nodes[child.parent]
+        if parent.type == "Limit":
+            return True
+        if parent.data.get("Join Type") in ("Semi", "Anti") and child.data.get("Parent Relationship") == "Inner":
+            return True
+        child = parent
+    return False
 
 
 def _seq_scan(node: Node, snapshot: Snapshot | None, t: Thresholds) -> Iterator[Annotation]:

@@ -128,19 +128,23 @@ def _suggest(conn: psycopg.Connection, snap: Snapshot, run: PlanRun, result: Exp
     for node in sorted(nodes(run.plan), key=lambda n: ("Filter" not in n.data, n.number), reverse=True):
         if node.relation:
             scans[node.relation] = node.number  # the first filtered scan of each table wins
+    several = len(advice.recommendations) > 1
     for r in advice.recommendations:
         effect = r.helps[0] if r.helps else None
         before = effect.cost_before if effect else advice.total_before
         after = effect.cost_after if effect else advice.total_after
-        if before - after < MIN_SAVING:
-            result.notes.append(f"left out {r.spec.label}: it saves only {before - after:.1f} cost units")
+        saving = r.gain if several else before - after  # gain: what leaving this one out would cost
+        if saving < MIN_SAVING:
+            result.notes.append(f"left out {r.spec.label}: it saves only {saving:.1f} cost units")
             continue
         suggestion = Suggestion(r.spec.label, r.package.operations[0].sql(), r.package.rollback_operations()[0].sql(),
                                 r.estimated_bytes, before, after, effect.plan_change if effect else "",
                                 r.spec.table)
         result.suggestions.append(suggestion)
+        together = (f" with all {len(advice.recommendations)} suggested indexes; this one alone saves "
+                    f"{saving:,.1f}") if several else ""
         result.annotations.append(Annotation(
             "index_suggestion", scans.get(r.spec.table),
-            f"index {r.spec.label} would lower the estimated cost {before:,.1f} → {after:,.1f}"
+            f"index {r.spec.label}: estimated cost {before:,.1f} → {after:,.1f}{together}"
             + (f" ({suggestion.plan_change})" if suggestion.plan_change else ""),
             suggestion.to_dict()))

@@ -93,7 +93,7 @@ def text(e: Explanation, *, color: bool = False, width: int = 120) -> str:
     console = Console(file=buffer, width=width, color_system="standard" if color else None, highlight=False,
                       force_terminal=color)
     mode = "EXPLAIN ANALYZE (rolled back)" if e.analyzed else "EXPLAIN"
-    console.print(f"{mode} on {e.database}: {_one_line(e.sql, width - 20)}", markup=False)
+    console.print(f"{mode} on {e.database}: {_one_line(e.sql, width - 20)}", markup=False, soft_wrap=True)
     console.print(root)
     timing = [f"planning {e.run.document['Planning Time']:.3f} ms"] if "Planning Time" in e.run.document else []
     if e.run.execution_ms is not None:
@@ -107,14 +107,15 @@ def text(e: Explanation, *, color: bool = False, width: int = 120) -> str:
                       markup=False)
         for s in e.suggestions:
             console.print(f"  {s.create_sql}\n    est. {s.estimated_bytes / 1024**2:,.1f} MB; cost "
-                          f"{s.cost_before:,.1f} → {s.cost_after:,.1f}; rollback: {s.rollback_sql}", markup=False)
+                          f"{s.cost_before:,.1f} → {s.cost_after:,.1f}; rollback: {s.rollback_sql}", markup=False,
+                          soft_wrap=True)
     counts = {}
     for a in e.annotations:
         counts[a.kind] = counts.get(a.kind, 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in counts.items()) or "nothing to flag"
     console.print(f"\n{summary}", markup=False)
     for note in e.notes:
-        console.print(f"note: {note}", markup=False)
+        console.print(f"note: {note}", markup=False, soft_wrap=True)
     return buffer.getvalue()
 
 
