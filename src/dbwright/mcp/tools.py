@@ -174,8 +174,10 @@ def top_queries(ctx: Context, limit: int = 10, order_by: str = "total_ms") -> To
 def advise_indexes(ctx: Context, budget: str | None = None, query: str | None = None, min_calls: int = 0) -> ToolOutput:
     """Hypothetical indexes only (HypoPG) in every mode: nothing is built, nothing outlives the call."""
     from dbwright.advisors.indexes import advise_indexes as advise
-    from dbwright.mcp.safety import open_guarded
+    from dbwright.mcp.safety import check_statement, open_guarded
 
+    if query is not None:
+        check_statement(query, allow_write_statements=True)  # one statement, no dangerous functions
     limits = Limits(statement_timeout_ms=max(ctx.limits.statement_timeout_ms, 30000),
                     lock_timeout_ms=ctx.limits.lock_timeout_ms, idle_in_transaction_ms=ctx.limits.idle_in_transaction_ms)
     with open_guarded(ctx.target, limits) as conn:
