@@ -6,8 +6,10 @@ import json
 
 import pytest
 
+from dbwright.audit.access import effective_privileges
 from dbwright.audit.roles import AppUser, CreateRole, DefaultPrivileges, GrantRole, plan_roles
 from dbwright.cli import main
+from dbwright.engines.postgres.connect import open_session
 from dbwright.errors import BadTargetError
 
 PREFIX = "tr_"
@@ -97,6 +99,15 @@ def test_plan_apply_verify_rollback(shop):
         assert not _priv(pg, f"SELECT has_table_privilege('tr_report', '{table}', 'UPDATE')")
         assert _priv(pg, f"SELECT has_table_privilege('tr_api', '{table}', 'UPDATE')")
     pg.execute("DROP TABLE shop.later, shop.later2")
+
+    # the same check through dbwright's own effective-privilege matrix (dbwright.audit.access)
+    with open_session(pg.url) as conn:
+        levels = effective_privileges(conn, ["tr_report", "tr_api", "tr_deploy", "tr_outsider"]).relation_levels()
+    relations = {"shop.orders", "shop.products", "shop.orders_id_seq"}
+    assert {k: v for k, v in levels.get("tr_report", {}).items() if k in relations} == dict.fromkeys(relations, "read")
+    assert {k: v for k, v in levels.get("tr_api", {}).items() if k in relations} == {
+        "shop.orders": "write", "shop.products": "write", "shop.orders_id_seq": "write"}
+    assert not levels.get("tr_deploy") and not levels.get("tr_outsider")
 
     for package in reversed(plan.packages):
         pg.execute(package.rollback_sql)
