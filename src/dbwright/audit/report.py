@@ -1,0 +1,452 @@
+"""The audit report: text, JSON, Markdown, HTML and SARIF renderings of one ``Audit``.
+
+Text, Markdown and HTML are built from one list of blocks (heading, paragraph, table, list,
+code), so the three say the same thing in the same order: the compliance summary an auditor
+reads first (every check with its CIS section and pass / fail / not verified), the scores per
+category, the findings with their fixes, the checks that could not be verified and why, the
+effective-privilege matrix, and encryption in transit and at rest with what cannot be known.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html as _html
+import json as _json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from dbwright import __version__
+from dbwright.audit.checks import AUDIT_CATEGORIES, all_audit_checks
+from dbwright.audit.checks.registry import CIS_BENCHMARK
+from dbwright.audit.run import Audit, AuditFinding
+from dbwright.report import markdown as md
+from dbwright.report.common import evidence_value, server_version_label
+from dbwright.report.html import CSS
+from dbwright.report.sarif import LEVELS, SARIF_SCHEMA, SARIF_VERSION
+
+MATRIX_MAX_OBJECTS = 25
+STATUS_LABEL = {"pass": "pass", "fail": "FAIL", "skipped": "not verified"}
+
+
+# --- blocks --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Para:
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: list[str]
+
+
+@dataclass(frozen=True)
+class Code:
+    text: str
+
+
+Block = Heading | Para | Table | Bullets | Code
+
+
+def document(audit: Audit) -> list[Block]:
+    return [*_header(audit), *_compliance(audit), *_findings(audit), *_skipped(audit), *_access(audit),
+            *_encryption(audit)]
+
+
+def _header(audit: Audit) -> Iterator[Block]:
+    server = audit.snapshot.server
+    who = f"{server.current_user} ({'superuser' if server.is_superuser else 'not a superuser'})"
+    yield Heading(1, f"dbwright security audit of {server.database}")
+    yield Para(f"PostgreSQL {server_version_label(server.version_num)} · audited as {who} · {audit.snapshot.taken_at}"
+               f" · CIS section numbers from the {CIS_BENCHMARK}")
+
+
+def _compliance(audit: Audit) -> Iterator[Block]:
+    summary = audit.to_dict()["summary"]
+    yield Heading(2, "Compliance summary")
+    verdict = ("No check failed." if not summary["failed"] else
+               f"{summary['failed']} check(s) failed with {summary['findings']} finding(s); the worst is "
+               f"{audit.worst().label}.")
+    unverified = (f" {summary['skipped']} check(s) could not be verified with this role's privileges and are not "
+                  "counted as passed (see 'Not verified')." if summary["skipped"] else
+                  " Every check could be verified.")
+    yield Para(f"{summary['checks']} automated checks: {summary['passed']} passed, {summary['failed']} failed, "
+               f"{summary['skipped']} not verified. {verdict}{unverified}")
+    scores = audit.scores()
+    rows = []
+    for category in AUDIT_CATEGORIES:
+        statuses = [s for c, s in audit.checks() if c.category == category]
+        score = scores[category]
+        rows.append([category, "not verified" if score is None else str(score), str(statuses.count("pass")),
+                     str(statuses.count("fail")), str(statuses.count("skipped"))])
+    yield Table(["Category", "Score /100", "Passed", "Failed", "Not verified"], rows)
+    yield Table(["CIS", "Check", "Status", "Findings", "Title"],
+                [[r["cis"] or "—", r["code"], STATUS_LABEL[r["status"]], str(r["findings"]), r["title"]]
+                 for r in audit.compliance()])
+
+
+def _findings(audit: Audit) -> Iterator[Block]:
+    yield Heading(2, "Findings")
+    if not audit.findings:
+        yield Para("No findings.")
+        return
+    for f in audit.findings:
+        yield from _finding(f)
+
+
+def _finding(f: AuditFinding) -> Iterator[Block]:
+    check = f.check
+    cis = f"CIS {check.cis}" if check.cis else "no CIS section"
+    yield Heading(3, f"[{f.severity.label.upper()}] {check.code} {check.title} — {f.finding.object}")
+    yield Para(f"{f.finding.message}. ({cis} · {check.category}"
+               + (f" · same logic as review check {check.wraps}" if check.wraps else "") + ")")
+    if f.finding.evidence:
+        yield Bullets([f"{k}: {evidence_value(v, k)}" for k, v in f.finding.evidence.items()])
+    fix = f.finding.fix
+    if fix is None:
+        return
+    yield Para(f"Fix: {fix.title}. {fix.explanation}")
+    if fix.forward_sql:
+        yield Code(fix.forward_sql)
+    if fix.rollback_sql:
+        yield Para("Rollback:")
+        yield Code(fix.rollback_sql)
+    notes = [f"manual: {s}" for s in fix.manual_steps] + [f"security: {s}" for s in fix.security_notes] \
+        + [f"performance: {s}" for s in fix.performance_notes]
+    if fix.requires_restart:
+        notes.append("needs a server restart")
+    if notes:
+        yield Bullets(notes)
+
+
+def _skipped(audit: Audit) -> Iterator[Block]:
+    yield Heading(2, "Not verified")
+    if not audit.skipped:
+        yield Para("Every check ran: nothing was hidden from the auditing role.")
+        return
+    yield Para("These checks could not read what they need with the auditing role's privileges. They are neither "
+               "passed nor failed; run the audit as a role with the privilege named to verify them.")
+    yield Table(["CIS", "Check", "Title", "Why"], [[s.check.cis or "—", s.check.code, s.check.title,
+                                                    "; ".join(s.reasons)] for s in audit.skipped])
+
+
+def _access(audit: Audit) -> Iterator[Block]:
+    yield Heading(2, "Effective privileges")
+    matrix = audit.access
+    if matrix is None:
+        yield Para(f"Not computed: {audit.access_skipped}.")
+        return
+    yield Para("Resolved by the server (has_table_privilege, has_schema_privilege, pg_has_role) through role "
+               "membership and INHERIT; a grant without USAGE on the schema or CONNECT on the database does not "
+               "count. Superusers can do everything: " + (", ".join(matrix.superusers) or "none") + ".")
+    yield Table(["Role", "Login", "Connect", "Can read", "Can write", "Owns"],
+                [[r["role"], _yes(r["login"]), _yes(r["connect"]), str(r["read"]), str(r["write"]), str(r["own"])]
+                 for r in matrix.summary()])
+    levels = matrix.relation_levels()
+    objects = sorted({obj for per_role in levels.values() for obj in per_role})
+    if not objects:
+        return
+    roles = [r.name for r in matrix.roles if not r.superuser and r.name in levels]
+    shown = objects[:MATRIX_MAX_OBJECTS]
+    yield Para("Who can do what (own > write > read; * rows filtered by row-level security; "
+               "(cols) some columns only)" + (f"; first {len(shown)} of {len(objects)} objects, all are in the JSON "
+                                              "output" if len(objects) > len(shown) else "") + ":")
+    marks = {(e.role, e.object_name): e for e in matrix.entries}
+    rows = []
+    for obj in shown:
+        row = [obj]
+        for role in roles:
+            entry = marks.get((role, obj))
+            level = levels.get(role, {}).get(obj, "")
+            suffix = ("*" if entry and entry.rls else "") + (" (cols)" if entry and entry.columns_only else "")
+            row.append(level + suffix if level else "—")
+        rows.append(row)
+    yield Table(["Object", *roles], rows)
+
+
+def _encryption(audit: Audit) -> Iterator[Block]:
+    enc = audit.encryption
+    transit, rest = enc.in_transit, enc.at_rest
+    yield Heading(2, "Encryption")
+    yield Heading(3, "In transit")
+    sessions = transit.get("sessions", {})
+    share = sessions.get("tls_share_of_tcp")
+    items = [f"ssl: {transit.get('ssl') or 'not visible'}",
+             f"ssl_min_protocol_version: {transit.get('ssl_min_protocol_version') or 'not visible'}",
+             f"ssl_ciphers: {transit.get('ssl_ciphers') or 'not visible'}"]
+    hba = transit.get("hba")
+    if hba is None:
+        items.append("pg_hba.conf: not readable by this role")
+    else:
+        items.append(f"pg_hba.conf: hostssl lines {hba['hostssl_lines'] or 'none'}; network lines without TLS "
+                     f"{hba['non_loopback_lines_without_tls'] or 'none'}; loopback lines without TLS "
+                     f"{hba['loopback_lines_without_tls'] or 'none'}")
+    items.append(f"live sessions: {sessions.get('client_sessions', 0)} client session(s), "
+                 f"{sessions.get('unix_socket_sessions', 0)} over the unix socket, {sessions.get('tcp_sessions', 0)} "
+                 f"over TCP of which {sessions.get('tcp_sessions_with_tls', 0)} use TLS"
+                 + (f" ({share:.0%})" if share is not None else "")
+                 + (f"; {sessions['tcp_sessions_hidden']} hidden from this role" if sessions.get("tcp_sessions_hidden")
+                    else ""))
+    yield Bullets(items)
+    yield Heading(3, "At rest")
+    device = rest.get("data_directory_device")
+    items = [f"pgcrypto: {'installed' if rest.get('pgcrypto_installed') else 'not installed'} in this database"
+             + ("" if rest.get("pgcrypto_available") else " (not available on the server)"),
+             f"bytea columns (where pgcrypto ciphertext would be stored): {rest.get('bytea_column_count', 0)}"
+             + (f" — {', '.join(rest['bytea_columns'][:10])}" if rest.get("bytea_columns") else ""),
+             f"data checksums: {_onoff(rest.get('data_checksums'))}"]
+    if device:
+        state = {True: "encrypted (dm-crypt)", False: "no dm-crypt layer", None: "unknown"}[device.get("encrypted")]
+        items.append(f"data directory storage: {state} — {device.get('reason')}")
+    for column in rest.get("pii_columns", []):
+        items.append(f"PII column {column['column']}: {'bytea' if column['stored_as_bytea'] else column['type']}")
+    yield Bullets(items)
+    yield Heading(3, "What cannot be determined from here")
+    yield Bullets(list(enc.undetermined))
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _onoff(flag: bool | None) -> str:
+    return "unknown" if flag is None else "on" if flag else "off"
+
+
+# --- text ----------------------------------------------------------------------------------
+
+def render_text(audit: Audit) -> str:
+    return render_text_blocks(document(audit))
+
+
+def render_text_blocks(blocks: list[Block]) -> str:
+    out: list[str] = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            text = block.text if block.level > 1 else block.text.upper()
+            out += ["", text, ("=" if block.level == 1 else "-" if block.level == 2 else "")
+                    * min(len(text), 100)] if block.level < 3 else ["", text]
+        elif isinstance(block, Para):
+            out.append(block.text)
+        elif isinstance(block, Table):
+            out += _text_table(block)
+        elif isinstance(block, Bullets):
+            out += [f"  - {item}" for item in block.items]
+        elif isinstance(block, Code):
+            out += [f"    {line}" for line in block.text.splitlines()]
+    return "\n".join(line.rstrip() for line in out).strip() + "\n"
+
+
+def _text_table(table: Table) -> list[str]:
+    widths = [max(len(str(row[i])) for row in [table.headers, *table.rows]) for i in range(len(table.headers))]
+    widths = [min(w, 60) for w in widths]
+
+    def line(cells: list[str]) -> str:
+        return "  " + "  ".join(str(c)[:w].ljust(w) for c, w in zip(cells, widths, strict=True))
+
+    return [line(table.headers), "  " + "  ".join("-" * w for w in widths), *(line(r) for r in table.rows)]
+
+
+# --- markdown ------------------------------------------------------------------------------
+
+def render_markdown(audit: Audit) -> str:
+    return render_markdown_blocks(document(audit))
+
+
+def render_markdown_blocks(blocks: list[Block]) -> str:
+    out: list[str] = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            out.append(f"{'#' * block.level} {md.prose(block.text)}\n")
+        elif isinstance(block, Para):
+            out.append(md.prose(block.text) + "\n")
+        elif isinstance(block, Table):
+            out.append(md.table(block.headers, block.rows))
+        elif isinstance(block, Bullets):
+            out.append("\n".join(f"- {md.prose(item)}" for item in block.items) + "\n")
+        elif isinstance(block, Code):
+            out.append(md.fenced(block.text, "sql"))
+    return "\n".join(out)
+
+
+# --- html ----------------------------------------------------------------------------------
+
+def _e(value: Any) -> str:
+    return _html.escape(str(value), quote=True)
+
+
+def render_html(audit: Audit) -> str:
+    parts: list[str] = []
+    for block in document(audit):
+        if isinstance(block, Heading):
+            parts.append(f"<h{block.level}>{_e(block.text)}</h{block.level}>")
+        elif isinstance(block, Para):
+            parts.append(f"<p>{_e(block.text)}</p>")
+        elif isinstance(block, Table):
+            head = "".join(f"<th>{_e(h)}</th>" for h in block.headers)
+            body = "".join("<tr>" + "".join(f"<td{_status_class(c)}>{_e(c)}</td>" for c in row) + "</tr>"
+                           for row in block.rows)
+            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        elif isinstance(block, Bullets):
+            parts.append("<ul>" + "".join(f"<li>{_e(i)}</li>" for i in block.items) + "</ul>")
+        elif isinstance(block, Code):
+            parts.append(f"<pre><code>{_e(block.text)}</code></pre>")
+    title = f"dbwright audit · {audit.snapshot.server.database}"
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{_e(title)}</title>\n'
+            f"<style>{CSS}{_AUDIT_CSS}</style>\n</head>\n<body>\n<main>\n" + "\n".join(parts)
+            + "\n</main>\n</body>\n</html>\n")
+
+
+_AUDIT_CSS = ("table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid var(--line);padding:.2em .5em;"
+              "text-align:left}td.fail{color:var(--high);font-weight:bold}td.pass{color:var(--good)}"
+              "td.skipped{color:var(--muted);font-style:italic}")
+
+
+def _status_class(text: str) -> str:
+    return {"FAIL": ' class="fail"', "pass": ' class="pass"', "not verified": ' class="skipped"'}.get(text, "")
+
+
+# --- json and sarif ------------------------------------------------------------------------
+
+def render_json(audit: Audit) -> str:
+    return _json.dumps(audit.to_dict(), indent=2, default=str) + "\n"
+
+
+def render_sarif(audit: Audit, docs_base_uri: str = "") -> str:
+    checks = all_audit_checks()
+    index = {c.code: i for i, c in enumerate(checks)}
+    server = audit.snapshot.server
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": SARIF_VERSION,
+        "runs": [{
+            "tool": {"driver": {"name": "dbwright-audit", "version": __version__, "semanticVersion": __version__,
+                                "rules": [_rule(c, docs_base_uri) for c in checks]}},
+            "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": [
+                {"level": "note", "message": {"text": f"{s.check.code} {s.check.title} was not verified: "
+                                                      + "; ".join(s.reasons)},
+                 "associatedRule": {"id": s.check.code, "index": index[s.check.code]}} for s in audit.skipped]}],
+            "results": [_result(f, index) for f in audit.findings],
+            "properties": {"database": server.database, "serverVersion": server_version_label(server.version_num),
+                           "benchmark": CIS_BENCHMARK, "scores": audit.scores(), "compliance": audit.compliance()},
+        }],
+    }
+    return _json.dumps(log, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def _rule(check, docs_base_uri: str) -> dict[str, Any]:
+    return {
+        "id": check.code,
+        "name": "".join(w[:1].upper() + w[1:] for w in re.split(r"[^0-9A-Za-z]+", check.title) if w),
+        "shortDescription": {"text": check.title},
+        "fullDescription": {"text": check.summary},
+        "help": {"text": check.doc, "markdown": check.doc},
+        "helpUri": f"{docs_base_uri}docs/audit.md#{check.code.lower()}",
+        "defaultConfiguration": {"level": LEVELS[check.severity]},
+        "properties": {"category": check.category, "cis": check.cis, "severity": check.severity.label,
+                       "tags": [check.category] + ([f"CIS-{check.cis}"] if check.cis else []),
+                       "requires": list(check.requires)},
+    }
+
+
+def _result(f: AuditFinding, index: dict[str, int]) -> dict[str, Any]:
+    properties: dict[str, Any] = {"category": f.check.category, "cis": f.check.cis, "severity": f.severity.label,
+                                  "evidence": f.finding.evidence}
+    if f.finding.fix:
+        fix = f.finding.fix
+        properties["fix"] = {"title": fix.title, "forwardSql": fix.forward_sql, "rollbackSql": fix.rollback_sql,
+                             "manualSteps": list(fix.manual_steps)}
+    return {
+        "ruleId": f.check.code,
+        "ruleIndex": index[f.check.code],
+        "level": LEVELS[f.severity],
+        "message": {"text": f.finding.message},
+        "locations": [{"logicalLocations": [{"fullyQualifiedName": f.finding.object}]}],
+        "partialFingerprints": {"dbwrightAudit/v1": hashlib.sha256(
+            f"{f.check.code}\0{f.finding.object}".encode()).hexdigest()[:32]},
+        "properties": properties,
+    }
+
+
+FORMATS: dict[str, Callable[[Audit], str]] = {
+    "text": render_text,
+    "json": render_json,
+    "markdown": render_markdown,
+    "html": render_html,
+    "sarif": render_sarif,
+}
+
+
+def render(audit: Audit, fmt: str) -> str:
+    try:
+        renderer = FORMATS[fmt.lower()]
+    except KeyError:
+        raise ValueError(f"unknown audit format {fmt!r}; use one of {', '.join(FORMATS)}") from None
+    return renderer(audit)
+
+
+# --- one role's access (dbwright access ROLE) ----------------------------------------------
+
+def role_access_document(matrix) -> list[Block]:
+    role = matrix.roles[0]
+    blocks: list[Block] = [Heading(1, f"What {role.name} can do in {matrix.database}")]
+    attributes = [name for name, on in (("LOGIN", role.login), ("SUPERUSER", role.superuser),
+                                        ("BYPASSRLS", role.bypassrls), ("NOINHERIT", not role.inherit)) if on]
+    blocks.append(Para(f"Attributes: {', '.join(attributes) or 'none'} · member of: "
+                       f"{', '.join(role.member_of) or 'no role'} · can connect: {_yes(role.can_connect)}"))
+    if role.superuser:
+        blocks.append(Para(f"{role.name} is a superuser: every permission check passes, row-level security "
+                           "included. Nothing below limits it."))
+        return blocks
+    if not role.inherit:
+        blocks.append(Para("NOINHERIT: privileges of the roles it belongs to apply only after SET ROLE, so they "
+                           "are not counted here."))
+    entries = [e for e in matrix.entries if e.level != "none" or e.object_type == "database"]
+    by_type: dict[str, list] = {}
+    for entry in entries:
+        by_type.setdefault(entry.object_type, []).append(entry)
+    order = ["database", "schema", "table", "view", "materialized view", "foreign table", "sequence", "function"]
+    for object_type in sorted(by_type, key=lambda t: order.index(t) if t in order else len(order)):
+        items = by_type[object_type]
+        blocks.append(Heading(2, f"{object_type.capitalize()}s ({len(items)})"))
+        blocks.append(Table(["Object", "Level", "Privileges", "Notes"], [
+            [e.object_name, e.level, ", ".join(e.privileges) or "—",
+             "; ".join(n for n, on in (("owner", e.owner), ("some columns only", e.columns_only),
+                                       ("rows filtered by RLS", e.rls),
+                                       ("granted but unreachable (no schema USAGE or CONNECT)", not e.reachable))
+                       if on)]
+            for e in items]))
+    unreachable = [e for e in matrix.entries if not e.reachable and e.privileges]
+    if unreachable:
+        blocks.append(Para(f"{len(unreachable)} object(s) carry grants the role cannot use: no USAGE on their "
+                           "schema or no CONNECT on the database."))
+    return blocks
+
+
+def render_role_access(matrix, fmt: str) -> str:
+    if fmt == "json":
+        role = matrix.roles[0]
+        return _json.dumps({"role": role.name, "database": matrix.database, "login": role.login,
+                            "superuser": role.superuser, "bypassrls": role.bypassrls, "inherit": role.inherit,
+                            "can_connect": role.can_connect, "member_of": list(role.member_of),
+                            "objects": [e.to_dict() for e in matrix.entries]}, indent=2) + "\n"
+    blocks = role_access_document(matrix)
+    if fmt == "markdown":
+        return render_markdown_blocks(blocks)
+    if fmt == "text":
+        return render_text_blocks(blocks)
+    raise ValueError(f"unknown format {fmt!r}; use text, json or markdown")
