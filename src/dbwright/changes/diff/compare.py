@@ -45,8 +45,25 @@ def identity_sequences(snap: Snapshot) -> set[str]:
     return {s.qname for s in snap.sequences if s.owned_by in identity}
 
 
+#: dbwright's own schema (the migration history) is not part of the application's schema.
+OWN_SCHEMAS = frozenset({"dbwright"})
+
+
 def project(snap: Snapshot) -> Projection:
-    """Per kind, object key → its definition."""
+    """Per kind, object key → its definition; dbwright's own schema left out."""
+    full = _project(snap)
+    return {kind: {k: v for k, v in objects.items() if not _owned_key(kind, k)} for kind, objects in full.items()}
+
+
+def _owned_key(kind: str, key: str) -> bool:
+    if kind == "comments":
+        return key.split("|", 1)[1].split(".", 1)[0] in OWN_SCHEMAS
+    if kind == "privileges":
+        return key.split(" ", 2)[1].split(".", 1)[0] in OWN_SCHEMAS
+    return key.split(".", 1)[0] in OWN_SCHEMAS
+
+
+def _project(snap: Snapshot) -> Projection:
     relkinds = {t.qname: t.kind for t in snap.tables}
     skip_sequences = identity_sequences(snap)
     return {
@@ -73,7 +90,7 @@ def project(snap: Snapshot) -> Projection:
         "functions": {f.signature: {"kind": f.kind, "definition": f.definition} for f in snap.functions},
         "triggers": {f"{t.table_qname}.{t.name}": {"definition": t.definition, "enabled": t.enabled}
                      for t in snap.triggers},
-        "comments": {f"{c.object_type} {c.object_name}": {"comment": c.comment} for c in snap.comments},
+        "comments": {f"{c.object_type}|{c.object_name}": {"comment": c.comment} for c in snap.comments},
         "privileges": {f"{p.object_type} {p.object_name} {p.grantee} {p.privilege}": {"grantable": p.grantable}
                        for p in snap.privileges if p.object_type != "database"},
     }

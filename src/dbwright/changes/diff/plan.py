@@ -248,7 +248,8 @@ def _three(name: str) -> tuple[str, str]:
 
 
 def comment_sql(key: str, comment: str | None) -> str:
-    kind, _, name = key.partition(" ")
+    """COMMENT ON for a projection key ``KIND|name``."""
+    kind, _, name = key.partition("|")
     if kind in ("CONSTRAINT", "TRIGGER"):
         table, last = _three(name)
         target = f"{kind} {last} ON {table}"
@@ -296,6 +297,7 @@ class _Planner:
         self.new_tables = {d.key for d in self._of("tables") if d.change == "added"}
         self.gone_tables = {d.key for d in self._of("tables") if d.change == "removed"}
         self.view_changes = {d.key for d in self._of("views")}
+        self.enum_default_columns: set[str] = set()
 
     def _of(self, kind: str) -> list[Difference]:
         return self.diffs.get(kind, [])
@@ -359,7 +361,8 @@ class _Planner:
                     continue
                 where = f" AFTER {literal(new[i - 1])}" if i > 0 else f" BEFORE {literal(new[i + 1])}"
                 adds.append(f"ALTER TYPE {qident(d.key)} ADD VALUE {literal(label)}{where};")
-            undo = self.recreate_enum(d.key, old, self.live)
+            columns = self.enum_columns(d.key)
+            undo = self.recreate_enum(d.key, old, {c: self.before["columns"][c]["default"] for c in columns})
             # ADD VALUE runs alone: a value added in a transaction cannot be used before it commits.
             for i, text in enumerate(adds):
                 self.add("alter_types", f"Add value to enum {d.key}",
@@ -368,30 +371,39 @@ class _Planner:
                          "ALTER TYPE … ADD VALUE is instant. The down part cannot remove a value in place: it "
                          "recreates the type and converts the columns that use it.")
             return
+        columns = self.enum_columns(d.key)
+        self.enum_default_columns.update(columns)  # their defaults change with the type, not separately
         self.add("alter_types", f"Recreate enum {d.key} without values {sorted(set(old) - set(new))}",
-                 [Step(self.recreate_enum(d.key, new, self.desired), self.recreate_enum(d.key, old, self.live),
+                 [Step(self.recreate_enum(d.key, new, {c: self.after["columns"][c]["default"] for c in columns}),
+                       self.recreate_enum(d.key, old, {c: self.before["columns"][c]["default"] for c in columns}),
                        destructive_=True, rewrites_=True)],
                  destructive=True, why_destructive="removing enum values fails or loses rows that use them",
                  drops=(f"type:{d.key}",))
 
+    def enum_columns(self, name: str) -> list[str]:
+        """Columns of type ``name`` on both sides: the ones present when the type is recreated."""
+        short = name.split(".", 1)[1]
+        spellings = {short, name, ident(short), qident(name)}
+        return [k for k, v in self.after["columns"].items()
+                if v["data_type"] in spellings and self.before["columns"].get(k, {}).get("data_type") in spellings]
+
     @staticmethod
-    def recreate_enum(name: str, labels: list[str], snap: Snapshot) -> str:
-        """Rename the type away, create it with ``labels``, convert its columns, drop the old one."""
+    def recreate_enum(name: str, labels: list[str], columns: dict[str, str | None]) -> str:
+        """Rename the type away, create it with ``labels``, convert its columns, drop the old one.
+
+        ``columns`` maps each column of the type to the default it has afterwards.
+        """
         schema, _, short = name.partition(".")
         old = f"{short}__dbwright_old"[:63]
         lines = [f"ALTER TYPE {qident(name)} RENAME TO {ident(old)};",
                  f"CREATE TYPE {qident(name)} AS ENUM ({', '.join(literal(x) for x in labels)});"]
-        for c in snap.columns:
-            if not (c.is_enum and c.type_name == short and snap.table(c.table_qname)
-                    and snap.table(c.table_qname).kind in ("r", "p")):
-                continue
-            table, column = qident(c.table_qname), ident(c.name)
-            if c.default is not None:
-                lines.append(f"ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT;")
+        for qname, default in columns.items():
+            table, column = _three(qname)
+            lines.append(f"ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT;")
             lines.append(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {qident(name)} "
                          f"USING {column}::text::{qident(name)};")
-            if c.default is not None:
-                lines.append(f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {c.default};")
+            if default is not None:
+                lines.append(f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {default};")
         lines.append(f"DROP TYPE {ident(schema)}.{ident(old)};")
         return "\n".join(lines)
 
@@ -535,7 +547,8 @@ class _Planner:
             self.manual.append(f"column {d.key}: identity or generated expression changes; write it by hand")
             return
         lock = Lock("ACCESS EXCLUSIVE", table)
-        default_changes = old["default"] != new["default"] or old["data_type"] != new["data_type"]
+        default_changes = (old["default"] != new["default"] or old["data_type"] != new["data_type"]) \
+            and d.key not in self.enum_default_columns
         if default_changes and old["default"] is not None:
             restore = f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {old['default']};"
             self.add("alter_columns", f"Drop the default of {d.key}",
@@ -649,7 +662,7 @@ class _Planner:
     def reattach(self, name: str, side: Projection) -> list[str]:
         """Grants and comments a view loses when it is dropped and created again."""
         lines = [comment_sql(k, v["comment"]) for k, v in side["comments"].items()
-                 if k.split(" ", 1)[1] == name or k.startswith(f"COLUMN {name}.")]
+                 if k.split("|", 1)[1] == name or k.startswith(f"COLUMN|{name}.")]
         lines += [grant_sql(k, v["grantable"]) for k, v in side["privileges"].items()
                   if k.startswith(f"table {name} ")]
         return lines
@@ -705,13 +718,13 @@ class _Planner:
         for d in self._of("comments"):
             old = d.before["comment"] if d.before else None
             new = d.after["comment"] if d.after else None
-            name = d.key.split(" ", 1)[1]
+            kind, _, name = d.key.partition("|")
             needs = (f"table:{name}", f"column:{name}", f"schema:{name}", f"type:{name}")
             if new is None:
-                self.add("uncomment", f"Remove comment on {d.key}",
+                self.add("uncomment", f"Remove comment on {kind} {name}",
                          [Step(comment_sql(d.key, None), comment_sql(d.key, old), lock_=Lock("none"))], needs=needs)
             else:
-                self.add("comment", f"Comment on {d.key}",
+                self.add("comment", f"Comment on {kind} {name}",
                          [Step(comment_sql(d.key, new), comment_sql(d.key, old), lock_=Lock("none"))])
 
     def privileges(self) -> None:

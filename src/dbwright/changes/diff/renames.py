@@ -113,18 +113,18 @@ def _rename_table(p: Projection, r: Rename) -> None:
 
 
 def _comment_key(key: str, old: str, new: str) -> str:
-    kind, _, name = key.partition(" ")
+    kind, _, name = key.partition("|")
     if kind in ("TABLE", "COLUMN", "CONSTRAINT", "TRIGGER") and (name == old or name.startswith(old + ".")):
-        return f"{kind} {new}{name[len(old):]}"
+        return f"{kind}|{new}{name[len(old):]}"
     return key
 
 
 def _rename_column(p: Projection, r: Rename) -> None:
     table, old_col, new_col = r.table, r.old_name, r.new_name
     p["columns"] = {(r.new if k == r.old else k): v for k, v in p["columns"].items()}
-    comment_key = f"COLUMN {r.old}"
+    comment_key = f"COLUMN|{r.old}"
     if comment_key in p["comments"]:
-        p["comments"][f"COLUMN {r.new}"] = p["comments"].pop(comment_key)
+        p["comments"][f"COLUMN|{r.new}"] = p["comments"].pop(comment_key)
     qualified = qident(table)
     for key, value in p["constraints"].items():
         own = key.startswith(table + ".") and key.count(".") == table.count(".") + 1

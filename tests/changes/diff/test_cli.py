@@ -1,0 +1,58 @@
+"""`dbwright diff` end to end: the file it writes is applied and rolled back by `dbwright migrate`."""
+
+from __future__ import annotations
+
+import json
+
+from dbwright.changes.diff import compare_snapshots, desired_snapshot
+from dbwright.review import take_snapshot
+from tests.changes.diff.helpers import scratch_databases
+from tests.test_cli_errors import run_cli
+
+LIVE = "CREATE TABLE users (id int PRIMARY KEY, mail text, fax text); INSERT INTO users VALUES (1, 'a@b', '1');"
+DESIRED = """
+CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, created_at timestamptz DEFAULT now());
+CREATE INDEX users_email_idx ON users (email);
+"""
+
+
+def test_diff_writes_a_migration_that_migrate_applies_and_rolls_back(pg, tmp_path):
+    pg.execute(LIVE)
+    original = take_snapshot(pg.url)
+    schema = tmp_path / "schema.sql"
+    schema.write_text(DESIRED)
+    out = tmp_path / "migrations" / "V2__to_schema.sql"
+
+    refused = run_cli("diff", "--from", pg.url, "--to", str(schema), "--rename-column", "public.users.mail=email")
+    assert refused.returncode == 0, refused.stderr
+    assert "REFUSED Drop column public.users.fax: dropping a column loses its values" in refused.stdout
+    assert "rename column public.users.mail -> email (from the hint)" in refused.stdout
+
+    result = run_cli("diff", "--from", pg.url, "--to", str(schema), "--rename-column", "public.users.mail=email",
+                     "--allow-destructive", "-o", str(out), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["refused"] == [] and summary["destructive"] is True
+    assert {(d["kind"], d["change"]) for d in summary["differences"]} >= {("columns", "removed"), ("indexes", "added")}
+    assert out.read_text() == summary["migration"]
+
+    applied = run_cli("migrate", "apply", "--db", pg.url, "--dir", str(out.parent))
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    desired = desired_snapshot(schema, target=pg.url)
+    assert compare_snapshots(take_snapshot(pg.url), desired) == []
+    assert pg.value("SELECT email FROM users") == "a@b"  # renamed, not dropped and re-added
+
+    rolled = run_cli("migrate", "rollback", "--db", pg.url, "--dir", str(out.parent))
+    assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+    assert compare_snapshots(take_snapshot(pg.url), original) == []
+    assert scratch_databases(pg) == []
+
+
+def test_cli_malformed_schema_is_one_line(pg, tmp_path):
+    schema = tmp_path / "schema.sql"
+    schema.write_text("CREATE TABLE t (id int PRIMARY KEY);\nCREATE TABEL oops (x int);\n")
+    result = run_cli("diff", "--from", pg.url, "--to", str(schema))
+    assert result.returncode == 16, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"{schema}:2" in result.stderr
+    assert scratch_databases(pg) == []
