@@ -16,9 +16,11 @@ def dirty(pg) -> None:
     """orders.customer_id → customer_city except in 20 of 4,000 rows (0.5%)."""
     pg.execute("CREATE TABLE shipments(id int PRIMARY KEY, customer_id int NOT NULL, customer_city text NOT NULL, "
                "weight int NOT NULL)")
-    pg.execute("INSERT INTO shipments SELECT g, g % 200, 'city ' || ((g % 200) * 37 % 150), (g * 31) % 1000 "
-               "FROM generate_series(1, 4000) g")
-    pg.execute("UPDATE shipments SET customer_city = 'typo ' || id WHERE id IN (SELECT g * 199 FROM generate_series(1, 20) g)")
+    pg.execute("SELECT setseed(0.25)")
+    pg.execute("INSERT INTO shipments SELECT g, g % 200, 'city ' || ((g % 200) * 37 % 150), "
+               "(random() * 1000)::int FROM generate_series(1, 4000) g")
+    pg.execute("UPDATE shipments SET customer_city = 'typo ' || id "
+               "WHERE id IN (SELECT g * 199 FROM generate_series(1, 20) g)")
 
 
 def natural_key(pg, duplicate: bool = False) -> None:

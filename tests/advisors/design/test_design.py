@@ -72,7 +72,7 @@ def test_undeclared_natural_key_of_table_without_primary_key(pg):
     keys = {p.columns: p for p in report.of_kind("unique_key") if p.table == "public.countries"}
     assert ("code",) in keys, [p.title for p in report.proposals]
     proposal = keys[("code",)]
-    assert "natural key of a table without a primary key" in proposal.title
+    assert "a natural key of a table without a primary key" in proposal.title
     assert "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS countries_code_key ON public.countries (code)" \
         in proposal.package.forward_sql
     assert "UNIQUE USING INDEX countries_code_key" in proposal.package.forward_sql

@@ -122,6 +122,7 @@ def design_review(target: str | None, *, sample_rows: int = Budget.sample_rows,
                 report.notes.append("time budget spent before foreign keys were looked for")
     except psycopg.Error as error:
         raise ServerError(f"design review query failed: {type(error).__name__}: {error}") from None
+    _relate_decompositions(snap, report)
     report.proposals.sort(key=lambda p: (KIND_ORDER.get(p.kind, 9), -p.score, p.table, p.columns))
     report.elapsed_s = clock.elapsed
     return report
@@ -290,6 +291,8 @@ def _foreign_keys(conn: psycopg.Connection, infos: list[TableInfo], samples: dic
             child, parent = by_name.get(child_t), by_name.get(parent_t)
             if child is None or parent is None or col in child.fk_columns or (ref,) not in parent.declared_keys:
                 continue
+            if child.is_superkey((col,)) or child.is_generated_key(col) or col == "id":
+                continue  # surrogate ids of unrelated tables overlap by construction
             if types_ok(child.column(col).type_name, parent.column(ref).type_name) \
                     and not samples[child_t].sampled and not samples[parent_t].sampled:
                 candidates.setdefault((child_t, col, parent_t, ref), "desbordante inclusion dependency + types")
@@ -310,3 +313,17 @@ def _foreign_keys(conn: psycopg.Connection, infos: list[TableInfo], samples: dic
 
 def types_ok(a: str, b: str) -> bool:
     return keys.types_match(a, b)
+
+
+def _relate_decompositions(snap: Snapshot, report: DesignReport) -> None:
+    """A split whose determinant already references (or looks like it references) a table says so:
+    the moved columns may belong in that table rather than in a new one."""
+    references = {(fk.table_qname, fk.columns[0]): fk.ref_qname for fk in snap.foreign_keys() if len(fk.columns) == 1}
+    references.update({(p.table, p.columns[0]): p.title.rsplit(" to ", 1)[1].rsplit(".", 1)[0]
+                       for p in report.of_kind("foreign_key")})
+    for p in report.of_kind("normalize"):
+        parent = references.get((p.table, p.columns[0]))
+        if parent:
+            p.evidence["determinant_references"] = parent
+            p.advice += (f" {p.columns[0]} references {parent} (declared or proposed): if the moved columns "
+                         f"describe {parent}'s rows, move them there instead of into a new table.")

@@ -38,7 +38,7 @@ KEY_TYPES = {"int2", "int4", "int8", "text", "varchar", "bpchar", "citext", "uui
 #: In a table that already has a primary key, only identifier-like columns are proposed as keys.
 _IDENTIFIER_NAME = re.compile(
     r"(^|_)(code|key|email|e_mail|sku|slug|username|login|handle|number|no|num|isbn|iban|ean|uuid|guid|"
-    r"ref|reference|name|serial|token|external_id)$")
+    r"ref|reference|serial|token|external_id)$|^(name|title)$")
 _OPTIONAL_NAME = re.compile(
     r"(deleted|archived|ended|cancell?ed|closed|finished|completed|expire[sd]|removed|last_\w+)_(at|on|by)$|"
     r"(^|_)(notes?|comments?|description|remarks?|middle_name|suffix|parent_id|memo)$")
@@ -75,8 +75,8 @@ def key_proposal(info: TableInfo, columns: tuple[str, ...], rows: int, source: s
         explanation += (f" {table} has no primary key: this natural key can be promoted to one with "
                         f"ALTER TABLE … ADD PRIMARY KEY USING INDEX {name} once its columns are NOT NULL.")
     package = ChangePackage.of(f"Declare ({', '.join(columns)}) unique on {table}", operations, explanation)
-    kind = "natural key of a table without a primary key" if no_pk else "undeclared candidate key"
-    return Proposal("unique_key", table, columns, f"{table}: ({', '.join(columns)}) is an {kind}",
+    kind = "a natural key of a table without a primary key" if no_pk else "an undeclared candidate key"
+    return Proposal("unique_key", table, columns, f"{table}: ({', '.join(columns)}) is {kind}",
                     {"rows": rows, "duplicates": 0, "nulls": 0, "found_by": source, "table_has_primary_key":
                      not no_pk}, package, score=rows)
 

@@ -75,7 +75,15 @@ def choose(info: TableInfo, checks: list[FdCheck], profiles: dict[str, ColumnPro
         by_lhs[check.lhs].append(check)
     decompositions = []
     for lhs, group in by_lhs.items():
-        rhs = tuple(sorted({c.rhs for c in group} - set(lhs), key=lambda n: info.column(n).position))
+        dependents = {c.rhs for c in group} - set(lhs)
+        # Minimal cover: when X → Z and Z → Y, Y belongs with Z (its own split), not with X.
+        equivalent = {z for z in dependents if all(((z,), x) in holds for x in lhs)}
+        transitive = {y for y in dependents for z in dependents - equivalent
+                      if z != y and ((z,), y) in holds and ((y,), z) not in holds}
+        for y in sorted(transitive):
+            rejected.append(Rejected(info.qname, f"{', '.join(lhs)} → {y}", "transitive through another "
+                                     "dependent column: proposed with that column's own split"))
+        rhs = tuple(sorted(dependents - transitive, key=lambda n: info.column(n).position))
         if rhs:
             decompositions.append(Decomposition(lhs, rhs, tuple(c for c in group if c.rhs in rhs)))
     return decompositions, rejected
@@ -136,7 +144,7 @@ def package_for(info: TableInfo, d: Decomposition, existing: set[str], widths: d
         fill_sql = f"INSERT INTO {qident(new)} ({x}, {y}) SELECT DISTINCT {x}, {y} FROM {qident(table)};"
     table_bytes = info.table.heap_bytes
     fill = RawSQL(fill_sql, lock_=Lock("ACCESS SHARE", table), scans_=True, table_bytes=table_bytes)
-    fk_name = _short(f"{info.table.name}_{'_'.join(d.lhs)}_fkey")
+    fk_name = _short(f"{info.table.name}_{new.split('.', 1)[1]}_fkey")
     view = f"{schema}.{_short(info.table.name + '_wide')}"
     select = ", ".join(f"n.{ident(c.name)}" if c.name in d.rhs else f"t.{ident(c.name)}" for c in info.columns)
     join = " AND ".join(f"n.{ident(c)} = t.{ident(c)}" for c in d.lhs)

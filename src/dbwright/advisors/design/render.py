@@ -1,0 +1,106 @@
+"""The design report as text, JSON and markdown. Renderers spell; they decide nothing."""
+
+from __future__ import annotations
+
+import json
+
+from dbwright.advisors.design.design import DesignReport
+from dbwright.advisors.design.proposal import Proposal
+
+FORMATS = ("text", "json", "markdown")
+_HEADINGS = {"normalize": "Normalization", "foreign_key": "Missing foreign keys", "unique_key": "Undeclared keys",
+             "not_null": "Never-NULL columns", "check_values": "Columns with a handful of values",
+             "type": "Type tightening"}
+
+
+def render(report: DesignReport, format: str) -> str:
+    if format == "json":
+        return json.dumps(report.to_dict(), indent=2, default=str)
+    if format == "markdown":
+        return markdown(report)
+    return text(report)
+
+
+def _mb(n: float) -> str:
+    return f"{n / 1024**2:,.2f} MB" if n >= 1024**2 else f"{n / 1024:,.1f} kB"
+
+
+def _headline(r: DesignReport) -> list[str]:
+    sampled = [t for t in r.tables if t.sample.get("sampled")]
+    skipped = [t for t in r.tables if t.skipped]
+    lines = [f"engine: {r.engine}",
+             f"{len(r.tables)} table(s) profiled in {r.elapsed_s:.1f} s; {len(sampled)} sampled "
+             f"(over {r.budget.sample_rows:,} rows), {len(skipped)} skipped; "
+             f"{len(r.proposals)} proposal(s), {len(r.rejected)} candidate(s) rejected",
+             f"approximate dependencies allowed up to {r.max_error:.1%} of rows off"]
+    return lines + [f"sampled: {t.table} — {t.sample['sample_rows']:,} of {t.rows:,} rows, {t.sample['method']}"
+                    for t in sampled] + [f"skipped: {t.table} — {t.skipped}" for t in skipped]
+
+
+def _evidence_line(p: Proposal) -> str:
+    e = p.evidence
+    if p.kind == "normalize":
+        deps = "; ".join(f"{d['rhs']}: {d['violating_rows']} row(s) off ({d['error']:.2%})" for d in e["dependencies"])
+        return (f"{e['rows']:,} rows, {e['determinant_values']:,} values of the determinant "
+                f"({e['rows_per_value']} rows each); saves ≈ {_mb(e['storage_saved_bytes'])}, removes "
+                f"{e['update_anomalies_removed']:,} redundant copies; {deps}")
+    if p.kind == "foreign_key":
+        return f"{e['references']:,} references, {e['orphan_rows']} orphan row(s); found by {e['found_by']}"
+    if p.kind == "unique_key":
+        return f"{e['rows']:,} rows, no duplicates, no NULLs; found by {e['found_by']}"
+    if p.kind == "type" and "rewrites_table" in e:
+        rewrite = f"rewrites {_mb(e['rewrite_bytes'])} (≈ {e['estimated_seconds']} s)" if e["rewrites_table"] \
+            else "no rewrite"
+        return f"declared {e['declared']} → {e['suggested']}; {rewrite}"
+    return ", ".join(f"{k}: {v}" for k, v in e.items() if not isinstance(v, (dict, list)))
+
+
+def text(r: DesignReport) -> str:
+    lines = [f"Design review of {r.database}", *(f"  {line}" for line in _headline(r)), ""]
+    number = 0
+    for kind, heading in _HEADINGS.items():
+        found = r.of_kind(kind)
+        if not found:
+            continue
+        lines.append(heading)
+        for p in found:
+            number += 1
+            lines.append(f"{number}. {p.title}")
+            lines.append(f"   {_evidence_line(p)}")
+            if p.advice:
+                lines.append(f"   {p.advice}")
+            if p.package:
+                lines += [f"   {line}" for line in p.package.forward_sql.splitlines()]
+                lines += [f"   -- manual: {step}" for step in p.package.manual_steps]
+            if p.destructive_package:
+                lines.append("   -- then, separately (DESTRUCTIVE):")
+                lines += [f"   {line}" for line in p.destructive_package.forward_sql.splitlines()]
+        lines.append("")
+    for note in r.notes:
+        lines.append(f"note: {note}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def markdown(r: DesignReport) -> str:
+    out = [f"# Design review of {r.database}", "", *(f"- {line}" for line in _headline(r)), ""]
+    for kind, heading in _HEADINGS.items():
+        found = r.of_kind(kind)
+        if not found:
+            continue
+        out += [f"## {heading}", ""]
+        for p in found:
+            out += [f"### {p.title}", "", _evidence_line(p), ""]
+            if p.advice:
+                out += [p.advice, ""]
+            if p.package:
+                out += ["```sql", p.package.forward_sql, "-- rollback", p.package.rollback_sql, "```", ""]
+                out += [f"- manual step: {step}" for step in p.package.manual_steps]
+            if p.destructive_package:
+                out += ["Destructive, separate step:", "", "```sql", p.destructive_package.forward_sql,
+                        "-- rollback", p.destructive_package.rollback_sql, "```", ""]
+    if r.rejected:
+        out += ["## Rejected candidates", "", "| table | candidate | reason |", "|---|---|---|"]
+        out += [f"| {x.table} | {x.what} | {x.reason} |" for x in r.rejected]
+        out.append("")
+    out += [f"> {note}" for note in r.notes]
+    return "\n".join(out).rstrip() + "\n"

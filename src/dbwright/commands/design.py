@@ -1,0 +1,48 @@
+"""`dbwright design`: profile the data and propose normalization, keys, constraints and tighter types."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def design(
+    database: Annotated[str | None, typer.Argument(
+        help="postgresql:// URL, conninfo or database name. Default: DATABASE_URL, the PG* variables, "
+             "else the embedded demo.")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="text, json or markdown.")] = "text",
+    sample_rows: Annotated[int, typer.Option("--sample-rows", min=100,
+                                             help="Rows read per table; larger tables are sampled.")] = 20_000,
+    time_budget: Annotated[float, typer.Option("--time-budget", min=1.0,
+                                               help="Seconds for the whole review; tables left are skipped.")]
+    = 120.0,
+    max_error: Annotated[float, typer.Option("--max-error", min=0.0, max=0.5,
+                                             help="Largest share of rows off for an approximate dependency.")]
+    = 0.01,
+    desbordante: Annotated[bool | None, typer.Option(
+        "--desbordante/--no-desbordante", help="Use desbordante for full discovery (default: when installed).")]
+    = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+) -> None:
+    """Profile the data: dependencies breaking 3NF, undeclared keys and foreign keys, over-wide types."""
+    from rich.console import Console
+
+    from dbwright.advisors.design import design_review
+    from dbwright.advisors.design.render import FORMATS, render
+    from dbwright.cli import _default_target, emit
+
+    if format not in FORMATS:
+        raise typer.BadParameter(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+    err = Console(stderr=True)
+    target = _default_target(database)
+    with err.status("profiling…") as status:
+        report = design_review(target, sample_rows=sample_rows, time_budget_s=time_budget, max_error=max_error,
+                               use_desbordante=desbordante,
+                               progress=lambda text: status.update(f"design: {text}…"))
+    emit(render(report, format), output)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("design")(design)
