@@ -32,6 +32,12 @@ def crm(pg):
     return pg
 
 
+@pytest.fixture(params=[pii_data.SEED, 7, 4242])
+def crm_seeded(pg, request):
+    pii_data.load(pg, pii_data.generate(seed=request.param))
+    return pg
+
+
 def _cells(pg) -> dict[str, list[str | None]]:
     names = list(COLUMNS)
     rows = pg.execute(f"SELECT {', '.join(f'{n}::text' for n in names)} FROM {TABLE} ORDER BY id")
@@ -68,7 +74,8 @@ def score(pg, report) -> dict[str, float]:
             "pii_columns": sum(1 for _, k in COLUMNS.values() if k), "columns": len(COLUMNS)}
 
 
-def test_precision_and_recall_on_mixed_table(crm):
+def test_precision_and_recall_on_mixed_table(crm_seeded):
+    crm = crm_seeded
     report = discover_pii(crm.url, schemas=["crm"], sample_rows=1000)
     numbers = score(crm, report)
     print("\nPII scores:", json.dumps({k: round(v, 3) for k, v in numbers.items()}))

@@ -28,7 +28,8 @@ PHONE_SHAPE = re.compile(r"^\+?[\d\s().\-]{7,24}$")
 CARD_SHAPE = re.compile(r"^\d{4}([ -]?\d{2,6}){2,4}$|^\d{13,19}$")
 CARD_PREFIX = re.compile(r"^(4|5[1-5]|2[2-7]|3[47]|6011|65|35|30[0-5]|36|38)")
 SSN_DASHED = re.compile(r"^\d{3}-\d{2}-\d{4}$")
-PERSON_NAME = re.compile(r"^[A-ZÀ-Ý][a-zà-ÿ'’.-]+( [A-ZÀ-Ý][a-zà-ÿ'’.-]+){0,3}$")
+_NAME_WORD = r"[A-ZÀ-Þ][a-zß-ÿ]*(?:['’.-][A-Za-zÀ-ÿ][a-zß-ÿ]*)*"
+PERSON_NAME = re.compile(rf"^{_NAME_WORD}( {_NAME_WORD}){{0,3}}$")  # O'Brien, Jean-Luc, García
 
 #: Column-name fragments that support each kind (matched against snake_case words).
 HINTS: dict[str, re.Pattern[str]] = {

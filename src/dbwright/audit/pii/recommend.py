@@ -81,13 +81,17 @@ def _select_grantees(conn: psycopg.Connection, schema: str, table: str) -> list[
 def encryption_package(qualified: str, findings: Sequence[ColumnFinding], install_extension: bool) -> ChangePackage:
     ops: list[Operation] = [CreateExtension("pgcrypto")] if install_extension else []
     for f in findings:
-        col, enc = ident(f.column), ident(f"{f.column}_encrypted")
+        enc = ident(f"{f.column}_encrypted")
         ops.append(RawSQL(f"ALTER TABLE {qualified} ADD COLUMN IF NOT EXISTS {enc} bytea;",
                           f"ALTER TABLE {qualified} DROP COLUMN IF EXISTS {enc};",
                           lock_=Lock("ACCESS EXCLUSIVE", qualified)))
+    # Each UPDATE is its own transaction, after the brief ACCESS EXCLUSIVE one, so the long write
+    # holds only ROW EXCLUSIVE: reads and other writes go on.
+    for f in findings:
+        col, enc = ident(f.column), ident(f"{f.column}_encrypted")
         ops.append(RawSQL(f"UPDATE {qualified} SET {enc} = pgp_sym_encrypt({col}::text, "
                           f"current_setting('dbwright.pii_key')) WHERE {col} IS NOT NULL;",
-                          lock_=Lock("ROW EXCLUSIVE", qualified), scans_=True))
+                          lock_=Lock("ROW EXCLUSIVE", qualified), scans_=True, transactional_=False))
     names = ", ".join(f.column for f in findings)
     return ChangePackage.of(
         f"Encrypt {names} on {qualified} with pgcrypto",
@@ -97,6 +101,8 @@ def encryption_package(qualified: str, findings: Sequence[ColumnFinding], instal
         "package.",
         security_notes=("the rollback drops the encrypted copies; the plaintext column is untouched until "
                         "you drop it yourself",),
+        performance_notes=("each UPDATE writes a new version of every row: expect the table to double in size "
+                           "until VACUUM reclaims the old versions",),
         manual_steps=("SET dbwright.pii_key from your secret store in the session that applies this",
                       "switch the application to pgp_sym_decrypt(<column>_encrypted, key)",
                       f"then drop the plaintext column{'s' if len(findings) > 1 else ''} ({names}) in a "
