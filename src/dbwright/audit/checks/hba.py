@@ -132,6 +132,22 @@ def hba_host_without_ssl(snap) -> Iterator[Finding]:
                                             f"{hba_address(rule)}: `{hba_line(rule)}`", fix=fix, **_evidence(rule))
 
 
+def _rejected_earlier(earlier: list[HbaRule], rule: HbaRule, role) -> bool:
+    """Whether an earlier ``reject`` line catches every connection ``rule`` would let ``role`` make."""
+    network = _network(rule)
+    for previous in earlier:
+        if previous.auth_method != "reject" or not rule_matches_role(previous, role):
+            continue
+        if previous.type not in ("host", rule.type) or "all" not in previous.database:
+            continue
+        covering = _network(previous)
+        if previous.address in _ANY_ADDRESS or (network is not None and covering is not None
+                                                and network.version == covering.version
+                                                and network.subnet_of(covering)):
+            return True
+    return False
+
+
 @audit_check("DWA026", cis="5.4", category="authentication", severity=Severity.HIGH,
              title="Superuser can log in from the network", requires=("hba_rules",))
 def remote_superuser_login(snap) -> Iterator[Finding]:
@@ -140,15 +156,18 @@ def remote_superuser_login(snap) -> Iterator[Finding]:
     door shut; CIS asks at least for ``hostssl`` for superuser logins.
 
     Flags TCP lines for non-loopback addresses whose user column matches a login superuser
-    (``all``, its name, or a ``+group`` it belongs to), unless the method is ``reject``.
+    (``all``, its name, or a ``+group`` it belongs to), unless the method is ``reject`` or an
+    earlier ``reject`` line already catches that superuser from those addresses.
 
     Fix: add ``host all <superuser> 0.0.0.0/0 reject`` (and ``::/0``) above the line, or narrow it.
     """
     superusers = [r for r in snap.roles if r.superuser and r.login]
-    for rule in _rules(snap):
-        if not is_remote(rule):
+    rules = [r for r in snap.hba_rules if not r.error]
+    for position, rule in enumerate(rules):
+        if rule.auth_method == "reject" or not is_remote(rule):
             continue
-        matched = sorted(r.name for r in superusers if rule_matches_role(rule, r))
+        matched = sorted(r.name for r in superusers if rule_matches_role(rule, r)
+                         and not _rejected_earlier(rules[:position], rule, r))
         if not matched:
             continue
         fix = _edit_package(rule, f"Refuse superuser logins on pg_hba.conf line {rule.line}",
