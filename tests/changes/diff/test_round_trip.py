@@ -147,3 +147,27 @@ CREATE INDEX users_lower_mail_idx ON customers (lower(email));
                               "ALTER TABLE public.customers RENAME COLUMN mail TO email;"]
     assert pg.value("SELECT to_regclass('customers')") is None  # the down part renamed it back
     assert pg.value("SELECT mail FROM users") == "a@example.com"  # and kept the data
+
+
+def test_views_over_views_and_over_a_column_whose_type_changes(pg, tmp_path):
+    live = """
+CREATE TABLE events (id int PRIMARY KEY, kind text, amount int);
+CREATE VIEW big_events AS SELECT id, kind, amount FROM events WHERE amount > 10;
+CREATE VIEW big_event_kinds AS SELECT kind, count(*) AS n FROM big_events GROUP BY kind;
+CREATE VIEW untouched AS SELECT 1 AS one;
+"""
+    desired = """
+CREATE TABLE events (id int PRIMARY KEY, kind text, amount bigint);
+CREATE VIEW big_events AS SELECT id, kind, amount FROM events WHERE amount > 100;
+CREATE VIEW big_event_kinds AS SELECT kind, count(*) AS n FROM big_events GROUP BY kind;
+CREATE VIEW kinds_summary AS SELECT count(*) AS kinds FROM big_event_kinds;
+CREATE VIEW untouched AS SELECT 1 AS one;
+"""
+    plan = round_trip(pg, tmp_path, live, desired)
+    titles = [p.title for p in plan.packages]
+    # The dependent view is recreated around its base view's change; creation follows the dependencies.
+    assert titles.index("Drop view public.big_event_kinds") < titles.index("Drop view public.big_events") < \
+        titles.index("Change the type of public.events.amount from integer to bigint") < \
+        titles.index("Create view public.big_events") < titles.index("Create view public.big_event_kinds") < \
+        titles.index("Create view public.kinds_summary")
+    assert not any("untouched" in t for t in titles)

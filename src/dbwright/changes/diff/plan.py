@@ -296,7 +296,8 @@ class _Planner:
         self.out: list[Change] = []
         self.new_tables = {d.key for d in self._of("tables") if d.change == "added"}
         self.gone_tables = {d.key for d in self._of("tables") if d.change == "removed"}
-        self.view_changes = {d.key for d in self._of("views")}
+        self.view_diffs = self.views_in_order()
+        self.view_changes = {d.key for d in self.view_diffs}
         self.enum_default_columns: set[str] = set()
 
     def _of(self, kind: str) -> list[Difference]:
@@ -667,15 +668,46 @@ class _Planner:
                   if k.startswith(f"table {name} ")]
         return lines
 
+    def views_in_order(self) -> list[Difference]:
+        """View changes, each after the views it reads from (drops go in reverse).
+
+        A view that reads a column whose type changes or that is dropped, or a view being
+        recreated, blocks the change: such views are recreated too, with the same definition.
+        """
+        diffs = {d.key: d for d in self._of("views")}
+        touched = {d.key.rsplit(".", 1)[0] for d in self._of("columns")
+                   if d.after is None or (d.before and d.before["data_type"] != d.after["data_type"])}
+        blocking = set(touched) | {k for k, d in diffs.items() if d.change != "added"}
+        grew = True
+        while grew:
+            grew = False
+            for key in self.before["views"].keys() & self.after["views"].keys() - diffs.keys():
+                if any(_mentions(self.before["views"][key]["definition"], name) for name in blocking):
+                    diffs[key] = Difference("views", key, self.before["views"][key], self.after["views"][key])
+                    blocking.add(key)
+                    grew = True
+        ordered: list[Difference] = []
+        pending = dict(sorted(diffs.items()))
+        while pending:
+            ready = [k for k, d in pending.items()
+                     if not any(other != k and _mentions((d.after or d.before)["definition"], other)
+                                for other in pending)] or [next(iter(pending))]
+            for key in ready:
+                ordered.append(pending.pop(key))
+        return ordered
+
     def views(self) -> None:
-        for d in self._of("views"):
+        for d in reversed(self.view_diffs):
+            v = d.before
+            if d.change in ("removed", "changed"):
+                kind = "materialized view" if v["materialized"] else "view"
+                undo = "\n".join([self.view_sql(d.key, d.before, self.before)] +
+                                 (self.reattach(d.key, self.before) if d.change == "changed" else []))
+                self.add("drop_views", f"Drop {kind} {d.key}", [Step(f"DROP {kind.upper()} {qident(d.key)};", undo)])
+        for d in self.view_diffs:
             v = d.after or d.before
             kind = "materialized view" if v["materialized"] else "view"
             drop = f"DROP {kind.upper()} {qident(d.key)};"
-            if d.change in ("removed", "changed"):
-                undo = "\n".join([self.view_sql(d.key, d.before, self.before)] +
-                                 (self.reattach(d.key, self.before) if d.change == "changed" else []))
-                self.add("drop_views", f"Drop {kind} {d.key}", [Step(drop, undo)])
             if d.change in ("added", "changed"):
                 up = "\n".join([self.view_sql(d.key, d.after, self.after)] +
                                (self.reattach(d.key, self.after) if d.change == "changed" else []))
@@ -739,6 +771,12 @@ class _Planner:
                 self.add("grant", f"Grant {d.key}",
                          [Step(grant_sql(d.key, d.after["grantable"]), grant_sql(d.key, False, revoke=True),
                                lock_=Lock("none"))])
+
+
+def _mentions(definition: str, qname: str) -> bool:
+    """Whether a definition names ``schema.name`` (by its last part: a cheap, safe over-approximation)."""
+    short = qname.rsplit(".", 1)[-1]
+    return re.search(rf'(?<![\w$]){re.escape(short)}(?![\w$])', definition) is not None
 
 
 def _column_ref(qname: str) -> str:
