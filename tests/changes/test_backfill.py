@@ -237,3 +237,22 @@ def test_cli_errors_are_one_line(pg, capsys):
                  "--resume", "--restart"]) == 17
     err = capsys.readouterr().err
     assert err.count("\n") == 2 and "Traceback" not in err
+
+
+def test_max_batch_time_shrinks_slow_batches_and_grows_quick_ones():
+    options = BackfillOptions(batch_size=1000, max_batch_s=0.1)
+    assert options.next_size(1000, 0.5) == 500 and options.next_size(150, 0.5) == 100
+    assert options.next_size(500, 0.01) == 750 and options.next_size(900, 0.01) == 1000
+    assert options.next_size(500, 0.07) == 500
+    assert BackfillOptions(batch_size=1000).next_size(1000, 5.0) == 1000
+
+
+def test_max_batch_time_adapts_a_real_run(pg):
+    orders(pg, 1000)
+    pg.execute("CREATE FUNCTION slow(int) RETURNS text LANGUAGE sql AS $$ SELECT pg_sleep(0.0005)::text || $1 $$")
+    report = backfill(pg.url, "shop.orders", "status = slow(total)", None,
+                      BackfillOptions(batch_size=600, max_batch_s=0.1, **FAST))
+    sizes = [b.size for b in report.batches]
+    assert sizes[:2] == [600, 300]  # 600 rows x 0.5 ms is too slow: the batch is halved
+    assert report.finished and report.rows_updated == 1000
+    assert pg.value("SELECT count(*) FROM shop.orders WHERE status LIKE '%' || total") == 1000

@@ -8,6 +8,9 @@ its row in ``dbwright.backfill_progress``. A rerun with ``resume`` continues rig
 committed batch, so no row is updated twice and none is skipped, even for a SET that is not
 idempotent (``n = n + 1``). ``lock_timeout`` bounds how long a batch queues behind another lock (and
 so how long others queue behind it); a batch that reaches it is rolled back and retried with backoff.
+Rows a batch updates stay locked until it commits, so a writer that touches one waits up to the
+batch's duration: ``max_batch_s`` shrinks the batches (down to ``MIN_BATCH`` keys) when one takes
+longer, and grows them back (up to ``batch_size``) when they are quick.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from dbwright.redact import redact
 
 SCHEMA = "dbwright"
 PROGRESS_TABLE = f"{SCHEMA}.backfill_progress"
+MIN_BATCH = 100
 EXACT_COUNT_BELOW = 200_000  # below this many estimated rows, count the keys instead of trusting reltuples
 RETRYABLE = (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected,
              psycopg.errors.SerializationFailure)
@@ -65,11 +69,22 @@ class BackfillOptions:
     resume: bool = False  # continue an interrupted backfill of the same table, SET and WHERE
     restart: bool = False  # forget an interrupted one and start from the first key
     max_batches: int | None = None  # stop (resumably) after this many batches in this run
+    max_batch_s: float | None = None  # adapt the batch size so that a batch holds its row locks no longer
+
+    def next_size(self, size: int, seconds: float) -> int:
+        """The next batch's size: halved after a batch slower than max_batch_s, grown after a quick one."""
+        if self.max_batch_s is None:
+            return self.batch_size
+        if seconds > self.max_batch_s:
+            return max(min(MIN_BATCH, self.batch_size), size // 2)
+        if seconds < self.max_batch_s / 2:
+            return min(self.batch_size, size + max(1, size // 2))
+        return size
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise RefusedError(f"batch size must be at least 1, not {self.batch_size}")
-        if self.sleep_s < 0 or self.retries < 0 or self.backoff_s < 0:
+        if self.sleep_s < 0 or self.retries < 0 or self.backoff_s < 0 or (self.max_batch_s or 0) < 0:
             raise RefusedError("sleep, retries and backoff must not be negative")
         if self.resume and self.restart:
             raise RefusedError("--resume and --restart contradict each other; pass one")
@@ -80,12 +95,14 @@ class Batch:
     number: int  # counted across runs of the same job
     last_key: tuple[str, ...]
     keys: int  # keys walked
+    size: int  # keys asked for (the batch size in force)
     rows: int  # rows updated (keys that passed --where)
     seconds: float  # the batch's transaction, retries included
     retries: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"number": self.number, "last_key": list(self.last_key), "keys": self.keys, "rows": self.rows,
+        return {"number": self.number, "last_key": list(self.last_key), "keys": self.keys, "size": self.size,
+                "rows": self.rows,
                 "seconds": round(self.seconds, 4), "retries": self.retries}
 
 
@@ -277,10 +294,11 @@ def _run(conn: psycopg.Connection, table_name: str, assignments: str, assigned: 
         _ensure_progress_table(conn)
         report = _start(conn, job, table, assignments, condition, options, statements)
         last = report.resumed_from
+        size = options.batch_size
         while options.max_batches is None or len(report.batches) < options.max_batches:
             if report.batches and options.sleep_s:
                 time.sleep(options.sleep_s)
-            batch = _batch(conn, job, statements, last, report, options)
+            batch = _batch(conn, job, statements, last, size, report, options)
             if batch is None:
                 conn.execute(f"UPDATE {PROGRESS_TABLE} SET finished_at = now(), updated_at = now() WHERE job = %s",
                              (job,))
@@ -291,6 +309,7 @@ def _run(conn: psycopg.Connection, table_name: str, assignments: str, assigned: 
             report.rows_updated += batch.rows
             report.estimated_keys = max(report.estimated_keys, report.keys_done)
             last = batch.last_key
+            size = options.next_size(size, batch.seconds)
             if progress:
                 progress(report, batch)
     return report
@@ -363,7 +382,7 @@ def _remaining(conn: psycopg.Connection, table: Table, statements: _Statements,
 
 
 def _batch(conn: psycopg.Connection, job: str, statements: _Statements, last: tuple[str, ...] | None,
-           report: BackfillReport, options: BackfillOptions) -> Batch | None:
+           size: int, report: BackfillReport, options: BackfillOptions) -> Batch | None:
     """One batch in one transaction with its progress row; retried with backoff after a lock timeout."""
     number = report.batches_before + len(report.batches) + 1
     retries = 0
@@ -372,9 +391,9 @@ def _batch(conn: psycopg.Connection, job: str, statements: _Statements, last: tu
         try:
             with conn.transaction():
                 if last is None:
-                    bound = conn.execute(statements.bound_first, (options.batch_size,)).fetchone()
+                    bound = conn.execute(statements.bound_first, (size,)).fetchone()
                 else:
-                    bound = conn.execute(statements.bound_after, [*last, options.batch_size]).fetchone()
+                    bound = conn.execute(statements.bound_after, [*last, size]).fetchone()
                 if bound is None:
                     return None
                 upper, keys = tuple(bound[:-1]), bound[-1]
@@ -386,7 +405,7 @@ def _batch(conn: psycopg.Connection, job: str, statements: _Statements, last: tu
                 conn.execute(f"UPDATE {PROGRESS_TABLE} SET last_key = %s, batches = batches + 1,"
                              " keys_done = keys_done + %s, rows_updated = rows_updated + %s, updated_at = now()"
                              " WHERE job = %s", (list(upper), keys, rows, job))
-            return Batch(number, upper, keys, rows, time.monotonic() - started, retries)
+            return Batch(number, upper, keys, size, rows, time.monotonic() - started, retries)
         except RETRYABLE as error:
             if retries >= options.retries:
                 raise MigrationFailedError(

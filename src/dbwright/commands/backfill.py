@@ -43,6 +43,9 @@ def backfill_command(
     restart: Annotated[bool, typer.Option("--restart", help="Forget an interrupted run and start over.")] = False,
     max_batches: Annotated[int | None, typer.Option(
         "--max-batches", help="Stop after this many batches (rerun with --resume to go on).")] = None,
+    max_batch_time: Annotated[float | None, typer.Option(
+        "--max-batch-time", help="Seconds a batch may hold its row locks: slower batches halve the batch size "
+                                 "(quick ones grow it back up to --batch-size).")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="Output format: text or json.")] = "text",
 ) -> None:
     """Fill a column in batches by primary-key range: throttled, resumable, each batch a short transaction."""
@@ -52,7 +55,8 @@ def backfill_command(
         raise typer.BadParameter(f"unknown format {format!r}; use text or json", param_hint="--format")
     options = BackfillOptions(batch_size=batch_size, sleep_s=sleep, lock_timeout=lock_timeout,
                               statement_timeout=statement_timeout, retries=retries, resume=resume,
-                              restart=restart, max_batches=max_batches)
+                              restart=restart, max_batches=max_batches,
+                              max_batch_s=max_batch_time)
     err = Console(stderr=True)
     bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("keys, {task.fields[rows]:,} rows updated, {task.fields[retries]} retries"),
