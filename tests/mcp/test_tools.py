@@ -157,6 +157,17 @@ def test_advise_indexes_without_hypopg_builds_nothing(shop):
     assert shop.value("SELECT count(*) FROM pg_indexes WHERE tablename = 'orders'") == 1
 
 
+def test_advise_indexes_in_plan_mode_falls_back_to_rolled_back_builds(shop):
+    result = call(build_server(shop.url, mode="plan"), "advise_indexes",
+                  {"query": "SELECT * FROM orders WHERE customer_id = 42"})
+    assert not result.isError, text_of(result)
+    data = result.structuredContent
+    assert data["what_if"] == "real indexes, rolled back"
+    assert data["leftovers"] == {"hypothetical_indexes": 0, "real_indexes": 0}
+    assert data["recommendations"][0]["package"]["plan_token"].startswith("dwp1-")
+    assert shop.value("SELECT count(*) FROM pg_indexes WHERE tablename = 'orders'") == 1
+
+
 def test_advise_query_goes_through_the_guard(fresh_canary):
     result = call(build_server(fresh_canary.url), "advise_indexes",
                   {"query": "SELECT 1; DELETE FROM canary"})

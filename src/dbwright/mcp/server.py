@@ -148,8 +148,9 @@ def _register_tools(server: FastMCP, call: Dispatcher, names: tuple[str, ...]) -
 
     async def advise_indexes(budget: str | None = None, query: str | None = None,
                              min_calls: int = 0) -> CallToolResult:
-        """Index advice for the workload (or one query) within a storage budget, priced with hypothetical
-        indexes (HypoPG) only: nothing is built and nothing outlives the call."""
+        """Index advice for the workload (or one query) within a storage budget. In read-only mode priced with
+        hypothetical indexes (HypoPG) only; in plan/apply modes small real builds that are always rolled back
+        are the fallback without HypoPG. Nothing outlives the call."""
         return await call("advise_indexes", tools.advise_indexes,
                           {"budget": budget, "query": query, "min_calls": min_calls})
 

@@ -172,7 +172,9 @@ def top_queries(ctx: Context, limit: int = 10, order_by: str = "total_ms") -> To
 
 
 def advise_indexes(ctx: Context, budget: str | None = None, query: str | None = None, min_calls: int = 0) -> ToolOutput:
-    """Hypothetical indexes only (HypoPG) in every mode: nothing is built, nothing outlives the call."""
+    """Read-only mode: hypothetical indexes only (HypoPG), so nothing is built; without HypoPG it refuses.
+    Plan and apply modes may fall back to small real builds inside transactions that are always rolled
+    back (the advisor's own fallback, never --allow-real-indexes). Nothing outlives the call."""
     from dbwright.advisors.indexes import advise_indexes as advise
     from dbwright.mcp.safety import check_statement, open_guarded
 
@@ -181,8 +183,10 @@ def advise_indexes(ctx: Context, budget: str | None = None, query: str | None = 
     limits = Limits(statement_timeout_ms=max(ctx.limits.statement_timeout_ms, 30000),
                     lock_timeout_ms=ctx.limits.lock_timeout_ms, idle_in_transaction_ms=ctx.limits.idle_in_transaction_ms)
     with open_guarded(ctx.target, limits) as conn:
-        advice = advise(conn, budget=budget, query=query, min_calls=min_calls, what_if="hypopg",
-                        allow_real_indexes=False, real_index_limit=0, snapshot=ctx.snapshot())
+        hypothetical_only = ctx.mode == "read-only"
+        advice = advise(conn, budget=budget, query=query, min_calls=min_calls,
+                        what_if="hypopg" if hypothetical_only else "auto", allow_real_indexes=False,
+                        **({"real_index_limit": 0} if hypothetical_only else {}), snapshot=ctx.snapshot())
     data = advice.to_dict()
     for recommendation in data["recommendations"]:
         recommendation["package"] = with_plan_token(ctx, {"fix": recommendation["package"]})["fix"]
