@@ -128,6 +128,7 @@ class DiffPlan:
     refused: list[Refused] = field(default_factory=list)
     manual: list[str] = field(default_factory=list)
     renames: list[Rename] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -149,6 +150,7 @@ class DiffPlan:
             "packages": [p.to_dict() for p in self.packages],
             "refused": [r.to_dict() for r in self.refused],
             "manual": list(self.manual),
+            "warnings": list(self.warnings),
             "statements": sum(len(p.operations) for p in self.packages),
             "destructive": any(p.destructive for p in self.packages),
             "transactional": all(p.transactional for p in self.packages),
@@ -173,7 +175,12 @@ def plan_diff(live: Snapshot, desired: Snapshot, *, allow_destructive: bool = Fa
     changes += planner.changes()
     kept, refused = _refuse(changes, allow_destructive)
     packages = _packages(kept, live.server.version_num)
-    return DiffPlan(packages, compare(before, after), refused, planner.manual, renames)
+    warnings = []
+    live_major, desired_major = live.server.version_num // 10000, desired.server.version_num // 10000
+    if live_major != desired_major:
+        warnings.append(f"the desired schema was loaded on PostgreSQL {desired_major} and the live database runs "
+                        f"{live_major}: view and function definitions may print differently and show as changed")
+    return DiffPlan(packages, compare(before, after), refused, planner.manual, renames, warnings)
 
 
 def _renamed_table(renames: list[Rename], rename: Rename) -> bool:

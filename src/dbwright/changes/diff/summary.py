@@ -8,9 +8,9 @@ from dbwright.changes.diff.plan import DiffPlan
 
 
 def text_summary(plan: DiffPlan, output: Path | None = None) -> str:
-    lines = []
+    lines = [f"WARNING {warning}" for warning in plan.warnings]
     if not plan.differences:
-        return "no differences: the live schema already matches\n"
+        return "\n".join(lines + ["no differences: the live schema already matches"]) + "\n"
     counts: dict[str, dict[str, int]] = {}
     for d in plan.differences:
         counts.setdefault(d.kind, {}).setdefault(d.change, 0)
