@@ -503,7 +503,7 @@ class TlsSession:
     user: str | None
     database: str | None
     client_addr: str | None  # None: a unix socket connection
-    ssl: bool | None  # None: hidden from this role (needs pg_read_all_stats)
+    ssl: bool | None  # None: hidden from this role (needs pg_read_all_stats); may be a background process
     version: str | None = None
     cipher: str | None = None
     bits: int | None = None

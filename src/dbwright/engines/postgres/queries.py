@@ -424,13 +424,13 @@ SELECT l.lanname AS name, l.lanpltrusted AS trusted, pg_get_userbyid(l.lanowner)
 FROM pg_language l ORDER BY 1
 """
 
-# Client backends and their TLS state. Other roles' rows show ssl as NULL unless this role has
-# pg_read_all_stats (part of pg_monitor) or is a superuser.
+# Client backends and their TLS state. Without pg_read_all_stats (part of pg_monitor) other roles'
+# sessions show backend_type and ssl as NULL: they are kept, with ssl NULL, so nothing is assumed.
 TLS_SESSIONS = """
 SELECT a.pid, a.usename AS user, a.datname AS database, host(a.client_addr) AS client_addr,
        s.ssl, s.version, s.cipher, s.bits
 FROM pg_stat_activity a LEFT JOIN pg_stat_ssl s ON s.pid = a.pid
-WHERE a.backend_type = 'client backend'
+WHERE a.backend_type = 'client backend' OR a.backend_type IS NULL
 ORDER BY a.pid
 """
 
