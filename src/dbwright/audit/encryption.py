@@ -77,21 +77,22 @@ def _in_transit(snap: Snapshot, report: EncryptionReport) -> None:
             "loopback_lines_without_tls": [r.line for r in rules if r.type in ("host", "hostnossl")
                                            and not is_remote(r)],
         }
-    tcp = [s for s in snap.tls_sessions if s.client_addr is not None]
-    visible = [s for s in tcp if s.ssl is not None]
-    with_tls = [s for s in visible if s.ssl]
+    visible = [s for s in snap.tls_sessions if s.ssl is not None]
+    hidden = len(snap.tls_sessions) - len(visible)
+    tcp = [s for s in visible if s.client_addr is not None]
+    with_tls = [s for s in tcp if s.ssl]
     report.in_transit["sessions"] = {
-        "client_sessions": len(snap.tls_sessions),
-        "unix_socket_sessions": len(snap.tls_sessions) - len(tcp),
+        "client_sessions": len(visible),
+        "unix_socket_sessions": len(visible) - len(tcp),
         "tcp_sessions": len(tcp),
         "tcp_sessions_with_tls": len(with_tls),
-        "tcp_sessions_hidden": len(tcp) - len(visible),
-        "tls_share_of_tcp": round(len(with_tls) / len(visible), 3) if visible else None,
+        "hidden_sessions": hidden,
+        "tls_share_of_tcp": round(len(with_tls) / len(tcp), 3) if tcp else None,
         "protocols": sorted({s.version for s in with_tls if s.version}),
     }
-    if len(tcp) != len(visible):
-        report.undetermined.append(f"The TLS state of {len(tcp) - len(visible)} TCP session(s) of other roles: "
-                                   "needs pg_read_all_stats (part of pg_monitor).")
+    if hidden:
+        report.undetermined.append(f"Whether {hidden} session(s) of other roles use TLS (some may be background "
+                                   "processes): needs pg_read_all_stats (part of pg_monitor).")
 
 
 def _at_rest(snap: Snapshot, report: EncryptionReport, pii_columns: tuple[str, ...]) -> None:

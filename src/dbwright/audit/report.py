@@ -199,7 +199,7 @@ def _encryption(audit: Audit) -> Iterator[Block]:
                  f"{sessions.get('unix_socket_sessions', 0)} over the unix socket, {sessions.get('tcp_sessions', 0)} "
                  f"over TCP of which {sessions.get('tcp_sessions_with_tls', 0)} use TLS"
                  + (f" ({share:.0%})" if share is not None else "")
-                 + (f"; {sessions['tcp_sessions_hidden']} hidden from this role" if sessions.get("tcp_sessions_hidden")
+                 + (f"; {sessions['hidden_sessions']} session(s) hidden from this role" if sessions.get("hidden_sessions")
                     else ""))
     yield Bullets(items)
     yield Heading(3, "At rest")

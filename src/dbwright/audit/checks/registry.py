@@ -35,7 +35,8 @@ _SETTINGS_PRIVILEGE = "needs pg_read_all_settings (part of pg_monitor) or superu
 def _tls_state_hidden(snap: Snapshot) -> str | None:
     hidden = sum(1 for s in snap.tls_sessions if s.ssl is None)
     if hidden:
-        return (f"the TLS state of {hidden} other session(s) is hidden from {snap.server.current_user}: "
+        return (f"the TLS state of {hidden} other session(s) is hidden from {snap.server.current_user} "
+                "(some may be background processes): "
                 "needs pg_read_all_stats (part of pg_monitor) or superuser")
     return None
 
