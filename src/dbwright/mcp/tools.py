@@ -182,8 +182,16 @@ def advise_indexes(ctx: Context, budget: str | None = None, query: str | None = 
         check_statement(query, allow_write_statements=True)  # one statement, no dangerous functions
     limits = Limits(statement_timeout_ms=max(ctx.limits.statement_timeout_ms, 30000),
                     lock_timeout_ms=ctx.limits.lock_timeout_ms, idle_in_transaction_ms=ctx.limits.idle_in_transaction_ms)
+    hypothetical_only = ctx.mode == "read-only"
     with open_guarded(ctx.target, limits) as conn:
-        hypothetical_only = ctx.mode == "read-only"
+        if hypothetical_only:
+            from dbwright.advisors.indexes.whatif import hypopg_available
+
+            available, why = hypopg_available(conn)
+            if not available:
+                raise RefusedError(f"read-only mode prices hypothetical indexes only and {why[0].lower()}{why[1:]}; "
+                                   "install HypoPG, or start the server with --mode plan to allow small index "
+                                   "builds inside transactions that are always rolled back")
         advice = advise(conn, budget=budget, query=query, min_calls=min_calls,
                         what_if="hypopg" if hypothetical_only else "auto", allow_real_indexes=False,
                         **({"real_index_limit": 0} if hypothetical_only else {}), snapshot=ctx.snapshot())
@@ -335,11 +343,12 @@ def plan_change(ctx: Context, sql: str, down_sql: str = "", name: str = "change"
         shutil.rmtree(staging, ignore_errors=True)
     others = sorted({s.filename for s in plan.statements} - {path.name})
     data = plan.to_dict()
-    data.update(plan_token=ctx.tokens.issue(statements), migration_file=path.name.split("__", 1)[1],
+    data.update(plan_token=ctx.tokens.issue(statements), migration_file=path.name,
                 other_pending_migrations=others,
                 apply_with={"tool": "apply_plan", "arguments": {"sql": sql, "down_sql": down_sql, "name": name}})
     locks = ", ".join(dict.fromkeys(s.lock for s in plan.statements if s.filename == path.name))
-    return ToolOutput(f"{len(statements)} statement(s) planned, locks: {locks or 'none'}; "
+    ours = [s for s in plan.statements if s.filename == path.name]
+    return ToolOutput(f"{len(ours)} statement(s) planned, locks: {locks or 'none'}; "
                       f"{len([f for f in plan.findings if not f.ignored])} lint finding(s); "
                       f"~{plan.estimated_seconds:.1f}s" + (f"; {len(others)} other migration(s) pending" if others
                                                            else ""), data)
