@@ -23,6 +23,12 @@ def test_diff_writes_a_migration_that_migrate_applies_and_rolls_back(pg, tmp_pat
     schema.write_text(DESIRED)
     out = tmp_path / "migrations" / "V2__to_schema.sql"
 
+    pg.execute("ANALYZE users")
+    unhinted = run_cli("diff", "--from", pg.url, "--to", str(schema), "--allow-destructive")
+    assert unhinted.returncode == 0, unhinted.stderr
+    assert "WARNING public.users.email is added NOT NULL without a default, but public.users has rows" \
+        in unhinted.stdout
+
     refused = run_cli("diff", "--from", pg.url, "--to", str(schema), "--rename-column", "public.users.mail=email")
     assert refused.returncode == 0, refused.stderr
     assert "REFUSED Drop column public.users.fax: dropping a column loses its values" in refused.stdout

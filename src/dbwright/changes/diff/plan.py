@@ -175,7 +175,7 @@ def plan_diff(live: Snapshot, desired: Snapshot, *, allow_destructive: bool = Fa
     changes += planner.changes()
     kept, refused = _refuse(changes, allow_destructive)
     packages = _packages(kept, live.server.version_num)
-    warnings = []
+    warnings = planner.warnings
     live_major, desired_major = live.server.version_num // 10000, desired.server.version_num // 10000
     if live_major != desired_major:
         warnings.append(f"the desired schema was loaded on PostgreSQL {desired_major} and the live database runs "
@@ -300,6 +300,7 @@ class _Planner:
         for d in differences:
             self.diffs.setdefault(d.kind, []).append(d)
         self.manual: list[str] = []
+        self.warnings: list[str] = []
         self.out: list[Change] = []
         self.new_tables = {d.key for d in self._of("tables") if d.change == "added"}
         self.gone_tables = {d.key for d in self._of("tables") if d.change == "removed"}
@@ -535,6 +536,12 @@ class _Planner:
             t, c = qident(table), ident(d.key.rsplit(".", 1)[1])
             if d.change == "added":
                 col = d.after
+                live_table = self.live.table(table)
+                if col["not_null"] and col["default"] is None and not col["identity"] and live_table \
+                        and (live_table.n_live_tup or live_table.row_estimate > 0):
+                    self.warnings.append(f"{d.key} is added NOT NULL without a default, but {table} has rows: "
+                                         "the ADD COLUMN will fail; give it a default, or a rename hint if it "
+                                         "is an existing column under a new name")
                 self.add("add_columns", f"Add column {d.key}",
                          [Step(f"ALTER TABLE {t} ADD COLUMN {self.column_sql(d.key, col)};",
                                f"ALTER TABLE {t} DROP COLUMN {c};", lock_=Lock("ACCESS EXCLUSIVE", table))],
@@ -768,14 +775,15 @@ class _Planner:
 
     def privileges(self) -> None:
         for d in self._of("privileges"):
-            object_type, object_name, _, _ = _split_privilege(d.key)
+            object_type, object_name, grantee, privilege = _split_privilege(d.key)
+            what = f"{privilege} on {object_type} {object_name}"
             if d.before is not None:
-                self.add("revoke", f"Revoke {d.key}",
+                self.add("revoke", f"Revoke {what} from {grantee}",
                          [Step(grant_sql(d.key, False, revoke=True), grant_sql(d.key, d.before["grantable"]),
                                lock_=Lock("none"))],
                          needs=(f"{object_type}:{object_name}", f"schema:{object_name}"))
             if d.after is not None:
-                self.add("grant", f"Grant {d.key}",
+                self.add("grant", f"Grant {what} to {grantee}",
                          [Step(grant_sql(d.key, d.after["grantable"]), grant_sql(d.key, False, revoke=True),
                                lock_=Lock("none"))])
 
