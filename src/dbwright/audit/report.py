@@ -237,9 +237,9 @@ def render_text_blocks(blocks: list[Block]) -> str:
     out: list[str] = []
     for block in blocks:
         if isinstance(block, Heading):
-            text = block.text if block.level > 1 else block.text.upper()
-            out += ["", text, ("=" if block.level == 1 else "-" if block.level == 2 else "")
-                    * min(len(text), 100)] if block.level < 3 else ["", text]
+            text = block.text
+            out += ["", text, ("=" if block.level == 1 else "-") * min(len(text), 100)] if block.level < 3 \
+                else ["", text]
         elif isinstance(block, Para):
             out.append(block.text)
         elif isinstance(block, Table):

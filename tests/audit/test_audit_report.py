@@ -1,0 +1,92 @@
+"""The audit registry's shape, the report in every format, and the CLI's exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from dbwright.audit.checks import AUDIT_CATEGORIES, all_audit_checks
+from dbwright.audit.checks.registry import AUDIT_REGISTRY
+from dbwright.audit.report import FORMATS, render
+from dbwright.audit.run import audit_database, run_audit
+from dbwright.checks.registry import REGISTRY
+from dbwright.model import Snapshot
+from tests.test_cli_errors import run_cli
+
+TESTS = Path(__file__).parent
+
+
+def test_registry_shape():
+    checks = all_audit_checks()
+    assert len(checks) >= 40
+    for check in checks:
+        assert check.category in AUDIT_CATEGORIES
+        assert check.cis is None or re.fullmatch(r"\d+(\.\d+)*", check.cis), check.code
+        assert check.doc and check.title
+    assert sum(1 for c in checks if c.cis) >= 40
+    assert {c.category for c in checks} == set(AUDIT_CATEGORIES)
+    wrapped = [c for c in checks if c.wraps]
+    assert wrapped and all(c.function is REGISTRY[c.wraps].function for c in wrapped)  # reused, not copied
+
+
+def test_every_check_has_a_test_on_the_real_server():
+    text = "".join(p.read_text() for p in TESTS.glob("test_*.py") if p.name != Path(__file__).name)
+    untested = [code for code in AUDIT_REGISTRY if code not in text]
+    assert untested == []
+
+
+def _bad_database(pg) -> None:
+    pg.execute('CREATE TABLE public."<script>alert(1)</script>" (id int)')
+    pg.execute('GRANT SELECT ON public."<script>alert(1)</script>" TO PUBLIC')
+    pg.role("a_app", "LOGIN")
+
+
+def test_every_format_carries_cis_ids_scores_and_the_summary(pg):
+    _bad_database(pg)
+    result = audit_database(pg.url)
+    assert result.by_code("DWA010")
+    outputs = {fmt: render(result, fmt) for fmt in FORMATS}
+    for fmt in ("text", "markdown", "html"):
+        assert "Compliance summary" in outputs[fmt]
+        assert "Effective privileges" in outputs[fmt] and "What cannot be determined from here" in outputs[fmt]
+        for f in result.findings:
+            assert f.check.code in outputs[fmt]
+    assert "<script>alert(1)</script>" not in outputs["html"]
+    assert "&lt;script&gt;" in outputs["html"]
+    data = json.loads(outputs["json"])
+    assert set(data["summary"]["scores"]) == set(AUDIT_CATEGORIES)
+    assert all(f["cis"] == AUDIT_REGISTRY[f["code"]].cis for f in data["findings"])
+    assert {r["code"] for r in data["compliance"]} == set(AUDIT_REGISTRY)
+    assert data["summary"]["passed"] + data["summary"]["failed"] + data["summary"]["skipped"] == len(AUDIT_REGISTRY)
+    sarif = json.loads(outputs["sarif"])
+    run = sarif["runs"][0]
+    assert len(run["tool"]["driver"]["rules"]) == len(AUDIT_REGISTRY)
+    assert {r["properties"]["cis"] for r in run["results"]} >= {"4.6"}
+    assert run["properties"]["benchmark"].startswith("CIS PostgreSQL")
+
+
+def test_saved_snapshot_audits_offline(pg):
+    pg.execute("CREATE TABLE public.notes (body text)")
+    pg.execute("CREATE POLICY p ON public.notes USING (true)")
+    snap = pg.snapshot()
+    again = Snapshot.from_json(snap.to_json())
+    assert again.policies == snap.policies and again.languages == snap.languages
+    assert again.tls_sessions == snap.tls_sessions
+    offline = run_audit(again)
+    assert offline.access is None and "saved snapshot" in offline.access_skipped
+    assert [f.object for f in offline.by_code("DWA040")] == ["public.notes"]
+    assert {(f.check.code, f.finding.object) for f in offline.findings} == \
+        {(f.check.code, f.finding.object) for f in run_audit(snap).findings}
+
+
+def test_audit_command_formats_and_fail_on(pg, tmp_path):
+    report = tmp_path / "audit.sarif"
+    failing = run_cli("audit", pg.url, "--format", "sarif", "--fail-on", "high", "-o", str(report))
+    assert failing.returncode == 1, failing.stderr  # pg_hba.conf line 2 trusts postgres on loopback: high
+    assert json.loads(report.read_text())["runs"][0]["results"]
+    passing = run_cli("audit", pg.url, "--check", "DWA040", "--format", "text", "--fail-on", "low")
+    assert passing.returncode == 0, passing.stderr
+    assert "1 automated checks: 1 passed, 0 failed, 0 not verified" in passing.stdout
+    bad = run_cli("audit", pg.url, "--format", "pdf")
+    assert bad.returncode == 2 and "unknown format" in bad.stderr
