@@ -45,7 +45,7 @@ def node_line(node: Node) -> str:
     if node.analyzed:
         timing = (f"time={d['Actual Startup Time']:.3f}..{d['Actual Total Time']:.3f} "
                   if "Actual Total Time" in d else "")
-        label += f" (actual {timing}rows={d['Actual Rows']:,} loops={d['Actual Loops']})"
+        label += f" (actual {timing}rows={_count(d['Actual Rows'])} loops={d['Actual Loops']})"
     return label
 
 
@@ -57,7 +57,7 @@ def _details(node: Node) -> list[str]:
             value = ", ".join(d[key]) if isinstance(d[key], list) else d[key]
             lines.append(f"{key}: {value}")
     if "Rows Removed by Filter" in d:
-        lines.append(f"Rows Removed by Filter: {d['Rows Removed by Filter']:,}")
+        lines.append(f"Rows Removed by Filter: {_count(d['Rows Removed by Filter'])}")
     if d.get("Sort Space Type"):
         lines.append(f"Sort Space: {d['Sort Space Used']} kB ({d['Sort Space Type']})")
     if "Hash Batches" in d:
@@ -138,6 +138,11 @@ def markdown(e: Explanation) -> str:
         out += ["```", ""]
     out += [f"> {note}" for note in e.notes]
     return "\n".join(out) + "\n"
+
+
+def _count(value: float) -> str:
+    """Row counts: PostgreSQL 18 reports fractional averages per loop (150000.0); show 150,000."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
 def _one_line(sql: str, width: int) -> str:
