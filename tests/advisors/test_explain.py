@@ -11,7 +11,7 @@ from dbwright.advisors.explain import Thresholds, explain_query
 from dbwright.advisors.explain.render import render
 from dbwright.cli import main
 from dbwright.engines.postgres.connect import open_session
-from dbwright.errors import RefusedError, SqlParseError
+from dbwright.errors import RefusedError, ServerError, SqlParseError
 
 
 def _table(pg, name: str = "t", rows: int = 60_000, options: str = "") -> None:
@@ -123,14 +123,30 @@ def test_index_suggestion_for_unindexed_column(pg):
     "SELECT * FROM pg_read_file('/etc/hostname')",
     "SELECT a FROM t WHERE pg_catalog.pg_advisory_lock(a) IS NOT NULL",
     "SELECT (SELECT setval('seq', 5))",
+    "SELECT public.writer()",
 ])
 def test_analyze_refused_for_writing_statements(pg, sql):
-    pg.execute("CREATE TABLE t(id int, a int, b int, c text); CREATE SEQUENCE seq")
-    pg.execute("INSERT INTO t VALUES (1, 1, 1, 'x')")
+    _writable_things(pg)
     with pytest.raises(RefusedError):
         explain_query(pg.url, sql, analyze=True, suggest=False)
     assert pg.value("SELECT count(*) FROM t") == 1 and pg.value("SELECT last_value FROM seq") == 1
     assert pg.value("SELECT is_called FROM seq") is False
+
+
+def _writable_things(pg) -> None:
+    pg.execute("CREATE TABLE t(id int, a int, b int, c text); CREATE SEQUENCE seq")
+    pg.execute("INSERT INTO t VALUES (1, 1, 1, 'x')")
+    pg.execute("CREATE FUNCTION writer() RETURNS int LANGUAGE sql AS 'INSERT INTO t VALUES (2, 2, 2, ''y'') "
+               "RETURNING 1'")
+
+
+def test_a_write_hidden_in_a_view_still_cannot_write(pg):
+    """The parse tree cannot see into a view; the READ ONLY transaction still refuses the write."""
+    _writable_things(pg)
+    pg.execute("CREATE VIEW sneaky AS SELECT writer() AS w")
+    with pytest.raises(ServerError, match="read-only transaction"):
+        explain_query(pg.url, "SELECT * FROM sneaky", analyze=True, suggest=False)
+    assert pg.value("SELECT count(*) FROM t") == 1
 
 
 def test_analyze_with_parameters_runs_the_generic_plan_with_representative_values(pg):

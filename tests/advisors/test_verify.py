@@ -9,7 +9,8 @@ import psycopg
 import pytest
 
 from dbwright.advisors.indexes import advise_indexes
-from dbwright.advisors.indexes.verify import scratch_databases, verify_advice
+from dbwright.advisors.indexes.render import render
+from dbwright.advisors.indexes.verify import render_with_advice, scratch_databases, verify_advice
 from dbwright.advisors.indexes.workload import from_sql_text
 from dbwright.cli import main
 from dbwright.errors import RefusedError
@@ -57,6 +58,9 @@ def test_scratch_verification_measures_a_real_speedup_and_drops_the_copy(pg):
     built = v.built[0]
     assert built.real_bytes > 0 and abs(built.estimated_bytes / built.real_bytes - 1) < 0.2
     assert pg.value("SELECT count(*) FROM t") == 100_000  # nothing was deleted
+    for format in ("text", "markdown", "html"):
+        shown = render_with_advice(render(advice, format), advice, v, format)
+        assert "Verification" in shown and "not run: DELETE writes" in shown and f"{m.after_ms:,.3f}" in shown
     assert pg.value("SELECT count(*) FROM pg_indexes WHERE tablename = 't'") == 1  # the target is untouched
 
 
