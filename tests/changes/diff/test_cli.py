@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from dbwright.changes.diff import compare_snapshots, desired_snapshot
 from dbwright.review import take_snapshot
 from tests.changes.diff.helpers import scratch_databases
@@ -16,6 +18,21 @@ CREATE INDEX users_email_idx ON users (email);
 """
 
 
+def test_cli_text_summary_refuses_and_warns(pg, tmp_path):
+    pg.execute(LIVE)
+    pg.execute("ANALYZE users")
+    schema = tmp_path / "schema.sql"
+    schema.write_text(DESIRED)
+    result = run_cli("diff", "--from", pg.url, "--to", str(schema))
+    assert result.returncode == 0, result.stderr
+    assert "REFUSED Drop column public.users.fax: dropping a column loses its values" in result.stdout
+    assert "REFUSED Drop column public.users.mail: dropping a column loses its values" in result.stdout
+    assert "WARNING public.users.email is added NOT NULL without a default, but public.users has rows" \
+        in result.stdout
+    assert "CREATE INDEX CONCURRENTLY users_email_idx ON public.users" in result.stdout  # the migration follows
+
+
+@pytest.mark.slow
 def test_diff_writes_a_migration_that_migrate_applies_and_rolls_back(pg, tmp_path):
     pg.execute(LIVE)
     original = take_snapshot(pg.url)
@@ -23,22 +40,12 @@ def test_diff_writes_a_migration_that_migrate_applies_and_rolls_back(pg, tmp_pat
     schema.write_text(DESIRED)
     out = tmp_path / "migrations" / "V2__to_schema.sql"
 
-    pg.execute("ANALYZE users")
-    unhinted = run_cli("diff", "--from", pg.url, "--to", str(schema), "--allow-destructive")
-    assert unhinted.returncode == 0, unhinted.stderr
-    assert "WARNING public.users.email is added NOT NULL without a default, but public.users has rows" \
-        in unhinted.stdout
-
-    refused = run_cli("diff", "--from", pg.url, "--to", str(schema), "--rename-column", "public.users.mail=email")
-    assert refused.returncode == 0, refused.stderr
-    assert "REFUSED Drop column public.users.fax: dropping a column loses its values" in refused.stdout
-    assert "rename column public.users.mail -> email (from the hint)" in refused.stdout
-
     result = run_cli("diff", "--from", pg.url, "--to", str(schema), "--rename-column", "public.users.mail=email",
                      "--allow-destructive", "-o", str(out), "--format", "json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["refused"] == [] and summary["destructive"] is True
+    assert summary["renames"] == [{"kind": "column", "from": "public.users.mail", "to": "public.users.email"}]
     assert {(d["kind"], d["change"]) for d in summary["differences"]} >= {("columns", "removed"), ("indexes", "added")}
     assert out.read_text() == summary["migration"]
 
@@ -59,6 +66,5 @@ def test_cli_malformed_schema_is_one_line(pg, tmp_path):
     schema.write_text("CREATE TABLE t (id int PRIMARY KEY);\nCREATE TABEL oops (x int);\n")
     result = run_cli("diff", "--from", pg.url, "--to", str(schema))
     assert result.returncode == 16, result.stderr
-    assert "Traceback" not in result.stderr
-    assert f"{schema}:2" in result.stderr
+    assert result.stderr.strip() == f'dbwright: error: {schema}:2: syntax error at or near "TABEL"'
     assert scratch_databases(pg) == []
