@@ -166,6 +166,15 @@ def test_table_over_time_limit_is_skipped_not_fatal(pg):
     assert by_table["locked"].basis == "name" and by_table["locked"].match_rate is None
 
 
+def test_role_without_select_gets_names_only_never_values(crm):
+    crm.role("tr_pii_nobody", "LOGIN")
+    report = discover_pii(crm.cluster.url(crm.name, user="tr_pii_nobody"), schemas=["crm"])
+    assert "permission denied for schema crm" in report.skipped["crm.customer_records"]
+    assert all(f.basis in ("name", "name + type") and f.match_rate is None for f in report.findings)
+    assert {"email", "card_number", "birth_date"} <= {f.column for f in report.findings}
+    assert "login" not in {f.column for f in report.findings}  # found only by values
+
+
 def test_recommendations_apply_and_roll_back(crm):
     crm.role("tr_analyst", "NOLOGIN")
     crm.execute(f"GRANT USAGE ON SCHEMA crm TO tr_analyst; GRANT SELECT ON {TABLE} TO tr_analyst;"

@@ -127,6 +127,18 @@ def test_plan_reads_public_grants_and_warns_about_logins(shop):
     assert "tr_owner" in plan.context.owners
 
 
+def test_existing_group_and_membership_are_reused_not_undone(shop):
+    shop.role("tr_readonly", "NOLOGIN")
+    shop.role("tr_existing", "LOGIN")
+    shop.execute("GRANT tr_readonly TO tr_existing")
+    plan = plan_roles(shop.url, schemas=["shop"], app_users=["tr_existing:readonly"], prefix=PREFIX)
+    groups, _, users, _ = plan.packages
+    assert "CREATE ROLE tr_readonly" not in groups.forward_sql and "DROP ROLE IF EXISTS tr_readonly" not in \
+        groups.rollback_sql
+    assert any("already exists" in note for note in groups.security_notes)
+    assert "tr_existing" not in users.rollback_sql  # neither dropped nor removed from the group
+
+
 def test_operations_reverse():
     assert CreateRole("a").reverse().sql() == "DROP ROLE IF EXISTS a;"
     assert GrantRole("g", "u").reverse().sql() == "REVOKE g FROM u;"

@@ -120,6 +120,7 @@ class RoleContext:
     owners: tuple[str, ...]  # roles owning tables/sequences/schemas in the chosen schemas
     public_grants: tuple[PublicGrant, ...]
     logins_relying_on_public: tuple[str, ...]  # non-superuser logins with no CONNECT of their own
+    memberships: frozenset[tuple[str, str]] = frozenset()  # (group, member) pairs that exist already
 
 
 _SCHEMAS = """
@@ -182,7 +183,9 @@ def read_context(target: str | None, schemas: Sequence[str] = ()) -> RoleContext
         owners = tuple(row[0] for row in conn.execute(_OWNERS, params))
         public = tuple(PublicGrant(row[0], row[1], tuple(row[2])) for row in conn.execute(_PUBLIC_ACL, params))
         relying = tuple(row[0] for row in conn.execute(_LOGINS_ON_PUBLIC))
-    return RoleContext(database, tuple(chosen), roles, owners, public, relying)
+        members = frozenset(conn.execute(
+            "SELECT pg_get_userbyid(roleid), pg_get_userbyid(member) FROM pg_auth_members").fetchall())
+    return RoleContext(database, tuple(chosen), roles, owners, public, relying, members)
 
 
 def _has_objects(conn: Any, schema: str) -> bool:
@@ -247,7 +250,9 @@ def _groups_package(context: RoleContext, names: dict[str, str]) -> ChangePackag
     notes: list[str] = []
     for name in names.values():
         if name in context.existing_roles:
-            notes.append(f"role {name} already exists: it is reused, and the rollback does not drop it")
+            notes.append(f"role {name} already exists: it is reused and the rollback does not drop it, but the "
+                         "rollback does revoke its privileges on all tables and sequences of the schemas, "
+                         "including any it held before")
         else:
             ops.append(CreateRole(name, "NOLOGIN"))
     db = ident(context.database)
@@ -302,7 +307,8 @@ def _users_package(context: RoleContext, names: dict[str, str], users: Sequence[
             ops.append(CreateRole(user.name, "LOGIN"))
             manual.append(f"set a password for {user.name} with \\password {user.name} in psql "
                           "(dbwright never puts passwords in a package)")
-        ops.append(GrantRole(names[user.group], user.name))
+        if (names[user.group], user.name) not in context.memberships:  # else the rollback would revoke it
+            ops.append(GrantRole(names[user.group], user.name))
     return ChangePackage.of(
         "Login users as members of the groups",
         ops,

@@ -65,16 +65,17 @@ def _extension_state(conn: psycopg.Connection, name: str) -> str:
 
 def _columns(conn: psycopg.Connection, schema: str, table: str) -> list[str]:
     return [r[0] for r in conn.execute(
-        "SELECT attname FROM pg_attribute WHERE attrelid = format('%%I.%%I', %s::text, %s::text)::regclass "
-        "AND attnum > 0 AND NOT attisdropped ORDER BY attnum", (schema, table))]
+        "SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s "
+        "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum", (schema, table))]
 
 
 def _select_grantees(conn: psycopg.Connection, schema: str, table: str) -> list[str]:
     """Roles other than the owner holding table-level SELECT (PUBLIC included)."""
     return [r[0] for r in conn.execute(
         "SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END "
-        "FROM pg_class c, aclexplode(c.relacl) a "
-        "WHERE c.oid = format('%%I.%%I', %s::text, %s::text)::regclass AND a.privilege_type = 'SELECT' "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a "
+        "WHERE n.nspname = %s AND c.relname = %s AND a.privilege_type = 'SELECT' "
         "AND a.grantee <> c.relowner ORDER BY 1", (schema, table))]
 
 

@@ -102,8 +102,9 @@ def sample_table(conn: psycopg.Connection, table: TableInfo, limit: int = DEFAUL
             rows = conn.execute(query).fetchall()
     except psycopg.errors.QueryCanceled:
         return TableSample(table, label, 0, {}, skipped=f"sample exceeded the {timeout} time limit")
-    except psycopg.errors.InsufficientPrivilege:
-        return TableSample(table, label, 0, {}, skipped="no SELECT privilege on the table")
+    except psycopg.errors.InsufficientPrivilege as error:
+        reason = str(error).splitlines()[0] if str(error) else "permission denied"
+        return TableSample(table, label, 0, {}, skipped=f"no privilege to read values ({reason})")
     values = {c.name: [row[i] for row in rows if row[i] is not None] for i, c in enumerate(columns)}
     return TableSample(table, label, len(rows), values)
 
