@@ -24,6 +24,9 @@ def design(
     desbordante: Annotated[bool | None, typer.Option(
         "--desbordante/--no-desbordante", help="Use desbordante for full discovery (default: when installed).")]
     = None,
+    partition_rows: Annotated[int, typer.Option(
+        "--partition-rows", min=1, help="Tables with at least this many rows are considered for partitioning.")]
+    = 1_000_000,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
 ) -> None:
     """Profile the data: dependencies breaking 3NF, undeclared keys and foreign keys, over-wide types."""
@@ -39,7 +42,7 @@ def design(
     target = _default_target(database)
     with err.status("profiling…") as status:
         report = design_review(target, sample_rows=sample_rows, time_budget_s=time_budget, max_error=max_error,
-                               use_desbordante=desbordante,
+                               use_desbordante=desbordante, min_partition_rows=partition_rows,
                                progress=lambda text: status.update(f"design: {text}…"))
     emit(render(report, format), output)
 

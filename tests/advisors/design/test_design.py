@@ -37,7 +37,7 @@ def test_transitive_dependency_is_proposed_as_a_decomposition(pg):
     assert not proposal.package.destructive
     assert proposal.destructive_package.destructive
     assert "DROP COLUMN dept_name, DROP COLUMN dept_floor" in proposal.destructive_package.forward_sql
-    assert "desbordante" in report.notes[0] and not report.desbordante_used
+    assert "only targeted candidates" in report.notes[0] and not report.desbordante_used
     # dept_name ↔ dept_id are equivalent: only the identifier is proposed as the determinant.
     assert any("equivalent" in r.reason for r in report.rejected if r.what.startswith("dept_name"))
 
@@ -163,3 +163,18 @@ def test_analysis_is_read_only_and_says_what_it_sampled(pg):
     assert "TABLESAMPLE" in employees.sample["method"]
     assert normalizations(report, "public.employees")  # confirmed on the full table
     assert pg.value("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 1
+
+
+def test_spent_time_budget_skips_tables_and_says_so(pg):
+    scenarios.transitive(pg)
+    report = review(pg, time_budget_s=0.0)
+    assert [t.skipped for t in report.tables] == ["time budget spent"]
+    assert not report.proposals and "time budget spent" in report.notes[-1]
+
+
+def test_never_analyzed_table_is_counted_then_sampled(pg):
+    scenarios.transitive(pg)  # no ANALYZE: the catalog does not know the table's size
+    report = design_review(pg.url, use_desbordante=False, sample_rows=500)
+    employees = next(t for t in report.tables if t.table == "public.employees")
+    assert employees.sample["sampled"] and employees.sample["row_estimate"] == 2000
+    assert employees.sample["method"].startswith("TABLESAMPLE BERNOULLI")

@@ -16,6 +16,7 @@ needs_desbordante = pytest.mark.skipif(discover.desbordante_module() is None,
                                        reason="desbordante (optional extra dbwright[design]) is not installed")
 
 
+@pytest.mark.slow
 @needs_desbordante
 def test_desbordante_finds_the_planted_dependencies(pg):
     scenarios.transitive(pg)

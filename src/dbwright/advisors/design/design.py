@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 
 from dbwright.advisors.design import candidates as cand
-from dbwright.advisors.design import confirm, discover, keys, normalize, types
+from dbwright.advisors.design import confirm, discover, keys, normalize, partition, types
 from dbwright.advisors.design.context import TableInfo, table_infos
 from dbwright.advisors.design.proposal import Proposal, Rejected
 from dbwright.advisors.design.sample import PROFILED_TYPES, Budget, Clock, TableSample, read_sample
@@ -31,7 +31,7 @@ MAX_PROFILED_WIDTH = 256
 #: "Few orphans" for a foreign key the data mostly obeys.
 MAX_ORPHAN_SHARE = 0.01
 MIN_ORPHANS_ALLOWED = 10
-KIND_ORDER = {"normalize": 0, "foreign_key": 1, "unique_key": 2, "not_null": 3, "check_values": 4, "type": 5}
+KIND_ORDER = {"normalize": 0, "foreign_key": 1, "unique_key": 2, "not_null": 3, "check_values": 4, "type": 5, "partition": 6}
 
 
 @dataclass
@@ -80,6 +80,7 @@ class DesignReport:
 def design_review(target: str | None, *, sample_rows: int = Budget.sample_rows,
                   time_budget_s: float = Budget.time_budget_s, statement_timeout: str = Budget.statement_timeout,
                   max_error: float = DEFAULT_MAX_ERROR, use_desbordante: bool | None = None,
+                  min_partition_rows: int = partition.DEFAULT_MIN_ROWS,
                   snapshot: Snapshot | None = None, progress: Progress | None = None) -> DesignReport:
     """Profile the data of ``target`` and propose normalization, keys, constraints and tighter types."""
     from dbwright.review import take_snapshot
@@ -96,9 +97,11 @@ def design_review(target: str | None, *, sample_rows: int = Budget.sample_rows,
     clock = Clock(time_budget_s)
     snap = snapshot or take_snapshot(target, progress=progress)
     report = DesignReport(describe_target(resolve_target(target)), engine, use, max_error, budget)
-    if not use:
+    if not use and not available:
         report.notes.append("desbordante is not installed, so only targeted candidates were tested; install "
                             "dbwright[design] for full discovery.")
+    elif not use:
+        report.notes.append("desbordante was not used (turned off), so only targeted candidates were tested.")
     infos = table_infos(snap)
     existing = {t.qname for t in snap.tables} | {v.qname for v in snap.views}
     samples: dict[str, TableSample] = {}
@@ -112,6 +115,10 @@ def design_review(target: str | None, *, sample_rows: int = Budget.sample_rows,
                     continue
                 try:
                     _review_table(conn, info, budget, max_error, use, existing, report, samples, rows_of, progress)
+                    rows = rows_of.get(info.qname)
+                    advice = partition.plan(conn, snap, info, rows, min_partition_rows) if rows else None
+                    if advice is not None:
+                        report.proposals.append(advice)
                 except psycopg.errors.QueryCanceled:
                     report.tables.append(TableReport(info.qname, int(info.table.row_estimate), {},
                                                      skipped=f"a query ran past statement_timeout "

@@ -10,7 +10,7 @@ from dbwright.advisors.design.proposal import Proposal
 FORMATS = ("text", "json", "markdown")
 _HEADINGS = {"normalize": "Normalization", "foreign_key": "Missing foreign keys", "unique_key": "Undeclared keys",
              "not_null": "Never-NULL columns", "check_values": "Columns with a handful of values",
-             "type": "Type tightening"}
+             "type": "Type tightening", "partition": "Partitioning"}
 
 
 def render(report: DesignReport, format: str) -> str:
@@ -52,6 +52,11 @@ def _evidence_line(p: Proposal) -> str:
         rewrite = f"rewrites {_mb(e['rewrite_bytes'])} (≈ {e['estimated_seconds']} s)" if e["rewrites_table"] \
             else "no rewrite"
         return f"declared {e['declared']} → {e['suggested']}; {rewrite}"
+    if p.kind == "partition":
+        return (f"{e['rows']:,} rows from {e['min']} to {e['max']}; {e['partition_key']} correlation "
+                f"{e['correlation']}; {e['inserts']:,} inserts vs {e['updates'] or 0:,} updates and "
+                f"{e['deletes'] or 0:,} deletes; {e['partitions']} partitions by {e['interval']}; "
+                f"{len(e['range_queries'])} range queries in the workload")
     return ", ".join(f"{k}: {v}" for k, v in e.items() if not isinstance(v, (dict, list)))
 
 
@@ -63,6 +68,11 @@ def text(r: DesignReport) -> str:
         if not found:
             continue
         lines.append(heading)
+        advice_only = [p for p in found if p.package is None and p.kind == "type"]
+        found = [p for p in found if p not in advice_only]
+        for advice, group in _grouped_advice(advice_only).items():
+            lines.append(f"-  {len(group)} column(s), advice only: {advice}")
+            lines.append(f"   {', '.join(f'{p.table}.{p.columns[0]}' for p in group)}")
         for p in found:
             number += 1
             lines.append(f"{number}. {p.title}")
@@ -79,6 +89,13 @@ def text(r: DesignReport) -> str:
     for note in r.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _grouped_advice(proposals: list[Proposal]) -> dict[str, list[Proposal]]:
+    groups: dict[str, list[Proposal]] = {}
+    for p in proposals:
+        groups.setdefault(p.advice, []).append(p)
+    return groups
 
 
 def markdown(r: DesignReport) -> str:

@@ -93,7 +93,7 @@ def read_sample(conn: psycopg.Connection, table: str, columns: list[str], row_es
         method = f"TABLESAMPLE {how} ({percent:.3g}%)"
         return TableSample(table, tuple(columns), rows, estimate, True, method, time.monotonic() - started)
     rows = conn.execute(f"{select} LIMIT {limit + 1}").fetchall()
-    if len(rows) > limit:  # the statistics were stale: the table is larger than they say
-        return TableSample(table, tuple(columns), rows[:limit], max(estimate, limit + 1), True,
-                           f"first {limit:,} rows (statistics out of date)", time.monotonic() - started)
+    if len(rows) > limit:  # the statistics were stale: count, then sample at the right rate
+        counted = conn.execute(f"SELECT count(*) FROM {qident(table)}").fetchone()[0]
+        return read_sample(conn, table, columns, counted, budget, progress=None)
     return TableSample(table, tuple(columns), rows, len(rows), False, "full table", time.monotonic() - started)
