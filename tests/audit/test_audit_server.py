@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import psycopg
+import pytest
 
 from tests.audit.helpers import audit
 from tests.pgcluster import PG_BIN
@@ -73,6 +74,7 @@ def _start(pg) -> None:
             time.sleep(0.1)
 
 
+@pytest.mark.slow
 def test_dwa044_data_checksums_enabled_offline(pg):
     findings = audit(pg, "DWA044").by_code("DWA044")
     assert [f.object for f in findings] == ["data_checksums"]

@@ -48,6 +48,9 @@ def encryption_report(snap: Snapshot, *, host: bool = False, pii_columns: tuple[
             "encryption, self-encrypting drives) cannot be seen from SQL"
             + (f": {device['reason']}." if device else "; run dbwright audit --host on the database host to "
                "check for a dm-crypt layer."))
+    elif device.get("encrypted") is False:
+        report.undetermined.append("Whether the disk under the data directory is itself a self-encrypting drive or "
+                                   "a cloud provider's encrypted volume: the OS does not show it.")
     report.undetermined += [
         "Whether backups and archived WAL are encrypted is decided by the backup tool "
         f"(archive_command = {_setting(snap, 'archive_command') or 'not visible'!r}) and cannot be verified from SQL.",

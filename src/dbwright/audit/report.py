@@ -91,7 +91,10 @@ def _compliance(audit: Audit) -> Iterator[Block]:
     for category in AUDIT_CATEGORIES:
         statuses = [s for c, s in audit.checks() if c.category == category]
         score = scores[category]
-        rows.append([category, "not verified" if score is None else str(score), str(statuses.count("pass")),
+        verified = len(statuses) - statuses.count("skipped")
+        shown = "not verified" if score is None else str(score) if verified == len(statuses) \
+            else f"{score} ({verified} of {len(statuses)} checks verified)"
+        rows.append([category, shown, str(statuses.count("pass")),
                      str(statuses.count("fail")), str(statuses.count("skipped"))])
     yield Table(["Category", "Score /100", "Passed", "Failed", "Not verified"], rows)
     yield Table(["CIS", "Check", "Status", "Findings", "Title"],
