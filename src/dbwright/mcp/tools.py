@@ -189,7 +189,7 @@ def advise_indexes(ctx: Context, budget: str | None = None, query: str | None = 
 
             available, why = hypopg_available(conn)
             if not available:
-                raise RefusedError(f"read-only mode prices hypothetical indexes only and {why[0].lower()}{why[1:]}; "
+                raise RefusedError(f"read-only mode prices hypothetical indexes only ({why}): "
                                    "install HypoPG, or start the server with --mode plan to allow small index "
                                    "builds inside transactions that are always rolled back")
         advice = advise(conn, budget=budget, query=query, min_calls=min_calls,
