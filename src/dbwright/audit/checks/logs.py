@@ -106,7 +106,8 @@ def pgaudit_not_logging(snap) -> Iterator[Finding]:
     pgaudit is not preloaded, or preloaded with ``pgaudit.log = none``.
 
     Fix: preload pgaudit (restart), then ``ALTER SYSTEM SET pgaudit.log = 'ddl, role'`` and reload.
-    ``dbwright audit-logging`` (see docs) generates a complete set-up with object-level logging.
+    ``dbwright audit-logging plan`` (docs/audit-logging.md) generates a complete set-up with object-level
+    logging.
     """
     libraries = [lib.rsplit("/", 1)[-1] for lib in _library_list(snap.server.setting("shared_preload_libraries"))]
     if "pgaudit" not in libraries:
