@@ -46,6 +46,7 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
     "sku": ("text", None),
     "tracking_number": ("text", None),
     "gift_card_code": ("text", None),
+    "transaction_id": ("text", None),  # random digits starting with 4: about 10% pass Luhn by chance
     "batch_number": ("text", None),
     "payment_reference": ("text", None),
     "build": ("text", None),
@@ -156,6 +157,7 @@ def generate(seed: int = SEED, rows: int = ROWS) -> list[dict[str, object]]:
             "sku": f"SKU-{rng.randint(10000, 99999)}-{rng.choice(['S', 'M', 'L', 'XL'])}",
             "tracking_number": _not_luhn(rng, rng.choice("4531")),
             "gift_card_code": _grouped(_not_luhn(rng)),
+            "transaction_id": "4" + "".join(rng.choice("0123456789") for _ in range(15)),
             "batch_number": f"{rng.randint(100_000_000, 899_999_999)}",
             "payment_reference": _bad_iban(rng),
             "build": f"{rng.randint(2020, 2026)}.{rng.randint(1, 12)}.{rng.randint(1, 28)}.{rng.randint(1, 9)}",

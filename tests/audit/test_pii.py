@@ -84,7 +84,7 @@ def test_precision_and_recall_on_mixed_table(crm_seeded):
     assert numbers["value_precision"] >= 0.95
     assert numbers["value_recall"] >= 0.9
     found = {f.column: f for f in report.findings}
-    for lookalike in ("tracking_number", "gift_card_code", "order_number", "sku", "batch_number",
+    for lookalike in ("tracking_number", "gift_card_code", "transaction_id", "order_number", "sku", "batch_number",
                       "payment_reference", "build", "shipped_on", "created_text", "fax"):
         assert lookalike not in found, lookalike
     assert found["login"].basis == "values" and found["remote_host"].basis == "values"
