@@ -57,6 +57,38 @@ def fd_violations(conn: psycopg.Connection, table: str, lhs: tuple[str, ...], rh
     return FdCheck(lhs, rhs, rows, groups, bad_groups, bad_rows)
 
 
+#: Right sides confirmed per table scan (one grouping set each).
+MAX_SETS_PER_SCAN = 12
+
+
+def fd_violations_many(conn: psycopg.Connection, table: str, lhs: tuple[str, ...],
+                       rhs: list[str]) -> list[FdCheck]:
+    """fd_violations for several right sides of one left side, in one scan (GROUPING SETS)."""
+    found: list[FdCheck] = []
+    for start in range(0, len(rhs), MAX_SETS_PER_SCAN):
+        chunk = rhs[start:start + MAX_SETS_PER_SCAN]
+        if len(chunk) == 1:
+            found.append(fd_violations(conn, table, lhs, chunk[0]))
+            continue
+        x = _cols(lhs)
+        ys = ", ".join(ident(c) for c in chunk)
+        sets = ", ".join(f"({x}, {ident(c)})" for c in chunk)
+        not_null = " AND ".join(f"{ident(c)} IS NOT NULL" for c in lhs)
+        query = f"""
+            WITH pairs AS (SELECT GROUPING({ys}) AS g, {x}, count(*) AS n FROM {qident(table)}
+                           WHERE {not_null} GROUP BY GROUPING SETS ({sets})),
+                 groups AS (SELECT g, sum(n) AS n, max(n) AS top, count(*) AS variants FROM pairs GROUP BY g, {x})
+            SELECT g, coalesce(sum(n), 0)::bigint, count(*)::bigint,
+                   count(*) FILTER (WHERE variants > 1)::bigint, coalesce(sum(n - top), 0)::bigint
+            FROM groups GROUP BY g"""
+        by_mask = {row[0]: row[1:] for row in conn.execute(query).fetchall()}
+        full = (1 << len(chunk)) - 1
+        for i, column in enumerate(chunk):
+            rows, groups, bad_groups, bad_rows = by_mask.get(full ^ (1 << (len(chunk) - 1 - i)), (0, 0, 0, 0))
+            found.append(FdCheck(lhs, column, rows, groups, bad_groups, bad_rows))
+    return found
+
+
 def key_violations(conn: psycopg.Connection, table: str, columns: tuple[str, ...]) -> tuple[int, int, int]:
     """(rows, rows with a NULL in the key, duplicate rows beyond the first of each key value)."""
     any_null = " OR ".join(f"{ident(c)} IS NULL" for c in columns)

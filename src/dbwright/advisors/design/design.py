@@ -114,7 +114,8 @@ def design_review(target: str | None, *, sample_rows: int = Budget.sample_rows,
                                                      skipped="time budget spent"))
                     continue
                 try:
-                    _review_table(conn, info, budget, max_error, use, existing, report, samples, rows_of, progress)
+                    _review_table(conn, info, budget, max_error, use, existing, report, samples, rows_of, clock,
+                                  progress)
                     rows = rows_of.get(info.qname)
                     advice = partition.plan(conn, snap, info, rows, min_partition_rows) if rows else None
                     if advice is not None:
@@ -146,7 +147,7 @@ def _profiled_columns(info: TableInfo) -> list[str]:
 
 def _review_table(conn: psycopg.Connection, info: TableInfo, budget: Budget, max_error: float, use: bool,
                   existing: set[str], report: DesignReport, samples: dict[str, TableSample],
-                  rows_of: dict[str, int], progress: Progress | None) -> None:
+                  rows_of: dict[str, int], clock: Clock, progress: Progress | None) -> None:
     columns = _profiled_columns(info)
     if not columns:
         return
@@ -166,18 +167,23 @@ def _review_table(conn: psycopg.Connection, info: TableInfo, budget: Budget, max
     if use:
         for c in discover.discover_fds(sample, max_error, cand.SCREEN_FACTOR):
             fds.setdefault((c.lhs, c.rhs), c)
-    checks = []
+    by_lhs: dict[tuple[str, ...], list[str]] = {}
     for lhs, rhs in sorted(fds):
-        if info.is_superkey(lhs) or rhs in lhs or any(profiles[c].near_constant for c in (*lhs, rhs)):
-            continue
-        entry.candidates += 1
-        check = confirm.fd_violations(conn, info.qname, lhs, rhs)
-        if check.error <= max_error:
-            checks.append(check)
-        else:
-            report.rejected.append(Rejected(info.qname, f"{', '.join(lhs)} → {rhs}",
-                                            f"not confirmed on the full table (error {check.error:.2%})",
-                                            check.to_dict()))
+        if not (info.is_superkey(lhs) or rhs in lhs or any(profiles[c].near_constant for c in (*lhs, rhs))):
+            by_lhs.setdefault(lhs, []).append(rhs)
+    checks = []
+    for lhs, rhs_list in by_lhs.items():
+        if clock.expired:
+            entry.skipped = "time budget spent while confirming dependencies"
+            break
+        entry.candidates += len(rhs_list)
+        for check in confirm.fd_violations_many(conn, info.qname, lhs, rhs_list):
+            if check.error <= max_error:
+                checks.append(check)
+            else:
+                report.rejected.append(Rejected(info.qname, f"{', '.join(lhs)} → {check.rhs}",
+                                                f"not confirmed on the full table (error {check.error:.2%})",
+                                                check.to_dict()))
     decompositions, rejected = normalize.choose(info, checks, profiles, rows)
     report.rejected += rejected
     if decompositions:
