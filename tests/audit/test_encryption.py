@@ -29,3 +29,24 @@ def test_data_directory_elsewhere_is_stated_as_unknown(tmp_path):
     assert elsewhere["encrypted"] is None and "not a data directory on this machine" in elsewhere["reason"]
     hidden = data_directory_device(None)
     assert hidden["encrypted"] is None and "pg_read_all_settings" in hidden["reason"]
+
+
+def test_pii_columns_in_plain_text_or_encrypted(pg):
+    from dbwright.audit.report import FORMATS, render
+    from dbwright.audit.run import audit_database
+
+    pg.execute("CREATE EXTENSION pgcrypto")
+    pg.execute("CREATE TABLE public.customers (id int PRIMARY KEY, email text, email_enc bytea)")
+    emails = [f"person{i}.example{i}@mailhost{i % 7}.com" for i in range(60)]
+    for i, email in enumerate(emails):
+        pg.execute("INSERT INTO public.customers VALUES (%s, %s, pgp_sym_encrypt(%s, 'k3y'))", (i, email, email))
+    pg.analyze()
+    result = audit_database(pg.url, codes=["DWA040"], pii=True)
+    rest = result.encryption.at_rest
+    assert rest["pgcrypto_installed"] is True
+    assert "public.customers.email" in rest["pii_columns_in_plain_text"]
+    assert "public.customers.email_enc" not in rest["pii_columns_in_plain_text"]
+    for fmt in FORMATS:
+        output = render(result, fmt)
+        assert not any(email in output for email in emails), fmt  # names cross over, never values
+    assert "stored in plain text (text)" in render(result, "text")

@@ -113,6 +113,8 @@ def _at_rest(snap: Snapshot, report: EncryptionReport, pii_columns: tuple[str, .
         report.at_rest["pii_columns"] = [
             {"column": name, "type": types.get(name), "stored_as_bytea": types.get(name) == "bytea"}
             for name in pii_columns]
+        plain = [c["column"] for c in report.at_rest["pii_columns"] if not c["stored_as_bytea"]]
+        report.at_rest["pii_columns_in_plain_text"] = plain
 
 
 def data_directory_device(data_directory: str | None) -> dict[str, Any]:

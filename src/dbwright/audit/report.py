@@ -216,7 +216,11 @@ def _encryption(audit: Audit) -> Iterator[Block]:
         state = {True: "encrypted (dm-crypt)", False: "no dm-crypt layer", None: "unknown"}[device.get("encrypted")]
         items.append(f"data directory storage: {state} — {device.get('reason')}")
     for column in rest.get("pii_columns", []):
-        items.append(f"PII column {column['column']}: {'bytea' if column['stored_as_bytea'] else column['type']}")
+        items.append(f"PII column {column['column']}: " + (
+            "stored as bytea (where pgcrypto ciphertext lives)" if column["stored_as_bytea"]
+            else f"stored in plain text ({column['type']})"))
+    if "pii_columns" not in rest:
+        items.append("PII columns: not scanned (add --pii to sample the tables the way dbwright pii does)")
     yield Bullets(items)
     yield Heading(3, "What cannot be determined from here")
     yield Bullets(list(enc.undetermined))

@@ -150,7 +150,8 @@ class Audit:
 
 
 def run_audit(snap: Snapshot, *, codes: list[str] | None = None, access: AccessMatrix | None = None,
-              host: bool = False, progress: Callable[[AuditCheck], None] | None = None) -> Audit:
+              host: bool = False, pii_columns: tuple[str, ...] = (),
+              progress: Callable[[AuditCheck], None] | None = None) -> Audit:
     """Run the selected audit checks on ``snap``; checks missing an input are skipped with the reason."""
     started = time.perf_counter()
     wanted = {c.upper() for c in codes} if codes else None
@@ -171,14 +172,19 @@ def run_audit(snap: Snapshot, *, codes: list[str] | None = None, access: AccessM
         if not found:
             audit.passed.append(check)
     audit.findings.sort(key=lambda f: (-f.severity, f.check.category, f.check.code, f.finding.object))
-    audit.encryption = encryption_report(snap, host=host)
+    audit.encryption = encryption_report(snap, host=host, pii_columns=pii_columns)
     audit.audit_ms = round((time.perf_counter() - started) * 1000, 1)
     return audit
 
 
 def audit_database(target: str | None, *, codes: list[str] | None = None, access: bool = True,
-                   host: bool = False, progress: Callable[[str], None] | None = None) -> Audit:
-    """Snapshot ``target`` and compute its access matrix in one read-only session, then audit."""
+                   host: bool = False, pii: bool = False, progress: Callable[[str], None] | None = None) -> Audit:
+    """Snapshot ``target`` and compute its access matrix in one read-only session, then audit.
+
+    With ``pii``, the bounded PII discovery of ``dbwright pii`` runs first (read-only, sampled) and
+    the encryption report says, for each PII column it finds, whether it is stored as bytea (where
+    pgcrypto ciphertext lives) or in plain text. Only column names cross over, never values.
+    """
     import psycopg
 
     from dbwright.engines.postgres.connect import open_session
@@ -195,4 +201,15 @@ def audit_database(target: str | None, *, codes: list[str] | None = None, access
                 matrix = effective_privileges(conn)
     except psycopg.Error as error:
         raise ServerError(f"reading the catalog failed: {type(error).__name__}: {error}") from None
-    return run_audit(snap, codes=codes, access=matrix, host=host)
+    pii_columns: tuple[str, ...] = ()
+    if pii:
+        from dbwright.audit.pii.classify import discover_pii
+
+        if progress:
+            progress("sampling for PII")
+        found = discover_pii(target, recommend=False).findings
+        pii_columns = tuple(dict.fromkeys(f"{f.schema}.{f.table}.{f.column}" for f in found))
+    result = run_audit(snap, codes=codes, access=matrix, host=host, pii_columns=pii_columns)
+    if not access:
+        result.access_skipped = "not requested (--no-access)"
+    return result

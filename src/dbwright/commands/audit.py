@@ -25,6 +25,9 @@ def audit_command(
     host: Annotated[bool, typer.Option(
         "--host", help="dbwright runs on the database host: also look for a dm-crypt layer under the data "
                        "directory.")] = False,
+    pii: Annotated[bool, typer.Option(
+        "--pii", help="Also sample tables for PII (bounded, read-only, as dbwright pii) and report whether "
+                      "PII columns are stored encrypted.")] = False,
     no_access: Annotated[bool, typer.Option(
         "--no-access", help="Skip the effective-privilege matrix (one query over roles × objects).")] = False,
 ) -> None:
@@ -46,7 +49,7 @@ def audit_command(
     else:
         target = _default_target(database)
         with err.status("auditing…") as status:
-            result = audit_database(target, codes=check, access=not no_access, host=host,
+            result = audit_database(target, codes=check, access=not no_access, host=host, pii=pii,
                                     progress=lambda step: status.update(f"auditing: {step}…"))
     emit(render(result, format), output)
     if threshold is not None and any(f.severity >= threshold for f in result.findings):
