@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import anyio
+import psycopg
 import pytest
 from mcp.shared.memory import create_connected_server_and_client_session
 
@@ -201,3 +202,26 @@ def test_resources(pg):
     items = json.loads(catalog.contents[0].text)
     assert {"DW112", "DW701"} <= {i["code"] for i in items}
     assert page.contents[0].text.startswith("# DW112:")
+
+
+def test_audit_tool(pg):
+    result = call(build_server(pg.url), "audit", {"severity": "low"})
+    assert not result.isError, text_of(result)
+    data = result.structuredContent
+    assert data["summary"]["checks"] > 0
+    assert data["summary"]["checks"] == data["summary"]["passed"] + data["summary"]["failed"] + data["summary"]["skipped"]
+    assert all(f["severity"] != "info" for f in data["findings"])
+    assert "audit checks" in text_of(result)
+
+
+def test_pii_scan_reports_masked_values_only(fresh_canary):
+    with psycopg.connect(fresh_canary.url, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA people; CREATE TABLE people.contacts (id int, email text, note text); "
+                     "INSERT INTO people.contacts SELECT g, 'person' || g || '@example.org', 'n' "
+                     "FROM generate_series(1, 50) g")
+    result = call(build_server(fresh_canary.url), "pii_scan", {"schema": "people", "sample_rows": 20})
+    assert not result.isError, text_of(result)
+    findings = result.structuredContent["findings"]
+    assert any(f["column"] == "email" for f in findings)
+    assert "person1@example.org" not in json.dumps(result.structuredContent) + text_of(result)
+    assert fresh_canary.read_rows() == fresh_canary.rows

@@ -32,7 +32,7 @@ READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotent
 WRITES = ToolAnnotations(readOnlyHint=False, destructiveHint=True, idempotentHint=False, openWorldHint=False)
 
 READ_ONLY_TOOLS = ("list_tables", "describe_table", "snapshot_summary", "review", "explain", "top_queries",
-                   "advise_indexes", "lint_migration", "check_docs", "query")
+                   "advise_indexes", "lint_migration", "check_docs", "query", "audit", "pii_scan")
 PLAN_TOOLS = ("plan_change", "plan_migrations")
 APPLY_TOOLS = ("apply_plan",)
 
@@ -167,6 +167,19 @@ def _register_tools(server: FastMCP, call: Dispatcher, names: tuple[str, ...]) -
         server-side timeouts, capped rows and bytes (a cut result says so)."""
         return await call("query", tools.query, {"sql": sql, "max_rows": max_rows})
 
+    async def audit(category: str | None = None, severity: str | None = None, code: str | None = None,
+                    limit: int = 50) -> CallToolResult:
+        """Security audit mapped to the CIS PostgreSQL benchmark: roles, authentication (pg_hba), TLS,
+        logging, privileges, RLS, encryption. Checks the role cannot verify are listed as skipped, never
+        passed. Filters: category, minimum severity, check code."""
+        return await call("audit", tools.audit, {"category": category, "severity": severity, "code": code,
+                                                 "limit": limit})
+
+    async def pii_scan(schema: str | None = None, sample_rows: int = 200) -> CallToolResult:
+        """Find columns holding personal data from names, types and a bounded sample of values (read-only,
+        at most 1000 rows per table). Values are reported masked only."""
+        return await call("pii_scan", tools.pii_scan, {"schema": schema, "sample_rows": sample_rows})
+
     async def plan_change(sql: str, down_sql: str = "", name: str = "change") -> CallToolResult:
         """Dry-run SQL as the next migration: each statement's lock, rewrite, scan and duration, the lint, and a
         plan_token bound to these exact statements. Nothing is run."""
@@ -185,7 +198,7 @@ def _register_tools(server: FastMCP, call: Dispatcher, names: tuple[str, ...]) -
                           {"plan_token": plan_token, "sql": sql, "down_sql": down_sql, "name": name})
 
     for fn in (list_tables, describe_table, snapshot_summary, review, explain, top_queries, advise_indexes,
-               lint_migration, check_docs, query, plan_change, plan_migrations):
+               lint_migration, check_docs, query, audit, pii_scan, plan_change, plan_migrations):
         add(fn)
     add(apply_plan, WRITES)
 

@@ -204,6 +204,48 @@ def advise_indexes(ctx: Context, budget: str | None = None, query: str | None = 
                       + (f": {names}" if names else "") + f"; {len(advice.drops)} drop(s) proposed", data)
 
 
+# --- security -------------------------------------------------------------------------------------
+
+def audit(ctx: Context, category: str | None = None, severity: str | None = None, code: str | None = None,
+          limit: int = 50) -> ToolOutput:
+    """The security audit (CIS-mapped checks, effective privileges, encryption), read-only."""
+    from dbwright.audit.checks.registry import AUDIT_CATEGORIES
+    from dbwright.audit.run import audit_database
+    from dbwright.checks.registry import Severity
+
+    if category and category not in AUDIT_CATEGORIES:
+        raise BadTargetError(f"unknown audit category {category!r}; use one of {', '.join(AUDIT_CATEGORIES)}")
+    try:
+        minimum = Severity.parse(severity) if severity else None
+    except ValueError as error:
+        raise BadTargetError(str(error)) from None
+    result = audit_database(ctx.target, codes=[code] if code else None)
+    kept = [f for f in result.findings
+            if (minimum is None or f.severity >= minimum) and (not category or f.check.category == category)]
+    data = result.to_dict()
+    data["findings"] = [with_plan_token(ctx, f.to_dict()) for f in kept[:max(limit, 0)]]
+    data["filters"] = {"category": category, "severity": severity, "code": code}
+    data["matching_findings"] = len(kept)
+    data["truncated"] = len(kept) > len(data["findings"])
+    summary = data["summary"]
+    return ToolOutput(f"{summary['checks']} audit checks: {summary['passed']} passed, {summary['failed']} failed, "
+                      f"{summary['skipped']} skipped (not verified); {len(kept)} findings match", data)
+
+
+def pii_scan(ctx: Context, schema: str | None = None, sample_rows: int = 200) -> ToolOutput:
+    """PII discovery from names, types and a bounded sample read in a read-only session; values masked."""
+    from dbwright.audit.pii import discover_pii
+
+    rows = max(1, min(sample_rows, 1000))
+    report = discover_pii(ctx.target, schemas=[schema] if schema else (), sample_rows=rows)
+    data = report.to_dict()
+    data["recommendations"] = [with_plan_token(ctx, {"fix": p})["fix"] for p in data["recommendations"]]
+    kinds = ", ".join(dict.fromkeys(str(f.get("kind") or f.get("category") or "") for f in data["findings"]))
+    return ToolOutput(f"{len(report.findings)} PII column(s) in {report.tables_scanned} tables "
+                      f"({report.columns_examined} columns, up to {rows} sampled rows each)"
+                      + (f": {kinds}" if kinds.strip(", ") else ""), data)
+
+
 # --- SQL -------------------------------------------------------------------------------------------
 
 def explain(ctx: Context, sql: str, analyze: bool = False) -> ToolOutput:
