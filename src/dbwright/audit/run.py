@@ -194,11 +194,15 @@ def audit_database(target: str | None, *, codes: list[str] | None = None, access
     try:
         with open_session(target) as conn:
             snap = snapshot(conn, progress=progress)
-            matrix = None
+            matrix, access_skipped = None, None
             if access:
                 if progress:
                     progress("effective privileges")
-                matrix = effective_privileges(conn)
+                try:
+                    matrix = effective_privileges(conn)
+                except psycopg.errors.QueryCanceled as error:
+                    access_skipped = (f"the roles × objects query was cancelled ({str(error).splitlines()[0]}); "
+                                      "use dbwright access ROLE for one role at a time")
     except psycopg.Error as error:
         raise ServerError(f"reading the catalog failed: {type(error).__name__}: {error}") from None
     pii_columns: tuple[str, ...] = ()
@@ -212,4 +216,6 @@ def audit_database(target: str | None, *, codes: list[str] | None = None, access
     result = run_audit(snap, codes=codes, access=matrix, host=host, pii_columns=pii_columns)
     if not access:
         result.access_skipped = "not requested (--no-access)"
+    elif access_skipped:
+        result.access_skipped = access_skipped
     return result
