@@ -180,7 +180,7 @@ def plan_diff(live: Snapshot, desired: Snapshot, *, allow_destructive: bool = Fa
     if live_major != desired_major:
         warnings.append(f"the desired schema was loaded on PostgreSQL {desired_major} and the live database runs "
                         f"{live_major}: view and function definitions may print differently and show as changed")
-    return DiffPlan(packages, compare(before, after), refused, planner.manual, renames, warnings)
+    return DiffPlan(packages, differences, refused, planner.manual, renames, warnings)
 
 
 def _renamed_table(renames: list[Rename], rename: Rename) -> bool:
