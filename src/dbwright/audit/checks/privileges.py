@@ -188,7 +188,7 @@ def _owner_of(snap, keyword: str, name: str) -> str:
     return snap.server.current_user
 
 
-@audit_check("DWA018", cis="8.3", category="configuration", severity=Severity.MEDIUM,
+@audit_check("DWA018", cis=None, category="configuration", severity=Severity.MEDIUM,
              title="Untrusted procedural language installed")
 def untrusted_languages(snap) -> Iterator[Finding]:
     """An untrusted language (plpython3u, plperlu, pltclu…) runs code with the server's OS rights:
