@@ -114,3 +114,24 @@ def test_stdio_transport(pg):
     names, text = anyio.run(session)
     assert "plan_change" in names and "apply_plan" not in names
     assert text == "refused: exactly one statement is allowed, got 2"
+
+
+@pytest.mark.parametrize(("args", "code", "phrase"), [
+    (["--mode", "yolo"], 10, "unknown mode 'yolo'"),
+    (["--mode", "apply"], 17, "apply mode needs the project's migrations directory"),
+    (["--transport", "http", "--token-env", "DBWRIGHT_TEST_UNSET_TOKEN"], 10, "DBWRIGHT_TEST_UNSET_TOKEN"),
+])
+def test_cli_bad_options_are_one_line(pg, args, code, phrase):
+    env = {k: v for k, v in os.environ.items() if k != "DBWRIGHT_TEST_UNSET_TOKEN"}
+    done = subprocess.run([sys.executable, "-m", "dbwright", "mcp", pg.url, *args], capture_output=True, text=True,
+                          timeout=30, env=env, stdin=subprocess.DEVNULL)
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == code, done.stderr
+    assert len(lines) == 1 and phrase in lines[0] and "Traceback" not in done.stderr
+
+
+def test_cli_malformed_target_fails_at_start_without_the_password():
+    done = subprocess.run([sys.executable, "-m", "dbwright", "mcp", "mysql://root:Sup3rSecret@localhost/db"],
+                          capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert done.returncode == 10 and "unsupported URL scheme" in done.stderr
+    assert "Sup3rSecret" not in done.stderr + done.stdout

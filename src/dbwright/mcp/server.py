@@ -25,7 +25,7 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from dbwright.errors import BadTargetError, DbwrightError, RefusedError
 from dbwright.mcp import tools
 from dbwright.mcp.auditlog import AuditLog
-from dbwright.mcp.safety import Limits
+from dbwright.mcp.safety import Limits, guarded_conninfo
 from dbwright.redact import redact
 
 READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
@@ -103,6 +103,7 @@ def build_server(target: str | None, *, mode: str = "read-only", limits: Limits 
                            "plans are written there so the files and the migration history agree")
     if migrations_dir is not None and not migrations_dir.is_dir():
         raise BadTargetError(f"migrations directory not found: {migrations_dir}")
+    guarded_conninfo(target, limits or Limits())  # a malformed target fails now, not at the first call
     ctx = tools.Context(target=target, mode=mode, limits=limits or Limits(), migrations_dir=migrations_dir)
     dispatch = Dispatcher(ctx, audit or AuditLog())
     server = FastMCP("dbwright", instructions=INSTRUCTIONS, host=host, port=port, log_level="WARNING")
