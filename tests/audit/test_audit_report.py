@@ -90,3 +90,15 @@ def test_audit_command_formats_and_fail_on(pg, tmp_path):
     assert "1 automated checks: 1 passed, 0 failed, 0 not verified" in passing.stdout
     bad = run_cli("audit", pg.url, "--format", "pdf")
     assert bad.returncode == 2 and "unknown format" in bad.stderr
+
+
+def test_snapshot_without_audit_sections_is_not_verified_not_passed(pg):
+    import dataclasses
+
+    pg.execute("CREATE TABLE public.notes (body text)")
+    pg.execute("CREATE POLICY p ON public.notes USING (true)")
+    old = dataclasses.replace(pg.snapshot(), policies=(), languages=(), tls_sessions=())
+    result = run_audit(old)
+    for code in ("DWA018", "DWA019", "DWA030", "DWA040", "DWA041"):
+        assert result.status(code) == "skipped", code
+    assert "older dbwright" in " ".join(next(s for s in result.skipped if s.check.code == "DWA040").reasons)

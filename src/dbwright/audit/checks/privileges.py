@@ -189,7 +189,7 @@ def _owner_of(snap, keyword: str, name: str) -> str:
 
 
 @audit_check("DWA018", cis=None, category="configuration", severity=Severity.MEDIUM,
-             title="Untrusted procedural language installed")
+             title="Untrusted procedural language installed", requires=("audit_sections",))
 def untrusted_languages(snap) -> Iterator[Finding]:
     """An untrusted language (plpython3u, plperlu, pltclu…) runs code with the server's OS rights:
     it can read any file, open sockets and start programs. Only superusers can write functions in
@@ -229,7 +229,8 @@ def untrusted_languages(snap) -> Iterator[Finding]:
 
 
 @audit_check("DWA019", cis="4.5", category="access", severity=Severity.HIGH,
-             title="Function in an untrusted language executable by PUBLIC")
+             title="Function in an untrusted language executable by PUBLIC",
+             requires=("audit_sections",))
 def untrusted_language_functions(snap) -> Iterator[Finding]:
     """A function written in an untrusted language can do whatever the server's OS user can; every
     role may call it while PUBLIC keeps its default EXECUTE privilege.

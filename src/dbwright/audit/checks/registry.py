@@ -41,9 +41,19 @@ def _tls_state_hidden(snap: Snapshot) -> str | None:
     return None
 
 
+def _audit_sections_missing(snap: Snapshot) -> str | None:
+    # Every database has languages (internal, c, sql, plpgsql) and the snapshotting session itself is a
+    # client backend: empty lists mean a snapshot saved before these sections existed, not a clean state.
+    if not snap.languages or not snap.tls_sessions:
+        return ("this snapshot has no policies, languages or TLS sessions (saved by an older dbwright): "
+                "take a new snapshot")
+    return None
+
+
 #: Derived conditions a check may require, each returning why it cannot be verified (or None).
 CONDITIONS: dict[str, Callable[[Snapshot], str | None]] = {
     "tls_state": _tls_state_hidden,
+    "audit_sections": _audit_sections_missing,
 }
 
 

@@ -19,7 +19,7 @@ def _policies(snap) -> dict[str, list[str]]:
 
 
 @audit_check("DWA040", cis="4.7", category="data protection", severity=Severity.HIGH,
-             title="Table has policies but row-level security is off")
+             title="Table has policies but row-level security is off", requires=("audit_sections",))
 def policies_without_rls(snap) -> Iterator[Finding]:
     """Policies do nothing until row-level security is enabled on the table: someone wrote the rules
     that should hide rows, and every role with SELECT still sees them all.
@@ -42,7 +42,7 @@ def policies_without_rls(snap) -> Iterator[Finding]:
 
 
 @audit_check("DWA041", cis="4.7", category="data protection", severity=Severity.MEDIUM,
-             title="Table owner bypasses row-level security")
+             title="Table owner bypasses row-level security", requires=("audit_sections",))
 def owner_bypasses_rls(snap) -> Iterator[Finding]:
     """Row-level security does not apply to a table's owner unless FORCE ROW LEVEL SECURITY is set,
     and applications often connect as the owner: then the policies protect nothing. Superusers and

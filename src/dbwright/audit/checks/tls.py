@@ -76,7 +76,7 @@ def _loopback(address: str) -> bool:
 
 
 @audit_check("DWA030", cis="6.8", category="encryption", severity=Severity.HIGH,
-             title="Live sessions without TLS", requires=("tls_state",))
+             title="Live sessions without TLS", requires=("audit_sections", "tls_state"))
 def sessions_without_tls(snap) -> Iterator[Finding]:
     """From pg_stat_ssl: client sessions that connected over TCP without TLS right now. Whatever
     pg_hba.conf allows, these are sending queries and results in clear text. Loopback sessions are
