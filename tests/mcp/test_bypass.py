@@ -60,6 +60,11 @@ FUNCTIONS_IN_FROM = [
     "SELECT * FROM canary WHERE id IN (SELECT length(pg_read_file('/etc/hostname')))",
     "SELECT * FROM LATERAL pg_ls_waldir()",
     'SELECT * FROM "pg_read_file"(\'/etc/passwd\')',
+    "VALUES (pg_read_file('/etc/passwd'))",
+    "SELECT id FROM canary ORDER BY pg_read_file('/etc/passwd')",
+    "SELECT array[pg_ls_dir('.')]::text[]",
+    "SELECT count(*) FILTER (WHERE pg_read_file('/etc/passwd') IS NULL) FROM canary",
+    "SELECT 1 FROM canary GROUP BY id HAVING max(pg_stat_file('.')::text) > ''",
 ]
 LARGE_OBJECTS = [
     "SELECT lo_import('/etc/passwd')",
