@@ -102,3 +102,21 @@ def test_no_differences(pg, tmp_path):
     schema.write_text(DESIRED)
     plan = diff(pg.url, schema)
     assert plan.empty and plan.differences == [] and plan.refused == []
+
+
+def test_partitions_are_listed_as_not_handled_and_bad_hints_refused(pg, tmp_path):
+    from dbwright.changes.diff import parse_hint
+    from dbwright.errors import RefusedError
+
+    pg.execute("CREATE TABLE ledger (id int, booked date NOT NULL) PARTITION BY RANGE (booked)")
+    schema = tmp_path / "schema.sql"
+    schema.write_text("CREATE TABLE ledger (id int, booked date NOT NULL) PARTITION BY RANGE (booked);\n"
+                      "CREATE TABLE ledger_2025 PARTITION OF ledger FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\n")
+    plan = diff(pg.url, schema)
+    assert plan.manual == ["partition public.ledger_2025 added: partitions and foreign tables are not generated"]
+    assert "-- NOT HANDLED (write by hand): partition public.ledger_2025 added" in plan.migration()
+    with pytest.raises(RefusedError, match="column public.ledger.nope does not exist in the live database"):
+        diff(pg.url, schema, renames=[parse_hint("column", "public.ledger.nope=yes")])
+    with pytest.raises(RefusedError, match="write it like shop.users.mail=email"):
+        parse_hint("column", "ledger.id")
+    assert scratch_databases(pg) == []

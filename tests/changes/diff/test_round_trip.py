@@ -171,3 +171,34 @@ CREATE VIEW untouched AS SELECT 1 AS one;
         titles.index("Create view public.big_events") < titles.index("Create view public.big_event_kinds") < \
         titles.index("Create view public.kinds_summary")
     assert not any("untouched" in t for t in titles)
+
+
+def test_serial_generated_unique_partitioned_rls_and_a_new_result_type(pg, tmp_path):
+    pg.role("auditor", "NOLOGIN")
+    live = """
+CREATE TABLE accounts (id int PRIMARY KEY, handle text, cents bigint NOT NULL DEFAULT 0);
+INSERT INTO accounts SELECT g, 'h' || g, g FROM generate_series(1, 100) g;
+CREATE FUNCTION account_count() RETURNS int LANGUAGE sql STABLE AS 'SELECT count(*)::int FROM accounts';
+COMMENT ON FUNCTION account_count() IS 'how many';
+GRANT EXECUTE ON FUNCTION account_count() TO auditor;
+"""
+    desired = """
+CREATE TABLE accounts (id int PRIMARY KEY, handle text, cents bigint NOT NULL DEFAULT 0,
+                       euros numeric GENERATED ALWAYS AS (cents / 100.0) STORED);
+ALTER TABLE accounts ADD CONSTRAINT accounts_handle_key UNIQUE (handle);
+ALTER TABLE accounts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE accounts SET (fillfactor = 90);
+CREATE TABLE ledger (id serial, account_id int NOT NULL REFERENCES accounts, booked date NOT NULL,
+                     PRIMARY KEY (id, booked))
+    PARTITION BY RANGE (booked);
+CREATE FUNCTION account_count() RETURNS bigint LANGUAGE sql STABLE AS 'SELECT count(*) FROM accounts';
+COMMENT ON FUNCTION account_count() IS 'how many';
+GRANT EXECUTE ON FUNCTION account_count() TO auditor;
+"""
+    plan = round_trip(pg, tmp_path, live, desired)
+    titles = [p.title for p in plan.packages]
+    assert "Recreate function public.account_count() with a new result type" in titles
+    assert any(t.startswith("Add UNIQUE accounts_handle_key from an index built CONCURRENTLY") for t in titles)
+    assert "ENABLE row level security on public.accounts" in titles
+    assert titles.index("Create sequence public.ledger_id_seq") < titles.index("Create table public.ledger") < \
+        titles.index("Sequence public.ledger_id_seq owned by public.ledger.id")

@@ -161,11 +161,12 @@ class DiffPlan:
 def plan_diff(live: Snapshot, desired: Snapshot, *, allow_destructive: bool = False,
               renames: list[Rename] | None = None) -> DiffPlan:
     """The plan that turns ``live``'s schema into ``desired``'s."""
-    renames = renames or []
+    # Tables first: a column hint names its table by the table's new name.
+    renames = sorted(renames or [], key=lambda r: r.kind != "table")
     before = project(live)
+    tables_renamed = apply_renames(before, [r for r in renames if r.kind == "table"])
     for rename in renames:
-        check_exists(before if rename.kind == "table" or not _renamed_table(renames, rename) else
-                     apply_renames(before, [r for r in renames if r.kind == "table"]), rename)
+        check_exists(before if rename.kind == "table" else tables_renamed, rename)
     renamed = apply_renames(before, renames)
     after = project(desired)
     differences = compare(renamed, after)
@@ -181,10 +182,6 @@ def plan_diff(live: Snapshot, desired: Snapshot, *, allow_destructive: bool = Fa
         warnings.append(f"the desired schema was loaded on PostgreSQL {desired_major} and the live database runs "
                         f"{live_major}: view and function definitions may print differently and show as changed")
     return DiffPlan(packages, differences, refused, planner.manual, renames, warnings)
-
-
-def _renamed_table(renames: list[Rename], rename: Rename) -> bool:
-    return any(r.kind == "table" and r.new == rename.table for r in renames)
 
 
 def _refuse(changes: list[Change], allow: bool) -> tuple[list[Change], list[Refused]]:
@@ -674,12 +671,12 @@ class _Planner:
             lines += [i["definition"] + ";" for i in side["indexes"].values() if i["table"] == name]
         return "\n".join(lines)
 
-    def reattach(self, name: str, side: Projection) -> list[str]:
-        """Grants and comments a view loses when it is dropped and created again."""
+    def reattach(self, name: str, side: Projection, object_type: str = "table") -> list[str]:
+        """Grants and comments a view or function loses when it is dropped and created again."""
         lines = [comment_sql(k, v["comment"]) for k, v in side["comments"].items()
                  if k.split("|", 1)[1] == name or k.startswith(f"COLUMN|{name}.")]
         lines += [grant_sql(k, v["grantable"]) for k, v in side["privileges"].items()
-                  if k.startswith(f"table {name} ")]
+                  if k.startswith(f"{object_type} {name} ")]
         return lines
 
     def views_in_order(self) -> list[Difference]:
@@ -741,6 +738,14 @@ class _Planner:
             elif d.change == "removed":
                 self.add("drop_functions", f"Drop {routine.lower()} {d.key}",
                          [Step(drop, d.before["definition"].rstrip() + ";", lock_=Lock("none"))])
+            elif _returns(d.before["definition"]) != _returns(d.after["definition"]):
+                # CREATE OR REPLACE cannot change the result type: drop, create, and give back grants and comments.
+                up = [drop, d.after["definition"].rstrip() + ";", *self.reattach(d.key, self.after, "function")]
+                undo = [drop, d.before["definition"].rstrip() + ";", *self.reattach(d.key, self.before, "function")]
+                self.add("functions", f"Recreate {routine.lower()} {d.key} with a new result type",
+                         [Step("\n".join(up), "\n".join(undo), lock_=Lock("none"))],
+                         "The result type changes, which CREATE OR REPLACE refuses; objects that use the function "
+                         "block the drop.")
             else:
                 self.add("functions", f"Replace {routine.lower()} {d.key}",
                          [Step(d.after["definition"].rstrip() + ";", d.before["definition"].rstrip() + ";",
@@ -786,6 +791,12 @@ class _Planner:
                 self.add("grant", f"Grant {what} to {grantee}",
                          [Step(grant_sql(d.key, d.after["grantable"]), grant_sql(d.key, False, revoke=True),
                                lock_=Lock("none"))])
+
+
+def _returns(definition: str) -> str | None:
+    """The RETURNS line of a pg_get_functiondef text."""
+    match = re.search(r"^ RETURNS (.*)$", definition, re.MULTILINE)
+    return match.group(1) if match else None
 
 
 def _mentions(definition: str, qname: str) -> bool:
