@@ -18,7 +18,7 @@ import psycopg
 from psycopg import conninfo as _conninfo
 from psycopg import sql as _sql
 
-from dbwright.changes.lint.parse import parse_statements
+from dbwright.changes.lint.parse import ParsedStatement, parse_statements
 from dbwright.engines.postgres.connect import SessionOptions, open_session, resolve_target
 from dbwright.errors import InputFileError, PrivilegeError, ServerError
 from dbwright.model import Snapshot
@@ -73,12 +73,11 @@ def drop_database(admin: psycopg.Connection, name: str) -> None:
     admin.execute(_sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_sql.Identifier(name)))
 
 
-def load_schema(target: str, sql: str, filename: str) -> None:
+def load_schema(target: str, statements: list[ParsedStatement], filename: str) -> None:
     """Run the schema file statement by statement, so CONCURRENTLY and ADD VALUE work as in psql.
 
     A statement the server rejects is a one-line error naming the file and line.
     """
-    statements = parse_statements(sql, filename)  # SqlParseError with file:line on malformed SQL
     with open_session(target, LOAD_OPTIONS) as conn:
         for statement in statements:
             try:
@@ -96,10 +95,12 @@ def desired_snapshot(schema_path: Path, *, target: str | None, scratch_server: s
         sql = schema_path.read_text()
     except OSError as error:
         raise InputFileError(f"cannot read {schema_path}: {error.strerror or error}") from None
+    # Parsed first: a malformed file fails before anything is created (SqlParseError with file:line).
+    statements = parse_statements(sql, str(schema_path))
     server = embedded_server_url() if scratch_server == EMBEDDED else (scratch_server or target)
     try:
         with scratch_database(server) as scratch:
-            load_schema(scratch, sql, str(schema_path))
+            load_schema(scratch, statements, str(schema_path))
             return take_snapshot(scratch)
     except psycopg.Error as error:
         raise ServerError(f"scratch database: {type(error).__name__}: {str(error).splitlines()[0]}") from None
