@@ -118,7 +118,8 @@ def run_phase(name: str, cluster: Cluster, out: Path, args: argparse.Namespace, 
     after = relfilenodes(url, TABLES)
     phase = {
         "name": name, "seconds": seconds, "pgbench_exit": pgbench.returncode,
-        "latency": stats([lat for _, lat in done]), "failed": max(failed, summary.get("failed", 0)),
+        "latency": stats([lat for _, lat in done]), "scheduled": args.rate * seconds,
+        "failed": max(failed, summary.get("failed", 0)),
         "aborted_clients": stderr.count("aborted in command"), "pgbench_summary": summary,
         "per_second": per_second(done, start),
         "locks": monitor.summary(),
@@ -178,7 +179,8 @@ def dbwright_action(url: str, out: Path, args: argparse.Namespace) -> Callable[[
         began = time.time()
         fill = subprocess.run([*dbwright, "backfill", "-d", url, "--table", BACKFILL["table"], "--set", BACKFILL["set"],
                                "--where", BACKFILL["where"], "--batch-size", str(args.batch_size), "--sleep",
-                               str(args.sleep), "--lock-timeout", args.lock_timeout, "--format", "json"],
+                               str(args.sleep), "--lock-timeout", args.lock_timeout, "--max-batch-time",
+                               str(args.max_batch_time), "--format", "json"],
                               capture_output=True, text=True, env=env)
         backfill_s = time.time() - began
         filled = json.loads(fill.stdout) if fill.returncode == 0 else {}
@@ -222,10 +224,10 @@ def markdown(results: dict[str, Any]) -> str:
         f"Scale {a['scale']} ({results['rows']:,} rows in pgbench_accounts, initialised in "
         f"{results['init_s']:.0f} s), `pgbench -b simple-update -R {a['rate']} -c {a['clients']}`, blocker holding "
         f"ROW EXCLUSIVE from +{a['blocker_at']} s for {a['blocker_hold']} s, migration from +{a['action_at']} s, "
-        f"dbwright lock_timeout {a['lock_timeout']}, backfill batches of {a['batch_size']:,} keys with "
-        f"{a['sleep']} s pauses.",
+        f"dbwright lock_timeout {a['lock_timeout']}, backfill batches of up to {a['batch_size']:,} keys "
+        f"(--max-batch-time {a['max_batch_time']}) with {a['sleep']} s pauses.",
         "",
-        "| phase | txns | p50 ms | p99 ms | max ms | txns > 1 s | failed | longest lock wait (who, lock) "
+        "| phase | txns done / scheduled | p50 ms | p99 ms | max ms | txns > 1 s | failed | longest lock wait (who, lock) "
         "| backends waiting at once | rewrites | migration wall time | retries |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -236,13 +238,25 @@ def markdown(results: dict[str, Any]) -> str:
             else "none seen"
         rewrites = ", ".join(phase["rewrites"]) or "none"
         wall = f"{mig['wall_s']:.1f} s" if mig else "-"
-        lines.append(f"| {phase['name']} | {lat['count']:,} | {lat['p50_ms']} | {lat['p99_ms']} | {lat['max_ms']} | "
+        lines.append(f"| {phase['name']} | {lat['count']:,} / {phase['scheduled']:,} | {lat['p50_ms']} | {lat['p99_ms']} | {lat['max_ms']} | "
                      f"{lat['over_1s']:,} | {phase['failed']} | {wait} | {locks['max_backends_waiting']} | {rewrites} | "
                      f"{wall} | {mig.get('retries', '-') if mig else '-'} |")
     lines += ["", "Goals: " + ", ".join(f"{k} = {'yes' if v else 'NO'}" for k, v in results["goals"].items()), ""]
+    base_p99 = results["phases"][0]["latency"]["p99_ms"]
+    lines += ["Per second (the load's seconds; a second with no completed transaction was fully blocked):", "",
+              "| phase | seconds | median p50 ms | median p99 ms | worst p99 ms (at) | worst max ms "
+              f"| seconds with p99 > 2x baseline ({2 * base_p99:.0f} ms) | seconds with no txn done |",
+              "|---|---|---|---|---|---|---|---|"]
     for phase in results["phases"]:
-        series = " ".join(f"{s['p99_ms']:.0f}" if s["count"] else "-" for s in phase["per_second"])
-        lines.append(f"- {phase['name']} per-second p99 (ms): {series}")
+        busy = [s for s in phase["per_second"] if s["count"]]
+        p50s = sorted(s["p50_ms"] for s in busy)
+        p99s = sorted(s["p99_ms"] for s in busy)
+        worst = max(busy, key=lambda s: s["p99_ms"])
+        empty = sum(1 for s in phase["per_second"] if not s["count"])
+        over = sum(1 for s in busy if s["p99_ms"] > 2 * base_p99)
+        lines.append(f"| {phase['name']} | {len(phase['per_second'])} | {p50s[len(p50s) // 2]} | "
+                     f"{p99s[len(p99s) // 2]} | {worst['p99_ms']} (+{worst['second']} s) | "
+                     f"{max(s['max_ms'] for s in busy)} | {over} | {empty} |")
     return "\n".join(lines)
 
 
@@ -252,8 +266,10 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=200, help="pgbench -R, transactions per second")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--baseline-seconds", type=int, default=30)
-    parser.add_argument("--naive-seconds", type=int, default=60)
-    parser.add_argument("--dbwright-seconds", type=int, default=240)
+    parser.add_argument("--naive-seconds", type=int, default=150,
+                        help="long enough for the naive migration and the load's catch-up after it")
+    parser.add_argument("--dbwright-seconds", type=int, default=300,
+                        help="long enough for dbwright's plan including the backfill of every row")
     parser.add_argument("--blocker-at", type=float, default=5.0)
     parser.add_argument("--blocker-hold", type=float, default=10.0)
     parser.add_argument("--action-at", type=float, default=6.0)
@@ -261,6 +277,8 @@ def main() -> int:
     parser.add_argument("--retries", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--sleep", type=float, default=0.05)
+    parser.add_argument("--max-batch-time", type=float, default=0.2,
+                        help="dbwright backfill --max-batch-time: how long a batch may hold its row locks")
     parser.add_argument("--out", type=Path, default=Path("/tmp") / f"dbwright-bench-migrations-{int(time.time())}")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)

@@ -36,6 +36,7 @@ from dbwright.redact import redact
 SCHEMA = "dbwright"
 PROGRESS_TABLE = f"{SCHEMA}.backfill_progress"
 MIN_BATCH = 100
+FIRST_ADAPTIVE_BATCH = 1000
 EXACT_COUNT_BELOW = 200_000  # below this many estimated rows, count the keys instead of trusting reltuples
 RETRYABLE = (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected,
              psycopg.errors.SerializationFailure)
@@ -70,6 +71,11 @@ class BackfillOptions:
     restart: bool = False  # forget an interrupted one and start from the first key
     max_batches: int | None = None  # stop (resumably) after this many batches in this run
     max_batch_s: float | None = None  # adapt the batch size so that a batch holds its row locks no longer
+
+    @property
+    def first_size(self) -> int:
+        """With a time limit, start small and grow: the first batch must not be the slow one."""
+        return self.batch_size if self.max_batch_s is None else min(self.batch_size, FIRST_ADAPTIVE_BATCH)
 
     def next_size(self, size: int, seconds: float) -> int:
         """The next batch's size: halved after a batch slower than max_batch_s, grown after a quick one."""
@@ -294,7 +300,7 @@ def _run(conn: psycopg.Connection, table_name: str, assignments: str, assigned: 
         _ensure_progress_table(conn)
         report = _start(conn, job, table, assignments, condition, options, statements)
         last = report.resumed_from
-        size = options.batch_size
+        size = options.first_size
         while options.max_batches is None or len(report.batches) < options.max_batches:
             if report.batches and options.sleep_s:
                 time.sleep(options.sleep_s)
