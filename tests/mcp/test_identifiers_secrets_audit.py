@@ -67,6 +67,8 @@ def test_no_secret_in_outputs_errors_or_the_audit_log(pg, tmp_path):
                          audit=AuditLog(path=log))
     results.append(call(wrong, "snapshot_summary"))
     assert results[1].structuredContent["rows"] == [["mcp_app", 1]]
+    assert results[4].structuredContent["rows"] == [["postgresql://mcp_app:****@host/db"]]
+    assert results[5].structuredContent["rows"] == [["password=****"]]
     assert results[-1].isError and "authentication failed" in text_of(results[-1])
     everything = "\n".join(text_of(r) + json.dumps(r.structuredContent) for r in results) + log.read_text()
     assert APP_PASSWORD not in everything

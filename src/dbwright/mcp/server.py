@@ -57,6 +57,17 @@ def tools_for(mode: str) -> tuple[str, ...]:
     return names
 
 
+def redact_strings(value: Any) -> Any:
+    """Every string in a JSON-like structure with passwords masked (structure kept intact)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [redact_strings(v) for v in value]
+    if isinstance(value, dict):
+        return {k: redact_strings(v) for k, v in value.items()}
+    return value
+
+
 @dataclass
 class Dispatcher:
     """Runs one tool: in a worker thread, audited, with errors as one redacted line."""
@@ -68,6 +79,7 @@ class Dispatcher:
         started = time.perf_counter()
         try:
             output = await anyio.to_thread.run_sync(lambda: function(self.ctx, **arguments))
+            data = redact_strings(json.loads(json.dumps(output.data, default=str)))
         except DbwrightError as error:
             return self._failed(name, arguments, started, type(error).__name__, error.label, error.message)
         except psycopg.Error as error:
@@ -79,7 +91,6 @@ class Dispatcher:
                                 f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
         self.audit.record(tool=name, mode=self.ctx.mode, arguments=arguments,
                           duration_ms=(time.perf_counter() - started) * 1000, outcome="ok")
-        data = json.loads(redact(json.dumps(output.data, default=str)))
         return CallToolResult(content=[TextContent(type="text", text=redact(output.summary))],
                               structuredContent=data)
 
