@@ -138,31 +138,27 @@ def superuser_owned_objects(snap) -> Iterator[Finding]:
     not a superuser; otherwise it lists the manual steps.
     """
     superusers = superuser_names(snap)
-    objects: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    objects: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # schema -> (keyword, name, owner)
     for schema in snap.schemas:
         if schema.owner in superusers and schema.name != "public":
-            objects[schema.name].append(("SCHEMA", ident(schema.name)))
+            objects[schema.name].append(("SCHEMA", ident(schema.name), schema.owner))
     for table in snap.tables:
         if table.owner in superusers:
             keyword = {"r": "TABLE", "p": "TABLE", "m": "MATERIALIZED VIEW", "f": "FOREIGN TABLE"}[table.kind]
-            objects[table.schema].append((keyword, qident(table.qname)))
+            objects[table.schema].append((keyword, qident(table.qname), table.owner))
     for view in snap.views:
         if view.owner in superusers and not view.materialized:
-            objects[view.schema].append(("VIEW", qident(view.qname)))
+            objects[view.schema].append(("VIEW", qident(view.qname), view.owner))
     for function in snap.functions:
         if function.owner in superusers:
-            objects[function.schema].append((_routine_keyword(function), _routine_signature(function)))
+            objects[function.schema].append((_routine_keyword(function), _routine_signature(function),
+                                             function.owner))
     database = snap.server.current_database
     new_owner = database.owner if database and database.owner not in superusers else None
-    owners = {**{s.name: s.owner for s in snap.schemas}}
     for schema, items in sorted(objects.items()):
-        operations = []
-        if new_owner:
-            for keyword, name in items:
-                old = owners.get(schema) if keyword == "SCHEMA" else None
-                old_owner = old or _owner_of(snap, keyword, name)
-                operations.append(RawSQL(f"ALTER {keyword} {name} OWNER TO {ident(new_owner)};",
-                                         f"ALTER {keyword} {name} OWNER TO {ident(old_owner)};"))
+        operations = [RawSQL(f"ALTER {keyword} {name} OWNER TO {ident(new_owner)};",
+                             f"ALTER {keyword} {name} OWNER TO {ident(old_owner)};")
+                      for keyword, name, old_owner in items] if new_owner else []
         fix = ChangePackage.of(
             f"Give the objects in schema {schema} a non-superuser owner", operations,
             "The objects keep their grants; ownership moves to a role without superuser.",
@@ -172,20 +168,7 @@ def superuser_owned_objects(snap) -> Iterator[Finding]:
                 "REASSIGN OWNED BY <superuser> TO <owner> in this database (moves everything it owns here).",
             ))
         yield finding(schema, f"{len(items)} object(s) in schema {schema} are owned by a superuser", fix=fix,
-                      objects=[f"{k.lower()} {n}" for k, n in items][:50], count=len(items))
-
-
-def _owner_of(snap, keyword: str, name: str) -> str:
-    for table in snap.tables:
-        if qident(table.qname) == name:
-            return table.owner
-    for view in snap.views:
-        if qident(view.qname) == name:
-            return view.owner
-    for function in snap.functions:
-        if _routine_signature(function) == name:
-            return function.owner
-    return snap.server.current_user
+                      objects=[f"{k.lower()} {n}" for k, n, _ in items][:50], count=len(items))
 
 
 @audit_check("DWA018", cis=None, category="configuration", severity=Severity.MEDIUM,
