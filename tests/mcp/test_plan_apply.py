@@ -78,3 +78,39 @@ def test_apply_mode_needs_a_migrations_directory(pg):
 
     with pytest.raises(RefusedError, match="migrations directory"):
         build_server(pg.url, mode="apply")
+
+
+def test_apply_waits_for_the_deploy_lock_and_gives_up(fresh_canary, tmp_path):
+    from dbwright.changes.migrations import ApplyOptions
+    from dbwright.changes.migrations.deploy_lock import LOCK_KEY
+
+    server = build_server(fresh_canary.url, mode="apply", migrations_dir=tmp_path)
+    server.dbwright_context.apply_options = ApplyOptions(lock_wait_s=0.5)
+    token = call(server, "plan_change", {"sql": CHANGE, "down_sql": UNDO}).structuredContent["plan_token"]
+    with psycopg.connect(fresh_canary.url, autocommit=True) as other_deploy:
+        other_deploy.execute("SELECT pg_advisory_lock(%s, %s)", LOCK_KEY)
+        result = call(server, "apply_plan", {"plan_token": token, "sql": CHANGE, "down_sql": UNDO})
+    assert result.isError and "another dbwright apply holds the deploy lock" in text_of(result)
+    fresh_canary.assert_intact()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_apply_retries_lock_timeouts(fresh_canary, tmp_path):
+    import threading
+
+    from dbwright.changes.migrations import ApplyOptions
+
+    change = "ALTER TABLE canary ADD COLUMN added int;"
+    server = build_server(fresh_canary.url, mode="apply", migrations_dir=tmp_path)
+    server.dbwright_context.apply_options = ApplyOptions(lock_timeout="100ms", retries=10, backoff_s=0.1)
+    token = call(server, "plan_change", {"sql": change}).structuredContent["plan_token"]
+    holder = psycopg.connect(fresh_canary.url)
+    holder.execute("LOCK TABLE canary IN ACCESS SHARE MODE")  # a long reader: ALTER TABLE must wait
+    threading.Timer(0.6, holder.rollback).start()
+    try:
+        result = call(server, "apply_plan", {"plan_token": token, "sql": change})
+    finally:
+        holder.close()
+    assert not result.isError, text_of(result)
+    assert sum(step["retries"] for step in result.structuredContent["steps"]) >= 1
+    assert fresh_canary.read_rows() == [(i, n, None) for i, n in fresh_canary.rows]

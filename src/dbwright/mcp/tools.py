@@ -41,6 +41,8 @@ class Context:
     limits: Limits = field(default_factory=Limits)
     migrations_dir: Path | None = None
     tokens: PlanTokens = field(default_factory=PlanTokens)
+    #: The runner's protections for apply_plan: deploy lock wait, lock_timeout, retries with backoff.
+    apply_options: Any = None
     _snapshot: Snapshot | None = None
     _snapshot_at: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -438,7 +440,7 @@ def apply_plan(ctx: Context, plan_token: str, sql: str | None = None, down_sql: 
             ctx.tokens.verify(plan_token, _plan_statements(plan))
         if not plan.statements:
             raise RefusedError("nothing is pending; nothing was applied")
-        report = migrations.apply(ctx.target, staging, migrations.ApplyOptions())
+        report = migrations.apply(ctx.target, staging, ctx.apply_options or migrations.ApplyOptions())
         if added is not None:
             shutil.copy2(added, ctx.migrations_dir / added.name)
     finally:
