@@ -68,7 +68,7 @@ DENIED_FUNCTIONS = frozenset({
 DENIED_PREFIXES = ("pg_ls_", "lo_", "dblink", "pg_file_", "pg_stat_reset", "pg_replication_", "pg_create_",
                    "pg_drop_", "pg_logical_", "pg_advisory", "pg_try_advisory", "pg_xact_", "pg_wal_")
 #: Volatile functions that only compute (their volatility is about repeatability, not side effects).
-ALLOWED_VOLATILE = frozenset({"random", "clock_timestamp", "timeofday", "gen_random_uuid", "uuid_generate_v4",
+ALLOWED_VOLATILE = frozenset({"random", "clock_timestamp", "timeofday", "gen_random_uuid",
                               "random_normal"})
 
 #: Statements allowed at the top of a query, and (without ANALYZE) of an EXPLAIN.
