@@ -176,3 +176,12 @@ def test_dwa047_extension_behind_the_package(pg):
     assert result["pg_stat_statements"].evidence == {"installed_version": "1.9", "default_version": "1.10"}
     apply(pg, result["pg_stat_statements"].fix.forward_sql)
     assert found(pg, "DWA047") == {}
+
+
+def test_dwa050_pgcrypto_not_installed(pg):
+    finding = found(pg, "DWA050")["pgcrypto"]
+    assert finding.evidence["available"] is True and finding.severity is None  # the check's own: low
+    apply(pg, finding.fix.forward_sql)
+    assert found(pg, "DWA050") == {}
+    apply(pg, finding.fix.rollback_sql)
+    assert list(found(pg, "DWA050")) == ["pgcrypto"]

@@ -97,9 +97,14 @@ def _compliance(audit: Audit) -> Iterator[Block]:
         rows.append([category, shown, str(statuses.count("pass")),
                      str(statuses.count("fail")), str(statuses.count("skipped"))])
     yield Table(["Category", "Score /100", "Passed", "Failed", "Not verified"], rows)
-    yield Table(["CIS", "Check", "Status", "Findings", "Title"],
-                [[r["cis"] or "—", r["code"], STATUS_LABEL[r["status"]], str(r["findings"]), r["title"]]
-                 for r in audit.compliance()])
+    rows, current = [], None
+    for r in audit.compliance():
+        section = r["cis"] or "—"
+        label = "" if section == current else f"{section} {r['cis_title'] or ''}".strip() \
+            if r["cis"] else "— no CIS section"
+        current = section
+        rows.append([label, r["code"], STATUS_LABEL[r["status"]], str(r["findings"]), r["title"]])
+    yield Table(["CIS section", "Check", "Status", "Findings", "Title"], rows)
 
 
 def _findings(audit: Audit) -> Iterator[Block]:
@@ -260,7 +265,7 @@ def render_text_blocks(blocks: list[Block]) -> str:
 
 def _text_table(table: Table) -> list[str]:
     widths = [max(len(str(row[i])) for row in [table.headers, *table.rows]) for i in range(len(table.headers))]
-    widths = [min(w, 60) for w in widths]
+    widths = [min(w, 72) for w in widths]
 
     def line(cells: list[str]) -> str:
         return "  " + "  ".join(str(c)[:w].ljust(w) for c, w in zip(cells, widths, strict=True))

@@ -16,7 +16,7 @@ from typing import Any
 from dbwright import __version__
 from dbwright.audit.access import AccessMatrix, effective_privileges
 from dbwright.audit.checks import AUDIT_CATEGORIES, AuditCheck, all_audit_checks
-from dbwright.audit.checks.registry import CIS_BENCHMARK
+from dbwright.audit.checks.registry import CIS_BENCHMARK, CIS_TITLES
 from dbwright.audit.encryption import EncryptionReport, encryption_report
 from dbwright.checks.registry import Finding, Severity
 from dbwright.model import Snapshot
@@ -110,7 +110,8 @@ class Audit:
         reasons = {s.check.code: list(s.reasons) for s in self.skipped}
         from dbwright.audit.checks.registry import cis_sort_key
 
-        rows = [{"cis": c.cis, "code": c.code, "title": c.title, "category": c.category, "status": status,
+        rows = [{"cis": c.cis, "cis_title": CIS_TITLES.get(c.cis or ""), "code": c.code, "title": c.title,
+                 "category": c.category, "status": status,
                  "findings": counts.get(c.code, 0), "skipped_because": reasons.get(c.code, [])}
                 for c, status in self.checks()]
         return sorted(rows, key=lambda r: (cis_sort_key(r["cis"]), r["code"]))

@@ -147,3 +147,15 @@ def debug_print(snap) -> Iterator[Finding]:
             continue
         fix = setting_package(f"Turn {name} off", setting, "off", "Query trees are no longer logged.")
         yield finding(name, f"{name} is on", fix=fix, value=setting.value)
+
+
+@audit_check("DWA049", cis="7.2", category="logging", severity=Severity.LOW,
+             title="Replication commands are not logged", requires=("setting:log_replication_commands",))
+def log_replication_commands(snap) -> Iterator[Finding]:
+    """A replication connection can copy the whole cluster to another host. Without
+    ``log_replication_commands`` the log does not say when that happened or who did it (CIS 7.2).
+
+    Fix: ``ALTER SYSTEM SET log_replication_commands = on`` and reload.
+    """
+    yield from _off(snap, "log_replication_commands", "Log replication commands",
+                    "Every replication command (base backups, replication slots, streaming) is logged.")

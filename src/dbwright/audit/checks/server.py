@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dbwright.audit.checks.registry import audit_check
-from dbwright.changes.operations import RawSQL, ident, literal
+from dbwright.changes.operations import CreateExtension, RawSQL, ident, literal
 from dbwright.changes.package import ChangePackage
 from dbwright.checks.configuration import setting_package
 from dbwright.checks.registry import Finding, Severity, finding
@@ -105,3 +105,32 @@ def extensions_behind(snap) -> Iterator[Finding]:
         yield finding(extension.name, f"extension {extension.name} is {extension.installed_version}, the installed "
                                       f"package provides {extension.default_version}", fix=fix,
                       installed_version=extension.installed_version, default_version=extension.default_version)
+
+
+@audit_check("DWA050", cis="6.11", category="data protection", severity=Severity.LOW,
+             title="pgcrypto is not installed in this database")
+def pgcrypto_missing(snap) -> Iterator[Finding]:
+    """CIS 6.11 expects pgcrypto wherever data needs encryption at rest inside the database: columns
+    encrypted with ``pgp_sym_encrypt``/``pgp_pub_encrypt`` stay unreadable in dumps, backups and on disk
+    without the key. Flags a database where pgcrypto is not installed (high when the server does not
+    even offer it). Run ``dbwright pii`` (or ``audit --pii``) to see which columns would need it.
+
+    Fix: ``CREATE EXTENSION pgcrypto`` (the contrib package must be installed on the server).
+    """
+    extension = snap.server.extension("pgcrypto")
+    if extension is not None and extension.installed_version:
+        return
+    if extension is None:
+        fix = ChangePackage.of("Install the PostgreSQL contrib package", [],
+                               "pgcrypto ships with PostgreSQL's contrib modules.",
+                               manual_steps=("Install the contrib package for this PostgreSQL version "
+                                             "(Debian: postgresql-contrib; RHEL: postgresql-contrib).",
+                                             "Then: CREATE EXTENSION pgcrypto;"))
+        yield finding("pgcrypto", "pgcrypto is not available on this server", fix=fix, severity=Severity.HIGH,
+                      available=False)
+        return
+    fix = ChangePackage.of("Install pgcrypto", [CreateExtension("pgcrypto")],
+                           "The pgp_* and crypt() functions become available in this database; nothing is "
+                           "encrypted until columns are rewritten with them (see dbwright pii's packages).")
+    yield finding("pgcrypto", "pgcrypto is available but not installed in this database", fix=fix, available=True,
+                  default_version=extension.default_version)
