@@ -202,3 +202,31 @@ GRANT EXECUTE ON FUNCTION account_count() TO auditor;
     assert "ENABLE row level security on public.accounts" in titles
     assert titles.index("Create sequence public.ledger_id_seq") < titles.index("Create table public.ledger") < \
         titles.index("Sequence public.ledger_id_seq owned by public.ledger.id")
+
+
+def test_domain_and_composite_type_changes(pg, tmp_path):
+    live = """
+CREATE DOMAIN price AS numeric(10,2) CONSTRAINT price_positive CHECK (VALUE > 0);
+CREATE DOMAIN sku AS text DEFAULT 'none' CONSTRAINT sku_short CHECK (length(VALUE) < 20);
+CREATE TYPE dims AS (width int, "Height" int, note text);
+CREATE TYPE unused AS (a int);
+CREATE TABLE products (id int PRIMARY KEY, p price, s sku, d dims);
+INSERT INTO products VALUES (1, 9.99, 'A-1', ROW(1, 2, 'x'));
+"""
+    desired = """
+CREATE DOMAIN price AS numeric(10,2) NOT NULL DEFAULT 1 CONSTRAINT price_positive CHECK (VALUE >= 0.01)
+    CONSTRAINT price_sane CHECK (VALUE < 100000);
+CREATE DOMAIN sku AS text CONSTRAINT sku_format CHECK (VALUE ~ '^[A-Z]-[0-9]+$');
+CREATE TYPE dims AS (width int, "Height" int, depth int);
+CREATE TABLE products (id int PRIMARY KEY, p price, s sku, d dims);
+CREATE TYPE unused AS (a bigint);
+"""
+    plan = round_trip(pg, tmp_path, live, desired, allow_destructive=True)
+    sql = step_sql(plan)
+    assert "ALTER DOMAIN public.price ADD CONSTRAINT price_sane CHECK ((VALUE < (100000)::numeric)) NOT VALID;" in sql
+    assert "ALTER DOMAIN public.price VALIDATE CONSTRAINT price_sane;" in sql
+    assert "ALTER DOMAIN public.price SET NOT NULL;" in sql
+    assert "ALTER TYPE public.dims DROP ATTRIBUTE note;" in sql
+    assert "ALTER TYPE public.dims ADD ATTRIBUTE depth integer;" in sql
+    assert "ALTER TYPE public.unused ALTER ATTRIBUTE a TYPE bigint;" in sql  # no column uses it
+    assert plan.manual == []

@@ -340,9 +340,68 @@ class _Planner:
                          drops=(f"type:{d.key}",))
             elif d.before["kind"] == d.after["kind"] == "e":
                 self.enum_change(d)
+            elif d.before["kind"] == d.after["kind"] == "d" and d.before["base_type"] == d.after["base_type"]:
+                self.domain_change(d)
+            elif d.before["kind"] == d.after["kind"] == "c" and self.composite_change(d):
+                pass
             else:
                 self.manual.append(f"type {d.key} changed ({_changed_fields(d)}); "
                                    "ALTER DOMAIN / ALTER TYPE it by hand")
+
+    def domain_change(self, d: Difference) -> None:
+        """Default, NOT NULL and named CHECKs of a domain; a new CHECK is added NOT VALID, then validated."""
+        old, new, name = d.before, d.after, qident(d.key)
+        checks_old, checks_new = _named_checks(old["checks"]), _named_checks(new["checks"])
+        for check in sorted(checks_old.keys() - checks_new.keys()) + \
+                sorted(k for k in checks_old.keys() & checks_new.keys() if checks_old[k] != checks_new[k]):
+            self.add("alter_types", f"Drop CHECK {check} of domain {d.key}",
+                     [Step(f"ALTER DOMAIN {name} DROP CONSTRAINT {ident(check)};",
+                           f"ALTER DOMAIN {name} ADD {checks_old[check]};")])
+        for key, set_sql, drop_sql in (("default", f"SET DEFAULT {new['default']}", "DROP DEFAULT"),
+                                       ("not_null", "SET NOT NULL", "DROP NOT NULL")):
+            if old[key] != new[key]:
+                do = set_sql if new[key] not in (None, False) else drop_sql
+                undo = (f"SET DEFAULT {old['default']}" if key == "default" else "SET NOT NULL") \
+                    if old[key] not in (None, False) else drop_sql
+                self.add("alter_types", f"ALTER DOMAIN {d.key} {do}",
+                         [Step(f"ALTER DOMAIN {name} {do};", f"ALTER DOMAIN {name} {undo};", scans_=do == "SET NOT NULL")])
+        for check in sorted(checks_new.keys() - checks_old.keys()) + \
+                sorted(k for k in checks_old.keys() & checks_new.keys() if checks_old[k] != checks_new[k]):
+            self.add("alter_types", f"Add CHECK {check} to domain {d.key} NOT VALID",
+                     [Step(f"ALTER DOMAIN {name} ADD {checks_new[check]} NOT VALID;",
+                           f"ALTER DOMAIN {name} DROP CONSTRAINT {ident(check)};")])
+            self.add("alter_types", f"Validate CHECK {check} of domain {d.key}",
+                     [Step(f"ALTER DOMAIN {name} VALIDATE CONSTRAINT {ident(check)};", None, scans_=True)])
+
+    def composite_change(self, d: Difference) -> bool:
+        """Attributes added at the end, dropped, or retyped; False when the order changes otherwise."""
+        old, new = _attributes(d.before["attributes"]), _attributes(d.after["attributes"])
+        kept_old = [n for n in old if n in new]
+        if kept_old != [n for n in new if n in old] or list(new)[:len(kept_old)] != kept_old:
+            return False
+        if any(old[n] != new[n] for n in kept_old) and self.enum_columns(d.key):
+            return False  # PostgreSQL cannot retype an attribute of a type that columns use
+        name = qident(d.key)
+        for attr in [n for n in old if n not in new]:
+            self.add("alter_types", f"Drop attribute {attr} of type {d.key}",
+                     [Step(f"ALTER TYPE {name} DROP ATTRIBUTE {attr};",
+                           f"ALTER TYPE {name} ADD ATTRIBUTE {attr} {old[attr]};", destructive_=True)],
+                     destructive=True, why_destructive="dropping an attribute loses its values in every column of "
+                                                       "the type", drops=(f"type:{d.key}",))
+        for attr in kept_old:
+            if old[attr] != new[attr]:
+                widening = _widens(old[attr], new[attr])
+                self.add("alter_types", f"Change attribute {attr} of type {d.key} to {new[attr]}",
+                         [Step(f"ALTER TYPE {name} ALTER ATTRIBUTE {attr} TYPE {new[attr]};",
+                               f"ALTER TYPE {name} ALTER ATTRIBUTE {attr} TYPE {old[attr]};",
+                               destructive_=not widening)],
+                         destructive=not widening, why_destructive=f"{old[attr]} -> {new[attr]} is not a known "
+                                                                   "widening")
+        for attr in [n for n in new if n not in old]:
+            self.add("alter_types", f"Add attribute {attr} to type {d.key}",
+                     [Step(f"ALTER TYPE {name} ADD ATTRIBUTE {attr} {new[attr]};",
+                           f"ALTER TYPE {name} DROP ATTRIBUTE {attr};")])
+        return True
 
     @staticmethod
     def type_sql(name: str, t: dict[str, Any]) -> str:
@@ -387,7 +446,7 @@ class _Planner:
                  drops=(f"type:{d.key}",))
 
     def enum_columns(self, name: str) -> list[str]:
-        """Columns of type ``name`` on both sides: the ones present when the type is recreated."""
+        """Columns of type ``name`` (an enum or composite) on both sides: present when the type changes."""
         short = name.split(".", 1)[1]
         spellings = {short, name, ident(short), qident(name)}
         return [k for k, v in self.after["columns"].items()
@@ -791,6 +850,20 @@ class _Planner:
                 self.add("grant", f"Grant {what} to {grantee}",
                          [Step(grant_sql(d.key, d.after["grantable"]), grant_sql(d.key, False, revoke=True),
                                lock_=Lock("none"))])
+
+
+def _named_checks(checks: list[str]) -> dict[str, str]:
+    """"CONSTRAINT name CHECK (…)" entries by name (the name as the server quoted it)."""
+    return {c.split(" ", 2)[1].strip('"'): c for c in checks}
+
+
+def _attributes(attributes: list[str]) -> dict[str, str]:
+    """Composite attributes "name type" (name quoted where needed) as name -> type, in order."""
+    out = {}
+    for entry in attributes:
+        match = re.match(r'^("(?:[^"]|"")+"|\S+) (.*)$', entry)
+        out[match.group(1)] = match.group(2)
+    return out
 
 
 def _returns(definition: str) -> str | None:
