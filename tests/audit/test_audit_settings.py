@@ -64,20 +64,21 @@ def test_logging_settings(pg):
 
 def test_dwa030_tcp_session_without_tls(pg):
     plain = psycopg.connect(pg.cluster.url(pg.name, tcp=True) + "?sslmode=disable", autocommit=True)
+    plain_pid = plain.info.backend_pid
     try:
         result = audit(pg, "DWA030")
-        findings = result.by_code("DWA030")
-        assert [f.object for f in findings] == ["postgres@127.0.0.1"]
-        assert findings[0].severity == Severity.LOW  # loopback
-        assert findings[0].evidence["pids"] == [plain.info.backend_pid]
+        mine = [f for f in result.by_code("DWA030") if plain_pid in f.evidence["pids"]]
+        assert [f.object for f in mine] == ["postgres@127.0.0.1"]
+        assert mine[0].severity == Severity.LOW  # loopback
         sessions = result.encryption.in_transit["sessions"]
-        assert sessions["tcp_sessions"] == 1 and sessions["tcp_sessions_with_tls"] == 0
+        assert sessions["tcp_sessions"] >= 1 and sessions["tcp_sessions"] > sessions["tcp_sessions_with_tls"]
     finally:
         plain.close()
     # the documented fix: the client reconnects with TLS
-    with psycopg.connect(pg.cluster.url(pg.name, tcp=True) + "?sslmode=require", autocommit=True):
+    with psycopg.connect(pg.cluster.url(pg.name, tcp=True) + "?sslmode=require", autocommit=True) as tls:
         result = audit(pg, "DWA030")
-        assert result.by_code("DWA030") == []
-        sessions = result.encryption.in_transit["sessions"]
-        assert sessions["tcp_sessions_with_tls"] == 1 and sessions["tls_share_of_tcp"] == 1.0
-        assert sessions["protocols"] == ["TLSv1.3"]
+        pids = {pid for f in result.by_code("DWA030") for pid in f.evidence["pids"]}
+        assert plain_pid not in pids and tls.info.backend_pid not in pids
+        session = next(s for s in result.snapshot.tls_sessions if s.pid == tls.info.backend_pid)
+        assert session.ssl is True and session.version == "TLSv1.3"
+        assert result.encryption.in_transit["sessions"]["tcp_sessions_with_tls"] >= 1
