@@ -86,18 +86,23 @@ def test_public_grants_default_privileges_and_schema_create(pg):
     pg.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")
     pg.execute("ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO PUBLIC")
     codes = ("DWA010", "DWA011", "DWA013", "DWA014", "DWA015", "DWA016")
+
+    def ours(result):  # DWA015 sees every database of the cluster; this test is about its own
+        return [f for f in result.findings if f.check.code != "DWA015" or f.finding.object == pg.name]
+
     result = audit(pg, *codes)
-    objects = {(f.check.code, f.finding.object) for f in result.findings}
+    objects = {(f.check.code, f.finding.object) for f in ours(result)}
     assert objects == {("DWA010", "app.orders"), ("DWA011", "app.ticket_seq"), ("DWA013", "app"),
                        ("DWA014", "public"), ("DWA015", pg.name), ("DWA016", "postgres:app:table")}
     assert result.by_code("DWA010")[0].severity == Severity.HIGH  # INSERT for everyone
-    assert result.by_code("DWA015")[0].evidence["privileges"] == ["CONNECT", "TEMPORARY"]
-    for f in result.findings:
+    assert next(f for f in result.by_code("DWA015") if f.object == pg.name).evidence["privileges"] == [
+        "CONNECT", "TEMPORARY"]
+    for f in ours(result):
         apply(pg, f.finding.fix.forward_sql)
-    assert audit(pg, *codes).findings == []
-    for f in result.findings:  # and every rollback brings the finding back
+    assert ours(audit(pg, *codes)) == []
+    for f in ours(result):  # and every rollback brings the finding back
         apply(pg, f.finding.fix.rollback_sql)
-    assert {(f.check.code, f.finding.object) for f in audit(pg, *codes).findings} == objects
+    assert {(f.check.code, f.finding.object) for f in ours(audit(pg, *codes))} == objects
 
 
 def test_security_definer_functions(pg):
