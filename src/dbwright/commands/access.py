@@ -27,6 +27,13 @@ def access_command(
 
     if format not in ("text", "json", "markdown"):
         raise typer.BadParameter(f"unknown format {format!r}; use text, json or markdown", param_hint="--format")
-    with open_session(_default_target(db)) as conn:
-        matrix = role_access(conn, role)
+    import psycopg
+
+    from dbwright.errors import ServerError
+
+    try:
+        with open_session(_default_target(db)) as conn:
+            matrix = role_access(conn, role)
+    except psycopg.Error as error:
+        raise ServerError(f"reading privileges failed: {type(error).__name__}: {error}") from None
     emit(render_role_access(matrix, format), output)
