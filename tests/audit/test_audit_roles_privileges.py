@@ -190,3 +190,19 @@ def test_dwa050_pgcrypto_not_installed(pg):
     assert found(pg, "DWA050") == {}
     apply(pg, finding.fix.rollback_sql)
     assert list(found(pg, "DWA050")) == ["pgcrypto"]
+
+
+def test_clean_look_alikes_are_not_flagged(pg):
+    pg.role("a_vault", "NOLOGIN BYPASSRLS REPLICATION")  # nobody can log in as it or SET ROLE to it
+    pg.role("a_owner", "NOLOGIN")
+    pg.execute("CREATE FUNCTION public.plain() RETURNS int LANGUAGE plpgsql AS 'BEGIN RETURN 1; END'")
+    pg.execute("CREATE FUNCTION public.invoker() RETURNS int LANGUAGE sql AS 'SELECT 1'")  # superuser-owned
+    pg.execute("CREATE SCHEMA app AUTHORIZATION a_owner")
+    pg.execute("CREATE TABLE app.t (id int)")
+    pg.execute("ALTER TABLE app.t OWNER TO a_owner")
+    pg.execute("ALTER TABLE app.t ENABLE ROW LEVEL SECURITY")
+    pg.execute("ALTER TABLE app.t FORCE ROW LEVEL SECURITY")
+    pg.execute("CREATE POLICY p ON app.t USING (true)")
+    result = audit(pg, "DWA003", "DWA004", "DWA013", "DWA018", "DWA019", "DWA040", "DWA041", "DWA043", "DWA047")
+    assert result.findings == []  # PUBLIC's USAGE on schema public is PostgreSQL's own default
+    assert {f.object for f in found(pg, "DWA017").values()} == {"public"}  # the two functions, not app.*
