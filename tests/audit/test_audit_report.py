@@ -102,3 +102,14 @@ def test_snapshot_without_audit_sections_is_not_verified_not_passed(pg):
     for code in ("DWA018", "DWA019", "DWA030", "DWA040", "DWA041"):
         assert result.status(code) == "skipped", code
     assert "older dbwright" in " ".join(next(s for s in result.skipped if s.check.code == "DWA040").reasons)
+
+
+def test_category_selection(pg):
+    import pytest
+
+    snap = pg.snapshot()
+    logging_only = run_audit(snap, categories=["logging"])
+    assert {c.category for c, _ in logging_only.checks()} == {"logging"}
+    assert len(logging_only.checks()) == sum(1 for c in all_audit_checks() if c.category == "logging")
+    with pytest.raises(ValueError, match="unknown audit category"):
+        run_audit(snap, categories=["networking"])

@@ -150,17 +150,20 @@ class Audit:
         }
 
 
-def run_audit(snap: Snapshot, *, codes: list[str] | None = None, access: AccessMatrix | None = None,
-              host: bool = False, pii_columns: tuple[str, ...] = (),
+def run_audit(snap: Snapshot, *, codes: list[str] | None = None, categories: list[str] | None = None,
+              access: AccessMatrix | None = None, host: bool = False, pii_columns: tuple[str, ...] = (),
               progress: Callable[[AuditCheck], None] | None = None) -> Audit:
     """Run the selected audit checks on ``snap``; checks missing an input are skipped with the reason."""
     started = time.perf_counter()
     wanted = {c.upper() for c in codes} if codes else None
+    for category in categories or []:
+        if category not in AUDIT_CATEGORIES:
+            raise ValueError(f"unknown audit category {category!r}; use one of {', '.join(AUDIT_CATEGORIES)}")
     audit = Audit(snap, access=access)
     if access is None:
         audit.access_skipped = "effective privileges are read from a live server, not from a saved snapshot"
     for check in all_audit_checks():
-        if wanted and check.code not in wanted:
+        if (wanted and check.code not in wanted) or (categories and check.category not in categories):
             continue
         if progress:
             progress(check)
@@ -178,7 +181,8 @@ def run_audit(snap: Snapshot, *, codes: list[str] | None = None, access: AccessM
     return audit
 
 
-def audit_database(target: str | None, *, codes: list[str] | None = None, access: bool = True,
+def audit_database(target: str | None, *, codes: list[str] | None = None, categories: list[str] | None = None,
+                   access: bool = True,
                    host: bool = False, pii: bool = False, progress: Callable[[str], None] | None = None) -> Audit:
     """Snapshot ``target`` and compute its access matrix in one read-only session, then audit.
 
@@ -214,7 +218,7 @@ def audit_database(target: str | None, *, codes: list[str] | None = None, access
             progress("sampling for PII")
         found = discover_pii(target, recommend=False).findings
         pii_columns = tuple(dict.fromkeys(f"{f.schema}.{f.table}.{f.column}" for f in found))
-    result = run_audit(snap, codes=codes, access=matrix, host=host, pii_columns=pii_columns)
+    result = run_audit(snap, codes=codes, categories=categories, access=matrix, host=host, pii_columns=pii_columns)
     if not access:
         result.access_skipped = "not requested (--no-access)"
     elif access_skipped:

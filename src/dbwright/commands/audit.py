@@ -22,6 +22,9 @@ def audit_command(
         "--fail-on", help="Exit 1 when a finding is at or above this severity (info, low, medium, high, "
                           "critical).")] = None,
     check: Annotated[list[str] | None, typer.Option("--check", help="Only this check code (repeatable).")] = None,
+    category: Annotated[list[str] | None, typer.Option(
+        "--category", "-c", help="Only this category (repeatable): access, authentication, encryption, logging, "
+                                 "'data protection', configuration.")] = None,
     host: Annotated[bool, typer.Option(
         "--host", help="dbwright runs on the database host: also look for a dm-crypt layer under the data "
                        "directory.")] = False,
@@ -44,12 +47,19 @@ def audit_command(
         threshold = Severity.parse(fail_on) if fail_on else None
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--fail-on") from None
+    from dbwright.audit.checks import AUDIT_CATEGORIES
+
+    for name in category or []:
+        if name not in AUDIT_CATEGORIES:
+            raise typer.BadParameter(f"unknown category {name!r}; use one of {', '.join(AUDIT_CATEGORIES)}",
+                                     param_hint="--category")
     if _is_snapshot_file(database):
-        result = run_audit(load_snapshot(Path(database)), codes=check, host=host)
+        result = run_audit(load_snapshot(Path(database)), codes=check, categories=category, host=host)
     else:
         target = _default_target(database)
         with err.status("auditing…") as status:
-            result = audit_database(target, codes=check, access=not no_access, host=host, pii=pii,
+            result = audit_database(target, codes=check, categories=category, access=not no_access, host=host,
+                                    pii=pii,
                                     progress=lambda step: status.update(f"auditing: {step}…"))
     emit(render(result, format), output)
     if threshold is not None and any(f.severity >= threshold for f in result.findings):
