@@ -7,6 +7,7 @@ docs ("Explicit Locking" and the ALTER TABLE page).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -538,6 +539,8 @@ class RawSQL(Operation):
     scans_: bool = False
     rewrites_: bool = False
     destructive_: bool = False
+    #: Whether the reverse statement may run in a transaction; None: the same as this one.
+    reverse_transactional: bool | None = None
 
     def sql(self) -> str:
         return self.text
@@ -545,7 +548,11 @@ class RawSQL(Operation):
     def reverse(self) -> Operation | None:
         if self.reverse_text is None:
             return None
-        return RawSQL(self.reverse_text, self.text, lock_=self.lock_, transactional_=self.transactional_)
+        reverse_transactional = self.transactional_ if self.reverse_transactional is None \
+            else self.reverse_transactional
+        return dataclasses.replace(self, text=self.reverse_text, reverse_text=self.text,
+                                   transactional_=reverse_transactional, reverse_transactional=self.transactional_,
+                                   scans_=False, rewrites_=False, destructive_=False)
 
     def lock(self) -> Lock:
         return self.lock_

@@ -30,7 +30,7 @@ from dbwright.changes.diff.renames import Rename, apply_renames, check_exists
 from dbwright.changes.lint.context import LintState
 from dbwright.changes.lint.rewrite import safe_rewrite
 from dbwright.changes.migration_file import render_migration
-from dbwright.changes.operations import Lock, Operation, ident, literal, qident
+from dbwright.changes.operations import Lock, RawSQL, ident, literal, qident
 from dbwright.changes.package import ChangePackage
 from dbwright.errors import SqlParseError
 from dbwright.model import Snapshot
@@ -52,46 +52,14 @@ _NO_REWRITE = re.compile(r"^(character varying|varchar|numeric|bit varying)(\(|$
 
 
 @dataclass(frozen=True)
-class Step(Operation):
-    """One generated statement (or a few that belong together) and the SQL that undoes it."""
+class Step(RawSQL):
+    """One generated statement (or a few that belong together) and the SQL that undoes it.
+
+    A RawSQL whose default lock is ACCESS EXCLUSIVE: most DDL the diff emits takes it.
+    """
 
     kind: ClassVar[str] = "diff_step"
-    text: str
-    undo: str | None = None
     lock_: Lock = Lock("ACCESS EXCLUSIVE")
-    transactional_: bool = True
-    undo_transactional: bool = True
-    rewrites_: bool = False
-    scans_: bool = False
-    destructive_: bool = False
-
-    def sql(self) -> str:
-        return self.text
-
-    def reverse(self) -> Operation | None:
-        if self.undo is None:
-            return None
-        return Step(self.undo, self.text, lock_=self.lock_, transactional_=self.undo_transactional,
-                    undo_transactional=self.transactional_, table_bytes=self.table_bytes)
-
-    def lock(self) -> Lock:
-        return self.lock_
-
-    @property
-    def transactional(self) -> bool:
-        return self.transactional_
-
-    @property
-    def rewrites(self) -> bool:
-        return self.rewrites_
-
-    @property
-    def scans(self) -> bool:
-        return self.scans_
-
-    @property
-    def destructive(self) -> bool:
-        return self.destructive_
 
 
 @dataclass
@@ -714,7 +682,7 @@ class _Planner:
                 self.add("drop_indexes", f"Drop index {d.key}",
                          [Step(f"DROP INDEX {concurrently}{qident(d.key)};", rebuild + ";",
                                lock_=Lock("ACCESS EXCLUSIVE" if gone else "SHARE UPDATE EXCLUSIVE", old["table"]),
-                               transactional_=gone, undo_transactional=gone)],
+                               transactional_=gone, reverse_transactional=gone)],
                          needs=self.mentions(old["table"], old["definition"]))
             if d.change in ("added", "changed"):
                 new = d.after
