@@ -47,7 +47,7 @@ class ColumnProfile:
 class FdCandidate:
     lhs: tuple[str, ...]
     rhs: str
-    sample_error: float  # g3 on the sample: share of rows to remove for the dependency to hold
+    sample_error: float | None  # g3 on the sample: share of rows to remove for the dependency to hold
     source: str  # "targeted" or "desbordante"
 
 
@@ -73,7 +73,19 @@ def _hashable(value: Any) -> Any:
 
 
 def fk_like(name: str) -> bool:
-    return name.endswith(FK_LIKE_SUFFIXES) or name in ("code", "key")
+    """Named like a reference: customer_id, country_code, and TPC-H style o_custkey."""
+    return name.endswith(FK_LIKE_SUFFIXES) or name.endswith("key") or name in ("code", "key")
+
+
+def estimated_groups(info: TableInfo, lhs: tuple[str, ...], rows: int) -> float | None:
+    """Distinct values of ``lhs`` over the full table from pg_stats (product for several columns)."""
+    estimate = 1.0
+    for name in lhs:
+        stats = next((c.stats for c in info.columns if c.name == name), None)
+        if stats is None or stats.n_distinct is None or stats.n_distinct == 0:
+            return None
+        estimate *= -stats.n_distinct * rows if stats.n_distinct < 0 else stats.n_distinct
+    return min(estimate, float(rows))
 
 
 def determinant_candidates(info: TableInfo, sample: TableSample,
@@ -91,16 +103,19 @@ def determinant_candidates(info: TableInfo, sample: TableSample,
     return chosen[:MAX_LHS_CANDIDATES]
 
 
-def g3_error(lhs_values: list[Any], rhs_values: list[Any]) -> float:
-    """Share of rows that must go for lhs → rhs to hold (NULL equals NULL, like GROUP BY)."""
-    groups: dict[Any, Counter] = defaultdict(Counter)
-    for x, y in zip(lhs_values, rhs_values, strict=True):
-        groups[x][_hashable(y)] += 1
-    total = len(lhs_values)
-    if not total:
-        return 1.0
-    kept = sum(counter.most_common(1)[0][1] for counter in groups.values())
-    return (total - kept) / total
+def g3_within(groups: list[list[int]], values: list[Any], total: int, threshold: float) -> float | None:
+    """g3 error of groups → values, or None as soon as it exceeds ``threshold`` (most pairs do, fast)."""
+    limit = threshold * total
+    off = 0
+    for members in groups:
+        first = values[members[0]]
+        if all(values[i] == first for i in members):
+            continue
+        counts = Counter(_hashable(values[i]) for i in members)
+        off += len(members) - counts.most_common(1)[0][1]
+        if off > limit:
+            return None
+    return off / total if total else None
 
 
 def targeted_fds(info: TableInfo, sample: TableSample, profiles: dict[str, ColumnProfile],
@@ -108,13 +123,17 @@ def targeted_fds(info: TableInfo, sample: TableSample, profiles: dict[str, Colum
     """Single-column dependencies X → Y from the candidate determinants, screened on the sample."""
     found = []
     threshold = max_error * SCREEN_FACTOR
+    total = len(sample.rows)
     for lhs in determinant_candidates(info, sample, profiles):
-        lhs_values = [_hashable(v) for v in sample.values(lhs)]
+        by_value: dict[Any, list[int]] = defaultdict(list)
+        for i, value in enumerate(sample.values(lhs)):
+            by_value[_hashable(value)].append(i)
+        groups = [members for members in by_value.values() if len(members) > 1]
         for rhs in sample.columns:
             if rhs == lhs or profiles[rhs].non_null == 0 or profiles[rhs].distinct <= 1:
                 continue
-            error = g3_error(lhs_values, sample.values(rhs))
-            if error <= threshold:
+            error = g3_within(groups, sample.values(rhs), total, threshold)
+            if error is not None:
                 found.append(FdCandidate((lhs,), rhs, error, "targeted"))
     return found
 

@@ -31,6 +31,8 @@ MAX_PROFILED_WIDTH = 256
 #: "Few orphans" for a foreign key the data mostly obeys.
 MAX_ORPHAN_SHARE = 0.01
 MIN_ORPHANS_ALLOWED = 10
+#: Memory per hash aggregate of a confirmation query (a session setting; the server default is often 4MB).
+WORK_MEM = "64MB"
 KIND_ORDER = {"normalize": 0, "foreign_key": 1, "unique_key": 2, "not_null": 3, "check_values": 4, "type": 5, "partition": 6}
 
 
@@ -108,6 +110,7 @@ def design_review(target: str | None, *, sample_rows: int = Budget.sample_rows,
     rows_of: dict[str, int] = {}
     try:
         with open_session(target, SessionOptions(statement_timeout=statement_timeout)) as conn:
+            conn.execute(f"SET work_mem = '{WORK_MEM}'")  # hash, not sort, the GROUP BY of confirmations
             for info in infos:
                 if clock.expired:
                     report.tables.append(TableReport(info.qname, int(info.table.row_estimate), {},
@@ -134,6 +137,12 @@ def design_review(target: str | None, *, sample_rows: int = Budget.sample_rows,
     report.proposals.sort(key=lambda p: (KIND_ORDER.get(p.kind, 9), -p.score, p.table, p.columns))
     report.elapsed_s = clock.elapsed
     return report
+
+
+def _proper_subsets(columns: tuple[str, ...]) -> list[tuple[str, ...]]:
+    from itertools import combinations
+
+    return [sub for size in range(1, len(columns)) for sub in combinations(columns, size)]
 
 
 def _profiled_columns(info: TableInfo) -> list[str]:
@@ -169,8 +178,18 @@ def _review_table(conn: psycopg.Connection, info: TableInfo, budget: Budget, max
             fds.setdefault((c.lhs, c.rhs), c)
     by_lhs: dict[tuple[str, ...], list[str]] = {}
     for lhs, rhs in sorted(fds):
-        if not (info.is_superkey(lhs) or rhs in lhs or any(profiles[c].near_constant for c in (*lhs, rhs))):
+        smaller = any((sub, rhs) in fds for sub in _proper_subsets(lhs))  # not minimal: the subset says it
+        if not (smaller or info.is_superkey(lhs) or rhs in lhs
+                or any(profiles[c].near_constant for c in (*lhs, rhs))):
             by_lhs.setdefault(lhs, []).append(rhs)
+    for lhs in list(by_lhs):
+        # Nearly unique left sides determine everything by accident; pg_stats says so without a scan.
+        groups = cand.estimated_groups(info, lhs, rows)
+        if groups is not None and rows / max(groups, 1.0) < normalize.MIN_ROWS_PER_GROUP:
+            for rhs in by_lhs.pop(lhs):
+                report.rejected.append(Rejected(info.qname, f"{', '.join(lhs)} → {rhs}",
+                                                f"accidental: ≈ {groups:,.0f} distinct left sides in {rows:,} rows "
+                                                "(pg_stats)"))
     checks = []
     for lhs, rhs_list in by_lhs.items():
         if clock.expired:

@@ -79,14 +79,21 @@ def choose(info: TableInfo, checks: list[FdCheck], profiles: dict[str, ColumnPro
         # Minimal cover: when X → Z and Z → Y, Y belongs with Z (its own split), not with X.
         equivalent = {z for z in dependents if all(((z,), x) in holds for x in lhs)}
         transitive = {y for y in dependents for z in dependents - equivalent
-                      if z != y and ((z,), y) in holds and ((y,), z) not in holds}
+                      if z != y and ((z,), y) in holds and (((y,), z) not in holds or (y,) in dropped_lhs)}
         for y in sorted(transitive):
             rejected.append(Rejected(info.qname, f"{', '.join(lhs)} → {y}", "transitive through another "
                                      "dependent column: proposed with that column's own split"))
         rhs = tuple(sorted(dependents - transitive, key=lambda n: info.column(n).position))
         if rhs:
             decompositions.append(Decomposition(lhs, rhs, tuple(c for c in group if c.rhs in rhs)))
-    return decompositions, rejected
+    # Several keys of the same split (e.g. (a, b) → c and (a, c) → b): propose it once, by its best key.
+    best: dict[frozenset[str], Decomposition] = {}
+    for d in sorted(decompositions, key=lambda d: (len(d.lhs), [_determinant_rank(info, c, None) for c in d.lhs])):
+        kept_split = best.setdefault(frozenset((*d.lhs, *d.rhs)), d)
+        if kept_split is not d:
+            rejected.append(Rejected(info.qname, f"{', '.join(d.lhs)} → {', '.join(d.rhs)}",
+                                     f"another key of the split by {', '.join(kept_split.lhs)}"))
+    return [d for d in decompositions if d in best.values()], rejected
 
 
 def _trivial_or_accidental(info: TableInfo, check: FdCheck, profiles: dict[str, ColumnProfile],
