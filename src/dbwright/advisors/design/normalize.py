@@ -88,7 +88,10 @@ def choose(info: TableInfo, checks: list[FdCheck], profiles: dict[str, ColumnPro
             decompositions.append(Decomposition(lhs, rhs, tuple(c for c in group if c.rhs in rhs)))
     # Several keys of the same split (e.g. (a, b) → c and (a, c) → b): propose it once, by its best key.
     best: dict[frozenset[str], Decomposition] = {}
-    for d in sorted(decompositions, key=lambda d: (len(d.lhs), [_determinant_rank(info, c, None) for c in d.lhs])):
+    def weakest_first(d: Decomposition) -> tuple:
+        return len(d.lhs), sorted((_determinant_rank(info, c, None) for c in d.lhs), reverse=True)
+
+    for d in sorted(decompositions, key=weakest_first):
         kept_split = best.setdefault(frozenset((*d.lhs, *d.rhs)), d)
         if kept_split is not d:
             rejected.append(Rejected(info.qname, f"{', '.join(d.lhs)} → {', '.join(d.rhs)}",
