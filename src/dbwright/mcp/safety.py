@@ -5,7 +5,8 @@ Layers, each enough on its own for the attacks it names, none trusted alone:
 1. PostgreSQL's own parser (pglast) must find exactly one statement, of an allowed kind.
 2. A deny-list walks the whole parse tree (CTEs, subqueries, functions in FROM, nested lists)
    and rejects dangerous functions, SELECT INTO, FOR UPDATE/SHARE, writable CTEs and every
-   function the catalog marks volatile unless it is on a short allow-list.
+   function the catalog marks volatile unless it is on a short allow-list (dbwright.sqlguard,
+   shared with ``explain --analyze``).
 3. The server runs it through the extended query protocol, which refuses a second statement
    on its own, inside ``BEGIN READ ONLY`` on a session whose default is read-only, after a
    first query has fixed the snapshot (so ``SET transaction_read_only = off`` fails), and the
@@ -20,18 +21,17 @@ import datetime as _dt
 import decimal
 import json
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import pglast
 import psycopg
 from pglast import ast
 from psycopg import conninfo as _conninfo
 
 from dbwright.engines.postgres.connect import SessionOptions, open_session, resolve_target
-from dbwright.errors import BadTargetError, RefusedError, ServerError, SqlParseError
+from dbwright.errors import BadTargetError, RefusedError, ServerError
 from dbwright.redact import redact
+from dbwright.sqlguard import WRITE_STATEMENTS, called_functions, first_refusal, parse_one, volatile_functions
 
 APPLICATION_NAME = "dbwright-mcp"
 
@@ -52,29 +52,11 @@ class Limits:
                 "max_rows": self.max_rows, "max_bytes": self.max_bytes}
 
 
-# --- the deny-list ---------------------------------------------------------------------------------
-
-#: Functions refused by name wherever they appear (lower-cased, schema ignored).
-DENIED_FUNCTIONS = frozenset({
-    "pg_read_file", "pg_read_binary_file", "pg_stat_file", "pg_terminate_backend", "pg_cancel_backend",
-    "set_config", "pg_import_system_collations", "query_to_xml", "query_to_xmlschema",
-    "query_to_xml_and_xmlschema", "cursor_to_xml", "cursor_to_xmlschema", "ts_stat", "loread", "lowrite",
-    "pg_reload_conf", "pg_rotate_logfile", "pg_switch_wal", "pg_promote", "pg_sleep", "pg_sleep_for",
-    "pg_sleep_until", "pg_notify", "pg_export_snapshot", "txid_current", "pg_current_xact_id",
-    "pg_log_backend_memory_contexts", "pg_current_logfile", "pg_backup_start", "pg_backup_stop",
-    "pg_stat_statements_reset",
-})
-#: Families refused by prefix: files, large objects, dblink, advisory locks, replication, resets.
-DENIED_PREFIXES = ("pg_ls_", "lo_", "dblink", "pg_file_", "pg_stat_reset", "pg_replication_", "pg_create_",
-                   "pg_drop_", "pg_logical_", "pg_advisory", "pg_try_advisory", "pg_xact_", "pg_wal_")
-#: Volatile functions that only compute (their volatility is about repeatability, not side effects).
-ALLOWED_VOLATILE = frozenset({"random", "clock_timestamp", "timeofday", "gen_random_uuid",
-                              "random_normal"})
+# --- the parse check (dbwright.sqlguard) ----------------------------------------------------------
 
 #: Statements allowed at the top of a query, and (without ANALYZE) of an EXPLAIN.
 QUERY_STATEMENTS = (ast.SelectStmt, ast.VariableShowStmt)
-EXPLAIN_ONLY_STATEMENTS = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
-_WRITING = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
+EXPLAIN_ONLY_STATEMENTS = WRITE_STATEMENTS
 
 
 @dataclass(frozen=True)
@@ -86,105 +68,29 @@ class CheckedStatement:
     functions: tuple[str, ...] = ()
 
 
-def denied_function(name: str) -> str | None:
-    """Why a function name is refused, or None."""
-    lower = name.lower()
-    if lower in DENIED_FUNCTIONS:
-        return f"function {name}() is not allowed"
-    if lower.startswith(DENIED_PREFIXES) or "advisory" in lower:
-        return f"function {name}() is not allowed (file, large object, dblink, lock or server-control family)"
-    return None
-
-
-def parse_one(sql: str) -> ast.Node:
-    """Exactly one statement, or SqlParseError (text that does not parse is rejected too)."""
-    if not sql or not sql.strip():
-        raise SqlParseError("empty SQL: give exactly one statement")
-    try:
-        statements = pglast.parse_sql(sql)
-    except pglast.parser.ParseError as error:
-        raise SqlParseError(f"SQL does not parse: {error}") from None
-    if len(statements) != 1:
-        raise RefusedError(f"exactly one statement is allowed, got {len(statements)}")
-    return statements[0].stmt
-
-
-def walk(node: Any) -> Iterator[ast.Node]:
-    """Every node below ``node``: attributes, nested lists and tuples, depth first."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, (list, tuple)):
-            stack.extend(item)
-        elif isinstance(item, ast.Node):
-            yield item
-            stack.extend(getattr(item, name) for name in item.__slots__)
-
-
-def function_name(call: ast.FuncCall) -> str:
-    return ".".join(part.sval for part in call.funcname if isinstance(part, ast.String))
-
-
 def check_statement(sql: str, *, allow_write_statements: bool = False) -> CheckedStatement:
     """Parse ``sql`` and walk its whole tree; RefusedError names the first thing not allowed.
 
     ``allow_write_statements`` admits INSERT/UPDATE/DELETE/MERGE (and writable CTEs) for a plain
     EXPLAIN, which plans them without running them.
     """
-    top = parse_one(sql)
+    top = parse_one(sql, more_than_one=RefusedError)
     allowed = QUERY_STATEMENTS + (EXPLAIN_ONLY_STATEMENTS if allow_write_statements else ())
     if not isinstance(top, allowed):
         raise RefusedError(f"{type(top).__name__} is not allowed: only a read-only SELECT"
                            + (" (or, for EXPLAIN without ANALYZE, INSERT/UPDATE/DELETE)" if allow_write_statements
                               else ""))
-    functions: list[str] = []
-    for node in walk(top):
-        reason = _denied_node(node, allow_write_statements)
-        if reason:
-            raise RefusedError(reason)
-        if isinstance(node, ast.FuncCall):
-            functions.append(function_name(node))
-    return CheckedStatement(sql=sql, kind=type(top).__name__, functions=tuple(dict.fromkeys(functions)))
-
-
-def _denied_node(node: ast.Node, allow_write: bool) -> str | None:
-    if isinstance(node, ast.SelectStmt):
-        if node.intoClause is not None:
-            return "SELECT … INTO is not allowed (it creates a table)"
-        if node.lockingClause:
-            return "FOR UPDATE / FOR SHARE is not allowed (it locks rows)"
-    elif isinstance(node, ast.CommonTableExpr):
-        if isinstance(node.ctequery, _WRITING) and not allow_write:
-            return f"a writable CTE ({type(node.ctequery).__name__} in WITH {node.ctename}) is not allowed"
-    elif isinstance(node, _WRITING):
-        if not allow_write:
-            return f"{type(node).__name__} is not allowed"
-    elif isinstance(node, ast.RangeVar):
-        if node.relpersistence == "t" or (node.schemaname or "").lower().startswith("pg_temp"):
-            return "temporary tables are not allowed"
-    elif isinstance(node, ast.FuncCall):
-        name = function_name(node)
-        return denied_function(name.rsplit(".", 1)[-1])
-    elif isinstance(node, (ast.CopyStmt, ast.CreateStmt, ast.CreateTableAsStmt, ast.VariableSetStmt,
-                           ast.TransactionStmt, ast.DoStmt, ast.CallStmt, ast.LockStmt, ast.ExecuteStmt,
-                           ast.PrepareStmt, ast.DeclareCursorStmt, ast.DiscardStmt)):
-        return f"{type(node).__name__} is not allowed"
-    return None
+    reason = first_refusal(top, allow_write=allow_write_statements)
+    if reason:
+        raise RefusedError(reason)
+    return CheckedStatement(sql=sql, kind=type(top).__name__, functions=called_functions(top))
 
 
 def check_volatility(conn: psycopg.Connection, checked: CheckedStatement) -> None:
-    """Refuse functions the catalog marks volatile (any overload) unless allow-listed. Names are bound."""
-    names = sorted({f.rsplit(".", 1)[-1] for f in checked.functions})
-    if not names:
-        return
-    # Allow-listed names count only for the built-in (pg_catalog) function, not a look-alike elsewhere.
-    rows = conn.execute(
-        "SELECT p.proname FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
-        "WHERE p.proname = ANY(%s) AND p.provolatile = 'v' "
-        "AND NOT (p.proname = ANY(%s) AND n.nspname = 'pg_catalog') GROUP BY p.proname ORDER BY p.proname",
-        (names, sorted(ALLOWED_VOLATILE)), prepare=True).fetchall()
-    if rows:
-        raise RefusedError(f"function {rows[0][0]}() is volatile (it may change state) and is not on the "
+    """Refuse functions the catalog marks volatile (any overload) unless allow-listed in pg_catalog."""
+    volatile = volatile_functions(conn, checked.functions)
+    if volatile:
+        raise RefusedError(f"function {volatile[0]}() is volatile (it may change state) and is not on the "
                            "allow-list")
 
 
