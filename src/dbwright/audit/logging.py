@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from dbwright.audit.package_text import package_lines
 from dbwright.audit.roles import CreateRole
 from dbwright.changes.operations import (
     AlterSystem,
@@ -296,12 +297,5 @@ def render_text(plan: AuditLoggingPlan) -> str:
              f"tables audited at object level: {', '.join(plan.context.tables) or 'none'}"]
     lines += [f"note: {note}" for note in plan.notes]
     for number, package in enumerate(plan.packages, 1):
-        lines += ["", f"{number}. {package.title}"]
-        lines += [f"   {line}" for line in package.explanation.splitlines()]
-        lines += [f"   security: {note}" for note in package.security_notes]
-        lines += [f"   manual step: {step}" for step in package.manual_steps]
-        lines.append("   forward:")
-        lines += [f"     {line}" for line in package.forward_sql.splitlines()]
-        lines.append("   rollback:")
-        lines += [f"     {line}" for line in (package.rollback_sql or "-- nothing to undo").splitlines()]
+        lines += ["", *package_lines(number, package)]
     return "\n".join(lines)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from dbwright.audit.package_text import package_lines
 from dbwright.changes.operations import Grant, Operation, ident
 from dbwright.changes.package import ChangePackage
 from dbwright.engines.postgres.connect import SessionOptions, open_session
@@ -346,14 +347,7 @@ def render_text(plan: RolesPlan) -> str:
     lines = [f"Least-privilege plan for database {ctx.database}, schemas {', '.join(ctx.schemas)}",
              "groups: " + ", ".join(f"{k} = {v}" for k, v in plan.group_names.items()), ""]
     for number, package in enumerate(plan.packages, 1):
-        lines.append(f"{number}. {package.title}")
-        lines += [f"   {line}" for line in package.explanation.splitlines()]
-        lines += [f"   security: {note}" for note in package.security_notes]
-        lines += [f"   manual step: {step}" for step in package.manual_steps]
-        lines.append("   forward:")
-        lines += [f"     {line}" for line in package.forward_sql.splitlines()]
-        lines.append("   rollback:")
-        lines += [f"     {line}" for line in (package.rollback_sql or "-- nothing to undo").splitlines()]
+        lines += package_lines(number, package)
         lines.append("")
     return "\n".join(lines)
 
