@@ -41,6 +41,8 @@ from bench.migrations.latency import per_second, read_logs, stats  # noqa: E402
 from bench.migrations.monitor import LockMonitor, relfilenodes  # noqa: E402
 from tests.pgcluster import PG_BIN, Cluster, remove_cluster, start_cluster  # noqa: E402
 
+SECOND_BLOCKER_WHEN = ("coalesce((SELECT indisvalid FROM pg_index WHERE indexrelid = "
+                       "to_regclass('pgbench_accounts_abalance_idx')), false)")
 TABLES = ("pgbench_accounts", "pgbench_branches", "pgbench_tellers", "pgbench_history")
 
 
@@ -67,15 +69,25 @@ def initialise(cluster: Cluster, scale: int) -> float:
 
 
 class Blocker(threading.Thread):
-    """A long transaction that has written one row: ROW EXCLUSIVE on pgbench_accounts until it ends."""
+    """A long transaction that has written one row: ROW EXCLUSIVE on pgbench_accounts until it ends.
 
-    def __init__(self, url: str, hold_s: float) -> None:
+    It starts at once, or as soon as ``start_when`` (a SQL condition) is true, checked every 50 ms
+    until ``give_up_at`` (epoch).
+    """
+
+    def __init__(self, url: str, hold_s: float, start_when: str | None = None, give_up_at: float = 0.0) -> None:
         super().__init__(name="blocker", daemon=True)
-        self.url, self.hold_s = url, hold_s
+        self.url, self.hold_s, self.start_when, self.give_up_at = url, hold_s, start_when, give_up_at
         self.window: tuple[float, float] | None = None
 
     def run(self) -> None:
         with psycopg.connect(self.url, application_name="bench blocker") as conn:
+            while self.start_when and not conn.execute(f"SELECT {self.start_when}").fetchone()[0]:
+                conn.rollback()
+                if time.time() > self.give_up_at:
+                    return
+                time.sleep(0.05)
+            conn.rollback()
             conn.execute("UPDATE pgbench_accounts SET abalance = abalance WHERE aid = 1")
             began = time.time()
             time.sleep(self.hold_s)
@@ -98,8 +110,11 @@ def run_phase(name: str, cluster: Cluster, out: Path, args: argparse.Namespace, 
          "--failures-detailed", "-n", url],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PGAPPNAME": "pgbench"})
     blocker = Blocker(url, args.blocker_hold)
+    # the second blocker arrives while the migration's later, stronger-locking steps run
+    second = Blocker(url, args.second_blocker_hold, SECOND_BLOCKER_WHEN, start + seconds - args.second_blocker_hold)
     time.sleep(args.blocker_at)
     blocker.start()
+    second.start()
     time.sleep(max(0.0, args.action_at - args.blocker_at))
     result: dict[str, Any] = {}
     if action is not None:
@@ -111,6 +126,7 @@ def run_phase(name: str, cluster: Cluster, out: Path, args: argparse.Namespace, 
         log(f"{name}: migration done in {result['wall_s']} s")
     stdout, stderr = pgbench.communicate()
     blocker.join()
+    second.join()
     monitor.stop()
     ended = time.time()
     done, failed = read_logs(prefix)
@@ -125,6 +141,7 @@ def run_phase(name: str, cluster: Cluster, out: Path, args: argparse.Namespace, 
         "locks": monitor.summary(),
         "rewrites": {t: {"before": before[t], "after": after[t]} for t in TABLES if before[t] != after[t]},
         "blocker_window_s": [round(t - start, 2) for t in blocker.window] if blocker.window else None,
+        "second_blocker_window_s": [round(t - start, 2) for t in second.window] if second.window else None,
         "migration": result,
         "migration_outlasted_load": bool(result) and result["started_at_s"] + result["wall_s"] > seconds,
         "wall_s": round(ended - start, 1),
@@ -223,7 +240,8 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"Scale {a['scale']} ({results['rows']:,} rows in pgbench_accounts, initialised in "
         f"{results['init_s']:.0f} s), `pgbench -b simple-update -R {a['rate']} -c {a['clients']}`, blocker holding "
-        f"ROW EXCLUSIVE from +{a['blocker_at']} s for {a['blocker_hold']} s, migration from +{a['action_at']} s, "
+        f"ROW EXCLUSIVE from +{a['blocker_at']} s for {a['blocker_hold']} s and again for {a['second_blocker_hold']} s "
+        f"from the moment the new index is valid, migration from +{a['action_at']} s, "
         f"dbwright lock_timeout {a['lock_timeout']}, backfill batches of up to {a['batch_size']:,} keys "
         f"(--max-batch-time {a['max_batch_time']}) with {a['sleep']} s pauses.",
         "",
@@ -273,6 +291,9 @@ def main() -> int:
     parser.add_argument("--blocker-at", type=float, default=5.0)
     parser.add_argument("--blocker-hold", type=float, default=10.0)
     parser.add_argument("--action-at", type=float, default=6.0)
+    parser.add_argument("--second-blocker-hold", type=float, default=5.0,
+                        help="a second blocker, from the moment the new index is valid (the migration's next "
+                             "steps need stronger locks), held this long")
     parser.add_argument("--lock-timeout", default="200ms")
     parser.add_argument("--retries", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=10_000)
