@@ -72,6 +72,7 @@ def test_stopped_run_resumes_exactly_where_it_stopped(pg):
                       BackfillOptions(batch_size=150, resume=True, **FAST))
     assert second.finished and second.resumed_from == ("1350",)
     assert second.batches[0].number == 4 and len(second.batches) == 4
+    assert second.estimated_keys == 1000  # counted: walked before + still to walk
     assert second.rows_updated == 1000 and second.rows_this_run == 550
     assert pg.execute("SELECT touched, count(*) FROM shop.orders GROUP BY 1") == [(1, 1000)]
     again = backfill(pg.url, "shop.orders", "touched = touched + 1", None, BackfillOptions(resume=True, **FAST))
@@ -256,3 +257,15 @@ def test_max_batch_time_adapts_a_real_run(pg):
     assert sizes[:2] == [600, 300]  # 600 rows x 0.5 ms is too slow: the batch is halved
     assert report.finished and report.rows_updated == 1000
     assert pg.value("SELECT count(*) FROM shop.orders WHERE status LIKE '%' || total") == 1000
+
+
+def test_progress_total_of_a_large_table_comes_from_the_planner(pg, monkeypatch):
+    monkeypatch.setattr("dbwright.changes.backfill.EXACT_COUNT_BELOW", 100)
+    orders(pg, 500)
+    pg.execute("ANALYZE shop.orders")
+    backfill(pg.url, "shop.orders", "status = 'a'", None, BackfillOptions(batch_size=200, max_batches=1, **FAST))
+    seen = []
+    report = backfill(pg.url, "shop.orders", "status = 'a'", None, BackfillOptions(batch_size=200, resume=True, **FAST),
+                      progress=lambda r, b: seen.append((r.keys_done, r.estimated_keys)))
+    assert seen == [(400, 500), (500, 500)]  # reltuples is the whole table, walked or not
+    assert report.finished

@@ -373,18 +373,17 @@ def _start(conn: psycopg.Connection, job: str, table: Table, assignments: str, c
             conn.execute(f"INSERT INTO {PROGRESS_TABLE} (job, table_name, set_sql, where_sql, key_columns)"
                          " VALUES (%s, %s, %s, %s, %s)",
                          (job, table.qualified, assignments, condition, [c for c, _ in table.key]))
-    report.estimated_keys = report.keys_done + _remaining(conn, table, statements, report.resumed_from)
+    report.estimated_keys = _estimated_keys(conn, table, statements, report)
     return report
 
 
-def _remaining(conn: psycopg.Connection, table: Table, statements: _Statements,
-               after: tuple[str, ...] | None) -> int:
-    """Keys still to walk: counted on small tables, from the planner's estimate on large ones."""
+def _estimated_keys(conn: psycopg.Connection, table: Table, statements: _Statements, report: BackfillReport) -> int:
+    """All the keys, walked or not: counted on small tables, the planner's estimate on large ones."""
     if table.reltuples >= EXACT_COUNT_BELOW:
-        return int(table.reltuples)  # an estimate of the whole table; the bar grows if it was low
-    if after is None:
-        return conn.execute(statements.count_all).fetchone()[0]
-    return conn.execute(statements.count_after, list(after)).fetchone()[0]
+        return max(int(table.reltuples), report.keys_done)  # the bar's total grows if the estimate was low
+    if report.resumed_from is None:
+        return report.keys_done + conn.execute(statements.count_all).fetchone()[0]
+    return report.keys_done + conn.execute(statements.count_after, list(report.resumed_from)).fetchone()[0]
 
 
 def _batch(conn: psycopg.Connection, job: str, statements: _Statements, last: tuple[str, ...] | None,
