@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from dbwright.commands._common import check_format
+
 advise_app = typer.Typer(name="advise", help="Advisors: recommendations priced against your workload.",
                          no_args_is_help=True)
 
@@ -54,8 +56,7 @@ def indexes(
         parse_budget(budget, 1) if budget else None
     except DbwrightError as error:
         raise typer.BadParameter(error.message, param_hint="--budget") from None
-    if format not in FORMATS:
-        raise typer.BadParameter(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+    check_format(format, FORMATS)
     if (scratch or yes) and not verify:
         raise typer.BadParameter("--scratch and --yes only go with --verify")
     err = Console(stderr=True)

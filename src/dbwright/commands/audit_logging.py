@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from dbwright.commands._common import DatabaseArg, check_format, echo_packages_plan
 
 audit_logging_app = typer.Typer(name="audit-logging", no_args_is_help=True,
                                 help="Audit logging set-up: pgaudit or a trigger-based log, as change packages.")
@@ -14,8 +15,7 @@ audit_logging_app = typer.Typer(name="audit-logging", no_args_is_help=True,
 
 @audit_logging_app.command("plan")
 def plan(
-    database: Annotated[str | None, typer.Argument(
-        help="postgresql:// URL, conninfo or database name. Default: DATABASE_URL or the PG* variables.")] = None,
+    database: DatabaseArg = None,
     table: Annotated[list[str] | None, typer.Option(
         "--table", help="schema.table to audit at object level (repeatable). Default: the PII tables that "
                         "dbwright pii finds.")] = None,
@@ -30,18 +30,11 @@ def plan(
         "--out", help="Also write the packages as one migration file (up and down).")] = None,
 ) -> None:
     """Plan audit logging: DDL and role changes, plus reads and writes of the PII tables."""
-    from rich.console import Console
-
     from dbwright.audit.logging import plan_audit_logging, render_text
-    from dbwright.changes.migration_file import render_migration
 
-    if format not in ("text", "json"):
-        raise typer.BadParameter(f"unknown format {format!r}; use text or json")
+    check_format(format)
     result = plan_audit_logging(database, tables=table or None, mode=mode, auditor=auditor, scope=scope)
-    typer.echo(json.dumps(result.to_dict(), indent=2) if format == "json" else render_text(result))
-    if out is not None:
-        out.write_text(render_migration(list(result.packages)))
-        Console(stderr=True).print(f"wrote {out}")
+    echo_packages_plan(result, format, render_text, out)
 
 
 def register(app: typer.Typer) -> None:

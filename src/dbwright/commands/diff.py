@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from dbwright.commands._common import check_format
+
 
 def register(app: typer.Typer) -> None:
     app.command("diff")(diff_command)
@@ -37,8 +39,7 @@ def diff_command(
     from dbwright.changes.diff import diff, parse_hint
     from dbwright.changes.diff.summary import text_summary
 
-    if format not in ("text", "json"):
-        raise typer.BadParameter(f"unknown format {format!r}; use text or json", param_hint="--format")
+    check_format(format)
     renames = [parse_hint("table", h) for h in rename_table or []]
     renames += [parse_hint("column", h) for h in rename_column or []]
     plan = diff(source, desired, allow_destructive=allow_destructive, renames=renames,

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from dbwright.commands._common import check_format
+
 
 def explain(
     sql: Annotated[str | None, typer.Argument(help="The statement to explain (or use -f).")] = None,
@@ -33,8 +35,7 @@ def explain(
     from dbwright.cli import _default_target, emit
     from dbwright.errors import InputFileError
 
-    if format not in FORMATS:
-        raise typer.BadParameter(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+    check_format(format, FORMATS)
     if (sql is None) == (file is None):
         raise typer.BadParameter("give the statement as an argument or with -f FILE (one of them)")
     if file is not None:

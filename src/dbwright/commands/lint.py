@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from dbwright.commands._common import check_format
+
 
 def register(app: typer.Typer) -> None:
     app.command("lint")(lint_command)
@@ -30,8 +32,7 @@ def lint_command(
     from dbwright.changes.lint.output import FORMATS, render
     from dbwright.checks.registry import Severity
 
-    if format not in FORMATS:
-        raise typer.BadParameter(f"unknown format {format!r}; use one of {', '.join(FORMATS)}", param_hint="--format")
+    check_format(format, FORMATS)
     try:
         threshold = Severity.parse(fail_on) if fail_on else None
     except ValueError as error:

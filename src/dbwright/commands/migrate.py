@@ -10,6 +10,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from dbwright.commands._common import check_format
+
 DbOpt = Annotated[str | None, typer.Option(
     "--db", "-d", help="postgresql:// URL, key=value conninfo or database name. Default: DATABASE_URL, else PG*.")]
 DirOpt = Annotated[Path, typer.Option("--dir", help="The migrations directory.")]
@@ -30,11 +32,6 @@ app = typer.Typer(name="migrate", no_args_is_help=True, add_completion=False,
 
 def register(parent: typer.Typer) -> None:
     parent.add_typer(app, name="migrate")
-
-
-def _check_format(format: str) -> None:
-    if format not in ("text", "json"):
-        raise typer.BadParameter(f"unknown format {format!r}; use text or json", param_hint="--format")
 
 
 def _json(data: Any) -> None:
@@ -68,7 +65,7 @@ def status(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "tex
     """Applied, pending and out-of-order migrations."""
     from dbwright.changes.migrations import status as migration_status
 
-    _check_format(format)
+    check_format(format)
     state = migration_status(db, dir)
     if format == "json":
         _json(state.to_dict())
@@ -89,7 +86,7 @@ def plan(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "text"
     """Dry run: each pending statement with its lock, rewrite/scan, estimated duration and transaction; lint."""
     from dbwright.changes.migrations import plan as migration_plan
 
-    _check_format(format)
+    check_format(format)
     result = migration_plan(db, dir)
     if format == "json":
         _json(result.to_dict())
@@ -133,7 +130,7 @@ def apply(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "text
     """Apply pending migrations under the deploy lock; resume a partial one first."""
     from dbwright.changes.migrations import apply as run_apply
 
-    _check_format(format)
+    check_format(format)
     options = _options(lock_timeout, statement_timeout, retries, lock_wait, to_version=to,
                        allow_out_of_order=allow_out_of_order, allow_drift=allow_drift)
     report = run_apply(db, dir, options, progress=None if format == "json" else _progress)
@@ -160,7 +157,7 @@ def rollback(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "t
     """Run down parts, newest first; then check the schema against the one recorded before them."""
     from dbwright.changes.migrations import rollback as run_rollback
 
-    _check_format(format)
+    check_format(format)
     report = run_rollback(db, dir, to, _options(lock_timeout, statement_timeout, retries, lock_wait),
                           progress=None if format == "json" else _progress)
     if format == "json":
@@ -184,7 +181,7 @@ def verify(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "tex
     """Tampering (edited, renamed, reordered, removed applied files) and drift; exit 1 on any."""
     from dbwright.changes.migrations import verify as run_verify
 
-    _check_format(format)
+    check_format(format)
     result = run_verify(db, dir)
     if format == "json":
         _json(result.to_dict())
@@ -210,7 +207,7 @@ def baseline(version: Annotated[str, typer.Argument(help="The version the existi
     from dbwright.changes.migrations import ApplyOptions
     from dbwright.changes.migrations import baseline as run_baseline
 
-    _check_format(format)
+    check_format(format)
     row = run_baseline(db, dir, version, ApplyOptions(lock_wait_s=lock_wait),
                        progress=None if format == "json" else _progress)
     if format == "json":

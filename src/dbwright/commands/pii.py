@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
+from dbwright.commands._common import DatabaseArg, check_format
+
 
 def pii(
-    database: Annotated[str | None, typer.Argument(
-        help="postgresql:// URL, conninfo or database name. Default: DATABASE_URL or the PG* variables.")] = None,
+    database: DatabaseArg = None,
     sample_rows: Annotated[int, typer.Option(
         "--sample-rows", min=1, max=100_000, help="Rows sampled per table (TABLESAMPLE + LIMIT).")] = 1000,
     schema: Annotated[list[str] | None, typer.Option("--schema", help="Only this schema (repeatable).")] = None,
@@ -24,8 +25,7 @@ def pii(
     from dbwright.audit.pii.render import FORMATS, render
     from dbwright.cli import emit
 
-    if format not in FORMATS:
-        raise typer.BadParameter(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+    check_format(format, FORMATS)
     report = discover_pii(database, schemas=schema or (), sample_rows=sample_rows, table_timeout=table_timeout)
     emit(render(report, format), output)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from dbwright.commands._common import DatabaseArg, check_format, echo_packages_plan
 
 roles_app = typer.Typer(name="roles", help="Least privilege: group roles and grants as change packages.",
                         no_args_is_help=True)
@@ -14,8 +15,7 @@ roles_app = typer.Typer(name="roles", help="Least privilege: group roles and gra
 
 @roles_app.command("plan")
 def plan(
-    database: Annotated[str | None, typer.Argument(
-        help="postgresql:// URL, conninfo or database name. Default: DATABASE_URL or the PG* variables.")] = None,
+    database: DatabaseArg = None,
     schema: Annotated[list[str] | None, typer.Option(
         "--schema", help="Schema to cover (repeatable). Default: every non-system schema with objects.")] = None,
     app_user: Annotated[list[str] | None, typer.Option(
@@ -27,24 +27,16 @@ def plan(
         "--out", help="Also write the packages as one migration file (up and down) for dbwright migrate.")] = None,
 ) -> None:
     """Plan NOLOGIN groups (readonly, readwrite, migrator), members, default privileges and PUBLIC revokes."""
-    from rich.console import Console
-
     from dbwright.audit.roles import AppUser, plan_roles, render_text
-    from dbwright.changes.migration_file import render_migration
     from dbwright.errors import DbwrightError
 
-    if format not in ("text", "json"):
-        raise typer.BadParameter(f"unknown format {format!r}; use text or json")
+    check_format(format)
     try:
         users = [AppUser.parse(text) for text in app_user or []]
     except DbwrightError as error:
         raise typer.BadParameter(error.message, param_hint="--app-user") from None
     result = plan_roles(database, schemas=schema or (), app_users=users, prefix=prefix)
-    text = json.dumps(result.to_dict(), indent=2) if format == "json" else render_text(result)
-    typer.echo(text)
-    if out is not None:
-        out.write_text(render_migration(list(result.packages)))
-        Console(stderr=True).print(f"wrote {out}")
+    echo_packages_plan(result, format, render_text, out)
 
 
 def register(app: typer.Typer) -> None:
