@@ -46,13 +46,8 @@ class IndexSpec:
 
     def definition(self, name: str | None = None) -> str:
         """CREATE INDEX text (not CONCURRENTLY): for HypoPG and for rolled-back real builds."""
-        using = f" USING {self.method}" if self.method != "btree" else ""
-        text = f"CREATE INDEX {ident(name or self.name)} ON {qident(self.table)}{using} ({', '.join(self.keys_sql())})"
-        if self.include:
-            text += f" INCLUDE ({', '.join(ident(c) for c in self.include)})"
-        if self.where:
-            text += f" WHERE {self.where}"
-        return text
+        return self._text(f"CREATE INDEX {ident(name or self.name)} ON {qident(self.table)}",
+                          [ident(c) for c in self.include])
 
     @property
     def name(self) -> str:
@@ -72,10 +67,14 @@ class IndexSpec:
     @property
     def label(self) -> str:
         """How people read it: public.orders (customer_id, created_at) INCLUDE (total) WHERE …."""
+        return self._text(self.table, list(self.include))
+
+    def _text(self, head: str, include: list[str]) -> str:
+        """``head`` [USING method] (keys) [INCLUDE (…)] [WHERE …]: the index as SQL or as a label."""
         using = f" USING {self.method}" if self.method != "btree" else ""
-        text = f"{self.table}{using} ({', '.join(self.keys_sql())})"
-        if self.include:
-            text += f" INCLUDE ({', '.join(self.include)})"
+        text = f"{head}{using} ({', '.join(self.keys_sql())})"
+        if include:
+            text += f" INCLUDE ({', '.join(include)})"
         if self.where:
             text += f" WHERE {self.where}"
         return text
