@@ -3,6 +3,7 @@ temporary DBWRIGHT_DEMO_DIR, loaded at 1 % of the demo's scale so the module run
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -63,7 +64,9 @@ def test_data_dir_follows_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert demo.data_dir() == tmp_path / "xdg" / "dbwright" / "demo"
     monkeypatch.delenv("XDG_DATA_HOME")
-    assert demo.data_dir() == Path.home() / ".local" / "share" / "dbwright" / "demo"
+    as_root = os.geteuid() == 0  # root keeps it out of /root, which the server's own user can't enter
+    default = demo.ROOT_DATA_DIR if as_root else Path.home() / ".local" / "share" / "dbwright" / "demo"
+    assert demo.data_dir() == default
     monkeypatch.setenv("DBWRIGHT_DEMO_DIR", str(tmp_path / "elsewhere"))
     assert demo.data_dir() == tmp_path / "elsewhere"
 
