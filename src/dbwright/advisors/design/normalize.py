@@ -40,7 +40,7 @@ class Decomposition:
     checks: tuple[FdCheck, ...]
 
 
-def _determinant_rank(info: TableInfo, name: str, profile: ColumnProfile | None) -> tuple:
+def determinant_rank(info: TableInfo, name: str) -> tuple:
     """Lower is a better determinant: declared FK, identifier-like name, integer, then fewer distinct."""
     column = info.column(name)
     return (name not in info.fk_columns, not fk_like(name), column.type_name not in _INTEGER_TYPES, name)
@@ -64,7 +64,7 @@ def choose(info: TableInfo, checks: list[FdCheck], profiles: dict[str, ColumnPro
         if len(check.lhs) != 1 or ((check.rhs,), check.lhs[0]) not in holds:
             continue
         x, y = check.lhs[0], check.rhs
-        loser = max((x, y), key=lambda n: _determinant_rank(info, n, profiles.get(n)))
+        loser = max((x, y), key=lambda n: determinant_rank(info, n))
         dropped_lhs.add((loser,))
     by_lhs: dict[tuple[str, ...], list[FdCheck]] = defaultdict(list)
     for check in kept:
@@ -89,7 +89,7 @@ def choose(info: TableInfo, checks: list[FdCheck], profiles: dict[str, ColumnPro
     # Several keys of the same split (e.g. (a, b) → c and (a, c) → b): propose it once, by its best key.
     best: dict[frozenset[str], Decomposition] = {}
     def weakest_first(d: Decomposition) -> tuple:
-        return len(d.lhs), sorted((_determinant_rank(info, c, None) for c in d.lhs), reverse=True)
+        return len(d.lhs), sorted((determinant_rank(info, c) for c in d.lhs), reverse=True)
 
     for d in sorted(decompositions, key=weakest_first):
         kept_split = best.setdefault(frozenset((*d.lhs, *d.rhs)), d)
