@@ -82,11 +82,19 @@ def status(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "tex
 
 
 @app.command()
-def plan(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "text") -> None:
+def plan(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "text",
+         safe: Annotated[bool, typer.Option(
+             "--safe", help="Rewrite each unsafe statement into its safe sequence, as change packages.")] = False,
+         out: Annotated[Path | None, typer.Option(
+             "--out", help="With --safe: write the rewritten migration (up and down) to this file.")] = None,
+         ) -> None:
     """Dry run: each pending statement with its lock, rewrite/scan, estimated duration and transaction; lint."""
     from dbwright.changes.migrations import plan as migration_plan
 
     check_format(format)
+    if safe:
+        _safe_plan(db, dir, format, out)
+        return
     result = migration_plan(db, dir)
     if format == "json":
         _json(result.to_dict())
@@ -115,6 +123,29 @@ def plan(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "text"
             if f.safe_rewrite:
                 print(f"      safe rewrite: {_one_line(f.safe_rewrite)}")
     print(f"\n{len(result.statements)} statement(s), estimated {result.estimated_seconds:.1f}s")
+
+
+def _safe_plan(db: str | None, directory: Path, format: str, out: Path | None) -> None:
+    from dbwright.changes.migration_file import render_migration
+    from dbwright.changes.migrations import safe_plan
+
+    rewritten = safe_plan(db, directory)
+    if format == "json":
+        _json([{"file": m.filename, "packages": [p.to_dict() for p in packages]} for m, packages in rewritten])
+    else:
+        for migration, packages in rewritten:
+            print(f"\n{migration.filename}")
+            for package in packages:
+                print(f"  {package.title}")
+                for step in package.steps():
+                    where = "in transaction" if step["in_transaction"] else "OUTSIDE transaction"
+                    print(f"      {_one_line(step['sql'])}")
+                    print(f"        lock {step['lock']} ({step['impact']}); {where}")
+        if not rewritten:
+            print("nothing to apply")
+    if out is not None and rewritten:
+        out.write_text(render_migration([p for _, packages in rewritten for p in packages]))
+        print(f"wrote {out}", file=sys.stderr)
 
 
 @app.command()

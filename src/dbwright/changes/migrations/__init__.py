@@ -35,6 +35,7 @@ from dbwright.changes.migrations.runner import (
 from dbwright.changes.migrations.verify import Problem, Status, VerifyReport
 from dbwright.changes.migrations.verify import report as _verify_report
 from dbwright.changes.migrations.verify import status as _status
+from dbwright.changes.package import ChangePackage
 from dbwright.engines.postgres.connect import open_session
 from dbwright.errors import ServerError
 
@@ -83,8 +84,27 @@ def plan(target: str | None, directory: Path) -> Plan:
     return _plan.build(snap, search_path, work, state.out_of_order)
 
 
+def safe_plan(target: str | None, directory: Path) -> list[tuple[MigrationFile, list[ChangePackage]]]:
+    """Each pending migration rewritten into its safe sequence (``migrate plan --safe``).
+
+    Rewrites come from the lint's safe_rewrite, seeded with the live column types so a type
+    change is judged against what the table holds now; state carries across the files, so a
+    table created by an earlier pending file is new in the later ones.
+    """
+    from dbwright.changes.lint import LintState
+    from dbwright.changes.lint.rewrite import safe_rewrite
+    from dbwright.engines.postgres.introspect import snapshot
+
+    files = discover(directory)
+    with _reading("reading the history and the catalog failed"), open_session(target) as conn:
+        pending = _status(history.read(conn), files).pending
+        snap = snapshot(conn)
+    state = LintState.from_snapshot(snap, timeouts_set_by_runner=True, earlier_files_unapplied=True)
+    return [(m, safe_rewrite(m.up, snap.server.version_num, filename=m.filename, state=state)) for m in pending]
+
+
 __all__ = [
     "ApplyOptions", "HistoryRow", "MigrationFailedError", "MigrationFile", "Plan", "Problem", "RunReport",
-    "Status", "VerifyReport", "apply", "baseline", "discover", "new_migration", "plan", "rollback", "status",
-    "verify",
+    "Status", "VerifyReport", "apply", "baseline", "discover", "new_migration", "plan", "rollback",
+    "safe_plan", "status", "verify",
 ]
