@@ -178,3 +178,16 @@ def test_never_analyzed_table_is_counted_then_sampled(pg):
     employees = next(t for t in report.tables if t.table == "public.employees")
     assert employees.sample["sampled"] and employees.sample["row_estimate"] == 2000
     assert employees.sample["method"].startswith("TABLESAMPLE BERNOULLI")
+
+
+def test_table_the_role_cannot_read_is_skipped_and_said_so(pg):
+    scenarios.transitive(pg)
+    scenarios.wide_varchar(pg)
+    pg.analyze()
+    role = pg.role("design_reader", "LOGIN PASSWORD 'pw'")
+    pg.execute(f"GRANT SELECT ON payments TO {role}")
+    url = pg.cluster.url(pg.name, user=role)
+    report = design_review(url, use_desbordante=False)
+    employees = next(t for t in report.tables if t.table == "public.employees")
+    assert employees.skipped.startswith("no privilege to read it")
+    assert [p.columns for p in report.of_kind("type")] == [("currency",)]  # the readable table is reviewed

@@ -124,9 +124,9 @@ def design_review(target: str | None, *, sample_rows: int = Budget.sample_rows,
                     if advice is not None:
                         report.proposals.append(advice)
                 except psycopg.errors.QueryCanceled:
-                    report.tables.append(TableReport(info.qname, int(info.table.row_estimate), {},
-                                                     skipped=f"a query ran past statement_timeout "
-                                                             f"({statement_timeout})"))
+                    _skip(report, info, f"a query ran past statement_timeout ({statement_timeout})")
+                except psycopg.errors.InsufficientPrivilege as error:
+                    _skip(report, info, f"no privilege to read it ({str(error).splitlines()[0]})")
             if not clock.expired:
                 _foreign_keys(conn, infos, samples, rows_of, use, report, progress)
             else:
@@ -137,6 +137,15 @@ def design_review(target: str | None, *, sample_rows: int = Budget.sample_rows,
     report.proposals.sort(key=lambda p: (KIND_ORDER.get(p.kind, 9), -p.score, p.table, p.columns))
     report.elapsed_s = clock.elapsed
     return report
+
+
+def _skip(report: DesignReport, info: TableInfo, reason: str) -> None:
+    """Record a table the review could not finish; whatever it found before stays in the report."""
+    entry = next((t for t in report.tables if t.table == info.qname), None)
+    if entry is None:
+        report.tables.append(TableReport(info.qname, int(info.table.row_estimate), {}, skipped=reason))
+    else:
+        entry.skipped = reason
 
 
 def _proper_subsets(columns: tuple[str, ...]) -> list[tuple[str, ...]]:
@@ -351,7 +360,12 @@ def _foreign_keys(conn: psycopg.Connection, infos: list[TableInfo], samples: dic
         progress(f"checking {len(candidates)} foreign key candidate(s) for orphans")
     for (child_t, col, parent_t, ref), found_by in sorted(candidates.items()):
         child, parent = by_name[child_t], by_name[parent_t]
-        counts = confirm.orphans(conn, child_t, (col,), parent_t, (ref,))
+        try:
+            counts = confirm.orphans(conn, child_t, (col,), parent_t, (ref,))
+        except (psycopg.errors.QueryCanceled, psycopg.errors.InsufficientPrivilege) as error:
+            report.rejected.append(Rejected(child_t, f"{col} → {parent_t}.{ref}",
+                                            f"not checked: {str(error).splitlines()[0]}"))
+            continue
         refs, orphan_rows, _ = counts
         listing = confirm.orphan_query(child_t, (col,), parent_t, (ref,))
         if refs == 0 or orphan_rows > max(MIN_ORPHANS_ALLOWED, MAX_ORPHAN_SHARE * refs):

@@ -105,6 +105,11 @@ def markdown(r: DesignReport) -> str:
         if not found:
             continue
         out += [f"## {heading}", ""]
+        advice_only = [p for p in found if p.package is None and p.kind == "type"]
+        found = [p for p in found if p not in advice_only]
+        for advice, group in _grouped_advice(advice_only).items():
+            out += [f"Advice only, {len(group)} column(s): {advice}", "",
+                    ", ".join(f"`{p.table}.{p.columns[0]}`" for p in group), ""]
         for p in found:
             out += [f"### {p.title}", "", _evidence_line(p), ""]
             if p.advice:
