@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 from dbwright.advisors.design import design_review
 from tests.advisors.design import scenarios
+from tests.advisors.design.copying import apply_and_roll_back
 
 
 def review(pg, **options):
@@ -191,3 +193,18 @@ def test_table_the_role_cannot_read_is_skipped_and_said_so(pg):
     employees = next(t for t in report.tables if t.table == "public.employees")
     assert employees.skipped.startswith("no privilege to read it")
     assert [p.columns for p in report.of_kind("type")] == [("currency",)]  # the readable table is reviewed
+
+
+def test_identifiers_that_need_quoting(pg, copy_of):
+    pg.execute('CREATE TABLE "Staff"(id int PRIMARY KEY, "DeptKey" int NOT NULL, "Dept Name" text NOT NULL, '
+               '"Code" varchar(200))')
+    pg.execute("""INSERT INTO "Staff" SELECT g, g % 30, 'dept ' || g % 30, 'S' || g FROM generate_series(1, 900) g""")
+    report = review(pg)
+    kinds = {p.kind: p for p in report.proposals}
+    assert kinds["normalize"].columns == ("DeptKey", "Dept Name")
+    assert 'SELECT DISTINCT "DeptKey", "Dept Name" FROM public."Staff"' in kinds["normalize"].package.forward_sql
+    url = copy_of()
+    with psycopg.connect(url, autocommit=True) as conn:
+        for proposal in report.proposals:
+            if proposal.package:
+                apply_and_roll_back(conn, url, proposal)
