@@ -269,3 +269,17 @@ def test_progress_total_of_a_large_table_comes_from_the_planner(pg, monkeypatch)
                       progress=lambda r, b: seen.append((r.keys_done, r.estimated_keys)))
     assert seen == [(400, 500), (500, 500)]  # reltuples is the whole table, walked or not
     assert report.finished
+
+
+def test_progress_table_is_not_schema_drift(pg, tmp_path):
+    """The progress table lives in the dbwright schema, which `migrate verify` leaves out of the fingerprint."""
+    from dbwright.changes.migrations import baseline, verify
+
+    orders(pg, 100)
+    baseline(pg.url, tmp_path, "1")
+    backfill(pg.url, "shop.orders", "status = 'v'", None, BackfillOptions(**FAST))
+    assert pg.value("SELECT count(*) FROM dbwright.backfill_progress") == 1
+    report = verify(pg.url, tmp_path)
+    assert report.ok, report.to_dict()
+    pg.execute("ALTER TABLE shop.orders ADD COLUMN note text")  # while a real change is drift
+    assert verify(pg.url, tmp_path).drift
