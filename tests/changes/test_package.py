@@ -48,3 +48,13 @@ def test_set_not_null_and_settings_reverse():
     package = ChangePackage.of("cfg", [AlterSystem("work_mem", "16MB"), ReloadConfig()], "tune")
     assert package.rollback_sql.splitlines() == [
         "ALTER SYSTEM RESET work_mem;  -- runs outside a transaction block", "SELECT pg_reload_conf();"]
+
+
+def test_validate_runs_in_its_own_transaction():
+    package = ChangePackage.of("fk", [
+        AddForeignKey("shop.orders", "orders_customer_fk", ("customer_id",), "shop.customers", ("id",)),
+        ValidateConstraint("shop.orders", "orders_customer_fk"),
+    ], "add a foreign key without a long lock")
+    first, second = package.forward_sql.split("COMMIT;")[:2]
+    assert "NOT VALID" in first and "VALIDATE" not in first
+    assert second.strip().startswith("BEGIN;") and "VALIDATE CONSTRAINT orders_customer_fk" in second

@@ -121,6 +121,15 @@ class Operation:
         """True when the statement loses data or schema that the reverse cannot bring back."""
         return False
 
+    @property
+    def starts_transaction(self) -> bool:
+        """True when the statement must not share a transaction with the ones before it.
+
+        VALIDATE CONSTRAINT is the case in point: run in the same transaction as its ADD …
+        NOT VALID, it would hold the ADD's stronger lock through the whole validating scan.
+        """
+        return False
+
     def estimated_seconds(self) -> float:
         if self.rewrites:
             return self.table_bytes / REWRITE_RATE
@@ -269,6 +278,10 @@ class ValidateConstraint(Operation):
 
     @property
     def scans(self) -> bool:
+        return True
+
+    @property
+    def starts_transaction(self) -> bool:
         return True
 
 
@@ -541,6 +554,8 @@ class RawSQL(Operation):
     destructive_: bool = False
     #: Whether the reverse statement may run in a transaction; None: the same as this one.
     reverse_transactional: bool | None = None
+    #: Commit what came before and run this in a transaction of its own (a batch, a VALIDATE).
+    starts_transaction_: bool = False
 
     def sql(self) -> str:
         return self.text
@@ -572,3 +587,7 @@ class RawSQL(Operation):
     @property
     def destructive(self) -> bool:
         return self.destructive_
+
+    @property
+    def starts_transaction(self) -> bool:
+        return self.starts_transaction_

@@ -124,7 +124,7 @@ def _script(operations: Iterable[Operation]) -> str:
 def _groups(operations: Iterable[Operation]) -> list[tuple[bool, list[Operation]]]:
     groups: list[tuple[bool, list[Operation]]] = []
     for op in operations:
-        if groups and groups[-1][0] == op.transactional:
+        if groups and groups[-1][0] == op.transactional and not op.starts_transaction:
             groups[-1][1].append(op)
         else:
             groups.append((op.transactional, [op]))

@@ -4,11 +4,13 @@ The lint (dbwright.changes.lint.describe) splits the SQL with pglast and knows e
 statement's lock, rewrite/scan and whether it can run in a transaction; the runner and the
 plan read only that. A step is what commits at once: a run of transactional statements
 shares one transaction; a statement that cannot run in one (CONCURRENTLY, VACUUM, ...) is a
-step of its own, so a rerun after a crash resumes at the next step.
+step of its own, so a rerun after a crash resumes at the next step. An explicit COMMIT in the
+file ends a step, and VALIDATE CONSTRAINT always starts one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +33,9 @@ class Statement:
     understood: bool
     filename: str = ""
     node: str = ""  # pglast node name, e.g. "IndexStmt"
+    #: Starts a new step: it follows an explicit COMMIT in the file, or it is a VALIDATE
+    #: CONSTRAINT (which must not hold its ADD … NOT VALID's lock through the scan).
+    starts_step: bool = False
 
     @property
     def where(self) -> str:
@@ -64,11 +69,25 @@ def statements_of(migration: MigrationFile, section: str = "up", server_version:
             message = f"{migration.filename}: {message}"
         raise SqlParseError(message) from None
     statements = [_statement(info, migration.filename) for info in infos]
-    return [s for s in statements if not _transaction_control(s)]
+    kept: list[Statement] = []
+    after_commit = False
+    for statement in statements:
+        if _transaction_control(statement):
+            after_commit = after_commit or statement.kind == "Transaction:Commit"
+            continue
+        if after_commit or _validates(statement):
+            statement = dataclasses.replace(statement, starts_step=True)
+        kept.append(statement)
+        after_commit = False
+    return kept
+
+
+def _validates(statement: Statement) -> bool:
+    return statement.node == "AlterTableStmt" and " VALIDATE CONSTRAINT " in f" {statement.sql.upper()} "
 
 
 def _transaction_control(statement: Statement) -> bool:
-    """BEGIN and COMMIT are dropped: dbwright draws the transaction boundaries. Others are refused."""
+    """BEGIN and COMMIT are dropped (a COMMIT still ends a step). ROLLBACK and others are refused."""
     if statement.node != "TransactionStmt":
         return False
     if statement.kind in ("Transaction:Begin", "Transaction:Start", "Transaction:Commit"):
@@ -98,6 +117,8 @@ def steps_of(statements: list[Statement]) -> list[Step]:
 
     for statement in statements:
         if statement.transactional:
+            if statement.starts_step:
+                flush()
             pending.append(statement)
             continue
         flush()
