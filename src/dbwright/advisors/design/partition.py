@@ -176,7 +176,7 @@ def plan(conn: psycopg.Connection, snap: Snapshot, info: TableInfo, rows: int,
             break
         ops.append(RawSQL(f"INSERT INTO {qident(new)} SELECT * FROM {qident(table)} WHERE {c} >= "
                           f"{_literal(start, col.type_name)} AND {c} < {_literal(end, col.type_name)};",
-                          lock_=Lock("ACCESS SHARE", table), scans_=True, transactional_=False,
+                          lock_=Lock("ACCESS SHARE", table), scans_=True, starts_transaction_=True,
                           table_bytes=info.table.heap_bytes // max(len(partitions) - PREMADE, 1)))
     tail = f"{c} >= {_literal(tail_from, col.type_name)}" + (f" OR {c} IS NULL" if nulls else "")
     ops.append(RawSQL(
@@ -186,7 +186,7 @@ def plan(conn: psycopg.Connection, snap: Snapshot, info: TableInfo, rows: int,
         f"ALTER TABLE {qident(new)} RENAME TO {ident(name)};",
         f"ALTER TABLE {qident(table)} RENAME TO {ident(new.split('.', 1)[1])}; "
         f"ALTER TABLE {qident(f'{schema}.{old}')} RENAME TO {ident(name)};",
-        lock_=Lock("EXCLUSIVE", table)))
+        lock_=Lock("EXCLUSIVE", table), starts_transaction_=True))
     manual = [
         f"Before dropping {schema}.{old}: compare row counts; rows inserted with an old {column} after their "
         "batch was copied are not in the new table.",
