@@ -20,10 +20,17 @@ def test_describe_gives_lock_rewrite_scan_and_transaction_per_statement():
         (1, "Set", "none", True, True),
         (3, "CreateIndex", "SHARE UPDATE EXCLUSIVE", False, True),
         (4, "AlterTable:AddConstraint:Foreign", "SHARE ROW EXCLUSIVE", True, True),
-        (5, "Unknown", "unknown", True, False),
+        (5, "Do", "unknown", True, False),  # a DO block's locks are not modelled: reported, not passed
     ]
     assert infos[2].tables == ("shop.orders", "customers") and infos[2].scans and not infos[2].rewrites
     assert infos[1].sql == "CREATE INDEX CONCURRENTLY i ON shop.orders (a)"
+
+
+def test_a_do_block_that_commits_runs_outside_a_transaction():
+    batched = describe("DO $$ BEGIN LOOP UPDATE t SET x = 1 WHERE x IS NULL; EXIT; COMMIT; END LOOP; END $$;")
+    plain = describe("DO $$ BEGIN PERFORM 1; END $$;")
+    assert (batched[0].kind, batched[0].transactional) == ("Do", False)
+    assert (plain[0].kind, plain[0].transactional) == ("Do", True)
 
 
 @pytest.mark.parametrize(("sql", "line"), [("SELECT 1;\n\nSELEC 2;", 3), ("SELECT 1;\nSELECT (1", 2),

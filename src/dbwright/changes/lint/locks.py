@@ -467,6 +467,33 @@ def _alter_enum(node: ast.AlterEnumStmt, version: int, types) -> Effects:
     return Effects("AlterEnum:AddValue", transactional=version >= 120000)
 
 
+def _do(node: ast.DoStmt) -> Effects:
+    """A DO block: its locks are not modelled; one that COMMITs (a batched backfill) cannot run
+    inside a transaction block, so it is a step of its own."""
+    return Effects("Do", understood=False, transactional=not _commits(node),
+                   notes=["dbwright does not see the locks a DO block takes"])
+
+
+def _commits(node: ast.DoStmt) -> bool:
+    """Whether a plpgsql DO body runs COMMIT or ROLLBACK, read from plpgsql's own parse tree."""
+    import json
+
+    import pglast
+
+    options = {item.defname: item.arg for item in node.args or ()}
+    language = getattr(options.get("language"), "sval", "plpgsql")
+    body = getattr(options.get("as"), "sval", None)
+    if language != "plpgsql" or body is None:
+        return False
+    try:
+        tree = pglast.parse_plpgsql(f"CREATE FUNCTION dbwright_do() RETURNS void LANGUAGE plpgsql AS "
+                                    f"$dbwright_do${body}$dbwright_do$")
+    except Exception:  # a body plpgsql cannot parse: the server will say so when it runs
+        return False
+    text = json.dumps(tree)
+    return '"PLpgSQL_stmt_commit"' in text or '"PLpgSQL_stmt_rollback"' in text
+
+
 def _simple(kind: str, *, transactional: bool = True):
     return lambda node, version, types: Effects(kind, transactional=transactional)
 
@@ -536,4 +563,5 @@ _HANDLERS: dict[str, Callable[..., Effects]] = {
     "CreatedbStmt": _simple("CreateDatabase", transactional=False),
     "DropdbStmt": _simple("DropDatabase", transactional=False),
     "VariableShowStmt": _simple("Show"),
+    "DoStmt": lambda node, version, types: _do(node),
 }
