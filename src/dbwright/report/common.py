@@ -53,7 +53,8 @@ def severity_counts(review: Review) -> dict[Severity, int]:
 def evidence_value(value: Any, key: str = "") -> str:
     """One evidence value as text: scalars as they are, lists and dicts as compact JSON.
 
-    A byte count (a key ending in ``_bytes``) also shows its size in kB/MB/GB.
+    A byte count (a key ending in ``_bytes``) also shows its size in kB/MB/GB; identifiers
+    (``queryid``, ``pid``, keys ending in ``_id``) are printed as they are, without separators.
     """
     if key.endswith("_bytes") and isinstance(value, int) and not isinstance(value, bool) and value >= 1024:
         return f"{value:,} ({human_bytes(value)})"
@@ -61,6 +62,8 @@ def evidence_value(value: Any, key: str = "") -> str:
         return value
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
+    if isinstance(value, int) and (key in ("queryid", "pid", "oid", "line") or key.endswith("_id")):
+        return str(value)
     if isinstance(value, int | float):
         return f"{value:,}" if isinstance(value, int) else f"{value:,.4g}"
     return json.dumps(value, default=str)
