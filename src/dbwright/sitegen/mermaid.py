@@ -1,0 +1,93 @@
+"""ER diagrams in Mermaid ``erDiagram`` syntax: one per schema, and one around each table.
+
+Declared foreign keys are solid lines; relationships only the data implies are dashed (Mermaid's
+non-identifying ``..``) and labelled ``implied``. Entities get safe ids with the qualified name
+as their label, so any PostgreSQL identifier draws.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dbwright.model import Table
+from dbwright.sitegen.site import Relationship, Site
+
+
+def entity_id(qname: str) -> str:
+    return "t_" + re.sub(r"[^A-Za-z0-9_]", lambda m: f"_{ord(m.group()):x}_", qname)
+
+
+def _text(value: str) -> str:
+    """A quoted Mermaid string: no double quotes or newlines inside."""
+    return '"' + re.sub(r"\s+", " ", value.replace('"', "'")).strip() + '"'
+
+
+def _type(data_type: str) -> str:
+    """Mermaid attribute types are one word: ``numeric(12,2)`` → ``numeric(12_2)``, ``text[]`` stays."""
+    word = re.sub(r"[^A-Za-z0-9_()\[\]]+", "_", data_type).strip("_")
+    return word if word and not word[0].isdigit() else f"t_{word}"
+
+
+def _attribute_name(name: str) -> str:
+    word = re.sub(r"[^A-Za-z0-9_]+", "_", name)
+    return word if word and not word[0].isdigit() else f"c_{word}"
+
+
+def _entity(site: Site, table: Table, *, with_columns: bool) -> list[str]:
+    head = f"    {entity_id(table.qname)}[{_text(table.qname)}]"
+    if not with_columns:
+        return [head]
+    primary = set(site.primary_key(table))
+    unique = site.unique_columns(table) - primary
+    foreign = {c for r in site.relationships if r.child == table.qname for c in r.child_columns}
+    lines = [head + " {"]
+    for column in site.columns(table):
+        keys = [k for k, member in (("PK", primary), ("FK", foreign), ("UK", unique)) if column.name in member]
+        line = f"        {_type(column.data_type)} {_attribute_name(column.name)}"
+        if keys:
+            line += " " + ", ".join(keys)
+        if column.name != _attribute_name(column.name):
+            line += " " + _text(column.name)
+        lines.append(line)
+    lines.append("    }")
+    return lines
+
+
+def _relationship(site: Site, rel: Relationship) -> str:
+    child = site.table(rel.child)
+    nullable = child is None or any(
+        not col.not_null for col in site.columns(child) if col.name in rel.child_columns)
+    one_to_one = child is not None and len(rel.child_columns) == 1 and \
+        rel.child_columns[0] in site.unique_columns(child)
+    parent_end = "|o" if nullable else "||"
+    child_end = "o|" if one_to_one else "o{"
+    line = ".." if rel.implied else "--"
+    return f"    {entity_id(rel.parent)} {parent_end}{line}{child_end} {entity_id(rel.child)} : {_text(rel.label)}"
+
+
+def _diagram(site: Site, detailed: list[str], relationships: list[Relationship]) -> str:
+    """``detailed`` tables are drawn with their columns; other ends of the relationships by name only."""
+    lines = ["erDiagram"]
+    named = sorted({r.child for r in relationships} | {r.parent for r in relationships} | set(detailed))
+    for qname in named:
+        table = site.table(qname)
+        if table is None:
+            lines.append(f"    {entity_id(qname)}[{_text(qname)}]")
+        else:
+            lines += _entity(site, table, with_columns=qname in detailed)
+    lines += [_relationship(site, r) for r in relationships]
+    return "\n".join(lines) + "\n"
+
+
+def schema_diagram(site: Site, schema: str) -> str:
+    """Every table of the schema with its columns, and each relationship that touches one."""
+    tables = [t.qname for t in site.tables_in(schema)]
+    members = set(tables)
+    relationships = [r for r in site.relationships if r.child in members or r.parent in members]
+    return _diagram(site, tables, relationships)
+
+
+def table_diagram(site: Site, table: Table) -> str:
+    """The table and its direct neighbours, each with its columns."""
+    detailed = [table.qname] + [q for q in site.neighbours(table) if site.table(q) is not None]
+    return _diagram(site, detailed, site.relationships_of(table))
