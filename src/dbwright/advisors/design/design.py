@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 
 from dbwright.advisors.design import candidates as cand
-from dbwright.advisors.design import confirm, discover, keys, normalize, partition, types
+from dbwright.advisors.design import confirm, discover, keys, normalize, partition, pruning, sharding, types
 from dbwright.advisors.design.context import TableInfo, table_infos
 from dbwright.advisors.design.proposal import Proposal, Rejected
 from dbwright.advisors.design.sample import PROFILED_TYPES, Budget, Clock, TableSample, read_sample
@@ -33,7 +33,8 @@ MAX_ORPHAN_SHARE = 0.01
 MIN_ORPHANS_ALLOWED = 10
 #: Memory per hash aggregate of a confirmation query (a session setting; the server default is often 4MB).
 WORK_MEM = "64MB"
-KIND_ORDER = {"normalize": 0, "foreign_key": 1, "unique_key": 2, "not_null": 3, "check_values": 4, "type": 5, "partition": 6}
+KIND_ORDER = {"normalize": 0, "foreign_key": 1, "unique_key": 2, "not_null": 3, "check_values": 4, "type": 5, "partition": 6,
+               "shard": 7}
 
 
 @dataclass
@@ -82,7 +83,8 @@ class DesignReport:
 def design_review(target: str | None, *, sample_rows: int = Budget.sample_rows,
                   time_budget_s: float = Budget.time_budget_s, statement_timeout: str = Budget.statement_timeout,
                   max_error: float = DEFAULT_MAX_ERROR, use_desbordante: bool | None = None,
-                  min_partition_rows: int = partition.DEFAULT_MIN_ROWS,
+                  min_partition_rows: int = partition.DEFAULT_MIN_ROWS, estimate_pruning: bool = True,
+                  shard_bytes: int = sharding.DEFAULT_SHARD_BYTES,
                   snapshot: Snapshot | None = None, progress: Progress | None = None) -> DesignReport:
     """Profile the data of ``target`` and propose normalization, keys, constraints and tighter types."""
     from dbwright.review import take_snapshot
@@ -122,6 +124,8 @@ def design_review(target: str | None, *, sample_rows: int = Budget.sample_rows,
                     rows = rows_of.get(info.qname)
                     advice = partition.plan(conn, snap, info, rows, min_partition_rows) if rows else None
                     if advice is not None:
+                        if estimate_pruning:  # a scratch database on the same server, always dropped
+                            advice.evidence["pruning"] = pruning.estimate(target, snap, info, advice, conn)
                         report.proposals.append(advice)
                 except psycopg.errors.QueryCanceled:
                     _skip(report, info, f"a query ran past statement_timeout ({statement_timeout})")
@@ -133,6 +137,7 @@ def design_review(target: str | None, *, sample_rows: int = Budget.sample_rows,
                 report.notes.append("time budget spent before foreign keys were looked for")
     except psycopg.Error as error:
         raise ServerError(f"design review query failed: {type(error).__name__}: {error}") from None
+    report.proposals += sharding.advise(snap, shard_bytes)
     _relate_decompositions(snap, report)
     report.proposals.sort(key=lambda p: (KIND_ORDER.get(p.kind, 9), -p.score, p.table, p.columns))
     report.elapsed_s = clock.elapsed

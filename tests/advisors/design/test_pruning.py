@@ -1,0 +1,59 @@
+"""Partition pruning of the workload's queries, planned on a scratch copy of the proposed structure."""
+
+from __future__ import annotations
+
+import psycopg
+
+from dbwright.advisors.design import design_review
+from dbwright.changes.diff.scratch import SCRATCH_PREFIX
+from tests.advisors.design.test_partition import events
+
+
+def workload(pg) -> None:
+    """Three statements on the event table, sent with real parameters as an application would."""
+    with psycopg.connect(pg.url, autocommit=True) as app:
+        app.execute("SELECT count(*) FROM events WHERE created_at >= %s AND created_at < %s",
+                    ("2024-03-01 00:00+00", "2024-03-08 00:00+00"))
+        app.execute("SELECT id, payload FROM events WHERE kind = %s", ("kind1",))
+        app.execute("SELECT count(*) FROM events WHERE created_at >= '2024-05-01' AND created_at < '2024-05-08'")
+        app.execute("SELECT pg_stat_force_next_flush()")
+
+
+def by_query(pruning: dict) -> dict[str, dict]:
+    return {q["query"]: q for q in pruning["queries"]}
+
+
+def test_range_queries_prune_and_others_scan_every_partition(pg):
+    events(pg)
+    workload(pg)
+    proposal = design_review(pg.url, use_desbordante=False, min_partition_rows=10_000).of_kind("partition")[0]
+    pruning = proposal.evidence["pruning"]
+    assert pruning["partitions"] == 27 and pruning["statements"] >= 3
+    queries = by_query(pruning)
+    ranged = queries["SELECT count(*) FROM events WHERE created_at >= $1 AND created_at < $2"]
+    # Parameters are decided at executor start-up; with two successive histogram bounds of the
+    # source table, one week's partition (or two, at a boundary) is left of 27.
+    assert ranged["pruning"] == "run time" and 1 <= ranged["scanned"] <= 2
+    assert ranged["unbound_parameters"] == []
+    by_kind = queries["SELECT id, payload FROM events WHERE kind = $1"]
+    assert by_kind["pruning"] == "none" and by_kind["scanned"] == 27
+    assert pruning["scan_all"] >= 1 and pruning["pruned"] >= 2
+
+
+def test_scratch_database_is_dropped_and_source_untouched(pg):
+    events(pg)
+    workload(pg)
+    design_review(pg.url, use_desbordante=False, min_partition_rows=10_000)
+    with psycopg.connect(pg.cluster.url("postgres"), autocommit=True) as admin:
+        left = admin.execute("SELECT count(*) FROM pg_database WHERE datname LIKE %s",
+                             (SCRATCH_PREFIX + "%",)).fetchone()[0]
+    assert left == 0
+    assert pg.value("SELECT relkind FROM pg_class WHERE relname = 'events'") == "r"
+    assert pg.value("SELECT count(*) FROM pg_class WHERE relname LIKE 'events_p2%'") == 0
+
+
+def test_pruning_can_be_turned_off(pg):
+    events(pg)
+    proposal = design_review(pg.url, use_desbordante=False, min_partition_rows=10_000,
+                             estimate_pruning=False).of_kind("partition")[0]
+    assert "pruning" not in proposal.evidence
