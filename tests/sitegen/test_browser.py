@@ -1,0 +1,89 @@
+"""The generated HTML in a real headless Chromium: Mermaid draws the ER diagram from file://, links work."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+
+import pytest
+
+from dbwright.sitegen import Relationship, build_site
+from tests.sitegen.browser import dump_dom
+
+
+class _Dom(HTMLParser):
+    """The rendered SVGs' text, and the links with their text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.svg_depth = 0
+        self.svgs: list[dict] = []
+        self.links: dict[str, str] = {}
+        self._href: str | None = None
+        self.title = ""
+        self._in_title = False
+
+    def handle_starttag(self, tag, attrs):
+        values = dict(attrs)
+        if tag == "svg":
+            if self.svg_depth == 0:
+                self.svgs.append({"attrs": values, "text": [], "classes": []})
+            self.svg_depth += 1
+        if self.svg_depth and values.get("class"):
+            self.svgs[-1]["classes"].append(values["class"])
+        if tag == "a":
+            self._href = values.get("href")
+        self._in_title = tag == "title" and not self.svg_depth
+
+    def handle_endtag(self, tag):
+        if tag == "svg":
+            self.svg_depth -= 1
+        if tag == "a":
+            self._href = None
+        if tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data):
+        if self.svg_depth:
+            self.svgs[-1]["text"].append(data)
+        if self._href is not None and data.strip():
+            self.links[data.strip()] = self._href
+        if self._in_title:
+            self.title += data
+
+
+def _parse(dom: str) -> _Dom:
+    parsed = _Dom()
+    parsed.feed(dom)
+    return parsed
+
+
+@pytest.fixture
+def html_site(shop_snapshot, tmp_path):
+    implied = (Relationship("shop.refunds", ("order_id",), "shop.orders", ("id",), "refunds_order_id_fkey",
+                            implied=True, evidence="150 values checked, 0 orphan rows"),)
+    build_site(shop_snapshot, tmp_path / "site", implied=implied, implied_source="test")
+    return tmp_path / "site"
+
+
+def test_schema_page_renders_the_er_diagram_and_its_links_lead_to_table_pages(html_site, tmp_path):
+    schema_url = (html_site / "shop.html").as_uri()
+    dom = _parse(dump_dom(schema_url, tmp_path / "profile"))
+    assert dom.title == "Schema shop"
+    diagrams = [s for s in dom.svgs if s["attrs"].get("aria-roledescription") == "er"]
+    assert len(diagrams) == 1, "Mermaid did not draw the ER diagram"
+    drawn = " ".join(diagrams[0]["text"])
+    for name in ("shop.orders", "shop.order_lines", "shop.refunds", "crm.customers", "placed_at"):
+        assert name in drawn
+    assert "Syntax error" not in drawn
+    assert any("dashed" in c for c in diagrams[0]["classes"]), "the implied relationship is not dashed"
+
+    # follow the link from the schema page to the table page, as the browser resolves it
+    table_url = urljoin(schema_url, dom.links["orders"])
+    assert table_url.endswith("/shop/orders.html")
+    table = _parse(dump_dom(table_url, tmp_path / "profile"))
+    assert table.title == "Table shop.orders"
+    around = " ".join(next(s for s in table.svgs if s["attrs"].get("aria-roledescription") == "er")["text"])
+    assert {"shop.orders", "crm.customers", "shop.refunds"} <= set(re.findall(r"[a-z_]+\.[a-z_]+", around))
+    assert urljoin(table_url, table.links["crm.customers.id"]).endswith("/crm/customers.html")
