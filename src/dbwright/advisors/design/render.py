@@ -10,7 +10,7 @@ from dbwright.advisors.design.proposal import Proposal
 FORMATS = ("text", "json", "markdown")
 _HEADINGS = {"normalize": "Normalization", "foreign_key": "Missing foreign keys", "unique_key": "Undeclared keys",
              "not_null": "Never-NULL columns", "check_values": "Columns with a handful of values",
-             "type": "Type tightening", "partition": "Partitioning"}
+             "type": "Type tightening", "partition": "Partitioning", "shard": "Sharding (advice only)"}
 
 
 def render(report: DesignReport, format: str) -> str:
@@ -56,8 +56,27 @@ def _evidence_line(p: Proposal) -> str:
         return (f"{e['rows']:,} rows from {e['min']} to {e['max']}; {e['partition_key']} correlation "
                 f"{e['correlation']}; {e['inserts']:,} inserts vs {e['updates'] or 0:,} updates and "
                 f"{e['deletes'] or 0:,} deletes; {e['partitions']} partitions by {e['interval']}; "
-                f"{len(e['range_queries'])} range queries in the workload")
+                f"{len(e['range_queries'])} range queries in the workload" + _pruning_line(e.get("pruning")))
+    if p.kind == "shard":
+        colocated = ", ".join(f"{c['table']} by {c['column']}" for c in e["colocated"]) or "none"
+        references = ", ".join(r["table"] for r in e["reference_tables"]) or "none"
+        return (f"{_mb(e['bytes'])} (threshold {_mb(e['threshold_bytes'])}); distribution column "
+                f"{e['distribution_column']} from {e['statements_parsed']} parsed statement(s); co-located: "
+                f"{colocated}; reference tables: {references}")
     return ", ".join(f"{k}: {v}" for k, v in e.items() if not isinstance(v, (dict, list)))
+
+
+def _pruning_line(pruning: dict | None) -> str:
+    if not pruning:
+        return ""
+    if "skipped" in pruning:
+        return f"; pruning not estimated ({pruning['skipped']})"
+    if not pruning.get("queries"):
+        return f"; pruning: {pruning.get('note', 'no statements')}"
+    scans = "; ".join(f"{q['scanned'] if q['scanned'] is not None else '?'}/{q['partitions']} "
+                      f"({q['pruning']}) for {q['query'][:60]}" for q in pruning["queries"][:3])
+    return (f"; pruning on a scratch copy: {pruning['pruned']} of {pruning['statements']} statement(s) pruned, "
+            f"{pruning['scan_all']} scan every partition — {scans}")
 
 
 def text(r: DesignReport) -> str:

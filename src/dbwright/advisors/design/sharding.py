@@ -26,7 +26,7 @@ from dbwright.model import Snapshot, Statement
 #: Tables at least this large (bytes, heap + TOAST + indexes) are "headed past one machine".
 DEFAULT_SHARD_BYTES = 64 * 1024**3
 #: A reference table is copied to every node: at most this share of the sharding threshold...
-REFERENCE_SHARE = 0.01
+REFERENCE_SHARE = 0.05
 #: ...and rarely written: updates plus deletes at most this share of its rows.
 MAX_REFERENCE_CHANGE_SHARE = 0.1
 #: A distribution column needs many values, or some nodes get most rows (Citus' default is 32 shards).
@@ -168,7 +168,10 @@ def advise(snap: Snapshot, min_bytes: int = DEFAULT_SHARD_BYTES, usage: Usage | 
                                   "distinct": None if distinct is None else round(distinct)}
         if not scores:
             continue
-        column = max(sorted(scores), key=lambda name: scores[name]["score"])
+        # Joining a table already given its column keeps that join on one node: such a column goes first.
+        joins_chosen = {name: any(chosen.get(t) == c for t, c in usage.partners(table.qname, name))
+                        for name in scores}
+        column = max(sorted(scores), key=lambda name: (joins_chosen[name], scores[name]["score"]))
         chosen[table.qname] = column
         colocated, references = [], []
         for (other, other_column), w in sorted(usage.partners(table.qname, column).items()):
