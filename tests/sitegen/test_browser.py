@@ -67,6 +67,7 @@ def html_site(shop_snapshot, tmp_path):
     return tmp_path / "site"
 
 
+@pytest.mark.slow  # two Chromium runs, about 4 s
 def test_schema_page_renders_the_er_diagram_and_its_links_lead_to_table_pages(html_site, tmp_path):
     schema_url = (html_site / "shop.html").as_uri()
     dom = _parse(dump_dom(schema_url, tmp_path / "profile"))

@@ -71,7 +71,9 @@ def test_implied_relationship_is_drawn_dashed_and_labelled(shop_db, shop_snapsho
     build_site(shop_snapshot, tmp_path, format="both", implied=implied, implied_source="profiled")
     site = Site(shop_snapshot, implied, "profiled")
     refunds, orders = mermaid_module.entity_id("shop.refunds"), mermaid_module.entity_id("shop.orders")
-    assert f'{orders} ||..o{{ {refunds} : "implied: order_id"' in mermaid_module.schema_diagram(site, "shop")
+    diagram = mermaid_module.schema_diagram(site, "shop")
+    assert f'{orders} ||..o{{ {refunds} : "implied: order_id"' in diagram
+    assert 'integer order_id "implied FK"' in diagram  # not marked FK: nobody declared it
     page = (tmp_path / "shop/refunds.md").read_text()
     assert "implied → [shop.orders.id](orders.md)" in page
     assert "implied by the data (not declared)" in page

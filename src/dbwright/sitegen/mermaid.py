@@ -39,15 +39,19 @@ def _entity(site: Site, table: Table, *, with_columns: bool) -> list[str]:
         return [head]
     primary = set(site.primary_key(table))
     unique = site.unique_columns(table) - primary
-    foreign = {c for r in site.relationships if r.child == table.qname for c in r.child_columns}
+    outgoing = [r for r in site.relationships if r.child == table.qname]
+    foreign = {c for r in outgoing if not r.implied for c in r.child_columns}
+    implied = {c for r in outgoing if r.implied for c in r.child_columns} - foreign
     lines = [head + " {"]
     for column in site.columns(table):
         keys = [k for k, member in (("PK", primary), ("FK", foreign), ("UK", unique)) if column.name in member]
         line = f"        {_type(column.data_type)} {_attribute_name(column.name)}"
         if keys:
             line += " " + ", ".join(keys)
-        if column.name != _attribute_name(column.name):
-            line += " " + _text(column.name)
+        notes = [column.name] if column.name != _attribute_name(column.name) else []
+        notes += ["implied FK"] if column.name in implied else []
+        if notes:
+            line += " " + _text(", ".join(notes))
         lines.append(line)
     lines.append("    }")
     return lines
