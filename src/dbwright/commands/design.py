@@ -27,6 +27,11 @@ def design(
     partition_rows: Annotated[int, typer.Option(
         "--partition-rows", min=1, help="Tables with at least this many rows are considered for partitioning.")]
     = 1_000_000,
+    pruning: Annotated[bool, typer.Option(
+        "--pruning/--no-pruning", help="Plan the workload on a scratch copy of a proposed partitioning "
+                                       "(CREATE DATABASE dbwright_scratch_…, dropped after).")] = True,
+    shard_gb: Annotated[float, typer.Option(
+        "--shard-gb", min=0.0, help="Tables at least this large (GB) get sharding advice (Citus).")] = 64.0,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
 ) -> None:
     """Profile the data: dependencies breaking 3NF, undeclared keys and foreign keys, over-wide types."""
@@ -43,6 +48,7 @@ def design(
     with err.status("profiling…") as status:
         report = design_review(target, sample_rows=sample_rows, time_budget_s=time_budget, max_error=max_error,
                                use_desbordante=desbordante, min_partition_rows=partition_rows,
+                               estimate_pruning=pruning, shard_bytes=int(shard_gb * 1024**3),
                                progress=lambda text: status.update(f"design: {text}…"))
     emit(render(report, format), output)
 

@@ -73,3 +73,15 @@ def test_distribution_column_colocation_and_reference_table(pg):
 def test_no_advice_below_the_threshold(pg):
     shop(pg)
     assert not design_review(pg.url, use_desbordante=False).of_kind("shard")
+
+
+def test_cli_shard_threshold(pg, capsys):
+    import json
+
+    from dbwright.cli import main
+
+    shop(pg)
+    assert main(["design", pg.url, "--format", "json", "--no-desbordante", "--shard-gb", "0.001"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    shards = {p["table"]: p["evidence"]["distribution_column"] for p in report["proposals"] if p["kind"] == "shard"}
+    assert shards == {"public.orders": "customer_id", "public.order_items": "customer_id"}

@@ -14,7 +14,7 @@ are not reported; partitions scanned are what pruning decides, and that is repor
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pglast
@@ -32,6 +32,9 @@ from dbwright.errors import DbwrightError, SqlParseError
 from dbwright.model import Snapshot, Statement
 
 MAX_STATEMENTS = 10
+#: pg_stat_statements turns ``timestamptz '2024-01-01'`` into ``timestamptz $1``, which does not parse.
+_TYPED_PARAMETER = re.compile(r"\b(timestamptz|timestamp|date|interval|time|timetz|numeric|uuid|jsonb|json|inet)"
+                              r"\s+\$(\d+)", re.IGNORECASE)
 _PARTITION_OF = re.compile(r"^CREATE TABLE (\S+) PARTITION OF (\S+) (FOR VALUES .*);$", re.DOTALL)
 
 
@@ -93,6 +96,7 @@ def statements_on(snap: Snapshot, table: str) -> list[tuple[Statement, QueryShap
     """Workload SELECT/UPDATE/DELETE statements reading ``table``, most total time first."""
     found = []
     for s in sorted(snap.statements, key=lambda s: (-s.total_ms, s.query)):
+        s = replace(s, query=_TYPED_PARAMETER.sub(r"$\2::\1", s.query))
         try:
             tree = pglast.parse_sql(s.query)
         except pglast.parser.ParseError:
@@ -177,7 +181,9 @@ def estimate(target: str | None, snap: Snapshot, info: TableInfo, proposal: Prop
                         continue
                     scanned, removed = _scans(plan, partitions)
                     how = "run time" if removed else ("plan time" if len(scanned) < len(partitions) else "none")
-                    results.append(QueryPruning(s.query, s.calls, s.total_ms, len(partitions), len(scanned), how,
+                    # Pruned at start-up by a NULL stand-in: how many remain depends on the real values.
+                    count = None if removed and planner.unbound else len(scanned)
+                    results.append(QueryPruning(s.query, s.calls, s.total_ms, len(partitions), count, how,
                                                 tuple(planner.unbound)))
             finally:
                 planner.close()

@@ -73,8 +73,9 @@ def _pruning_line(pruning: dict | None) -> str:
         return f"; pruning not estimated ({pruning['skipped']})"
     if not pruning.get("queries"):
         return f"; pruning: {pruning.get('note', 'no statements')}"
+    planned = [q for q in pruning["queries"] if q["pruning"] != "not planned"][:3]
     scans = "; ".join(f"{q['scanned'] if q['scanned'] is not None else '?'}/{q['partitions']} "
-                      f"({q['pruning']}) for {q['query'][:60]}" for q in pruning["queries"][:3])
+                      f"({q['pruning']}) for {q['query'][:60]}" for q in planned)
     return (f"; pruning on a scratch copy: {pruning['pruned']} of {pruning['statements']} statement(s) pruned, "
             f"{pruning['scan_all']} scan every partition — {scans}")
 
