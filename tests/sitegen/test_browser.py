@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
 
+from dbwright.model import Snapshot
 from dbwright.sitegen import Relationship, build_site
 from tests.sitegen.browser import dump_dom
+from tests.sitegen.links import broken_links, html_links, markdown_links
 
 
 class _Dom(HTMLParser):
@@ -88,3 +91,36 @@ def test_schema_page_renders_the_er_diagram_and_its_links_lead_to_table_pages(ht
     around = " ".join(next(s for s in table.svgs if s["attrs"].get("aria-roledescription") == "er")["text"])
     assert {"shop.orders", "crm.customers", "shop.refunds"} <= set(re.findall(r"[a-z_]+\.[a-z_]+", around))
     assert urljoin(table_url, table.links["crm.customers.id"]).endswith("/crm/customers.html")
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory):
+    """The site for the embedded demo database (`dbwright demo`), from a catalog snapshot of it.
+
+    demo_snapshot.json is a real snapshot of the demo (PostgreSQL 18, scale 1) cut to the sections
+    the docs read; see docs/docs-site.md for how it was made. No demo server is started here.
+    """
+    snap = Snapshot.from_json((Path(__file__).parent / "demo_snapshot.json").read_text())
+    out = tmp_path_factory.mktemp("demo") / "site"
+    build_site(snap, out, format="both")
+    return out
+
+
+def test_demo_site_links_resolve(demo_site):
+    assert broken_links(demo_site, "*.html", html_links) == []
+    assert broken_links(demo_site, "*.md", markdown_links) == []
+    assert len(list(demo_site.glob("*/*.html"))) == 15
+
+
+@pytest.mark.slow  # two Chromium runs, about 4 s
+def test_demo_schema_diagrams_render_in_chromium(demo_site, tmp_path):
+    for schema, tables in (("shop", ("shop.orders", "shop.customers", "shop.order_items", "shop.products")),
+                           ("auth", ("auth.users", "auth.sessions", "auth.api_keys"))):
+        dom = _parse(dump_dom((demo_site / f"{schema}.html").as_uri(), tmp_path / "profile"))
+        diagrams = [s for s in dom.svgs if s["attrs"].get("aria-roledescription") == "er"]
+        assert len(diagrams) == 1, f"{schema}: no ER diagram drawn"
+        drawn = " ".join(diagrams[0]["text"])
+        assert all(t in drawn for t in tables), (schema, drawn[:500])
+        assert "Syntax error" not in drawn
+        assert all((demo_site / f"{schema}.html").parent.joinpath(dom.links[t.split(".")[1]]).is_file()
+                   for t in tables)
