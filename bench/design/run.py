@@ -105,7 +105,7 @@ def score(report) -> dict:
         found.setdefault(key, set()).update(moved)
         groups[key] = p.evidence["determinant_values"]
         if key not in PLANTED and not moved <= TRUE_IN_TPCH.get(key, set()):
-            false.append(f"{table}: {', '.join(p.columns)} → {', '.join(sorted(moved))}")
+            false.append(f"{table}: {key[1]} → {', '.join(sorted(moved))}")
     recovered, missing, rebuilds = 0, [], {}
     total = sum(len(v) for v in PLANTED.values())
     for key, expected in PLANTED.items():
