@@ -48,6 +48,11 @@ def indexable_columns(query: BenchQuery) -> dict[str, list[str]]:
     return columns
 
 
+def existing_keys(snap: Snapshot) -> set[tuple[str, tuple[str | None, ...]]]:
+    """(table, key columns) of the indexes already there (the primary keys): not worth proposing again."""
+    return {(i.table_qname, i.columns) for i in snap.indexes if not i.predicate}
+
+
 class Sizes:
     """dbwright's calibrated B-tree size estimate, cached (full indexes only here)."""
 

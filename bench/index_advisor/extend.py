@@ -5,7 +5,7 @@ indexable column, or widen an index already chosen by appending one column that 
 together with that index's columns. Each move is scored by its benefit per byte (drop in
 workload cost / growth in index size); the best move that keeps the set within the budget and
 lowers the cost by more than ``MIN_COST_IMPROVEMENT`` is taken. Widening replaces the narrower
-index. Stop when no move qualifies. Cost is the what-if planner cost from dbwright's evaluator
+index. Indexes identical to an existing one (the primary keys) are not candidates. Stop when no move qualifies. Cost is the what-if planner cost from dbwright's evaluator
 and sizes are dbwright's calibrated estimates, as for the other advisors.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from common import BenchQuery, costs, indexable_columns
+from common import BenchQuery, costs, existing_keys, indexable_columns
 
 from dbwright.advisors.indexes.spec import IndexSpec
 from dbwright.advisors.indexes.whatif import WhatIf
@@ -26,7 +26,9 @@ MIN_COST_IMPROVEMENT = 1.003
 def extend(whatif: WhatIf, queries: list[BenchQuery], size: Callable[[IndexSpec], int], budget: int,
            max_width: int = MAX_WIDTH) -> list[IndexSpec]:
     per_query = [indexable_columns(q) for q in queries]
-    singles = sorted({IndexSpec(t, (c,)) for cols in per_query for t, cs in cols.items() for c in cs})
+    there = existing_keys(whatif.snapshot)
+    singles = sorted({IndexSpec(t, (c,)) for cols in per_query for t, cs in cols.items() for c in cs
+                      if (t, (c,)) not in there})
     chosen: list[IndexSpec] = []
     current = costs(whatif, queries, chosen)
     total = sum(current)
@@ -39,7 +41,7 @@ def extend(whatif: WhatIf, queries: list[BenchQuery], size: Callable[[IndexSpec]
                 continue
             for extra in _companions(index, per_query):
                 wider = index.widened(extra)
-                if wider not in chosen:
+                if wider not in chosen and (wider.table, wider.keys) not in there:
                     moves.append((index, wider))
         for replaced, new in moves:
             grow = size(new) - (size(replaced) if replaced else 0)
