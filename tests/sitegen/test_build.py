@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from dbwright.review import take_snapshot
 from dbwright.sitegen import Relationship, Site, build_site, find_implied
 from dbwright.sitegen import mermaid as mermaid_module
 from tests.sitegen.links import broken_links, html_links, markdown_links
@@ -110,3 +111,16 @@ def test_data_dictionary_has_one_row_per_column(shop_snapshot, tmp_path):
     assert tier["allowed_values"] == "bronze | silver | gold" and tier["default"] == "'bronze'::crm.tier"
     order_fk = next(r for r in rows if r["table"] == "orders" and r["column"] == "customer_id")
     assert order_fk["references"] == "crm.customers.id"
+
+
+def test_without_sizes_more_data_changes_no_page(shop_db, shop_snapshot, tmp_path):
+    shop_db.execute("INSERT INTO shop.refunds SELECT g, 1, 1 FROM generate_series(1000, 3000) g; ANALYZE shop.refunds")
+    grown = take_snapshot(shop_db.url)
+    before, after, with_sizes = tmp_path / "before", tmp_path / "after", tmp_path / "sized"
+    build_site(shop_snapshot, before, format="markdown", sizes=False)
+    build_site(grown, after, format="markdown", sizes=False)
+    build_site(grown, with_sizes, format="markdown")
+    pages = sorted(p.relative_to(before) for p in before.rglob("*.md"))
+    assert [p for p in pages if (before / p).read_bytes() != (after / p).read_bytes()] == []
+    assert "rows ≈" not in (after / "shop/refunds.md").read_text()
+    assert "rows ≈2,151" in (with_sizes / "shop/refunds.md").read_text()

@@ -17,6 +17,9 @@ def docs(
     implied: Annotated[bool, typer.Option(
         "--implied", help="Profile the data for foreign keys nobody declared and draw them dashed "
                           "(reads the tables; needs a database, not a snapshot file).")] = False,
+    sizes: Annotated[bool, typer.Option(
+        "--sizes/--no-sizes", help="Row estimates and sizes on the pages; --no-sizes for docs kept in git whose "
+                                   "diffs should show schema changes only.")] = True,
     time_budget: Annotated[float, typer.Option(
         "--time-budget", min=1.0, help="Seconds for the --implied profiling.")] = 60.0,
 ) -> None:
@@ -42,7 +45,8 @@ def docs(
                                          progress=lambda text: status.update(f"docs --implied: {text}…"))
         source = (f"{len(relationships)} found by profiling the data (dbwright design: inclusion dependencies "
                   "confirmed on the full tables).")
-    written = build_site(snap, output, format=format, implied=relationships, implied_source=source)
+    written = build_site(snap, output, format=format, implied=relationships, implied_source=source,
+                         sizes=sizes)
     err.print(f"wrote {len(written)} files to {output}")
 
 

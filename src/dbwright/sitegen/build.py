@@ -60,9 +60,13 @@ def render_site(site: Site, format: str = "html") -> dict[str, bytes]:
 
 
 def build_site(snapshot: Snapshot, out_dir: Path, *, format: str = "html",
-               implied: tuple[Relationship, ...] = (), implied_source: str | None = None) -> list[Path]:
-    """Write the site into ``out_dir``; return the files written. Unchanged files are left untouched."""
-    site = Site(snapshot, implied, implied_source)
+               implied: tuple[Relationship, ...] = (), implied_source: str | None = None,
+               sizes: bool = True) -> list[Path]:
+    """Write the site into ``out_dir``; return the files written. Unchanged files are left untouched.
+
+    ``sizes=False`` leaves out row estimates and sizes, so regenerated docs differ only when the schema does.
+    """
+    site = Site(snapshot, implied, implied_source, sizes)
     files = render_site(site, format)
     if out_dir.exists() and not out_dir.is_dir():
         raise RefusedError(f"{out_dir} exists and is not a directory")

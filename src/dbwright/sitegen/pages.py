@@ -64,6 +64,15 @@ class Page:
     blocks: tuple[Block, ...]
 
 
+VOLATILE = ("rows", "size")
+
+
+def _grid(site: Site, header: tuple[str, ...], rows) -> Grid:
+    """A table; without sizes (``Site.sizes`` off) the ever-changing rows and size columns are left out."""
+    keep = [i for i, name in enumerate(header) if site.sizes or name not in VOLATILE]
+    return Grid(tuple(header[i] for i in keep), tuple(tuple(row[i] for i in keep) for row in rows))
+
+
 def _table_link(site: Site, qname: str) -> Cell:
     return Link(qname, "table", qname) if site.documented(qname) else qname
 
@@ -92,7 +101,7 @@ def index_page(site: Site) -> Page:
         tables = site.tables_in(schema)
         rows.append((Link(schema, "schema", schema), str(len(tables)),
                      human_bytes(sum(t.total_bytes for t in tables)), site.comment("SCHEMA", schema)))
-    blocks += [Heading("Schemas"), Grid(("schema", "tables", "size", "comment"), tuple(rows))]
+    blocks += [Heading("Schemas"), _grid(site, ("schema", "tables", "size", "comment"), rows)]
     return Page("index", "", f"Database {snap.server.database}", tuple(blocks))
 
 
@@ -105,7 +114,7 @@ def schema_page(site: Site, schema: str) -> Page:
     if tables:
         rows = tuple((Link(t.name, "table", t.qname), KIND_NAMES[t.kind], row_count(t), human_bytes(t.total_bytes),
                       site.table_comment(t)) for t in tables)
-        blocks += [Heading("Tables"), Grid(("table", "kind", "rows", "size", "comment"), rows),
+        blocks += [Heading("Tables"), _grid(site, ("table", "kind", "rows", "size", "comment"), rows),
                    Heading("Entity-relationship diagram"), _legend(site), Diagram(mermaid.schema_diagram(site, schema))]
     views = site.views_in(schema)
     if views:
@@ -134,9 +143,11 @@ def table_page(site: Site, table: Table) -> Page:
     comment = site.table_comment(table)
     if comment:
         blocks.append(Para((comment,)))
-    facts = [f"{KIND_NAMES[table.kind]}", f"rows {row_count(table)}",
-             f"size {human_bytes(table.total_bytes)} (heap {human_bytes(table.heap_bytes)}, "
-             f"TOAST {human_bytes(table.toast_bytes)}, indexes {human_bytes(table.index_bytes)})"]
+    facts = [f"{KIND_NAMES[table.kind]}"]
+    if site.sizes:
+        facts += [f"rows {row_count(table)}",
+                  f"size {human_bytes(table.total_bytes)} (heap {human_bytes(table.heap_bytes)}, "
+                  f"TOAST {human_bytes(table.toast_bytes)}, indexes {human_bytes(table.index_bytes)})"]
     if table.parent:
         facts.append(f"partition of {table.parent}")
     if table.partition_key:
@@ -152,7 +163,7 @@ def table_page(site: Site, table: Table) -> Page:
              site.comment("CONSTRAINT", f"{table.qname}.{c.name}")) for c in constraints))]
     indexes = site.indexes(table)
     if indexes:
-        blocks += [Heading("Indexes"), Grid(("name", "definition", "size", "comment"), tuple(
+        blocks += [Heading("Indexes"), _grid(site, ("name", "definition", "size", "comment"), tuple(
             (i.name + ("" if i.valid else " (INVALID)"), i.definition, human_bytes(i.bytes),
              site.comment("INDEX", i.qname)) for i in indexes))]
     relationships = site.relationships_of(table)

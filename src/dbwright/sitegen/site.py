@@ -47,6 +47,8 @@ class Site:
     implied: tuple[Relationship, ...] = ()
     #: Set when implied relationships were asked for, to say how they were found.
     implied_source: str | None = None
+    #: Row estimates and sizes change with every write; without them the pages change only with the schema.
+    sizes: bool = True
     _comments: dict[tuple[str, str], str] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
