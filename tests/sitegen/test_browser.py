@@ -124,3 +124,26 @@ def test_demo_schema_diagrams_render_in_chromium(demo_site, tmp_path):
         assert "Syntax error" not in drawn
         assert all((demo_site / f"{schema}.html").parent.joinpath(dom.links[t.split(".")[1]]).is_file()
                    for t in tables)
+
+
+@pytest.mark.slow  # one Chromium run, about 2 s
+def test_awkward_identifiers_still_draw_and_link(pg, tmp_path):
+    pg.execute("""
+        CREATE SCHEMA "Sales Ops";
+        CREATE TABLE "Sales Ops"."Big Deals" ("deal id" int PRIMARY KEY, "2nd owner" text, price numeric(12,2));
+        CREATE TABLE "Sales Ops"."deal/notes" (id int PRIMARY KEY,
+            "deal id" int REFERENCES "Sales Ops"."Big Deals" ("deal id"), note text);
+        COMMENT ON TABLE "Sales Ops"."Big Deals" IS 'Quotes "inside" and <b>markup</b>';
+    """)
+    from dbwright.review import take_snapshot
+
+    out = tmp_path / "site"
+    build_site(take_snapshot(pg.url), out, format="both")
+    assert (out / "Sales~20~Ops/Big~20~Deals.html").is_file() and (out / "Sales~20~Ops/deal~2f~notes.html").is_file()
+    assert broken_links(out, "*.html", html_links) == [] and broken_links(out, "*.md", markdown_links) == []
+    page = (out / "Sales~20~Ops/Big~20~Deals.html").read_text()
+    assert "Quotes &quot;inside&quot; and &lt;b&gt;markup&lt;/b&gt;" in page and "<b>markup" not in page
+    dom = _parse(dump_dom((out / "Sales~20~Ops.html").as_uri(), tmp_path / "profile"))
+    diagram = next(s for s in dom.svgs if s["attrs"].get("aria-roledescription") == "er")
+    drawn = " ".join(diagram["text"])
+    assert "Sales Ops.Big Deals" in drawn and "Sales Ops.deal/notes" in drawn and "Syntax error" not in drawn
