@@ -90,7 +90,7 @@ def _version(version_num: int) -> str:
 def index_page(site: Site) -> Page:
     snap = site.snapshot
     blocks: list[Block] = [
-        Para((f"Database {snap.server.database} on PostgreSQL {_version(snap.server.version_num)}: "
+        Para((f"PostgreSQL {_version(snap.server.version_num)}: "
               f"{len(site.schemas)} schemas, {len(site.tables)} tables, {len(site.relationships)} relationships.",)),
         Para(("Data dictionary (one row per column): ", Link(DICTIONARY_FILE, "dictionary"))),
     ]
