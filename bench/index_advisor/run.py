@@ -208,28 +208,34 @@ def main() -> None:
         evaluator.close()
         conn.close()
 
+        save(results, args)
         if args.runtime_budget is not None:
             results["runtime"] = {}
             configs = {"none": []}
             for row in results["runs"]:
-                if row["budget_multiple"] == args.runtime_budget:
+                if row["budget_multiple"] == args.runtime_budget and row["specs"]:
                     configs[row["advisor"]] = [IndexSpec(d["table"], tuple(d["keys"]), tuple(d["include"]), d["where"],
                                                          d["method"], d["opclass"]) for d in row["specs"]]
             for name, specs in configs.items():
                 log(f"runtime with {name}'s {len(specs)} indexes")
                 results["runtime"][name] = measure_runtime(url, numbered, specs, args.timeout, args.runs)
                 log(f"  total {results['runtime'][name]['total_s']:.1f} s, timeouts {results['runtime'][name]['timeouts']}")
-
-        out_path = Path(args.out or HERE / f"results-sf{args.sf:g}.json")
-        out_path.write_text(json.dumps(results, indent=1, default=str))
-        log(f"wrote {out_path}")
+                save(results, args)
         import report
         print(report.markdown(results))
-        svg = ROOT / "docs" / f"benchmarks-index-advisor-sf{args.sf:g}.svg"
-        svg.write_text(report.svg(results))
-        log(f"wrote {svg}")
     finally:
         remove_cluster(cluster)
+
+
+def save(results: dict, args: argparse.Namespace) -> None:
+    """Write the JSON and the chart now: a long runtime phase can be interrupted without losing them."""
+    import report
+
+    out_path = Path(args.out or HERE / f"results-sf{args.sf:g}.json")
+    out_path.write_text(json.dumps(results, indent=1, default=str))
+    svg = ROOT / "docs" / f"benchmarks-index-advisor-sf{args.sf:g}.svg"
+    svg.write_text(report.svg(results))
+    log(f"wrote {out_path} and {svg}")
 
 
 if __name__ == "__main__":
