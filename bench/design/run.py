@@ -126,7 +126,8 @@ def score(report) -> dict:
             "rebuilds": rebuilds}
 
 
-def run(sf: float, engines: list[str], sample_rows: int, time_budget: float) -> list[dict]:
+def run(sf: float, engines: list[str], sample_rows: int, time_budget: float, statement_timeout: str,
+        show_progress: bool) -> list[dict]:
     from dbwright.advisors.design import design_review
 
     results = []
@@ -144,8 +145,14 @@ def run(sf: float, engines: list[str], sample_rows: int, time_budget: float) -> 
             print(f"SF {sf}: generated in {t1 - t0:.1f} s, loaded in {t2 - t1:.1f} s: {rows}", flush=True)
         for engine in engines:
             started = time.perf_counter()
+
+            def progress(text: str) -> None:
+                if show_progress:
+                    print(f"  +{time.perf_counter() - started:6.1f} s {engine}: {text}", flush=True)
+
             report = design_review(url, sample_rows=sample_rows, time_budget_s=time_budget,
-                                   use_desbordante=(engine == "desbordante"), min_partition_rows=10**12)
+                                   statement_timeout=statement_timeout, use_desbordante=(engine == "desbordante"),
+                                   min_partition_rows=10**12, progress=progress)
             elapsed = time.perf_counter() - started
             result = {"sf": sf, "engine": engine, "seconds": round(elapsed, 1), "rows": rows,
                       "sample_rows": sample_rows, **score(report),
@@ -169,9 +176,12 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", default=["sql", "desbordante"], choices=["sql", "desbordante"])
     parser.add_argument("--sample-rows", type=int, default=20_000)
     parser.add_argument("--time-budget", type=float, default=600.0)
+    parser.add_argument("--statement-timeout", default="60s", help="Per query (the review's default: 60s).")
+    parser.add_argument("--progress", action="store_true", help="Print the review's progress, timestamped.")
     parser.add_argument("--json", type=Path, help="Also write the results here.")
     args = parser.parse_args()
-    results = [r for sf in args.sf for r in run(sf, args.engines, args.sample_rows, args.time_budget)]
+    results = [r for sf in args.sf for r in run(sf, args.engines, args.sample_rows, args.time_budget,
+                                                 args.statement_timeout, args.progress)]
     print("\n| SF | engine | rows (orders / lineitem) | time | planted recovered | false proposals | rebuilds TPC-H |")
     print("|---|---|---|---|---|---|---|")
     for r in results:
