@@ -146,7 +146,7 @@ def run(sf: float, engines: list[str], sample_rows: int, time_budget: float, sta
         for engine in engines:
             started = time.perf_counter()
 
-            def progress(text: str) -> None:
+            def progress(text: str, started: float = started, engine: str = engine) -> None:
                 if show_progress:
                     print(f"  +{time.perf_counter() - started:6.1f} s {engine}: {text}", flush=True)
 
