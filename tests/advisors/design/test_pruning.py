@@ -57,3 +57,15 @@ def test_pruning_can_be_turned_off(pg):
     proposal = design_review(pg.url, use_desbordante=False, min_partition_rows=10_000,
                              estimate_pruning=False).of_kind("partition")[0]
     assert "pruning" not in proposal.evidence
+
+
+def test_without_createdb_the_estimate_is_skipped_and_said(pg):
+    events(pg)
+    workload(pg)
+    role = pg.role("dw_pruning_reader", "LOGIN NOCREATEDB")
+    pg.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"')
+    pg.execute(f'GRANT pg_read_all_stats TO "{role}"')
+    url = pg.cluster.url(pg.name, user=role)
+    proposal = design_review(url, use_desbordante=False, min_partition_rows=10_000).of_kind("partition")[0]
+    pruning = proposal.evidence["pruning"]
+    assert "CREATEDB" in pruning["skipped"] and pruning["statements"] >= 3

@@ -28,7 +28,7 @@ from dbwright.advisors.indexes.querytree import QueryShape, analyze
 from dbwright.changes.diff.scratch import LOAD_OPTIONS, scratch_database
 from dbwright.changes.operations import RawSQL, ident, qident
 from dbwright.engines.postgres.connect import open_session
-from dbwright.errors import DbwrightError, SqlParseError
+from dbwright.errors import DbwrightError, PrivilegeError, SqlParseError
 from dbwright.model import Snapshot, Statement
 
 MAX_STATEMENTS = 10
@@ -187,6 +187,9 @@ def estimate(target: str | None, snap: Snapshot, info: TableInfo, proposal: Prop
                                                 tuple(planner.unbound)))
             finally:
                 planner.close()
+    except PrivilegeError:
+        return {"statements": len(chosen), "skipped": "planning on a scratch copy needs CREATEDB "
+                                                      "(CREATE DATABASE dbwright_scratch_…, dropped after)"}
     except (DbwrightError, psycopg.Error) as error:
         return {"statements": len(chosen), "skipped": f"scratch database: {str(error).splitlines()[0]}"}
     pruned = [r for r in results if r.pruning in ("plan time", "run time")]
