@@ -69,3 +69,36 @@ def test_without_createdb_the_estimate_is_skipped_and_said(pg):
     proposal = design_review(url, use_desbordante=False, min_partition_rows=10_000).of_kind("partition")[0]
     pruning = proposal.evidence["pruning"]
     assert "CREATEDB" in pruning["skipped"] and pruning["statements"] >= 3
+
+
+def test_a_candidate_whose_check_times_out_is_rejected_alone(pg, monkeypatch):
+    """A confirmation past statement_timeout rejects that candidate, not the whole table."""
+    from dbwright.advisors.design import confirm, design
+
+    pg.execute("CREATE TABLE orders (id int PRIMARY KEY, customer_id int, customer_name text, region_id int, "
+               "region_name text)")
+    pg.execute("INSERT INTO orders SELECT g, g % 50, 'c' || (g % 50), g % 20, 'r' || (g % 20) "
+               "FROM generate_series(1, 3000) g")
+    pg.analyze()
+    real = confirm.fd_violations_many
+    timed_out = []
+
+    def slow_for_customer(conn, table, lhs, rhs):
+        if lhs == ("customer_id",):  # a real query cancelled by a real statement_timeout
+            timed_out.append(lhs)
+            conn.execute("SET statement_timeout = '50ms'")
+            try:
+                conn.execute("SELECT pg_sleep(1)")
+            finally:
+                conn.execute("RESET statement_timeout")
+        return real(conn, table, lhs, rhs)
+
+    monkeypatch.setattr(confirm, "fd_violations_many", slow_for_customer)
+    report = design.design_review(pg.url, use_desbordante=False, estimate_pruning=False)
+    assert timed_out == [("customer_id",)]
+    table = next(t for t in report.tables if t.table == "public.orders")
+    assert table.skipped is None
+    splits = {p.columns for p in report.proposals if p.kind == "normalize"}
+    assert ("region_id", "region_name") in splits and ("customer_id", "customer_name") not in splits
+    assert any(r.what == "customer_id → customer_name" and "statement_timeout" in r.reason
+               for r in report.rejected)
