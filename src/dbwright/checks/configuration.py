@@ -194,6 +194,15 @@ def pg_stat_statements_missing(snap: Snapshot) -> Iterator[Finding]:
 
 # --- memory --------------------------------------------------------------------------------
 
+def _memory_inputs(server: Server, name: str) -> tuple[Setting, int, int] | None:
+    """A memory setting, its value in bytes and its baseline; None when any is unknown."""
+    setting, current = server.setting(name), _bytes(server, name)
+    baseline = memory_baseline(server).get(name)
+    if setting is None or current is None or baseline is None or server.memory_bytes is None:
+        return None
+    return setting, current, baseline
+
+
 @check("DW602", category="configuration", severity=Severity.MEDIUM, title="shared_buffers far from the memory",
        requires=("server_memory",))
 def shared_buffers_sizing(snap: Snapshot) -> Iterator[Finding]:
@@ -209,10 +218,10 @@ def shared_buffers_sizing(snap: Snapshot) -> Iterator[Finding]:
     References: https://www.postgresql.org/docs/current/runtime-config-resource.html#GUC-SHARED-BUFFERS
     """
     server = snap.server
-    setting, current = server.setting("shared_buffers"), _bytes(server, "shared_buffers")
-    baseline = memory_baseline(server).get("shared_buffers")
-    if setting is None or current is None or baseline is None or server.memory_bytes is None:
+    inputs = _memory_inputs(server, "shared_buffers")
+    if inputs is None:
         return
+    setting, current, baseline = inputs
     if current < baseline // 4:
         problem = "too_small"
         message = f"shared_buffers is {pretty_bytes(current)}, under a quarter of the {pretty_bytes(baseline)} baseline"
@@ -243,10 +252,10 @@ def effective_cache_size_sizing(snap: Snapshot) -> Iterator[Finding]:
     References: https://www.postgresql.org/docs/current/runtime-config-query.html#GUC-EFFECTIVE-CACHE-SIZE
     """
     server = snap.server
-    setting, current = server.setting("effective_cache_size"), _bytes(server, "effective_cache_size")
-    baseline = memory_baseline(server).get("effective_cache_size")
-    if setting is None or current is None or baseline is None or server.memory_bytes is None:
+    inputs = _memory_inputs(server, "effective_cache_size")
+    if inputs is None:
         return
+    setting, current, baseline = inputs
     if current < server.memory_bytes // 4:
         problem, message = "too_small", f"effective_cache_size is {pretty_bytes(current)}, under 25% of RAM"
     elif current > server.memory_bytes:
@@ -277,10 +286,10 @@ def work_mem_sizing(snap: Snapshot) -> Iterator[Finding]:
     References: https://www.postgresql.org/docs/current/runtime-config-resource.html#GUC-WORK-MEM
     """
     server = snap.server
-    setting, current = server.setting("work_mem"), _bytes(server, "work_mem")
-    baseline = memory_baseline(server).get("work_mem")
-    if setting is None or current is None or baseline is None or server.memory_bytes is None:
+    inputs = _memory_inputs(server, "work_mem")
+    if inputs is None:
         return
+    setting, current, baseline = inputs
     connections = _int(server, "max_connections", 100)
     worst_case = current * connections
     if current > baseline and (worst_case > server.memory_bytes or current > baseline * 4):
@@ -316,10 +325,10 @@ def maintenance_work_mem_sizing(snap: Snapshot) -> Iterator[Finding]:
     References: https://www.postgresql.org/docs/current/runtime-config-resource.html#GUC-MAINTENANCE-WORK-MEM
     """
     server = snap.server
-    setting, current = server.setting("maintenance_work_mem"), _bytes(server, "maintenance_work_mem")
-    baseline = memory_baseline(server).get("maintenance_work_mem")
-    if setting is None or current is None or baseline is None or server.memory_bytes is None:
+    inputs = _memory_inputs(server, "maintenance_work_mem")
+    if inputs is None:
         return
+    setting, current, baseline = inputs
     workers = _int(server, "autovacuum_max_workers", 3) if _int(server, "autovacuum_work_mem", -1) == -1 else 0
     worst_case = current * (workers + 1)
     fitting = min(baseline, (server.memory_bytes // 2) // (workers + 1))
