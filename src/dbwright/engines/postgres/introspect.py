@@ -131,8 +131,9 @@ def snapshot(conn: psycopg.Connection, *, server_memory_bytes: int | None = None
     hba_rules = tuple(HbaRule(**_tuples(row, "database", "user_name", "options")) for row in hba_rows or [])
 
     step("workload")
-    statements, statements_reset = _statements(r, extensions)
-    sessions = _sessions(r, info["is_superuser"])
+    sees_all_stats = bool(info["is_superuser"] or r.value(q.CAN_SEE_ALL_STATS))
+    statements, statements_reset = _statements(r, extensions, sees_all_stats)
+    sessions = _sessions(r, sees_all_stats)
 
     step("policies, languages and TLS sessions")
     policies = tuple(Policy(**_tuples(row, "roles")) for row in r.rows(q.POLICIES))
@@ -206,7 +207,8 @@ def _roles(r: _Reader) -> tuple[Role, ...]:
                  for row in rows)
 
 
-def _statements(r: _Reader, extensions: tuple[Extension, ...]) -> tuple[tuple[Statement, ...], str | None]:
+def _statements(r: _Reader, extensions: tuple[Extension, ...],
+                sees_all_stats: bool) -> tuple[tuple[Statement, ...], str | None]:
     ext = next((e for e in extensions if e.name == "pg_stat_statements" and e.installed_version), None)
     if ext is None:
         r.skip("statements", "pg_stat_statements is not installed in this database")
@@ -221,8 +223,7 @@ def _statements(r: _Reader, extensions: tuple[Extension, ...]) -> tuple[tuple[St
     except psycopg.errors.InsufficientPrivilege as error:
         r.skip("statements", f"cannot read pg_stat_statements: {str(error).splitlines()[0]}")
         return (), None
-    if not r.value("SELECT pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER') OR "
-                   "(SELECT rolsuper FROM pg_roles WHERE rolname = current_user)"):
+    if not sees_all_stats:
         r.skip("statements_other_users", "other roles' query texts need pg_read_all_stats (part of pg_monitor)")
     reset = None
     with contextlib.suppress(psycopg.Error):  # pg_stat_statements_info appeared in PostgreSQL 14
@@ -230,8 +231,8 @@ def _statements(r: _Reader, extensions: tuple[Extension, ...]) -> tuple[tuple[St
     return tuple(Statement(**row) for row in rows), reset
 
 
-def _sessions(r: _Reader, is_superuser: bool) -> tuple[Session, ...]:
-    if not (is_superuser or r.value(q.CAN_SEE_ALL_STATS)):
+def _sessions(r: _Reader, sees_all_stats: bool) -> tuple[Session, ...]:
+    if not sees_all_stats:
         r.skip("other_sessions", "other sessions' state and queries need pg_read_all_stats (part of pg_monitor); "
                                  "idle-in-transaction, long-transaction and blocking checks see only this role's "
                                  "sessions")
