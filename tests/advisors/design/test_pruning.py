@@ -80,10 +80,10 @@ def test_a_candidate_whose_check_times_out_is_rejected_alone(pg, monkeypatch):
     pg.execute("INSERT INTO orders SELECT g, g % 50, 'c' || (g % 50), g % 20, 'r' || (g % 20) "
                "FROM generate_series(1, 3000) g")
     pg.analyze()
-    real = confirm.fd_violations_many
+    real = confirm.fd_checks
     timed_out = []
 
-    def slow_for_customer(conn, table, lhs, rhs):
+    def slow_for_customer(conn, table, lhs, rhs, *args):
         if lhs == ("customer_id",):  # a real query cancelled by a real statement_timeout
             timed_out.append(lhs)
             conn.execute("SET statement_timeout = '50ms'")
@@ -91,9 +91,9 @@ def test_a_candidate_whose_check_times_out_is_rejected_alone(pg, monkeypatch):
                 conn.execute("SELECT pg_sleep(1)")
             finally:
                 conn.execute("RESET statement_timeout")
-        return real(conn, table, lhs, rhs)
+        return real(conn, table, lhs, rhs, *args)
 
-    monkeypatch.setattr(confirm, "fd_violations_many", slow_for_customer)
+    monkeypatch.setattr(confirm, "fd_checks", slow_for_customer)
     report = design.design_review(pg.url, use_desbordante=False, estimate_pruning=False)
     assert timed_out == [("customer_id",)]
     table = next(t for t in report.tables if t.table == "public.orders")

@@ -23,6 +23,11 @@ class FdCheck:
     groups: int  # distinct left-side values
     violating_groups: int  # left-side values with more than one right-side value
     violating_rows: int  # rows to change for the dependency to hold exactly (g3 × rows)
+    #: True when ``violating_rows`` is only a lower bound (one row per violating group): enough to reject.
+    at_least: bool = False
+    #: Distinct right-side values (by hash) over the groups, from the one-scan check: when the dependency
+    #: is exact and this equals ``groups``, the right side also determines the left (they are 1:1).
+    rhs_values: int | None = None
 
     @property
     def error(self) -> float:
@@ -35,7 +40,7 @@ class FdCheck:
     def to_dict(self) -> dict[str, Any]:
         return {"lhs": list(self.lhs), "rhs": self.rhs, "rows": self.rows, "groups": self.groups,
                 "violating_groups": self.violating_groups, "violating_rows": self.violating_rows,
-                "error": round(self.error, 6)}
+                "error": round(self.error, 6), **({"error_is_lower_bound": True} if self.at_least else {})}
 
 
 def _cols(columns: tuple[str, ...]) -> str:
@@ -59,6 +64,51 @@ def fd_violations(conn: psycopg.Connection, table: str, lhs: tuple[str, ...], rh
 
 #: Right sides confirmed per table scan (one grouping set each).
 MAX_SETS_PER_SCAN = 12
+#: Types whose text form differs exactly when the values differ: a difference seen through ``::text``
+#: is a real one. (numeric 1.0 = 1.00 and float -0 = 0 are equal with different text; so is citext.)
+#: numeric with a declared scale (numeric(15,2)) always prints that scale, so it qualifies.
+TEXT_EXACT_NAMES = {"smallint", "integer", "bigint", "text", "character varying", "character", "date", "boolean",
+                    "uuid", "timestamp without time zone", "timestamp with time zone", "time without time zone"}
+
+
+def text_exact(data_type: str) -> bool:
+    """``format_type`` of a column whose distinct values always have distinct text (numeric needs a scale)."""
+    base = data_type.split("(", 1)[0].strip()
+    return base in TEXT_EXACT_NAMES or (base == "numeric" and "," in data_type)
+
+
+def _g3_query(source: str, lhs: tuple[str, ...], chunk: list[str], tag: int | None = None) -> str:
+    """(grouping mask, rows, groups, violating groups, violating rows) per right side of ``chunk``.
+
+    With a ``tag`` (the larger-sample re-check), the tag comes first and two more columns last: the
+    pairs of rows sharing a left-side value, and how many of those pairs disagree on the right side.
+    """
+    x = _cols(lhs)
+    ys = ", ".join(ident(c) for c in chunk)
+    sets = ", ".join(f"({x}, {ident(c)})" for c in chunk)
+    not_null = " AND ".join(f"{ident(c)} IS NOT NULL" for c in lhs)
+    label = f"{tag} AS tag, " if tag is not None else ""
+    pairs = (", coalesce(sum(n * (n - 1) / 2), 0)::bigint, coalesce(sum(n * (n - 1) / 2 - agree), 0)::bigint"
+             if tag is not None else "")
+    return f"""
+        SELECT {label}g, coalesce(sum(n), 0)::bigint, count(*)::bigint,
+               count(*) FILTER (WHERE variants > 1)::bigint, coalesce(sum(n - top), 0)::bigint{pairs}
+        FROM (SELECT g, sum(n) AS n, max(n) AS top, count(*) AS variants, sum(n * (n - 1) / 2) AS agree
+              FROM (SELECT GROUPING({ys}) AS g, {x}, count(*) AS n FROM {source}
+                    WHERE {not_null} GROUP BY GROUPING SETS ({sets})) pairs
+              GROUP BY g, {x}) groups
+        GROUP BY g"""
+
+
+def _decode(lhs: tuple[str, ...], chunk: list[str], by_mask: dict[int, tuple]) -> list[FdCheck]:
+    return [FdCheck(lhs, column, *values[:4]) for column, values in _by_column(chunk, by_mask)]
+
+
+def _by_column(chunk: list[str], by_mask: dict[int, tuple]) -> list[tuple[str, tuple]]:
+    full = (1 << len(chunk)) - 1
+    width = len(next(iter(by_mask.values()), (0, 0, 0, 0)))
+    # The grouping set of a column leaves that column's GROUPING() bit 0.
+    return [(column, by_mask.get(full ^ (1 << (len(chunk) - 1 - i)), (0,) * width)) for i, column in enumerate(chunk)]
 
 
 def fd_violations_many(conn: psycopg.Connection, table: str, lhs: tuple[str, ...],
@@ -70,23 +120,95 @@ def fd_violations_many(conn: psycopg.Connection, table: str, lhs: tuple[str, ...
         if len(chunk) == 1:
             found.append(fd_violations(conn, table, lhs, chunk[0]))
             continue
-        x = _cols(lhs)
-        ys = ", ".join(ident(c) for c in chunk)
-        sets = ", ".join(f"({x}, {ident(c)})" for c in chunk)
-        not_null = " AND ".join(f"{ident(c)} IS NOT NULL" for c in lhs)
-        query = f"""
-            WITH pairs AS (SELECT GROUPING({ys}) AS g, {x}, count(*) AS n FROM {qident(table)}
-                           WHERE {not_null} GROUP BY GROUPING SETS ({sets})),
-                 groups AS (SELECT g, sum(n) AS n, max(n) AS top, count(*) AS variants FROM pairs GROUP BY g, {x})
-            SELECT g, coalesce(sum(n), 0)::bigint, count(*)::bigint,
-                   count(*) FILTER (WHERE variants > 1)::bigint, coalesce(sum(n - top), 0)::bigint
-            FROM groups GROUP BY g"""
-        by_mask = {row[0]: row[1:] for row in conn.execute(query).fetchall()}
-        full = (1 << len(chunk)) - 1
-        for i, column in enumerate(chunk):
-            rows, groups, bad_groups, bad_rows = by_mask.get(full ^ (1 << (len(chunk) - 1 - i)), (0, 0, 0, 0))
-            found.append(FdCheck(lhs, column, rows, groups, bad_groups, bad_rows))
+        by_mask = {row[0]: row[1:] for row in conn.execute(_g3_query(qident(table), lhs, chunk)).fetchall()}
+        found += _decode(lhs, chunk, by_mask)
     return found
+
+
+def fd_checks(conn: psycopg.Connection, table: str, lhs: tuple[str, ...], rhs: list[str],
+              type_of: dict[str, str], max_error: float) -> list[FdCheck]:
+    """Every right side of one left side confirmed on the full table, in one cheap scan where possible.
+
+    First one hash aggregate per left-side value, keeping the smallest and largest 64-bit hash of
+    each right side (``min``/``max`` of ``hashtextextended(y::text)``, and a NULL count): a group
+    whose hashes all agree holds. That settles exact dependencies and clear failures (more violating
+    groups than ``max_error`` allows, for types whose text form is exact) in a single pass without
+    GROUPING SETS. Only the right sides left undecided, approximate ones, get the exact g3 count
+    (``fd_violations_many``), which the report and the ``mode()`` fill need.
+    """
+    if not rhs:
+        return []
+    x = _cols(lhs)
+    not_null = " AND ".join(f"{ident(c)} IS NOT NULL" for c in lhs)
+    hashes = ", ".join(f"hashtextextended({ident(c)}::text, 0) AS h{i}" for i, c in enumerate(rhs))
+    aggregates = ", ".join(f"min(h{i}) AS lo{i}, max(h{i}) AS hi{i}, count(h{i}) AS c{i}" for i in range(len(rhs)))
+    bad = ", ".join(f"count(*) FILTER (WHERE lo{i} <> hi{i} OR (c{i} > 0 AND c{i} < n))::bigint, "
+                    f"count(DISTINCT lo{i})::bigint" for i in range(len(rhs)))
+    query = f"""
+        SELECT coalesce(sum(n), 0)::bigint, count(*)::bigint, {bad}
+        FROM (SELECT count(*) AS n, {aggregates}
+              FROM (SELECT {x}, {hashes} FROM {qident(table)} WHERE {not_null}) h GROUP BY {x}) groups"""
+    rows, groups, *counts = conn.execute(query).fetchone()
+    decided: dict[str, FdCheck] = {}
+    undecided = []
+    for i, column in enumerate(rhs):
+        violating, values = counts[2 * i], counts[2 * i + 1]
+        if violating == 0:
+            decided[column] = FdCheck(lhs, column, rows, groups, 0, 0, rhs_values=values)
+        elif text_exact(type_of.get(column, "")) and rows and violating / rows > max_error:
+            decided[column] = FdCheck(lhs, column, rows, groups, violating, violating, at_least=True)
+        else:
+            undecided.append(column)
+    for check in fd_violations_many(conn, table, lhs, undecided) if undecided else []:
+        decided[check.rhs] = check
+    return [decided[c] for c in rhs]
+
+
+@dataclass(frozen=True)
+class SampleCheck:
+    """A candidate on a sample: its g3 there, and the pairs of rows that share a left-side value."""
+
+    check: FdCheck
+    pairs: int  # pairs of sampled rows with the same left side: the evidence the sample holds
+    disagreeing_pairs: int  # ... of which differ on the right side
+
+    @property
+    def pair_error(self) -> float:
+        return self.disagreeing_pairs / self.pairs if self.pairs else 0.0
+
+
+def sample_fd_errors(conn: psycopg.Connection, table: str, by_lhs: dict[tuple[str, ...], list[str]],
+                     percent: float, method: str = "SYSTEM", seed: int = 11) -> tuple[int, dict]:
+    """Every candidate on one larger sample, in one statement (the sample is read once).
+
+    Returns (rows sampled, {(lhs, rhs): SampleCheck}).
+    """
+    columns = sorted({c for lhs, rhs in by_lhs.items() for c in (*lhs, *rhs)})
+    parts, chunks = [], []
+    for lhs, rhs in by_lhs.items():
+        for start in range(0, len(rhs), MAX_SETS_PER_SCAN):
+            chunk = rhs[start:start + MAX_SETS_PER_SCAN]
+            parts.append(_g3_query("s", lhs, chunk, tag=len(chunks)))
+            chunks.append((lhs, chunk))
+    if not parts:
+        return 0, {}
+    query = (f"WITH s AS MATERIALIZED (SELECT {_cols(tuple(columns))} FROM {qident(table)} "
+             f"TABLESAMPLE {method} ({percent:.6f}) REPEATABLE ({seed})) "
+             "SELECT -1, 0, count(*)::bigint, 0, 0, 0, 0, 0 FROM s UNION ALL " + " UNION ALL ".join(parts))
+    by_tag: dict[int, dict[int, tuple]] = {}
+    sampled = 0
+    for tag, mask, *values in conn.execute(query).fetchall():
+        if tag == -1:
+            sampled = values[0]
+        else:
+            by_tag.setdefault(tag, {})[mask] = tuple(values)
+    found = {}
+    for tag, (lhs, chunk) in enumerate(chunks):
+        for column, values in _by_column(chunk, by_tag.get(tag, {})):
+            rows, groups, bad_groups, bad_rows, pairs, disagreeing = values if len(values) == 6 else (0,) * 6
+            found[(lhs, column)] = SampleCheck(FdCheck(lhs, column, rows, groups, bad_groups, bad_rows),
+                                               pairs, disagreeing)
+    return sampled, found
 
 
 def key_violations(conn: psycopg.Connection, table: str, columns: tuple[str, ...]) -> tuple[int, int, int]:

@@ -15,7 +15,17 @@ from typing import Any
 import psycopg
 
 from dbwright.advisors.design import candidates as cand
-from dbwright.advisors.design import confirm, discover, keys, normalize, partition, pruning, sharding, types
+from dbwright.advisors.design import (
+    confirm,
+    discover,
+    keys,
+    normalize,
+    partition,
+    pruning,
+    screen,
+    sharding,
+    types,
+)
 from dbwright.advisors.design.context import TableInfo, table_infos
 from dbwright.advisors.design.proposal import Proposal, Rejected
 from dbwright.advisors.design.sample import PROFILED_TYPES, Budget, Clock, TableSample, read_sample
@@ -207,8 +217,25 @@ def _review_table(conn: psycopg.Connection, info: TableInfo, budget: Budget, max
                 report.rejected.append(Rejected(info.qname, f"{', '.join(lhs)} → {rhs}",
                                                 f"accidental: ≈ {groups:,.0f} distinct left sides in {rows:,} rows "
                                                 "(pg_stats)"))
+    # Cheap screens before the full-table checks: determinants that cannot name an entity, then every
+    # candidate on one larger sample (screen.py). Both engines' candidates are pooled per determinant, so
+    # the confirmation below is one scan per determinant whichever engine suggested its dependents.
+    screened = screen.determinants(info, by_lhs, rows, sample, profiles)
+    if sample.sampled and not clock.expired:
+        try:
+            screened = screen.recheck(conn, info, screened, rows, budget.sample_rows, max_error)
+        except psycopg.errors.QueryCanceled:
+            report.notes.append(f"{info.qname}: the larger-sample re-check ran past statement_timeout; every "
+                                "candidate went to the full-table check")
+    for lhs, rhs, reason, evidence in screened.rejected:
+        report.rejected.append(Rejected(info.qname, f"{', '.join(lhs)} → {rhs}", reason, evidence))
+    if screened.recheck:
+        entry.sample["recheck"] = screened.recheck
+    by_lhs = screened.kept
+    type_of = {c.name: c.data_type for c in info.columns}
     checks: list[confirm.FdCheck] = []
     holds: dict[str, set[str]] = {}  # single-column determinant → confirmed right sides
+    confirmed_by: dict[tuple[str, str], confirm.FdCheck] = {}  # (determinant, right side) → its check
     order = sorted(by_lhs, key=lambda lhs: (len(lhs), [normalize.determinant_rank(info, c) for c in lhs]))
     for lhs in order:
         rhs_list = by_lhs[lhs]
@@ -216,19 +243,21 @@ def _review_table(conn: psycopg.Connection, info: TableInfo, budget: Budget, max
             entry.skipped = "time budget spent while confirming dependencies"
             break
         entry.candidates += len(rhs_list)
-        better = next((k for k, found in holds.items() if len(lhs) == 1 and lhs[0] in found), None)
-        if better is not None:
-            # A column determined by a better determinant: if it also determines that one, the two are
-            # equivalent and this one's dependencies are that one's; one scan instead of a scan per column.
-            back = confirm.fd_violations(conn, info.qname, lhs, better)
-            if back.error <= max_error:
-                checks.append(back)
-                for rhs in rhs_list:
-                    report.rejected.append(Rejected(info.qname, f"{lhs[0]} → {rhs}",
-                                                    f"equivalent to {better}, a better determinant"))
-                continue
         try:
-            confirmed = confirm.fd_violations_many(conn, info.qname, lhs, rhs_list)
+            better = next((k for k, found in holds.items() if len(lhs) == 1 and lhs[0] in found), None)
+            if better is not None:
+                # A column determined by a better determinant: if it also determines that one, the two are
+                # equivalent and this one's dependencies are that one's. The better one's scan usually
+                # says so already (1:1 values); otherwise one scan instead of a scan per column.
+                back = _back_check(conn, info.qname, lhs[0], better, confirmed_by[(better, lhs[0])], type_of,
+                                   max_error)
+                if back is not None and back.error <= max_error:
+                    checks.append(back)
+                    for rhs in rhs_list:
+                        report.rejected.append(Rejected(info.qname, f"{lhs[0]} → {rhs}",
+                                                        f"equivalent to {better}, a better determinant"))
+                    continue
+            confirmed = confirm.fd_checks(conn, info.qname, lhs, rhs_list, type_of, max_error)
         except psycopg.errors.QueryCanceled:
             # One expensive candidate (often a wide determinant) must not cost the whole table.
             for rhs in rhs_list:
@@ -240,9 +269,11 @@ def _review_table(conn: psycopg.Connection, info: TableInfo, budget: Budget, max
                 checks.append(check)
                 if len(lhs) == 1:
                     holds.setdefault(lhs[0], set()).add(check.rhs)
+                    confirmed_by[(lhs[0], check.rhs)] = check
             else:
                 report.rejected.append(Rejected(info.qname, f"{', '.join(lhs)} → {check.rhs}",
-                                                f"not confirmed on the full table (error {check.error:.2%})",
+                                                f"not confirmed on the full table (error "
+                                                f"{'at least ' if check.at_least else ''}{check.error:.2%})",
                                                 check.to_dict()))
     decompositions, rejected = normalize.choose(info, checks, profiles, rows)
     report.rejected += rejected
@@ -293,6 +324,23 @@ def _review_table(conn: psycopg.Connection, info: TableInfo, budget: Budget, max
                 report.proposals.append(keys.check_values_proposal(info, column.name, values, rows))
                 entry.confirmed += 1
     _types(conn, info, sample, entry, report)
+
+
+def _back_check(conn: psycopg.Connection, table: str, column: str, better: str, forward: confirm.FdCheck,
+                type_of: dict[str, str], max_error: float) -> confirm.FdCheck | None:
+    """Does ``column`` determine ``better`` (given that ``better`` → ``column`` holds)? None when it cannot.
+
+    Without a scan when the forward check tells: exact with as many distinct values of ``column`` as of
+    ``better`` means 1:1; far fewer values means each value of ``column`` spans several of ``better``,
+    at least one row off per extra ``better`` value, so the error exceeds ``max_error``.
+    """
+    values = forward.rhs_values
+    if values is not None and forward.rows and forward.exact:
+        if values == forward.groups:
+            return confirm.FdCheck((column,), better, forward.rows, values, 0, 0)
+        if (forward.groups - values) / forward.rows > max_error:
+            return None
+    return confirm.fd_checks(conn, table, (column,), [better], type_of, max_error)[0]
 
 
 def _types(conn: psycopg.Connection, info: TableInfo, sample: TableSample, entry: TableReport,
