@@ -149,18 +149,24 @@ def main() -> None:
     parser.add_argument("--timeout", type=int, default=60, help="statement_timeout per query (s) for runtimes")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", default=None, help="JSON results (default bench/index_advisor/results-sf<SF>.json)")
+    parser.add_argument("--url", default=None,
+                        help="use this database, already loaded with TPC-H at --sf and HypoPG (no cluster is started)")
     args = parser.parse_args()
     budgets = [float(b) for b in args.budgets.split(",")]
     advisors = args.advisors.split(",")
 
-    cluster = start_cluster()
+    cluster = None if args.url else start_cluster()
     try:
-        with psycopg.connect(cluster.url("postgres"), autocommit=True) as admin:
-            admin.execute("CREATE DATABASE tpch")
-        url = cluster.url("tpch")
+        if cluster is None:
+            url, timings = args.url, {}
+        else:
+            with psycopg.connect(cluster.url("postgres"), autocommit=True) as admin:
+                admin.execute("CREATE DATABASE tpch")
+            url = cluster.url("tpch")
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("CREATE EXTENSION hypopg")
+                timings = tpch.load(conn, args.sf, log=log)
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION hypopg")
-            timings = tpch.load(conn, args.sf, log=log)
             data = tpch.data_bytes(conn)
         numbered = tpch.queries()
         text = ";\n".join(sql for _, sql in numbered) + ";\n"
@@ -224,7 +230,8 @@ def main() -> None:
         import report
         print(report.markdown(results))
     finally:
-        remove_cluster(cluster)
+        if cluster is not None:
+            remove_cluster(cluster)
 
 
 def save(results: dict, args: argparse.Namespace) -> None:

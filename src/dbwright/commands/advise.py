@@ -30,6 +30,9 @@ def indexes(
                            "(repeatable).")] = None,
     query: Annotated[str | None, typer.Option("--query", help="Advise on this one statement.")] = None,
     weight_by: Annotated[str, typer.Option("--weight-by", help="total_time, calls_x_mean or cost.")] = "total_time",
+    objective: Annotated[str, typer.Option(
+        "--objective", help="total (the workload's summed time or cost), per-query (geometric mean of each "
+                            "statement's cost ratio) or auto: total with timings, per-query without.")] = "auto",
     allow_real_indexes: Annotated[bool, typer.Option(
         "--allow-real-indexes", help="Without HypoPG: allow rolled-back real index builds on tables over the "
                                      "size limit, and price drops with a rolled-back DROP INDEX.")] = False,
@@ -65,7 +68,7 @@ def indexes(
         advice = advise_indexes(
             target, budget=budget, workload_files=workload_file or (), log_files=log_file or (), query=query,
             min_calls=min_calls, min_time_ms=min_time, weight_by=weight_by, allow_real_indexes=allow_real_indexes,
-            progress=lambda text: status.update(f"advising: {text}…"))
+            objective=objective, progress=lambda text: status.update(f"advising: {text}…"))
     if not verify:
         emit(render(advice, format), output)
         return

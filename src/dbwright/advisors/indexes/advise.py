@@ -24,7 +24,7 @@ from dbwright.advisors.indexes import existing
 from dbwright.advisors.indexes import workload as wl
 from dbwright.advisors.indexes.plans import PlanSummary, changed_node
 from dbwright.advisors.indexes.querytree import QueryShape, analyze, resolve_table
-from dbwright.advisors.indexes.select import Selector, Weighted
+from dbwright.advisors.indexes.select import OBJECTIVES, Selector, Weighted
 from dbwright.advisors.indexes.sizes import estimate_bytes
 from dbwright.advisors.indexes.spec import IndexSpec
 from dbwright.advisors.indexes.whatif import (
@@ -155,6 +155,7 @@ def advise_indexes(
     allow_real_indexes: bool = False,
     real_index_limit: int = DEFAULT_REAL_INDEX_LIMIT,
     what_if: str = "auto",
+    objective: str = "auto",
     snapshot: Snapshot | None = None,
     progress: Progress | None = None,
 ) -> IndexAdvice:
@@ -164,7 +165,9 @@ def advise_indexes(
     ``target`` is a connection target (URL, conninfo, database name) or an open psycopg
     connection, which is used as is and left open. The workload is ``workload``, else the
     files, logs and query given, else pg_stat_statements. ``what_if`` is "auto" (HypoPG when
-    installed, else rolled-back real builds), "hypopg" or "real".
+    installed, else rolled-back real builds), "hypopg" or "real". ``objective`` is "total" (the
+    workload's summed cost or time), "per-query" (the geometric mean of each statement's cost
+    ratio) or "auto": total when the workload has timings, per-query when it has none.
     """
     from dbwright.engines.postgres.connect import open_session
     from dbwright.engines.postgres.introspect import snapshot as take
@@ -173,6 +176,8 @@ def advise_indexes(
     step = progress or (lambda _text: None)
     if weight_by not in wl.WEIGHTINGS:
         raise BadTargetError(f"unknown weighting {weight_by!r}; use one of {', '.join(wl.WEIGHTINGS)}")
+    if objective not in ("auto", *OBJECTIVES):
+        raise BadTargetError(f"unknown objective {objective!r}; use auto, {', '.join(OBJECTIVES)}")
     owned = not isinstance(target, psycopg.Connection)
     conn = open_session(target) if owned else target
     try:
@@ -184,7 +189,7 @@ def advise_indexes(
         whatif = WhatIf(conn, snap, backend=backend, allow_real_indexes=allow_real_indexes,
                         real_index_limit=real_index_limit)
         try:
-            advice = _Advisor(snap, load, whatif, _budget_bytes(budget, snap), weight_by, step).run()
+            advice = _Advisor(snap, load, whatif, _budget_bytes(budget, snap), weight_by, step, objective).run()
         finally:
             whatif.close()
         advice.leftovers = whatif.leftovers()
@@ -247,6 +252,27 @@ def _budget_bytes(budget: str | int | None, snap: Snapshot) -> int:
 
 # --- the advisor -----------------------------------------------------------------------------------
 
+_OBJECTIVE_NOTES = {
+    "total": "objective: the workload's total cost (each statement weighted by its time or calls)",
+    "per-query": "objective: the geometric mean of each statement's cost ratio (the workload has no timings, "
+                 "so every statement's own speed-up counts, not only the dearest statement's)",
+}
+
+
+def _columns(shape: QueryShape) -> dict[str, frozenset[str]]:
+    """Per table, every column the statement references (an index on none of them cannot serve it)."""
+    found = {}
+    for table, use in shape.tables.items():
+        names = set(use.referenced) | set(use.equal) | set(use.ranges) | set(use.joins) | set(use.group)
+        names |= {c for c, _ in use.sort} | set(use.gin) | set(use.trigram)
+        for columns in use.expression_columns.values():
+            names |= set(columns)
+        for columns in use.constants.values():
+            names |= set(columns)
+        found[table] = frozenset(names)
+    return found
+
+
 @dataclass
 class _Statement:
     query: wl.Query
@@ -257,12 +283,13 @@ class _Statement:
 
 class _Advisor:
     def __init__(self, snap: Snapshot, load: wl.Workload, whatif: WhatIf, budget: int, weight_by: str,
-                 step: Progress) -> None:
+                 step: Progress, objective: str = "auto") -> None:
         self.snap = snap
         self.load = load
         self.whatif = whatif
         self.budget = budget
         self.weight_by = weight_by
+        self.objective = objective
         self.step = step
         self.skipped = list(load.skipped)
         self.notes: list[str] = []
@@ -283,10 +310,13 @@ class _Advisor:
             return rows_written.get(spec.table, 0.0) * INDEX_WRITE_COST * to_objective
 
         self.step(f"choosing among {len(origins)} candidates")
-        weighted = [Weighted(s.plannable, weights[s.query.key], s.base.cost) for s in statements]
+        weighted = [Weighted(s.plannable, weights[s.query.key], s.base.cost, float(max(s.query.calls, 1)),
+                             _columns(s.shape)) for s in statements]
+        objective = self.objective if self.objective != "auto" else ("per-query" if unit == "cost" else "total")
+        self.notes.append(_OBJECTIVE_NOTES[objective])
         selector = Selector(self.whatif, weighted, size=self.size, write_cost=write_cost, budget=self.budget,
                             widen_with=widen, max_pool=None if self.whatif.backend == "hypopg" else REAL_POOL,
-                            thorough=self.whatif.backend == "hypopg")
+                            thorough=self.whatif.backend == "hypopg", objective=objective)
         selection = selector.run(sorted(origins))
         chosen = selection.chosen
         self.step("measuring the result")
@@ -433,7 +463,7 @@ class _Advisor:
                        weights: dict[str, float], after: dict[str, PlanSummary | None], selector: Selector,
                        write_cost: Callable[[IndexSpec], float], origin: str) -> Recommendation:
         config = frozenset(chosen)
-        gain = -selector._delta(config, config - {spec}, {spec.table})  # noqa: SLF001 - same package
+        gain = selector.marginal_gain(config, spec)
         names = {n: self.whatif.index_label(n) for s in statements for n in (after[s.query.key] or s.base).indexes}
         helps = []
         for s in statements:

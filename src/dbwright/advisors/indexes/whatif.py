@@ -153,12 +153,19 @@ class WhatIf:
 
     # --- HypoPG ------------------------------------------------------------------------------
     def _plan_hypothetical(self, missing: list, needed: frozenset[IndexSpec]) -> None:
-        self._ensure_hypothetical(needed)
+        self._ensure_hypothetical(needed, frozenset().union(*(q.tables for q, _ in missing)))
         for query, key in missing:
             self._cache[key] = self._explain(query)
 
-    def _ensure_hypothetical(self, wanted: frozenset[IndexSpec]) -> None:
+    def _ensure_hypothetical(self, wanted: frozenset[IndexSpec], tables: frozenset[str] | None = None) -> None:
+        """Exactly ``wanted`` among the hypothetical indexes on ``tables`` (all tables when None).
+
+        Indexes on other tables may stay: the planner never looks at an index of a table the
+        statement does not read, and keeping them spares drop-and-create churn.
+        """
         for spec in sorted(set(self._active) - wanted):
+            if tables is not None and spec.table not in tables:
+                continue
             self.conn.execute("SELECT hypopg_drop_index(%s)", (self._active.pop(spec),))
         todo = sorted(wanted - set(self._active))
         if self._created_in_batch + len(todo) > HYPOPG_BATCH:
