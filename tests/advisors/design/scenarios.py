@@ -47,3 +47,20 @@ def wide_varchar(pg) -> None:
     pg.execute("CREATE TABLE payments(id int PRIMARY KEY, currency varchar(255) NOT NULL, amount int NOT NULL)")
     pg.execute("INSERT INTO payments SELECT g, chr(65 + g % 26) || chr(65 + (g / 26) % 26) || 'X', g % 1000 "
                "FROM generate_series(1, 1500) g")
+
+
+def order_lines(pg, rows: int = 6000) -> None:
+    """order_lines.product_id → product_name, unit_price (planted), next to two false determinants.
+
+    extended_price = qty × unit_price is a derived measure: 2,500 distinct values (2.4 rows each),
+    and it determines product_id and unit_price in this data. note is free text, 1,500 distinct
+    sentences (4 rows each) that determine product_id too. Neither is an entity.
+    """
+    pg.execute("CREATE TABLE order_lines(id int PRIMARY KEY, product_id int NOT NULL, product_name text NOT NULL, "
+               "unit_price numeric(10,2) NOT NULL, qty int NOT NULL, extended_price numeric(12,2) NOT NULL, "
+               "note text NOT NULL)")
+    pg.execute(f"""INSERT INTO order_lines
+        SELECT g, p, 'product ' || p, u, q, q * u,
+               'customer asked about delivery window ' || (g % 1500) || ' before noon'
+        FROM (SELECT g, g % 500 AS p, 1 + (g / 500) % 5 AS q, round(3.17 + (g % 500) * 1.731, 2) AS u
+              FROM generate_series(1, {rows}) g) s""")

@@ -26,3 +26,28 @@ def test_orphans_and_key_violations(pg):
         assert confirm.orphans(conn, "public.purchases", ("customer_id",), "public.customers", ("id",)) == (3000, 3, 3)
         assert confirm.key_violations(conn, "public.purchases", ("customer_id",)) == (3001, 1, 3000 - 503)
         assert confirm.null_counts(conn, "public.purchases", ["customer_id", "total"]) == {"customer_id": 1, "total": 0}
+
+
+def test_one_hash_scan_agrees_with_the_exact_count(pg):
+    """fd_checks: exact dependencies and clear failures from one hash aggregate; approximate ones exact."""
+    scenarios.dirty(pg)
+    pg.execute("ALTER TABLE shipments ADD COLUMN customer_name text, ADD COLUMN note text")
+    pg.execute("UPDATE shipments SET customer_name = 'name ' || customer_id, "
+               "note = CASE WHEN customer_id % 2 = 0 THEN 'n' || customer_id END")  # NULL for odd customers
+    pg.execute("UPDATE shipments SET note = NULL WHERE id = 4")  # customer 4 now has NULL and 'n4': a violation
+    rhs = ["customer_city", "weight", "customer_name", "note"]
+    with open_session(pg.url) as conn:
+        types = {"customer_city": "text", "weight": "integer", "customer_name": "text", "note": "text"}
+        fast = {c.rhs: c for c in confirm.fd_checks(conn, "public.shipments", ("customer_id",), rhs, types, 0.01)}
+        exact = {c.rhs: c for c in confirm.fd_violations_many(conn, "public.shipments", ("customer_id",), rhs)}
+    # Exact: settled by the hash scan, with as many distinct names as customers (1:1).
+    assert fast["customer_name"].exact and fast["customer_name"].rhs_values == 200
+    # Approximate (0.5% off): the exact GROUPING SETS count, identical to the per-pair form.
+    assert fast["customer_city"] == exact["customer_city"] and fast["customer_city"].violating_rows == 20
+    # A clear failure: rejected from the hash scan with a lower bound that already exceeds the limit.
+    assert fast["weight"].at_least and fast["weight"].error > 0.01
+    assert fast["weight"].violating_rows <= exact["weight"].violating_rows
+    # NULL is one value, as in GROUP BY: the group mixing NULL and 'n4' is the one violation the hash scan
+    # sees (NULLs never reach min/max); too few to reject, so it gets the exact count.
+    assert exact["note"].violating_groups == 1 and exact["note"].violating_rows == 1
+    assert fast["note"] == exact["note"]
