@@ -257,6 +257,30 @@ def distinct_values(conn: psycopg.Connection, table: str, column: str, limit: in
     return None if len(rows) > limit else [(value, count) for value, count in rows]
 
 
+def distinct_values_many(conn: psycopg.Connection, table: str, columns: list[str],
+                         limit: int) -> dict[str, list[tuple[Any, int]] | None]:
+    """distinct_values for several columns in one scan (GROUPING SETS, one set per column)."""
+    if len(columns) <= 1:
+        return {c: distinct_values(conn, table, c, limit) for c in columns}
+    found: dict[str, list[tuple[Any, int]] | None] = {}
+    for start in range(0, len(columns), MAX_SETS_PER_SCAN):
+        chunk = columns[start:start + MAX_SETS_PER_SCAN]
+        cols = ", ".join(ident(c) for c in chunk)
+        query = (f"SELECT GROUPING({cols}), {cols}, count(*) FROM {qident(table)} "
+                 f"GROUP BY GROUPING SETS ({', '.join(f'({ident(c)})' for c in chunk)})")
+        values: dict[str, list[tuple[Any, int]]] = {c: [] for c in chunk}
+        full = (1 << len(chunk)) - 1
+        position = {full ^ (1 << (len(chunk) - 1 - i)): i for i in range(len(chunk))}
+        for mask, *row in conn.execute(query).fetchall():
+            i = position[mask]
+            if row[i] is not None:
+                values[chunk[i]].append((row[i], row[-1]))
+        for column in chunk:
+            listed = sorted(values[column], key=lambda vc: vc[0])
+            found[column] = None if len(listed) > limit else listed
+    return found
+
+
 def text_fit(conn: psycopg.Connection, table: str, column: str, pattern: str) -> tuple[int, int, int]:
     """(non-NULL values, values not matching ``pattern``, longest value in characters)."""
     c = ident(column)
@@ -270,6 +294,16 @@ def numeric_range(conn: psycopg.Connection, table: str, column: str) -> tuple[An
     c = ident(column)
     query = (f"SELECT min({c}), max({c}), coalesce(bool_and({c} = trunc({c})), true) FROM {qident(table)}")
     return tuple(conn.execute(query).fetchone())  # type: ignore[return-value]
+
+
+def numeric_ranges(conn: psycopg.Connection, table: str, columns: list[str]) -> dict[str, tuple[Any, Any, bool]]:
+    """numeric_range for several columns in one scan."""
+    if not columns:
+        return {}
+    parts = ", ".join(f"min({ident(c)}), max({ident(c)}), coalesce(bool_and({ident(c)} = trunc({ident(c)})), true)"
+                      for c in columns)
+    row = conn.execute(f"SELECT {parts} FROM {qident(table)}").fetchone()
+    return {c: tuple(row[3 * i:3 * i + 3]) for i, c in enumerate(columns)}  # type: ignore[misc]
 
 
 def max_length(conn: psycopg.Connection, table: str, column: str) -> tuple[int, int]:

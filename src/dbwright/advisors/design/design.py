@@ -312,16 +312,11 @@ def _review_table(conn: psycopg.Connection, info: TableInfo, budget: Budget, max
             if nulls == 0:
                 report.proposals.append(keys.not_null_proposal(info, name, rows))
                 entry.confirmed += 1
-        for column in info.columns:
-            p = profiles.get(column.name)
-            if (p is None or column.type_name not in keys.TEXT_TYPES or column.name in info.has_check
-                    or column.name in info.fk_columns or column.is_enum or not 2 <= p.distinct <= keys.MAX_CHECK_VALUES
-                    or p.distinct * 10 > p.non_null):
-                continue
+        listed = [column.name for column in info.columns if _value_list_candidate(info, column, profiles)]
+        for name, values in confirm.distinct_values_many(conn, info.qname, listed, keys.MAX_CHECK_VALUES).items():
             entry.candidates += 1
-            values = confirm.distinct_values(conn, info.qname, column.name, keys.MAX_CHECK_VALUES)
             if values:
-                report.proposals.append(keys.check_values_proposal(info, column.name, values, rows))
+                report.proposals.append(keys.check_values_proposal(info, name, values, rows))
                 entry.confirmed += 1
     _types(conn, info, sample, entry, report)
 
@@ -343,15 +338,28 @@ def _back_check(conn: psycopg.Connection, table: str, column: str, better: str, 
     return confirm.fd_checks(conn, table, (column,), [better], type_of, max_error)[0]
 
 
+def _value_list_candidate(info: TableInfo, column: Any, profiles: dict[str, cand.ColumnProfile]) -> bool:
+    """A text column with a handful of values in the sample: worth a check constraint or lookup table."""
+    p = profiles.get(column.name)
+    return not (p is None or column.type_name not in keys.TEXT_TYPES or column.name in info.has_check
+                or column.name in info.fk_columns or column.is_enum or not 2 <= p.distinct <= keys.MAX_CHECK_VALUES
+                or p.distinct * 10 > p.non_null)
+
+
 def _types(conn: psycopg.Connection, info: TableInfo, sample: TableSample, entry: TableReport,
            report: DesignReport) -> None:
+    def typed(column: Any) -> bool:
+        return column.name in sample.columns and not (column.name in info.fk_columns and column.type_name != "int8")
+
+    ranges = confirm.numeric_ranges(conn, info.qname, [c.name for c in info.columns
+                                                       if typed(c) and c.type_name in ("int8", "numeric")])
     for column in info.columns:
-        if column.name not in sample.columns or column.name in info.fk_columns and column.type_name != "int8":
+        if not typed(column):
             continue
         proposal = None
         if column.type_name in ("int8", "numeric"):
             entry.candidates += 1
-            low, high, integral = confirm.numeric_range(conn, info.qname, column.name)
+            low, high, integral = ranges[column.name]
             if low is None:
                 continue
             proposal = (types.integer_proposal(info, column.name, int(low), int(high)) if column.type_name == "int8"
