@@ -126,6 +126,19 @@ def score(report) -> dict:
             "rebuilds": rebuilds}
 
 
+def screened_out(report) -> dict[str, int]:
+    """Candidates the screens dropped before any full-table check, by reason."""
+    kinds = {"free text": "free text", "continuous measure": "continuous measure",
+             "too little support": "too little support (pg_stats)", "no support in the sample": "no support in the sample",
+             "larger sample": "failed the larger-sample re-check"}
+    counts: dict[str, int] = {}
+    for r in report.rejected:
+        kind = next((v for k, v in kinds.items() if k in r.reason), None)
+        if kind:
+            counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
 def run(sf: float, engines: list[str], sample_rows: int, time_budget: float, statement_timeout: str,
         show_progress: bool) -> list[dict]:
     from dbwright.advisors.design import design_review
@@ -159,6 +172,8 @@ def run(sf: float, engines: list[str], sample_rows: int, time_budget: float, sta
                       "sampled": [t.table for t in report.tables if t.sample.get("sampled")],
                       "skipped": {t.table: t.skipped for t in report.tables if t.skipped},
                       "decompositions": [p.title for p in report.of_kind("normalize")],
+                      "screened_out": screened_out(report),
+                      "recheck": {t.table: t.sample.get("recheck") for t in report.tables if t.sample.get("recheck")},
                       "rejected_planted": [f"{x.table}: {x.what}: {x.reason}" for x in report.rejected
                                            if x.what.split(" → ")[0] in {k[1] for k in PLANTED}],
                       "other_proposals": {k: len(report.of_kind(k)) for k in
