@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from dbwright.advisors.indexes.plans import PlanSummary
 from dbwright.advisors.indexes.querytree import QueryShape, TableUse
+from dbwright.advisors.indexes.sizes import estimate_bytes
 from dbwright.advisors.indexes.spec import IndexSpec
 from dbwright.model import Snapshot
 
@@ -33,7 +34,9 @@ BRIN_MIN_ROWS = 100_000
 BRIN_MIN_CORRELATION = 0.9
 APPEND_ONLY_CHANGE_RATIO = 0.05
 PARTIAL_MAX_FRACTION = 0.5
-SCAN_SHARE = 0.02  # a table whose scans cost less than 2% of the statement is left alone
+SCAN_SHARE = 0.02
+#: A narrower index on an existing index's leading keys is a candidate when that one is this many times larger.
+NARROWER_RATIO = 2.0  # a table whose scans cost less than 2% of the statement is left alone
 
 #: Selectivity of a predicate on a table: the share of its rows that match (from the planner).
 Fraction = Callable[[str, str], float | None]
@@ -78,7 +81,8 @@ def for_query(shape: QueryShape, snapshot: Snapshot, *, plan: PlanSummary | None
             continue
         for spec, origin in _for_table(use, snapshot, recurring, fraction, trigram):
             found.setdefault(spec, origin)
-    return [Candidate(spec, origin) for spec, origin in found.items() if not _exists(spec, snapshot)]
+    return [Candidate(spec, _narrower_origin(spec, snapshot) or origin) for spec, origin in found.items()
+            if not _exists(spec, snapshot)]
 
 
 def _for_table(use: TableUse, snapshot: Snapshot, recurring: Counter[tuple[str, str]], fraction: Fraction,
@@ -188,12 +192,31 @@ def _brin_worthy(snapshot: Snapshot, table_name: str, column_name: str) -> bool:
     return inserted == 0 or changed <= APPEND_ONLY_CHANGE_RATIO * inserted
 
 
+def _narrower_origin(spec: IndexSpec, snapshot: Snapshot) -> str | None:
+    """Why a candidate on an existing index's leading keys is proposed at all, or None if it is not one."""
+    for index in snapshot.indexes_of(spec.table):
+        have = tuple(c for c in index.columns if c)
+        if index.valid and not index.predicate and len(have) > len(spec.keys) and have[: len(spec.keys)] == spec.keys:
+            return (f"narrower than {index.qname} ({index.bytes / 1024**2:.0f} MB): lookups on its leading "
+                    f"keys read fewer pages")
+    return None
+
+
 def _exists(spec: IndexSpec, snapshot: Snapshot) -> bool:
-    """An existing valid index already has these leading keys (and covers the INCLUDE columns)."""
+    """An existing valid index already has these leading keys (and covers the INCLUDE columns).
+
+    Not when the existing index has more keys and is at least ``NARROWER_RATIO`` times the size
+    the narrower one would have: then a lookup on the leading keys reads far fewer pages through
+    the narrow one (B-tree deduplication stores a repeated key once), and the what-if prices say
+    whether that is worth its space. A primary key on (order_id, line_no) is the usual case.
+    """
     for index in snapshot.indexes_of(spec.table):
         if not index.valid or index.method != spec.method or index.expressions or index.predicate or spec.where:
             continue
         have = tuple(c for c in index.columns if c)
         if have[: len(spec.keys)] == spec.keys and set(spec.include) <= set(index.columns) | set(index.include):
+            if (len(have) > len(spec.keys) and not spec.include
+                    and index.bytes >= NARROWER_RATIO * estimate_bytes(spec, snapshot)):
+                continue
             return True
     return False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from dbwright.changes.operations import CreateIndex, ident, qident
@@ -49,7 +50,7 @@ class IndexSpec:
         return self._text(f"CREATE INDEX {ident(name or self.name)} ON {qident(self.table)}",
                           [ident(c) for c in self.include])
 
-    @property
+    @cached_property
     def name(self) -> str:
         """A readable, stable name: table_keys_idx, shortened with a hash when too long."""
         table = self.table.split(".", 1)[1]
