@@ -182,7 +182,7 @@ class Selector:
     def users(self, spec: IndexSpec) -> tuple[int, ...]:
         """Statements whose plans picked ``spec`` in screening (screened on first use)."""
         if spec not in self._users:
-            self.screen_group([spec])
+            self._screen_more([spec], {})
         return self._users.get(spec, ())
 
     def cost(self, k: int, config: frozenset[IndexSpec]) -> float:
@@ -217,6 +217,8 @@ class Selector:
 
     def headroom(self, config: frozenset[IndexSpec], move: _Move) -> float:
         """An upper bound on ``move``'s gain without a planner call: what its statements could still gain."""
+        if not self.thorough:
+            return math.inf  # screened one at a time: no cost with every candidate present to bound by
         bound = 0.0
         for k in self.users(move.added):
             q = self.queries[k]
@@ -227,7 +229,7 @@ class Selector:
     def screen(self, candidates: Sequence[IndexSpec]) -> dict[IndexSpec, float]:
         """An optimistic gain for each candidate that fits the budget; the rest are left out."""
         fitting = sorted(s for s in set(candidates) if self.size(s) <= self.budget)
-        bounds = self.screen_group(fitting)
+        bounds = self.screen_group(fitting) if self.thorough else self.screen_alone(fitting)
         return {s: bounds[s] - self.writes(frozenset([s])) for s in fitting if self.whatif.supported(s)}
 
     def screen_group(self, specs: Sequence[IndexSpec], widened_from: Mapping[IndexSpec, IndexSpec] | None = None
@@ -258,6 +260,28 @@ class Selector:
                 remaining -= used
         for spec in specs:
             self._users[spec] = tuple(users[spec])
+        return bounds
+
+    def _screen_more(self, specs: Sequence[IndexSpec], widened_from: Mapping[IndexSpec, IndexSpec]
+                     ) -> dict[IndexSpec, float]:
+        return self.screen_group(specs, widened_from) if self.thorough else self.screen_alone(specs)
+
+    def screen_alone(self, specs: Sequence[IndexSpec]) -> dict[IndexSpec, float]:
+        """One candidate at a time (for rolled-back real builds, where building every candidate for every
+        statement again and again would cost far more than building each once)."""
+        bounds: dict[IndexSpec, float] = {}
+        for spec in specs:
+            statements = [k for k, q in enumerate(self.queries) if q.may_use(spec)]
+            plans = self.whatif.plans([self.queries[k].query for k in statements], frozenset([spec]))
+            users = []
+            bounds[spec] = 0.0
+            for k, plan in zip(statements, plans, strict=True):
+                if plan is not None and spec.name in plan.indexes:
+                    users.append(k)
+                    self._costs[(k, frozenset([spec]))] = plan.cost
+                    q = self.queries[k]
+                    bounds[spec] += self.value(q, q.base_cost) - self.value(q, plan.cost)
+            self._users[spec] = tuple(users)
         return bounds
 
     def _may_pick(self, k: int, spec: IndexSpec, widened_from: Mapping[IndexSpec, IndexSpec] | None) -> bool:
@@ -326,7 +350,7 @@ class Selector:
 
         room = self.budget - self.used_bytes(config)
         moves = [m for m in self._moves(config, pool) if extra(m) <= room]
-        bounds = self.screen_group([m.added for m in moves if m.added not in self._users],
+        bounds = self._screen_more([m.added for m in moves if m.added not in self._users],
                                    {m.added: m.replaced for m in moves if m.replaced})
         for move in moves:
             push(move, score(move, bounds.get(move.added, self._optimistic.get(move.added, math.inf))))
@@ -356,7 +380,7 @@ class Selector:
             log.append(chosen.text)
             room = self.budget - self.used_bytes(config)
             widenings = [m for m in self._widenings(config, chosen.added) if extra(m) <= room]
-            bounds = self.screen_group([m.added for m in widenings if m.added not in self._users],
+            bounds = self._screen_more([m.added for m in widenings if m.added not in self._users],
                                        {m.added: m.replaced for m in widenings if m.replaced})
             for move in widenings:
                 push(move, score(move, bounds.get(move.added, self._optimistic.get(move.added, math.inf))))
