@@ -51,3 +51,16 @@ def test_one_hash_scan_agrees_with_the_exact_count(pg):
     # sees (NULLs never reach min/max); too few to reject, so it gets the exact count.
     assert exact["note"].violating_groups == 1 and exact["note"].violating_rows == 1
     assert fast["note"] == exact["note"]
+
+
+def test_one_scan_value_lists_and_ranges_agree_with_one_query_per_column(pg):
+    pg.execute("CREATE TABLE t(id int PRIMARY KEY, state text, kind text, code text, qty bigint, price numeric(8,2))")
+    pg.execute("INSERT INTO t SELECT g, (ARRAY['open','closed',NULL])[1 + g % 3], 'k' || g % 4, 'c' || g, g % 90, "
+               "g * 0.25 FROM generate_series(1, 300) g")
+    with open_session(pg.url) as conn:
+        many = confirm.distinct_values_many(conn, "public.t", ["state", "kind", "code"], 10)
+        assert many == {c: confirm.distinct_values(conn, "public.t", c, 10) for c in ("state", "kind", "code")}
+        assert many["state"] == [("closed", 100), ("open", 100)] and many["code"] is None  # 300 values > 10
+        ranges = confirm.numeric_ranges(conn, "public.t", ["qty", "price"])
+        assert ranges == {c: confirm.numeric_range(conn, "public.t", c) for c in ("qty", "price")}
+        assert ranges["qty"] == (0, 89, True) and ranges["price"][2] is False

@@ -228,7 +228,7 @@ def _review_table(conn: psycopg.Connection, info: TableInfo, budget: Budget, max
             report.notes.append(f"{info.qname}: the larger-sample re-check ran past statement_timeout; every "
                                 "candidate went to the full-table check")
     for lhs, rhs, reason, evidence in screened.rejected:
-        report.rejected.append(Rejected(info.qname, f"{', '.join(lhs)} → {rhs}", reason, evidence))
+        report.rejected.append(Rejected(info.qname, f"{', '.join(lhs)} → {rhs}", reason, evidence or {}))
     if screened.recheck:
         entry.sample["recheck"] = screened.recheck
     by_lhs = screened.kept
@@ -327,13 +327,14 @@ def _back_check(conn: psycopg.Connection, table: str, column: str, better: str, 
 
     Without a scan when the forward check tells: exact with as many distinct values of ``column`` as of
     ``better`` means 1:1; far fewer values means each value of ``column`` spans several of ``better``,
-    at least one row off per extra ``better`` value, so the error exceeds ``max_error``.
+    at least one row off per extra ``better`` value, so the error exceeds ``max_error``. (The count
+    leaves NULL out, so one value fewer is allowed for it.)
     """
     values = forward.rhs_values
     if values is not None and forward.rows and forward.exact:
         if values == forward.groups:
             return confirm.FdCheck((column,), better, forward.rows, values, 0, 0)
-        if (forward.groups - values) / forward.rows > max_error:
+        if (forward.groups - values - 1) / forward.rows > max_error:
             return None
     return confirm.fd_checks(conn, table, (column,), [better], type_of, max_error)[0]
 
