@@ -47,8 +47,9 @@ MAX_KEYS = 4
 #: Total objective: a move must lower the objective by at least this share of the objective *as it
 #: stands* (relative to the baseline, one dominant query such as TPC-H's Q20 would hide every later gain).
 MIN_GAIN_SHARE = 1e-4
-#: Per-query objective: a move must lower the geometric mean of the cost ratios by at least this share.
-MIN_GEOMEAN_GAIN = 1e-4
+#: Per-query objective: a move must be worth at least this speed-up (1%) of the least-called statement
+#: (in log units, weighted by that statement's share of the calls); anything less is planner noise.
+MIN_STATEMENT_SPEEDUP = math.log(1.01)
 #: Screening: how many times each statement is planned with the candidates it has not picked yet.
 SCREEN_ROUNDS = 30
 #: Local improvement: swaps tried per chosen index (the unchosen candidates with the best gain per byte).
@@ -131,7 +132,8 @@ class Selector:
                 self._by_table.setdefault(table, []).append(q)
         self.baseline = self.objective(frozenset())
         #: screening keeps any real gain: a small one may matter once the dominant statements are fixed
-        self.min_gain = MIN_GEOMEAN_GAIN / 100 if objective == "per-query" else max(
+        self.min_geomean_gain = MIN_STATEMENT_SPEEDUP * min((q.calls for q in self.queries), default=1.0) / self.total_calls
+        self.min_gain = self.min_geomean_gain / 100 if objective == "per-query" else max(
             abs(self.baseline) * MIN_GAIN_SHARE * MIN_GAIN_SHARE, 1e-9)
         self._users: dict[IndexSpec, tuple[int, ...]] = {}  # spec -> statements whose plans picked it
         self._costs: dict[tuple[int, frozenset[IndexSpec]], float] = {}
@@ -172,7 +174,7 @@ class Selector:
     def floor(self, objective: float) -> float:
         """The smallest gain worth a move, from the objective as it stands."""
         if self.objective_name == "per-query":
-            return MIN_GEOMEAN_GAIN
+            return self.min_geomean_gain
         return max(objective * MIN_GAIN_SHARE, self.min_gain)
 
     def used_bytes(self, config: frozenset[IndexSpec]) -> int:
