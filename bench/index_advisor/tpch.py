@@ -23,7 +23,8 @@ PRIMARY_KEYS = {
 }
 
 
-def _duckdb(sf: float):
+def _duckdb(sf: float, database: str = ":memory:"):
+    """DuckDB with the tpch extension loaded and, for ``sf`` > 0, the data generated in ``database``."""
     import duckdb
     import duckdb_extension_tpch
 
@@ -31,7 +32,7 @@ def _duckdb(sf: float):
                       recursive=True)
     if not found:
         raise RuntimeError("no .duckdb_extension file inside duckdb_extension_tpch")
-    db = duckdb.connect()
+    db = duckdb.connect(database)
     db.execute(f"LOAD '{found[0]}'")
     if sf:
         db.execute(f"CALL dbgen(sf={sf})")
@@ -57,7 +58,9 @@ def load(conn: psycopg.Connection, sf: float, log=print) -> dict[str, float]:
     """Generate TPC-H at ``sf`` and load it into ``conn``'s database; returns timings in seconds."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    db = _duckdb(sf)
+    work = tempfile.TemporaryDirectory(prefix="tpch-duckdb-")
+    # SF 10 does not fit in memory next to PostgreSQL: from SF 5 on, DuckDB generates into a file
+    db = _duckdb(sf, str(Path(work.name) / "tpch.duckdb") if sf >= 5 else ":memory:")
     timings["generate_s"] = time.perf_counter() - started
     log(f"generated TPC-H sf={sf} in {timings['generate_s']:.1f} s")
     started = time.perf_counter()
@@ -76,6 +79,7 @@ def load(conn: psycopg.Connection, sf: float, log=print) -> dict[str, float]:
             path.unlink()
             conn.execute(f"ALTER TABLE {table} ADD PRIMARY KEY ({PRIMARY_KEYS[table]})")
     db.close()
+    work.cleanup()
     timings["load_s"] = time.perf_counter() - started
     started = time.perf_counter()
     conn.execute("VACUUM ANALYZE")
