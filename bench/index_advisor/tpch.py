@@ -59,7 +59,7 @@ def load(conn: psycopg.Connection, sf: float, log=print) -> dict[str, float]:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     work = tempfile.TemporaryDirectory(prefix="tpch-duckdb-")
-    # SF 10 does not fit in memory next to PostgreSQL: from SF 5 on, DuckDB generates into a file
+    # from SF 5 on, DuckDB generates into a temporary file, not memory (SF 10 is ~10 GB of rows, beside PostgreSQL)
     db = _duckdb(sf, str(Path(work.name) / "tpch.duckdb") if sf >= 5 else ":memory:")
     timings["generate_s"] = time.perf_counter() - started
     log(f"generated TPC-H sf={sf} in {timings['generate_s']:.1f} s")
