@@ -72,7 +72,8 @@ def expensive_tables(plan: PlanSummary | None, snapshot: Snapshot) -> set[str] |
 
 
 def for_query(shape: QueryShape, snapshot: Snapshot, *, plan: PlanSummary | None,
-              recurring: Counter[tuple[str, str]], fraction: Fraction, trigram: bool) -> list[Candidate]:
+              recurring: Counter[tuple[str, str]], fraction: Fraction, trigram: bool,
+              size: Callable[[IndexSpec], int] | None = None) -> list[Candidate]:
     """Candidates for one statement, deduplicated, in a stable order."""
     wanted = expensive_tables(plan, snapshot)
     found: dict[IndexSpec, str] = {}
@@ -82,7 +83,7 @@ def for_query(shape: QueryShape, snapshot: Snapshot, *, plan: PlanSummary | None
         for spec, origin in _for_table(use, snapshot, recurring, fraction, trigram):
             found.setdefault(spec, origin)
     return [Candidate(spec, _narrower_origin(spec, snapshot) or origin) for spec, origin in found.items()
-            if not _exists(spec, snapshot)]
+            if not _exists(spec, snapshot, size)]
 
 
 def _for_table(use: TableUse, snapshot: Snapshot, recurring: Counter[tuple[str, str]], fraction: Fraction,
@@ -202,7 +203,7 @@ def _narrower_origin(spec: IndexSpec, snapshot: Snapshot) -> str | None:
     return None
 
 
-def _exists(spec: IndexSpec, snapshot: Snapshot) -> bool:
+def _exists(spec: IndexSpec, snapshot: Snapshot, size: Callable[[IndexSpec], int] | None = None) -> bool:
     """An existing valid index already has these leading keys (and covers the INCLUDE columns).
 
     Not when the existing index has more keys and is at least ``NARROWER_RATIO`` times the size
@@ -216,7 +217,7 @@ def _exists(spec: IndexSpec, snapshot: Snapshot) -> bool:
         have = tuple(c for c in index.columns if c)
         if have[: len(spec.keys)] == spec.keys and set(spec.include) <= set(index.columns) | set(index.include):
             if (len(have) > len(spec.keys) and not spec.include
-                    and index.bytes >= NARROWER_RATIO * estimate_bytes(spec, snapshot)):
+                    and index.bytes >= NARROWER_RATIO * (size(spec) if size else estimate_bytes(spec, snapshot))):
                 continue
             return True
     return False
