@@ -150,6 +150,17 @@ def test_advise_indexes_hypothetical_only(shop):
     assert data["leftovers"] == {"hypothetical_indexes": 0, "real_indexes": 0}
     assert any(r["index"]["keys"][0] == "customer_id" for r in data["recommendations"])
     assert shop.value("SELECT count(*) FROM pg_indexes WHERE tablename = 'orders'") == 1
+    assert any("geometric mean" in note for note in data["notes"])  # one query, no timings: per-query
+
+
+def test_advise_indexes_objective_is_passed_through(shop):
+    shop.execute("CREATE EXTENSION hypopg")
+    result = call(build_server(shop.url), "advise_indexes",
+                  {"query": "SELECT * FROM orders WHERE customer_id = 42", "objective": "total"})
+    assert not result.isError, text_of(result)
+    assert any("total cost" in note for note in result.structuredContent["notes"])
+    bad = call(build_server(shop.url), "advise_indexes", {"query": "SELECT 1", "objective": "fastest"})
+    assert bad.isError and "unknown objective" in text_of(bad)
 
 
 def test_advise_indexes_without_hypopg_builds_nothing(shop):

@@ -159,12 +159,13 @@ def _register_tools(server: FastMCP, call: Dispatcher, names: tuple[str, ...]) -
         return await call("top_queries", tools.top_queries, {"limit": limit, "order_by": order_by})
 
     async def advise_indexes(budget: str | None = None, query: str | None = None,
-                             min_calls: int = 0) -> CallToolResult:
+                             min_calls: int = 0, objective: str = "auto") -> CallToolResult:
         """Index advice for the workload (or one query) within a storage budget. In read-only mode priced with
         hypothetical indexes (HypoPG) only; in plan/apply modes small real builds that are always rolled back
-        are the fallback without HypoPG. Nothing outlives the call."""
+        are the fallback without HypoPG. Nothing outlives the call. objective: total (summed time or cost),
+        per-query (geometric mean of each statement's speed-up) or auto (total with timings)."""
         return await call("advise_indexes", tools.advise_indexes,
-                          {"budget": budget, "query": query, "min_calls": min_calls})
+                          {"budget": budget, "query": query, "min_calls": min_calls, "objective": objective})
 
     async def lint_migration(sql: str, server_version: int | None = None) -> CallToolResult:
         """Lint migration SQL: each unsafe statement with the lock it takes and its safe rewrite."""

@@ -173,7 +173,8 @@ def top_queries(ctx: Context, limit: int = 10, order_by: str = "total_ms") -> To
                                                             "statements_reset": snap.statements_reset})
 
 
-def advise_indexes(ctx: Context, budget: str | None = None, query: str | None = None, min_calls: int = 0) -> ToolOutput:
+def advise_indexes(ctx: Context, budget: str | None = None, query: str | None = None, min_calls: int = 0,
+                   objective: str = "auto") -> ToolOutput:
     """Read-only mode: hypothetical indexes only (HypoPG), so nothing is built; without HypoPG it refuses.
     Plan and apply modes may fall back to small real builds inside transactions that are always rolled
     back (the advisor's own fallback, never --allow-real-indexes). Nothing outlives the call."""
@@ -194,7 +195,7 @@ def advise_indexes(ctx: Context, budget: str | None = None, query: str | None = 
                 raise RefusedError(f"read-only mode prices hypothetical indexes only ({why}): "
                                    "install HypoPG, or start the server with --mode plan to allow small index "
                                    "builds inside transactions that are always rolled back")
-        advice = advise(conn, budget=budget, query=query, min_calls=min_calls,
+        advice = advise(conn, budget=budget, query=query, min_calls=min_calls, objective=objective,
                         what_if="hypopg" if hypothetical_only else "auto", allow_real_indexes=False,
                         **({"real_index_limit": 0} if hypothetical_only else {}), snapshot=ctx.snapshot())
     data = advice.to_dict()
