@@ -126,13 +126,9 @@ class Selector:
         self.objective_name = objective
         self.baseline_reads = sum(q.weight * q.base_cost for q in self.queries)
         self.total_calls = sum(q.calls for q in self.queries) or 1.0
-        self._by_table: dict[str, list[Weighted]] = {}
-        for q in self.queries:
-            for table in q.query.tables:
-                self._by_table.setdefault(table, []).append(q)
         self.baseline = self.objective(frozenset())
-        #: screening keeps any real gain: a small one may matter once the dominant statements are fixed
         self.min_geomean_gain = MIN_STATEMENT_SPEEDUP * min((q.calls for q in self.queries), default=1.0) / self.total_calls
+        #: screening keeps any real gain: a small one may matter once the dominant statements are fixed
         self.min_gain = self.min_geomean_gain / 100 if objective == "per-query" else max(
             abs(self.baseline) * MIN_GAIN_SHARE * MIN_GAIN_SHARE, 1e-9)
         self._users: dict[IndexSpec, tuple[int, ...]] = {}  # spec -> statements whose plans picked it
@@ -153,23 +149,11 @@ class Selector:
             return charge
         return math.log1p(charge / max(self.baseline_reads, 1e-9))
 
-    def table_cost(self, table: str, config: frozenset[IndexSpec]) -> float:
-        """Objective share of the statements that read ``table``, with ``config`` present (exact)."""
-        group = self._by_table.get(table, [])
-        plans = self.whatif.plans([q.query for q in group], config)
-        return sum(self.value(q, p.cost if p else q.base_cost) for q, p in zip(group, plans, strict=True))
-
     def objective(self, config: frozenset[IndexSpec]) -> float:
         """The objective with ``config`` present, every statement planned with the whole set (exact)."""
         plans = self.whatif.plans([q.query for q in self.queries], config)
         reads = sum(self.value(q, p.cost if p else q.base_cost) for q, p in zip(self.queries, plans, strict=True))
         return reads + self.writes(config)
-
-    def _delta(self, config: frozenset[IndexSpec], new: frozenset[IndexSpec], tables: set[str]) -> float:
-        """Objective(config) - objective(new), computed exactly on the tables the change touches."""
-        before = sum(self.table_cost(t, config) for t in sorted(tables)) + self.writes(config)
-        after = sum(self.table_cost(t, new) for t in sorted(tables)) + self.writes(new)
-        return before - after
 
     def floor(self, objective: float) -> float:
         """The smallest gain worth a move, from the objective as it stands."""
@@ -231,10 +215,10 @@ class Selector:
     def screen(self, candidates: Sequence[IndexSpec]) -> dict[IndexSpec, float]:
         """An optimistic gain for each candidate that fits the budget; the rest are left out."""
         fitting = sorted(s for s in set(candidates) if self.size(s) <= self.budget)
-        bounds = self.screen_group(fitting) if self.thorough else self.screen_alone(fitting)
+        bounds = self._screen_more(fitting, {})
         return {s: bounds[s] - self.writes(frozenset([s])) for s in fitting if self.whatif.supported(s)}
 
-    def screen_group(self, specs: Sequence[IndexSpec], widened_from: Mapping[IndexSpec, IndexSpec] | None = None
+    def screen_group(self, specs: Sequence[IndexSpec], widened_from: Mapping[IndexSpec, IndexSpec]
                      ) -> dict[IndexSpec, float]:
         """Plan each statement with every spec it could use present, note what it picks, take that
         away and plan again, for up to ``SCREEN_ROUNDS`` rounds: each statement names its best few
@@ -286,10 +270,10 @@ class Selector:
             self._users[spec] = tuple(users)
         return bounds
 
-    def _may_pick(self, k: int, spec: IndexSpec, widened_from: Mapping[IndexSpec, IndexSpec] | None) -> bool:
+    def _may_pick(self, k: int, spec: IndexSpec, widened_from: Mapping[IndexSpec, IndexSpec]) -> bool:
         """A widened index is worth planning for a statement that picked the narrower one, or that uses
         every key of the wider one; for any other statement the added key is dead weight."""
-        narrower = widened_from.get(spec) if widened_from else None
+        narrower = widened_from.get(spec)
         if narrower is None:
             return True
         referenced = self.queries[k].columns.get(spec.table)
@@ -297,39 +281,37 @@ class Selector:
 
     # --- search ------------------------------------------------------------------------------
     def run(self, candidates: Sequence[IndexSpec]) -> Selection:
-        screened = self.screen(candidates)
-        self._optimistic = screened
+        screened = self._optimistic = self.screen(candidates)
         pool = sorted(s for s, gain in screened.items() if gain > self.min_gain and self.users(s))
         if self.max_pool is not None:
-            pool = self._best_per_table(pool, screened)
+            pool = self._best_per_table(pool)
         best, moves = self.greedy(pool, True, frozenset())
         best_value = self.fast_objective(best)
         if self.thorough:
-            for seed in self.seeds(pool, best, screened):
+            for seed in self.seeds(pool, best):
                 config, log = self.greedy(pool, True, frozenset([seed]))
                 value = self.fast_objective(config)
                 if value < best_value - self.floor(best_value):
                     best, best_value, moves = config, value, [f"start from {seed.label}", *log]
-        best, more = self.improve(best, pool if self.thorough else [], screened)
+        best, more = self.improve(best, pool if self.thorough else [])
         moves += more
         return Selection(sorted(best), self.baseline, self.objective(best), screened, moves)
 
-    def seeds(self, pool: list[IndexSpec], chosen: frozenset[IndexSpec], screened: dict[IndexSpec, float]
-              ) -> list[IndexSpec]:
+    def seeds(self, pool: list[IndexSpec], chosen: frozenset[IndexSpec]) -> list[IndexSpec]:
         """Large candidates with the best optimistic gain that ratio greedy left out: its blind spot is an
         index worth much in total but little per byte next to many small ones. Only indexes larger than
         any it chose: one it could have afforded was not left out for its size."""
         largest = max((self.size(s) for s in chosen), default=0)
         large = [s for s in pool if s not in chosen and self.size(s) > largest
                  and self.size(s) >= SEED_MIN_SHARE * self.budget]
-        return sorted(large, key=lambda s: (-screened[s], s.sort_key))[:SEEDS]
+        return sorted(large, key=lambda s: (-self._optimistic[s], s.sort_key))[:SEEDS]
 
-    def _best_per_table(self, pool: list[IndexSpec], screened: dict[IndexSpec, float]) -> list[IndexSpec]:
+    def _best_per_table(self, pool: list[IndexSpec]) -> list[IndexSpec]:
         """The ``max_pool`` best candidates of each table by gain per byte (for slow what-if backends)."""
         kept = []
         for table in sorted({s.table for s in pool}):
             ranked = sorted((s for s in pool if s.table == table),
-                            key=lambda s: (-screened[s] / max(self.size(s), 8192), s.sort_key))
+                            key=lambda s: (-self._optimistic[s] / max(self.size(s), 8192), s.sort_key))
             kept.extend(ranked[: self.max_pool])
         return sorted(kept)
 
@@ -412,17 +394,15 @@ class Selector:
                 continue
             yield _Move(wider, spec, f"widen {spec.label} by {column}")
 
-    def improve(self, config: frozenset[IndexSpec], pool: list[IndexSpec], screened: dict[IndexSpec, float]
-                ) -> tuple[frozenset[IndexSpec], list[str]]:
+    def improve(self, config: frozenset[IndexSpec], pool: list[IndexSpec]) -> tuple[frozenset[IndexSpec], list[str]]:
         """Drop what the others made redundant; swap one chosen index for a better one; refill the room."""
         log: list[str] = []
-        ranked = sorted(pool, key=lambda s: (-screened.get(s, 0.0) / max(self.size(s), 8192), s.sort_key))
+        ranked = sorted(pool, key=lambda s: (-self._optimistic.get(s, 0.0) / max(self.size(s), 8192), s.sort_key))
         for _ in range(LOCAL_ROUNDS):
             changed = False
             for spec in sorted(config):
-                rest = config - {spec}
-                if self.gain(rest, _Move(spec, None, "")) < self.floor(self.fast_objective(config)):
-                    config, changed = rest, True
+                if self.marginal_gain(config, spec) < self.floor(self.fast_objective(config)):
+                    config, changed = config - {spec}, True
                     log.append(f"drop {spec.label}: the rest of the set already gives its gain")
             for spec in sorted(config):
                 rest = config - {spec}
@@ -434,12 +414,9 @@ class Selector:
                     tried += 1
                     if tried > SWAP_CANDIDATES:
                         break
-                    swapped = rest | {other}
-                    statements = sorted(set(self.users(spec)) | set(self.users(other)))
-                    delta = (self.fast_value(config, statements) + self.writes(config)
-                             - self.fast_value(swapped, statements) - self.writes(swapped))
-                    if delta > self.floor(self.fast_objective(config)):
-                        config, changed = swapped, True
+                    swap = _Move(other, spec, "")
+                    if self.gain(config, swap) > self.floor(self.fast_objective(config)):
+                        config, changed = swap.apply(config), True
                         log.append(f"swap {spec.label} for {other.label}")
                         break
                 if changed:
