@@ -64,7 +64,7 @@ def run_extend(url: str, numbered, budget: int) -> dict:
     conn, snap, whatif = fresh_whatif(url)
     try:
         queries = bench_queries(numbered, snap)
-        chosen = extend(whatif, queries, Sizes(snap), budget)
+        chosen = extend(whatif, queries, Sizes(snap, conn), budget)
         return {"indexes": chosen, "elapsed_s": time.perf_counter() - started, "planner_calls": whatif.planner_calls}
     finally:
         whatif.close()
@@ -174,7 +174,7 @@ def main() -> None:
 
         conn, snap, evaluator = fresh_whatif(url)
         queries = bench_queries(numbered, snap)
-        sizes = Sizes(snap)
+        sizes = Sizes(snap, conn)
         before = costs(evaluator, queries, [])
         unplanned = [q.number for q, c in zip(queries, before, strict=True) if math.isnan(c)]
 

@@ -25,7 +25,7 @@ from dbwright.advisors.indexes import workload as wl
 from dbwright.advisors.indexes.plans import PlanSummary, changed_node
 from dbwright.advisors.indexes.querytree import QueryShape, analyze, resolve_table
 from dbwright.advisors.indexes.select import OBJECTIVES, Selector, Weighted
-from dbwright.advisors.indexes.sizes import clustered_distinct, estimate_bytes, is_clustered
+from dbwright.advisors.indexes.sizes import SortedColumnDistinct, estimate_bytes
 from dbwright.advisors.indexes.spec import IndexSpec
 from dbwright.advisors.indexes.whatif import (
     DEFAULT_REAL_INDEX_LIMIT,
@@ -33,7 +33,7 @@ from dbwright.advisors.indexes.whatif import (
     WhatIf,
     hypopg_available,
 )
-from dbwright.changes.operations import ident, qident
+from dbwright.changes.operations import qident
 from dbwright.changes.package import ChangePackage
 from dbwright.errors import BadTargetError, InputFileError, RefusedError
 from dbwright.model import Snapshot
@@ -48,8 +48,6 @@ DEFAULT_BUDGET_FLOOR = 64 * 1024**2
 INDEX_WRITE_COST = 0.5
 #: Real (rolled-back) builds are slow: the search keeps each table's best candidates by gain per byte.
 REAL_POOL = 4
-#: Heap blocks read to count a sorted column's distinct values (TABLESAMPLE SYSTEM, repeatable).
-DISTINCT_SAMPLE_BLOCKS = 300
 
 Progress = Callable[[str], None]
 
@@ -297,7 +295,7 @@ class _Advisor:
         self.notes: list[str] = []
         self._fractions: dict[tuple[str, str], float | None] = {}
         self._sizes: dict[IndexSpec, int] = {}
-        self._clustered: dict[tuple[str, str], float | None] = {}
+        self.sorted_columns = SortedColumnDistinct(whatif.conn, snap, self.notes)
 
     def run(self) -> IndexAdvice:
         self.step("planning the workload")
@@ -454,41 +452,8 @@ class _Advisor:
         if spec not in self._sizes:
             share = self.fraction(spec.table, spec.where) if spec.where else 1.0
             self._sizes[spec] = estimate_bytes(spec, self.snap, share if share is not None else 1.0,
-                                               self.distinct_overrides(spec))
+                                               self.sorted_columns.overrides(spec))
         return self._sizes[spec]
-
-    def distinct_overrides(self, spec: IndexSpec) -> dict[str, float]:
-        """Distinct counts measured on a block sample for the spec's physically sorted key columns,
-        where ``pg_stats.n_distinct`` is known to come out far too low (see ``sizes.is_clustered``)."""
-        found = {}
-        for column in spec.columns:
-            if not is_clustered(self.snap, spec.table, column):
-                continue
-            key = (spec.table, column)
-            if key not in self._clustered:
-                self._clustered[key] = self._sample_distinct(spec.table, column)
-            if self._clustered[key] is not None:
-                found[column] = self._clustered[key]
-        return found
-
-    def _sample_distinct(self, table: str, column: str) -> float | None:
-        info = self.snap.table(table)
-        if info is None or info.heap_bytes <= 0:
-            return None
-        pages = max(1, info.heap_bytes // 8192)
-        percent = min(100.0, 100.0 * DISTINCT_SAMPLE_BLOCKS / pages)
-        sql = (f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT (ctid::text::point)[0] AS block, "
-               f"count(DISTINCT {ident(column)}) AS n FROM {qident(table)} TABLESAMPLE SYSTEM ({percent:.6f}) "
-               f"REPEATABLE (0) GROUP BY 1) blocks")
-        conn = self.whatif.conn
-        try:
-            with conn.transaction():
-                blocks, values = conn.execute(sql).fetchone()
-        except psycopg.Error as error:
-            self.notes.append(f"could not sample {table}.{column} for its distinct values "
-                              f"({str(error).strip().splitlines()[0]}); its index sizes use pg_stats")
-            return None
-        return clustered_distinct(int(blocks), int(values), pages, info.row_estimate)
 
     # --- results -----------------------------------------------------------------------------
     def effect(self, s: _Statement, weights: dict[str, float], after: PlanSummary | None,
