@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import psycopg
 
 from dbwright.advisors.indexes.querytree import QueryShape, analyze
-from dbwright.advisors.indexes.sizes import SortedColumnDistinct, estimate_bytes
+from dbwright.advisors.indexes.sizes import SampledDistinct
 from dbwright.advisors.indexes.spec import IndexSpec
 from dbwright.advisors.indexes.whatif import PlannableQuery, WhatIf
 from dbwright.model import Snapshot
@@ -57,16 +57,16 @@ def existing_keys(snap: Snapshot) -> set[tuple[str, tuple[str | None, ...]]]:
 
 class Sizes:
     """dbwright's calibrated B-tree size estimate, cached (full indexes only here), with the same
-    block-sampled distinct counts for sorted columns as the advisor's."""
+    block-sampled distinct counts (sorted columns, multi-column keys) as the advisor's."""
 
     def __init__(self, snap: Snapshot, conn: psycopg.Connection) -> None:
         self.snap = snap
-        self.sorted_columns = SortedColumnDistinct(conn, snap)
+        self.sampled = SampledDistinct(conn, snap)
         self._cache: dict[IndexSpec, int] = {}
 
     def __call__(self, spec: IndexSpec) -> int:
         if spec not in self._cache:
-            self._cache[spec] = estimate_bytes(spec, self.snap, 1.0, self.sorted_columns.overrides(spec))
+            self._cache[spec] = self.sampled.estimate(spec)
         return self._cache[spec]
 
 

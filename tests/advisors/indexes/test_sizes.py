@@ -46,3 +46,28 @@ def test_partial_index_scales_with_the_matching_share(pg):
     real = pg.value("SELECT pg_relation_size('p_open')")
     estimate = estimate_bytes(spec, pg.snapshot(), fraction=0.1)
     assert abs(estimate - real) <= 0.2 * real, (estimate, real)
+
+
+def test_multi_column_key_counts_its_combinations_from_a_block_sample(pg):
+    """5k parts × 4 suppliers each, 200k shuffled rows: 20k combinations of 10 rows each, so (part, supplier)
+    deduplicates, though the product of the column counts (5k × 5k) says every row is distinct."""
+    from dbwright.advisors.indexes.sizes import SampledDistinct
+    from dbwright.engines.postgres.connect import open_session
+    from dbwright.engines.postgres.introspect import snapshot
+
+    pg.execute("CREATE TABLE lines(part int, supplier int, qty int)")
+    pg.execute("INSERT INTO lines SELECT p, (p + s * 1250) % 5000, g % 50 FROM "
+               "(SELECT g, g % 5000 AS p, (g / 5000) % 4 AS s FROM generate_series(0, 199999) g ORDER BY random()) x")
+    pg.analyze()
+    spec = IndexSpec("public.lines", ("part", "supplier"))
+    pg.execute(spec.definition("lines_part_supplier"))
+    real = pg.value("SELECT pg_relation_size('lines_part_supplier')")
+    pg.execute("DROP INDEX lines_part_supplier")
+    with open_session(pg.url) as conn:
+        snap = snapshot(conn)
+        sampled = SampledDistinct(conn, snap)
+        combinations = sampled.key_distinct(spec)
+        estimate = sampled.estimate(spec)
+    assert estimate_bytes(spec, snap) > 1.5 * real  # the product of the column counts: no deduplication
+    assert combinations is not None and abs(combinations - 20_000) <= 0.2 * 20_000, combinations
+    assert abs(estimate - real) <= 0.2 * real, (estimate, real)

@@ -25,7 +25,7 @@ from dbwright.advisors.indexes import workload as wl
 from dbwright.advisors.indexes.plans import PlanSummary, changed_node
 from dbwright.advisors.indexes.querytree import QueryShape, analyze, resolve_table
 from dbwright.advisors.indexes.select import OBJECTIVES, Selector, Weighted
-from dbwright.advisors.indexes.sizes import SortedColumnDistinct, estimate_bytes
+from dbwright.advisors.indexes.sizes import SampledDistinct
 from dbwright.advisors.indexes.spec import IndexSpec
 from dbwright.advisors.indexes.whatif import (
     DEFAULT_REAL_INDEX_LIMIT,
@@ -295,7 +295,7 @@ class _Advisor:
         self.notes: list[str] = []
         self._fractions: dict[tuple[str, str], float | None] = {}
         self._sizes: dict[IndexSpec, int] = {}
-        self.sorted_columns = SortedColumnDistinct(whatif.conn, snap, self.notes)
+        self.sampled = SampledDistinct(whatif.conn, snap, self.notes)
 
     def run(self) -> IndexAdvice:
         self.step("planning the workload")
@@ -451,8 +451,7 @@ class _Advisor:
     def size(self, spec: IndexSpec) -> int:
         if spec not in self._sizes:
             share = self.fraction(spec.table, spec.where) if spec.where else 1.0
-            self._sizes[spec] = estimate_bytes(spec, self.snap, share if share is not None else 1.0,
-                                               self.sorted_columns.overrides(spec))
+            self._sizes[spec] = self.sampled.estimate(spec, share if share is not None else 1.0)
         return self._sizes[spec]
 
     # --- results -----------------------------------------------------------------------------

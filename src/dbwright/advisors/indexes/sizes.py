@@ -56,11 +56,13 @@ class KeyShape:
 
 
 def estimate_bytes(spec: IndexSpec, snapshot: Snapshot, fraction: float = 1.0,
-                   distinct: Mapping[str, float] | None = None) -> int:
+                   distinct: Mapping[str, float] | None = None, key_distinct: float | None = None) -> int:
     """Estimated on-disk size of ``spec`` once built; ``fraction`` of rows for a partial index.
 
     ``distinct`` overrides ``pg_stats.n_distinct`` for some columns of the table (see
-    ``clustered_distinct``): the number of distinct values decides how much deduplication saves.
+    ``clustered_distinct``), and ``key_distinct`` the number of distinct key combinations of a
+    multi-column key (see ``key_distinct``): the number of distinct keys decides how much
+    deduplication saves.
     """
     table = snapshot.table(spec.table)
     if table is None:
@@ -72,10 +74,12 @@ def estimate_bytes(spec: IndexSpec, snapshot: Snapshot, fraction: float = 1.0,
         return max(3 * BLOCK, int(table.heap_bytes * 0.3 * fraction))
     keys = [_key_shape(spec.table, key, snapshot, rows, distinct) for key in spec.keys]
     included = [_key_shape(spec.table, column, snapshot, rows) for column in spec.include]
-    return _btree_bytes(rows, keys, included, _leaf_fillfactor(table))
+    combined = None if key_distinct is None else max(1.0, min(key_distinct * fraction, rows))
+    return _btree_bytes(rows, keys, included, _leaf_fillfactor(table), combined)
 
 
-def _btree_bytes(rows: float, keys: list[KeyShape], included: list[KeyShape], fillfactor: int) -> int:
+def _btree_bytes(rows: float, keys: list[KeyShape], included: list[KeyShape], fillfactor: int,
+                 combined: float | None = None) -> int:
     if rows < 1:
         return 2 * BLOCK  # metapage and one empty root leaf
     leaf_space = (BLOCK - PAGE_HEADER - BTREE_SPECIAL) - BLOCK * (100 - fillfactor) / 100
@@ -84,7 +88,7 @@ def _btree_bytes(rows: float, keys: list[KeyShape], included: list[KeyShape], fi
     null_share = max((k.null_frac for k in keys + included), default=0.0)
     plain_tuple += null_share * MAXALIGN  # the null bitmap pushes the header to 16 bytes
     per_row = plain_tuple
-    distinct = _combined_distinct(keys, rows)
+    distinct = combined if combined is not None else _combined_distinct(keys, rows)
     duplicates = rows / max(distinct, 1.0)
     if not included and all(k.dedup_safe for k in keys) and duplicates >= 2:
         tids_per_posting = max(1, int((MAX_POSTING_BYTES - TUPLE_HEADER - key_data) // 6))
@@ -141,17 +145,29 @@ def is_clustered(snapshot: Snapshot, table: str, column: str) -> bool:
 
 #: Heap blocks read to count a sorted column's distinct values (TABLESAMPLE SYSTEM, repeatable).
 DISTINCT_SAMPLE_BLOCKS = 300
+#: Rows wanted in the block sample that counts a multi-column key's distinct combinations.
+KEY_SAMPLE_ROWS = 60_000
+#: Sample a multi-column key only when the per-column counts leave its distinct combinations this uncertain.
+KEY_UNCERTAINTY = 1.5
 
 
-class SortedColumnDistinct:
-    """Distinct counts of physically sorted key columns, measured on a block sample once per column:
-    the ``distinct`` overrides of ``estimate_bytes`` wherever ``pg_stats`` cannot be trusted."""
+class SampledDistinct:
+    """Distinct counts the size model cannot take from ``pg_stats``, measured on block samples.
+
+    - a physically sorted column, once per column (``overrides``);
+    - a multi-column key, once per table and set of columns (``key_distinct``): ``pg_stats`` has no
+      count for a combination, and the product of the columns' counts says "all distinct" for TPC-H's
+      ``lineitem (l_partkey, l_suppkey)`` (200k × 10k), which has 800k combinations of 6M rows and
+      builds at 65 MB against 180 MB estimated without deduplication.
+    """
 
     def __init__(self, conn: psycopg.Connection, snapshot: Snapshot, notes: list[str] | None = None) -> None:
         self.conn = conn
         self.snapshot = snapshot
         self.notes = notes if notes is not None else []
         self._measured: dict[tuple[str, str], float | None] = {}
+        self._samples: dict[str, tuple[frozenset[str], list[tuple], int] | None] = {}
+        self._keys: dict[tuple[str, frozenset[str]], float | None] = {}
 
     def overrides(self, spec: IndexSpec) -> dict[str, float]:
         found = {}
@@ -164,6 +180,71 @@ class SortedColumnDistinct:
             if self._measured[key] is not None:
                 found[column] = self._measured[key]
         return found
+
+    def estimate(self, spec: IndexSpec, fraction: float = 1.0) -> int:
+        """``estimate_bytes`` with every sampled count this spec needs."""
+        return estimate_bytes(spec, self.snapshot, fraction, self.overrides(spec), self.key_distinct(spec))
+
+    def key_distinct(self, spec: IndexSpec) -> float | None:
+        """Distinct combinations of a multi-column B-tree key, or None where the per-column counts settle
+        the size (one key, INCLUDE or a type that is never deduplicated, a column that is nearly unique,
+        counts whose product is close to the largest of them) or cannot be sampled (expressions, partial)."""
+        table = self.snapshot.table(spec.table)
+        if (spec.method != "btree" or len(spec.keys) < 2 or spec.include or spec.where or table is None
+                or any(k.startswith("(") for k in spec.keys)):
+            return None
+        rows = max(table.row_estimate, 1.0)
+        shapes = [_key_shape(spec.table, k, self.snapshot, rows, self.overrides(spec)) for k in spec.keys]
+        if not all(shape.dedup_safe for shape in shapes):
+            return None
+        largest = max(shape.distinct for shape in shapes)
+        if largest >= rows / 2 or _combined_distinct(shapes, rows) < KEY_UNCERTAINTY * largest:
+            return None
+        key = (spec.table, frozenset(spec.keys))
+        if key not in self._keys:
+            self._keys[key] = self._key_sample(spec.table, spec.keys, rows)
+        return self._keys[key]
+
+    def _key_sample(self, table: str, columns: tuple[str, ...], rows: float) -> float | None:
+        sample = self._rows(table, columns)
+        if sample is None:
+            return None
+        fetched, data, blocks = sample
+        order = sorted(fetched)
+        positions = [order.index(c) + 1 for c in columns]
+        info = self.snapshot.table(table)
+        pages = max(1, (info.heap_bytes if info else BLOCK) // BLOCK)
+        return block_sample_distinct([(row[0], tuple(row[i] for i in positions)) for row in data],
+                                     blocks, pages, rows)
+
+    def _rows(self, table: str, columns: tuple[str, ...]) -> tuple[frozenset[str], list[tuple], int] | None:
+        """The block sample of ``table`` with at least ``columns`` (fetched again, same blocks, if more are needed)."""
+        held = self._samples.get(table)
+        if table in self._samples and (held is None or set(columns) <= held[0]):
+            return held
+        wanted = frozenset(columns) | (held[0] if held else frozenset())
+        info = self.snapshot.table(table)
+        if info is None or info.heap_bytes <= 0:
+            self._samples[table] = None
+            return None
+        pages = max(1, info.heap_bytes // BLOCK)
+        per_page = max(1.0, info.row_estimate / pages)
+        blocks = min(pages, max(DISTINCT_SAMPLE_BLOCKS, math.ceil(KEY_SAMPLE_ROWS / per_page)))
+        percent = min(100.0, 100.0 * blocks / pages)
+        listed = ", ".join(f"{ident(c)}::text" for c in sorted(wanted))
+        sql = (f"SELECT (ctid::text::point)[0]::bigint, {listed} FROM {qident(table)} "
+               f"TABLESAMPLE SYSTEM ({percent:.6f}) REPEATABLE (0)")
+        try:
+            with self.conn.transaction():  # a savepoint inside the what-if evaluator's open transaction
+                data = self.conn.execute(sql).fetchall()
+        except psycopg.Error as error:
+            self.notes.append(f"could not sample {table} for distinct key combinations "
+                              f"({str(error).strip().splitlines()[0]}); its multi-column index sizes use pg_stats")
+            self._samples[table] = None
+            return None
+        sampled_blocks = len({row[0] for row in data})
+        self._samples[table] = (wanted, data, sampled_blocks)
+        return self._samples[table]
 
     def _sample(self, table: str, column: str) -> float | None:
         info = self.snapshot.table(table)
@@ -182,6 +263,31 @@ class SortedColumnDistinct:
                               f"({str(error).strip().splitlines()[0]}); its index sizes use pg_stats")
             return None
         return clustered_distinct(int(blocks), int(values), pages, info.row_estimate)
+
+
+def block_sample_distinct(occurrences: list[tuple[int, tuple]], blocks: int, table_pages: int,
+                          rows: float) -> float:
+    """Distinct keys from a block sample: Haas and Stokes' Duj1 estimator (ANALYZE's own) over
+    (block, key) occurrences rather than rows.
+
+    Rows of one block are not independent (a sorted column repeats its value down the block), so a
+    key seen twice in one block is counted once; the population of occurrences is then the sample's
+    scaled by table pages over sampled blocks. On unclustered keys this is Duj1 over rows; on a
+    sorted key, where each value lives in one block, it becomes the per-block count scaled up.
+    """
+    if not occurrences or blocks <= 0:
+        return max(rows, 1.0)
+    per_key: dict[tuple, int] = {}
+    for block_key in set(occurrences):
+        per_key[block_key[1]] = per_key.get(block_key[1], 0) + 1
+    n = sum(per_key.values())  # distinct (block, key) occurrences
+    seen = len(per_key)
+    singletons = sum(1 for count in per_key.values() if count == 1)
+    population = n * max(table_pages, blocks) / blocks
+    if n >= population:
+        return float(seen)  # the whole table was read
+    estimate = n * seen / (n - singletons + singletons * n / population)
+    return max(1.0, min(estimate, rows))
 
 
 def clustered_distinct(blocks: int, values_in_blocks: int, table_pages: int, rows: float) -> float:
