@@ -315,7 +315,7 @@ class _Advisor:
                              _columns(s.shape)) for s in statements]
         objective = self.objective if self.objective != "auto" else ("per-query" if unit == "cost" else "total")
         self.notes.append(_OBJECTIVE_NOTES[objective])
-        selector = Selector(self.whatif, weighted, size=self.size, write_cost=write_cost, budget=self.budget,
+        selector = Selector(self.whatif, weighted, size=self.size, smallest_size=self.smallest_size, write_cost=write_cost, budget=self.budget,
                             widen_with=widen, max_pool=None if self.whatif.backend == "hypopg" else REAL_POOL,
                             thorough=self.whatif.backend == "hypopg", objective=objective)
         selection = selector.run(sorted(origins))
@@ -420,7 +420,7 @@ class _Advisor:
         origins: dict[IndexSpec, str] = {}
         for s in statements:
             for found in cand.for_query(s.shape, self.snap, plan=s.base, recurring=recurring,
-                                        fraction=self.fraction, trigram=trigram, size=self.size):
+                                        fraction=self.fraction, trigram=trigram, size=self.smallest_size):
                 origins.setdefault(found.spec, found.origin)
         return origins
 
@@ -453,6 +453,13 @@ class _Advisor:
             share = self.fraction(spec.table, spec.where) if spec.where else 1.0
             self._sizes[spec] = self.sampled.estimate(spec, share if share is not None else 1.0)
         return self._sizes[spec]
+
+    def smallest_size(self, spec: IndexSpec) -> int:
+        """A lower bound on ``size`` that reads no sample (see ``SampledDistinct.smallest``)."""
+        if spec in self._sizes:
+            return self._sizes[spec]
+        share = self.fraction(spec.table, spec.where) if spec.where else 1.0
+        return self.sampled.smallest(spec, share if share is not None else 1.0)
 
     # --- results -----------------------------------------------------------------------------
     def effect(self, s: _Statement, weights: dict[str, float], after: PlanSummary | None,

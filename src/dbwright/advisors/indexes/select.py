@@ -110,7 +110,7 @@ class _Move:
 
 class Selector:
     def __init__(self, whatif: WhatIf, queries: Sequence[Weighted], *, size: Callable[[IndexSpec], int],
-                 write_cost: Callable[[IndexSpec], float], budget: int,
+                 smallest_size: Callable[[IndexSpec], int] | None = None, write_cost: Callable[[IndexSpec], float], budget: int,
                  widen_with: dict[str, list[str]], max_pool: int | None = None, thorough: bool = True,
                  objective: str = "total") -> None:
         if objective not in OBJECTIVES:
@@ -118,6 +118,7 @@ class Selector:
         self.whatif = whatif
         self.queries = list(queries)
         self.size = size
+        self.smallest_size = smallest_size or size  # a cheap lower bound: rules out what cannot fit
         self.write_cost = write_cost
         self.budget = budget
         self.widen_with = widen_with
@@ -214,7 +215,7 @@ class Selector:
     # --- screening ---------------------------------------------------------------------------
     def screen(self, candidates: Sequence[IndexSpec]) -> dict[IndexSpec, float]:
         """An optimistic gain for each candidate that fits the budget; the rest are left out."""
-        fitting = sorted(s for s in set(candidates) if self.size(s) <= self.budget)
+        fitting = sorted(s for s in set(candidates) if self.smallest_size(s) <= self.budget)
         bounds = self._screen_more(fitting, {})
         return {s: bounds[s] - self.writes(frozenset([s])) for s in fitting if self.whatif.supported(s)}
 
@@ -302,9 +303,16 @@ class Selector:
         index worth much in total but little per byte next to many small ones. Only indexes larger than
         any it chose: one it could have afforded was not left out for its size."""
         largest = max((self.size(s) for s in chosen), default=0)
-        large = [s for s in pool if s not in chosen and self.size(s) > largest
-                 and self.size(s) >= SEED_MIN_SHARE * self.budget]
-        return sorted(large, key=lambda s: (-self._optimistic[s], s.sort_key))[:SEEDS]
+        floor = max(largest + 1, SEED_MIN_SHARE * self.budget)
+        ranked = sorted((s for s in pool if s not in chosen and self.smallest_size(s) <= self.budget),
+                        key=lambda s: (-self._optimistic[s], s.sort_key))
+        found: list[IndexSpec] = []
+        for spec in ranked:  # exact sizes only for the few at the top
+            if len(found) == SEEDS:
+                break
+            if floor <= self.size(spec) <= self.budget:
+                found.append(spec)
+        return found
 
     def _best_per_table(self, pool: list[IndexSpec]) -> list[IndexSpec]:
         """The ``max_pool`` best candidates of each table by gain per byte (for slow what-if backends)."""
@@ -323,51 +331,65 @@ class Selector:
         log: list[str] = []
         heap: list[tuple[float, tuple, int, _Move]] = []  # (-score bound, order, version priced at, move)
 
-        def extra(move: _Move) -> int:
-            return self.size(move.added) - (self.size(move.replaced) if move.replaced else 0)
+        def extra(move: _Move, exact: bool = True) -> int:
+            """Bytes the move adds; not ``exact``: a lower bound that samples nothing (see ``smallest_size``)."""
+            added = self.size(move.added) if exact else self.smallest_size(move.added)
+            return added - (self.size(move.replaced) if move.replaced else 0)
 
-        def score(move: _Move, gain: float) -> float:
-            return gain / max(extra(move), 8192) if by_ratio else gain
+        def score(move: _Move, gain: float, exact: bool = True) -> float:
+            return gain / max(extra(move, exact), 8192) if by_ratio else gain
 
         def push(move: _Move, bound: float, priced_at: int = -1) -> None:
             heapq.heappush(heap, (-bound, move.order, priced_at, move))
 
+        sized: set[_Move] = set()  # moves whose exact size is known (counted only when they would win)
+        priced: dict[_Move, float] = {}  # the last priced gain of each move
+
         room = self.budget - self.used_bytes(config)
-        moves = [m for m in self._moves(config, pool) if extra(m) <= room]
+        moves = [m for m in self._moves(config, pool) if extra(m, False) <= room]
         bounds = self._screen_more([m.added for m in moves if m.added not in self._users],
                                    {m.added: m.replaced for m in moves if m.replaced})
         for move in moves:
-            push(move, score(move, bounds.get(move.added, self._optimistic.get(move.added, math.inf))))
+            push(move, score(move, bounds.get(move.added, self._optimistic.get(move.added, math.inf)), False))
         while True:
             room = self.budget - self.used_bytes(config)
             floor = self.floor(self.fast_objective(config))
             chosen: _Move | None = None
             while heap:
                 bound, _, priced_at, move = heapq.heappop(heap)
-                if not self._applies(config, move) or extra(move) > room:
+                if not self._applies(config, move) or extra(move, move in sized) > room:
                     continue  # the room only shrinks: a move that does not fit never will
                 if priced_at == version:
+                    if move not in sized:  # it would win on its smallest size: count its exact size now
+                        sized.add(move)
+                        if extra(move) > room:
+                            continue
+                        exact = score(move, priced[move])
+                        if heap and exact < -heap[0][0]:
+                            push(move, exact, version)
+                            continue
                     chosen = move  # priced against this very set, and no bound beats it
                     break
-                cheap = min(-bound, score(move, self.headroom(config, move)))
+                cheap = min(-bound, score(move, self.headroom(config, move), move in sized))
                 if heap and cheap < -heap[0][0]:
                     push(move, cheap)  # cannot win now; look again when its bound is the best
                     continue
                 gain = self.gain(config, move)
                 if gain <= floor:
                     continue  # gains only shrink as the set grows
-                push(move, score(move, gain), version)
+                priced[move] = gain
+                push(move, score(move, gain, move in sized), version)
             if chosen is None:
                 return config, log
             config = chosen.apply(config)
             version += 1
             log.append(chosen.text)
             room = self.budget - self.used_bytes(config)
-            widenings = [m for m in self._widenings(config, chosen.added) if extra(m) <= room]
+            widenings = [m for m in self._widenings(config, chosen.added) if extra(m, False) <= room]
             bounds = self._screen_more([m.added for m in widenings if m.added not in self._users],
                                        {m.added: m.replaced for m in widenings if m.replaced})
             for move in widenings:
-                push(move, score(move, bounds.get(move.added, self._optimistic.get(move.added, math.inf))))
+                push(move, score(move, bounds.get(move.added, self._optimistic.get(move.added, math.inf)), False))
 
     @staticmethod
     def _applies(config: frozenset[IndexSpec], move: _Move) -> bool:
@@ -397,7 +419,8 @@ class Selector:
     def improve(self, config: frozenset[IndexSpec], pool: list[IndexSpec]) -> tuple[frozenset[IndexSpec], list[str]]:
         """Drop what the others made redundant; swap one chosen index for a better one; refill the room."""
         log: list[str] = []
-        ranked = sorted(pool, key=lambda s: (-self._optimistic.get(s, 0.0) / max(self.size(s), 8192), s.sort_key))
+        ranked = sorted(pool, key=lambda s: (-self._optimistic.get(s, 0.0) / max(self.smallest_size(s), 8192),
+                                             s.sort_key))
         for _ in range(LOCAL_ROUNDS):
             changed = False
             for spec in sorted(config):
@@ -409,7 +432,7 @@ class Selector:
                 room = self.budget - self.used_bytes(rest)
                 tried = 0
                 for other in ranked:
-                    if other in config or self.size(other) > room:
+                    if other in config or self.smallest_size(other) > room or self.size(other) > room:
                         continue
                     tried += 1
                     if tried > SWAP_CANDIDATES:

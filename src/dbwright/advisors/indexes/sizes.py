@@ -146,7 +146,7 @@ def is_clustered(snapshot: Snapshot, table: str, column: str) -> bool:
 #: Heap blocks read to count a sorted column's distinct values (TABLESAMPLE SYSTEM, repeatable).
 DISTINCT_SAMPLE_BLOCKS = 300
 #: Rows wanted in the block sample that counts a multi-column key's distinct combinations.
-KEY_SAMPLE_ROWS = 60_000
+KEY_SAMPLE_ROWS = 30_000
 #: Sample a multi-column key only when the per-column counts leave its distinct combinations this uncertain.
 KEY_UNCERTAINTY = 1.5
 
@@ -166,7 +166,6 @@ class SampledDistinct:
         self.snapshot = snapshot
         self.notes = notes if notes is not None else []
         self._measured: dict[tuple[str, str], float | None] = {}
-        self._samples: dict[str, tuple[frozenset[str], list[tuple], int] | None] = {}
         self._keys: dict[tuple[str, frozenset[str]], float | None] = {}
 
     def overrides(self, spec: IndexSpec) -> dict[str, float]:
@@ -185,10 +184,18 @@ class SampledDistinct:
         """``estimate_bytes`` with every sampled count this spec needs."""
         return estimate_bytes(spec, self.snapshot, fraction, self.overrides(spec), self.key_distinct(spec))
 
-    def key_distinct(self, spec: IndexSpec) -> float | None:
+    def smallest(self, spec: IndexSpec, fraction: float = 1.0) -> int:
+        """A lower bound on ``estimate`` that samples no key: a key that would need its combinations
+        counted is taken to have no more of them than its most distinct column (the most deduplication
+        it could get). For ruling out what cannot fit before paying for a sample."""
+        return estimate_bytes(spec, self.snapshot, fraction, self.overrides(spec),
+                              self.key_distinct(spec, sample=False))
+
+    def key_distinct(self, spec: IndexSpec, sample: bool = True) -> float | None:
         """Distinct combinations of a multi-column B-tree key, or None where the per-column counts settle
         the size (one key, INCLUDE or a type that is never deduplicated, a column that is nearly unique,
-        counts whose product is close to the largest of them) or cannot be sampled (expressions, partial)."""
+        counts whose product is close to the largest of them) or cannot be sampled (expressions, partial).
+        With ``sample=False``, a key that would be sampled gets its lower bound instead."""
         table = self.snapshot.table(spec.table)
         if (spec.method != "btree" or len(spec.keys) < 2 or spec.include or spec.where or table is None
                 or any(k.startswith("(") for k in spec.keys)):
@@ -201,50 +208,34 @@ class SampledDistinct:
         if largest >= rows / 2 or _combined_distinct(shapes, rows) < KEY_UNCERTAINTY * largest:
             return None
         key = (spec.table, frozenset(spec.keys))
+        if not sample and key not in self._keys:
+            return largest
         if key not in self._keys:
             self._keys[key] = self._key_sample(spec.table, spec.keys, rows)
         return self._keys[key]
 
     def _key_sample(self, table: str, columns: tuple[str, ...], rows: float) -> float | None:
-        sample = self._rows(table, columns)
-        if sample is None:
-            return None
-        fetched, data, blocks = sample
-        order = sorted(fetched)
-        positions = [order.index(c) + 1 for c in columns]
-        info = self.snapshot.table(table)
-        pages = max(1, (info.heap_bytes if info else BLOCK) // BLOCK)
-        return block_sample_distinct([(row[0], tuple(row[i] for i in positions)) for row in data],
-                                     blocks, pages, rows)
-
-    def _rows(self, table: str, columns: tuple[str, ...]) -> tuple[frozenset[str], list[tuple], int] | None:
-        """The block sample of ``table`` with at least ``columns`` (fetched again, same blocks, if more are needed)."""
-        held = self._samples.get(table)
-        if table in self._samples and (held is None or set(columns) <= held[0]):
-            return held
-        wanted = frozenset(columns) | (held[0] if held else frozenset())
+        """Count the key's (block, key) occurrences on a block sample, in one statement on the server."""
         info = self.snapshot.table(table)
         if info is None or info.heap_bytes <= 0:
-            self._samples[table] = None
             return None
         pages = max(1, info.heap_bytes // BLOCK)
         per_page = max(1.0, info.row_estimate / pages)
         blocks = min(pages, max(DISTINCT_SAMPLE_BLOCKS, math.ceil(KEY_SAMPLE_ROWS / per_page)))
         percent = min(100.0, 100.0 * blocks / pages)
-        listed = ", ".join(f"{ident(c)}::text" for c in sorted(wanted))
-        sql = (f"SELECT (ctid::text::point)[0]::bigint, {listed} FROM {qident(table)} "
-               f"TABLESAMPLE SYSTEM ({percent:.6f}) REPEATABLE (0)")
+        listed = ", ".join(ident(c) for c in columns)
+        sql = (f"WITH occurrences AS (SELECT DISTINCT (ctid::text::point)[0] AS block, {listed} FROM {qident(table)} "
+               f"TABLESAMPLE SYSTEM ({percent:.6f}) REPEATABLE (0)) "
+               f"SELECT (SELECT count(DISTINCT block) FROM occurrences), count(*), count(*) FILTER (WHERE n = 1), "
+               f"coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM occurrences GROUP BY {listed}) keys")
         try:
             with self.conn.transaction():  # a savepoint inside the what-if evaluator's open transaction
-                data = self.conn.execute(sql).fetchall()
+                sampled_blocks, seen, singletons, occurrences = self.conn.execute(sql).fetchone()
         except psycopg.Error as error:
-            self.notes.append(f"could not sample {table} for distinct key combinations "
-                              f"({str(error).strip().splitlines()[0]}); its multi-column index sizes use pg_stats")
-            self._samples[table] = None
+            self.notes.append(f"could not sample {table} ({', '.join(columns)}) for its distinct key combinations "
+                              f"({str(error).strip().splitlines()[0]}); its index size uses pg_stats")
             return None
-        sampled_blocks = len({row[0] for row in data})
-        self._samples[table] = (wanted, data, sampled_blocks)
-        return self._samples[table]
+        return duj1_over_blocks(int(occurrences), int(seen), int(singletons), int(sampled_blocks), pages, rows)
 
     def _sample(self, table: str, column: str) -> float | None:
         info = self.snapshot.table(table)
@@ -265,28 +256,23 @@ class SampledDistinct:
         return clustered_distinct(int(blocks), int(values), pages, info.row_estimate)
 
 
-def block_sample_distinct(occurrences: list[tuple[int, tuple]], blocks: int, table_pages: int,
-                          rows: float) -> float:
+def duj1_over_blocks(occurrences: int, seen: int, singletons: int, blocks: int, table_pages: int,
+                     rows: float) -> float:
     """Distinct keys from a block sample: Haas and Stokes' Duj1 estimator (ANALYZE's own) over
-    (block, key) occurrences rather than rows.
+    distinct (block, key) occurrences rather than rows.
 
     Rows of one block are not independent (a sorted column repeats its value down the block), so a
-    key seen twice in one block is counted once; the population of occurrences is then the sample's
+    key seen twice in one block counts once, and the population of occurrences is the sample's
     scaled by table pages over sampled blocks. On unclustered keys this is Duj1 over rows; on a
     sorted key, where each value lives in one block, it becomes the per-block count scaled up.
+    ``seen``: distinct keys in the sample; ``singletons``: keys seen in exactly one block.
     """
-    if not occurrences or blocks <= 0:
+    if occurrences <= 0 or blocks <= 0:
         return max(rows, 1.0)
-    per_key: dict[tuple, int] = {}
-    for block_key in set(occurrences):
-        per_key[block_key[1]] = per_key.get(block_key[1], 0) + 1
-    n = sum(per_key.values())  # distinct (block, key) occurrences
-    seen = len(per_key)
-    singletons = sum(1 for count in per_key.values() if count == 1)
-    population = n * max(table_pages, blocks) / blocks
-    if n >= population:
+    population = occurrences * max(table_pages, blocks) / blocks
+    if occurrences >= population:
         return float(seen)  # the whole table was read
-    estimate = n * seen / (n - singletons + singletons * n / population)
+    estimate = occurrences * seen / (occurrences - singletons + singletons * occurrences / population)
     return max(1.0, min(estimate, rows))
 
 
