@@ -71,3 +71,17 @@ def test_multi_column_key_counts_its_combinations_from_a_block_sample(pg):
     assert estimate_bytes(spec, snap) > 1.5 * real  # the product of the column counts: no deduplication
     assert combinations is not None and abs(combinations - 20_000) <= 0.2 * 20_000, combinations
     assert abs(estimate - real) <= 0.2 * real, (estimate, real)
+
+
+def test_duj1_over_blocks_counts_a_key_once_per_block():
+    from dbwright.advisors.indexes.sizes import duj1_over_blocks
+
+    # the whole table read: the sample's own count
+    assert duj1_over_blocks(occurrences=500, seen=120, singletons=40, blocks=10, table_pages=10, rows=5000) == 120
+    # a sorted key: each value in one block, so every key is a singleton; 100 of 1,000 pages read,
+    # 4,000 values seen there: 40,000 in all (the per-block count scaled by pages)
+    assert abs(duj1_over_blocks(4000, 4000, 4000, 100, 1000, 160_000) - 40_000) < 1
+    # no singletons: every key already seen twice or more, nothing unseen is extrapolated
+    assert duj1_over_blocks(2000, 500, 0, 100, 1000, 1_000_000) == 500
+    # never more than the rows
+    assert duj1_over_blocks(4000, 4000, 4000, 100, 1000, 10_000) == 10_000
