@@ -295,6 +295,7 @@ class _Advisor:
         self.notes: list[str] = []
         self._fractions: dict[tuple[str, str], float | None] = {}
         self._sizes: dict[IndexSpec, int] = {}
+        self._smallest: dict[IndexSpec, int] = {}  # lower bounds, for specs not sized exactly yet
         self.sampled = SampledDistinct(whatif.conn, snap, self.notes)
 
     def run(self) -> IndexAdvice:
@@ -458,8 +459,10 @@ class _Advisor:
         """A lower bound on ``size`` that reads no sample (see ``SampledDistinct.smallest``)."""
         if spec in self._sizes:
             return self._sizes[spec]
-        share = self.fraction(spec.table, spec.where) if spec.where else 1.0
-        return self.sampled.smallest(spec, share if share is not None else 1.0)
+        if spec not in self._smallest:
+            share = self.fraction(spec.table, spec.where) if spec.where else 1.0
+            self._smallest[spec] = self.sampled.smallest(spec, share if share is not None else 1.0)
+        return self._smallest[spec]
 
     # --- results -----------------------------------------------------------------------------
     def effect(self, s: _Statement, weights: dict[str, float], after: PlanSummary | None,
