@@ -344,6 +344,9 @@ class Selector:
 
         sized: set[_Move] = set()  # moves whose exact size is known (counted only when they would win)
         priced: dict[_Move, float] = {}  # the last priced gain of each move
+        #: moves set aside for a gain under the floor: a later move can raise it again (a widening takes its
+        #: narrower index away), so those touching the statements a chosen move re-priced come back
+        asleep: list[_Move] = []
 
         room = self.budget - self.used_bytes(config)
         moves = [m for m in self._moves(config, pool) if extra(m, False) <= room]
@@ -376,7 +379,8 @@ class Selector:
                     continue
                 gain = self.gain(config, move)
                 if gain <= floor:
-                    continue  # gains only shrink as the set grows
+                    asleep.append(move)
+                    continue
                 priced[move] = gain
                 push(move, score(move, gain, move in sized), version)
             if chosen is None:
@@ -385,6 +389,13 @@ class Selector:
             version += 1
             log.append(chosen.text)
             room = self.budget - self.used_bytes(config)
+            if chosen.replaced is not None:  # only a widening takes an index away: others may gain again
+                touched = set(self.users(chosen.replaced))
+                awake = [m for m in asleep if touched & set(self.users(m.added))]
+                asleep = [m for m in asleep if m not in awake]
+                for move in awake:
+                    if self._applies(config, move) and extra(move, move in sized) <= room:
+                        push(move, score(move, self.headroom(config, move), move in sized))
             widenings = [m for m in self._widenings(config, chosen.added) if extra(m, False) <= room]
             bounds = self._screen_more([m.added for m in widenings if m.added not in self._users],
                                        {m.added: m.replaced for m in widenings if m.replaced})
