@@ -163,16 +163,33 @@ class WhatIf:
         Indexes on other tables may stay: the planner never looks at an index of a table the
         statement does not read, and keeping them spares drop-and-create churn.
         """
-        for spec in sorted(set(self._active) - wanted):
-            if tables is not None and spec.table not in tables:
-                continue
-            self.conn.execute("SELECT hypopg_drop_index(%s)", (self._active.pop(spec),))
+        stale = [spec for spec in sorted(set(self._active) - wanted) if tables is None or spec.table in tables]
+        if stale:  # one round trip for all of them
+            self.conn.execute("SELECT hypopg_drop_index(oid) FROM unnest(%s::oid[]) AS oid",
+                              ([self._active.pop(spec) for spec in stale],))
         todo = sorted(wanted - set(self._active))
         if self._created_in_batch + len(todo) > HYPOPG_BATCH:
             self.conn.execute("SELECT hypopg_reset()")
             self._created_in_batch = 0
             todo = sorted(wanted)
             self._active.clear()
+        if len(todo) > 1:
+            try:  # one round trip; a definition HypoPG refuses sends them one at a time, to name it
+                with self.conn.transaction():
+                    rows = self.conn.execute(
+                        "SELECT h.indexrelid, h.indexname FROM unnest(%s::text[]) WITH ORDINALITY AS d(def, n), "
+                        "LATERAL hypopg_create_index(d.def) AS h ORDER BY d.n",
+                        ([spec.definition() for spec in todo],)).fetchall()
+            except psycopg.Error:
+                # HypoPG's indexes are not transactional: those made before the refused one stay, untracked
+                self.conn.execute("SELECT hypopg_reset()")
+                self._created_in_batch = 0
+                self._active.clear()
+                todo = sorted(wanted)
+            else:
+                for spec, row in zip(todo, rows, strict=True):
+                    self._created(spec, row)
+                return
         for spec in todo:
             try:
                 row = self.conn.execute("SELECT indexrelid, indexname FROM hypopg_create_index(%s)",
@@ -180,11 +197,14 @@ class WhatIf:
             except psycopg.Error as error:
                 self.stats.unsupported[spec] = _first_line(error).removeprefix("hypopg: ")
                 continue
-            self._active[spec] = row[0]
-            self._names = {n: s for n, s in self._names.items() if not n.startswith(f"<{row[0]}>")}
-            self._names[row[1]] = spec
-            self._created_in_batch += 1
-            self.stats.hypothetical_created += 1
+            self._created(spec, row)
+
+    def _created(self, spec: IndexSpec, row: tuple) -> None:
+        self._active[spec] = row[0]
+        self._names = {n: s for n, s in self._names.items() if not n.startswith(f"<{row[0]}>")}
+        self._names[row[1]] = spec
+        self._created_in_batch += 1
+        self.stats.hypothetical_created += 1
 
     # --- real indexes in rolled-back transactions ------------------------------------------------
     def refusal(self, spec: IndexSpec) -> str | None:
