@@ -175,11 +175,10 @@ class WhatIf:
             self._active.clear()
         if len(todo) > 1:
             try:  # one round trip; a definition HypoPG refuses sends them one at a time, to name it
-                with self.conn.transaction():
-                    rows = self.conn.execute(
-                        "SELECT h.indexrelid, h.indexname FROM unnest(%s::text[]) WITH ORDINALITY AS d(def, n), "
-                        "LATERAL hypopg_create_index(d.def) AS h ORDER BY d.n",
-                        ([spec.definition() for spec in todo],)).fetchall()
+                rows = self.conn.execute(
+                    "SELECT h.indexrelid, h.indexname FROM unnest(%s::text[]) WITH ORDINALITY AS d(def, n), "
+                    "LATERAL hypopg_create_index(d.def) AS h ORDER BY d.n",
+                    ([spec.definition() for spec in todo],)).fetchall()
             except psycopg.Error:
                 # HypoPG's indexes are not transactional: those made before the refused one stay, untracked
                 self.conn.execute("SELECT hypopg_reset()")
