@@ -222,38 +222,45 @@ class SampledDistinct:
         pages = max(1, info.heap_bytes // BLOCK)
         per_page = max(1.0, info.row_estimate / pages)
         blocks = min(pages, max(DISTINCT_SAMPLE_BLOCKS, math.ceil(KEY_SAMPLE_ROWS / per_page)))
-        percent = min(100.0, 100.0 * blocks / pages)
         listed = ", ".join(ident(c) for c in columns)
-        sql = (f"WITH occurrences AS (SELECT DISTINCT (ctid::text::point)[0] AS block, {listed} FROM {qident(table)} "
-               f"TABLESAMPLE SYSTEM ({percent:.6f}) REPEATABLE (0)) "
-               f"SELECT (SELECT count(DISTINCT block) FROM occurrences), count(*), count(*) FILTER (WHERE n = 1), "
-               f"coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM occurrences GROUP BY {listed}) keys")
-        try:
-            with self.conn.transaction():  # a savepoint inside the what-if evaluator's open transaction
-                sampled_blocks, seen, singletons, occurrences = self.conn.execute(sql).fetchone()
-        except psycopg.Error as error:
-            self.notes.append(f"could not sample {table} ({', '.join(columns)}) for its distinct key combinations "
-                              f"({str(error).strip().splitlines()[0]}); its index size uses pg_stats")
+        row = self._fetch(
+            f"WITH occurrences AS (SELECT DISTINCT (ctid::text::point)[0] AS block, {listed} FROM {qident(table)} "
+            f"{_tablesample(blocks, pages)}) "
+            f"SELECT (SELECT count(DISTINCT block) FROM occurrences), count(*), count(*) FILTER (WHERE n = 1), "
+            f"coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM occurrences GROUP BY {listed}) keys",
+            f"{table} ({', '.join(columns)}) for its distinct key combinations", "its index size uses pg_stats")
+        if row is None:
             return None
-        return duj1_over_blocks(int(occurrences), int(seen), int(singletons), int(sampled_blocks), pages, rows)
+        sampled_blocks, seen, singletons, occurrences = (int(v) for v in row)
+        return duj1_over_blocks(occurrences, seen, singletons, sampled_blocks, pages, rows)
 
     def _sample(self, table: str, column: str) -> float | None:
         info = self.snapshot.table(table)
         if info is None or info.heap_bytes <= 0:
             return None
         pages = max(1, info.heap_bytes // BLOCK)
-        percent = min(100.0, 100.0 * DISTINCT_SAMPLE_BLOCKS / pages)
-        sql = (f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT (ctid::text::point)[0] AS block, "
-               f"count(DISTINCT {ident(column)}) AS n FROM {qident(table)} TABLESAMPLE SYSTEM ({percent:.6f}) "
-               f"REPEATABLE (0) GROUP BY 1) blocks")
+        row = self._fetch(
+            f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT (ctid::text::point)[0] AS block, "
+            f"count(DISTINCT {ident(column)}) AS n FROM {qident(table)} {_tablesample(DISTINCT_SAMPLE_BLOCKS, pages)} "
+            f"GROUP BY 1) blocks",
+            f"{table}.{column} for its distinct values", "its index sizes use pg_stats")
+        if row is None:
+            return None
+        return clustered_distinct(int(row[0]), int(row[1]), pages, info.row_estimate)
+
+    def _fetch(self, sql: str, what: str, fallback: str) -> tuple | None:
+        """One sampling statement's row, or None with a note saying what was not sampled and why."""
         try:
             with self.conn.transaction():  # a savepoint inside the what-if evaluator's open transaction
-                blocks, values = self.conn.execute(sql).fetchone()
+                return self.conn.execute(sql).fetchone()
         except psycopg.Error as error:
-            self.notes.append(f"could not sample {table}.{column} for its distinct values "
-                              f"({str(error).strip().splitlines()[0]}); its index sizes use pg_stats")
+            self.notes.append(f"could not sample {what} ({str(error).strip().splitlines()[0]}); {fallback}")
             return None
-        return clustered_distinct(int(blocks), int(values), pages, info.row_estimate)
+
+
+def _tablesample(blocks: int, pages: int) -> str:
+    """A repeatable block sample of about ``blocks`` of a table's ``pages``."""
+    return f"TABLESAMPLE SYSTEM ({min(100.0, 100.0 * blocks / pages):.6f}) REPEATABLE (0)"
 
 
 def duj1_over_blocks(occurrences: int, seen: int, singletons: int, blocks: int, table_pages: int,
