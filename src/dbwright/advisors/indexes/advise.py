@@ -316,7 +316,8 @@ class _Advisor:
                              _columns(s.shape)) for s in statements]
         objective = self.objective if self.objective != "auto" else ("per-query" if unit == "cost" else "total")
         self.notes.append(_OBJECTIVE_NOTES[objective])
-        selector = Selector(self.whatif, weighted, size=self.size, smallest_size=self.smallest_size, write_cost=write_cost, budget=self.budget,
+        selector = Selector(self.whatif, weighted, size=self.size, smallest_size=self.smallest_size,
+                            write_cost=write_cost, budget=self.budget,
                             widen_with=widen, max_pool=None if self.whatif.backend == "hypopg" else REAL_POOL,
                             thorough=self.whatif.backend == "hypopg", objective=objective)
         selection = selector.run(sorted(origins))
@@ -451,8 +452,7 @@ class _Advisor:
 
     def size(self, spec: IndexSpec) -> int:
         if spec not in self._sizes:
-            share = self.fraction(spec.table, spec.where) if spec.where else 1.0
-            self._sizes[spec] = self.sampled.estimate(spec, share if share is not None else 1.0)
+            self._sizes[spec] = self.sampled.estimate(spec, self._row_share(spec))
         return self._sizes[spec]
 
     def smallest_size(self, spec: IndexSpec) -> int:
@@ -460,9 +460,13 @@ class _Advisor:
         if spec in self._sizes:
             return self._sizes[spec]
         if spec not in self._smallest:
-            share = self.fraction(spec.table, spec.where) if spec.where else 1.0
-            self._smallest[spec] = self.sampled.smallest(spec, share if share is not None else 1.0)
+            self._smallest[spec] = self.sampled.smallest(spec, self._row_share(spec))
         return self._smallest[spec]
+
+    def _row_share(self, spec: IndexSpec) -> float:
+        """The share of the table's rows the index holds: its predicate's, 1 for a full index (or unknown)."""
+        share = self.fraction(spec.table, spec.where) if spec.where else 1.0
+        return share if share is not None else 1.0
 
     # --- results -----------------------------------------------------------------------------
     def effect(self, s: _Statement, weights: dict[str, float], after: PlanSummary | None,

@@ -110,7 +110,8 @@ class _Move:
 
 class Selector:
     def __init__(self, whatif: WhatIf, queries: Sequence[Weighted], *, size: Callable[[IndexSpec], int],
-                 smallest_size: Callable[[IndexSpec], int] | None = None, write_cost: Callable[[IndexSpec], float], budget: int,
+                 smallest_size: Callable[[IndexSpec], int] | None = None,
+                 write_cost: Callable[[IndexSpec], float], budget: int,
                  widen_with: dict[str, list[str]], max_pool: int | None = None, thorough: bool = True,
                  objective: str = "total") -> None:
         if objective not in OBJECTIVES:
