@@ -443,8 +443,8 @@ class _Advisor:
             rows = info.row_estimate if info else 0
             share = None
             if rows > 0:
-                probe = PlannableQuery("fraction", f"SELECT 1 FROM {qident(table)} WHERE {predicate}", 0,
-                                       frozenset({table}))
+                sql = f"SELECT 1 FROM {qident(table)} WHERE {predicate}"
+                probe = PlannableQuery(f"fraction {sql}", sql, 0, frozenset({table}))  # the key names the plan cached
                 plan = self.whatif.plan(probe)
                 share = min(1.0, plan.nodes[0].rows / rows) if plan else None
             self._fractions[key] = share
