@@ -18,6 +18,7 @@ from dbwright.advisors.indexes.querytree import QueryShape, analyze
 from dbwright.advisors.indexes.sizes import SampledDistinct
 from dbwright.advisors.indexes.spec import IndexSpec
 from dbwright.advisors.indexes.whatif import PlannableQuery, WhatIf
+from dbwright.changes.operations import qident
 from dbwright.model import Snapshot
 
 
@@ -56,18 +57,28 @@ def existing_keys(snap: Snapshot) -> set[tuple[str, tuple[str | None, ...]]]:
 
 
 class Sizes:
-    """dbwright's calibrated B-tree size estimate, cached (full indexes only here), with the same
-    block-sampled distinct counts (sorted columns, multi-column keys) as the advisor's."""
+    """dbwright's calibrated B-tree size estimate, cached, with the same block-sampled distinct
+    counts (sorted columns, multi-column keys) as the advisor's; a partial index holds the share of
+    rows the planner estimates for its predicate, as in the advisor."""
 
     def __init__(self, snap: Snapshot, conn: psycopg.Connection) -> None:
         self.snap = snap
+        self.conn = conn
         self.sampled = SampledDistinct(conn, snap)
         self._cache: dict[IndexSpec, int] = {}
 
     def __call__(self, spec: IndexSpec) -> int:
         if spec not in self._cache:
-            self._cache[spec] = self.sampled.estimate(spec)
+            self._cache[spec] = self.sampled.estimate(spec, self._share(spec))
         return self._cache[spec]
+
+    def _share(self, spec: IndexSpec) -> float:
+        table = self.snap.table(spec.table)
+        if not spec.where or table is None or table.row_estimate <= 0:
+            return 1.0
+        plan = self.conn.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {qident(spec.table)} WHERE {spec.where}"
+                                 ).fetchone()[0][0]["Plan"]
+        return min(1.0, plan["Plan Rows"] / table.row_estimate)
 
 
 def costs(whatif: WhatIf, queries: list[BenchQuery], config: Iterable[IndexSpec]) -> list[float]:

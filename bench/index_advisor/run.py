@@ -200,8 +200,7 @@ def main() -> None:
                     out = {"indexes": [], "error": f"{type(error).__name__}: {error}"}
                 after = costs(evaluator, queries, out["indexes"])
                 total, geo = relative(before, after)
-                est = sum(sizes(s) for s in out["indexes"] if not s.where)
-                est += sum(sizes(s) for s in out["indexes"] if s.where)  # partial: full-size upper bound
+                est = sum(sizes(s) for s in out["indexes"])
                 row = {"advisor": name, "budget_multiple": multiple, "budget_bytes": budget,
                        "relative_sum": total, "relative_geomean": geo, "estimated_bytes": est,
                        "per_query": dict(zip([q.number for q in queries], after, strict=True)),

@@ -34,6 +34,10 @@ BRIN_MIN_ROWS = 100_000
 BRIN_MIN_CORRELATION = 0.9
 APPEND_ONLY_CHANGE_RATIO = 0.05
 PARTIAL_MAX_FRACTION = 0.5
+#: A statement's own constant filter makes a partial index when it keeps at most this share of the rows.
+STATEMENT_PARTIAL_MAX_FRACTION = 0.3
+#: … on a table of at least this many rows (a small table is read whole about as fast).
+STATEMENT_PARTIAL_MIN_ROWS = 10_000
 SCAN_SHARE = 0.02
 #: A narrower index on an existing index's leading keys is a candidate when that one is this many times larger.
 NARROWER_RATIO = 2.0  # a table whose scans cost less than 2% of the statement is left alone
@@ -142,6 +146,8 @@ def _for_table(use: TableUse, snapshot: Snapshot, recurring: Counter[tuple[str, 
             if covering:
                 yield IndexSpec(table, tuple(rest), covering, where=predicate), "partial covering"
 
+    yield from _statement_partials(use, shapes, snapshot, fraction)
+
     for column in ranges:
         if _brin_worthy(snapshot, table, column):
             yield IndexSpec(table, (column,), method="brin"), "brin (correlated, append-only)"
@@ -152,6 +158,37 @@ def _for_table(use: TableUse, snapshot: Snapshot, recurring: Counter[tuple[str, 
     if trigram:
         for column in use.trigram:
             yield IndexSpec(table, (column,), method="gin", opclass="gin_trgm_ops"), "gin (trigram)"
+
+
+def _statement_partials(use: TableUse, shapes: list[tuple[list[str], str]], snapshot: Snapshot,
+                        fraction: Fraction) -> Iterable[tuple[IndexSpec, str]]:
+    """Partial indexes whose predicate is the statement's own constant filter on the table.
+
+    For each key shape, the filter conjuncts on columns outside the keys become the predicate
+    (``(l_shipdate) … WHERE l_discount BETWEEN 0.05 AND 0.07 AND l_quantity < 24``), when they
+    keep at most ``STATEMENT_PARTIAL_MAX_FRACTION`` of the rows: a small index that serves this
+    statement (and any other whose filter implies the predicate), tied to its literal values.
+    The covering form includes what the statement reads besides the predicate's own columns.
+    """
+    table = snapshot.table(use.table)
+    if not use.filters or table is None or table.row_estimate < STATEMENT_PARTIAL_MIN_ROWS:
+        return
+    for keys, origin in shapes:
+        keys = list(dict.fromkeys(keys))[:MAX_KEYS]
+        rest = {sql: cols for sql, cols in use.filters.items() if not set(cols) & set(keys)}
+        if not rest:
+            continue
+        predicate = " AND ".join(rest)
+        share = fraction(use.table, predicate)
+        if share is None or share > STATEMENT_PARTIAL_MAX_FRACTION:
+            continue
+        yield IndexSpec(use.table, tuple(keys), where=predicate), f"partial on the statement's filter ({origin})"
+        needed = set(use.outside_filters)
+        needed.update(c for sql, cols in use.filters.items() if sql not in rest for c in cols)
+        covering = _include(use, keys, snapshot, exclude=[c for c in use.referenced if c not in needed])
+        if covering:
+            yield (IndexSpec(use.table, tuple(keys), covering, where=predicate),
+                   "partial covering on the statement's filter")
 
 
 def _include(use: TableUse, keys: list[str], snapshot: Snapshot, exclude: Iterable[str] = ()) -> tuple[str, ...]:
@@ -195,6 +232,8 @@ def _brin_worthy(snapshot: Snapshot, table_name: str, column_name: str) -> bool:
 
 def _narrower_origin(spec: IndexSpec, snapshot: Snapshot) -> str | None:
     """Why a candidate on an existing index's leading keys is proposed at all, or None if it is not one."""
+    if spec.where:
+        return None  # a partial index has its own reason
     for index in snapshot.indexes_of(spec.table):
         have = tuple(c for c in index.columns if c)
         if index.valid and not index.predicate and len(have) > len(spec.keys) and have[: len(spec.keys)] == spec.keys:

@@ -42,6 +42,11 @@ class TableUse:
     expressions: dict[str, str] = field(default_factory=dict)  # expression SQL -> "equal" | "range"
     expression_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     constants: dict[str, tuple[str, ...]] = field(default_factory=dict)  # predicate SQL -> columns it fixes
+    #: every conjunct that compares this table's columns with constants or with each other
+    #: (``l_discount BETWEEN 0.05 AND 0.07``, ``l_commitdate < l_receiptdate``): SQL -> its columns
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: columns read by something other than those filters (select list, joins, grouping, …)
+    outside_filters: dict[str, None] = field(default_factory=dict)
     gin: dict[str, str] = field(default_factory=dict)  # column -> why (operator)
     trigram: dict[str, None] = field(default_factory=dict)  # columns with LIKE/ILIKE '%…'
 
@@ -121,6 +126,7 @@ class _Walker:
     def __init__(self, shape: QueryShape, snapshot: Snapshot) -> None:
         self.shape = shape
         self.snapshot = snapshot
+        self.filter_nodes: set[int] = set()  # id() of conjuncts recorded as a table's constant filter
 
     # --- statements ------------------------------------------------------------------------
     def statement(self, node: Any, parent: _Scope | None) -> None:
@@ -136,7 +142,7 @@ class _Walker:
             for qual in quals:
                 for q in qual:
                     self.predicates(q, scope)
-            self.references(node.whereClause, scope)
+            self.condition_references(node.whereClause, scope)
             if isinstance(node, ast.UpdateStmt):
                 for target in node.targetList or ():
                     self.references(target.val, scope)
@@ -163,7 +169,7 @@ class _Walker:
             else:
                 self.references(value, scope)
         for part in (node.whereClause, node.havingClause, *join_quals):
-            self.references(part, scope)
+            self.condition_references(part, scope)
         for item in node.groupClause or ():
             self.references(item, scope)
             found = self.column_of(item, scope)
@@ -239,7 +245,7 @@ class _Walker:
             return scope.resolve(node.fields)
         return None
 
-    def references(self, node: Any, scope: _Scope) -> None:
+    def references(self, node: Any, scope: _Scope, in_filter: bool = False) -> None:
         """Every column a subtree reads; subqueries inside it are statements of their own."""
         for child in _walk(node):
             if isinstance(child, ast.SubLink):
@@ -247,13 +253,34 @@ class _Walker:
             elif isinstance(child, ast.ColumnRef):
                 found = scope.resolve(child.fields)
                 if found:
-                    self.shape.use(found[0]).referenced[found[1]] = None
+                    use = self.shape.use(found[0])
+                    use.referenced[found[1]] = None
+                    if not in_filter:
+                        use.outside_filters[found[1]] = None
             elif isinstance(child, ast.ParamRef):
                 self.shape.parameters = max(self.shape.parameters, child.number)
+
+    def condition_references(self, node: Any, scope: _Scope) -> None:
+        """``references`` for a WHERE, HAVING or ON condition, one conjunct at a time."""
+        for conjunct in _conjuncts(node):
+            self.references(conjunct, scope, in_filter=id(conjunct) in self.filter_nodes)
 
     def predicates(self, node: Any, scope: _Scope) -> None:
         for conjunct in _conjuncts(node):
             self.predicate(conjunct, scope)
+            self.constant_filter(conjunct, scope)
+
+    def constant_filter(self, node: Any, scope: _Scope) -> None:
+        """Record a conjunct that reads one table's columns and constants only (a partial index's predicate)."""
+        if not all(isinstance(child, _FILTER_NODES) for child in _walk(node)):
+            return
+        columns = [child for child in _walk(node) if isinstance(child, ast.ColumnRef)]
+        refs = _column_refs(node, scope)
+        qualifiers = {tuple(f.sval for f in ref.fields[:-1]) for ref in columns if len(ref.fields) > 1}
+        if not refs or len(refs) != len(columns) or len({table for table, _ in refs}) != 1 or len(qualifiers) > 1:
+            return  # no column, columns of two tables (or two aliases of one), or a column this scope cannot place
+        self.filter_nodes.add(id(node))
+        self.shape.use(refs[0][0]).filters[_deparse_predicate(node)] = tuple(dict.fromkeys(c for _, c in refs))
 
     def predicate(self, node: Any, scope: _Scope) -> None:
         if isinstance(node, ast.NullTest):
@@ -332,6 +359,11 @@ class _Walker:
 
 # --- helpers ---------------------------------------------------------------------------------
 
+#: What a constant filter may be made of: no parameter, subquery or function call (which may not
+#: be immutable, as an index predicate must be); casts of literals are fine (``date '1994-01-01'``).
+_FILTER_NODES = (ast.ColumnRef, ast.A_Const, ast.TypeCast, ast.TypeName, ast.String, ast.Integer, ast.Float,
+                 ast.Boolean, ast.A_Expr, ast.BoolExpr, ast.NullTest, ast.BooleanTest)
+
 def _walk(node: Any) -> Iterator[Any]:
     """Every node under ``node`` (itself included), not descending into subqueries."""
     if node is None:
@@ -390,6 +422,23 @@ def _constant_text(node: Any) -> str | None:
     if isinstance(node, ast.A_Const) and isinstance(node.val, ast.String):
         return node.val.sval
     return None
+
+
+def _deparse_predicate(node: Any) -> str:
+    """``_deparse`` for an index predicate, with bare integer literals quoted (``l_quantity < '24'``).
+
+    The planner folds the statement's ``numeric_column < 24`` (an int4 cast to numeric) into one
+    constant before it tests whether the statement implies a partial index's predicate, but
+    HypoPG keeps a hypothetical index's predicate unfolded, so the two never match. A quoted
+    literal takes the column's type as it is parsed, in the statement's form; a real index is
+    the same either way.
+    """
+    bare = copy.deepcopy(node)
+    casts = {id(child.arg) for child in _walk(bare) if isinstance(child, ast.TypeCast)}
+    for child in _walk(bare):
+        if isinstance(child, ast.A_Const) and isinstance(child.val, ast.Integer) and id(child) not in casts:
+            child.val = ast.String(str(child.val.ival))
+    return _deparse(bare)
 
 
 def _deparse(node: Any) -> str:

@@ -51,7 +51,7 @@ MIN_GAIN_SHARE = 1e-4
 #: (in log units, weighted by that statement's share of the calls); anything less is planner noise.
 MIN_STATEMENT_SPEEDUP = math.log(1.01)
 #: Screening: how many times each statement is planned with the candidates it has not picked yet.
-SCREEN_ROUNDS = 30
+SCREEN_ROUNDS = 4
 #: Local improvement: swaps tried per chosen index (the unchosen candidates with the best gain per byte).
 SWAP_CANDIDATES = 3
 #: Knapsack fix: ratio greedy is run again from each of this many large candidates it left out.
@@ -273,13 +273,11 @@ class Selector:
         return bounds
 
     def _may_pick(self, k: int, spec: IndexSpec, widened_from: Mapping[IndexSpec, IndexSpec]) -> bool:
-        """A widened index is worth planning for a statement that picked the narrower one, or that uses
-        every key of the wider one; for any other statement the added key is dead weight."""
+        """A widened index is planned only for the statements that picked the narrower one: it is there
+        to serve them better (a statement that wants both columns but not the narrower index has its own
+        multi-column candidates)."""
         narrower = widened_from.get(spec)
-        if narrower is None:
-            return True
-        referenced = self.queries[k].columns.get(spec.table)
-        return k in self.users(narrower) or referenced is None or set(spec.columns) <= referenced
+        return narrower is None or k in self.users(narrower)
 
     # --- search ------------------------------------------------------------------------------
     def run(self, candidates: Sequence[IndexSpec]) -> Selection:
@@ -420,8 +418,12 @@ class Selector:
     def _widenings(self, config: frozenset[IndexSpec], spec: IndexSpec) -> Iterator[_Move]:
         if spec.method != "btree" or len(spec.keys) >= MAX_KEYS:
             return
+        wanted: set[str] = set()  # columns the statements that picked ``spec`` read there (Extend's rule)
+        for k in self.users(spec):
+            referenced = self.queries[k].columns.get(spec.table)
+            wanted |= set(self.widen_with.get(spec.table, [])) if referenced is None else referenced
         for column in self.widen_with.get(spec.table, []):
-            if column in spec.keys:
+            if column in spec.keys or column not in wanted:
                 continue
             wider = spec.widened(column)
             if wider in config or not self.whatif.supported(wider):
