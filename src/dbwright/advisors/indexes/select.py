@@ -289,13 +289,25 @@ class Selector:
         best_value = self.fast_objective(best)
         if self.thorough:
             for seed in self.seeds(pool, best):
-                config, log = self.greedy(pool, True, frozenset([seed]))
+                start = self.make_room(best, seed)
+                config, log = self.greedy(pool, True, start | {seed})
                 value = self.fast_objective(config)
                 if value < best_value - self.floor(best_value):
-                    best, best_value, moves = config, value, [f"start from {seed.label}", *log]
+                    best, best_value, moves = config, value, [f"make room for {seed.label}", *log]
         best, more = self.improve(best, pool if self.thorough else [])
         moves += more
         return Selection(sorted(best), self.baseline, self.objective(best), screened, moves)
+
+    def make_room(self, config: frozenset[IndexSpec], seed: IndexSpec) -> frozenset[IndexSpec]:
+        """``config`` less its members worth least per byte (each priced as the set stands) until ``seed`` fits:
+        the greedy then refills from there instead of starting over (most of the set survives a seed)."""
+        ranked = sorted(config, key=lambda s: (self.marginal_gain(config, s) / max(self.size(s), 8192), s.sort_key))
+        kept = set(config)
+        for spec in ranked:
+            if self.used_bytes(frozenset(kept)) + self.size(seed) <= self.budget:
+                break
+            kept.discard(spec)
+        return frozenset(kept)
 
     def seeds(self, pool: list[IndexSpec], chosen: frozenset[IndexSpec]) -> list[IndexSpec]:
         """Large candidates with the best optimistic gain that ratio greedy left out: its blind spot is an
