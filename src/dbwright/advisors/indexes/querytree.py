@@ -364,6 +364,7 @@ class _Walker:
 _FILTER_NODES = (ast.ColumnRef, ast.A_Const, ast.TypeCast, ast.TypeName, ast.String, ast.Integer, ast.Float,
                  ast.Boolean, ast.A_Expr, ast.BoolExpr, ast.NullTest, ast.BooleanTest)
 
+
 def _walk(node: Any) -> Iterator[Any]:
     """Every node under ``node`` (itself included), not descending into subqueries."""
     if node is None:

@@ -18,9 +18,10 @@ The search:
    statement is then priced only with the chosen indexes it picked (the "atomic
    configuration" assumption of DB2's and Kossmann et al.'s advisors), so one more index
    re-prices only the statements it can change;
-2. grows the set greedily, by gain per byte and by absolute gain (the classic fix for ratio
-   greedy's knapsack blind spot), keeping the better set. A move adds a candidate or widens a
-   chosen B-tree by one more column the workload uses on that table (as Extend does). Moves are
+2. grows the set greedily by gain per byte, then forces in the large candidate ratio greedy left
+   out (its knapsack blind spot), makes room for it and refills, keeping the better set. A move
+   adds a candidate or widens a chosen B-tree by one more column that the statements using it
+   read on that table (as Extend does). Moves are
    priced lazily (CELF): a move is priced again only when an upper bound on its gain could still
    beat the best priced move. The bounds cost no planner call: the move's last priced gain, and
    what its statements could still gain at best (their cost now against their cost with every
@@ -54,7 +55,7 @@ MIN_STATEMENT_SPEEDUP = math.log(1.01)
 SCREEN_ROUNDS = 4
 #: Local improvement: swaps tried per chosen index (the unchosen candidates with the best gain per byte).
 SWAP_CANDIDATES = 3
-#: Knapsack fix: ratio greedy is run again from each of this many large candidates it left out.
+#: Knapsack fix: this many large candidates ratio greedy left out are each forced in (see ``make_room``).
 SEEDS = 1
 #: A seed must take at least this share of the budget (small ones are what ratio greedy takes anyway).
 SEED_MIN_SHARE = 0.1
