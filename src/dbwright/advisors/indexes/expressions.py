@@ -19,6 +19,7 @@ class ExpressionFacts:
     function: str | None
     result_type: str | None  # a type name when the expression is a cast or date_trunc
     distinct_factor: float = 1.0
+    max_width: float | None = None  # bytes the result can take at most (``substring(phone, 1, 2)``: 3)
 
 
 @lru_cache(maxsize=4096)
@@ -37,8 +38,18 @@ def expression_facts(key: str) -> ExpressionFacts:
         name = node.funcname[-1].sval
         if name == "date_trunc":
             return ExpressionFacts(columns, name, None, COARSE_FACTOR)
-        return ExpressionFacts(columns, name, None)
+        return ExpressionFacts(columns, name, None, max_width=_prefix_width(name, node.args or ()))
     return ExpressionFacts(columns, None, None)
+
+
+def _prefix_width(name: str, args: tuple) -> float | None:
+    """``substring(text, start, n)``, ``substr(…)`` and ``left(text, n)`` keep at most n characters
+    (taken as single-byte, plus the 1-byte short varlena header)."""
+    length = args[2] if name in ("substring", "substr") and len(args) == 3 else (
+        args[1] if name == "left" and len(args) == 2 else None)
+    if isinstance(length, ast.A_Const) and isinstance(length.val, ast.Integer) and length.val.ival >= 0:
+        return float(length.val.ival + 1)
+    return None
 
 
 def _columns(node: object) -> list[str]:

@@ -67,15 +67,26 @@ def estimate_bytes(spec: IndexSpec, snapshot: Snapshot, fraction: float = 1.0,
     table = snapshot.table(spec.table)
     if table is None:
         return BLOCK
-    rows = max(table.row_estimate, 0.0) * fraction
+    all_rows = max(table.row_estimate, 0.0)
+    rows = all_rows * fraction
     if spec.method == "brin":
         return _brin_bytes(spec, snapshot, table)
     if spec.method == "gin":
         return max(3 * BLOCK, int(table.heap_bytes * 0.3 * fraction))
-    keys = [_key_shape(spec.table, key, snapshot, rows, distinct) for key in spec.keys]
+    keys = [_key_shape(spec.table, key, snapshot, all_rows, distinct) for key in spec.keys]
+    keys = [replace(k, distinct=distinct_in_share(k.distinct, all_rows, fraction)) for k in keys]
     included = [_key_shape(spec.table, column, snapshot, rows) for column in spec.include]
-    combined = None if key_distinct is None else max(1.0, min(key_distinct * fraction, rows))
+    combined = None if key_distinct is None else max(1.0, min(distinct_in_share(key_distinct, all_rows, fraction),
+                                                              rows))
     return _btree_bytes(rows, keys, included, _leaf_fillfactor(table), combined)
+
+
+def distinct_in_share(distinct: float, rows: float, fraction: float) -> float:
+    """Distinct values left among a share of the rows (a partial index's): a value with ``rows / distinct``
+    rows is missed only when all of them are, so fewer values go than rows (not ``distinct × fraction``)."""
+    if fraction >= 1.0 or distinct <= 0 or rows <= 0:
+        return distinct
+    return max(1.0, distinct * (1.0 - (1.0 - fraction) ** (rows / distinct)))
 
 
 def _btree_bytes(rows: float, keys: list[KeyShape], included: list[KeyShape], fillfactor: int,
@@ -95,6 +106,8 @@ def _btree_bytes(rows: float, keys: list[KeyShape], included: list[KeyShape], fi
         tids = min(duplicates, tids_per_posting)
         posting_tuple = _maxalign(TUPLE_HEADER + key_data + 6 * tids) + LINE_POINTER
         per_row = min(plain_tuple, posting_tuple / tids)
+    elif not included and all(k.dedup_safe for k in keys) and duplicates > 1:
+        per_row = min(plain_tuple, _few_duplicates_per_row(duplicates, key_data, plain_tuple))
     leaf_rows_per_page = max(1.0, (leaf_space - plain_tuple) / per_row)  # one high key per page
     leaf_pages = math.ceil(rows / leaf_rows_per_page)
     pivot = _maxalign(TUPLE_HEADER + _data_width(keys[:1])) + LINE_POINTER + 6
@@ -104,6 +117,25 @@ def _btree_bytes(rows: float, keys: list[KeyShape], included: list[KeyShape], fi
         level = math.ceil(level / fanout)
         pages += level
     return int((pages + 1) * BLOCK)
+
+
+def _few_duplicates_per_row(mean: float, key_data: float, plain_tuple: float) -> float:
+    """Bytes per row when keys repeat 1–2 times on average: some keys are single (a plain tuple), the
+    rest merge into small posting lists. Key counts are taken as zero-truncated Poisson with this mean."""
+    low, high = 1e-9, 2 * mean  # solve mean = λ / (1 - e^-λ) for λ
+    for _ in range(60):
+        lam = (low + high) / 2
+        if lam / -math.expm1(-lam) < mean:
+            low = lam
+        else:
+            high = lam
+    lam = (low + high) / 2
+    per_key, p = 0.0, math.exp(-lam) / -math.expm1(-lam)  # P(k) = λ^k e^-λ / (k! (1 - e^-λ))
+    for k in range(1, 40):
+        p *= lam / k
+        posting = _maxalign(TUPLE_HEADER + key_data + 6 * k) + LINE_POINTER
+        per_key += p * (plain_tuple if k == 1 else min(k * plain_tuple, posting))
+    return per_key / mean
 
 
 def _brin_bytes(spec: IndexSpec, snapshot: Snapshot, table: Table) -> int:
@@ -194,10 +226,11 @@ class SampledDistinct:
     def key_distinct(self, spec: IndexSpec, sample: bool = True) -> float | None:
         """Distinct combinations of a multi-column B-tree key, or None where the per-column counts settle
         the size (one key, INCLUDE or a type that is never deduplicated, a column that is nearly unique,
-        counts whose product is close to the largest of them) or cannot be sampled (expressions, partial).
+        counts whose product is close to the largest of them) or cannot be sampled (expressions). A partial
+        index's key is counted on the whole table (``estimate_bytes`` keeps its share of the values).
         With ``sample=False``, a key that would be sampled gets its lower bound instead."""
         table = self.snapshot.table(spec.table)
-        if (spec.method != "btree" or len(spec.keys) < 2 or spec.include or spec.where or table is None
+        if (spec.method != "btree" or len(spec.keys) < 2 or spec.include or table is None
                 or any(k.startswith("(") for k in spec.keys)):
             return None
         rows = max(table.row_estimate, 1.0)
@@ -320,8 +353,8 @@ def _expression_shape(table: str, key: str, snapshot: Snapshot, rows: float) -> 
         width, align = FIXED[result]
         # date_trunc and casts to coarser types merge values: fewer distinct keys than the column
         return KeyShape(float(width), align, base.null_frac, base.distinct * facts.distinct_factor, True)
-    return KeyShape(base.width, base.align, base.null_frac, base.distinct * facts.distinct_factor,
-                    base.dedup_safe)
+    width = min(base.width, facts.max_width) if facts.max_width is not None else base.width
+    return KeyShape(width, base.align, base.null_frac, base.distinct * facts.distinct_factor, base.dedup_safe)
 
 
 def _distinct(n_distinct: float | None, rows: float) -> float:
