@@ -48,26 +48,36 @@ def test_partial_index_scales_with_the_matching_share(pg):
     assert abs(estimate - real) <= 0.2 * real, (estimate, real)
 
 
-def test_multi_column_key_counts_its_combinations_from_a_block_sample(pg):
-    """5k parts × 4 suppliers each, 200k shuffled rows: 20k combinations of 10 rows each, so (part, supplier)
-    deduplicates, though the product of the column counts (5k × 5k) says every row is distinct."""
+def _parts_and_suppliers(pg, third: str) -> None:
+    """5k parts × 4 suppliers each, 200k shuffled rows: 20k (part, supplier) combinations of 10 rows each."""
+    pg.execute(f"CREATE TABLE lines(part int, supplier int, {third})")
+    pg.execute("INSERT INTO lines SELECT p, (p + s * 1250) % 5000, extra FROM (SELECT g, g % 5000 AS p, "
+               "(g / 5000) % 4 AS s, date '2024-01-01' + abs(hashint4(g)) % 100 AS extra "
+               "FROM generate_series(0, 199999) g ORDER BY random()) x")
+    pg.analyze()
+
+
+def _sampled(pg, spec: IndexSpec, fraction: float = 1.0):
+    """(the snapshot, the key's sampled distinct count, the size estimate with every sample it needs)"""
     from dbwright.advisors.indexes.sizes import SampledDistinct
     from dbwright.engines.postgres.connect import open_session
     from dbwright.engines.postgres.introspect import snapshot
 
-    pg.execute("CREATE TABLE lines(part int, supplier int, qty int)")
-    pg.execute("INSERT INTO lines SELECT p, (p + s * 1250) % 5000, g % 50 FROM "
-               "(SELECT g, g % 5000 AS p, (g / 5000) % 4 AS s FROM generate_series(0, 199999) g ORDER BY random()) x")
-    pg.analyze()
+    with open_session(pg.url) as conn:
+        snap = snapshot(conn)
+        sampled = SampledDistinct(conn, snap)
+        return snap, sampled.key_distinct(spec), sampled.estimate(spec, fraction)
+
+
+def test_multi_column_key_counts_its_combinations_from_a_block_sample(pg):
+    """(part, supplier) deduplicates, though the product of the column counts (5k × 5k) says every row is
+    distinct."""
+    _parts_and_suppliers(pg, "shipped date")
     spec = IndexSpec("public.lines", ("part", "supplier"))
     pg.execute(spec.definition("lines_part_supplier"))
     real = pg.value("SELECT pg_relation_size('lines_part_supplier')")
     pg.execute("DROP INDEX lines_part_supplier")
-    with open_session(pg.url) as conn:
-        snap = snapshot(conn)
-        sampled = SampledDistinct(conn, snap)
-        combinations = sampled.key_distinct(spec)
-        estimate = sampled.estimate(spec)
+    snap, combinations, estimate = _sampled(pg, spec)
     assert estimate_bytes(spec, snap) > 1.5 * real  # the product of the column counts: no deduplication
     assert combinations is not None and abs(combinations - 20_000) <= 0.2 * 20_000, combinations
     assert abs(estimate - real) <= 0.2 * real, (estimate, real)
@@ -77,22 +87,16 @@ def test_a_partial_index_keeps_a_share_of_its_key_combinations(pg):
     """The same 20k combinations of 10 rows, but a partial index holding 15% of the rows: each combination
     has 1.5 rows there on average and four in five are still present (not 15% of them), and about a third
     of those single ones make plain tuples; the rest, small posting lists."""
-    from dbwright.advisors.indexes.sizes import SampledDistinct, distinct_in_share
-    from dbwright.engines.postgres.connect import open_session
-    from dbwright.engines.postgres.introspect import snapshot
+    from dbwright.advisors.indexes.sizes import distinct_in_share
 
-    pg.execute("CREATE TABLE lines(part int, supplier int, shipped date)")
-    pg.execute("INSERT INTO lines SELECT p, (p + s * 1250) % 5000, date '2024-01-01' + abs(hashint4(g)) % 100 FROM "
-               "(SELECT g, g % 5000 AS p, (g / 5000) % 4 AS s FROM generate_series(0, 199999) g ORDER BY random()) x")
-    pg.analyze()
+    _parts_and_suppliers(pg, "shipped date")
     spec = IndexSpec("public.lines", ("part", "supplier"), where="shipped < CAST('2024-01-16' AS date)")
     pg.execute(spec.definition("lines_partial"))
     real = pg.value("SELECT pg_relation_size('lines_partial')")
     present = pg.value(f"SELECT count(DISTINCT (part, supplier)) FROM lines WHERE {spec.where}")
     share = pg.value(f"SELECT count(*) FROM lines WHERE {spec.where}") / 200_000
     assert abs(distinct_in_share(20_000, 200_000, share) - present) <= 0.05 * present
-    with open_session(pg.url) as conn:
-        estimate = SampledDistinct(conn, snapshot(conn)).estimate(spec, share)
+    estimate = _sampled(pg, spec, share)[2]
     # within 10%: taking 15% of the combinations and no deduplication below 2 rows per key read about 20% high
     assert abs(estimate - real) <= 0.1 * real, (estimate, real)
 
