@@ -48,9 +48,10 @@ def test_partial_index_scales_with_the_matching_share(pg):
     assert abs(estimate - real) <= 0.2 * real, (estimate, real)
 
 
-def _parts_and_suppliers(pg, third: str) -> None:
-    """5k parts × 4 suppliers each, 200k shuffled rows: 20k (part, supplier) combinations of 10 rows each."""
-    pg.execute(f"CREATE TABLE lines(part int, supplier int, {third})")
+def _parts_and_suppliers(pg) -> None:
+    """5k parts × 4 suppliers each, 200k shuffled rows: 20k (part, supplier) combinations of 10 rows each,
+    shipped on 100 days at random."""
+    pg.execute("CREATE TABLE lines(part int, supplier int, shipped date)")
     pg.execute("INSERT INTO lines SELECT p, (p + s * 1250) % 5000, extra FROM (SELECT g, g % 5000 AS p, "
                "(g / 5000) % 4 AS s, date '2024-01-01' + abs(hashint4(g)) % 100 AS extra "
                "FROM generate_series(0, 199999) g ORDER BY random()) x")
@@ -72,7 +73,7 @@ def _sampled(pg, spec: IndexSpec, fraction: float = 1.0):
 def test_multi_column_key_counts_its_combinations_from_a_block_sample(pg):
     """(part, supplier) deduplicates, though the product of the column counts (5k × 5k) says every row is
     distinct."""
-    _parts_and_suppliers(pg, "shipped date")
+    _parts_and_suppliers(pg)
     spec = IndexSpec("public.lines", ("part", "supplier"))
     pg.execute(spec.definition("lines_part_supplier"))
     real = pg.value("SELECT pg_relation_size('lines_part_supplier')")
@@ -89,7 +90,7 @@ def test_a_partial_index_keeps_a_share_of_its_key_combinations(pg):
     of those single ones make plain tuples; the rest, small posting lists."""
     from dbwright.advisors.indexes.sizes import distinct_in_share
 
-    _parts_and_suppliers(pg, "shipped date")
+    _parts_and_suppliers(pg)
     spec = IndexSpec("public.lines", ("part", "supplier"), where="shipped < CAST('2024-01-16' AS date)")
     pg.execute(spec.definition("lines_partial"))
     real = pg.value("SELECT pg_relation_size('lines_partial')")

@@ -434,18 +434,17 @@ def _deparse_predicate(node: Any) -> str:
     literal takes the column's type as it is parsed, in the statement's form; a real index is
     the same either way.
     """
-    bare = copy.deepcopy(node)
-    casts = {id(child.arg) for child in _walk(bare) if isinstance(child, ast.TypeCast)}
-    for child in _walk(bare):
-        if isinstance(child, ast.A_Const) and isinstance(child.val, ast.Integer) and id(child) not in casts:
-            child.val = ast.String(str(child.val.ival))
-    return _deparse(bare)
+    return _deparse(node, quote_integers=True)
 
 
-def _deparse(node: Any) -> str:
+def _deparse(node: Any, quote_integers: bool = False) -> str:
     """SQL for an expression with table qualifiers removed, as an index definition spells it."""
     bare = copy.deepcopy(node)
+    casts = {id(child.arg) for child in _walk(bare) if isinstance(child, ast.TypeCast)} if quote_integers else set()
     for child in _walk(bare):
         if isinstance(child, ast.ColumnRef) and len(child.fields) > 1:
             child.fields = child.fields[-1:]
+        elif (quote_integers and isinstance(child, ast.A_Const) and isinstance(child.val, ast.Integer)
+              and id(child) not in casts):
+            child.val = ast.String(str(child.val.ival))
     return RawStream()(bare)
