@@ -75,8 +75,9 @@ def time_dbwright(url: str) -> tuple[float, float, float, int]:
 
 def time_psql(url: str, sql_file: Path) -> float:
     started = time.perf_counter()
-    subprocess.run(["psql", "-X", "-q", "-o", "/dev/null", "-v", "ON_ERROR_STOP=1", "-f", str(sql_file), url],
-                   check=True)
+    subprocess.run(
+        ["psql", "-X", "-q", "-o", "/dev/null", "-v", "ON_ERROR_STOP=1", "-f", str(sql_file), url], check=True
+    )
     return time.perf_counter() - started
 
 
@@ -89,14 +90,18 @@ def catalog_counts(url: str) -> tuple[int, int, int]:
             "        JOIN pg_namespace n ON n.oid = c.relnamespace "
             "        WHERE c.relkind = 'r' AND n.nspname LIKE 's%' AND a.attnum > 0),"
             "       (SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
-            "        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname LIKE 's%')").fetchone()
+            "        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname LIKE 's%')"
+        ).fetchone()
         return row[0], row[1], row[2]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="postgresql://postgres@127.0.0.1/postgres",
-                        help="a superuser URL on the server to benchmark (the bench database is created there)")
+    parser.add_argument(
+        "--url",
+        default="postgresql://postgres@127.0.0.1/postgres",
+        help="a superuser URL on the server to benchmark (the bench database is created there)",
+    )
     parser.add_argument("--tables", type=int, default=10_000)
     parser.add_argument("--steps", type=int, default=4, help="measure at this many evenly spaced sizes")
     parser.add_argument("--repeat", type=int, default=3)
@@ -129,17 +134,32 @@ def main() -> None:
             psqls.append(time_psql(url, sql_file))
         tables, columns, indexes = catalog_counts(url)
         best = min(range(args.repeat), key=lambda k: totals[k])
-        rows.append((tables, columns, indexes, totals[best], snaps[best], reviews[best], min(psqls),
-                     statistics.median(totals), findings))
+        rows.append(
+            (
+                tables,
+                columns,
+                indexes,
+                totals[best],
+                snaps[best],
+                reviews[best],
+                min(psqls),
+                statistics.median(totals),
+                findings,
+            )
+        )
         print(rows[-1], flush=True)
 
     print()
-    print("| tables | columns | indexes | snapshot + review (s) | snapshot (s) | review (s) | psql, same SQL (s) "
-          "| ratio to psql | per 1k tables (s) | findings |")
+    print(
+        "| tables | columns | indexes | snapshot + review (s) | snapshot (s) | review (s) | psql, same SQL (s) "
+        "| ratio to psql | per 1k tables (s) | findings |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for tables, columns, indexes, total, snap_s, review_s, psql_s, _median, findings in rows:
-        print(f"| {tables:,} | {columns:,} | {indexes:,} | {total:.2f} | {snap_s:.2f} | {review_s:.2f} | "
-              f"{psql_s:.2f} | {total / psql_s:.2f} | {total / tables * 1000:.3f} | {findings:,} |")
+        print(
+            f"| {tables:,} | {columns:,} | {indexes:,} | {total:.2f} | {snap_s:.2f} | {review_s:.2f} | "
+            f"{psql_s:.2f} | {total / psql_s:.2f} | {total / tables * 1000:.3f} | {findings:,} |"
+        )
     if not args.keep:
         with psycopg.connect(args.url, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")

@@ -58,8 +58,18 @@ class Cluster:
             owner = pwd.getpwnam(self.run_as)
             for path in (self.root, self.socket_dir):
                 os.chown(path, owner.pw_uid, owner.pw_gid)
-        self._run(PG_BIN / "initdb", "-D", self.data, "-U", SUPERUSER, "--auth=trust", "--no-sync",
-                  "-E", "UTF8", "--locale=C")
+        self._run(
+            PG_BIN / "initdb",
+            "-D",
+            self.data,
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        )
         self._make_certificate()
         (self.data / "pg_hba.conf").write_text(HBA)
         with (self.data / "postgresql.conf").open("a") as conf:
@@ -83,8 +93,21 @@ class Cluster:
             )
 
     def _make_certificate(self) -> None:
-        self._run("openssl", "req", "-new", "-x509", "-days", "2", "-nodes", "-subj", "/CN=localhost",
-                  "-keyout", self.data / "server.key", "-out", self.data / "server.crt")
+        self._run(
+            "openssl",
+            "req",
+            "-new",
+            "-x509",
+            "-days",
+            "2",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            self.data / "server.key",
+            "-out",
+            self.data / "server.crt",
+        )
         if self.run_as is None:
             os.chmod(self.data / "server.key", 0o600)
 
@@ -98,8 +121,9 @@ class Cluster:
         self._run(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.log, "-m", "fast", "-w", "restart")
 
     # --- addresses -------------------------------------------------------------------------
-    def url(self, dbname: str = "postgres", user: str = SUPERUSER, password: str | None = None,
-            tcp: bool = False) -> str:
+    def url(
+        self, dbname: str = "postgres", user: str = SUPERUSER, password: str | None = None, tcp: bool = False
+    ) -> str:
         auth = f"{user}:{password}" if password else user
         if tcp:
             return f"postgresql://{auth}@127.0.0.1:{self.port}/{dbname}"

@@ -60,8 +60,12 @@ def test_checks_lists_registry_as_json():
 
 def test_target_from_pg_environment_variables(pg):
     pg.execute("CREATE TABLE no_key (v int)")
-    env = {"PGHOST": str(pg.cluster.socket_dir), "PGPORT": str(pg.cluster.port), "PGDATABASE": pg.name,
-           "PGUSER": "postgres"}
+    env = {
+        "PGHOST": str(pg.cluster.socket_dir),
+        "PGPORT": str(pg.cluster.port),
+        "PGDATABASE": pg.name,
+        "PGUSER": "postgres",
+    }
     result = run_cli("review", "--check", "DW101", "--format", "json", env=env)
     assert result.returncode == 0, result.stderr
     assert [f["object"] for f in json.loads(result.stdout)["findings"]] == ["public.no_key"]
@@ -74,9 +78,17 @@ def test_target_from_database_url_and_service_file(pg, tmp_path):
     assert json.loads(result.stdout)["database"] == pg.name
 
     service_file = tmp_path / "pg_service.conf"
-    service_file.write_text(f"[reviewdb]\nhost={pg.cluster.socket_dir}\nport={pg.cluster.port}\n"
-                            f"dbname={pg.name}\nuser=postgres\n")
-    result = run_cli("review", "service=reviewdb", "--check", "DW101", "--format", "json",
-                     env={"PGSERVICEFILE": str(service_file)})
+    service_file.write_text(
+        f"[reviewdb]\nhost={pg.cluster.socket_dir}\nport={pg.cluster.port}\ndbname={pg.name}\nuser=postgres\n"
+    )
+    result = run_cli(
+        "review",
+        "service=reviewdb",
+        "--check",
+        "DW101",
+        "--format",
+        "json",
+        env={"PGSERVICEFILE": str(service_file)},
+    )
     assert result.returncode == 0, result.stderr
     assert [f["object"] for f in json.loads(result.stdout)["findings"]] == ["public.no_key"]

@@ -14,8 +14,9 @@ SECRET = "Sup3rSecret-Do-Not-Print"
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PGHOST", "PGDATABASE")}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "dbwright", *args], capture_output=True, text=True,
-                          env=full_env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "dbwright", *args], capture_output=True, text=True, env=full_env, timeout=120
+    )
 
 
 def assert_clean_failure(result: subprocess.CompletedProcess, code: int, *phrases: str) -> None:
@@ -36,7 +37,9 @@ def test_malformed_url(cluster):
 
 
 def test_unsupported_scheme():
-    assert_clean_failure(run_cli("review", f"mysql://root:{SECRET}@localhost/db"), 10, "unsupported URL scheme")
+    assert_clean_failure(
+        run_cli("review", f"mysql://root:{SECRET}@localhost/db"), 10, "unsupported URL scheme"
+    )
 
 
 def test_unreachable_host():

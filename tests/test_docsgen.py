@@ -20,7 +20,9 @@ REPO_DOCS = Path(__file__).resolve().parents[1] / "docs" / "checks"
 
 def test_every_registered_check_has_a_current_docs_page():
     problems = check_docs_current(REPO_DOCS)
-    assert problems == [], "check docs are out of date; run `python -m dbwright.docsgen`:\n" + "\n".join(problems)
+    assert problems == [], "check docs are out of date; run `python -m dbwright.docsgen`:\n" + "\n".join(
+        problems
+    )
 
 
 def test_every_check_docstring_says_how_to_fix_and_cites_references():
@@ -32,8 +34,10 @@ def test_docstring_without_fix_or_references_is_reported():
         """Finds things."""
 
     problems = docstring_problems([Check("DW997", "design", Severity.LOW, "Bare", bare)])
-    assert problems == ["DW997: the docstring has no paragraph starting with 'Fix:'",
-                        "DW997: the docstring has no 'References:' line with a URL"]
+    assert problems == [
+        "DW997: the docstring has no paragraph starting with 'Fix:'",
+        "DW997: the docstring has no 'References:' line with a URL",
+    ]
 
 
 def test_generated_docs_are_current_then_missing_and_stale_pages_are_reported(tmp_path):
@@ -60,7 +64,10 @@ def test_page_has_registry_facts_docstring_body_and_reference_links():
     assert "| Area | design |" in page and "| Default severity | high |" in page
     assert "has no reliable way to address one row" in page  # the docstring is the body
     assert "References:" not in page
-    assert "- <https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-PRIMARY-KEYS>" in page
+    assert (
+        "- <https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-PRIMARY-KEYS>"
+        in page
+    )
     assert "[DW101](DW101.md)" in index_page(all_checks())
 
 
@@ -78,11 +85,20 @@ def _sample(snap):
 
 
 def test_required_sections_and_multiline_references():
-    check = Check("DW998", "workload", Severity.MEDIUM, "Sample | piped title", _sample, requires=("statements",),
-                  references=("https://example.org/extra",))
+    check = Check(
+        "DW998",
+        "workload",
+        Severity.MEDIUM,
+        "Sample | piped title",
+        _sample,
+        requires=("statements",),
+        references=("https://example.org/extra",),
+    )
     body, urls = split_references(check.doc)
-    assert urls == ["https://www.postgresql.org/docs/current/monitoring-stats.html",
-                    "https://www.postgresql.org/docs/current/pgstatstatements.html"]
+    assert urls == [
+        "https://www.postgresql.org/docs/current/monitoring-stats.html",
+        "https://www.postgresql.org/docs/current/pgstatstatements.html",
+    ]
     assert body == "Finds things.\n\nWhy it matters.\n\nFix: do the thing."
     page = check_page(check)
     assert "| Requires | `statements`: pg_stat_statements" in page

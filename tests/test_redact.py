@@ -13,8 +13,10 @@ def test_keyword_password_masked():
 
 
 def test_query_parameter_password_masked():
-    assert redact("postgresql://h/db?password=Sup3rSecret&sslmode=require") == \
-        "postgresql://h/db?password=****&sslmode=require"
+    assert (
+        redact("postgresql://h/db?password=Sup3rSecret&sslmode=require")
+        == "postgresql://h/db?password=****&sslmode=require"
+    )
 
 
 def test_text_without_password_unchanged():

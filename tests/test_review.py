@@ -10,7 +10,9 @@ def _review_with(*severities: Severity) -> Review:
     snap = Snapshot(server=Server(150000, "15", "db", "me", True), taken_at="now", dbwright_version="0")
     check = next(c for c in all_checks() if c.category == "design")
     review = Review(snap)
-    review.findings = [ReviewedFinding(check, finding(f"t{i}", "x", severity=s)) for i, s in enumerate(severities)]
+    review.findings = [
+        ReviewedFinding(check, finding(f"t{i}", "x", severity=s)) for i, s in enumerate(severities)
+    ]
     return review
 
 

@@ -46,13 +46,23 @@ TRUE_IN_TPCH = {("lineitem_denorm", "p_brand"): {"p_mfgr"}}
 
 DENORMALIZE = {
     "orders_denorm": (
-        "SELECT o.*, " + ", ".join(CUSTOMER) + ", " + ", ".join(NATION) +
-        " FROM orders o JOIN customer ON o_custkey = c_custkey JOIN nation ON c_nationkey = n_nationkey"
-        " ORDER BY o_orderkey", "o_orderkey"),
+        "SELECT o.*, "
+        + ", ".join(CUSTOMER)
+        + ", "
+        + ", ".join(NATION)
+        + " FROM orders o JOIN customer ON o_custkey = c_custkey JOIN nation ON c_nationkey = n_nationkey"
+        " ORDER BY o_orderkey",
+        "o_orderkey",
+    ),
     "lineitem_denorm": (
-        "SELECT l.*, " + ", ".join(PART) + ", " + ", ".join(SUPPLIER) +
-        " FROM lineitem l JOIN part ON l_partkey = p_partkey JOIN supplier ON l_suppkey = s_suppkey"
-        " ORDER BY l_orderkey, l_linenumber", "l_orderkey, l_linenumber"),
+        "SELECT l.*, "
+        + ", ".join(PART)
+        + ", "
+        + ", ".join(SUPPLIER)
+        + " FROM lineitem l JOIN part ON l_partkey = p_partkey JOIN supplier ON l_suppkey = s_suppkey"
+        " ORDER BY l_orderkey, l_linenumber",
+        "l_orderkey, l_linenumber",
+    ),
 }
 PG_TYPES = {"INTEGER": "integer", "BIGINT": "bigint", "DATE": "date", "VARCHAR": "text"}
 
@@ -62,16 +72,20 @@ def generate(sf: float, work: Path) -> dict[str, tuple[list[tuple[str, str]], Pa
     import duckdb
     import duckdb_extension_tpch
 
-    ext = glob.glob(os.path.join(os.path.dirname(duckdb_extension_tpch.__file__), "**", "*.duckdb_extension"),
-                    recursive=True)[0]
+    ext = glob.glob(
+        os.path.join(os.path.dirname(duckdb_extension_tpch.__file__), "**", "*.duckdb_extension"),
+        recursive=True,
+    )[0]
     con = duckdb.connect()
     con.execute(f"LOAD '{ext}'")
     con.execute(f"CALL dbgen(sf={sf})")
     out = {}
     for table, (query, key) in DENORMALIZE.items():
         con.execute(f"CREATE TABLE {table} AS {query}")
-        columns = [(name, PG_TYPES.get(kind, kind.lower())) for name, kind, *_ in
-                   con.execute(f"DESCRIBE {table}").fetchall()]
+        columns = [
+            (name, PG_TYPES.get(kind, kind.lower()))
+            for name, kind, *_ in con.execute(f"DESCRIBE {table}").fetchall()
+        ]
         path = work / f"{table}.csv"
         con.execute(f"COPY {table} TO '{path}' (HEADER false)")
         out[table] = (columns, path, key)
@@ -119,18 +133,30 @@ def score(report) -> dict:
         recovered += len(set(expected) & got)
         missing += [f"{key[0]}: {key[1]} → {c}" for c in expected if c not in got]
         extra = got - set(expected)
-        rebuilds[f"{key[0]}.{key[1]}"] = {"exact": set(expected) <= got and not extra,
-                                          "moved": sorted(got), "extra": sorted(extra),
-                                          "rows_of_new_table": groups.get(key)}
-    return {"planted": total, "recovered": recovered, "missing": missing, "false_proposals": false,
-            "rebuilds": rebuilds}
+        rebuilds[f"{key[0]}.{key[1]}"] = {
+            "exact": set(expected) <= got and not extra,
+            "moved": sorted(got),
+            "extra": sorted(extra),
+            "rows_of_new_table": groups.get(key),
+        }
+    return {
+        "planted": total,
+        "recovered": recovered,
+        "missing": missing,
+        "false_proposals": false,
+        "rebuilds": rebuilds,
+    }
 
 
 def screened_out(report) -> dict[str, int]:
     """Candidates the screens dropped before any full-table check, by reason."""
-    kinds = {"free text": "free text", "continuous measure": "continuous measure",
-             "too little support": "too little support (pg_stats)", "no support in the sample": "no support in the sample",
-             "larger sample": "failed the larger-sample re-check"}
+    kinds = {
+        "free text": "free text",
+        "continuous measure": "continuous measure",
+        "too little support": "too little support (pg_stats)",
+        "no support in the sample": "no support in the sample",
+        "larger sample": "failed the larger-sample re-check",
+    }
     counts: dict[str, int] = {}
     for r in report.rejected:
         kind = next((v for k, v in kinds.items() if k in r.reason), None)
@@ -139,8 +165,14 @@ def screened_out(report) -> dict[str, int]:
     return counts
 
 
-def run(sf: float, engines: list[str], sample_rows: int, time_budget: float, statement_timeout: str,
-        show_progress: bool) -> list[dict]:
+def run(
+    sf: float,
+    engines: list[str],
+    sample_rows: int,
+    time_budget: float,
+    statement_timeout: str,
+    show_progress: bool,
+) -> list[dict]:
     from dbwright.advisors.design import design_review
 
     results = []
@@ -163,21 +195,40 @@ def run(sf: float, engines: list[str], sample_rows: int, time_budget: float, sta
                 if show_progress:
                     print(f"  +{time.perf_counter() - started:6.1f} s {engine}: {text}", flush=True)
 
-            report = design_review(url, sample_rows=sample_rows, time_budget_s=time_budget,
-                                   statement_timeout=statement_timeout, use_desbordante=(engine == "desbordante"),
-                                   min_partition_rows=10**12, progress=progress)
+            report = design_review(
+                url,
+                sample_rows=sample_rows,
+                time_budget_s=time_budget,
+                statement_timeout=statement_timeout,
+                use_desbordante=(engine == "desbordante"),
+                min_partition_rows=10**12,
+                progress=progress,
+            )
             elapsed = time.perf_counter() - started
-            result = {"sf": sf, "engine": engine, "seconds": round(elapsed, 1), "rows": rows,
-                      "sample_rows": sample_rows, **score(report),
-                      "sampled": [t.table for t in report.tables if t.sample.get("sampled")],
-                      "skipped": {t.table: t.skipped for t in report.tables if t.skipped},
-                      "decompositions": [p.title for p in report.of_kind("normalize")],
-                      "screened_out": screened_out(report),
-                      "recheck": {t.table: t.sample.get("recheck") for t in report.tables if t.sample.get("recheck")},
-                      "rejected_planted": [f"{x.table}: {x.what}: {x.reason}" for x in report.rejected
-                                           if x.what.split(" → ")[0] in {k[1] for k in PLANTED}],
-                      "other_proposals": {k: len(report.of_kind(k)) for k in
-                                          ("unique_key", "foreign_key", "not_null", "check_values", "type")}}
+            result = {
+                "sf": sf,
+                "engine": engine,
+                "seconds": round(elapsed, 1),
+                "rows": rows,
+                "sample_rows": sample_rows,
+                **score(report),
+                "sampled": [t.table for t in report.tables if t.sample.get("sampled")],
+                "skipped": {t.table: t.skipped for t in report.tables if t.skipped},
+                "decompositions": [p.title for p in report.of_kind("normalize")],
+                "screened_out": screened_out(report),
+                "recheck": {
+                    t.table: t.sample.get("recheck") for t in report.tables if t.sample.get("recheck")
+                },
+                "rejected_planted": [
+                    f"{x.table}: {x.what}: {x.reason}"
+                    for x in report.rejected
+                    if x.what.split(" → ")[0] in {k[1] for k in PLANTED}
+                ],
+                "other_proposals": {
+                    k: len(report.of_kind(k))
+                    for k in ("unique_key", "foreign_key", "not_null", "check_values", "type")
+                },
+            }
             print(json.dumps(result, indent=2), flush=True)
             results.append(result)
     finally:
@@ -188,22 +239,33 @@ def run(sf: float, engines: list[str], sample_rows: int, time_budget: float, sta
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sf", type=float, nargs="+", default=[0.1, 1.0])
-    parser.add_argument("--engines", nargs="+", default=["sql", "desbordante"], choices=["sql", "desbordante"])
+    parser.add_argument(
+        "--engines", nargs="+", default=["sql", "desbordante"], choices=["sql", "desbordante"]
+    )
     parser.add_argument("--sample-rows", type=int, default=20_000)
     parser.add_argument("--time-budget", type=float, default=600.0)
     parser.add_argument("--statement-timeout", default="60s", help="Per query (the review's default: 60s).")
     parser.add_argument("--progress", action="store_true", help="Print the review's progress, timestamped.")
     parser.add_argument("--json", type=Path, help="Also write the results here.")
     args = parser.parse_args()
-    results = [r for sf in args.sf for r in run(sf, args.engines, args.sample_rows, args.time_budget,
-                                                 args.statement_timeout, args.progress)]
-    print("\n| SF | engine | rows (orders / lineitem) | time | planted recovered | false proposals | rebuilds TPC-H |")
+    results = [
+        r
+        for sf in args.sf
+        for r in run(
+            sf, args.engines, args.sample_rows, args.time_budget, args.statement_timeout, args.progress
+        )
+    ]
+    print(
+        "\n| SF | engine | rows (orders / lineitem) | time | planted recovered | false proposals | rebuilds TPC-H |"
+    )
     print("|---|---|---|---|---|---|---|")
     for r in results:
         exact = sum(v["exact"] for v in r["rebuilds"].values())
-        print(f"| {r['sf']} | {r['engine']} | {r['rows']['orders_denorm']:,} / {r['rows']['lineitem_denorm']:,} | "
-              f"{r['seconds']} s | {r['recovered']}/{r['planted']} | {len(r['false_proposals'])} | "
-              f"{exact}/{len(r['rebuilds'])} |")
+        print(
+            f"| {r['sf']} | {r['engine']} | {r['rows']['orders_denorm']:,} / {r['rows']['lineitem_denorm']:,} | "
+            f"{r['seconds']} s | {r['recovered']}/{r['planted']} | {len(r['false_proposals'])} | "
+            f"{exact}/{len(r['rebuilds'])} |"
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

@@ -34,8 +34,9 @@ def bench_queries(numbered: Iterable[tuple[int, str]], snap: Snapshot) -> list[B
     found = []
     for number, sql in numbered:
         shape = analyze(sql, snap)
-        found.append(BenchQuery(number, sql, shape,
-                                PlannableQuery(f"q{number:02d}", sql, 0, frozenset(shape.tables))))
+        found.append(
+            BenchQuery(number, sql, shape, PlannableQuery(f"q{number:02d}", sql, 0, frozenset(shape.tables)))
+        )
     return found
 
 
@@ -76,8 +77,9 @@ class Sizes:
         table = self.snap.table(spec.table)
         if not spec.where or table is None or table.row_estimate <= 0:
             return 1.0
-        plan = self.conn.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {qident(spec.table)} WHERE {spec.where}"
-                                 ).fetchone()[0][0]["Plan"]
+        plan = self.conn.execute(
+            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {qident(spec.table)} WHERE {spec.where}"
+        ).fetchone()[0][0]["Plan"]
         return min(1.0, plan["Plan Rows"] / table.row_estimate)
 
 

@@ -31,8 +31,12 @@ def dexter(whatif: WhatIf, queries: list[BenchQuery]) -> list[IndexSpec]:
             continue
         columns = indexable_columns(query)
         singles = {IndexSpec(t, (c,)) for t, cs in columns.items() for c in cs if (t, (c,)) not in there}
-        pairs = {IndexSpec(t, pair) for t, cs in columns.items() for pair in permutations(cs, 2)
-                 if (t, pair) not in there}
+        pairs = {
+            IndexSpec(t, pair)
+            for t, cs in columns.items()
+            for pair in permutations(cs, 2)
+            if (t, pair) not in there
+        }
         best = None
         for config in (singles, pairs):
             if not config:

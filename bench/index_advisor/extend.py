@@ -23,12 +23,24 @@ MAX_WIDTH = 3
 MIN_COST_IMPROVEMENT = 1.003
 
 
-def extend(whatif: WhatIf, queries: list[BenchQuery], size: Callable[[IndexSpec], int], budget: int,
-           max_width: int = MAX_WIDTH) -> list[IndexSpec]:
+def extend(
+    whatif: WhatIf,
+    queries: list[BenchQuery],
+    size: Callable[[IndexSpec], int],
+    budget: int,
+    max_width: int = MAX_WIDTH,
+) -> list[IndexSpec]:
     per_query = [indexable_columns(q) for q in queries]
     there = existing_keys(whatif.snapshot)
-    singles = sorted({IndexSpec(t, (c,)) for cols in per_query for t, cs in cols.items() for c in cs
-                      if (t, (c,)) not in there})
+    singles = sorted(
+        {
+            IndexSpec(t, (c,))
+            for cols in per_query
+            for t, cs in cols.items()
+            for c in cs
+            if (t, (c,)) not in there
+        }
+    )
     chosen: list[IndexSpec] = []
     current = costs(whatif, queries, chosen)
     total = sum(current)

@@ -20,9 +20,17 @@ async def main(url: str, budget_mb: int, queries: list[str]) -> dict:
     session = await advisor.analyze_workload(query_list=queries, max_index_size_mb=budget_mb)
     elapsed = time.perf_counter() - started
     return {
-        "elapsed_s": elapsed, "error": session.error,
-        "recommendations": [{"table": r.table, "columns": list(r.columns), "using": r.using,
-                             "estimated_size_bytes": r.estimated_size_bytes} for r in session.recommendations],
+        "elapsed_s": elapsed,
+        "error": session.error,
+        "recommendations": [
+            {
+                "table": r.table,
+                "columns": list(r.columns),
+                "using": r.using,
+                "estimated_size_bytes": r.estimated_size_bytes,
+            }
+            for r in session.recommendations
+        ],
         "traces": session.dta_traces[-15:],
     }
 

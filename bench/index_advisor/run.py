@@ -55,8 +55,12 @@ def fresh_whatif(url: str):
 
 def run_dbwright(url: str, text: str, budget: int) -> dict:
     advice = advise_indexes(url, budget=budget, workload=wl.from_sql_text(text, "tpch.sql"), what_if="hypopg")
-    return {"indexes": [r.spec for r in advice.recommendations], "elapsed_s": advice.elapsed_s,
-            "planner_calls": advice.planner_calls, "skipped": [s.reason for s in advice.skipped]}
+    return {
+        "indexes": [r.spec for r in advice.recommendations],
+        "elapsed_s": advice.elapsed_s,
+        "planner_calls": advice.planner_calls,
+        "skipped": [s.reason for s in advice.skipped],
+    }
 
 
 def run_extend(url: str, numbered, budget: int) -> dict:
@@ -65,7 +69,11 @@ def run_extend(url: str, numbered, budget: int) -> dict:
     try:
         queries = bench_queries(numbered, snap)
         chosen = extend(whatif, queries, Sizes(snap, conn), budget)
-        return {"indexes": chosen, "elapsed_s": time.perf_counter() - started, "planner_calls": whatif.planner_calls}
+        return {
+            "indexes": chosen,
+            "elapsed_s": time.perf_counter() - started,
+            "planner_calls": whatif.planner_calls,
+        }
     finally:
         whatif.close()
         conn.close()
@@ -76,7 +84,11 @@ def run_dexter(url: str, numbered) -> dict:
     conn, snap, whatif = fresh_whatif(url)
     try:
         chosen = dexter(whatif, bench_queries(numbered, snap))
-        return {"indexes": chosen, "elapsed_s": time.perf_counter() - started, "planner_calls": whatif.planner_calls}
+        return {
+            "indexes": chosen,
+            "elapsed_s": time.perf_counter() - started,
+            "planner_calls": whatif.planner_calls,
+        }
     finally:
         whatif.close()
         conn.close()
@@ -90,18 +102,28 @@ def run_mcp(url: str, numbered, budget: int) -> dict:
         json.dump([sql for _, sql in numbered], handle)
     budget_mb = max(1, budget // 1024**2)
     started = time.perf_counter()
-    done = subprocess.run([MCP_PYTHON, str(HERE / "mcp_runner.py"), url, str(budget_mb), handle.name],
-                          capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [MCP_PYTHON, str(HERE / "mcp_runner.py"), url, str(budget_mb), handle.name],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     wall = time.perf_counter() - started
     os.unlink(handle.name)
     if done.returncode != 0:
         return {"indexes": [], "elapsed_s": wall, "error": done.stderr.strip().splitlines()[-1:]}
     out = json.loads(done.stdout.strip().splitlines()[-1])
-    specs = [IndexSpec(r["table"] if "." in r["table"] else f"public.{r['table']}", tuple(r["columns"]))
-             for r in out["recommendations"]]
-    return {"indexes": specs, "elapsed_s": out["elapsed_s"], "error": out["error"],
-            "own_size_estimate_bytes": sum(r["estimated_size_bytes"] or 0 for r in out["recommendations"]),
-            "traces": out["traces"]}
+    specs = [
+        IndexSpec(r["table"] if "." in r["table"] else f"public.{r['table']}", tuple(r["columns"]))
+        for r in out["recommendations"]
+    ]
+    return {
+        "indexes": specs,
+        "elapsed_s": out["elapsed_s"],
+        "error": out["error"],
+        "own_size_estimate_bytes": sum(r["estimated_size_bytes"] or 0 for r in out["recommendations"]),
+        "traces": out["traces"],
+    }
 
 
 def measure_runtime(url: str, numbered, indexes: list[IndexSpec], timeout_s: int, runs: int) -> dict:
@@ -112,7 +134,9 @@ def measure_runtime(url: str, numbered, indexes: list[IndexSpec], timeout_s: int
         for k, spec in enumerate(indexes):
             name = f"bench_idx_{k}"
             conn.execute(spec.definition(name))
-            real_sizes[spec.label] = conn.execute("SELECT pg_relation_size(%s::regclass)", (name,)).fetchone()[0]
+            real_sizes[spec.label] = conn.execute(
+                "SELECT pg_relation_size(%s::regclass)", (name,)
+            ).fetchone()[0]
         build_s = time.perf_counter() - started
         conn.execute("ANALYZE")
         conn.execute(f"SET statement_timeout = '{timeout_s}s'")
@@ -135,8 +159,14 @@ def measure_runtime(url: str, numbered, indexes: list[IndexSpec], timeout_s: int
         for k in range(len(indexes)):
             conn.execute(f"DROP INDEX IF EXISTS bench_idx_{k}")
     finite = [t for t in per_query.values() if t != math.inf]
-    return {"build_s": build_s, "real_bytes": sum(real_sizes.values()), "real_sizes": real_sizes,
-            "per_query_s": per_query, "total_s": sum(finite), "timeouts": [n for n, t in per_query.items() if t == math.inf]}
+    return {
+        "build_s": build_s,
+        "real_bytes": sum(real_sizes.values()),
+        "real_sizes": real_sizes,
+        "per_query_s": per_query,
+        "total_s": sum(finite),
+        "timeouts": [n for n, t in per_query.items() if t == math.inf],
+    }
 
 
 def main() -> None:
@@ -144,13 +174,24 @@ def main() -> None:
     parser.add_argument("--sf", type=float, default=1.0)
     parser.add_argument("--budgets", default="0.05,0.1,0.25,0.5,1,1.5")
     parser.add_argument("--advisors", default=",".join(ADVISORS))
-    parser.add_argument("--runtime-budget", type=float, default=None,
-                        help="build each advisor's set at this budget for real and time the workload")
-    parser.add_argument("--timeout", type=int, default=60, help="statement_timeout per query (s) for runtimes")
+    parser.add_argument(
+        "--runtime-budget",
+        type=float,
+        default=None,
+        help="build each advisor's set at this budget for real and time the workload",
+    )
+    parser.add_argument(
+        "--timeout", type=int, default=60, help="statement_timeout per query (s) for runtimes"
+    )
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--out", default=None, help="JSON results (default bench/index_advisor/results-sf<SF>.json)")
-    parser.add_argument("--url", default=None,
-                        help="use this database, already loaded with TPC-H at --sf and HypoPG (no cluster is started)")
+    parser.add_argument(
+        "--out", default=None, help="JSON results (default bench/index_advisor/results-sf<SF>.json)"
+    )
+    parser.add_argument(
+        "--url",
+        default=None,
+        help="use this database, already loaded with TPC-H at --sf and HypoPG (no cluster is started)",
+    )
     args = parser.parse_args()
     budgets = [float(b) for b in args.budgets.split(",")]
     advisors = args.advisors.split(",")
@@ -178,9 +219,15 @@ def main() -> None:
         before = costs(evaluator, queries, [])
         unplanned = [q.number for q, c in zip(queries, before, strict=True) if math.isnan(c)]
 
-        results: dict = {"sf": args.sf, "data_bytes": data, "timings": timings, "budgets": budgets,
-                         "unplanned": unplanned, "before": dict(zip([q.number for q in queries], before, strict=True)),
-                         "runs": []}
+        results: dict = {
+            "sf": args.sf,
+            "data_bytes": data,
+            "timings": timings,
+            "budgets": budgets,
+            "unplanned": unplanned,
+            "before": dict(zip([q.number for q in queries], before, strict=True)),
+            "runs": [],
+        }
         dexter_result = None
         for multiple in budgets:
             budget = int(multiple * data)
@@ -201,15 +248,24 @@ def main() -> None:
                 after = costs(evaluator, queries, out["indexes"])
                 total, geo = relative(before, after)
                 est = sum(sizes(s) for s in out["indexes"])
-                row = {"advisor": name, "budget_multiple": multiple, "budget_bytes": budget,
-                       "relative_sum": total, "relative_geomean": geo, "estimated_bytes": est,
-                       "per_query": dict(zip([q.number for q in queries], after, strict=True)),
-                       **{k: v for k, v in out.items() if k != "indexes"},
-                       "indexes": [s.label for s in out["indexes"]], "specs": [s.to_dict() for s in out["indexes"]]}
+                row = {
+                    "advisor": name,
+                    "budget_multiple": multiple,
+                    "budget_bytes": budget,
+                    "relative_sum": total,
+                    "relative_geomean": geo,
+                    "estimated_bytes": est,
+                    "per_query": dict(zip([q.number for q in queries], after, strict=True)),
+                    **{k: v for k, v in out.items() if k != "indexes"},
+                    "indexes": [s.label for s in out["indexes"]],
+                    "specs": [s.to_dict() for s in out["indexes"]],
+                }
                 results["runs"].append(row)
-                log(f"  sum {total:.3f} geo {geo:.3f} size {est / 1024**2:.0f} MB "
+                log(
+                    f"  sum {total:.3f} geo {geo:.3f} size {est / 1024**2:.0f} MB "
                     f"time {out.get('elapsed_s', 0):.1f} s calls {out.get('planner_calls', '-')} "
-                    f"{('ERROR ' + str(out['error'])) if out.get('error') else ''}")
+                    f"{('ERROR ' + str(out['error'])) if out.get('error') else ''}"
+                )
         evaluator.close()
         conn.close()
 
@@ -219,14 +275,26 @@ def main() -> None:
             configs = {"none": []}
             for row in results["runs"]:
                 if row["budget_multiple"] == args.runtime_budget and row["specs"]:
-                    configs[row["advisor"]] = [IndexSpec(d["table"], tuple(d["keys"]), tuple(d["include"]), d["where"],
-                                                         d["method"], d["opclass"]) for d in row["specs"]]
+                    configs[row["advisor"]] = [
+                        IndexSpec(
+                            d["table"],
+                            tuple(d["keys"]),
+                            tuple(d["include"]),
+                            d["where"],
+                            d["method"],
+                            d["opclass"],
+                        )
+                        for d in row["specs"]
+                    ]
             for name, specs in configs.items():
                 log(f"runtime with {name}'s {len(specs)} indexes")
                 results["runtime"][name] = measure_runtime(url, numbered, specs, args.timeout, args.runs)
-                log(f"  total {results['runtime'][name]['total_s']:.1f} s, timeouts {results['runtime'][name]['timeouts']}")
+                log(
+                    f"  total {results['runtime'][name]['total_s']:.1f} s, timeouts {results['runtime'][name]['timeouts']}"
+                )
                 save(results, args)
         import report
+
         print(report.markdown(results))
     finally:
         if cluster is not None:

@@ -17,8 +17,13 @@ import psycopg
 
 TABLES = ("region", "nation", "supplier", "customer", "part", "partsupp", "orders", "lineitem")
 PRIMARY_KEYS = {
-    "region": "r_regionkey", "nation": "n_nationkey", "supplier": "s_suppkey", "customer": "c_custkey",
-    "part": "p_partkey", "partsupp": "ps_partkey, ps_suppkey", "orders": "o_orderkey",
+    "region": "r_regionkey",
+    "nation": "n_nationkey",
+    "supplier": "s_suppkey",
+    "customer": "c_custkey",
+    "part": "p_partkey",
+    "partsupp": "ps_partkey, ps_suppkey",
+    "orders": "o_orderkey",
     "lineitem": "l_orderkey, l_linenumber",
 }
 
@@ -28,8 +33,10 @@ def _duckdb(sf: float, database: str = ":memory:"):
     import duckdb
     import duckdb_extension_tpch
 
-    found = glob.glob(os.path.join(os.path.dirname(duckdb_extension_tpch.__file__), "**", "*.duckdb_extension"),
-                      recursive=True)
+    found = glob.glob(
+        os.path.join(os.path.dirname(duckdb_extension_tpch.__file__), "**", "*.duckdb_extension"),
+        recursive=True,
+    )
     if not found:
         raise RuntimeError("no .duckdb_extension file inside duckdb_extension_tpch")
     db = duckdb.connect(database)
@@ -42,16 +49,23 @@ def _duckdb(sf: float, database: str = ":memory:"):
 def queries() -> list[tuple[int, str]]:
     """The 22 standard queries, as the extension prints them (their substitution parameters)."""
     db = _duckdb(0)
-    return [(int(n), q.strip().rstrip(";")) for n, q in db.execute(
-        "SELECT query_nr, query FROM tpch_queries() ORDER BY query_nr").fetchall()]
+    return [
+        (int(n), q.strip().rstrip(";"))
+        for n, q in db.execute("SELECT query_nr, query FROM tpch_queries() ORDER BY query_nr").fetchall()
+    ]
 
 
 def _pg_type(duck_type: str) -> str:
     duck_type = duck_type.upper()
     if duck_type.startswith("DECIMAL"):
         return duck_type.replace("DECIMAL", "numeric")
-    return {"INTEGER": "integer", "BIGINT": "bigint", "DATE": "date", "VARCHAR": "text",
-            "DOUBLE": "double precision"}.get(duck_type, "text")
+    return {
+        "INTEGER": "integer",
+        "BIGINT": "bigint",
+        "DATE": "date",
+        "VARCHAR": "text",
+        "DOUBLE": "double precision",
+    }.get(duck_type, "text")
 
 
 def load(conn: psycopg.Connection, sf: float, log=print) -> dict[str, float]:
@@ -72,8 +86,11 @@ def load(conn: psycopg.Connection, sf: float, log=print) -> dict[str, float]:
             conn.execute(f"CREATE TABLE {table} ({ddl})")
             path = Path(tmp) / f"{table}.csv"
             db.execute(f"COPY {table} TO '{path}' (HEADER false, DELIMITER '|')")
-            with conn.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN (FORMAT csv, DELIMITER '|')") as copy, \
-                    path.open("rb") as source:
+            with (
+                conn.cursor() as cur,
+                cur.copy(f"COPY {table} FROM STDIN (FORMAT csv, DELIMITER '|')") as copy,
+                path.open("rb") as source,
+            ):
                 while chunk := source.read(1 << 20):
                     copy.write(chunk)
             path.unlink()
@@ -90,5 +107,10 @@ def load(conn: psycopg.Connection, sf: float, log=print) -> dict[str, float]:
 
 def data_bytes(conn: psycopg.Connection) -> int:
     """Heap size of the eight tables: the "data size" the budgets are multiples of."""
-    return int(conn.execute("SELECT sum(pg_relation_size(c.oid)) FROM pg_class c WHERE c.relname = ANY(%s) "
-                            "AND c.relkind = 'r'", (list(TABLES),)).fetchone()[0])
+    return int(
+        conn.execute(
+            "SELECT sum(pg_relation_size(c.oid)) FROM pg_class c WHERE c.relname = ANY(%s) "
+            "AND c.relkind = 'r'",
+            (list(TABLES),),
+        ).fetchone()[0]
+    )

@@ -53,10 +53,13 @@ def write_safe_plan(directory: Path) -> list[str]:
             titles.append(f"{package.title} -> dbwright backfill")
             continue  # the in-database loop is replaced by `dbwright backfill` (PK ranges, resumable)
         up = "\n".join(s if s.rstrip().endswith(";") else s + ";" for s in statements)
-        down = "\n".join(op.sql() if op.sql().rstrip().endswith(";") else op.sql() + ";"
-                         for op in package.rollback_operations())
+        down = "\n".join(
+            op.sql() if op.sql().rstrip().endswith(";") else op.sql() + ";"
+            for op in package.rollback_operations()
+        )
         (directory / f"V{number:04d}__step_{number:02d}.sql").write_text(
-            f"-- {package.title}\n-- migrate:up\n{up}\n\n-- migrate:down\n{down}\n")
+            f"-- {package.title}\n-- migrate:up\n{up}\n\n-- migrate:down\n{down}\n"
+        )
         titles.append(package.title)
     return titles
 
@@ -66,8 +69,14 @@ def final_state(url: str) -> dict[str, object]:
     with psycopg.connect(url, autocommit=True) as conn:
         index, fk, not_null, default, checks = conn.execute(FINAL_STATE).fetchone()
         nulls = conn.execute("SELECT count(*) FROM pgbench_accounts WHERE token IS NULL").fetchone()[0]
-    return {"index_valid": index, "fk_validated": fk, "bid_not_null": not_null, "token_default": default,
-            "check_constraints": checks, "rows_with_null_token": nulls}
+    return {
+        "index_valid": index,
+        "fk_validated": fk,
+        "bid_not_null": not_null,
+        "token_default": default,
+        "check_constraints": checks,
+        "rows_with_null_token": nulls,
+    }
 
 
 def reset(url: str) -> None:

@@ -46,9 +46,13 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 def stats(latencies: list[float]) -> dict[str, Any]:
     values = sorted(latencies)
-    return {"count": len(values), "p50_ms": round(percentile(values, 50), 2), "p99_ms": round(percentile(values, 99), 2),
-            "max_ms": round(values[-1], 2) if values else None,
-            "over_1s": sum(1 for v in values if v > 1000)}
+    return {
+        "count": len(values),
+        "p50_ms": round(percentile(values, 50), 2),
+        "p99_ms": round(percentile(values, 99), 2),
+        "max_ms": round(values[-1], 2) if values else None,
+        "over_1s": sum(1 for v in values if v > 1000),
+    }
 
 
 def per_second(done: list[tuple[float, float]], start: float) -> list[dict[str, Any]]:

@@ -35,8 +35,15 @@ class Wait:
     started: float  # epoch
 
     def to_dict(self) -> dict[str, Any]:
-        return {"pid": self.pid, "application": self.application, "locktype": self.locktype, "mode": self.mode,
-                "relation": self.relation, "seconds": round(self.seconds, 3), "started": round(self.started, 3)}
+        return {
+            "pid": self.pid,
+            "application": self.application,
+            "locktype": self.locktype,
+            "mode": self.mode,
+            "relation": self.relation,
+            "seconds": round(self.seconds, 3),
+            "started": round(self.started, 3),
+        }
 
 
 @dataclass
@@ -70,12 +77,17 @@ class LockMonitor:
                     key = (pid, waitstart.timestamp())
                     seen = self.waits.get(key)
                     if seen is None or seconds > seen.seconds:
-                        self.waits[key] = Wait(pid, app, locktype, mode, relation, seconds, waitstart.timestamp())
+                        self.waits[key] = Wait(
+                            pid, app, locktype, mode, relation, seconds, waitstart.timestamp()
+                        )
                 self._stop.wait(max(0.0, self.interval - (time.monotonic() - began)))
 
     def longest(self, *, application: str | None = None, exclude: tuple[str, ...] = ()) -> Wait | None:
-        chosen = [w for w in self.waits.values()
-                  if (application is None or w.application == application) and w.application not in exclude]
+        chosen = [
+            w
+            for w in self.waits.values()
+            if (application is None or w.application == application) and w.application not in exclude
+        ]
         return max(chosen, key=lambda w: w.seconds, default=None)
 
     def summary(self) -> dict[str, Any]:
@@ -84,13 +96,18 @@ class LockMonitor:
             if wait.application not in by_app or wait.seconds > by_app[wait.application].seconds:
                 by_app[wait.application] = wait
         longest = self.longest()
-        return {"samples": self.samples, "waits_seen": len(self.waits),
-                "longest": longest.to_dict() if longest else None,
-                "longest_by_application": {app: w.to_dict() for app, w in sorted(by_app.items())},
-                "max_backends_waiting": max((n for _, n in self.waiting_per_sample), default=0)}
+        return {
+            "samples": self.samples,
+            "waits_seen": len(self.waits),
+            "longest": longest.to_dict() if longest else None,
+            "longest_by_application": {app: w.to_dict() for app, w in sorted(by_app.items())},
+            "max_backends_waiting": max((n for _, n in self.waiting_per_sample), default=0),
+        }
 
 
 def relfilenodes(url: str, tables: tuple[str, ...]) -> dict[str, int]:
     """The file each table lives in: a table rewrite gives it a new one."""
     with psycopg.connect(url, autocommit=True) as conn:
-        return {t: conn.execute("SELECT pg_relation_filenode(%s::regclass)", (t,)).fetchone()[0] for t in tables}
+        return {
+            t: conn.execute("SELECT pg_relation_filenode(%s::regclass)", (t,)).fetchone()[0] for t in tables
+        }

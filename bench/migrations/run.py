@@ -41,8 +41,10 @@ from bench.migrations.latency import per_second, read_logs, stats  # noqa: E402
 from bench.migrations.monitor import LockMonitor, relfilenodes  # noqa: E402
 from tests.pgcluster import PG_BIN, Cluster, remove_cluster, start_cluster  # noqa: E402
 
-SECOND_BLOCKER_WHEN = ("coalesce((SELECT indisvalid FROM pg_index WHERE indexrelid = "
-                       "to_regclass('pgbench_accounts_abalance_idx')), false)")
+SECOND_BLOCKER_WHEN = (
+    "coalesce((SELECT indisvalid FROM pg_index WHERE indexrelid = "
+    "to_regclass('pgbench_accounts_abalance_idx')), false)"
+)
 TABLES = ("pgbench_accounts", "pgbench_branches", "pgbench_tellers", "pgbench_history")
 
 
@@ -53,16 +55,25 @@ def log(message: str) -> None:
 def tune(cluster: Cluster) -> None:
     """Room for a 10M-row table and its rewrites; autovacuum stays off (naptime 1h) for repeatability."""
     with psycopg.connect(cluster.url(), autocommit=True) as conn:
-        for name, value in (("shared_buffers", "512MB"), ("max_wal_size", "8GB"), ("maintenance_work_mem", "256MB"),
-                            ("log_min_duration_statement", "-1"), ("max_connections", "50")):
+        for name, value in (
+            ("shared_buffers", "512MB"),
+            ("max_wal_size", "8GB"),
+            ("maintenance_work_mem", "256MB"),
+            ("log_min_duration_statement", "-1"),
+            ("max_connections", "50"),
+        ):
             conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
     cluster.restart()
 
 
 def initialise(cluster: Cluster, scale: int) -> float:
     started = time.monotonic()
-    subprocess.run([str(PG_BIN / "pgbench"), "-i", "-s", str(scale), "-I", "dtGvp", "-q", cluster.url()],
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [str(PG_BIN / "pgbench"), "-i", "-s", str(scale), "-I", "dtGvp", "-q", cluster.url()],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     with psycopg.connect(cluster.url(), autocommit=True) as conn:
         conn.execute("CHECKPOINT")
     return time.monotonic() - started
@@ -75,7 +86,9 @@ class Blocker(threading.Thread):
     until ``give_up_at`` (epoch).
     """
 
-    def __init__(self, url: str, hold_s: float, start_when: str | None = None, give_up_at: float = 0.0) -> None:
+    def __init__(
+        self, url: str, hold_s: float, start_when: str | None = None, give_up_at: float = 0.0
+    ) -> None:
         super().__init__(name="blocker", daemon=True)
         self.url, self.hold_s, self.start_when, self.give_up_at = url, hold_s, start_when, give_up_at
         self.window: tuple[float, float] | None = None
@@ -95,8 +108,14 @@ class Blocker(threading.Thread):
             self.window = (began, time.time())
 
 
-def run_phase(name: str, cluster: Cluster, out: Path, args: argparse.Namespace, seconds: int,
-              action: Callable[[], dict[str, Any]] | None) -> dict[str, Any]:
+def run_phase(
+    name: str,
+    cluster: Cluster,
+    out: Path,
+    args: argparse.Namespace,
+    seconds: int,
+    action: Callable[[], dict[str, Any]] | None,
+) -> dict[str, Any]:
     """The load for ``seconds``; the blocker at +blocker_at s; the action (a migration) at +action_at s."""
     url = cluster.url()
     prefix = out / f"pgbench_{name}"
@@ -105,13 +124,37 @@ def run_phase(name: str, cluster: Cluster, out: Path, args: argparse.Namespace, 
     monitor.start()
     start = time.time()
     pgbench = subprocess.Popen(
-        [str(PG_BIN / "pgbench"), "-b", "simple-update", "-R", str(args.rate), "-c", str(args.clients),
-         "-j", "2", "-T", str(seconds), "-P", "1", "--log", f"--log-prefix={prefix}", "--max-tries=1",
-         "--failures-detailed", "-n", url],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PGAPPNAME": "pgbench"})
+        [
+            str(PG_BIN / "pgbench"),
+            "-b",
+            "simple-update",
+            "-R",
+            str(args.rate),
+            "-c",
+            str(args.clients),
+            "-j",
+            "2",
+            "-T",
+            str(seconds),
+            "-P",
+            "1",
+            "--log",
+            f"--log-prefix={prefix}",
+            "--max-tries=1",
+            "--failures-detailed",
+            "-n",
+            url,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PGAPPNAME": "pgbench"},
+    )
     blocker = Blocker(url, args.blocker_hold)
     # the second blocker arrives while the migration's later, stronger-locking steps run
-    second = Blocker(url, args.second_blocker_hold, SECOND_BLOCKER_WHEN, start + seconds - args.second_blocker_hold)
+    second = Blocker(
+        url, args.second_blocker_hold, SECOND_BLOCKER_WHEN, start + seconds - args.second_blocker_hold
+    )
     time.sleep(args.blocker_at)
     blocker.start()
     second.start()
@@ -133,10 +176,14 @@ def run_phase(name: str, cluster: Cluster, out: Path, args: argparse.Namespace, 
     summary = _pgbench_summary(stdout)
     after = relfilenodes(url, TABLES)
     phase = {
-        "name": name, "seconds": seconds, "pgbench_exit": pgbench.returncode,
-        "latency": stats([lat for _, lat in done]), "scheduled": args.rate * seconds,
+        "name": name,
+        "seconds": seconds,
+        "pgbench_exit": pgbench.returncode,
+        "latency": stats([lat for _, lat in done]),
+        "scheduled": args.rate * seconds,
         "failed": max(failed, summary.get("failed", 0)),
-        "aborted_clients": stderr.count("aborted in command"), "pgbench_summary": summary,
+        "aborted_clients": stderr.count("aborted in command"),
+        "pgbench_summary": summary,
         "per_second": per_second(done, start),
         "locks": monitor.summary(),
         "rewrites": {t: {"before": before[t], "after": after[t]} for t in TABLES if before[t] != after[t]},
@@ -148,16 +195,22 @@ def run_phase(name: str, cluster: Cluster, out: Path, args: argparse.Namespace, 
     }
     if action is not None:
         phase["final_state"] = final_state(url)
-    log(f"{name}: p50 {phase['latency']['p50_ms']} ms, p99 {phase['latency']['p99_ms']} ms, "
+    log(
+        f"{name}: p50 {phase['latency']['p50_ms']} ms, p99 {phase['latency']['p99_ms']} ms, "
         f"max {phase['latency']['max_ms']} ms, failed {phase['failed']}, longest lock wait "
-        f"{(phase['locks']['longest'] or {}).get('seconds')} s, rewrites {list(phase['rewrites'])}")
+        f"{(phase['locks']['longest'] or {}).get('seconds')} s, rewrites {list(phase['rewrites'])}"
+    )
     return phase
 
 
 def _pgbench_summary(stdout: str) -> dict[str, Any]:
-    keys = {"number of transactions actually processed": "processed", "number of failed transactions": "failed",
-            "latency average": "latency_avg_ms", "latency stddev": "latency_stddev_ms",
-            "rate limit schedule lag": "lag_avg_ms"}
+    keys = {
+        "number of transactions actually processed": "processed",
+        "number of failed transactions": "failed",
+        "latency average": "latency_avg_ms",
+        "latency stddev": "latency_stddev_ms",
+        "rate limit schedule lag": "lag_avg_ms",
+    }
     found: dict[str, Any] = {}
     for line in stdout.splitlines():
         for text, key in keys.items():
@@ -173,10 +226,19 @@ def naive_action(url: str, out: Path) -> Callable[[], dict[str, Any]]:
     def run() -> dict[str, Any]:
         script = out / "naive.sql"
         script.write_text(NAIVE)
-        done = subprocess.run([str(PG_BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-f", str(script), url],
-                              capture_output=True, text=True, env={**os.environ, "PGAPPNAME": "naive migration"})
-        return {"how": "psql -1 -f naive.sql", "exit": done.returncode, "error": done.stderr.strip()[:300],
-                "retries": 0}
+        done = subprocess.run(
+            [str(PG_BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-f", str(script), url],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PGAPPNAME": "naive migration"},
+        )
+        return {
+            "how": "psql -1 -f naive.sql",
+            "exit": done.returncode,
+            "error": done.stderr.strip()[:300],
+            "retries": 0,
+        }
+
     return run
 
 
@@ -188,34 +250,82 @@ def dbwright_action(url: str, out: Path, args: argparse.Namespace) -> Callable[[
         dbwright = [sys.executable, "-m", "dbwright"]
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
         began = time.time()
-        apply = subprocess.run([*dbwright, "migrate", "apply", "-d", url, "--dir", str(plan_dir), "--format", "json",
-                                "--lock-timeout", args.lock_timeout, "--retries", str(args.retries)],
-                               capture_output=True, text=True, env=env)
+        apply = subprocess.run(
+            [
+                *dbwright,
+                "migrate",
+                "apply",
+                "-d",
+                url,
+                "--dir",
+                str(plan_dir),
+                "--format",
+                "json",
+                "--lock-timeout",
+                args.lock_timeout,
+                "--retries",
+                str(args.retries),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         apply_s = time.time() - began
         report = json.loads(apply.stdout) if apply.returncode == 0 else {}
         began = time.time()
-        fill = subprocess.run([*dbwright, "backfill", "-d", url, "--table", BACKFILL["table"], "--set", BACKFILL["set"],
-                               "--where", BACKFILL["where"], "--batch-size", str(args.batch_size), "--sleep",
-                               str(args.sleep), "--lock-timeout", args.lock_timeout, "--max-batch-time",
-                               str(args.max_batch_time), "--format", "json"],
-                              capture_output=True, text=True, env=env)
+        fill = subprocess.run(
+            [
+                *dbwright,
+                "backfill",
+                "-d",
+                url,
+                "--table",
+                BACKFILL["table"],
+                "--set",
+                BACKFILL["set"],
+                "--where",
+                BACKFILL["where"],
+                "--batch-size",
+                str(args.batch_size),
+                "--sleep",
+                str(args.sleep),
+                "--lock-timeout",
+                args.lock_timeout,
+                "--max-batch-time",
+                str(args.max_batch_time),
+                "--format",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         backfill_s = time.time() - began
         filled = json.loads(fill.stdout) if fill.returncode == 0 else {}
         batches = filled.get("batches", [])
         return {
-            "how": "dbwright migrate apply + dbwright backfill", "packages": titles,
-            "apply_exit": apply.returncode, "apply_error": apply.stderr.strip()[-300:] if apply.returncode else "",
-            "apply_s": round(apply_s, 2), "steps": report.get("steps", []),
+            "how": "dbwright migrate apply + dbwright backfill",
+            "packages": titles,
+            "apply_exit": apply.returncode,
+            "apply_error": apply.stderr.strip()[-300:] if apply.returncode else "",
+            "apply_s": round(apply_s, 2),
+            "steps": report.get("steps", []),
             "retries": sum(s.get("retries", 0) for s in report.get("steps", [])) + filled.get("retries", 0),
-            "backfill_exit": fill.returncode, "backfill_error": fill.stderr.strip()[-300:] if fill.returncode else "",
-            "backfill_s": round(backfill_s, 2), "backfill_rows": filled.get("rows_updated"),
-            "backfill_batches": len(batches), "backfill_retries": filled.get("retries"),
+            "backfill_exit": fill.returncode,
+            "backfill_error": fill.stderr.strip()[-300:] if fill.returncode else "",
+            "backfill_s": round(backfill_s, 2),
+            "backfill_rows": filled.get("rows_updated"),
+            "backfill_batches": len(batches),
+            "backfill_retries": filled.get("retries"),
             "backfill_longest_batch_ms": round(max((b["seconds"] for b in batches), default=0) * 1000, 1),
         }
+
     return run
 
 
-def goals(baseline: dict[str, Any], naive: dict[str, Any], safe: dict[str, Any], lock_timeout_s: float) -> dict:
+def goals(
+    baseline: dict[str, Any], naive: dict[str, Any], safe: dict[str, Any], lock_timeout_s: float
+) -> dict:
     longest = (safe["locks"]["longest"] or {}).get("seconds", 0.0)
     naive_longest = (naive["locks"]["longest"] or {}).get("seconds", 0.0)
     return {
@@ -252,19 +362,31 @@ def markdown(results: dict[str, Any]) -> str:
     for phase in results["phases"]:
         lat, locks, mig = phase["latency"], phase["locks"], phase["migration"]
         w = locks["longest"]
-        wait = f"{w['seconds']:.2f} s ({w['application']}, {w['mode']} on {w['relation'] or w['locktype']})" if w \
+        wait = (
+            f"{w['seconds']:.2f} s ({w['application']}, {w['mode']} on {w['relation'] or w['locktype']})"
+            if w
             else "none seen"
+        )
         rewrites = ", ".join(phase["rewrites"]) or "none"
         wall = f"{mig['wall_s']:.1f} s" if mig else "-"
-        lines.append(f"| {phase['name']} | {lat['count']:,} / {phase['scheduled']:,} | {lat['p50_ms']} | {lat['p99_ms']} | {lat['max_ms']} | "
-                     f"{lat['over_1s']:,} | {phase['failed']} | {wait} | {locks['max_backends_waiting']} | {rewrites} | "
-                     f"{wall} | {mig.get('retries', '-') if mig else '-'} |")
-    lines += ["", "Goals: " + ", ".join(f"{k} = {'yes' if v else 'NO'}" for k, v in results["goals"].items()), ""]
+        lines.append(
+            f"| {phase['name']} | {lat['count']:,} / {phase['scheduled']:,} | {lat['p50_ms']} | {lat['p99_ms']} | {lat['max_ms']} | "
+            f"{lat['over_1s']:,} | {phase['failed']} | {wait} | {locks['max_backends_waiting']} | {rewrites} | "
+            f"{wall} | {mig.get('retries', '-') if mig else '-'} |"
+        )
+    lines += [
+        "",
+        "Goals: " + ", ".join(f"{k} = {'yes' if v else 'NO'}" for k, v in results["goals"].items()),
+        "",
+    ]
     base_p99 = results["phases"][0]["latency"]["p99_ms"]
-    lines += ["Per second (the load's seconds; a second with no completed transaction was fully blocked):", "",
-              "| phase | seconds | median p50 ms | median p99 ms | worst p99 ms (at) | worst max ms "
-              f"| seconds with p99 > 2x baseline ({2 * base_p99:.0f} ms) | seconds with no txn done |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "Per second (the load's seconds; a second with no completed transaction was fully blocked):",
+        "",
+        "| phase | seconds | median p50 ms | median p99 ms | worst p99 ms (at) | worst max ms "
+        f"| seconds with p99 > 2x baseline ({2 * base_p99:.0f} ms) | seconds with no txn done |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for phase in results["phases"]:
         busy = [s for s in phase["per_second"] if s["count"]]
         p50s = sorted(s["p50_ms"] for s in busy)
@@ -272,9 +394,11 @@ def markdown(results: dict[str, Any]) -> str:
         worst = max(busy, key=lambda s: s["p99_ms"])
         empty = sum(1 for s in phase["per_second"] if not s["count"])
         over = sum(1 for s in busy if s["p99_ms"] > 2 * base_p99)
-        lines.append(f"| {phase['name']} | {len(phase['per_second'])} | {p50s[len(p50s) // 2]} | "
-                     f"{p99s[len(p99s) // 2]} | {worst['p99_ms']} (+{worst['second']} s) | "
-                     f"{max(s['max_ms'] for s in busy)} | {over} | {empty} |")
+        lines.append(
+            f"| {phase['name']} | {len(phase['per_second'])} | {p50s[len(p50s) // 2]} | "
+            f"{p99s[len(p99s) // 2]} | {worst['p99_ms']} (+{worst['second']} s) | "
+            f"{max(s['max_ms'] for s in busy)} | {over} | {empty} |"
+        )
     return "\n".join(lines)
 
 
@@ -284,23 +408,41 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=200, help="pgbench -R, transactions per second")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--baseline-seconds", type=int, default=30)
-    parser.add_argument("--naive-seconds", type=int, default=150,
-                        help="long enough for the naive migration and the load's catch-up after it")
-    parser.add_argument("--dbwright-seconds", type=int, default=300,
-                        help="long enough for dbwright's plan including the backfill of every row")
+    parser.add_argument(
+        "--naive-seconds",
+        type=int,
+        default=150,
+        help="long enough for the naive migration and the load's catch-up after it",
+    )
+    parser.add_argument(
+        "--dbwright-seconds",
+        type=int,
+        default=300,
+        help="long enough for dbwright's plan including the backfill of every row",
+    )
     parser.add_argument("--blocker-at", type=float, default=5.0)
     parser.add_argument("--blocker-hold", type=float, default=10.0)
     parser.add_argument("--action-at", type=float, default=6.0)
-    parser.add_argument("--second-blocker-hold", type=float, default=5.0,
-                        help="a second blocker, from the moment the new index is valid (the migration's next "
-                             "steps need stronger locks), held this long")
+    parser.add_argument(
+        "--second-blocker-hold",
+        type=float,
+        default=5.0,
+        help="a second blocker, from the moment the new index is valid (the migration's next "
+        "steps need stronger locks), held this long",
+    )
     parser.add_argument("--lock-timeout", default="200ms")
     parser.add_argument("--retries", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--sleep", type=float, default=0.05)
-    parser.add_argument("--max-batch-time", type=float, default=0.2,
-                        help="dbwright backfill --max-batch-time: how long a batch may hold its row locks")
-    parser.add_argument("--out", type=Path, default=Path("/tmp") / f"dbwright-bench-migrations-{int(time.time())}")
+    parser.add_argument(
+        "--max-batch-time",
+        type=float,
+        default=0.2,
+        help="dbwright backfill --max-batch-time: how long a batch may hold its row locks",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("/tmp") / f"dbwright-bench-migrations-{int(time.time())}"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     os.chmod(args.out, 0o777)
@@ -316,15 +458,29 @@ def main() -> int:
             rows = conn.execute("SELECT count(*) FROM pgbench_accounts").fetchone()[0]
         log(f"initialised {rows:,} rows in {init_s:.1f} s")
         phases = [run_phase("baseline", cluster, args.out, args, args.baseline_seconds, None)]
-        phases.append(run_phase("naive", cluster, args.out, args, args.naive_seconds, naive_action(url, args.out)))
+        phases.append(
+            run_phase("naive", cluster, args.out, args, args.naive_seconds, naive_action(url, args.out))
+        )
         log("resetting: dropping what the naive migration added")
         reset(url)
-        phases.append(run_phase("dbwright", cluster, args.out, args, args.dbwright_seconds,
-                                dbwright_action(url, args.out, args)))
-        results = {"args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-                   "rows": rows, "init_s": round(init_s, 1), "phases": phases,
-                   "goals": goals(phases[0], phases[1], phases[2], seconds_of(args.lock_timeout)),
-                   "total_s": round(time.monotonic() - started, 1)}
+        phases.append(
+            run_phase(
+                "dbwright",
+                cluster,
+                args.out,
+                args,
+                args.dbwright_seconds,
+                dbwright_action(url, args.out, args),
+            )
+        )
+        results = {
+            "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            "rows": rows,
+            "init_s": round(init_s, 1),
+            "phases": phases,
+            "goals": goals(phases[0], phases[1], phases[2], seconds_of(args.lock_timeout)),
+            "total_s": round(time.monotonic() - started, 1),
+        }
         (args.out / "results.json").write_text(json.dumps(results, indent=2, default=str))
         print(markdown(results))
         log(f"done in {results['total_s']:.0f} s; results in {args.out / 'results.json'}")

@@ -33,14 +33,23 @@ err = Console(stderr=True)
 FORMATS = ("text", "json", "markdown", "html", "sarif")
 _PG_ENV = ("DATABASE_URL", "PGHOST", "PGDATABASE", "PGSERVICE", "PGPORT", "PGUSER")
 
-TargetArg = Annotated[str | None, typer.Argument(
-    help="postgresql:// URL, key=value conninfo (service=NAME), database name, or a saved snapshot .json. "
-         "Default: DATABASE_URL, else the PG* variables, else the embedded demo.")]
+TargetArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="postgresql:// URL, key=value conninfo (service=NAME), database name, or a saved snapshot .json. "
+        "Default: DATABASE_URL, else the PG* variables, else the embedded demo."
+    ),
+]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help=f"Output format: {', '.join(FORMATS)}.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")]
-MemoryOpt = Annotated[str | None, typer.Option(
-    "--server-memory", help="The server's RAM (e.g. 16GB), for memory settings; read from the server "
-                            "when dbwright may, otherwise those checks are skipped.")]
+MemoryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--server-memory",
+        help="The server's RAM (e.g. 16GB), for memory settings; read from the server "
+        "when dbwright may, otherwise those checks are skipped.",
+    ),
+]
 
 
 def _usage_error_types() -> tuple[type[Exception], ...]:
@@ -91,8 +100,11 @@ def obtain_snapshot(target: str | None, server_memory: str | None) -> Snapshot:
         return load_snapshot(Path(target))
     target = _default_target(target)
     with err.status("reading the catalog…") as status:
-        return take_snapshot(target, server_memory_bytes=parse_size(server_memory),
-                             progress=lambda step: status.update(f"reading the catalog: {step}…"))
+        return take_snapshot(
+            target,
+            server_memory_bytes=parse_size(server_memory),
+            progress=lambda step: status.update(f"reading the catalog: {step}…"),
+        )
 
 
 def _review(snap: Snapshot, categories: list[str] | None, codes: list[str] | None) -> Review:
@@ -100,8 +112,12 @@ def _review(snap: Snapshot, categories: list[str] | None, codes: list[str] | Non
         if category not in CATEGORIES:
             raise typer.BadParameter(f"unknown category {category!r}; use one of {', '.join(CATEGORIES)}")
     with err.status("running checks…") as status:
-        return run_review(snap, categories=categories, codes=codes,
-                          progress=lambda check: status.update(f"running checks: {check.code} {check.title}"))
+        return run_review(
+            snap,
+            categories=categories,
+            codes=codes,
+            progress=lambda check: status.update(f"running checks: {check.code} {check.title}"),
+        )
 
 
 def emit(text: str, output: Path | None) -> None:
@@ -117,11 +133,19 @@ def review(
     target: TargetArg = None,
     format: FormatOpt = "text",
     output: OutputOpt = None,
-    fail_on: Annotated[str | None, typer.Option(
-        "--fail-on", help="Exit 1 when a finding is at or above this severity (info, low, medium, high, "
-                          "critical).")] = None,
-    category: Annotated[list[str] | None, typer.Option("--category", "-c", help="Only this area (repeatable).")] = None,
-    check: Annotated[list[str] | None, typer.Option("--check", help="Only this check code (repeatable).")] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 when a finding is at or above this severity (info, low, medium, high, critical).",
+        ),
+    ] = None,
+    category: Annotated[
+        list[str] | None, typer.Option("--category", "-c", help="Only this area (repeatable).")
+    ] = None,
+    check: Annotated[
+        list[str] | None, typer.Option("--check", help="Only this check code (repeatable).")
+    ] = None,
     server_memory: MemoryOpt = None,
 ) -> None:
     """Review a database (or a saved snapshot): prioritized findings, each with evidence and a fix."""
@@ -150,20 +174,25 @@ def write_review(result: Review, format: str, output: Path | None) -> None:
 def snapshot(
     target: TargetArg = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to save the snapshot JSON.")] = Path(
-        "snapshot.json"),
+        "snapshot.json"
+    ),
     server_memory: MemoryOpt = None,
 ) -> None:
     """Save a catalog snapshot as JSON, to review offline later (`dbwright review snap.json`)."""
     snap = obtain_snapshot(target, server_memory)
     output.write_text(snap.to_json(indent=1))
-    err.print(f"wrote {output}: {len(snap.tables)} tables, {len(snap.columns)} columns, "
-              f"{len(snap.indexes)} indexes in {snap.introspection_ms:.0f} ms")
+    err.print(
+        f"wrote {output}: {len(snap.tables)} tables, {len(snap.columns)} columns, "
+        f"{len(snap.indexes)} indexes in {snap.introspection_ms:.0f} ms"
+    )
 
 
 @app.command()
 def fix(
     codes: Annotated[list[str], typer.Argument(help="Check codes whose fixes to write, e.g. DW102 DW201.")],
-    database: Annotated[str | None, typer.Option("--db", "-d", help="Database or snapshot (as for review).")] = None,
+    database: Annotated[
+        str | None, typer.Option("--db", "-d", help="Database or snapshot (as for review).")
+    ] = None,
     out: Annotated[Path, typer.Option("--out", help="Migration file to write.")] = Path("migration.sql"),
     server_memory: MemoryOpt = None,
 ) -> None:
@@ -184,7 +213,8 @@ def demo(
     reset: Annotated[bool, typer.Option("--reset", help="Delete the demo data and build it again.")] = False,
     stop: Annotated[bool, typer.Option("--stop", help="Stop the embedded server and exit.")] = False,
     output: Annotated[Path, typer.Option("--output", "-o", help="HTML report path.")] = Path(
-        "dbwright-demo-report.html"),
+        "dbwright-demo-report.html"
+    ),
 ) -> None:
     """Start an embedded PostgreSQL with a demo database, run a workload, review it, write the HTML report."""
     from dbwright import demo as demo_lib
@@ -213,7 +243,9 @@ def _demo_index_advice(url: str, snap: Snapshot, output: Path) -> Path | None:
 
     with err.status("advising indexes for the workload…") as status:
         try:
-            advice = advise_indexes(url, snapshot=snap, progress=lambda text: status.update(f"advising: {text}"))
+            advice = advise_indexes(
+                url, snapshot=snap, progress=lambda text: status.update(f"advising: {text}")
+            )
         except DbwrightError as error:
             err.print(f"index advice skipped: {error.message}", markup=False)
             return None
@@ -228,8 +260,16 @@ def list_checks(format: FormatOpt = "text") -> None:
     """List every check: code, area, severity and title."""
     import json
 
-    rows = [{"code": c.code, "category": c.category, "severity": c.severity.label, "title": c.title,
-             "requires": list(c.requires)} for c in all_checks()]
+    rows = [
+        {
+            "code": c.code,
+            "category": c.category,
+            "severity": c.severity.label,
+            "title": c.title,
+            "requires": list(c.requires),
+        }
+        for c in all_checks()
+    ]
     if format == "json":
         print(json.dumps(rows, indent=2))
         return

@@ -113,10 +113,22 @@ EXIT_CODES: dict[int, str] = {
     0: "success; no finding at or above --fail-on",
     1: "findings at or above --fail-on",
     2: "usage error (unknown option or command)",
-    **{cls.exit_code: cls.label for cls in (
-        BadTargetError, UnreachableError, AuthenticationError, DatabaseMissingError,
-        ServerTooOldError, PrivilegeError, SqlParseError, RefusedError, InputFileError,
-        EmbeddedServerError, ServerError, MigrationFailedError,
-    )},
+    **{
+        cls.exit_code: cls.label
+        for cls in (
+            BadTargetError,
+            UnreachableError,
+            AuthenticationError,
+            DatabaseMissingError,
+            ServerTooOldError,
+            PrivilegeError,
+            SqlParseError,
+            RefusedError,
+            InputFileError,
+            EmbeddedServerError,
+            ServerError,
+            MigrationFailedError,
+        )
+    },
     70: "internal error (a bug: please report it)",
 }

@@ -47,7 +47,7 @@ class Setting:
         digits = "".join(ch for ch in unit if ch.isdigit())
         if digits:
             multiplier = int(digits)
-            unit = unit[len(digits):]
+            unit = unit[len(digits) :]
         if unit not in factors:
             return None
         return int(self.value) * multiplier * factors[unit]
@@ -268,8 +268,7 @@ class Index:
     @property
     def shape(self) -> tuple[Any, ...]:
         """What makes two indexes interchangeable: method, keys, expressions, predicate, opclasses."""
-        return (self.table_qname, self.method, self.columns, self.expressions, self.predicate,
-                self.opclasses)
+        return (self.table_qname, self.method, self.columns, self.expressions, self.predicate, self.opclasses)
 
 
 @dataclass(frozen=True)
@@ -670,5 +669,7 @@ def _from_plain(annotation: Any, value: Any) -> Any:
     return value
 
 
-__all__ = [name for name, obj in list(globals().items()) if isinstance(obj, type) and obj.__module__ == __name__]
+__all__ = [
+    name for name, obj in list(globals().items()) if isinstance(obj, type) and obj.__module__ == __name__
+]
 __all__ += ["qualify", "field", "SNAPSHOT_FORMAT"]

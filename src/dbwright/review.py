@@ -79,22 +79,31 @@ class Review:
             "taken_at": self.snapshot.taken_at,
             "summary": {
                 "findings": len(self.findings),
-                "by_severity": {s.label: sum(1 for f in self.findings if f.severity == s)
-                                for s in sorted(Severity, reverse=True)},
+                "by_severity": {
+                    s.label: sum(1 for f in self.findings if f.severity == s)
+                    for s in sorted(Severity, reverse=True)
+                },
                 "scores": self.scores(),
                 "checks_run": self.checks_run,
                 "checks_skipped": len(self.skipped),
             },
             "findings": [f.to_dict() for f in self.findings],
-            "skipped": [{"code": s.check.code, "title": s.check.title, "reasons": list(s.reasons)}
-                        for s in self.skipped],
+            "skipped": [
+                {"code": s.check.code, "title": s.check.title, "reasons": list(s.reasons)}
+                for s in self.skipped
+            ],
             "snapshot_skipped": [{"section": s.section, "reason": s.reason} for s in self.snapshot.skipped],
             "timings_ms": {"introspection": self.snapshot.introspection_ms, "review": self.review_ms},
         }
 
 
-def run_review(snap: Snapshot, *, categories: Iterable[str] | None = None, codes: Iterable[str] | None = None,
-               progress: Callable[[Check], None] | None = None) -> Review:
+def run_review(
+    snap: Snapshot,
+    *,
+    categories: Iterable[str] | None = None,
+    codes: Iterable[str] | None = None,
+    progress: Callable[[Check], None] | None = None,
+) -> Review:
     """Run every selected check; checks whose snapshot sections were skipped are listed, not run."""
     import time
 
@@ -129,8 +138,12 @@ def load_snapshot(path: Path) -> Snapshot:
         raise InputFileError(f"{path} is not a dbwright snapshot: {str(error).splitlines()[0]}") from None
 
 
-def take_snapshot(target: str | None, *, server_memory_bytes: int | None = None,
-                  progress: Callable[[str], None] | None = None) -> Snapshot:
+def take_snapshot(
+    target: str | None,
+    *,
+    server_memory_bytes: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Snapshot:
     """Open a read-only session to ``target`` and snapshot it."""
     import psycopg
 

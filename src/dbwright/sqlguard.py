@@ -23,27 +23,77 @@ from pglast import ast
 from dbwright.errors import DbwrightError, SqlParseError
 
 #: Functions refused by name wherever they appear (lower-cased, schema ignored).
-DENIED_FUNCTIONS = frozenset({
-    "pg_read_file", "pg_read_binary_file", "pg_stat_file", "pg_terminate_backend", "pg_cancel_backend",
-    "set_config", "pg_import_system_collations", "query_to_xml", "query_to_xmlschema",
-    "query_to_xml_and_xmlschema", "cursor_to_xml", "cursor_to_xmlschema", "ts_stat", "loread", "lowrite",
-    "pg_reload_conf", "pg_rotate_logfile", "pg_switch_wal", "pg_promote", "pg_sleep", "pg_sleep_for",
-    "pg_sleep_until", "pg_notify", "pg_export_snapshot", "txid_current", "pg_current_xact_id",
-    "pg_log_backend_memory_contexts", "pg_current_logfile", "pg_backup_start", "pg_backup_stop",
-    "pg_stat_statements_reset",
-})
+DENIED_FUNCTIONS = frozenset(
+    {
+        "pg_read_file",
+        "pg_read_binary_file",
+        "pg_stat_file",
+        "pg_terminate_backend",
+        "pg_cancel_backend",
+        "set_config",
+        "pg_import_system_collations",
+        "query_to_xml",
+        "query_to_xmlschema",
+        "query_to_xml_and_xmlschema",
+        "cursor_to_xml",
+        "cursor_to_xmlschema",
+        "ts_stat",
+        "loread",
+        "lowrite",
+        "pg_reload_conf",
+        "pg_rotate_logfile",
+        "pg_switch_wal",
+        "pg_promote",
+        "pg_sleep",
+        "pg_sleep_for",
+        "pg_sleep_until",
+        "pg_notify",
+        "pg_export_snapshot",
+        "txid_current",
+        "pg_current_xact_id",
+        "pg_log_backend_memory_contexts",
+        "pg_current_logfile",
+        "pg_backup_start",
+        "pg_backup_stop",
+        "pg_stat_statements_reset",
+    }
+)
 #: Families refused by prefix: files, large objects, dblink, advisory locks, replication, resets.
-DENIED_PREFIXES = ("pg_ls_", "lo_", "dblink", "pg_file_", "pg_stat_reset", "pg_replication_", "pg_create_",
-                   "pg_drop_", "pg_logical_", "pg_advisory", "pg_try_advisory", "pg_xact_", "pg_wal_")
+DENIED_PREFIXES = (
+    "pg_ls_",
+    "lo_",
+    "dblink",
+    "pg_file_",
+    "pg_stat_reset",
+    "pg_replication_",
+    "pg_create_",
+    "pg_drop_",
+    "pg_logical_",
+    "pg_advisory",
+    "pg_try_advisory",
+    "pg_xact_",
+    "pg_wal_",
+)
 #: Volatile functions that only compute (their volatility is about repeatability, not side effects);
 #: allowed only as the built-in ``pg_catalog`` function, never a look-alike elsewhere.
 ALLOWED_VOLATILE = frozenset({"random", "clock_timestamp", "timeofday", "gen_random_uuid", "random_normal"})
 
 #: Statements that write; EXPLAIN without ANALYZE may plan them, nothing may run them.
 WRITE_STATEMENTS = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
-_UTILITY = (ast.CopyStmt, ast.CreateStmt, ast.CreateTableAsStmt, ast.VariableSetStmt, ast.TransactionStmt,
-            ast.DoStmt, ast.CallStmt, ast.LockStmt, ast.ExecuteStmt, ast.PrepareStmt, ast.DeclareCursorStmt,
-            ast.DiscardStmt)
+_UTILITY = (
+    ast.CopyStmt,
+    ast.CreateStmt,
+    ast.CreateTableAsStmt,
+    ast.VariableSetStmt,
+    ast.TransactionStmt,
+    ast.DoStmt,
+    ast.CallStmt,
+    ast.LockStmt,
+    ast.ExecuteStmt,
+    ast.PrepareStmt,
+    ast.DeclareCursorStmt,
+    ast.DiscardStmt,
+)
 
 
 def parse_one(sql: str, *, more_than_one: type[DbwrightError] = SqlParseError) -> ast.Node:
@@ -138,5 +188,6 @@ def volatile_functions(conn: psycopg.Connection, functions: tuple[str, ...] | li
         "SELECT p.proname FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
         "WHERE p.proname = ANY(%s) AND p.provolatile = 'v' "
         "AND NOT (p.proname = ANY(%s) AND n.nspname = 'pg_catalog') GROUP BY p.proname ORDER BY p.proname",
-        (names, sorted(ALLOWED_VOLATILE))).fetchall()
+        (names, sorted(ALLOWED_VOLATILE)),
+    ).fetchall()
     return [name for (name,) in rows]

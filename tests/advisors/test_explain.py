@@ -16,7 +16,9 @@ from dbwright.errors import RefusedError, ServerError, SqlParseError
 
 def _table(pg, name: str = "t", rows: int = 60_000, options: str = "") -> None:
     pg.execute(f"CREATE TABLE {name}(id int PRIMARY KEY, a int, b int, c text) {options}")
-    pg.execute(f"INSERT INTO {name} SELECT g, g % 1000, g % 1000, md5(g::text) FROM generate_series(1, {rows}) g")
+    pg.execute(
+        f"INSERT INTO {name} SELECT g, g % 1000, g % 1000, md5(g::text) FROM generate_series(1, {rows}) g"
+    )
     pg.execute("SELECT pg_stat_force_next_flush()")  # the insert's counters reach pg_stat before ANALYZE
 
 
@@ -36,7 +38,9 @@ def test_estimate_right_is_not_flagged(pg):
     e = explain_query(pg.url, "SELECT * FROM t WHERE a = 5", analyze=True, suggest=False)
     assert "misestimate" not in e.kinds()
     limited = explain_query(pg.url, "SELECT * FROM t ORDER BY c LIMIT 5", analyze=True, suggest=False)
-    assert "misestimate" not in limited.kinds()  # the Sort below the Limit was stopped early, not misestimated
+    assert (
+        "misestimate" not in limited.kinds()
+    )  # the Sort below the Limit was stopped early, not misestimated
 
 
 def test_large_seq_scan_flagged_and_small_one_not(pg):
@@ -56,10 +60,13 @@ def test_sort_and_hash_spills_to_disk(pg):
     pg.analyze()
     pg.execute("ALTER DATABASE " + pg.name + " SET work_mem = '64kB'")
     pg.execute("ALTER DATABASE " + pg.name + " SET enable_mergejoin = off")
-    e = explain_query(pg.url, "SELECT x.c, y.c FROM t x JOIN t y ON x.id = y.id ORDER BY x.c", analyze=True,
-                      suggest=False)
+    e = explain_query(
+        pg.url, "SELECT x.c, y.c FROM t x JOIN t y ON x.id = y.id ORDER BY x.c", analyze=True, suggest=False
+    )
     spills = e.by_kind("spill")
-    assert any(s.evidence.get("sort_method") == "external merge" and s.evidence["disk_kb"] > 0 for s in spills)
+    assert any(
+        s.evidence.get("sort_method") == "external merge" and s.evidence["disk_kb"] > 0 for s in spills
+    )
     assert any((s.evidence.get("hash_batches") or 0) > 1 for s in spills)
     calm = explain_query(pg.url, "SELECT c FROM t WHERE id < 100 ORDER BY c", analyze=True, suggest=False)
     assert "spill" not in calm.kinds()
@@ -73,8 +80,12 @@ def test_nested_loop_over_large_outer_input(pg):
     e = explain_query(pg.url, "SELECT count(*) FROM t x JOIN t y ON x.id = y.id", analyze=True, suggest=False)
     [loop] = e.by_kind("nested_loop")
     assert loop.evidence["outer_rows"] == 20_000 and loop.evidence["analyzed"]
-    small = explain_query(pg.url, "SELECT count(*) FROM t x JOIN t y ON x.id = y.id WHERE x.id < 50",
-                          analyze=True, suggest=False)
+    small = explain_query(
+        pg.url,
+        "SELECT count(*) FROM t x JOIN t y ON x.id = y.id WHERE x.id < 50",
+        analyze=True,
+        suggest=False,
+    )
     assert "nested_loop" not in small.kinds()
 
 
@@ -88,8 +99,9 @@ def test_stale_statistics_after_bulk_insert_without_analyze(pg):
     pg.execute("INSERT INTO stale SELECT g, g FROM generate_series(101, 30000) g")
     pg.execute("SELECT pg_stat_force_next_flush()")
     pg.execute("SELECT 1")  # the flush happens when this session next goes idle
-    e = explain_query(pg.url, "SELECT * FROM stale s JOIN fresh f ON f.id = s.a WHERE s.a < 10", analyze=True,
-                      suggest=False)
+    e = explain_query(
+        pg.url, "SELECT * FROM stale s JOIN fresh f ON f.id = s.a WHERE s.a < 10", analyze=True, suggest=False
+    )
     [stale] = e.by_kind("stale_stats")
     assert stale.evidence["table"] == "public.stale" and stale.evidence["n_mod_since_analyze"] >= 29_900
     assert stale.evidence["autovacuum_enabled"] == "off"
@@ -111,20 +123,23 @@ def test_index_suggestion_for_unindexed_column(pg):
     assert not indexed.suggestions  # the primary key serves it; a covering index would save < 10 cost units
 
 
-@pytest.mark.parametrize("sql", [
-    "INSERT INTO t VALUES (1, 1, 1, 'x')",
-    "UPDATE t SET a = 1",
-    "DELETE FROM t",
-    "WITH gone AS (DELETE FROM t RETURNING *) SELECT count(*) FROM gone",
-    "SELECT nextval('seq')",
-    "SELECT * FROM t, LATERAL (SELECT nextval('seq')) n",
-    "SELECT * FROM t FOR UPDATE",
-    "SELECT * INTO copy FROM t",
-    "SELECT * FROM pg_read_file('/etc/hostname')",
-    "SELECT a FROM t WHERE pg_catalog.pg_advisory_lock(a) IS NOT NULL",
-    "SELECT (SELECT setval('seq', 5))",
-    "SELECT public.writer()",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "INSERT INTO t VALUES (1, 1, 1, 'x')",
+        "UPDATE t SET a = 1",
+        "DELETE FROM t",
+        "WITH gone AS (DELETE FROM t RETURNING *) SELECT count(*) FROM gone",
+        "SELECT nextval('seq')",
+        "SELECT * FROM t, LATERAL (SELECT nextval('seq')) n",
+        "SELECT * FROM t FOR UPDATE",
+        "SELECT * INTO copy FROM t",
+        "SELECT * FROM pg_read_file('/etc/hostname')",
+        "SELECT a FROM t WHERE pg_catalog.pg_advisory_lock(a) IS NOT NULL",
+        "SELECT (SELECT setval('seq', 5))",
+        "SELECT public.writer()",
+    ],
+)
 def test_analyze_refused_for_writing_statements(pg, sql):
     _writable_things(pg)
     with pytest.raises(RefusedError):
@@ -136,8 +151,10 @@ def test_analyze_refused_for_writing_statements(pg, sql):
 def _writable_things(pg) -> None:
     pg.execute("CREATE TABLE t(id int, a int, b int, c text); CREATE SEQUENCE seq")
     pg.execute("INSERT INTO t VALUES (1, 1, 1, 'x')")
-    pg.execute("CREATE FUNCTION writer() RETURNS int LANGUAGE sql AS 'INSERT INTO t VALUES (2, 2, 2, ''y'') "
-               "RETURNING 1'")
+    pg.execute(
+        "CREATE FUNCTION writer() RETURNS int LANGUAGE sql AS 'INSERT INTO t VALUES (2, 2, 2, ''y'') "
+        "RETURNING 1'"
+    )
 
 
 def test_a_write_hidden_in_a_view_still_cannot_write(pg):
@@ -154,15 +171,21 @@ def test_analyze_with_parameters_runs_the_generic_plan_with_representative_value
     pg.analyze()
     with open_session(pg.url) as conn:
         e = explain_query(conn, "SELECT c FROM t WHERE a = $1 AND id > $2", analyze=True, suggest=False)
-        assert conn.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = 'dbwright_explain'"
-                            ).fetchone()[0] == 0
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE name = 'dbwright_explain'"
+            ).fetchone()[0]
+            == 0
+        )
     assert e.analyzed and len(e.run.arguments) == 2 and all(v.endswith("::integer") for v in e.run.arguments)
     assert e.run.plan["Actual Loops"] == 1 and e.run.execution_ms is not None
 
 
 def test_analyze_allows_allow_listed_volatile_and_plain_explain_of_writes(pg):
     _table(pg, rows=100)
-    e = explain_query(pg.url, "SELECT random(), clock_timestamp(), lower(c) FROM t", analyze=True, suggest=False)
+    e = explain_query(
+        pg.url, "SELECT random(), clock_timestamp(), lower(c) FROM t", analyze=True, suggest=False
+    )
     assert e.run.plan["Actual Rows"] == 100
     plan = explain_query(pg.url, "DELETE FROM t WHERE a = 1", suggest=False)  # planned, never run
     assert plan.run.plan["Node Type"] == "ModifyTable" and not plan.analyzed
@@ -196,8 +219,13 @@ def test_cli_formats(pg, capsys, tmp_path):
 def test_text_render_shows_tree_and_annotations(pg):
     _table(pg)
     pg.analyze()
-    e = explain_query(pg.url, "SELECT * FROM t WHERE a = 5 AND b = 5", analyze=True, suggest=False,
-                      thresholds=Thresholds(large_table_rows=1000))
+    e = explain_query(
+        pg.url,
+        "SELECT * FROM t WHERE a = 5 AND b = 5",
+        analyze=True,
+        suggest=False,
+        thresholds=Thresholds(large_table_rows=1000),
+    )
     out = render(e, "text")
     assert "Seq Scan on public.t" in out and "misestimate" in out and "seq_scan" in out
     assert "Rows Removed by Filter: 59,940" in out

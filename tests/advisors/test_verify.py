@@ -15,7 +15,9 @@ from dbwright.advisors.indexes.workload import from_sql_text
 from dbwright.cli import main
 from dbwright.errors import RefusedError
 
-WORKLOAD = "SELECT c FROM t WHERE b = $1;\nDELETE FROM t WHERE a = $1;\nSELECT c FROM t WHERE b = 7 FOR UPDATE;\n"
+WORKLOAD = (
+    "SELECT c FROM t WHERE b = $1;\nDELETE FROM t WHERE a = $1;\nSELECT c FROM t WHERE b = 7 FOR UPDATE;\n"
+)
 
 
 def _setup(pg) -> None:
@@ -41,7 +43,9 @@ def _reconnect(pg) -> None:
 def test_scratch_verification_measures_a_real_speedup_and_drops_the_copy(pg):
     _setup(pg)
     advice = _advice(pg)
-    assert any(r.spec.keys[0] == "b" for r in advice.recommendations), [r.spec.label for r in advice.recommendations]
+    assert any(r.spec.keys[0] == "b" for r in advice.recommendations), [
+        r.spec.label for r in advice.recommendations
+    ]
     _disconnect(pg)
     try:
         v = verify_advice(pg.url, advice, scratch=True)
@@ -82,7 +86,8 @@ def test_target_verification_needs_explicit_yes(pg, capsys, tmp_path):
     assert main(["advise", "indexes", pg.url, "--workload-file", str(workload), "--verify"]) == 17
     err = capsys.readouterr().err
     assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_b" in err and err.strip().splitlines()[-1].startswith(
-        f"dbwright: error: verifying on the target builds {len(advice.recommendations)} index(es)")
+        f"dbwright: error: verifying on the target builds {len(advice.recommendations)} index(es)"
+    )
     assert pg.value("SELECT count(*) FROM pg_indexes WHERE tablename = 't'") == 1
     v = verify_advice(pg.url, advice, scratch=False, confirmed=True, runs=1)
     assert v.where == "target" and v.measurements[0].measured_speedup > 5
@@ -93,8 +98,9 @@ def test_target_verification_needs_explicit_yes(pg, capsys, tmp_path):
 def test_workload_of_only_writes_is_refused(pg):
     _setup(pg)
     pg.execute("CREATE INDEX ON t (b)")
-    advice = advise_indexes(pg.url, workload=from_sql_text("UPDATE t SET c = 'x' WHERE a = $1", "test"),
-                            budget="50MB")
+    advice = advise_indexes(
+        pg.url, workload=from_sql_text("UPDATE t SET c = 'x' WHERE a = $1", "test"), budget="50MB"
+    )
     assert advice.recommendations
     with pytest.raises(RefusedError, match="no read-only statement"):
         verify_advice(pg.url, advice, scratch=True)
@@ -107,8 +113,21 @@ def test_cli_verify_scratch_json(pg, capsys, tmp_path):
     workload.write_text("SELECT c FROM t WHERE b = $1;\n")
     _disconnect(pg)
     try:
-        code = main(["advise", "indexes", pg.url, "--workload-file", str(workload), "--budget", "50MB",
-                     "--verify", "--scratch", "--format", "json"])
+        code = main(
+            [
+                "advise",
+                "indexes",
+                pg.url,
+                "--workload-file",
+                str(workload),
+                "--budget",
+                "50MB",
+                "--verify",
+                "--scratch",
+                "--format",
+                "json",
+            ]
+        )
     finally:
         _reconnect(pg)
     assert code == 0

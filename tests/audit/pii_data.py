@@ -18,10 +18,48 @@ SEED = 20241124
 ROWS = 300
 TABLE = "crm.customer_records"
 
-FIRST = ["Alice", "Bruno", "Chloé", "Dmitri", "Esther", "Farid", "Grace", "Hiroshi", "Ingrid", "Jamal",
-         "Katarina", "Liam", "Maya", "Nikolai", "Olivia", "Pedro", "Quinn", "Rosa", "Samuel", "Tanya"]
-LAST = ["Anderson", "Bianchi", "Castillo", "Dubois", "Eriksson", "Fischer", "García", "Hansen", "Ivanova",
-        "Jensen", "Kowalski", "Lefèvre", "Moreau", "Nakamura", "O'Brien", "Petrov", "Rossi", "Schmidt"]
+FIRST = [
+    "Alice",
+    "Bruno",
+    "Chloé",
+    "Dmitri",
+    "Esther",
+    "Farid",
+    "Grace",
+    "Hiroshi",
+    "Ingrid",
+    "Jamal",
+    "Katarina",
+    "Liam",
+    "Maya",
+    "Nikolai",
+    "Olivia",
+    "Pedro",
+    "Quinn",
+    "Rosa",
+    "Samuel",
+    "Tanya",
+]
+LAST = [
+    "Anderson",
+    "Bianchi",
+    "Castillo",
+    "Dubois",
+    "Eriksson",
+    "Fischer",
+    "García",
+    "Hansen",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Lefèvre",
+    "Moreau",
+    "Nakamura",
+    "O'Brien",
+    "Petrov",
+    "Rossi",
+    "Schmidt",
+]
 DOMAINS = ["example.com", "mail.example.org", "corp.example.net", "post.example.de"]
 US_AREAS = ["212", "415", "312", "617", "206", "303", "512", "718"]
 
@@ -62,12 +100,13 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
 
 
 def _luhn_card(rng: random.Random) -> str:
-    prefix, length = rng.choice([("4", 16), ("51", 16), ("55", 16), ("2221", 16), ("34", 15), ("37", 15),
-                                 ("6011", 16)])
+    prefix, length = rng.choice(
+        [("4", 16), ("51", 16), ("55", 16), ("2221", 16), ("34", 15), ("37", 15), ("6011", 16)]
+    )
     body = prefix + "".join(rng.choice("0123456789") for _ in range(length - len(prefix) - 1))
     number = body + luhn.calc_check_digit(body)
     if rng.random() < 0.5 and length == 16:
-        return " ".join(number[i:i + 4] for i in range(0, 16, 4))
+        return " ".join(number[i : i + 4] for i in range(0, 16, 4))
     return number
 
 
@@ -78,17 +117,29 @@ def _not_luhn(rng: random.Random, first: str = "4") -> str:
 
 
 def _grouped(digits: str) -> str:
-    return " ".join(digits[j:j + 4] for j in range(0, len(digits), 4))
+    return " ".join(digits[j : j + 4] for j in range(0, len(digits), 4))
 
 
 def _valid_iban(rng: random.Random) -> str:
-    country, bban = rng.choice([
-        ("DE", lambda: "".join(rng.choice("0123456789") for _ in range(18))),
-        ("GB", lambda: "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(4))
-                       + "".join(rng.choice("0123456789") for _ in range(14))),
-        ("NL", lambda: "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(4))
-                       + "".join(rng.choice("0123456789") for _ in range(10))),
-    ])
+    country, bban = rng.choice(
+        [
+            ("DE", lambda: "".join(rng.choice("0123456789") for _ in range(18))),
+            (
+                "GB",
+                lambda: (
+                    "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(4))
+                    + "".join(rng.choice("0123456789") for _ in range(14))
+                ),
+            ),
+            (
+                "NL",
+                lambda: (
+                    "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(4))
+                    + "".join(rng.choice("0123456789") for _ in range(10))
+                ),
+            ),
+        ]
+    )
     bban = bban()
     check = _iban.calc_check_digits(f"{country}00{bban}")
     compact = f"{country}{check}{bban}"
@@ -136,41 +187,45 @@ def generate(seed: int = SEED, rows: int = ROWS) -> list[dict[str, object]]:
     out = []
     for i in range(1, rows + 1):
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        mail = f"{first.lower()}.{last.lower().replace(chr(39), '')}{rng.randint(1, 999)}@{rng.choice(DOMAINS)}"
+        mail = (
+            f"{first.lower()}.{last.lower().replace(chr(39), '')}{rng.randint(1, 999)}@{rng.choice(DOMAINS)}"
+        )
         created = datetime(2023, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 900_000))
-        out.append({
-            "id": i,
-            "first_name": first,
-            "last_name": last,
-            "email": mail,
-            "login": f"{first[0].lower()}{rng.randint(100, 99999)}@{rng.choice(DOMAINS)}",
-            "contact": mail if rng.random() < 0.7 else "n/a",
-            "phone": _phone(rng),
-            "card_number": _luhn_card(rng),
-            "iban": _valid_iban(rng),
-            "ssn": _ssn(rng),
-            "national_id": _dni(rng),
-            "client_ip": _ip(rng),
-            "remote_host": _ip(rng),
-            "birth_date": today - timedelta(days=rng.randint(18 * 365, 90 * 365)),
-            "order_number": f"ORD-{rng.randint(2019, 2025)}-{rng.randint(0, 999999):06d}",
-            "sku": f"SKU-{rng.randint(10000, 99999)}-{rng.choice(['S', 'M', 'L', 'XL'])}",
-            "tracking_number": _not_luhn(rng, rng.choice("4531")),
-            "gift_card_code": _grouped(_not_luhn(rng)),
-            "transaction_id": "4" + "".join(rng.choice("0123456789") for _ in range(15)),
-            "batch_number": f"{rng.randint(100_000_000, 899_999_999)}",
-            "payment_reference": _bad_iban(rng),
-            "build": f"{rng.randint(2020, 2026)}.{rng.randint(1, 12)}.{rng.randint(1, 28)}.{rng.randint(1, 9)}",
-            "product_code": f"{rng.choice('ABCDEFGH')}{rng.choice('ABCDEFGH')}{rng.randint(10, 99)}-"
-                            f"{rng.choice('KLMNPQ')}{rng.choice('RSTUVW')}{rng.randint(10, 99)}",
-            "fax": rng.choice(["n/a", "none", "-", ""]),
-            "shipped_on": today - timedelta(days=rng.randint(1, 900)),
-            "created_at": created,
-            "created_text": created.strftime("%Y-%m-%d %H:%M:%S"),
-            "status": rng.choice(["paid", "shipped", "refunded", "pending"]),
-            "notes": rng.choice(["leave at door", "call before delivery", "gift wrap", "fragile", ""]),
-            "amount": round(rng.uniform(1, 900), 2),
-        })
+        out.append(
+            {
+                "id": i,
+                "first_name": first,
+                "last_name": last,
+                "email": mail,
+                "login": f"{first[0].lower()}{rng.randint(100, 99999)}@{rng.choice(DOMAINS)}",
+                "contact": mail if rng.random() < 0.7 else "n/a",
+                "phone": _phone(rng),
+                "card_number": _luhn_card(rng),
+                "iban": _valid_iban(rng),
+                "ssn": _ssn(rng),
+                "national_id": _dni(rng),
+                "client_ip": _ip(rng),
+                "remote_host": _ip(rng),
+                "birth_date": today - timedelta(days=rng.randint(18 * 365, 90 * 365)),
+                "order_number": f"ORD-{rng.randint(2019, 2025)}-{rng.randint(0, 999999):06d}",
+                "sku": f"SKU-{rng.randint(10000, 99999)}-{rng.choice(['S', 'M', 'L', 'XL'])}",
+                "tracking_number": _not_luhn(rng, rng.choice("4531")),
+                "gift_card_code": _grouped(_not_luhn(rng)),
+                "transaction_id": "4" + "".join(rng.choice("0123456789") for _ in range(15)),
+                "batch_number": f"{rng.randint(100_000_000, 899_999_999)}",
+                "payment_reference": _bad_iban(rng),
+                "build": f"{rng.randint(2020, 2026)}.{rng.randint(1, 12)}.{rng.randint(1, 28)}.{rng.randint(1, 9)}",
+                "product_code": f"{rng.choice('ABCDEFGH')}{rng.choice('ABCDEFGH')}{rng.randint(10, 99)}-"
+                f"{rng.choice('KLMNPQ')}{rng.choice('RSTUVW')}{rng.randint(10, 99)}",
+                "fax": rng.choice(["n/a", "none", "-", ""]),
+                "shipped_on": today - timedelta(days=rng.randint(1, 900)),
+                "created_at": created,
+                "created_text": created.strftime("%Y-%m-%d %H:%M:%S"),
+                "status": rng.choice(["paid", "shipped", "refunded", "pending"]),
+                "notes": rng.choice(["leave at door", "call before delivery", "gift wrap", "fragile", ""]),
+                "amount": round(rng.uniform(1, 900), 2),
+            }
+        )
     return out
 
 

@@ -96,7 +96,8 @@ def test_access_command(shop):
     data = json.loads(result.stdout)
     assert data["role"] == "a_dave" and data["member_of"] == ["a_owners"]
     assert {(o["object"], o["level"]) for o in data["objects"] if o["object_type"] == "table"} == {
-        ("shop.ledger", "own")}
+        ("shop.ledger", "own")
+    }
     missing = run_cli("access", "nobody_here", "--db", shop.url)
     assert missing.returncode == 2
     assert missing.stderr.strip() == "dbwright: error: role 'nobody_here' does not exist on this server"

@@ -26,12 +26,15 @@ def documented_edit(text: str, manual_step: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize(("code", "bad_line"), [
-    ("DWA020", "local all all trust"),
-    ("DWA021", "hostssl all app 10.1.2.0/24 md5"),
-    ("DWA022", "hostssl all app 10.1.2.0/24 password"),
-    ("DWA025", "host appdb app 10.1.2.0/24 scram-sha-256"),
-])
+@pytest.mark.parametrize(
+    ("code", "bad_line"),
+    [
+        ("DWA020", "local all all trust"),
+        ("DWA021", "hostssl all app 10.1.2.0/24 md5"),
+        ("DWA022", "hostssl all app 10.1.2.0/24 password"),
+        ("DWA025", "host appdb app 10.1.2.0/24 scram-sha-256"),
+    ],
+)
 def test_mechanical_hba_fixes(pg, code, bad_line):
     bad = f"{bad_line}\nhost all all 127.0.0.1/32 scram-sha-256\n"
     with hba_file(pg, bad):
@@ -44,10 +47,13 @@ def test_mechanical_hba_fixes(pg, code, bad_line):
 
 
 def test_dwa023_wide_ranges(pg):
-    with hba_file(pg, SAFE_LOCAL + "hostssl app app 0.0.0.0/0 scram-sha-256\n"
-                                   "hostssl app app ::/0 scram-sha-256\n"
-                                   "hostssl app app 10.0.0.0/8 scram-sha-256\n"
-                                   "hostssl app app 10.1.2.0/24 scram-sha-256\n"):
+    with hba_file(
+        pg,
+        SAFE_LOCAL + "hostssl app app 0.0.0.0/0 scram-sha-256\n"
+        "hostssl app app ::/0 scram-sha-256\n"
+        "hostssl app app 10.0.0.0/8 scram-sha-256\n"
+        "hostssl app app 10.1.2.0/24 scram-sha-256\n",
+    ):
         findings = {f.object: f for f in audit(pg, "DWA023").by_code("DWA023")}
     assert set(findings) == {"pg_hba.conf:2", "pg_hba.conf:3", "pg_hba.conf:4"}
     assert findings["pg_hba.conf:2"].severity is None  # the check's own: high
@@ -59,11 +65,16 @@ def test_dwa023_wide_ranges(pg):
 
 
 def test_dwa024_all_databases_all_users(pg):
-    with hba_file(pg, SAFE_LOCAL + "hostssl all all 10.1.2.0/24 scram-sha-256\n"
-                                   "host all all 127.0.0.1/32 scram-sha-256\n"):
+    with hba_file(
+        pg,
+        SAFE_LOCAL + "hostssl all all 10.1.2.0/24 scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n",
+    ):
         assert [f.object for f in audit(pg, "DWA024").by_code("DWA024")] == ["pg_hba.conf:2"]
-    with hba_file(pg, SAFE_LOCAL + "hostssl appdb +app_users 10.1.2.0/24 scram-sha-256\n"
-                                   "host all all 127.0.0.1/32 scram-sha-256\n"):
+    with hba_file(
+        pg,
+        SAFE_LOCAL + "hostssl appdb +app_users 10.1.2.0/24 scram-sha-256\n"
+        "host all all 127.0.0.1/32 scram-sha-256\n",
+    ):
         assert audit(pg, "DWA024").by_code("DWA024") == []
 
 
@@ -76,15 +87,20 @@ def test_dwa026_remote_superuser_login(pg):
     step = findings[0].fix.manual_steps[0]
     assert "host all postgres 0.0.0.0/0 reject" in step
     # the documented edit: reject lines for the superuser above the line
-    fixed = SAFE_LOCAL + "host all postgres 0.0.0.0/0 reject\nhost all postgres ::/0 reject\n" \
+    fixed = (
+        SAFE_LOCAL
+        + "host all postgres 0.0.0.0/0 reject\nhost all postgres ::/0 reject\n"
         + "hostssl all all 10.1.2.0/24 scram-sha-256\n"
+    )
     with hba_file(pg, fixed):
         assert audit(pg, "DWA026").by_code("DWA026") == []
 
 
 def test_loopback_and_local_lines_are_not_network_findings(pg):
-    with hba_file(pg, "local all all peer\nhost all all 127.0.0.1/32 scram-sha-256\n"
-                      "host all all ::1/128 scram-sha-256\n"):
+    with hba_file(
+        pg,
+        "local all all peer\nhost all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n",
+    ):
         result = audit(pg, "DWA023", "DWA024", "DWA025", "DWA026")
     assert result.findings == []
     assert len(result.passed) == 4

@@ -26,8 +26,11 @@ def crm(pg):
         CREATE TABLE crm.orders (id int PRIMARY KEY, total numeric);
     """)
     yield pg
-    pg.execute(f"DROP OWNED BY {AUDITOR} CASCADE; DROP ROLE IF EXISTS {AUDITOR}"
-               if pg.value(f"SELECT 1 FROM pg_roles WHERE rolname = '{AUDITOR}'") else "SELECT 1")
+    pg.execute(
+        f"DROP OWNED BY {AUDITOR} CASCADE; DROP ROLE IF EXISTS {AUDITOR}"
+        if pg.value(f"SELECT 1 FROM pg_roles WHERE rolname = '{AUDITOR}'")
+        else "SELECT 1"
+    )
 
 
 def _log_lines(pg, marker: str, tries: int = 20) -> list[str]:
@@ -54,18 +57,27 @@ def test_pgaudit_statements_arrive_in_the_server_log(crm):
         session.execute(f"GRANT SELECT ON {marker} TO {AUDITOR}")
     ddl = _log_lines(pg, f"CREATE TABLE {marker}")
     assert any("AUDIT: SESSION" in line and ",DDL,CREATE TABLE," in line for line in ddl), ddl
-    assert any("AUDIT: OBJECT" in line and ",READ,SELECT,TABLE,crm.customers," in line
-               for line in _log_lines(pg, f"{marker}_read"))
-    assert any("AUDIT: OBJECT" in line and ",WRITE,UPDATE,TABLE,crm.customers," in line
-               for line in _log_lines(pg, f"{marker}_write"))
+    assert any(
+        "AUDIT: OBJECT" in line and ",READ,SELECT,TABLE,crm.customers," in line
+        for line in _log_lines(pg, f"{marker}_read")
+    )
+    assert any(
+        "AUDIT: OBJECT" in line and ",WRITE,UPDATE,TABLE,crm.customers," in line
+        for line in _log_lines(pg, f"{marker}_write")
+    )
     assert any(",ROLE,GRANT," in line for line in _log_lines(pg, f"GRANT SELECT ON {marker}"))
     assert not _log_lines(pg, f"{marker}_orders", tries=1)  # not a PII table: no object logging
     pg.execute(f"REVOKE ALL ON {marker} FROM {AUDITOR}; DROP TABLE {marker}")
 
     for package in reversed(plan.packages):
         pg.execute(package.rollback_sql)
-    assert pg.value("SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase "
-                    "WHERE d.datname = current_database()") == 0
+    assert (
+        pg.value(
+            "SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase "
+            "WHERE d.datname = current_database()"
+        )
+        == 0
+    )
     assert pg.value(f"SELECT count(*) FROM pg_roles WHERE rolname = '{AUDITOR}'") == 0
     assert pg.value("SELECT count(*) FROM pg_extension WHERE extname = 'pgaudit'") == 0
     after = f"probe_{uuid.uuid4().hex[:10]}"
@@ -78,7 +90,9 @@ def test_pgaudit_statements_arrive_in_the_server_log(crm):
 def test_trigger_audit_log_records_changes_without_values(crm):
     pg = crm
     pg.role("tr_app", "NOLOGIN")
-    pg.execute("GRANT USAGE ON SCHEMA crm TO tr_app; GRANT SELECT, INSERT, UPDATE, DELETE ON crm.customers TO tr_app")
+    pg.execute(
+        "GRANT USAGE ON SCHEMA crm TO tr_app; GRANT SELECT, INSERT, UPDATE, DELETE ON crm.customers TO tr_app"
+    )
     plan = plan_audit_logging(pg.url, tables=["crm.customers"], mode="trigger", auditor=AUDITOR)
     (package,) = plan.packages
     assert "SET search_path = pg_catalog, pg_temp" in package.forward_sql
@@ -92,10 +106,14 @@ def test_trigger_audit_log_records_changes_without_values(crm):
         ALTER TABLE crm.customers ADD COLUMN note text;
     """)
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        pg.execute("SET ROLE tr_app; INSERT INTO dbwright_audit.log (table_name, operation) VALUES ('x', 'y')")
+        pg.execute(
+            "SET ROLE tr_app; INSERT INTO dbwright_audit.log (table_name, operation) VALUES ('x', 'y')"
+        )
     pg.execute("RESET ROLE")
-    rows = pg.execute("SELECT role_name, table_name, operation, row_key::text, changed_columns "
-                      "FROM dbwright_audit.log WHERE table_name = 'crm.customers' ORDER BY id")
+    rows = pg.execute(
+        "SELECT role_name, table_name, operation, row_key::text, changed_columns "
+        "FROM dbwright_audit.log WHERE table_name = 'crm.customers' ORDER BY id"
+    )
     assert rows[:3] == [
         ("tr_app", "crm.customers", "INSERT", '{"id": 100}', ["email", "id", "phone"]),
         ("tr_app", "crm.customers", "UPDATE", '{"id": 100}', ["phone"]),
@@ -116,9 +134,17 @@ def test_trigger_audit_log_records_changes_without_values(crm):
 
 
 def _context(**overrides) -> AuditContext:
-    values = dict(database="app", pgaudit_preloaded=False, pgaudit_available=True, pgaudit_installed=False,
-                  shared_preload_libraries="pg_stat_statements", database_settings={},
-                  existing_roles=frozenset(), tables=("crm.customers",), table_keys={"crm.customers": ("id",)})
+    values = dict(
+        database="app",
+        pgaudit_preloaded=False,
+        pgaudit_available=True,
+        pgaudit_installed=False,
+        shared_preload_libraries="pg_stat_statements",
+        database_settings={},
+        existing_roles=frozenset(),
+        tables=("crm.customers",),
+        table_keys={"crm.customers": ("id",)},
+    )
     values.update(overrides)
     return AuditContext(**values)
 
@@ -129,7 +155,9 @@ def test_auto_mode_falls_back_to_triggers_and_pgaudit_mode_preloads():
     forced = build_plan(_context(), mode="pgaudit", scope="system")
     assert forced.packages[0].requires_restart
     assert "shared_preload_libraries = 'pg_stat_statements,pgaudit'" in forced.packages[0].forward_sql
-    assert "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" in forced.packages[0].rollback_sql
+    assert (
+        "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" in forced.packages[0].rollback_sql
+    )
     system = forced.packages[1]
     assert "ALTER SYSTEM SET pgaudit.log = 'ddl, role';" in system.forward_sql
     rollback = system.rollback_sql

@@ -49,7 +49,9 @@ def test_every_format_carries_cis_ids_scores_and_the_summary(pg):
     outputs = {fmt: render(result, fmt) for fmt in FORMATS}
     for fmt in ("text", "markdown", "html"):
         assert "Compliance summary" in outputs[fmt]
-        assert "Effective privileges" in outputs[fmt] and "What cannot be determined from here" in outputs[fmt]
+        assert (
+            "Effective privileges" in outputs[fmt] and "What cannot be determined from here" in outputs[fmt]
+        )
         for f in result.findings:
             assert f.check.code in outputs[fmt]
     assert "<script>alert(1)</script>" not in outputs["html"]
@@ -58,7 +60,9 @@ def test_every_format_carries_cis_ids_scores_and_the_summary(pg):
     assert set(data["summary"]["scores"]) == set(AUDIT_CATEGORIES)
     assert all(f["cis"] == AUDIT_REGISTRY[f["code"]].cis for f in data["findings"])
     assert {r["code"] for r in data["compliance"]} == set(AUDIT_REGISTRY)
-    assert data["summary"]["passed"] + data["summary"]["failed"] + data["summary"]["skipped"] == len(AUDIT_REGISTRY)
+    assert data["summary"]["passed"] + data["summary"]["failed"] + data["summary"]["skipped"] == len(
+        AUDIT_REGISTRY
+    )
     sarif = json.loads(outputs["sarif"])
     run = sarif["runs"][0]
     assert len(run["tool"]["driver"]["rules"]) == len(AUDIT_REGISTRY)
@@ -76,8 +80,9 @@ def test_saved_snapshot_audits_offline(pg):
     offline = run_audit(again)
     assert offline.access is None and "saved snapshot" in offline.access_skipped
     assert [f.object for f in offline.by_code("DWA040")] == ["public.notes"]
-    assert {(f.check.code, f.finding.object) for f in offline.findings} == \
-        {(f.check.code, f.finding.object) for f in run_audit(snap).findings}
+    assert {(f.check.code, f.finding.object) for f in offline.findings} == {
+        (f.check.code, f.finding.object) for f in run_audit(snap).findings
+    }
 
 
 def test_audit_command_formats_and_fail_on(pg, tmp_path):

@@ -57,13 +57,18 @@ def test_dwa007_members_of_server_file_roles(pg):
     pg.execute("GRANT pg_execute_server_program TO a_ops")
     result = audit(pg, "DWA007").by_code("DWA007")
     pairs = {(f.object, f.evidence["predefined_role"], f.evidence["direct"]) for f in result}
-    assert pairs == {("a_loader", "pg_read_server_files", True), ("a_ops", "pg_execute_server_program", True),
-                     ("a_oncall", "pg_execute_server_program", False)}
+    assert pairs == {
+        ("a_loader", "pg_read_server_files", True),
+        ("a_ops", "pg_execute_server_program", True),
+        ("a_oncall", "pg_execute_server_program", False),
+    }
     for finding in result:
         apply(pg, finding.fix.forward_sql)  # the indirect one has no SQL: its group's revoke clears it
     assert audit(pg, "DWA007").by_code("DWA007") == []
-    assert "GRANT pg_read_server_files TO a_loader;" in next(
-        f for f in result if f.object == "a_loader").fix.rollback_sql
+    assert (
+        "GRANT pg_read_server_files TO a_loader;"
+        in next(f for f in result if f.object == "a_loader").fix.rollback_sql
+    )
 
 
 def test_dwa008_connection_limit(pg):
@@ -92,11 +97,19 @@ def test_public_grants_default_privileges_and_schema_create(pg):
 
     result = audit(pg, *codes)
     objects = {(f.check.code, f.finding.object) for f in ours(result)}
-    assert objects == {("DWA010", "app.orders"), ("DWA011", "app.ticket_seq"), ("DWA013", "app"),
-                       ("DWA014", "public"), ("DWA015", pg.name), ("DWA016", "postgres:app:table")}
+    assert objects == {
+        ("DWA010", "app.orders"),
+        ("DWA011", "app.ticket_seq"),
+        ("DWA013", "app"),
+        ("DWA014", "public"),
+        ("DWA015", pg.name),
+        ("DWA016", "postgres:app:table"),
+    }
     assert result.by_code("DWA010")[0].severity == Severity.HIGH  # INSERT for everyone
     assert next(f for f in result.by_code("DWA015") if f.object == pg.name).evidence["privileges"] == [
-        "CONNECT", "TEMPORARY"]
+        "CONNECT",
+        "TEMPORARY",
+    ]
     for f in ours(result):
         apply(pg, f.finding.fix.forward_sql)
     assert ours(audit(pg, *codes)) == []
@@ -107,11 +120,15 @@ def test_public_grants_default_privileges_and_schema_create(pg):
 
 def test_security_definer_functions(pg):
     pg.role("a_fn_owner", "NOLOGIN")
-    pg.execute("CREATE FUNCTION public.bump(i int) RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT i + 1'")
+    pg.execute(
+        "CREATE FUNCTION public.bump(i int) RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT i + 1'"
+    )
     result = audit(pg, "DWA012", "DWA042", "DWA043")
     assert {(f.check.code, f.finding.object) for f in result.findings} == {
-        ("DWA012", "public.bump(i integer)"), ("DWA042", "public.bump(i integer)"),
-        ("DWA043", "public.bump(i integer)")}
+        ("DWA012", "public.bump(i integer)"),
+        ("DWA042", "public.bump(i integer)"),
+        ("DWA043", "public.bump(i integer)"),
+    }
     assert result.by_code("DWA012")[0].severity == Severity.HIGH  # owned by a superuser
     apply(pg, result.by_code("DWA012")[0].fix.forward_sql)
     apply(pg, result.by_code("DWA042")[0].fix.forward_sql)
@@ -142,8 +159,10 @@ def test_dwa017_superuser_owned_objects_moved_to_the_database_owner(pg):
 
 
 def test_untrusted_language_and_its_functions(pg):
-    pg.execute("CREATE FUNCTION public.evil_handler() RETURNS language_handler "
-               "AS '$libdir/plpgsql', 'plpgsql_call_handler' LANGUAGE c")
+    pg.execute(
+        "CREATE FUNCTION public.evil_handler() RETURNS language_handler "
+        "AS '$libdir/plpgsql', 'plpgsql_call_handler' LANGUAGE c"
+    )
     pg.execute("CREATE LANGUAGE plevil HANDLER public.evil_handler")  # not TRUSTED
     pg.execute("CREATE FUNCTION public.shell() RETURNS int LANGUAGE plevil AS 'BEGIN RETURN 1; END'")
     result = audit(pg, "DWA018", "DWA019")
@@ -203,6 +222,8 @@ def test_clean_look_alikes_are_not_flagged(pg):
     pg.execute("ALTER TABLE app.t ENABLE ROW LEVEL SECURITY")
     pg.execute("ALTER TABLE app.t FORCE ROW LEVEL SECURITY")
     pg.execute("CREATE POLICY p ON app.t USING (true)")
-    result = audit(pg, "DWA003", "DWA004", "DWA013", "DWA018", "DWA019", "DWA040", "DWA041", "DWA043", "DWA047")
+    result = audit(
+        pg, "DWA003", "DWA004", "DWA013", "DWA018", "DWA019", "DWA040", "DWA041", "DWA043", "DWA047"
+    )
     assert result.findings == []  # PUBLIC's USAGE on schema public is PostgreSQL's own default
     assert {f.object for f in found(pg, "DWA017").values()} == {"public"}  # the two functions, not app.*

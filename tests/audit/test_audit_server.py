@@ -38,7 +38,10 @@ def test_postmaster_settings(pg):
         codes = ("DWA033", "DWA045", "DWA046")
         result = audit(pg, *codes)
         assert {(f.check.code, f.finding.object) for f in result.findings} == {
-            ("DWA033", "shared_preload_libraries"), ("DWA045", "archive_mode"), ("DWA046", "listen_addresses")}
+            ("DWA033", "shared_preload_libraries"),
+            ("DWA045", "archive_mode"),
+            ("DWA046", "listen_addresses"),
+        }
         for f in result.findings:
             assert f.finding.fix.requires_restart
         preload = result.by_code("DWA033")[0].fix.forward_sql

@@ -51,9 +51,15 @@ def test_logging_settings(pg):
     codes = ("DWA034", "DWA035", "DWA036", "DWA037", "DWA038", "DWA039", "DWA048", "DWA049")
     result = audit(pg, *codes)
     assert {(f.check.code, f.finding.object) for f in result.findings} == {
-        ("DWA034", "log_connections"), ("DWA035", "log_disconnections"), ("DWA036", "log_line_prefix"),
-        ("DWA037", "log_statement"), ("DWA038", "pgaudit.log"), ("DWA039", "log_min_duration_statement"),
-        ("DWA048", "debug_print_parse"), ("DWA049", "log_replication_commands")}
+        ("DWA034", "log_connections"),
+        ("DWA035", "log_disconnections"),
+        ("DWA036", "log_line_prefix"),
+        ("DWA037", "log_statement"),
+        ("DWA038", "pgaudit.log"),
+        ("DWA039", "log_min_duration_statement"),
+        ("DWA048", "debug_print_parse"),
+        ("DWA049", "log_replication_commands"),
+    }
     assert result.by_code("DWA036")[0].evidence["missing"] == ["user", "database", "client"]
     assert result.by_code("DWA038")[0].evidence["loaded"] is True  # preloaded, logging nothing
     for f in result.findings:

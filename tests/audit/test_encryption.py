@@ -39,7 +39,9 @@ def test_pii_columns_in_plain_text_or_encrypted(pg):
     pg.execute("CREATE TABLE public.customers (id int PRIMARY KEY, email text, email_enc bytea)")
     emails = [f"person{i}.example{i}@mailhost{i % 7}.com" for i in range(60)]
     for i, email in enumerate(emails):
-        pg.execute("INSERT INTO public.customers VALUES (%s, %s, pgp_sym_encrypt(%s, 'k3y'))", (i, email, email))
+        pg.execute(
+            "INSERT INTO public.customers VALUES (%s, %s, pgp_sym_encrypt(%s, 'k3y'))", (i, email, email)
+        )
     pg.analyze()
     result = audit_database(pg.url, codes=["DWA040"], pii=True)
     rest = result.encryption.at_rest

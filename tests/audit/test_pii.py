@@ -69,9 +69,14 @@ def score(pg, report) -> dict[str, float]:
                 vfp += 1
             if truth is not None and not (hit and truth == guess.kind):
                 vfn += 1
-    return {"column_precision": tp / (tp + fp), "column_recall": tp / (tp + fn),
-            "value_precision": vtp / (vtp + vfp), "value_recall": vtp / (vtp + vfn),
-            "pii_columns": sum(1 for _, k in COLUMNS.values() if k), "columns": len(COLUMNS)}
+    return {
+        "column_precision": tp / (tp + fp),
+        "column_recall": tp / (tp + fn),
+        "value_precision": vtp / (vtp + vfp),
+        "value_recall": vtp / (vtp + vfn),
+        "pii_columns": sum(1 for _, k in COLUMNS.values() if k),
+        "columns": len(COLUMNS),
+    }
 
 
 def test_precision_and_recall_on_mixed_table(crm_seeded):
@@ -84,8 +89,19 @@ def test_precision_and_recall_on_mixed_table(crm_seeded):
     assert numbers["value_precision"] >= 0.95
     assert numbers["value_recall"] >= 0.9
     found = {f.column: f for f in report.findings}
-    for lookalike in ("tracking_number", "gift_card_code", "transaction_id", "order_number", "sku", "batch_number",
-                      "payment_reference", "build", "shipped_on", "created_text", "fax"):
+    for lookalike in (
+        "tracking_number",
+        "gift_card_code",
+        "transaction_id",
+        "order_number",
+        "sku",
+        "batch_number",
+        "payment_reference",
+        "build",
+        "shipped_on",
+        "created_text",
+        "fax",
+    ):
         assert lookalike not in found, lookalike
     assert found["login"].basis == "values" and found["remote_host"].basis == "values"
     assert 0.6 <= found["contact"].match_rate <= 0.8
@@ -123,8 +139,11 @@ def test_detectors_and_masks():
     assert not is_card("1234567812345670")  # Luhn-valid, no issuer prefix
     assert is_iban("GB82 WEST 1234 5698 7654 32") and not is_iban("GB83 WEST 1234 5698 7654 32")
     assert is_phone("+44 20 7946 0958") and is_phone("(415) 555-2671")
-    assert not is_phone("ORD-2024-000123") and not is_phone("4155552671") and is_phone("4155552671",
-                                                                                         bare_digits_ok=True)
+    assert (
+        not is_phone("ORD-2024-000123")
+        and not is_phone("4155552671")
+        and is_phone("4155552671", bare_digits_ok=True)
+    )
     assert not is_phone("2024-03-01")
     assert is_national_id("54362315K") and not is_national_id("54362315A")
     assert not is_national_id("536904399") and is_email("j.doe@example.com") and not is_email("a@b")
@@ -137,8 +156,10 @@ def test_detectors_and_masks():
 
 
 def test_sampling_is_bounded_read_only_and_uses_tablesample(pg):
-    pg.execute("CREATE TABLE big AS SELECT g AS id, 'user' || g || '@example.com' AS email "
-               "FROM generate_series(1, 20000) g; ANALYZE big")
+    pg.execute(
+        "CREATE TABLE big AS SELECT g AS id, 'user' || g || '@example.com' AS email "
+        "FROM generate_series(1, 20000) g; ANALYZE big"
+    )
     assert sampling_method(-1, 1000) == ("LIMIT", None)
     assert sampling_method(5_000_000, 1000)[0] == "SYSTEM"
     with open_session(pg.url) as conn:
@@ -151,8 +172,10 @@ def test_sampling_is_bounded_read_only_and_uses_tablesample(pg):
 
 
 def test_table_over_time_limit_is_skipped_not_fatal(pg):
-    pg.execute("CREATE TABLE locked (email text); INSERT INTO locked VALUES ('a.b@example.com');"
-               "CREATE TABLE users (email text); INSERT INTO users VALUES ('c.d@example.com')")
+    pg.execute(
+        "CREATE TABLE locked (email text); INSERT INTO locked VALUES ('a.b@example.com');"
+        "CREATE TABLE users (email text); INSERT INTO users VALUES ('c.d@example.com')"
+    )
     holder = pg.connect()
     holder.execute("LOCK TABLE locked IN ACCESS EXCLUSIVE MODE")
     try:
@@ -177,34 +200,55 @@ def test_role_without_select_gets_names_only_never_values(crm):
 
 def test_recommendations_apply_and_roll_back(crm):
     crm.role("tr_analyst", "NOLOGIN")
-    crm.execute(f"GRANT USAGE ON SCHEMA crm TO tr_analyst; GRANT SELECT ON {TABLE} TO tr_analyst;"
-                "CREATE EXTENSION IF NOT EXISTS pgcrypto")
-    before = crm.execute("SELECT attname FROM pg_attribute WHERE attrelid = 'crm.customer_records'::regclass "
-                         "AND attnum > 0 AND NOT attisdropped ORDER BY attnum")
+    crm.execute(
+        f"GRANT USAGE ON SCHEMA crm TO tr_analyst; GRANT SELECT ON {TABLE} TO tr_analyst;"
+        "CREATE EXTENSION IF NOT EXISTS pgcrypto"
+    )
+    before = crm.execute(
+        "SELECT attname FROM pg_attribute WHERE attrelid = 'crm.customer_records'::regclass "
+        "AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+    )
     report = discover_pii(crm.url, schemas=["crm"])
     titles = [p.title for p in report.packages]
     assert any(t.startswith("Encrypt card_number, iban, ssn, national_id") for t in titles), titles
-    assert {"Masking view crm.customer_records_masked", "Row-level security on crm.customer_records",
-            "Retention policy for crm.customer_records"} <= set(titles)
+    assert {
+        "Masking view crm.customer_records_masked",
+        "Row-level security on crm.customer_records",
+        "Retention policy for crm.customer_records",
+    } <= set(titles)
     crm.execute("SET dbwright.pii_key = 'test-only-key'")
     for package in report.packages:
         crm.execute(package.forward_sql)
-    assert crm.value("SELECT count(*) FROM crm.customer_records "
-                     "WHERE pgp_sym_decrypt(card_number_encrypted, 'test-only-key') <> card_number") == 0
+    assert (
+        crm.value(
+            "SELECT count(*) FROM crm.customer_records "
+            "WHERE pgp_sym_decrypt(card_number_encrypted, 'test-only-key') <> card_number"
+        )
+        == 0
+    )
     masked = crm.execute("SELECT email, card_number FROM crm.customer_records_masked LIMIT 3")
     assert all(re.fullmatch(r".\*\*\*@.\*\*\*\.\w+", e) and c.startswith("**** ") for e, c in masked)
-    assert not crm.value("SELECT has_column_privilege('tr_analyst', 'crm.customer_records', 'email', 'SELECT')")
+    assert not crm.value(
+        "SELECT has_column_privilege('tr_analyst', 'crm.customer_records', 'email', 'SELECT')"
+    )
     assert crm.value("SELECT has_column_privilege('tr_analyst', 'crm.customer_records', 'status', 'SELECT')")
     assert crm.value("SELECT has_table_privilege('tr_analyst', 'crm.customer_records_masked', 'SELECT')")
     assert crm.value("SELECT relrowsecurity FROM pg_class WHERE oid = 'crm.customer_records'::regclass")
     assert crm.value("SELECT crm.purge_customer_records('100 years')") == 0
     for package in reversed(report.packages):
         crm.execute(package.rollback_sql)
-    assert crm.execute("SELECT attname FROM pg_attribute WHERE attrelid = 'crm.customer_records'::regclass "
-                       "AND attnum > 0 AND NOT attisdropped ORDER BY attnum") == before
+    assert (
+        crm.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = 'crm.customer_records'::regclass "
+            "AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+        )
+        == before
+    )
     assert crm.value("SELECT has_column_privilege('tr_analyst', 'crm.customer_records', 'email', 'SELECT')")
     assert not crm.value("SELECT relrowsecurity FROM pg_class WHERE oid = 'crm.customer_records'::regclass")
     assert crm.value("SELECT to_regclass('crm.customer_records_masked')") is None
     assert crm.value("SELECT to_regproc('crm.purge_customer_records')") is None
     assert crm.value("SELECT count(*) FROM pg_policy") == 0
-    crm.execute("REVOKE ALL ON crm.customer_records FROM tr_analyst; REVOKE ALL ON SCHEMA crm FROM tr_analyst")
+    crm.execute(
+        "REVOKE ALL ON crm.customer_records FROM tr_analyst; REVOKE ALL ON SCHEMA crm FROM tr_analyst"
+    )

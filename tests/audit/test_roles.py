@@ -65,8 +65,12 @@ def _priv(pg, sql: str) -> bool:
 def test_plan_apply_verify_rollback(shop):
     pg = shop
     before = pg.execute(STATE)
-    plan = plan_roles(pg.url, schemas=["shop"], app_users=["tr_api", "tr_report:readonly", "tr_deploy:migrator"],
-                      prefix=PREFIX)
+    plan = plan_roles(
+        pg.url,
+        schemas=["shop"],
+        app_users=["tr_api", "tr_report:readonly", "tr_deploy:migrator"],
+        prefix=PREFIX,
+    )
     titles = [p.title for p in plan.packages]
     assert len(titles) == 4 and titles[-1] == "Revoke what PUBLIC was granted"
     assert all(p.rollback_sql for p in plan.packages)
@@ -92,8 +96,10 @@ def test_plan_apply_verify_rollback(shop):
     assert not _priv(pg, "SELECT has_schema_privilege('tr_outsider', 'shop', 'USAGE')")
     assert _priv(pg, "SELECT has_database_privilege('tr_report', current_database(), 'CONNECT')")
     # future objects: default privileges for both migrator and today's owner
-    pg.execute("SET ROLE tr_migrator; CREATE TABLE shop.later (id int); RESET ROLE;"
-               "SET ROLE tr_owner; CREATE TABLE shop.later2 (id int); RESET ROLE;")
+    pg.execute(
+        "SET ROLE tr_migrator; CREATE TABLE shop.later (id int); RESET ROLE;"
+        "SET ROLE tr_owner; CREATE TABLE shop.later2 (id int); RESET ROLE;"
+    )
     for table in ("shop.later", "shop.later2"):
         assert _priv(pg, f"SELECT has_table_privilege('tr_report', '{table}', 'SELECT')")
         assert not _priv(pg, f"SELECT has_table_privilege('tr_report', '{table}', 'UPDATE')")
@@ -102,11 +108,18 @@ def test_plan_apply_verify_rollback(shop):
 
     # the same check through dbwright's own effective-privilege matrix (dbwright.audit.access)
     with open_session(pg.url) as conn:
-        levels = effective_privileges(conn, ["tr_report", "tr_api", "tr_deploy", "tr_outsider"]).relation_levels()
+        levels = effective_privileges(
+            conn, ["tr_report", "tr_api", "tr_deploy", "tr_outsider"]
+        ).relation_levels()
     relations = {"shop.orders", "shop.products", "shop.orders_id_seq"}
-    assert {k: v for k, v in levels.get("tr_report", {}).items() if k in relations} == dict.fromkeys(relations, "read")
+    assert {k: v for k, v in levels.get("tr_report", {}).items() if k in relations} == dict.fromkeys(
+        relations, "read"
+    )
     assert {k: v for k, v in levels.get("tr_api", {}).items() if k in relations} == {
-        "shop.orders": "write", "shop.products": "write", "shop.orders_id_seq": "write"}
+        "shop.orders": "write",
+        "shop.products": "write",
+        "shop.orders_id_seq": "write",
+    }
     assert not levels.get("tr_deploy") and not levels.get("tr_outsider")
 
     for package in reversed(plan.packages):
@@ -133,8 +146,10 @@ def test_existing_group_and_membership_are_reused_not_undone(shop):
     shop.execute("GRANT tr_readonly TO tr_existing")
     plan = plan_roles(shop.url, schemas=["shop"], app_users=["tr_existing:readonly"], prefix=PREFIX)
     groups, _, users, _ = plan.packages
-    assert "CREATE ROLE tr_readonly" not in groups.forward_sql and "DROP ROLE IF EXISTS tr_readonly" not in \
-        groups.rollback_sql
+    assert (
+        "CREATE ROLE tr_readonly" not in groups.forward_sql
+        and "DROP ROLE IF EXISTS tr_readonly" not in groups.rollback_sql
+    )
     assert any("already exists" in note for note in groups.security_notes)
     assert "tr_existing" not in users.rollback_sql  # neither dropped nor removed from the group
 
@@ -143,7 +158,10 @@ def test_operations_reverse():
     assert CreateRole("a").reverse().sql() == "DROP ROLE IF EXISTS a;"
     assert GrantRole("g", "u").reverse().sql() == "REVOKE g FROM u;"
     op = DefaultPrivileges("m", "s", "SELECT", "TABLES", "r")
-    assert op.reverse().sql() == "ALTER DEFAULT PRIVILEGES FOR ROLE m IN SCHEMA s REVOKE SELECT ON TABLES FROM r;"
+    assert (
+        op.reverse().sql()
+        == "ALTER DEFAULT PRIVILEGES FOR ROLE m IN SCHEMA s REVOKE SELECT ON TABLES FROM r;"
+    )
     assert op.reverse().reverse() == op
 
 
@@ -157,8 +175,23 @@ def test_app_user_parse_and_bad_schema(pg):
 
 def test_cli_roles_plan_json_and_out(shop, tmp_path, capsys):
     out = tmp_path / "roles.sql"
-    code = main(["roles", "plan", shop.url, "--schema", "shop", "--prefix", PREFIX, "--app-user", "tr_api",
-                 "--format", "json", "--out", str(out)])
+    code = main(
+        [
+            "roles",
+            "plan",
+            shop.url,
+            "--schema",
+            "shop",
+            "--prefix",
+            PREFIX,
+            "--app-user",
+            "tr_api",
+            "--format",
+            "json",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     data = json.loads(capsys.readouterr().out)
     assert data["groups"]["readonly"] == "tr_readonly"

@@ -27,8 +27,15 @@ def apply(pg, script: str) -> None:
 
 
 def test_memory_baseline_formula():
-    server = Server(16_0000, "PostgreSQL", "db", "postgres", True, memory_bytes=LARGE_MEMORY,
-                    settings=(Setting("max_connections", "100", source="configuration file"),))
+    server = Server(
+        16_0000,
+        "PostgreSQL",
+        "db",
+        "postgres",
+        True,
+        memory_bytes=LARGE_MEMORY,
+        settings=(Setting("max_connections", "100", source="configuration file"),),
+    )
     assert memory_baseline(server) == {
         "shared_buffers": 16 * GiB,
         "effective_cache_size": 48 * GiB,
@@ -39,6 +46,7 @@ def test_memory_baseline_formula():
 
 
 # --- DW601 -----------------------------------------------------------------------------------
+
 
 def test_dw601_pg_stat_statements_not_created_flagged(pg):
     found = pg.findings("DW601")
@@ -74,7 +82,9 @@ def test_dw601_library_not_preloaded_flagged(pg):
         assert fix.requires_restart is True
         assert "CREATE EXTENSION" not in fix.forward_sql
         # one literal per library: 'pgaudit,pg_stat_statements' would name one library and stop the server
-        assert "ALTER SYSTEM SET shared_preload_libraries = 'pgaudit', 'pg_stat_statements';" in fix.forward_sql
+        assert (
+            "ALTER SYSTEM SET shared_preload_libraries = 'pgaudit', 'pg_stat_statements';" in fix.forward_sql
+        )
         assert "ALTER SYSTEM RESET shared_preload_libraries;" in fix.rollback_sql
         apply(pg, fix.forward_sql)
         _restart(pg)
@@ -94,6 +104,7 @@ def test_dw601_pg_stat_statements_enabled_not_flagged(pg):
 
 
 # --- DW602 -----------------------------------------------------------------------------------
+
 
 def test_dw602_shared_buffers_small_for_memory_flagged(pg):
     found = pg.findings("DW602", server_memory_bytes=LARGE_MEMORY)
@@ -120,6 +131,7 @@ def test_dw602_shared_buffers_fitting_memory_not_flagged(pg):
 
 # --- DW603 -----------------------------------------------------------------------------------
 
+
 def test_dw603_effective_cache_size_small_for_memory_flagged(pg):
     found = pg.findings("DW603", server_memory_bytes=LARGE_MEMORY)
     assert [f.object for f in found] == ["effective_cache_size"]
@@ -131,7 +143,9 @@ def test_dw603_effective_cache_size_small_for_memory_flagged(pg):
         assert pg.findings("DW603", server_memory_bytes=LARGE_MEMORY) == []
     finally:
         apply(pg, fix.rollback_sql)
-    assert [f.object for f in pg.findings("DW603", server_memory_bytes=LARGE_MEMORY)] == ["effective_cache_size"]
+    assert [f.object for f in pg.findings("DW603", server_memory_bytes=LARGE_MEMORY)] == [
+        "effective_cache_size"
+    ]
 
 
 def test_dw603_effective_cache_size_fitting_memory_not_flagged(pg):
@@ -141,6 +155,7 @@ def test_dw603_effective_cache_size_fitting_memory_not_flagged(pg):
 
 
 # --- DW604 -----------------------------------------------------------------------------------
+
 
 def test_dw604_work_mem_small_for_memory_flagged(pg):
     found = pg.findings("DW604", server_memory_bytes=LARGE_MEMORY)
@@ -169,6 +184,7 @@ def test_dw604_work_mem_fitting_memory_not_flagged(pg):
 
 
 # --- DW605 -----------------------------------------------------------------------------------
+
 
 def test_dw605_maintenance_work_mem_small_for_memory_flagged(pg):
     found = pg.findings("DW605", server_memory_bytes=LARGE_MEMORY)
@@ -203,6 +219,7 @@ def test_memory_checks_skip_when_memory_unreadable(pg):
 
 # --- DW606 -----------------------------------------------------------------------------------
 
+
 def test_dw606_random_page_cost_for_spinning_disks_flagged(pg):
     pg.alter_system("random_page_cost", "4")
     found = pg.findings("DW606")
@@ -221,6 +238,7 @@ def test_dw606_random_page_cost_for_ssd_not_flagged(pg):
 
 
 # --- DW607 / DW608 ---------------------------------------------------------------------------
+
 
 def test_dw607_default_max_wal_size_flagged(pg):
     pg.alter_system("max_wal_size", "1GB")
@@ -255,6 +273,7 @@ def test_dw608_spread_checkpoints_not_flagged(pg):
 
 # --- DW609 -----------------------------------------------------------------------------------
 
+
 def test_dw609_slow_statement_logging_off_flagged(pg):
     pg.alter_system("log_min_duration_statement", "-1")
     found = pg.findings("DW609")
@@ -274,6 +293,7 @@ def test_dw609_slow_statement_logging_on_not_flagged(pg):
 
 # --- DW611 -----------------------------------------------------------------------------------
 
+
 def test_dw611_track_io_timing_off_flagged(pg):
     assert pg.value("SHOW track_io_timing") == "off"  # the cluster keeps PostgreSQL's default
     found = pg.findings("DW611")
@@ -288,6 +308,7 @@ def test_dw611_track_io_timing_on_not_flagged(pg):
 
 
 # --- DW612 -----------------------------------------------------------------------------------
+
 
 def test_dw612_setting_pending_restart_flagged(pg):
     pg.alter_system("shared_buffers", "256MB")  # reloaded, but a postmaster setting: not applied

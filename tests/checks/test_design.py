@@ -31,7 +31,9 @@ def test_dw102_foreign_key_without_index_flagged(pg):
     pg.execute("INSERT INTO child SELECT g, g % 100 + 1 FROM generate_series(1, 1000) g")
     pg.execute("CREATE TABLE pair (a int, b int, PRIMARY KEY (a, b))")
     # An index on b alone, and a partial index on (a, b), do not support the two-column key.
-    pg.execute("CREATE TABLE pair_child (id int PRIMARY KEY, a int, b int, FOREIGN KEY (a, b) REFERENCES pair)")
+    pg.execute(
+        "CREATE TABLE pair_child (id int PRIMARY KEY, a int, b int, FOREIGN KEY (a, b) REFERENCES pair)"
+    )
     pg.execute("CREATE INDEX ON pair_child (b)")
     pg.execute("CREATE INDEX ON pair_child (a, b) WHERE a > 0")
     pg.analyze()
@@ -40,8 +42,10 @@ def test_dw102_foreign_key_without_index_flagged(pg):
     assert found["public.pair_child"].evidence["columns"] == ["a", "b"]
     fix = found["public.child"].fix
     assert found["public.child"].evidence["child_rows"] == 1000
-    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS child_parent_id_idx ON public.child (parent_id);" \
+    assert (
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS child_parent_id_idx ON public.child (parent_id);"
         in fix.forward_sql
+    )
     assert "DROP INDEX CONCURRENTLY IF EXISTS public.child_parent_id_idx;" in fix.rollback_sql
     assert fix.steps()[0]["lock"] == "SHARE UPDATE EXCLUSIVE"
     apply(pg, fix.forward_sql)
@@ -56,7 +60,9 @@ def test_dw102_foreign_key_with_leading_index_not_flagged(pg):
     pg.execute("CREATE INDEX ON child (parent_id, made)")
     pg.execute("CREATE TABLE pair (a int, b int, PRIMARY KEY (a, b))")
     # The key's columns lead the index in the other order: still supports it.
-    pg.execute("CREATE TABLE pair_child (id int PRIMARY KEY, a int, b int, FOREIGN KEY (a, b) REFERENCES pair)")
+    pg.execute(
+        "CREATE TABLE pair_child (id int PRIMARY KEY, a int, b int, FOREIGN KEY (a, b) REFERENCES pair)"
+    )
     pg.execute("CREATE INDEX ON pair_child (b, a, id)")
     # The foreign key column is the primary key itself.
     pg.execute("CREATE TABLE parent_extra (id int PRIMARY KEY REFERENCES parent)")
@@ -78,27 +84,37 @@ def test_dw103_foreign_key_type_mismatch_flagged(pg):
     apply(pg, fix.forward_sql)
     assert pg.findings("DW103") == []
     apply(pg, fix.rollback_sql)
-    assert pg.value("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
-                    "WHERE attrelid = 'child'::regclass AND attname = 'parent_id'") == "integer"
+    assert (
+        pg.value(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = 'child'::regclass AND attname = 'parent_id'"
+        )
+        == "integer"
+    )
 
 
 def test_dw103_matching_types_not_flagged(pg):
     pg.execute("CREATE DOMAIN account_id AS bigint CHECK (VALUE > 0)")
     pg.execute("CREATE TABLE parent (id bigint PRIMARY KEY, code varchar(10) UNIQUE)")
-    pg.execute("CREATE TABLE child (id int PRIMARY KEY, parent_id bigint REFERENCES parent, "
-               "other account_id REFERENCES parent, code varchar(10) REFERENCES parent (code))")
+    pg.execute(
+        "CREATE TABLE child (id int PRIMARY KEY, parent_id bigint REFERENCES parent, "
+        "other account_id REFERENCES parent, code varchar(10) REFERENCES parent (code))"
+    )
     assert pg.findings("DW103") == []
 
 
 def test_dw104_money_in_float_flagged(pg):
-    pg.execute("CREATE TABLE orders (id int PRIMARY KEY, total_price double precision, fee real, "
-               "weight_kg real)")
+    pg.execute(
+        "CREATE TABLE orders (id int PRIMARY KEY, total_price double precision, fee real, weight_kg real)"
+    )
     pg.execute("INSERT INTO orders VALUES (1, 0.1 + 0.2, 1.5, 2)")
     found = {f.object: f for f in pg.findings("DW104")}
     assert set(found) == {"public.orders.total_price", "public.orders.fee"}
     fix = found["public.orders.total_price"].fix
-    assert ("ALTER TABLE public.orders ALTER COLUMN total_price TYPE numeric(19,4) "
-            "USING round(total_price::numeric, 4);") in fix.forward_sql
+    assert (
+        "ALTER TABLE public.orders ALTER COLUMN total_price TYPE numeric(19,4) "
+        "USING round(total_price::numeric, 4);"
+    ) in fix.forward_sql
     apply(pg, fix.forward_sql)
     assert str(pg.value("SELECT total_price FROM orders")) == "0.3000"
     apply(pg, fix.rollback_sql)
@@ -106,23 +122,31 @@ def test_dw104_money_in_float_flagged(pg):
 
 
 def test_dw104_exact_money_and_float_measurements_not_flagged(pg):
-    pg.execute("CREATE TABLE orders (id int PRIMARY KEY, total_price numeric(12,2), fee bigint, "
-               "weight_kg real, latitude double precision, priceless boolean, tax_rate real, "
-               "credit_score double precision, total_distance double precision)")
+    pg.execute(
+        "CREATE TABLE orders (id int PRIMARY KEY, total_price numeric(12,2), fee bigint, "
+        "weight_kg real, latitude double precision, priceless boolean, tax_rate real, "
+        "credit_score double precision, total_distance double precision)"
+    )
     assert pg.findings("DW104") == []
 
 
 def test_dw105_event_timestamp_without_time_zone_flagged(pg):
-    pg.execute("CREATE TABLE events (id int PRIMARY KEY, created_at timestamp DEFAULT now(), "
-               "finish_time timestamp, local_opening timestamp)")
+    pg.execute(
+        "CREATE TABLE events (id int PRIMARY KEY, created_at timestamp DEFAULT now(), "
+        "finish_time timestamp, local_opening timestamp)"
+    )
     pg.execute("INSERT INTO events VALUES (1, '2024-03-01 12:00', NULL, '2024-03-01 09:00')")
     found = {f.object: f for f in pg.findings("DW105")}
     assert set(found) == {"public.events.created_at", "public.events.finish_time"}
     fix = found["public.events.created_at"].fix
-    assert ("ALTER TABLE public.events ALTER COLUMN created_at TYPE timestamptz "
-            "USING created_at AT TIME ZONE 'UTC';") in fix.forward_sql
-    assert ("ALTER TABLE public.events ALTER COLUMN created_at TYPE timestamp without time zone "
-            "USING created_at AT TIME ZONE 'UTC';") in fix.rollback_sql
+    assert (
+        "ALTER TABLE public.events ALTER COLUMN created_at TYPE timestamptz "
+        "USING created_at AT TIME ZONE 'UTC';"
+    ) in fix.forward_sql
+    assert (
+        "ALTER TABLE public.events ALTER COLUMN created_at TYPE timestamp without time zone "
+        "USING created_at AT TIME ZONE 'UTC';"
+    ) in fix.rollback_sql
     pg.execute("SET TimeZone = 'America/New_York'")
     apply(pg, fix.forward_sql)
     assert pg.value("SELECT created_at = '2024-03-01 12:00+00' FROM events") is True
@@ -131,8 +155,10 @@ def test_dw105_event_timestamp_without_time_zone_flagged(pg):
 
 
 def test_dw105_timestamptz_and_wall_clock_columns_not_flagged(pg):
-    pg.execute("CREATE TABLE events (id int PRIMARY KEY, created_at timestamptz, due_at date, "
-               "local_opening timestamp, starts time)")
+    pg.execute(
+        "CREATE TABLE events (id int PRIMARY KEY, created_at timestamptz, due_at date, "
+        "local_opening timestamp, starts time)"
+    )
     assert pg.findings("DW105") == []
 
 
@@ -176,7 +202,9 @@ def test_dw107_varchar_and_internal_char_not_flagged(pg):
 
 
 def test_dw108_repeated_column_group_flagged(pg):
-    pg.execute("CREATE TABLE customers (id int PRIMARY KEY, name text, phone1 text, phone2 text, phone3 text)")
+    pg.execute(
+        "CREATE TABLE customers (id int PRIMARY KEY, name text, phone1 text, phone2 text, phone3 text)"
+    )
     pg.execute("INSERT INTO customers VALUES (1, 'a', '111', NULL, '333'), (2, 'b', '222', NULL, NULL)")
     found = pg.findings("DW108")
     assert [f.object for f in found] == ["public.customers"]
@@ -187,23 +215,31 @@ def test_dw108_repeated_column_group_flagged(pg):
     assert "DROP TABLE IF EXISTS public.customers_phone_values;" in fix.rollback_sql
     apply(pg, fix.forward_sql)
     assert pg.execute("SELECT id, position, value FROM customers_phone_values ORDER BY 1, 2") == [
-        (1, 1, "111"), (1, 3, "333"), (2, 1, "222")]
+        (1, 1, "111"),
+        (1, 3, "333"),
+        (2, 1, "222"),
+    ]
     apply(pg, fix.rollback_sql)
     assert pg.value("SELECT to_regclass('public.customers_phone_values')") is None
 
 
 def test_dw108_numbered_pairs_and_versions_not_flagged(pg):
-    pg.execute("CREATE TABLE places (id int PRIMARY KEY, address_line1 text, address_line2 text, "
-               "x1 int, y1 int, x2 int, y2 int, ipv4 inet, ipv6 inet, "
-               "col1 int, col2 text, col3 date, sha1 text, sha256 text, md5 text)")
+    pg.execute(
+        "CREATE TABLE places (id int PRIMARY KEY, address_line1 text, address_line2 text, "
+        "x1 int, y1 int, x2 int, y2 int, ipv4 inet, ipv6 inet, "
+        "col1 int, col2 text, col3 date, sha1 text, sha256 text, md5 text)"
+    )
     assert pg.findings("DW108") == []
 
 
 def _tickets(pg, rows: int = 2000) -> None:
-    pg.execute("CREATE TABLE tickets (id int PRIMARY KEY, status text NOT NULL, note text, "
-               "priority varchar(10))")
-    pg.execute(f"INSERT INTO tickets SELECT g, (ARRAY['open', 'closed', 'pending'])[g % 3 + 1], "
-               f"'note ' || g, 'p' || (g % 50) FROM generate_series(1, {rows}) g")
+    pg.execute(
+        "CREATE TABLE tickets (id int PRIMARY KEY, status text NOT NULL, note text, priority varchar(10))"
+    )
+    pg.execute(
+        f"INSERT INTO tickets SELECT g, (ARRAY['open', 'closed', 'pending'])[g % 3 + 1], "
+        f"'note ' || g, 'p' || (g % 50) FROM generate_series(1, {rows}) g"
+    )
 
 
 def test_dw109_enum_like_text_column_flagged(pg):
@@ -214,8 +250,10 @@ def test_dw109_enum_like_text_column_flagged(pg):
     assert found[0].evidence["values"] == ["closed", "open", "pending"]
     assert found[0].evidence["rows"] == 2000
     fix = found[0].fix
-    assert ("ALTER TABLE public.tickets ADD CONSTRAINT tickets_status_check "
-            "CHECK (status IN ('closed', 'open', 'pending')) NOT VALID;") in fix.forward_sql
+    assert (
+        "ALTER TABLE public.tickets ADD CONSTRAINT tickets_status_check "
+        "CHECK (status IN ('closed', 'open', 'pending')) NOT VALID;"
+    ) in fix.forward_sql
     assert "VALIDATE CONSTRAINT tickets_status_check;" in fix.forward_sql
     apply(pg, fix.forward_sql)
     assert pg.findings("DW109") == []
@@ -238,8 +276,10 @@ def test_dw109_constrained_or_varied_columns_not_flagged(pg):
 
 def test_dw110_nullable_column_without_nulls_flagged(pg):
     pg.execute("CREATE TABLE users (id int PRIMARY KEY, email text, nickname text)")
-    pg.execute("INSERT INTO users SELECT g, 'u' || g || '@x.org', CASE WHEN g % 2 = 0 THEN 'n' END "
-               "FROM generate_series(1, 2000) g")
+    pg.execute(
+        "INSERT INTO users SELECT g, 'u' || g || '@x.org', CASE WHEN g % 2 = 0 THEN 'n' END "
+        "FROM generate_series(1, 2000) g"
+    )
     pg.execute("CREATE TABLE visits (id int NOT NULL, page text) PARTITION BY RANGE (id)")
     pg.execute("CREATE TABLE visits_1 PARTITION OF visits FOR VALUES FROM (0) TO (100000)")
     pg.execute("INSERT INTO visits SELECT g, '/p' FROM generate_series(1, 2000) g")
@@ -260,18 +300,30 @@ def test_dw110_nullable_column_without_nulls_flagged(pg):
     assert "VALIDATE CONSTRAINT" in blocks[1]
     assert [s["scans_table"] for s in fix.steps()] == [False, True, False, False]
     apply(pg, fix.forward_sql)
-    assert pg.value("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'users'::regclass "
-                    "AND attname = 'email'") is True
+    assert (
+        pg.value(
+            "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'email'"
+        )
+        is True
+    )
     apply(pg, fix.rollback_sql)
-    assert pg.value("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'users'::regclass "
-                    "AND attname = 'email'") is False
+    assert (
+        pg.value(
+            "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'email'"
+        )
+        is False
+    )
 
 
 def test_dw110_columns_with_nulls_or_few_rows_not_flagged(pg):
-    pg.execute("CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, nickname text, "
-               "phone text CHECK (phone IS NOT NULL))")
-    pg.execute("INSERT INTO users SELECT g, 'u' || g, CASE WHEN g % 2 = 0 THEN 'n' END, 'p' "
-               "FROM generate_series(1, 2000) g")
+    pg.execute(
+        "CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, nickname text, "
+        "phone text CHECK (phone IS NOT NULL))"
+    )
+    pg.execute(
+        "INSERT INTO users SELECT g, 'u' || g, CASE WHEN g % 2 = 0 THEN 'n' END, 'p' "
+        "FROM generate_series(1, 2000) g"
+    )
     pg.execute("CREATE TABLE tiny (id int PRIMARY KEY, label text)")
     pg.execute("INSERT INTO tiny SELECT g, 'l' FROM generate_series(1, 50) g")
     pg.analyze()
@@ -302,8 +354,10 @@ def test_dw111_integer_key_running_out_flagged(pg):
     apply(pg, found["public.tickets.id"].fix.forward_sql)
     assert pg.findings("DW111") == []
     apply(pg, fix.rollback_sql)
-    assert pg.value("SELECT data_type::regtype::text FROM pg_sequences WHERE sequencename = 'orders_id_seq'") \
+    assert (
+        pg.value("SELECT data_type::regtype::text FROM pg_sequences WHERE sequencename = 'orders_id_seq'")
         == "integer"
+    )
 
 
 def test_dw111_bigint_or_young_keys_not_flagged(pg):
@@ -334,6 +388,7 @@ def test_dw112_identifier_needs_quoting_flagged(pg):
 
 
 def test_dw112_plain_identifiers_not_flagged(pg):
-    pg.execute("CREATE TABLE order_items (id int PRIMARY KEY, user_id int, qty int, select_ text, "
-               "name2 text)")
+    pg.execute(
+        "CREATE TABLE order_items (id int PRIMARY KEY, user_id int, qty int, select_ text, name2 text)"
+    )
     assert pg.findings("DW112") == []

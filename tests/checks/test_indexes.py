@@ -86,8 +86,10 @@ def test_dw202_redundant_prefix_index_flagged(pg):
     apply(pg, fix.forward_sql)
     assert not index_exists(pg, "public.t_ab")
     apply(pg, fix.rollback_sql)
-    assert pg.value("SELECT pg_get_indexdef('public.t_ab'::regclass)") == \
-        "CREATE INDEX t_ab ON public.t USING btree (a, b)"
+    assert (
+        pg.value("SELECT pg_get_indexdef('public.t_ab'::regclass)")
+        == "CREATE INDEX t_ab ON public.t USING btree (a, b)"
+    )
 
 
 def test_dw202_unique_partial_or_differently_ordered_not_flagged(pg):
@@ -131,7 +133,9 @@ def test_dw203_unused_index_flagged(pg):
 
 def test_dw203_used_enforcing_or_foreign_key_indexes_not_flagged(pg):
     pg.execute("CREATE TABLE parent (id int PRIMARY KEY)")
-    pg.execute("CREATE TABLE t (id int PRIMARY KEY, a int, code text UNIQUE, parent_id int REFERENCES parent)")
+    pg.execute(
+        "CREATE TABLE t (id int PRIMARY KEY, a int, code text UNIQUE, parent_id int REFERENCES parent)"
+    )
     pg.execute("CREATE INDEX t_a_idx ON t (a)")
     pg.execute("CREATE INDEX t_parent_idx ON t (parent_id)")
     pg.execute("INSERT INTO t SELECT g, g, 'c' || g FROM generate_series(1, 1000) g")
@@ -181,8 +185,10 @@ def test_dw204_index_being_built_not_flagged(pg):
     build.start()
     try:
         for _ in range(100):
-            if pg.value("SELECT count(*) FROM pg_index WHERE indexrelid = to_regclass('public.t_a_idx') "
-                        "AND NOT indisvalid"):
+            if pg.value(
+                "SELECT count(*) FROM pg_index WHERE indexrelid = to_regclass('public.t_a_idx') "
+                "AND NOT indisvalid"
+            ):
                 break
             time.sleep(0.02)
         else:
@@ -236,8 +242,10 @@ def test_dw206_large_table_read_by_sequential_scans_flagged(pg):
     pg.execute("CREATE TABLE orders (id int PRIMARY KEY, customer text)")
     pg.execute("INSERT INTO orders SELECT g, 'c' || (g % 500) FROM generate_series(1, 20000) g")
     pg.analyze()
-    pg.execute("DO $$ BEGIN FOR i IN 1..120 LOOP "
-               "PERFORM count(*) FROM orders WHERE customer = 'c' || i; END LOOP; END $$")
+    pg.execute(
+        "DO $$ BEGIN FOR i IN 1..120 LOOP "
+        "PERFORM count(*) FROM orders WHERE customer = 'c' || i; END LOOP; END $$"
+    )
     flush_counters(pg)
     found = pg.findings("DW206")
     assert [f.object for f in found] == ["public.orders"]
@@ -258,10 +266,12 @@ def test_dw206_indexed_small_or_limited_scans_not_flagged(pg):
     pg.execute("CREATE TABLE feed (id int, body text)")
     pg.execute("INSERT INTO feed SELECT g, 'b' FROM generate_series(1, 20000) g")
     pg.analyze()
-    pg.execute("DO $$ BEGIN FOR i IN 1..300 LOOP PERFORM * FROM orders WHERE id = i; END LOOP; "
-               "FOR i IN 1..5 LOOP PERFORM count(*) FROM orders WHERE customer = 'c1'; END LOOP; "
-               "FOR i IN 1..150 LOOP PERFORM count(*) FROM lookup WHERE name = 'n' || i; END LOOP; "
-               "FOR i IN 1..150 LOOP PERFORM * FROM feed LIMIT 10; END LOOP; END $$")
+    pg.execute(
+        "DO $$ BEGIN FOR i IN 1..300 LOOP PERFORM * FROM orders WHERE id = i; END LOOP; "
+        "FOR i IN 1..5 LOOP PERFORM count(*) FROM orders WHERE customer = 'c1'; END LOOP; "
+        "FOR i IN 1..150 LOOP PERFORM count(*) FROM lookup WHERE name = 'n' || i; END LOOP; "
+        "FOR i IN 1..150 LOOP PERFORM * FROM feed LIMIT 10; END LOOP; END $$"
+    )
     flush_counters(pg)
     assert pg.value("SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'feed'") >= 150
     assert pg.findings("DW206") == []
@@ -269,8 +279,10 @@ def test_dw206_indexed_small_or_limited_scans_not_flagged(pg):
 
 def test_dw207_index_on_near_constant_column_flagged(pg):
     pg.execute("CREATE TABLE jobs (id int PRIMARY KEY, done boolean NOT NULL, kind text)")
-    pg.execute("INSERT INTO jobs SELECT g, g % 100 <> 0, CASE WHEN g % 2 = 0 THEN 'a' ELSE 'b' END "
-               "FROM generate_series(1, 5000) g")
+    pg.execute(
+        "INSERT INTO jobs SELECT g, g % 100 <> 0, CASE WHEN g % 2 = 0 THEN 'a' ELSE 'b' END "
+        "FROM generate_series(1, 5000) g"
+    )
     pg.execute("CREATE INDEX jobs_done_idx ON jobs (done)")
     pg.execute("CREATE INDEX jobs_kind_idx ON jobs (kind)")
     pg.analyze()
@@ -278,8 +290,10 @@ def test_dw207_index_on_near_constant_column_flagged(pg):
     assert set(found) == {"public.jobs_done_idx", "public.jobs_kind_idx"}
     assert found["public.jobs_done_idx"].evidence["most_common_vals"][0] == "t"
     done_fix = found["public.jobs_done_idx"].fix
-    assert ("CREATE INDEX CONCURRENTLY IF NOT EXISTS jobs_done_rare_idx ON public.jobs (done) "
-            "WHERE done <> 't'::boolean;") in done_fix.forward_sql
+    assert (
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS jobs_done_rare_idx ON public.jobs (done) "
+        "WHERE done <> 't'::boolean;"
+    ) in done_fix.forward_sql
     assert [s["operation"] for s in found["public.jobs_kind_idx"].fix.steps()] == ["drop_index"]
     apply(pg, done_fix.forward_sql)
     plan = "\n".join(r[0] for r in pg.execute("EXPLAIN SELECT id FROM jobs WHERE NOT done"))
@@ -291,10 +305,14 @@ def test_dw207_index_on_near_constant_column_flagged(pg):
 def test_dw207_selective_partial_or_foreign_key_indexes_not_flagged(pg):
     pg.execute("CREATE TABLE tenants (id int PRIMARY KEY)")
     pg.execute("INSERT INTO tenants VALUES (1), (2)")
-    pg.execute("CREATE TABLE jobs (id int PRIMARY KEY, done boolean NOT NULL, kind text, "
-               "tenant_id int REFERENCES tenants)")
-    pg.execute("INSERT INTO jobs SELECT g, g % 100 <> 0, 'k' || (g % 40), CASE WHEN g = 1 THEN 2 ELSE 1 END "
-               "FROM generate_series(1, 5000) g")
+    pg.execute(
+        "CREATE TABLE jobs (id int PRIMARY KEY, done boolean NOT NULL, kind text, "
+        "tenant_id int REFERENCES tenants)"
+    )
+    pg.execute(
+        "INSERT INTO jobs SELECT g, g % 100 <> 0, 'k' || (g % 40), CASE WHEN g = 1 THEN 2 ELSE 1 END "
+        "FROM generate_series(1, 5000) g"
+    )
     pg.execute("CREATE INDEX ON jobs (done) WHERE NOT done")
     pg.execute("CREATE INDEX ON jobs (kind)")
     pg.execute("CREATE INDEX ON jobs (tenant_id)")  # the only index behind the foreign key
@@ -304,8 +322,10 @@ def test_dw207_selective_partial_or_foreign_key_indexes_not_flagged(pg):
 
 def _wide_values(pg, table: str) -> None:
     pg.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, url text, slug text)")
-    pg.execute(f"INSERT INTO {table} SELECT g, (SELECT string_agg(md5(g::text || x), '') "
-               f"FROM generate_series(1, 25) x), 's' || g FROM generate_series(1, 300) g")
+    pg.execute(
+        f"INSERT INTO {table} SELECT g, (SELECT string_agg(md5(g::text || x), '') "
+        f"FROM generate_series(1, 25) x), 's' || g FROM generate_series(1, 300) g"
+    )
 
 
 def test_dw208_btree_on_wide_values_flagged(pg):
@@ -320,8 +340,10 @@ def test_dw208_btree_on_wide_values_flagged(pg):
     assert evidence["max_entry_bytes"] == 2704
     assert found["public.pages_url_key"].fix is None
     fix = found["public.pages_url_idx"].fix
-    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS pages_url_hash_idx ON public.pages USING hash (url);" \
+    assert (
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS pages_url_hash_idx ON public.pages USING hash (url);"
         in fix.forward_sql
+    )
     apply(pg, fix.forward_sql)
     assert index_exists(pg, "public.pages_url_hash_idx") and not index_exists(pg, "public.pages_url_idx")
     apply(pg, fix.rollback_sql)

@@ -25,8 +25,10 @@ def flush_stats(pg) -> None:
 
 def burn_xids(pg, count: int) -> None:
     """Consume ``count`` transaction IDs for real, one committed transaction each (~0.5 s per 100k)."""
-    pg.execute("CREATE OR REPLACE PROCEDURE burn_xids(n int) LANGUAGE plpgsql AS $$ "
-               "BEGIN FOR i IN 1..n LOOP PERFORM txid_current(); COMMIT; END LOOP; END $$")
+    pg.execute(
+        "CREATE OR REPLACE PROCEDURE burn_xids(n int) LANGUAGE plpgsql AS $$ "
+        "BEGIN FOR i IN 1..n LOOP PERFORM txid_current(); COMMIT; END LOOP; END $$"
+    )
     if count > 0:
         pg.execute("CALL burn_xids(%s)", (count,))
 
@@ -89,7 +91,9 @@ def server_freeze_max_age(pg, value: int) -> Iterator[None]:
 
 
 def burn_until_database_age(pg, age: int) -> None:
-    burn_xids(pg, age - pg.value("SELECT age(datfrozenxid) FROM pg_database WHERE datname = current_database()"))
+    burn_xids(
+        pg, age - pg.value("SELECT age(datfrozenxid) FROM pg_database WHERE datname = current_database()")
+    )
 
 
 def test_dw302_database_xid_wraparound_flagged(pg):
@@ -212,8 +216,10 @@ def test_dw305_autovacuum_disabled_on_table_flagged(pg):
 
 def test_dw305_tuned_autovacuum_not_flagged(pg):
     pg.execute("CREATE TABLE explicit_on (id int) WITH (autovacuum_enabled = on)")
-    pg.execute("CREATE TABLE tuned (id int) WITH (autovacuum_vacuum_scale_factor = 0.01, "
-               "autovacuum_vacuum_cost_delay = 0)")
+    pg.execute(
+        "CREATE TABLE tuned (id int) WITH (autovacuum_vacuum_scale_factor = 0.01, "
+        "autovacuum_vacuum_cost_delay = 0)"
+    )
     assert pg.findings("DW305") == []
 
 

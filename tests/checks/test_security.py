@@ -31,6 +31,7 @@ def hba_file(pg, text: str) -> Iterator[None]:
 
 # --- DW501 -----------------------------------------------------------------------------------
 
+
 def test_dw501_extra_superuser_flagged(pg):
     pg.role("dw_admin", "SUPERUSER LOGIN")
     found = pg.findings("DW501")
@@ -69,6 +70,7 @@ def test_dw501_only_bootstrap_superuser_not_flagged(pg):
 
 # --- DW511 -----------------------------------------------------------------------------------
 
+
 def test_dw511_login_role_with_createrole_flagged(pg):
     pg.role("dw_mgr", "LOGIN CREATEROLE")
     pg.role("dw_admins", "NOLOGIN CREATEROLE")
@@ -90,6 +92,7 @@ def test_dw511_createrole_without_login_path_not_flagged(pg):
 
 # --- DW502 -----------------------------------------------------------------------------------
 
+
 def test_dw502_public_create_on_schema_flagged(pg):
     pg.execute("CREATE SCHEMA app; GRANT CREATE ON SCHEMA app TO PUBLIC")
     found = pg.findings("DW502")
@@ -103,16 +106,21 @@ def test_dw502_public_create_on_schema_flagged(pg):
 
 def test_dw502_schema_with_usage_and_role_create_not_flagged(pg):
     pg.role("dw_migrator", "LOGIN")
-    pg.execute("CREATE SCHEMA app; GRANT USAGE ON SCHEMA app TO PUBLIC; GRANT CREATE ON SCHEMA app TO dw_migrator")
+    pg.execute(
+        "CREATE SCHEMA app; GRANT USAGE ON SCHEMA app TO PUBLIC; GRANT CREATE ON SCHEMA app TO dw_migrator"
+    )
     assert pg.findings("DW502") == []
 
 
 # --- DW503 -----------------------------------------------------------------------------------
 
+
 def test_dw503_public_table_grants_flagged(pg):
     pg.execute("CREATE TABLE orders (id int); GRANT SELECT, INSERT ON orders TO PUBLIC")
-    pg.execute("CREATE TABLE notes (id int); ALTER TABLE notes ENABLE ROW LEVEL SECURITY;"
-               "GRANT SELECT ON notes TO PUBLIC")
+    pg.execute(
+        "CREATE TABLE notes (id int); ALTER TABLE notes ENABLE ROW LEVEL SECURITY;"
+        "GRANT SELECT ON notes TO PUBLIC"
+    )
     found = {f.object: f for f in pg.findings("DW503")}
     assert set(found) == {"public.orders", "public.notes"}
     orders = found["public.orders"]
@@ -140,18 +148,23 @@ _BODY = "RETURNS int LANGUAGE sql AS 'SELECT 1'"
 
 def test_dw504_security_definer_without_search_path_flagged(pg):
     pg.execute(f"CREATE FUNCTION open_fn(a int) {_BODY} SECURITY DEFINER")
-    pg.execute(f"CREATE FUNCTION user_fn() {_BODY} SECURITY DEFINER SET search_path = \"$user\", public, pg_temp")
+    pg.execute(
+        f'CREATE FUNCTION user_fn() {_BODY} SECURITY DEFINER SET search_path = "$user", public, pg_temp'
+    )
     pg.execute(f"CREATE FUNCTION temp_fn() {_BODY} SECURITY DEFINER SET search_path = public")
     found = {f.object: f for f in pg.findings("DW504")}
     assert set(found) == {"public.open_fn(a integer)", "public.user_fn()", "public.temp_fn()"}
     assert found["public.temp_fn()"].severity == Severity.LOW  # only pg_temp is missing
     assert found["public.open_fn(a integer)"].severity is None  # the check's own: high
     fix = found["public.open_fn(a integer)"].fix
-    assert "ALTER FUNCTION public.open_fn(a integer) SET search_path = pg_catalog, public, pg_temp;" \
+    assert (
+        "ALTER FUNCTION public.open_fn(a integer) SET search_path = pg_catalog, public, pg_temp;"
         in fix.forward_sql
+    )
     apply(pg, fix.forward_sql)
     assert pg.value("SELECT proconfig FROM pg_proc WHERE proname = 'open_fn'") == [
-        "search_path=pg_catalog, public, pg_temp"]
+        "search_path=pg_catalog, public, pg_temp"
+    ]
     apply(pg, fix.rollback_sql)
     assert pg.value("SELECT proconfig FROM pg_proc WHERE proname = 'open_fn'") is None
 
@@ -165,13 +178,16 @@ def test_dw504_public_writable_schema_on_path_flagged(pg):
 
 
 def test_dw504_pinned_search_path_not_flagged(pg):
-    pg.execute(f"CREATE FUNCTION safe_fn() {_BODY} SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp")
+    pg.execute(
+        f"CREATE FUNCTION safe_fn() {_BODY} SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp"
+    )
     pg.execute(f"CREATE FUNCTION empty_fn() {_BODY} SECURITY DEFINER SET search_path = ''")
     pg.execute(f"CREATE FUNCTION invoker_fn() {_BODY}")  # SECURITY INVOKER, no search_path needed
     assert pg.findings("DW504") == []
 
 
 # --- DW510 -----------------------------------------------------------------------------------
+
 
 def test_dw510_public_execute_on_security_definer_flagged(pg):
     pg.execute(f"CREATE FUNCTION grant_bonus(n int) {_BODY} SECURITY DEFINER SET search_path = ''")
@@ -189,13 +205,16 @@ def test_dw510_public_execute_on_security_definer_flagged(pg):
 def test_dw510_revoked_or_invoker_function_not_flagged(pg):
     pg.role("dw_payroll", "LOGIN")
     pg.execute(f"CREATE FUNCTION grant_bonus(n int) {_BODY} SECURITY DEFINER SET search_path = ''")
-    pg.execute("REVOKE EXECUTE ON FUNCTION grant_bonus(int) FROM PUBLIC;"
-               "GRANT EXECUTE ON FUNCTION grant_bonus(int) TO dw_payroll")
+    pg.execute(
+        "REVOKE EXECUTE ON FUNCTION grant_bonus(int) FROM PUBLIC;"
+        "GRANT EXECUTE ON FUNCTION grant_bonus(int) TO dw_payroll"
+    )
     pg.execute(f"CREATE FUNCTION lookup(n int) {_BODY}")  # invoker: PUBLIC EXECUTE is harmless
     assert pg.findings("DW510") == []
 
 
 # --- DW505 / DW506 ---------------------------------------------------------------------------
+
 
 def test_dw505_md5_password_hash_flagged(pg):
     pg.execute("SET password_encryption = 'md5'")
@@ -236,6 +255,7 @@ def test_dw506_password_encryption_scram_not_flagged(pg):
 
 # --- DW507 -----------------------------------------------------------------------------------
 
+
 def test_dw507_ssl_off_flagged(pg):
     pg.alter_system("ssl", "off")
     found = pg.findings("DW507")
@@ -253,11 +273,15 @@ def test_dw507_ssl_on_not_flagged(pg):
 
 # --- DW508 / DW509 ---------------------------------------------------------------------------
 
+
 def test_dw508_trust_in_hba_flagged(pg):
-    with hba_file(pg, "local all all trust\n"
-                      "host all postgres 127.0.0.1/32 trust\n"
-                      "host all all 0.0.0.0/0 trust\n"
-                      "host all all ::1/128 trust\n"):
+    with hba_file(
+        pg,
+        "local all all trust\n"
+        "host all postgres 127.0.0.1/32 trust\n"
+        "host all all 0.0.0.0/0 trust\n"
+        "host all all ::1/128 trust\n",
+    ):
         found = {f.object: f for f in pg.findings("DW508")}
     assert set(found) == {"pg_hba.conf:1", "pg_hba.conf:2", "pg_hba.conf:3", "pg_hba.conf:4"}
     assert found["pg_hba.conf:4"].severity == Severity.HIGH  # IPv6 loopback
@@ -273,13 +297,18 @@ def test_dw508_trust_in_hba_flagged(pg):
 
 
 def test_dw508_hba_without_trust_not_flagged(pg):
-    with hba_file(pg, "# trust nobody\nlocal all all peer\nhost all all 127.0.0.1/32 scram-sha-256\n"
-                      "host all all 0.0.0.0/0 reject\n"):
+    with hba_file(
+        pg,
+        "# trust nobody\nlocal all all peer\nhost all all 127.0.0.1/32 scram-sha-256\n"
+        "host all all 0.0.0.0/0 reject\n",
+    ):
         assert pg.findings("DW508") == []
 
 
 def test_dw509_cleartext_password_in_hba_flagged(pg):
-    with hba_file(pg, "local all all peer\nhost all all 10.0.0.0/8 password\nhostssl all all 0.0.0.0/0 password\n"):
+    with hba_file(
+        pg, "local all all peer\nhost all all 10.0.0.0/8 password\nhostssl all all 0.0.0.0/0 password\n"
+    ):
         found = {f.object: f for f in pg.findings("DW509")}
     assert set(found) == {"pg_hba.conf:2", "pg_hba.conf:3"}
     assert found["pg_hba.conf:2"].severity is None  # the check's own: high
@@ -288,5 +317,7 @@ def test_dw509_cleartext_password_in_hba_flagged(pg):
 
 
 def test_dw509_scram_and_md5_hba_not_flagged(pg):
-    with hba_file(pg, "local all all peer\nhost all all 10.0.0.0/8 scram-sha-256\nhost all all 0.0.0.0/0 md5\n"):
+    with hba_file(
+        pg, "local all all peer\nhost all all 10.0.0.0/8 scram-sha-256\nhost all all 0.0.0.0/0 md5\n"
+    ):
         assert pg.findings("DW509") == []

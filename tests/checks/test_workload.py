@@ -161,7 +161,9 @@ def test_dw404_few_reads_not_flagged(pg):
     pg.execute("CREATE TABLE small AS SELECT g AS id FROM generate_series(1, 20000) g")
     pg.execute("SELECT count(*) FROM small")
     flush_stats(pg.conn)
-    stats = pg.execute("SELECT blks_hit, blks_read FROM pg_stat_database WHERE datname = current_database()")[0]
+    stats = pg.execute("SELECT blks_hit, blks_read FROM pg_stat_database WHERE datname = current_database()")[
+        0
+    ]
     assert stats[1] < 10_000
     assert pg.findings("DW404") == []
 
@@ -338,15 +340,21 @@ def test_dw409_sequence_near_limit_flagged(pg):
     assert legacy.severity is None and legacy.evidence["limited_by"] == "column"
     assert legacy.evidence["data_type"] == "bigint" and legacy.evidence["limit"] == 2**31 - 1
     assert [line for line in legacy.fix.forward_sql.splitlines() if line.startswith("ALTER")] == [
-        "ALTER TABLE public.legacy ALTER COLUMN id TYPE bigint;"]  # the sequence is already bigint
+        "ALTER TABLE public.legacy ALTER COLUMN id TYPE bigint;"
+    ]  # the sequence is already bigint
     fix = tickets.fix
     assert "ALTER TABLE public.tickets ALTER COLUMN id TYPE bigint;" in fix.forward_sql
     assert "ALTER SEQUENCE public.tickets_id_seq AS bigint;" in fix.forward_sql
     apply(pg, fix.forward_sql)
     assert "public.tickets_id_seq" not in {f.object for f in pg.findings("DW409")}
     apply(pg, fix.rollback_sql)
-    assert pg.value("SELECT format_type(atttypid, NULL) FROM pg_attribute "
-                    "WHERE attrelid = 'tickets'::regclass AND attname = 'id'") == "integer"
+    assert (
+        pg.value(
+            "SELECT format_type(atttypid, NULL) FROM pg_attribute "
+            "WHERE attrelid = 'tickets'::regclass AND attname = 'id'"
+        )
+        == "integer"
+    )
 
 
 def test_dw409_far_from_limit_cycling_or_descending_not_flagged(pg):

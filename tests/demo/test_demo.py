@@ -19,8 +19,14 @@ from dbwright.demo import data, workload
 from dbwright.demo.data import Sizes
 
 SCALE = 0.01
-CHECKSUM_TABLES = ("shop.customers", "shop.orders", "shop.order_items", "auth.users", "analytics.events",
-                   "support.tickets")
+CHECKSUM_TABLES = (
+    "shop.customers",
+    "shop.orders",
+    "shop.order_items",
+    "auth.users",
+    "analytics.events",
+    "support.tickets",
+)
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +61,10 @@ def canonical(sql: str) -> str:
 
 
 def checksums(url: str) -> dict[str, str]:
-    return {table: rows(url, f"SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) FROM {table} t")[0][0]
-            for table in CHECKSUM_TABLES}
+    return {
+        table: rows(url, f"SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) FROM {table} t")[0][0]
+        for table in CHECKSUM_TABLES
+    }
 
 
 def test_data_dir_follows_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -74,24 +82,34 @@ def test_data_dir_follows_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
 def test_prepare_returns_a_socket_url_of_a_running_postgresql_18(demo_url: str) -> None:
     assert demo_url.startswith("postgresql://postgres@/dbwright_demo?host=")
     assert demo.is_running()
-    assert rows(demo_url, "SELECT current_database(), current_setting('server_version_num')::int / 10000") \
-        == [("dbwright_demo", 18)]
+    assert rows(
+        demo_url, "SELECT current_database(), current_setting('server_version_num')::int / 10000"
+    ) == [("dbwright_demo", 18)]
     assert rows(demo_url, "SHOW listen_addresses") == [("",)]  # unix socket only
 
 
 def test_row_counts_match_the_scale(demo_url: str) -> None:
     sizes = Sizes.at(SCALE)
     expected = {
-        "shop.categories": sizes["categories"], "shop.customers": sizes["customers"],
-        "shop.products": sizes["products"], "shop.orders": sizes["orders"],
-        "shop.order_items": sizes["order_items"], "auth.users": sizes["users"],
-        "auth.api_keys": sizes["api_keys"], "analytics.events": sizes["events"],
+        "shop.categories": sizes["categories"],
+        "shop.customers": sizes["customers"],
+        "shop.products": sizes["products"],
+        "shop.orders": sizes["orders"],
+        "shop.order_items": sizes["order_items"],
+        "auth.users": sizes["users"],
+        "auth.api_keys": sizes["api_keys"],
+        "analytics.events": sizes["events"],
         "analytics.page_views": sizes["page_views"] + sizes["page_views_late"],
-        "billing.invoices": sizes["invoices"], "billing.invoice_lines": sizes["invoice_lines"],
-        "support.tickets": sizes["tickets"], "support.ticket_messages": sizes["ticket_messages"],
+        "billing.invoices": sizes["invoices"],
+        "billing.invoice_lines": sizes["invoice_lines"],
+        "support.tickets": sizes["tickets"],
+        "support.ticket_messages": sizes["ticket_messages"],
         # sessions expire after 30 of their 90 days; the purge keeps the last third
-        "auth.sessions": sum(1 for g in range(1, sizes["sessions"] + 1)
-                             if (sizes["sessions"] - g) * 90 <= 30 * sizes["sessions"]),
+        "auth.sessions": sum(
+            1
+            for g in range(1, sizes["sessions"] + 1)
+            if (sizes["sessions"] - g) * 90 <= 30 * sizes["sessions"]
+        ),
     }
     counted = {table: rows(demo_url, f"SELECT count(*) FROM {table}")[0][0] for table in expected}
     assert counted == expected
@@ -101,17 +119,22 @@ def test_row_counts_match_the_scale(demo_url: str) -> None:
 
 
 def test_marker_records_version_and_scale(demo_url: str) -> None:
-    assert rows(demo_url, "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
-                          "WHERE datname = current_database()") == [(data.marker(SCALE),)]
+    assert rows(
+        demo_url,
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()",
+    ) == [(data.marker(SCALE),)]
     assert data.marker(SCALE) == f"dbwright demo data: version={data.DATA_VERSION} scale=0.01"
 
 
 def test_pg_stat_statements_is_preloaded_and_holds_the_workload(demo_url: str) -> None:
     assert rows(demo_url, "SHOW shared_preload_libraries") == [("pg_stat_statements",)]
-    statements = rows(demo_url, """
+    statements = rows(
+        demo_url,
+        """
         SELECT s.query, s.calls FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
         WHERE r.rolname = %s AND s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())""",
-                      (data.APP_ROLE,))
+        (data.APP_ROLE,),
+    )
     for query in workload.QUERIES:
         matching = [calls for text, calls in statements if canonical(text) == canonical(query.sql)]
         # one entry per statement: parameters are sent with one type, so one query id
@@ -119,32 +142,48 @@ def test_pg_stat_statements_is_preloaded_and_holds_the_workload(demo_url: str) -
 
 
 def test_planted_states_are_in_place(demo_url: str) -> None:
-    assert rows(demo_url, "SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid") \
-        == [("auth.users_email_lower_key",)]
-    stats = dict((name, (dead, analyzed, modified)) for name, dead, analyzed, modified in rows(demo_url, """
+    assert rows(demo_url, "SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid") == [
+        ("auth.users_email_lower_key",)
+    ]
+    stats = dict(
+        (name, (dead, analyzed, modified))
+        for name, dead, analyzed, modified in rows(
+            demo_url,
+            """
         SELECT schemaname || '.' || relname, n_dead_tup, coalesce(last_analyze, last_autoanalyze) IS NOT NULL,
-               n_mod_since_analyze FROM pg_stat_user_tables"""))
+               n_mod_since_analyze FROM pg_stat_user_tables""",
+        )
+    )
     assert stats["auth.sessions"][0] > 0
     assert stats["billing.invoice_lines"][1] is False
     assert stats["analytics.page_views"][2] == Sizes.at(SCALE)["page_views_late"]
-    assert rows(demo_url, "SELECT rolsuper, left(rolpassword, 3) FROM pg_authid WHERE rolname = %s",
-                (data.MD5_ROLE,)) == [(False, "md5")]
-    assert rows(demo_url, "SELECT rolsuper FROM pg_roles WHERE rolname = %s", (data.EXTRA_SUPERUSER,)) == [(True,)]
+    assert rows(
+        demo_url, "SELECT rolsuper, left(rolpassword, 3) FROM pg_authid WHERE rolname = %s", (data.MD5_ROLE,)
+    ) == [(False, "md5")]
+    assert rows(demo_url, "SELECT rolsuper FROM pg_roles WHERE rolname = %s", (data.EXTRA_SUPERUSER,)) == [
+        (True,)
+    ]
     seq_max = rows(demo_url, "SELECT last_value::numeric / 2147483647 FROM billing.invoice_number_seq")[0][0]
     assert seq_max > 0.95
 
 
 def test_second_prepare_reuses_server_and_data(demo_url: str) -> None:
-    before = rows(demo_url, "SELECT oid, pg_postmaster_start_time() FROM pg_database "
-                            "WHERE datname = current_database()")
+    before = rows(
+        demo_url, "SELECT oid, pg_postmaster_start_time() FROM pg_database WHERE datname = current_database()"
+    )
     calls_before = rows(demo_url, "SELECT sum(calls) FROM pg_stat_statements")
     started = time.perf_counter()
     again = demo.prepare(scale=SCALE)
     elapsed = time.perf_counter() - started
     assert again == demo_url
     assert elapsed < 5, f"second prepare took {elapsed:.1f}s"
-    assert rows(demo_url, "SELECT oid, pg_postmaster_start_time() FROM pg_database "
-                          "WHERE datname = current_database()") == before  # not reloaded, not restarted
+    assert (
+        rows(
+            demo_url,
+            "SELECT oid, pg_postmaster_start_time() FROM pg_database WHERE datname = current_database()",
+        )
+        == before
+    )  # not reloaded, not restarted
     calls_after = rows(demo_url, "SELECT sum(calls) FROM pg_stat_statements")
     assert calls_after[0][0] - calls_before[0][0] < 10  # only our own probes: the workload did not run again
 

@@ -20,12 +20,18 @@ def test_review_session_cannot_write(pg):
 
 def test_review_session_settings(pg):
     with open_session(pg.url) as conn:
-        settings = dict(conn.execute(
-            "SELECT name, setting FROM pg_settings WHERE name IN "
-            "('default_transaction_read_only', 'statement_timeout', 'lock_timeout', 'application_name')"
-        ).fetchall())
-    assert settings == {"default_transaction_read_only": "on", "statement_timeout": "30000",
-                        "lock_timeout": "2000", "application_name": "dbwright"}
+        settings = dict(
+            conn.execute(
+                "SELECT name, setting FROM pg_settings WHERE name IN "
+                "('default_transaction_read_only', 'statement_timeout', 'lock_timeout', 'application_name')"
+            ).fetchall()
+        )
+    assert settings == {
+        "default_transaction_read_only": "on",
+        "statement_timeout": "30000",
+        "lock_timeout": "2000",
+        "application_name": "dbwright",
+    }
 
 
 def test_targets_are_resolved(monkeypatch):

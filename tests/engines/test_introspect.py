@@ -61,10 +61,14 @@ def test_snapshot_covers_catalog_and_round_trips(pg):
     assert [t.name for t in snap.triggers] == ["orders_touch"]
     roles = {r.name: r for r in snap.roles}
     assert roles["app_login"].member_of == ("reader",) and roles["postgres"].password_type == "none"
-    assert any(p.grantee == "reader" and p.privilege == "SELECT" and p.object_name == "shop.customers"
-               for p in snap.privileges)
-    assert any(p.grantee == "PUBLIC" and p.object_type == "schema" and p.object_name == "shop"
-               for p in snap.privileges)
+    assert any(
+        p.grantee == "reader" and p.privilege == "SELECT" and p.object_name == "shop.customers"
+        for p in snap.privileges
+    )
+    assert any(
+        p.grantee == "PUBLIC" and p.object_type == "schema" and p.object_name == "shop"
+        for p in snap.privileges
+    )
     assert any(p.grantee == "PUBLIC" and p.object_type == "function" for p in snap.privileges)
     assert any(d.grantee == "reader" and d.schema == "shop" for d in snap.default_privileges)
     assert any(r.auth_method == "trust" for r in snap.hba_rules)
@@ -133,10 +137,14 @@ def test_types_comments_and_function_definitions(pg):
     assert price.checks == ("CONSTRAINT price_positive CHECK ((VALUE >= (0)::numeric))",)
     assert types["pair"].attributes == ("a integer", '"B" text')
     comments = {(c.object_type, c.object_name): c.comment for c in snap.comments}
-    assert comments == {("TABLE", "public.item"): "things we sell", ("COLUMN", "public.item.p"): "in euros",
-                        ("FUNCTION", "public.twice(x integer)"): "doubles", ("TYPE", "public.mood"): "feelings",
-                        ("CONSTRAINT", "public.item.item_pkey"): "the key",
-                        ("SCHEMA", "public"): "standard public schema"}
+    assert comments == {
+        ("TABLE", "public.item"): "things we sell",
+        ("COLUMN", "public.item.p"): "in euros",
+        ("FUNCTION", "public.twice(x integer)"): "doubles",
+        ("TYPE", "public.mood"): "feelings",
+        ("CONSTRAINT", "public.item.item_pkey"): "the key",
+        ("SCHEMA", "public"): "standard public schema",
+    }
     twice = next(f for f in snap.functions if f.name == "twice")
     assert twice.definition.startswith("CREATE OR REPLACE FUNCTION public.twice(x integer)")
     assert "SELECT x * 2" in twice.definition

@@ -38,6 +38,7 @@ CREATE FUNCTION looks_stable() RETURNS int LANGUAGE plpgsql STABLE AS 'BEGIN RET
 
 def call(server: Any, tool: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
     """One tool call through the SDK's in-memory client session."""
+
     async def run() -> CallToolResult:
         async with create_connected_server_and_client_session(server) as client:
             return await client.call_tool(tool, arguments or {})
@@ -80,10 +81,16 @@ class Canary:
             return conn.execute("SELECT * FROM canary ORDER BY id").fetchall()
 
     def dump(self) -> str:
-        done = subprocess.run([str(PG_BIN / "pg_dump"), "--schema-only", "--no-comments", self.url],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [str(PG_BIN / "pg_dump"), "--schema-only", "--no-comments", self.url],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         # pg_dump 15.14+ brackets the dump with a random \restrict key; the schema is the rest.
-        return "\n".join(line for line in done.stdout.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))
+        return "\n".join(
+            line for line in done.stdout.splitlines() if not line.startswith(("\\restrict", "\\unrestrict"))
+        )
 
     def assert_intact(self) -> None:
         assert self.read_rows() == self.rows

@@ -59,7 +59,7 @@ FUNCTIONS_IN_FROM = [
     "SELECT (SELECT size FROM pg_stat_file('postgresql.conf'))",
     "SELECT * FROM canary WHERE id IN (SELECT length(pg_read_file('/etc/hostname')))",
     "SELECT * FROM LATERAL pg_ls_waldir()",
-    'SELECT * FROM "pg_read_file"(\'/etc/passwd\')',
+    "SELECT * FROM \"pg_read_file\"('/etc/passwd')",
     "VALUES (pg_read_file('/etc/passwd'))",
     "SELECT id FROM canary ORDER BY pg_read_file('/etc/passwd')",
     "SELECT array[pg_ls_dir('.')]::text[]",
@@ -121,8 +121,20 @@ SERVER_CONTROL_AND_VOLATILE = [
 ]
 NOT_SQL = ["SELEC * FROM canary", "", "   ", "SELECT (", "CALL nothing()"]
 
-ATTEMPTS = (STACKED + QUOTING + WRITES + WRITABLE_CTES + FUNCTIONS_IN_FROM + LARGE_OBJECTS + DBLINK + SETTINGS
-            + COPY + TABLES_AND_LOCKS + SERVER_CONTROL_AND_VOLATILE + NOT_SQL)
+ATTEMPTS = (
+    STACKED
+    + QUOTING
+    + WRITES
+    + WRITABLE_CTES
+    + FUNCTIONS_IN_FROM
+    + LARGE_OBJECTS
+    + DBLINK
+    + SETTINGS
+    + COPY
+    + TABLES_AND_LOCKS
+    + SERVER_CONTROL_AND_VOLATILE
+    + NOT_SQL
+)
 
 EXPLAIN_ATTEMPTS = [
     ("DELETE FROM canary", True),
@@ -162,8 +174,13 @@ def test_explain_bypass_refused(server, canary, sql, analyze):
 
 def test_refusal_names_the_reason(server):
     assert "volatile" in text_of(call(server, "query", {"sql": "SELECT nextval('canary_seq')"}))
-    assert "pg_read_file" in text_of(call(server, "query", {"sql": "SELECT * FROM pg_read_file('/etc/passwd')"}))
-    assert "exactly one statement" in text_of(call(server, "query", {"sql": "SELECT 1; COMMIT; DROP TABLE canary"}))
-    assert "writable CTE" in text_of(call(server, "query", {
-        "sql": "WITH d AS (DELETE FROM canary RETURNING *) SELECT * FROM d"}))
+    assert "pg_read_file" in text_of(
+        call(server, "query", {"sql": "SELECT * FROM pg_read_file('/etc/passwd')"})
+    )
+    assert "exactly one statement" in text_of(
+        call(server, "query", {"sql": "SELECT 1; COMMIT; DROP TABLE canary"})
+    )
+    assert "writable CTE" in text_of(
+        call(server, "query", {"sql": "WITH d AS (DELETE FROM canary RETURNING *) SELECT * FROM d"})
+    )
     assert "does not parse" in text_of(call(server, "query", {"sql": "SELEC * FROM canary"}))

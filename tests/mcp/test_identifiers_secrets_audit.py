@@ -12,14 +12,17 @@ from tests.pgcluster import APP_PASSWORD
 
 def test_hostile_names_are_looked_up_not_interpolated(fresh_canary):
     server = build_server(fresh_canary.url, mode="plan")
-    described, reviewed, rows, missing, func, docs = call_many(server, [
-        ("describe_table", {"table": WEIRD_TABLE}),
-        ("review", {"object": WEIRD_TABLE}),
-        ("query", {"sql": 'SELECT "a""b" FROM "x\'); DROP TABLE canary;--"'}),
-        ("describe_table", {"table": 'a"b'}),
-        ("query", {"sql": 'SELECT "x\'); DROP TABLE canary;--"()'}),
-        ("check_docs", {"code": WEIRD_TABLE}),
-    ])
+    described, reviewed, rows, missing, func, docs = call_many(
+        server,
+        [
+            ("describe_table", {"table": WEIRD_TABLE}),
+            ("review", {"object": WEIRD_TABLE}),
+            ("query", {"sql": 'SELECT "a""b" FROM "x\'); DROP TABLE canary;--"'}),
+            ("describe_table", {"table": 'a"b'}),
+            ("query", {"sql": 'SELECT "x\'); DROP TABLE canary;--"()'}),
+            ("check_docs", {"code": WEIRD_TABLE}),
+        ],
+    )
     assert described.structuredContent["table"]["name"] == WEIRD_TABLE
     assert [c["name"] for c in described.structuredContent["columns"]] == [WEIRD_COLUMN]
     assert all(WEIRD_TABLE in f["object"] for f in reviewed.structuredContent["findings"])
@@ -33,13 +36,18 @@ def test_hostile_names_are_looked_up_not_interpolated(fresh_canary):
 
 def test_applying_a_rename_of_a_hostile_name_runs_no_injected_sql(fresh_canary, tmp_path):
     server = build_server(fresh_canary.url, mode="apply", migrations_dir=tmp_path)
-    fix = call(server, "review", {"code": "DW112", "object": WEIRD_TABLE}).structuredContent["findings"][0]["fix"]
+    fix = call(server, "review", {"code": "DW112", "object": WEIRD_TABLE}).structuredContent["findings"][0][
+        "fix"
+    ]
     assert '"x\'); DROP TABLE canary;--"' in fix["forward_sql"]
     planned = call(server, "plan_change", {"sql": fix["forward_sql"], "down_sql": fix["rollback_sql"]})
     assert [s["kind"] for s in planned.structuredContent["statements"]] == ["Set", "RenameTable"]
     assert planned.structuredContent["plan_token"] == fix["plan_token"]
-    applied = call(server, "apply_plan", {"plan_token": fix["plan_token"], "sql": fix["forward_sql"],
-                                          "down_sql": fix["rollback_sql"]})
+    applied = call(
+        server,
+        "apply_plan",
+        {"plan_token": fix["plan_token"], "sql": fix["forward_sql"], "down_sql": fix["rollback_sql"]},
+    )
     assert not applied.isError, text_of(applied)
     assert fresh_canary.read_rows() == fresh_canary.rows  # canary is still there, untouched
     tables = call(server, "list_tables", {"schema": "public"}).structuredContent["tables"]
@@ -53,18 +61,22 @@ def test_no_secret_in_outputs_errors_or_the_audit_log(pg, tmp_path):
     url = pg.cluster.url(pg.name, user=role, password=APP_PASSWORD, tcp=True)
     log = tmp_path / "audit.jsonl"
     server = build_server(url, audit=AuditLog(path=log))
-    results = call_many(server, [
-        ("snapshot_summary", {}),
-        ("query", {"sql": "SELECT current_user, 1 AS x"}),
-        ("query", {"sql": "SELECT * FROM no_such_table"}),
-        ("query", {"sql": "SELECT 1; DROP TABLE t"}),
-        ("query", {"sql": f"SELECT 'postgresql://mcp_app:{APP_PASSWORD}@host/db' AS leaked"}),
-        ("query", {"sql": f"SELECT 'password={APP_PASSWORD}'"}),
-        ("explain", {"sql": "SELECT * FROM nope"}),
-        ("describe_table", {"table": "nope"}),
-    ])
-    wrong = build_server(pg.cluster.url(pg.name, user=role, password=APP_PASSWORD + "x", tcp=True),
-                         audit=AuditLog(path=log))
+    results = call_many(
+        server,
+        [
+            ("snapshot_summary", {}),
+            ("query", {"sql": "SELECT current_user, 1 AS x"}),
+            ("query", {"sql": "SELECT * FROM no_such_table"}),
+            ("query", {"sql": "SELECT 1; DROP TABLE t"}),
+            ("query", {"sql": f"SELECT 'postgresql://mcp_app:{APP_PASSWORD}@host/db' AS leaked"}),
+            ("query", {"sql": f"SELECT 'password={APP_PASSWORD}'"}),
+            ("explain", {"sql": "SELECT * FROM nope"}),
+            ("describe_table", {"table": "nope"}),
+        ],
+    )
+    wrong = build_server(
+        pg.cluster.url(pg.name, user=role, password=APP_PASSWORD + "x", tcp=True), audit=AuditLog(path=log)
+    )
     results.append(call(wrong, "snapshot_summary"))
     assert results[1].structuredContent["rows"] == [["mcp_app", 1]]
     assert results[4].structuredContent["rows"] == [["postgresql://mcp_app:****@host/db"]]
@@ -79,13 +91,23 @@ def test_every_call_is_audited(pg, tmp_path):
     log = tmp_path / "audit.jsonl"
     audit = AuditLog(path=log)
     server = build_server(pg.url, audit=audit, mode="plan")
-    call_many(server, [("query", {"sql": "SELECT 1"}), ("query", {"sql": "DELETE FROM x"}),
-                       ("query", {"sql": "SELECT * FROM missing"}), ("check_docs", {"code": "DW102"})])
+    call_many(
+        server,
+        [
+            ("query", {"sql": "SELECT 1"}),
+            ("query", {"sql": "DELETE FROM x"}),
+            ("query", {"sql": "SELECT * FROM missing"}),
+            ("check_docs", {"code": "DW102"}),
+        ],
+    )
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert lines == audit.records
     assert [(e["tool"], e["mode"], e["outcome"]) for e in lines] == [
-        ("query", "plan", "ok"), ("query", "plan", "refused"), ("query", "plan", "error"),
-        ("check_docs", "plan", "ok")]
+        ("query", "plan", "ok"),
+        ("query", "plan", "refused"),
+        ("query", "plan", "error"),
+        ("check_docs", "plan", "ok"),
+    ]
     assert lines[1]["arguments"] == {"sql": "DELETE FROM x", "max_rows": None}
     assert "DeleteStmt" in lines[1]["error"]
     assert all(e["duration_ms"] >= 0 and e["at"] for e in lines)
@@ -94,7 +116,18 @@ def test_every_call_is_audited(pg, tmp_path):
 def test_audit_redacts_secret_arguments():
     from dbwright.mcp.auditlog import redact_arguments
 
-    assert redact_arguments({"password": "hunter2", "plan_token": "dwp1-abc", "sql": "SELECT 'x'",
-                             "dsn": "postgresql://u:pw@h/d", "nested": {"secret": "s"}}) == {
-        "password": "****", "plan_token": "dwp1-abc", "sql": "SELECT 'x'", "dsn": "****",
-        "nested": {"secret": "****"}}
+    assert redact_arguments(
+        {
+            "password": "hunter2",
+            "plan_token": "dwp1-abc",
+            "sql": "SELECT 'x'",
+            "dsn": "postgresql://u:pw@h/d",
+            "nested": {"secret": "s"},
+        }
+    ) == {
+        "password": "****",
+        "plan_token": "dwp1-abc",
+        "sql": "SELECT 'x'",
+        "dsn": "****",
+        "nested": {"secret": "****"},
+    }

@@ -11,7 +11,9 @@ CROSS_JOIN = "SELECT count(*) FROM generate_series(1, 200000) a CROSS JOIN gener
 
 
 def mcp_backends(pg) -> list[tuple]:
-    return pg.execute("SELECT pid, state, query FROM pg_stat_activity WHERE application_name = 'dbwright-mcp'")
+    return pg.execute(
+        "SELECT pid, state, query FROM pg_stat_activity WHERE application_name = 'dbwright-mcp'"
+    )
 
 
 def wait_for_no_backend(pg, seconds: float = 2.0) -> list[tuple]:

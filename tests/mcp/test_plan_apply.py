@@ -12,7 +12,9 @@ UNDO = "DROP INDEX CONCURRENTLY canary_note;"
 
 
 def test_plan_change_is_a_dry_run_with_a_token(fresh_canary):
-    result = call(build_server(fresh_canary.url, mode="plan"), "plan_change", {"sql": CHANGE, "down_sql": UNDO})
+    result = call(
+        build_server(fresh_canary.url, mode="plan"), "plan_change", {"sql": CHANGE, "down_sql": UNDO}
+    )
     assert not result.isError, text_of(result)
     data = result.structuredContent
     assert data["plan_token"].startswith("dwp1-")
@@ -25,11 +27,14 @@ def test_plan_change_is_a_dry_run_with_a_token(fresh_canary):
 def test_changed_plan_is_refused(fresh_canary, tmp_path):
     server = build_server(fresh_canary.url, mode="apply", migrations_dir=tmp_path)
     token = call(server, "plan_change", {"sql": CHANGE, "down_sql": UNDO}).structuredContent["plan_token"]
-    changed, forged, other_down = call_many(server, [
-        ("apply_plan", {"plan_token": token, "sql": "DROP TABLE canary;", "down_sql": UNDO}),
-        ("apply_plan", {"plan_token": "dwp1-" + "0" * 64, "sql": CHANGE, "down_sql": UNDO}),
-        ("apply_plan", {"plan_token": token, "sql": CHANGE, "down_sql": "DROP TABLE canary;"}),
-    ])
+    changed, forged, other_down = call_many(
+        server,
+        [
+            ("apply_plan", {"plan_token": token, "sql": "DROP TABLE canary;", "down_sql": UNDO}),
+            ("apply_plan", {"plan_token": "dwp1-" + "0" * 64, "sql": CHANGE, "down_sql": UNDO}),
+            ("apply_plan", {"plan_token": token, "sql": CHANGE, "down_sql": "DROP TABLE canary;"}),
+        ],
+    )
     for result in (changed, forged, other_down):
         assert result.isError and "plan token does not match" in text_of(result)
     fresh_canary.assert_intact()
@@ -37,29 +42,39 @@ def test_changed_plan_is_refused(fresh_canary, tmp_path):
 
 
 def test_token_from_another_server_is_refused(fresh_canary, tmp_path):
-    token = call(build_server(fresh_canary.url, mode="plan"), "plan_change",
-                 {"sql": CHANGE, "down_sql": UNDO}).structuredContent["plan_token"]
-    result = call(build_server(fresh_canary.url, mode="apply", migrations_dir=tmp_path), "apply_plan",
-                  {"plan_token": token, "sql": CHANGE, "down_sql": UNDO})
+    token = call(
+        build_server(fresh_canary.url, mode="plan"), "plan_change", {"sql": CHANGE, "down_sql": UNDO}
+    ).structuredContent["plan_token"]
+    result = call(
+        build_server(fresh_canary.url, mode="apply", migrations_dir=tmp_path),
+        "apply_plan",
+        {"plan_token": token, "sql": CHANGE, "down_sql": UNDO},
+    )
     assert result.isError and "plan token does not match" in text_of(result)
     fresh_canary.assert_intact()
 
 
 def test_apply_runs_exactly_the_plan_through_the_runner(fresh_canary, tmp_path):
     server = build_server(fresh_canary.url, mode="apply", migrations_dir=tmp_path)
-    token = call(server, "plan_change", {"sql": CHANGE, "down_sql": UNDO, "name": "note index"}
-                 ).structuredContent["plan_token"]
-    result = call(server, "apply_plan", {"plan_token": token, "sql": CHANGE, "down_sql": UNDO, "name": "note index"})
+    token = call(
+        server, "plan_change", {"sql": CHANGE, "down_sql": UNDO, "name": "note index"}
+    ).structuredContent["plan_token"]
+    result = call(
+        server, "apply_plan", {"plan_token": token, "sql": CHANGE, "down_sql": UNDO, "name": "note index"}
+    )
     assert not result.isError, text_of(result)
     assert result.structuredContent["action"] == "apply"
     [written] = list(tmp_path.glob("V*__note_index.sql"))
     assert CHANGE in written.read_text()
     with psycopg.connect(fresh_canary.url) as conn:
-        assert conn.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = 'canary_note'::regclass"
-                            ).fetchone() == (True,)
+        assert conn.execute(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'canary_note'::regclass"
+        ).fetchone() == (True,)
         assert conn.execute("SELECT filename, status FROM dbwright.schema_history").fetchall() == [
-            (written.name, "applied")]
+            (written.name, "applied")
+        ]
     assert fresh_canary.read_rows() == fresh_canary.rows
+
 
 def test_pending_directory_plan_changed_after_planning_is_refused(fresh_canary, tmp_path):
     (tmp_path / "V1__note.sql").write_text(f"-- migrate:up\n{CHANGE}\n-- migrate:down\n{UNDO}\n")

@@ -30,8 +30,10 @@ def test_tokens_are_keyed_per_server():
 
 def test_statements_carry_step_and_transaction_mode():
     up = [s for s in change_statements(SQL) if s[0] == "up"]
-    assert up == [["up", 1, True, "SET lock_timeout = '5s'"],
-                  ["up", 2, False, "CREATE INDEX CONCURRENTLY i ON t (a)"]]
+    assert up == [
+        ["up", 1, True, "SET lock_timeout = '5s'"],
+        ["up", 2, False, "CREATE INDEX CONCURRENTLY i ON t (a)"],
+    ]
 
 
 def test_empty_change_refused():

@@ -65,8 +65,14 @@ def test_unknown_mode_refused(pg):
 
 def test_catalog_tools(shop):
     server = build_server(shop.url)
-    listed, described, summary = call_many(server, [
-        ("list_tables", {"schema": "public"}), ("describe_table", {"table": "orders"}), ("snapshot_summary", {})])
+    listed, described, summary = call_many(
+        server,
+        [
+            ("list_tables", {"schema": "public"}),
+            ("describe_table", {"table": "orders"}),
+            ("snapshot_summary", {}),
+        ],
+    )
     assert not listed.isError
     assert {t["name"] for t in listed.structuredContent["tables"]} == {"public.customers", "public.orders"}
     assert "2 tables" in text_of(listed)
@@ -80,9 +86,15 @@ def test_catalog_tools(shop):
 
 def test_review_filters(shop):
     server = build_server(shop.url)
-    everything, design, fk, high = call_many(server, [
-        ("review", {}), ("review", {"category": "design"}), ("review", {"code": "DW102"}),
-        ("review", {"severity": "critical"})])
+    everything, design, fk, high = call_many(
+        server,
+        [
+            ("review", {}),
+            ("review", {"category": "design"}),
+            ("review", {"code": "DW102"}),
+            ("review", {"severity": "critical"}),
+        ],
+    )
     codes = {f["code"] for f in everything.structuredContent["findings"]}
     assert "DW102" in codes
     assert {f["category"] for f in design.structuredContent["findings"]} == {"design"}
@@ -102,11 +114,14 @@ def test_review_in_plan_mode_gives_packages_plan_tokens(shop):
 
 def test_explain_and_analyze(shop):
     server = build_server(shop.url)
-    plain, analyzed, dml = call_many(server, [
-        ("explain", {"sql": "SELECT * FROM orders WHERE customer_id = 5"}),
-        ("explain", {"sql": "SELECT count(*) FROM orders", "analyze": True}),
-        ("explain", {"sql": "DELETE FROM orders WHERE id = 1"}),
-    ])
+    plain, analyzed, dml = call_many(
+        server,
+        [
+            ("explain", {"sql": "SELECT * FROM orders WHERE customer_id = 5"}),
+            ("explain", {"sql": "SELECT count(*) FROM orders", "analyze": True}),
+            ("explain", {"sql": "DELETE FROM orders WHERE id = 1"}),
+        ],
+    )
     assert plain.structuredContent["plan"][0]["Plan"]["Node Type"] == "Seq Scan"
     assert "Execution Time" in analyzed.structuredContent["plan"][0]
     assert "actual" in text_of(analyzed)
@@ -127,7 +142,9 @@ def test_byte_cap(pg):
     from dbwright.mcp.safety import Limits
 
     server = build_server(pg.url, limits=Limits(max_bytes=2000))
-    data = call(server, "query", {"sql": "SELECT repeat('x', 300) FROM generate_series(1, 100)"}).structuredContent
+    data = call(
+        server, "query", {"sql": "SELECT repeat('x', 300) FROM generate_series(1, 100)"}
+    ).structuredContent
     assert data["truncated"] and "byte cap of 2000" in data["truncated_reason"]
     assert 0 < len(data["rows"]) < 100 and data["bytes"] <= 2000
 
@@ -142,8 +159,9 @@ def test_top_queries(shop):
 
 def test_advise_indexes_hypothetical_only(shop):
     shop.execute("CREATE EXTENSION hypopg")
-    result = call(build_server(shop.url), "advise_indexes",
-                  {"query": "SELECT * FROM orders WHERE customer_id = 42"})
+    result = call(
+        build_server(shop.url), "advise_indexes", {"query": "SELECT * FROM orders WHERE customer_id = 42"}
+    )
     assert not result.isError, text_of(result)
     data = result.structuredContent
     assert data["what_if"] == "hypopg"
@@ -155,8 +173,11 @@ def test_advise_indexes_hypothetical_only(shop):
 
 def test_advise_indexes_objective_is_passed_through(shop):
     shop.execute("CREATE EXTENSION hypopg")
-    result = call(build_server(shop.url), "advise_indexes",
-                  {"query": "SELECT * FROM orders WHERE customer_id = 42", "objective": "total"})
+    result = call(
+        build_server(shop.url),
+        "advise_indexes",
+        {"query": "SELECT * FROM orders WHERE customer_id = 42", "objective": "total"},
+    )
     assert not result.isError, text_of(result)
     assert any("total cost" in note for note in result.structuredContent["notes"])
     bad = call(build_server(shop.url), "advise_indexes", {"query": "SELECT 1", "objective": "fastest"})
@@ -164,14 +185,19 @@ def test_advise_indexes_objective_is_passed_through(shop):
 
 
 def test_advise_indexes_without_hypopg_builds_nothing(shop):
-    result = call(build_server(shop.url), "advise_indexes", {"query": "SELECT * FROM orders WHERE customer_id = 42"})
+    result = call(
+        build_server(shop.url), "advise_indexes", {"query": "SELECT * FROM orders WHERE customer_id = 42"}
+    )
     assert result.isError and "HypoPG" in text_of(result)
     assert shop.value("SELECT count(*) FROM pg_indexes WHERE tablename = 'orders'") == 1
 
 
 def test_advise_indexes_in_plan_mode_falls_back_to_rolled_back_builds(shop):
-    result = call(build_server(shop.url, mode="plan"), "advise_indexes",
-                  {"query": "SELECT * FROM orders WHERE customer_id = 42"})
+    result = call(
+        build_server(shop.url, mode="plan"),
+        "advise_indexes",
+        {"query": "SELECT * FROM orders WHERE customer_id = 42"},
+    )
     assert not result.isError, text_of(result)
     data = result.structuredContent
     assert data["what_if"] == "real indexes, rolled back"
@@ -181,17 +207,22 @@ def test_advise_indexes_in_plan_mode_falls_back_to_rolled_back_builds(shop):
 
 
 def test_advise_query_goes_through_the_guard(fresh_canary):
-    result = call(build_server(fresh_canary.url), "advise_indexes",
-                  {"query": "SELECT 1; DELETE FROM canary"})
+    result = call(build_server(fresh_canary.url), "advise_indexes", {"query": "SELECT 1; DELETE FROM canary"})
     assert result.isError and "exactly one statement" in text_of(result)
     fresh_canary.assert_intact()
 
 
 def test_lint_and_docs(pg):
     server = build_server(pg.url)
-    lint, doc, lint_doc, missing = call_many(server, [
-        ("lint_migration", {"sql": "CREATE INDEX orders_c ON orders (customer_id);"}),
-        ("check_docs", {"code": "dw112"}), ("check_docs", {"code": "DW701"}), ("check_docs", {"code": "DW999"})])
+    lint, doc, lint_doc, missing = call_many(
+        server,
+        [
+            ("lint_migration", {"sql": "CREATE INDEX orders_c ON orders (customer_id);"}),
+            ("check_docs", {"code": "dw112"}),
+            ("check_docs", {"code": "DW701"}),
+            ("check_docs", {"code": "DW999"}),
+        ],
+    )
     assert any(f["lock"] == "SHARE" for f in lint.structuredContent["findings"])
     assert doc.structuredContent["code"] == "DW112" and "Fix" in doc.structuredContent["doc"]
     assert lint_doc.structuredContent["category"] == "migration lint"
@@ -209,7 +240,10 @@ def test_resources(pg):
 
     listed, templates, catalog, page = anyio.run(run)
     assert {str(r.uri) for r in listed.resources} >= {"dbwright://checks", "dbwright://docs"}
-    assert {t.uriTemplate for t in templates.resourceTemplates} >= {"dbwright://checks/{code}", "dbwright://docs/{page}"}
+    assert {t.uriTemplate for t in templates.resourceTemplates} >= {
+        "dbwright://checks/{code}",
+        "dbwright://docs/{page}",
+    }
     items = json.loads(catalog.contents[0].text)
     assert {"DW112", "DW701"} <= {i["code"] for i in items}
     assert page.contents[0].text.startswith("# DW112:")
@@ -220,16 +254,21 @@ def test_audit_tool(pg):
     assert not result.isError, text_of(result)
     data = result.structuredContent
     assert data["summary"]["checks"] > 0
-    assert data["summary"]["checks"] == data["summary"]["passed"] + data["summary"]["failed"] + data["summary"]["skipped"]
+    assert (
+        data["summary"]["checks"]
+        == data["summary"]["passed"] + data["summary"]["failed"] + data["summary"]["skipped"]
+    )
     assert all(f["severity"] != "info" for f in data["findings"])
     assert "audit checks" in text_of(result)
 
 
 def test_pii_scan_reports_masked_values_only(fresh_canary):
     with psycopg.connect(fresh_canary.url, autocommit=True) as conn:
-        conn.execute("CREATE SCHEMA people; CREATE TABLE people.contacts (id int, email text, note text); "
-                     "INSERT INTO people.contacts SELECT g, 'person' || g || '@example.org', 'n' "
-                     "FROM generate_series(1, 50) g")
+        conn.execute(
+            "CREATE SCHEMA people; CREATE TABLE people.contacts (id int, email text, note text); "
+            "INSERT INTO people.contacts SELECT g, 'person' || g || '@example.org', 'n' "
+            "FROM generate_series(1, 50) g"
+        )
     result = call(build_server(fresh_canary.url), "pii_scan", {"schema": "people", "sample_rows": 20})
     assert not result.isError, text_of(result)
     findings = result.structuredContent["findings"]

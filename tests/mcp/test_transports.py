@@ -63,8 +63,24 @@ def test_loopback_bind_needs_no_token(host):
 
 def test_cli_refuses_non_loopback_bind_without_token(pg):
     port = free_port()
-    done = subprocess.run([sys.executable, "-m", "dbwright", "mcp", pg.url, "--transport", "http", "--host",
-                           "0.0.0.0", "--port", str(port)], capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dbwright",
+            "mcp",
+            pg.url,
+            "--transport",
+            "http",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(port),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 17
     assert "not a loopback address" in done.stderr and "Traceback" not in done.stderr
     assert listening_addresses(port) == set()
@@ -73,9 +89,25 @@ def test_cli_refuses_non_loopback_bind_without_token(pg):
 def test_http_binds_to_localhost_by_default_and_requires_the_token(pg):
     port = free_port()
     env = {**os.environ, "DBWRIGHT_MCP_TOKEN": TOKEN}
-    process = subprocess.Popen([sys.executable, "-m", "dbwright", "mcp", pg.url, "--transport", "http", "--port",
-                                str(port), "--token-env", "DBWRIGHT_MCP_TOKEN"],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dbwright",
+            "mcp",
+            pg.url,
+            "--transport",
+            "http",
+            "--port",
+            str(port),
+            "--token-env",
+            "DBWRIGHT_MCP_TOKEN",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_for_port(port, process)
         assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1 only
@@ -84,9 +116,11 @@ def test_http_binds_to_localhost_by_default_and_requires_the_token(pg):
         assert denied.status_code == 401
 
         async def session() -> tuple[list[str], list]:
-            async with httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as client, \
-                    streamable_http_client(url, http_client=client) as (read, write, _), \
-                    ClientSession(read, write) as mcp_session:
+            async with (
+                httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as client,
+                streamable_http_client(url, http_client=client) as (read, write, _),
+                ClientSession(read, write) as mcp_session,
+            ):
                 await mcp_session.initialize()
                 names = [t.name for t in (await mcp_session.list_tools()).tools]
                 result = await mcp_session.call_tool("query", {"sql": "SELECT 40 + 2 AS answer"})
@@ -101,8 +135,9 @@ def test_http_binds_to_localhost_by_default_and_requires_the_token(pg):
 
 
 def test_stdio_transport(pg):
-    params = StdioServerParameters(command=sys.executable, args=["-m", "dbwright", "mcp", pg.url, "--mode", "plan"],
-                                   env=dict(os.environ))
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "dbwright", "mcp", pg.url, "--mode", "plan"], env=dict(os.environ)
+    )
 
     async def session() -> tuple[list[str], str]:
         async with stdio_client(params) as (read, write), ClientSession(read, write) as mcp_session:
@@ -116,21 +151,39 @@ def test_stdio_transport(pg):
     assert text == "refused: exactly one statement is allowed, got 2"
 
 
-@pytest.mark.parametrize(("args", "code", "phrase"), [
-    (["--mode", "yolo"], 10, "unknown mode 'yolo'"),
-    (["--transport", "http", "--token-env", "DBWRIGHT_TEST_UNSET_TOKEN"], 10, "DBWRIGHT_TEST_UNSET_TOKEN"),
-])
+@pytest.mark.parametrize(
+    ("args", "code", "phrase"),
+    [
+        (["--mode", "yolo"], 10, "unknown mode 'yolo'"),
+        (
+            ["--transport", "http", "--token-env", "DBWRIGHT_TEST_UNSET_TOKEN"],
+            10,
+            "DBWRIGHT_TEST_UNSET_TOKEN",
+        ),
+    ],
+)
 def test_cli_bad_options_are_one_line(pg, args, code, phrase):
     env = {k: v for k, v in os.environ.items() if k != "DBWRIGHT_TEST_UNSET_TOKEN"}
-    done = subprocess.run([sys.executable, "-m", "dbwright", "mcp", pg.url, *args], capture_output=True, text=True,
-                          timeout=30, env=env, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [sys.executable, "-m", "dbwright", "mcp", pg.url, *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert done.returncode == code, done.stderr
     assert len(lines) == 1 and phrase in lines[0] and "Traceback" not in done.stderr
 
 
 def test_cli_malformed_target_fails_at_start_without_the_password():
-    done = subprocess.run([sys.executable, "-m", "dbwright", "mcp", "mysql://root:Sup3rSecret@localhost/db"],
-                          capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [sys.executable, "-m", "dbwright", "mcp", "mysql://root:Sup3rSecret@localhost/db"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+    )
     assert done.returncode == 10 and "unsupported URL scheme" in done.stderr
     assert "Sup3rSecret" not in done.stderr + done.stdout

@@ -40,11 +40,15 @@ def _build_schema(db: PgDatabase) -> None:
     db.execute("CREATE EXTENSION pg_stat_statements")
     db.execute("CREATE SCHEMA shop")
     db.execute("CREATE TABLE shop.customers (id bigint PRIMARY KEY, email text NOT NULL)")
-    db.execute("CREATE TABLE shop.orders (id bigint PRIMARY KEY, "
-               "customer_id bigint NOT NULL REFERENCES shop.customers, total numeric(12,2) NOT NULL)")
+    db.execute(
+        "CREATE TABLE shop.orders (id bigint PRIMARY KEY, "
+        "customer_id bigint NOT NULL REFERENCES shop.customers, total numeric(12,2) NOT NULL)"
+    )
     table = psycopg.sql.Identifier("shop", HOSTILE_TABLE).as_string(db.conn)
     db.execute(f"CREATE TABLE {table} (happened_at timestamptz, kind text)")
-    db.execute("INSERT INTO shop.customers SELECT g, 'c' || g || '@example.com' FROM generate_series(1, 2000) g")
+    db.execute(
+        "INSERT INTO shop.customers SELECT g, 'c' || g || '@example.com' FROM generate_series(1, 2000) g"
+    )
     db.execute("INSERT INTO shop.orders SELECT g, 1 + g % 2000, g FROM generate_series(1, 5000) g")
     db.execute(f"INSERT INTO {table} SELECT now(), 'k' || g % 7 FROM generate_series(1, 300) g")
     db.execute(f"GRANT USAGE ON SCHEMA shop TO {REVIEWER}")
@@ -53,4 +57,6 @@ def _build_schema(db: PgDatabase) -> None:
     with db.connect(user=REVIEWER) as conn:  # the reviewer's own statements, so it can read their texts
         for customer in range(1, 40):
             conn.execute("SELECT sum(total) FROM shop.orders WHERE customer_id = %s", (customer,)).fetchall()
-        conn.execute("SELECT count(*) FROM shop.orders o JOIN shop.customers c ON c.id = o.customer_id").fetchall()
+        conn.execute(
+            "SELECT count(*) FROM shop.orders o JOIN shop.customers c ON c.id = o.customer_id"
+        ).fetchall()

@@ -112,7 +112,9 @@ def test_html_has_summary_areas_charts_and_skipped(review):
         assert f"<td>{check.check.code}</td>" in skipped
     for section in review.snapshot.skipped:
         assert f"<td>{section.section}</td>" in skipped
-    assert page.elements.count(("table", {"class": "steps"})) == len([f for f in review.findings if f.finding.fix])
+    assert page.elements.count(("table", {"class": "steps"})) == len(
+        [f for f in review.findings if f.finding.fix]
+    )
 
 
 _NODE_HARNESS = r"""

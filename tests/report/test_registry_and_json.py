@@ -48,7 +48,9 @@ def test_every_json_field_is_documented_in_json_format_md(review):
         "fix": with_fix["fix"],
         "step": with_fix["fix"]["steps"][0],
     }
-    missing = [f"{part}.{key}" for part, obj in documented.items() for key in obj if f"| `{key}` |" not in doc]
+    missing = [
+        f"{part}.{key}" for part, obj in documented.items() for key in obj if f"| `{key}` |" not in doc
+    ]
     assert missing == [], f"document these fields in docs/json-format.md: {missing}"
     example = doc.split("```json\n", 1)[1].split("\n```", 1)[0]
     assert list(json.loads(example)) == list(data)  # the example has today's top-level shape

@@ -15,8 +15,10 @@ def _printed(review) -> str:
 def test_text_groups_by_severity_and_shows_scores_and_fix_sql(review):
     text = _printed(review)
     severities = sorted({f.severity for f in review.findings}, reverse=True)
-    positions = [text.index(f" {s.label.upper()} ({sum(1 for f in review.findings if f.severity == s)}) ")
-                 for s in severities]
+    positions = [
+        text.index(f" {s.label.upper()} ({sum(1 for f in review.findings if f.severity == s)}) ")
+        for s in severities
+    ]
     assert positions == sorted(positions)  # worst first
     for area, score in review.scores().items():
         assert any(line.lstrip().startswith(area) and f"{score}/100" in line for line in text.splitlines())

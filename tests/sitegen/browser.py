@@ -13,9 +13,17 @@ from pathlib import Path
 
 import pytest
 
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
-         "--virtual-time-budget=10000")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-extensions",
+    "--virtual-time-budget=10000",
+)
 
 
 def chromium() -> str:
@@ -30,8 +38,12 @@ def chromium() -> str:
 
 def run(url: str, profile: Path, *extra: str) -> str:
     """Chromium's output (stdout) for ``url`` with ``extra`` flags such as --dump-dom or --screenshot=…"""
-    done = subprocess.run([chromium(), *FLAGS, f"--user-data-dir={profile}", *extra, url],
-                          capture_output=True, text=True, timeout=90)
+    done = subprocess.run(
+        [chromium(), *FLAGS, f"--user-data-dir={profile}", *extra, url],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 

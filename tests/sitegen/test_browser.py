@@ -64,8 +64,17 @@ def _parse(dom: str) -> _Dom:
 
 @pytest.fixture
 def html_site(shop_snapshot, tmp_path):
-    implied = (Relationship("shop.refunds", ("order_id",), "shop.orders", ("id",), "refunds_order_id_fkey",
-                            implied=True, evidence="150 values checked, 0 orphan rows"),)
+    implied = (
+        Relationship(
+            "shop.refunds",
+            ("order_id",),
+            "shop.orders",
+            ("id",),
+            "refunds_order_id_fkey",
+            implied=True,
+            evidence="150 values checked, 0 orphan rows",
+        ),
+    )
     build_site(shop_snapshot, tmp_path / "site", implied=implied, implied_source="test")
     return tmp_path / "site"
 
@@ -114,16 +123,20 @@ def test_demo_site_links_resolve(demo_site):
 
 @pytest.mark.slow  # two Chromium runs, about 4 s
 def test_demo_schema_diagrams_render_in_chromium(demo_site, tmp_path):
-    for schema, tables in (("shop", ("shop.orders", "shop.customers", "shop.order_items", "shop.products")),
-                           ("auth", ("auth.users", "auth.sessions", "auth.api_keys"))):
+    for schema, tables in (
+        ("shop", ("shop.orders", "shop.customers", "shop.order_items", "shop.products")),
+        ("auth", ("auth.users", "auth.sessions", "auth.api_keys")),
+    ):
         dom = _parse(dump_dom((demo_site / f"{schema}.html").as_uri(), tmp_path / "profile"))
         diagrams = [s for s in dom.svgs if s["attrs"].get("aria-roledescription") == "er"]
         assert len(diagrams) == 1, f"{schema}: no ER diagram drawn"
         drawn = " ".join(diagrams[0]["text"])
         assert all(t in drawn for t in tables), (schema, drawn[:500])
         assert "Syntax error" not in drawn
-        assert all((demo_site / f"{schema}.html").parent.joinpath(dom.links[t.split(".")[1]]).is_file()
-                   for t in tables)
+        assert all(
+            (demo_site / f"{schema}.html").parent.joinpath(dom.links[t.split(".")[1]]).is_file()
+            for t in tables
+        )
 
 
 @pytest.mark.slow  # one Chromium run, about 2 s
@@ -139,7 +152,9 @@ def test_awkward_identifiers_still_draw_and_link(pg, tmp_path):
 
     out = tmp_path / "site"
     build_site(take_snapshot(pg.url), out, format="both")
-    assert (out / "Sales~20~Ops/Big~20~Deals.html").is_file() and (out / "Sales~20~Ops/deal~2f~notes.html").is_file()
+    assert (out / "Sales~20~Ops/Big~20~Deals.html").is_file() and (
+        out / "Sales~20~Ops/deal~2f~notes.html"
+    ).is_file()
     assert broken_links(out, "*.html", html_links) == [] and broken_links(out, "*.md", markdown_links) == []
     page = (out / "Sales~20~Ops/Big~20~Deals.html").read_text()
     assert "Quotes &quot;inside&quot; and &lt;b&gt;markup&lt;/b&gt;" in page and "<b>markup" not in page

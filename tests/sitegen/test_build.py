@@ -28,7 +28,9 @@ def test_every_relative_link_resolves(shop_snapshot, tmp_path):
     assert broken_links(tmp_path, "*.html", html_links) == []
     assert broken_links(tmp_path, "*.md", markdown_links) == []
     schema_links = html_links(tmp_path / "shop.html")
-    assert {"shop/orders.html", "shop/refunds.html", "index.html", "assets/mermaid.min.js"} <= set(schema_links)
+    assert {"shop/orders.html", "shop/refunds.html", "index.html", "assets/mermaid.min.js"} <= set(
+        schema_links
+    )
     # the table page links across schemas, to the parent of its foreign key
     assert "../crm/customers.html" in html_links(tmp_path / "shop/orders.html")
 
@@ -38,7 +40,10 @@ def test_table_page_shows_columns_types_constraints_indexes_sizes_and_comments(s
     orders = (tmp_path / "shop/orders.md").read_text()
     assert "One row per checkout" in orders
     assert "| placed_at | timestamp with time zone |" in orders
-    assert "orders_customer_id_fkey" in orders and "FOREIGN KEY (customer_id) REFERENCES crm.customers(id)" in orders
+    assert (
+        "orders_customer_id_fkey" in orders
+        and "FOREIGN KEY (customer_id) REFERENCES crm.customers(id)" in orders
+    )
     assert "orders_customer_idx" in orders and "CREATE INDEX orders_customer_idx" in orders
     assert "rows ≈500" in orders and "size " in orders
     customers = (tmp_path / "crm/customers.md").read_text()
@@ -52,8 +57,9 @@ def test_table_page_shows_columns_types_constraints_indexes_sizes_and_comments(s
 def test_mermaid_source_draws_the_declared_relationships(shop_snapshot):
     site = Site(shop_snapshot)
     shop = mermaid_module.schema_diagram(site, "shop")
-    customers, orders, lines = (mermaid_module.entity_id(q) for q in
-                                ("crm.customers", "shop.orders", "shop.order_lines"))
+    customers, orders, lines = (
+        mermaid_module.entity_id(q) for q in ("crm.customers", "shop.orders", "shop.order_lines")
+    )
     assert shop.startswith("erDiagram\n")
     assert f'{customers} ||--o{{ {orders} : "orders_customer_id_fkey"' in shop
     assert f'{orders} ||--o{{ {lines} : "order_lines_order_id_fkey"' in shop  # PK column: NOT NULL
@@ -67,7 +73,8 @@ def test_mermaid_source_draws_the_declared_relationships(shop_snapshot):
 def test_implied_relationship_is_drawn_dashed_and_labelled(shop_db, shop_snapshot, tmp_path):
     implied = find_implied(shop_db.url, shop_snapshot, time_budget_s=20)
     assert [(r.child, r.child_columns, r.parent, r.parent_columns) for r in implied] == [
-        ("shop.refunds", ("order_id",), "shop.orders", ("id",))]
+        ("shop.refunds", ("order_id",), "shop.orders", ("id",))
+    ]
     assert "0 orphan rows" in implied[0].evidence
     build_site(shop_snapshot, tmp_path, format="both", implied=implied, implied_source="profiled")
     site = Site(shop_snapshot, implied, "profiled")
@@ -106,7 +113,11 @@ def test_data_dictionary_has_one_row_per_column(shop_snapshot, tmp_path):
     documented = [c for c in shop_snapshot.columns if c.schema in ("crm", "shop")]
     assert len(rows) == len(documented) == 12
     email = next(r for r in rows if r["table"] == "customers" and r["column"] == "email")
-    assert (email["nullable"], email["unique"], email["comment"]) == ("no", "yes", "Login and invoice address")
+    assert (email["nullable"], email["unique"], email["comment"]) == (
+        "no",
+        "yes",
+        "Login and invoice address",
+    )
     tier = next(r for r in rows if r["column"] == "tier")
     assert tier["allowed_values"] == "bronze | silver | gold" and tier["default"] == "'bronze'::crm.tier"
     order_fk = next(r for r in rows if r["table"] == "orders" and r["column"] == "customer_id")
@@ -114,7 +125,9 @@ def test_data_dictionary_has_one_row_per_column(shop_snapshot, tmp_path):
 
 
 def test_without_sizes_more_data_changes_no_page(shop_db, shop_snapshot, tmp_path):
-    shop_db.execute("INSERT INTO shop.refunds SELECT g, 1, 1 FROM generate_series(1000, 3000) g; ANALYZE shop.refunds")
+    shop_db.execute(
+        "INSERT INTO shop.refunds SELECT g, 1, 1 FROM generate_series(1000, 3000) g; ANALYZE shop.refunds"
+    )
     grown = take_snapshot(shop_db.url)
     before, after, with_sizes = tmp_path / "before", tmp_path / "after", tmp_path / "sized"
     build_site(shop_snapshot, before, format="markdown", sizes=False)

@@ -10,7 +10,9 @@ def test_docs_from_a_database_writes_both_formats(shop_db, tmp_path, capsys):
     assert main(["docs", shop_db.url, "-o", str(out), "--format", "both"]) == 0
     assert (out / "shop/orders.html").is_file() and (out / "shop/orders.md").is_file()
     assert (out / "data-dictionary.csv").is_file()
-    assert "wrote 18 files to" in capsys.readouterr().err  # 3 schema pages (with public), 4 tables, both formats
+    assert (
+        "wrote 18 files to" in capsys.readouterr().err
+    )  # 3 schema pages (with public), 4 tables, both formats
 
 
 def test_docs_from_a_saved_snapshot_needs_no_server(shop_snapshot, tmp_path):

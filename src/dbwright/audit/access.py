@@ -138,9 +138,17 @@ class ObjectAccess:
         return "use" if self.privileges else "none"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"role": self.role, "object_type": self.object_type, "object": self.object_name,
-                "level": self.level, "privileges": list(self.privileges), "owner": self.owner,
-                "columns_only": self.columns_only, "rls_filters_rows": self.rls, "reachable": self.reachable}
+        return {
+            "role": self.role,
+            "object_type": self.object_type,
+            "object": self.object_name,
+            "level": self.level,
+            "privileges": list(self.privileges),
+            "owner": self.owner,
+            "columns_only": self.columns_only,
+            "rls_filters_rows": self.rls,
+            "reachable": self.reachable,
+        }
 
 
 @dataclass(frozen=True)
@@ -184,20 +192,41 @@ class AccessMatrix:
         rows = []
         for role in self.roles:
             if role.superuser:
-                rows.append({"role": role.name, "login": role.login, "superuser": True, "read": "all",
-                             "write": "all", "own": "all", "connect": True})
+                rows.append(
+                    {
+                        "role": role.name,
+                        "login": role.login,
+                        "superuser": True,
+                        "read": "all",
+                        "write": "all",
+                        "own": "all",
+                        "connect": True,
+                    }
+                )
                 continue
             counts = Counter(levels.get(role.name, {}).values())
-            rows.append({"role": role.name, "login": role.login, "superuser": False,
-                         "read": counts["read"] + counts["write"] + counts["own"],
-                         "write": counts["write"] + counts["own"], "own": counts["own"],
-                         "connect": role.can_connect})
+            rows.append(
+                {
+                    "role": role.name,
+                    "login": role.login,
+                    "superuser": False,
+                    "read": counts["read"] + counts["write"] + counts["own"],
+                    "write": counts["write"] + counts["own"],
+                    "own": counts["own"],
+                    "connect": role.can_connect,
+                }
+            )
         return rows
 
     def to_dict(self) -> dict[str, Any]:
-        return {"database": self.database, "superusers": self.superusers, "summary": self.summary(),
-                "entries": [e.to_dict() for e in self.entries if e.level != "none"
-                            or e.object_type in ("database",)]}
+        return {
+            "database": self.database,
+            "superusers": self.superusers,
+            "summary": self.summary(),
+            "entries": [
+                e.to_dict() for e in self.entries if e.level != "none" or e.object_type in ("database",)
+            ],
+        }
 
 
 def _rows(conn: psycopg.Connection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -206,29 +235,66 @@ def _rows(conn: psycopg.Connection, sql: str, params: dict[str, Any]) -> list[di
         return cur.fetchall()
 
 
-def effective_privileges(conn: psycopg.Connection, roles: Iterable[str] | None = None, *,
-                         include_other_objects: bool = False) -> AccessMatrix:
+def effective_privileges(
+    conn: psycopg.Connection, roles: Iterable[str] | None = None, *, include_other_objects: bool = False
+) -> AccessMatrix:
     """The access matrix of ``roles`` (default: every role not named pg_*) in the connected database."""
     params = {"roles": list(roles) if roles is not None else None}
     role_rows = _rows(conn, _ROLES + " ORDER BY r.rolname", params)
     members = {row["rolname"]: row["groups"] for row in _rows(conn, _MEMBERSHIPS, {})}
-    infos = [RoleInfo(r["rolname"], r["rolcanlogin"], r["rolsuper"], r["rolbypassrls"], r["rolinherit"],
-                      r["can_connect"], tuple(members.get(r["rolname"], ()))) for r in role_rows]
+    infos = [
+        RoleInfo(
+            r["rolname"],
+            r["rolcanlogin"],
+            r["rolsuper"],
+            r["rolbypassrls"],
+            r["rolinherit"],
+            r["can_connect"],
+            tuple(members.get(r["rolname"], ())),
+        )
+        for r in role_rows
+    ]
     matrix = AccessMatrix(database=str(conn.info.dbname), roles=infos)
     for row in _rows(conn, RELATIONS, params):
-        privileges = [name for name, key in (("SELECT", "p_select"), ("INSERT", "p_insert"), ("UPDATE", "p_update"),
-                                             ("DELETE", "p_delete"), ("TRUNCATE", "p_truncate")) if row[key]]
+        privileges = [
+            name
+            for name, key in (
+                ("SELECT", "p_select"),
+                ("INSERT", "p_insert"),
+                ("UPDATE", "p_update"),
+                ("DELETE", "p_delete"),
+                ("TRUNCATE", "p_truncate"),
+            )
+            if row[key]
+        ]
         if row["object_type"] == "sequence":
             privileges = [{"INSERT": "USAGE"}.get(p, p) for p in privileges]
         if row["p_select_columns"]:
             privileges.insert(0, "SELECT")
-        matrix.entries.append(ObjectAccess(row["role"], row["object_type"], row["object_name"], tuple(privileges),
-                                           row["owns"], bool(row["p_select_columns"]), bool(row["rls_applies"]),
-                                           bool(row["reachable"])))
+        matrix.entries.append(
+            ObjectAccess(
+                row["role"],
+                row["object_type"],
+                row["object_name"],
+                tuple(privileges),
+                row["owns"],
+                bool(row["p_select_columns"]),
+                bool(row["rls_applies"]),
+                bool(row["reachable"]),
+            )
+        )
     if include_other_objects:
         for row in _rows(conn, OTHER_OBJECTS, params):
-            matrix.entries.append(ObjectAccess(row["role"], row["object_type"], row["object_name"],
-                                               tuple(row["privileges"]), row["owns"], reachable=row["reachable"]))
+            matrix.entries.append(
+                ObjectAccess(
+                    row["role"],
+                    row["object_type"],
+                    row["object_name"],
+                    tuple(row["privileges"]),
+                    row["owns"],
+                    reachable=row["reachable"],
+                )
+            )
     return matrix
 
 

@@ -84,8 +84,13 @@ class AuditLoggingPlan:
     notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"mode": self.mode, "database": self.context.database, "tables": list(self.context.tables),
-                "notes": list(self.notes), "packages": [p.to_dict() for p in self.packages]}
+        return {
+            "mode": self.mode,
+            "database": self.context.database,
+            "tables": list(self.context.tables),
+            "notes": list(self.notes),
+            "packages": [p.to_dict() for p in self.packages],
+        }
 
 
 _CONTEXT = """
@@ -126,11 +131,18 @@ def read_context(target: str | None, tables: Sequence[str] | None = None) -> Aud
             row = conn.execute(_KEYS, (qident(table),)).fetchone()
             keys[table] = tuple(row[0]) if row and row[0] else ()
     preloaded = "pgaudit" in [lib.strip() for lib in preload.split(",")]
-    return AuditContext(database, preloaded, available, installed, preload, settings, roles, tuple(tables), keys)
+    return AuditContext(
+        database, preloaded, available, installed, preload, settings, roles, tuple(tables), keys
+    )
 
 
-def plan_audit_logging(target: str | None, tables: Sequence[str] | None = None, mode: str = "auto",
-                       auditor: str = "auditor", scope: str = "database") -> AuditLoggingPlan:
+def plan_audit_logging(
+    target: str | None,
+    tables: Sequence[str] | None = None,
+    mode: str = "auto",
+    auditor: str = "auditor",
+    scope: str = "database",
+) -> AuditLoggingPlan:
     if mode not in MODES:
         raise BadTargetError(f"unknown audit logging mode {mode!r}; use one of {', '.join(MODES)}")
     if scope not in ("database", "system"):
@@ -138,16 +150,22 @@ def plan_audit_logging(target: str | None, tables: Sequence[str] | None = None, 
     return build_plan(read_context(target, tables), mode, auditor, scope)
 
 
-def build_plan(context: AuditContext, mode: str = "auto", auditor: str = "auditor",
-               scope: str = "database") -> AuditLoggingPlan:
+def build_plan(
+    context: AuditContext, mode: str = "auto", auditor: str = "auditor", scope: str = "database"
+) -> AuditLoggingPlan:
     notes: list[str] = []
     if mode == "auto":
         mode = "pgaudit" if context.pgaudit_preloaded else "trigger"
         if not context.pgaudit_preloaded:
-            notes.append("pgaudit is not in shared_preload_libraries"
-                         + (" (it is installed: --mode pgaudit adds it, which needs a restart)"
-                            if context.pgaudit_available else " and not installed on the server")
-                         + "; using the trigger-based audit log")
+            notes.append(
+                "pgaudit is not in shared_preload_libraries"
+                + (
+                    " (it is installed: --mode pgaudit adds it, which needs a restart)"
+                    if context.pgaudit_available
+                    else " and not installed on the server"
+                )
+                + "; using the trigger-based audit log"
+            )
     if mode == "pgaudit":
         if not context.pgaudit_available:
             raise RefusedError("pgaudit is not installed on the server; use --mode trigger")
@@ -165,45 +183,63 @@ def pgaudit_packages(context: AuditContext, auditor: str, scope: str) -> list[Ch
     packages = []
     if not context.pgaudit_preloaded:
         libraries = ",".join(filter(None, [context.shared_preload_libraries.strip(), "pgaudit"]))
-        packages.append(ChangePackage.of(
-            "Load pgaudit at server start",
-            [AlterSystem("shared_preload_libraries", libraries, context.shared_preload_libraries or None,
-                         needs_restart=True)],
-            "pgaudit hooks into the executor, so it must be in shared_preload_libraries.",
-            requires_restart=True,
-            manual_steps=("restart the server in a maintenance window, then apply the next package",),
-        ))
+        packages.append(
+            ChangePackage.of(
+                "Load pgaudit at server start",
+                [
+                    AlterSystem(
+                        "shared_preload_libraries",
+                        libraries,
+                        context.shared_preload_libraries or None,
+                        needs_restart=True,
+                    )
+                ],
+                "pgaudit hooks into the executor, so it must be in shared_preload_libraries.",
+                requires_restart=True,
+                manual_steps=("restart the server in a maintenance window, then apply the next package",),
+            )
+        )
     settings = dict(PGAUDIT_SETTINGS, **{"pgaudit.role": auditor})
     ops: list[Operation] = [] if context.pgaudit_installed else [CreateExtension("pgaudit")]
     ops += _role(context, auditor)
     if scope == "database":
-        ops += [DatabaseSetting(context.database, name, value, context.database_settings.get(name))
-                for name, value in settings.items()]
+        ops += [
+            DatabaseSetting(context.database, name, value, context.database_settings.get(name))
+            for name, value in settings.items()
+        ]
     else:
         ops += [AlterSystem(name, value) for name, value in settings.items()] + [ReloadConfig()]
     where = f"database {context.database}" if scope == "database" else "the whole server"
-    packages.append(ChangePackage.of(
-        "pgaudit session logging for DDL and role changes",
-        ops,
-        f"Logs every DDL statement and every GRANT, REVOKE, CREATE/ALTER/DROP ROLE in {where} as an "
-        f"AUDIT: SESSION line in the server log. pgaudit.role = {auditor} turns on object logging for the "
-        "tables granted to that role (next package).",
-        security_notes=("statement text is logged: literals written into SQL (not bound parameters) reach the "
-                        "log, so restrict who can read the server log",
-                        "database-level settings apply to new sessions; existing sessions keep their settings"),
-    ))
+    packages.append(
+        ChangePackage.of(
+            "pgaudit session logging for DDL and role changes",
+            ops,
+            f"Logs every DDL statement and every GRANT, REVOKE, CREATE/ALTER/DROP ROLE in {where} as an "
+            f"AUDIT: SESSION line in the server log. pgaudit.role = {auditor} turns on object logging for the "
+            "tables granted to that role (next package).",
+            security_notes=(
+                "statement text is logged: literals written into SQL (not bound parameters) reach the "
+                "log, so restrict who can read the server log",
+                "database-level settings apply to new sessions; existing sessions keep their settings",
+            ),
+        )
+    )
     if context.tables:
-        grants: list[Operation] = [Grant("SELECT, INSERT, UPDATE, DELETE", "TABLE", qident(t), auditor)
-                                   for t in context.tables]
-        packages.append(ChangePackage.of(
-            "pgaudit object logging on the PII tables",
-            grants,
-            f"pgaudit logs every statement that reads or writes {', '.join(context.tables)} as an AUDIT: OBJECT "
-            f"line, because {auditor} (pgaudit.role, NOLOGIN) holds those privileges. The grants give nobody "
-            "access: no one logs in as the auditor role.",
-            security_notes=(f"never grant {auditor} to a login role: its grants exist only to select what is "
-                            "audited",),
-        ))
+        grants: list[Operation] = [
+            Grant("SELECT, INSERT, UPDATE, DELETE", "TABLE", qident(t), auditor) for t in context.tables
+        ]
+        packages.append(
+            ChangePackage.of(
+                "pgaudit object logging on the PII tables",
+                grants,
+                f"pgaudit logs every statement that reads or writes {', '.join(context.tables)} as an AUDIT: OBJECT "
+                f"line, because {auditor} (pgaudit.role, NOLOGIN) holds those privileges. The grants give nobody "
+                "access: no one logs in as the auditor role.",
+                security_notes=(
+                    f"never grant {auditor} to a login role: its grants exist only to select what is audited",
+                ),
+            )
+        )
     return packages
 
 
@@ -265,8 +301,10 @@ def trigger_packages(context: AuditContext, auditor: str) -> list[ChangePackage]
         RawSQL(_ROW_FUNCTION, f"DROP FUNCTION IF EXISTS {s}.log_row_change();"),
         RawSQL(f"REVOKE ALL ON FUNCTION {s}.log_row_change() FROM PUBLIC;"),
         RawSQL(_DDL_FUNCTION, f"DROP FUNCTION IF EXISTS {s}.log_ddl();"),
-        RawSQL(f"CREATE EVENT TRIGGER dbwright_audit_ddl ON ddl_command_end EXECUTE FUNCTION {s}.log_ddl();",
-               "DROP EVENT TRIGGER IF EXISTS dbwright_audit_ddl;"),
+        RawSQL(
+            f"CREATE EVENT TRIGGER dbwright_audit_ddl ON ddl_command_end EXECUTE FUNCTION {s}.log_ddl();",
+            "DROP EVENT TRIGGER IF EXISTS dbwright_audit_ddl;",
+        ),
         *_role(context, auditor),
         Grant("USAGE", "SCHEMA", s, auditor),
         Grant("SELECT", "TABLE", f"{s}.log", auditor),
@@ -274,27 +312,36 @@ def trigger_packages(context: AuditContext, auditor: str) -> list[ChangePackage]
     for table in context.tables:
         name = ident("dbwright_audit_" + table.split(".", 1)[1])
         keys = ", ".join(literal(k) for k in context.table_keys.get(table, ()))
-        ops.append(RawSQL(
-            f"CREATE TRIGGER {name} AFTER INSERT OR UPDATE OR DELETE ON {qident(table)} "
-            f"FOR EACH ROW EXECUTE FUNCTION {s}.log_row_change({keys});",
-            f"DROP TRIGGER IF EXISTS {name} ON {qident(table)};",
-            lock_=Lock("SHARE ROW EXCLUSIVE", table)))
-    return [ChangePackage.of(
-        "Trigger-based audit log",
-        ops,
-        f"An append-only table {s}.log, filled by a SECURITY DEFINER trigger function with a fixed "
-        "search_path: row triggers record who changed which row of "
-        f"{', '.join(context.tables) or 'no table yet'} and which columns, and an event trigger records DDL. "
-        f"Values are never copied into the log. {auditor} may read it; nobody else may write it.",
-        security_notes=("reads (SELECT) are not audited by triggers: that needs pgaudit",
-                        "the event trigger needs superuser to create",
-                        f"the rollback drops {s}.log and the audit history in it: export it first"),
-    )]
+        ops.append(
+            RawSQL(
+                f"CREATE TRIGGER {name} AFTER INSERT OR UPDATE OR DELETE ON {qident(table)} "
+                f"FOR EACH ROW EXECUTE FUNCTION {s}.log_row_change({keys});",
+                f"DROP TRIGGER IF EXISTS {name} ON {qident(table)};",
+                lock_=Lock("SHARE ROW EXCLUSIVE", table),
+            )
+        )
+    return [
+        ChangePackage.of(
+            "Trigger-based audit log",
+            ops,
+            f"An append-only table {s}.log, filled by a SECURITY DEFINER trigger function with a fixed "
+            "search_path: row triggers record who changed which row of "
+            f"{', '.join(context.tables) or 'no table yet'} and which columns, and an event trigger records DDL. "
+            f"Values are never copied into the log. {auditor} may read it; nobody else may write it.",
+            security_notes=(
+                "reads (SELECT) are not audited by triggers: that needs pgaudit",
+                "the event trigger needs superuser to create",
+                f"the rollback drops {s}.log and the audit history in it: export it first",
+            ),
+        )
+    ]
 
 
 def render_text(plan: AuditLoggingPlan) -> str:
-    lines = [f"Audit logging for {plan.context.database}: {plan.mode}",
-             f"tables audited at object level: {', '.join(plan.context.tables) or 'none'}"]
+    lines = [
+        f"Audit logging for {plan.context.database}: {plan.mode}",
+        f"tables audited at object level: {', '.join(plan.context.tables) or 'none'}",
+    ]
     lines += [f"note: {note}" for note in plan.notes]
     for number, package in enumerate(plan.packages, 1):
         lines += ["", *package_lines(number, package)]

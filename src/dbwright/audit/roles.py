@@ -32,6 +32,7 @@ SEQUENCE_PRIVILEGES = {
 
 # --- operations ------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class CreateRole(Operation):
     kind: ClassVar[str] = "create_role"
@@ -100,11 +101,13 @@ class DefaultPrivileges(Operation):
         return f"{head} GRANT {self.privileges} ON {self.object_type} TO {grantee};"
 
     def reverse(self) -> Operation:
-        return DefaultPrivileges(self.creator, self.schema, self.privileges, self.object_type, self.grantee,
-                                 revoke=not self.revoke)
+        return DefaultPrivileges(
+            self.creator, self.schema, self.privileges, self.object_type, self.grantee, revoke=not self.revoke
+        )
 
 
 # --- what the catalog says -------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PublicGrant:
@@ -174,7 +177,9 @@ def read_context(target: str | None, schemas: Sequence[str] = ()) -> RoleContext
     """What the plan depends on, read in one read-only session."""
     with open_session(target, SessionOptions()) as conn:
         all_schemas = [row[0] for row in conn.execute(_SCHEMAS)]
-        chosen = list(schemas) or [s for s in all_schemas if s != "public" or _has_objects(conn, s)] or ["public"]
+        chosen = (
+            list(schemas) or [s for s in all_schemas if s != "public" or _has_objects(conn, s)] or ["public"]
+        )
         missing = [s for s in chosen if s not in all_schemas]
         if missing:
             raise BadTargetError(f"schema does not exist: {', '.join(missing)}")
@@ -182,20 +187,30 @@ def read_context(target: str | None, schemas: Sequence[str] = ()) -> RoleContext
         database = conn.execute("SELECT current_database()").fetchone()[0]
         roles = frozenset(row[0] for row in conn.execute("SELECT rolname FROM pg_roles"))
         owners = tuple(row[0] for row in conn.execute(_OWNERS, params))
-        public = tuple(PublicGrant(row[0], row[1], tuple(row[2])) for row in conn.execute(_PUBLIC_ACL, params))
+        public = tuple(
+            PublicGrant(row[0], row[1], tuple(row[2])) for row in conn.execute(_PUBLIC_ACL, params)
+        )
         relying = tuple(row[0] for row in conn.execute(_LOGINS_ON_PUBLIC))
-        members = frozenset(conn.execute(
-            "SELECT pg_get_userbyid(roleid), pg_get_userbyid(member) FROM pg_auth_members").fetchall())
+        members = frozenset(
+            conn.execute(
+                "SELECT pg_get_userbyid(roleid), pg_get_userbyid(member) FROM pg_auth_members"
+            ).fetchall()
+        )
     return RoleContext(database, tuple(chosen), roles, owners, public, relying, members)
 
 
 def _has_objects(conn: Any, schema: str) -> bool:
-    return bool(conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = %s)", (schema,)).fetchone()[0])
+    return bool(
+        conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s)",
+            (schema,),
+        ).fetchone()[0]
+    )
 
 
 # --- the plan --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class AppUser:
@@ -227,8 +242,9 @@ class RolesPlan:
         }
 
 
-def plan_roles(target: str | None, schemas: Sequence[str] = (), app_users: Sequence[AppUser | str] = (),
-               prefix: str = "") -> RolesPlan:
+def plan_roles(
+    target: str | None, schemas: Sequence[str] = (), app_users: Sequence[AppUser | str] = (), prefix: str = ""
+) -> RolesPlan:
     """Read the catalog and build the least-privilege packages for it."""
     context = read_context(target, schemas)
     users = [AppUser.parse(u) if isinstance(u, str) else u for u in app_users]
@@ -251,9 +267,11 @@ def _groups_package(context: RoleContext, names: dict[str, str]) -> ChangePackag
     notes: list[str] = []
     for name in names.values():
         if name in context.existing_roles:
-            notes.append(f"role {name} already exists: it is reused and the rollback does not drop it, but the "
-                         "rollback does revoke its privileges on all tables and sequences of the schemas, "
-                         "including any it held before")
+            notes.append(
+                f"role {name} already exists: it is reused and the rollback does not drop it, but the "
+                "rollback does revoke its privileges on all tables and sequences of the schemas, "
+                "including any it held before"
+            )
         else:
             ops.append(CreateRole(name, "NOLOGIN"))
     db = ident(context.database)
@@ -272,9 +290,11 @@ def _groups_package(context: RoleContext, names: dict[str, str]) -> ChangePackag
         "NOLOGIN group roles that own nothing and hold exactly the privileges of their job: readonly "
         "reads tables and sequences, readwrite also changes rows, migrator creates objects in the "
         f"schemas {', '.join(context.schemas)}. People and applications log in as members, never as owners.",
-        security_notes=tuple(notes) + (
+        security_notes=tuple(notes)
+        + (
             "existing tables keep their owner; to let migrator alter them, transfer ownership "
-            "(ALTER TABLE ... OWNER TO migrator) in a reviewed migration",),
+            "(ALTER TABLE ... OWNER TO migrator) in a reviewed migration",
+        ),
     )
 
 
@@ -288,9 +308,12 @@ def _default_privileges_package(context: RoleContext, names: dict[str, str]) -> 
     for creator in _creators(context, names):
         for schema in context.schemas:
             for group in ("readonly", "readwrite"):
-                ops.append(DefaultPrivileges(creator, schema, TABLE_PRIVILEGES[group], "TABLES", names[group]))
-                ops.append(DefaultPrivileges(creator, schema, SEQUENCE_PRIVILEGES[group], "SEQUENCES",
-                                             names[group]))
+                ops.append(
+                    DefaultPrivileges(creator, schema, TABLE_PRIVILEGES[group], "TABLES", names[group])
+                )
+                ops.append(
+                    DefaultPrivileges(creator, schema, SEQUENCE_PRIVILEGES[group], "SEQUENCES", names[group])
+                )
     return ChangePackage.of(
         "Default privileges for future tables and sequences",
         ops,
@@ -306,8 +329,10 @@ def _users_package(context: RoleContext, names: dict[str, str], users: Sequence[
     for user in users:
         if user.name not in context.existing_roles:
             ops.append(CreateRole(user.name, "LOGIN"))
-            manual.append(f"set a password for {user.name} with \\password {user.name} in psql "
-                          "(dbwright never puts passwords in a package)")
+            manual.append(
+                f"set a password for {user.name} with \\password {user.name} in psql "
+                "(dbwright never puts passwords in a package)"
+            )
         if (names[user.group], user.name) not in context.memberships:  # else the rollback would revoke it
             ops.append(GrantRole(names[user.group], user.name))
     return ChangePackage.of(
@@ -319,18 +344,26 @@ def _users_package(context: RoleContext, names: dict[str, str], users: Sequence[
     )
 
 
-def _public_package(context: RoleContext, names: dict[str, str],
-                    users: Sequence[AppUser]) -> ChangePackage | None:
-    ops: list[Operation] = [Grant(", ".join(grant.privileges), grant.object_type, grant.object_name, "PUBLIC",
-                                  revoke=True) for grant in context.public_grants]
+def _public_package(
+    context: RoleContext, names: dict[str, str], users: Sequence[AppUser]
+) -> ChangePackage | None:
+    ops: list[Operation] = [
+        Grant(", ".join(grant.privileges), grant.object_type, grant.object_name, "PUBLIC", revoke=True)
+        for grant in context.public_grants
+    ]
     if not ops:
         return None
     member_names = {u.name for u in users}
     losing = [role for role in context.logins_relying_on_public if role not in member_names]
     notes = []
-    if losing and any(g.object_type == "DATABASE" and "CONNECT" in g.privileges for g in context.public_grants):
-        notes.append("these login roles connect only through PUBLIC and will be refused after this: "
-                     + ", ".join(losing) + "; make them members of a group first")
+    if losing and any(
+        g.object_type == "DATABASE" and "CONNECT" in g.privileges for g in context.public_grants
+    ):
+        notes.append(
+            "these login roles connect only through PUBLIC and will be refused after this: "
+            + ", ".join(losing)
+            + "; make them members of a group first"
+        )
     return ChangePackage.of(
         "Revoke what PUBLIC was granted",
         ops,
@@ -342,12 +375,15 @@ def _public_package(context: RoleContext, names: dict[str, str],
 
 # --- presentation ----------------------------------------------------------------------------
 
+
 def render_text(plan: RolesPlan) -> str:
     ctx = plan.context
-    lines = [f"Least-privilege plan for database {ctx.database}, schemas {', '.join(ctx.schemas)}",
-             "groups: " + ", ".join(f"{k} = {v}" for k, v in plan.group_names.items()), ""]
+    lines = [
+        f"Least-privilege plan for database {ctx.database}, schemas {', '.join(ctx.schemas)}",
+        "groups: " + ", ".join(f"{k} = {v}" for k, v in plan.group_names.items()),
+        "",
+    ]
     for number, package in enumerate(plan.packages, 1):
         lines += package_lines(number, package)
         lines.append("")
     return "\n".join(lines)
-

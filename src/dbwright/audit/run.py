@@ -83,8 +83,11 @@ class Audit:
         return "pass"
 
     def checks(self) -> list[tuple[AuditCheck, str]]:
-        ran = {c.code: c for c in self.passed} | {f.check.code: f.check for f in self.findings} \
+        ran = (
+            {c.code: c for c in self.passed}
+            | {f.check.code: f.check for f in self.findings}
             | {s.check.code: s.check for s in self.skipped}
+        )
         return [(ran[code], self.status(code)) for code in sorted(ran)]
 
     def worst(self) -> Severity | None:
@@ -110,10 +113,19 @@ class Audit:
         reasons = {s.check.code: list(s.reasons) for s in self.skipped}
         from dbwright.audit.checks.registry import cis_sort_key
 
-        rows = [{"cis": c.cis, "cis_title": CIS_TITLES.get(c.cis or ""), "code": c.code, "title": c.title,
-                 "category": c.category, "status": status,
-                 "findings": counts.get(c.code, 0), "skipped_because": reasons.get(c.code, [])}
-                for c, status in self.checks()]
+        rows = [
+            {
+                "cis": c.cis,
+                "cis_title": CIS_TITLES.get(c.cis or ""),
+                "code": c.code,
+                "title": c.title,
+                "category": c.category,
+                "status": status,
+                "findings": counts.get(c.code, 0),
+                "skipped_because": reasons.get(c.code, []),
+            }
+            for c, status in self.checks()
+        ]
         return sorted(rows, key=lambda r: (cis_sort_key(r["cis"]), r["code"]))
 
     def to_dict(self) -> dict[str, Any]:
@@ -134,14 +146,18 @@ class Audit:
                 "failed": statuses.count("fail"),
                 "skipped": statuses.count("skipped"),
                 "findings": len(self.findings),
-                "by_severity": {s.label: sum(1 for f in self.findings if f.severity == s)
-                                for s in sorted(Severity, reverse=True)},
+                "by_severity": {
+                    s.label: sum(1 for f in self.findings if f.severity == s)
+                    for s in sorted(Severity, reverse=True)
+                },
                 "scores": self.scores(),
             },
             "compliance": self.compliance(),
             "findings": [f.to_dict() for f in self.findings],
-            "skipped": [{"code": s.check.code, "cis": s.check.cis, "title": s.check.title, "reasons": list(s.reasons)}
-                        for s in self.skipped],
+            "skipped": [
+                {"code": s.check.code, "cis": s.check.cis, "title": s.check.title, "reasons": list(s.reasons)}
+                for s in self.skipped
+            ],
             "access": self.access.to_dict() if self.access else None,
             "access_skipped": self.access_skipped,
             "encryption": self.encryption.to_dict(),
@@ -150,9 +166,16 @@ class Audit:
         }
 
 
-def run_audit(snap: Snapshot, *, codes: list[str] | None = None, categories: list[str] | None = None,
-              access: AccessMatrix | None = None, host: bool = False, pii_columns: tuple[str, ...] = (),
-              progress: Callable[[AuditCheck], None] | None = None) -> Audit:
+def run_audit(
+    snap: Snapshot,
+    *,
+    codes: list[str] | None = None,
+    categories: list[str] | None = None,
+    access: AccessMatrix | None = None,
+    host: bool = False,
+    pii_columns: tuple[str, ...] = (),
+    progress: Callable[[AuditCheck], None] | None = None,
+) -> Audit:
     """Run the selected audit checks on ``snap``; checks missing an input are skipped with the reason."""
     started = time.perf_counter()
     wanted = {c.upper() for c in codes} if codes else None
@@ -181,9 +204,16 @@ def run_audit(snap: Snapshot, *, codes: list[str] | None = None, categories: lis
     return audit
 
 
-def audit_database(target: str | None, *, codes: list[str] | None = None, categories: list[str] | None = None,
-                   access: bool = True,
-                   host: bool = False, pii: bool = False, progress: Callable[[str], None] | None = None) -> Audit:
+def audit_database(
+    target: str | None,
+    *,
+    codes: list[str] | None = None,
+    categories: list[str] | None = None,
+    access: bool = True,
+    host: bool = False,
+    pii: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Audit:
     """Snapshot ``target`` and compute its access matrix in one read-only session, then audit.
 
     With ``pii``, the bounded PII discovery of ``dbwright pii`` runs first (read-only, sampled) and
@@ -206,8 +236,10 @@ def audit_database(target: str | None, *, codes: list[str] | None = None, catego
                 try:
                     matrix = effective_privileges(conn)
                 except psycopg.errors.QueryCanceled as error:
-                    access_skipped = (f"the roles × objects query was cancelled ({str(error).splitlines()[0]}); "
-                                      "use dbwright access ROLE for one role at a time")
+                    access_skipped = (
+                        f"the roles × objects query was cancelled ({str(error).splitlines()[0]}); "
+                        "use dbwright access ROLE for one role at a time"
+                    )
     except psycopg.Error as error:
         raise ServerError(f"reading the catalog failed: {type(error).__name__}: {error}") from None
     pii_columns: tuple[str, ...] = ()
@@ -218,7 +250,9 @@ def audit_database(target: str | None, *, codes: list[str] | None = None, catego
             progress("sampling for PII")
         found = discover_pii(target, recommend=False).findings
         pii_columns = tuple(dict.fromkeys(f"{f.schema}.{f.table}.{f.column}" for f in found))
-    result = run_audit(snap, codes=codes, categories=categories, access=matrix, host=host, pii_columns=pii_columns)
+    result = run_audit(
+        snap, codes=codes, categories=categories, access=matrix, host=host, pii_columns=pii_columns
+    )
     if not access:
         result.access_skipped = "not requested (--no-access)"
     elif access_skipped:

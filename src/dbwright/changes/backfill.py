@@ -38,8 +38,11 @@ PROGRESS_TABLE = f"{SCHEMA}.backfill_progress"
 MIN_BATCH = 100
 FIRST_ADAPTIVE_BATCH = 1000
 EXACT_COUNT_BELOW = 200_000  # below this many estimated rows, count the keys instead of trusting reltuples
-RETRYABLE = (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected,
-             psycopg.errors.SerializationFailure)
+RETRYABLE = (
+    psycopg.errors.LockNotAvailable,
+    psycopg.errors.DeadlockDetected,
+    psycopg.errors.SerializationFailure,
+)
 
 CREATE_PROGRESS = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
@@ -107,9 +110,15 @@ class Batch:
     retries: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"number": self.number, "last_key": list(self.last_key), "keys": self.keys, "size": self.size,
-                "rows": self.rows,
-                "seconds": round(self.seconds, 4), "retries": self.retries}
+        return {
+            "number": self.number,
+            "last_key": list(self.last_key),
+            "keys": self.keys,
+            "size": self.size,
+            "rows": self.rows,
+            "seconds": round(self.seconds, 4),
+            "retries": self.retries,
+        }
 
 
 @dataclass
@@ -141,19 +150,31 @@ class BackfillReport:
         return self.batches[-1].last_key if self.batches else self.resumed_from
 
     def to_dict(self) -> dict[str, Any]:
-        return {"job": self.job, "table": self.table, "set": self.set_sql, "where": self.where_sql,
-                "key_columns": list(self.key_columns), "estimated_keys": self.estimated_keys,
-                "keys_done": self.keys_done, "rows_updated": self.rows_updated,
-                "rows_this_run": self.rows_this_run, "batches_before": self.batches_before, "retries": self.retries,
-                "resumed_from": list(self.resumed_from) if self.resumed_from else None,
-                "last_key": list(self.last_key) if self.last_key else None, "finished": self.finished,
-                "seconds": round(self.seconds, 3), "batches": [b.to_dict() for b in self.batches]}
+        return {
+            "job": self.job,
+            "table": self.table,
+            "set": self.set_sql,
+            "where": self.where_sql,
+            "key_columns": list(self.key_columns),
+            "estimated_keys": self.estimated_keys,
+            "keys_done": self.keys_done,
+            "rows_updated": self.rows_updated,
+            "rows_this_run": self.rows_this_run,
+            "batches_before": self.batches_before,
+            "retries": self.retries,
+            "resumed_from": list(self.resumed_from) if self.resumed_from else None,
+            "last_key": list(self.last_key) if self.last_key else None,
+            "finished": self.finished,
+            "seconds": round(self.seconds, 3),
+            "batches": [b.to_dict() for b in self.batches],
+        }
 
 
 Progress = Callable[[BackfillReport, Batch], None]
 
 
 # --- the user's SQL ----------------------------------------------------------------------------------
+
 
 def parse_set(text: str) -> tuple[str, tuple[str, ...]]:
     """``col = expr[, …]`` as PostgreSQL deparses it, and the columns it assigns. Anything else is refused."""
@@ -162,15 +183,21 @@ def parse_set(text: str) -> tuple[str, tuple[str, ...]]:
     except pglast.parser.ParseError as error:
         raise SqlParseError(f"--set {text!r} does not parse: {error}") from None
     node = statements[0].stmt if len(statements) == 1 else None
-    if not isinstance(node, ast.UpdateStmt) or node.whereClause or node.fromClause or node.returningClause \
-            or node.withClause:
-        raise SqlParseError(f"--set {text!r} must be only assignments, such as \"status = 'new'\"; "
-                            "put conditions in --where")
+    if (
+        not isinstance(node, ast.UpdateStmt)
+        or node.whereClause
+        or node.fromClause
+        or node.returningClause
+        or node.withClause
+    ):
+        raise SqlParseError(
+            f"--set {text!r} must be only assignments, such as \"status = 'new'\"; put conditions in --where"
+        )
     deparsed = RawStream()(node)
     prefix = "UPDATE _t SET "
     assert deparsed.startswith(prefix), deparsed
     columns = tuple(target.name for target in node.targetList)
-    return deparsed[len(prefix):], columns
+    return deparsed[len(prefix) :], columns
 
 
 def parse_where(text: str | None) -> str | None:
@@ -182,9 +209,17 @@ def parse_where(text: str | None) -> str | None:
     except pglast.parser.ParseError as error:
         raise SqlParseError(f"--where {text!r} does not parse: {error}") from None
     node = statements[0].stmt if len(statements) == 1 else None
-    if not isinstance(node, ast.SelectStmt) or node.fromClause or node.groupClause or node.havingClause \
-            or node.sortClause or node.limitCount or node.limitOffset or node.whereClause is None:
-        raise SqlParseError(f"--where {text!r} must be one boolean expression, such as \"status IS NULL\"")
+    if (
+        not isinstance(node, ast.SelectStmt)
+        or node.fromClause
+        or node.groupClause
+        or node.havingClause
+        or node.sortClause
+        or node.limitCount
+        or node.limitOffset
+        or node.whereClause is None
+    ):
+        raise SqlParseError(f'--where {text!r} must be one boolean expression, such as "status IS NULL"')
     return RawStream()(node.whereClause)
 
 
@@ -194,6 +229,7 @@ def job_id(table: str, set_sql: str, where_sql: str | None) -> str:
 
 
 # --- the table ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Table:
@@ -216,7 +252,9 @@ def resolve_table(conn: psycopg.Connection, name: str) -> Table:
     try:
         row = conn.execute(
             "SELECT c.oid, n.nspname, c.relname, c.relkind, c.reltuples FROM pg_class c"
-            " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%s)", (name,)).fetchone()
+            " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%s)",
+            (name,),
+        ).fetchone()
     except psycopg.errors.InvalidName as error:
         raise RefusedError(f"--table {name!r} is not a table name: {_first_line(error)}") from None
     if row is None:
@@ -228,10 +266,14 @@ def resolve_table(conn: psycopg.Connection, name: str) -> Table:
         "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_index i"
         " CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)"
         " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
-        " WHERE i.indrelid = %s AND i.indisprimary ORDER BY k.ord", (oid,)).fetchall()
+        " WHERE i.indrelid = %s AND i.indisprimary ORDER BY k.ord",
+        (oid,),
+    ).fetchall()
     if not key:
-        raise RefusedError(f"{schema}.{relname} has no primary key: backfill walks the table in primary-key "
-                           "order (add one, or backfill by hand)")
+        raise RefusedError(
+            f"{schema}.{relname} has no primary key: backfill walks the table in primary-key "
+            "order (add one, or backfill by hand)"
+        )
     return Table(oid, schema, relname, tuple((c, t) for c, t in key), float(reltuples))
 
 
@@ -242,8 +284,9 @@ class _Statements:
         cols = [sql.Identifier(c) for c, _ in table.key]
         key_list = sql.SQL(", ").join(cols)
         self.key_row = sql.SQL("({})").format(key_list)
-        self.param_row = sql.SQL("({})").format(sql.SQL(", ").join(
-            sql.SQL("%s::{}").format(sql.SQL(t)) for _, t in table.key))
+        self.param_row = sql.SQL("({})").format(
+            sql.SQL(", ").join(sql.SQL("%s::{}").format(sql.SQL(t)) for _, t in table.key)
+        )
         as_text = sql.SQL(", ").join(sql.SQL("{}::text").format(c) for c in cols)
         order = sql.SQL(", ").join(cols)
         # qualified: a bare name in ORDER BY would mean the text output column of the same name
@@ -251,49 +294,74 @@ class _Statements:
         after = sql.SQL("WHERE {} > {}").format(self.key_row, self.param_row)
         self.bound_first = sql.SQL(
             "SELECT {as_text}, count(*) OVER () FROM (SELECT {keys} FROM {t} ORDER BY {order} LIMIT %s) s"
-            " ORDER BY {desc} LIMIT 1").format(as_text=as_text, keys=key_list, t=table.ident, order=order, desc=desc)
+            " ORDER BY {desc} LIMIT 1"
+        ).format(as_text=as_text, keys=key_list, t=table.ident, order=order, desc=desc)
         self.bound_after = sql.SQL(
             "SELECT {as_text}, count(*) OVER () FROM (SELECT {keys} FROM {t} {after} ORDER BY {order} LIMIT %s) s"
-            " ORDER BY {desc} LIMIT 1").format(as_text=as_text, keys=key_list, t=table.ident, after=after,
-                                               order=order, desc=desc)
+            " ORDER BY {desc} LIMIT 1"
+        ).format(as_text=as_text, keys=key_list, t=table.ident, after=after, order=order, desc=desc)
         condition = sql.SQL(" AND ({})").format(sql.SQL(where_sql)) if where_sql else sql.SQL("")
         upto = sql.SQL("{} <= {}").format(self.key_row, self.param_row)
         self.update_first = sql.SQL("UPDATE {t} SET {set} WHERE {upto}{cond}").format(
-            t=table.ident, set=sql.SQL(set_sql), upto=upto, cond=condition)
+            t=table.ident, set=sql.SQL(set_sql), upto=upto, cond=condition
+        )
         self.update_after = sql.SQL("UPDATE {t} SET {set} WHERE {row} > {p} AND {upto}{cond}").format(
-            t=table.ident, set=sql.SQL(set_sql), row=self.key_row, p=self.param_row, upto=upto, cond=condition)
+            t=table.ident, set=sql.SQL(set_sql), row=self.key_row, p=self.param_row, upto=upto, cond=condition
+        )
         self.count_after = sql.SQL("SELECT count(*) FROM {t} {after}").format(t=table.ident, after=after)
         self.count_all = sql.SQL("SELECT count(*) FROM {t}").format(t=table.ident)
 
 
 # --- running -----------------------------------------------------------------------------------------
 
-def backfill(target: str | None, table: str, set_sql: str, where: str | None = None,
-             options: BackfillOptions | None = None, progress: Progress | None = None) -> BackfillReport:
+
+def backfill(
+    target: str | None,
+    table: str,
+    set_sql: str,
+    where: str | None = None,
+    options: BackfillOptions | None = None,
+    progress: Progress | None = None,
+) -> BackfillReport:
     """Run (or resume) the backfill ``UPDATE table SET set_sql WHERE where`` batch by batch."""
     options = options or BackfillOptions()
     assignments, assigned = parse_set(set_sql)
     condition = parse_where(where)
-    session = SessionOptions(read_only=False, statement_timeout=options.statement_timeout,
-                             lock_timeout=options.lock_timeout, application_name="dbwright backfill")
+    session = SessionOptions(
+        read_only=False,
+        statement_timeout=options.statement_timeout,
+        lock_timeout=options.lock_timeout,
+        application_name="dbwright backfill",
+    )
     started = time.monotonic()
     with open_session(target, session) as conn:
         try:
             report = _run(conn, table, assignments, assigned, condition, options, progress)
         except psycopg.OperationalError as error:
-            raise MigrationFailedError(f"backfill of {table} lost the server ({_first_line(error)}); every "
-                                       "committed batch is recorded: rerun with --resume to continue") from None
+            raise MigrationFailedError(
+                f"backfill of {table} lost the server ({_first_line(error)}); every "
+                "committed batch is recorded: rerun with --resume to continue"
+            ) from None
     report.seconds = time.monotonic() - started
     return report
 
 
-def _run(conn: psycopg.Connection, table_name: str, assignments: str, assigned: tuple[str, ...],
-         condition: str | None, options: BackfillOptions, progress: Progress | None) -> BackfillReport:
+def _run(
+    conn: psycopg.Connection,
+    table_name: str,
+    assignments: str,
+    assigned: tuple[str, ...],
+    condition: str | None,
+    options: BackfillOptions,
+    progress: Progress | None,
+) -> BackfillReport:
     table = resolve_table(conn, table_name)
     keys = {c for c, _ in table.key}
     if keys & set(assigned):
-        raise RefusedError(f"--set assigns the primary key ({', '.join(sorted(keys & set(assigned)))}) that the "
-                           "backfill walks by; that is not a backfill")
+        raise RefusedError(
+            f"--set assigns the primary key ({', '.join(sorted(keys & set(assigned)))}) that the "
+            "backfill walks by; that is not a backfill"
+        )
     job = job_id(table.qualified, assignments, condition)
     statements = _Statements(table, assignments, condition)
     with _job_lock(conn, job, table.qualified):
@@ -306,8 +374,10 @@ def _run(conn: psycopg.Connection, table_name: str, assignments: str, assigned: 
                 time.sleep(options.sleep_s)
             batch = _batch(conn, job, statements, last, size, report, options)
             if batch is None:
-                conn.execute(f"UPDATE {PROGRESS_TABLE} SET finished_at = now(), updated_at = now() WHERE job = %s",
-                             (job,))
+                conn.execute(
+                    f"UPDATE {PROGRESS_TABLE} SET finished_at = now(), updated_at = now() WHERE job = %s",
+                    (job,),
+                )
                 report.finished = True
                 break
             report.batches.append(batch)
@@ -342,19 +412,31 @@ def _ensure_progress_table(conn: psycopg.Connection) -> None:
             conn.execute(CREATE_PROGRESS)
 
 
-def _start(conn: psycopg.Connection, job: str, table: Table, assignments: str, condition: str | None,
-           options: BackfillOptions, statements: _Statements) -> BackfillReport:
+def _start(
+    conn: psycopg.Connection,
+    job: str,
+    table: Table,
+    assignments: str,
+    condition: str | None,
+    options: BackfillOptions,
+    statements: _Statements,
+) -> BackfillReport:
     """Pick up, refuse or reset this job's progress row; estimate the keys still to walk."""
     report = BackfillReport(job, table.qualified, assignments, condition, tuple(c for c, _ in table.key), 0)
-    row = conn.execute(f"SELECT last_key, batches, keys_done, rows_updated, finished_at FROM {PROGRESS_TABLE}"
-                       " WHERE job = %s", (job,)).fetchone()
+    row = conn.execute(
+        f"SELECT last_key, batches, keys_done, rows_updated, finished_at FROM {PROGRESS_TABLE}"
+        " WHERE job = %s",
+        (job,),
+    ).fetchone()
     continuing = False
     if row is not None:
         last_key, batches, keys_done, rows_updated, finished_at = row
         if finished_at is None and batches > 0 and not (options.resume or options.restart):
-            raise RefusedError(f"a backfill of {table.qualified} with the same SET and WHERE stopped after {batches} "
-                               f"batch(es) at key ({', '.join(last_key)}); pass --resume to continue it or "
-                               "--restart to start over")
+            raise RefusedError(
+                f"a backfill of {table.qualified} with the same SET and WHERE stopped after {batches} "
+                f"batch(es) at key ({', '.join(last_key)}); pass --resume to continue it or "
+                "--restart to start over"
+            )
         if options.resume and (finished_at is None or batches == 0):
             continuing = True
             report.resumed_from = tuple(last_key) if last_key else None
@@ -370,14 +452,18 @@ def _start(conn: psycopg.Connection, job: str, table: Table, assignments: str, c
     if not continuing:
         with conn.transaction():
             conn.execute(f"DELETE FROM {PROGRESS_TABLE} WHERE job = %s", (job,))
-            conn.execute(f"INSERT INTO {PROGRESS_TABLE} (job, table_name, set_sql, where_sql, key_columns)"
-                         " VALUES (%s, %s, %s, %s, %s)",
-                         (job, table.qualified, assignments, condition, [c for c, _ in table.key]))
+            conn.execute(
+                f"INSERT INTO {PROGRESS_TABLE} (job, table_name, set_sql, where_sql, key_columns)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                (job, table.qualified, assignments, condition, [c for c, _ in table.key]),
+            )
     report.estimated_keys = _estimated_keys(conn, table, statements, report)
     return report
 
 
-def _estimated_keys(conn: psycopg.Connection, table: Table, statements: _Statements, report: BackfillReport) -> int:
+def _estimated_keys(
+    conn: psycopg.Connection, table: Table, statements: _Statements, report: BackfillReport
+) -> int:
     """All the keys, walked or not: counted on small tables, the planner's estimate on large ones."""
     if table.reltuples >= EXACT_COUNT_BELOW:
         return max(int(table.reltuples), report.keys_done)  # the bar's total grows if the estimate was low
@@ -386,8 +472,15 @@ def _estimated_keys(conn: psycopg.Connection, table: Table, statements: _Stateme
     return report.keys_done + conn.execute(statements.count_after, list(report.resumed_from)).fetchone()[0]
 
 
-def _batch(conn: psycopg.Connection, job: str, statements: _Statements, last: tuple[str, ...] | None,
-           size: int, report: BackfillReport, options: BackfillOptions) -> Batch | None:
+def _batch(
+    conn: psycopg.Connection,
+    job: str,
+    statements: _Statements,
+    last: tuple[str, ...] | None,
+    size: int,
+    report: BackfillReport,
+    options: BackfillOptions,
+) -> Batch | None:
     """One batch in one transaction with its progress row; retried with backoff after a lock timeout."""
     number = report.batches_before + len(report.batches) + 1
     retries = 0
@@ -407,28 +500,35 @@ def _batch(conn: psycopg.Connection, job: str, statements: _Statements, last: tu
                 else:
                     cur = conn.execute(statements.update_after, [*last, *upper])
                 rows = cur.rowcount
-                conn.execute(f"UPDATE {PROGRESS_TABLE} SET last_key = %s, batches = batches + 1,"
-                             " keys_done = keys_done + %s, rows_updated = rows_updated + %s, updated_at = now()"
-                             " WHERE job = %s", (list(upper), keys, rows, job))
+                conn.execute(
+                    f"UPDATE {PROGRESS_TABLE} SET last_key = %s, batches = batches + 1,"
+                    " keys_done = keys_done + %s, rows_updated = rows_updated + %s, updated_at = now()"
+                    " WHERE job = %s",
+                    (list(upper), keys, rows, job),
+                )
             return Batch(number, upper, keys, size, rows, time.monotonic() - started, retries)
         except RETRYABLE as error:
             if retries >= options.retries:
                 raise MigrationFailedError(
                     f"backfill of {report.table}: batch {number} failed {retries + 1} times "
                     f"({_first_line(error)}); {len(report.batches)} batch(es) of this run are committed: "
-                    "rerun with --resume to continue") from None
-            pause = options.backoff_s * (2 ** retries) * random.uniform(0.8, 1.2)
+                    "rerun with --resume to continue"
+                ) from None
+            pause = options.backoff_s * (2**retries) * random.uniform(0.8, 1.2)
             retries += 1
             time.sleep(pause)
         except psycopg.errors.QueryCanceled:
             raise MigrationFailedError(
                 f"backfill of {report.table}: batch {number} reached statement_timeout {options.statement_timeout}; "
-                "use a smaller --batch-size, then --resume") from None
+                "use a smaller --batch-size, then --resume"
+            ) from None
         except psycopg.OperationalError:
             raise
         except psycopg.Error as error:
-            raise MigrationFailedError(f"backfill of {report.table}: batch {number} failed: {_first_line(error)}; "
-                                       "nothing of it was applied") from None
+            raise MigrationFailedError(
+                f"backfill of {report.table}: batch {number} failed: {_first_line(error)}; "
+                "nothing of it was applied"
+            ) from None
 
 
 def _first_line(error: Exception) -> str:

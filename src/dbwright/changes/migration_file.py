@@ -35,8 +35,9 @@ def _header(package: ChangePackage) -> list[str]:
     header += [f"--   {line}" for line in package.explanation.splitlines()]
     for step in package.steps():
         where = "in a transaction" if step["in_transaction"] else "OUTSIDE a transaction"
-        header.append(f"--   lock {step['lock']} ({step['impact']}), {where}, "
-                      f"~{step['estimated_seconds']:.1f}s")
+        header.append(
+            f"--   lock {step['lock']} ({step['impact']}), {where}, ~{step['estimated_seconds']:.1f}s"
+        )
     header += [f"--   security: {note}" for note in package.security_notes]
     header += [f"--   manual step: {step}" for step in package.manual_steps]
     if package.requires_restart:

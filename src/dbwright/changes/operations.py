@@ -22,9 +22,12 @@ REWRITE_RATE = 30 * 1024**2
 
 def ident(name: str) -> str:
     """Quote an identifier the way PostgreSQL would, only where needed."""
-    if name and (name[0].isalpha() or name[0] == "_") and all(
-        ch.islower() or ch.isdigit() or ch in "_$" for ch in name
-    ) and name.upper() not in _RESERVED:
+    if (
+        name
+        and (name[0].isalpha() or name[0] == "_")
+        and all(ch.islower() or ch.isdigit() or ch in "_$" for ch in name)
+        and name.upper() not in _RESERVED
+    ):
         return name
     return _sql.Identifier(name).as_string(None)
 
@@ -39,17 +42,106 @@ def literal(value: str) -> str:
 
 
 _RESERVED = {
-    "ALL", "ANALYSE", "ANALYZE", "AND", "ANY", "ARRAY", "AS", "ASC", "ASYMMETRIC", "BOTH", "CASE",
-    "CAST", "CHECK", "COLLATE", "COLUMN", "CONSTRAINT", "CREATE", "CURRENT_CATALOG", "CURRENT_DATE",
-    "CURRENT_ROLE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "CURRENT_USER", "DEFAULT", "DEFERRABLE",
-    "DESC", "DISTINCT", "DO", "ELSE", "END", "EXCEPT", "FALSE", "FETCH", "FOR", "FOREIGN", "FROM",
-    "GRANT", "GROUP", "HAVING", "IN", "INITIALLY", "INTERSECT", "INTO", "LATERAL", "LEADING", "LIMIT",
-    "LOCALTIME", "LOCALTIMESTAMP", "NOT", "NULL", "OFFSET", "ON", "ONLY", "OR", "ORDER", "PLACING",
-    "PRIMARY", "REFERENCES", "RETURNING", "SELECT", "SESSION_USER", "SOME", "SYMMETRIC", "TABLE",
-    "THEN", "TO", "TRAILING", "TRUE", "UNION", "UNIQUE", "USER", "USING", "VARIADIC", "WHEN", "WHERE",
-    "WINDOW", "WITH", "AUTHORIZATION", "BINARY", "COLLATION", "CONCURRENTLY", "CROSS", "CURRENT_SCHEMA",
-    "FREEZE", "FULL", "ILIKE", "INNER", "IS", "ISNULL", "JOIN", "LEFT", "LIKE", "NATURAL", "NOTNULL",
-    "OUTER", "OVERLAPS", "RIGHT", "SIMILAR", "TABLESAMPLE", "VERBOSE",
+    "ALL",
+    "ANALYSE",
+    "ANALYZE",
+    "AND",
+    "ANY",
+    "ARRAY",
+    "AS",
+    "ASC",
+    "ASYMMETRIC",
+    "BOTH",
+    "CASE",
+    "CAST",
+    "CHECK",
+    "COLLATE",
+    "COLUMN",
+    "CONSTRAINT",
+    "CREATE",
+    "CURRENT_CATALOG",
+    "CURRENT_DATE",
+    "CURRENT_ROLE",
+    "CURRENT_TIME",
+    "CURRENT_TIMESTAMP",
+    "CURRENT_USER",
+    "DEFAULT",
+    "DEFERRABLE",
+    "DESC",
+    "DISTINCT",
+    "DO",
+    "ELSE",
+    "END",
+    "EXCEPT",
+    "FALSE",
+    "FETCH",
+    "FOR",
+    "FOREIGN",
+    "FROM",
+    "GRANT",
+    "GROUP",
+    "HAVING",
+    "IN",
+    "INITIALLY",
+    "INTERSECT",
+    "INTO",
+    "LATERAL",
+    "LEADING",
+    "LIMIT",
+    "LOCALTIME",
+    "LOCALTIMESTAMP",
+    "NOT",
+    "NULL",
+    "OFFSET",
+    "ON",
+    "ONLY",
+    "OR",
+    "ORDER",
+    "PLACING",
+    "PRIMARY",
+    "REFERENCES",
+    "RETURNING",
+    "SELECT",
+    "SESSION_USER",
+    "SOME",
+    "SYMMETRIC",
+    "TABLE",
+    "THEN",
+    "TO",
+    "TRAILING",
+    "TRUE",
+    "UNION",
+    "UNIQUE",
+    "USER",
+    "USING",
+    "VARIADIC",
+    "WHEN",
+    "WHERE",
+    "WINDOW",
+    "WITH",
+    "AUTHORIZATION",
+    "BINARY",
+    "COLLATION",
+    "CONCURRENTLY",
+    "CROSS",
+    "CURRENT_SCHEMA",
+    "FREEZE",
+    "FULL",
+    "ILIKE",
+    "INNER",
+    "IS",
+    "ISNULL",
+    "JOIN",
+    "LEFT",
+    "LIKE",
+    "NATURAL",
+    "NOTNULL",
+    "OUTER",
+    "OVERLAPS",
+    "RIGHT",
+    "SIMILAR",
+    "TABLESAMPLE",
+    "VERBOSE",
 }
 
 
@@ -203,9 +295,13 @@ class DropIndex(Operation):
         definition = self.definition
         if self.concurrently and " CONCURRENTLY " not in definition:
             definition = definition.replace(" INDEX ", " INDEX CONCURRENTLY ", 1)
-        return RawSQL(definition.rstrip(";") + ";", transactional_=not self.concurrently,
-                      lock_=Lock("SHARE UPDATE EXCLUSIVE" if self.concurrently else "SHARE"),
-                      scans_=True, table_bytes=self.table_bytes)
+        return RawSQL(
+            definition.rstrip(";") + ";",
+            transactional_=not self.concurrently,
+            lock_=Lock("SHARE UPDATE EXCLUSIVE" if self.concurrently else "SHARE"),
+            scans_=True,
+            table_bytes=self.table_bytes,
+        )
 
     def lock(self) -> Lock:
         return Lock("SHARE UPDATE EXCLUSIVE" if self.concurrently else "ACCESS EXCLUSIVE", self.index)
@@ -233,8 +329,10 @@ class AddForeignKey(Operation):
     def sql(self) -> str:
         cols = ", ".join(ident(c) for c in self.columns)
         refs = ", ".join(ident(c) for c in self.ref_columns)
-        return (f"ALTER TABLE {qident(self.table)} ADD CONSTRAINT {ident(self.name)} FOREIGN KEY ({cols}) "
-                f"REFERENCES {qident(self.ref_table)} ({refs}) NOT VALID;")
+        return (
+            f"ALTER TABLE {qident(self.table)} ADD CONSTRAINT {ident(self.name)} FOREIGN KEY ({cols}) "
+            f"REFERENCES {qident(self.ref_table)} ({refs}) NOT VALID;"
+        )
 
     def reverse(self) -> Operation:
         return DropConstraint(self.table, self.name)
@@ -251,8 +349,10 @@ class AddCheck(Operation):
     expression: str
 
     def sql(self) -> str:
-        return (f"ALTER TABLE {qident(self.table)} ADD CONSTRAINT {ident(self.name)} "
-                f"CHECK ({self.expression}) NOT VALID;")
+        return (
+            f"ALTER TABLE {qident(self.table)} ADD CONSTRAINT {ident(self.name)} "
+            f"CHECK ({self.expression}) NOT VALID;"
+        )
 
     def reverse(self) -> Operation:
         return DropConstraint(self.table, self.name)
@@ -357,8 +457,14 @@ class AlterColumnType(Operation):
         return text + ";"
 
     def reverse(self) -> Operation:
-        return AlterColumnType(self.table, self.column, self.old_type, self.new_type,
-                               rewrite=self.rewrite, table_bytes=self.table_bytes)
+        return AlterColumnType(
+            self.table,
+            self.column,
+            self.old_type,
+            self.new_type,
+            rewrite=self.rewrite,
+            table_bytes=self.table_bytes,
+        )
 
     def lock(self) -> Lock:
         return Lock("ACCESS EXCLUSIVE", self.table)
@@ -563,11 +669,19 @@ class RawSQL(Operation):
     def reverse(self) -> Operation | None:
         if self.reverse_text is None:
             return None
-        reverse_transactional = self.transactional_ if self.reverse_transactional is None \
-            else self.reverse_transactional
-        return dataclasses.replace(self, text=self.reverse_text, reverse_text=self.text,
-                                   transactional_=reverse_transactional, reverse_transactional=self.transactional_,
-                                   scans_=False, rewrites_=False, destructive_=False)
+        reverse_transactional = (
+            self.transactional_ if self.reverse_transactional is None else self.reverse_transactional
+        )
+        return dataclasses.replace(
+            self,
+            text=self.reverse_text,
+            reverse_text=self.text,
+            transactional_=reverse_transactional,
+            reverse_transactional=self.transactional_,
+            scans_=False,
+            rewrites_=False,
+            destructive_=False,
+        )
 
     def lock(self) -> Lock:
         return self.lock_

@@ -24,6 +24,7 @@ _ALTER_SYSTEM_SOURCES = ("default", "configuration file")
 
 # --- shared helpers ------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class AlterSystemList(Operation):
     """ALTER SYSTEM for a list setting (shared_preload_libraries, search_path…).
@@ -63,21 +64,34 @@ def alter_setting(setting: Setting, value: str, *, restart: bool = False) -> Alt
     return AlterSystem(setting.name, value, previous, needs_restart=restart)
 
 
-def setting_package(title: str, setting: Setting, value: str, explanation: str, *,
-                    restart: bool = False, extra: tuple[Operation, ...] = (), **notes) -> ChangePackage:
+def setting_package(
+    title: str,
+    setting: Setting,
+    value: str,
+    explanation: str,
+    *,
+    restart: bool = False,
+    extra: tuple[Operation, ...] = (),
+    **notes,
+) -> ChangePackage:
     """ALTER SYSTEM plus a reload (or a restart step for postmaster settings)."""
     operations: list[Operation] = [*extra, alter_setting(setting, value, restart=restart)]
     manual = list(notes.pop("manual_steps", ()))
     if restart:
-        manual.append(f"Restart PostgreSQL at a quiet moment for {setting.name} to take effect "
-                      "(pg_ctl restart -m fast, or your service manager).")
+        manual.append(
+            f"Restart PostgreSQL at a quiet moment for {setting.name} to take effect "
+            "(pg_ctl restart -m fast, or your service manager)."
+        )
     else:
         operations.append(ReloadConfig())
     if setting.source not in _ALTER_SYSTEM_SOURCES:
-        manual.append(f"{setting.name} currently comes from '{setting.source}', which overrides ALTER SYSTEM: "
-                      "change it there (command line, service unit, or role/database setting).")
-    return ChangePackage.of(title, operations, explanation, requires_restart=restart,
-                            manual_steps=tuple(manual), **notes)
+        manual.append(
+            f"{setting.name} currently comes from '{setting.source}', which overrides ALTER SYSTEM: "
+            "change it there (command line, service unit, or role/database setting)."
+        )
+    return ChangePackage.of(
+        title, operations, explanation, requires_restart=restart, manual_steps=tuple(manual), **notes
+    )
 
 
 def pretty_bytes(size: int) -> str:
@@ -130,11 +144,18 @@ def memory_baseline(server: Server) -> dict[str, int]:
 
 
 def _memory_evidence(server: Server, name: str, current: int, baseline: int, **more) -> dict:
-    return {"value": pretty_bytes(current), "value_bytes": current, "baseline": pretty_bytes(baseline),
-            "baseline_bytes": baseline, "server_memory_bytes": server.memory_bytes, **more}
+    return {
+        "value": pretty_bytes(current),
+        "value_bytes": current,
+        "baseline": pretty_bytes(baseline),
+        "baseline_bytes": baseline,
+        "server_memory_bytes": server.memory_bytes,
+        **more,
+    }
 
 
 # --- pg_stat_statements --------------------------------------------------------------------
+
 
 def _library_list(setting: Setting | None) -> list[str]:
     if setting is None:
@@ -167,17 +188,23 @@ def pg_stat_statements_missing(snap: Snapshot) -> Iterator[Finding]:
     operations: list[Operation] = []
     manual: list[str] = []
     if extension is None:
-        manual.append("Install the contrib package on the server (e.g. postgresql-15 or postgresql-contrib): "
-                      "pg_stat_statements is not among the available extensions.")
+        manual.append(
+            "Install the contrib package on the server (e.g. postgresql-15 or postgresql-contrib): "
+            "pg_stat_statements is not among the available extensions."
+        )
     if not installed:
         operations.append(CreateExtension("pg_stat_statements"))
     if not preloaded and libraries_setting is not None:
         previous = None if libraries_setting.source in _ALTER_SYSTEM_SOURCES else tuple(libraries)
-        operations.append(AlterSystemList("shared_preload_libraries", (*libraries, "pg_stat_statements"),
-                                          previous))
+        operations.append(
+            AlterSystemList("shared_preload_libraries", (*libraries, "pg_stat_statements"), previous)
+        )
         manual.append("Restart PostgreSQL for shared_preload_libraries to take effect.")
-    missing = [part for part, ok in (("CREATE EXTENSION", installed), ("shared_preload_libraries", preloaded))
-               if not ok]
+    missing = [
+        part
+        for part, ok in (("CREATE EXTENSION", installed), ("shared_preload_libraries", preloaded))
+        if not ok
+    ]
     fix = ChangePackage.of(
         "Enable pg_stat_statements",
         operations,
@@ -187,12 +214,19 @@ def pg_stat_statements_missing(snap: Snapshot) -> Iterator[Finding]:
         manual_steps=tuple(manual),
         performance_notes=("Tracking costs a few percent of CPU on very high query rates.",),
     )
-    yield finding("pg_stat_statements", f"pg_stat_statements is not enabled: missing {' and '.join(missing)}",
-                  fix=fix, installed=installed, preloaded=preloaded, available=extension is not None,
-                  shared_preload_libraries=libraries)
+    yield finding(
+        "pg_stat_statements",
+        f"pg_stat_statements is not enabled: missing {' and '.join(missing)}",
+        fix=fix,
+        installed=installed,
+        preloaded=preloaded,
+        available=extension is not None,
+        shared_preload_libraries=libraries,
+    )
 
 
 # --- memory --------------------------------------------------------------------------------
+
 
 def _memory_inputs(server: Server, name: str) -> tuple[Setting, int, int] | None:
     """A memory setting, its value in bytes and its baseline; None when any is unknown."""
@@ -203,8 +237,13 @@ def _memory_inputs(server: Server, name: str) -> tuple[Setting, int, int] | None
     return setting, current, baseline
 
 
-@check("DW602", category="configuration", severity=Severity.MEDIUM, title="shared_buffers far from the memory",
-       requires=("server_memory",))
+@check(
+    "DW602",
+    category="configuration",
+    severity=Severity.MEDIUM,
+    title="shared_buffers far from the memory",
+    requires=("server_memory",),
+)
 def shared_buffers_sizing(snap: Snapshot) -> Iterator[Finding]:
     """shared_buffers is PostgreSQL's own page cache; its default (128 MB) suits a laptop, not a server.
 
@@ -227,19 +266,34 @@ def shared_buffers_sizing(snap: Snapshot) -> Iterator[Finding]:
         message = f"shared_buffers is {pretty_bytes(current)}, under a quarter of the {pretty_bytes(baseline)} baseline"
     elif current > server.memory_bytes * 0.4:
         problem = "too_large"
-        message = f"shared_buffers is {pretty_bytes(current)}, over 40% of {pretty_bytes(server.memory_bytes)} RAM"
+        message = (
+            f"shared_buffers is {pretty_bytes(current)}, over 40% of {pretty_bytes(server.memory_bytes)} RAM"
+        )
     else:
         return
-    fix = setting_package(f"Set shared_buffers to {pretty_bytes(baseline)}", setting, pretty_bytes(baseline),
-                          "Sizes PostgreSQL's buffer cache at 25% of RAM; the OS cache keeps the rest.",
-                          restart=True,
-                          performance_notes=("The cache is empty after the restart: expect a warm-up period.",))
-    yield finding("shared_buffers", message, fix=fix,
-                  **_memory_evidence(server, "shared_buffers", current, baseline, problem=problem))
+    fix = setting_package(
+        f"Set shared_buffers to {pretty_bytes(baseline)}",
+        setting,
+        pretty_bytes(baseline),
+        "Sizes PostgreSQL's buffer cache at 25% of RAM; the OS cache keeps the rest.",
+        restart=True,
+        performance_notes=("The cache is empty after the restart: expect a warm-up period.",),
+    )
+    yield finding(
+        "shared_buffers",
+        message,
+        fix=fix,
+        **_memory_evidence(server, "shared_buffers", current, baseline, problem=problem),
+    )
 
 
-@check("DW603", category="configuration", severity=Severity.LOW,
-       title="effective_cache_size far from the memory", requires=("server_memory",))
+@check(
+    "DW603",
+    category="configuration",
+    severity=Severity.LOW,
+    title="effective_cache_size far from the memory",
+    requires=("server_memory",),
+)
 def effective_cache_size_sizing(snap: Snapshot) -> Iterator[Finding]:
     """effective_cache_size tells the planner how much data is likely cached; it allocates nothing.
 
@@ -262,14 +316,27 @@ def effective_cache_size_sizing(snap: Snapshot) -> Iterator[Finding]:
         problem, message = "too_large", f"effective_cache_size is {pretty_bytes(current)}, more than the RAM"
     else:
         return
-    fix = setting_package(f"Set effective_cache_size to {pretty_bytes(baseline)}", setting,
-                          pretty_bytes(baseline), "A planner estimate only: no memory is allocated.")
-    yield finding("effective_cache_size", message, fix=fix,
-                  **_memory_evidence(server, "effective_cache_size", current, baseline, problem=problem))
+    fix = setting_package(
+        f"Set effective_cache_size to {pretty_bytes(baseline)}",
+        setting,
+        pretty_bytes(baseline),
+        "A planner estimate only: no memory is allocated.",
+    )
+    yield finding(
+        "effective_cache_size",
+        message,
+        fix=fix,
+        **_memory_evidence(server, "effective_cache_size", current, baseline, problem=problem),
+    )
 
 
-@check("DW604", category="configuration", severity=Severity.MEDIUM, title="work_mem far from the memory",
-       requires=("server_memory",))
+@check(
+    "DW604",
+    category="configuration",
+    severity=Severity.MEDIUM,
+    title="work_mem far from the memory",
+    requires=("server_memory",),
+)
 def work_mem_sizing(snap: Snapshot) -> Iterator[Finding]:
     """work_mem is the memory each sort or hash step may use before spilling to temporary files.
 
@@ -294,23 +361,48 @@ def work_mem_sizing(snap: Snapshot) -> Iterator[Finding]:
     worst_case = current * connections
     if current > baseline and (worst_case > server.memory_bytes or current > baseline * 4):
         problem, severity = "too_large", None
-        message = (f"work_mem is {pretty_bytes(current)}: × {connections} connections = "
-                   f"{pretty_bytes(worst_case)} against {pretty_bytes(server.memory_bytes)} RAM")
+        message = (
+            f"work_mem is {pretty_bytes(current)}: × {connections} connections = "
+            f"{pretty_bytes(worst_case)} against {pretty_bytes(server.memory_bytes)} RAM"
+        )
     elif current < baseline // 4:
         problem, severity = "too_small", Severity.LOW
-        message = f"work_mem is {pretty_bytes(current)}, under a quarter of the {pretty_bytes(baseline)} baseline"
+        message = (
+            f"work_mem is {pretty_bytes(current)}, under a quarter of the {pretty_bytes(baseline)} baseline"
+        )
     else:
         return
-    fix = setting_package(f"Set work_mem to {pretty_bytes(baseline)}", setting, pretty_bytes(baseline),
-                          "Sizes per-operation memory so that max_connections busy sessions fit in RAM.",
-                          performance_notes=("Check temp_files in pg_stat_database afterwards.",))
-    yield finding("work_mem", message, fix=fix, severity=severity,
-                  **_memory_evidence(server, "work_mem", current, baseline, problem=problem,
-                                     max_connections=connections, worst_case_bytes=worst_case))
+    fix = setting_package(
+        f"Set work_mem to {pretty_bytes(baseline)}",
+        setting,
+        pretty_bytes(baseline),
+        "Sizes per-operation memory so that max_connections busy sessions fit in RAM.",
+        performance_notes=("Check temp_files in pg_stat_database afterwards.",),
+    )
+    yield finding(
+        "work_mem",
+        message,
+        fix=fix,
+        severity=severity,
+        **_memory_evidence(
+            server,
+            "work_mem",
+            current,
+            baseline,
+            problem=problem,
+            max_connections=connections,
+            worst_case_bytes=worst_case,
+        ),
+    )
 
 
-@check("DW605", category="configuration", severity=Severity.LOW,
-       title="maintenance_work_mem far from the memory", requires=("server_memory",))
+@check(
+    "DW605",
+    category="configuration",
+    severity=Severity.LOW,
+    title="maintenance_work_mem far from the memory",
+    requires=("server_memory",),
+)
 def maintenance_work_mem_sizing(snap: Snapshot) -> Iterator[Finding]:
     """maintenance_work_mem sizes VACUUM, CREATE INDEX and ALTER TABLE ADD FOREIGN KEY memory.
 
@@ -329,30 +421,51 @@ def maintenance_work_mem_sizing(snap: Snapshot) -> Iterator[Finding]:
     if inputs is None:
         return
     setting, current, baseline = inputs
-    workers = _int(server, "autovacuum_max_workers", 3) if _int(server, "autovacuum_work_mem", -1) == -1 else 0
+    workers = (
+        _int(server, "autovacuum_max_workers", 3) if _int(server, "autovacuum_work_mem", -1) == -1 else 0
+    )
     worst_case = current * (workers + 1)
     fitting = min(baseline, (server.memory_bytes // 2) // (workers + 1))
     if worst_case > server.memory_bytes // 2 and fitting < current:
         problem, recommended = "too_large", fitting
-        message = (f"maintenance_work_mem is {pretty_bytes(current)}: × {workers + 1} (autovacuum workers and "
-                   f"one maintenance command) = {pretty_bytes(worst_case)}, over half the RAM")
+        message = (
+            f"maintenance_work_mem is {pretty_bytes(current)}: × {workers + 1} (autovacuum workers and "
+            f"one maintenance command) = {pretty_bytes(worst_case)}, over half the RAM"
+        )
     elif current < baseline // 4:
         problem, recommended = "too_small", baseline
-        message = (f"maintenance_work_mem is {pretty_bytes(current)}, under a quarter of the "
-                   f"{pretty_bytes(baseline)} baseline")
+        message = (
+            f"maintenance_work_mem is {pretty_bytes(current)}, under a quarter of the "
+            f"{pretty_bytes(baseline)} baseline"
+        )
     else:
         return
-    fix = setting_package(f"Set maintenance_work_mem to {pretty_bytes(recommended)}", setting,
-                          pretty_bytes(recommended),
-                          "Gives VACUUM and index builds room without letting autovacuum workers "
-                          "together exhaust memory. To keep more for manual index builds, set "
-                          "autovacuum_work_mem separately instead.")
-    yield finding("maintenance_work_mem", message, fix=fix,
-                  **_memory_evidence(server, "maintenance_work_mem", current, baseline, problem=problem,
-                                     recommended=pretty_bytes(recommended), worst_case_bytes=worst_case))
+    fix = setting_package(
+        f"Set maintenance_work_mem to {pretty_bytes(recommended)}",
+        setting,
+        pretty_bytes(recommended),
+        "Gives VACUUM and index builds room without letting autovacuum workers "
+        "together exhaust memory. To keep more for manual index builds, set "
+        "autovacuum_work_mem separately instead.",
+    )
+    yield finding(
+        "maintenance_work_mem",
+        message,
+        fix=fix,
+        **_memory_evidence(
+            server,
+            "maintenance_work_mem",
+            current,
+            baseline,
+            problem=problem,
+            recommended=pretty_bytes(recommended),
+            worst_case_bytes=worst_case,
+        ),
+    )
 
 
 # --- planner, checkpoints, logging ---------------------------------------------------------
+
 
 def _float(setting: Setting | None) -> float | None:
     try:
@@ -361,8 +474,12 @@ def _float(setting: Setting | None) -> float | None:
         return None
 
 
-@check("DW606", category="configuration", severity=Severity.LOW,
-       title="random_page_cost tuned for spinning disks")
+@check(
+    "DW606",
+    category="configuration",
+    severity=Severity.LOW,
+    title="random_page_cost tuned for spinning disks",
+)
 def random_page_cost_ssd(snap: Snapshot) -> Iterator[Finding]:
     """The default random_page_cost of 4 models spinning disks, where a random read costs four
     sequential ones. On SSDs and cloud volumes random reads cost about the same, and the default
@@ -381,12 +498,21 @@ def random_page_cost_ssd(snap: Snapshot) -> Iterator[Finding]:
     seq_cost = _float(snap.server.setting("seq_page_cost")) or 1.0
     if setting is None or random_cost is None or random_cost < 2 * seq_cost:
         return
-    fix = setting_package("Set random_page_cost for SSD storage", setting, "1.1",
-                          "Tells the planner that random reads cost about as much as sequential ones.",
-                          performance_notes=("Plans change: watch the slowest queries after the reload.",))
-    yield finding("random_page_cost", f"random_page_cost is {setting.value} (seq_page_cost {seq_cost:g})",
-                  fix=fix, value=random_cost, seq_page_cost=seq_cost,
-                  assumption="assumes SSD/cloud storage; ignore on spinning disks")
+    fix = setting_package(
+        "Set random_page_cost for SSD storage",
+        setting,
+        "1.1",
+        "Tells the planner that random reads cost about as much as sequential ones.",
+        performance_notes=("Plans change: watch the slowest queries after the reload.",),
+    )
+    yield finding(
+        "random_page_cost",
+        f"random_page_cost is {setting.value} (seq_page_cost {seq_cost:g})",
+        fix=fix,
+        value=random_cost,
+        seq_page_cost=seq_cost,
+        assumption="assumes SSD/cloud storage; ignore on spinning disks",
+    )
 
 
 @check("DW607", category="configuration", severity=Severity.LOW, title="max_wal_size at or below the default")
@@ -408,14 +534,25 @@ def max_wal_size_small(snap: Snapshot) -> Iterator[Finding]:
     size = setting.as_bytes() if setting else None
     if setting is None or size is None or size > GB:
         return
-    fix = setting_package("Raise max_wal_size to 4GB", setting, "4GB",
-                          "Lets checkpoints be spaced by checkpoint_timeout rather than forced by WAL volume.",
-                          manual_steps=("Make sure the WAL volume has at least 4GB free beyond today's use.",))
-    yield finding("max_wal_size", f"max_wal_size is {pretty_bytes(size)}", fix=fix, value_bytes=size,
-                  note="checkpoint counts are not in the snapshot; check pg_stat_bgwriter.checkpoints_req")
+    fix = setting_package(
+        "Raise max_wal_size to 4GB",
+        setting,
+        "4GB",
+        "Lets checkpoints be spaced by checkpoint_timeout rather than forced by WAL volume.",
+        manual_steps=("Make sure the WAL volume has at least 4GB free beyond today's use.",),
+    )
+    yield finding(
+        "max_wal_size",
+        f"max_wal_size is {pretty_bytes(size)}",
+        fix=fix,
+        value_bytes=size,
+        note="checkpoint counts are not in the snapshot; check pg_stat_bgwriter.checkpoints_req",
+    )
 
 
-@check("DW608", category="configuration", severity=Severity.LOW, title="Checkpoints too frequent or too bursty")
+@check(
+    "DW608", category="configuration", severity=Severity.LOW, title="Checkpoints too frequent or too bursty"
+)
 def checkpoint_settings(snap: Snapshot) -> Iterator[Finding]:
     """Each checkpoint flushes every dirty page and makes the next change to each page write a
     full-page image to WAL. A checkpoint_timeout of 5 minutes (the default) repeats that often;
@@ -431,19 +568,36 @@ def checkpoint_settings(snap: Snapshot) -> Iterator[Finding]:
     timeout = snap.server.setting("checkpoint_timeout")
     timeout_ms = timeout.as_milliseconds() if timeout else None
     if timeout is not None and timeout_ms is not None and timeout_ms <= 5 * 60_000:
-        fix = setting_package("Space checkpoints 15 minutes apart", timeout, "15min",
-                              "Fewer checkpoints: less write I/O and fewer full-page images in WAL.",
-                              performance_notes=("Crash recovery may take longer, up to one checkpoint "
-                                                 "interval of WAL to replay.",))
-        yield finding("checkpoint_timeout", f"checkpoint_timeout is {timeout_ms // 1000}s", fix=fix,
-                      value_seconds=timeout_ms // 1000)
+        fix = setting_package(
+            "Space checkpoints 15 minutes apart",
+            timeout,
+            "15min",
+            "Fewer checkpoints: less write I/O and fewer full-page images in WAL.",
+            performance_notes=(
+                "Crash recovery may take longer, up to one checkpoint interval of WAL to replay.",
+            ),
+        )
+        yield finding(
+            "checkpoint_timeout",
+            f"checkpoint_timeout is {timeout_ms // 1000}s",
+            fix=fix,
+            value_seconds=timeout_ms // 1000,
+        )
     target = snap.server.setting("checkpoint_completion_target")
     target_value = _float(target)
     if target is not None and target_value is not None and target_value < 0.9:
-        fix = setting_package("Spread checkpoint writes", target, "0.9",
-                              "Checkpoint writes are spread over 90% of the interval instead of a burst.")
-        yield finding("checkpoint_completion_target", f"checkpoint_completion_target is {target.value}",
-                      fix=fix, value=target_value)
+        fix = setting_package(
+            "Spread checkpoint writes",
+            target,
+            "0.9",
+            "Checkpoint writes are spread over 90% of the interval instead of a burst.",
+        )
+        yield finding(
+            "checkpoint_completion_target",
+            f"checkpoint_completion_target is {target.value}",
+            fix=fix,
+            value=target_value,
+        )
 
 
 @check("DW609", category="configuration", severity=Severity.LOW, title="Slow statements are not logged")
@@ -459,10 +613,16 @@ def slow_statement_logging_off(snap: Snapshot) -> Iterator[Finding]:
     setting = snap.server.setting("log_min_duration_statement")
     if setting is None or setting.value != "-1":
         return
-    fix = setting_package("Log statements slower than one second", setting, "1s",
-                          "Each statement running longer than a second is logged with its duration.",
-                          security_notes=("Logged statements may include literal values; protect the logs.",))
-    yield finding("log_min_duration_statement", "slow statements are not logged", fix=fix, value=setting.value)
+    fix = setting_package(
+        "Log statements slower than one second",
+        setting,
+        "1s",
+        "Each statement running longer than a second is logged with its duration.",
+        security_notes=("Logged statements may include literal values; protect the logs.",),
+    )
+    yield finding(
+        "log_min_duration_statement", "slow statements are not logged", fix=fix, value=setting.value
+    )
 
 
 @check("DW611", category="configuration", severity=Severity.LOW, title="I/O timing is not tracked")
@@ -480,12 +640,22 @@ def track_io_timing_off(snap: Snapshot) -> Iterator[Finding]:
     setting = snap.server.setting("track_io_timing")
     if setting is None or setting.value != "off":
         return
-    fix = setting_package("Track I/O timing", setting, "on", "Read and write times appear in the statistics.",
-                          performance_notes=("Run pg_test_timing first on virtual machines with slow clocks.",))
+    fix = setting_package(
+        "Track I/O timing",
+        setting,
+        "on",
+        "Read and write times appear in the statistics.",
+        performance_notes=("Run pg_test_timing first on virtual machines with slow clocks.",),
+    )
     yield finding("track_io_timing", "track_io_timing is off", fix=fix, value=setting.value)
 
 
-@check("DW612", category="configuration", severity=Severity.MEDIUM, title="Setting changed but waiting for a restart")
+@check(
+    "DW612",
+    category="configuration",
+    severity=Severity.MEDIUM,
+    title="Setting changed but waiting for a restart",
+)
 def settings_pending_restart(snap: Snapshot) -> Iterator[Finding]:
     """A postmaster setting was changed in the configuration but the server has not been restarted:
     the running value is not the configured one.
@@ -507,10 +677,17 @@ def settings_pending_restart(snap: Snapshot) -> Iterator[Finding]:
             "The configured value is applied at the next start; a restart at a planned moment makes "
             "that moment yours. Otherwise revert it (ALTER SYSTEM RESET or edit the file).",
             requires_restart=True,
-            manual_steps=("Check the configured value: SELECT * FROM pg_file_settings "
-                          f"WHERE name = '{setting.name}';",
-                          "Restart at a quiet moment (pg_ctl restart -m fast, or your service manager)."),
+            manual_steps=(
+                f"Check the configured value: SELECT * FROM pg_file_settings WHERE name = '{setting.name}';",
+                "Restart at a quiet moment (pg_ctl restart -m fast, or your service manager).",
+            ),
         )
-        yield finding(setting.name, f"{setting.name} was changed and waits for a restart (running: "
-                                    f"{setting.value}{setting.unit or ''})",
-                      fix=fix, running_value=setting.value, unit=setting.unit, context=setting.context)
+        yield finding(
+            setting.name,
+            f"{setting.name} was changed and waits for a restart (running: "
+            f"{setting.value}{setting.unit or ''})",
+            fix=fix,
+            running_value=setting.value,
+            unit=setting.unit,
+            context=setting.context,
+        )

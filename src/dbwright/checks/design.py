@@ -44,18 +44,32 @@ def table_without_primary_key(snap: Snapshot) -> Iterator[Finding]:
         if table.is_partition or snap.constraints_of(table.qname, "p"):
             continue
         column = "id" if snap.column(table.qname, "id") is None else "row_id"
-        sql = (f"ALTER TABLE {qident(table.qname)} ADD COLUMN {ident(column)} bigint "
-               "GENERATED ALWAYS AS IDENTITY PRIMARY KEY;")
+        sql = (
+            f"ALTER TABLE {qident(table.qname)} ADD COLUMN {ident(column)} bigint "
+            "GENERATED ALWAYS AS IDENTITY PRIMARY KEY;"
+        )
         fix = ChangePackage.of(
             f"Add an identity primary key to {table.qname}",
-            [RawSQL(sql, f"ALTER TABLE {qident(table.qname)} DROP COLUMN {ident(column)};",
-                    lock_=_access_exclusive(table.qname), rewrites_=True, table_bytes=table.heap_bytes)],
+            [
+                RawSQL(
+                    sql,
+                    f"ALTER TABLE {qident(table.qname)} DROP COLUMN {ident(column)};",
+                    lock_=_access_exclusive(table.qname),
+                    rewrites_=True,
+                    table_bytes=table.heap_bytes,
+                )
+            ],
             "Adds a bigint identity column and makes it the primary key. Filling the column rewrites "
             "the table under an ACCESS EXCLUSIVE lock; on a large table prefer promoting an existing "
             "unique natural key through a concurrently built unique index.",
         )
-        yield finding(table.qname, f"{table.qname} has no primary key", fix=fix,
-                      row_estimate=int(table.row_estimate), size_bytes=table.total_bytes)
+        yield finding(
+            table.qname,
+            f"{table.qname} has no primary key",
+            fix=fix,
+            row_estimate=int(table.row_estimate),
+            size_bytes=table.total_bytes,
+        )
 
 
 # --- shared helpers ---------------------------------------------------------------------------
@@ -90,14 +104,35 @@ def _constrained_columns(snap: Snapshot, table_qname: str, *types: str) -> set[s
     return {name for c in snap.constraints_of(table_qname) if c.type in types for name in c.columns}
 
 
-def _alter_type_package(column: Column, new_type: str, table: Table | None, *, title: str, explanation: str,
-                        using: str | None = None, reverse_using: str | None = None,
-                        rewrite: bool = True) -> ChangePackage:
-    op = AlterColumnTypeUsing(column.table_qname, column.name, new_type, column.data_type, using=using,
-                              rewrite=rewrite, reverse_using=reverse_using,
-                              table_bytes=table.heap_bytes + table.toast_bytes if table else 0)
-    notes = ("Rewrites the table and rebuilds its indexes under an ACCESS EXCLUSIVE lock: reads and writes "
-             "wait for the whole rewrite.",) if rewrite else ()
+def _alter_type_package(
+    column: Column,
+    new_type: str,
+    table: Table | None,
+    *,
+    title: str,
+    explanation: str,
+    using: str | None = None,
+    reverse_using: str | None = None,
+    rewrite: bool = True,
+) -> ChangePackage:
+    op = AlterColumnTypeUsing(
+        column.table_qname,
+        column.name,
+        new_type,
+        column.data_type,
+        using=using,
+        rewrite=rewrite,
+        reverse_using=reverse_using,
+        table_bytes=table.heap_bytes + table.toast_bytes if table else 0,
+    )
+    notes = (
+        (
+            "Rewrites the table and rebuilds its indexes under an ACCESS EXCLUSIVE lock: reads and writes "
+            "wait for the whole rewrite.",
+        )
+        if rewrite
+        else ()
+    )
     return ChangePackage.of(title, [op], explanation, performance_notes=notes)
 
 
@@ -108,8 +143,16 @@ class AlterColumnTypeUsing(AlterColumnType):
     reverse_using: str | None = None
 
     def reverse(self) -> Operation:
-        return AlterColumnTypeUsing(self.table, self.column, self.old_type, self.new_type, using=self.reverse_using,
-                                    rewrite=self.rewrite, reverse_using=self.using, table_bytes=self.table_bytes)
+        return AlterColumnTypeUsing(
+            self.table,
+            self.column,
+            self.old_type,
+            self.new_type,
+            using=self.reverse_using,
+            rewrite=self.rewrite,
+            reverse_using=self.using,
+            table_bytes=self.table_bytes,
+        )
 
 
 # --- DW102 -------------------------------------------------------------------------------------
@@ -136,21 +179,34 @@ def foreign_key_without_index(snap: Snapshot) -> Iterator[Finding]:
             continue
         child = snap.table(fk.table_qname)
         concurrently = not (child and child.kind == "p")
-        index = CreateIndex(_object_name(fk.table, *fk.columns, suffix="idx"), fk.table_qname,
-                            tuple(ident(c) for c in fk.columns), concurrently=concurrently,
-                            table_bytes=child.heap_bytes if child else 0)
+        index = CreateIndex(
+            _object_name(fk.table, *fk.columns, suffix="idx"),
+            fk.table_qname,
+            tuple(ident(c) for c in fk.columns),
+            concurrently=concurrently,
+            table_bytes=child.heap_bytes if child else 0,
+        )
         fix = ChangePackage.of(
-            f"Index the foreign key {fk.name} on {fk.table_qname}", [index],
+            f"Index the foreign key {fk.name} on {fk.table_qname}",
+            [index],
             "Builds an index on the foreign key columns so parent deletes and key updates find child "
-            "rows without scanning the child table." + ("" if concurrently else
-                                                         " CONCURRENTLY is not supported on partitioned "
-                                                         "tables, so this build blocks writes."),
+            "rows without scanning the child table."
+            + (
+                ""
+                if concurrently
+                else " CONCURRENTLY is not supported on partitioned tables, so this build blocks writes."
+            ),
         )
         yield finding(
-            fk.table_qname, f"foreign key {fk.name} ({', '.join(fk.columns)}) on {fk.table_qname} "
-            f"has no index leading with its columns", fix=fix,
-            constraint=fk.name, columns=list(fk.columns), referenced_table=fk.ref_qname,
-            on_delete=fk.on_delete, child_rows=int(_table_rows(child)),
+            fk.table_qname,
+            f"foreign key {fk.name} ({', '.join(fk.columns)}) on {fk.table_qname} "
+            f"has no index leading with its columns",
+            fix=fix,
+            constraint=fk.name,
+            columns=list(fk.columns),
+            referenced_table=fk.ref_qname,
+            on_delete=fk.on_delete,
+            child_rows=int(_table_rows(child)),
             child_bytes=child.heap_bytes if child else 0,
         )
 
@@ -161,8 +217,12 @@ def foreign_key_without_index(snap: Snapshot) -> Iterator[Finding]:
 _NO_REWRITE = {("varchar", "text"), ("text", "varchar"), ("varchar", "varchar")}
 
 
-@check("DW103", category="design", severity=Severity.MEDIUM,
-       title="Foreign key column type differs from the referenced column")
+@check(
+    "DW103",
+    category="design",
+    severity=Severity.MEDIUM,
+    title="Foreign key column type differs from the referenced column",
+)
 def foreign_key_type_mismatch(snap: Snapshot) -> Iterator[Finding]:
     """A foreign key column whose type is not the type of the column it references.
 
@@ -188,31 +248,113 @@ def foreign_key_type_mismatch(snap: Snapshot) -> Iterator[Finding]:
                 continue
             table = snap.table(fk.table_qname)
             fix = _alter_type_package(
-                child, parent.data_type, table, rewrite=(child.type_name, parent.type_name) not in _NO_REWRITE,
+                child,
+                parent.data_type,
+                table,
+                rewrite=(child.type_name, parent.type_name) not in _NO_REWRITE,
                 title=f"Make {child.qname} {parent.data_type} like {parent.qname}",
                 explanation="Changes the referencing column to the referenced column's type, so foreign key "
-                            "checks and joins compare like with like and the child cannot overflow first.",
+                "checks and joins compare like with like and the child cannot overflow first.",
             )
-            yield finding(child.qname, f"{child.qname} is {child.data_type} but references {parent.qname}, "
-                                       f"which is {parent.data_type}", fix=fix,
-                          constraint=fk.name, column_type=child.data_type, referenced_column=parent.qname,
-                          referenced_type=parent.data_type)
+            yield finding(
+                child.qname,
+                f"{child.qname} is {child.data_type} but references {parent.qname}, "
+                f"which is {parent.data_type}",
+                fix=fix,
+                constraint=fk.name,
+                column_type=child.data_type,
+                referenced_column=parent.qname,
+                referenced_type=parent.data_type,
+            )
 
 
 # --- DW104 -------------------------------------------------------------------------------------
 
 _MONEY_WORDS = {
-    "price", "prices", "amount", "amounts", "cost", "costs", "total", "subtotal", "balance", "fee", "fees",
-    "salary", "wage", "wages", "payment", "revenue", "tax", "vat", "discount", "charge", "credit", "debit",
-    "refund", "budget", "income", "profit", "spend", "spent", "paid", "payout", "invoice", "money", "cash",
-    "usd", "eur", "gbp", "cents", "tip", "rent", "deposit", "fare", "premium",
+    "price",
+    "prices",
+    "amount",
+    "amounts",
+    "cost",
+    "costs",
+    "total",
+    "subtotal",
+    "balance",
+    "fee",
+    "fees",
+    "salary",
+    "wage",
+    "wages",
+    "payment",
+    "revenue",
+    "tax",
+    "vat",
+    "discount",
+    "charge",
+    "credit",
+    "debit",
+    "refund",
+    "budget",
+    "income",
+    "profit",
+    "spend",
+    "spent",
+    "paid",
+    "payout",
+    "invoice",
+    "money",
+    "cash",
+    "usd",
+    "eur",
+    "gbp",
+    "cents",
+    "tip",
+    "rent",
+    "deposit",
+    "fare",
+    "premium",
 }
 # Tokens that make a money-sounding name a measurement instead: tax_rate, credit_score, total_distance.
 _NOT_MONEY_WORDS = {
-    "rate", "ratio", "pct", "percent", "percentage", "score", "distance", "weight", "duration", "time",
-    "seconds", "minutes", "hours", "days", "ms", "count", "km", "kg", "lat", "lon", "latitude", "longitude",
-    "temperature", "temp", "factor", "share", "probability", "prob", "avg", "mean", "stddev", "volume", "size",
-    "length", "height", "width", "speed", "energy", "calories",
+    "rate",
+    "ratio",
+    "pct",
+    "percent",
+    "percentage",
+    "score",
+    "distance",
+    "weight",
+    "duration",
+    "time",
+    "seconds",
+    "minutes",
+    "hours",
+    "days",
+    "ms",
+    "count",
+    "km",
+    "kg",
+    "lat",
+    "lon",
+    "latitude",
+    "longitude",
+    "temperature",
+    "temp",
+    "factor",
+    "share",
+    "probability",
+    "prob",
+    "avg",
+    "mean",
+    "stddev",
+    "volume",
+    "size",
+    "length",
+    "height",
+    "width",
+    "speed",
+    "energy",
+    "calories",
 }
 _FLOAT_TYPES = {"float4", "float8"}
 MONEY_TYPE = "numeric(19,4)"
@@ -245,14 +387,21 @@ def money_in_float(snap: Snapshot) -> Iterator[Finding]:
         if table is None or table.kind not in ("r", "p") or table.is_partition:
             continue
         fix = _alter_type_package(
-            column, MONEY_TYPE, table, using=f"round({ident(column.name)}::numeric, 4)",
+            column,
+            MONEY_TYPE,
+            table,
+            using=f"round({ident(column.name)}::numeric, 4)",
             title=f"Store {column.qname} as {MONEY_TYPE}",
             explanation="Converts the column to an exact decimal type; existing values are rounded to four "
-                        "decimals, which is below any currency's smallest unit.",
+            "decimals, which is below any currency's smallest unit.",
         )
-        yield finding(column.qname, f"{column.qname} looks like money but is {column.data_type}, an inexact "
-                                    "floating-point type", fix=fix,
-                      data_type=column.data_type, suggested_type=MONEY_TYPE)
+        yield finding(
+            column.qname,
+            f"{column.qname} looks like money but is {column.data_type}, an inexact floating-point type",
+            fix=fix,
+            data_type=column.data_type,
+            suggested_type=MONEY_TYPE,
+        )
 
 
 # --- DW105 -------------------------------------------------------------------------------------
@@ -266,8 +415,7 @@ def _looks_like_event_time(name: str) -> bool:
     return lowered in _EVENT_NAMES or lowered.endswith(_EVENT_SUFFIXES)
 
 
-@check("DW105", category="design", severity=Severity.LOW,
-       title="Event time stored without a time zone")
+@check("DW105", category="design", severity=Severity.LOW, title="Event time stored without a time zone")
 def event_timestamp_without_time_zone(snap: Snapshot) -> Iterator[Finding]:
     """A ``timestamp without time zone`` column that records when something happened
     (``created_at``, ``updated_at``, ``*_at``, ``*_time``, ``timestamp``).
@@ -292,13 +440,22 @@ def event_timestamp_without_time_zone(snap: Snapshot) -> Iterator[Finding]:
             continue
         using = f"{ident(column.name)} AT TIME ZONE 'UTC'"
         fix = _alter_type_package(
-            column, "timestamptz", table, using=using, reverse_using=using,
+            column,
+            "timestamptz",
+            table,
+            using=using,
+            reverse_using=using,
             title=f"Store {column.qname} as timestamptz",
             explanation="Reinterprets the stored wall-clock values as UTC instants. Check first that the "
-                        "application wrote UTC; otherwise replace 'UTC' with the zone it used.",
+            "application wrote UTC; otherwise replace 'UTC' with the zone it used.",
         )
-        yield finding(column.qname, f"{column.qname} records an event time as {column.data_type}",
-                      fix=fix, data_type=column.data_type, assumed_zone="UTC")
+        yield finding(
+            column.qname,
+            f"{column.qname} records an event time as {column.data_type}",
+            fix=fix,
+            data_type=column.data_type,
+            assumed_zone="UTC",
+        )
 
 
 # --- DW106 -------------------------------------------------------------------------------------
@@ -325,14 +482,21 @@ def json_instead_of_jsonb(snap: Snapshot) -> Iterator[Finding]:
         if table is None or table.kind not in ("r", "p") or table.is_partition:
             continue
         fix = _alter_type_package(
-            column, "jsonb", table, using=f"{ident(column.name)}::jsonb",
+            column,
+            "jsonb",
+            table,
+            using=f"{ident(column.name)}::jsonb",
             title=f"Store {column.qname} as jsonb",
             explanation="Converts the documents to jsonb. Key order, duplicate keys and insignificant "
-                        "whitespace are not kept.",
+            "whitespace are not kept.",
         )
-        yield finding(column.qname, f"{column.qname} is json; jsonb is faster and indexable", fix=fix,
-                      data_type=column.data_type,
-                      avg_width=column.stats.avg_width if column.stats else None)
+        yield finding(
+            column.qname,
+            f"{column.qname} is json; jsonb is faster and indexable",
+            fix=fix,
+            data_type=column.data_type,
+            avg_width=column.stats.avg_width if column.stats else None,
+        )
 
 
 # --- DW107 -------------------------------------------------------------------------------------
@@ -362,12 +526,20 @@ def fixed_length_char(snap: Snapshot) -> Iterator[Finding]:
             continue
         new_type = f"character varying({match.group(1)})"
         fix = _alter_type_package(
-            column, new_type, table, title=f"Store {column.qname} as {new_type}",
+            column,
+            new_type,
+            table,
+            title=f"Store {column.qname} as {new_type}",
             explanation="Converts the column to varchar with the same length limit; trailing padding spaces "
-                        "are removed.",
+            "are removed.",
         )
-        yield finding(column.qname, f"{column.qname} is {column.data_type}, which pads values with spaces",
-                      fix=fix, data_type=column.data_type, suggested_type=new_type)
+        yield finding(
+            column.qname,
+            f"{column.qname} is {column.data_type}, which pads values with spaces",
+            fix=fix,
+            data_type=column.data_type,
+            suggested_type=new_type,
+        )
 
 
 # --- DW108 -------------------------------------------------------------------------------------
@@ -417,14 +589,19 @@ def repeated_column_group(snap: Snapshot) -> Iterator[Finding]:
         for stem, members in _repeated_groups(snap.columns_of(table.qname)):
             names = [c.name for c in members]
             yield finding(
-                table.qname, f"{table.qname} repeats {stem} in {len(members)} columns "
-                f"({', '.join(names)})", fix=_child_table_package(snap, table, stem, members),
-                stem=stem, columns=names, data_type=members[0].data_type,
+                table.qname,
+                f"{table.qname} repeats {stem} in {len(members)} columns ({', '.join(names)})",
+                fix=_child_table_package(snap, table, stem, members),
+                stem=stem,
+                columns=names,
+                data_type=members[0].data_type,
                 null_fractions=[c.stats.null_frac if c.stats else None for c in members],
             )
 
 
-def _child_table_package(snap: Snapshot, table: Table, stem: str, members: list[Column]) -> ChangePackage | None:
+def _child_table_package(
+    snap: Snapshot, table: Table, stem: str, members: list[Column]
+) -> ChangePackage | None:
     primary = next(iter(snap.constraints_of(table.qname, "p")), None)
     if primary is None:
         return None
@@ -435,24 +612,33 @@ def _child_table_package(snap: Snapshot, table: Table, stem: str, members: list[
     key_columns = [snap.column(table.qname, name) for name in primary.columns]
     key_defs = ", ".join(f"{ident(c.name)} {c.data_type} NOT NULL" for c in key_columns if c)
     keys = ", ".join(ident(name) for name in primary.columns)
-    create = (f"CREATE TABLE {qident(child)} ({key_defs}, position smallint NOT NULL, "
-              f"value {members[0].data_type} NOT NULL, PRIMARY KEY ({keys}, position), "
-              f"FOREIGN KEY ({keys}) REFERENCES {qident(table.qname)} ({keys}) ON DELETE CASCADE);")
+    create = (
+        f"CREATE TABLE {qident(child)} ({key_defs}, position smallint NOT NULL, "
+        f"value {members[0].data_type} NOT NULL, PRIMARY KEY ({keys}, position), "
+        f"FOREIGN KEY ({keys}) REFERENCES {qident(table.qname)} ({keys}) ON DELETE CASCADE);"
+    )
     pairs = ", ".join(f"({position}, t.{ident(c.name)})" for position, c in enumerate(members, start=1))
-    insert = (f"INSERT INTO {qident(child)} ({keys}, position, value) "
-              f"SELECT {', '.join(f't.{ident(n)}' for n in primary.columns)}, v.position, v.value "
-              f"FROM {qident(table.qname)} t CROSS JOIN LATERAL (VALUES {pairs}) AS v(position, value) "
-              f"WHERE v.value IS NOT NULL;")
+    insert = (
+        f"INSERT INTO {qident(child)} ({keys}, position, value) "
+        f"SELECT {', '.join(f't.{ident(n)}' for n in primary.columns)}, v.position, v.value "
+        f"FROM {qident(table.qname)} t CROSS JOIN LATERAL (VALUES {pairs}) AS v(position, value) "
+        f"WHERE v.value IS NOT NULL;"
+    )
     operations = [
-        RawSQL(create, f"DROP TABLE IF EXISTS {qident(child)};", lock_=Lock("SHARE ROW EXCLUSIVE", table.qname)),
+        RawSQL(
+            create, f"DROP TABLE IF EXISTS {qident(child)};", lock_=Lock("SHARE ROW EXCLUSIVE", table.qname)
+        ),
         RawSQL(insert, lock_=Lock("ACCESS SHARE", table.qname), scans_=True, table_bytes=table.heap_bytes),
     ]
     return ChangePackage.of(
-        f"Move {stem} values of {table.qname} into {child}", operations,
+        f"Move {stem} values of {table.qname} into {child}",
+        operations,
         f"Creates {child} with one row per non-null {stem} value and copies the existing values. The old "
         "columns are kept so the application keeps working while it moves to the new table.",
-        manual_steps=(f"Once the application reads and writes {child}, drop "
-                      f"{', '.join(c.name for c in members)} from {table.qname}.",),
+        manual_steps=(
+            f"Once the application reads and writes {child}, drop "
+            f"{', '.join(c.name for c in members)} from {table.qname}.",
+        ),
     )
 
 
@@ -500,10 +686,15 @@ def enum_like_text_column(snap: Snapshot) -> Iterator[Finding]:
                 constrained = _constrained_columns(snap, table.qname, "c", "f", "u", "p")
             if column.name in constrained:
                 continue
-            yield finding(column.qname, f"{column.qname} holds only {len(values)} distinct values but nothing "
-                                        "constrains them", fix=_check_values_package(table, column, values),
-                          values=list(values), frequencies=list(column.stats.most_common_freqs or ()),
-                          null_frac=column.stats.null_frac, rows=int(table.row_estimate))
+            yield finding(
+                column.qname,
+                f"{column.qname} holds only {len(values)} distinct values but nothing constrains them",
+                fix=_check_values_package(table, column, values),
+                values=list(values),
+                frequencies=list(column.stats.most_common_freqs or ()),
+                null_frac=column.stats.null_frac,
+                rows=int(table.row_estimate),
+            )
 
 
 def _check_values_package(table: Table, column: Column, values: tuple[str, ...]) -> ChangePackage:
@@ -511,8 +702,10 @@ def _check_values_package(table: Table, column: Column, values: tuple[str, ...])
     expression = f"{ident(column.name)} IN ({', '.join(literal(v) for v in values)})"
     return ChangePackage.of(
         f"Limit {column.qname} to its {len(values)} values",
-        [AddCheck(table.qname, name, expression),
-         ValidateConstraint(table.qname, name, table_bytes=table.heap_bytes)],
+        [
+            AddCheck(table.qname, name, expression),
+            ValidateConstraint(table.qname, name, table_bytes=table.heap_bytes),
+        ],
         "Adds the CHECK constraint without checking existing rows (a brief ACCESS EXCLUSIVE lock), then "
         "validates it with a scan that allows reads and writes.",
     )
@@ -520,8 +713,12 @@ def _check_values_package(table: Table, column: Column, values: tuple[str, ...])
 
 def _reviewable_for_stats(table: Table | None) -> bool:
     """A table (or partitioned parent, not a partition) big enough for its statistics to mean something."""
-    return (table is not None and table.kind in ("r", "p") and not table.is_partition
-            and table.row_estimate >= MIN_ROWS_FOR_STATS)
+    return (
+        table is not None
+        and table.kind in ("r", "p")
+        and not table.is_partition
+        and table.row_estimate >= MIN_ROWS_FOR_STATS
+    )
 
 
 def _is_plain_text(column: Column) -> bool:
@@ -569,9 +766,13 @@ def nullable_without_nulls(snap: Snapshot) -> Iterator[Finding]:
             stats = column.stats
             if column.not_null or stats is None or stats.null_frac != 0 or column.name in proven:
                 continue
-            yield finding(column.qname, f"{column.qname} is nullable but holds no NULLs",
-                          fix=_set_not_null_package(table, column),
-                          null_frac=stats.null_frac, rows=int(table.row_estimate))
+            yield finding(
+                column.qname,
+                f"{column.qname} is nullable but holds no NULLs",
+                fix=_set_not_null_package(table, column),
+                null_frac=stats.null_frac,
+                rows=int(table.row_estimate),
+            )
 
 
 def _not_null_checks(snap: Snapshot, table_qname: str) -> set[str]:
@@ -594,7 +795,8 @@ def _set_not_null_package(table: Table, column: Column) -> ChangePackage:
         DropConstraint(table.qname, name),
     ]
     return ChangePackage.of(
-        f"Make {column.qname} NOT NULL", operations,
+        f"Make {column.qname} NOT NULL",
+        operations,
         "Proves the column has no NULLs with a NOT VALID check validated under a lock that allows writes, "
         "sets NOT NULL (no scan: the validated check proves it), then drops the helper check.",
     )
@@ -639,14 +841,23 @@ def integer_key_exhaustion(snap: Snapshot) -> Iterator[Finding]:
         used = sequence.last_value / limit if sequence.increment > 0 else sequence.last_value / -limit
         if used < SEQUENCE_WARN_FRACTION:
             continue
-        children = [c for c in (columns.get(name) for name in referencing.get(column.qname, ()))
-                    if c is not None and c.type_name in _INT_LIMITS]
+        children = [
+            c
+            for c in (columns.get(name) for name in referencing.get(column.qname, ()))
+            if c is not None and c.type_name in _INT_LIMITS
+        ]
         severity = Severity.CRITICAL if used >= SEQUENCE_CRITICAL_FRACTION else None
-        yield finding(column.qname, f"{column.qname} ({column.data_type}) has used {used:.0%} of its range "
-                                    f"through {sequence.qname}", severity=severity,
-                      fix=_widen_key_package(snap, column, sequence, children),
-                      sequence=sequence.qname, last_value=sequence.last_value, limit=limit,
-                      used_fraction=round(used, 4), referencing_columns=[c.qname for c in children])
+        yield finding(
+            column.qname,
+            f"{column.qname} ({column.data_type}) has used {used:.0%} of its range through {sequence.qname}",
+            severity=severity,
+            fix=_widen_key_package(snap, column, sequence, children),
+            sequence=sequence.qname,
+            last_value=sequence.last_value,
+            limit=limit,
+            used_fraction=round(used, 4),
+            referencing_columns=[c.qname for c in children],
+        )
 
 
 def _sequence_columns(snap: Snapshot, columns: dict[str, Column]) -> dict[str, Column]:
@@ -674,21 +885,32 @@ def _referencing_columns(snap: Snapshot) -> dict[str, list[str]]:
     return found
 
 
-def _widen_key_package(snap: Snapshot, column: Column, sequence: Sequence,
-                       children: list[Column]) -> ChangePackage:
+def _widen_key_package(
+    snap: Snapshot, column: Column, sequence: Sequence, children: list[Column]
+) -> ChangePackage:
     operations: list[Operation] = []
     for target in [column, *children]:
         table = snap.table(target.table_qname)
-        operations.append(AlterColumnType(target.table_qname, target.name, "bigint", target.data_type,
-                                          table_bytes=table.heap_bytes + table.index_bytes if table else 0))
+        operations.append(
+            AlterColumnType(
+                target.table_qname,
+                target.name,
+                "bigint",
+                target.data_type,
+                table_bytes=table.heap_bytes + table.index_bytes if table else 0,
+            )
+        )
     if column.identity is None and sequence.data_type in ("integer", "smallint"):
         operations.append(AlterSequenceType(sequence.qname, "bigint", sequence.data_type))
     return ChangePackage.of(
-        f"Widen {column.qname} to bigint", operations,
+        f"Widen {column.qname} to bigint",
+        operations,
         "Changes the key, and the integer columns that reference it, to bigint, and lets the sequence run "
         "past the integer range. Each ALTER rewrites its table and indexes under an ACCESS EXCLUSIVE lock.",
-        performance_notes=("Every statement rewrites a whole table; on a large table plan a maintenance "
-                           "window or an online migration through a new bigint column.",),
+        performance_notes=(
+            "Every statement rewrites a whole table; on a large table plan a maintenance "
+            "window or an online migration through a new bigint column.",
+        ),
     )
 
 
@@ -719,9 +941,13 @@ def identifier_needs_quoting(snap: Snapshot) -> Iterator[Finding]:
             new_name = _plain_name(table.name, relations_by_schema[table.schema])
             sql = f"ALTER TABLE {qident(table.qname)} RENAME TO {ident(new_name)};"
             back = f"ALTER TABLE {qident(qualify(table.schema, new_name))} RENAME TO {ident(table.name)};"
-            yield finding(table.qname, f"table {table.qname} must be quoted as {ident(table.name)}",
-                          fix=_rename_package(f"Rename {table.qname} to {new_name}", sql, back, table.qname),
-                          quoted=ident(table.name), suggested_name=new_name)
+            yield finding(
+                table.qname,
+                f"table {table.qname} must be quoted as {ident(table.name)}",
+                fix=_rename_package(f"Rename {table.qname} to {new_name}", sql, back, table.qname),
+                quoted=ident(table.name),
+                suggested_name=new_name,
+            )
         if table.is_partition:
             continue
         columns = snap.columns_of(table.qname)
@@ -730,11 +956,19 @@ def identifier_needs_quoting(snap: Snapshot) -> Iterator[Finding]:
             if ident(column.name) == column.name:
                 continue
             new_name = _plain_name(column.name, taken)
-            sql = f"ALTER TABLE {qident(table.qname)} RENAME COLUMN {ident(column.name)} TO {ident(new_name)};"
-            back = f"ALTER TABLE {qident(table.qname)} RENAME COLUMN {ident(new_name)} TO {ident(column.name)};"
-            yield finding(column.qname, f"column {column.qname} must be quoted as {ident(column.name)}",
-                          fix=_rename_package(f"Rename {column.qname} to {new_name}", sql, back, table.qname),
-                          quoted=ident(column.name), suggested_name=new_name)
+            sql = (
+                f"ALTER TABLE {qident(table.qname)} RENAME COLUMN {ident(column.name)} TO {ident(new_name)};"
+            )
+            back = (
+                f"ALTER TABLE {qident(table.qname)} RENAME COLUMN {ident(new_name)} TO {ident(column.name)};"
+            )
+            yield finding(
+                column.qname,
+                f"column {column.qname} must be quoted as {ident(column.name)}",
+                fix=_rename_package(f"Rename {column.qname} to {new_name}", sql, back, table.qname),
+                quoted=ident(column.name),
+                suggested_name=new_name,
+            )
 
 
 def _plain_name(name: str, taken: set[str]) -> str:
@@ -753,8 +987,11 @@ def _plain_name(name: str, taken: set[str]) -> str:
 
 def _rename_package(title: str, sql: str, back: str, table_qname: str) -> ChangePackage:
     return ChangePackage.of(
-        title, [RawSQL(sql, back, lock_=_access_exclusive(table_qname))],
+        title,
+        [RawSQL(sql, back, lock_=_access_exclusive(table_qname))],
         "Renames the object so it never needs quoting. The rename itself is instant.",
-        manual_steps=("Every query, view in application code, report and ORM mapping using the old name breaks: "
-                      "ship the rename together with the application change.",),
+        manual_steps=(
+            "Every query, view in application code, report and ORM mapping using the old name breaks: "
+            "ship the rename together with the application change.",
+        ),
     )

@@ -45,7 +45,7 @@ def _parse_key_items(definition: str, method: str) -> tuple[str, ...]:
     start = definition.find(marker)
     if start < 0:
         return ()
-    rest = definition[start + len(marker):]
+    rest = definition[start + len(marker) :]
     end = rest.find(")")
     if end >= 0 and '"' not in rest and "(" not in rest[:end]:
         return tuple(item.strip() for item in rest[:end].split(","))  # plain columns: the common case
@@ -86,11 +86,18 @@ def _enforces_something(index: Index) -> bool:
 
 def _drop_package(index: Index, table: Table | None, title: str, explanation: str) -> ChangePackage:
     concurrently = not (table and table.kind == "p")
-    drop = DropIndex(index.qname, concurrently=concurrently, definition=index.definition,
-                     table_bytes=table.heap_bytes if table else 0)
-    return ChangePackage.of(title, [drop], explanation + " Rollback recreates the index from its definition.",
-                            performance_notes=(f"Frees {index.bytes} bytes and the write cost of maintaining "
-                                               "the index.",))
+    drop = DropIndex(
+        index.qname,
+        concurrently=concurrently,
+        definition=index.definition,
+        table_bytes=table.heap_bytes if table else 0,
+    )
+    return ChangePackage.of(
+        title,
+        [drop],
+        explanation + " Rollback recreates the index from its definition.",
+        performance_notes=(f"Frees {index.bytes} bytes and the write cost of maintaining the index.",),
+    )
 
 
 def _fk_only_indexes(snap: Snapshot, table_qname: str) -> set[str]:
@@ -136,8 +143,14 @@ def _parse_time(text: str | None) -> datetime | None:
 def _keep_order(index: Index) -> tuple:
     """Which of two identical indexes to keep: the constraint-backed, unique, strictest, most used."""
     nulls_not_distinct = "NULLS NOT DISTINCT" in index.definition
-    return (not index.primary, index.constraint is None, not index.unique, not nulls_not_distinct,
-            -(index.scans or 0), index.name)
+    return (
+        not index.primary,
+        index.constraint is None,
+        not index.unique,
+        not nulls_not_distinct,
+        -(index.scans or 0),
+        index.name,
+    )
 
 
 @check("DW201", category="indexes", severity=Severity.MEDIUM, title="Duplicate index")
@@ -170,12 +183,23 @@ def duplicate_index(snap: Snapshot) -> Iterator[Finding]:
         for extra in extras:
             fix = None
             if extra.constraint is None and not extra.primary and (keep.unique or not extra.unique):
-                fix = _drop_package(extra, table, f"Drop duplicate index {extra.qname}",
-                                    f"{keep.qname} serves every query {extra.qname} serves.")
-            yield finding(extra.qname, f"{extra.qname} duplicates {keep.qname}", fix=fix,
-                          duplicate_of=keep.qname, bytes=extra.bytes, scans=extra.scans,
-                          definition=extra.definition, kept_definition=keep.definition,
-                          backs_constraint=extra.constraint)
+                fix = _drop_package(
+                    extra,
+                    table,
+                    f"Drop duplicate index {extra.qname}",
+                    f"{keep.qname} serves every query {extra.qname} serves.",
+                )
+            yield finding(
+                extra.qname,
+                f"{extra.qname} duplicates {keep.qname}",
+                fix=fix,
+                duplicate_of=keep.qname,
+                bytes=extra.bytes,
+                scans=extra.scans,
+                definition=extra.definition,
+                kept_definition=keep.definition,
+                backs_constraint=extra.constraint,
+            )
 
 
 # --- DW202 -------------------------------------------------------------------------------------
@@ -222,11 +246,22 @@ def redundant_index(snap: Snapshot) -> Iterator[Finding]:
             wider = next((w for w in candidates if _covers(w, narrow)), None)
             if wider is None:
                 continue
-            fix = _drop_package(narrow, table, f"Drop redundant index {narrow.qname}",
-                                f"{wider.qname} leads with the same columns and serves the same lookups.")
-            yield finding(narrow.qname, f"{narrow.qname} is a prefix of {wider.qname}", fix=fix,
-                          covered_by=wider.qname, columns=list(narrow.columns), covering_columns=list(wider.columns),
-                          bytes=narrow.bytes, scans=narrow.scans)
+            fix = _drop_package(
+                narrow,
+                table,
+                f"Drop redundant index {narrow.qname}",
+                f"{wider.qname} leads with the same columns and serves the same lookups.",
+            )
+            yield finding(
+                narrow.qname,
+                f"{narrow.qname} is a prefix of {wider.qname}",
+                fix=fix,
+                covered_by=wider.qname,
+                columns=list(narrow.columns),
+                covering_columns=list(wider.columns),
+                bytes=narrow.bytes,
+                scans=narrow.scans,
+            )
 
 
 # --- DW203 -------------------------------------------------------------------------------------
@@ -266,17 +301,31 @@ def unused_index(snap: Snapshot) -> Iterator[Finding]:
                 protected = _fk_only_indexes(snap, table_qname)
             if index.name in protected:
                 continue
-            window = f"since the statistics reset {days:.1f} days ago" if days is not None else \
-                "since statistics collection began"
-            fix = _drop_package(index, table, f"Drop unused index {index.qname}",
-                                f"No query has scanned {index.qname} {window}.")
+            window = (
+                f"since the statistics reset {days:.1f} days ago"
+                if days is not None
+                else "since statistics collection began"
+            )
+            fix = _drop_package(
+                index,
+                table,
+                f"Drop unused index {index.qname}",
+                f"No query has scanned {index.qname} {window}.",
+            )
             writes = sum(n or 0 for n in (table.n_tup_ins, table.n_tup_upd, table.n_tup_del))
-            yield finding(index.qname, f"{index.qname} has not been scanned {window}", fix=fix,
-                          severity=Severity.INFO if young else None,
-                          scans=0, bytes=index.bytes, table_rows=int(table.row_estimate),
-                          table_writes=writes, stats_reset=stats_since,
-                          days_observed=round(days, 1) if days is not None else None,
-                          definition=index.definition)
+            yield finding(
+                index.qname,
+                f"{index.qname} has not been scanned {window}",
+                fix=fix,
+                severity=Severity.INFO if young else None,
+                scans=0,
+                bytes=index.bytes,
+                table_rows=int(table.row_estimate),
+                table_writes=writes,
+                stats_reset=stats_since,
+                days_observed=round(days, 1) if days is not None else None,
+                definition=index.definition,
+            )
 
 
 def _days_between(start: str | None, end: str | None) -> float | None:
@@ -314,27 +363,43 @@ def invalid_index(snap: Snapshot) -> Iterator[Finding]:
         if index.name.lower() in building:
             continue
         table = snap.table(index.table_qname)
-        yield finding(index.qname, f"{index.qname} is invalid: a failed concurrent build left it behind",
-                      fix=_rebuild_package(index, table), unique=index.unique, bytes=index.bytes,
-                      definition=index.definition)
+        yield finding(
+            index.qname,
+            f"{index.qname} is invalid: a failed concurrent build left it behind",
+            fix=_rebuild_package(index, table),
+            unique=index.unique,
+            bytes=index.bytes,
+            definition=index.definition,
+        )
 
 
 def _rebuild_package(index: Index, table: Table | None) -> ChangePackage:
     lock = Lock("SHARE UPDATE EXCLUSIVE", index.table_qname)
     table_bytes = table.heap_bytes if table else 0
-    operations: list[Operation] = [RawSQL(f"DROP INDEX CONCURRENTLY IF EXISTS {qident(index.qname)};",
-                                          lock_=lock, transactional_=False)]
+    operations: list[Operation] = [
+        RawSQL(f"DROP INDEX CONCURRENTLY IF EXISTS {qident(index.qname)};", lock_=lock, transactional_=False)
+    ]
     create = index.definition.replace(" INDEX ", " INDEX CONCURRENTLY ", 1).rstrip(";") + ";"
     manual: tuple[str, ...] = ()
     leftover = _REINDEX_LEFTOVER.search(index.name) is not None
     if index.unique and not leftover:
         manual = (f"Remove the duplicate key values, then build the index again: {create}",)
     elif not leftover:
-        operations.append(RawSQL(create, f"DROP INDEX CONCURRENTLY IF EXISTS {qident(index.qname)};",
-                                 lock_=lock, transactional_=False, scans_=True, table_bytes=table_bytes))
+        operations.append(
+            RawSQL(
+                create,
+                f"DROP INDEX CONCURRENTLY IF EXISTS {qident(index.qname)};",
+                lock_=lock,
+                transactional_=False,
+                scans_=True,
+                table_bytes=table_bytes,
+            )
+        )
     return ChangePackage.of(
         f"Drop the invalid index {index.qname}" + ("" if len(operations) == 1 else " and build it again"),
-        operations, "Dropping an invalid index loses nothing: no query can use it.", manual_steps=manual,
+        operations,
+        "Dropping an invalid index loses nothing: no query can use it.",
+        manual_steps=manual,
     )
 
 
@@ -363,7 +428,9 @@ def expected_btree_bytes(columns: list[Column], rows: float, block_size: int, fi
     header = 8 + (4 if has_nulls else 0)
     data = sum((1 - (s.null_frac or 0)) * (s.avg_width or 0) for s in stats)
     tuple_width = _align(header) + _align(data)
-    per_page = math.floor((block_size - _PAGE_HEADER - _BTREE_OPAQUE) * fillfactor / (100 * (4 + tuple_width)))
+    per_page = math.floor(
+        (block_size - _PAGE_HEADER - _BTREE_OPAQUE) * fillfactor / (100 * (4 + tuple_width))
+    )
     pages = 1 + math.ceil(rows / max(per_page, 1))
     return pages * block_size
 
@@ -401,16 +468,29 @@ def bloated_index(snap: Snapshot) -> Iterator[Finding]:
             continue
         fix = ChangePackage.of(
             f"Rebuild {index.qname}",
-            [RawSQL(f"REINDEX INDEX CONCURRENTLY {qident(index.qname)};",
-                    lock_=Lock("SHARE UPDATE EXCLUSIVE", index.table_qname), transactional_=False,
-                    scans_=True, table_bytes=table.heap_bytes)],
+            [
+                RawSQL(
+                    f"REINDEX INDEX CONCURRENTLY {qident(index.qname)};",
+                    lock_=Lock("SHARE UPDATE EXCLUSIVE", index.table_qname),
+                    transactional_=False,
+                    scans_=True,
+                    table_bytes=table.heap_bytes,
+                )
+            ],
             "Builds a compact copy of the index next to the old one and swaps them; reads and writes continue.",
             performance_notes=(f"Needs about {expected} bytes of free disk space while it runs.",),
         )
-        yield finding(index.qname, f"{index.qname} is {index.bytes / expected:.1f}× its expected size", fix=fix,
-                      severity=Severity.MEDIUM if wasted >= 1024**3 else None,
-                      bytes=index.bytes, expected_bytes=expected, wasted_bytes=wasted,
-                      bloat_ratio=round(index.bytes / expected, 2), rows=int(rows))
+        yield finding(
+            index.qname,
+            f"{index.qname} is {index.bytes / expected:.1f}× its expected size",
+            fix=fix,
+            severity=Severity.MEDIUM if wasted >= 1024**3 else None,
+            bytes=index.bytes,
+            expected_bytes=expected,
+            wasted_bytes=wasted,
+            bloat_ratio=round(index.bytes / expected, 2),
+            rows=int(rows),
+        )
 
 
 # --- DW206 -------------------------------------------------------------------------------------
@@ -449,11 +529,18 @@ def sequential_scans_on_large_table(snap: Snapshot) -> Iterator[Finding]:
         average = seq_read / seq_scan
         if average < SEQ_SCAN_MIN_READ_SHARE * table.row_estimate:
             continue
-        yield finding(table.qname, f"{table.qname} ({int(table.row_estimate)} rows) was read by {seq_scan} "
-                                   f"sequential scans and {idx_scan} index scans; run `dbwright advise indexes`",
-                      seq_scan=seq_scan, seq_tup_read=seq_read, avg_rows_per_seq_scan=int(average),
-                      idx_scan=idx_scan, seq_scan_share=round(seq_scan / (seq_scan + idx_scan), 3),
-                      rows=int(table.row_estimate), heap_bytes=table.heap_bytes)
+        yield finding(
+            table.qname,
+            f"{table.qname} ({int(table.row_estimate)} rows) was read by {seq_scan} "
+            f"sequential scans and {idx_scan} index scans; run `dbwright advise indexes`",
+            seq_scan=seq_scan,
+            seq_tup_read=seq_read,
+            avg_rows_per_seq_scan=int(average),
+            idx_scan=idx_scan,
+            seq_scan_share=round(seq_scan / (seq_scan + idx_scan), 3),
+            rows=int(table.row_estimate),
+            heap_bytes=table.heap_bytes,
+        )
 
 
 # --- DW207 -------------------------------------------------------------------------------------
@@ -487,13 +574,20 @@ def index_on_near_constant_column(snap: Snapshot) -> Iterator[Finding]:
             continue
         protected = None
         for index in indexes:
-            if not _plain_btree(index) or len(index.columns) != 1 or index.predicate or _enforces_something(index):
+            if (
+                not _plain_btree(index)
+                or len(index.columns) != 1
+                or index.predicate
+                or _enforces_something(index)
+            ):
                 continue
             column = snap.column(table_qname, index.columns[0] or "")
             stats = column.stats if column else None
             if column is None or stats is None:
                 continue
-            distinct = stats.n_distinct if (stats.n_distinct or 0) >= 0 else -stats.n_distinct * table.row_estimate
+            distinct = (
+                stats.n_distinct if (stats.n_distinct or 0) >= 0 else -stats.n_distinct * table.row_estimate
+            )
             top_share = stats.most_common_freqs[0] if stats.most_common_freqs else 0.0
             if not (0 < (distinct or 0) <= 2 or top_share > DOMINANT_VALUE_SHARE):
                 continue
@@ -501,25 +595,40 @@ def index_on_near_constant_column(snap: Snapshot) -> Iterator[Finding]:
                 protected = _fk_only_indexes(snap, table_qname)
             if index.name in protected:
                 continue
-            yield finding(index.qname, f"{index.qname} indexes {column.qname}, which has "
-                                       f"{int(distinct or 0)} distinct value(s), the commonest in {top_share:.0%} "
-                                       "of rows", fix=_near_constant_fix(index, column, table, top_share),
-                          n_distinct=stats.n_distinct, most_common_vals=list(stats.most_common_vals or ()),
-                          most_common_freqs=list(stats.most_common_freqs or ()), bytes=index.bytes,
-                          scans=index.scans)
+            yield finding(
+                index.qname,
+                f"{index.qname} indexes {column.qname}, which has "
+                f"{int(distinct or 0)} distinct value(s), the commonest in {top_share:.0%} "
+                "of rows",
+                fix=_near_constant_fix(index, column, table, top_share),
+                n_distinct=stats.n_distinct,
+                most_common_vals=list(stats.most_common_vals or ()),
+                most_common_freqs=list(stats.most_common_freqs or ()),
+                bytes=index.bytes,
+                scans=index.scans,
+            )
 
 
 def _near_constant_fix(index: Index, column: Column, table: Table, top_share: float) -> ChangePackage:
     drop = DropIndex(index.qname, definition=index.definition, table_bytes=table.heap_bytes)
     values = column.stats.most_common_vals if column.stats else None
     if top_share <= DOMINANT_VALUE_SHARE or not values:
-        return ChangePackage.of(f"Drop {index.qname}", [drop],
-                                "The column has too few distinct values for the index to select anything.")
+        return ChangePackage.of(
+            f"Drop {index.qname}",
+            [drop],
+            "The column has too few distinct values for the index to select anything.",
+        )
     common = f"{literal(values[0])}::{column.data_type}"
-    partial = CreateIndex(_index_name(table.name, column.name, "rare_idx"), table.qname, (ident(column.name),),
-                          where=f"{ident(column.name)} <> {common}", table_bytes=table.heap_bytes)
+    partial = CreateIndex(
+        _index_name(table.name, column.name, "rare_idx"),
+        table.qname,
+        (ident(column.name),),
+        where=f"{ident(column.name)} <> {common}",
+        table_bytes=table.heap_bytes,
+    )
     return ChangePackage.of(
-        f"Replace {index.qname} with a partial index on the rare values", [partial, drop],
+        f"Replace {index.qname} with a partial index on the rare values",
+        [partial, drop],
         f"Indexes only the rows where {column.name} is not {values[0]!r}: the lookups the index can help with, "
         "at a fraction of the size.",
     )
@@ -572,26 +681,43 @@ def btree_on_wide_values(snap: Snapshot) -> Iterator[Finding]:
         if width < WIDE_KEY_BYTES:
             continue
         table = snap.table(index.table_qname)
-        yield finding(index.qname, f"{index.qname} keys average {width} bytes; entries over {limit} bytes "
-                                   "are rejected", fix=_hash_index_fix(index, table),
-                      avg_key_bytes=width, max_entry_bytes=limit, bytes=index.bytes,
-                      column_widths={c.name: c.stats.avg_width for c in key_columns if c.stats})
+        yield finding(
+            index.qname,
+            f"{index.qname} keys average {width} bytes; entries over {limit} bytes are rejected",
+            fix=_hash_index_fix(index, table),
+            avg_key_bytes=width,
+            max_entry_bytes=limit,
+            bytes=index.bytes,
+            column_widths={c.name: c.stats.avg_width for c in key_columns if c.stats},
+        )
 
 
 def _hash_index_fix(index: Index, table: Table | None) -> ChangePackage | None:
-    if len(index.columns) != 1 or index.unique or index.primary or index.constraint or index.predicate \
-            or index.include or table is None:
+    if (
+        len(index.columns) != 1
+        or index.unique
+        or index.primary
+        or index.constraint
+        or index.predicate
+        or index.include
+        or table is None
+    ):
         return None
     column = index.columns[0] or ""
-    create = CreateIndex(_index_name(table.name, column, "hash_idx"), index.table_qname, (ident(column),),
-                         method="hash", table_bytes=table.heap_bytes)
+    create = CreateIndex(
+        _index_name(table.name, column, "hash_idx"),
+        index.table_qname,
+        (ident(column),),
+        method="hash",
+        table_bytes=table.heap_bytes,
+    )
     drop = DropIndex(index.qname, definition=index.definition, table_bytes=table.heap_bytes)
     return ChangePackage.of(
-        f"Replace {index.qname} with a hash index", [create, drop],
+        f"Replace {index.qname} with a hash index",
+        [create, drop],
         "A hash index stores a 4-byte hash per row, so any value length fits and the index stays small. It "
         "serves only equality (=) lookups: keep the btree if queries sort or compare ranges on the column.",
     )
-
 
 
 # --- DW209 -------------------------------------------------------------------------------------
@@ -634,10 +760,21 @@ def random_uuid_key(snap: Snapshot) -> Iterator[Finding]:
             continue
         if abs(stats.correlation) >= RANDOM_KEY_MAX_CORRELATION:
             continue
-        index = next((i for i in snap.indexes_of(table.qname) if i.qname == constraint.index
-                      or i.name == constraint.index), None)
-        yield finding(column.qname, f"{column.qname} is a random uuid key (correlation "
-                                    f"{stats.correlation:.2f}): inserts land all over its index",
-                      constraint=constraint.name, correlation=round(stats.correlation, 4),
-                      default=column.default, rows=int(table.row_estimate),
-                      index_bytes=index.bytes if index else None)
+        index = next(
+            (
+                i
+                for i in snap.indexes_of(table.qname)
+                if i.qname == constraint.index or i.name == constraint.index
+            ),
+            None,
+        )
+        yield finding(
+            column.qname,
+            f"{column.qname} is a random uuid key (correlation "
+            f"{stats.correlation:.2f}): inserts land all over its index",
+            constraint=constraint.name,
+            correlation=round(stats.correlation, 4),
+            default=column.default,
+            rows=int(table.row_estimate),
+            index_bytes=index.bytes if index else None,
+        )

@@ -138,8 +138,12 @@ def _heap_tables(snap: Snapshot) -> Iterator[Table]:
 # --- checks ----------------------------------------------------------------------------------
 
 
-@check("DW301", category="maintenance", severity=Severity.MEDIUM,
-       title="Table approaching transaction ID wraparound")
+@check(
+    "DW301",
+    category="maintenance",
+    severity=Severity.MEDIUM,
+    title="Table approaching transaction ID wraparound",
+)
 def table_xid_wraparound(snap: Snapshot) -> Iterator[Finding]:
     """A table whose oldest unfrozen transaction ID is older than autovacuum should ever allow.
 
@@ -185,14 +189,20 @@ def table_xid_wraparound(snap: Snapshot) -> Iterator[Finding]:
             table.qname,
             f"{table.qname} has not been frozen for {age:,} transactions, past the {freeze_max_age:,} at "
             f"which autovacuum must freeze it",
-            fix=fix, severity=_wraparound_severity(age),
-            freeze_max_age_source=source, size_bytes=table.total_bytes,
+            fix=fix,
+            severity=_wraparound_severity(age),
+            freeze_max_age_source=source,
+            size_bytes=table.total_bytes,
             **_wraparound_evidence(age, freeze_max_age),
         )
 
 
-@check("DW302", category="maintenance", severity=Severity.MEDIUM,
-       title="Database approaching transaction ID wraparound")
+@check(
+    "DW302",
+    category="maintenance",
+    severity=Severity.MEDIUM,
+    title="Database approaching transaction ID wraparound",
+)
 def database_xid_wraparound(snap: Snapshot) -> Iterator[Finding]:
     """A database whose ``datfrozenxid`` is older than autovacuum should ever allow.
 
@@ -220,7 +230,8 @@ def database_xid_wraparound(snap: Snapshot) -> Iterator[Finding]:
             f"{freeze_max_age:,} at which autovacuum must freeze it",
             fix=_freeze_database_package(database) if here else None,
             severity=_wraparound_severity(database.xid_age),
-            reviewed_database=here, size_bytes=database.size_bytes,
+            reviewed_database=here,
+            size_bytes=database.size_bytes,
             **_wraparound_evidence(database.xid_age, freeze_max_age),
         )
 
@@ -268,9 +279,13 @@ def dead_tuples(snap: Snapshot) -> Iterator[Finding]:
             table.qname,
             f"{ratio:.0%} of the tuples in {table.qname} are dead ({dead:,} dead, {live:,} live)",
             fix=_vacuum_package(table, live),
-            n_dead_tup=dead, n_live_tup=live, dead_ratio=round(ratio, 4),
-            last_vacuum=table.last_vacuum, last_autovacuum=table.last_autovacuum,
-            autovacuum_enabled=not _autovacuum_disabled(table), heap_bytes=table.heap_bytes,
+            n_dead_tup=dead,
+            n_live_tup=live,
+            dead_ratio=round(ratio, 4),
+            last_vacuum=table.last_vacuum,
+            last_autovacuum=table.last_autovacuum,
+            autovacuum_enabled=not _autovacuum_disabled(table),
+            heap_bytes=table.heap_bytes,
         )
 
 
@@ -279,17 +294,22 @@ def _vacuum_package(table: Table, live: int) -> ChangePackage:
     rows = max(live, int(table.row_estimate))
     tune = rows >= LARGE_TABLE_ROWS and table.reloption("autovacuum_vacuum_scale_factor") is None
     if tune:
-        operations.append(SetReloption(table.qname, "autovacuum_vacuum_scale_factor",
-                                       LARGE_TABLE_VACUUM_SCALE_FACTOR))
+        operations.append(
+            SetReloption(table.qname, "autovacuum_vacuum_scale_factor", LARGE_TABLE_VACUUM_SCALE_FACTOR)
+        )
     operations.append(Maintenance("VACUUM (ANALYZE)", table.qname, table_bytes=table.heap_bytes))
-    explanation = ("VACUUM (ANALYZE) makes the dead tuples' space reusable and refreshes the statistics. "
-                   "It reads the table under a SHARE UPDATE EXCLUSIVE lock (reads and writes continue) and "
-                   "cannot run in a transaction block; it does not shrink the file (only VACUUM FULL or "
-                   "pg_repack do, at a much higher cost).")
+    explanation = (
+        "VACUUM (ANALYZE) makes the dead tuples' space reusable and refreshes the statistics. "
+        "It reads the table under a SHARE UPDATE EXCLUSIVE lock (reads and writes continue) and "
+        "cannot run in a transaction block; it does not shrink the file (only VACUUM FULL or "
+        "pg_repack do, at a much higher cost)."
+    )
     if tune:
-        explanation += (f" With {rows:,} rows the default scale factor lets {int(rows * 0.2):,} dead rows "
-                        f"pile up before autovacuum starts; {LARGE_TABLE_VACUUM_SCALE_FACTOR} makes it start "
-                        "ten times sooner.")
+        explanation += (
+            f" With {rows:,} rows the default scale factor lets {int(rows * 0.2):,} dead rows "
+            f"pile up before autovacuum starts; {LARGE_TABLE_VACUUM_SCALE_FACTOR} makes it start "
+            "ten times sooner."
+        )
     return ChangePackage.of(f"Vacuum {table.qname}", operations, explanation)
 
 
@@ -325,15 +345,20 @@ def never_analyzed(snap: Snapshot) -> Iterator[Finding]:
         if rows == 0 and modified == 0:
             continue
         partitioned = table.kind == "p"
-        why = ("Autovacuum never analyzes partitioned tables." if partitioned
-               else "Gives the planner real row counts and value distributions.")
+        why = (
+            "Autovacuum never analyzes partitioned tables."
+            if partitioned
+            else "Gives the planner real row counts and value distributions."
+        )
         yield finding(
             table.qname,
             f"{table.qname} has {'partitions holding ' if partitioned else ''}{max(rows, modified):,} rows "
             "but has never been analyzed",
             fix=_analyze_package(snap, table, size, why),
             severity=Severity.MEDIUM if partitioned or rows >= NEVER_ANALYZED_MEDIUM_ROWS else Severity.LOW,
-            rows=rows, n_mod_since_analyze=modified, partitioned=partitioned,
+            rows=rows,
+            n_mod_since_analyze=modified,
+            partitioned=partitioned,
         )
 
 
@@ -380,9 +405,13 @@ def autovacuum_disabled_on_table(snap: Snapshot) -> Iterator[Finding]:
             "changes only the catalog, under a SHARE UPDATE EXCLUSIVE lock.",
         )
         yield finding(
-            table.qname, f"autovacuum is disabled on {table.qname}", fix=fix,
-            reloption=f"autovacuum_enabled={previous}", n_dead_tup=table.n_dead_tup,
-            n_mod_since_analyze=table.n_mod_since_analyze, last_vacuum=table.last_vacuum,
+            table.qname,
+            f"autovacuum is disabled on {table.qname}",
+            fix=fix,
+            reloption=f"autovacuum_enabled={previous}",
+            n_dead_tup=table.n_dead_tup,
+            n_mod_since_analyze=table.n_mod_since_analyze,
+            last_vacuum=table.last_vacuum,
             last_analyze=table.last_analyze,
         )
 
@@ -407,8 +436,10 @@ def stale_statistics(snap: Snapshot) -> Iterator[Finding]:
         if not (table.last_analyze or table.last_autoanalyze):
             continue
         modified = table.n_mod_since_analyze or 0
-        trigger = (_table_option(table, "autovacuum_analyze_threshold", base_threshold)
-                   + _table_option(table, "autovacuum_analyze_scale_factor", scale_factor) * table.row_estimate)
+        trigger = (
+            _table_option(table, "autovacuum_analyze_threshold", base_threshold)
+            + _table_option(table, "autovacuum_analyze_scale_factor", scale_factor) * table.row_estimate
+        )
         if modified <= STALE_STATS_FACTOR * trigger:
             continue
         yield finding(
@@ -416,9 +447,12 @@ def stale_statistics(snap: Snapshot) -> Iterator[Finding]:
             f"{table.qname} has had {modified:,} row modifications since it was last analyzed; autoanalyze "
             f"should have run after {int(trigger):,}",
             fix=_analyze_package(snap, table, table.heap_bytes, "Refreshes the planner's statistics."),
-            n_mod_since_analyze=modified, autoanalyze_trigger=int(trigger),
-            row_estimate=int(table.row_estimate), last_analyze=table.last_analyze,
-            last_autoanalyze=table.last_autoanalyze, autovacuum_enabled=not _autovacuum_disabled(table),
+            n_mod_since_analyze=modified,
+            autoanalyze_trigger=int(trigger),
+            row_estimate=int(table.row_estimate),
+            last_analyze=table.last_analyze,
+            last_autoanalyze=table.last_autoanalyze,
+            autovacuum_enabled=not _autovacuum_disabled(table),
         )
 
 
@@ -442,8 +476,11 @@ def autovacuum_off(snap: Snapshot) -> Iterator[Finding]:
         if setting is None or parse_bool(setting.value) is not False:
             continue
         yield finding(
-            name, f"{name} is off, so autovacuum does not run", fix=_switch_on_package(setting),
-            value=setting.value, source=setting.source,
+            name,
+            f"{name} is off, so autovacuum does not run",
+            fix=_switch_on_package(setting),
+            value=setting.value,
+            source=setting.source,
         )
 
 

@@ -33,7 +33,9 @@ class Severity(enum.IntEnum):
         try:
             return cls[text.upper()]
         except KeyError:
-            raise ValueError(f"unknown severity {text!r}; use one of {', '.join(s.label for s in cls)}") from None
+            raise ValueError(
+                f"unknown severity {text!r}; use one of {', '.join(s.label for s in cls)}"
+            ) from None
 
 
 CATEGORIES = ("design", "indexes", "maintenance", "workload", "security", "configuration")
@@ -94,8 +96,15 @@ def _with_code(finding: Finding, code: str) -> Finding:
 REGISTRY: dict[str, Check] = {}
 
 
-def check(code: str, *, category: str, severity: Severity, title: str,
-          requires: tuple[str, ...] = (), references: tuple[str, ...] = ()) -> Callable[[Callable], Callable]:
+def check(
+    code: str,
+    *,
+    category: str,
+    severity: Severity,
+    title: str,
+    requires: tuple[str, ...] = (),
+    references: tuple[str, ...] = (),
+) -> Callable[[Callable], Callable]:
     """Register a check function under a stable code. Codes are never reused."""
     if category not in CATEGORIES:
         raise ValueError(f"unknown category {category!r}")
@@ -119,7 +128,13 @@ def all_checks() -> list[Check]:
     return [REGISTRY[c] for c in sorted(REGISTRY)]
 
 
-def finding(obj: str, message: str, *, fix: ChangePackage | None = None,
-            severity: Severity | None = None, **evidence: Any) -> Finding:
+def finding(
+    obj: str,
+    message: str,
+    *,
+    fix: ChangePackage | None = None,
+    severity: Severity | None = None,
+    **evidence: Any,
+) -> Finding:
     """Build a finding; the registry fills in the code of the check that yielded it."""
     return Finding("", obj, message, evidence, fix, severity)

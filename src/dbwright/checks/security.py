@@ -32,6 +32,7 @@ _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "samehost"}
 
 # --- roles ---------------------------------------------------------------------------------
 
+
 def bootstrap_superuser(snap: Snapshot) -> str | None:
     """The role initdb created, which every cluster needs and which is never an "extra" superuser.
 
@@ -82,8 +83,13 @@ def extra_superusers(snap: Snapshot) -> Iterator[Finding]:
     bootstrap = next(iter(superusers)) if len(superusers) == 1 else bootstrap_superuser(snap)
     for role in snap.roles:
         if role.superuser and role.login and role.name != bootstrap and not role.is_builtin:
-            yield finding(role.name, f"role {role.name} can log in as a superuser", fix=_nosuperuser(role),
-                          bootstrap_superuser=bootstrap, superusers=sorted(superusers))
+            yield finding(
+                role.name,
+                f"role {role.name} can log in as a superuser",
+                fix=_nosuperuser(role),
+                bootstrap_superuser=bootstrap,
+                superusers=sorted(superusers),
+            )
     login_members = _login_members(snap)
     for role in snap.roles:
         if role.superuser:
@@ -100,9 +106,14 @@ def extra_superusers(snap: Snapshot) -> Iterator[Finding]:
                 "membership removes that path; grant the specific privileges they need instead.",
                 security_notes=("Sessions that already switched roles keep it until they end.",),
             )
-            yield finding(role.name, f"{role.name} is a member of superuser {target}: "
-                                     f"{', '.join(reached_by)} can SET ROLE {target}",
-                          fix=fix, superuser_role=target, login_roles=reached_by)
+            yield finding(
+                role.name,
+                f"{role.name} is a member of superuser {target}: "
+                f"{', '.join(reached_by)} can SET ROLE {target}",
+                fix=fix,
+                superuser_role=target,
+                login_roles=reached_by,
+            )
 
 
 def _nosuperuser(role: Role) -> ChangePackage:
@@ -149,16 +160,25 @@ def createrole_login(snap: Snapshot) -> Iterator[Finding]:
             security_notes=("Role management moves to a superuser or a reviewed provisioning tool.",),
         )
         narrowed = snap.server.version_num >= 160000
-        yield finding(role.name, f"{role.name} has CREATEROLE and can be used by {', '.join(reached_by)}",
-                      fix=fix, severity=Severity.LOW if narrowed else None, login_roles=reached_by,
-                      server_version=snap.server.version_num)
+        yield finding(
+            role.name,
+            f"{role.name} has CREATEROLE and can be used by {', '.join(reached_by)}",
+            fix=fix,
+            severity=Severity.LOW if narrowed else None,
+            login_roles=reached_by,
+            server_version=snap.server.version_num,
+        )
 
 
 # --- privileges ----------------------------------------------------------------------------
 
+
 def _public_create_schemas(snap: Snapshot) -> set[str]:
-    return {p.object_name for p in snap.privileges
-            if p.object_type == "schema" and p.grantee == "PUBLIC" and p.privilege == "CREATE"}
+    return {
+        p.object_name
+        for p in snap.privileges
+        if p.object_type == "schema" and p.grantee == "PUBLIC" and p.privilege == "CREATE"
+    }
 
 
 @check("DW502", category="security", severity=Severity.HIGH, title="Schema where anyone can create objects")
@@ -184,8 +204,13 @@ def public_create_on_schema(snap: Snapshot) -> Iterator[Finding]:
             "existing objects and USAGE are untouched.",
             security_notes=("Grant CREATE to deploy or migration roles that create objects here.",),
         )
-        yield finding(schema, f"every role can create objects in schema {schema}", fix=fix,
-                      grantee="PUBLIC", privilege="CREATE")
+        yield finding(
+            schema,
+            f"every role can create objects in schema {schema}",
+            fix=fix,
+            grantee="PUBLIC",
+            privilege="CREATE",
+        )
 
 
 @check("DW503", category="security", severity=Severity.MEDIUM, title="Table privileges granted to PUBLIC")
@@ -219,12 +244,20 @@ def public_table_grants(snap: Snapshot) -> Iterator[Finding]:
             "explicit grant.",
             security_notes=("Grant the privileges to the roles that need them before revoking.",),
         )
-        yield finding(name, f"PUBLIC has {', '.join(privileges)} on {name}", fix=fix, severity=severity,
-                      privileges=privileges, write_privileges=writes, rls_enabled=rls,
-                      size_bytes=table.total_bytes if table else None)
+        yield finding(
+            name,
+            f"PUBLIC has {', '.join(privileges)} on {name}",
+            fix=fix,
+            severity=severity,
+            privileges=privileges,
+            write_privileges=writes,
+            rls_enabled=rls,
+            size_bytes=table.total_bytes if table else None,
+        )
 
 
 # --- functions -----------------------------------------------------------------------------
+
 
 def _search_path_entries(value: str) -> list[str]:
     return [part.strip().strip('"') for part in value.split(",") if part.strip().strip('"')]
@@ -257,8 +290,12 @@ def _routine_signature(function: Function) -> str:
     return f"{qident(function.qname)}({function.arguments})"
 
 
-@check("DW504", category="security", severity=Severity.HIGH,
-       title="SECURITY DEFINER function without a safe search_path")
+@check(
+    "DW504",
+    category="security",
+    severity=Severity.HIGH,
+    title="SECURITY DEFINER function without a safe search_path",
+)
 def security_definer_search_path(snap: Snapshot) -> Iterator[Finding]:
     """A SECURITY DEFINER function runs with its owner's privileges and the caller's search_path.
 
@@ -291,9 +328,15 @@ def security_definer_search_path(snap: Snapshot) -> Iterator[Finding]:
             "search_path is. Names it uses from other schemas must be schema-qualified in its body.",
             security_notes=("Test the function afterwards: unqualified references to other schemas fail.",),
         )
-        yield finding(function.signature, f"SECURITY DEFINER {function.signature}: {'; '.join(problems)}",
-                      fix=fix, severity=Severity.LOW if only_temp else None, owner=function.owner,
-                      search_path=function.search_path, problems=problems)
+        yield finding(
+            function.signature,
+            f"SECURITY DEFINER {function.signature}: {'; '.join(problems)}",
+            fix=fix,
+            severity=Severity.LOW if only_temp else None,
+            owner=function.owner,
+            search_path=function.search_path,
+            problems=problems,
+        )
 
 
 def _set_search_path(function: Function, safe_path: str) -> Operation:
@@ -301,13 +344,20 @@ def _set_search_path(function: Function, safe_path: str) -> Operation:
     if function.kind == "f" and function.search_path is None:
         return SetFunctionConfig(signature, "search_path", safe_path)
     keyword = _routine_keyword(function)
-    previous = (f"ALTER {keyword} {signature} RESET search_path;" if function.search_path is None
-                else f"ALTER {keyword} {signature} SET search_path = {function.search_path};")
+    previous = (
+        f"ALTER {keyword} {signature} RESET search_path;"
+        if function.search_path is None
+        else f"ALTER {keyword} {signature} SET search_path = {function.search_path};"
+    )
     return RawSQL(f"ALTER {keyword} {signature} SET search_path = {safe_path};", previous)
 
 
-@check("DW510", category="security", severity=Severity.MEDIUM,
-       title="SECURITY DEFINER function executable by PUBLIC")
+@check(
+    "DW510",
+    category="security",
+    severity=Severity.MEDIUM,
+    title="SECURITY DEFINER function executable by PUBLIC",
+)
 def public_execute_security_definer(snap: Snapshot) -> Iterator[Finding]:
     """Functions are executable by PUBLIC by default, and that includes SECURITY DEFINER ones.
 
@@ -321,8 +371,11 @@ def public_execute_security_definer(snap: Snapshot) -> Iterator[Finding]:
     References: https://www.postgresql.org/docs/current/sql-createfunction.html#SQL-CREATEFUNCTION-SECURITY,
     https://www.postgresql.org/docs/current/ddl-priv.html
     """
-    public_execute = {p.object_name for p in snap.privileges
-                      if p.object_type == "function" and p.grantee == "PUBLIC" and p.privilege == "EXECUTE"}
+    public_execute = {
+        p.object_name
+        for p in snap.privileges
+        if p.object_type == "function" and p.grantee == "PUBLIC" and p.privilege == "EXECUTE"
+    }
     superusers = {r.name for r in snap.roles if r.superuser}
     for function in snap.functions:
         if not function.security_definer or function.signature not in public_execute:
@@ -330,21 +383,37 @@ def public_execute_security_definer(snap: Snapshot) -> Iterator[Finding]:
         owner_is_superuser = function.owner in superusers
         fix = ChangePackage.of(
             f"Revoke EXECUTE on {function.signature} from PUBLIC",
-            [Grant("EXECUTE", _routine_keyword(function), _routine_signature(function), "PUBLIC", revoke=True)],
+            [
+                Grant(
+                    "EXECUTE", _routine_keyword(function), _routine_signature(function), "PUBLIC", revoke=True
+                )
+            ],
             f"Only the owner ({function.owner}) and roles granted EXECUTE explicitly can call it.",
-            security_notes=(f"First GRANT EXECUTE ON {_routine_keyword(function)} {_routine_signature(function)} "
-                            "TO the roles that call it, or they start failing.",),
+            security_notes=(
+                f"First GRANT EXECUTE ON {_routine_keyword(function)} {_routine_signature(function)} "
+                "TO the roles that call it, or they start failing.",
+            ),
         )
-        yield finding(function.signature, f"every role can call SECURITY DEFINER {function.signature} "
-                                          f"as {function.owner}",
-                      fix=fix, severity=Severity.HIGH if owner_is_superuser else None,
-                      owner=function.owner, owner_is_superuser=owner_is_superuser)
+        yield finding(
+            function.signature,
+            f"every role can call SECURITY DEFINER {function.signature} as {function.owner}",
+            fix=fix,
+            severity=Severity.HIGH if owner_is_superuser else None,
+            owner=function.owner,
+            owner_is_superuser=owner_is_superuser,
+        )
 
 
 # --- passwords and TLS ---------------------------------------------------------------------
 
-@check("DW505", category="security", severity=Severity.MEDIUM, title="Password stored as an MD5 hash",
-       requires=("password_hashes",))
+
+@check(
+    "DW505",
+    category="security",
+    severity=Severity.MEDIUM,
+    title="Password stored as an MD5 hash",
+    requires=("password_hashes",),
+)
 def md5_password_hashes(snap: Snapshot) -> Iterator[Finding]:
     """MD5 password hashes are deprecated: the hash is salted only with the role name, and anyone
     who obtains it can log in with it directly over md5 authentication, without the password.
@@ -377,8 +446,13 @@ def md5_password_hashes(snap: Snapshot) -> Iterator[Finding]:
                 "scram-sha-256 in pg_hba.conf for it.",
             ),
         )
-        yield finding(role.name, f"role {role.name} has an MD5 password hash", fix=fix, login=role.login,
-                      severity=None if role.login else Severity.LOW)
+        yield finding(
+            role.name,
+            f"role {role.name} has an MD5 password hash",
+            fix=fix,
+            login=role.login,
+            severity=None if role.login else Severity.LOW,
+        )
 
 
 @check("DW506", category="security", severity=Severity.MEDIUM, title="New passwords are hashed with MD5")
@@ -402,8 +476,13 @@ def md5_password_encryption(snap: Snapshot) -> Iterator[Finding]:
         "working under md5 authentication and are replaced when each password is set again.",
         security_notes=("Clients older than libpq 10 cannot authenticate against SCRAM verifiers.",),
     )
-    yield finding("password_encryption", "password_encryption is md5", fix=fix, value=setting.value,
-                  source=setting.source)
+    yield finding(
+        "password_encryption",
+        "password_encryption is md5",
+        fix=fix,
+        value=setting.value,
+        source=setting.source,
+    )
 
 
 def _only_local_connections(snap: Snapshot) -> bool:
@@ -437,16 +516,25 @@ def ssl_off(snap: Snapshot) -> Iterator[Finding]:
         [alter_setting(setting, "on"), ReloadConfig()],
         "The server accepts TLS connections after the reload. If the certificate or key is missing "
         "or unreadable, the reload logs an error and TLS stays off.",
-        manual_steps=("Place server.crt and server.key (mode 0600, owned by the server's OS user) in the "
-                      "data directory or point ssl_cert_file / ssl_key_file at them.",
-                      "Change host lines to hostssl in pg_hba.conf to refuse clear-text connections."),
+        manual_steps=(
+            "Place server.crt and server.key (mode 0600, owned by the server's OS user) in the "
+            "data directory or point ssl_cert_file / ssl_key_file at them.",
+            "Change host lines to hostssl in pg_hba.conf to refuse clear-text connections.",
+        ),
     )
-    yield finding("ssl", "TLS is off", fix=fix, severity=Severity.LOW if local_only else None,
-                  value=setting.value, listen_addresses=listen.value if listen else None,
-                  loopback_only=local_only)
+    yield finding(
+        "ssl",
+        "TLS is off",
+        fix=fix,
+        severity=Severity.LOW if local_only else None,
+        value=setting.value,
+        listen_addresses=listen.value if listen else None,
+        loopback_only=local_only,
+    )
 
 
 # --- pg_hba.conf ---------------------------------------------------------------------------
+
 
 def _hba_address(rule: HbaRule) -> str | None:
     if rule.address is None:
@@ -479,7 +567,8 @@ def _is_loopback(rule: HbaRule) -> bool:
         return True
     try:
         return ipaddress.ip_network(_hba_address(rule) or "", strict=False).subnet_of(
-            ipaddress.ip_network("127.0.0.0/8" if ":" not in rule.address else "::1/128"))
+            ipaddress.ip_network("127.0.0.0/8" if ":" not in rule.address else "::1/128")
+        )
     except (ValueError, TypeError):
         return False
 
@@ -496,8 +585,10 @@ def _hba_fix(rule: HbaRule, method: str, why: str) -> ChangePackage:
             "Check the file with: SELECT * FROM pg_hba_file_rules WHERE error IS NOT NULL;",
             "Then reload (the SQL below); rollback is restoring the old line and reloading.",
         ),
-        security_notes=(f"Roles matched by this line need a {method} password (or OS user mapping for peer) "
-                        "before the change, or they are locked out.",),
+        security_notes=(
+            f"Roles matched by this line need a {method} password (or OS user mapping for peer) "
+            "before the change, or they are locked out.",
+        ),
     )
 
 
@@ -505,8 +596,13 @@ def _hba_rule_name(rule: HbaRule) -> str:
     return f"pg_hba.conf:{rule.line}"
 
 
-@check("DW508", category="security", severity=Severity.HIGH, title="pg_hba.conf trusts connections",
-       requires=("hba_rules",))
+@check(
+    "DW508",
+    category="security",
+    severity=Severity.HIGH,
+    title="pg_hba.conf trusts connections",
+    requires=("hba_rules",),
+)
 def hba_trust(snap: Snapshot) -> Iterator[Finding]:
     """``trust`` lets anyone who can reach the server connect as any role the line matches, with no
     password — including superusers.
@@ -530,14 +626,27 @@ def hba_trust(snap: Snapshot) -> Iterator[Finding]:
             severity = Severity.HIGH if _is_loopback(rule) else Severity.CRITICAL
             method = "scram-sha-256"
         fix = _hba_fix(rule, method, "No connection matching this line is let in without authenticating.")
-        yield finding(_hba_rule_name(rule), f"pg_hba.conf line {rule.line} trusts `{hba_line(rule)}`",
-                      fix=fix, severity=severity, line=rule.line, type=rule.type,
-                      database=list(rule.database), user_name=list(rule.user_name),
-                      address=_hba_address(rule), auth_method=rule.auth_method)
+        yield finding(
+            _hba_rule_name(rule),
+            f"pg_hba.conf line {rule.line} trusts `{hba_line(rule)}`",
+            fix=fix,
+            severity=severity,
+            line=rule.line,
+            type=rule.type,
+            database=list(rule.database),
+            user_name=list(rule.user_name),
+            address=_hba_address(rule),
+            auth_method=rule.auth_method,
+        )
 
 
-@check("DW509", category="security", severity=Severity.HIGH, title="pg_hba.conf sends passwords in clear text",
-       requires=("hba_rules",))
+@check(
+    "DW509",
+    category="security",
+    severity=Severity.HIGH,
+    title="pg_hba.conf sends passwords in clear text",
+    requires=("hba_rules",),
+)
 def hba_cleartext_password(snap: Snapshot) -> Iterator[Finding]:
     """The ``password`` method sends the password in clear text; without TLS anyone on the path reads
     it, and even with TLS the server (or an impostor, without ``verify-full``) sees it.
@@ -554,9 +663,15 @@ def hba_cleartext_password(snap: Snapshot) -> Iterator[Finding]:
         if rule.error or rule.auth_method != "password":
             continue
         fix = _hba_fix(rule, "scram-sha-256", "The password is no longer sent to the server.")
-        yield finding(_hba_rule_name(rule), f"pg_hba.conf line {rule.line} takes clear-text passwords: "
-                                            f"`{hba_line(rule)}`",
-                      fix=fix, severity=Severity.MEDIUM if rule.type == "hostssl" else None,
-                      line=rule.line, type=rule.type, database=list(rule.database),
-                      user_name=list(rule.user_name), address=_hba_address(rule), auth_method=rule.auth_method)
-
+        yield finding(
+            _hba_rule_name(rule),
+            f"pg_hba.conf line {rule.line} takes clear-text passwords: `{hba_line(rule)}`",
+            fix=fix,
+            severity=Severity.MEDIUM if rule.type == "hostssl" else None,
+            line=rule.line,
+            type=rule.type,
+            database=list(rule.database),
+            user_name=list(rule.user_name),
+            address=_hba_address(rule),
+            auth_method=rule.auth_method,
+        )

@@ -58,7 +58,18 @@ MB = 1024**2
 INTEGER_LIMITS = {"int2": (-(2**15), 2**15 - 1), "int4": (-(2**31), 2**31 - 1), "int8": (-(2**63), 2**63 - 1)}
 SEQUENCE_TYPE_NAMES = {"smallint": "int2", "integer": "int4", "bigint": "int8"}
 # Statements that plan and execute a query; utility commands (VACUUM, CREATE INDEX) are maintenance.
-QUERY_KEYWORDS = {"select", "with", "insert", "update", "delete", "merge", "values", "table", "call", "execute"}
+QUERY_KEYWORDS = {
+    "select",
+    "with",
+    "insert",
+    "update",
+    "delete",
+    "merge",
+    "values",
+    "table",
+    "call",
+    "execute",
+}
 
 
 # --- statements ------------------------------------------------------------------------------
@@ -144,8 +155,7 @@ def _preview(text: str | None) -> str | None:
     return collapsed if len(collapsed) <= QUERY_PREVIEW_CHARS else collapsed[: QUERY_PREVIEW_CHARS - 1] + "…"
 
 
-@check("DW401", category="workload", severity=Severity.MEDIUM, title="Slow query",
-       requires=("statements",))
+@check("DW401", category="workload", severity=Severity.MEDIUM, title="Slow query", requires=("statements",))
 def slow_queries(snap: Snapshot) -> Iterator[Finding]:
     """A statement whose mean execution time is half a second or more, over repeated calls.
 
@@ -176,8 +186,13 @@ def slow_queries(snap: Snapshot) -> Iterator[Finding]:
         )
 
 
-@check("DW402", category="workload", severity=Severity.LOW, title="Query dominating execution time",
-       requires=("statements",))
+@check(
+    "DW402",
+    category="workload",
+    severity=Severity.LOW,
+    title="Query dominating execution time",
+    requires=("statements",),
+)
 def heavy_queries(snap: Snapshot) -> Iterator[Finding]:
     """A statement that accounts for a large share of all the time the database spends executing.
 
@@ -206,12 +221,19 @@ def heavy_queries(snap: Snapshot) -> Iterator[Finding]:
             f"one query takes {share:.0%} of this database's execution time "
             f"({statement.total_ms / 1000:,.1f} s over {statement.calls:,} calls)",
             severity=Severity.MEDIUM if share >= 0.5 else None,
-            share=round(share, 4), statistics_since=snap.statements_reset, **_statement_evidence(statement),
+            share=round(share, 4),
+            statistics_since=snap.statements_reset,
+            **_statement_evidence(statement),
         )
 
 
-@check("DW403", category="workload", severity=Severity.MEDIUM, title="Query spilling to temporary files",
-       requires=("statements",))
+@check(
+    "DW403",
+    category="workload",
+    severity=Severity.MEDIUM,
+    title="Query spilling to temporary files",
+    requires=("statements",),
+)
 def temp_file_spills(snap: Snapshot) -> Iterator[Finding]:
     """A statement that writes temporary files because its sorts or hashes outgrow ``work_mem``.
 
@@ -243,8 +265,11 @@ def temp_file_spills(snap: Snapshot) -> Iterator[Finding]:
             f"a query writes {spill_bytes / MB:,.1f} MB of temporary files per call (work_mem is "
             f"{_mb(work_mem)})",
             fix=_work_mem_package(statement.user, suggested, work_mem) if statement.user else None,
-            temp_blks_written=statement.temp_blks_written, temp_bytes_per_call=spill_bytes,
-            work_mem_bytes=work_mem, suggested_work_mem_bytes=suggested, **_statement_evidence(statement),
+            temp_blks_written=statement.temp_blks_written,
+            temp_bytes_per_call=spill_bytes,
+            work_mem_bytes=work_mem,
+            suggested_work_mem_bytes=suggested,
+            **_statement_evidence(statement),
         )
 
 
@@ -262,7 +287,12 @@ def _work_mem_package(role: str, suggested: int, current: int | None) -> ChangeP
     value = _mb(suggested)
     return ChangePackage.of(
         f"Raise work_mem for role {role} to {value}",
-        [RawSQL(f"ALTER ROLE {ident(role)} SET work_mem = '{value}';", f"ALTER ROLE {ident(role)} RESET work_mem;")],
+        [
+            RawSQL(
+                f"ALTER ROLE {ident(role)} SET work_mem = '{value}';",
+                f"ALTER ROLE {ident(role)} RESET work_mem;",
+            )
+        ],
         f"Sessions of {role} started after this get work_mem = {value} (now {_mb(current)}); running "
         "sessions keep theirs. Only a catalog change, no lock on any table.",
         performance_notes=(
@@ -316,8 +346,12 @@ def cache_hit_ratio(snap: Snapshot) -> Iterator[Finding]:
         database.name,
         f"database {database.name} finds only {ratio:.1%} of the blocks it reads in shared buffers",
         fix=_shared_buffers_package(snap, shared_buffers),
-        hit_ratio=round(ratio, 4), blks_hit=hits, blks_read=reads, shared_buffers_bytes=shared_buffers,
-        server_memory_bytes=snap.server.memory_bytes, statistics_since=database.stats_reset,
+        hit_ratio=round(ratio, 4),
+        blks_hit=hits,
+        blks_read=reads,
+        shared_buffers_bytes=shared_buffers,
+        server_memory_bytes=snap.server.memory_bytes,
+        statistics_since=database.stats_reset,
     )
 
 
@@ -337,8 +371,9 @@ def _shared_buffers_package(snap: Snapshot, current: int | None) -> ChangePackag
         f"shared_buffers is {_mb(current)} on a server with {memory / 1024**3:,.1f} GB of memory; a quarter of "
         "memory is the usual starting point. It takes effect after a restart.",
         requires_restart=True,
-        performance_notes=("Check first whether a few statements cause most of the reads: an index is "
-                           "cheaper than memory.",),
+        performance_notes=(
+            "Check first whether a few statements cause most of the reads: an index is cheaper than memory.",
+        ),
         manual_steps=("Restart the server in a maintenance window for the new value to apply.",),
     )
 
@@ -366,8 +401,9 @@ def connections_near_limit(snap: Snapshot) -> Iterator[Finding]:
     if not max_connections:
         return
     # PostgreSQL 16 adds reserved_connections (for pg_use_reserved_connections) to the superusers' slots.
-    reserved = sum(_setting_int(snap, name) or 0
-                   for name in ("superuser_reserved_connections", "reserved_connections"))
+    reserved = sum(
+        _setting_int(snap, name) or 0 for name in ("superuser_reserved_connections", "reserved_connections")
+    )
     available = max(max_connections - reserved, 1)
     clients = [s for s in snap.sessions if _is_client(s)]
     used = len(clients) + 1  # the snapshot's own session is not in the list
@@ -379,8 +415,11 @@ def connections_near_limit(snap: Snapshot) -> Iterator[Finding]:
         "max_connections",
         f"{used} client connections use {usage:.0%} of the {available} slots open to non-superusers",
         severity=Severity.HIGH if usage >= 0.95 else None,
-        client_connections=used, max_connections=max_connections, reserved_connections=reserved,
-        usage=round(usage, 3), by_state=dict(states.most_common()),
+        client_connections=used,
+        max_connections=max_connections,
+        reserved_connections=reserved,
+        usage=round(usage, 3),
+        by_state=dict(states.most_common()),
         by_user=dict(Counter(s.user or "unknown" for s in clients).most_common(10)),
         **_visibility(snap),
     )
@@ -446,7 +485,8 @@ def _terminate_package(pids: Iterable[int], why: str) -> ChangePackage:
 
 def _idle_in_transaction(session: Session) -> bool:
     return (session.state or "").startswith("idle in transaction") and (
-        session.state_age_s or 0) >= IDLE_IN_TRANSACTION_S
+        session.state_age_s or 0
+    ) >= IDLE_IN_TRANSACTION_S
 
 
 @check("DW406", category="workload", severity=Severity.MEDIUM, title="Session idle in transaction")
@@ -475,7 +515,8 @@ def idle_in_transaction(snap: Snapshot) -> Iterator[Finding]:
             f"session {session.pid} ({session.user}) has been idle in a transaction for "
             f"{session.state_age_s:,.0f} s",
             fix=_terminate_package([session.pid], "Ends the idle transaction and releases its locks."),
-            **_session_evidence(session), **_visibility(snap),
+            **_session_evidence(session),
+            **_visibility(snap),
         )
 
 
@@ -505,9 +546,12 @@ def long_transactions(snap: Snapshot) -> Iterator[Finding]:
         yield finding(
             _session_object(session),
             f"session {session.pid} ({session.user}) has had a transaction open for {age:,.0f} s",
-            fix=_terminate_package([session.pid], "Ends the long transaction and releases its locks and snapshot."),
+            fix=_terminate_package(
+                [session.pid], "Ends the long transaction and releases its locks and snapshot."
+            ),
             severity=Severity.HIGH if age >= 3600 else None,
-            **_session_evidence(session), **_visibility(snap),
+            **_session_evidence(session),
+            **_visibility(snap),
         )
 
 
@@ -540,11 +584,15 @@ def blocked_queries(snap: Snapshot) -> Iterator[Finding]:
             f"session {session.pid} ({session.user}) has waited {session.query_age_s:,.0f} s for a lock held by "
             f"session {', '.join(map(str, session.blocked_by))}",
             fix=_terminate_package(terminable, "Ends the session at the root of the lock queue.")
-            if terminable else None,
-            blocked_by=list(session.blocked_by), root_blockers=sorted(roots),
-            waiting_s=_round(session.query_age_s), wait_event_type=session.wait_event_type,
+            if terminable
+            else None,
+            blocked_by=list(session.blocked_by),
+            root_blockers=sorted(roots),
+            waiting_s=_round(session.query_age_s),
+            wait_event_type=session.wait_event_type,
             blockers=[_session_evidence(b) for b in blockers],
-            **_session_evidence(session), **_visibility(snap),
+            **_session_evidence(session),
+            **_visibility(snap),
         )
 
 
@@ -600,16 +648,23 @@ def sequence_near_limit(snap: Snapshot) -> Iterator[Finding]:
         if used < SEQUENCE_USED_MEDIUM:
             continue
         limit = high if ascending else low
-        column_limits = column is not None and limit != (sequence.max_value if ascending else sequence.min_value)
+        column_limits = column is not None and limit != (
+            sequence.max_value if ascending else sequence.min_value
+        )
         yield finding(
             sequence.qname,
             f"sequence {sequence.qname} has used {used:.0%} of its range: {abs(limit - sequence.last_value):,} "
-            f"values left before {limit:,}" + (f", the limit of column {column.qname}" if column_limits else ""),
+            f"values left before {limit:,}"
+            + (f", the limit of column {column.qname}" if column_limits else ""),
             fix=_widen_package(snap, sequence, column),
             severity=Severity.HIGH if used >= SEQUENCE_USED_HIGH else None,
-            last_value=sequence.last_value, limit=limit, used_fraction=round(used, 4),
-            values_left=abs(limit - sequence.last_value), data_type=sequence.data_type,
-            owned_by=sequence.owned_by, column_type=column.data_type if column else None,
+            last_value=sequence.last_value,
+            limit=limit,
+            used_fraction=round(used, 4),
+            values_left=abs(limit - sequence.last_value),
+            data_type=sequence.data_type,
+            owned_by=sequence.owned_by,
+            column_type=column.data_type if column else None,
             limited_by="column" if column_limits else "sequence",
         )
 
@@ -633,8 +688,15 @@ def _widen_package(snap: Snapshot, sequence: Sequence, column: Column | None) ->
     operations: list[Operation] = []
     if column is not None and column.type_name in ("int2", "int4"):
         table = snap.table(column.table_qname)
-        operations.append(AlterColumnType(column.table_qname, column.name, "bigint", column.data_type,
-                                          table_bytes=table.total_bytes if table else 0))
+        operations.append(
+            AlterColumnType(
+                column.table_qname,
+                column.name,
+                "bigint",
+                column.data_type,
+                table_bytes=table.total_bytes if table else 0,
+            )
+        )
     if SEQUENCE_TYPE_NAMES.get(sequence.data_type) in ("int2", "int4"):
         operations.append(AlterSequenceType(sequence.qname, "bigint", sequence.data_type))
     if not operations:

@@ -10,8 +10,12 @@ from typing import Annotated, Any
 import typer
 
 #: The positional database argument of commands that need a real server (no embedded demo).
-DatabaseArg = Annotated[str | None, typer.Argument(
-    help="postgresql:// URL, conninfo or database name. Default: DATABASE_URL or the PG* variables.")]
+DatabaseArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="postgresql:// URL, conninfo or database name. Default: DATABASE_URL or the PG* variables."
+    ),
+]
 
 
 def check_format(format: str, formats: Sequence[str] = ("text", "json")) -> None:

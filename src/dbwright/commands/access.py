@@ -14,10 +14,17 @@ def register(app: typer.Typer) -> None:
 
 def access_command(
     role: Annotated[str, typer.Argument(help="The role to examine.")],
-    db: Annotated[str | None, typer.Option(
-        "--db", help="postgresql:// URL, conninfo or database name. Default: DATABASE_URL or the PG* variables.")] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="postgresql:// URL, conninfo or database name. Default: DATABASE_URL or the PG* variables.",
+        ),
+    ] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="text, json or markdown.")] = "text",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
 ) -> None:
     """Show what ROLE can read, write, own and execute in a database, as the server decides it."""
     from dbwright.audit.access import role_access
@@ -26,7 +33,9 @@ def access_command(
     from dbwright.engines.postgres.connect import open_session
 
     if format not in ("text", "json", "markdown"):
-        raise typer.BadParameter(f"unknown format {format!r}; use text, json or markdown", param_hint="--format")
+        raise typer.BadParameter(
+            f"unknown format {format!r}; use text, json or markdown", param_hint="--format"
+        )
     import psycopg
 
     from dbwright.errors import ServerError

@@ -9,43 +9,85 @@ import typer
 
 from dbwright.commands._common import check_format
 
-advise_app = typer.Typer(name="advise", help="Advisors: recommendations priced against your workload.",
-                         no_args_is_help=True)
+advise_app = typer.Typer(
+    name="advise", help="Advisors: recommendations priced against your workload.", no_args_is_help=True
+)
 
 
 @advise_app.command("indexes")
 def indexes(
-    database: Annotated[str | None, typer.Argument(
-        help="postgresql:// URL, conninfo or database name. Default: DATABASE_URL, the PG* variables, "
-             "else the embedded demo.")] = None,
-    budget: Annotated[str | None, typer.Option(
-        "--budget", help="Storage for new indexes: 500MB, 2GB or 10% of the database. Default: 10%, at least "
-                         "64MB.")] = None,
+    database: Annotated[
+        str | None,
+        typer.Argument(
+            help="postgresql:// URL, conninfo or database name. Default: DATABASE_URL, the PG* variables, "
+            "else the embedded demo."
+        ),
+    ] = None,
+    budget: Annotated[
+        str | None,
+        typer.Option(
+            "--budget",
+            help="Storage for new indexes: 500MB, 2GB or 10% of the database. Default: 10%, at least 64MB.",
+        ),
+    ] = None,
     min_calls: Annotated[int, typer.Option("--min-calls", help="Ignore statements called fewer times.")] = 0,
-    min_time: Annotated[float, typer.Option("--min-time", help="Ignore statements with less total time (ms).")] = 0.0,
-    workload_file: Annotated[list[Path] | None, typer.Option(
-        "--workload-file", help="SQL file of workload statements (repeatable).")] = None,
-    log_file: Annotated[list[Path] | None, typer.Option(
-        "--log-file", help="Server log with log_min_duration_statement lines: stderr, csvlog or jsonlog "
-                           "(repeatable).")] = None,
+    min_time: Annotated[
+        float, typer.Option("--min-time", help="Ignore statements with less total time (ms).")
+    ] = 0.0,
+    workload_file: Annotated[
+        list[Path] | None,
+        typer.Option("--workload-file", help="SQL file of workload statements (repeatable)."),
+    ] = None,
+    log_file: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--log-file",
+            help="Server log with log_min_duration_statement lines: stderr, csvlog or jsonlog (repeatable).",
+        ),
+    ] = None,
     query: Annotated[str | None, typer.Option("--query", help="Advise on this one statement.")] = None,
-    weight_by: Annotated[str, typer.Option("--weight-by", help="total_time, calls_x_mean or cost.")] = "total_time",
-    objective: Annotated[str, typer.Option(
-        "--objective", help="total (the workload's summed time or cost), per-query (geometric mean of each "
-                            "statement's cost ratio) or auto: total with timings, per-query without.")] = "auto",
-    allow_real_indexes: Annotated[bool, typer.Option(
-        "--allow-real-indexes", help="Without HypoPG: allow rolled-back real index builds on tables over the "
-                                     "size limit, and price drops with a rolled-back DROP INDEX.")] = False,
+    weight_by: Annotated[
+        str, typer.Option("--weight-by", help="total_time, calls_x_mean or cost.")
+    ] = "total_time",
+    objective: Annotated[
+        str,
+        typer.Option(
+            "--objective",
+            help="total (the workload's summed time or cost), per-query (geometric mean of each "
+            "statement's cost ratio) or auto: total with timings, per-query without.",
+        ),
+    ] = "auto",
+    allow_real_indexes: Annotated[
+        bool,
+        typer.Option(
+            "--allow-real-indexes",
+            help="Without HypoPG: allow rolled-back real index builds on tables over the "
+            "size limit, and price drops with a rolled-back DROP INDEX.",
+        ),
+    ] = False,
     format: Annotated[str, typer.Option("--format", "-f", help="text, json, markdown or html.")] = "text",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the advice to this file.")] = None,
-    verify: Annotated[bool, typer.Option(
-        "--verify", help="Build the recommended indexes and measure the read-only workload statements before "
-                         "and after (median of 3 warm runs).")] = False,
-    scratch: Annotated[bool, typer.Option(
-        "--scratch", help="With --verify: build on a scratch copy (CREATE DATABASE … TEMPLATE), dropped "
-                          "afterwards.")] = False,
-    yes: Annotated[bool, typer.Option(
-        "--yes", help="With --verify and no --scratch: really build the indexes on the target.")] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the advice to this file.")
+    ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Build the recommended indexes and measure the read-only workload statements before "
+            "and after (median of 3 warm runs).",
+        ),
+    ] = False,
+    scratch: Annotated[
+        bool,
+        typer.Option(
+            "--scratch",
+            help="With --verify: build on a scratch copy (CREATE DATABASE … TEMPLATE), dropped afterwards.",
+        ),
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", help="With --verify and no --scratch: really build the indexes on the target."),
+    ] = False,
 ) -> None:
     """Recommend the indexes that lower the workload's cost most within a budget, and drops to make."""
     from rich.console import Console
@@ -66,21 +108,37 @@ def indexes(
     target = _default_target(database)
     with err.status("advising…") as status:
         advice = advise_indexes(
-            target, budget=budget, workload_files=workload_file or (), log_files=log_file or (), query=query,
-            min_calls=min_calls, min_time_ms=min_time, weight_by=weight_by, allow_real_indexes=allow_real_indexes,
-            objective=objective, progress=lambda text: status.update(f"advising: {text}…"))
+            target,
+            budget=budget,
+            workload_files=workload_file or (),
+            log_files=log_file or (),
+            query=query,
+            min_calls=min_calls,
+            min_time_ms=min_time,
+            weight_by=weight_by,
+            allow_real_indexes=allow_real_indexes,
+            objective=objective,
+            progress=lambda text: status.update(f"advising: {text}…"),
+        )
     if not verify:
         emit(render(advice, format), output)
         return
     from dbwright.advisors.indexes.verify import build_statements, render_with_advice, verify_advice
 
     if not scratch and advice.recommendations:
-        err.print("--verify without --scratch builds these indexes on the target (they stay):", highlight=False)
+        err.print(
+            "--verify without --scratch builds these indexes on the target (they stay):", highlight=False
+        )
         for statement in build_statements(advice, scratch=False):
             err.print(f"  {statement}", markup=False, highlight=False)
     with err.status("verifying…") as status:
-        verification = verify_advice(target, advice, scratch=scratch, confirmed=yes,
-                                     progress=lambda text: status.update(f"verifying: {text}…"))
+        verification = verify_advice(
+            target,
+            advice,
+            scratch=scratch,
+            confirmed=yes,
+            progress=lambda text: status.update(f"verifying: {text}…"),
+        )
     emit(render_with_advice(render(advice, format), advice, verification, format), output)
 
 

@@ -9,25 +9,40 @@ import typer
 
 from dbwright.commands._common import DatabaseArg, check_format, echo_packages_plan
 
-audit_logging_app = typer.Typer(name="audit-logging", no_args_is_help=True,
-                                help="Audit logging set-up: pgaudit or a trigger-based log, as change packages.")
+audit_logging_app = typer.Typer(
+    name="audit-logging",
+    no_args_is_help=True,
+    help="Audit logging set-up: pgaudit or a trigger-based log, as change packages.",
+)
 
 
 @audit_logging_app.command("plan")
 def plan(
     database: DatabaseArg = None,
-    table: Annotated[list[str] | None, typer.Option(
-        "--table", help="schema.table to audit at object level (repeatable). Default: the PII tables that "
-                        "dbwright pii finds.")] = None,
+    table: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--table",
+            help="schema.table to audit at object level (repeatable). Default: the PII tables that "
+            "dbwright pii finds.",
+        ),
+    ] = None,
     mode: Annotated[str, typer.Option("--mode", help="auto, pgaudit or trigger.")] = "auto",
-    auditor: Annotated[str, typer.Option("--auditor", help="NOLOGIN role used as pgaudit.role / log reader.")]
-    = "auditor",
-    scope: Annotated[str, typer.Option(
-        "--scope", help="database (ALTER DATABASE … SET) or system (ALTER SYSTEM) for the pgaudit settings.")]
-    = "database",
+    auditor: Annotated[
+        str, typer.Option("--auditor", help="NOLOGIN role used as pgaudit.role / log reader.")
+    ] = "auditor",
+    scope: Annotated[
+        str,
+        typer.Option(
+            "--scope",
+            help="database (ALTER DATABASE … SET) or system (ALTER SYSTEM) for the pgaudit settings.",
+        ),
+    ] = "database",
     format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
-    out: Annotated[Path | None, typer.Option(
-        "--out", help="Also write the packages as one migration file (up and down).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write the packages as one migration file (up and down)."),
+    ] = None,
 ) -> None:
     """Plan audit logging: DDL and role changes, plus reads and writes of the PII tables."""
     from dbwright.audit.logging import plan_audit_logging, render_text

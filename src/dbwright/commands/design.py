@@ -9,30 +9,59 @@ import typer
 
 
 def design(
-    database: Annotated[str | None, typer.Argument(
-        help="postgresql:// URL, conninfo or database name. Default: DATABASE_URL, the PG* variables, "
-             "else the embedded demo.")] = None,
+    database: Annotated[
+        str | None,
+        typer.Argument(
+            help="postgresql:// URL, conninfo or database name. Default: DATABASE_URL, the PG* variables, "
+            "else the embedded demo."
+        ),
+    ] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="text, json or markdown.")] = "text",
-    sample_rows: Annotated[int, typer.Option("--sample-rows", min=100,
-                                             help="Rows read per table; larger tables are sampled.")] = 20_000,
-    time_budget: Annotated[float, typer.Option("--time-budget", min=1.0,
-                                               help="Seconds for the whole review; tables left are skipped.")]
-    = 120.0,
-    max_error: Annotated[float, typer.Option("--max-error", min=0.0, max=0.5,
-                                             help="Largest share of rows off for an approximate dependency.")]
-    = 0.01,
-    desbordante: Annotated[bool | None, typer.Option(
-        "--desbordante/--no-desbordante", help="Use desbordante for full discovery (default: when installed).")]
-    = None,
-    partition_rows: Annotated[int, typer.Option(
-        "--partition-rows", min=1, help="Tables with at least this many rows are considered for partitioning.")]
-    = 1_000_000,
-    pruning: Annotated[bool, typer.Option(
-        "--pruning/--no-pruning", help="Plan the workload on a scratch copy of a proposed partitioning "
-                                       "(CREATE DATABASE dbwright_scratch_…, dropped after).")] = True,
-    shard_gb: Annotated[float, typer.Option(
-        "--shard-gb", min=0.0, help="Tables at least this large (GB) get sharding advice (Citus).")] = 64.0,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    sample_rows: Annotated[
+        int, typer.Option("--sample-rows", min=100, help="Rows read per table; larger tables are sampled.")
+    ] = 20_000,
+    time_budget: Annotated[
+        float,
+        typer.Option("--time-budget", min=1.0, help="Seconds for the whole review; tables left are skipped."),
+    ] = 120.0,
+    max_error: Annotated[
+        float,
+        typer.Option(
+            "--max-error", min=0.0, max=0.5, help="Largest share of rows off for an approximate dependency."
+        ),
+    ] = 0.01,
+    desbordante: Annotated[
+        bool | None,
+        typer.Option(
+            "--desbordante/--no-desbordante",
+            help="Use desbordante for full discovery (default: when installed).",
+        ),
+    ] = None,
+    partition_rows: Annotated[
+        int,
+        typer.Option(
+            "--partition-rows",
+            min=1,
+            help="Tables with at least this many rows are considered for partitioning.",
+        ),
+    ] = 1_000_000,
+    pruning: Annotated[
+        bool,
+        typer.Option(
+            "--pruning/--no-pruning",
+            help="Plan the workload on a scratch copy of a proposed partitioning "
+            "(CREATE DATABASE dbwright_scratch_…, dropped after).",
+        ),
+    ] = True,
+    shard_gb: Annotated[
+        float,
+        typer.Option(
+            "--shard-gb", min=0.0, help="Tables at least this large (GB) get sharding advice (Citus)."
+        ),
+    ] = 64.0,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
 ) -> None:
     """Profile the data: dependencies breaking 3NF, undeclared keys and foreign keys, over-wide types."""
     from rich.console import Console
@@ -46,10 +75,17 @@ def design(
     err = Console(stderr=True)
     target = _default_target(database)
     with err.status("profiling…") as status:
-        report = design_review(target, sample_rows=sample_rows, time_budget_s=time_budget, max_error=max_error,
-                               use_desbordante=desbordante, min_partition_rows=partition_rows,
-                               estimate_pruning=pruning, shard_bytes=int(shard_gb * 1024**3),
-                               progress=lambda text: status.update(f"design: {text}…"))
+        report = design_review(
+            target,
+            sample_rows=sample_rows,
+            time_budget_s=time_budget,
+            max_error=max_error,
+            use_desbordante=desbordante,
+            min_partition_rows=partition_rows,
+            estimate_pruning=pruning,
+            shard_bytes=int(shard_gb * 1024**3),
+            progress=lambda text: status.update(f"design: {text}…"),
+        )
     emit(render(report, format), output)
 
 

@@ -9,19 +9,36 @@ import typer
 
 
 def docs(
-    database: Annotated[str | None, typer.Argument(
-        help="postgresql:// URL, conninfo, database name or a saved snapshot .json. Default: DATABASE_URL, "
-             "the PG* variables, else the embedded demo.")] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the site into.")] = Path("site"),
+    database: Annotated[
+        str | None,
+        typer.Argument(
+            help="postgresql:// URL, conninfo, database name or a saved snapshot .json. Default: DATABASE_URL, "
+            "the PG* variables, else the embedded demo."
+        ),
+    ] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the site into.")] = Path(
+        "site"
+    ),
     format: Annotated[str, typer.Option("--format", "-f", help="html, markdown or both.")] = "html",
-    implied: Annotated[bool, typer.Option(
-        "--implied", help="Profile the data for foreign keys nobody declared and draw them dashed "
-                          "(reads the tables; needs a database, not a snapshot file).")] = False,
-    sizes: Annotated[bool, typer.Option(
-        "--sizes/--no-sizes", help="Row estimates and sizes on the pages; --no-sizes for docs kept in git whose "
-                                   "diffs should show schema changes only.")] = True,
-    time_budget: Annotated[float, typer.Option(
-        "--time-budget", min=1.0, help="Seconds for the --implied profiling.")] = 60.0,
+    implied: Annotated[
+        bool,
+        typer.Option(
+            "--implied",
+            help="Profile the data for foreign keys nobody declared and draw them dashed "
+            "(reads the tables; needs a database, not a snapshot file).",
+        ),
+    ] = False,
+    sizes: Annotated[
+        bool,
+        typer.Option(
+            "--sizes/--no-sizes",
+            help="Row estimates and sizes on the pages; --no-sizes for docs kept in git whose "
+            "diffs should show schema changes only.",
+        ),
+    ] = True,
+    time_budget: Annotated[
+        float, typer.Option("--time-budget", min=1.0, help="Seconds for the --implied profiling.")
+    ] = 60.0,
 ) -> None:
     """Document a database: one page per schema and table, ER diagrams, a CSV data dictionary."""
     from rich.console import Console
@@ -31,8 +48,9 @@ def docs(
     from dbwright.sitegen import FORMATS, build_site, find_implied
 
     if format not in FORMATS:
-        raise typer.BadParameter(f"unknown format {format!r}; use one of {', '.join(FORMATS)}",
-                                 param_hint="--format")
+        raise typer.BadParameter(
+            f"unknown format {format!r}; use one of {', '.join(FORMATS)}", param_hint="--format"
+        )
     err = Console(stderr=True)
     if implied and _is_snapshot_file(database):
         raise RefusedError("--implied profiles the data, so it needs a database, not a snapshot file")
@@ -41,12 +59,19 @@ def docs(
     relationships, source = (), None
     if implied:
         with err.status("profiling the data for undeclared foreign keys…") as status:
-            relationships = find_implied(target, snap, time_budget_s=time_budget,
-                                         progress=lambda text: status.update(f"docs --implied: {text}…"))
-        source = (f"{len(relationships)} found by profiling the data (dbwright design: inclusion dependencies "
-                  "confirmed on the full tables).")
-    written = build_site(snap, output, format=format, implied=relationships, implied_source=source,
-                         sizes=sizes)
+            relationships = find_implied(
+                target,
+                snap,
+                time_budget_s=time_budget,
+                progress=lambda text: status.update(f"docs --implied: {text}…"),
+            )
+        source = (
+            f"{len(relationships)} found by profiling the data (dbwright design: inclusion dependencies "
+            "confirmed on the full tables)."
+        )
+    written = build_site(
+        snap, output, format=format, implied=relationships, implied_source=source, sizes=sizes
+    )
     err.print(f"wrote {len(written)} files to {output}")
 
 

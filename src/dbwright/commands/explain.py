@@ -12,15 +12,28 @@ from dbwright.commands._common import check_format
 
 def explain(
     sql: Annotated[str | None, typer.Argument(help="The statement to explain (or use -f).")] = None,
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the statement from this file.")] = None,
-    db: Annotated[str | None, typer.Option(
-        "--db", help="postgresql:// URL, conninfo or database name. Default: DATABASE_URL, the PG* variables, "
-                     "else the embedded demo.")] = None,
-    analyze: Annotated[bool, typer.Option(
-        "--analyze", help="Run it (EXPLAIN ANALYZE) in a read-only transaction that is rolled back; only for "
-                          "read-only SELECTs.")] = False,
-    suggest: Annotated[bool, typer.Option("--suggest/--no-suggest",
-                                          help="Ask the index advisor (what-if) for this query.")] = True,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Read the statement from this file.")
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="postgresql:// URL, conninfo or database name. Default: DATABASE_URL, the PG* variables, "
+            "else the embedded demo.",
+        ),
+    ] = None,
+    analyze: Annotated[
+        bool,
+        typer.Option(
+            "--analyze",
+            help="Run it (EXPLAIN ANALYZE) in a read-only transaction that is rolled back; only for "
+            "read-only SELECTs.",
+        ),
+    ] = False,
+    suggest: Annotated[
+        bool, typer.Option("--suggest/--no-suggest", help="Ask the index advisor (what-if) for this query.")
+    ] = True,
     format: Annotated[str, typer.Option("--format", help="text, json or markdown.")] = "text",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
 ) -> None:
@@ -46,8 +59,13 @@ def explain(
     err = Console(stderr=True)
     target = _default_target(db)
     with err.status("explaining…") as status:
-        result = explain_query(target, sql or "", analyze=analyze, suggest=suggest,
-                               progress=lambda text: status.update(f"explaining: {text}…"))
+        result = explain_query(
+            target,
+            sql or "",
+            analyze=analyze,
+            suggest=suggest,
+            progress=lambda text: status.update(f"explaining: {text}…"),
+        )
     color = format == "text" and output is None and sys.stdout.isatty()
     emit(render(result, format, color=color), output)
 

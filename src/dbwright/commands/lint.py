@@ -16,16 +16,30 @@ def register(app: typer.Typer) -> None:
 
 
 def lint_command(
-    paths: Annotated[list[Path], typer.Argument(help="SQL files or directories of migrations ('-' reads stdin).")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="SQL files or directories of migrations ('-' reads stdin).")
+    ],
     format: Annotated[str, typer.Option("--format", "-f", help="text, json or sarif.")] = "text",
-    fail_on: Annotated[str | None, typer.Option(
-        "--fail-on", help="Exit 1 when a finding (not ignored) is at or above this severity: info, low, medium, "
-                          "high, critical.")] = None,
-    server_version: Annotated[str, typer.Option(
-        "--server-version", help="Target PostgreSQL version: 15, 12, 11 or 150004.")] = "15",
-    unapplied: Annotated[bool, typer.Option(
-        "--unapplied", help="The files deploy together: tables created by an earlier file are still new.")] = False,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 when a finding (not ignored) is at or above this severity: info, low, medium, "
+            "high, critical.",
+        ),
+    ] = None,
+    server_version: Annotated[
+        str, typer.Option("--server-version", help="Target PostgreSQL version: 15, 12, 11 or 150004.")
+    ] = "15",
+    unapplied: Annotated[
+        bool,
+        typer.Option(
+            "--unapplied", help="The files deploy together: tables created by an earlier file are still new."
+        ),
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
 ) -> None:
     """Lint migration SQL: every unsafe statement with the lock it takes and its safe rewrite."""
     from dbwright.changes.lint import LintState, lint, lint_files, migration_files
@@ -60,9 +74,12 @@ def parse_server_version(text: str) -> int:
     try:
         if "." in raw:
             major, minor = raw.split(".", 1)
-            return int(major) * 10000 + int(minor) * 100 if int(major) < 10 else int(major) * 10000 + int(minor)
+            return (
+                int(major) * 10000 + int(minor) * 100 if int(major) < 10 else int(major) * 10000 + int(minor)
+            )
         number = int(raw)
     except ValueError:
-        raise typer.BadParameter(f"cannot read server version {text!r}; use e.g. 15 or 150004",
-                                 param_hint="--server-version") from None
+        raise typer.BadParameter(
+            f"cannot read server version {text!r}; use e.g. 15 or 150004", param_hint="--server-version"
+        ) from None
     return number * 10000 if number < 100 else number

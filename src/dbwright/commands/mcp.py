@@ -14,26 +14,45 @@ def register(app: typer.Typer) -> None:
 
 
 def mcp_command(
-    database: Annotated[str | None, typer.Argument(
-        help="postgresql:// URL, key=value conninfo or database name (default: DATABASE_URL, then PG* variables).")]
-    = None,
-    mode: Annotated[str, typer.Option(
-        "--mode", help="read-only (default): no tool writes; plan: dry-run planners with plan tokens; apply: "
-                       "also apply_plan, which runs exactly a planned change.")] = "read-only",
+    database: Annotated[
+        str | None,
+        typer.Argument(
+            help="postgresql:// URL, key=value conninfo or database name (default: DATABASE_URL, then PG* variables)."
+        ),
+    ] = None,
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            help="read-only (default): no tool writes; plan: dry-run planners with plan tokens; apply: "
+            "also apply_plan, which runs exactly a planned change.",
+        ),
+    ] = "read-only",
     transport: Annotated[str, typer.Option("--transport", help="stdio or http (streamable HTTP).")] = "stdio",
-    host: Annotated[str, typer.Option("--host", help="HTTP bind address; a non-loopback one needs --token-env.")]
-    = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option("--host", help="HTTP bind address; a non-loopback one needs --token-env.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="HTTP port.")] = 8765,
-    token_env: Annotated[str | None, typer.Option(
-        "--token-env", help="Name of an environment variable holding the bearer token HTTP clients must send.")]
-    = None,
-    migrations: Annotated[Path | None, typer.Option(
-        "--migrations", help="The project's migrations directory (plan_migrations; required for apply).")] = None,
-    audit_log: Annotated[Path | None, typer.Option(
-        "--audit-log", help="Append one JSON line per tool call to this file.")] = None,
+    token_env: Annotated[
+        str | None,
+        typer.Option(
+            "--token-env",
+            help="Name of an environment variable holding the bearer token HTTP clients must send.",
+        ),
+    ] = None,
+    migrations: Annotated[
+        Path | None,
+        typer.Option(
+            "--migrations", help="The project's migrations directory (plan_migrations; required for apply)."
+        ),
+    ] = None,
+    audit_log: Annotated[
+        Path | None, typer.Option("--audit-log", help="Append one JSON line per tool call to this file.")
+    ] = None,
     statement_timeout_ms: Annotated[int, typer.Option("--statement-timeout-ms")] = 5000,
     max_rows: Annotated[int, typer.Option("--max-rows", help="Row cap of query results.")] = 500,
-    max_bytes: Annotated[int, typer.Option("--max-bytes", help="Byte cap of query results (JSON).")] = 256 * 1024,
+    max_bytes: Annotated[int, typer.Option("--max-bytes", help="Byte cap of query results (JSON).")] = 256
+    * 1024,
 ) -> None:
     """Serve dbwright's tools to AI agents over MCP, read-only unless --mode says otherwise."""
     from dbwright.errors import BadTargetError
@@ -50,8 +69,15 @@ def mcp_command(
     if transport == "http":
         check_bind(host, token)
     limits = Limits(statement_timeout_ms=statement_timeout_ms, max_rows=max_rows, max_bytes=max_bytes)
-    server = build_server(database, mode=mode, limits=limits, migrations_dir=migrations,
-                          audit=AuditLog(path=audit_log), host=host, port=port)
+    server = build_server(
+        database,
+        mode=mode,
+        limits=limits,
+        migrations_dir=migrations,
+        audit=AuditLog(path=audit_log),
+        host=host,
+        port=port,
+    )
     if transport == "stdio":
         server.run("stdio")
     else:

@@ -12,22 +12,38 @@ from rich.console import Console
 
 from dbwright.commands._common import check_format
 
-DbOpt = Annotated[str | None, typer.Option(
-    "--db", "-d", help="postgresql:// URL, key=value conninfo or database name. Default: DATABASE_URL, else PG*.")]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        "-d",
+        help="postgresql:// URL, key=value conninfo or database name. Default: DATABASE_URL, else PG*.",
+    ),
+]
 DirOpt = Annotated[Path, typer.Option("--dir", help="The migrations directory.")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output format: text or json.")]
-LockTimeoutOpt = Annotated[str, typer.Option(
-    "--lock-timeout", help="lock_timeout for every step; a step that waits longer is retried.")]
-StatementTimeoutOpt = Annotated[str, typer.Option("--statement-timeout", help="statement_timeout for every step.")]
-RetriesOpt = Annotated[int, typer.Option("--retries", help="Retries of a step after lock_timeout, with "
-                                                           "exponential backoff.")]
-LockWaitOpt = Annotated[float, typer.Option(
-    "--lock-wait", help="Seconds to wait for another deploy's lock before giving up.")]
+LockTimeoutOpt = Annotated[
+    str,
+    typer.Option("--lock-timeout", help="lock_timeout for every step; a step that waits longer is retried."),
+]
+StatementTimeoutOpt = Annotated[
+    str, typer.Option("--statement-timeout", help="statement_timeout for every step.")
+]
+RetriesOpt = Annotated[
+    int, typer.Option("--retries", help="Retries of a step after lock_timeout, with exponential backoff.")
+]
+LockWaitOpt = Annotated[
+    float, typer.Option("--lock-wait", help="Seconds to wait for another deploy's lock before giving up.")
+]
 
 DEFAULT_DIR = Path("migrations")
 err = Console(stderr=True)
-app = typer.Typer(name="migrate", no_args_is_help=True, add_completion=False,
-                  help="Versioned migrations: new, status, plan, apply, rollback, verify, baseline.")
+app = typer.Typer(
+    name="migrate",
+    no_args_is_help=True,
+    add_completion=False,
+    help="Versioned migrations: new, status, plan, apply, rollback, verify, baseline.",
+)
 
 
 def register(parent: typer.Typer) -> None:
@@ -47,13 +63,20 @@ def _options(lock_timeout: str, statement_timeout: str, retries: int, lock_wait:
 
     if retries < 0:
         raise typer.BadParameter("must be 0 or more", param_hint="--retries")
-    return ApplyOptions(lock_timeout=lock_timeout, statement_timeout=statement_timeout, retries=retries,
-                        lock_wait_s=lock_wait, **extra)
+    return ApplyOptions(
+        lock_timeout=lock_timeout,
+        statement_timeout=statement_timeout,
+        retries=retries,
+        lock_wait_s=lock_wait,
+        **extra,
+    )
 
 
 @app.command()
-def new(name: Annotated[str, typer.Argument(help="What the migration does, e.g. add_orders_status.")],
-        dir: DirOpt = DEFAULT_DIR) -> None:
+def new(
+    name: Annotated[str, typer.Argument(help="What the migration does, e.g. add_orders_status.")],
+    dir: DirOpt = DEFAULT_DIR,
+) -> None:
     """Write a new migration file V<UTC timestamp>__NAME.sql with an up and a down part."""
     from dbwright.changes.migrations import new_migration
 
@@ -73,21 +96,34 @@ def status(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "tex
     out_of_order = {m.filename for m in state.out_of_order}
     for row in state.applied:
         progress = "" if row.status == "applied" else f" ({row.steps_done}/{row.steps_total} steps)"
-        print(f"{row.status:<10} {row.filename}  {row.applied_at} by {row.applied_by}, {row.duration_ms} ms{progress}")
+        print(
+            f"{row.status:<10} {row.filename}  {row.applied_at} by {row.applied_by}, {row.duration_ms} ms{progress}"
+        )
     for migration in state.pending:
         label = "OUT OF ORDER" if migration.filename in out_of_order else "pending"
         print(f"{label:<10} {migration.filename}")
-    print(f"{len(state.applied)} applied, {len(state.pending)} pending, {len(state.out_of_order)} out of order"
-          + (f", {state.partial.filename} {state.partial.status}" if state.partial else ""))
+    print(
+        f"{len(state.applied)} applied, {len(state.pending)} pending, {len(state.out_of_order)} out of order"
+        + (f", {state.partial.filename} {state.partial.status}" if state.partial else "")
+    )
 
 
 @app.command()
-def plan(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "text",
-         safe: Annotated[bool, typer.Option(
-             "--safe", help="Rewrite each unsafe statement into its safe sequence, as change packages.")] = False,
-         out: Annotated[Path | None, typer.Option(
-             "--out", help="With --safe: write the rewritten migration (up and down) to this file.")] = None,
-         ) -> None:
+def plan(
+    db: DbOpt = None,
+    dir: DirOpt = DEFAULT_DIR,
+    format: FormatOpt = "text",
+    safe: Annotated[
+        bool,
+        typer.Option(
+            "--safe", help="Rewrite each unsafe statement into its safe sequence, as change packages."
+        ),
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="With --safe: write the rewritten migration (up and down) to this file."),
+    ] = None,
+) -> None:
     """Dry run: each pending statement with its lock, rewrite/scan, estimated duration and transaction; lint."""
     from dbwright.changes.migrations import plan as migration_plan
 
@@ -131,7 +167,9 @@ def _safe_plan(db: str | None, directory: Path, format: str, out: Path | None) -
 
     rewritten = safe_plan(db, directory)
     if format == "json":
-        _json([{"file": m.filename, "packages": [p.to_dict() for p in packages]} for m, packages in rewritten])
+        _json(
+            [{"file": m.filename, "packages": [p.to_dict() for p in packages]} for m, packages in rewritten]
+        )
     else:
         for migration, packages in rewritten:
             print(f"\n{migration.filename}")
@@ -149,21 +187,37 @@ def _safe_plan(db: str | None, directory: Path, format: str, out: Path | None) -
 
 
 @app.command()
-def apply(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "text",
-          lock_timeout: LockTimeoutOpt = "2s", statement_timeout: StatementTimeoutOpt = "1h",
-          retries: RetriesOpt = 5, lock_wait: LockWaitOpt = 60.0,
-          to: Annotated[str | None, typer.Option("--to", help="Apply up to and including this version.")] = None,
-          allow_out_of_order: Annotated[bool, typer.Option(
-              "--allow-out-of-order", help="Apply pending files older than the newest applied one.")] = False,
-          allow_drift: Annotated[bool, typer.Option(
-              "--allow-drift", help="Apply even though the live schema differs from the history.")] = False,
-          ) -> None:
+def apply(
+    db: DbOpt = None,
+    dir: DirOpt = DEFAULT_DIR,
+    format: FormatOpt = "text",
+    lock_timeout: LockTimeoutOpt = "2s",
+    statement_timeout: StatementTimeoutOpt = "1h",
+    retries: RetriesOpt = 5,
+    lock_wait: LockWaitOpt = 60.0,
+    to: Annotated[str | None, typer.Option("--to", help="Apply up to and including this version.")] = None,
+    allow_out_of_order: Annotated[
+        bool,
+        typer.Option("--allow-out-of-order", help="Apply pending files older than the newest applied one."),
+    ] = False,
+    allow_drift: Annotated[
+        bool,
+        typer.Option("--allow-drift", help="Apply even though the live schema differs from the history."),
+    ] = False,
+) -> None:
     """Apply pending migrations under the deploy lock; resume a partial one first."""
     from dbwright.changes.migrations import apply as run_apply
 
     check_format(format)
-    options = _options(lock_timeout, statement_timeout, retries, lock_wait, to_version=to,
-                       allow_out_of_order=allow_out_of_order, allow_drift=allow_drift)
+    options = _options(
+        lock_timeout,
+        statement_timeout,
+        retries,
+        lock_wait,
+        to_version=to,
+        allow_out_of_order=allow_out_of_order,
+        allow_drift=allow_drift,
+    )
     report = run_apply(db, dir, options, progress=None if format == "json" else _progress)
     if format == "json":
         _json(report.to_dict())
@@ -173,24 +227,41 @@ def apply(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "text
         for note in step.notes:
             print(f"note: {note}")
     if report.migrations:
-        print(f"applied {len(report.migrations)} migration(s) in {report.seconds:.2f}s"
-              + (f" after {retried} lock_timeout retries" if retried else ""))
+        print(
+            f"applied {len(report.migrations)} migration(s) in {report.seconds:.2f}s"
+            + (f" after {retried} lock_timeout retries" if retried else "")
+        )
     else:
         print("nothing to apply: the database is up to date")
 
 
 @app.command()
-def rollback(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "text",
-             to: Annotated[str | None, typer.Option(
-                 "--to", help="Roll back every migration newer than this version (default: the last one).")] = None,
-             lock_timeout: LockTimeoutOpt = "2s", statement_timeout: StatementTimeoutOpt = "1h",
-             retries: RetriesOpt = 5, lock_wait: LockWaitOpt = 60.0) -> None:
+def rollback(
+    db: DbOpt = None,
+    dir: DirOpt = DEFAULT_DIR,
+    format: FormatOpt = "text",
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to", help="Roll back every migration newer than this version (default: the last one)."
+        ),
+    ] = None,
+    lock_timeout: LockTimeoutOpt = "2s",
+    statement_timeout: StatementTimeoutOpt = "1h",
+    retries: RetriesOpt = 5,
+    lock_wait: LockWaitOpt = 60.0,
+) -> None:
     """Run down parts, newest first; then check the schema against the one recorded before them."""
     from dbwright.changes.migrations import rollback as run_rollback
 
     check_format(format)
-    report = run_rollback(db, dir, to, _options(lock_timeout, statement_timeout, retries, lock_wait),
-                          progress=None if format == "json" else _progress)
+    report = run_rollback(
+        db,
+        dir,
+        to,
+        _options(lock_timeout, statement_timeout, retries, lock_wait),
+        progress=None if format == "json" else _progress,
+    )
     if format == "json":
         _json(report.to_dict())
     elif not report.migrations:
@@ -231,16 +302,25 @@ def verify(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "tex
 
 
 @app.command()
-def baseline(version: Annotated[str, typer.Argument(help="The version the existing schema stands for.")],
-             db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "text",
-             lock_wait: LockWaitOpt = 60.0) -> None:
+def baseline(
+    version: Annotated[str, typer.Argument(help="The version the existing schema stands for.")],
+    db: DbOpt = None,
+    dir: DirOpt = DEFAULT_DIR,
+    format: FormatOpt = "text",
+    lock_wait: LockWaitOpt = 60.0,
+) -> None:
     """Adopt an existing database: record VERSION as applied with today's schema; run nothing."""
     from dbwright.changes.migrations import ApplyOptions
     from dbwright.changes.migrations import baseline as run_baseline
 
     check_format(format)
-    row = run_baseline(db, dir, version, ApplyOptions(lock_wait_s=lock_wait),
-                       progress=None if format == "json" else _progress)
+    row = run_baseline(
+        db,
+        dir,
+        version,
+        ApplyOptions(lock_wait_s=lock_wait),
+        progress=None if format == "json" else _progress,
+    )
     if format == "json":
         _json(row.to_dict())
     else:

@@ -9,22 +9,36 @@ import typer
 
 from dbwright.commands._common import DatabaseArg, check_format, echo_packages_plan
 
-roles_app = typer.Typer(name="roles", help="Least privilege: group roles and grants as change packages.",
-                        no_args_is_help=True)
+roles_app = typer.Typer(
+    name="roles", help="Least privilege: group roles and grants as change packages.", no_args_is_help=True
+)
 
 
 @roles_app.command("plan")
 def plan(
     database: DatabaseArg = None,
-    schema: Annotated[list[str] | None, typer.Option(
-        "--schema", help="Schema to cover (repeatable). Default: every non-system schema with objects.")] = None,
-    app_user: Annotated[list[str] | None, typer.Option(
-        "--app-user", help="Login user to create or enrol: NAME or NAME:readonly|readwrite|migrator "
-                           "(repeatable; default group readwrite).")] = None,
+    schema: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--schema", help="Schema to cover (repeatable). Default: every non-system schema with objects."
+        ),
+    ] = None,
+    app_user: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--app-user",
+            help="Login user to create or enrol: NAME or NAME:readonly|readwrite|migrator "
+            "(repeatable; default group readwrite).",
+        ),
+    ] = None,
     prefix: Annotated[str, typer.Option("--prefix", help="Prefix for the group role names.")] = "",
     format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
-    out: Annotated[Path | None, typer.Option(
-        "--out", help="Also write the packages as one migration file (up and down) for dbwright migrate.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Also write the packages as one migration file (up and down) for dbwright migrate."
+        ),
+    ] = None,
 ) -> None:
     """Plan NOLOGIN groups (readonly, readwrite, migrator), members, default privileges and PUBLIC revokes."""
     from dbwright.audit.roles import AppUser, plan_roles, render_text

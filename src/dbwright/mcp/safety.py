@@ -47,9 +47,13 @@ class Limits:
     max_bytes: int = 256 * 1024
 
     def to_dict(self) -> dict[str, int]:
-        return {"statement_timeout_ms": self.statement_timeout_ms, "lock_timeout_ms": self.lock_timeout_ms,
-                "idle_in_transaction_session_timeout_ms": self.idle_in_transaction_ms,
-                "max_rows": self.max_rows, "max_bytes": self.max_bytes}
+        return {
+            "statement_timeout_ms": self.statement_timeout_ms,
+            "lock_timeout_ms": self.lock_timeout_ms,
+            "idle_in_transaction_session_timeout_ms": self.idle_in_transaction_ms,
+            "max_rows": self.max_rows,
+            "max_bytes": self.max_bytes,
+        }
 
 
 # --- the parse check (dbwright.sqlguard) ----------------------------------------------------------
@@ -77,9 +81,10 @@ def check_statement(sql: str, *, allow_write_statements: bool = False) -> Checke
     top = parse_one(sql, more_than_one=RefusedError)
     allowed = QUERY_STATEMENTS + (EXPLAIN_ONLY_STATEMENTS if allow_write_statements else ())
     if not isinstance(top, allowed):
-        raise RefusedError(f"{type(top).__name__} is not allowed: only a read-only SELECT"
-                           + (" (or, for EXPLAIN without ANALYZE, INSERT/UPDATE/DELETE)" if allow_write_statements
-                              else ""))
+        raise RefusedError(
+            f"{type(top).__name__} is not allowed: only a read-only SELECT"
+            + (" (or, for EXPLAIN without ANALYZE, INSERT/UPDATE/DELETE)" if allow_write_statements else "")
+        )
     reason = first_refusal(top, allow_write=allow_write_statements)
     if reason:
         raise RefusedError(reason)
@@ -90,11 +95,13 @@ def check_volatility(conn: psycopg.Connection, checked: CheckedStatement) -> Non
     """Refuse functions the catalog marks volatile (any overload) unless allow-listed in pg_catalog."""
     volatile = volatile_functions(conn, checked.functions)
     if volatile:
-        raise RefusedError(f"function {volatile[0]}() is volatile (it may change state) and is not on the "
-                           "allow-list")
+        raise RefusedError(
+            f"function {volatile[0]}() is volatile (it may change state) and is not on the allow-list"
+        )
 
 
 # --- sessions --------------------------------------------------------------------------------------
+
 
 def guarded_conninfo(target: str | None, limits: Limits) -> str:
     """The target with idle_in_transaction_session_timeout added to its server options."""
@@ -110,8 +117,12 @@ def guarded_conninfo(target: str | None, limits: Limits) -> str:
 
 def open_guarded(target: str | None, limits: Limits) -> psycopg.Connection:
     """A read-only session (default_transaction_read_only) with all three server-side timeouts."""
-    options = SessionOptions(read_only=True, statement_timeout=f"{limits.statement_timeout_ms}ms",
-                             lock_timeout=f"{limits.lock_timeout_ms}ms", application_name=APPLICATION_NAME)
+    options = SessionOptions(
+        read_only=True,
+        statement_timeout=f"{limits.statement_timeout_ms}ms",
+        lock_timeout=f"{limits.lock_timeout_ms}ms",
+        application_name=APPLICATION_NAME,
+    )
     return open_session(guarded_conninfo(target, limits), options)
 
 
@@ -140,6 +151,7 @@ class ReadOnlyTransaction:
 
 # --- results ---------------------------------------------------------------------------------------
 
+
 @dataclass
 class QueryResult:
     columns: list[str]
@@ -150,9 +162,16 @@ class QueryResult:
     elapsed_ms: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"columns": self.columns, "rows": self.rows, "row_count": len(self.rows),
-                "truncated": self.truncated, "truncated_reason": self.truncated_reason, "bytes": self.bytes,
-                "elapsed_ms": self.elapsed_ms, "transaction": "read-only, rolled back"}
+        return {
+            "columns": self.columns,
+            "rows": self.rows,
+            "row_count": len(self.rows),
+            "truncated": self.truncated,
+            "truncated_reason": self.truncated_reason,
+            "bytes": self.bytes,
+            "elapsed_ms": self.elapsed_ms,
+            "transaction": "read-only, rolled back",
+        }
 
 
 def json_value(value: Any) -> Any:
@@ -232,5 +251,9 @@ def guarded_explain(target: str | None, sql: str, limits: Limits, *, analyze: bo
     plan = row[0] if row else []
     if isinstance(plan, str):
         plan = json.loads(plan)
-    return {"statement_kind": checked.kind, "analyze": analyze, "plan": plan,
-            "transaction": "read-only, rolled back"}
+    return {
+        "statement_kind": checked.kind,
+        "analyze": analyze,
+        "plan": plan,
+        "transaction": "read-only, rolled back",
+    }

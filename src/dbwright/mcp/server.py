@@ -28,11 +28,25 @@ from dbwright.mcp.auditlog import AuditLog
 from dbwright.mcp.safety import Limits, guarded_conninfo
 from dbwright.redact import redact
 
-READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
+READ_ONLY = ToolAnnotations(
+    readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False
+)
 WRITES = ToolAnnotations(readOnlyHint=False, destructiveHint=True, idempotentHint=False, openWorldHint=False)
 
-READ_ONLY_TOOLS = ("list_tables", "describe_table", "snapshot_summary", "review", "explain", "top_queries",
-                   "advise_indexes", "lint_migration", "check_docs", "query", "audit", "pii_scan")
+READ_ONLY_TOOLS = (
+    "list_tables",
+    "describe_table",
+    "snapshot_summary",
+    "review",
+    "explain",
+    "top_queries",
+    "advise_indexes",
+    "lint_migration",
+    "check_docs",
+    "query",
+    "audit",
+    "pii_scan",
+)
 PLAN_TOOLS = ("plan_change", "plan_migrations")
 APPLY_TOOLS = ("apply_plan",)
 
@@ -84,34 +98,71 @@ class Dispatcher:
             return self._failed(name, arguments, started, type(error).__name__, error.label, error.message)
         except psycopg.Error as error:
             lines = str(error).strip().splitlines()
-            return self._failed(name, arguments, started, "ServerError", "server error",
-                                lines[0] if lines else type(error).__name__)
+            return self._failed(
+                name,
+                arguments,
+                started,
+                "ServerError",
+                "server error",
+                lines[0] if lines else type(error).__name__,
+            )
         except Exception as error:  # a bug: say so in one line, never a traceback or a secret
-            return self._failed(name, arguments, started, "InternalError", "internal error",
-                                f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
-        self.audit.record(tool=name, mode=self.ctx.mode, arguments=arguments,
-                          duration_ms=(time.perf_counter() - started) * 1000, outcome="ok")
-        return CallToolResult(content=[TextContent(type="text", text=redact(output.summary))],
-                              structuredContent=data)
+            return self._failed(
+                name,
+                arguments,
+                started,
+                "InternalError",
+                "internal error",
+                f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}",
+            )
+        self.audit.record(
+            tool=name,
+            mode=self.ctx.mode,
+            arguments=arguments,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            outcome="ok",
+        )
+        return CallToolResult(
+            content=[TextContent(type="text", text=redact(output.summary))], structuredContent=data
+        )
 
-    def _failed(self, name: str, arguments: dict[str, Any], started: float, kind: str, label: str,
-                message: str) -> CallToolResult:
+    def _failed(
+        self, name: str, arguments: dict[str, Any], started: float, kind: str, label: str, message: str
+    ) -> CallToolResult:
         message = redact(message)
         outcome = "refused" if kind in ("RefusedError", "SqlParseError") else "error"
-        self.audit.record(tool=name, mode=self.ctx.mode, arguments=arguments,
-                          duration_ms=(time.perf_counter() - started) * 1000, outcome=outcome, error=message)
-        return CallToolResult(isError=True, content=[TextContent(type="text", text=f"{label}: {message}")],
-                              structuredContent={"error": {"kind": kind, "label": label, "message": message}})
+        self.audit.record(
+            tool=name,
+            mode=self.ctx.mode,
+            arguments=arguments,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            outcome=outcome,
+            error=message,
+        )
+        return CallToolResult(
+            isError=True,
+            content=[TextContent(type="text", text=f"{label}: {message}")],
+            structuredContent={"error": {"kind": kind, "label": label, "message": message}},
+        )
 
 
-def build_server(target: str | None, *, mode: str = "read-only", limits: Limits | None = None,
-                 migrations_dir: Path | None = None, audit: AuditLog | None = None,
-                 host: str = "127.0.0.1", port: int = 8000) -> FastMCP:
+def build_server(
+    target: str | None,
+    *,
+    mode: str = "read-only",
+    limits: Limits | None = None,
+    migrations_dir: Path | None = None,
+    audit: AuditLog | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+) -> FastMCP:
     """A FastMCP server for ``target`` with exactly the tools ``mode`` allows."""
     names = tools_for(mode)
     if mode == "apply" and migrations_dir is None:
-        raise RefusedError("apply mode needs the project's migrations directory (--migrations DIR): applied "
-                           "plans are written there so the files and the migration history agree")
+        raise RefusedError(
+            "apply mode needs the project's migrations directory (--migrations DIR): applied "
+            "plans are written there so the files and the migration history agree"
+        )
     if migrations_dir is not None and not migrations_dir.is_dir():
         raise BadTargetError(f"migrations directory not found: {migrations_dir}")
     guarded_conninfo(target, limits or Limits())  # a malformed target fails now, not at the first call
@@ -128,7 +179,9 @@ def build_server(target: str | None, *, mode: str = "read-only", limits: Limits 
 def _register_tools(server: FastMCP, call: Dispatcher, names: tuple[str, ...]) -> None:
     def add(fn: Any, annotations: ToolAnnotations = READ_ONLY) -> None:
         if fn.__name__ in names:
-            server.add_tool(fn, name=fn.__name__, description=(fn.__doc__ or "").strip(), annotations=annotations)
+            server.add_tool(
+                fn, name=fn.__name__, description=(fn.__doc__ or "").strip(), annotations=annotations
+            )
 
     async def list_tables(schema: str | None = None) -> CallToolResult:
         """Schemas and tables (kind, row estimate, size). Optionally only one schema."""
@@ -142,12 +195,20 @@ def _register_tools(server: FastMCP, call: Dispatcher, names: tuple[str, ...]) -
         """Server version, role, object counts and skipped sections of a read-only catalog snapshot."""
         return await call("snapshot_summary", tools.snapshot_summary, {"refresh": refresh})
 
-    async def review(category: str | None = None, severity: str | None = None, object: str | None = None,
-                     code: str | None = None, limit: int = 50) -> CallToolResult:
+    async def review(
+        category: str | None = None,
+        severity: str | None = None,
+        object: str | None = None,
+        code: str | None = None,
+        limit: int = 50,
+    ) -> CallToolResult:
         """Run dbwright's checks. Filters: category (design, indexes, maintenance, workload, security,
         configuration), minimum severity (info..critical), object name substring, check code."""
-        return await call("review", tools.review, {"category": category, "severity": severity, "object": object,
-                                                   "code": code, "limit": limit})
+        return await call(
+            "review",
+            tools.review,
+            {"category": category, "severity": severity, "object": object, "code": code, "limit": limit},
+        )
 
     async def explain(sql: str, analyze: bool = False) -> CallToolResult:
         """EXPLAIN (FORMAT JSON) one statement in a read-only transaction that is rolled back. ANALYZE runs the
@@ -158,18 +219,24 @@ def _register_tools(server: FastMCP, call: Dispatcher, names: tuple[str, ...]) -
         """The heaviest statements from pg_stat_statements (order by total_ms, mean_ms, calls, rows, ...)."""
         return await call("top_queries", tools.top_queries, {"limit": limit, "order_by": order_by})
 
-    async def advise_indexes(budget: str | None = None, query: str | None = None,
-                             min_calls: int = 0, objective: str = "auto") -> CallToolResult:
+    async def advise_indexes(
+        budget: str | None = None, query: str | None = None, min_calls: int = 0, objective: str = "auto"
+    ) -> CallToolResult:
         """Index advice for the workload (or one query) within a storage budget. In read-only mode priced with
         hypothetical indexes (HypoPG) only; in plan/apply modes small real builds that are always rolled back
         are the fallback without HypoPG. Nothing outlives the call. objective: total (summed time or cost),
         per-query (geometric mean of each statement's speed-up) or auto (total with timings)."""
-        return await call("advise_indexes", tools.advise_indexes,
-                          {"budget": budget, "query": query, "min_calls": min_calls, "objective": objective})
+        return await call(
+            "advise_indexes",
+            tools.advise_indexes,
+            {"budget": budget, "query": query, "min_calls": min_calls, "objective": objective},
+        )
 
     async def lint_migration(sql: str, server_version: int | None = None) -> CallToolResult:
         """Lint migration SQL: each unsafe statement with the lock it takes and its safe rewrite."""
-        return await call("lint_migration", tools.lint_migration, {"sql": sql, "server_version": server_version})
+        return await call(
+            "lint_migration", tools.lint_migration, {"sql": sql, "server_version": server_version}
+        )
 
     async def check_docs(code: str) -> CallToolResult:
         """The documentation of a check (DW1xx-DW6xx) or lint rule (DW7xx) code."""
@@ -180,13 +247,15 @@ def _register_tools(server: FastMCP, call: Dispatcher, names: tuple[str, ...]) -
         server-side timeouts, capped rows and bytes (a cut result says so)."""
         return await call("query", tools.query, {"sql": sql, "max_rows": max_rows})
 
-    async def audit(category: str | None = None, severity: str | None = None, code: str | None = None,
-                    limit: int = 50) -> CallToolResult:
+    async def audit(
+        category: str | None = None, severity: str | None = None, code: str | None = None, limit: int = 50
+    ) -> CallToolResult:
         """Security audit mapped to the CIS PostgreSQL benchmark: roles, authentication (pg_hba), TLS,
         logging, privileges, RLS, encryption. Checks the role cannot verify are listed as skipped, never
         passed. Filters: category, minimum severity, check code."""
-        return await call("audit", tools.audit, {"category": category, "severity": severity, "code": code,
-                                                 "limit": limit})
+        return await call(
+            "audit", tools.audit, {"category": category, "severity": severity, "code": code, "limit": limit}
+        )
 
     async def pii_scan(schema: str | None = None, sample_rows: int = 200) -> CallToolResult:
         """Find columns holding personal data from names, types and a bounded sample of values (read-only,
@@ -202,40 +271,74 @@ def _register_tools(server: FastMCP, call: Dispatcher, names: tuple[str, ...]) -
         """Dry-run the pending files of the configured migrations directory, with a plan_token."""
         return await call("plan_migrations", tools.plan_migrations, {})
 
-    async def apply_plan(plan_token: str, sql: str | None = None, down_sql: str = "",
-                         name: str = "change") -> CallToolResult:
+    async def apply_plan(
+        plan_token: str, sql: str | None = None, down_sql: str = "", name: str = "change"
+    ) -> CallToolResult:
         """Apply exactly a planned change (give the same sql/down_sql/name as to plan_change) or, without sql,
         the planned pending migrations, through the migration runner: deploy advisory lock, lock_timeout,
         retries, history. Refused unless plan_token matches these exact statements."""
-        return await call("apply_plan", tools.apply_plan,
-                          {"plan_token": plan_token, "sql": sql, "down_sql": down_sql, "name": name})
+        return await call(
+            "apply_plan",
+            tools.apply_plan,
+            {"plan_token": plan_token, "sql": sql, "down_sql": down_sql, "name": name},
+        )
 
-    for fn in (list_tables, describe_table, snapshot_summary, review, explain, top_queries, advise_indexes,
-               lint_migration, check_docs, query, audit, pii_scan, plan_change, plan_migrations):
+    for fn in (
+        list_tables,
+        describe_table,
+        snapshot_summary,
+        review,
+        explain,
+        top_queries,
+        advise_indexes,
+        lint_migration,
+        check_docs,
+        query,
+        audit,
+        pii_scan,
+        plan_change,
+        plan_migrations,
+    ):
         add(fn)
     add(apply_plan, WRITES)
 
 
 def _register_resources(server: FastMCP) -> None:
-    @server.resource("dbwright://checks", name="check catalog", mime_type="application/json",
-                     description="Every review check and migration lint rule: code, title, category, severity.")
+    @server.resource(
+        "dbwright://checks",
+        name="check catalog",
+        mime_type="application/json",
+        description="Every review check and migration lint rule: code, title, category, severity.",
+    )
     def checks() -> str:
         return json.dumps(tools.check_catalog(), indent=1)
 
-    @server.resource("dbwright://checks/{code}", name="check docs", mime_type="text/markdown",
-                     description="The documentation page of one check or lint rule.")
+    @server.resource(
+        "dbwright://checks/{code}",
+        name="check docs",
+        mime_type="text/markdown",
+        description="The documentation page of one check or lint rule.",
+    )
     def check_doc(code: str) -> str:
         data = tools.check_docs(None, code).data  # type: ignore[arg-type]
         return f"# {data['code']}: {data['title']}\n\n{data['doc']}\n"
 
-    @server.resource("dbwright://docs", name="docs index", mime_type="application/json",
-                     description="The dbwright documentation pages available as dbwright://docs/{page}.")
+    @server.resource(
+        "dbwright://docs",
+        name="docs index",
+        mime_type="application/json",
+        description="The dbwright documentation pages available as dbwright://docs/{page}.",
+    )
     def docs_index() -> str:
         pages = sorted(p.stem for p in DOCS_DIR.glob("*.md")) if DOCS_DIR.is_dir() else []
         return json.dumps(pages)
 
-    @server.resource("dbwright://docs/{page}", name="docs page", mime_type="text/markdown",
-                     description="A dbwright documentation page (see dbwright://docs for the list).")
+    @server.resource(
+        "dbwright://docs/{page}",
+        name="docs page",
+        mime_type="text/markdown",
+        description="A dbwright documentation page (see dbwright://docs for the list).",
+    )
     def docs_page(page: str) -> str:
         if not _PAGE.fullmatch(page) or not (DOCS_DIR / f"{page}.md").is_file():
             raise BadTargetError(f"no docs page {page!r}")
@@ -243,6 +346,7 @@ def _register_resources(server: FastMCP) -> None:
 
 
 # --- HTTP ------------------------------------------------------------------------------------------
+
 
 def is_loopback(host: str) -> bool:
     if host == "localhost":
@@ -256,8 +360,10 @@ def is_loopback(host: str) -> bool:
 def check_bind(host: str, token: str | None) -> None:
     """Listening beyond this machine needs a bearer token: refuse otherwise, before binding anything."""
     if not is_loopback(host) and not token:
-        raise RefusedError(f"refusing to listen on {host}, which is not a loopback address, without a token: "
-                           "set one with --token-env VAR (clients send 'Authorization: Bearer <token>')")
+        raise RefusedError(
+            f"refusing to listen on {host}, which is not a loopback address, without a token: "
+            "set one with --token-env VAR (clients send 'Authorization: Bearer <token>')"
+        )
 
 
 class BearerToken:
@@ -273,10 +379,16 @@ class BearerToken:
         if scope["type"] == "http":
             given = dict(scope.get("headers") or []).get(b"authorization", b"")
             if not hmac.compare_digest(given, self.expected):
-                await send({"type": "http.response.start", "status": 401,
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"www-authenticate", b"Bearer")]})
-                await send({"type": "http.response.body", "body": b'{"error":"missing or wrong bearer token"}'})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")],
+                    }
+                )
+                await send(
+                    {"type": "http.response.body", "body": b'{"error":"missing or wrong bearer token"}'}
+                )
                 return
         await self.app(scope, receive, send)
 

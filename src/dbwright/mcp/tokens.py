@@ -33,5 +33,7 @@ class PlanTokens:
         """RefusedError unless ``token`` was issued by this server for exactly ``statements``."""
         expected = self.issue(statements)
         if not isinstance(token, str) or not hmac.compare_digest(token.strip(), expected):
-            raise RefusedError("the plan token does not match these exact statements (the plan changed, or the "
-                               "token came from another plan or server): plan again and review; nothing was applied")
+            raise RefusedError(
+                "the plan token does not match these exact statements (the plan changed, or the "
+                "token came from another plan or server): plan again and review; nothing was applied"
+            )

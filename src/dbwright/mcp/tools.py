@@ -64,14 +64,17 @@ class Context:
 
 # --- catalog ---------------------------------------------------------------------------------------
 
+
 def list_tables(ctx: Context, schema: str | None = None) -> ToolOutput:
     snap = ctx.snapshot()
     tables = [t for t in snap.tables if schema is None or t.schema == schema]
     data = {
         "database": snap.server.database,
         "schemas": [{"name": s.name, "owner": s.owner} for s in snap.schemas],
-        "tables": [{"name": t.qname, "kind": t.kind, "rows_estimate": t.row_estimate,
-                    "total_bytes": t.total_bytes} for t in tables],
+        "tables": [
+            {"name": t.qname, "kind": t.kind, "rows_estimate": t.row_estimate, "total_bytes": t.total_bytes}
+            for t in tables
+        ],
     }
     return ToolOutput(f"{len(tables)} tables in {len(snap.schemas)} schemas of {snap.server.database}", data)
 
@@ -93,44 +96,89 @@ def describe_table(ctx: Context, table: str) -> ToolOutput:
     qname = resolve_table(snap, table)
     info = snap.table(qname)
     assert info is not None
-    columns = [{"name": c.name, "type": c.data_type, "not_null": c.not_null, "default": c.default,
-                "identity": c.identity, "generated": c.generated,
-                "stats": dataclasses.asdict(c.stats) if c.stats else None} for c in snap.columns_of(qname)]
+    columns = [
+        {
+            "name": c.name,
+            "type": c.data_type,
+            "not_null": c.not_null,
+            "default": c.default,
+            "identity": c.identity,
+            "generated": c.generated,
+            "stats": dataclasses.asdict(c.stats) if c.stats else None,
+        }
+        for c in snap.columns_of(qname)
+    ]
     data = {
         "table": dataclasses.asdict(info),
         "columns": columns,
-        "indexes": [{"name": i.name, "definition": i.definition, "valid": i.valid, "bytes": i.bytes,
-                     "scans": i.scans} for i in snap.indexes_of(qname)],
-        "constraints": [{"name": c.name, "type": c.type, "definition": c.definition, "validated": c.validated}
-                        for c in snap.constraints_of(qname)],
+        "indexes": [
+            {"name": i.name, "definition": i.definition, "valid": i.valid, "bytes": i.bytes, "scans": i.scans}
+            for i in snap.indexes_of(qname)
+        ],
+        "constraints": [
+            {"name": c.name, "type": c.type, "definition": c.definition, "validated": c.validated}
+            for c in snap.constraints_of(qname)
+        ],
         "triggers": [t.name for t in snap.triggers if t.table_qname == qname],
         "policies": [p.name for p in snap.policies if p.table_qname == qname],
     }
-    summary = (f"{qname}: {len(columns)} columns, {len(data['indexes'])} indexes, "
-               f"about {int(info.row_estimate)} rows, {info.total_bytes} bytes")
+    summary = (
+        f"{qname}: {len(columns)} columns, {len(data['indexes'])} indexes, "
+        f"about {int(info.row_estimate)} rows, {info.total_bytes} bytes"
+    )
     return ToolOutput(summary, data)
 
 
 def snapshot_summary(ctx: Context, refresh: bool = False) -> ToolOutput:
     snap = ctx.snapshot(refresh=refresh)
-    counts = {name: len(getattr(snap, name)) for name in (
-        "schemas", "tables", "columns", "indexes", "constraints", "sequences", "views", "functions", "triggers",
-        "roles", "statements", "sessions")}
-    data = {"database": snap.server.database, "server_version": snap.server.version_num,
-            "server": snap.server.version.split(",")[0], "current_user": snap.server.current_user,
-            "superuser": snap.server.is_superuser, "taken_at": snap.taken_at, "counts": counts,
-            "extensions": [e.name for e in snap.server.extensions if e.installed_version],
-            "skipped": [{"section": s.section, "reason": s.reason} for s in snap.skipped],
-            "introspection_ms": snap.introspection_ms}
-    return ToolOutput(f"{snap.server.database} on PostgreSQL {snap.server.version_num}: {counts['tables']} tables, "
-                      f"{counts['indexes']} indexes, {counts['statements']} tracked statements, "
-                      f"{len(snap.skipped)} sections skipped", data)
+    counts = {
+        name: len(getattr(snap, name))
+        for name in (
+            "schemas",
+            "tables",
+            "columns",
+            "indexes",
+            "constraints",
+            "sequences",
+            "views",
+            "functions",
+            "triggers",
+            "roles",
+            "statements",
+            "sessions",
+        )
+    }
+    data = {
+        "database": snap.server.database,
+        "server_version": snap.server.version_num,
+        "server": snap.server.version.split(",")[0],
+        "current_user": snap.server.current_user,
+        "superuser": snap.server.is_superuser,
+        "taken_at": snap.taken_at,
+        "counts": counts,
+        "extensions": [e.name for e in snap.server.extensions if e.installed_version],
+        "skipped": [{"section": s.section, "reason": s.reason} for s in snap.skipped],
+        "introspection_ms": snap.introspection_ms,
+    }
+    return ToolOutput(
+        f"{snap.server.database} on PostgreSQL {snap.server.version_num}: {counts['tables']} tables, "
+        f"{counts['indexes']} indexes, {counts['statements']} tracked statements, "
+        f"{len(snap.skipped)} sections skipped",
+        data,
+    )
 
 
 # --- review, workload, advice ----------------------------------------------------------------------
 
-def review(ctx: Context, category: str | None = None, severity: str | None = None, object: str | None = None,
-           code: str | None = None, limit: int = 50) -> ToolOutput:
+
+def review(
+    ctx: Context,
+    category: str | None = None,
+    severity: str | None = None,
+    object: str | None = None,
+    code: str | None = None,
+    limit: int = 50,
+) -> ToolOutput:
     from dbwright.checks.registry import CATEGORIES, Severity
     from dbwright.review import run_review
 
@@ -140,18 +188,25 @@ def review(ctx: Context, category: str | None = None, severity: str | None = Non
         minimum = Severity.parse(severity) if severity else None
     except ValueError as error:
         raise BadTargetError(str(error)) from None
-    result = run_review(ctx.snapshot(), categories=[category] if category else None,
-                        codes=[code] if code else None)
-    kept = [f for f in result.findings
-            if (minimum is None or f.severity >= minimum) and (not object or object in f.finding.object)]
+    result = run_review(
+        ctx.snapshot(), categories=[category] if category else None, codes=[code] if code else None
+    )
+    kept = [
+        f
+        for f in result.findings
+        if (minimum is None or f.severity >= minimum) and (not object or object in f.finding.object)
+    ]
     data = result.to_dict()
-    data["findings"] = [with_plan_token(ctx, f.to_dict()) for f in kept[:max(limit, 0)]]
+    data["findings"] = [with_plan_token(ctx, f.to_dict()) for f in kept[: max(limit, 0)]]
     data["filters"] = {"category": category, "severity": severity, "object": object, "code": code}
     data["matching_findings"] = len(kept)
     data["truncated"] = len(kept) > len(data["findings"])
     worst = ", ".join(f"{n} {s}" for s, n in data["summary"]["by_severity"].items() if n)
-    return ToolOutput(f"{len(kept)} findings match ({result.checks_run} checks run; all findings: {worst or 'none'})"
-                      + (f"; showing {len(data['findings'])}" if data["truncated"] else ""), data)
+    return ToolOutput(
+        f"{len(kept)} findings match ({result.checks_run} checks run; all findings: {worst or 'none'})"
+        + (f"; showing {len(data['findings'])}" if data["truncated"] else ""),
+        data,
+    )
 
 
 def top_queries(ctx: Context, limit: int = 10, order_by: str = "total_ms") -> ToolOutput:
@@ -162,19 +217,37 @@ def top_queries(ctx: Context, limit: int = 10, order_by: str = "total_ms") -> To
     reason = snap.skipped_reason("statements")
     if reason:
         return ToolOutput(f"no workload statistics: {reason}", {"statements": [], "skipped": reason})
-    ranked = sorted(snap.statements, key=lambda s: getattr(s, order_by), reverse=True)[:max(limit, 0)]
-    rows = [{"queryid": s.queryid, "query": s.query, "calls": s.calls, "total_ms": round(s.total_ms, 2),
-             "mean_ms": round(s.mean_ms, 3), "rows": s.rows, "shared_blks_hit": s.shared_blks_hit,
-             "shared_blks_read": s.shared_blks_read, "temp_blks_written": s.temp_blks_written} for s in ranked]
+    ranked = sorted(snap.statements, key=lambda s: getattr(s, order_by), reverse=True)[: max(limit, 0)]
+    rows = [
+        {
+            "queryid": s.queryid,
+            "query": s.query,
+            "calls": s.calls,
+            "total_ms": round(s.total_ms, 2),
+            "mean_ms": round(s.mean_ms, 3),
+            "rows": s.rows,
+            "shared_blks_hit": s.shared_blks_hit,
+            "shared_blks_read": s.shared_blks_read,
+            "temp_blks_written": s.temp_blks_written,
+        }
+        for s in ranked
+    ]
     total = sum(s.total_ms for s in snap.statements) or 1.0
     share = sum(r["total_ms"] for r in rows) / total
-    return ToolOutput(f"top {len(rows)} of {len(snap.statements)} statements by {order_by}; they take "
-                      f"{share:.0%} of the tracked time", {"order_by": order_by, "statements": rows,
-                                                            "statements_reset": snap.statements_reset})
+    return ToolOutput(
+        f"top {len(rows)} of {len(snap.statements)} statements by {order_by}; they take "
+        f"{share:.0%} of the tracked time",
+        {"order_by": order_by, "statements": rows, "statements_reset": snap.statements_reset},
+    )
 
 
-def advise_indexes(ctx: Context, budget: str | None = None, query: str | None = None, min_calls: int = 0,
-                   objective: str = "auto") -> ToolOutput:
+def advise_indexes(
+    ctx: Context,
+    budget: str | None = None,
+    query: str | None = None,
+    min_calls: int = 0,
+    objective: str = "auto",
+) -> ToolOutput:
     """Read-only mode: hypothetical indexes only (HypoPG), so nothing is built; without HypoPG it refuses.
     Plan and apply modes may fall back to small real builds inside transactions that are always rolled
     back (the advisor's own fallback, never --allow-real-indexes). Nothing outlives the call."""
@@ -183,8 +256,11 @@ def advise_indexes(ctx: Context, budget: str | None = None, query: str | None = 
 
     if query is not None:
         check_statement(query, allow_write_statements=True)  # one statement, no dangerous functions
-    limits = Limits(statement_timeout_ms=max(ctx.limits.statement_timeout_ms, 30000),
-                    lock_timeout_ms=ctx.limits.lock_timeout_ms, idle_in_transaction_ms=ctx.limits.idle_in_transaction_ms)
+    limits = Limits(
+        statement_timeout_ms=max(ctx.limits.statement_timeout_ms, 30000),
+        lock_timeout_ms=ctx.limits.lock_timeout_ms,
+        idle_in_transaction_ms=ctx.limits.idle_in_transaction_ms,
+    )
     hypothetical_only = ctx.mode == "read-only"
     with open_guarded(ctx.target, limits) as conn:
         if hypothetical_only:
@@ -192,25 +268,45 @@ def advise_indexes(ctx: Context, budget: str | None = None, query: str | None = 
 
             available, why = hypopg_available(conn)
             if not available:
-                raise RefusedError(f"read-only mode prices hypothetical indexes only ({why}): "
-                                   "install HypoPG, or start the server with --mode plan to allow small index "
-                                   "builds inside transactions that are always rolled back")
-        advice = advise(conn, budget=budget, query=query, min_calls=min_calls, objective=objective,
-                        what_if="hypopg" if hypothetical_only else "auto", allow_real_indexes=False,
-                        **({"real_index_limit": 0} if hypothetical_only else {}), snapshot=ctx.snapshot())
+                raise RefusedError(
+                    f"read-only mode prices hypothetical indexes only ({why}): "
+                    "install HypoPG, or start the server with --mode plan to allow small index "
+                    "builds inside transactions that are always rolled back"
+                )
+        advice = advise(
+            conn,
+            budget=budget,
+            query=query,
+            min_calls=min_calls,
+            objective=objective,
+            what_if="hypopg" if hypothetical_only else "auto",
+            allow_real_indexes=False,
+            **({"real_index_limit": 0} if hypothetical_only else {}),
+            snapshot=ctx.snapshot(),
+        )
     data = advice.to_dict()
     for recommendation in data["recommendations"]:
         recommendation["package"] = with_plan_token(ctx, {"fix": recommendation["package"]})["fix"]
     names = ", ".join(r["index"].get("name") or r["package"]["title"] for r in data["recommendations"][:5])
-    return ToolOutput(f"{len(advice.recommendations)} index(es) recommended ({advice.backend}), workload "
-                      f"{advice.unit} {advice.total_before:.1f} -> {advice.total_after:.1f}"
-                      + (f": {names}" if names else "") + f"; {len(advice.drops)} drop(s) proposed", data)
+    return ToolOutput(
+        f"{len(advice.recommendations)} index(es) recommended ({advice.backend}), workload "
+        f"{advice.unit} {advice.total_before:.1f} -> {advice.total_after:.1f}"
+        + (f": {names}" if names else "")
+        + f"; {len(advice.drops)} drop(s) proposed",
+        data,
+    )
 
 
 # --- security -------------------------------------------------------------------------------------
 
-def audit(ctx: Context, category: str | None = None, severity: str | None = None, code: str | None = None,
-          limit: int = 50) -> ToolOutput:
+
+def audit(
+    ctx: Context,
+    category: str | None = None,
+    severity: str | None = None,
+    code: str | None = None,
+    limit: int = 50,
+) -> ToolOutput:
     """The security audit (CIS-mapped checks, effective privileges, encryption), read-only."""
     from dbwright.audit.checks.registry import AUDIT_CATEGORIES
     from dbwright.audit.run import audit_database
@@ -223,16 +319,22 @@ def audit(ctx: Context, category: str | None = None, severity: str | None = None
     except ValueError as error:
         raise BadTargetError(str(error)) from None
     result = audit_database(ctx.target, codes=[code] if code else None)
-    kept = [f for f in result.findings
-            if (minimum is None or f.severity >= minimum) and (not category or f.check.category == category)]
+    kept = [
+        f
+        for f in result.findings
+        if (minimum is None or f.severity >= minimum) and (not category or f.check.category == category)
+    ]
     data = result.to_dict()
-    data["findings"] = [with_plan_token(ctx, f.to_dict()) for f in kept[:max(limit, 0)]]
+    data["findings"] = [with_plan_token(ctx, f.to_dict()) for f in kept[: max(limit, 0)]]
     data["filters"] = {"category": category, "severity": severity, "code": code}
     data["matching_findings"] = len(kept)
     data["truncated"] = len(kept) > len(data["findings"])
     summary = data["summary"]
-    return ToolOutput(f"{summary['checks']} audit checks: {summary['passed']} passed, {summary['failed']} failed, "
-                      f"{summary['skipped']} skipped (not verified); {len(kept)} findings match", data)
+    return ToolOutput(
+        f"{summary['checks']} audit checks: {summary['passed']} passed, {summary['failed']} failed, "
+        f"{summary['skipped']} skipped (not verified); {len(kept)} findings match",
+        data,
+    )
 
 
 def pii_scan(ctx: Context, schema: str | None = None, sample_rows: int = 200) -> ToolOutput:
@@ -244,12 +346,16 @@ def pii_scan(ctx: Context, schema: str | None = None, sample_rows: int = 200) ->
     data = report.to_dict()
     data["recommendations"] = [with_plan_token(ctx, {"fix": p})["fix"] for p in data["recommendations"]]
     kinds = ", ".join(dict.fromkeys(str(f.get("kind") or f.get("category") or "") for f in data["findings"]))
-    return ToolOutput(f"{len(report.findings)} PII column(s) in {report.tables_scanned} tables "
-                      f"({report.columns_examined} columns, up to {rows} sampled rows each)"
-                      + (f": {kinds}" if kinds.strip(", ") else ""), data)
+    return ToolOutput(
+        f"{len(report.findings)} PII column(s) in {report.tables_scanned} tables "
+        f"({report.columns_examined} columns, up to {rows} sampled rows each)"
+        + (f": {kinds}" if kinds.strip(", ") else ""),
+        data,
+    )
 
 
 # --- SQL -------------------------------------------------------------------------------------------
+
 
 def explain(ctx: Context, sql: str, analyze: bool = False) -> ToolOutput:
     data = guarded_explain(ctx.target, sql, ctx.limits, analyze=analyze)
@@ -263,8 +369,13 @@ def explain(ctx: Context, sql: str, analyze: bool = False) -> ToolOutput:
 def query(ctx: Context, sql: str, max_rows: int | None = None) -> ToolOutput:
     limits = ctx.limits
     if max_rows is not None:
-        limits = Limits(limits.statement_timeout_ms, limits.lock_timeout_ms, limits.idle_in_transaction_ms,
-                        max(0, min(max_rows, limits.max_rows)), limits.max_bytes)
+        limits = Limits(
+            limits.statement_timeout_ms,
+            limits.lock_timeout_ms,
+            limits.idle_in_transaction_ms,
+            max(0, min(max_rows, limits.max_rows)),
+            limits.max_bytes,
+        )
     result = guarded_query(ctx.target, sql, limits)
     data = result.to_dict()
     data["limits"] = limits.to_dict()
@@ -291,15 +402,27 @@ def check_docs(ctx: Context, code: str) -> ToolOutput:
     wanted = code.strip().upper()
     if wanted in REGISTRY:
         item = REGISTRY[wanted]
-        data = {"code": wanted, "title": item.title, "category": item.category, "severity": item.severity.label,
-                "doc": item.doc}
+        data = {
+            "code": wanted,
+            "title": item.title,
+            "category": item.category,
+            "severity": item.severity.label,
+            "doc": item.doc,
+        }
         return ToolOutput(f"{wanted}: {item.title}", data)
     try:
         rule = get_rule(wanted)
     except KeyError:
-        raise BadTargetError(f"no check or lint rule {code!r} (the dbwright://checks resource lists them)") from None
-    data = {"code": wanted, "title": rule.title, "category": "migration lint", "severity": rule.severity.label,
-            "doc": rule.doc}
+        raise BadTargetError(
+            f"no check or lint rule {code!r} (the dbwright://checks resource lists them)"
+        ) from None
+    data = {
+        "code": wanted,
+        "title": rule.title,
+        "category": "migration lint",
+        "severity": rule.severity.label,
+        "doc": rule.doc,
+    }
     return ToolOutput(f"{wanted}: {rule.title}", data)
 
 
@@ -307,36 +430,52 @@ def check_catalog() -> list[dict[str, Any]]:
     from dbwright.changes.lint.rules import all_rules
     from dbwright.checks.registry import all_checks
 
-    items = [{"code": c.code, "title": c.title, "category": c.category, "severity": c.severity.label}
-             for c in all_checks()]
-    items += [{"code": r.code, "title": r.title, "category": "migration lint", "severity": r.severity.label}
-              for r in all_rules()]
+    items = [
+        {"code": c.code, "title": c.title, "category": c.category, "severity": c.severity.label}
+        for c in all_checks()
+    ]
+    items += [
+        {"code": r.code, "title": r.title, "category": "migration lint", "severity": r.severity.label}
+        for r in all_rules()
+    ]
     return items
 
 
 # --- plans and apply -------------------------------------------------------------------------------
+
 
 def change_statements(sql: str, down_sql: str = "", server_version: int = 150000) -> list[list[Any]]:
     """The exact statements the runner would run for an up part (and keep for its down part)."""
     from dbwright.changes.migrations.files import MigrationFile
     from dbwright.changes.migrations.statements import statements_of, steps_of
 
-    migration = MigrationFile(version="0", name="change", path=Path("V0__change.sql"), up=sql, down=down_sql,
-                              up_line=1, down_line=1)
-    up = [["up", step.number, step.transactional, s.sql] for step in steps_of(statements_of(migration, "up",
-                                                                                             server_version))
-          for s in step.statements]
+    migration = MigrationFile(
+        version="0", name="change", path=Path("V0__change.sql"), up=sql, down=down_sql, up_line=1, down_line=1
+    )
+    up = [
+        ["up", step.number, step.transactional, s.sql]
+        for step in steps_of(statements_of(migration, "up", server_version))
+        for s in step.statements
+    ]
     if not up:
         raise RefusedError("the change has no statements")
-    down = [["down", 0, True, s.sql] for s in statements_of(migration, "down", server_version)] if down_sql.strip() \
+    down = (
+        [["down", 0, True, s.sql] for s in statements_of(migration, "down", server_version)]
+        if down_sql.strip()
         else []
+    )
     return up + down
 
 
 def with_plan_token(ctx: Context, finding: dict[str, Any]) -> dict[str, Any]:
     """In plan and apply modes, a finding's fix package carries the token that applies it."""
     fix = finding.get("fix")
-    if ctx.mode == "read-only" or not fix or fix.get("requires_restart") or not fix.get("forward_sql", "").strip():
+    if (
+        ctx.mode == "read-only"
+        or not fix
+        or fix.get("requires_restart")
+        or not fix.get("forward_sql", "").strip()
+    ):
         return finding
     try:
         statements = change_statements(fix["forward_sql"], fix.get("rollback_sql") or "")
@@ -365,8 +504,10 @@ def _new_file(directory: Path, name: str, sql: str, down_sql: str) -> Path:
     if existing:
         stamp = max(stamp, int(existing[-1].version) + 1)
     path = directory / f"V{stamp}__{slug(name)}.sql"
-    path.write_text(f"-- {name} (planned through dbwright mcp)\n{UP_MARK}\n{sql.strip()}\n\n{DOWN_MARK}\n"
-                    f"{down_sql.strip()}\n")
+    path.write_text(
+        f"-- {name} (planned through dbwright mcp)\n{UP_MARK}\n{sql.strip()}\n\n{DOWN_MARK}\n"
+        f"{down_sql.strip()}\n"
+    )
     return path
 
 
@@ -388,15 +529,20 @@ def plan_change(ctx: Context, sql: str, down_sql: str = "", name: str = "change"
         shutil.rmtree(staging, ignore_errors=True)
     others = sorted({s.filename for s in plan.statements} - {path.name})
     data = plan.to_dict()
-    data.update(plan_token=ctx.tokens.issue(statements), migration_file=path.name,
-                other_pending_migrations=others,
-                apply_with={"tool": "apply_plan", "arguments": {"sql": sql, "down_sql": down_sql, "name": name}})
+    data.update(
+        plan_token=ctx.tokens.issue(statements),
+        migration_file=path.name,
+        other_pending_migrations=others,
+        apply_with={"tool": "apply_plan", "arguments": {"sql": sql, "down_sql": down_sql, "name": name}},
+    )
     locks = ", ".join(dict.fromkeys(s.lock for s in plan.statements if s.filename == path.name))
     ours = [s for s in plan.statements if s.filename == path.name]
-    return ToolOutput(f"{len(ours)} statement(s) planned, locks: {locks or 'none'}; "
-                      f"{len([f for f in plan.findings if not f.ignored])} lint finding(s); "
-                      f"~{plan.estimated_seconds:.1f}s" + (f"; {len(others)} other migration(s) pending" if others
-                                                           else ""), data)
+    return ToolOutput(
+        f"{len(ours)} statement(s) planned, locks: {locks or 'none'}; "
+        f"{len([f for f in plan.findings if not f.ignored])} lint finding(s); "
+        f"~{plan.estimated_seconds:.1f}s" + (f"; {len(others)} other migration(s) pending" if others else ""),
+        data,
+    )
 
 
 def plan_migrations(ctx: Context) -> ToolOutput:
@@ -413,12 +559,16 @@ def plan_migrations(ctx: Context) -> ToolOutput:
     data = plan.to_dict()
     data["plan_token"] = ctx.tokens.issue(_plan_statements(plan)) if plan.statements else None
     files = sorted({s.filename for s in plan.statements})
-    return ToolOutput(f"{len(files)} pending migration(s), {len(plan.statements)} statement(s), "
-                      f"~{plan.estimated_seconds:.1f}s", data)
+    return ToolOutput(
+        f"{len(files)} pending migration(s), {len(plan.statements)} statement(s), "
+        f"~{plan.estimated_seconds:.1f}s",
+        data,
+    )
 
 
-def apply_plan(ctx: Context, plan_token: str, sql: str | None = None, down_sql: str = "",
-               name: str = "change") -> ToolOutput:
+def apply_plan(
+    ctx: Context, plan_token: str, sql: str | None = None, down_sql: str = "", name: str = "change"
+) -> ToolOutput:
     """Run exactly the planned statements through the migration runner (deploy lock, lock_timeout, retries)."""
     from dbwright.changes import migrations
 
@@ -435,8 +585,10 @@ def apply_plan(ctx: Context, plan_token: str, sql: str | None = None, down_sql: 
         if added is not None:
             others = sorted({s.filename for s in plan.statements} - {added.name})
             if others:
-                raise RefusedError(f"other migrations are pending ({', '.join(others)}): plan_migrations and "
-                                   "apply them first; nothing was applied")
+                raise RefusedError(
+                    f"other migrations are pending ({', '.join(others)}): plan_migrations and "
+                    "apply them first; nothing was applied"
+                )
         else:
             ctx.tokens.verify(plan_token, _plan_statements(plan))
         if not plan.statements:
@@ -449,5 +601,6 @@ def apply_plan(ctx: Context, plan_token: str, sql: str | None = None, down_sql: 
     ctx.forget_snapshot()
     data = report.to_dict()
     data["written_to"] = str(ctx.migrations_dir / added.name) if added is not None else None
-    return ToolOutput(f"applied {', '.join(report.migrations)}: {len(report.steps)} step(s) in "
-                      f"{report.seconds:.2f}s", data)
+    return ToolOutput(
+        f"applied {', '.join(report.migrations)}: {len(report.steps)} step(s) in {report.seconds:.2f}s", data
+    )

@@ -45,19 +45,23 @@ def render(review: Review) -> str:
     ids = itertools.count(1)
     server = review.snapshot.server
     title = f"dbwright review · {server.database}"
-    body = "\n".join([
-        _header(review),
-        _nav(review),
-        _summary(review),
-        _charts(review),
-        *(_area(review, category, findings, ids) for category, findings in _areas(review)),
-        _skipped(review),
-        _footer(review),
-    ])
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n"
-            f"<script>{JS}</script>\n</body>\n</html>\n")
+    body = "\n".join(
+        [
+            _header(review),
+            _nav(review),
+            _summary(review),
+            _charts(review),
+            *(_area(review, category, findings, ids) for category, findings in _areas(review)),
+            _skipped(review),
+            _footer(review),
+        ]
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n"
+        f"<script>{JS}</script>\n</body>\n</html>\n"
+    )
 
 
 def _areas(review: Review) -> list[tuple[str, list[ReviewedFinding]]]:
@@ -67,42 +71,57 @@ def _areas(review: Review) -> list[tuple[str, list[ReviewedFinding]]]:
 
 # --- page parts -------------------------------------------------------------------------------
 
+
 def _header(review: Review) -> str:
     server = review.snapshot.server
-    return (f'<header><h1>dbwright review of <span class="obj">{e(server.database)}</span></h1>'
-            f'<p class="meta">PostgreSQL {e(server_version_label(server.version_num))} · snapshot taken '
-            f"{e(review.snapshot.taken_at)} · {review.checks_run} checks run, {len(review.skipped)} skipped"
-            "</p></header>")
+    return (
+        f'<header><h1>dbwright review of <span class="obj">{e(server.database)}</span></h1>'
+        f'<p class="meta">PostgreSQL {e(server_version_label(server.version_num))} · snapshot taken '
+        f"{e(review.snapshot.taken_at)} · {review.checks_run} checks run, {len(review.skipped)} skipped"
+        "</p></header>"
+    )
 
 
 def _nav(review: Review) -> str:
     counts = {c: len(f) for c, f in _areas(review)}
     links = ['<a href="#summary">Summary</a>', '<a href="#charts">Charts</a>']
-    links += [f'<a href="#area-{e(c)}">{e(c.capitalize())} <span class="count">{n}</span></a>'
-              for c, n in counts.items()]
-    links.append(f'<a href="#skipped">Skipped <span class="count">'
-                 f"{len(review.skipped) + len(review.snapshot.skipped)}</span></a>")
-    return f'<nav>{"".join(links)}</nav>'
+    links += [
+        f'<a href="#area-{e(c)}">{e(c.capitalize())} <span class="count">{n}</span></a>'
+        for c, n in counts.items()
+    ]
+    links.append(
+        f'<a href="#skipped">Skipped <span class="count">'
+        f"{len(review.skipped) + len(review.snapshot.skipped)}</span></a>"
+    )
+    return f"<nav>{''.join(links)}</nav>"
 
 
 def _summary(review: Review) -> str:
     server = review.snapshot.server
     badges = "".join(
         f'<div class="tally sev-{s.label}"><span class="n">{n}</span><span class="label">{s.label}</span></div>'
-        for s, n in severity_counts(review).items())
-    facts = _kv_table([
-        ("Database", server.database),
-        ("Server version", f"{server_version_label(server.version_num)} ({server.version})"),
-        ("Connected as", server.current_user + (" (superuser)" if server.is_superuser else "")),
-        ("Snapshot taken", review.snapshot.taken_at),
-        ("Checks run / skipped", f"{review.checks_run} / {len(review.skipped)}"),
-        ("Findings", len(review.findings)),
-        ("Introspection / review time",
-         f"{review.snapshot.introspection_ms:,.0f} ms / {review.review_ms:,.0f} ms"),
-    ], "facts")
-    return (f'<section id="summary"><h2>Summary</h2><div class="tallies">{badges}</div>'
-            f'<div class="cols"><div>{facts}</div><div><h3>Score per area</h3>{_score_chart(review)}</div>'
-            "</div></section>")
+        for s, n in severity_counts(review).items()
+    )
+    facts = _kv_table(
+        [
+            ("Database", server.database),
+            ("Server version", f"{server_version_label(server.version_num)} ({server.version})"),
+            ("Connected as", server.current_user + (" (superuser)" if server.is_superuser else "")),
+            ("Snapshot taken", review.snapshot.taken_at),
+            ("Checks run / skipped", f"{review.checks_run} / {len(review.skipped)}"),
+            ("Findings", len(review.findings)),
+            (
+                "Introspection / review time",
+                f"{review.snapshot.introspection_ms:,.0f} ms / {review.review_ms:,.0f} ms",
+            ),
+        ],
+        "facts",
+    )
+    return (
+        f'<section id="summary"><h2>Summary</h2><div class="tallies">{badges}</div>'
+        f'<div class="cols"><div>{facts}</div><div><h3>Score per area</h3>{_score_chart(review)}</div>'
+        "</div></section>"
+    )
 
 
 def _charts(review: Review) -> str:
@@ -115,16 +134,19 @@ def _charts(review: Review) -> str:
         parts.append(_statements_chart(statements))
     else:
         reason = review.snapshot.skipped_reason("statements")
-        parts.append(f'<p class="empty">{e("Not available: " + reason if reason else "No statements recorded.")}'
-                     "</p>")
+        parts.append(
+            f'<p class="empty">{e("Not available: " + reason if reason else "No statements recorded.")}</p>'
+        )
     parts.append("</section>")
     return "".join(parts)
 
 
 def _area(review: Review, category: str, findings: list[ReviewedFinding], ids: Iterator[int]) -> str:
     score = review.scores()[category]
-    head = (f'<section id="area-{e(category)}" class="area"><h2>{e(category.capitalize())} '
-            f'<span class="score {_score_class(score)}">{score}/100</span></h2>')
+    head = (
+        f'<section id="area-{e(category)}" class="area"><h2>{e(category.capitalize())} '
+        f'<span class="score {_score_class(score)}">{score}/100</span></h2>'
+    )
     if not findings:
         return head + '<p class="empty">No findings in this area.</p></section>'
     return head + "".join(_finding(f, next(ids)) for f in findings) + "</section>"
@@ -143,45 +165,62 @@ def _finding(reviewed: ReviewedFinding, number: int) -> str:
         parts.append(_kv_table([(k, evidence_value(v, k)) for k, v in finding.evidence.items()], "evidence"))
     if finding.fix:
         parts.append(_fix(finding.fix, number))
-    parts.append(f'<p class="docs">Why and how: <a href="{e(docs_path(finding.code))}">'
-                 f"{e(docs_path(finding.code))}</a></p></article>")
+    parts.append(
+        f'<p class="docs">Why and how: <a href="{e(docs_path(finding.code))}">'
+        f"{e(docs_path(finding.code))}</a></p></article>"
+    )
     return "".join(parts)
 
 
 def _fix(fix: ChangePackage, number: int) -> str:
-    flags = [f"~{human_seconds(fix.estimated_seconds)}",
-             "one transaction" if fix.transactional else "not all in one transaction"]
+    flags = [
+        f"~{human_seconds(fix.estimated_seconds)}",
+        "one transaction" if fix.transactional else "not all in one transaction",
+    ]
     if fix.destructive:
         flags.append("destructive")
     if fix.requires_restart:
         flags.append("needs a restart")
-    notes = ([("Security", n) for n in fix.security_notes] + [("Performance", n) for n in fix.performance_notes]
-             + [("Manual step", n) for n in fix.manual_steps])
-    notes_html = ("<ul class=\"notes\">" + "".join(f"<li><b>{e(k)}:</b> {e(v)}</li>" for k, v in notes) + "</ul>"
-                  if notes else "")
-    return (f'<details class="fix" open><summary>Fix: {e(fix.title)} <span class="flags">'
-            f'{e(" · ".join(flags))}</span></summary>'
-            f'<p>{e(fix.explanation)}</p>{notes_html}'
-            f'{_sql_block("Forward SQL", fix.forward_sql, f"forward-{number}")}'
-            f'{_sql_block("Rollback SQL", fix.rollback_sql or "-- nothing to undo", f"rollback-{number}")}'
-            f"{_steps_table(fix.steps())}</details>")
+    notes = (
+        [("Security", n) for n in fix.security_notes]
+        + [("Performance", n) for n in fix.performance_notes]
+        + [("Manual step", n) for n in fix.manual_steps]
+    )
+    notes_html = (
+        '<ul class="notes">' + "".join(f"<li><b>{e(k)}:</b> {e(v)}</li>" for k, v in notes) + "</ul>"
+        if notes
+        else ""
+    )
+    return (
+        f'<details class="fix" open><summary>Fix: {e(fix.title)} <span class="flags">'
+        f"{e(' · '.join(flags))}</span></summary>"
+        f"<p>{e(fix.explanation)}</p>{notes_html}"
+        f"{_sql_block('Forward SQL', fix.forward_sql, f'forward-{number}')}"
+        f"{_sql_block('Rollback SQL', fix.rollback_sql or '-- nothing to undo', f'rollback-{number}')}"
+        f"{_steps_table(fix.steps())}</details>"
+    )
 
 
 def _sql_block(label: str, sql: str, block_id: str) -> str:
-    return (f'<div class="sql"><div class="sqlhead"><span>{e(label)}</span>'
-            f'<button type="button" class="copy" data-target="{e(block_id)}">Copy</button></div>'
-            f'<pre id="{e(block_id)}"><code>{e(sql)}</code></pre></div>')
+    return (
+        f'<div class="sql"><div class="sqlhead"><span>{e(label)}</span>'
+        f'<button type="button" class="copy" data-target="{e(block_id)}">Copy</button></div>'
+        f'<pre id="{e(block_id)}"><code>{e(sql)}</code></pre></div>'
+    )
 
 
 def _steps_table(steps: list[dict[str, Any]]) -> str:
-    head = "".join(f"<th>{h}</th>" for h in
-                   ("Statement", "Lock", "On", "Impact", "Rewrites", "Scans", "In transaction", "Estimate"))
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("Statement", "Lock", "On", "Impact", "Rewrites", "Scans", "In transaction", "Estimate")
+    )
     rows = "".join(
-        f'<tr><td><code>{e(one_line(s["sql"], 90))}</code></td><td>{e(s["lock"])}</td>'
-        f'<td>{e(s["lock_target"] or "")}</td><td>{e(s["impact"])}</td><td>{_yes(s["rewrites_table"], warn=True)}</td>'
-        f'<td>{_yes(s["scans_table"], warn=True)}</td><td>{_yes(s["in_transaction"])}</td>'
-        f'<td>{e(human_seconds(s["estimated_seconds"]))}</td></tr>'
-        for s in steps)
+        f"<tr><td><code>{e(one_line(s['sql'], 90))}</code></td><td>{e(s['lock'])}</td>"
+        f"<td>{e(s['lock_target'] or '')}</td><td>{e(s['impact'])}</td><td>{_yes(s['rewrites_table'], warn=True)}</td>"
+        f"<td>{_yes(s['scans_table'], warn=True)}</td><td>{_yes(s['in_transaction'])}</td>"
+        f"<td>{e(human_seconds(s['estimated_seconds']))}</td></tr>"
+        for s in steps
+    )
     return f'<table class="steps"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
 
 
@@ -189,11 +228,17 @@ def _skipped(review: Review) -> str:
     parts = ['<section id="skipped"><h2>Skipped</h2>']
     if review.skipped:
         parts.append("<h3>Checks not run</h3>")
-        parts.append(_rows_table(("Check", "Title", "Why"),
-                                 [(s.check.code, s.check.title, "; ".join(s.reasons)) for s in review.skipped]))
+        parts.append(
+            _rows_table(
+                ("Check", "Title", "Why"),
+                [(s.check.code, s.check.title, "; ".join(s.reasons)) for s in review.skipped],
+            )
+        )
     if review.snapshot.skipped:
         parts.append("<h3>Snapshot sections not read</h3>")
-        parts.append(_rows_table(("Section", "Why"), [(s.section, s.reason) for s in review.snapshot.skipped]))
+        parts.append(
+            _rows_table(("Section", "Why"), [(s.section, s.reason) for s in review.snapshot.skipped])
+        )
     if not review.skipped and not review.snapshot.skipped:
         parts.append('<p class="empty">Nothing was skipped: every check ran on a complete snapshot.</p>')
     parts.append("</section>")
@@ -201,11 +246,14 @@ def _skipped(review: Review) -> str:
 
 
 def _footer(review: Review) -> str:
-    return (f"<footer>Generated by dbwright {e(review.snapshot.dbwright_version)} from a snapshot of "
-            f"{e(review.snapshot.server.database)}. This file loads nothing from the network.</footer>")
+    return (
+        f"<footer>Generated by dbwright {e(review.snapshot.dbwright_version)} from a snapshot of "
+        f"{e(review.snapshot.server.database)}. This file loads nothing from the network.</footer>"
+    )
 
 
 # --- tables ---------------------------------------------------------------------------------
+
 
 def _kv_table(rows: Iterable[tuple[str, Any]], css_class: str) -> str:
     body = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
@@ -225,9 +273,12 @@ def _yes(flag: bool, warn: bool = False) -> str:
 
 # --- SVG charts -----------------------------------------------------------------------------
 
+
 def _svg(height: int, content: str, label: str, width: int = CHART_WIDTH) -> str:
-    return (f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
-            f'aria-label="{e(label)}">{content}</svg>')
+    return (
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'aria-label="{e(label)}">{content}</svg>'
+    )
 
 
 def _row_y(index: int, top: int = 0) -> int:
@@ -235,8 +286,10 @@ def _row_y(index: int, top: int = 0) -> int:
 
 
 def _label(x: int, y: int, text: str, anchor: str = "start", css_class: str = "lbl") -> str:
-    return (f'<text x="{x}" y="{y + BAR_HEIGHT * 0.7:.1f}" text-anchor="{anchor}" class="{css_class}">'
-            f"{e(text)}</text>")
+    return (
+        f'<text x="{x}" y="{y + BAR_HEIGHT * 0.7:.1f}" text-anchor="{anchor}" class="{css_class}">'
+        f"{e(text)}</text>"
+    )
 
 
 def _score_chart(review: Review) -> str:
@@ -246,11 +299,13 @@ def _score_chart(review: Review) -> str:
     rows = []
     for i, (area, score) in enumerate(scores.items()):
         y = _row_y(i)
-        rows.append(_label(0, y, area) +
-                    f'<rect x="{bar_x}" y="{y}" width="{bar_room}" height="{BAR_HEIGHT}" class="track" rx="3"/>'
-                    f'<rect x="{bar_x}" y="{y}" width="{bar_room * score / 100:.1f}" height="{BAR_HEIGHT}" '
-                    f'class="bar {_score_class(score)}" rx="3"><title>{e(area)}: {score}/100</title></rect>'
-                    + _label(width, y, f"{score}/100", "end"))
+        rows.append(
+            _label(0, y, area)
+            + f'<rect x="{bar_x}" y="{y}" width="{bar_room}" height="{BAR_HEIGHT}" class="track" rx="3"/>'
+            f'<rect x="{bar_x}" y="{y}" width="{bar_room * score / 100:.1f}" height="{BAR_HEIGHT}" '
+            f'class="bar {_score_class(score)}" rx="3"><title>{e(area)}: {score}/100</title></rect>'
+            + _label(width, y, f"{score}/100", "end")
+        )
     return _svg(_row_y(len(scores)), "".join(rows), "score per area", width)
 
 
@@ -261,20 +316,30 @@ def _tables_chart(tables: list[Table]) -> str:
     legend = "".join(
         f'<rect x="{LABEL_WIDTH + i * 110}" y="4" width="14" height="14" class="{part}"/>'
         f'<text x="{LABEL_WIDTH + i * 110 + 20}" y="16" class="lbl">{part}</text>'
-        for i, part in enumerate(("heap", "toast", "index")))
+        for i, part in enumerate(("heap", "toast", "index"))
+    )
     rows = []
     for i, table in enumerate(tables):
         y = _row_y(i, top)
         x = LABEL_WIDTH
         bars = []
-        for part, size in (("heap", table.heap_bytes), ("toast", table.toast_bytes), ("index", table.index_bytes)):
+        for part, size in (
+            ("heap", table.heap_bytes),
+            ("toast", table.toast_bytes),
+            ("index", table.index_bytes),
+        ):
             width = bar_room * size / biggest
             if width > 0:
-                bars.append(f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="{BAR_HEIGHT}" class="{part}">'
-                            f"<title>{e(table.qname)} {part}: {e(human_bytes(size))}</title></rect>")
+                bars.append(
+                    f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="{BAR_HEIGHT}" class="{part}">'
+                    f"<title>{e(table.qname)} {part}: {e(human_bytes(size))}</title></rect>"
+                )
             x += width
-        rows.append(f"<g><title>{e(table.qname)}</title>{_label(0, y, one_line(table.qname, 34))}</g>"
-                    + "".join(bars) + _label(CHART_WIDTH, y, human_bytes(table.total_bytes), "end"))
+        rows.append(
+            f"<g><title>{e(table.qname)}</title>{_label(0, y, one_line(table.qname, 34))}</g>"
+            + "".join(bars)
+            + _label(CHART_WIDTH, y, human_bytes(table.total_bytes), "end")
+        )
     return _svg(_row_y(len(tables), top), legend + "".join(rows), "largest tables by size")
 
 
@@ -290,7 +355,8 @@ def _statements_chart(statements: list[Statement]) -> str:
             f"<g><title>{e(statement.query)}</title>{_label(0, y, one_line(statement.query, 52), css_class='q')}"
             f'<rect x="{label_width}" y="{y}" width="{max(width, 1):.1f}" height="{BAR_HEIGHT}" class="bar time"/>'
             f"</g>"
-            + _label(CHART_WIDTH, y, f"{statement.total_ms:,.0f} ms · {statement.calls:,} calls", "end"))
+            + _label(CHART_WIDTH, y, f"{statement.total_ms:,.0f} ms · {statement.calls:,} calls", "end")
+        )
     return _svg(_row_y(len(statements)), "".join(rows), "top queries by total time")
 
 

@@ -30,19 +30,24 @@ def render(review: Review) -> str:
 
 def _header(review: Review) -> str:
     server = review.snapshot.server
-    return (f"# dbwright review of {code(server.database)}\n\n"
-            f"PostgreSQL {server_version_label(server.version_num)} · snapshot taken {review.snapshot.taken_at} · "
-            f"{review.checks_run} checks run, {len(review.skipped)} skipped\n")
+    return (
+        f"# dbwright review of {code(server.database)}\n\n"
+        f"PostgreSQL {server_version_label(server.version_num)} · snapshot taken {review.snapshot.taken_at} · "
+        f"{review.checks_run} checks run, {len(review.skipped)} skipped\n"
+    )
 
 
 def _summary(review: Review) -> str:
     counts = severity_counts(review)
     severity_rows = [[s.label, str(n)] for s, n in counts.items()]
     score_rows = [[area, f"{score}/100"] for area, score in review.scores().items()]
-    return ("## Summary\n\n"
-            f"{len(review.findings)} finding(s).\n\n"
-            + table(["Severity", "Findings"], severity_rows) + "\n"
-            + table(["Area", "Score"], score_rows))
+    return (
+        "## Summary\n\n"
+        f"{len(review.findings)} finding(s).\n\n"
+        + table(["Severity", "Findings"], severity_rows)
+        + "\n"
+        + table(["Area", "Score"], score_rows)
+    )
 
 
 def _finding(reviewed: ReviewedFinding) -> str:
@@ -54,8 +59,12 @@ def _finding(reviewed: ReviewedFinding) -> str:
         f"Docs: [{finding.code}]({docs_path(finding.code)})\n",
     ]
     if finding.evidence:
-        lines.append(table(["Evidence", "Value"],
-                           [[key, evidence_value(value, key)] for key, value in finding.evidence.items()]))
+        lines.append(
+            table(
+                ["Evidence", "Value"],
+                [[key, evidence_value(value, key)] for key, value in finding.evidence.items()],
+            )
+        )
     if finding.fix:
         lines.append(_fix(finding.fix))
     return "\n".join(lines)
@@ -75,10 +84,21 @@ def _fix(fix: ChangePackage) -> str:
         fenced(fix.forward_sql, "sql"),
         "Rollback SQL:\n",
         fenced(fix.rollback_sql or "-- nothing to undo", "sql"),
-        table(["Step", "Lock", "Impact", "Rewrites", "Scans", "In transaction", "Duration"],
-              [[code(_first_line(step["sql"])), step["lock"], step["impact"], _yes(step["rewrites_table"]),
-                _yes(step["scans_table"]), _yes(step["in_transaction"]),
-                human_seconds(step["estimated_seconds"])] for step in fix.steps()]),
+        table(
+            ["Step", "Lock", "Impact", "Rewrites", "Scans", "In transaction", "Duration"],
+            [
+                [
+                    code(_first_line(step["sql"])),
+                    step["lock"],
+                    step["impact"],
+                    _yes(step["rewrites_table"]),
+                    _yes(step["scans_table"]),
+                    _yes(step["in_transaction"]),
+                    human_seconds(step["estimated_seconds"]),
+                ]
+                for step in fix.steps()
+            ],
+        ),
     ]
     return "\n".join(parts)
 
@@ -86,11 +106,16 @@ def _fix(fix: ChangePackage) -> str:
 def _skipped(review: Review) -> str:
     lines = ["## Skipped\n"]
     if review.skipped:
-        lines.append(table(["Check", "Title", "Why"],
-                           [[s.check.code, s.check.title, "; ".join(s.reasons)] for s in review.skipped]))
+        lines.append(
+            table(
+                ["Check", "Title", "Why"],
+                [[s.check.code, s.check.title, "; ".join(s.reasons)] for s in review.skipped],
+            )
+        )
     if review.snapshot.skipped:
-        lines.append(table(["Snapshot section", "Why"],
-                           [[s.section, s.reason] for s in review.snapshot.skipped]))
+        lines.append(
+            table(["Snapshot section", "Why"], [[s.section, s.reason] for s in review.snapshot.skipped])
+        )
     if len(lines) == 1:
         lines.append("Nothing was skipped: every check ran on a complete snapshot.\n")
     return "\n".join(lines)
@@ -98,9 +123,9 @@ def _skipped(review: Review) -> str:
 
 # --- Markdown building blocks --------------------------------------------------------------
 
+
 def table(headers: list[str], rows: Iterable[list[Any]]) -> str:
-    out = ["| " + " | ".join(cell(h) for h in headers) + " |",
-           "|" + "|".join("---" for _ in headers) + "|"]
+    out = ["| " + " | ".join(cell(h) for h in headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     out += ["| " + " | ".join(cell(v if isinstance(v, str) else str(v)) for v in row) + " |" for row in rows]
     return "\n".join(out) + "\n"
 

@@ -42,27 +42,36 @@ def sarif_log(review: Review, docs_base_uri: str = "") -> dict[str, Any]:
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
-        "runs": [{
-            "tool": {"driver": {
-                "name": "dbwright",
-                "version": __version__,
-                "semanticVersion": __version__,
-                "rules": [_rule(c, docs_base_uri) for c in checks],
-            }},
-            "invocations": [{
-                "executionSuccessful": True,
-                "toolExecutionNotifications": [_skipped_notification(s.check, s.reasons, rule_index)
-                                               for s in review.skipped],
-            }],
-            "results": [_result(f, rule_index) for f in review.findings],
-            "properties": {
-                "database": server.database,
-                "serverVersion": server_version_label(server.version_num),
-                "takenAt": review.snapshot.taken_at,
-                "scores": review.scores(),
-                "snapshotSkipped": [{"section": s.section, "reason": s.reason} for s in review.snapshot.skipped],
-            },
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "dbwright",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": [_rule(c, docs_base_uri) for c in checks],
+                    }
+                },
+                "invocations": [
+                    {
+                        "executionSuccessful": True,
+                        "toolExecutionNotifications": [
+                            _skipped_notification(s.check, s.reasons, rule_index) for s in review.skipped
+                        ],
+                    }
+                ],
+                "results": [_result(f, rule_index) for f in review.findings],
+                "properties": {
+                    "database": server.database,
+                    "serverVersion": server_version_label(server.version_num),
+                    "takenAt": review.snapshot.taken_at,
+                    "scores": review.scores(),
+                    "snapshotSkipped": [
+                        {"section": s.section, "reason": s.reason} for s in review.snapshot.skipped
+                    ],
+                },
+            }
+        ],
     }
 
 
@@ -114,7 +123,9 @@ def _result(reviewed: ReviewedFinding, rule_index: dict[str, int]) -> dict[str, 
     }
 
 
-def _skipped_notification(check: Check, reasons: tuple[str, ...], rule_index: dict[str, int]) -> dict[str, Any]:
+def _skipped_notification(
+    check: Check, reasons: tuple[str, ...], rule_index: dict[str, int]
+) -> dict[str, Any]:
     return {
         "level": "note",
         "message": {"text": f"{check.code} {check.title} was skipped: " + "; ".join(reasons)},

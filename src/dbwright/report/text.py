@@ -67,16 +67,23 @@ def print_review(review: Review, console: Console) -> None:
 
 def _header(review: Review) -> RenderableType:
     server = review.snapshot.server
-    title = Text.assemble(("dbwright review", "bold"), " · ", (server.database, "bold cyan"),
-                          f" · PostgreSQL {server_version_label(server.version_num)}")
+    title = Text.assemble(
+        ("dbwright review", "bold"),
+        " · ",
+        (server.database, "bold cyan"),
+        f" · PostgreSQL {server_version_label(server.version_num)}",
+    )
     counts = Text()
     counts.append(f"{len(review.findings)} finding(s)", style="bold")
     for severity, n in severity_counts(review).items():
         if n:
             counts.append("  ")
             counts.append(f"{n} {severity.label}", style=SEVERITY_STYLES[severity])
-    counts.append(f"\nsnapshot {review.snapshot.taken_at} · {review.checks_run} checks run, "
-                  f"{len(review.skipped)} skipped", style="dim")
+    counts.append(
+        f"\nsnapshot {review.snapshot.taken_at} · {review.checks_run} checks run, "
+        f"{len(review.skipped)} skipped",
+        style="dim",
+    )
     return Panel(counts, title=title, title_align="left", expand=True)
 
 
@@ -95,8 +102,12 @@ def _scores(review: Review) -> RenderableType:
 
 def _finding(reviewed: ReviewedFinding) -> RenderableType:
     finding = reviewed.finding
-    first = Text.assemble((f"{finding.code:<6} ", SEVERITY_STYLES[reviewed.severity]), (finding.object, "bold"),
-                          "  ", (reviewed.check.title, "dim"))
+    first = Text.assemble(
+        (f"{finding.code:<6} ", SEVERITY_STYLES[reviewed.severity]),
+        (finding.object, "bold"),
+        "  ",
+        (reviewed.check.title, "dim"),
+    )
     details: list[RenderableType] = [Text(finding.message)]
     if finding.evidence:
         details.append(_evidence(finding.evidence.items()))
@@ -119,34 +130,42 @@ def _evidence(items: Iterable[tuple[str, object]]) -> Text:
 
 
 def _fix(fix: ChangePackage) -> RenderableType:
-    locks = sorted({f"{s['lock']} on {s['lock_target']}" if s["lock_target"] else s["lock"]
-                    for s in fix.steps() if s["lock"] != "none"}) or ["no table lock"]
-    heading = Text.assemble(("fix ", "green"), (fix.title, "green"),
-                            (f"  ~{human_seconds(fix.estimated_seconds)}", "dim"))
+    locks = sorted(
+        {
+            f"{s['lock']} on {s['lock_target']}" if s["lock_target"] else s["lock"]
+            for s in fix.steps()
+            if s["lock"] != "none"
+        }
+    ) or ["no table lock"]
+    heading = Text.assemble(
+        ("fix ", "green"), (fix.title, "green"), (f"  ~{human_seconds(fix.estimated_seconds)}", "dim")
+    )
     heading.append(f" · {', '.join(locks)}", style="dim")
     if fix.requires_restart:
         heading.append(" · needs a restart", style="yellow")
     sql_lines = fix.forward_sql.splitlines()
     preview = Text("\n".join(sql_lines[:SQL_PREVIEW_LINES]), style="cyan", overflow="fold")
     if len(sql_lines) > SQL_PREVIEW_LINES:
-        preview.append(f"\n… {len(sql_lines) - SQL_PREVIEW_LINES} more line(s); full SQL in the JSON or "
-                       "HTML report", style="dim")
+        preview.append(
+            f"\n… {len(sql_lines) - SQL_PREVIEW_LINES} more line(s); full SQL in the JSON or HTML report",
+            style="dim",
+        )
     return Group(heading, Padding(preview, (0, 0, 0, 2)))
 
 
 def _skipped(review: Review) -> RenderableType:
-    table = Table(title=None, box=None, padding=(0, 1), show_header=True, header_style="bold",
-                  expand=True)
+    table = Table(title=None, box=None, padding=(0, 1), show_header=True, header_style="bold", expand=True)
     table.add_column("Skipped", max_width=44, style="yellow")
     table.add_column("Why", ratio=1)
     for skipped in review.skipped:
-        table.add_row(Text(f"{skipped.check.code} {skipped.check.title}"),
-                      Text("; ".join(skipped.reasons)))
+        table.add_row(Text(f"{skipped.check.code} {skipped.check.title}"), Text("; ".join(skipped.reasons)))
     for section in review.snapshot.skipped:
         table.add_row(Text(f"section {section.section}"), Text(section.reason))
     if not table.row_count:
-        return Group(Rule(Text("Skipped"), style="dim"),
-                     Text("Nothing was skipped: every check ran on a complete snapshot.", style="green"))
+        return Group(
+            Rule(Text("Skipped"), style="dim"),
+            Text("Nothing was skipped: every check ran on a complete snapshot.", style="green"),
+        )
     return Group(Rule(Text("Skipped"), style="dim"), table)
 
 

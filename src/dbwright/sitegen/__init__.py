@@ -6,4 +6,12 @@
 from dbwright.sitegen.build import FORMATS, build_site, find_implied, implied_relationships, render_site
 from dbwright.sitegen.site import Relationship, Site
 
-__all__ = ["FORMATS", "Relationship", "Site", "build_site", "find_implied", "implied_relationships", "render_site"]
+__all__ = [
+    "FORMATS",
+    "Relationship",
+    "Site",
+    "build_site",
+    "find_implied",
+    "implied_relationships",
+    "render_site",
+]

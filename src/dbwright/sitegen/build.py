@@ -31,10 +31,18 @@ def implied_relationships(proposals: Iterable) -> tuple[Relationship, ...]:
         for op in proposal.package.operations:
             if isinstance(op, AddForeignKey):
                 evidence = proposal.evidence
-                found.append(Relationship(
-                    op.table, tuple(op.columns), op.ref_table, tuple(op.ref_columns), op.name, implied=True,
-                    evidence=f"{evidence.get('references', 0):,} values checked, "
-                             f"{evidence.get('orphan_rows', 0):,} orphan rows"))
+                found.append(
+                    Relationship(
+                        op.table,
+                        tuple(op.columns),
+                        op.ref_table,
+                        tuple(op.ref_columns),
+                        op.name,
+                        implied=True,
+                        evidence=f"{evidence.get('references', 0):,} values checked, "
+                        f"{evidence.get('orphan_rows', 0):,} orphan rows",
+                    )
+                )
     return tuple(sorted(found, key=lambda r: (r.child, r.child_columns, r.parent)))
 
 
@@ -59,9 +67,15 @@ def render_site(site: Site, format: str = "html") -> dict[str, bytes]:
     return dict(sorted(files.items()))
 
 
-def build_site(snapshot: Snapshot, out_dir: Path, *, format: str = "html",
-               implied: tuple[Relationship, ...] = (), implied_source: str | None = None,
-               sizes: bool = True) -> list[Path]:
+def build_site(
+    snapshot: Snapshot,
+    out_dir: Path,
+    *,
+    format: str = "html",
+    implied: tuple[Relationship, ...] = (),
+    implied_source: str | None = None,
+    sizes: bool = True,
+) -> list[Path]:
     """Write the site into ``out_dir``; return the files written. Unchanged files are left untouched.
 
     ``sizes=False`` leaves out row estimates and sizes, so regenerated docs differ only when the schema does.

@@ -53,8 +53,10 @@ def render_page(site: Site, page: Page) -> str:
             body.append("<p>" + "".join(_part(site, page, p) for p in block.parts) + "</p>")
         elif isinstance(block, Grid):
             head = "".join(f"<th>{escape(h)}</th>" for h in block.header)
-            rows = "".join("<tr>" + "".join(f"<td>{_cell(site, page, c)}</td>" for c in row) + "</tr>\n"
-                           for row in block.rows)
+            rows = "".join(
+                "<tr>" + "".join(f"<td>{_cell(site, page, c)}</td>" for c in row) + "</tr>\n"
+                for row in block.rows
+            )
             body.append(f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}</tbody>\n</table>")
         elif isinstance(block, Diagram):
             has_diagram = True
@@ -63,12 +65,18 @@ def render_page(site: Site, page: Page) -> str:
             body.append(f"<pre><code>{escape(block.text)}</code></pre>")
     scripts = ""
     if has_diagram:
-        scripts = (f'\n<script src="{escape(relative(here, MERMAID_ASSET))}"></script>\n'
-                   "<script>mermaid.initialize({startOnLoad: true, securityLevel: 'strict', "
-                   "er: {useMaxWidth: false}});</script>")
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{escape(page.title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-            + "\n".join(body) + scripts + "\n</body>\n</html>\n")
+        scripts = (
+            f'\n<script src="{escape(relative(here, MERMAID_ASSET))}"></script>\n'
+            "<script>mermaid.initialize({startOnLoad: true, securityLevel: 'strict', "
+            "er: {useMaxWidth: false}});</script>"
+        )
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{escape(page.title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + scripts
+        + "\n</body>\n</html>\n"
+    )
 
 
 def render_html(site: Site) -> dict[str, str]:

@@ -44,7 +44,9 @@ def _entity(site: Site, table: Table, *, with_columns: bool) -> list[str]:
     implied = {c for r in outgoing if r.implied for c in r.child_columns} - foreign
     lines = [head + " {"]
     for column in site.columns(table):
-        keys = [k for k, member in (("PK", primary), ("FK", foreign), ("UK", unique)) if column.name in member]
+        keys = [
+            k for k, member in (("PK", primary), ("FK", foreign), ("UK", unique)) if column.name in member
+        ]
         line = f"        {_type(column.data_type)} {_attribute_name(column.name)}"
         if keys:
             line += " " + ", ".join(keys)
@@ -60,9 +62,13 @@ def _entity(site: Site, table: Table, *, with_columns: bool) -> list[str]:
 def _relationship(site: Site, rel: Relationship) -> str:
     child = site.table(rel.child)
     nullable = child is None or any(
-        not col.not_null for col in site.columns(child) if col.name in rel.child_columns)
-    one_to_one = child is not None and len(rel.child_columns) == 1 and \
-        rel.child_columns[0] in site.unique_columns(child)
+        not col.not_null for col in site.columns(child) if col.name in rel.child_columns
+    )
+    one_to_one = (
+        child is not None
+        and len(rel.child_columns) == 1
+        and rel.child_columns[0] in site.unique_columns(child)
+    )
     parent_end = "|o" if nullable else "||"
     child_end = "o|" if one_to_one else "o{"
     line = ".." if rel.implied else "--"

@@ -78,8 +78,10 @@ def _table_link(site: Site, qname: str) -> Cell:
 
 
 def _legend(site: Site) -> Para:
-    text = ("Diagram: solid lines are declared foreign keys; dashed lines marked “implied” are relationships "
-            "the data obeys but nobody declared.")
+    text = (
+        "Diagram: solid lines are declared foreign keys; dashed lines marked “implied” are relationships "
+        "the data obeys but nobody declared."
+    )
     return Para((text,) if site.implied_source else ("Diagram: lines are declared foreign keys.",))
 
 
@@ -90,8 +92,12 @@ def _version(version_num: int) -> str:
 def index_page(site: Site) -> Page:
     snap = site.snapshot
     blocks: list[Block] = [
-        Para((f"PostgreSQL {_version(snap.server.version_num)}: "
-              f"{len(site.schemas)} schemas, {len(site.tables)} tables, {len(site.relationships)} relationships.",)),
+        Para(
+            (
+                f"PostgreSQL {_version(snap.server.version_num)}: "
+                f"{len(site.schemas)} schemas, {len(site.tables)} tables, {len(site.relationships)} relationships.",
+            )
+        ),
         Para(("Data dictionary (one row per column): ", Link(DICTIONARY_FILE, "dictionary"))),
     ]
     if site.implied_source:
@@ -99,8 +105,14 @@ def index_page(site: Site) -> Page:
     rows = []
     for schema in site.schemas:
         tables = site.tables_in(schema)
-        rows.append((Link(schema, "schema", schema), str(len(tables)),
-                     human_bytes(sum(t.total_bytes for t in tables)), site.comment("SCHEMA", schema)))
+        rows.append(
+            (
+                Link(schema, "schema", schema),
+                str(len(tables)),
+                human_bytes(sum(t.total_bytes for t in tables)),
+                site.comment("SCHEMA", schema),
+            )
+        )
     blocks += [Heading("Schemas"), _grid(site, ("schema", "tables", "size", "comment"), rows)]
     return Page("index", "", f"Database {snap.server.database}", tuple(blocks))
 
@@ -112,19 +124,46 @@ def schema_page(site: Site, schema: str) -> Page:
         blocks.append(Para((comment,)))
     tables = site.tables_in(schema)
     if tables:
-        rows = tuple((Link(t.name, "table", t.qname), KIND_NAMES[t.kind], row_count(t), human_bytes(t.total_bytes),
-                      site.table_comment(t)) for t in tables)
-        blocks += [Heading("Tables"), _grid(site, ("table", "kind", "rows", "size", "comment"), rows),
-                   Heading("Entity-relationship diagram"), _legend(site), Diagram(mermaid.schema_diagram(site, schema))]
+        rows = tuple(
+            (
+                Link(t.name, "table", t.qname),
+                KIND_NAMES[t.kind],
+                row_count(t),
+                human_bytes(t.total_bytes),
+                site.table_comment(t),
+            )
+            for t in tables
+        )
+        blocks += [
+            Heading("Tables"),
+            _grid(site, ("table", "kind", "rows", "size", "comment"), rows),
+            Heading("Entity-relationship diagram"),
+            _legend(site),
+            Diagram(mermaid.schema_diagram(site, schema)),
+        ]
     views = site.views_in(schema)
     if views:
-        blocks += [Heading("Views"), Grid(("view", "comment"), tuple(
-            (v.name, site.comment("VIEW", v.qname)) for v in views))]
+        blocks += [
+            Heading("Views"),
+            Grid(("view", "comment"), tuple((v.name, site.comment("VIEW", v.qname)) for v in views)),
+        ]
     types = site.types_in(schema)
     if types:
-        blocks += [Heading("Types"), Grid(("type", "kind", "definition", "comment"), tuple(
-            (t.name, {"e": "enum", "d": "domain", "c": "composite"}.get(t.kind, t.kind), _type_definition(t),
-             site.comment("TYPE", t.qname) or site.comment("DOMAIN", t.qname)) for t in types))]
+        blocks += [
+            Heading("Types"),
+            Grid(
+                ("type", "kind", "definition", "comment"),
+                tuple(
+                    (
+                        t.name,
+                        {"e": "enum", "d": "domain", "c": "composite"}.get(t.kind, t.kind),
+                        _type_definition(t),
+                        site.comment("TYPE", t.qname) or site.comment("DOMAIN", t.qname),
+                    )
+                    for t in types
+                ),
+            ),
+        ]
     return Page("schema", schema, f"Schema {schema}", tuple(blocks))
 
 
@@ -138,16 +177,19 @@ def _type_definition(user_type) -> str:
 
 
 def table_page(site: Site, table: Table) -> Page:
-    blocks: list[Block] = [Para(("Schema ", Link(table.schema, "schema", table.schema), " · ",
-                                 Link("all schemas", "index")))]
+    blocks: list[Block] = [
+        Para(("Schema ", Link(table.schema, "schema", table.schema), " · ", Link("all schemas", "index")))
+    ]
     comment = site.table_comment(table)
     if comment:
         blocks.append(Para((comment,)))
     facts = [f"{KIND_NAMES[table.kind]}"]
     if site.sizes:
-        facts += [f"rows {row_count(table)}",
-                  f"size {human_bytes(table.total_bytes)} (heap {human_bytes(table.heap_bytes)}, "
-                  f"TOAST {human_bytes(table.toast_bytes)}, indexes {human_bytes(table.index_bytes)})"]
+        facts += [
+            f"rows {row_count(table)}",
+            f"size {human_bytes(table.total_bytes)} (heap {human_bytes(table.heap_bytes)}, "
+            f"TOAST {human_bytes(table.toast_bytes)}, indexes {human_bytes(table.index_bytes)})",
+        ]
     if table.parent:
         facts.append(f"partition of {table.parent}")
     if table.partition_key:
@@ -156,20 +198,57 @@ def table_page(site: Site, table: Table) -> Page:
     blocks += [Heading("Columns"), _columns_grid(site, table)]
     constraints = site.constraints(table)
     if constraints:
-        kinds = {"p": "primary key", "u": "unique", "f": "foreign key", "c": "check", "x": "exclusion",
-                 "n": "not null", "t": "constraint trigger"}
-        blocks += [Heading("Constraints"), Grid(("name", "type", "definition", "comment"), tuple(
-            (c.name, kinds.get(c.type, c.type) + ("" if c.validated else " (NOT VALID)"), c.definition,
-             site.comment("CONSTRAINT", f"{table.qname}.{c.name}")) for c in constraints))]
+        kinds = {
+            "p": "primary key",
+            "u": "unique",
+            "f": "foreign key",
+            "c": "check",
+            "x": "exclusion",
+            "n": "not null",
+            "t": "constraint trigger",
+        }
+        blocks += [
+            Heading("Constraints"),
+            Grid(
+                ("name", "type", "definition", "comment"),
+                tuple(
+                    (
+                        c.name,
+                        kinds.get(c.type, c.type) + ("" if c.validated else " (NOT VALID)"),
+                        c.definition,
+                        site.comment("CONSTRAINT", f"{table.qname}.{c.name}"),
+                    )
+                    for c in constraints
+                ),
+            ),
+        ]
     indexes = site.indexes(table)
     if indexes:
-        blocks += [Heading("Indexes"), _grid(site, ("name", "definition", "size", "comment"), tuple(
-            (i.name + ("" if i.valid else " (INVALID)"), i.definition, human_bytes(i.bytes),
-             site.comment("INDEX", i.qname)) for i in indexes))]
+        blocks += [
+            Heading("Indexes"),
+            _grid(
+                site,
+                ("name", "definition", "size", "comment"),
+                tuple(
+                    (
+                        i.name + ("" if i.valid else " (INVALID)"),
+                        i.definition,
+                        human_bytes(i.bytes),
+                        site.comment("INDEX", i.qname),
+                    )
+                    for i in indexes
+                ),
+            ),
+        ]
     relationships = site.relationships_of(table)
     if relationships:
-        blocks += [Heading("Relationships"), Grid(("from", "to", "kind", "name / evidence"),
-                                                  tuple(_relationship_row(site, r) for r in relationships))]
+        blocks += [
+            Heading("Relationships"),
+            Grid(
+                ("from", "to", "kind", "name / evidence"),
+                tuple(_relationship_row(site, r) for r in relationships),
+            ),
+        ]
     blocks += [Heading("Diagram"), _legend(site), Diagram(mermaid.table_diagram(site, table))]
     return Page("table", table.qname, f"Table {table.qname}", tuple(blocks))
 
@@ -183,15 +262,27 @@ def _columns_grid(site: Site, table: Table) -> Grid:
         refs: list[str | Link] = []
         for rel in site.references_of_column(table, column.name):
             target = rel.parent_columns[rel.child_columns.index(column.name)]
-            refs += [("implied → " if rel.implied else "→ "), _link_or_text(site, rel.parent, f"{rel.parent}.{target}")]
+            refs += [
+                ("implied → " if rel.implied else "→ "),
+                _link_or_text(site, rel.parent, f"{rel.parent}.{target}"),
+            ]
         user_type = site.user_type(column)
         type_text = column.data_type
         if user_type is not None and user_type.kind == "e":
             type_text += f" (enum: {', '.join(user_type.labels)})"
         generated = {"a": "identity always", "d": "identity by default"}.get(column.identity or "", "")
         default = column.default or generated or ("generated" if column.generated else "")
-        rows.append((column.name, type_text, "" if column.not_null else "yes", default,
-                     " ".join(keys), tuple(refs), site.column_comment(column)))
+        rows.append(
+            (
+                column.name,
+                type_text,
+                "" if column.not_null else "yes",
+                default,
+                " ".join(keys),
+                tuple(refs),
+                site.column_comment(column),
+            )
+        )
     return Grid(("column", "type", "nullable", "default", "key", "references", "comment"), tuple(rows))
 
 
@@ -207,5 +298,8 @@ def _relationship_row(site: Site, rel: Relationship) -> tuple[Cell, ...]:
 
 
 def all_pages(site: Site) -> list[Page]:
-    return ([index_page(site)] + [schema_page(site, s) for s in site.schemas]
-            + [table_page(site, t) for t in site.tables])
+    return (
+        [index_page(site)]
+        + [schema_page(site, s) for s in site.schemas]
+        + [table_page(site, t) for t in site.tables]
+    )

@@ -57,8 +57,9 @@ class Site:
     # --- what exists --------------------------------------------------------------------------
     @cached_property
     def tables(self) -> list[Table]:
-        return sorted((t for t in self.snapshot.tables if t.kind in DOCUMENTED_KINDS),
-                      key=lambda t: (t.schema, t.name))
+        return sorted(
+            (t for t in self.snapshot.tables if t.kind in DOCUMENTED_KINDS), key=lambda t: (t.schema, t.name)
+        )
 
     @cached_property
     def schemas(self) -> list[str]:
@@ -69,8 +70,10 @@ class Site:
         return [t for t in self.tables if t.schema == schema]
 
     def views_in(self, schema: str) -> list[View]:
-        return sorted((v for v in self.snapshot.views if v.schema == schema and not v.materialized),
-                      key=lambda v: v.name)
+        return sorted(
+            (v for v in self.snapshot.views if v.schema == schema and not v.materialized),
+            key=lambda v: v.name,
+        )
 
     def types_in(self, schema: str) -> list[UserType]:
         return sorted((t for t in self.snapshot.types if t.schema == schema), key=lambda t: t.name)
@@ -83,8 +86,10 @@ class Site:
 
     def constraints(self, table: Table) -> list[Constraint]:
         order = "pufcxn"
-        return sorted(self.snapshot.constraints_of(table.qname),
-                      key=lambda c: (order.index(c.type) if c.type in order else 9, c.name))
+        return sorted(
+            self.snapshot.constraints_of(table.qname),
+            key=lambda c: (order.index(c.type) if c.type in order else 9, c.name),
+        )
 
     def indexes(self, table: Table) -> list[Index]:
         return sorted(self.snapshot.indexes_of(table.qname), key=lambda i: (not i.primary, i.name))
@@ -102,7 +107,11 @@ class Site:
     def user_type(self, column: Column) -> UserType | None:
         """The enum, domain or composite type a column is declared with, if it is one of the database's."""
         for candidate in self.snapshot.types:
-            if column.data_type in (candidate.qname, candidate.name, f'"{candidate.schema}"."{candidate.name}"'):
+            if column.data_type in (
+                candidate.qname,
+                candidate.name,
+                f'"{candidate.schema}"."{candidate.name}"',
+            ):
                 return candidate
         return None
 
@@ -113,17 +122,26 @@ class Site:
 
     def unique_columns(self, table: Table) -> set[str]:
         """Columns that are, alone, a unique key (primary or unique constraint, or unique index)."""
-        single = {c.columns[0] for c in self.snapshot.constraints_of(table.qname)
-                  if c.type in ("p", "u") and len(c.columns) == 1}
-        single |= {i.columns[0] for i in self.snapshot.indexes_of(table.qname)
-                   if i.unique and i.valid and not i.predicate and len(i.columns) == 1 and i.columns[0]}
+        single = {
+            c.columns[0]
+            for c in self.snapshot.constraints_of(table.qname)
+            if c.type in ("p", "u") and len(c.columns) == 1
+        }
+        single |= {
+            i.columns[0]
+            for i in self.snapshot.indexes_of(table.qname)
+            if i.unique and i.valid and not i.predicate and len(i.columns) == 1 and i.columns[0]
+        }
         return single
 
     @cached_property
     def relationships(self) -> list[Relationship]:
         """Declared foreign keys, then the implied ones the declared set does not already cover."""
-        declared = [Relationship(fk.table_qname, fk.columns, fk.ref_qname or "", fk.ref_columns, fk.name)
-                    for fk in self.snapshot.foreign_keys() if fk.ref_qname]
+        declared = [
+            Relationship(fk.table_qname, fk.columns, fk.ref_qname or "", fk.ref_columns, fk.name)
+            for fk in self.snapshot.foreign_keys()
+            if fk.ref_qname
+        ]
         covered = {(r.child, r.child_columns, r.parent) for r in declared}
         implied = [r for r in self.implied if (r.child, r.child_columns, r.parent) not in covered]
         return sorted(declared + implied, key=lambda r: (r.child, r.child_columns, r.parent, r.name))

@@ -20,8 +20,12 @@ def structure(url: str) -> dict[str, set]:
 
 
 def row_counts(conn: psycopg.Connection) -> dict[str, int]:
-    tables = [r[0] for r in conn.execute(
-        "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname = 'public'").fetchall()]
+    tables = [
+        r[0]
+        for r in conn.execute(
+            "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname = 'public'"
+        ).fetchall()
+    ]
     return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
 
 

@@ -46,7 +46,9 @@ def test_transitive_dependency_is_proposed_as_a_decomposition(pg):
 
 def test_random_attributes_are_not_dependencies(pg):
     pg.execute("CREATE TABLE staff(id int PRIMARY KEY, team_id int NOT NULL, team_label text NOT NULL)")
-    pg.execute("INSERT INTO staff SELECT g, g % 40, 'label ' || ((g * 7919) % 113) FROM generate_series(1, 2000) g")
+    pg.execute(
+        "INSERT INTO staff SELECT g, g % 40, 'label ' || ((g * 7919) % 113) FROM generate_series(1, 2000) g"
+    )
     assert not review(pg).of_kind("normalize")
 
 
@@ -75,8 +77,10 @@ def test_undeclared_natural_key_of_table_without_primary_key(pg):
     assert ("code",) in keys, [p.title for p in report.proposals]
     proposal = keys[("code",)]
     assert "a natural key of a table without a primary key" in proposal.title
-    assert "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS countries_code_key ON public.countries (code)" \
+    assert (
+        "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS countries_code_key ON public.countries (code)"
         in proposal.package.forward_sql
+    )
     assert "UNIQUE USING INDEX countries_code_key" in proposal.package.forward_sql
 
 
@@ -130,9 +134,11 @@ def test_varchar_sized_to_its_values_is_left_alone(pg):
 
 def test_text_holding_timestamps_and_booleans_and_never_null_columns(pg):
     pg.execute("CREATE TABLE imports(id int PRIMARY KEY, happened text, flag text, note text, zip text)")
-    pg.execute("INSERT INTO imports SELECT g, '2024-01-01 10:00:' || lpad((g % 60)::text, 2, '0'), "
-               "CASE WHEN g % 2 = 0 THEN 'true' ELSE 'false' END, CASE WHEN g % 3 = 0 THEN 'x' END, "
-               "lpad((g % 90000)::text, 5, '0') FROM generate_series(1, 600) g")
+    pg.execute(
+        "INSERT INTO imports SELECT g, '2024-01-01 10:00:' || lpad((g % 60)::text, 2, '0'), "
+        "CASE WHEN g % 2 = 0 THEN 'true' ELSE 'false' END, CASE WHEN g % 3 = 0 THEN 'x' END, "
+        "lpad((g % 90000)::text, 5, '0') FROM generate_series(1, 600) g"
+    )
     report = review(pg)
     suggested = {p.columns[0]: p.evidence["suggested"] for p in report.of_kind("type")}
     assert suggested == {"happened": "timestamp", "flag": "boolean"}
@@ -150,8 +156,10 @@ def test_bigint_key_gets_advice_not_a_package(pg):
 
 def test_low_cardinality_text_gets_a_check(pg):
     pg.execute("CREATE TABLE tickets(id int PRIMARY KEY, state text NOT NULL)")
-    pg.execute("INSERT INTO tickets SELECT g, (ARRAY['open','closed','waiting'])[1 + g % 3] "
-               "FROM generate_series(1, 900) g")
+    pg.execute(
+        "INSERT INTO tickets SELECT g, (ARRAY['open','closed','waiting'])[1 + g % 3] "
+        "FROM generate_series(1, 900) g"
+    )
     found = review(pg).of_kind("check_values")
     assert len(found) == 1
     assert "state IN ('closed', 'open', 'waiting')" in found[0].package.forward_sql
@@ -196,13 +204,19 @@ def test_table_the_role_cannot_read_is_skipped_and_said_so(pg):
 
 
 def test_identifiers_that_need_quoting(pg, copy_of):
-    pg.execute('CREATE TABLE "Staff"(id int PRIMARY KEY, "DeptKey" int NOT NULL, "Dept Name" text NOT NULL, '
-               '"Code" varchar(200))')
-    pg.execute("""INSERT INTO "Staff" SELECT g, g % 30, 'dept ' || g % 30, 'S' || g FROM generate_series(1, 900) g""")
+    pg.execute(
+        'CREATE TABLE "Staff"(id int PRIMARY KEY, "DeptKey" int NOT NULL, "Dept Name" text NOT NULL, '
+        '"Code" varchar(200))'
+    )
+    pg.execute(
+        """INSERT INTO "Staff" SELECT g, g % 30, 'dept ' || g % 30, 'S' || g FROM generate_series(1, 900) g"""
+    )
     report = review(pg)
     kinds = {p.kind: p for p in report.proposals}
     assert kinds["normalize"].columns == ("DeptKey", "Dept Name")
-    assert 'SELECT DISTINCT "DeptKey", "Dept Name" FROM public."Staff"' in kinds["normalize"].package.forward_sql
+    assert (
+        'SELECT DISTINCT "DeptKey", "Dept Name" FROM public."Staff"' in kinds["normalize"].package.forward_sql
+    )
     url = copy_of()
     with psycopg.connect(url, autocommit=True) as conn:
         for proposal in report.proposals:

@@ -12,8 +12,10 @@ from dbwright.advisors.design import design, design_review, discover
 from dbwright.errors import RefusedError
 from tests.advisors.design import scenarios
 
-needs_desbordante = pytest.mark.skipif(discover.desbordante_module() is None,
-                                       reason="desbordante (optional extra dbwright[design]) is not installed")
+needs_desbordante = pytest.mark.skipif(
+    discover.desbordante_module() is None,
+    reason="desbordante (optional extra dbwright[design]) is not installed",
+)
 
 
 @pytest.mark.slow
@@ -32,11 +34,15 @@ def test_desbordante_finds_the_planted_dependencies(pg):
 
 @needs_desbordante
 def test_desbordante_finds_a_two_column_determinant_the_targeted_path_cannot(pg):
-    pg.execute("CREATE TABLE bins(id int PRIMARY KEY, warehouse int NOT NULL, aisle int NOT NULL, "
-               "zone text NOT NULL, qty int NOT NULL)")
+    pg.execute(
+        "CREATE TABLE bins(id int PRIMARY KEY, warehouse int NOT NULL, aisle int NOT NULL, "
+        "zone text NOT NULL, qty int NOT NULL)"
+    )
     # zone depends on (warehouse, aisle) together, on neither alone; 60 combinations, 3000 rows.
-    pg.execute("INSERT INTO bins SELECT g, g % 3, (g / 3) % 20, 'zone ' || (g % 3 + (g / 3) % 20) / 2, "
-               "(g * 7919) % 500 FROM generate_series(1, 3000) g")
+    pg.execute(
+        "INSERT INTO bins SELECT g, g % 3, (g / 3) % 20, 'zone ' || (g % 3 + (g / 3) % 20) / 2, "
+        "(g * 7919) % 500 FROM generate_series(1, 3000) g"
+    )
     pg.analyze()
     with_engine = design_review(pg.url, use_desbordante=True).of_kind("normalize")
     assert [p.columns for p in with_engine] == [("warehouse", "aisle", "zone")]
@@ -54,11 +60,15 @@ def test_asking_for_desbordante_when_missing_is_refused(pg, monkeypatch):
 
 @needs_desbordante
 def test_one_split_with_several_keys_is_proposed_once(pg):
-    pg.execute("CREATE TABLE slots(id int PRIMARY KEY, warehouse int NOT NULL, aisle int NOT NULL, "
-               "zone text NOT NULL)")
+    pg.execute(
+        "CREATE TABLE slots(id int PRIMARY KEY, warehouse int NOT NULL, aisle int NOT NULL, "
+        "zone text NOT NULL)"
+    )
     # (warehouse, aisle), (aisle, zone) and (warehouse, zone) each determine the third column.
-    pg.execute("INSERT INTO slots SELECT g, g % 3, (g / 3) % 20, 'zone ' || ((g % 3) * 7 + ((g / 3) % 20)) % 31 "
-               "FROM generate_series(1, 3000) g")
+    pg.execute(
+        "INSERT INTO slots SELECT g, g % 3, (g / 3) % 20, 'zone ' || ((g % 3) * 7 + ((g / 3) % 20)) % 31 "
+        "FROM generate_series(1, 3000) g"
+    )
     pg.analyze()
     report = design_review(pg.url, use_desbordante=True)
     assert [p.columns for p in report.of_kind("normalize")] == [("warehouse", "aisle", "zone")]

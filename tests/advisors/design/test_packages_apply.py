@@ -23,8 +23,10 @@ def test_every_package_applies_and_rolls_back_on_a_copy(pg, copy_of):
     scenarios.missing_fk(pg, orphans=3)
     scenarios.wide_varchar(pg)
     pg.execute("CREATE TABLE imports(id int PRIMARY KEY, happened text, flag text)")
-    pg.execute("INSERT INTO imports SELECT g, '2024-01-01 10:00:' || lpad((g % 60)::text, 2, '0'), "
-               "CASE WHEN g % 2 = 0 THEN 'true' ELSE 'false' END FROM generate_series(1, 600) g")
+    pg.execute(
+        "INSERT INTO imports SELECT g, '2024-01-01 10:00:' || lpad((g % 60)::text, 2, '0'), "
+        "CASE WHEN g % 2 = 0 THEN 'true' ELSE 'false' END FROM generate_series(1, 600) g"
+    )
     pg.analyze()
     original = structure(pg.url)
     report = design_review(pg.url, use_desbordante=False)
@@ -39,8 +41,10 @@ def test_every_package_applies_and_rolls_back_on_a_copy(pg, copy_of):
                 continue
             if proposal.kind == "foreign_key" and proposal.evidence["orphan_rows"]:
                 # The package's manual step: fix the orphans before VALIDATE (here: delete them).
-                conn.execute(f"DELETE FROM {proposal.table} WHERE id IN "
-                             f"(SELECT id FROM ({proposal.evidence['orphan_query']}) o)")
+                conn.execute(
+                    f"DELETE FROM {proposal.table} WHERE id IN "
+                    f"(SELECT id FROM ({proposal.evidence['orphan_query']}) o)"
+                )
             filenode = conn.execute(f"SELECT pg_relation_filenode('{proposal.table}')").fetchone()[0]
             run_and_check = apply_and_roll_back(conn, url, proposal)
             assert run_and_check

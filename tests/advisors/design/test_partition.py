@@ -12,11 +12,15 @@ from tests.advisors.design.copying import apply_and_roll_back
 
 def events(pg, updates: bool = False) -> None:
     pg.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-    pg.execute("CREATE TABLE events(id bigserial PRIMARY KEY, created_at timestamptz NOT NULL, kind text NOT NULL, "
-               "payload text)")
+    pg.execute(
+        "CREATE TABLE events(id bigserial PRIMARY KEY, created_at timestamptz NOT NULL, kind text NOT NULL, "
+        "payload text)"
+    )
     pg.execute("CREATE INDEX events_kind_idx ON events (kind, created_at)")
-    pg.execute("INSERT INTO events(created_at, kind, payload) SELECT timestamptz '2024-01-01 00:00+00' "
-               "+ g * interval '8 minutes', 'kind' || g % 5, md5(g::text) FROM generate_series(1, 30000) g")
+    pg.execute(
+        "INSERT INTO events(created_at, kind, payload) SELECT timestamptz '2024-01-01 00:00+00' "
+        "+ g * interval '8 minutes', 'kind' || g % 5, md5(g::text) FROM generate_series(1, 30000) g"
+    )
     if updates:
         pg.execute("UPDATE events SET payload = 'x' WHERE id % 2 = 0")
         pg.execute("UPDATE events SET payload = 'y' WHERE id % 2 = 0")
@@ -39,8 +43,10 @@ def test_append_only_event_table_gets_range_partitioning(pg, copy_of):
     sql = proposal.package.forward_sql
     assert "PARTITION BY RANGE (created_at)" in sql
     assert "ADD PRIMARY KEY (id, created_at)" in sql
-    assert "CREATE TABLE public.events_p20240101 PARTITION OF public.events_partitioned FOR VALUES FROM " \
-           "('2024-01-01 00:00:00+00') TO ('2024-01-08 00:00:00+00')" in sql
+    assert (
+        "CREATE TABLE public.events_p20240101 PARTITION OF public.events_partitioned FOR VALUES FROM "
+        "('2024-01-01 00:00:00+00') TO ('2024-01-08 00:00:00+00')" in sql
+    )
     assert "CREATE INDEX ON public.events_partitioned USING btree (kind, created_at)" in sql
     assert "DETACH PARTITION public.events_p20240101 CONCURRENTLY" in proposal.advice
 
@@ -61,8 +67,9 @@ def test_copy_keeps_every_row(pg, copy_of):
         run(conn, proposal.package.operations)
         assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 30000
         assert conn.execute("SELECT count(*) FROM events_unpartitioned").fetchone()[0] == 30000
-        plan = conn.execute("EXPLAIN SELECT * FROM events WHERE created_at >= '2024-05-01' "
-                            "AND created_at < '2024-05-08'").fetchall()
+        plan = conn.execute(
+            "EXPLAIN SELECT * FROM events WHERE created_at >= '2024-05-01' AND created_at < '2024-05-08'"
+        ).fetchall()
         scanned = {m for row in plan for m in re.findall(r"on (events_p\d{8})\b", row[0])}
         assert scanned == {"events_p20240429", "events_p20240506"}  # pruning: 2 weekly partitions of 27
 

@@ -12,10 +12,14 @@ from tests.advisors.design.test_partition import events
 def workload(pg) -> None:
     """Three statements on the event table, sent with real parameters as an application would."""
     with psycopg.connect(pg.url, autocommit=True) as app:
-        app.execute("SELECT count(*) FROM events WHERE created_at >= %s AND created_at < %s",
-                    ("2024-03-01 00:00+00", "2024-03-08 00:00+00"))
+        app.execute(
+            "SELECT count(*) FROM events WHERE created_at >= %s AND created_at < %s",
+            ("2024-03-01 00:00+00", "2024-03-08 00:00+00"),
+        )
         app.execute("SELECT id, payload FROM events WHERE kind = %s", ("kind1",))
-        app.execute("SELECT count(*) FROM events WHERE created_at >= '2024-05-01' AND created_at < '2024-05-08'")
+        app.execute(
+            "SELECT count(*) FROM events WHERE created_at >= '2024-05-01' AND created_at < '2024-05-08'"
+        )
         app.execute("SELECT pg_stat_force_next_flush()")
 
 
@@ -45,8 +49,9 @@ def test_scratch_database_is_dropped_and_source_untouched(pg):
     workload(pg)
     design_review(pg.url, use_desbordante=False, min_partition_rows=10_000)
     with psycopg.connect(pg.cluster.url("postgres"), autocommit=True) as admin:
-        left = admin.execute("SELECT count(*) FROM pg_database WHERE datname LIKE %s",
-                             (SCRATCH_PREFIX + "%",)).fetchone()[0]
+        left = admin.execute(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE %s", (SCRATCH_PREFIX + "%",)
+        ).fetchone()[0]
     assert left == 0
     assert pg.value("SELECT relkind FROM pg_class WHERE relname = 'events'") == "r"
     assert pg.value("SELECT count(*) FROM pg_class WHERE relname LIKE 'events_p2%'") == 0
@@ -54,8 +59,9 @@ def test_scratch_database_is_dropped_and_source_untouched(pg):
 
 def test_pruning_can_be_turned_off(pg):
     events(pg)
-    proposal = design_review(pg.url, use_desbordante=False, min_partition_rows=10_000,
-                             estimate_pruning=False).of_kind("partition")[0]
+    proposal = design_review(
+        pg.url, use_desbordante=False, min_partition_rows=10_000, estimate_pruning=False
+    ).of_kind("partition")[0]
     assert "pruning" not in proposal.evidence
 
 
@@ -75,10 +81,14 @@ def test_a_candidate_whose_check_times_out_is_rejected_alone(pg, monkeypatch):
     """A confirmation past statement_timeout rejects that candidate, not the whole table."""
     from dbwright.advisors.design import confirm, design
 
-    pg.execute("CREATE TABLE orders (id int PRIMARY KEY, customer_id int, customer_name text, region_id int, "
-               "region_name text)")
-    pg.execute("INSERT INTO orders SELECT g, g % 50, 'c' || (g % 50), g % 20, 'r' || (g % 20) "
-               "FROM generate_series(1, 3000) g")
+    pg.execute(
+        "CREATE TABLE orders (id int PRIMARY KEY, customer_id int, customer_name text, region_id int, "
+        "region_name text)"
+    )
+    pg.execute(
+        "INSERT INTO orders SELECT g, g % 50, 'c' || (g % 50), g % 20, 'r' || (g % 20) "
+        "FROM generate_series(1, 3000) g"
+    )
     pg.analyze()
     real = confirm.fd_checks
     timed_out = []
@@ -100,5 +110,6 @@ def test_a_candidate_whose_check_times_out_is_rejected_alone(pg, monkeypatch):
     assert table.skipped is None
     splits = {p.columns for p in report.proposals if p.kind == "normalize"}
     assert ("region_id", "region_name") in splits and ("customer_id", "customer_name") not in splits
-    assert any(r.what == "customer_id → customer_name" and "statement_timeout" in r.reason
-               for r in report.rejected)
+    assert any(
+        r.what == "customer_id → customer_name" and "statement_timeout" in r.reason for r in report.rejected
+    )

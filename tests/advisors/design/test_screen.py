@@ -22,8 +22,13 @@ def _table(pg, name: str, sample_rows: int = 20_000):
     pg.analyze()
     info = next(i for i in table_infos(pg.snapshot()) if i.qname == f"public.{name}")
     with open_session(pg.url) as conn:
-        sample = read_sample(conn, info.qname, [c.name for c in info.columns], info.table.row_estimate,
-                             Budget(sample_rows=sample_rows))
+        sample = read_sample(
+            conn,
+            info.qname,
+            [c.name for c in info.columns],
+            info.table.row_estimate,
+            Budget(sample_rows=sample_rows),
+        )
     rows = pg.value(f"SELECT count(*) FROM {name}")
     return info, sample, candidates.profile_columns(sample), rows
 
@@ -43,31 +48,47 @@ def test_derived_measure_and_free_text_are_not_determinants(pg):
     scenarios.order_lines(pg)
     info, sample, profiles, rows = _table(pg, "order_lines")
     # Both false determinants really do determine product_id in this data: only the screen can stop them.
-    assert pg.value("SELECT count(DISTINCT (extended_price, product_id)) = count(DISTINCT extended_price) "
-                    "AND count(DISTINCT (note, product_id)) = count(DISTINCT note) FROM order_lines")
-    by_lhs = {("product_id",): ["product_name", "unit_price"], ("extended_price",): ["product_id", "qty"],
-              ("note",): ["product_id"], ("qty", "note"): ["extended_price"]}
+    assert pg.value(
+        "SELECT count(DISTINCT (extended_price, product_id)) = count(DISTINCT extended_price) "
+        "AND count(DISTINCT (note, product_id)) = count(DISTINCT note) FROM order_lines"
+    )
+    by_lhs = {
+        ("product_id",): ["product_name", "unit_price"],
+        ("extended_price",): ["product_id", "qty"],
+        ("note",): ["product_id"],
+        ("qty", "note"): ["extended_price"],
+    }
     screened = screen.determinants(info, by_lhs, rows, sample, profiles)
     assert screened.kept == {("product_id",): ["product_name", "unit_price"]}
     reasons = {(lhs, rhs): reason for lhs, rhs, reason, _ in screened.rejected}
-    assert set(reasons) == {(("extended_price",), "product_id"), (("extended_price",), "qty"),
-                            (("note",), "product_id"), (("qty", "note"), "extended_price")}
-    assert reasons[("extended_price",), "qty"].startswith("extended_price is a continuous measure (numeric, 2,500 "
-                                                          "distinct of 6,000")
+    assert set(reasons) == {
+        (("extended_price",), "product_id"),
+        (("extended_price",), "qty"),
+        (("note",), "product_id"),
+        (("qty", "note"), "extended_price"),
+    }
+    assert reasons[("extended_price",), "qty"].startswith(
+        "extended_price is a continuous measure (numeric, 2,500 distinct of 6,000"
+    )
     assert reasons[("note",), "product_id"].startswith("note is free text (1,500 distinct of 6,000")
     assert reasons[("qty", "note"), "extended_price"].startswith("note is free text")
 
 
 def test_low_cardinality_code_passes_and_thin_pairs_do_not(pg):
-    pg.execute("CREATE TABLE parts(id int PRIMARY KEY, brand text NOT NULL, maker text NOT NULL, "
-               "size int NOT NULL, bin int NOT NULL, label text NOT NULL)")
+    pg.execute(
+        "CREATE TABLE parts(id int PRIMARY KEY, brand text NOT NULL, maker text NOT NULL, "
+        "size int NOT NULL, bin int NOT NULL, label text NOT NULL)"
+    )
     # brand → maker (25 brands, 1,600 rows each); (size, bin) has 20,000 combinations in 40,000 rows.
-    pg.execute("INSERT INTO parts SELECT g, 'Brand#' || (g % 25), 'Maker#' || (g % 25) / 5, g % 50, "
-               "(g / 50) % 400, 'L' || g % 7 FROM generate_series(1, 40000) g")
+    pg.execute(
+        "INSERT INTO parts SELECT g, 'Brand#' || (g % 25), 'Maker#' || (g % 25) / 5, g % 50, "
+        "(g / 50) % 400, 'L' || g % 7 FROM generate_series(1, 40000) g"
+    )
     info, sample, profiles, rows = _table(pg, "parts", sample_rows=1000)
     assert sample.sampled
-    screened = screen.determinants(info, {("brand",): ["maker"], ("size", "bin"): ["label"]}, rows, sample,
-                                   profiles)
+    screened = screen.determinants(
+        info, {("brand",): ["maker"], ("size", "bin"): ["label"]}, rows, sample, profiles
+    )
     assert screened.kept == {("brand",): ["maker"]}
     [(lhs, rhs, reason, _)] = screened.rejected
     assert (lhs, rhs) == (("size", "bin"), "label")
@@ -75,11 +96,15 @@ def test_low_cardinality_code_passes_and_thin_pairs_do_not(pg):
 
 
 def test_larger_sample_recheck_drops_an_accidental_candidate_in_one_statement(pg):
-    pg.execute("CREATE TABLE visits(id int PRIMARY KEY, customer_id int NOT NULL, customer_city text NOT NULL, "
-               "weight int NOT NULL)")
+    pg.execute(
+        "CREATE TABLE visits(id int PRIMARY KEY, customer_id int NOT NULL, customer_city text NOT NULL, "
+        "weight int NOT NULL)"
+    )
     pg.execute("SELECT setseed(0.5)")
-    pg.execute("INSERT INTO visits SELECT g, g % 8000, 'city ' || (g % 8000) % 300, (random() * 3)::int "
-               "FROM generate_series(1, 40000) g")
+    pg.execute(
+        "INSERT INTO visits SELECT g, g % 8000, 'city ' || (g % 8000) % 300, (random() * 3)::int "
+        "FROM generate_series(1, 40000) g"
+    )
     info, sample, profiles, rows = _table(pg, "visits", sample_rows=1000)
     kept = {("customer_id",): ["customer_city", "weight"]}
     screened = screen.Screened(dict(kept))

@@ -28,13 +28,20 @@ def _specs(advice, table: str):
 
 def test_equality_columns_lead_then_range_and_sort(pg):
     _hypopg(pg)
-    pg.execute("CREATE TABLE events(id bigint PRIMARY KEY, tenant_id int, kind int, created_at timestamptz, "
-               "payload text)")
-    pg.execute("INSERT INTO events SELECT g, g % 200, g % 7, '2024-01-01'::timestamptz + g * interval '1 min', "
-               "md5(g::text) FROM generate_series(1, 40000) g")
+    pg.execute(
+        "CREATE TABLE events(id bigint PRIMARY KEY, tenant_id int, kind int, created_at timestamptz, "
+        "payload text)"
+    )
+    pg.execute(
+        "INSERT INTO events SELECT g, g % 200, g % 7, '2024-01-01'::timestamptz + g * interval '1 min', "
+        "md5(g::text) FROM generate_series(1, 40000) g"
+    )
     pg.analyze()
-    advice = _advise(pg, "SELECT id, payload FROM events WHERE tenant_id = $1 AND created_at >= $2 "
-                         "ORDER BY created_at LIMIT 20")
+    advice = _advise(
+        pg,
+        "SELECT id, payload FROM events WHERE tenant_id = $1 AND created_at >= $2 "
+        "ORDER BY created_at LIMIT 20",
+    )
     specs = _specs(advice, "public.events")
     assert specs, advice.to_dict()
     assert specs[0].keys[:2] == ("tenant_id", "created_at")
@@ -47,7 +54,9 @@ def test_covering_index_removes_heap_fetches(pg):
     _hypopg(pg)
     pg.execute("SET synchronous_commit = on")  # the cluster runs with it off; VACUUM then sets no VM bits yet
     pg.execute("CREATE TABLE orders(id bigint PRIMARY KEY, customer_id int, total numeric, note text)")
-    pg.execute("INSERT INTO orders SELECT g, g % 100, g % 991, repeat('x', 200) FROM generate_series(1, 40000) g")
+    pg.execute(
+        "INSERT INTO orders SELECT g, g % 100, g % 991, repeat('x', 200) FROM generate_series(1, 40000) g"
+    )
     pg.execute("VACUUM ANALYZE orders")  # an index-only scan is priced by the pages the visibility map marks
     assert pg.value("SELECT relallvisible FROM pg_class WHERE relname = 'orders'") > 0
     advice = _advise(pg, "SELECT sum(total) FROM orders WHERE customer_id = $1")
@@ -59,14 +68,21 @@ def test_covering_index_removes_heap_fetches(pg):
 
 def test_partial_index_for_recurring_constant_predicate(pg):
     _hypopg(pg)
-    pg.execute("CREATE TABLE tasks(id bigint PRIMARY KEY, status text, owner_id int, created_at timestamptz, "
-               "title text)")
-    pg.execute("INSERT INTO tasks SELECT g, CASE WHEN g % 50 = 0 THEN 'open' ELSE 'done' END, g % 300, "
-               "'2024-01-01'::timestamptz + g * interval '1 min', md5(g::text) FROM generate_series(1, 40000) g")
+    pg.execute(
+        "CREATE TABLE tasks(id bigint PRIMARY KEY, status text, owner_id int, created_at timestamptz, "
+        "title text)"
+    )
+    pg.execute(
+        "INSERT INTO tasks SELECT g, CASE WHEN g % 50 = 0 THEN 'open' ELSE 'done' END, g % 300, "
+        "'2024-01-01'::timestamptz + g * interval '1 min', md5(g::text) FROM generate_series(1, 40000) g"
+    )
     pg.analyze()
-    advice = _advise(pg, "SELECT id, title FROM tasks WHERE status = 'open' ORDER BY created_at LIMIT 10;"
-                         "SELECT count(*) FROM tasks WHERE status = 'open' AND owner_id = $1;"
-                         "SELECT id FROM tasks WHERE status = 'open' AND created_at > $1")
+    advice = _advise(
+        pg,
+        "SELECT id, title FROM tasks WHERE status = 'open' ORDER BY created_at LIMIT 10;"
+        "SELECT count(*) FROM tasks WHERE status = 'open' AND owner_id = $1;"
+        "SELECT id FROM tasks WHERE status = 'open' AND created_at > $1",
+    )
     partial = [s for s in _specs(advice, "public.tasks") if s.where == "status = 'open'"]
     assert partial, [s.label for s in _specs(advice, "public.tasks")]
     assert "status" not in partial[0].keys  # the predicate fixes it; no need to key on it
@@ -76,7 +92,9 @@ def test_partial_index_for_recurring_constant_predicate(pg):
 def test_expression_index_for_lower_email(pg):
     _hypopg(pg)
     pg.execute("CREATE TABLE users(id bigint PRIMARY KEY, email text NOT NULL, name text)")
-    pg.execute("INSERT INTO users SELECT g, 'User' || g || '@Example.com', 'n' || g FROM generate_series(1, 30000) g")
+    pg.execute(
+        "INSERT INTO users SELECT g, 'User' || g || '@Example.com', 'n' || g FROM generate_series(1, 30000) g"
+    )
     pg.analyze()
     advice = _advise(pg, "SELECT id, name FROM users WHERE lower(email) = $1")
     spec = _specs(advice, "public.users")[0]
@@ -92,8 +110,10 @@ def test_budget_forces_the_more_valuable_index(pg):
         pg.execute(f"CREATE TABLE {table}(id int, ref int, pad text)")
         pg.execute(f"INSERT INTO {table} SELECT g, g, repeat('p', 60) FROM generate_series(1, 30000) g")
     pg.analyze()
-    queries = [Query("SELECT pad FROM hot WHERE ref = $1", calls=500, fingerprint="hot" * 4),
-               Query("SELECT pad FROM cold WHERE ref = $1", calls=5, fingerprint="cold" * 4)]
+    queries = [
+        Query("SELECT pad FROM hot WHERE ref = $1", calls=500, fingerprint="hot" * 4),
+        Query("SELECT pad FROM cold WHERE ref = $1", calls=5, fingerprint="cold" * 4),
+    ]
     wide_open = advise_indexes(pg.url, workload=Workload(tuple(queries)), budget="100MB")
     assert {r.spec.table for r in wide_open.recommendations} == {"public.hot", "public.cold"}
     one = max(r.estimated_bytes for r in wide_open.recommendations)
@@ -106,8 +126,10 @@ def test_redundant_index_proposed_for_drop_with_its_cost(pg):
     _hypopg(pg)
     pg.execute("CREATE TABLE items(id int PRIMARY KEY, a int, b int, c text)")
     pg.execute("INSERT INTO items SELECT g, g % 1000, g % 7, 'c' FROM generate_series(1, 20000) g")
-    pg.execute("CREATE INDEX items_a ON items(a); CREATE INDEX items_a_b ON items(a, b); "
-               "CREATE UNIQUE INDEX items_b_id ON items(b, id)")
+    pg.execute(
+        "CREATE INDEX items_a ON items(a); CREATE INDEX items_a_b ON items(a, b); "
+        "CREATE UNIQUE INDEX items_b_id ON items(b, id)"
+    )
     pg.analyze()
     advice = _advise(pg, "SELECT * FROM items WHERE a = $1", allow_real_indexes=True)
     drops = {d.index.name: d for d in advice.drops}
@@ -118,7 +140,9 @@ def test_redundant_index_proposed_for_drop_with_its_cost(pg):
     assert "items_a_b" not in drops and "items_b_id" not in drops  # the keeper and a unique index stay
     assert "DROP INDEX CONCURRENTLY" in drops["items_a"].package.forward_sql
     assert "CREATE INDEX CONCURRENTLY items_a" in drops["items_a"].package.rollback_sql
-    assert pg.value("SELECT count(*) FROM pg_indexes WHERE tablename = 'items'") == 4  # the drop was rolled back
+    assert (
+        pg.value("SELECT count(*) FROM pg_indexes WHERE tablename = 'items'") == 4
+    )  # the drop was rolled back
 
 
 def test_nothing_left_behind_in_a_read_only_session(pg):
@@ -132,8 +156,12 @@ def test_nothing_left_behind_in_a_read_only_session(pg):
         advice = advise_indexes(conn, workload=from_sql_text("SELECT b FROM t WHERE a = $1 AND id > $2", "t"))
         assert advice.recommendations and advice.backend == "hypopg"
         assert conn.execute("SELECT count(*) FROM hypopg_list_indexes").fetchone()[0] == 0
-        assert conn.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = 'dbwright_whatif'"
-                            ).fetchone()[0] == 0
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE name = 'dbwright_whatif'"
+            ).fetchone()[0]
+            == 0
+        )
         assert conn.execute("SHOW plan_cache_mode").fetchone()[0] == "auto"
     assert advice.leftovers == {"hypothetical_indexes": 0, "real_indexes": 0}
     assert pg.value("SELECT count(*) FROM pg_index") == before

@@ -14,8 +14,22 @@ def test_advise_indexes_json(pg, capsys, tmp_path):
     pg.analyze()
     workload = tmp_path / "w.sql"
     workload.write_text("SELECT b FROM t WHERE a = $1;\nSELECT b FROM t WHERE a = $1;\n")
-    assert main(["advise", "indexes", pg.url, "--workload-file", str(workload), "--budget", "5MB",
-                 "--format", "json"]) == 0
+    assert (
+        main(
+            [
+                "advise",
+                "indexes",
+                pg.url,
+                "--workload-file",
+                str(workload),
+                "--budget",
+                "5MB",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
     advice = json.loads(capsys.readouterr().out)
     assert advice["queries"][0]["calls"] == 2
     assert advice["recommendations"][0]["index"]["keys"][0] == "a"

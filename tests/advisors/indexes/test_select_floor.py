@@ -19,8 +19,10 @@ def test_small_gains_are_taken_after_the_dominant_statement_is_fixed(pg, objecti
         pg.execute(f"CREATE TABLE {table}(id int, ref int, pad text)")
         pg.execute(f"INSERT INTO {table} SELECT g, g, repeat('p', 60) FROM generate_series(1, 10000) g")
     pg.analyze()
-    queries = [Query("SELECT pad FROM hot WHERE ref = $1", calls=20_000, fingerprint="hot" * 4),
-               Query("SELECT pad FROM cold WHERE ref = $1", calls=1, fingerprint="cold" * 4)]
+    queries = [
+        Query("SELECT pad FROM hot WHERE ref = $1", calls=20_000, fingerprint="hot" * 4),
+        Query("SELECT pad FROM cold WHERE ref = $1", calls=1, fingerprint="cold" * 4),
+    ]
     advice = advise_indexes(pg.url, workload=Workload(tuple(queries)), budget="100MB", objective=objective)
     cold = next(q for q in advice.queries if "cold" in q.sql)
     assert cold.cost_before < advice.total_before * 1e-4  # below a floor taken from the baseline

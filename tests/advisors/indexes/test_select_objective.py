@@ -57,8 +57,12 @@ def test_auto_is_per_query_without_timings_and_total_with_them(pg):
     assert untimed.unit == "cost"
     assert _tables(untimed) == set(SMALL)
 
-    timed = Workload(tuple(Query(q.sql, calls=10, total_ms=50.0 if "wide" in q.sql else 5.0,
-                                 fingerprint=q.fingerprint) for q in workload.queries))
+    timed = Workload(
+        tuple(
+            Query(q.sql, calls=10, total_ms=50.0 if "wide" in q.sql else 5.0, fingerprint=q.fingerprint)
+            for q in workload.queries
+        )
+    )
     advice = advise_indexes(pg.url, workload=timed, budget=budget)
     assert advice.unit == "ms"
     assert _tables(advice) == {"wide"}

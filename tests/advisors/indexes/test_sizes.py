@@ -18,11 +18,15 @@ SHAPES = [
 
 
 def test_estimates_within_20_percent_of_real_sizes(pg):
-    pg.execute("CREATE TABLE s(id bigint PRIMARY KEY, a int, b text, c timestamptz, email text, status text, "
-               "n numeric)")
-    pg.execute("INSERT INTO s SELECT g, g % 100, md5(g::text), '2024-01-01'::timestamptz + g * interval '1 min', "
-               "'user' || g || '@Example.com', (ARRAY['open','closed','paid','void','new'])[1 + g % 5], "
-               "(g % 1000) / 7.0 FROM generate_series(1, 100000) g")
+    pg.execute(
+        "CREATE TABLE s(id bigint PRIMARY KEY, a int, b text, c timestamptz, email text, status text, "
+        "n numeric)"
+    )
+    pg.execute(
+        "INSERT INTO s SELECT g, g % 100, md5(g::text), '2024-01-01'::timestamptz + g * interval '1 min', "
+        "'user' || g || '@Example.com', (ARRAY['open','closed','paid','void','new'])[1 + g % 5], "
+        "(g % 1000) / 7.0 FROM generate_series(1, 100000) g"
+    )
     pg.analyze()
     snap = pg.snapshot()
     report = []
@@ -38,8 +42,10 @@ def test_estimates_within_20_percent_of_real_sizes(pg):
 
 def test_partial_index_scales_with_the_matching_share(pg):
     pg.execute("CREATE TABLE p(id int, status text, c timestamptz)")
-    pg.execute("INSERT INTO p SELECT g, CASE WHEN g % 10 = 0 THEN 'open' ELSE 'done' END, now() "
-               "FROM generate_series(1, 20000) g")
+    pg.execute(
+        "INSERT INTO p SELECT g, CASE WHEN g % 10 = 0 THEN 'open' ELSE 'done' END, now() "
+        "FROM generate_series(1, 20000) g"
+    )
     pg.analyze()
     spec = IndexSpec("public.p", ("c",), where="status = 'open'")
     pg.execute(spec.definition("p_open"))
@@ -52,9 +58,11 @@ def _parts_and_suppliers(pg) -> None:
     """5k parts × 4 suppliers each, 200k shuffled rows: 20k (part, supplier) combinations of 10 rows each,
     shipped on 100 days at random."""
     pg.execute("CREATE TABLE lines(part int, supplier int, shipped date)")
-    pg.execute("INSERT INTO lines SELECT p, (p + s * 1250) % 5000, extra FROM (SELECT g, g % 5000 AS p, "
-               "(g / 5000) % 4 AS s, date '2024-01-01' + abs(hashint4(g)) % 100 AS extra "
-               "FROM generate_series(0, 199999) g ORDER BY random()) x")
+    pg.execute(
+        "INSERT INTO lines SELECT p, (p + s * 1250) % 5000, extra FROM (SELECT g, g % 5000 AS p, "
+        "(g / 5000) % 4 AS s, date '2024-01-01' + abs(hashint4(g)) % 100 AS extra "
+        "FROM generate_series(0, 199999) g ORDER BY random()) x"
+    )
     pg.analyze()
 
 
@@ -104,8 +112,10 @@ def test_a_partial_index_keeps_a_share_of_its_key_combinations(pg):
 
 def test_a_prefix_expression_is_as_wide_as_its_prefix(pg):
     pg.execute("CREATE TABLE phones(id int, phone text, balance numeric)")
-    pg.execute("INSERT INTO phones SELECT g, (10 + g % 25) || '-' || lpad((g * 7919 % 10000000)::text, 12, '0'), "
-               "(g % 100000) / 100.0 FROM generate_series(1, 100000) g")
+    pg.execute(
+        "INSERT INTO phones SELECT g, (10 + g % 25) || '-' || lpad((g * 7919 % 10000000)::text, 12, '0'), "
+        "(g % 100000) / 100.0 FROM generate_series(1, 100000) g"
+    )
     pg.analyze()
     spec = IndexSpec("public.phones", ("(substring(phone, 1, 2))", "balance"))
     pg.execute(spec.definition("phones_prefix"))
@@ -118,7 +128,10 @@ def test_duj1_over_blocks_counts_a_key_once_per_block():
     from dbwright.advisors.indexes.sizes import duj1_over_blocks
 
     # the whole table read: the sample's own count
-    assert duj1_over_blocks(occurrences=500, seen=120, singletons=40, blocks=10, table_pages=10, rows=5000) == 120
+    assert (
+        duj1_over_blocks(occurrences=500, seen=120, singletons=40, blocks=10, table_pages=10, rows=5000)
+        == 120
+    )
     # a sorted key: each value in one block, so every key is a singleton; 100 of 1,000 pages read,
     # 4,000 values seen there: 40,000 in all (the per-block count scaled by pages)
     assert abs(duj1_over_blocks(4000, 4000, 4000, 100, 1000, 160_000) - 40_000) < 1

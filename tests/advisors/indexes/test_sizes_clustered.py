@@ -35,8 +35,13 @@ def test_block_sample_corrects_the_size_of_an_index_on_a_sorted_column(pg):
         assert is_clustered(snap, "public.lines", "order_id")
         spec = IndexSpec("public.lines", ("order_id",))
         from_stats = estimate_bytes(spec, snap)
-        whatif = WhatIf(conn, snap, backend="hypopg" if pg.value(
-            "SELECT count(*) FROM pg_available_extensions WHERE name = 'hypopg'") else "real")
+        whatif = WhatIf(
+            conn,
+            snap,
+            backend="hypopg"
+            if pg.value("SELECT count(*) FROM pg_available_extensions WHERE name = 'hypopg'")
+            else "real",
+        )
         advisor = adv._Advisor(snap, wl.from_query("SELECT 1"), whatif, 10**9, "total_time", lambda _: None)
         sampled = advisor.size(spec)
     assert from_stats < 0.8 * real  # pg_stats alone: far too small

@@ -12,32 +12,43 @@ from dbwright.advisors.indexes import advise_indexes
 from dbwright.advisors.indexes.querytree import analyze
 from dbwright.advisors.indexes.workload import from_sql_text
 
-REPORT = ("SELECT sum(price * discount) FROM sales WHERE sold_on >= date '2024-01-01' "
-          "AND sold_on < date '2024-04-01' AND discount BETWEEN 0.05 AND 0.07 AND quantity < 24")
+REPORT = (
+    "SELECT sum(price * discount) FROM sales WHERE sold_on >= date '2024-01-01' "
+    "AND sold_on < date '2024-04-01' AND discount BETWEEN 0.05 AND 0.07 AND quantity < 24"
+)
 
 
 def _sales(pg) -> None:
     pg.execute("CREATE EXTENSION hypopg")
     pg.execute("SET synchronous_commit = on")  # VACUUM then marks pages all-visible (index-only scans)
-    pg.execute("CREATE TABLE sales(id bigint PRIMARY KEY, sold_on date, quantity numeric(15,2), "
-               "price numeric(15,2), discount numeric(15,2), shipped_on date, received_on date, note text)")
+    pg.execute(
+        "CREATE TABLE sales(id bigint PRIMARY KEY, sold_on date, quantity numeric(15,2), "
+        "price numeric(15,2), discount numeric(15,2), shipped_on date, received_on date, note text)"
+    )
     # independent columns (hashes of the row number), as the planner's row estimates assume
-    pg.execute("INSERT INTO sales SELECT g, date '2023-01-01' + abs(hashint4(g)) % 730, "
-               "1 + abs(hashint4(g + 1000000)) % 50, abs(hashint4(g + 2000000)) % 10000000 / 100.0, "
-               "(abs(hashint4(g + 3000000)) % 11) / 100.0, date '2023-01-01' + abs(hashint4(g + 4000000)) % 700, "
-               "date '2023-01-01' + abs(hashint4(g + 5000000)) % 720, repeat('x', 60) "
-               "FROM generate_series(1, 150000) g")
+    pg.execute(
+        "INSERT INTO sales SELECT g, date '2023-01-01' + abs(hashint4(g)) % 730, "
+        "1 + abs(hashint4(g + 1000000)) % 50, abs(hashint4(g + 2000000)) % 10000000 / 100.0, "
+        "(abs(hashint4(g + 3000000)) % 11) / 100.0, date '2023-01-01' + abs(hashint4(g + 4000000)) % 700, "
+        "date '2023-01-01' + abs(hashint4(g + 5000000)) % 720, repeat('x', 60) "
+        "FROM generate_series(1, 150000) g"
+    )
     pg.execute("VACUUM ANALYZE sales")
 
 
 def test_constant_filters_are_read_from_the_parse_tree(pg):
-    pg.execute("CREATE TABLE sales(id int, sold_on date, quantity numeric, shipped_on date, received_on date)")
+    pg.execute(
+        "CREATE TABLE sales(id int, sold_on date, quantity numeric, shipped_on date, received_on date)"
+    )
     pg.execute("CREATE TABLE returns(id int, sale_id int, reason text)")
     snap = pg.snapshot()
-    shape = analyze("SELECT s.id, r.reason FROM sales s JOIN sales s2 ON s2.id = s.id "
-                    "JOIN returns r ON r.sale_id = s.id AND r.reason = 'damaged' "
-                    "WHERE s.quantity < 24 AND s.sold_on BETWEEN date '2024-01-01' AND date '2024-02-01' "
-                    "AND s.shipped_on < s.received_on AND s.quantity > $1 AND s.id = s2.id + 0", snap)
+    shape = analyze(
+        "SELECT s.id, r.reason FROM sales s JOIN sales s2 ON s2.id = s.id "
+        "JOIN returns r ON r.sale_id = s.id AND r.reason = 'damaged' "
+        "WHERE s.quantity < 24 AND s.sold_on BETWEEN date '2024-01-01' AND date '2024-02-01' "
+        "AND s.shipped_on < s.received_on AND s.quantity > $1 AND s.id = s2.id + 0",
+        snap,
+    )
     sales = shape.tables["public.sales"]
     assert list(sales.filters) == [
         "quantity < '24'",  # quoted: HypoPG keeps its predicate unfolded (see _deparse_predicate)
@@ -76,8 +87,10 @@ def test_each_predicate_is_sized_by_its_own_row_share(pg):
     """Two reports, two partial indexes, each sized within 20% of its real build (the row-share probes
     were once cached under one key, so every predicate got the first one's share)."""
     _sales(pg)
-    other = ("SELECT sum(price) FROM sales WHERE received_on >= date '2023-06-01' "
-             "AND received_on < date '2023-06-08' AND quantity > 45")
+    other = (
+        "SELECT sum(price) FROM sales WHERE received_on >= date '2023-06-01' "
+        "AND received_on < date '2023-06-08' AND quantity > 45"
+    )
     advice = advise_indexes(pg.url, workload=from_sql_text(f"{REPORT};\n{other}", "two.sql"), budget="20MB")
     partials = [r for r in advice.recommendations if r.spec.where]
     assert len({r.spec.where for r in partials}) == 2, [r.spec.label for r in advice.recommendations]

@@ -30,20 +30,31 @@ def test_stderr_log_groups_same_statement_and_adds_durations():
 
 
 def test_csvlog_and_jsonlog_are_read():
-    csv_line = ('2024-05-01 10:00:00.123 UTC,"app","shop",811,"[local]",663,1,"SELECT",2024-05-01 10:00:00 UTC,'
-                '3/4,0,LOG,00000,"duration: 4.000 ms  statement: SELECT * FROM orders WHERE status = \'open\'",'
-                ',,,,,,,,"psql","client backend",,0\n')
+    csv_line = (
+        '2024-05-01 10:00:00.123 UTC,"app","shop",811,"[local]",663,1,"SELECT",2024-05-01 10:00:00 UTC,'
+        "3/4,0,LOG,00000,\"duration: 4.000 ms  statement: SELECT * FROM orders WHERE status = 'open'\","
+        ',,,,,,,,"psql","client backend",,0\n'
+    )
     load = wl.from_log_text(csv_line)
     assert [q.total_ms for q in load.queries] == [4.0]
-    json_line = json.dumps({"timestamp": "2024-05-01 10:00:00.123 UTC", "pid": 811, "error_severity": "LOG",
-                            "message": "duration: 9.250 ms  statement: SELECT count(*) FROM orders"})
+    json_line = json.dumps(
+        {
+            "timestamp": "2024-05-01 10:00:00.123 UTC",
+            "pid": 811,
+            "error_severity": "LOG",
+            "message": "duration: 9.250 ms  statement: SELECT count(*) FROM orders",
+        }
+    )
     load = wl.from_log_text(json_line + "\n" + json_line + "\n")
     assert load.queries[0].calls == 2 and load.queries[0].total_ms == pytest.approx(18.5)
 
 
 def test_sql_text_skips_ddl_and_counts_repeats():
-    load = wl.from_sql_text("CREATE TABLE x(a int); SELECT * FROM t WHERE a = 1; SELECT * FROM t WHERE a = 1;"
-                            "INSERT INTO t VALUES (1)", "file:w.sql")
+    load = wl.from_sql_text(
+        "CREATE TABLE x(a int); SELECT * FROM t WHERE a = 1; SELECT * FROM t WHERE a = 1;"
+        "INSERT INTO t VALUES (1)",
+        "file:w.sql",
+    )
     assert [q.calls for q in load.queries] == [2]
     reasons = " ".join(s.reason for s in load.skipped)
     assert "CreateStmt" in reasons and "INSERT" in reasons

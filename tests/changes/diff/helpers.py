@@ -26,7 +26,9 @@ def run_script(url: str, sql: str) -> None:
 
 
 def scratch_databases(pg) -> list[str]:
-    return [r[0] for r in pg.execute("SELECT datname FROM pg_database WHERE datname LIKE 'dbwright_scratch_%'")]
+    return [
+        r[0] for r in pg.execute("SELECT datname FROM pg_database WHERE datname LIKE 'dbwright_scratch_%'")
+    ]
 
 
 def round_trip(pg, tmp_path: Path, live_sql: str, desired_sql: str, **options) -> DiffPlan:

@@ -11,7 +11,9 @@ from dbwright.review import take_snapshot
 from tests.changes.diff.helpers import scratch_databases
 from tests.test_cli_errors import run_cli
 
-LIVE = "CREATE TABLE users (id int PRIMARY KEY, mail text, fax text); INSERT INTO users VALUES (1, 'a@b', '1');"
+LIVE = (
+    "CREATE TABLE users (id int PRIMARY KEY, mail text, fax text); INSERT INTO users VALUES (1, 'a@b', '1');"
+)
 DESIRED = """
 CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, created_at timestamptz DEFAULT now());
 CREATE INDEX users_email_idx ON users (email);
@@ -27,9 +29,13 @@ def test_cli_text_summary_refuses_and_warns(pg, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "REFUSED Drop column public.users.fax: dropping a column loses its values" in result.stdout
     assert "REFUSED Drop column public.users.mail: dropping a column loses its values" in result.stdout
-    assert "WARNING public.users.email is added NOT NULL without a default, but public.users has rows" \
+    assert (
+        "WARNING public.users.email is added NOT NULL without a default, but public.users has rows"
         in result.stdout
-    assert "CREATE INDEX CONCURRENTLY users_email_idx ON public.users" in result.stdout  # the migration follows
+    )
+    assert (
+        "CREATE INDEX CONCURRENTLY users_email_idx ON public.users" in result.stdout
+    )  # the migration follows
 
 
 @pytest.mark.slow
@@ -40,13 +46,28 @@ def test_diff_writes_a_migration_that_migrate_applies_and_rolls_back(pg, tmp_pat
     schema.write_text(DESIRED)
     out = tmp_path / "migrations" / "V2__to_schema.sql"
 
-    result = run_cli("diff", "--from", pg.url, "--to", str(schema), "--rename-column", "public.users.mail=email",
-                     "--allow-destructive", "-o", str(out), "--format", "json")
+    result = run_cli(
+        "diff",
+        "--from",
+        pg.url,
+        "--to",
+        str(schema),
+        "--rename-column",
+        "public.users.mail=email",
+        "--allow-destructive",
+        "-o",
+        str(out),
+        "--format",
+        "json",
+    )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["refused"] == [] and summary["destructive"] is True
     assert summary["renames"] == [{"kind": "column", "from": "public.users.mail", "to": "public.users.email"}]
-    assert {(d["kind"], d["change"]) for d in summary["differences"]} >= {("columns", "removed"), ("indexes", "added")}
+    assert {(d["kind"], d["change"]) for d in summary["differences"]} >= {
+        ("columns", "removed"),
+        ("indexes", "added"),
+    }
     assert out.read_text() == summary["migration"]
 
     applied = run_cli("migrate", "apply", "--db", pg.url, "--dir", str(out.parent))

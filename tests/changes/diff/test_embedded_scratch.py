@@ -39,11 +39,14 @@ def test_scratch_on_the_embedded_server(pg, tmp_path, monkeypatch):
         # Loaded on PostgreSQL 18, applied on 15: the live database now has no difference left.
         again = diff(pg.url, schema, scratch_server="embedded", allow_destructive=True)
         assert again.differences == [], [d.key for d in again.differences]
-        assert again.warnings == ["the desired schema was loaded on PostgreSQL 18 and the live database runs 15: "
-                                  "view and function definitions may print differently and show as changed"]
+        assert again.warnings == [
+            "the desired schema was loaded on PostgreSQL 18 and the live database runs 15: "
+            "view and function definitions may print differently and show as changed"
+        ]
         with psycopg.connect(embedded_server_url(), autocommit=True) as conn:
-            left = conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE %s",
-                                (SCRATCH_PREFIX + "%",)).fetchone()[0]
+            left = conn.execute(
+                "SELECT count(*) FROM pg_database WHERE datname LIKE %s", (SCRATCH_PREFIX + "%",)
+            ).fetchone()[0]
         assert left == 0
     finally:
         demo.stop()

@@ -33,8 +33,12 @@ def test_drops_and_narrowing_are_refused_without_the_flag(pg, tmp_path):
     assert refused["Drop table legacy.audit"] == "dropping a table loses its rows"
     assert refused["Drop schema legacy"].startswith("dropping a schema")
     assert refused["Drop column public.customers.fax"] == "dropping a column loses its values"
-    assert "not a known widening" in refused[
-        "Change the type of public.customers.email from character varying(100) to character varying(50)"]
+    assert (
+        "not a known widening"
+        in refused[
+            "Change the type of public.customers.email from character varying(100) to character varying(50)"
+        ]
+    )
     assert "bigint -> integer" in refused["Change the type of public.customers.score from bigint to integer"]
     # What only exists because of a refused drop is left out with it: the index on the column, the
     # orders table's foreign key and index, the column's comment.
@@ -50,8 +54,9 @@ def test_drops_round_trip_with_the_flag(pg, tmp_path):
     plan = round_trip(pg, tmp_path, LIVE, DESIRED, allow_destructive=True)
     sql = step_sql(plan)
     assert plan.refused == []
-    assert sql.index("DROP INDEX CONCURRENTLY public.customers_fax_idx;") < \
-        sql.index("ALTER TABLE public.customers DROP COLUMN fax;")
+    assert sql.index("DROP INDEX CONCURRENTLY public.customers_fax_idx;") < sql.index(
+        "ALTER TABLE public.customers DROP COLUMN fax;"
+    )
     assert sql.index("DROP TABLE legacy.audit;") < sql.index("DROP SCHEMA legacy;")
 
 
@@ -72,7 +77,9 @@ CREATE TYPE point3 AS (x float8, y float8, z float8);
     schema = tmp_path / "schema.sql"
     schema.write_text(desired)
     pg.execute(live)
-    assert [r.title for r in diff(pg.url, schema).refused] == ["Recreate enum public.mood without values ['meh']"]
+    assert [r.title for r in diff(pg.url, schema).refused] == [
+        "Recreate enum public.mood without values ['meh']"
+    ]
     pg.execute("DROP TABLE people; DROP TYPE mood; DROP DOMAIN percent")
     plan = round_trip(pg, tmp_path, live, desired, allow_destructive=True)
     assert any(t.startswith("Recreate enum public.mood") for t in (p.title for p in plan.packages))
@@ -83,7 +90,7 @@ def test_malformed_schema_is_one_line_with_file_and_line_and_scratch_is_dropped(
     schema.write_text("CREATE TABLE a (id int);\n\nCREATE TABLE b (id int,, x text);\n")
     with pytest.raises(SqlParseError) as error:
         diff(pg.url, schema)
-    assert str(error.value).startswith(f"{schema}:3: syntax error at or near \",\"")
+    assert str(error.value).startswith(f'{schema}:3: syntax error at or near ","')
     assert "\n" not in str(error.value)
     assert scratch_databases(pg) == []
 
@@ -110,10 +117,14 @@ def test_partitions_are_listed_as_not_handled_and_bad_hints_refused(pg, tmp_path
 
     pg.execute("CREATE TABLE ledger (id int, booked date NOT NULL) PARTITION BY RANGE (booked)")
     schema = tmp_path / "schema.sql"
-    schema.write_text("CREATE TABLE ledger (id int, booked date NOT NULL) PARTITION BY RANGE (booked);\n"
-                      "CREATE TABLE ledger_2025 PARTITION OF ledger FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\n")
+    schema.write_text(
+        "CREATE TABLE ledger (id int, booked date NOT NULL) PARTITION BY RANGE (booked);\n"
+        "CREATE TABLE ledger_2025 PARTITION OF ledger FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\n"
+    )
     plan = diff(pg.url, schema)
-    assert plan.manual == ["partition public.ledger_2025 added: partitions and foreign tables are not generated"]
+    assert plan.manual == [
+        "partition public.ledger_2025 added: partitions and foreign tables are not generated"
+    ]
     assert "-- NOT HANDLED (write by hand): partition public.ledger_2025 added" in plan.migration()
     with pytest.raises(RefusedError, match="column public.ledger.nope does not exist in the live database"):
         diff(pg.url, schema, renames=[parse_hint("column", "public.ledger.nope=yes")])

@@ -13,7 +13,9 @@ INSERT INTO shop.customers SELECT g, 'c' || g || '@example.com', 'n' || g FROM g
 
 
 def test_add_table_with_foreign_key_and_index(pg, tmp_path):
-    desired = SHOP.split("INSERT")[0] + """
+    desired = (
+        SHOP.split("INSERT")[0]
+        + """
 CREATE TABLE shop.orders (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     customer_id int NOT NULL REFERENCES shop.customers (id) ON DELETE CASCADE,
@@ -24,6 +26,7 @@ CREATE INDEX orders_customer_id_idx ON shop.orders (customer_id, created_at DESC
 CREATE UNIQUE INDEX customers_email_key ON shop.customers (lower(email));
 CREATE SEQUENCE shop.invoice_no AS int INCREMENT BY 10 MINVALUE 100;
 """
+    )
     plan = round_trip(pg, tmp_path, SHOP, desired)
     sql = "\n".join(step_sql(plan))
     # The new table's own index needs no CONCURRENTLY; the live table's index is built CONCURRENTLY.
@@ -31,8 +34,11 @@ CREATE SEQUENCE shop.invoice_no AS int INCREMENT BY 10 MINVALUE 100;
     assert "CREATE UNIQUE INDEX CONCURRENTLY customers_email_key ON shop.customers" in sql
     assert plan.refused == [] and plan.manual == []
     order = [p.title for p in plan.packages]
-    assert order.index("Create sequence shop.invoice_no") < order.index("Create table shop.orders") \
+    assert (
+        order.index("Create sequence shop.invoice_no")
+        < order.index("Create table shop.orders")
         < order.index("Add constraint orders_customer_id_fkey on shop.orders")
+    )
 
 
 def test_columns_added_altered_and_dropped_with_allow_destructive(pg, tmp_path):
@@ -52,9 +58,13 @@ ALTER TABLE shop.customers ADD CONSTRAINT customers_tier_check CHECK (tier BETWE
     assert "ADD CONSTRAINT customers_tier_check CHECK (((tier >= 1) AND (tier <= 3))) NOT VALID;" in sql
     assert "VALIDATE CONSTRAINT customers_tier_check" in sql
     assert "ALTER TABLE shop.notes DROP COLUMN legacy;" in sql
-    assert "ALTER TABLE shop.notes ALTER COLUMN body TYPE character varying(20) USING body::character varying(20);" \
+    assert (
+        "ALTER TABLE shop.notes ALTER COLUMN body TYPE character varying(20) USING body::character varying(20);"
         in sql
-    assert "ALTER TABLE shop.customers ALTER COLUMN email TYPE text;" in sql  # a widening, no USING, no rewrite
+    )
+    assert (
+        "ALTER TABLE shop.customers ALTER COLUMN email TYPE text;" in sql
+    )  # a widening, no USING, no rewrite
     assert plan.refused == []
 
 
@@ -70,8 +80,10 @@ CREATE TABLE orders (id int PRIMARY KEY, status order_status NOT NULL DEFAULT 'n
 """
     plan = round_trip(pg, tmp_path, live, desired)
     adds = [op for p in plan.packages for op in p.operations if "ADD VALUE" in op.sql()]
-    assert [op.sql() for op in adds] == ["ALTER TYPE public.order_status ADD VALUE 'draft' BEFORE 'new';",
-                                         "ALTER TYPE public.order_status ADD VALUE 'shipped' AFTER 'paid';"]
+    assert [op.sql() for op in adds] == [
+        "ALTER TYPE public.order_status ADD VALUE 'draft' BEFORE 'new';",
+        "ALTER TYPE public.order_status ADD VALUE 'shipped' AFTER 'paid';",
+    ]
     assert not any(op.transactional for op in adds)
 
 
@@ -82,14 +94,19 @@ CREATE FUNCTION line_total(p numeric, q int) RETURNS numeric LANGUAGE sql IMMUTA
 CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.updated_at := now(); RETURN NEW; END$$;
 """
     pg.role("report_reader", "NOLOGIN")
-    live = base + """
+    live = (
+        base
+        + """
 CREATE VIEW item_totals AS SELECT id, line_total(price, qty) AS total FROM items;
 COMMENT ON VIEW item_totals IS 'per item';
 GRANT SELECT ON item_totals TO report_reader;
 CREATE MATERIALIZED VIEW expensive AS SELECT id FROM items WHERE price > 100;
 CREATE INDEX expensive_id_idx ON expensive (id);
 """
-    desired = base.replace("'SELECT p * q'", "'SELECT round(p * q, 2)'") + """
+    )
+    desired = (
+        base.replace("'SELECT p * q'", "'SELECT round(p * q, 2)'")
+        + """
 CREATE VIEW item_totals AS SELECT id, line_total(price, qty) AS total, qty FROM items WHERE qty > 0;
 COMMENT ON VIEW item_totals IS 'per item';
 GRANT SELECT ON item_totals TO report_reader;
@@ -97,6 +114,7 @@ CREATE MATERIALIZED VIEW expensive AS SELECT id, price FROM items WHERE price > 
 CREATE UNIQUE INDEX expensive_id_idx ON expensive (id);
 CREATE TRIGGER items_touch BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION touch();
 """
+    )
     plan = round_trip(pg, tmp_path, live, desired)
     titles = [p.title for p in plan.packages]
     assert "Replace function public.line_total(p numeric, q integer)" in titles
@@ -107,13 +125,18 @@ CREATE TRIGGER items_touch BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION 
 def test_comment_and_grant_changes(pg, tmp_path):
     pg.role("app_reader", "NOLOGIN")
     pg.role("app_writer", "NOLOGIN")
-    live = SHOP + """
+    live = (
+        SHOP
+        + """
 COMMENT ON TABLE shop.customers IS 'old text';
 COMMENT ON COLUMN shop.customers.name IS 'to be removed';
 GRANT USAGE ON SCHEMA shop TO app_writer;
 GRANT INSERT, UPDATE ON shop.customers TO app_writer;
 """
-    desired = SHOP.split("INSERT")[0] + """
+    )
+    desired = (
+        SHOP.split("INSERT")[0]
+        + """
 COMMENT ON TABLE shop.customers IS 'people who buy';
 COMMENT ON COLUMN shop.customers.email IS 'login, it''s unique';
 COMMENT ON SCHEMA shop IS 'the shop';
@@ -121,6 +144,7 @@ GRANT USAGE ON SCHEMA shop TO app_reader, app_writer;
 GRANT SELECT ON shop.customers TO app_reader WITH GRANT OPTION;
 GRANT INSERT ON shop.customers TO app_writer;
 """
+    )
     plan = round_trip(pg, tmp_path, live, desired)
     sql = step_sql(plan)
     assert "REVOKE UPDATE ON TABLE shop.customers FROM app_writer;" in sql
@@ -141,10 +165,15 @@ ALTER TABLE customers ADD CONSTRAINT users_mail_key UNIQUE (email);
 ALTER TABLE customers RENAME CONSTRAINT customers_pkey TO users_pkey;
 CREATE INDEX users_lower_mail_idx ON customers (lower(email));
 """
-    renames = [parse_hint("table", "public.users=customers"), parse_hint("column", "public.customers.mail=email")]
+    renames = [
+        parse_hint("table", "public.users=customers"),
+        parse_hint("column", "public.customers.mail=email"),
+    ]
     plan = round_trip(pg, tmp_path, live, desired, renames=renames)
-    assert step_sql(plan) == ["ALTER TABLE public.users RENAME TO customers;",
-                              "ALTER TABLE public.customers RENAME COLUMN mail TO email;"]
+    assert step_sql(plan) == [
+        "ALTER TABLE public.users RENAME TO customers;",
+        "ALTER TABLE public.customers RENAME COLUMN mail TO email;",
+    ]
     assert pg.value("SELECT to_regclass('customers')") is None  # the down part renamed it back
     assert pg.value("SELECT mail FROM users") == "a@example.com"  # and kept the data
 
@@ -166,10 +195,14 @@ CREATE VIEW untouched AS SELECT 1 AS one;
     plan = round_trip(pg, tmp_path, live, desired)
     titles = [p.title for p in plan.packages]
     # The dependent view is recreated around its base view's change; creation follows the dependencies.
-    assert titles.index("Drop view public.big_event_kinds") < titles.index("Drop view public.big_events") < \
-        titles.index("Change the type of public.events.amount from integer to bigint") < \
-        titles.index("Create view public.big_events") < titles.index("Create view public.big_event_kinds") < \
-        titles.index("Create view public.kinds_summary")
+    assert (
+        titles.index("Drop view public.big_event_kinds")
+        < titles.index("Drop view public.big_events")
+        < titles.index("Change the type of public.events.amount from integer to bigint")
+        < titles.index("Create view public.big_events")
+        < titles.index("Create view public.big_event_kinds")
+        < titles.index("Create view public.kinds_summary")
+    )
     assert not any("untouched" in t for t in titles)
 
 
@@ -198,10 +231,15 @@ GRANT EXECUTE ON FUNCTION account_count() TO auditor;
     plan = round_trip(pg, tmp_path, live, desired)
     titles = [p.title for p in plan.packages]
     assert "Recreate function public.account_count() with a new result type" in titles
-    assert any(t.startswith("Add UNIQUE accounts_handle_key from an index built CONCURRENTLY") for t in titles)
+    assert any(
+        t.startswith("Add UNIQUE accounts_handle_key from an index built CONCURRENTLY") for t in titles
+    )
     assert "ENABLE row level security on public.accounts" in titles
-    assert titles.index("Create sequence public.ledger_id_seq") < titles.index("Create table public.ledger") < \
-        titles.index("Sequence public.ledger_id_seq owned by public.ledger.id")
+    assert (
+        titles.index("Create sequence public.ledger_id_seq")
+        < titles.index("Create table public.ledger")
+        < titles.index("Sequence public.ledger_id_seq owned by public.ledger.id")
+    )
 
 
 def test_domain_and_composite_type_changes(pg, tmp_path):
@@ -223,7 +261,10 @@ CREATE TYPE unused AS (a bigint);
 """
     plan = round_trip(pg, tmp_path, live, desired, allow_destructive=True)
     sql = step_sql(plan)
-    assert "ALTER DOMAIN public.price ADD CONSTRAINT price_sane CHECK ((VALUE < (100000)::numeric)) NOT VALID;" in sql
+    assert (
+        "ALTER DOMAIN public.price ADD CONSTRAINT price_sane CHECK ((VALUE < (100000)::numeric)) NOT VALID;"
+        in sql
+    )
     assert "ALTER DOMAIN public.price VALIDATE CONSTRAINT price_sane;" in sql
     assert "ALTER DOMAIN public.price SET NOT NULL;" in sql
     assert "ALTER TYPE public.dims DROP ATTRIBUTE note;" in sql

@@ -12,8 +12,13 @@ PROJECT = Path(__file__).parent / "alembic_project"
 
 
 def alembic_sql() -> str:
-    result = subprocess.run([sys.executable, "-m", "alembic", "-c", str(PROJECT / "alembic.ini"), "upgrade",
-                             "head", "--sql"], capture_output=True, text=True, check=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", str(PROJECT / "alembic.ini"), "upgrade", "head", "--sql"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     return result.stdout
 
 
@@ -32,7 +37,21 @@ def test_alembic_offline_sql_is_linted_per_revision():
 
 
 def test_a_single_pending_revision_can_be_linted_alone():
-    result = subprocess.run([sys.executable, "-m", "alembic", "-c", str(PROJECT / "alembic.ini"), "upgrade",
-                             "0001:0002", "--sql"], capture_output=True, text=True, check=True, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "alembic",
+            "-c",
+            str(PROJECT / "alembic.ini"),
+            "upgrade",
+            "0001:0002",
+            "--sql",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     codes = {f.code for f in lint(result.stdout)}
     assert {"DW701", "DW706", "DW708", "DW704"} <= codes

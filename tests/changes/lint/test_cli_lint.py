@@ -53,4 +53,4 @@ def test_parse_error_is_one_line_with_file_and_line(tmp_path, capsys):
     path.write_text("SELECT 1;\nALTER TABLE orders ADD COLUMN;\n")
     assert main(["lint", str(path)]) == 16
     err = capsys.readouterr().err
-    assert err.strip() == f"dbwright: error: {path}:2: syntax error at or near \";\""
+    assert err.strip() == f'dbwright: error: {path}:2: syntax error at or near ";"'

@@ -13,9 +13,11 @@ def codes(findings, *, ignored: bool = False) -> set[str]:
 
 
 def test_describe_gives_lock_rewrite_scan_and_transaction_per_statement():
-    infos = describe("SET lock_timeout = '2s';\n\nCREATE INDEX CONCURRENTLY i ON shop.orders (a);\n"
-                     "ALTER TABLE shop.orders ADD CONSTRAINT f FOREIGN KEY (c) REFERENCES customers (id);\n"
-                     "DO $$ BEGIN END $$;")
+    infos = describe(
+        "SET lock_timeout = '2s';\n\nCREATE INDEX CONCURRENTLY i ON shop.orders (a);\n"
+        "ALTER TABLE shop.orders ADD CONSTRAINT f FOREIGN KEY (c) REFERENCES customers (id);\n"
+        "DO $$ BEGIN END $$;"
+    )
     assert [(i.line, i.kind, i.lock, i.transactional, i.understood) for i in infos] == [
         (1, "Set", "none", True, True),
         (3, "CreateIndex", "SHARE UPDATE EXCLUSIVE", False, True),
@@ -33,8 +35,10 @@ def test_a_do_block_that_commits_runs_outside_a_transaction():
     assert (plain[0].kind, plain[0].transactional) == ("Do", True)
 
 
-@pytest.mark.parametrize(("sql", "line"), [("SELECT 1;\n\nSELEC 2;", 3), ("SELECT 1;\nSELECT (1", 2),
-                                          ("CREATE TABLE t (a int,);", 1)])
+@pytest.mark.parametrize(
+    ("sql", "line"),
+    [("SELECT 1;\n\nSELEC 2;", 3), ("SELECT 1;\nSELECT (1", 2), ("CREATE TABLE t (a int,);", 1)],
+)
 def test_malformed_sql_names_file_and_line(sql, line):
     with pytest.raises(SqlParseError) as raised:
         lint(sql, filename="migrations/003_bad.sql")
@@ -43,16 +47,20 @@ def test_malformed_sql_names_file_and_line(sql, line):
 
 
 def test_ignore_with_reason_marks_the_finding_ignored():
-    findings = lint("SET lock_timeout = '1s';\n"
-                    "-- dbwright:ignore DW701 reason: orders is empty until launch\n"
-                    "CREATE INDEX i ON orders (a);")
+    findings = lint(
+        "SET lock_timeout = '1s';\n"
+        "-- dbwright:ignore DW701 reason: orders is empty until launch\n"
+        "CREATE INDEX i ON orders (a);"
+    )
     [dw701] = [f for f in findings if f.code == "DW701"]
     assert dw701.ignored and dw701.ignore_reason == "orders is empty until launch"
     assert "DW738" not in codes(findings)
 
 
 def test_ignore_on_the_same_line_and_for_several_codes():
-    findings = lint("CREATE INDEX i ON orders (a); -- dbwright:ignore DW701, DW730, DW731 reason: empty table")
+    findings = lint(
+        "CREATE INDEX i ON orders (a); -- dbwright:ignore DW701, DW730, DW731 reason: empty table"
+    )
     assert codes(findings, ignored=True) == {"DW701", "DW730", "DW731"} and not codes(findings)
 
 
@@ -67,19 +75,24 @@ def test_ignore_inside_a_string_is_not_an_ignore():
 
 
 def test_table_created_in_the_migration_raises_no_lock_warnings():
-    findings = lint("CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, kind text);\n"
-                    "CREATE INDEX ON events (kind);\nALTER TABLE events ADD COLUMN t uuid DEFAULT gen_random_uuid();\n"
-                    "ALTER TABLE events ALTER COLUMN kind SET NOT NULL;\nALTER TABLE events RENAME COLUMN kind TO k;")
+    findings = lint(
+        "CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, kind text);\n"
+        "CREATE INDEX ON events (kind);\nALTER TABLE events ADD COLUMN t uuid DEFAULT gen_random_uuid();\n"
+        "ALTER TABLE events ALTER COLUMN kind SET NOT NULL;\nALTER TABLE events RENAME COLUMN kind TO k;"
+    )
     assert not codes(findings)
 
 
 def test_state_carries_across_files_in_name_order(tmp_path):
-    (tmp_path / "002_use.sql").write_text("ALTER TABLE orders ALTER COLUMN note TYPE varchar(40);\n"
-                                          "ALTER TABLE orders ALTER COLUMN region SET NOT NULL;")
+    (tmp_path / "002_use.sql").write_text(
+        "ALTER TABLE orders ALTER COLUMN note TYPE varchar(40);\n"
+        "ALTER TABLE orders ALTER COLUMN region SET NOT NULL;"
+    )
     (tmp_path / "001_create.sql").write_text(
         "CREATE TABLE orders (id bigint PRIMARY KEY, note varchar(20), region text);\n"
         "ALTER TABLE orders ADD CONSTRAINT region_nn CHECK (region IS NOT NULL) NOT VALID;\n"
-        "ALTER TABLE orders VALIDATE CONSTRAINT region_nn;")
+        "ALTER TABLE orders VALIDATE CONSTRAINT region_nn;"
+    )
     (tmp_path / "notes.txt").write_text("not SQL")
     findings = lint_files([tmp_path])
     later = [f for f in findings if f.file.endswith("002_use.sql")]
@@ -98,7 +111,9 @@ def test_without_the_history_the_type_change_is_flagged(tmp_path):
 
 
 def test_transaction_blocks_are_tracked():
-    findings = lint("BEGIN;\nCREATE INDEX CONCURRENTLY a ON t (x);\nCOMMIT;\nCREATE INDEX CONCURRENTLY b ON t (y);")
+    findings = lint(
+        "BEGIN;\nCREATE INDEX CONCURRENTLY a ON t (x);\nCOMMIT;\nCREATE INDEX CONCURRENTLY b ON t (y);"
+    )
     assert [f.line for f in findings if f.code == "DW703"] == [2]
 
 
@@ -125,12 +140,16 @@ def test_missing_file_is_an_input_error(tmp_path):
 
 
 def test_snapshot_state_knows_live_column_types(pg):
-    pg.execute("CREATE TABLE orders (note varchar(20), qty int, region text, "
-               "CONSTRAINT region_nn CHECK (region IS NOT NULL))")
+    pg.execute(
+        "CREATE TABLE orders (note varchar(20), qty int, region text, "
+        "CONSTRAINT region_nn CHECK (region IS NOT NULL))"
+    )
     state = LintState.from_snapshot(pg.snapshot())
-    sql = ("SET lock_timeout = '1s'; SET statement_timeout = '1min';\n"
-           "ALTER TABLE orders ALTER COLUMN note TYPE text;\nALTER TABLE orders ALTER COLUMN region SET NOT NULL;\n"
-           "ALTER TABLE orders ALTER COLUMN qty TYPE bigint;")
+    sql = (
+        "SET lock_timeout = '1s'; SET statement_timeout = '1min';\n"
+        "ALTER TABLE orders ALTER COLUMN note TYPE text;\nALTER TABLE orders ALTER COLUMN region SET NOT NULL;\n"
+        "ALTER TABLE orders ALTER COLUMN qty TYPE bigint;"
+    )
     findings = lint(sql, state=state)
     assert codes(findings) == {"DW711"} and "int4" not in findings[0].message
     assert "integer to bigint" in findings[0].message

@@ -191,7 +191,9 @@ def test_transactional_statement_lock_matches_pg_locks(lockdb, statement, rewrit
             held = _user_relation_locks(cur)
             assert info.lock == "none"
             created = statement.split()[2] if statement.startswith("CREATE TABLE") else None
-            assert all(mode == "none" or name in (created, f"{created}_pkey") for name, mode in held.items()), held
+            assert all(
+                mode == "none" or name in (created, f"{created}_pkey") for name, mode in held.items()
+            ), held
         if first and rewrites is not None:
             cur.execute("SELECT pg_relation_filenode(%s::regclass)", (first,))
             assert (cur.fetchone()[0] != before) == rewrites == info.rewrites, info.notes
@@ -222,8 +224,9 @@ def test_non_transactional_statement_requests_the_modelled_lock(pg, statement, o
     requested = None
     deadline = time.monotonic() + 5
     while requested is None and time.monotonic() < deadline:
-        requested = pg.value("SELECT mode FROM pg_locks WHERE pid = %s AND relation = %s AND NOT granted",
-                             (pid, oid))
+        requested = pg.value(
+            "SELECT mode FROM pg_locks WHERE pid = %s AND relation = %s AND NOT granted", (pid, oid)
+        )
         time.sleep(0.02)
     blocker.rollback()
     thread.join(10)

@@ -27,11 +27,16 @@ INSERT INTO orders SELECT g, 1 + g % 20, 'eu', 'c' || g FROM generate_series(1, 
 CASES = {
     "index": ("CREATE INDEX ON orders (customer_id);", 1),
     "unique_index_named": ("CREATE UNIQUE INDEX orders_code_uidx ON orders (code);", 1),
-    "foreign_key": ("ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers (id) "
-                    "ON DELETE CASCADE;", 2),
+    "foreign_key": (
+        "ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE CASCADE;",
+        2,
+    ),
     "set_not_null": ("ALTER TABLE orders ALTER COLUMN region SET NOT NULL;", 3),
     "volatile_default": ("ALTER TABLE orders ADD COLUMN token uuid DEFAULT gen_random_uuid();", 2),
-    "volatile_default_not_null": ("ALTER TABLE orders ADD COLUMN token uuid NOT NULL DEFAULT gen_random_uuid();", 5),
+    "volatile_default_not_null": (
+        "ALTER TABLE orders ADD COLUMN token uuid NOT NULL DEFAULT gen_random_uuid();",
+        5,
+    ),
     "unique": ("ALTER TABLE orders ADD CONSTRAINT orders_code_key UNIQUE (code);", 2),
 }
 
@@ -59,10 +64,14 @@ def run_script(url: str, script: str) -> None:
 def schema_of(url: str, table: str = "orders") -> dict:
     snap = take_snapshot(url)
     return {
-        "columns": sorted((c.name, c.data_type, c.not_null, c.default, c.identity, c.generated)
-                          for c in snap.columns if c.table == table),
-        "constraints": sorted((c.name, c.type, c.definition, c.validated)
-                              for c in snap.constraints if c.table == table),
+        "columns": sorted(
+            (c.name, c.data_type, c.not_null, c.default, c.identity, c.generated)
+            for c in snap.columns
+            if c.table == table
+        ),
+        "constraints": sorted(
+            (c.name, c.type, c.definition, c.validated) for c in snap.constraints if c.table == table
+        ),
         "indexes": sorted((i.name, i.definition, i.valid) for i in snap.indexes if i.table == table),
     }
 
@@ -94,7 +103,9 @@ def test_index_rewrite_is_concurrent_and_outside_a_transaction():
 
 
 def test_validate_never_shares_a_transaction_with_the_add():
-    add, validate = safe_rewrite("ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers (id);")
+    add, validate = safe_rewrite(
+        "ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers (id);"
+    )
     assert "NOT VALID" in add.forward_sql and "VALIDATE" not in add.forward_sql
     assert "VALIDATE CONSTRAINT orders_customer_id_fkey" in validate.forward_sql
     assert validate.steps()[0]["lock"] == "SHARE UPDATE EXCLUSIVE"
@@ -102,16 +113,24 @@ def test_validate_never_shares_a_transaction_with_the_add():
 
 def test_volatile_default_backfill_fills_every_row(pg):
     pg.execute(SETUP)
-    run_script(pg.url, "\n".join(p.forward_sql for p in safe_rewrite(
-        "ALTER TABLE orders ADD COLUMN token uuid DEFAULT gen_random_uuid();")))
+    run_script(
+        pg.url,
+        "\n".join(
+            p.forward_sql
+            for p in safe_rewrite("ALTER TABLE orders ADD COLUMN token uuid DEFAULT gen_random_uuid();")
+        ),
+    )
     assert pg.value("SELECT count(*) FROM orders WHERE token IS NULL") == 0
     assert pg.value("SELECT count(DISTINCT token) FROM orders") == 12000
 
 
 def test_safe_statements_pass_through_and_new_tables_are_left_alone():
     packages = safe_rewrite("CREATE TABLE t (id bigint);\nCREATE INDEX ON t (id);\nSELECT 1;")
-    assert [p.operations[0].sql() for p in packages] == ["CREATE TABLE t (id bigint);",
-                                                      "CREATE INDEX ON t (id);", "SELECT 1;"]
+    assert [p.operations[0].sql() for p in packages] == [
+        "CREATE TABLE t (id bigint);",
+        "CREATE INDEX ON t (id);",
+        "SELECT 1;",
+    ]
 
 
 def test_set_not_null_is_not_rewritten_before_pg12():

@@ -18,8 +18,11 @@ def _run(case: Case) -> list:
 
 
 def _params(kind: str):
-    return [pytest.param(rule, case, id=f"{rule.code}-{i}") for rule in RULES for i, case in
-            enumerate(getattr(rule, kind))]
+    return [
+        pytest.param(rule, case, id=f"{rule.code}-{i}")
+        for rule in RULES
+        for i, case in enumerate(getattr(rule, kind))
+    ]
 
 
 @pytest.mark.parametrize(("rule", "case"), _params("fails"))
@@ -53,6 +56,14 @@ def test_lock_rules_name_a_lock_and_give_a_safe_rewrite():
             for finding in (f for f in _run(case) if f.code == rule.code):
                 assert finding.safe_rewrite, rule.code
                 if rule.lock_related:
-                    assert finding.lock in ("none", "ACCESS SHARE", "ROW SHARE", "ROW EXCLUSIVE",
-                                            "SHARE UPDATE EXCLUSIVE", "SHARE", "SHARE ROW EXCLUSIVE",
-                                            "EXCLUSIVE", "ACCESS EXCLUSIVE"), (rule.code, finding.lock)
+                    assert finding.lock in (
+                        "none",
+                        "ACCESS SHARE",
+                        "ROW SHARE",
+                        "ROW EXCLUSIVE",
+                        "SHARE UPDATE EXCLUSIVE",
+                        "SHARE",
+                        "SHARE ROW EXCLUSIVE",
+                        "EXCLUSIVE",
+                        "ACCESS EXCLUSIVE",
+                    ), (rule.code, finding.lock)

@@ -22,7 +22,9 @@ def test_new_writes_timestamped_file_with_both_parts(mdir):
 
 
 def test_sections_and_lines(mdir):
-    path = write(mdir, 1, "one", "CREATE TABLE a (id int);\nCREATE TABLE b (id int);", "DROP TABLE b;\nDROP TABLE a;")
+    path = write(
+        mdir, 1, "one", "CREATE TABLE a (id int);\nCREATE TABLE b (id int);", "DROP TABLE b;\nDROP TABLE a;"
+    )
     migration = parse_file(path)
     assert migration.version == "1" and migration.name == "one"
     assert migration.up.strip().startswith("CREATE TABLE a")
@@ -31,7 +33,9 @@ def test_sections_and_lines(mdir):
 
 
 def test_checksum_ignores_line_endings_and_surrounding_blank_lines():
-    assert checksum("CREATE TABLE a (id int);\nSELECT 1;") == checksum("\n\r\nCREATE TABLE a (id int);\r\nSELECT 1;\r\n\n")
+    assert checksum("CREATE TABLE a (id int);\nSELECT 1;") == checksum(
+        "\n\r\nCREATE TABLE a (id int);\r\nSELECT 1;\r\n\n"
+    )
     assert checksum("SELECT 1;") != checksum("SELECT 2;")
 
 

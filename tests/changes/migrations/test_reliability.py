@@ -35,17 +35,23 @@ SEED = 20251124
 
 def _spawn(url: str, directory: Path, *extra: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PGHOST", "PGDATABASE")}
-    return subprocess.Popen([sys.executable, "-m", "dbwright", "migrate", "apply", "-d", url, "--dir",
-                             str(directory), *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "dbwright", "migrate", "apply", "-d", url, "--dir", str(directory), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def _backend_pid(admin: psycopg.Connection, database: str, timeout: float = 15.0) -> int | None:
     """The pid of the apply's session once it has connected (None if it finished first)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        row = admin.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s "
-                            "AND application_name = 'dbwright migrate'", (database,)).fetchone()
+        row = admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = 'dbwright migrate'",
+            (database,),
+        ).fetchone()
         if row:
             return row[0]
         time.sleep(0.01)
@@ -152,21 +158,40 @@ def test_two_concurrent_applies_the_other_gives_up_clearly(pg, tmp_path):
     admin = pg.connect(autocommit=True)
     holder = _backend_pid(admin, pg.name)
     _wait_for_advisory_lock(admin, holder)
-    second = subprocess.run([sys.executable, "-m", "dbwright", "migrate", "apply", "-d", pg.url, "--dir",
-                             str(directory), "--lock-wait", "0.2"], capture_output=True, text=True, timeout=60)
+    second = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dbwright",
+            "migrate",
+            "apply",
+            "-d",
+            pg.url,
+            "--dir",
+            str(directory),
+            "--lock-wait",
+            "0.2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     first.communicate(timeout=60)
     assert first.returncode == 0
     assert second.returncode == 17
-    assert second.stderr.strip().splitlines()[-1] == (f"dbwright: error: another dbwright apply holds the deploy lock (pid {holder}); "
-                                     "waited 0.2s (--lock-wait) and gave up; nothing was applied")
+    assert second.stderr.strip().splitlines()[-1] == (
+        f"dbwright: error: another dbwright apply holds the deploy lock (pid {holder}); "
+        "waited 0.2s (--lock-wait) and gave up; nothing was applied"
+    )
     assert [r.version for r in rows(pg.url)] == ["1", "2", "3", "4"]
 
 
 def _wait_for_advisory_lock(admin: psycopg.Connection, pid: int | None, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if admin.execute("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = %s",
-                         (pid,)).fetchone():
+        if admin.execute(
+            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = %s", (pid,)
+        ).fetchone():
             return
         time.sleep(0.01)
     raise AssertionError(f"the first apply (pid {pid}) never took the deploy lock")

@@ -14,9 +14,20 @@ from tests.test_cli_errors import run_cli
 
 
 def _three(mdir):
-    write(mdir, 1, "orders", "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int);", "DROP TABLE orders;")
-    write(mdir, 2, "index", "CREATE INDEX CONCURRENTLY orders_customer_idx ON orders (customer_id);",
-          "DROP INDEX CONCURRENTLY orders_customer_idx;")
+    write(
+        mdir,
+        1,
+        "orders",
+        "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int);",
+        "DROP TABLE orders;",
+    )
+    write(
+        mdir,
+        2,
+        "index",
+        "CREATE INDEX CONCURRENTLY orders_customer_idx ON orders (customer_id);",
+        "DROP INDEX CONCURRENTLY orders_customer_idx;",
+    )
     write(mdir, 3, "note", "ALTER TABLE orders ADD COLUMN note text;", "ALTER TABLE orders DROP COLUMN note;")
 
 
@@ -40,8 +51,13 @@ def test_rollback_last_then_to_version_restores_recorded_schemas(pg, mdir):
 
 def test_rollback_whose_down_part_does_not_restore_reports_drift(pg, mdir):
     write(mdir, 1, "orders", "CREATE TABLE orders (id bigint PRIMARY KEY);")
-    write(mdir, 2, "two", "ALTER TABLE orders ADD COLUMN a int;\nALTER TABLE orders ADD COLUMN b int;",
-          "ALTER TABLE orders DROP COLUMN a;")  # forgets b
+    write(
+        mdir,
+        2,
+        "two",
+        "ALTER TABLE orders ADD COLUMN a int;\nALTER TABLE orders ADD COLUMN b int;",
+        "ALTER TABLE orders DROP COLUMN a;",
+    )  # forgets b
     apply(pg.url, mdir, FAST)
     result = run_cli("migrate", "rollback", "-d", pg.url, "--dir", str(mdir))
     assert result.returncode == 1, result.stderr
@@ -95,15 +111,24 @@ def test_status_lists_applied_pending_and_out_of_order(pg, mdir):
 def test_plan_prices_statements_with_real_table_sizes_and_writes_nothing(pg, mdir):
     pg.execute("CREATE TABLE events (id int PRIMARY KEY, payload text)")
     pg.execute("INSERT INTO events SELECT g, repeat('x', 200) FROM generate_series(1, 20000) g")
-    write(mdir, 1, "widen", "ALTER TABLE events ALTER COLUMN id TYPE bigint;\n"
-                            "CREATE INDEX CONCURRENTLY events_payload_idx ON events (payload);\n"
-                            "CREATE TABLE fresh (id int);")
+    write(
+        mdir,
+        1,
+        "widen",
+        "ALTER TABLE events ALTER COLUMN id TYPE bigint;\n"
+        "CREATE INDEX CONCURRENTLY events_payload_idx ON events (payload);\n"
+        "CREATE TABLE fresh (id int);",
+    )
     result = plan(pg.url, mdir)
     widen, index, fresh = result.statements
     size = pg.snapshot().table("public.events").total_bytes
     assert size > 4_000_000
-    assert (widen.lock, widen.rewrites, widen.in_transaction, widen.table_bytes) == ("ACCESS EXCLUSIVE", True,
-                                                                                     True, size)
+    assert (widen.lock, widen.rewrites, widen.in_transaction, widen.table_bytes) == (
+        "ACCESS EXCLUSIVE",
+        True,
+        True,
+        size,
+    )
     assert widen.estimated_seconds == pytest.approx(size / REWRITE_RATE)
     assert (index.lock, index.in_transaction, index.step) == ("SHARE UPDATE EXCLUSIVE", False, 2)
     assert index.estimated_seconds > 0
@@ -119,9 +144,14 @@ def test_plan_prices_statements_with_real_table_sizes_and_writes_nothing(pg, mdi
 
 def test_interrupted_rollback_is_recorded_and_resumed(pg, mdir):
     write(mdir, 1, "orders", "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int);")
-    write(mdir, 2, "index", "CREATE TABLE extra (id int);\nALTER TABLE orders ADD COLUMN note text;\n"
-                            "CREATE INDEX CONCURRENTLY orders_customer_idx ON orders (customer_id);",
-          "DROP TABLE extra;\nDROP INDEX CONCURRENTLY orders_customer_idx;\nALTER TABLE orders DROP COLUMN note;")
+    write(
+        mdir,
+        2,
+        "index",
+        "CREATE TABLE extra (id int);\nALTER TABLE orders ADD COLUMN note text;\n"
+        "CREATE INDEX CONCURRENTLY orders_customer_idx ON orders (customer_id);",
+        "DROP TABLE extra;\nDROP INDEX CONCURRENTLY orders_customer_idx;\nALTER TABLE orders DROP COLUMN note;",
+    )
     apply(pg.url, mdir, FAST)
     blocker = pg.connect()
     blocker.execute("SELECT * FROM orders")  # an open transaction: the concurrent drop waits for it

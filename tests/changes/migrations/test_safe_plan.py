@@ -10,10 +10,15 @@ def test_plan_safe_rewrites_pending_migrations_and_writes_them(pg, tmp_path):
     pg.execute("CREATE TABLE customers (id bigint PRIMARY KEY)")
     pg.execute("CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, note text)")
     mdir = tmp_path / "migrations"
-    write(mdir, 1, "harden", "CREATE INDEX orders_customer_idx ON orders (customer_id);\n"
-                             "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) "
-                             "REFERENCES customers (id);\n"
-                             "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;")
+    write(
+        mdir,
+        1,
+        "harden",
+        "CREATE INDEX orders_customer_idx ON orders (customer_id);\n"
+        "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) "
+        "REFERENCES customers (id);\n"
+        "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;",
+    )
     out = tmp_path / "safe.sql"
     result = run_cli("migrate", "plan", "--safe", "-d", pg.url, "--dir", str(mdir), "--out", str(out))
     assert result.returncode == 0, result.stderr

@@ -77,7 +77,10 @@ def test_drift_names_each_object(pg, applied):
     pg.execute("CREATE TABLE by_hand (id int)")
     report = verify(pg.url, applied)
     assert not report.ok and not report.problems
-    assert report.drift == ["table public.by_hand: not in the history", "table public.orders: column note type changed"]
+    assert report.drift == [
+        "table public.by_hand: not in the history",
+        "table public.orders: column note type changed",
+    ]
     assert report.compared_with == "2"
     result = run_cli("migrate", "verify", "-d", pg.url, "--dir", str(applied), "--format", "json")
     assert result.returncode == 1
@@ -90,5 +93,6 @@ def test_verify_behind_a_held_lock_is_a_one_line_server_error(pg, applied):
     result = run_cli("migrate", "verify", "-d", pg.url, "--dir", str(applied))
     holder.rollback()
     assert result.returncode == 20, result.stderr
-    assert result.stderr.startswith("dbwright: error: reading the history and the schema failed: canceling "
-                                    "statement due to lock timeout")
+    assert result.stderr.startswith(
+        "dbwright: error: reading the history and the schema failed: canceling statement due to lock timeout"
+    )

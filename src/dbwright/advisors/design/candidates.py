@@ -63,8 +63,13 @@ def profile_columns(sample: TableSample) -> dict[str, ColumnProfile]:
         values = [v for v in sample.values(name) if v is not None]
         counts = Counter(_hashable(v) for v in values)
         top = counts.most_common(1)[0][1] if counts else 0
-        profiles[name] = ColumnProfile(name, len(values), len(sample.rows) - len(values), len(counts),
-                                       top / len(values) if values else 1.0)
+        profiles[name] = ColumnProfile(
+            name,
+            len(values),
+            len(sample.rows) - len(values),
+            len(counts),
+            top / len(values) if values else 1.0,
+        )
     return profiles
 
 
@@ -88,8 +93,9 @@ def estimated_groups(info: TableInfo, lhs: tuple[str, ...], rows: int) -> float 
     return min(estimate, float(rows))
 
 
-def determinant_candidates(info: TableInfo, sample: TableSample,
-                           profiles: dict[str, ColumnProfile]) -> list[str]:
+def determinant_candidates(
+    info: TableInfo, sample: TableSample, profiles: dict[str, ColumnProfile]
+) -> list[str]:
     """Columns worth testing as the left side of X → Y: FK-like or low-cardinality, never keys."""
     rows = max(len(sample.rows), 1)
     chosen = []
@@ -118,8 +124,9 @@ def g3_within(groups: list[list[int]], values: list[Any], total: int, threshold:
     return off / total if total else None
 
 
-def targeted_fds(info: TableInfo, sample: TableSample, profiles: dict[str, ColumnProfile],
-                 max_error: float) -> list[FdCandidate]:
+def targeted_fds(
+    info: TableInfo, sample: TableSample, profiles: dict[str, ColumnProfile], max_error: float
+) -> list[FdCandidate]:
     """Single-column dependencies X → Y from the candidate determinants, screened on the sample."""
     found = []
     threshold = max_error * SCREEN_FACTOR
@@ -138,7 +145,9 @@ def targeted_fds(info: TableInfo, sample: TableSample, profiles: dict[str, Colum
     return found
 
 
-def targeted_keys(info: TableInfo, sample: TableSample, profiles: dict[str, ColumnProfile]) -> list[KeyCandidate]:
+def targeted_keys(
+    info: TableInfo, sample: TableSample, profiles: dict[str, ColumnProfile]
+) -> list[KeyCandidate]:
     """Single columns unique per pg_stats or the sample; column pairs for tables without any key."""
     found: list[KeyCandidate] = []
     for column in info.columns:
@@ -152,7 +161,10 @@ def targeted_keys(info: TableInfo, sample: TableSample, profiles: dict[str, Colu
     if not found and not info.declared_keys:
         names = [n for n in sample.columns if profiles[n].nulls == 0 and not profiles[n].near_constant]
         for pair in itertools.combinations(names[:KEY_PAIR_COLUMNS], 2):
-            seen = {tuple(_hashable(v) for v in row) for row in zip(*(sample.values(c) for c in pair), strict=True)}
+            seen = {
+                tuple(_hashable(v) for v in row)
+                for row in zip(*(sample.values(c) for c in pair), strict=True)
+            }
             if len(seen) == len(sample.rows):
                 found.append(KeyCandidate(pair, "sample"))
     return found

@@ -38,9 +38,16 @@ class FdCheck:
         return self.violating_rows == 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"lhs": list(self.lhs), "rhs": self.rhs, "rows": self.rows, "groups": self.groups,
-                "violating_groups": self.violating_groups, "violating_rows": self.violating_rows,
-                "error": round(self.error, 6), **({"error_is_lower_bound": True} if self.at_least else {})}
+        return {
+            "lhs": list(self.lhs),
+            "rhs": self.rhs,
+            "rows": self.rows,
+            "groups": self.groups,
+            "violating_groups": self.violating_groups,
+            "violating_rows": self.violating_rows,
+            "error": round(self.error, 6),
+            **({"error_is_lower_bound": True} if self.at_least else {}),
+        }
 
 
 def _cols(columns: tuple[str, ...]) -> str:
@@ -67,8 +74,20 @@ MAX_SETS_PER_SCAN = 12
 #: Types whose text form differs exactly when the values differ: a difference seen through ``::text``
 #: is a real one. (numeric 1.0 = 1.00 and float -0 = 0 are equal with different text; so is citext.)
 #: numeric with a declared scale (numeric(15,2)) always prints that scale, so it qualifies.
-TEXT_EXACT_NAMES = {"smallint", "integer", "bigint", "text", "character varying", "character", "date", "boolean",
-                    "uuid", "timestamp without time zone", "timestamp with time zone", "time without time zone"}
+TEXT_EXACT_NAMES = {
+    "smallint",
+    "integer",
+    "bigint",
+    "text",
+    "character varying",
+    "character",
+    "date",
+    "boolean",
+    "uuid",
+    "timestamp without time zone",
+    "timestamp with time zone",
+    "time without time zone",
+}
 
 
 def text_exact(data_type: str) -> bool:
@@ -88,8 +107,11 @@ def _g3_query(source: str, lhs: tuple[str, ...], chunk: list[str], tag: int | No
     sets = ", ".join(f"({x}, {ident(c)})" for c in chunk)
     not_null = " AND ".join(f"{ident(c)} IS NOT NULL" for c in lhs)
     label = f"{tag} AS tag, " if tag is not None else ""
-    pairs = (", coalesce(sum(n * (n - 1) / 2), 0)::bigint, coalesce(sum(n * (n - 1) / 2 - agree), 0)::bigint"
-             if tag is not None else "")
+    pairs = (
+        ", coalesce(sum(n * (n - 1) / 2), 0)::bigint, coalesce(sum(n * (n - 1) / 2 - agree), 0)::bigint"
+        if tag is not None
+        else ""
+    )
     return f"""
         SELECT {label}g, coalesce(sum(n), 0)::bigint, count(*)::bigint,
                count(*) FILTER (WHERE variants > 1)::bigint, coalesce(sum(n - top), 0)::bigint{pairs}
@@ -108,15 +130,19 @@ def _by_column(chunk: list[str], by_mask: dict[int, tuple]) -> list[tuple[str, t
     full = (1 << len(chunk)) - 1
     width = len(next(iter(by_mask.values()), (0, 0, 0, 0)))
     # The grouping set of a column leaves that column's GROUPING() bit 0.
-    return [(column, by_mask.get(full ^ (1 << (len(chunk) - 1 - i)), (0,) * width)) for i, column in enumerate(chunk)]
+    return [
+        (column, by_mask.get(full ^ (1 << (len(chunk) - 1 - i)), (0,) * width))
+        for i, column in enumerate(chunk)
+    ]
 
 
-def fd_violations_many(conn: psycopg.Connection, table: str, lhs: tuple[str, ...],
-                       rhs: list[str]) -> list[FdCheck]:
+def fd_violations_many(
+    conn: psycopg.Connection, table: str, lhs: tuple[str, ...], rhs: list[str]
+) -> list[FdCheck]:
     """fd_violations for several right sides of one left side, in one scan (GROUPING SETS)."""
     found: list[FdCheck] = []
     for start in range(0, len(rhs), MAX_SETS_PER_SCAN):
-        chunk = rhs[start:start + MAX_SETS_PER_SCAN]
+        chunk = rhs[start : start + MAX_SETS_PER_SCAN]
         if len(chunk) == 1:
             found.append(fd_violations(conn, table, lhs, chunk[0]))
             continue
@@ -125,8 +151,14 @@ def fd_violations_many(conn: psycopg.Connection, table: str, lhs: tuple[str, ...
     return found
 
 
-def fd_checks(conn: psycopg.Connection, table: str, lhs: tuple[str, ...], rhs: list[str],
-              type_of: dict[str, str], max_error: float) -> list[FdCheck]:
+def fd_checks(
+    conn: psycopg.Connection,
+    table: str,
+    lhs: tuple[str, ...],
+    rhs: list[str],
+    type_of: dict[str, str],
+    max_error: float,
+) -> list[FdCheck]:
     """Every right side of one left side confirmed on the full table, in one cheap scan where possible.
 
     First one hash aggregate per left-side value, keeping the smallest and largest 64-bit hash of
@@ -141,9 +173,14 @@ def fd_checks(conn: psycopg.Connection, table: str, lhs: tuple[str, ...], rhs: l
     x = _cols(lhs)
     not_null = " AND ".join(f"{ident(c)} IS NOT NULL" for c in lhs)
     hashes = ", ".join(f"hashtextextended({ident(c)}::text, 0) AS h{i}" for i, c in enumerate(rhs))
-    aggregates = ", ".join(f"min(h{i}) AS lo{i}, max(h{i}) AS hi{i}, count(h{i}) AS c{i}" for i in range(len(rhs)))
-    bad = ", ".join(f"count(*) FILTER (WHERE lo{i} <> hi{i} OR (c{i} > 0 AND c{i} < n))::bigint, "
-                    f"count(DISTINCT lo{i})::bigint" for i in range(len(rhs)))
+    aggregates = ", ".join(
+        f"min(h{i}) AS lo{i}, max(h{i}) AS hi{i}, count(h{i}) AS c{i}" for i in range(len(rhs))
+    )
+    bad = ", ".join(
+        f"count(*) FILTER (WHERE lo{i} <> hi{i} OR (c{i} > 0 AND c{i} < n))::bigint, "
+        f"count(DISTINCT lo{i})::bigint"
+        for i in range(len(rhs))
+    )
     query = f"""
         SELECT coalesce(sum(n), 0)::bigint, count(*)::bigint, {bad}
         FROM (SELECT count(*) AS n, {aggregates}
@@ -177,8 +214,14 @@ class SampleCheck:
         return self.disagreeing_pairs / self.pairs if self.pairs else 0.0
 
 
-def sample_fd_errors(conn: psycopg.Connection, table: str, by_lhs: dict[tuple[str, ...], list[str]],
-                     percent: float, method: str = "SYSTEM", seed: int = 11) -> tuple[int, dict]:
+def sample_fd_errors(
+    conn: psycopg.Connection,
+    table: str,
+    by_lhs: dict[tuple[str, ...], list[str]],
+    percent: float,
+    method: str = "SYSTEM",
+    seed: int = 11,
+) -> tuple[int, dict]:
     """Every candidate on one larger sample, in one statement (the sample is read once).
 
     Returns (rows sampled, {(lhs, rhs): SampleCheck}).
@@ -187,14 +230,16 @@ def sample_fd_errors(conn: psycopg.Connection, table: str, by_lhs: dict[tuple[st
     parts, chunks = [], []
     for lhs, rhs in by_lhs.items():
         for start in range(0, len(rhs), MAX_SETS_PER_SCAN):
-            chunk = rhs[start:start + MAX_SETS_PER_SCAN]
+            chunk = rhs[start : start + MAX_SETS_PER_SCAN]
             parts.append(_g3_query("s", lhs, chunk, tag=len(chunks)))
             chunks.append((lhs, chunk))
     if not parts:
         return 0, {}
-    query = (f"WITH s AS MATERIALIZED (SELECT {_cols(tuple(columns))} FROM {qident(table)} "
-             f"TABLESAMPLE {method} ({percent:.6f}) REPEATABLE ({seed})) "
-             "SELECT -1, 0, count(*)::bigint, 0, 0, 0, 0, 0 FROM s UNION ALL " + " UNION ALL ".join(parts))
+    query = (
+        f"WITH s AS MATERIALIZED (SELECT {_cols(tuple(columns))} FROM {qident(table)} "
+        f"TABLESAMPLE {method} ({percent:.6f}) REPEATABLE ({seed})) "
+        "SELECT -1, 0, count(*)::bigint, 0, 0, 0, 0, 0 FROM s UNION ALL " + " UNION ALL ".join(parts)
+    )
     by_tag: dict[int, dict[int, tuple]] = {}
     sampled = 0
     for tag, mask, *values in conn.execute(query).fetchall():
@@ -206,8 +251,9 @@ def sample_fd_errors(conn: psycopg.Connection, table: str, by_lhs: dict[tuple[st
     for tag, (lhs, chunk) in enumerate(chunks):
         for column, values in _by_column(chunk, by_tag.get(tag, {})):
             rows, groups, bad_groups, bad_rows, pairs, disagreeing = values if len(values) == 6 else (0,) * 6
-            found[(lhs, column)] = SampleCheck(FdCheck(lhs, column, rows, groups, bad_groups, bad_rows),
-                                               pairs, disagreeing)
+            found[(lhs, column)] = SampleCheck(
+                FdCheck(lhs, column, rows, groups, bad_groups, bad_rows), pairs, disagreeing
+            )
     return sampled, found
 
 
@@ -226,18 +272,21 @@ def orphan_query(child: str, columns: tuple[str, ...], parent: str, ref_columns:
     """The rows of ``child`` whose reference finds no row in ``parent``: what VALIDATE would reject."""
     not_null = " AND ".join(f"c.{ident(c)} IS NOT NULL" for c in columns)
     match = " AND ".join(f"p.{ident(r)} = c.{ident(c)}" for c, r in zip(columns, ref_columns, strict=True))
-    return (f"SELECT c.* FROM {qident(child)} c WHERE {not_null} "
-            f"AND NOT EXISTS (SELECT 1 FROM {qident(parent)} p WHERE {match})")
+    return (
+        f"SELECT c.* FROM {qident(child)} c WHERE {not_null} "
+        f"AND NOT EXISTS (SELECT 1 FROM {qident(parent)} p WHERE {match})"
+    )
 
 
-def orphans(conn: psycopg.Connection, child: str, columns: tuple[str, ...], parent: str,
-            ref_columns: tuple[str, ...]) -> tuple[int, int, int]:
+def orphans(
+    conn: psycopg.Connection, child: str, columns: tuple[str, ...], parent: str, ref_columns: tuple[str, ...]
+) -> tuple[int, int, int]:
     """(non-NULL references, orphan rows, distinct orphan values)."""
     not_null = " AND ".join(f"{ident(c)} IS NOT NULL" for c in columns)
     listing = orphan_query(child, columns, parent, ref_columns)
     query = f"""
         SELECT (SELECT count(*) FROM {qident(child)} WHERE {not_null})::bigint,
-               count(*)::bigint, count(DISTINCT ({', '.join(f'o.{ident(c)}' for c in columns)}, 0))::bigint
+               count(*)::bigint, count(DISTINCT ({", ".join(f"o.{ident(c)}" for c in columns)}, 0))::bigint
         FROM ({listing}) o"""
     return tuple(conn.execute(query).fetchone())  # type: ignore[return-value]
 
@@ -250,24 +299,31 @@ def null_counts(conn: psycopg.Connection, table: str, columns: list[str]) -> dic
     return dict(zip(columns, values, strict=True))
 
 
-def distinct_values(conn: psycopg.Connection, table: str, column: str, limit: int) -> list[tuple[Any, int]] | None:
+def distinct_values(
+    conn: psycopg.Connection, table: str, column: str, limit: int
+) -> list[tuple[Any, int]] | None:
     """Every distinct non-NULL value with its count, or None when there are more than ``limit``."""
-    rows = conn.execute(f"SELECT {ident(column)}, count(*) FROM {qident(table)} WHERE {ident(column)} IS NOT NULL "
-                        f"GROUP BY 1 ORDER BY 1 LIMIT {limit + 1}").fetchall()
+    rows = conn.execute(
+        f"SELECT {ident(column)}, count(*) FROM {qident(table)} WHERE {ident(column)} IS NOT NULL "
+        f"GROUP BY 1 ORDER BY 1 LIMIT {limit + 1}"
+    ).fetchall()
     return None if len(rows) > limit else [(value, count) for value, count in rows]
 
 
-def distinct_values_many(conn: psycopg.Connection, table: str, columns: list[str],
-                         limit: int) -> dict[str, list[tuple[Any, int]] | None]:
+def distinct_values_many(
+    conn: psycopg.Connection, table: str, columns: list[str], limit: int
+) -> dict[str, list[tuple[Any, int]] | None]:
     """distinct_values for several columns in one scan (GROUPING SETS, one set per column)."""
     if len(columns) <= 1:
         return {c: distinct_values(conn, table, c, limit) for c in columns}
     found: dict[str, list[tuple[Any, int]] | None] = {}
     for start in range(0, len(columns), MAX_SETS_PER_SCAN):
-        chunk = columns[start:start + MAX_SETS_PER_SCAN]
+        chunk = columns[start : start + MAX_SETS_PER_SCAN]
         cols = ", ".join(ident(c) for c in chunk)
-        query = (f"SELECT GROUPING({cols}), {cols}, count(*) FROM {qident(table)} "
-                 f"GROUP BY GROUPING SETS ({', '.join(f'({ident(c)})' for c in chunk)})")
+        query = (
+            f"SELECT GROUPING({cols}), {cols}, count(*) FROM {qident(table)} "
+            f"GROUP BY GROUPING SETS ({', '.join(f'({ident(c)})' for c in chunk)})"
+        )
         values: dict[str, list[tuple[Any, int]]] = {c: [] for c in chunk}
         full = (1 << len(chunk)) - 1
         position = {full ^ (1 << (len(chunk) - 1 - i)): i for i in range(len(chunk))}
@@ -284,37 +340,47 @@ def distinct_values_many(conn: psycopg.Connection, table: str, columns: list[str
 def text_fit(conn: psycopg.Connection, table: str, column: str, pattern: str) -> tuple[int, int, int]:
     """(non-NULL values, values not matching ``pattern``, longest value in characters)."""
     c = ident(column)
-    query = (f"SELECT count({c})::bigint, count(*) FILTER (WHERE {c} !~ %s)::bigint, "
-             f"coalesce(max(char_length({c})), 0) FROM {qident(table)}")
+    query = (
+        f"SELECT count({c})::bigint, count(*) FILTER (WHERE {c} !~ %s)::bigint, "
+        f"coalesce(max(char_length({c})), 0) FROM {qident(table)}"
+    )
     return tuple(conn.execute(query, (pattern,)).fetchone())  # type: ignore[return-value]
 
 
 def numeric_range(conn: psycopg.Connection, table: str, column: str) -> tuple[Any, Any, bool]:
     """(min, max, every value integral)."""
     c = ident(column)
-    query = (f"SELECT min({c}), max({c}), coalesce(bool_and({c} = trunc({c})), true) FROM {qident(table)}")
+    query = f"SELECT min({c}), max({c}), coalesce(bool_and({c} = trunc({c})), true) FROM {qident(table)}"
     return tuple(conn.execute(query).fetchone())  # type: ignore[return-value]
 
 
-def numeric_ranges(conn: psycopg.Connection, table: str, columns: list[str]) -> dict[str, tuple[Any, Any, bool]]:
+def numeric_ranges(
+    conn: psycopg.Connection, table: str, columns: list[str]
+) -> dict[str, tuple[Any, Any, bool]]:
     """numeric_range for several columns in one scan."""
     if not columns:
         return {}
-    parts = ", ".join(f"min({ident(c)}), max({ident(c)}), coalesce(bool_and({ident(c)} = trunc({ident(c)})), true)"
-                      for c in columns)
+    parts = ", ".join(
+        f"min({ident(c)}), max({ident(c)}), coalesce(bool_and({ident(c)} = trunc({ident(c)})), true)"
+        for c in columns
+    )
     row = conn.execute(f"SELECT {parts} FROM {qident(table)}").fetchone()
-    return {c: tuple(row[3 * i:3 * i + 3]) for i, c in enumerate(columns)}  # type: ignore[misc]
+    return {c: tuple(row[3 * i : 3 * i + 3]) for i, c in enumerate(columns)}  # type: ignore[misc]
 
 
 def max_length(conn: psycopg.Connection, table: str, column: str) -> tuple[int, int]:
     """(longest value in characters, non-NULL values)."""
     c = ident(column)
-    return tuple(conn.execute(f"SELECT coalesce(max(char_length({c})), 0), count({c})::bigint "
-                              f"FROM {qident(table)}").fetchone())  # type: ignore[return-value]
+    return tuple(
+        conn.execute(
+            f"SELECT coalesce(max(char_length({c})), 0), count({c})::bigint FROM {qident(table)}"
+        ).fetchone()
+    )  # type: ignore[return-value]
 
 
-def average_widths(conn: psycopg.Connection, table: str, columns: tuple[str, ...],
-                   sample_percent: float | None) -> dict[str, float]:
+def average_widths(
+    conn: psycopg.Connection, table: str, columns: tuple[str, ...], sample_percent: float | None
+) -> dict[str, float]:
     """Average stored bytes per value, for the storage a decomposition saves."""
     sampling = f" TABLESAMPLE SYSTEM ({sample_percent:.6f}) REPEATABLE (7)" if sample_percent else ""
     parts = ", ".join(f"coalesce(avg(pg_column_size({ident(c)})), 0)::float8" for c in columns)

@@ -56,7 +56,9 @@ def table_infos(snap: Snapshot) -> list[TableInfo]:
     for table in snap.user_tables():
         if table.is_partition or table.kind != "r":
             continue
-        info = TableInfo(table, snap.columns_of(table.qname), referenced_columns=incoming.get(table.qname, set()))
+        info = TableInfo(
+            table, snap.columns_of(table.qname), referenced_columns=incoming.get(table.qname, set())
+        )
         for constraint in snap.constraints_of(table.qname):
             info.constrained_columns.update(constraint.columns)
             if constraint.type == "p":
@@ -70,8 +72,14 @@ def table_infos(snap: Snapshot) -> list[TableInfo]:
         for index in snap.indexes_of(table.qname):
             info.indexed_columns.update(c for c in index.columns if c)
             info.indexed_columns.update(index.include)
-            if index.unique and index.valid and not index.predicate and all(index.columns) \
-                    and not index.primary and tuple(index.columns) not in info.unique_keys:
+            if (
+                index.unique
+                and index.valid
+                and not index.predicate
+                and all(index.columns)
+                and not index.primary
+                and tuple(index.columns) not in info.unique_keys
+            ):
                 info.unique_keys.append(tuple(c for c in index.columns if c))
         infos.append(info)
     return infos

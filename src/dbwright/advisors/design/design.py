@@ -43,8 +43,16 @@ MAX_ORPHAN_SHARE = 0.01
 MIN_ORPHANS_ALLOWED = 10
 #: Memory per hash aggregate of a confirmation query (a session setting; the server default is often 4MB).
 WORK_MEM = "64MB"
-KIND_ORDER = {"normalize": 0, "foreign_key": 1, "unique_key": 2, "not_null": 3, "check_values": 4, "type": 5, "partition": 6,
-               "shard": 7}
+KIND_ORDER = {
+    "normalize": 0,
+    "foreign_key": 1,
+    "unique_key": 2,
+    "not_null": 3,
+    "check_values": 4,
+    "type": 5,
+    "partition": 6,
+    "shard": 7,
+}
 
 
 @dataclass
@@ -57,8 +65,14 @@ class TableReport:
     skipped: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"table": self.table, "rows": self.rows, **self.sample, "candidates": self.candidates,
-                "confirmed": self.confirmed, "skipped": self.skipped}
+        return {
+            "table": self.table,
+            "rows": self.rows,
+            **self.sample,
+            "candidates": self.candidates,
+            "confirmed": self.confirmed,
+            "skipped": self.skipped,
+        }
 
 
 @dataclass
@@ -79,41 +93,61 @@ class DesignReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "database": self.database, "engine": self.engine, "desbordante_used": self.desbordante_used,
+            "database": self.database,
+            "engine": self.engine,
+            "desbordante_used": self.desbordante_used,
             "max_error": self.max_error,
-            "budget": {"sample_rows": self.budget.sample_rows, "time_budget_s": self.budget.time_budget_s,
-                       "statement_timeout": self.budget.statement_timeout},
-            "elapsed_s": round(self.elapsed_s, 3), "notes": self.notes,
+            "budget": {
+                "sample_rows": self.budget.sample_rows,
+                "time_budget_s": self.budget.time_budget_s,
+                "statement_timeout": self.budget.statement_timeout,
+            },
+            "elapsed_s": round(self.elapsed_s, 3),
+            "notes": self.notes,
             "tables": [t.to_dict() for t in self.tables],
             "proposals": [p.to_dict() for p in self.proposals],
             "rejected": [r.to_dict() for r in self.rejected],
         }
 
 
-def design_review(target: str | None, *, sample_rows: int = Budget.sample_rows,
-                  time_budget_s: float = Budget.time_budget_s, statement_timeout: str = Budget.statement_timeout,
-                  max_error: float = DEFAULT_MAX_ERROR, use_desbordante: bool | None = None,
-                  min_partition_rows: int = partition.DEFAULT_MIN_ROWS, estimate_pruning: bool = True,
-                  shard_bytes: int = sharding.DEFAULT_SHARD_BYTES,
-                  snapshot: Snapshot | None = None, progress: Progress | None = None) -> DesignReport:
+def design_review(
+    target: str | None,
+    *,
+    sample_rows: int = Budget.sample_rows,
+    time_budget_s: float = Budget.time_budget_s,
+    statement_timeout: str = Budget.statement_timeout,
+    max_error: float = DEFAULT_MAX_ERROR,
+    use_desbordante: bool | None = None,
+    min_partition_rows: int = partition.DEFAULT_MIN_ROWS,
+    estimate_pruning: bool = True,
+    shard_bytes: int = sharding.DEFAULT_SHARD_BYTES,
+    snapshot: Snapshot | None = None,
+    progress: Progress | None = None,
+) -> DesignReport:
     """Profile the data of ``target`` and propose normalization, keys, constraints and tighter types."""
     from dbwright.review import take_snapshot
 
     budget = Budget(sample_rows, time_budget_s, statement_timeout)
     available = discover.desbordante_module() is not None
     if use_desbordante and not available:
-        raise RefusedError("desbordante is not installed: pip install 'dbwright[design]' (AGPL-3.0), or drop "
-                           "--desbordante")
+        raise RefusedError(
+            "desbordante is not installed: pip install 'dbwright[design]' (AGPL-3.0), or drop --desbordante"
+        )
     use = available if use_desbordante is None else use_desbordante
-    engine = (f"desbordante {discover.desbordante_version()} (full discovery on samples) + SQL confirmation"
-              if use else "targeted SQL candidates (FK-like and low-cardinality determinants, keys from "
-                          "pg_stats and the sample) + SQL confirmation")
+    engine = (
+        f"desbordante {discover.desbordante_version()} (full discovery on samples) + SQL confirmation"
+        if use
+        else "targeted SQL candidates (FK-like and low-cardinality determinants, keys from "
+        "pg_stats and the sample) + SQL confirmation"
+    )
     clock = Clock(time_budget_s)
     snap = snapshot or take_snapshot(target, progress=progress)
     report = DesignReport(describe_target(resolve_target(target)), engine, use, max_error, budget)
     if not use and not available:
-        report.notes.append("desbordante is not installed, so only targeted candidates were tested; install "
-                            "dbwright[design] for full discovery.")
+        report.notes.append(
+            "desbordante is not installed, so only targeted candidates were tested; install "
+            "dbwright[design] for full discovery."
+        )
     elif not use:
         report.notes.append("desbordante was not used (turned off), so only targeted candidates were tested.")
     infos = table_infos(snap)
@@ -125,12 +159,24 @@ def design_review(target: str | None, *, sample_rows: int = Budget.sample_rows,
             conn.execute(f"SET work_mem = '{WORK_MEM}'")  # hash, not sort, the GROUP BY of confirmations
             for info in infos:
                 if clock.expired:
-                    report.tables.append(TableReport(info.qname, int(info.table.row_estimate), {},
-                                                     skipped="time budget spent"))
+                    report.tables.append(
+                        TableReport(info.qname, int(info.table.row_estimate), {}, skipped="time budget spent")
+                    )
                     continue
                 try:
-                    _review_table(conn, info, budget, max_error, use, existing, report, samples, rows_of, clock,
-                                  progress)
+                    _review_table(
+                        conn,
+                        info,
+                        budget,
+                        max_error,
+                        use,
+                        existing,
+                        report,
+                        samples,
+                        rows_of,
+                        clock,
+                        progress,
+                    )
                     rows = rows_of.get(info.qname)
                     advice = partition.plan(conn, snap, info, rows, min_partition_rows) if rows else None
                     if advice is not None:
@@ -178,15 +224,28 @@ def _profiled_columns(info: TableInfo) -> list[str]:
     return chosen
 
 
-def _review_table(conn: psycopg.Connection, info: TableInfo, budget: Budget, max_error: float, use: bool,
-                  existing: set[str], report: DesignReport, samples: dict[str, TableSample],
-                  rows_of: dict[str, int], clock: Clock, progress: Progress | None) -> None:
+def _review_table(
+    conn: psycopg.Connection,
+    info: TableInfo,
+    budget: Budget,
+    max_error: float,
+    use: bool,
+    existing: set[str],
+    report: DesignReport,
+    samples: dict[str, TableSample],
+    rows_of: dict[str, int],
+    clock: Clock,
+    progress: Progress | None,
+) -> None:
     columns = _profiled_columns(info)
     if not columns:
         return
     sample = read_sample(conn, info.qname, columns, info.table.row_estimate, budget, progress)
-    rows = len(sample.rows) if not sample.sampled else conn.execute(
-        f"SELECT count(*) FROM {_q(info.qname)}").fetchone()[0]
+    rows = (
+        len(sample.rows)
+        if not sample.sampled
+        else conn.execute(f"SELECT count(*) FROM {_q(info.qname)}").fetchone()[0]
+    )
     samples[info.qname], rows_of[info.qname] = sample, rows
     entry = TableReport(info.qname, rows, sample.to_dict())
     report.tables.append(entry)
@@ -204,8 +263,13 @@ def _review_table(conn: psycopg.Connection, info: TableInfo, budget: Budget, max
     for lhs, rhs in sorted(fds):
         smaller = any((sub, rhs) in fds for sub in _proper_subsets(lhs))  # not minimal: the subset says it
         rhs_is_key = any(rhs in key for key in info.declared_keys) or info.is_generated_key(rhs)
-        if not (smaller or rhs_is_key or info.is_superkey(lhs) or rhs in lhs
-                or any(profiles[c].near_constant for c in (*lhs, rhs))):
+        if not (
+            smaller
+            or rhs_is_key
+            or info.is_superkey(lhs)
+            or rhs in lhs
+            or any(profiles[c].near_constant for c in (*lhs, rhs))
+        ):
             by_lhs.setdefault(lhs, []).append(rhs)
     for lhs in list(by_lhs):
         # Nearly unique left sides determine everything by accident; pg_stats says so without a scan.
@@ -214,9 +278,13 @@ def _review_table(conn: psycopg.Connection, info: TableInfo, budget: Budget, max
         groups = cand.estimated_groups(info, lhs, rows)
         if groups is not None and rows / max(groups, 1.0) < normalize.MIN_ROWS_PER_GROUP ** len(lhs):
             for rhs in by_lhs.pop(lhs):
-                report.rejected.append(Rejected(info.qname, f"{', '.join(lhs)} → {rhs}",
-                                                f"accidental: ≈ {groups:,.0f} distinct left sides in {rows:,} rows "
-                                                "(pg_stats)"))
+                report.rejected.append(
+                    Rejected(
+                        info.qname,
+                        f"{', '.join(lhs)} → {rhs}",
+                        f"accidental: ≈ {groups:,.0f} distinct left sides in {rows:,} rows (pg_stats)",
+                    )
+                )
     # Cheap screens before the full-table checks: determinants that cannot name an entity, then every
     # candidate on one larger sample (screen.py). Both engines' candidates are pooled per determinant, so
     # the confirmation below is one scan per determinant whichever engine suggested its dependents.
@@ -225,8 +293,10 @@ def _review_table(conn: psycopg.Connection, info: TableInfo, budget: Budget, max
         try:
             screened = screen.recheck(conn, info, screened, rows, budget.sample_rows, max_error)
         except psycopg.errors.QueryCanceled:
-            report.notes.append(f"{info.qname}: the larger-sample re-check ran past statement_timeout; every "
-                                "candidate went to the full-table check")
+            report.notes.append(
+                f"{info.qname}: the larger-sample re-check ran past statement_timeout; every "
+                "candidate went to the full-table check"
+            )
     for lhs, rhs, reason, evidence in screened.rejected:
         report.rejected.append(Rejected(info.qname, f"{', '.join(lhs)} → {rhs}", reason, evidence or {}))
     if screened.recheck:
@@ -249,20 +319,31 @@ def _review_table(conn: psycopg.Connection, info: TableInfo, budget: Budget, max
                 # A column determined by a better determinant: if it also determines that one, the two are
                 # equivalent and this one's dependencies are that one's. The better one's scan usually
                 # says so already (1:1 values); otherwise one scan instead of a scan per column.
-                back = _back_check(conn, info.qname, lhs[0], better, confirmed_by[(better, lhs[0])], type_of,
-                                   max_error)
+                back = _back_check(
+                    conn, info.qname, lhs[0], better, confirmed_by[(better, lhs[0])], type_of, max_error
+                )
                 if back is not None and back.error <= max_error:
                     checks.append(back)
                     for rhs in rhs_list:
-                        report.rejected.append(Rejected(info.qname, f"{lhs[0]} → {rhs}",
-                                                        f"equivalent to {better}, a better determinant"))
+                        report.rejected.append(
+                            Rejected(
+                                info.qname,
+                                f"{lhs[0]} → {rhs}",
+                                f"equivalent to {better}, a better determinant",
+                            )
+                        )
                     continue
             confirmed = confirm.fd_checks(conn, info.qname, lhs, rhs_list, type_of, max_error)
         except psycopg.errors.QueryCanceled:
             # One expensive candidate (often a wide determinant) must not cost the whole table.
             for rhs in rhs_list:
-                report.rejected.append(Rejected(info.qname, f"{', '.join(lhs)} → {rhs}",
-                                                "not confirmed: the full-table check ran past statement_timeout"))
+                report.rejected.append(
+                    Rejected(
+                        info.qname,
+                        f"{', '.join(lhs)} → {rhs}",
+                        "not confirmed: the full-table check ran past statement_timeout",
+                    )
+                )
             continue
         for check in confirmed:
             if check.error <= max_error:
@@ -271,10 +352,15 @@ def _review_table(conn: psycopg.Connection, info: TableInfo, budget: Budget, max
                     holds.setdefault(lhs[0], set()).add(check.rhs)
                     confirmed_by[(lhs[0], check.rhs)] = check
             else:
-                report.rejected.append(Rejected(info.qname, f"{', '.join(lhs)} → {check.rhs}",
-                                                f"not confirmed on the full table (error "
-                                                f"{'at least ' if check.at_least else ''}{check.error:.2%})",
-                                                check.to_dict()))
+                report.rejected.append(
+                    Rejected(
+                        info.qname,
+                        f"{', '.join(lhs)} → {check.rhs}",
+                        f"not confirmed on the full table (error "
+                        f"{'at least ' if check.at_least else ''}{check.error:.2%})",
+                        check.to_dict(),
+                    )
+                )
     decompositions, rejected = normalize.choose(info, checks, profiles, rows)
     report.rejected += rejected
     if decompositions:
@@ -305,15 +391,23 @@ def _review_table(conn: psycopg.Connection, info: TableInfo, budget: Budget, max
                 single_keys.add(columns_[0])
     # NOT NULL and value lists.
     if rows >= keys.MIN_CONSTRAINT_ROWS:
-        nullable = [c.name for c in info.columns if not c.not_null and c.name in profiles
-                    and profiles[c.name].nulls == 0 and not keys.looks_optional(c.name)]
+        nullable = [
+            c.name
+            for c in info.columns
+            if not c.not_null
+            and c.name in profiles
+            and profiles[c.name].nulls == 0
+            and not keys.looks_optional(c.name)
+        ]
         for name, nulls in confirm.null_counts(conn, info.qname, nullable).items():
             entry.candidates += 1
             if nulls == 0:
                 report.proposals.append(keys.not_null_proposal(info, name, rows))
                 entry.confirmed += 1
         listed = [column.name for column in info.columns if _value_list_candidate(info, column, profiles)]
-        for name, values in confirm.distinct_values_many(conn, info.qname, listed, keys.MAX_CHECK_VALUES).items():
+        for name, values in confirm.distinct_values_many(
+            conn, info.qname, listed, keys.MAX_CHECK_VALUES
+        ).items():
             entry.candidates += 1
             if values:
                 report.proposals.append(keys.check_values_proposal(info, name, values, rows))
@@ -321,8 +415,15 @@ def _review_table(conn: psycopg.Connection, info: TableInfo, budget: Budget, max
     _types(conn, info, sample, entry, report)
 
 
-def _back_check(conn: psycopg.Connection, table: str, column: str, better: str, forward: confirm.FdCheck,
-                type_of: dict[str, str], max_error: float) -> confirm.FdCheck | None:
+def _back_check(
+    conn: psycopg.Connection,
+    table: str,
+    column: str,
+    better: str,
+    forward: confirm.FdCheck,
+    type_of: dict[str, str],
+    max_error: float,
+) -> confirm.FdCheck | None:
     """Does ``column`` determine ``better`` (given that ``better`` → ``column`` holds)? None when it cannot.
 
     Without a scan when the forward check tells: exact with as many distinct values of ``column`` as of
@@ -342,18 +443,28 @@ def _back_check(conn: psycopg.Connection, table: str, column: str, better: str, 
 def _value_list_candidate(info: TableInfo, column: Any, profiles: dict[str, cand.ColumnProfile]) -> bool:
     """A text column with a handful of values in the sample: worth a check constraint or lookup table."""
     p = profiles.get(column.name)
-    return not (p is None or column.type_name not in keys.TEXT_TYPES or column.name in info.has_check
-                or column.name in info.fk_columns or column.is_enum or not 2 <= p.distinct <= keys.MAX_CHECK_VALUES
-                or p.distinct * 10 > p.non_null)
+    return not (
+        p is None
+        or column.type_name not in keys.TEXT_TYPES
+        or column.name in info.has_check
+        or column.name in info.fk_columns
+        or column.is_enum
+        or not 2 <= p.distinct <= keys.MAX_CHECK_VALUES
+        or p.distinct * 10 > p.non_null
+    )
 
 
-def _types(conn: psycopg.Connection, info: TableInfo, sample: TableSample, entry: TableReport,
-           report: DesignReport) -> None:
+def _types(
+    conn: psycopg.Connection, info: TableInfo, sample: TableSample, entry: TableReport, report: DesignReport
+) -> None:
     def typed(column: Any) -> bool:
-        return column.name in sample.columns and not (column.name in info.fk_columns and column.type_name != "int8")
+        return column.name in sample.columns and not (
+            column.name in info.fk_columns and column.type_name != "int8"
+        )
 
-    ranges = confirm.numeric_ranges(conn, info.qname, [c.name for c in info.columns
-                                                       if typed(c) and c.type_name in ("int8", "numeric")])
+    ranges = confirm.numeric_ranges(
+        conn, info.qname, [c.name for c in info.columns if typed(c) and c.type_name in ("int8", "numeric")]
+    )
     for column in info.columns:
         if not typed(column):
             continue
@@ -363,8 +474,11 @@ def _types(conn: psycopg.Connection, info: TableInfo, sample: TableSample, entry
             low, high, integral = ranges[column.name]
             if low is None:
                 continue
-            proposal = (types.integer_proposal(info, column.name, int(low), int(high)) if column.type_name == "int8"
-                        else types.numeric_proposal(info, column.name, low, high, integral))
+            proposal = (
+                types.integer_proposal(info, column.name, int(low), int(high))
+                if column.type_name == "int8"
+                else types.numeric_proposal(info, column.name, low, high, integral)
+            )
         elif column.type_name in types.TEXT_TYPES and not types.is_key_like(info, column.name):
             fmt = types.sample_format(sample.values(column.name))
             if fmt is not None:
@@ -400,8 +514,15 @@ def _q(qname: str) -> str:
     return qident(qname)
 
 
-def _foreign_keys(conn: psycopg.Connection, infos: list[TableInfo], samples: dict[str, TableSample],
-                  rows_of: dict[str, int], use: bool, report: DesignReport, progress: Progress | None) -> None:
+def _foreign_keys(
+    conn: psycopg.Connection,
+    infos: list[TableInfo],
+    samples: dict[str, TableSample],
+    rows_of: dict[str, int],
+    use: bool,
+    report: DesignReport,
+    progress: Progress | None,
+) -> None:
     """Inclusion dependencies that look like missing foreign keys: names or types match, parent side unique."""
     by_name = {i.qname: i for i in infos}
     candidates: dict[tuple[str, str, str, str], str] = {}
@@ -413,19 +534,32 @@ def _foreign_keys(conn: psycopg.Connection, infos: list[TableInfo], samples: dic
                 if parent is child:
                     continue
                 for key in parent.declared_keys:
-                    if len(key) == 1 and types_ok(column.type_name, parent.column(key[0]).type_name) \
-                            and keys.names_match(column.name, parent.table.name, key[0]):
+                    if (
+                        len(key) == 1
+                        and types_ok(column.type_name, parent.column(key[0]).type_name)
+                        and keys.names_match(column.name, parent.table.name, key[0])
+                    ):
                         candidates[(child.qname, column.name, parent.qname, key[0])] = "names and types"
     if use:
         for child_t, col, parent_t, ref in discover.discover_inclusions(list(samples.values())):
             child, parent = by_name.get(child_t), by_name.get(parent_t)
-            if child is None or parent is None or col in child.fk_columns or (ref,) not in parent.declared_keys:
+            if (
+                child is None
+                or parent is None
+                or col in child.fk_columns
+                or (ref,) not in parent.declared_keys
+            ):
                 continue
             if child.is_superkey((col,)) or child.is_generated_key(col) or col == "id":
                 continue  # surrogate ids of unrelated tables overlap by construction
-            if types_ok(child.column(col).type_name, parent.column(ref).type_name) \
-                    and not samples[child_t].sampled and not samples[parent_t].sampled:
-                candidates.setdefault((child_t, col, parent_t, ref), "desbordante inclusion dependency + types")
+            if (
+                types_ok(child.column(col).type_name, parent.column(ref).type_name)
+                and not samples[child_t].sampled
+                and not samples[parent_t].sampled
+            ):
+                candidates.setdefault(
+                    (child_t, col, parent_t, ref), "desbordante inclusion dependency + types"
+                )
     if progress and candidates:
         progress(f"checking {len(candidates)} foreign key candidate(s) for orphans")
     for (child_t, col, parent_t, ref), found_by in sorted(candidates.items()):
@@ -433,15 +567,21 @@ def _foreign_keys(conn: psycopg.Connection, infos: list[TableInfo], samples: dic
         try:
             counts = confirm.orphans(conn, child_t, (col,), parent_t, (ref,))
         except (psycopg.errors.QueryCanceled, psycopg.errors.InsufficientPrivilege) as error:
-            report.rejected.append(Rejected(child_t, f"{col} → {parent_t}.{ref}",
-                                            f"not checked: {str(error).splitlines()[0]}"))
+            report.rejected.append(
+                Rejected(child_t, f"{col} → {parent_t}.{ref}", f"not checked: {str(error).splitlines()[0]}")
+            )
             continue
         refs, orphan_rows, _ = counts
         listing = confirm.orphan_query(child_t, (col,), parent_t, (ref,))
         if refs == 0 or orphan_rows > max(MIN_ORPHANS_ALLOWED, MAX_ORPHAN_SHARE * refs):
-            report.rejected.append(Rejected(child_t, f"{col} → {parent_t}.{ref}",
-                                            "no references" if refs == 0 else f"{orphan_rows} orphan rows",
-                                            {"references": refs, "orphan_rows": orphan_rows}))
+            report.rejected.append(
+                Rejected(
+                    child_t,
+                    f"{col} → {parent_t}.{ref}",
+                    "no references" if refs == 0 else f"{orphan_rows} orphan rows",
+                    {"references": refs, "orphan_rows": orphan_rows},
+                )
+            )
             continue
         report.proposals.append(keys.foreign_key_proposal(child, col, parent, ref, counts, listing, found_by))
 
@@ -453,12 +593,20 @@ def types_ok(a: str, b: str) -> bool:
 def _relate_decompositions(snap: Snapshot, report: DesignReport) -> None:
     """A split whose determinant already references (or looks like it references) a table says so:
     the moved columns may belong in that table rather than in a new one."""
-    references = {(fk.table_qname, fk.columns[0]): fk.ref_qname for fk in snap.foreign_keys() if len(fk.columns) == 1}
-    references.update({(p.table, p.columns[0]): p.title.rsplit(" to ", 1)[1].rsplit(".", 1)[0]
-                       for p in report.of_kind("foreign_key")})
+    references = {
+        (fk.table_qname, fk.columns[0]): fk.ref_qname for fk in snap.foreign_keys() if len(fk.columns) == 1
+    }
+    references.update(
+        {
+            (p.table, p.columns[0]): p.title.rsplit(" to ", 1)[1].rsplit(".", 1)[0]
+            for p in report.of_kind("foreign_key")
+        }
+    )
     for p in report.of_kind("normalize"):
         parent = references.get((p.table, p.columns[0]))
         if parent:
             p.evidence["determinant_references"] = parent
-            p.advice += (f" {p.columns[0]} references {parent} (declared or proposed): if the moved columns "
-                         f"describe {parent}'s rows, move them there instead of into a new table.")
+            p.advice += (
+                f" {p.columns[0]} references {parent} (declared or proposed): if the moved columns "
+                f"describe {parent}'s rows, move them there instead of into a new table."
+            )

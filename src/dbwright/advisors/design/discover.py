@@ -85,6 +85,12 @@ def discover_inclusions(samples: list[TableSample]) -> list[tuple[str, str, str,
         if len(lhs.column_indices) != 1 or lhs.table_index == rhs.table_index:
             continue
         child, parent = usable[lhs.table_index], usable[rhs.table_index]
-        found.append((child.table, child.columns[lhs.column_indices[0]],
-                      parent.table, parent.columns[rhs.column_indices[0]]))
+        found.append(
+            (
+                child.table,
+                child.columns[lhs.column_indices[0]],
+                parent.table,
+                parent.columns[rhs.column_indices[0]],
+            )
+        )
     return found

@@ -46,8 +46,9 @@ def determinant_rank(info: TableInfo, name: str) -> tuple:
     return (name not in info.fk_columns, not fk_like(name), column.type_name not in _INTEGER_TYPES, name)
 
 
-def choose(info: TableInfo, checks: list[FdCheck], profiles: dict[str, ColumnProfile],
-           rows: int) -> tuple[list[Decomposition], list[Rejected]]:
+def choose(
+    info: TableInfo, checks: list[FdCheck], profiles: dict[str, ColumnProfile], rows: int
+) -> tuple[list[Decomposition], list[Rejected]]:
     rejected: list[Rejected] = []
     kept: list[FdCheck] = []
     for check in checks:
@@ -69,8 +70,14 @@ def choose(info: TableInfo, checks: list[FdCheck], profiles: dict[str, ColumnPro
     by_lhs: dict[tuple[str, ...], list[FdCheck]] = defaultdict(list)
     for check in kept:
         if check.lhs in dropped_lhs:
-            rejected.append(Rejected(info.qname, f"{', '.join(check.lhs)} → {check.rhs}",
-                                     "equivalent to a better determinant of the same columns", check.to_dict()))
+            rejected.append(
+                Rejected(
+                    info.qname,
+                    f"{', '.join(check.lhs)} → {check.rhs}",
+                    "equivalent to a better determinant of the same columns",
+                    check.to_dict(),
+                )
+            )
             continue
         by_lhs[check.lhs].append(check)
     decompositions = []
@@ -78,29 +85,45 @@ def choose(info: TableInfo, checks: list[FdCheck], profiles: dict[str, ColumnPro
         dependents = {c.rhs for c in group} - set(lhs)
         # Minimal cover: when X → Z and Z → Y, Y belongs with Z (its own split), not with X.
         equivalent = {z for z in dependents if all(((z,), x) in holds for x in lhs)}
-        transitive = {y for y in dependents for z in dependents - equivalent
-                      if z != y and ((z,), y) in holds and (((y,), z) not in holds or (y,) in dropped_lhs)}
+        transitive = {
+            y
+            for y in dependents
+            for z in dependents - equivalent
+            if z != y and ((z,), y) in holds and (((y,), z) not in holds or (y,) in dropped_lhs)
+        }
         for y in sorted(transitive):
-            rejected.append(Rejected(info.qname, f"{', '.join(lhs)} → {y}", "transitive through another "
-                                     "dependent column: proposed with that column's own split"))
+            rejected.append(
+                Rejected(
+                    info.qname,
+                    f"{', '.join(lhs)} → {y}",
+                    "transitive through another dependent column: proposed with that column's own split",
+                )
+            )
         rhs = tuple(sorted(dependents - transitive, key=lambda n: info.column(n).position))
         if rhs:
             decompositions.append(Decomposition(lhs, rhs, tuple(c for c in group if c.rhs in rhs)))
     # Several keys of the same split (e.g. (a, b) → c and (a, c) → b): propose it once, by its best key.
     best: dict[frozenset[str], Decomposition] = {}
+
     def weakest_first(d: Decomposition) -> tuple:
         return len(d.lhs), sorted((determinant_rank(info, c) for c in d.lhs), reverse=True)
 
     for d in sorted(decompositions, key=weakest_first):
         kept_split = best.setdefault(frozenset((*d.lhs, *d.rhs)), d)
         if kept_split is not d:
-            rejected.append(Rejected(info.qname, f"{', '.join(d.lhs)} → {', '.join(d.rhs)}",
-                                     f"another key of the split by {', '.join(kept_split.lhs)}"))
+            rejected.append(
+                Rejected(
+                    info.qname,
+                    f"{', '.join(d.lhs)} → {', '.join(d.rhs)}",
+                    f"another key of the split by {', '.join(kept_split.lhs)}",
+                )
+            )
     return [d for d in decompositions if d in best.values()], rejected
 
 
-def _trivial_or_accidental(info: TableInfo, check: FdCheck, profiles: dict[str, ColumnProfile],
-                           rows: int) -> str | None:
+def _trivial_or_accidental(
+    info: TableInfo, check: FdCheck, profiles: dict[str, ColumnProfile], rows: int
+) -> str | None:
     if check.rhs in check.lhs:
         return "trivial: the right side is part of the left side"
     if info.is_superkey(check.lhs) or check.groups >= check.rows:
@@ -133,8 +156,9 @@ def _new_table_name(info: TableInfo, lhs: tuple[str, ...], existing: set[str]) -
     return f"{schema}.{name}"
 
 
-def package_for(info: TableInfo, d: Decomposition, existing: set[str], widths: dict[str, float],
-                rows: int) -> Proposal:
+def package_for(
+    info: TableInfo, d: Decomposition, existing: set[str], widths: dict[str, float], rows: int
+) -> Proposal:
     table, schema = info.qname, info.table.schema
     new = _new_table_name(info, d.lhs, existing)
     approximate = any(not c.exact for c in d.checks)
@@ -142,68 +166,123 @@ def package_for(info: TableInfo, d: Decomposition, existing: set[str], widths: d
     x = ", ".join(ident(c) for c in d.lhs)
     y = ", ".join(ident(c) for c in d.rhs)
     col_defs = [f"{ident(c)} {info.column(c).data_type} NOT NULL" for c in d.lhs]
-    col_defs += [f"{ident(c)} {info.column(c).data_type}{' NOT NULL' if info.column(c).not_null else ''}"
-                 for c in d.rhs]
-    create = RawSQL(f"CREATE TABLE {qident(new)} ({', '.join(col_defs)}, PRIMARY KEY ({x}));",
-                    f"DROP TABLE {qident(new)};")
+    col_defs += [
+        f"{ident(c)} {info.column(c).data_type}{' NOT NULL' if info.column(c).not_null else ''}"
+        for c in d.rhs
+    ]
+    create = RawSQL(
+        f"CREATE TABLE {qident(new)} ({', '.join(col_defs)}, PRIMARY KEY ({x}));",
+        f"DROP TABLE {qident(new)};",
+    )
     if approximate:
         picks = ", ".join(f"mode() WITHIN GROUP (ORDER BY {ident(c)})" for c in d.rhs)
-        fill_sql = (f"INSERT INTO {qident(new)} ({x}, {y}) SELECT {x}, {picks} FROM {qident(table)} "
-                    f"GROUP BY {x};")
+        fill_sql = (
+            f"INSERT INTO {qident(new)} ({x}, {y}) SELECT {x}, {picks} FROM {qident(table)} GROUP BY {x};"
+        )
     else:
         fill_sql = f"INSERT INTO {qident(new)} ({x}, {y}) SELECT DISTINCT {x}, {y} FROM {qident(table)};"
     table_bytes = info.table.heap_bytes
     fill = RawSQL(fill_sql, lock_=Lock("ACCESS SHARE", table), scans_=True, table_bytes=table_bytes)
     fk_name = _short(f"{info.table.name}_{new.split('.', 1)[1]}_fkey")
     view = f"{schema}.{_short(info.table.name + '_wide')}"
-    select = ", ".join(f"n.{ident(c.name)}" if c.name in d.rhs else f"t.{ident(c.name)}" for c in info.columns)
+    select = ", ".join(
+        f"n.{ident(c.name)}" if c.name in d.rhs else f"t.{ident(c.name)}" for c in info.columns
+    )
     join = " AND ".join(f"n.{ident(c)} = t.{ident(c)}" for c in d.lhs)
-    view_op = RawSQL(f"CREATE VIEW {qident(view)} AS SELECT {select} FROM {qident(table)} t "
-                     f"LEFT JOIN {qident(new)} n ON {join};", f"DROP VIEW {qident(view)};")
-    operations = [create, fill, AddForeignKey(table, fk_name, d.lhs, new, d.lhs),
-                  ValidateConstraint(table, fk_name, table_bytes=table_bytes), view_op]
+    view_op = RawSQL(
+        f"CREATE VIEW {qident(view)} AS SELECT {select} FROM {qident(table)} t "
+        f"LEFT JOIN {qident(new)} n ON {join};",
+        f"DROP VIEW {qident(view)};",
+    )
+    operations = [
+        create,
+        fill,
+        AddForeignKey(table, fk_name, d.lhs, new, d.lhs),
+        ValidateConstraint(table, fk_name, table_bytes=table_bytes),
+        view_op,
+    ]
     dirty = sum(c.violating_rows for c in d.checks)
-    explanation = (f"Moves {', '.join(d.rhs)} — determined by {', '.join(d.lhs)} — into {new}, one row per "
-                   f"{', '.join(d.lhs)}, references it from {table}, and gives old readers the view {view} "
-                   f"with {table}'s original columns.")
+    explanation = (
+        f"Moves {', '.join(d.rhs)} — determined by {', '.join(d.lhs)} — into {new}, one row per "
+        f"{', '.join(d.lhs)}, references it from {table}, and gives old readers the view {view} "
+        f"with {table}'s original columns."
+    )
     if approximate:
-        explanation += (f" The dependency is approximate: {dirty} row(s) disagree with the most common value "
-                        f"of their group; {new} keeps the most common value (mode()).")
-    notes = ("Writers that insert new values of the left side must insert into the new table first, or "
-             "VALIDATE fails on rows added after the copy.",)
-    package = ChangePackage.of(f"Split {', '.join(d.rhs)} out of {table} into {new}", operations, explanation,
-                               manual_steps=notes)
+        explanation += (
+            f" The dependency is approximate: {dirty} row(s) disagree with the most common value "
+            f"of their group; {new} keeps the most common value (mode())."
+        )
+    notes = (
+        "Writers that insert new values of the left side must insert into the new table first, or "
+        "VALIDATE fails on rows added after the copy.",
+    )
+    package = ChangePackage.of(
+        f"Split {', '.join(d.rhs)} out of {table} into {new}", operations, explanation, manual_steps=notes
+    )
     set_back = ", ".join(f"{ident(c)} = n.{ident(c)}" for c in d.rhs)
-    adds = ", ".join(f"ADD COLUMN {ident(c)} {info.column(c).data_type}"
-                     + (f" DEFAULT {info.column(c).default}" if info.column(c).default else "") for c in d.rhs)
-    restore = [f"ALTER TABLE {qident(table)} {adds};",
-               f"UPDATE {qident(table)} t SET {set_back} FROM {qident(new)} n WHERE {join};"]
-    restore += [f"ALTER TABLE {qident(table)} ALTER COLUMN {ident(c)} SET NOT NULL;"
-                for c in d.rhs if info.column(c).not_null]
-    drop = RawSQL(f"ALTER TABLE {qident(table)} {', '.join(f'DROP COLUMN {ident(c)}' for c in d.rhs)};",
-                  " ".join(restore), lock_=Lock("ACCESS EXCLUSIVE", table), destructive_=True,
-                  table_bytes=table_bytes)
+    adds = ", ".join(
+        f"ADD COLUMN {ident(c)} {info.column(c).data_type}"
+        + (f" DEFAULT {info.column(c).default}" if info.column(c).default else "")
+        for c in d.rhs
+    )
+    restore = [
+        f"ALTER TABLE {qident(table)} {adds};",
+        f"UPDATE {qident(table)} t SET {set_back} FROM {qident(new)} n WHERE {join};",
+    ]
+    restore += [
+        f"ALTER TABLE {qident(table)} ALTER COLUMN {ident(c)} SET NOT NULL;"
+        for c in d.rhs
+        if info.column(c).not_null
+    ]
+    drop = RawSQL(
+        f"ALTER TABLE {qident(table)} {', '.join(f'DROP COLUMN {ident(c)}' for c in d.rhs)};",
+        " ".join(restore),
+        lock_=Lock("ACCESS EXCLUSIVE", table),
+        destructive_=True,
+        table_bytes=table_bytes,
+    )
     destructive = ChangePackage.of(
-        f"DESTRUCTIVE: drop the redundant {', '.join(d.rhs)} from {table}", [drop],
+        f"DESTRUCTIVE: drop the redundant {', '.join(d.rhs)} from {table}",
+        [drop],
         f"Run only after the split package and after every reader uses {view} or joins {new}. Dropping loses "
-        f"any value that disagrees with {new}" + (f" ({dirty} row(s) today)" if dirty else "")
+        f"any value that disagrees with {new}"
+        + (f" ({dirty} row(s) today)" if dirty else "")
         + f"; the rollback re-adds the columns (at the end of the table) and refills them from {new}.",
-        manual_steps=(f"Point readers at {view} (or a join with {new}) and writers at {new} first.",))
+        manual_steps=(f"Point readers at {view} (or a join with {new}) and writers at {new} first.",),
+    )
     width = sum(widths.get(c, 0.0) for c in d.rhs)
     saved = int((rows - groups) * width - groups * sum(widths.get(c, 0.0) for c in d.lhs))
     evidence = {
-        "rows": rows, "determinant_values": groups, "rows_per_value": round(rows / max(groups, 1), 2),
-        "dependencies": [c.to_dict() for c in d.checks], "new_table": new, "compatibility_view": view,
+        "rows": rows,
+        "determinant_values": groups,
+        "rows_per_value": round(rows / max(groups, 1), 2),
+        "dependencies": [c.to_dict() for c in d.checks],
+        "new_table": new,
+        "compatibility_view": view,
         "storage_saved_bytes": max(saved, 0),
         "update_anomalies_removed": rows - groups,
         "max_error": round(max(c.error for c in d.checks), 6),
     }
-    title = (f"{table}: {', '.join(d.lhs)} → {', '.join(d.rhs)}"
-             + (" (approximate)" if approximate else "") + f" but {', '.join(d.lhs)} is not a key")
-    return Proposal("normalize", table, (*d.lhs, *d.rhs), title, evidence, package, destructive,
-                    advice=(f"An update of one {', '.join(d.lhs)}'s {', '.join(d.rhs)} touches "
-                            f"{rows / max(groups, 1):.1f} rows on average; after the split, one."),
-                    score=max(saved, 0) + (rows - groups), approximate=approximate)
+    title = (
+        f"{table}: {', '.join(d.lhs)} → {', '.join(d.rhs)}"
+        + (" (approximate)" if approximate else "")
+        + f" but {', '.join(d.lhs)} is not a key"
+    )
+    return Proposal(
+        "normalize",
+        table,
+        (*d.lhs, *d.rhs),
+        title,
+        evidence,
+        package,
+        destructive,
+        advice=(
+            f"An update of one {', '.join(d.lhs)}'s {', '.join(d.rhs)} touches "
+            f"{rows / max(groups, 1):.1f} rows on average; after the split, one."
+        ),
+        score=max(saved, 0) + (rows - groups),
+        approximate=approximate,
+    )
 
 
 def _short(name: str) -> str:

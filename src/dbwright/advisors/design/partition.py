@@ -29,8 +29,12 @@ MAX_CHANGE_SHARE = 0.05
 MAX_PARTITIONS = 60
 PREMADE = 3  # partitions made ahead of the newest data
 TIME_TYPES = {"timestamp", "timestamptz", "date"}
-INTERVALS = (("day", dt.timedelta(days=1)), ("week", dt.timedelta(days=7)), ("month", dt.timedelta(days=31)),
-             ("year", dt.timedelta(days=366)))
+INTERVALS = (
+    ("day", dt.timedelta(days=1)),
+    ("week", dt.timedelta(days=7)),
+    ("month", dt.timedelta(days=31)),
+    ("year", dt.timedelta(days=366)),
+)
 
 
 def time_column(info: TableInfo) -> tuple[str, float] | None:
@@ -38,9 +42,13 @@ def time_column(info: TableInfo) -> tuple[str, float] | None:
     best = None
     for column in info.columns:
         stats = column.stats
-        if column.type_name in TIME_TYPES and stats and stats.correlation is not None \
-                and abs(stats.correlation) >= MIN_CORRELATION \
-                and (best is None or abs(stats.correlation) > best[1]):
+        if (
+            column.type_name in TIME_TYPES
+            and stats
+            and stats.correlation is not None
+            and abs(stats.correlation) >= MIN_CORRELATION
+            and (best is None or abs(stats.correlation) > best[1])
+        ):
             best = (column.name, abs(stats.correlation))
     return best
 
@@ -118,8 +126,9 @@ _PARTMAN_INTERVALS = {"day": "daily", "week": "weekly", "month": "monthly", "yea
 _INDEX_TARGET = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON (ONLY )?\S+ ")
 
 
-def plan(conn: psycopg.Connection, snap: Snapshot, info: TableInfo, rows: int,
-         min_rows: int = DEFAULT_MIN_ROWS) -> Proposal | None:
+def plan(
+    conn: psycopg.Connection, snap: Snapshot, info: TableInfo, rows: int, min_rows: int = DEFAULT_MIN_ROWS
+) -> Proposal | None:
     if rows < min_rows or info.table.is_partition:
         return None
     found = time_column(info)
@@ -132,7 +141,8 @@ def plan(conn: psycopg.Connection, snap: Snapshot, info: TableInfo, rows: int,
     col = info.column(column)
     low, high, nulls = conn.execute(
         f"SELECT min({ident(column)}), max({ident(column)}), count(*) FILTER (WHERE {ident(column)} IS NULL) "
-        f"FROM {qident(info.qname)}").fetchone()
+        f"FROM {qident(info.qname)}"
+    ).fetchone()
     if low is None:
         return None
     low, high = _as_datetime(low), _as_datetime(high)
@@ -142,16 +152,22 @@ def plan(conn: psycopg.Connection, snap: Snapshot, info: TableInfo, rows: int,
     new = f"{schema}.{(name + '_partitioned')[:63]}"
     old = f"{name}_unpartitioned"[:63]
     c = ident(column)
-    ops: list = [RawSQL(
-        f"CREATE TABLE {qident(new)} (LIKE {qident(table)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
-        f"INCLUDING STORAGE INCLUDING COMMENTS) PARTITION BY RANGE ({c});", f"DROP TABLE IF EXISTS {qident(new)};")]
+    ops: list = [
+        RawSQL(
+            f"CREATE TABLE {qident(new)} (LIKE {qident(table)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
+            f"INCLUDING STORAGE INCLUDING COMMENTS) PARTITION BY RANGE ({c});",
+            f"DROP TABLE IF EXISTS {qident(new)};",
+        )
+    ]
     notes = []
     if info.primary_key:
         key = list(info.primary_key) + ([column] if column not in info.primary_key else [])
         ops.append(RawSQL(f"ALTER TABLE {qident(new)} ADD PRIMARY KEY ({', '.join(ident(k) for k in key)});"))
         if column not in info.primary_key:
-            notes.append(f"The primary key becomes ({', '.join(key)}): a partitioned table's unique keys must "
-                         "include the partition key.")
+            notes.append(
+                f"The primary key becomes ({', '.join(key)}): a partitioned table's unique keys must "
+                "include the partition key."
+            )
     for index in snap.indexes_of(table):
         if index.primary or index.constraint:
             continue
@@ -160,33 +176,52 @@ def plan(conn: psycopg.Connection, snap: Snapshot, info: TableInfo, rows: int,
             continue
         match = _INDEX_TARGET.match(index.definition)
         if match:
-            ops.append(RawSQL(f"CREATE {match.group(1) or ''}INDEX ON {qident(new)} "
-                              f"{index.definition[match.end():]};"))
+            ops.append(
+                RawSQL(
+                    f"CREATE {match.group(1) or ''}INDEX ON {qident(new)} {index.definition[match.end() :]};"
+                )
+            )
     partitions = []
     for start, end in ranges:
         part = f"{schema}.{name}_p{start:%Y%m%d}"
         partitions.append((part, start, end))
-        ops.append(RawSQL(f"CREATE TABLE {qident(part)} PARTITION OF {qident(new)} FOR VALUES FROM "
-                          f"({_literal(start, col.type_name)}) TO ({_literal(end, col.type_name)});"))
+        ops.append(
+            RawSQL(
+                f"CREATE TABLE {qident(part)} PARTITION OF {qident(new)} FOR VALUES FROM "
+                f"({_literal(start, col.type_name)}) TO ({_literal(end, col.type_name)});"
+            )
+        )
     if nulls:
-        ops.append(RawSQL(f"CREATE TABLE {qident(f'{schema}.{name}_pdefault')} PARTITION OF {qident(new)} DEFAULT;"))
+        ops.append(
+            RawSQL(f"CREATE TABLE {qident(f'{schema}.{name}_pdefault')} PARTITION OF {qident(new)} DEFAULT;")
+        )
     tail_from = next(s for _, s, e in partitions if s <= high < e)
     for _part, start, end in partitions:
         if start >= tail_from:
             break
-        ops.append(RawSQL(f"INSERT INTO {qident(new)} SELECT * FROM {qident(table)} WHERE {c} >= "
-                          f"{_literal(start, col.type_name)} AND {c} < {_literal(end, col.type_name)};",
-                          lock_=Lock("ACCESS SHARE", table), scans_=True, starts_transaction_=True,
-                          table_bytes=info.table.heap_bytes // max(len(partitions) - PREMADE, 1)))
+        ops.append(
+            RawSQL(
+                f"INSERT INTO {qident(new)} SELECT * FROM {qident(table)} WHERE {c} >= "
+                f"{_literal(start, col.type_name)} AND {c} < {_literal(end, col.type_name)};",
+                lock_=Lock("ACCESS SHARE", table),
+                scans_=True,
+                starts_transaction_=True,
+                table_bytes=info.table.heap_bytes // max(len(partitions) - PREMADE, 1),
+            )
+        )
     tail = f"{c} >= {_literal(tail_from, col.type_name)}" + (f" OR {c} IS NULL" if nulls else "")
-    ops.append(RawSQL(
-        f"LOCK TABLE {qident(table)} IN EXCLUSIVE MODE; "
-        f"INSERT INTO {qident(new)} SELECT * FROM {qident(table)} WHERE {tail}; "
-        f"ALTER TABLE {qident(table)} RENAME TO {ident(old)}; "
-        f"ALTER TABLE {qident(new)} RENAME TO {ident(name)};",
-        f"ALTER TABLE {qident(table)} RENAME TO {ident(new.split('.', 1)[1])}; "
-        f"ALTER TABLE {qident(f'{schema}.{old}')} RENAME TO {ident(name)};",
-        lock_=Lock("EXCLUSIVE", table), starts_transaction_=True))
+    ops.append(
+        RawSQL(
+            f"LOCK TABLE {qident(table)} IN EXCLUSIVE MODE; "
+            f"INSERT INTO {qident(new)} SELECT * FROM {qident(table)} WHERE {tail}; "
+            f"ALTER TABLE {qident(table)} RENAME TO {ident(old)}; "
+            f"ALTER TABLE {qident(new)} RENAME TO {ident(name)};",
+            f"ALTER TABLE {qident(table)} RENAME TO {ident(new.split('.', 1)[1])}; "
+            f"ALTER TABLE {qident(f'{schema}.{old}')} RENAME TO {ident(name)};",
+            lock_=Lock("EXCLUSIVE", table),
+            starts_transaction_=True,
+        )
+    )
     manual = [
         f"Before dropping {schema}.{old}: compare row counts; rows inserted with an old {column} after their "
         "batch was copied are not in the new table.",
@@ -194,35 +229,66 @@ def plan(conn: psycopg.Connection, snap: Snapshot, info: TableInfo, rows: int,
         "CREATE TABLE … PARTITION OF.",
     ]
     if info.referenced_columns:
-        manual.append(f"Foreign keys that reference {table} keep pointing at the renamed old table: recreate them "
-                      "against the new one.")
+        manual.append(
+            f"Foreign keys that reference {table} keep pointing at the renamed old table: recreate them "
+            "against the new one."
+        )
     if any(c_.default and "nextval" in c_.default for c_ in info.columns):
-        manual.append(f"The sequence is owned by the old table: ALTER SEQUENCE … OWNED BY {table}.<column> before "
-                      f"dropping {schema}.{old}.")
+        manual.append(
+            f"The sequence is owned by the old table: ALTER SEQUENCE … OWNED BY {table}.<column> before "
+            f"dropping {schema}.{old}."
+        )
     first = partitions[0][0]
-    retention = (f"Retention: ALTER TABLE {table} DETACH PARTITION {first} CONCURRENTLY; then DROP TABLE {first}; "
-                 "instead of DELETE … WHERE " + f"{column} < …, which leaves bloat and vacuum work.")
+    retention = (
+        f"Retention: ALTER TABLE {table} DETACH PARTITION {first} CONCURRENTLY; then DROP TABLE {first}; "
+        "instead of DELETE … WHERE " + f"{column} < …, which leaves bloat and vacuum work."
+    )
     if nulls:
-        retention = retention.replace(" CONCURRENTLY", "") + " (CONCURRENTLY is not allowed with a default partition.)"
+        retention = (
+            retention.replace(" CONCURRENTLY", "")
+            + " (CONCURRENTLY is not allowed with a default partition.)"
+        )
     partman = snap.server.extension("pg_partman") if snap.server else None
     if partman and partman.installed_version:
-        retention += (f" pg_partman {partman.installed_version} is installed: SELECT partman.create_parent('{table}', "
-                      f"'{column}', 'native', '{_PARTMAN_INTERVALS[unit]}') can manage creation and retention "
-                      "instead.")
+        retention += (
+            f" pg_partman {partman.installed_version} is installed: SELECT partman.create_parent('{table}', "
+            f"'{column}', 'native', '{_PARTMAN_INTERVALS[unit]}') can manage creation and retention "
+            "instead."
+        )
     package = ChangePackage.of(
-        f"Partition {table} by range of {column}, one partition per {unit}", ops,
+        f"Partition {table} by range of {column}, one partition per {unit}",
+        ops,
         f"{len(partitions)} partitions ({len(partitions) - PREMADE} over today's data from {low:%Y-%m-%d} to "
         f"{high:%Y-%m-%d}, {PREMADE} ahead). History is copied in one committed batch per partition; the last "
         f"partition is copied under an EXCLUSIVE lock (reads continue) together with the rename swap. The old "
         f"table stays as {schema}.{old} until you drop it.",
-        manual_steps=tuple(manual), performance_notes=tuple(notes))
+        manual_steps=tuple(manual),
+        performance_notes=tuple(notes),
+    )
     queries = range_queries(snap, info, column)
     evidence = {
-        "rows": rows, "bytes": info.table.total_bytes, "partition_key": column, "correlation": round(correlation, 4),
-        "inserts": info.table.n_tup_ins, "updates": info.table.n_tup_upd, "deletes": info.table.n_tup_del,
-        "change_share": round(share, 4), "interval": unit, "partitions": len(partitions), "min": str(low),
-        "max": str(high), "range_queries": queries, "pg_partman": bool(partman and partman.installed_version),
+        "rows": rows,
+        "bytes": info.table.total_bytes,
+        "partition_key": column,
+        "correlation": round(correlation, 4),
+        "inserts": info.table.n_tup_ins,
+        "updates": info.table.n_tup_upd,
+        "deletes": info.table.n_tup_del,
+        "change_share": round(share, 4),
+        "interval": unit,
+        "partitions": len(partitions),
+        "min": str(low),
+        "max": str(high),
+        "range_queries": queries,
+        "pg_partman": bool(partman and partman.installed_version),
     }
-    return Proposal("partition", table, (column,),
-                    f"{table} is append-only and ordered by {column}: partition it by {unit}",
-                    evidence, package, advice=retention, score=float(rows))
+    return Proposal(
+        "partition",
+        table,
+        (column,),
+        f"{table} is append-only and ordered by {column}: partition it by {unit}",
+        evidence,
+        package,
+        advice=retention,
+        score=float(rows),
+    )

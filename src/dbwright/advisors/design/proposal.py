@@ -24,8 +24,13 @@ class Proposal:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "table": self.table, "columns": list(self.columns), "title": self.title,
-            "approximate": self.approximate, "score": round(self.score, 3), "advice": self.advice,
+            "kind": self.kind,
+            "table": self.table,
+            "columns": list(self.columns),
+            "title": self.title,
+            "approximate": self.approximate,
+            "score": round(self.score, 3),
+            "advice": self.advice,
             "evidence": self.evidence,
             "package": self.package.to_dict() if self.package else None,
             "destructive_package": self.destructive_package.to_dict() if self.destructive_package else None,

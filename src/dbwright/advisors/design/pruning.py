@@ -33,8 +33,11 @@ from dbwright.model import Snapshot, Statement
 
 MAX_STATEMENTS = 10
 #: pg_stat_statements turns ``timestamptz '2024-01-01'`` into ``timestamptz $1``, which does not parse.
-_TYPED_PARAMETER = re.compile(r"\b(timestamptz|timestamp|date|interval|time|timetz|numeric|uuid|jsonb|json|inet)"
-                              r"\s+\$(\d+)", re.IGNORECASE)
+_TYPED_PARAMETER = re.compile(
+    r"\b(timestamptz|timestamp|date|interval|time|timetz|numeric|uuid|jsonb|json|inet)"
+    r"\s+\$(\d+)",
+    re.IGNORECASE,
+)
 _PARTITION_OF = re.compile(r"^CREATE TABLE (\S+) PARTITION OF (\S+) (FOR VALUES .*);$", re.DOTALL)
 
 
@@ -50,9 +53,16 @@ class QueryPruning:
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"query": self.query[:200], "calls": self.calls, "total_ms": round(self.total_ms, 1),
-                "partitions": self.partitions, "scanned": self.scanned, "pruning": self.pruning,
-                "unbound_parameters": list(self.unbound_parameters), "error": self.error}
+        return {
+            "query": self.query[:200],
+            "calls": self.calls,
+            "total_ms": round(self.total_ms, 1),
+            "partitions": self.partitions,
+            "scanned": self.scanned,
+            "pruning": self.pruning,
+            "unbound_parameters": list(self.unbound_parameters),
+            "error": self.error,
+        }
 
 
 class _SourceValuesPlanner(Planner):
@@ -82,7 +92,8 @@ class _SourceValuesPlanner(Planner):
             row = self.source.execute(
                 "SELECT histogram_bounds::text::text[], most_common_vals::text::text[] FROM pg_stats "
                 "WHERE schemaname = %s AND tablename = %s AND attname = %s LIMIT 1",
-                (schema, table, column[1])).fetchone()
+                (schema, table, column[1]),
+            ).fetchone()
             self._bounds[column] = (row[0] or row[1] or []) if row else []
         bounds = self._bounds[column]
         if not bounds:
@@ -131,8 +142,10 @@ def structure_sql(snap: Snapshot, info: TableInfo, proposal: Proposal, tables: s
     column = proposal.evidence["partition_key"]
     schemas = sorted({t.split(".", 1)[0] for t in tables} - {"public"})
     ddl = [f"CREATE SCHEMA IF NOT EXISTS {ident(s)}" for s in schemas]
-    ddl.append(f"CREATE TABLE {qident(info.qname)} ({_column_list(snap, info.qname)}) "
-               f"PARTITION BY RANGE ({ident(column)})")
+    ddl.append(
+        f"CREATE TABLE {qident(info.qname)} ({_column_list(snap, info.qname)}) "
+        f"PARTITION BY RANGE ({ident(column)})"
+    )
     for name, bounds in partitions_of(proposal):
         ddl.append(f"CREATE TABLE {name} PARTITION OF {qident(info.qname)} {bounds}")
     for other in sorted(tables - {info.qname}):
@@ -155,8 +168,9 @@ def _scans(plan: dict[str, Any], partitions: set[str]) -> tuple[set[str], int]:
     return scanned, removed
 
 
-def estimate(target: str | None, snap: Snapshot, info: TableInfo, proposal: Proposal,
-             source: psycopg.Connection) -> dict[str, Any]:
+def estimate(
+    target: str | None, snap: Snapshot, info: TableInfo, proposal: Proposal, source: psycopg.Connection
+) -> dict[str, Any]:
     """The pruning each workload statement on the table gets from the proposed partitions."""
     chosen = statements_on(snap, info.qname)
     if not chosen:
@@ -176,25 +190,46 @@ def estimate(target: str | None, snap: Snapshot, info: TableInfo, proposal: Prop
                     try:
                         plan = planner.plan(s.query, shape.parameters, shape.parameter_columns)
                     except (PlanError, SqlParseError) as error:
-                        results.append(QueryPruning(s.query, s.calls, s.total_ms, len(partitions), None,
-                                                    "not planned", error=str(error)))
+                        results.append(
+                            QueryPruning(
+                                s.query,
+                                s.calls,
+                                s.total_ms,
+                                len(partitions),
+                                None,
+                                "not planned",
+                                error=str(error),
+                            )
+                        )
                         continue
                     scanned, removed = _scans(plan, partitions)
-                    how = "run time" if removed else ("plan time" if len(scanned) < len(partitions) else "none")
+                    how = (
+                        "run time" if removed else ("plan time" if len(scanned) < len(partitions) else "none")
+                    )
                     # Pruned at start-up by a NULL stand-in: how many remain depends on the real values.
                     count = None if removed and planner.unbound else len(scanned)
-                    results.append(QueryPruning(s.query, s.calls, s.total_ms, len(partitions), count, how,
-                                                tuple(planner.unbound)))
+                    results.append(
+                        QueryPruning(
+                            s.query, s.calls, s.total_ms, len(partitions), count, how, tuple(planner.unbound)
+                        )
+                    )
             finally:
                 planner.close()
     except PrivilegeError:
-        return {"statements": len(chosen), "skipped": "planning on a scratch copy needs CREATEDB "
-                                                      "(CREATE DATABASE dbwright_scratch_…, dropped after)"}
+        return {
+            "statements": len(chosen),
+            "skipped": "planning on a scratch copy needs CREATEDB "
+            "(CREATE DATABASE dbwright_scratch_…, dropped after)",
+        }
     except (DbwrightError, psycopg.Error) as error:
         return {"statements": len(chosen), "skipped": f"scratch database: {str(error).splitlines()[0]}"}
     pruned = [r for r in results if r.pruning in ("plan time", "run time")]
-    return {"statements": len(results), "pruned": len(pruned),
-            "scan_all": sum(r.pruning == "none" for r in results), "partitions": len(partitions),
-            "queries": [r.to_dict() for r in results],
-            "note": "EXPLAIN (no ANALYZE) of generic plans on an empty copy of the structure: partitions "
-                    "scanned are the planner's pruning; costs and row estimates there are not meaningful."}
+    return {
+        "statements": len(results),
+        "pruned": len(pruned),
+        "scan_all": sum(r.pruning == "none" for r in results),
+        "partitions": len(partitions),
+        "queries": [r.to_dict() for r in results],
+        "note": "EXPLAIN (no ANALYZE) of generic plans on an empty copy of the structure: partitions "
+        "scanned are the planner's pruning; costs and row estimates there are not meaningful.",
+    }

@@ -26,8 +26,22 @@ SAMPLE_SEED = 7
 
 #: Types whose values are worth profiling; large documents and binary data are not.
 PROFILED_TYPES = {
-    "int2", "int4", "int8", "numeric", "float4", "float8", "text", "varchar", "bpchar", "bool", "date",
-    "timestamp", "timestamptz", "time", "uuid", "citext",
+    "int2",
+    "int4",
+    "int8",
+    "numeric",
+    "float4",
+    "float8",
+    "text",
+    "varchar",
+    "bpchar",
+    "bool",
+    "date",
+    "timestamp",
+    "timestamptz",
+    "time",
+    "uuid",
+    "citext",
 }
 
 
@@ -71,12 +85,24 @@ class TableSample:
         return [row[position] for row in self.rows]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"table": self.table, "sample_rows": len(self.rows), "row_estimate": self.row_estimate,
-                "sampled": self.sampled, "method": self.method, "seconds": round(self.seconds, 3)}
+        return {
+            "table": self.table,
+            "sample_rows": len(self.rows),
+            "row_estimate": self.row_estimate,
+            "sampled": self.sampled,
+            "method": self.method,
+            "seconds": round(self.seconds, 3),
+        }
 
 
-def read_sample(conn: psycopg.Connection, table: str, columns: list[str], row_estimate: float,
-                budget: Budget, progress: Progress | None = None) -> TableSample:
+def read_sample(
+    conn: psycopg.Connection,
+    table: str,
+    columns: list[str],
+    row_estimate: float,
+    budget: Budget,
+    progress: Progress | None = None,
+) -> TableSample:
     """Read at most ``budget.sample_rows`` rows of ``columns``: the whole table when it fits."""
     started = time.monotonic()
     limit = budget.sample_rows
@@ -87,8 +113,7 @@ def read_sample(conn: psycopg.Connection, table: str, columns: list[str], row_es
     if estimate > limit:
         percent = min(100.0, 100.0 * limit * 1.2 / estimate)
         how = "SYSTEM" if estimate > SYSTEM_SAMPLING_ROWS else "BERNOULLI"
-        query = (f"{select} TABLESAMPLE {how} ({percent:.6f}) REPEATABLE ({SAMPLE_SEED}) "
-                 f"LIMIT {limit}")
+        query = f"{select} TABLESAMPLE {how} ({percent:.6f}) REPEATABLE ({SAMPLE_SEED}) LIMIT {limit}"
         rows = conn.execute(query).fetchall()
         method = f"TABLESAMPLE {how} ({percent:.3g}%)"
         return TableSample(table, tuple(columns), rows, estimate, True, method, time.monotonic() - started)
@@ -96,4 +121,6 @@ def read_sample(conn: psycopg.Connection, table: str, columns: list[str], row_es
     if len(rows) > limit:  # the statistics were stale: count, then sample at the right rate
         counted = conn.execute(f"SELECT count(*) FROM {qident(table)}").fetchone()[0]
         return read_sample(conn, table, columns, counted, budget, progress=None)
-    return TableSample(table, tuple(columns), rows, len(rows), False, "full table", time.monotonic() - started)
+    return TableSample(
+        table, tuple(columns), rows, len(rows), False, "full table", time.monotonic() - started
+    )

@@ -86,11 +86,15 @@ def column_objection(info: TableInfo, name: str, profile: ColumnProfile, sample:
         return None
     column = info.column(name)
     if column.type_name in TEXT_TYPES and prose_share(sample.values(name)) >= PROSE_SHARE:
-        return (f"{name} is free text ({profile.distinct:,} distinct of {profile.non_null:,} sampled values, "
-                "mostly with spaces): prose names no entity")
+        return (
+            f"{name} is free text ({profile.distinct:,} distinct of {profile.non_null:,} sampled values, "
+            "mostly with spaces): prose names no entity"
+        )
     if column.type_name in MEASURE_TYPES and not fk_like(name):
-        return (f"{name} is a continuous measure ({column.type_name}, {profile.distinct:,} distinct of "
-                f"{profile.non_null:,} sampled values): a derived or measured quantity, not an entity")
+        return (
+            f"{name} is a continuous measure ({column.type_name}, {profile.distinct:,} distinct of "
+            f"{profile.non_null:,} sampled values): a derived or measured quantity, not an entity"
+        )
     return None
 
 
@@ -107,8 +111,10 @@ def support_objection(info: TableInfo, lhs: tuple[str, ...], rows: int, sample: 
     seen = {tuple(row[p] for p in positions) for row in sample.rows}
     in_sample = len(sample.rows) / max(len(seen), 1)
     if sample.sampled and in_sample < MIN_SAMPLE_ROWS_PER_VALUE:
-        return (f"no support in the sample: {len(seen):,} distinct values of {', '.join(lhs)} in "
-                f"{len(sample.rows):,} sampled rows, and it is not key-like")
+        return (
+            f"no support in the sample: {len(seen):,} distinct values of {', '.join(lhs)} in "
+            f"{len(sample.rows):,} sampled rows, and it is not key-like"
+        )
     groups = estimated_groups(info, lhs, rows)
     if groups is None:
         if sample.sampled:
@@ -116,8 +122,10 @@ def support_objection(info: TableInfo, lhs: tuple[str, ...], rows: int, sample: 
         groups = len(seen)
     per_value = rows / max(groups, 1.0)
     if per_value < MIN_SUPPORT_ROWS:
-        return (f"too little support: ≈ {per_value:.1f} rows per value of {', '.join(lhs)} (fewer than "
-                f"{MIN_SUPPORT_ROWS:g}), and it is not key-like")
+        return (
+            f"too little support: ≈ {per_value:.1f} rows per value of {', '.join(lhs)} (fewer than "
+            f"{MIN_SUPPORT_ROWS:g}), and it is not key-like"
+        )
     return None
 
 
@@ -128,8 +136,13 @@ class Screened:
     recheck: dict[str, Any] | None = None  # what the larger sample was, when one was read
 
 
-def determinants(info: TableInfo, by_lhs: dict[tuple[str, ...], list[str]], rows: int, sample: TableSample,
-                 profiles: dict[str, ColumnProfile]) -> Screened:
+def determinants(
+    info: TableInfo,
+    by_lhs: dict[tuple[str, ...], list[str]],
+    rows: int,
+    sample: TableSample,
+    profiles: dict[str, ColumnProfile],
+) -> Screened:
     """Screen 1: drop left sides that cannot name an entity."""
     screened = Screened({})
     for lhs, rhs in by_lhs.items():
@@ -142,15 +155,23 @@ def determinants(info: TableInfo, by_lhs: dict[tuple[str, ...], list[str]], rows
     return screened
 
 
-def recheck(conn: psycopg.Connection, info: TableInfo, screened: Screened, rows: int, sample_rows: int,
-            max_error: float) -> Screened:
+def recheck(
+    conn: psycopg.Connection,
+    info: TableInfo,
+    screened: Screened,
+    rows: int,
+    sample_rows: int,
+    max_error: float,
+) -> Screened:
     """Screen 2: every remaining candidate on one sample ``RECHECK_FACTOR`` times larger, in one statement."""
     target = sample_rows * RECHECK_FACTOR
     if not screened.kept or rows <= 0 or target >= rows * MAX_RECHECK_SHARE:
         return screened
     percent = 100.0 * target / rows
     method = "SYSTEM" if rows > SYSTEM_SAMPLING_ROWS else "BERNOULLI"
-    sampled, found = confirm.sample_fd_errors(conn, info.qname, screened.kept, percent, method, SAMPLE_SEED + 1)
+    sampled, found = confirm.sample_fd_errors(
+        conn, info.qname, screened.kept, percent, method, SAMPLE_SEED + 1
+    )
     threshold = max_error * SCREEN_FACTOR
     kept: dict[tuple[str, ...], list[str]] = {}
     for lhs, rhs in screened.kept.items():
@@ -158,9 +179,18 @@ def recheck(conn: psycopg.Connection, info: TableInfo, screened: Screened, rows:
             found_y = found.get((lhs, y))
             reason = _recheck_failure(found_y, threshold) if found_y is not None else None
             if reason:
-                screened.rejected.append((lhs, y, f"not confirmed on a larger sample ({sampled:,} rows): {reason}",
-                                          {**found_y.check.to_dict(), "pairs": found_y.pairs,
-                                           "disagreeing_pairs": found_y.disagreeing_pairs}))
+                screened.rejected.append(
+                    (
+                        lhs,
+                        y,
+                        f"not confirmed on a larger sample ({sampled:,} rows): {reason}",
+                        {
+                            **found_y.check.to_dict(),
+                            "pairs": found_y.pairs,
+                            "disagreeing_pairs": found_y.disagreeing_pairs,
+                        },
+                    )
+                )
             else:
                 kept.setdefault(lhs, []).append(y)
     screened.kept = kept
@@ -181,6 +211,8 @@ def _recheck_failure(found: confirm.SampleCheck, threshold: float) -> str | None
     if found.check.rows and found.check.error > threshold:
         return f"error {found.check.error:.2%}"
     if found.pairs and found.pair_error > 2 * threshold:
-        return (f"{found.pair_error:.1%} of the {found.pairs:,} pairs of rows sharing a left-side value "
-                "disagree on the right side")
+        return (
+            f"{found.pair_error:.1%} of the {found.pairs:,} pairs of rows sharing a left-side value "
+            "disagree on the right side"
+        )
     return None

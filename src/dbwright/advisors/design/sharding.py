@@ -123,8 +123,12 @@ def equality_joins(statement: Any, snap: Snapshot) -> set[tuple[tuple[str, str],
 
     pairs = set()
     for node in _nodes(statement):
-        if isinstance(node, ast.A_Expr) and node.kind == A_Expr_Kind.AEXPR_OP and node.name \
-                and node.name[-1].sval == "=":
+        if (
+            isinstance(node, ast.A_Expr)
+            and node.kind == A_Expr_Kind.AEXPR_OP
+            and node.name
+            and node.name[-1].sval == "="
+        ):
             left, right = column(node.lexpr), column(node.rexpr)
             if left and right and left[0] != right[0]:
                 pairs.add(tuple(sorted((left, right))))
@@ -145,10 +149,18 @@ def _rarely_written(snap: Snapshot, table: str) -> bool:
     return ((t.n_tup_upd or 0) + (t.n_tup_del or 0)) <= MAX_REFERENCE_CHANGE_SHARE * rows
 
 
-def advise(snap: Snapshot, min_bytes: int = DEFAULT_SHARD_BYTES, usage: Usage | None = None) -> list[Proposal]:
+def advise(
+    snap: Snapshot, min_bytes: int = DEFAULT_SHARD_BYTES, usage: Usage | None = None
+) -> list[Proposal]:
     """One proposal per table at least ``min_bytes`` large that the workload gives a distribution column."""
-    large = sorted((t for t in snap.user_tables() if t.kind in ("r", "p") and not t.is_partition
-                    and t.total_bytes >= min_bytes), key=lambda t: -t.total_bytes)
+    large = sorted(
+        (
+            t
+            for t in snap.user_tables()
+            if t.kind in ("r", "p") and not t.is_partition and t.total_bytes >= min_bytes
+        ),
+        key=lambda t: -t.total_bytes,
+    )
     if not large:
         return []
     usage = usage or workload_usage(snap)
@@ -163,14 +175,18 @@ def advise(snap: Snapshot, min_bytes: int = DEFAULT_SHARD_BYTES, usage: Usage | 
             joins = usage.join_weight(table.qname, c.name)
             distinct = _distinct(snap, table.qname, c.name, rows)
             if (filters or joins) and (distinct is None or distinct >= MIN_DISTINCT):
-                scores[c.name] = {"filter_weight": round(filters, 3), "join_weight": round(joins, 3),
-                                  "score": round(filters + JOIN_WEIGHT * joins, 3),
-                                  "distinct": None if distinct is None else round(distinct)}
+                scores[c.name] = {
+                    "filter_weight": round(filters, 3),
+                    "join_weight": round(joins, 3),
+                    "score": round(filters + JOIN_WEIGHT * joins, 3),
+                    "distinct": None if distinct is None else round(distinct),
+                }
         if not scores:
             continue
         # Joining a table already given its column keeps that join on one node: such a column goes first.
-        joins_chosen = {name: any(chosen.get(t) == c for t, c in usage.partners(table.qname, name))
-                        for name in scores}
+        joins_chosen = {
+            name: any(chosen.get(t) == c for t, c in usage.partners(table.qname, name)) for name in scores
+        }
         column = max(sorted(scores), key=lambda name: (joins_chosen[name], scores[name]["score"]))
         chosen[table.qname] = column
         colocated, references = [], []
@@ -186,19 +202,41 @@ def advise(snap: Snapshot, min_bytes: int = DEFAULT_SHARD_BYTES, usage: Usage | 
         for c in colocated:
             if c["table"] in chosen and chosen[c["table"]] != c["column"]:
                 continue  # already distributed by another column: joining them moves data
-            sql.append(f"SELECT create_distributed_table('{c['table']}', '{c['column']}', "
-                       f"colocate_with => '{table.qname}');")
+            sql.append(
+                f"SELECT create_distributed_table('{c['table']}', '{c['column']}', "
+                f"colocate_with => '{table.qname}');"
+            )
         sql += [f"SELECT create_reference_table('{r['table']}');" for r in references]
-        evidence = {"bytes": table.total_bytes, "rows": int(rows), "threshold_bytes": min_bytes,
-                    "distribution_column": column, "candidates": scores, "colocated": colocated,
-                    "reference_tables": references, "statements_parsed": usage.statements,
-                    "citus_sql": sql}
-        why = (f"equality joins weigh {scores[column]['join_weight']:g} and equality filters "
-               f"{scores[column]['filter_weight']:g} (total ms of the statements)")
-        advice = (f"Distribute by {column}: {why}. Advice only: Citus (or another distributed PostgreSQL) must be "
-                  "installed; the distribution column must be part of every unique key and cannot be changed "
-                  "cheaply. " + " ".join(sql))
-        proposals.append(Proposal("shard", table.qname, (column,),
-                                  f"{table.qname} is headed past one machine: shard it by {column}",
-                                  evidence, None, advice=advice, score=float(table.total_bytes)))
+        evidence = {
+            "bytes": table.total_bytes,
+            "rows": int(rows),
+            "threshold_bytes": min_bytes,
+            "distribution_column": column,
+            "candidates": scores,
+            "colocated": colocated,
+            "reference_tables": references,
+            "statements_parsed": usage.statements,
+            "citus_sql": sql,
+        }
+        why = (
+            f"equality joins weigh {scores[column]['join_weight']:g} and equality filters "
+            f"{scores[column]['filter_weight']:g} (total ms of the statements)"
+        )
+        advice = (
+            f"Distribute by {column}: {why}. Advice only: Citus (or another distributed PostgreSQL) must be "
+            "installed; the distribution column must be part of every unique key and cannot be changed "
+            "cheaply. " + " ".join(sql)
+        )
+        proposals.append(
+            Proposal(
+                "shard",
+                table.qname,
+                (column,),
+                f"{table.qname} is headed past one machine: shard it by {column}",
+                evidence,
+                None,
+                advice=advice,
+                score=float(table.total_bytes),
+            )
+        )
     return proposals

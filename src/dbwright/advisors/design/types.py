@@ -32,9 +32,16 @@ TEXT_FORMATS: tuple[tuple[str, str, str], ...] = (
     ("integer", "bigint", r"^-?(?:0|[1-9][0-9]{0,17})$"),
     ("decimal number", "numeric", r"^-?(?:0|[1-9][0-9]{0,30})\.[0-9]{1,30}$"),
     ("date", "date", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
-    ("timestamp", "timestamp", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?$"),
-    ("timestamp with time zone", "timestamptz",
-     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)$"),
+    (
+        "timestamp",
+        "timestamp",
+        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?$",
+    ),
+    (
+        "timestamp with time zone",
+        "timestamptz",
+        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)$",
+    ),
 )
 #: Digits that are identifiers, not quantities: keep them text.
 _DIGIT_IDENTIFIERS = re.compile(r"(phone|zip|postal|postcode|iban|account|ssn|isbn|ean|pin|code)")
@@ -51,9 +58,17 @@ class ChangeColumnType(AlterColumnType):
     reverse_using: str | None = None
 
     def reverse(self) -> Operation:
-        return ChangeColumnType(self.table, self.column, self.old_type, self.new_type, using=self.reverse_using,
-                                rewrite=self.reverse_rewrite, reverse_rewrite=self.rewrite,
-                                reverse_using=self.using, table_bytes=self.table_bytes)
+        return ChangeColumnType(
+            self.table,
+            self.column,
+            self.old_type,
+            self.new_type,
+            using=self.reverse_using,
+            rewrite=self.reverse_rewrite,
+            reverse_rewrite=self.rewrite,
+            reverse_using=self.using,
+            table_bytes=self.table_bytes,
+        )
 
 
 def sample_format(values: list[object]) -> tuple[str, str, str] | None:
@@ -68,25 +83,50 @@ def sample_format(values: list[object]) -> tuple[str, str, str] | None:
 
 
 def is_key_like(info: TableInfo, name: str) -> bool:
-    return (name in info.primary_key or name in info.fk_columns or name in info.referenced_columns
-            or info.is_generated_key(name) or name.endswith("_id") or name == "id")
+    return (
+        name in info.primary_key
+        or name in info.fk_columns
+        or name in info.referenced_columns
+        or info.is_generated_key(name)
+        or name.endswith("_id")
+        or name == "id"
+    )
 
 
 def _rewrite_bytes(info: TableInfo) -> int:
     return info.table.heap_bytes + info.table.toast_bytes + info.table.index_bytes
 
 
-def _proposal(info: TableInfo, column: str, op: ChangeColumnType | None, title: str, evidence: dict,
-              explanation: str, advice: str = "") -> Proposal:
+def _proposal(
+    info: TableInfo,
+    column: str,
+    op: ChangeColumnType | None,
+    title: str,
+    evidence: dict,
+    explanation: str,
+    advice: str = "",
+) -> Proposal:
     from dbwright.changes.package import ChangePackage
 
     package = None
     if op is not None:
-        evidence = {**evidence, "rewrites_table": op.rewrite, "rewrite_bytes": op.table_bytes,
-                    "estimated_seconds": round(op.estimated_seconds(), 3)}
+        evidence = {
+            **evidence,
+            "rewrites_table": op.rewrite,
+            "rewrite_bytes": op.table_bytes,
+            "estimated_seconds": round(op.estimated_seconds(), 3),
+        }
         package = ChangePackage.of(f"Change {info.qname}.{column} to {op.new_type}", [op], explanation)
-    return Proposal("type", info.qname, (column,), title, evidence, package, advice=advice or explanation,
-                    score=float(_rewrite_bytes(info)) * 0.001)
+    return Proposal(
+        "type",
+        info.qname,
+        (column,),
+        title,
+        evidence,
+        package,
+        advice=advice or explanation,
+        score=float(_rewrite_bytes(info)) * 0.001,
+    )
 
 
 def integer_proposal(info: TableInfo, column: str, low: int, high: int) -> Proposal | None:
@@ -97,41 +137,87 @@ def integer_proposal(info: TableInfo, column: str, low: int, high: int) -> Propo
     evidence = {"declared": col.data_type, "min": low, "max": high, "suggested": "integer"}
     title = f"{info.qname}.{column} is bigint but its values fit integer with 100× headroom"
     if is_key_like(info, column):
-        return _proposal(info, column, None, title, evidence, "",
-                         advice="Keep bigint: this is a key (or references one) and may grow; narrowing it saves "
-                                "little and a later widening rewrites every referencing table.")
-    op = ChangeColumnType(info.qname, column, "integer", col.data_type, table_bytes=_rewrite_bytes(info),
-                          rewrite=True, reverse_rewrite=True)
-    return _proposal(info, column, op, title, evidence,
-                     "Saves 4 bytes per row where alignment allows (check neighbouring columns); rewrites the "
-                     "table and its indexes under ACCESS EXCLUSIVE.")
+        return _proposal(
+            info,
+            column,
+            None,
+            title,
+            evidence,
+            "",
+            advice="Keep bigint: this is a key (or references one) and may grow; narrowing it saves "
+            "little and a later widening rewrites every referencing table.",
+        )
+    op = ChangeColumnType(
+        info.qname,
+        column,
+        "integer",
+        col.data_type,
+        table_bytes=_rewrite_bytes(info),
+        rewrite=True,
+        reverse_rewrite=True,
+    )
+    return _proposal(
+        info,
+        column,
+        op,
+        title,
+        evidence,
+        "Saves 4 bytes per row where alignment allows (check neighbouring columns); rewrites the "
+        "table and its indexes under ACCESS EXCLUSIVE.",
+    )
 
 
-def numeric_proposal(info: TableInfo, column: str, low: object, high: object, integral: bool) -> Proposal | None:
+def numeric_proposal(
+    info: TableInfo, column: str, low: object, high: object, integral: bool
+) -> Proposal | None:
     col = info.column(column)
-    if col.data_type != "numeric" or not integral or low is None or max(abs(low), abs(high)) > INT8_MAX * HEADROOM:
+    if (
+        col.data_type != "numeric"
+        or not integral
+        or low is None
+        or max(abs(low), abs(high)) > INT8_MAX * HEADROOM
+    ):
         return None
     target = "integer" if max(abs(low), abs(high)) <= INT4_MAX * HEADROOM else "bigint"
     op = ChangeColumnType(info.qname, column, target, col.data_type, table_bytes=_rewrite_bytes(info))
-    return _proposal(info, column, op, f"{info.qname}.{column} is numeric but holds only whole numbers",
-                     {"declared": col.data_type, "min": str(low), "max": str(high), "suggested": target},
-                     f"Whole numbers in {target} are fixed-width and faster to compute with than numeric; the "
-                     "change rewrites the table and its indexes under ACCESS EXCLUSIVE.")
+    return _proposal(
+        info,
+        column,
+        op,
+        f"{info.qname}.{column} is numeric but holds only whole numbers",
+        {"declared": col.data_type, "min": str(low), "max": str(high), "suggested": target},
+        f"Whole numbers in {target} are fixed-width and faster to compute with than numeric; the "
+        "change rewrites the table and its indexes under ACCESS EXCLUSIVE.",
+    )
 
 
-def text_format_proposal(info: TableInfo, column: str, label: str, target: str, nonnull: int) -> Proposal | None:
+def text_format_proposal(
+    info: TableInfo, column: str, label: str, target: str, nonnull: int
+) -> Proposal | None:
     col = info.column(column)
     if _DIGIT_IDENTIFIERS.search(column) and target in ("bigint", "numeric"):
         return None
     using = f"{ident(column)}::{target}"
-    op = ChangeColumnType(info.qname, column, target, col.data_type, using=using,
-                          table_bytes=_rewrite_bytes(info), rewrite=True, reverse_rewrite=True)
-    return _proposal(info, column, op, f"{info.qname}.{column} is {col.data_type} but holds only {label}s",
-                     {"declared": col.data_type, "non_null_values": nonnull, "all_match": label,
-                      "suggested": target},
-                     f"All {nonnull:,} values parse as {label}: the type rejects bad values, compares correctly and "
-                     "is smaller. Rewrites the table under ACCESS EXCLUSIVE. The rollback turns the values back "
-                     "into text in PostgreSQL's canonical spelling, which may differ from the original text.")
+    op = ChangeColumnType(
+        info.qname,
+        column,
+        target,
+        col.data_type,
+        using=using,
+        table_bytes=_rewrite_bytes(info),
+        rewrite=True,
+        reverse_rewrite=True,
+    )
+    return _proposal(
+        info,
+        column,
+        op,
+        f"{info.qname}.{column} is {col.data_type} but holds only {label}s",
+        {"declared": col.data_type, "non_null_values": nonnull, "all_match": label, "suggested": target},
+        f"All {nonnull:,} values parse as {label}: the type rejects bad values, compares correctly and "
+        "is smaller. Rewrites the table under ACCESS EXCLUSIVE. The rollback turns the values back "
+        "into text in PostgreSQL's canonical spelling, which may differ from the original text.",
+    )
 
 
 _VARCHAR = re.compile(r"^character varying\((\d+)\)$")
@@ -146,13 +232,28 @@ def varchar_proposal(info: TableInfo, column: str, longest: int, nonnull: int) -
     if declared < WIDE_FACTOR * max(longest, 1) or declared - longest < WIDE_MARGIN:
         return None
     suggested = max(2 * longest, longest + 4)
-    op = ChangeColumnType(info.qname, column, f"varchar({suggested})", col.data_type,
-                          table_bytes=_rewrite_bytes(info), rewrite=True, reverse_rewrite=False)
-    return _proposal(info, column, op, f"{info.qname}.{column} is varchar({declared}) but its longest value has "
-                     f"{longest} characters",
-                     {"declared": col.data_type, "longest": longest, "non_null_values": nonnull,
-                      "suggested": f"varchar({suggested})"},
-                     f"A width of {declared} documents nothing about values of at most {longest} characters; "
-                     f"varchar({suggested}) keeps room to grow and rejects garbage. Narrowing rewrites the table "
-                     "under ACCESS EXCLUSIVE; the rollback (widening) does not. A CHECK on char_length is the "
-                     "lock-light alternative.")
+    op = ChangeColumnType(
+        info.qname,
+        column,
+        f"varchar({suggested})",
+        col.data_type,
+        table_bytes=_rewrite_bytes(info),
+        rewrite=True,
+        reverse_rewrite=False,
+    )
+    return _proposal(
+        info,
+        column,
+        op,
+        f"{info.qname}.{column} is varchar({declared}) but its longest value has {longest} characters",
+        {
+            "declared": col.data_type,
+            "longest": longest,
+            "non_null_values": nonnull,
+            "suggested": f"varchar({suggested})",
+        },
+        f"A width of {declared} documents nothing about values of at most {longest} characters; "
+        f"varchar({suggested}) keeps room to grow and rejects garbage. Narrowing rewrites the table "
+        "under ACCESS EXCLUSIVE; the rollback (widening) does not. A CHECK on char_length is the "
+        "lock-light alternative.",
+    )

@@ -8,5 +8,12 @@ from dbwright.advisors.explain.annotate import Annotation, Thresholds
 from dbwright.advisors.explain.api import Explanation, Suggestion, explain_query
 from dbwright.advisors.explain.readonly import check_read_only, parse_one
 
-__all__ = ["Annotation", "Explanation", "Suggestion", "Thresholds", "check_read_only", "explain_query",
-           "parse_one"]
+__all__ = [
+    "Annotation",
+    "Explanation",
+    "Suggestion",
+    "Thresholds",
+    "check_read_only",
+    "explain_query",
+    "parse_one",
+]

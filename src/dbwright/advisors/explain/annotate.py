@@ -95,8 +95,9 @@ def nodes(plan: dict[str, Any]) -> list[Node]:
     return found
 
 
-def annotate(plan: dict[str, Any], snapshot: Snapshot | None, thresholds: Thresholds = DEFAULT_THRESHOLDS
-             ) -> list[Annotation]:
+def annotate(
+    plan: dict[str, Any], snapshot: Snapshot | None, thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> list[Annotation]:
     """Every annotation for one plan, in node order, then statement-level ones."""
     all_nodes = nodes(plan)
     found: list[Annotation] = []
@@ -132,11 +133,19 @@ def _misestimate(node: Node, all_nodes: list[Node], t: Thresholds) -> Iterator[A
     direction = "under" if actual > estimated else "over"
     if direction == "over" and _stopped_early(node, all_nodes):
         return
-    yield Annotation("misestimate", node.number,
-                     f"row estimate {direction} by {factor:,.0f}×: planned {estimated:,.0f}, got {actual:,.0f}"
-                     + (f" per loop ({loops:,} loops)" if loops > 1 else ""),
-                     {"plan_rows": estimated, "actual_rows": actual, "loops": loops, "factor": round(factor, 1),
-                      "direction": direction})
+    yield Annotation(
+        "misestimate",
+        node.number,
+        f"row estimate {direction} by {factor:,.0f}×: planned {estimated:,.0f}, got {actual:,.0f}"
+        + (f" per loop ({loops:,} loops)" if loops > 1 else ""),
+        {
+            "plan_rows": estimated,
+            "actual_rows": actual,
+            "loops": loops,
+            "factor": round(factor, 1),
+            "direction": direction,
+        },
+    )
 
 
 def _stopped_early(node: Node, all_nodes: list[Node]) -> bool:
@@ -147,7 +156,10 @@ def _stopped_early(node: Node, all_nodes: list[Node]) -> bool:
         parent = all_nodes[child.parent]
         if parent.type == "Limit":
             return True
-        if parent.data.get("Join Type") in ("Semi", "Anti") and child.data.get("Parent Relationship") == "Inner":
+        if (
+            parent.data.get("Join Type") in ("Semi", "Anti")
+            and child.data.get("Parent Relationship") == "Inner"
+        ):
             return True
         child = parent
     return False
@@ -160,8 +172,11 @@ def _seq_scan(node: Node, snapshot: Snapshot | None, t: Thresholds) -> Iterator[
     rows = table.row_estimate if table else float(node.data.get("Plan Rows", 0))
     if rows < t.large_table_rows:
         return
-    evidence: dict[str, Any] = {"table": node.relation, "table_rows": rows,
-                                "table_bytes": table.heap_bytes if table else None}
+    evidence: dict[str, Any] = {
+        "table": node.relation,
+        "table_rows": rows,
+        "table_bytes": table.heap_bytes if table else None,
+    }
     text = f"sequential scan of {node.relation} ({rows:,.0f} rows"
     text += f", {table.heap_bytes / 1024**2:,.1f} MB)" if table else ")"
     if "Filter" in node.data:
@@ -180,17 +195,26 @@ def _seq_scan(node: Node, snapshot: Snapshot | None, t: Thresholds) -> Iterator[
 def _spill(node: Node) -> Iterator[Annotation]:
     if node.data.get("Sort Space Type") == "Disk":
         used = node.data.get("Sort Space Used")
-        yield Annotation("spill", node.number,
-                         f"sort spilled to disk ({node.data.get('Sort Method', 'external')}, {used} kB): "
-                         "work_mem is too small for it",
-                         {"sort_method": node.data.get("Sort Method"), "disk_kb": used})
+        yield Annotation(
+            "spill",
+            node.number,
+            f"sort spilled to disk ({node.data.get('Sort Method', 'external')}, {used} kB): "
+            "work_mem is too small for it",
+            {"sort_method": node.data.get("Sort Method"), "disk_kb": used},
+        )
     batches = node.data.get("Hash Batches")
     if node.type == "Hash" and batches is not None and int(batches) > 1:
-        yield Annotation("spill", node.number,
-                         f"hash split into {batches} batches (planned {node.data.get('Original Hash Batches')}): "
-                         "it spilled to disk; work_mem × hash_mem_multiplier is too small for it",
-                         {"hash_batches": batches, "original_hash_batches": node.data.get("Original Hash Batches"),
-                          "peak_memory_kb": node.data.get("Peak Memory Usage")})
+        yield Annotation(
+            "spill",
+            node.number,
+            f"hash split into {batches} batches (planned {node.data.get('Original Hash Batches')}): "
+            "it spilled to disk; work_mem × hash_mem_multiplier is too small for it",
+            {
+                "hash_batches": batches,
+                "original_hash_batches": node.data.get("Original Hash Batches"),
+                "peak_memory_kb": node.data.get("Peak Memory Usage"),
+            },
+        )
 
 
 def _nested_loop(node: Node, all_nodes: list[Node], t: Thresholds) -> Iterator[Annotation]:
@@ -201,15 +225,23 @@ def _nested_loop(node: Node, all_nodes: list[Node], t: Thresholds) -> Iterator[A
     if outer.rows < t.nested_loop_rows:
         return
     what = "actual" if outer.analyzed else "estimated"
-    yield Annotation("nested_loop", node.number,
-                     f"nested loop runs its inner {inner.type} {outer.rows:,.0f} times ({what} outer rows); "
-                     "a hash or merge join may be cheaper",
-                     {"outer_rows": outer.rows, "inner_node": inner.type, "inner_relation": inner.relation,
-                      "analyzed": outer.analyzed})
+    yield Annotation(
+        "nested_loop",
+        node.number,
+        f"nested loop runs its inner {inner.type} {outer.rows:,.0f} times ({what} outer rows); "
+        "a hash or merge join may be cheaper",
+        {
+            "outer_rows": outer.rows,
+            "inner_node": inner.type,
+            "inner_relation": inner.relation,
+            "analyzed": outer.analyzed,
+        },
+    )
 
 
-def stale_statistics(all_nodes: list[Node], snapshot: Snapshot | None, t: Thresholds = DEFAULT_THRESHOLDS
-                     ) -> list[Annotation]:
+def stale_statistics(
+    all_nodes: list[Node], snapshot: Snapshot | None, t: Thresholds = DEFAULT_THRESHOLDS
+) -> list[Annotation]:
     """Tables the plan reads whose statistics are missing or older than autoanalyze would allow."""
     if snapshot is None:
         return []
@@ -225,11 +257,21 @@ def stale_statistics(all_nodes: list[Node], snapshot: Snapshot | None, t: Thresh
             continue
         reason = _stale_reason(table, t)
         if reason:
-            found.append(Annotation("stale_stats", node.number, f"{relation}: {reason}; run ANALYZE {relation}",
-                                    {"table": relation, "n_mod_since_analyze": table.n_mod_since_analyze,
-                                     "row_estimate": table.row_estimate, "last_analyze": table.last_analyze,
-                                     "last_autoanalyze": table.last_autoanalyze,
-                                     "autovacuum_enabled": table.reloption("autovacuum_enabled")}))
+            found.append(
+                Annotation(
+                    "stale_stats",
+                    node.number,
+                    f"{relation}: {reason}; run ANALYZE {relation}",
+                    {
+                        "table": relation,
+                        "n_mod_since_analyze": table.n_mod_since_analyze,
+                        "row_estimate": table.row_estimate,
+                        "last_analyze": table.last_analyze,
+                        "last_autoanalyze": table.last_autoanalyze,
+                        "autovacuum_enabled": table.reloption("autovacuum_enabled"),
+                    },
+                )
+            )
     return found
 
 
@@ -238,10 +280,14 @@ def _stale_reason(table: Table, t: Thresholds) -> str | None:
     last = max(filter(None, (table.last_analyze, table.last_autoanalyze)), default=None)
     if last is None:
         if changed > 0 or (table.n_live_tup or 0) > 0:
-            return f"never analyzed ({changed:,} rows changed, planner assumes {table.row_estimate:,.0f} rows)"
+            return (
+                f"never analyzed ({changed:,} rows changed, planner assumes {table.row_estimate:,.0f} rows)"
+            )
         return None
     limit = t.stale_base_rows + t.stale_fraction * table.row_estimate
     if changed > limit:
-        return (f"{changed:,} rows changed since the last ANALYZE ({last[:19]}), "
-                f"over the {limit:,.0f} that trigger autoanalyze; the planner assumes {table.row_estimate:,.0f} rows")
+        return (
+            f"{changed:,} rows changed since the last ANALYZE ({last[:19]}), "
+            f"over the {limit:,.0f} that trigger autoanalyze; the planner assumes {table.row_estimate:,.0f} rows"
+        )
     return None

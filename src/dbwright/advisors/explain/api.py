@@ -39,9 +39,16 @@ class Suggestion:
     table: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.label, "create": self.create_sql, "rollback": self.rollback_sql,
-                "estimated_bytes": self.estimated_bytes, "cost_before": round(self.cost_before, 2),
-                "cost_after": round(self.cost_after, 2), "plan_change": self.plan_change, "table": self.table}
+        return {
+            "index": self.label,
+            "create": self.create_sql,
+            "rollback": self.rollback_sql,
+            "estimated_bytes": self.estimated_bytes,
+            "cost_before": round(self.cost_before, 2),
+            "cost_after": round(self.cost_after, 2),
+            "plan_change": self.plan_change,
+            "table": self.table,
+        }
 
 
 @dataclass
@@ -70,19 +77,34 @@ class Explanation:
         return [a for a in self.annotations if a.kind == kind]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": EXPLANATION_FORMAT, "database": self.database, "sql": self.sql,
-                "analyzed": self.analyzed, "parameters": list(self.run.arguments),
-                "planning_ms": self.run.document.get("Planning Time"),
-                "execution_ms": self.run.execution_ms, "plan": self.run.document,
-                "annotations": [a.to_dict() for a in self.annotations],
-                "suggestions": [s.to_dict() for s in self.suggestions], "notes": self.notes,
-                "what_if": self.what_if, "planner_calls": self.planner_calls,
-                "elapsed_s": round(self.elapsed_s, 3)}
+        return {
+            "format": EXPLANATION_FORMAT,
+            "database": self.database,
+            "sql": self.sql,
+            "analyzed": self.analyzed,
+            "parameters": list(self.run.arguments),
+            "planning_ms": self.run.document.get("Planning Time"),
+            "execution_ms": self.run.execution_ms,
+            "plan": self.run.document,
+            "annotations": [a.to_dict() for a in self.annotations],
+            "suggestions": [s.to_dict() for s in self.suggestions],
+            "notes": self.notes,
+            "what_if": self.what_if,
+            "planner_calls": self.planner_calls,
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
 
 
-def explain_query(target: str | psycopg.Connection | None, sql: str, *, analyze: bool = False,
-                  suggest: bool = True, thresholds: Thresholds = DEFAULT_THRESHOLDS, snapshot: Snapshot | None = None,
-                  progress: Callable[[str], None] | None = None) -> Explanation:
+def explain_query(
+    target: str | psycopg.Connection | None,
+    sql: str,
+    *,
+    analyze: bool = False,
+    suggest: bool = True,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    snapshot: Snapshot | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Explanation:
     """Explain ``sql`` on ``target`` (a connection target or an open psycopg connection, left open)."""
     from dbwright.engines.postgres.connect import open_session
     from dbwright.engines.postgres.introspect import snapshot as take
@@ -98,8 +120,10 @@ def explain_query(target: str | psycopg.Connection | None, sql: str, *, analyze:
         run = explain(conn, sql, analyze=analyze, snapshot=snap)
         result = Explanation(snap.server.database, run, annotate(run.plan, snap, thresholds))
         if not analyze:
-            result.notes.append("estimates only: misestimates and spills need --analyze (runs the query, "
-                                "read-only, rolled back)")
+            result.notes.append(
+                "estimates only: misestimates and spills need --analyze (runs the query, "
+                "read-only, rolled back)"
+            )
         if run.arguments:
             result.notes.append(f"generic plan; $n bound to {', '.join(run.arguments)} (from pg_stats)")
         if suggest:
@@ -137,14 +161,28 @@ def _suggest(conn: psycopg.Connection, snap: Snapshot, run: PlanRun, result: Exp
         if saving < MIN_SAVING:
             result.notes.append(f"left out {r.spec.label}: it saves only {saving:.1f} cost units")
             continue
-        suggestion = Suggestion(r.spec.label, r.package.operations[0].sql(), r.package.rollback_operations()[0].sql(),
-                                r.estimated_bytes, before, after, effect.plan_change if effect else "",
-                                r.spec.table)
+        suggestion = Suggestion(
+            r.spec.label,
+            r.package.operations[0].sql(),
+            r.package.rollback_operations()[0].sql(),
+            r.estimated_bytes,
+            before,
+            after,
+            effect.plan_change if effect else "",
+            r.spec.table,
+        )
         result.suggestions.append(suggestion)
-        together = (f" with all {len(advice.recommendations)} suggested indexes; this one alone saves "
-                    f"{saving:,.1f}") if several else ""
-        result.annotations.append(Annotation(
-            "index_suggestion", scans.get(r.spec.table),
-            f"index {r.spec.label}: estimated cost {before:,.1f} → {after:,.1f}{together}"
-            + (f" ({suggestion.plan_change})" if suggestion.plan_change else ""),
-            suggestion.to_dict()))
+        together = (
+            (f" with all {len(advice.recommendations)} suggested indexes; this one alone saves {saving:,.1f}")
+            if several
+            else ""
+        )
+        result.annotations.append(
+            Annotation(
+                "index_suggestion",
+                scans.get(r.spec.table),
+                f"index {r.spec.label}: estimated cost {before:,.1f} → {after:,.1f}{together}"
+                + (f" ({suggestion.plan_change})" if suggestion.plan_change else ""),
+                suggestion.to_dict(),
+            )
+        )

@@ -20,12 +20,15 @@ PREPARED_NAME = "dbwright_explain"
 def prepare(conn: psycopg.Connection, sql: str, parameters: int, snapshot: Snapshot | None) -> list[str]:
     """PREPARE ``sql`` as PREPARED_NAME (extended protocol: one statement) and return SQL literals for EXECUTE."""
     conn.execute(f"PREPARE {PREPARED_NAME} AS {sql}", prepare=True)
-    types = conn.execute("SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = %s",
-                         (PREPARED_NAME,)).fetchone()[0]
+    types = conn.execute(
+        "SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = %s", (PREPARED_NAME,)
+    ).fetchone()[0]
     columns = analyze(sql, snapshot).parameter_columns if snapshot is not None else {}
     planner = Planner(conn)
-    values = [planner._argument(n, types[n - 1], columns.get(n))  # noqa: SLF001 - the advisor's binding
-              for n in range(1, parameters + 1)]
+    values = [
+        planner._argument(n, types[n - 1], columns.get(n))  # noqa: SLF001 - the advisor's binding
+        for n in range(1, parameters + 1)
+    ]
     if any(not v.startswith("NULL::") for v in values) and not planner._castable(values):  # noqa: SLF001
         values = [f"NULL::{t}" for t in types]
     return values

@@ -41,8 +41,10 @@ def parse_one(sql: str) -> ParsedStatement:
     if isinstance(node, ast.ExplainStmt):
         raise SqlParseError("give the statement without EXPLAIN; dbwright adds it (use --analyze to run it)")
     if not isinstance(node, EXPLAINABLE):
-        raise SqlParseError(f"{type(node).__name__.removesuffix('Stmt')} has no plan to explain; give a "
-                            "SELECT, INSERT, UPDATE, DELETE or MERGE")
+        raise SqlParseError(
+            f"{type(node).__name__.removesuffix('Stmt')} has no plan to explain; give a "
+            "SELECT, INSERT, UPDATE, DELETE or MERGE"
+        )
     parameters = max((n.number for n in sqlguard.walk(node) if isinstance(n, ast.ParamRef)), default=0)
     return ParsedStatement(text, node, parameters)
 

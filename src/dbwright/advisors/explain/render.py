@@ -14,10 +14,25 @@ from dbwright.advisors.explain.annotate import Node, nodes
 from dbwright.advisors.explain.api import Explanation
 
 FORMATS = ("text", "json", "markdown")
-MARKS = {"misestimate": "≠", "seq_scan": "▤", "spill": "⛁", "nested_loop": "↻", "stale_stats": "⌛",
-         "index_suggestion": "+"}
-DETAILS = ("Index Cond", "Recheck Cond", "Filter", "Join Filter", "Hash Cond", "Merge Cond", "Sort Key",
-           "Group Key", "Sort Method")
+MARKS = {
+    "misestimate": "≠",
+    "seq_scan": "▤",
+    "spill": "⛁",
+    "nested_loop": "↻",
+    "stale_stats": "⌛",
+    "index_suggestion": "+",
+}
+DETAILS = (
+    "Index Cond",
+    "Recheck Cond",
+    "Filter",
+    "Join Filter",
+    "Hash Cond",
+    "Merge Cond",
+    "Sort Key",
+    "Group Key",
+    "Sort Method",
+)
 
 
 def render(explanation: Explanation, format: str = "text", *, color: bool = False, width: int = 120) -> str:
@@ -40,11 +55,16 @@ def node_line(node: Node) -> str:
         label += f" on {node.relation}"
         if d.get("Alias") and d["Alias"] != d.get("Relation Name"):
             label += f" {d['Alias']}"
-    label += f"  (cost={d.get('Startup Cost', 0):.2f}..{d.get('Total Cost', 0):.2f} rows={d.get('Plan Rows', 0):,}"
+    label += (
+        f"  (cost={d.get('Startup Cost', 0):.2f}..{d.get('Total Cost', 0):.2f} rows={d.get('Plan Rows', 0):,}"
+    )
     label += f" width={d.get('Plan Width', 0)})"
     if node.analyzed:
-        timing = (f"time={d['Actual Startup Time']:.3f}..{d['Actual Total Time']:.3f} "
-                  if "Actual Total Time" in d else "")
+        timing = (
+            f"time={d['Actual Startup Time']:.3f}..{d['Actual Total Time']:.3f} "
+            if "Actual Total Time" in d
+            else ""
+        )
         label += f" (actual {timing}rows={_count(d['Actual Rows'])} loops={d['Actual Loops']})"
     return label
 
@@ -61,12 +81,16 @@ def _details(node: Node) -> list[str]:
     if d.get("Sort Space Type"):
         lines.append(f"Sort Space: {d['Sort Space Used']} kB ({d['Sort Space Type']})")
     if "Hash Batches" in d:
-        lines.append(f"Buckets: {d.get('Hash Buckets')}  Batches: {d['Hash Batches']}  "
-                     f"Memory: {d.get('Peak Memory Usage')} kB")
-    shared = " ".join(f"{k.split()[1].lower()}={d[k]}" for k in ("Shared Hit Blocks", "Shared Read Blocks")
-                      if d.get(k))
-    temp = " ".join(f"{k.split()[1].lower()}={d[k]}" for k in ("Temp Read Blocks", "Temp Written Blocks")
-                    if d.get(k))
+        lines.append(
+            f"Buckets: {d.get('Hash Buckets')}  Batches: {d['Hash Batches']}  "
+            f"Memory: {d.get('Peak Memory Usage')} kB"
+        )
+    shared = " ".join(
+        f"{k.split()[1].lower()}={d[k]}" for k in ("Shared Hit Blocks", "Shared Read Blocks") if d.get(k)
+    )
+    temp = " ".join(
+        f"{k.split()[1].lower()}={d[k]}" for k in ("Temp Read Blocks", "Temp Written Blocks") if d.get(k)
+    )
     if shared or temp:
         lines.append("Buffers:" + (f" shared {shared}" if shared else "") + (f" temp {temp}" if temp else ""))
     return lines
@@ -87,15 +111,26 @@ def text(e: Explanation, *, color: bool = False, width: int = 120) -> str:
         for line in _details(node):
             tree.add(Text(line, style="dim"))
         for a in by_node.get(node.number, []):
-            tree.add(Text(f"{MARKS[a.kind]} {a.kind}: {a.message}", style="yellow" if a.kind != "index_suggestion"
-                          else "green"))
+            tree.add(
+                Text(
+                    f"{MARKS[a.kind]} {a.kind}: {a.message}",
+                    style="yellow" if a.kind != "index_suggestion" else "green",
+                )
+            )
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system="standard" if color else None, highlight=False,
-                      force_terminal=color)
+    console = Console(
+        file=buffer,
+        width=width,
+        color_system="standard" if color else None,
+        highlight=False,
+        force_terminal=color,
+    )
     mode = "EXPLAIN ANALYZE (rolled back)" if e.analyzed else "EXPLAIN"
     console.print(f"{mode} on {e.database}: {_one_line(e.sql, width - 20)}", markup=False, soft_wrap=True)
     console.print(root)
-    timing = [f"planning {e.run.document['Planning Time']:.3f} ms"] if "Planning Time" in e.run.document else []
+    timing = (
+        [f"planning {e.run.document['Planning Time']:.3f} ms"] if "Planning Time" in e.run.document else []
+    )
     if e.run.execution_ms is not None:
         timing.append(f"execution {e.run.execution_ms:.3f} ms")
     if timing:
@@ -103,12 +138,16 @@ def text(e: Explanation, *, color: bool = False, width: int = 120) -> str:
     for a in by_node.get(None, []):
         console.print(f"{MARKS[a.kind]} {a.kind}: {a.message}", markup=False)
     if e.suggestions:
-        console.print("\nIndexes for this query (what-if: " f"{e.what_if}, {e.planner_calls} planner calls):",
-                      markup=False)
+        console.print(
+            f"\nIndexes for this query (what-if: {e.what_if}, {e.planner_calls} planner calls):", markup=False
+        )
         for s in e.suggestions:
-            console.print(f"  {s.create_sql}\n    est. {s.estimated_bytes / 1024**2:,.1f} MB; cost "
-                          f"{s.cost_before:,.1f} → {s.cost_after:,.1f}; rollback: {s.rollback_sql}", markup=False,
-                          soft_wrap=True)
+            console.print(
+                f"  {s.create_sql}\n    est. {s.estimated_bytes / 1024**2:,.1f} MB; cost "
+                f"{s.cost_before:,.1f} → {s.cost_after:,.1f}; rollback: {s.rollback_sql}",
+                markup=False,
+                soft_wrap=True,
+            )
     counts = {}
     for a in e.annotations:
         counts[a.kind] = counts.get(a.kind, 0) + 1
@@ -133,8 +172,11 @@ def markdown(e: Explanation) -> str:
     if e.suggestions:
         out += ["## Indexes for this query", "", "```sql"]
         for s in e.suggestions:
-            out += [f"-- est. {s.estimated_bytes / 1024**2:,.1f} MB, cost {s.cost_before:,.1f} → {s.cost_after:,.1f}",
-                    s.create_sql, f"-- rollback: {s.rollback_sql}"]
+            out += [
+                f"-- est. {s.estimated_bytes / 1024**2:,.1f} MB, cost {s.cost_before:,.1f} → {s.cost_after:,.1f}",
+                s.create_sql,
+                f"-- rollback: {s.rollback_sql}",
+            ]
         out += ["```", ""]
     out += [f"> {note}" for note in e.notes]
     return "\n".join(out) + "\n"

@@ -40,8 +40,16 @@ class PlanRun:
         return float(value) if value is not None else None
 
 
-def explain(conn: psycopg.Connection, sql: str, *, analyze: bool = False, snapshot: Snapshot | None = None,
-            verbose: bool = True, buffers: bool = True, timing: bool = True) -> PlanRun:
+def explain(
+    conn: psycopg.Connection,
+    sql: str,
+    *,
+    analyze: bool = False,
+    snapshot: Snapshot | None = None,
+    verbose: bool = True,
+    buffers: bool = True,
+    timing: bool = True,
+) -> PlanRun:
     """EXPLAIN one statement; with ``analyze`` only a read-only SELECT, run and rolled back."""
     parsed = check_read_only(sql, conn) if analyze else parse_one(sql)
     options = ["FORMAT JSON"]

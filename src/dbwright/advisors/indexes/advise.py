@@ -54,6 +54,7 @@ Progress = Callable[[str], None]
 
 # --- results -------------------------------------------------------------------------------------
 
+
 @dataclass
 class QueryEffect:
     key: str
@@ -69,9 +70,15 @@ class QueryEffect:
         return 1 - self.cost_after / self.cost_before if self.cost_before > 0 else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "sql": self.sql, "calls": self.calls, "cost_before": round(self.cost_before, 2),
-                "cost_after": round(self.cost_after, 2), "improvement": round(self.improvement, 4),
-                "plan_change": self.plan_change}
+        return {
+            "key": self.key,
+            "sql": self.sql,
+            "calls": self.calls,
+            "cost_before": round(self.cost_before, 2),
+            "cost_after": round(self.cost_after, 2),
+            "improvement": round(self.improvement, 4),
+            "plan_change": self.plan_change,
+        }
 
 
 @dataclass
@@ -87,10 +94,17 @@ class Recommendation:
     helps: list[QueryEffect] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.spec.to_dict(), "origin": self.origin, "estimated_bytes": self.estimated_bytes,
-                "build_seconds": round(self.build_seconds, 2), "write_overhead": round(self.write_overhead, 3),
-                "rows_written": self.rows_written, "gain": round(self.gain, 3),
-                "helps": [h.to_dict() for h in self.helps], "package": self.package.to_dict()}
+        return {
+            "index": self.spec.to_dict(),
+            "origin": self.origin,
+            "estimated_bytes": self.estimated_bytes,
+            "build_seconds": round(self.build_seconds, 2),
+            "write_overhead": round(self.write_overhead, 3),
+            "rows_written": self.rows_written,
+            "gain": round(self.gain, 3),
+            "helps": [h.to_dict() for h in self.helps],
+            "package": self.package.to_dict(),
+        }
 
 
 @dataclass
@@ -124,22 +138,35 @@ class IndexAdvice:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "format": ADVICE_FORMAT, "database": self.database, "server_version": self.server_version,
-            "what_if": self.backend, "unit": self.unit, "sources": list(self.sources),
-            "budget_bytes": self.budget_bytes, "used_bytes": self.used_bytes,
-            "total_before": round(self.total_before, 3), "total_after": round(self.total_after, 3),
-            "improvement": round(self.improvement, 4), "write_overhead": round(self.write_overhead, 3),
+            "format": ADVICE_FORMAT,
+            "database": self.database,
+            "server_version": self.server_version,
+            "what_if": self.backend,
+            "unit": self.unit,
+            "sources": list(self.sources),
+            "budget_bytes": self.budget_bytes,
+            "used_bytes": self.used_bytes,
+            "total_before": round(self.total_before, 3),
+            "total_after": round(self.total_after, 3),
+            "improvement": round(self.improvement, 4),
+            "write_overhead": round(self.write_overhead, 3),
             "recommendations": [r.to_dict() for r in self.recommendations],
             "drops": [d.to_dict() for d in self.drops],
             "queries": [q.to_dict() for q in self.queries],
             "skipped": [s.to_dict() for s in self.skipped],
-            "unsupported": self.unsupported, "notes": self.notes,
-            "planner_calls": self.planner_calls, "cache_hits": self.cache_hits, "candidates": self.candidates,
-            "leftovers": self.leftovers, "elapsed_s": round(self.elapsed_s, 3), "search": self.moves,
+            "unsupported": self.unsupported,
+            "notes": self.notes,
+            "planner_calls": self.planner_calls,
+            "cache_hits": self.cache_hits,
+            "candidates": self.candidates,
+            "leftovers": self.leftovers,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "search": self.moves,
         }
 
 
 # --- the API -------------------------------------------------------------------------------------
+
 
 def advise_indexes(
     target: str | psycopg.Connection | None,
@@ -184,12 +211,20 @@ def advise_indexes(
         step("reading the catalog")
         snap = snapshot or take(conn)
         load = _workload(snap, workload, workload_files, log_files, query).filtered(
-            min_calls=min_calls, min_time_ms=min_time_ms)
+            min_calls=min_calls, min_time_ms=min_time_ms
+        )
         backend = _backend(conn, what_if)
-        whatif = WhatIf(conn, snap, backend=backend, allow_real_indexes=allow_real_indexes,
-                        real_index_limit=real_index_limit)
+        whatif = WhatIf(
+            conn,
+            snap,
+            backend=backend,
+            allow_real_indexes=allow_real_indexes,
+            real_index_limit=real_index_limit,
+        )
         try:
-            advice = _Advisor(snap, load, whatif, _budget_bytes(budget, snap), weight_by, step, objective).run()
+            advice = _Advisor(
+                snap, load, whatif, _budget_bytes(budget, snap), weight_by, step, objective
+            ).run()
         finally:
             whatif.close()
         advice.leftovers = whatif.leftovers()
@@ -200,8 +235,9 @@ def advise_indexes(
             conn.close()
 
 
-def _workload(snap: Snapshot, given: wl.Workload | None, files: Sequence[Path], logs: Sequence[Path],
-              query: str | None) -> wl.Workload:
+def _workload(
+    snap: Snapshot, given: wl.Workload | None, files: Sequence[Path], logs: Sequence[Path], query: str | None
+) -> wl.Workload:
     parts = [given] if given is not None else []
     parts += [wl.from_sql_file(Path(f)) for f in files]
     parts += [wl.from_log_file(Path(f)) for f in logs]
@@ -255,7 +291,7 @@ def _budget_bytes(budget: str | int | None, snap: Snapshot) -> int:
 _OBJECTIVE_NOTES = {
     "total": "objective: the workload's total cost (each statement weighted by its time or calls)",
     "per-query": "objective: the geometric mean of each statement's cost ratio (the workload has no timings, "
-                 "so every statement's own speed-up counts, not only the dearest statement's)",
+    "so every statement's own speed-up counts, not only the dearest statement's)",
 }
 
 
@@ -282,8 +318,16 @@ class _Statement:
 
 
 class _Advisor:
-    def __init__(self, snap: Snapshot, load: wl.Workload, whatif: WhatIf, budget: int, weight_by: str,
-                 step: Progress, objective: str = "auto") -> None:
+    def __init__(
+        self,
+        snap: Snapshot,
+        load: wl.Workload,
+        whatif: WhatIf,
+        budget: int,
+        weight_by: str,
+        step: Progress,
+        objective: str = "auto",
+    ) -> None:
         self.snap = snap
         self.load = load
         self.whatif = whatif
@@ -312,38 +356,78 @@ class _Advisor:
             return rows_written.get(spec.table, 0.0) * INDEX_WRITE_COST * to_objective
 
         self.step(f"choosing among {len(origins)} candidates")
-        weighted = [Weighted(s.plannable, weights[s.query.key], s.base.cost, float(max(s.query.calls, 1)),
-                             _columns(s.shape)) for s in statements]
-        objective = self.objective if self.objective != "auto" else ("per-query" if unit == "cost" else "total")
+        weighted = [
+            Weighted(
+                s.plannable,
+                weights[s.query.key],
+                s.base.cost,
+                float(max(s.query.calls, 1)),
+                _columns(s.shape),
+            )
+            for s in statements
+        ]
+        objective = (
+            self.objective if self.objective != "auto" else ("per-query" if unit == "cost" else "total")
+        )
         self.notes.append(_OBJECTIVE_NOTES[objective])
-        selector = Selector(self.whatif, weighted, size=self.size, smallest_size=self.smallest_size,
-                            write_cost=write_cost, budget=self.budget,
-                            widen_with=widen, max_pool=None if self.whatif.backend == "hypopg" else REAL_POOL,
-                            thorough=self.whatif.backend == "hypopg", objective=objective)
+        selector = Selector(
+            self.whatif,
+            weighted,
+            size=self.size,
+            smallest_size=self.smallest_size,
+            write_cost=write_cost,
+            budget=self.budget,
+            widen_with=widen,
+            max_pool=None if self.whatif.backend == "hypopg" else REAL_POOL,
+            thorough=self.whatif.backend == "hypopg",
+            objective=objective,
+        )
         selection = selector.run(sorted(origins))
         chosen = selection.chosen
         self.step("measuring the result")
-        after = dict(zip([s.query.key for s in statements],
-                         self.whatif.plans([s.plannable for s in statements], chosen), strict=True))
+        after = dict(
+            zip(
+                [s.query.key for s in statements],
+                self.whatif.plans([s.plannable for s in statements], chosen),
+                strict=True,
+            )
+        )
         effects = [self.effect(s, weights, after[s.query.key]) for s in statements]
-        recommendations = [self.recommendation(spec, chosen, statements, weights, after, selector, write_cost,
-                                               origins.get(spec, "widened")) for spec in chosen]
+        recommendations = [
+            self.recommendation(
+                spec, chosen, statements, weights, after, selector, write_cost, origins.get(spec, "widened")
+            )
+            for spec in chosen
+        ]
         recommendations.sort(key=lambda r: (-r.gain, r.spec.sort_key))
         drops = self.drops(chosen, statements, weights, after)
         self.lock_notes()
         total_before = sum(e.weight * e.cost_before for e in effects)
         total_after = sum(e.weight * e.cost_after for e in effects)
         return IndexAdvice(
-            database=self.snap.server.database, server_version=self.snap.server.version_num,
+            database=self.snap.server.database,
+            server_version=self.snap.server.version_num,
             backend="hypopg" if self.whatif.backend == "hypopg" else "real indexes, rolled back",
-            unit=unit, budget_bytes=self.budget, used_bytes=sum(self.size(s) for s in chosen),
-            total_before=total_before, total_after=total_after,
-            write_overhead=sum(write_cost(spec) for spec in chosen), recommendations=recommendations, drops=drops,
-            queries=effects, skipped=self.skipped,
+            unit=unit,
+            budget_bytes=self.budget,
+            used_bytes=sum(self.size(s) for s in chosen),
+            total_before=total_before,
+            total_after=total_after,
+            write_overhead=sum(write_cost(spec) for spec in chosen),
+            recommendations=recommendations,
+            drops=drops,
+            queries=effects,
+            skipped=self.skipped,
             unsupported={s.label: why for s, why in sorted(self.whatif.stats.unsupported.items())},
-            notes=self.notes, planner_calls=self.whatif.planner_calls, cache_hits=self.whatif.stats.cache_hits,
-            candidates=len(origins), leftovers={}, elapsed_s=0.0, sources=self.load.sources,
-            moves=selection.moves)
+            notes=self.notes,
+            planner_calls=self.whatif.planner_calls,
+            cache_hits=self.whatif.stats.cache_hits,
+            candidates=len(origins),
+            leftovers={},
+            elapsed_s=0.0,
+            sources=self.load.sources,
+            moves=selection.moves,
+        )
 
     # --- workload ----------------------------------------------------------------------------
     def plan_workload(self) -> list[_Statement]:
@@ -351,21 +435,27 @@ class _Advisor:
         for query in self.load.queries:
             shape = analyze(query.sql, self.snap)
             if not shape.tables:
-                self.skipped.append(wl.SkippedQuery(query.sql, "reads no table of this database", query.source))
+                self.skipped.append(
+                    wl.SkippedQuery(query.sql, "reads no table of this database", query.source)
+                )
                 continue
             plannable = self._plannable(query, shape, frozenset(shape.tables))
             base = self.whatif.plan(plannable)
             if base is None:
-                self.skipped.append(wl.SkippedQuery(query.sql, f"the server could not plan it: {self.whatif.last_error}",
-                                                     query.source))
+                self.skipped.append(
+                    wl.SkippedQuery(
+                        query.sql, f"the server could not plan it: {self.whatif.last_error}", query.source
+                    )
+                )
                 continue
             tables = frozenset(shape.tables) | self._plan_tables(base)
             if tables != plannable.tables:
                 plannable = self._plannable(query, shape, tables)
             statements.append(_Statement(query, shape, plannable, base))
         if not statements:
-            raise InputFileError("no workload statement could be planned against this database "
-                                 f"({len(self.skipped)} skipped)")
+            raise InputFileError(
+                f"no workload statement could be planned against this database ({len(self.skipped)} skipped)"
+            )
         return statements
 
     def _plannable(self, query: wl.Query, shape: QueryShape, tables: frozenset[str]) -> PlannableQuery:
@@ -395,7 +485,9 @@ class _Advisor:
         rows: dict[str, float] = {}
         if "pg_stat_statements" in self.load.sources:
             for table in self.snap.user_tables():
-                rows[table.qname] = float((table.n_tup_ins or 0) + (table.n_tup_upd or 0) + (table.n_tup_del or 0))
+                rows[table.qname] = float(
+                    (table.n_tup_ins or 0) + (table.n_tup_upd or 0) + (table.n_tup_del or 0)
+                )
             return rows
         for s in statements:
             stmt = pglast.parse_sql(s.query.sql)[0].stmt
@@ -409,7 +501,11 @@ class _Advisor:
                 stmt = pglast.parse_sql(skipped.sql)[0].stmt
             except pglast.parser.ParseError:
                 continue
-            if isinstance(stmt, ast.InsertStmt) and stmt.selectStmt is not None and stmt.selectStmt.valuesLists:
+            if (
+                isinstance(stmt, ast.InsertStmt)
+                and stmt.selectStmt is not None
+                and stmt.selectStmt.valuesLists
+            ):
                 target = resolve_table(self.snap, stmt.relation.relname, stmt.relation.schemaname)
                 if target:
                     rows[target] = rows.get(target, 0.0) + len(stmt.selectStmt.valuesLists)
@@ -421,8 +517,15 @@ class _Advisor:
         trigram = any(e.name == "pg_trgm" and e.installed_version for e in self.snap.server.extensions)
         origins: dict[IndexSpec, str] = {}
         for s in statements:
-            for found in cand.for_query(s.shape, self.snap, plan=s.base, recurring=recurring,
-                                        fraction=self.fraction, trigram=trigram, size=self.smallest_size):
+            for found in cand.for_query(
+                s.shape,
+                self.snap,
+                plan=s.base,
+                recurring=recurring,
+                fraction=self.fraction,
+                trigram=trigram,
+                size=self.smallest_size,
+            ):
                 origins.setdefault(found.spec, found.origin)
         return origins
 
@@ -444,7 +547,9 @@ class _Advisor:
             share = None
             if rows > 0:
                 sql = f"SELECT 1 FROM {qident(table)} WHERE {predicate}"
-                probe = PlannableQuery(f"fraction {sql}", sql, 0, frozenset({table}))  # the key names the plan cached
+                probe = PlannableQuery(
+                    f"fraction {sql}", sql, 0, frozenset({table})
+                )  # the key names the plan cached
                 plan = self.whatif.plan(probe)
                 share = min(1.0, plan.nodes[0].rows / rows) if plan else None
             self._fractions[key] = share
@@ -469,17 +574,35 @@ class _Advisor:
         return share if share is not None else 1.0
 
     # --- results -----------------------------------------------------------------------------
-    def effect(self, s: _Statement, weights: dict[str, float], after: PlanSummary | None,
-               plan_change: str = "") -> QueryEffect:
-        return QueryEffect(s.query.key, s.query.sql, s.query.calls, s.base.cost,
-                           after.cost if after else s.base.cost, weights[s.query.key], plan_change)
+    def effect(
+        self, s: _Statement, weights: dict[str, float], after: PlanSummary | None, plan_change: str = ""
+    ) -> QueryEffect:
+        return QueryEffect(
+            s.query.key,
+            s.query.sql,
+            s.query.calls,
+            s.base.cost,
+            after.cost if after else s.base.cost,
+            weights[s.query.key],
+            plan_change,
+        )
 
-    def recommendation(self, spec: IndexSpec, chosen: list[IndexSpec], statements: list[_Statement],
-                       weights: dict[str, float], after: dict[str, PlanSummary | None], selector: Selector,
-                       write_cost: Callable[[IndexSpec], float], origin: str) -> Recommendation:
+    def recommendation(
+        self,
+        spec: IndexSpec,
+        chosen: list[IndexSpec],
+        statements: list[_Statement],
+        weights: dict[str, float],
+        after: dict[str, PlanSummary | None],
+        selector: Selector,
+        write_cost: Callable[[IndexSpec], float],
+        origin: str,
+    ) -> Recommendation:
         config = frozenset(chosen)
         gain = selector.marginal_gain(config, spec)
-        names = {n: self.whatif.index_label(n) for s in statements for n in (after[s.query.key] or s.base).indexes}
+        names = {
+            n: self.whatif.index_label(n) for s in statements for n in (after[s.query.key] or s.base).indexes
+        }
         helps = []
         for s in statements:
             plan = after[s.query.key]
@@ -491,15 +614,33 @@ class _Advisor:
         operation = spec.operation(table.heap_bytes if table else 0)
         size = self.size(spec)
         package = ChangePackage.of(
-            f"Create index {spec.name}", [operation],
+            f"Create index {spec.name}",
+            [operation],
             f"Lowers the cost of {len(helps)} workload statement(s); estimated size {size / 1024**2:.1f} MB.",
-            performance_notes=(f"every write to {spec.table} also updates this index "
-                               f"({self.rows.get(spec.table, 0):,.0f} rows written in the workload window)",))
-        return Recommendation(spec, package, size, operation.estimated_seconds(), write_cost(spec),
-                              self.rows.get(spec.table, 0.0), max(gain, 0.0), origin, helps)
+            performance_notes=(
+                f"every write to {spec.table} also updates this index "
+                f"({self.rows.get(spec.table, 0):,.0f} rows written in the workload window)",
+            ),
+        )
+        return Recommendation(
+            spec,
+            package,
+            size,
+            operation.estimated_seconds(),
+            write_cost(spec),
+            self.rows.get(spec.table, 0.0),
+            max(gain, 0.0),
+            origin,
+            helps,
+        )
 
-    def drops(self, chosen: list[IndexSpec], statements: list[_Statement], weights: dict[str, float],
-              after: dict[str, PlanSummary | None]) -> list[existing.DropProposal]:
+    def drops(
+        self,
+        chosen: list[IndexSpec],
+        statements: list[_Statement],
+        weights: dict[str, float],
+        after: dict[str, PlanSummary | None],
+    ) -> list[existing.DropProposal]:
         proposals = existing.propose(self.snap, chosen, after)
         by_key = {s.query.key: s for s in statements}
         for proposal in proposals:
@@ -509,8 +650,10 @@ class _Advisor:
                 continue
             if not self.whatif.allow_real_indexes:
                 proposal.cost_increase = None
-                proposal.note += (f"; {len(users)} workload statement(s) use it: pass --allow-real-indexes to "
-                                  "price the drop (DROP INDEX in a rolled-back transaction)")
+                proposal.note += (
+                    f"; {len(users)} workload statement(s) use it: pass --allow-real-indexes to "
+                    "price the drop (DROP INDEX in a rolled-back transaction)"
+                )
                 continue
             plans = self.whatif.plan_without([u.plannable for u in users], proposal.index.qname, chosen)
             increase = 0.0
@@ -523,7 +666,9 @@ class _Advisor:
     def lock_notes(self) -> None:
         if self.whatif.backend != "real":
             return
-        self.notes.append("HypoPG is not installed: candidate indexes were built for real inside transactions "
-                          "that were rolled back")
+        self.notes.append(
+            "HypoPG is not installed: candidate indexes were built for real inside transactions "
+            "that were rolled back"
+        )
         for cost in sorted(self.whatif.stats.lock_costs.values(), key=lambda c: c.table):
             self.notes.append(cost.describe())

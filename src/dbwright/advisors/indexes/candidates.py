@@ -75,9 +75,16 @@ def expensive_tables(plan: PlanSummary | None, snapshot: Snapshot) -> set[str] |
     return found
 
 
-def for_query(shape: QueryShape, snapshot: Snapshot, *, plan: PlanSummary | None,
-              recurring: Counter[tuple[str, str]], fraction: Fraction, trigram: bool,
-              size: Callable[[IndexSpec], int] | None = None) -> list[Candidate]:
+def for_query(
+    shape: QueryShape,
+    snapshot: Snapshot,
+    *,
+    plan: PlanSummary | None,
+    recurring: Counter[tuple[str, str]],
+    fraction: Fraction,
+    trigram: bool,
+    size: Callable[[IndexSpec], int] | None = None,
+) -> list[Candidate]:
     """Candidates for one statement, deduplicated, in a stable order."""
     wanted = expensive_tables(plan, snapshot)
     found: dict[IndexSpec, str] = {}
@@ -86,12 +93,16 @@ def for_query(shape: QueryShape, snapshot: Snapshot, *, plan: PlanSummary | None
             continue
         for spec, origin in _for_table(use, snapshot, recurring, fraction, trigram):
             found.setdefault(spec, origin)
-    return [Candidate(spec, _narrower_origin(spec, snapshot) or origin) for spec, origin in found.items()
-            if not _exists(spec, snapshot, size)]
+    return [
+        Candidate(spec, _narrower_origin(spec, snapshot) or origin)
+        for spec, origin in found.items()
+        if not _exists(spec, snapshot, size)
+    ]
 
 
-def _for_table(use: TableUse, snapshot: Snapshot, recurring: Counter[tuple[str, str]], fraction: Fraction,
-               trigram: bool) -> Iterable[tuple[IndexSpec, str]]:
+def _for_table(
+    use: TableUse, snapshot: Snapshot, recurring: Counter[tuple[str, str]], fraction: Fraction, trigram: bool
+) -> Iterable[tuple[IndexSpec, str]]:
     table = use.table
     equal = _by_selectivity(snapshot, table, use.equal)
     joins = [c for c in use.joins if c not in equal]
@@ -112,8 +123,12 @@ def _for_table(use: TableUse, snapshot: Snapshot, recurring: Counter[tuple[str, 
         order = [*equal, *[c for c in sort if c not in equal]]
         shapes.append((order, "equality+sort"))
         if ranges and ranges[0] != sort[0]:
-            shapes.append(([*equal, ranges[0], *[c for c in sort if c not in equal and c != ranges[0]]],
-                           "equality+range+sort"))
+            shapes.append(
+                (
+                    [*equal, ranges[0], *[c for c in sort if c not in equal and c != ranges[0]]],
+                    "equality+range+sort",
+                )
+            )
     if group:
         shapes.append(([*equal, *group], "equality+group"))
     for column in joins:
@@ -160,8 +175,9 @@ def _for_table(use: TableUse, snapshot: Snapshot, recurring: Counter[tuple[str, 
             yield IndexSpec(table, (column,), method="gin", opclass="gin_trgm_ops"), "gin (trigram)"
 
 
-def _statement_partials(use: TableUse, shapes: list[tuple[list[str], str]], snapshot: Snapshot,
-                        fraction: Fraction) -> Iterable[tuple[IndexSpec, str]]:
+def _statement_partials(
+    use: TableUse, shapes: list[tuple[list[str], str]], snapshot: Snapshot, fraction: Fraction
+) -> Iterable[tuple[IndexSpec, str]]:
     """Partial indexes whose predicate is the statement's own constant filter on the table.
 
     For each key shape, the filter conjuncts on columns outside the keys become the predicate
@@ -182,16 +198,23 @@ def _statement_partials(use: TableUse, shapes: list[tuple[list[str], str]], snap
         share = fraction(use.table, predicate)
         if share is None or share > STATEMENT_PARTIAL_MAX_FRACTION:
             continue
-        yield IndexSpec(use.table, tuple(keys), where=predicate), f"partial on the statement's filter ({origin})"
+        yield (
+            IndexSpec(use.table, tuple(keys), where=predicate),
+            f"partial on the statement's filter ({origin})",
+        )
         needed = set(use.outside_filters)
         needed.update(c for sql, cols in use.filters.items() if sql not in rest for c in cols)
         covering = _include(use, keys, snapshot, exclude=[c for c in use.referenced if c not in needed])
         if covering:
-            yield (IndexSpec(use.table, tuple(keys), covering, where=predicate),
-                   "partial covering on the statement's filter")
+            yield (
+                IndexSpec(use.table, tuple(keys), covering, where=predicate),
+                "partial covering on the statement's filter",
+            )
 
 
-def _include(use: TableUse, keys: list[str], snapshot: Snapshot, exclude: Iterable[str] = ()) -> tuple[str, ...]:
+def _include(
+    use: TableUse, keys: list[str], snapshot: Snapshot, exclude: Iterable[str] = ()
+) -> tuple[str, ...]:
     """INCLUDE columns that would make the index cover the statement, when few and narrow enough."""
     if use.star:
         return ()
@@ -236,9 +259,16 @@ def _narrower_origin(spec: IndexSpec, snapshot: Snapshot) -> str | None:
         return None  # a partial index has its own reason
     for index in snapshot.indexes_of(spec.table):
         have = tuple(c for c in index.columns if c)
-        if index.valid and not index.predicate and len(have) > len(spec.keys) and have[: len(spec.keys)] == spec.keys:
-            return (f"narrower than {index.qname} ({index.bytes / 1024**2:.0f} MB): lookups on its leading "
-                    f"keys read fewer pages")
+        if (
+            index.valid
+            and not index.predicate
+            and len(have) > len(spec.keys)
+            and have[: len(spec.keys)] == spec.keys
+        ):
+            return (
+                f"narrower than {index.qname} ({index.bytes / 1024**2:.0f} MB): lookups on its leading "
+                f"keys read fewer pages"
+            )
     return None
 
 
@@ -251,12 +281,23 @@ def _exists(spec: IndexSpec, snapshot: Snapshot, size: Callable[[IndexSpec], int
     whether that is worth its space. A primary key on (order_id, line_no) is the usual case.
     """
     for index in snapshot.indexes_of(spec.table):
-        if not index.valid or index.method != spec.method or index.expressions or index.predicate or spec.where:
+        if (
+            not index.valid
+            or index.method != spec.method
+            or index.expressions
+            or index.predicate
+            or spec.where
+        ):
             continue
         have = tuple(c for c in index.columns if c)
-        if have[: len(spec.keys)] == spec.keys and set(spec.include) <= set(index.columns) | set(index.include):
-            if (len(have) > len(spec.keys) and not spec.include
-                    and index.bytes >= NARROWER_RATIO * (size(spec) if size else estimate_bytes(spec, snapshot))):
+        if have[: len(spec.keys)] == spec.keys and set(spec.include) <= set(index.columns) | set(
+            index.include
+        ):
+            if (
+                len(have) > len(spec.keys)
+                and not spec.include
+                and index.bytes >= NARROWER_RATIO * (size(spec) if size else estimate_bytes(spec, snapshot))
+            ):
                 continue
             return True
     return False

@@ -35,18 +35,28 @@ class DropProposal:
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index.qname, "table": self.index.table_qname, "reason": self.reason,
-                "definition": self.index.definition, "bytes": self.index.bytes, "evidence": self.evidence,
-                "used_by": self.used_by, "cost_increase": self.cost_increase, "simulated": self.simulated,
-                "note": self.note, "package": self.package.to_dict()}
+        return {
+            "index": self.index.qname,
+            "table": self.index.table_qname,
+            "reason": self.reason,
+            "definition": self.index.definition,
+            "bytes": self.index.bytes,
+            "evidence": self.evidence,
+            "used_by": self.used_by,
+            "cost_increase": self.cost_increase,
+            "simulated": self.simulated,
+            "note": self.note,
+            "package": self.package.to_dict(),
+        }
 
 
 def droppable(index: Index) -> bool:
     return index.valid and not (index.primary or index.unique or index.constraint)
 
 
-def propose(snapshot: Snapshot, recommended: Sequence[IndexSpec],
-            plans_after: dict[str, PlanSummary | None]) -> list[DropProposal]:
+def propose(
+    snapshot: Snapshot, recommended: Sequence[IndexSpec], plans_after: dict[str, PlanSummary | None]
+) -> list[DropProposal]:
     """Drop and merge proposals, before their cost is measured; ordered by table and name."""
     proposals: dict[str, DropProposal] = {}
     keepers = {c.qname for i in snapshot.indexes if droppable(i) and (c := _covering_index(i, snapshot))}
@@ -57,16 +67,29 @@ def propose(snapshot: Snapshot, recommended: Sequence[IndexSpec],
         covering = _covering_index(index, snapshot)
         superseding = _superseding_spec(index, recommended)
         if covering is not None:
-            proposals[index.qname] = _proposal(index, "redundant", {
-                "covered_by": covering.qname, "covered_by_definition": covering.definition}, used_by,
-                f"{covering.qname} has the same leading keys; it answers every lookup this one does")
+            proposals[index.qname] = _proposal(
+                index,
+                "redundant",
+                {"covered_by": covering.qname, "covered_by_definition": covering.definition},
+                used_by,
+                f"{covering.qname} has the same leading keys; it answers every lookup this one does",
+            )
         elif superseding is not None:
-            proposals[index.qname] = _proposal(index, "superseded", {"recommended": superseding.label}, used_by,
-                                               f"the recommended {superseding.name} leads with the same keys")
+            proposals[index.qname] = _proposal(
+                index,
+                "superseded",
+                {"recommended": superseding.label},
+                used_by,
+                f"the recommended {superseding.name} leads with the same keys",
+            )
         elif index.scans == 0 and not used_by and index.qname not in keepers:
-            proposals[index.qname] = _proposal(index, "unused", {
-                "scans": index.scans, "stats_reset": _stats_reset(snapshot)}, used_by,
-                "no index scan since statistics were reset, and no workload plan uses it")
+            proposals[index.qname] = _proposal(
+                index,
+                "unused",
+                {"scans": index.scans, "stats_reset": _stats_reset(snapshot)},
+                used_by,
+                "no index scan since statistics were reset, and no workload plan uses it",
+            )
     for first, second in _merge_pairs(snapshot):
         if first.qname in proposals or second.qname in proposals:
             continue
@@ -75,24 +98,42 @@ def propose(snapshot: Snapshot, recommended: Sequence[IndexSpec],
         merged = IndexSpec(first.table_qname, keys, include)
         package = ChangePackage.of(
             f"Merge {first.name} and {second.name}",
-            [merged.operation(_table_bytes(snapshot, first)), _drop(first, snapshot), _drop(second, snapshot)],
-            f"Both index ({', '.join(keys)}); one index INCLUDE ({', '.join(include)}) serves both.")
-        proposals[first.qname] = DropProposal(first, "merge", {"merge_with": second.qname,
-                                                               "merged": merged.label}, package,
-                                              note="same keys, different INCLUDE lists")
+            [
+                merged.operation(_table_bytes(snapshot, first)),
+                _drop(first, snapshot),
+                _drop(second, snapshot),
+            ],
+            f"Both index ({', '.join(keys)}); one index INCLUDE ({', '.join(include)}) serves both.",
+        )
+        proposals[first.qname] = DropProposal(
+            first,
+            "merge",
+            {"merge_with": second.qname, "merged": merged.label},
+            package,
+            note="same keys, different INCLUDE lists",
+        )
     return list(proposals.values())
 
 
-def _proposal(index: Index, reason: str, evidence: dict[str, Any], used_by: list[str], why: str) -> DropProposal:
+def _proposal(
+    index: Index, reason: str, evidence: dict[str, Any], used_by: list[str], why: str
+) -> DropProposal:
     evidence = {"scans": index.scans, "bytes": index.bytes, **evidence}
-    package = ChangePackage.of(f"Drop {reason} index {index.qname}", [_drop(index, None)],
-                               f"{why}. Frees {index.bytes:,} bytes and the write cost of keeping it.")
+    package = ChangePackage.of(
+        f"Drop {reason} index {index.qname}",
+        [_drop(index, None)],
+        f"{why}. Frees {index.bytes:,} bytes and the write cost of keeping it.",
+    )
     return DropProposal(index, reason, evidence, package, used_by=used_by, note=why)
 
 
 def _drop(index: Index, snapshot: Snapshot | None) -> DropIndex:
-    return DropIndex(index.qname, concurrently=True, definition=index.definition,
-                     table_bytes=_table_bytes(snapshot, index) if snapshot else 0)
+    return DropIndex(
+        index.qname,
+        concurrently=True,
+        definition=index.definition,
+        table_bytes=_table_bytes(snapshot, index) if snapshot else 0,
+    )
 
 
 def _table_bytes(snapshot: Snapshot, index: Index) -> int:
@@ -112,16 +153,25 @@ def _covering_index(index: Index, snapshot: Snapshot) -> Index | None:
     if not keys:
         return None
     for other in sorted(snapshot.indexes_of(index.table_qname), key=lambda i: i.name):
-        if other.name == index.name or not other.valid or other.method != index.method or \
-                other.predicate != index.predicate or index.method not in ("btree",):
+        if (
+            other.name == index.name
+            or not other.valid
+            or other.method != index.method
+            or other.predicate != index.predicate
+            or index.method not in ("btree",)
+        ):
             continue
         other_keys = _plain_keys(other)
         if other_keys is None or other_keys[: len(keys)] != keys:
             continue
         if not set(index.include) <= set(other_keys) | set(other.include):
             continue
-        if other_keys == keys and set(other.include) == set(index.include) and droppable(other) \
-                and other.name > index.name:
+        if (
+            other_keys == keys
+            and set(other.include) == set(index.include)
+            and droppable(other)
+            and other.name > index.name
+        ):
             continue  # exact duplicates: keep the first by name, drop the other
         return other
     return None
@@ -132,8 +182,13 @@ def _superseding_spec(index: Index, recommended: Sequence[IndexSpec]) -> IndexSp
     if not keys or index.method != "btree" or index.predicate:
         return None
     for spec in recommended:
-        if spec.table == index.table_qname and spec.method == "btree" and not spec.where \
-                and spec.keys[: len(keys)] == keys and set(index.include) <= set(spec.keys) | set(spec.include):
+        if (
+            spec.table == index.table_qname
+            and spec.method == "btree"
+            and not spec.where
+            and spec.keys[: len(keys)] == keys
+            and set(index.include) <= set(spec.keys) | set(spec.include)
+        ):
             return spec
     return None
 
@@ -147,9 +202,13 @@ def _merge_pairs(snapshot: Snapshot) -> list[tuple[Index, Index]]:
     for indexes in by_table.values():
         indexes.sort(key=lambda i: i.name)
         for i, first in enumerate(indexes):
-            for second in indexes[i + 1:]:
-                if _plain_keys(first) == _plain_keys(second) and set(first.include) != set(second.include) \
-                        and first.include and second.include:
+            for second in indexes[i + 1 :]:
+                if (
+                    _plain_keys(first) == _plain_keys(second)
+                    and set(first.include) != set(second.include)
+                    and first.include
+                    and second.include
+                ):
                     pairs.append((first, second))
     return pairs
 

@@ -45,8 +45,11 @@ def expression_facts(key: str) -> ExpressionFacts:
 def _prefix_width(name: str, args: tuple) -> float | None:
     """``substring(text, start, n)``, ``substr(…)`` and ``left(text, n)`` keep at most n characters
     (taken as single-byte, plus the 1-byte short varlena header)."""
-    length = args[2] if name in ("substring", "substr") and len(args) == 3 else (
-        args[1] if name == "left" and len(args) == 2 else None)
+    length = (
+        args[2]
+        if name in ("substring", "substr") and len(args) == 3
+        else (args[1] if name == "left" and len(args) == 2 else None)
+    )
     if isinstance(length, ast.A_Const) and isinstance(length.val, ast.Integer) and length.val.ival >= 0:
         return float(length.val.ival + 1)
     return None
@@ -55,5 +58,8 @@ def _prefix_width(name: str, args: tuple) -> float | None:
 def _columns(node: object) -> list[str]:
     from dbwright.advisors.indexes.querytree import _walk
 
-    return [n.fields[-1].sval for n in _walk(node)
-            if isinstance(n, ast.ColumnRef) and isinstance(n.fields[-1], ast.String)]
+    return [
+        n.fields[-1].sval
+        for n in _walk(node)
+        if isinstance(n, ast.ColumnRef) and isinstance(n.fields[-1], ast.String)
+    ]

@@ -34,8 +34,9 @@ class Planner:
         self._values: dict[tuple[str, str], str | None] = {}
         self._generic_mode_set = False
 
-    def plan(self, sql: str, parameters: int = 0,
-             parameter_columns: dict[int, tuple[str, str]] | None = None) -> dict[str, Any]:
+    def plan(
+        self, sql: str, parameters: int = 0, parameter_columns: dict[int, tuple[str, str]] | None = None
+    ) -> dict[str, Any]:
         """The JSON plan (the ``Plan`` node and its children) of one statement."""
         self.calls += 1
         in_transaction = self.conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
@@ -51,8 +52,12 @@ class Planner:
             self.conn.execute("RELEASE SAVEPOINT dbwright_plan")
         return plan
 
-    def _plan(self, sql: str, parameters: int, parameter_columns: dict[int, tuple[str, str]] | None,
-              ) -> dict[str, Any]:
+    def _plan(
+        self,
+        sql: str,
+        parameters: int,
+        parameter_columns: dict[int, tuple[str, str]] | None,
+    ) -> dict[str, Any]:
         try:
             if parameters == 0:
                 return self._explain(f"EXPLAIN (FORMAT JSON) {sql}")
@@ -62,7 +67,9 @@ class Planner:
                 return self._explain(f"EXPLAIN (GENERIC_PLAN, FORMAT JSON) {sql}", extended=False)
             return self._prepared(sql, parameters, parameter_columns or {})
         except psycopg.errors.SyntaxError as error:
-            raise SqlParseError(f"the server cannot parse a workload statement: {_first_line(error)}") from None
+            raise SqlParseError(
+                f"the server cannot parse a workload statement: {_first_line(error)}"
+            ) from None
         except psycopg.Error as error:
             raise PlanError(_first_line(error)) from None
 
@@ -87,7 +94,8 @@ class Planner:
         try:
             types = self.conn.execute(
                 "SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = %s",
-                (STATEMENT_NAME,)).fetchone()[0]
+                (STATEMENT_NAME,),
+            ).fetchone()[0]
             values = [self._argument(n, types[n - 1], columns.get(n)) for n in range(1, parameters + 1)]
             if any(not v.startswith("NULL::") for v in values) and not self._castable(values):
                 values = [f"NULL::{t}" for t in types]
@@ -119,7 +127,8 @@ class Planner:
                 "SELECT (most_common_vals::text::text[])[1], "
                 "(histogram_bounds::text::text[])[greatest(1, array_length(histogram_bounds::text::text[], 1) / 2)] "
                 "FROM pg_stats WHERE schemaname = %s AND tablename = %s AND attname = %s LIMIT 1",
-                (schema, name, column)).fetchone()
+                (schema, name, column),
+            ).fetchone()
             self._values[key] = (row[0] or row[1]) if row else None
         return self._values[key]
 

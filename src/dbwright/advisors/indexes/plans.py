@@ -10,8 +10,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-SCAN_NODES = {"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan", "Bitmap Index Scan",
-              "Tid Scan", "Tid Range Scan"}
+SCAN_NODES = {
+    "Seq Scan",
+    "Index Scan",
+    "Index Only Scan",
+    "Bitmap Heap Scan",
+    "Bitmap Index Scan",
+    "Tid Scan",
+    "Tid Range Scan",
+}
 
 
 @dataclass(frozen=True)
@@ -73,8 +80,11 @@ def changed_node(before: PlanSummary, after: PlanSummary, index: str, names: dic
         return "plan unchanged"
     relation = used.relation or _heap_above(after, used)
     old = next((n for n in before.scans() if n.relation == relation), None)
-    new = used if used.node_type != "Bitmap Index Scan" else next(
-        (n for n in after.scans() if n.relation == relation), used)
+    new = (
+        used
+        if used.node_type != "Bitmap Index Scan"
+        else next((n for n in after.scans() if n.relation == relation), used)
+    )
     text = f"{old.describe(names) if old else 'no scan of ' + str(relation)} → {new.describe(names)}"
     if new.node_type == "Bitmap Heap Scan":
         text += f" (bitmap of {names.get(index, index)})"
@@ -92,8 +102,14 @@ def _heap_above(plan: PlanSummary, node: PlanNode) -> str | None:
 
 
 def _flatten(plan: dict[str, Any], depth: int) -> Iterator[PlanNode]:
-    yield PlanNode(plan.get("Node Type", "?"), plan.get("Relation Name"), plan.get("Alias"),
-                   plan.get("Index Name"), float(plan.get("Total Cost", 0.0)), float(plan.get("Plan Rows", 0.0)),
-                   depth)
+    yield PlanNode(
+        plan.get("Node Type", "?"),
+        plan.get("Relation Name"),
+        plan.get("Alias"),
+        plan.get("Index Name"),
+        float(plan.get("Total Cost", 0.0)),
+        float(plan.get("Plan Rows", 0.0)),
+        depth,
+    )
     for child in plan.get("Plans", ()):
         yield from _flatten(child, depth + 1)

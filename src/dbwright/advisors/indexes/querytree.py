@@ -228,7 +228,9 @@ class _Walker:
                 self.shape.use(entry.table).star = True
 
     def sort_clause(self, items: Any, scope: _Scope) -> None:
-        columns = [(self.column_of(s.node, scope), s.sortby_dir == SortByDir.SORTBY_DESC) for s in items or ()]
+        columns = [
+            (self.column_of(s.node, scope), s.sortby_dir == SortByDir.SORTBY_DESC) for s in items or ()
+        ]
         tables = {c[0] for c, _ in columns if c}
         if not columns or len(tables) != 1 or any(c is None for c, _ in columns):
             for sort in items or ():
@@ -277,10 +279,17 @@ class _Walker:
         columns = [child for child in _walk(node) if isinstance(child, ast.ColumnRef)]
         refs = _column_refs(node, scope)
         qualifiers = {tuple(f.sval for f in ref.fields[:-1]) for ref in columns if len(ref.fields) > 1}
-        if not refs or len(refs) != len(columns) or len({table for table, _ in refs}) != 1 or len(qualifiers) > 1:
+        if (
+            not refs
+            or len(refs) != len(columns)
+            or len({table for table, _ in refs}) != 1
+            or len(qualifiers) > 1
+        ):
             return  # no column, columns of two tables (or two aliases of one), or a column this scope cannot place
         self.filter_nodes.add(id(node))
-        self.shape.use(refs[0][0]).filters[_deparse_predicate(node)] = tuple(dict.fromkeys(c for _, c in refs))
+        self.shape.use(refs[0][0]).filters[_deparse_predicate(node)] = tuple(
+            dict.fromkeys(c for _, c in refs)
+        )
 
     def predicate(self, node: Any, scope: _Scope) -> None:
         if isinstance(node, ast.NullTest):
@@ -345,14 +354,18 @@ class _Walker:
                 use.constants[_deparse(whole)] = (column,)
             return True
         tables = _columns_in(side, scope)
-        if isinstance(side, ast.FuncCall | ast.TypeCast) and len(tables) == 1 and \
-                not any(_columns_in(v, scope) for v in values or ()):
+        if (
+            isinstance(side, ast.FuncCall | ast.TypeCast)
+            and len(tables) == 1
+            and not any(_columns_in(v, scope) for v in values or ())
+        ):
             table = tables.pop()
             expression = _deparse(side)
             use = self.shape.use(table)
             use.expressions.setdefault(expression, how)
             use.expression_columns[expression] = tuple(
-                dict.fromkeys(c for t, c in _column_refs(side, scope) if t == table))
+                dict.fromkeys(c for t, c in _column_refs(side, scope) if t == table)
+            )
             return True
         return False
 
@@ -361,8 +374,20 @@ class _Walker:
 
 #: What a constant filter may be made of: no parameter, subquery or function call (which may not
 #: be immutable, as an index predicate must be); casts of literals are fine (``date '1994-01-01'``).
-_FILTER_NODES = (ast.ColumnRef, ast.A_Const, ast.TypeCast, ast.TypeName, ast.String, ast.Integer, ast.Float,
-                 ast.Boolean, ast.A_Expr, ast.BoolExpr, ast.NullTest, ast.BooleanTest)
+_FILTER_NODES = (
+    ast.ColumnRef,
+    ast.A_Const,
+    ast.TypeCast,
+    ast.TypeName,
+    ast.String,
+    ast.Integer,
+    ast.Float,
+    ast.Boolean,
+    ast.A_Expr,
+    ast.BoolExpr,
+    ast.NullTest,
+    ast.BooleanTest,
+)
 
 
 def _walk(node: Any) -> Iterator[Any]:
@@ -440,11 +465,19 @@ def _deparse_predicate(node: Any) -> str:
 def _deparse(node: Any, quote_integers: bool = False) -> str:
     """SQL for an expression with table qualifiers removed, as an index definition spells it."""
     bare = copy.deepcopy(node)
-    casts = {id(child.arg) for child in _walk(bare) if isinstance(child, ast.TypeCast)} if quote_integers else set()
+    casts = (
+        {id(child.arg) for child in _walk(bare) if isinstance(child, ast.TypeCast)}
+        if quote_integers
+        else set()
+    )
     for child in _walk(bare):
         if isinstance(child, ast.ColumnRef) and len(child.fields) > 1:
             child.fields = child.fields[-1:]
-        elif (quote_integers and isinstance(child, ast.A_Const) and isinstance(child.val, ast.Integer)
-              and id(child) not in casts):
+        elif (
+            quote_integers
+            and isinstance(child, ast.A_Const)
+            and isinstance(child.val, ast.Integer)
+            and id(child) not in casts
+        ):
             child.val = ast.String(str(child.val.ival))
     return RawStream()(bare)

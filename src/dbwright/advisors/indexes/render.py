@@ -46,17 +46,23 @@ def text(a: IndexAdvice) -> str:
     lines = [f"Index advice for {a.database}", *(f"  {line}" for line in _headline(a)), ""]
     for number, r in enumerate(a.recommendations, 1):
         lines.append(f"{number}. {r.spec.label}")
-        lines.append(f"   size ≈ {_mb(r.estimated_bytes)}, build ≈ {r.build_seconds:.1f} s, write overhead "
-                     f"{_amount(r.write_overhead, a.unit)}, gain {_amount(r.gain, a.unit)}  [{r.origin}]")
+        lines.append(
+            f"   size ≈ {_mb(r.estimated_bytes)}, build ≈ {r.build_seconds:.1f} s, write overhead "
+            f"{_amount(r.write_overhead, a.unit)}, gain {_amount(r.gain, a.unit)}  [{r.origin}]"
+        )
         for h in r.helps:
-            lines.append(f"   - {h.key} ×{h.calls}: {h.cost_before:,.1f} → {h.cost_after:,.1f}  {h.plan_change}")
+            lines.append(
+                f"   - {h.key} ×{h.calls}: {h.cost_before:,.1f} → {h.cost_after:,.1f}  {h.plan_change}"
+            )
         lines.append(f"   {r.package.operations[0].sql()}")
         lines.append(f"   rollback: {r.package.rollback_operations()[0].sql()}")
         lines.append("")
     if a.drops:
         lines.append("Existing indexes")
         for d in a.drops:
-            cost = "not priced" if d.cost_increase is None else f"drop costs {_amount(d.cost_increase, a.unit)}"
+            cost = (
+                "not priced" if d.cost_increase is None else f"drop costs {_amount(d.cost_increase, a.unit)}"
+            )
             lines.append(f"  - {d.reason}: {d.index.qname} ({_mb(d.index.bytes)}; {cost}) — {d.note}")
         lines.append("")
     for note in a.notes:
@@ -75,21 +81,37 @@ def markdown(a: IndexAdvice) -> str:
     if a.recommendations:
         out += ["## Recommended indexes", ""]
     for number, r in enumerate(a.recommendations, 1):
-        out += [f"### {number}. `{r.spec.label}`", "",
-                f"Size ≈ {_mb(r.estimated_bytes)} · build ≈ {r.build_seconds:.1f} s · write overhead "
-                f"{_amount(r.write_overhead, a.unit)} · gain {_amount(r.gain, a.unit)} · {r.origin}", "",
-                "| query | calls | cost before | cost after | plan change |", "|---|---:|---:|---:|---|"]
-        out += [f"| `{h.key}` | {h.calls} | {h.cost_before:,.1f} | {h.cost_after:,.1f} | {h.plan_change} |"
-                for h in r.helps]
+        out += [
+            f"### {number}. `{r.spec.label}`",
+            "",
+            f"Size ≈ {_mb(r.estimated_bytes)} · build ≈ {r.build_seconds:.1f} s · write overhead "
+            f"{_amount(r.write_overhead, a.unit)} · gain {_amount(r.gain, a.unit)} · {r.origin}",
+            "",
+            "| query | calls | cost before | cost after | plan change |",
+            "|---|---:|---:|---:|---|",
+        ]
+        out += [
+            f"| `{h.key}` | {h.calls} | {h.cost_before:,.1f} | {h.cost_after:,.1f} | {h.plan_change} |"
+            for h in r.helps
+        ]
         out += ["", "```sql", r.package.forward_sql, "-- rollback", r.package.rollback_sql, "```", ""]
     if a.drops:
-        out += ["## Existing indexes", "", "| index | reason | size | cost of dropping | evidence |",
-                "|---|---|---:|---:|---|"]
+        out += [
+            "## Existing indexes",
+            "",
+            "| index | reason | size | cost of dropping | evidence |",
+            "|---|---|---:|---:|---|",
+        ]
         for d in a.drops:
             cost = "not priced" if d.cost_increase is None else _amount(d.cost_increase, a.unit)
             out.append(f"| `{d.index.qname}` | {d.reason} | {_mb(d.index.bytes)} | {cost} | {d.note} |")
         out.append("")
-    out += ["## Queries", "", "| query | calls | cost before | cost after | SQL |", "|---|---:|---:|---:|---|"]
+    out += [
+        "## Queries",
+        "",
+        "| query | calls | cost before | cost after | SQL |",
+        "|---|---:|---:|---:|---|",
+    ]
     for q in a.queries:
         sql = " ".join(q.sql.split())[:120].replace("|", "\\|")
         out.append(f"| `{q.key}` | {q.calls} | {q.cost_before:,.1f} | {q.cost_after:,.1f} | `{sql}` |")
@@ -105,58 +127,95 @@ def cost_chart(a: IndexAdvice, width: int = 720) -> str:
     top = max(q.weight * q.cost_before for q in rows) or 1.0
     label_w, bar_h, gap = 130, 9, 8
     height = len(rows) * (2 * bar_h + gap) + 30
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-             f'aria-label="Weighted cost per query before and after">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'aria-label="Weighted cost per query before and after">'
+    ]
     y = 10
     scale = (width - label_w - 90) / top
     for q in rows:
         before, after = q.weight * q.cost_before, q.weight * q.cost_after
-        parts.append(f'<text x="0" y="{y + bar_h + 3}" font-size="11" font-family="monospace">{html.escape(q.key)}'
-                     "</text>")
-        parts.append(f'<rect x="{label_w}" y="{y}" width="{max(1.0, before * scale):.1f}" height="{bar_h}" '
-                     f'fill="#9aa4ad"><title>before {before:,.1f}</title></rect>')
-        parts.append(f'<rect x="{label_w}" y="{y + bar_h}" width="{max(1.0, after * scale):.1f}" height="{bar_h}" '
-                     f'fill="#2f9e44"><title>after {after:,.1f}</title></rect>')
-        parts.append(f'<text x="{label_w + max(1.0, before * scale) + 4:.1f}" y="{y + bar_h + 3}" font-size="10">'
-                     f"{_amount(before, a.unit)} → {_amount(after, a.unit)}</text>")
+        parts.append(
+            f'<text x="0" y="{y + bar_h + 3}" font-size="11" font-family="monospace">{html.escape(q.key)}'
+            "</text>"
+        )
+        parts.append(
+            f'<rect x="{label_w}" y="{y}" width="{max(1.0, before * scale):.1f}" height="{bar_h}" '
+            f'fill="#9aa4ad"><title>before {before:,.1f}</title></rect>'
+        )
+        parts.append(
+            f'<rect x="{label_w}" y="{y + bar_h}" width="{max(1.0, after * scale):.1f}" height="{bar_h}" '
+            f'fill="#2f9e44"><title>after {after:,.1f}</title></rect>'
+        )
+        parts.append(
+            f'<text x="{label_w + max(1.0, before * scale) + 4:.1f}" y="{y + bar_h + 3}" font-size="10">'
+            f"{_amount(before, a.unit)} → {_amount(after, a.unit)}</text>"
+        )
         y += 2 * bar_h + gap
-    parts.append(f'<text x="{label_w}" y="{y + 12}" font-size="11"><tspan fill="#9aa4ad">■ before</tspan> '
-                 '<tspan fill="#2f9e44">■ after</tspan></text></svg>')
+    parts.append(
+        f'<text x="{label_w}" y="{y + 12}" font-size="11"><tspan fill="#9aa4ad">■ before</tspan> '
+        '<tspan fill="#2f9e44">■ after</tspan></text></svg>'
+    )
     return "".join(parts)
 
 
 def html_page(a: IndexAdvice) -> str:
     e = html.escape
-    body = [f"<h1>Index advice for {e(a.database)}</h1>", "<ul>",
-            *(f"<li>{e(line)}</li>" for line in _headline(a)), "</ul>",
-            "<h2>Cost per query</h2>", cost_chart(a)]
+    body = [
+        f"<h1>Index advice for {e(a.database)}</h1>",
+        "<ul>",
+        *(f"<li>{e(line)}</li>" for line in _headline(a)),
+        "</ul>",
+        "<h2>Cost per query</h2>",
+        cost_chart(a),
+    ]
     if a.recommendations:
         body.append("<h2>Recommended indexes</h2>")
     for number, r in enumerate(a.recommendations, 1):
-        body += [f"<h3>{number}. <code>{e(r.spec.label)}</code></h3>",
-                 f"<p>size ≈ {_mb(r.estimated_bytes)} · build ≈ {r.build_seconds:.1f} s · write overhead "
-                 f"{e(_amount(r.write_overhead, a.unit))} · gain {e(_amount(r.gain, a.unit))} · {e(r.origin)}</p>",
-                 "<table><tr><th>query</th><th>calls</th><th>before</th><th>after</th><th>plan change</th></tr>"]
-        body += [f"<tr><td><code>{e(h.key)}</code></td><td>{h.calls}</td><td>{h.cost_before:,.1f}</td>"
-                 f"<td>{h.cost_after:,.1f}</td><td>{e(h.plan_change)}</td></tr>" for h in r.helps]
-        body += ["</table>", f"<pre>{e(r.package.forward_sql)}\n-- rollback\n{e(r.package.rollback_sql)}</pre>"]
+        body += [
+            f"<h3>{number}. <code>{e(r.spec.label)}</code></h3>",
+            f"<p>size ≈ {_mb(r.estimated_bytes)} · build ≈ {r.build_seconds:.1f} s · write overhead "
+            f"{e(_amount(r.write_overhead, a.unit))} · gain {e(_amount(r.gain, a.unit))} · {e(r.origin)}</p>",
+            "<table><tr><th>query</th><th>calls</th><th>before</th><th>after</th><th>plan change</th></tr>",
+        ]
+        body += [
+            f"<tr><td><code>{e(h.key)}</code></td><td>{h.calls}</td><td>{h.cost_before:,.1f}</td>"
+            f"<td>{h.cost_after:,.1f}</td><td>{e(h.plan_change)}</td></tr>"
+            for h in r.helps
+        ]
+        body += [
+            "</table>",
+            f"<pre>{e(r.package.forward_sql)}\n-- rollback\n{e(r.package.rollback_sql)}</pre>",
+        ]
     if a.drops:
-        body.append("<h2>Existing indexes</h2><table><tr><th>index</th><th>reason</th><th>size</th>"
-                    "<th>cost of dropping</th><th>evidence</th></tr>")
+        body.append(
+            "<h2>Existing indexes</h2><table><tr><th>index</th><th>reason</th><th>size</th>"
+            "<th>cost of dropping</th><th>evidence</th></tr>"
+        )
         for d in a.drops:
             cost = "not priced" if d.cost_increase is None else _amount(d.cost_increase, a.unit)
-            body.append(f"<tr><td><code>{e(d.index.qname)}</code></td><td>{e(d.reason)}</td>"
-                        f"<td>{_mb(d.index.bytes)}</td><td>{e(cost)}</td><td>{e(d.note)}</td></tr>")
+            body.append(
+                f"<tr><td><code>{e(d.index.qname)}</code></td><td>{e(d.reason)}</td>"
+                f"<td>{_mb(d.index.bytes)}</td><td>{e(cost)}</td><td>{e(d.note)}</td></tr>"
+            )
         body.append("</table>")
-    body.append("<h2>Queries</h2><table><tr><th>query</th><th>calls</th><th>before</th><th>after</th><th>SQL</th></tr>")
+    body.append(
+        "<h2>Queries</h2><table><tr><th>query</th><th>calls</th><th>before</th><th>after</th><th>SQL</th></tr>"
+    )
     for q in a.queries:
-        body.append(f"<tr><td><code>{e(q.key)}</code></td><td>{q.calls}</td><td>{q.cost_before:,.1f}</td>"
-                    f"<td>{q.cost_after:,.1f}</td><td><code>{e(' '.join(q.sql.split())[:300])}</code></td></tr>")
+        body.append(
+            f"<tr><td><code>{e(q.key)}</code></td><td>{q.calls}</td><td>{q.cost_before:,.1f}</td>"
+            f"<td>{q.cost_after:,.1f}</td><td><code>{e(' '.join(q.sql.split())[:300])}</code></td></tr>"
+        )
     body.append("</table>")
     body += [f"<p class=note>{e(n)}</p>" for n in a.notes]
-    style = ("body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;color:#222}"
-             "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 8px;"
-             "font-size:13px;text-align:left}pre{background:#f6f8fa;padding:8px;overflow:auto}"
-             "code{font-size:12px}.note{color:#8a5a00}")
-    return (f"<!doctype html><html><head><meta charset=utf-8><title>Index advice: {e(a.database)}</title>"
-            f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n")
+    style = (
+        "body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;color:#222}"
+        "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 8px;"
+        "font-size:13px;text-align:left}pre{background:#f6f8fa;padding:8px;overflow:auto}"
+        "code{font-size:12px}.note{color:#8a5a00}"
+    )
+    return (
+        f"<!doctype html><html><head><meta charset=utf-8><title>Index advice: {e(a.database)}</title>"
+        f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
+    )

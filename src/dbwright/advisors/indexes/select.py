@@ -63,7 +63,6 @@ LOCAL_ROUNDS = 2
 OBJECTIVES = ("total", "per-query")
 
 
-
 @dataclass(frozen=True)
 class Weighted:
     query: PlannableQuery
@@ -110,11 +109,20 @@ class _Move:
 
 
 class Selector:
-    def __init__(self, whatif: WhatIf, queries: Sequence[Weighted], *, size: Callable[[IndexSpec], int],
-                 smallest_size: Callable[[IndexSpec], int] | None = None,
-                 write_cost: Callable[[IndexSpec], float], budget: int,
-                 widen_with: dict[str, list[str]], max_pool: int | None = None, thorough: bool = True,
-                 objective: str = "total") -> None:
+    def __init__(
+        self,
+        whatif: WhatIf,
+        queries: Sequence[Weighted],
+        *,
+        size: Callable[[IndexSpec], int],
+        smallest_size: Callable[[IndexSpec], int] | None = None,
+        write_cost: Callable[[IndexSpec], float],
+        budget: int,
+        widen_with: dict[str, list[str]],
+        max_pool: int | None = None,
+        thorough: bool = True,
+        objective: str = "total",
+    ) -> None:
         if objective not in OBJECTIVES:
             raise ValueError(objective)
         self.whatif = whatif
@@ -130,10 +138,15 @@ class Selector:
         self.baseline_reads = sum(q.weight * q.base_cost for q in self.queries)
         self.total_calls = sum(q.calls for q in self.queries) or 1.0
         self.baseline = self.objective(frozenset())
-        self.min_geomean_gain = MIN_STATEMENT_SPEEDUP * min((q.calls for q in self.queries), default=1.0) / self.total_calls
+        self.min_geomean_gain = (
+            MIN_STATEMENT_SPEEDUP * min((q.calls for q in self.queries), default=1.0) / self.total_calls
+        )
         #: screening keeps any real gain: a small one may matter once the dominant statements are fixed
-        self.min_gain = self.min_geomean_gain / 100 if objective == "per-query" else max(
-            abs(self.baseline) * MIN_GAIN_SHARE * MIN_GAIN_SHARE, 1e-9)
+        self.min_gain = (
+            self.min_geomean_gain / 100
+            if objective == "per-query"
+            else max(abs(self.baseline) * MIN_GAIN_SHARE * MIN_GAIN_SHARE, 1e-9)
+        )
         self._users: dict[IndexSpec, tuple[int, ...]] = {}  # spec -> statements whose plans picked it
         self._costs: dict[tuple[int, frozenset[IndexSpec]], float] = {}
         self._best_cost = [q.base_cost for q in self.queries]  # with every candidate present
@@ -155,7 +168,9 @@ class Selector:
     def objective(self, config: frozenset[IndexSpec]) -> float:
         """The objective with ``config`` present, every statement planned with the whole set (exact)."""
         plans = self.whatif.plans([q.query for q in self.queries], config)
-        reads = sum(self.value(q, p.cost if p else q.base_cost) for q, p in zip(self.queries, plans, strict=True))
+        reads = sum(
+            self.value(q, p.cost if p else q.base_cost) for q, p in zip(self.queries, plans, strict=True)
+        )
         return reads + self.writes(config)
 
     def floor(self, objective: float) -> float:
@@ -221,8 +236,9 @@ class Selector:
         bounds = self._screen_more(fitting, {})
         return {s: bounds[s] - self.writes(frozenset([s])) for s in fitting if self.whatif.supported(s)}
 
-    def screen_group(self, specs: Sequence[IndexSpec], widened_from: Mapping[IndexSpec, IndexSpec]
-                     ) -> dict[IndexSpec, float]:
+    def screen_group(
+        self, specs: Sequence[IndexSpec], widened_from: Mapping[IndexSpec, IndexSpec]
+    ) -> dict[IndexSpec, float]:
         """Plan each statement with every spec it could use present, note what it picks, take that
         away and plan again, for up to ``SCREEN_ROUNDS`` rounds: each statement names its best few
         indexes per table in a handful of calls, not one call per candidate. A picked spec is
@@ -251,8 +267,9 @@ class Selector:
             self._users[spec] = tuple(users[spec])
         return bounds
 
-    def _screen_more(self, specs: Sequence[IndexSpec], widened_from: Mapping[IndexSpec, IndexSpec]
-                     ) -> dict[IndexSpec, float]:
+    def _screen_more(
+        self, specs: Sequence[IndexSpec], widened_from: Mapping[IndexSpec, IndexSpec]
+    ) -> dict[IndexSpec, float]:
         return self.screen_group(specs, widened_from) if self.thorough else self.screen_alone(specs)
 
     def screen_alone(self, specs: Sequence[IndexSpec]) -> dict[IndexSpec, float]:
@@ -302,7 +319,9 @@ class Selector:
     def make_room(self, config: frozenset[IndexSpec], seed: IndexSpec) -> frozenset[IndexSpec]:
         """``config`` less its members worth least per byte (each priced as the set stands) until ``seed`` fits:
         the greedy then refills from there instead of starting over (most of the set survives a seed)."""
-        ranked = sorted(config, key=lambda s: (self.marginal_gain(config, s) / max(self.size(s), 8192), s.sort_key))
+        ranked = sorted(
+            config, key=lambda s: (self.marginal_gain(config, s) / max(self.size(s), 8192), s.sort_key)
+        )
         kept = set(config)
         for spec in ranked:
             if self.used_bytes(frozenset(kept)) + self.size(seed) <= self.budget:
@@ -316,8 +335,10 @@ class Selector:
         any it chose: one it could have afforded was not left out for its size."""
         largest = max((self.size(s) for s in chosen), default=0)
         floor = max(largest + 1, SEED_MIN_SHARE * self.budget)
-        ranked = sorted((s for s in pool if s not in chosen and self.smallest_size(s) <= self.budget),
-                        key=lambda s: (-self._optimistic[s], s.sort_key))
+        ranked = sorted(
+            (s for s in pool if s not in chosen and self.smallest_size(s) <= self.budget),
+            key=lambda s: (-self._optimistic[s], s.sort_key),
+        )
         found: list[IndexSpec] = []
         for spec in ranked:  # exact sizes only for the few at the top
             if len(found) == SEEDS:
@@ -330,13 +351,16 @@ class Selector:
         """The ``max_pool`` best candidates of each table by gain per byte (for slow what-if backends)."""
         kept = []
         for table in sorted({s.table for s in pool}):
-            ranked = sorted((s for s in pool if s.table == table),
-                            key=lambda s: (-self._optimistic[s] / max(self.size(s), 8192), s.sort_key))
+            ranked = sorted(
+                (s for s in pool if s.table == table),
+                key=lambda s: (-self._optimistic[s] / max(self.size(s), 8192), s.sort_key),
+            )
             kept.extend(ranked[: self.max_pool])
         return sorted(kept)
 
-    def greedy(self, pool: list[IndexSpec], by_ratio: bool, start: frozenset[IndexSpec]
-               ) -> tuple[frozenset[IndexSpec], list[str]]:
+    def greedy(
+        self, pool: list[IndexSpec], by_ratio: bool, start: frozenset[IndexSpec]
+    ) -> tuple[frozenset[IndexSpec], list[str]]:
         """Lazy greedy: a move is priced again only when an upper bound on its score could still win."""
         config = start
         version = 0
@@ -362,8 +386,10 @@ class Selector:
 
         room = self.budget - self.used_bytes(config)
         moves = [m for m in self._moves(config, pool) if extra(m, False) <= room]
-        bounds = self._screen_more([m.added for m in moves if m.added not in self._users],
-                                   {m.added: m.replaced for m in moves if m.replaced})
+        bounds = self._screen_more(
+            [m.added for m in moves if m.added not in self._users],
+            {m.added: m.replaced for m in moves if m.replaced},
+        )
         for move in moves:
             push(move, score(move, bounds.get(move.added, self._optimistic.get(move.added, math.inf)), False))
         while True:
@@ -409,10 +435,15 @@ class Selector:
                     if self._applies(config, move) and extra(move, move in sized) <= room:
                         push(move, score(move, self.headroom(config, move), move in sized))
             widenings = [m for m in self._widenings(config, chosen.added) if extra(m, False) <= room]
-            bounds = self._screen_more([m.added for m in widenings if m.added not in self._users],
-                                       {m.added: m.replaced for m in widenings if m.replaced})
+            bounds = self._screen_more(
+                [m.added for m in widenings if m.added not in self._users],
+                {m.added: m.replaced for m in widenings if m.replaced},
+            )
             for move in widenings:
-                push(move, score(move, bounds.get(move.added, self._optimistic.get(move.added, math.inf)), False))
+                push(
+                    move,
+                    score(move, bounds.get(move.added, self._optimistic.get(move.added, math.inf)), False),
+                )
 
     @staticmethod
     def _applies(config: frozenset[IndexSpec], move: _Move) -> bool:
@@ -443,11 +474,14 @@ class Selector:
                 continue
             yield _Move(wider, spec, f"widen {spec.label} by {column}")
 
-    def improve(self, config: frozenset[IndexSpec], pool: list[IndexSpec]) -> tuple[frozenset[IndexSpec], list[str]]:
+    def improve(
+        self, config: frozenset[IndexSpec], pool: list[IndexSpec]
+    ) -> tuple[frozenset[IndexSpec], list[str]]:
         """Drop what the others made redundant; swap one chosen index for a better one; refill the room."""
         log: list[str] = []
-        ranked = sorted(pool, key=lambda s: (-self._optimistic.get(s, 0.0) / max(self.smallest_size(s), 8192),
-                                             s.sort_key))
+        ranked = sorted(
+            pool, key=lambda s: (-self._optimistic.get(s, 0.0) / max(self.smallest_size(s), 8192), s.sort_key)
+        )
         for _ in range(LOCAL_ROUNDS):
             changed = False
             for spec in sorted(config):

@@ -34,16 +34,40 @@ REVMAP_ENTRIES_PER_PAGE = (BLOCK - PAGE_HEADER) // 6
 
 # Fixed-width types: (width, alignment). Anything else is a varlena (1-byte header when short).
 FIXED = {
-    "bool": (1, 1), "char": (1, 1), "int2": (2, 2), "int4": (4, 4), "oid": (4, 4), "date": (4, 4),
-    "float4": (4, 4), "int8": (8, 8), "float8": (8, 8), "timestamp": (8, 8), "timestamptz": (8, 8),
-    "time": (8, 8), "money": (8, 8), "interval": (16, 8), "uuid": (16, 1), "timetz": (12, 8),
-    "macaddr": (6, 4), "inet": (7, 1),
+    "bool": (1, 1),
+    "char": (1, 1),
+    "int2": (2, 2),
+    "int4": (4, 4),
+    "oid": (4, 4),
+    "date": (4, 4),
+    "float4": (4, 4),
+    "int8": (8, 8),
+    "float8": (8, 8),
+    "timestamp": (8, 8),
+    "timestamptz": (8, 8),
+    "time": (8, 8),
+    "money": (8, 8),
+    "interval": (16, 8),
+    "uuid": (16, 1),
+    "timetz": (12, 8),
+    "macaddr": (6, 4),
+    "inet": (7, 1),
 }
 # Types whose B-tree keys are not deduplicated (nbtree's _bt_allequalimage says no).
 NO_DEDUP = {"numeric", "float4", "float8", "jsonb", "interval", "money"}
-CAST_WIDTHS = {"date": "date", "integer": "int4", "int4": "int4", "bigint": "int8",
-               "int8": "int8", "timestamp": "timestamp", "timestamptz": "timestamptz", "bool": "bool",
-               "boolean": "bool", "smallint": "int2", "int2": "int2"}
+CAST_WIDTHS = {
+    "date": "date",
+    "integer": "int4",
+    "int4": "int4",
+    "bigint": "int8",
+    "int8": "int8",
+    "timestamp": "timestamp",
+    "timestamptz": "timestamptz",
+    "bool": "bool",
+    "boolean": "bool",
+    "smallint": "int2",
+    "int2": "int2",
+}
 
 
 @dataclass(frozen=True)
@@ -55,8 +79,13 @@ class KeyShape:
     dedup_safe: bool
 
 
-def estimate_bytes(spec: IndexSpec, snapshot: Snapshot, fraction: float = 1.0,
-                   distinct: Mapping[str, float] | None = None, key_distinct: float | None = None) -> int:
+def estimate_bytes(
+    spec: IndexSpec,
+    snapshot: Snapshot,
+    fraction: float = 1.0,
+    distinct: Mapping[str, float] | None = None,
+    key_distinct: float | None = None,
+) -> int:
     """Estimated on-disk size of ``spec`` once built; ``fraction`` of rows for a partial index.
 
     ``distinct`` overrides ``pg_stats.n_distinct`` for some columns of the table (see
@@ -76,8 +105,11 @@ def estimate_bytes(spec: IndexSpec, snapshot: Snapshot, fraction: float = 1.0,
     keys = [_key_shape(spec.table, key, snapshot, all_rows, distinct) for key in spec.keys]
     keys = [replace(k, distinct=distinct_in_share(k.distinct, all_rows, fraction)) for k in keys]
     included = [_key_shape(spec.table, column, snapshot, rows) for column in spec.include]
-    combined = None if key_distinct is None else max(1.0, min(distinct_in_share(key_distinct, all_rows, fraction),
-                                                              rows))
+    combined = (
+        None
+        if key_distinct is None
+        else max(1.0, min(distinct_in_share(key_distinct, all_rows, fraction), rows))
+    )
     return _btree_bytes(rows, keys, included, _leaf_fillfactor(table), combined)
 
 
@@ -89,8 +121,13 @@ def distinct_in_share(distinct: float, rows: float, fraction: float) -> float:
     return max(1.0, distinct * (1.0 - (1.0 - fraction) ** (rows / distinct)))
 
 
-def _btree_bytes(rows: float, keys: list[KeyShape], included: list[KeyShape], fillfactor: int,
-                 combined: float | None = None) -> int:
+def _btree_bytes(
+    rows: float,
+    keys: list[KeyShape],
+    included: list[KeyShape],
+    fillfactor: int,
+    combined: float | None = None,
+) -> int:
     if rows < 1:
         return 2 * BLOCK  # metapage and one empty root leaf
     leaf_space = (BLOCK - PAGE_HEADER - BTREE_SPECIAL) - BLOCK * (100 - fillfactor) / 100
@@ -147,8 +184,9 @@ def _brin_bytes(spec: IndexSpec, snapshot: Snapshot, table: Table) -> int:
     return int((1 + revmap + max(1, regular)) * BLOCK)
 
 
-def _key_shape(table: str, key: str, snapshot: Snapshot, rows: float,
-               distinct: Mapping[str, float] | None = None) -> KeyShape:
+def _key_shape(
+    table: str, key: str, snapshot: Snapshot, rows: float, distinct: Mapping[str, float] | None = None
+) -> KeyShape:
     if key.startswith("("):
         return _expression_shape(table, key, snapshot, rows)
     column = snapshot.column(table, key)
@@ -171,8 +209,13 @@ def is_clustered(snapshot: Snapshot, table: str, column: str) -> bool:
     """
     info = snapshot.column(table, column)
     stats = info.stats if info else None
-    return bool(stats and stats.correlation is not None and abs(stats.correlation) >= CLUSTERED_CORRELATION
-                and stats.n_distinct is not None and stats.n_distinct > 0)
+    return bool(
+        stats
+        and stats.correlation is not None
+        and abs(stats.correlation) >= CLUSTERED_CORRELATION
+        and stats.n_distinct is not None
+        and stats.n_distinct > 0
+    )
 
 
 #: Heap blocks read to count a sorted column's distinct values (TABLESAMPLE SYSTEM, repeatable).
@@ -220,8 +263,9 @@ class SampledDistinct:
         """A lower bound on ``estimate`` that samples no key: a key that would need its combinations
         counted is taken to have no more of them than its most distinct column (the most deduplication
         it could get). For ruling out what cannot fit before paying for a sample."""
-        return estimate_bytes(spec, self.snapshot, fraction, self.overrides(spec),
-                              self.key_distinct(spec, sample=False))
+        return estimate_bytes(
+            spec, self.snapshot, fraction, self.overrides(spec), self.key_distinct(spec, sample=False)
+        )
 
     def key_distinct(self, spec: IndexSpec, sample: bool = True) -> float | None:
         """Distinct combinations of a multi-column B-tree key, or None where the per-column counts settle
@@ -230,8 +274,13 @@ class SampledDistinct:
         index's key is counted on the whole table (``estimate_bytes`` keeps its share of the values).
         With ``sample=False``, a key that would be sampled gets its lower bound instead."""
         table = self.snapshot.table(spec.table)
-        if (spec.method != "btree" or len(spec.keys) < 2 or spec.include or table is None
-                or any(k.startswith("(") for k in spec.keys)):
+        if (
+            spec.method != "btree"
+            or len(spec.keys) < 2
+            or spec.include
+            or table is None
+            or any(k.startswith("(") for k in spec.keys)
+        ):
             return None
         rows = max(table.row_estimate, 1.0)
         shapes = [_key_shape(spec.table, k, self.snapshot, rows, self.overrides(spec)) for k in spec.keys]
@@ -261,7 +310,9 @@ class SampledDistinct:
             f"{_tablesample(blocks, pages)}) "
             f"SELECT (SELECT count(DISTINCT block) FROM occurrences), count(*), count(*) FILTER (WHERE n = 1), "
             f"coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM occurrences GROUP BY {listed}) keys",
-            f"{table} ({', '.join(columns)}) for its distinct key combinations", "its index size uses pg_stats")
+            f"{table} ({', '.join(columns)}) for its distinct key combinations",
+            "its index size uses pg_stats",
+        )
         if row is None:
             return None
         sampled_blocks, seen, singletons, occurrences = (int(v) for v in row)
@@ -276,7 +327,9 @@ class SampledDistinct:
             f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT (ctid::text::point)[0] AS block, "
             f"count(DISTINCT {ident(column)}) AS n FROM {qident(table)} {_tablesample(DISTINCT_SAMPLE_BLOCKS, pages)} "
             f"GROUP BY 1) blocks",
-            f"{table}.{column} for its distinct values", "its index sizes use pg_stats")
+            f"{table}.{column} for its distinct values",
+            "its index sizes use pg_stats",
+        )
         if row is None:
             return None
         return clustered_distinct(int(row[0]), int(row[1]), pages, info.row_estimate)
@@ -296,8 +349,9 @@ def _tablesample(blocks: int, pages: int) -> str:
     return f"TABLESAMPLE SYSTEM ({min(100.0, 100.0 * blocks / pages):.6f}) REPEATABLE (0)"
 
 
-def duj1_over_blocks(occurrences: int, seen: int, singletons: int, blocks: int, table_pages: int,
-                     rows: float) -> float:
+def duj1_over_blocks(
+    occurrences: int, seen: int, singletons: int, blocks: int, table_pages: int, rows: float
+) -> float:
     """Distinct keys from a block sample: Haas and Stokes' Duj1 estimator (ANALYZE's own) over
     distinct (block, key) occurrences rather than rows.
 

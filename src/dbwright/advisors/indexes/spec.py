@@ -47,8 +47,10 @@ class IndexSpec:
 
     def definition(self, name: str | None = None) -> str:
         """CREATE INDEX text (not CONCURRENTLY): for HypoPG and for rolled-back real builds."""
-        return self._text(f"CREATE INDEX {ident(name or self.name)} ON {qident(self.table)}",
-                          [ident(c) for c in self.include])
+        return self._text(
+            f"CREATE INDEX {ident(name or self.name)} ON {qident(self.table)}",
+            [ident(c) for c in self.include],
+        )
 
     @cached_property
     def name(self) -> str:
@@ -81,17 +83,38 @@ class IndexSpec:
         return text
 
     def widened(self, key: str) -> IndexSpec:
-        return IndexSpec(self.table, (*self.keys, key), tuple(c for c in self.include if c != key), self.where,
-                         self.method, self.opclass)
+        return IndexSpec(
+            self.table,
+            (*self.keys, key),
+            tuple(c for c in self.include if c != key),
+            self.where,
+            self.method,
+            self.opclass,
+        )
 
     def operation(self, table_bytes: int = 0) -> CreateIndex:
-        return CreateIndex(name=self.name, table=self.table, keys=tuple(self.keys_sql()), method=self.method,
-                           include=tuple(self.include), where=self.where, concurrently=True,
-                           table_bytes=table_bytes)
+        return CreateIndex(
+            name=self.name,
+            table=self.table,
+            keys=tuple(self.keys_sql()),
+            method=self.method,
+            include=tuple(self.include),
+            where=self.where,
+            concurrently=True,
+            table_bytes=table_bytes,
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"table": self.table, "keys": list(self.keys), "include": list(self.include), "where": self.where,
-                "method": self.method, "opclass": self.opclass, "name": self.name, "label": self.label}
+        return {
+            "table": self.table,
+            "keys": list(self.keys),
+            "include": list(self.include),
+            "where": self.where,
+            "method": self.method,
+            "opclass": self.opclass,
+            "name": self.name,
+            "label": self.label,
+        }
 
 
 def _word(key: str) -> str:

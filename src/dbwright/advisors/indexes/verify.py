@@ -44,9 +44,14 @@ class BuiltIndex:
     estimated_bytes: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.label, "sql": self.sql, "seconds": round(self.seconds, 3),
-                "real_bytes": self.real_bytes, "estimated_bytes": self.estimated_bytes,
-                "size_error": round(self.estimated_bytes / self.real_bytes - 1, 3) if self.real_bytes else None}
+        return {
+            "index": self.label,
+            "sql": self.sql,
+            "seconds": round(self.seconds, 3),
+            "real_bytes": self.real_bytes,
+            "estimated_bytes": self.estimated_bytes,
+            "size_error": round(self.estimated_bytes / self.real_bytes - 1, 3) if self.real_bytes else None,
+        }
 
 
 @dataclass
@@ -77,14 +82,20 @@ class Measurement:
         return self.estimated_before / self.estimated_after if self.estimated_after > 0 else float("inf")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "sql": self.sql, "estimated_cost_before": round(self.estimated_before, 2),
-                "estimated_cost_after": round(self.estimated_after, 2),
-                "estimated_speedup": round(self.estimated_speedup, 2),
-                "median_ms_before": round(self.before_ms, 3), "median_ms_after": round(self.after_ms, 3),
-                "measured_speedup": round(self.measured_speedup, 2),
-                "runs_ms_before": [round(r, 3) for r in self.runs_before_ms],
-                "runs_ms_after": [round(r, 3) for r in self.runs_after_ms],
-                "real_plan_cost_after": round(self.real_cost_after, 2), "indexes_used_after": self.indexes_after}
+        return {
+            "key": self.key,
+            "sql": self.sql,
+            "estimated_cost_before": round(self.estimated_before, 2),
+            "estimated_cost_after": round(self.estimated_after, 2),
+            "estimated_speedup": round(self.estimated_speedup, 2),
+            "median_ms_before": round(self.before_ms, 3),
+            "median_ms_after": round(self.after_ms, 3),
+            "measured_speedup": round(self.measured_speedup, 2),
+            "runs_ms_before": [round(r, 3) for r in self.runs_before_ms],
+            "runs_ms_after": [round(r, 3) for r in self.runs_after_ms],
+            "real_plan_cost_after": round(self.real_cost_after, 2),
+            "indexes_used_after": self.indexes_after,
+        }
 
 
 @dataclass
@@ -99,10 +110,16 @@ class Verification:
     elapsed_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"database": self.database, "where": self.where, "runs": self.runs,
-                "built": [b.to_dict() for b in self.built],
-                "measurements": [m.to_dict() for m in self.measurements], "refused": self.refused,
-                "notes": self.notes, "elapsed_s": round(self.elapsed_s, 3)}
+        return {
+            "database": self.database,
+            "where": self.where,
+            "runs": self.runs,
+            "built": [b.to_dict() for b in self.built],
+            "measurements": [m.to_dict() for m in self.measurements],
+            "refused": self.refused,
+            "notes": self.notes,
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
 
 
 def build_statements(advice: IndexAdvice, scratch: bool) -> list[str]:
@@ -115,9 +132,16 @@ def _build_sql(r: Recommendation, scratch: bool) -> str:
     return r.spec.definition() + ";" if scratch else r.package.operations[0].sql()
 
 
-def verify_advice(target: str | None, advice: IndexAdvice, *, scratch: bool, confirmed: bool = False,
-                  runs: int = RUNS, snapshot: Snapshot | None = None, progress: Progress | None = None
-                  ) -> Verification:
+def verify_advice(
+    target: str | None,
+    advice: IndexAdvice,
+    *,
+    scratch: bool,
+    confirmed: bool = False,
+    runs: int = RUNS,
+    snapshot: Snapshot | None = None,
+    progress: Progress | None = None,
+) -> Verification:
     """Build ``advice``'s indexes (on a scratch copy, or on the target when ``confirmed``) and measure.
 
     Without ``scratch`` the indexes are built on the target and stay there (their rollback SQL
@@ -129,8 +153,10 @@ def verify_advice(target: str | None, advice: IndexAdvice, *, scratch: bool, con
     started = time.perf_counter()
     step = progress or (lambda _text: None)
     if not scratch and not confirmed and advice.recommendations:
-        raise RefusedError(f"verifying on the target builds {len(advice.recommendations)} index(es) there for "
-                           "real; pass --yes to allow it, or --scratch to use a scratch copy")
+        raise RefusedError(
+            f"verifying on the target builds {len(advice.recommendations)} index(es) there for "
+            "real; pass --yes to allow it, or --scratch to use a scratch copy"
+        )
     conninfo = resolve_target(target)
     with open_session(conninfo) as conn:
         snap = snapshot or take(conn)
@@ -141,8 +167,10 @@ def verify_advice(target: str | None, advice: IndexAdvice, *, scratch: bool, con
         result.notes.append("no index recommended: nothing to verify")
         return result
     if not runnable:
-        raise RefusedError(f"no read-only statement in the workload to measure ({len(refused)} refused: "
-                           f"{refused[0]['reason'] if refused else 'empty'})")
+        raise RefusedError(
+            f"no read-only statement in the workload to measure ({len(refused)} refused: "
+            f"{refused[0]['reason'] if refused else 'empty'})"
+        )
     scratch_name = None
     try:
         if scratch:
@@ -165,15 +193,20 @@ def verify_advice(target: str | None, advice: IndexAdvice, *, scratch: bool, con
     for key, sql in runnable:
         (ms_before, _, _), (ms_after, cost_after, used) = before[key], after[key]
         effect = effects[key]
-        result.measurements.append(Measurement(key, sql, effect.cost_before, effect.cost_after, ms_before,
-                                               ms_after, cost_after, used))
+        result.measurements.append(
+            Measurement(
+                key, sql, effect.cost_before, effect.cost_after, ms_before, ms_after, cost_after, used
+            )
+        )
     if not scratch:
         result.notes.append("the indexes stay on the target; each recommendation's rollback SQL drops them")
     result.elapsed_s = time.perf_counter() - started
     return result
 
 
-def _runnable(conn: psycopg.Connection, advice: IndexAdvice) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
+def _runnable(
+    conn: psycopg.Connection, advice: IndexAdvice
+) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
     runnable, refused = [], []
     for q in advice.queries:
         try:
@@ -187,8 +220,9 @@ def _runnable(conn: psycopg.Connection, advice: IndexAdvice) -> tuple[list[tuple
     return runnable, refused
 
 
-def _measure(conninfo: str, queries: list[tuple[str, str]], snap: Snapshot, runs: int
-             ) -> dict[str, tuple[list[float], float, list[str]]]:
+def _measure(
+    conninfo: str, queries: list[tuple[str, str]], snap: Snapshot, runs: int
+) -> dict[str, tuple[list[float], float, list[str]]]:
     """Per query: execution times of ``runs`` warm runs, the plan's total cost, the indexes it used."""
     from dbwright.engines.postgres.connect import SessionOptions, open_session
 
@@ -198,7 +232,9 @@ def _measure(conninfo: str, queries: list[tuple[str, str]], snap: Snapshot, runs
             timings = []
             plan = None
             for number in range(runs + 1):  # the first run warms the cache and is not counted
-                run = explain(conn, sql, analyze=True, snapshot=snap, verbose=False, buffers=False, timing=False)
+                run = explain(
+                    conn, sql, analyze=True, snapshot=snap, verbose=False, buffers=False, timing=False
+                )
                 if number:
                     timings.append(run.execution_ms or 0.0)
                 plan = run.plan
@@ -229,13 +265,16 @@ def _build(conninfo: str, advice: IndexAdvice, scratch: bool) -> list[BuiltIndex
                     conn.execute(r.package.rollback_operations()[0].sql())
                 raise ServerError(f"building {r.spec.name} failed: {_first_line(error)}") from None
             seconds = time.perf_counter() - started
-            size = conn.execute("SELECT pg_relation_size(%s::regclass)",
-                                (qident(f"{r.spec.table.split('.', 1)[0]}.{r.spec.name}"),)).fetchone()[0]
+            size = conn.execute(
+                "SELECT pg_relation_size(%s::regclass)",
+                (qident(f"{r.spec.table.split('.', 1)[0]}.{r.spec.name}"),),
+            ).fetchone()[0]
             built.append(BuiltIndex(r.spec.label, sql, seconds, int(size), r.estimated_bytes))
     return built
 
 
 # --- the scratch copy ------------------------------------------------------------------------------
+
 
 def _with_dbname(conninfo: str, dbname: str) -> str:
     params = _conninfo.conninfo_to_dict(conninfo)
@@ -246,16 +285,18 @@ def _with_dbname(conninfo: str, dbname: str) -> str:
 def _admin(conninfo: str) -> psycopg.Connection:
     from dbwright.engines.postgres.connect import SessionOptions, open_session
 
-    return open_session(_with_dbname(conninfo, MAINTENANCE_DB),
-                        SessionOptions(read_only=False, statement_timeout="0"))
+    return open_session(
+        _with_dbname(conninfo, MAINTENANCE_DB), SessionOptions(read_only=False, statement_timeout="0")
+    )
 
 
 def _other_sessions(admin: psycopg.Connection, database: str) -> int:
     """Sessions on ``database``, after giving sessions that just closed (ours) a moment to end."""
     count = 0
     for _ in range(10):
-        count = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
-                              (database,)).fetchone()[0]
+        count = admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (database,)
+        ).fetchone()[0]
         if count == 0:
             break
         time.sleep(0.1)
@@ -267,20 +308,26 @@ def _create_scratch(conninfo: str, database: str) -> str:
     with _admin(conninfo) as admin:
         others = _other_sessions(admin, database)
         if others:  # CREATE DATABASE itself would wait 5 s before failing
-            raise RefusedError(f"cannot copy {database} to a scratch database: {others} other session(s) are "
-                               "connected to it and CREATE DATABASE … TEMPLATE needs none; close them, or verify "
-                               "on the target with --yes")
+            raise RefusedError(
+                f"cannot copy {database} to a scratch database: {others} other session(s) are "
+                "connected to it and CREATE DATABASE … TEMPLATE needs none; close them, or verify "
+                "on the target with --yes"
+            )
         try:
             admin.execute(f"CREATE DATABASE {ident(name)} TEMPLATE {ident(database)}")
         except psycopg.errors.ObjectInUse:
-            others = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
-                                   (database,)).fetchone()[0]
-            raise RefusedError(f"cannot copy {database} to a scratch database: {others} other session(s) are "
-                               "connected to it and CREATE DATABASE … TEMPLATE needs none; close them, or verify "
-                               "on the target with --yes") from None
+            others = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (database,)
+            ).fetchone()[0]
+            raise RefusedError(
+                f"cannot copy {database} to a scratch database: {others} other session(s) are "
+                "connected to it and CREATE DATABASE … TEMPLATE needs none; close them, or verify "
+                "on the target with --yes"
+            ) from None
         except psycopg.errors.InsufficientPrivilege as error:
-            raise PrivilegeError(f"cannot create a scratch database: {_first_line(error)} "
-                                 "(the role needs CREATEDB)") from None
+            raise PrivilegeError(
+                f"cannot create a scratch database: {_first_line(error)} (the role needs CREATEDB)"
+            ) from None
         except psycopg.Error as error:
             raise ServerError(f"cannot create a scratch database: {_first_line(error)}") from None
     return name
@@ -294,8 +341,10 @@ def _drop_scratch(conninfo: str, name: str) -> None:
 def scratch_databases(conninfo: str) -> list[str]:
     """Scratch databases on the server (there should be none once verification is over)."""
     with _admin(conninfo) as admin:
-        rows = admin.execute("SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1",
-                             (SCRATCH_PREFIX.replace("_", "\\_") + "%",)).fetchall()
+        rows = admin.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1",
+            (SCRATCH_PREFIX.replace("_", "\\_") + "%",),
+        ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -304,6 +353,7 @@ def _first_line(error: Exception) -> str:
 
 
 # --- words ------------------------------------------------------------------------------------------
+
 
 def _x(value: float) -> str:
     return "∞" if value == float("inf") else f"{value:,.1f}×"
@@ -317,17 +367,29 @@ def render_verification(v: Verification, format: str) -> str:
     lines.append("")
     for b in v.built:
         error = f"{b.estimated_bytes / b.real_bytes - 1:+.0%}" if b.real_bytes else "n/a"
-        lines.append(f"{'- ' if md else '  '}built {b.label} in {b.seconds:.2f} s: {b.real_bytes / 1024**2:,.2f} MB "
-                     f"(estimated {b.estimated_bytes / 1024**2:,.2f} MB, {error})")
+        lines.append(
+            f"{'- ' if md else '  '}built {b.label} in {b.seconds:.2f} s: {b.real_bytes / 1024**2:,.2f} MB "
+            f"(estimated {b.estimated_bytes / 1024**2:,.2f} MB, {error})"
+        )
     lines.append("")
     if md:
-        lines += ["| query | est. cost before → after | est. speedup | ms before → after | measured speedup |",
-                  "|---|---:|---:|---:|---:|"]
+        lines += [
+            "| query | est. cost before → after | est. speedup | ms before → after | measured speedup |",
+            "|---|---:|---:|---:|---:|",
+        ]
     for m in v.measurements:
-        cells = (m.key, f"{m.estimated_before:,.1f} → {m.estimated_after:,.1f}", _x(m.estimated_speedup),
-                 f"{m.before_ms:,.3f} → {m.after_ms:,.3f}", _x(m.measured_speedup))
-        lines.append("| " + " | ".join(f"`{c}`" if i == 0 else c for i, c in enumerate(cells)) + " |" if md else
-                     f"  {cells[0]}: estimated {cells[1]} ({cells[2]}), measured {cells[3]} ms ({cells[4]})")
+        cells = (
+            m.key,
+            f"{m.estimated_before:,.1f} → {m.estimated_after:,.1f}",
+            _x(m.estimated_speedup),
+            f"{m.before_ms:,.3f} → {m.after_ms:,.3f}",
+            _x(m.measured_speedup),
+        )
+        lines.append(
+            "| " + " | ".join(f"`{c}`" if i == 0 else c for i, c in enumerate(cells)) + " |"
+            if md
+            else f"  {cells[0]}: estimated {cells[1]} ({cells[2]}), measured {cells[3]} ms ({cells[4]})"
+        )
     for r in v.refused:
         lines.append(f"{'- ' if md else '  '}{r['key']}: {r['reason']}")
     lines += [f"{'> ' if md else '  note: '}{n}" for n in v.notes]

@@ -57,8 +57,10 @@ class LockCost:
     seconds: float = 0.0
 
     def describe(self) -> str:
-        return (f"{self.builds} rolled-back CREATE INDEX on {self.table}: its SHARE lock made writers wait "
-                f"for {self.seconds:.2f} s in total")
+        return (
+            f"{self.builds} rolled-back CREATE INDEX on {self.table}: its SHARE lock made writers wait "
+            f"for {self.seconds:.2f} s in total"
+        )
 
 
 @dataclass
@@ -74,8 +76,15 @@ class Evaluations:
 class WhatIf:
     """Plans of queries under index sets, from HypoPG or from rolled-back real builds."""
 
-    def __init__(self, conn: psycopg.Connection, snapshot: Snapshot, *, backend: str,
-                 allow_real_indexes: bool = False, real_index_limit: int = DEFAULT_REAL_INDEX_LIMIT) -> None:
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        snapshot: Snapshot,
+        *,
+        backend: str,
+        allow_real_indexes: bool = False,
+        real_index_limit: int = DEFAULT_REAL_INDEX_LIMIT,
+    ) -> None:
         if backend not in ("hypopg", "real"):
             raise ValueError(backend)
         self.conn = conn
@@ -110,8 +119,9 @@ class WhatIf:
     def plan(self, query: PlannableQuery, config: Iterable[IndexSpec] = ()) -> PlanSummary | None:
         return self.plans([query], config)[0]
 
-    def plans(self, queries: Sequence[PlannableQuery], config: Iterable[IndexSpec] = ()
-              ) -> list[PlanSummary | None]:
+    def plans(
+        self, queries: Sequence[PlannableQuery], config: Iterable[IndexSpec] = ()
+    ) -> list[PlanSummary | None]:
         """Plan of each query with ``config`` added to the existing indexes; None if it cannot be planned."""
         config = frozenset(s for s in config if self.supported(s))
         keys = [(q.key, frozenset(s for s in config if s.table in q.tables)) for q in queries]
@@ -157,16 +167,22 @@ class WhatIf:
         for query, key in missing:
             self._cache[key] = self._explain(query)
 
-    def _ensure_hypothetical(self, wanted: frozenset[IndexSpec], tables: frozenset[str] | None = None) -> None:
+    def _ensure_hypothetical(
+        self, wanted: frozenset[IndexSpec], tables: frozenset[str] | None = None
+    ) -> None:
         """Exactly ``wanted`` among the hypothetical indexes on ``tables`` (all tables when None).
 
         Indexes on other tables may stay: the planner never looks at an index of a table the
         statement does not read, and keeping them spares drop-and-create churn.
         """
-        stale = [spec for spec in sorted(set(self._active) - wanted) if tables is None or spec.table in tables]
+        stale = [
+            spec for spec in sorted(set(self._active) - wanted) if tables is None or spec.table in tables
+        ]
         if stale:  # one round trip for all of them
-            self.conn.execute("SELECT hypopg_drop_index(oid) FROM unnest(%s::oid[]) AS oid",
-                              ([self._active.pop(spec) for spec in stale],))
+            self.conn.execute(
+                "SELECT hypopg_drop_index(oid) FROM unnest(%s::oid[]) AS oid",
+                ([self._active.pop(spec) for spec in stale],),
+            )
         todo = sorted(wanted - set(self._active))
         if self._created_in_batch + len(todo) > HYPOPG_BATCH:
             self.conn.execute("SELECT hypopg_reset()")
@@ -178,7 +194,8 @@ class WhatIf:
                 rows = self.conn.execute(
                     "SELECT h.indexrelid, h.indexname FROM unnest(%s::text[]) WITH ORDINALITY AS d(def, n), "
                     "LATERAL hypopg_create_index(d.def) AS h ORDER BY d.n",
-                    ([spec.definition() for spec in todo],)).fetchall()
+                    ([spec.definition() for spec in todo],),
+                ).fetchall()
             except psycopg.Error:
                 # HypoPG's indexes are not transactional: those made before the refused one stay, untracked
                 self.conn.execute("SELECT hypopg_reset()")
@@ -191,8 +208,9 @@ class WhatIf:
                 return
         for spec in todo:
             try:
-                row = self.conn.execute("SELECT indexrelid, indexname FROM hypopg_create_index(%s)",
-                                        (spec.definition(),)).fetchone()
+                row = self.conn.execute(
+                    "SELECT indexrelid, indexname FROM hypopg_create_index(%s)", (spec.definition(),)
+                ).fetchone()
             except psycopg.Error as error:
                 self.stats.unsupported[spec] = _first_line(error).removeprefix("hypopg: ")
                 continue
@@ -211,9 +229,11 @@ class WhatIf:
         table = self.snapshot.table(spec.table)
         size = table.heap_bytes if table else 0
         if size > self.real_index_limit and not self.allow_real_indexes:
-            return (f"no HypoPG: a real rolled-back build on {spec.table} ({size / 1024**2:.0f} MB, over the "
-                    f"{self.real_index_limit / 1024**2:.0f} MB limit) would block its writes; "
-                    f"pass --allow-real-indexes to permit it")
+            return (
+                f"no HypoPG: a real rolled-back build on {spec.table} ({size / 1024**2:.0f} MB, over the "
+                f"{self.real_index_limit / 1024**2:.0f} MB limit) would block its writes; "
+                f"pass --allow-real-indexes to permit it"
+            )
         return None
 
     def _plan_real(self, missing: list, needed: frozenset[IndexSpec]) -> None:
@@ -287,8 +307,9 @@ class WhatIf:
         """BEGIN READ WRITE … ROLLBACK, always rolled back, with a short lock_timeout."""
         return _RolledBack(self.conn)
 
-    def plan_without(self, queries: Sequence[PlannableQuery], index_qname: str,
-                     config: Iterable[IndexSpec] = ()) -> list[PlanSummary | None]:
+    def plan_without(
+        self, queries: Sequence[PlannableQuery], index_qname: str, config: Iterable[IndexSpec] = ()
+    ) -> list[PlanSummary | None]:
         """Plans with ``config`` added and an existing index dropped, inside a rolled-back transaction.
 
         HypoPG 1.3.1 has no hypopg_hide_index, so the drop is a real DROP INDEX: it takes an
@@ -341,12 +362,16 @@ class _RolledBack:
 
 def hypopg_available(conn: psycopg.Connection) -> tuple[bool, str]:
     """(True, version) when HypoPG is installed in this database; else (False, why not)."""
-    row = conn.execute("SELECT installed_version, default_version FROM pg_available_extensions "
-                       "WHERE name = 'hypopg'").fetchone()
+    row = conn.execute(
+        "SELECT installed_version, default_version FROM pg_available_extensions WHERE name = 'hypopg'"
+    ).fetchone()
     if row is None:
         return False, "HypoPG is not available on this server"
     if row[0] is None:
-        return False, f"HypoPG {row[1]} is available but not installed in this database (CREATE EXTENSION hypopg)"
+        return (
+            False,
+            f"HypoPG {row[1]} is available but not installed in this database (CREATE EXTENSION hypopg)",
+        )
     return True, row[0]
 
 

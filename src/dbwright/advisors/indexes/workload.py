@@ -58,8 +58,15 @@ class Query:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "sql": self.sql, "calls": self.calls, "total_ms": self.total_ms,
-                "mean_ms": self.mean_ms, "source": self.source, "queryid": self.queryid}
+        return {
+            "key": self.key,
+            "sql": self.sql,
+            "calls": self.calls,
+            "total_ms": self.total_ms,
+            "mean_ms": self.mean_ms,
+            "source": self.source,
+            "queryid": self.queryid,
+        }
 
 
 @dataclass(frozen=True)
@@ -87,11 +94,15 @@ class Workload:
         kept, dropped = [], list(self.skipped)
         for query in self.queries:
             if query.calls < min_calls:
-                dropped.append(SkippedQuery(query.sql, f"{query.calls} call(s) < --min-calls {min_calls}",
-                                            query.source))
+                dropped.append(
+                    SkippedQuery(query.sql, f"{query.calls} call(s) < --min-calls {min_calls}", query.source)
+                )
             elif min_time_ms and query.total_ms is not None and query.total_ms < min_time_ms:
-                dropped.append(SkippedQuery(query.sql, f"{query.total_ms:.1f} ms < --min-time {min_time_ms}",
-                                            query.source))
+                dropped.append(
+                    SkippedQuery(
+                        query.sql, f"{query.total_ms:.1f} ms < --min-time {min_time_ms}", query.source
+                    )
+                )
             else:
                 kept.append(query)
         return Workload(tuple(kept), tuple(dropped), self.sources)
@@ -122,6 +133,7 @@ def _combine(a: Query, b: Query) -> Query:
 
 # --- statements: parse, check, fingerprint ------------------------------------------------------
 
+
 def classify(sql: str) -> tuple[str | None, str | None]:
     """(fingerprint, None) for a plannable single statement, else (None, reason it is skipped)."""
     try:
@@ -133,8 +145,11 @@ def classify(sql: str) -> tuple[str | None, str | None]:
     stmt = statements[0].stmt
     if not isinstance(stmt, PLANNABLE):
         return None, f"{type(stmt).__name__} is not a query an index can speed up"
-    if isinstance(stmt, ast.InsertStmt) and stmt.selectStmt is not None and \
-            getattr(stmt.selectStmt, "valuesLists", None):
+    if (
+        isinstance(stmt, ast.InsertStmt)
+        and stmt.selectStmt is not None
+        and getattr(stmt.selectStmt, "valuesLists", None)
+    ):
         return None, "INSERT … VALUES reads no table; it is charged as write cost"
     return pglast.fingerprint(sql), None
 
@@ -150,17 +165,28 @@ def _query(sql: str, source: str, **fields: Any) -> Query | SkippedQuery:
 def _collect(items: Iterable[Query | SkippedQuery], source: str) -> Workload:
     queries = [i for i in items if isinstance(i, Query)]
     skipped = tuple(i for i in items if isinstance(i, SkippedQuery))
-    return merge([Workload(tuple(queries), skipped, (source,))]) if queries else Workload((), skipped, (source,))
+    return (
+        merge([Workload(tuple(queries), skipped, (source,))]) if queries else Workload((), skipped, (source,))
+    )
 
 
 # --- sources ------------------------------------------------------------------------------------
+
 
 def from_statements(statements: Sequence[Statement]) -> Workload:
     """pg_stat_statements rows: normalised texts with $n parameters, with their calls and time."""
     items: list[Query | SkippedQuery] = []
     for s in statements:
-        items.append(_query(s.query, "pg_stat_statements", calls=max(1, s.calls), total_ms=s.total_ms,
-                            mean_ms=s.mean_ms, queryid=s.queryid))
+        items.append(
+            _query(
+                s.query,
+                "pg_stat_statements",
+                calls=max(1, s.calls),
+                total_ms=s.total_ms,
+                mean_ms=s.mean_ms,
+                queryid=s.queryid,
+            )
+        )
     return _collect(items, "pg_stat_statements")
 
 
@@ -190,7 +216,8 @@ def from_sql_file(path: Path) -> Workload:
 # position in the line); the statements themselves are parsed by pglast.
 _DURATION = re.compile(
     r"duration: (?P<ms>\d+(?:\.\d+)?) ms\s+(?:statement|execute [^:]*|bind [^:]*|parse [^:]*): (?P<sql>.*)",
-    re.S)
+    re.S,
+)
 _STDERR_START = re.compile(r"^\S.*?(?:LOG|STATEMENT|DETAIL|ERROR|WARNING|HINT|CONTEXT|FATAL|NOTICE):  ")
 CSV_MESSAGE_COLUMN = 13
 

@@ -5,8 +5,16 @@ from __future__ import annotations
 from dbwright.checks.security import _hba_address, _is_loopback, _login_members, hba_line
 from dbwright.model import HbaRule, Role, Snapshot
 
-__all__ = ["hba_line", "hba_address", "is_loopback", "reached_by", "rule_matches_role", "superuser_names",
-           "is_remote", "PASSWORD_METHODS"]
+__all__ = [
+    "hba_line",
+    "hba_address",
+    "is_loopback",
+    "reached_by",
+    "rule_matches_role",
+    "superuser_names",
+    "is_remote",
+    "PASSWORD_METHODS",
+]
 
 PASSWORD_METHODS = ("scram-sha-256", "md5", "password")
 

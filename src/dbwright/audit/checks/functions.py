@@ -13,8 +13,13 @@ from dbwright.checks.security import _routine_keyword, _routine_signature
 wrap("DW504", "DWA042", cis="4.5", category="access")
 
 
-@audit_check("DWA043", cis="4.5", category="access", severity=Severity.HIGH,
-             title="SECURITY DEFINER function owned by a superuser")
+@audit_check(
+    "DWA043",
+    cis="4.5",
+    category="access",
+    severity=Severity.HIGH,
+    title="SECURITY DEFINER function owned by a superuser",
+)
 def superuser_security_definer(snap) -> Iterator[Finding]:
     """A SECURITY DEFINER function runs as its owner. Owned by a superuser, any flaw in it, a
     search_path trick (DWA042) or an injectable dynamic query, runs with no permission checks at all.
@@ -28,11 +33,19 @@ def superuser_security_definer(snap) -> Iterator[Finding]:
             continue
         keyword, signature = _routine_keyword(function), _routine_signature(function)
         fix = ChangePackage.of(
-            f"Give {function.signature} a non-superuser owner", [],
+            f"Give {function.signature} a non-superuser owner",
+            [],
             "The function then runs with only its new owner's privileges.",
-            manual_steps=(f"Create or pick a role with only the privileges {function.signature} needs.",
-                          f"ALTER {keyword} {signature} OWNER TO <that role>;  "
-                          f"(rollback: ALTER {keyword} {signature} OWNER TO {function.owner};)",
-                          f"Or, if it needs no elevation: ALTER {keyword} {signature} SECURITY INVOKER;"))
-        yield finding(function.signature, f"SECURITY DEFINER {function.signature} runs as superuser "
-                                          f"{function.owner}", fix=fix, owner=function.owner)
+            manual_steps=(
+                f"Create or pick a role with only the privileges {function.signature} needs.",
+                f"ALTER {keyword} {signature} OWNER TO <that role>;  "
+                f"(rollback: ALTER {keyword} {signature} OWNER TO {function.owner};)",
+                f"Or, if it needs no elevation: ALTER {keyword} {signature} SECURITY INVOKER;",
+            ),
+        )
+        yield finding(
+            function.signature,
+            f"SECURITY DEFINER {function.signature} runs as superuser {function.owner}",
+            fix=fix,
+            owner=function.owner,
+        )

@@ -27,23 +27,39 @@ def _rules(snap) -> Iterator[HbaRule]:
 
 def _edit_package(rule: HbaRule, title: str, replacement: str, why: str) -> ChangePackage:
     return ChangePackage.of(
-        title, [ReloadConfig()],
+        title,
+        [ReloadConfig()],
         f"{why} pg_hba.conf is a file, not SQL: edit it, then reload.",
         manual_steps=(
             f"In pg_hba.conf (SHOW hba_file), line {rule.line}: replace `{hba_line(rule)}` with {replacement}.",
             "Check the file with: SELECT * FROM pg_hba_file_rules WHERE error IS NOT NULL;",
             "Then reload (the SQL below); rollback is restoring the old line and reloading.",
         ),
-        security_notes=("Clients that matched the old line and not the new one are refused from the reload on.",))
+        security_notes=(
+            "Clients that matched the old line and not the new one are refused from the reload on.",
+        ),
+    )
 
 
 def _evidence(rule: HbaRule) -> dict:
-    return {"line": rule.line, "type": rule.type, "database": list(rule.database),
-            "user_name": list(rule.user_name), "address": hba_address(rule), "auth_method": rule.auth_method}
+    return {
+        "line": rule.line,
+        "type": rule.type,
+        "database": list(rule.database),
+        "user_name": list(rule.user_name),
+        "address": hba_address(rule),
+        "auth_method": rule.auth_method,
+    }
 
 
-@audit_check("DWA021", cis="5.4", category="authentication", severity=Severity.MEDIUM,
-             title="pg_hba.conf uses md5", requires=("hba_rules",))
+@audit_check(
+    "DWA021",
+    cis="5.4",
+    category="authentication",
+    severity=Severity.MEDIUM,
+    title="pg_hba.conf uses md5",
+    requires=("hba_rules",),
+)
 def hba_md5(snap) -> Iterator[Finding]:
     """The ``md5`` method is open to replay by anyone holding the stored hash and falls back to the
     weak MD5 challenge for roles with MD5 hashes. ``scram-sha-256`` is the CIS recommendation (5.4).
@@ -56,8 +72,12 @@ def hba_md5(snap) -> Iterator[Finding]:
     for rule in _rules(snap):
         if rule.auth_method == "md5":
             fix = _hba_fix(rule, "scram-sha-256", "MD5 challenge-response is no longer offered.")
-            yield finding(_hba_rule_name(rule), f"pg_hba.conf line {rule.line} uses md5: `{hba_line(rule)}`",
-                          fix=fix, **_evidence(rule))
+            yield finding(
+                _hba_rule_name(rule),
+                f"pg_hba.conf line {rule.line} uses md5: `{hba_line(rule)}`",
+                fix=fix,
+                **_evidence(rule),
+            )
 
 
 def _network(rule: HbaRule) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
@@ -67,8 +87,14 @@ def _network(rule: HbaRule) -> ipaddress.IPv4Network | ipaddress.IPv6Network | N
         return None
 
 
-@audit_check("DWA023", cis="5.4", category="authentication", severity=Severity.HIGH,
-             title="pg_hba.conf admits the whole internet or a very wide range", requires=("hba_rules",))
+@audit_check(
+    "DWA023",
+    cis="5.4",
+    category="authentication",
+    severity=Severity.HIGH,
+    title="pg_hba.conf admits the whole internet or a very wide range",
+    requires=("hba_rules",),
+)
 def hba_wide_ranges(snap) -> Iterator[Finding]:
     """A line for ``0.0.0.0/0``, ``::/0`` or ``all`` lets any address on the internet try to log in;
     only the password stands between an attacker and the data. Ranges wider than /16 (IPv4) or /48
@@ -86,15 +112,29 @@ def hba_wide_ranges(snap) -> Iterator[Finding]:
             severity = Severity.MEDIUM
         else:
             continue
-        fix = _edit_package(rule, f"Narrow the addresses of pg_hba.conf line {rule.line}",
-                            "the same line with the application servers' subnet (e.g. 10.1.2.0/24)",
-                            "Only the listed networks can attempt to authenticate.")
-        yield finding(_hba_rule_name(rule), f"pg_hba.conf line {rule.line} admits {hba_address(rule)}: "
-                                            f"`{hba_line(rule)}`", fix=fix, severity=severity, **_evidence(rule))
+        fix = _edit_package(
+            rule,
+            f"Narrow the addresses of pg_hba.conf line {rule.line}",
+            "the same line with the application servers' subnet (e.g. 10.1.2.0/24)",
+            "Only the listed networks can attempt to authenticate.",
+        )
+        yield finding(
+            _hba_rule_name(rule),
+            f"pg_hba.conf line {rule.line} admits {hba_address(rule)}: `{hba_line(rule)}`",
+            fix=fix,
+            severity=severity,
+            **_evidence(rule),
+        )
 
 
-@audit_check("DWA024", cis="5.4", category="authentication", severity=Severity.MEDIUM,
-             title="pg_hba.conf rule for all databases and all users over TCP", requires=("hba_rules",))
+@audit_check(
+    "DWA024",
+    cis="5.4",
+    category="authentication",
+    severity=Severity.MEDIUM,
+    title="pg_hba.conf rule for all databases and all users over TCP",
+    requires=("hba_rules",),
+)
 def hba_all_all(snap) -> Iterator[Finding]:
     """A TCP line with ``all`` databases and ``all`` users lets every role try every database from
     those addresses. Least privilege names the databases and users (or ``+group``) each client
@@ -105,15 +145,28 @@ def hba_all_all(snap) -> Iterator[Finding]:
     for rule in _rules(snap):
         if not is_remote(rule) or "all" not in rule.database or "all" not in rule.user_name:
             continue
-        fix = _edit_package(rule, f"Name the databases and users of pg_hba.conf line {rule.line}",
-                            "one line per application, e.g. `hostssl appdb +app_users 10.1.2.0/24 scram-sha-256`",
-                            "Each client network reaches only its own database, as its own roles.")
-        yield finding(_hba_rule_name(rule), f"pg_hba.conf line {rule.line} admits all users to all databases: "
-                                            f"`{hba_line(rule)}`", fix=fix, **_evidence(rule))
+        fix = _edit_package(
+            rule,
+            f"Name the databases and users of pg_hba.conf line {rule.line}",
+            "one line per application, e.g. `hostssl appdb +app_users 10.1.2.0/24 scram-sha-256`",
+            "Each client network reaches only its own database, as its own roles.",
+        )
+        yield finding(
+            _hba_rule_name(rule),
+            f"pg_hba.conf line {rule.line} admits all users to all databases: `{hba_line(rule)}`",
+            fix=fix,
+            **_evidence(rule),
+        )
 
 
-@audit_check("DWA025", cis="6.8", category="encryption", severity=Severity.HIGH,
-             title="pg_hba.conf accepts connections without TLS from the network", requires=("hba_rules",))
+@audit_check(
+    "DWA025",
+    cis="6.8",
+    category="encryption",
+    severity=Severity.HIGH,
+    title="pg_hba.conf accepts connections without TLS from the network",
+    requires=("hba_rules",),
+)
 def hba_host_without_ssl(snap) -> Iterator[Finding]:
     """A ``host`` line accepts TLS and plain connections alike; for addresses beyond loopback the
     client decides, and libpq's default ``sslmode=prefer`` silently falls back to plain text, which
@@ -124,12 +177,29 @@ def hba_host_without_ssl(snap) -> Iterator[Finding]:
     for rule in _rules(snap):
         if rule.type not in ("host", "hostnossl") or not is_remote(rule):
             continue
-        corrected = HbaRule(rule.line, "hostssl", rule.database, rule.user_name, rule.address, rule.netmask,
-                            rule.auth_method, rule.options)
-        fix = _edit_package(rule, f"Require TLS on pg_hba.conf line {rule.line}", f"`{hba_line(corrected)}`",
-                            "Clients from these addresses must use TLS.")
-        yield finding(_hba_rule_name(rule), f"pg_hba.conf line {rule.line} accepts plain-text connections from "
-                                            f"{hba_address(rule)}: `{hba_line(rule)}`", fix=fix, **_evidence(rule))
+        corrected = HbaRule(
+            rule.line,
+            "hostssl",
+            rule.database,
+            rule.user_name,
+            rule.address,
+            rule.netmask,
+            rule.auth_method,
+            rule.options,
+        )
+        fix = _edit_package(
+            rule,
+            f"Require TLS on pg_hba.conf line {rule.line}",
+            f"`{hba_line(corrected)}`",
+            "Clients from these addresses must use TLS.",
+        )
+        yield finding(
+            _hba_rule_name(rule),
+            f"pg_hba.conf line {rule.line} accepts plain-text connections from "
+            f"{hba_address(rule)}: `{hba_line(rule)}`",
+            fix=fix,
+            **_evidence(rule),
+        )
 
 
 def _rejected_earlier(earlier: list[HbaRule], rule: HbaRule, role) -> bool:
@@ -141,15 +211,24 @@ def _rejected_earlier(earlier: list[HbaRule], rule: HbaRule, role) -> bool:
         if previous.type not in ("host", rule.type) or "all" not in previous.database:
             continue
         covering = _network(previous)
-        if previous.address in _ANY_ADDRESS or (network is not None and covering is not None
-                                                and network.version == covering.version
-                                                and network.subnet_of(covering)):
+        if previous.address in _ANY_ADDRESS or (
+            network is not None
+            and covering is not None
+            and network.version == covering.version
+            and network.subnet_of(covering)
+        ):
             return True
     return False
 
 
-@audit_check("DWA026", cis="5.4", category="authentication", severity=Severity.HIGH,
-             title="Superuser can log in from the network", requires=("hba_rules",))
+@audit_check(
+    "DWA026",
+    cis="5.4",
+    category="authentication",
+    severity=Severity.HIGH,
+    title="Superuser can log in from the network",
+    requires=("hba_rules",),
+)
 def remote_superuser_login(snap) -> Iterator[Finding]:
     """A superuser that can log in from beyond loopback turns one leaked password into the whole
     cluster. Administration over SSH to the host and a local or loopback connection keeps that
@@ -166,14 +245,25 @@ def remote_superuser_login(snap) -> Iterator[Finding]:
     for position, rule in enumerate(rules):
         if rule.auth_method == "reject" or not is_remote(rule):
             continue
-        matched = sorted(r.name for r in superusers if rule_matches_role(rule, r)
-                         and not _rejected_earlier(rules[:position], rule, r))
+        matched = sorted(
+            r.name
+            for r in superusers
+            if rule_matches_role(rule, r) and not _rejected_earlier(rules[:position], rule, r)
+        )
         if not matched:
             continue
-        fix = _edit_package(rule, f"Refuse superuser logins on pg_hba.conf line {rule.line}",
-                            f"the same line, preceded by `host all {','.join(matched)} 0.0.0.0/0 reject` and "
-                            f"`host all {','.join(matched)} ::/0 reject`",
-                            "Superusers connect only from the host itself.")
-        yield finding(_hba_rule_name(rule), f"superuser(s) {', '.join(matched)} can log in from "
-                                            f"{hba_address(rule)} (pg_hba.conf line {rule.line})",
-                      fix=fix, superusers=matched, **_evidence(rule))
+        fix = _edit_package(
+            rule,
+            f"Refuse superuser logins on pg_hba.conf line {rule.line}",
+            f"the same line, preceded by `host all {','.join(matched)} 0.0.0.0/0 reject` and "
+            f"`host all {','.join(matched)} ::/0 reject`",
+            "Superusers connect only from the host itself.",
+        )
+        yield finding(
+            _hba_rule_name(rule),
+            f"superuser(s) {', '.join(matched)} can log in from "
+            f"{hba_address(rule)} (pg_hba.conf line {rule.line})",
+            fix=fix,
+            superusers=matched,
+            **_evidence(rule),
+        )

@@ -42,7 +42,7 @@ CIS_TITLES = {
     "4.6": "Ensure excessive DML privileges are revoked",
     "4.7": "Ensure Row Level Security (RLS) is configured correctly",
     "5.2": "Ensure PostgreSQL is Bound to an IP Address",
-    "5.4": "Ensure login via \"host\" TCP/IP Socket is configured correctly",
+    "5.4": 'Ensure login via "host" TCP/IP Socket is configured correctly',
     "5.5": "Ensure per-account connection limits are used",
     "5.6": "Ensure Password Complexity is configured",
     "6.8": "Ensure TLS is enabled and configured correctly",
@@ -61,9 +61,11 @@ _SETTINGS_PRIVILEGE = "needs pg_read_all_settings (part of pg_monitor) or superu
 def _tls_state_hidden(snap: Snapshot) -> str | None:
     hidden = sum(1 for s in snap.tls_sessions if s.ssl is None)
     if hidden:
-        return (f"the TLS state of {hidden} other session(s) is hidden from {snap.server.current_user} "
-                "(some may be background processes): "
-                "needs pg_read_all_stats (part of pg_monitor) or superuser")
+        return (
+            f"the TLS state of {hidden} other session(s) is hidden from {snap.server.current_user} "
+            "(some may be background processes): "
+            "needs pg_read_all_stats (part of pg_monitor) or superuser"
+        )
     return None
 
 
@@ -71,8 +73,10 @@ def _audit_sections_missing(snap: Snapshot) -> str | None:
     # Every database has languages (internal, c, sql, plpgsql) and the snapshotting session itself is a
     # client backend: empty lists mean a snapshot saved before these sections existed, not a clean state.
     if not snap.languages or not snap.tls_sessions:
-        return ("this snapshot has no policies, languages or TLS sessions (saved by an older dbwright): "
-                "take a new snapshot")
+        return (
+            "this snapshot has no policies, languages or TLS sessions (saved by an older dbwright): "
+            "take a new snapshot"
+        )
     return None
 
 
@@ -114,8 +118,9 @@ class AuditCheck:
             if need.startswith("setting:"):
                 name = need.split(":", 1)[1]
                 if name not in visible:
-                    reasons.append(f"setting {name} is not visible to {snap.server.current_user}: "
-                                   f"{_SETTINGS_PRIVILEGE}")
+                    reasons.append(
+                        f"setting {name} is not visible to {snap.server.current_user}: {_SETTINGS_PRIVILEGE}"
+                    )
             elif need in CONDITIONS:
                 if (why := CONDITIONS[need](snap)) is not None:
                     reasons.append(why)
@@ -137,8 +142,15 @@ def _register(entry: AuditCheck) -> None:
     AUDIT_REGISTRY[entry.code] = entry
 
 
-def audit_check(code: str, *, cis: str | None, category: str, severity: Severity, title: str,
-                requires: tuple[str, ...] = ()) -> Callable[[CheckFunction], CheckFunction]:
+def audit_check(
+    code: str,
+    *,
+    cis: str | None,
+    category: str,
+    severity: Severity,
+    title: str,
+    requires: tuple[str, ...] = (),
+) -> Callable[[CheckFunction], CheckFunction]:
     """Register a new audit check under a stable DWA code. Codes are never reused."""
 
     def register(function: CheckFunction) -> CheckFunction:
@@ -148,13 +160,24 @@ def audit_check(code: str, *, cis: str | None, category: str, severity: Severity
     return register
 
 
-def wrap(review_code: str, code: str, *, cis: str | None, category: str,
-         requires: tuple[str, ...] = ()) -> None:
+def wrap(
+    review_code: str, code: str, *, cis: str | None, category: str, requires: tuple[str, ...] = ()
+) -> None:
     """Register the review check ``review_code`` in the audit under ``code``, reusing its function."""
     all_review_checks()  # make sure the review checks are registered
     source = REVIEW_REGISTRY[review_code]
-    _register(AuditCheck(code, cis, category, source.severity, source.title, source.function,
-                         tuple(dict.fromkeys(source.requires + requires)), wraps=review_code))
+    _register(
+        AuditCheck(
+            code,
+            cis,
+            category,
+            source.severity,
+            source.title,
+            source.function,
+            tuple(dict.fromkeys(source.requires + requires)),
+            wraps=review_code,
+        )
+    )
 
 
 def all_audit_checks() -> list[AuditCheck]:
@@ -165,7 +188,7 @@ def all_audit_checks() -> list[AuditCheck]:
 
 
 def cis_sort_key(cis: str | None) -> tuple:
-    """"3.1.20" after "3.1.3"; checks without a section last."""
+    """ "3.1.20" after "3.1.3"; checks without a section last."""
     if not cis:
         return (1, ())
     return (0, tuple(int(part) if part.isdigit() else 0 for part in cis.split(".")))

@@ -24,13 +24,24 @@ def _attribute_check(snap, attribute: str, option: str, inverse: str, why: str) 
         logins = reached_by(snap, role)
         if not logins:
             continue
-        fix = ChangePackage.of(f"Remove {inverse} from {role.name}", [AlterRole(role.name, option, inverse)], why,
-                               security_notes=("Check first which jobs connect as this role and rely on it.",))
-        yield finding(role.name, f"{role.name} has {inverse} and can be used by {', '.join(logins)}", fix=fix,
-                      attribute=inverse, login_roles=logins)
+        fix = ChangePackage.of(
+            f"Remove {inverse} from {role.name}",
+            [AlterRole(role.name, option, inverse)],
+            why,
+            security_notes=("Check first which jobs connect as this role and rely on it.",),
+        )
+        yield finding(
+            role.name,
+            f"{role.name} has {inverse} and can be used by {', '.join(logins)}",
+            fix=fix,
+            attribute=inverse,
+            login_roles=logins,
+        )
 
 
-@audit_check("DWA003", cis="4.3", category="access", severity=Severity.HIGH, title="Login role with BYPASSRLS")
+@audit_check(
+    "DWA003", cis="4.3", category="access", severity=Severity.HIGH, title="Login role with BYPASSRLS"
+)
 def bypassrls_login(snap) -> Iterator[Finding]:
     """BYPASSRLS ignores every row-level security policy: whoever logs in as (or SET ROLE to) such a
     role reads and writes all rows of every table it has privileges on, whatever the policies say.
@@ -41,11 +52,14 @@ def bypassrls_login(snap) -> Iterator[Finding]:
     Fix: ``ALTER ROLE … NOBYPASSRLS``; give the few jobs that need all rows (backups with pg_dump)
     a dedicated role.
     """
-    yield from _attribute_check(snap, "bypassrls", "NOBYPASSRLS", "BYPASSRLS",
-                                "Row-level security policies apply to the role again.")
+    yield from _attribute_check(
+        snap, "bypassrls", "NOBYPASSRLS", "BYPASSRLS", "Row-level security policies apply to the role again."
+    )
 
 
-@audit_check("DWA004", cis="4.3", category="access", severity=Severity.MEDIUM, title="Login role with REPLICATION")
+@audit_check(
+    "DWA004", cis="4.3", category="access", severity=Severity.MEDIUM, title="Login role with REPLICATION"
+)
 def replication_login(snap) -> Iterator[Finding]:
     """REPLICATION lets a role stream the whole cluster's WAL and take base backups: a copy of every
     database, whatever its table privileges.
@@ -56,13 +70,23 @@ def replication_login(snap) -> Iterator[Finding]:
 
     Fix: ``ALTER ROLE … NOREPLICATION`` for roles that are not the replication account.
     """
-    yield from _attribute_check(snap, "replication", "NOREPLICATION", "REPLICATION",
-                                "The role can no longer stream WAL or take base backups.")
+    yield from _attribute_check(
+        snap,
+        "replication",
+        "NOREPLICATION",
+        "REPLICATION",
+        "The role can no longer stream WAL or take base backups.",
+    )
 
 
-@audit_check("DWA006", cis="5.4", category="authentication", severity=Severity.MEDIUM,
-             title="Login role without a password where pg_hba.conf asks for one",
-             requires=("password_hashes", "hba_rules"))
+@audit_check(
+    "DWA006",
+    cis="5.4",
+    category="authentication",
+    severity=Severity.MEDIUM,
+    title="Login role without a password where pg_hba.conf asks for one",
+    requires=("password_hashes", "hba_rules"),
+)
 def login_without_password(snap) -> Iterator[Finding]:
     """A login role with no password cannot pass a password method (scram-sha-256, md5, password).
 
@@ -76,20 +100,35 @@ def login_without_password(snap) -> Iterator[Finding]:
     for role in snap.roles:
         if not role.login or role.password_type != "none" or role.is_builtin:
             continue
-        asking = [r for r in snap.hba_rules
-                  if not r.error and r.auth_method in PASSWORD_METHODS and rule_matches_role(r, role)]
+        asking = [
+            r
+            for r in snap.hba_rules
+            if not r.error and r.auth_method in PASSWORD_METHODS and rule_matches_role(r, role)
+        ]
         if not asking:
             continue
-        fix = ChangePackage.of(f"Stop {role.name} from logging in", [AlterRole(role.name, "NOLOGIN", "LOGIN")],
-                               f"{role.name} keeps its grants and ownerships but cannot open sessions.",
-                               manual_steps=(f"Or keep it a login role and give it a password: \\password {role.name}",))
-        yield finding(role.name, f"login role {role.name} has no password, but pg_hba.conf line "
-                                 f"{asking[0].line} asks for one (`{hba_line(asking[0])}`)",
-                      fix=fix, hba_lines=[r.line for r in asking])
+        fix = ChangePackage.of(
+            f"Stop {role.name} from logging in",
+            [AlterRole(role.name, "NOLOGIN", "LOGIN")],
+            f"{role.name} keeps its grants and ownerships but cannot open sessions.",
+            manual_steps=(f"Or keep it a login role and give it a password: \\password {role.name}",),
+        )
+        yield finding(
+            role.name,
+            f"login role {role.name} has no password, but pg_hba.conf line "
+            f"{asking[0].line} asks for one (`{hba_line(asking[0])}`)",
+            fix=fix,
+            hba_lines=[r.line for r in asking],
+        )
 
 
-@audit_check("DWA007", cis="4.3", category="access", severity=Severity.HIGH,
-             title="Member of a role that reaches the server's files or programs")
+@audit_check(
+    "DWA007",
+    cis="4.3",
+    category="access",
+    severity=Severity.HIGH,
+    title="Member of a role that reaches the server's files or programs",
+)
 def server_file_roles(snap) -> Iterator[Finding]:
     """pg_execute_server_program runs any program as the server's OS user (``COPY … FROM PROGRAM``);
     pg_read_server_files and pg_write_server_files read and write any file that user can. Each is a
@@ -106,19 +145,37 @@ def server_file_roles(snap) -> Iterator[Finding]:
             if target not in role.member_of_all:
                 continue
             direct = target in role.member_of
-            operations = [RawSQL(f"REVOKE {target} FROM {ident(role.name)};", f"GRANT {target} TO {ident(role.name)};")]
-            fix = ChangePackage.of(f"Revoke {target} from {role.name}", operations if direct else [],
-                                   f"{role.name} no longer reaches the server's files or programs through {target}.",
-                                   manual_steps=() if direct else (
-                                       f"{role.name} is a member through another role: revoke {target} from that "
-                                       "role (see its own finding) or revoke the membership that leads there.",))
-            yield finding(role.name, f"{role.name} is a member of {target}"
-                                     f"{'' if direct else ' through another role'}",
-                          fix=fix, predefined_role=target, direct=direct, login_roles=reached_by(snap, role))
+            operations = [
+                RawSQL(f"REVOKE {target} FROM {ident(role.name)};", f"GRANT {target} TO {ident(role.name)};")
+            ]
+            fix = ChangePackage.of(
+                f"Revoke {target} from {role.name}",
+                operations if direct else [],
+                f"{role.name} no longer reaches the server's files or programs through {target}.",
+                manual_steps=()
+                if direct
+                else (
+                    f"{role.name} is a member through another role: revoke {target} from that "
+                    "role (see its own finding) or revoke the membership that leads there.",
+                ),
+            )
+            yield finding(
+                role.name,
+                f"{role.name} is a member of {target}{'' if direct else ' through another role'}",
+                fix=fix,
+                predefined_role=target,
+                direct=direct,
+                login_roles=reached_by(snap, role),
+            )
 
 
-@audit_check("DWA008", cis="5.5", category="configuration", severity=Severity.LOW,
-             title="Login role without a connection limit")
+@audit_check(
+    "DWA008",
+    cis="5.5",
+    category="configuration",
+    severity=Severity.LOW,
+    title="Login role without a connection limit",
+)
 def connection_limit(snap) -> Iterator[Finding]:
     """A login role without CONNECTION LIMIT can use up every connection slot, by a bug or on purpose,
     and lock out every other application (only superuser_reserved_connections remain).
@@ -133,7 +190,11 @@ def connection_limit(snap) -> Iterator[Finding]:
     for role in snap.roles:
         if not role.login or role.superuser or role.is_builtin or role.connection_limit >= 0:
             continue
-        fix = ChangePackage.of(f"Limit {role.name} to {limit} connections",
-                               [AlterRole(role.name, f"CONNECTION LIMIT {limit}", "CONNECTION LIMIT -1")],
-                               f"New sessions of {role.name} beyond {limit} are refused; existing ones stay.")
-        yield finding(role.name, f"login role {role.name} has no connection limit", fix=fix, suggested_limit=limit)
+        fix = ChangePackage.of(
+            f"Limit {role.name} to {limit} connections",
+            [AlterRole(role.name, f"CONNECTION LIMIT {limit}", "CONNECTION LIMIT -1")],
+            f"New sessions of {role.name} beyond {limit} are refused; existing ones stay.",
+        )
+        yield finding(
+            role.name, f"login role {role.name} has no connection limit", fix=fix, suggested_limit=limit
+        )

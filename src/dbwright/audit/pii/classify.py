@@ -120,14 +120,24 @@ def classify_column(table: TableInfo, column: Column, values: Sequence[str] | No
     score, detector, rate, matched = best
     by_name = detector.kind in hints
     by_type = detector.kind in typed
-    basis = " + ".join(part for part, present in (("name", by_name), ("type", by_type), ("values", bool(matched)))
-                       if present)
-    examples = tuple(dict.fromkeys(mask(detector.kind, v) for v in matched[:MAX_EXAMPLES * 3]))[:MAX_EXAMPLES]
+    basis = " + ".join(
+        part for part, present in (("name", by_name), ("type", by_type), ("values", bool(matched))) if present
+    )
+    examples = tuple(dict.fromkeys(mask(detector.kind, v) for v in matched[: MAX_EXAMPLES * 3]))[
+        :MAX_EXAMPLES
+    ]
     return ColumnFinding(
-        schema=table.schema, table=table.name, column=column.name, data_type=column.data_type,
-        kind=detector.kind, confidence=round(score, 2),
-        match_rate=None if rate is None else round(rate, 3), sampled_values=len(values or ()),
-        basis=basis, sensitivity=detector.sensitivity, masked_examples=examples,
+        schema=table.schema,
+        table=table.name,
+        column=column.name,
+        data_type=column.data_type,
+        kind=detector.kind,
+        confidence=round(score, 2),
+        match_rate=None if rate is None else round(rate, 3),
+        sampled_values=len(values or ()),
+        basis=basis,
+        sensitivity=detector.sensitivity,
+        masked_examples=examples,
     )
 
 
@@ -141,8 +151,13 @@ def classify_sample(sample: TableSample) -> list[ColumnFinding]:
     return findings
 
 
-def discover_pii(target: str | None, schemas: Sequence[str] = (), sample_rows: int = DEFAULT_SAMPLE_ROWS,
-                 table_timeout: str = DEFAULT_TABLE_TIMEOUT, recommend: bool = True) -> PiiReport:
+def discover_pii(
+    target: str | None,
+    schemas: Sequence[str] = (),
+    sample_rows: int = DEFAULT_SAMPLE_ROWS,
+    table_timeout: str = DEFAULT_TABLE_TIMEOUT,
+    recommend: bool = True,
+) -> PiiReport:
     """Sample every table (read-only, bounded) and report the PII columns, masked."""
     from dbwright.audit.pii.recommend import recommend_packages
 
@@ -161,5 +176,14 @@ def discover_pii(target: str | None, schemas: Sequence[str] = (), sample_rows: i
                 skipped[sample.table.qualified] = sample.skipped
             findings += classify_sample(sample)
         packages = tuple(recommend_packages(conn, findings)) if recommend and findings else ()
-    return PiiReport(database, sample_rows, tables, columns, tuple(findings), sampling, skipped, packages,
-                     time.monotonic() - started)
+    return PiiReport(
+        database,
+        sample_rows,
+        tables,
+        columns,
+        tuple(findings),
+        sampling,
+        skipped,
+        packages,
+        time.monotonic() - started,
+    )

@@ -37,17 +37,23 @@ HINTS: dict[str, re.Pattern[str]] = {
     "phone": re.compile(r"phone|mobile|(^|_)(cell|fax|tel|telephone|msisdn)(_|$)"),
     "card": re.compile(r"card|(^|_)pan(_|$)|cc_?num|credit"),
     "iban": re.compile(r"iban|bank_?account|account_?number"),
-    "national_id": re.compile(r"(^|_)(ssn|nino|bsn|dni|nif|nir|tin)(_|$)|social_?sec|national_?id|passport|"
-                              r"tax_?id|codice_?fiscale|personnummer|id_?number"),
+    "national_id": re.compile(
+        r"(^|_)(ssn|nino|bsn|dni|nif|nir|tin)(_|$)|social_?sec|national_?id|passport|"
+        r"tax_?id|codice_?fiscale|personnummer|id_?number"
+    ),
     "ip_address": re.compile(r"(^|_)ip(_|$)|ip_?addr|remote_?addr|client_?addr"),
     "date_of_birth": re.compile(r"birth|(^|_)(dob|born|bday)(_|$)"),
-    "person_name": re.compile(r"first_?name|last_?name|full_?name|given_?name|family_?name|surname|"
-                              r"middle_?name|maiden|forename|^name$|customer_?name|contact_?name|person_?name"),
+    "person_name": re.compile(
+        r"first_?name|last_?name|full_?name|given_?name|family_?name|surname|"
+        r"middle_?name|maiden|forename|^name$|customer_?name|contact_?name|person_?name"
+    ),
 }
 
 #: Tables whose plain ``name`` column is a person's name.
-PERSON_TABLES = re.compile(r"user|customer|person|people|employee|member|patient|contact|client|"
-                           r"staff|student|account|subscriber|author")
+PERSON_TABLES = re.compile(
+    r"user|customer|person|people|employee|member|patient|contact|client|"
+    r"staff|student|account|subscriber|author"
+)
 
 
 def is_email(value: str) -> bool:

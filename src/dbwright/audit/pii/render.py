@@ -22,13 +22,18 @@ def _rate(value: float | None) -> str:
 
 
 def render_text(report: PiiReport) -> str:
-    lines = [f"PII discovery on {report.database}: {len(report.findings)} column(s) in "
-             f"{len({f.qualified_table for f in report.findings})} table(s); {report.tables_scanned} tables, "
-             f"{report.columns_examined} columns examined, up to {report.sample_rows} sampled rows per table "
-             f"({report.seconds:.1f}s)", ""]
+    lines = [
+        f"PII discovery on {report.database}: {len(report.findings)} column(s) in "
+        f"{len({f.qualified_table for f in report.findings})} table(s); {report.tables_scanned} tables, "
+        f"{report.columns_examined} columns examined, up to {report.sample_rows} sampled rows per table "
+        f"({report.seconds:.1f}s)",
+        "",
+    ]
     for f in report.findings:
-        lines.append(f"{f.qualified_table}.{f.column}  {f.kind}  confidence {f.confidence:.2f}  "
-                     f"match {_rate(f.match_rate)} of {f.sampled_values}  ({f.basis}; {f.data_type})")
+        lines.append(
+            f"{f.qualified_table}.{f.column}  {f.kind}  confidence {f.confidence:.2f}  "
+            f"match {_rate(f.match_rate)} of {f.sampled_values}  ({f.basis}; {f.data_type})"
+        )
         if f.masked_examples:
             lines.append(f"    e.g. {', '.join(f.masked_examples)}")
     for table, reason in report.skipped.items():
@@ -44,20 +49,40 @@ def render_text(report: PiiReport) -> str:
 
 
 def render_markdown(report: PiiReport) -> str:
-    lines = [f"# PII discovery: {report.database}", "",
-             f"{report.tables_scanned} tables and {report.columns_examined} columns examined; up to "
-             f"{report.sample_rows} sampled rows per table.", "",
-             "| Column | Kind | Confidence | Match rate | Basis | Masked examples |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        f"# PII discovery: {report.database}",
+        "",
+        f"{report.tables_scanned} tables and {report.columns_examined} columns examined; up to "
+        f"{report.sample_rows} sampled rows per table.",
+        "",
+        "| Column | Kind | Confidence | Match rate | Basis | Masked examples |",
+        "|---|---|---|---|---|---|",
+    ]
     for f in report.findings:
-        lines.append(f"| `{f.qualified_table}.{f.column}` | {f.kind} | {f.confidence:.2f} | "
-                     f"{_rate(f.match_rate)} | {f.basis} | {', '.join(f'`{e}`' for e in f.masked_examples)} |")
+        lines.append(
+            f"| `{f.qualified_table}.{f.column}` | {f.kind} | {f.confidence:.2f} | "
+            f"{_rate(f.match_rate)} | {f.basis} | {', '.join(f'`{e}`' for e in f.masked_examples)} |"
+        )
     if report.skipped:
         lines += ["", "## Skipped", ""] + [f"- `{t}`: {r}" for t, r in report.skipped.items()]
     if report.packages:
         lines += ["", "## Recommendations", ""]
         for package in report.packages:
-            lines += [f"### {package.title}", "", package.explanation, "", "```sql", package.forward_sql, "```",
-                      "", "Rollback:", "", "```sql", package.rollback_sql or "-- nothing to undo", "```", ""]
+            lines += [
+                f"### {package.title}",
+                "",
+                package.explanation,
+                "",
+                "```sql",
+                package.forward_sql,
+                "```",
+                "",
+                "Rollback:",
+                "",
+                "```sql",
+                package.rollback_sql or "-- nothing to undo",
+                "```",
+                "",
+            ]
             lines += [f"- manual step: {step}" for step in package.manual_steps]
     return "\n".join(lines)

@@ -16,10 +16,19 @@ from psycopg import sql
 
 #: Types whose values are worth reading; others (bool, uuid, float, bytea, json) are judged by name only.
 SAMPLED_TYPES = {
-    "text", "character varying", "character", "citext", "name",
-    "bigint", "numeric", "integer",
-    "date", "timestamp without time zone", "timestamp with time zone",
-    "inet", "cidr",
+    "text",
+    "character varying",
+    "character",
+    "citext",
+    "name",
+    "bigint",
+    "numeric",
+    "integer",
+    "date",
+    "timestamp without time zone",
+    "timestamp with time zone",
+    "inet",
+    "cidr",
 }
 SYSTEM_SAMPLE_ABOVE_ROWS = 1_000_000
 DEFAULT_SAMPLE_ROWS = 1000
@@ -84,8 +93,12 @@ def sampling_method(row_estimate: float, limit: int) -> tuple[str, float | None]
     return ("SYSTEM" if row_estimate > SYSTEM_SAMPLE_ABOVE_ROWS else "BERNOULLI"), percent
 
 
-def sample_table(conn: psycopg.Connection, table: TableInfo, limit: int = DEFAULT_SAMPLE_ROWS,
-                 timeout: str = DEFAULT_TABLE_TIMEOUT) -> TableSample:
+def sample_table(
+    conn: psycopg.Connection,
+    table: TableInfo,
+    limit: int = DEFAULT_SAMPLE_ROWS,
+    timeout: str = DEFAULT_TABLE_TIMEOUT,
+) -> TableSample:
     columns = [c for c in table.columns if c.sampled]
     if not columns:
         return TableSample(table, "none", 0, {})
@@ -109,7 +122,11 @@ def sample_table(conn: psycopg.Connection, table: TableInfo, limit: int = DEFAUL
     return TableSample(table, label, len(rows), values)
 
 
-def sample_database(conn: psycopg.Connection, schemas: Sequence[str] = (), limit: int = DEFAULT_SAMPLE_ROWS,
-                    timeout: str = DEFAULT_TABLE_TIMEOUT) -> Iterator[TableSample]:
+def sample_database(
+    conn: psycopg.Connection,
+    schemas: Sequence[str] = (),
+    limit: int = DEFAULT_SAMPLE_ROWS,
+    timeout: str = DEFAULT_TABLE_TIMEOUT,
+) -> Iterator[TableSample]:
     for table in list_tables(conn, schemas):
         yield sample_table(conn, table, limit, timeout)

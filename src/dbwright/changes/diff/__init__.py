@@ -17,12 +17,29 @@ from dbwright.changes.diff.plan import DiffPlan, Refused, plan_diff
 from dbwright.changes.diff.renames import Rename, parse_hint
 from dbwright.changes.diff.scratch import desired_snapshot
 
-__all__ = ["DiffPlan", "Difference", "Refused", "Rename", "compare", "compare_snapshots", "desired_snapshot",
-           "diff", "parse_hint", "plan_diff", "project"]
+__all__ = [
+    "DiffPlan",
+    "Difference",
+    "Refused",
+    "Rename",
+    "compare",
+    "compare_snapshots",
+    "desired_snapshot",
+    "diff",
+    "parse_hint",
+    "plan_diff",
+    "project",
+]
 
 
-def diff(target: str | None, schema_path: Path, *, allow_destructive: bool = False,
-         renames: list[Rename] | None = None, scratch_server: str | None = None) -> DiffPlan:
+def diff(
+    target: str | None,
+    schema_path: Path,
+    *,
+    allow_destructive: bool = False,
+    renames: list[Rename] | None = None,
+    scratch_server: str | None = None,
+) -> DiffPlan:
     """Plan the change from the live database ``target`` to the schema in ``schema_path``."""
     from dbwright.review import take_snapshot
 

@@ -15,8 +15,20 @@ from typing import Any
 from dbwright.model import Snapshot
 
 #: Kinds of objects, in the order the summary lists them.
-KINDS = ("schemas", "types", "sequences", "tables", "columns", "constraints", "indexes", "views",
-         "functions", "triggers", "comments", "privileges")
+KINDS = (
+    "schemas",
+    "types",
+    "sequences",
+    "tables",
+    "columns",
+    "constraints",
+    "indexes",
+    "views",
+    "functions",
+    "triggers",
+    "comments",
+    "privileges",
+)
 
 Projection = dict[str, dict[str, dict[str, Any]]]
 
@@ -35,8 +47,13 @@ class Difference:
         return "removed" if self.after is None else "changed"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "key": self.key, "change": self.change, "before": self.before,
-                "after": self.after}
+        return {
+            "kind": self.kind,
+            "key": self.key,
+            "change": self.change,
+            "before": self.before,
+            "after": self.after,
+        }
 
 
 def identity_sequences(snap: Snapshot) -> set[str]:
@@ -52,7 +69,9 @@ OWN_SCHEMAS = frozenset({"dbwright"})
 def project(snap: Snapshot) -> Projection:
     """Per kind, object key → its definition; dbwright's own schema left out."""
     full = _project(snap)
-    return {kind: {k: v for k, v in objects.items() if not _owned_key(kind, k)} for kind, objects in full.items()}
+    return {
+        kind: {k: v for k, v in objects.items() if not _owned_key(kind, k)} for kind, objects in full.items()
+    }
 
 
 def _owned_key(kind: str, key: str) -> bool:
@@ -68,31 +87,80 @@ def _project(snap: Snapshot) -> Projection:
     skip_sequences = identity_sequences(snap)
     return {
         "schemas": {s.name: {} for s in snap.schemas},
-        "types": {t.qname: {"kind": t.kind, "labels": list(t.labels), "base_type": t.base_type,
-                            "not_null": t.not_null, "default": t.default, "checks": list(t.checks),
-                            "attributes": list(t.attributes)} for t in snap.types},
-        "sequences": {s.qname: {"data_type": s.data_type, "min_value": s.min_value, "max_value": s.max_value,
-                                "increment": s.increment, "cycle": s.cycle, "owned_by": s.owned_by}
-                      for s in snap.sequences if s.qname not in skip_sequences},
-        "tables": {t.qname: {"kind": t.kind, "persistence": t.persistence, "partition_key": t.partition_key,
-                             "parent": t.parent, "reloptions": sorted(t.reloptions), "rls_enabled": t.rls_enabled,
-                             "rls_forced": t.rls_forced}
-                   for t in snap.tables if t.kind in ("r", "p", "f")},
-        "columns": {c.qname: {"data_type": c.data_type, "not_null": c.not_null, "default": c.default,
-                              "identity": c.identity, "generated": c.generated}
-                    for c in snap.columns if relkinds.get(c.table_qname) in ("r", "p", "f")},
-        "constraints": {f"{k.table_qname}.{k.name}": {"type": k.type, "definition": k.definition,
-                                                      "validated": k.validated}
-                        for k in snap.constraints if k.type != "n"},
-        "indexes": {i.qname: {"table": i.table_qname, "definition": i.definition}
-                    for i in snap.indexes if i.constraint is None},
+        "types": {
+            t.qname: {
+                "kind": t.kind,
+                "labels": list(t.labels),
+                "base_type": t.base_type,
+                "not_null": t.not_null,
+                "default": t.default,
+                "checks": list(t.checks),
+                "attributes": list(t.attributes),
+            }
+            for t in snap.types
+        },
+        "sequences": {
+            s.qname: {
+                "data_type": s.data_type,
+                "min_value": s.min_value,
+                "max_value": s.max_value,
+                "increment": s.increment,
+                "cycle": s.cycle,
+                "owned_by": s.owned_by,
+            }
+            for s in snap.sequences
+            if s.qname not in skip_sequences
+        },
+        "tables": {
+            t.qname: {
+                "kind": t.kind,
+                "persistence": t.persistence,
+                "partition_key": t.partition_key,
+                "parent": t.parent,
+                "reloptions": sorted(t.reloptions),
+                "rls_enabled": t.rls_enabled,
+                "rls_forced": t.rls_forced,
+            }
+            for t in snap.tables
+            if t.kind in ("r", "p", "f")
+        },
+        "columns": {
+            c.qname: {
+                "data_type": c.data_type,
+                "not_null": c.not_null,
+                "default": c.default,
+                "identity": c.identity,
+                "generated": c.generated,
+            }
+            for c in snap.columns
+            if relkinds.get(c.table_qname) in ("r", "p", "f")
+        },
+        "constraints": {
+            f"{k.table_qname}.{k.name}": {
+                "type": k.type,
+                "definition": k.definition,
+                "validated": k.validated,
+            }
+            for k in snap.constraints
+            if k.type != "n"
+        },
+        "indexes": {
+            i.qname: {"table": i.table_qname, "definition": i.definition}
+            for i in snap.indexes
+            if i.constraint is None
+        },
         "views": {v.qname: {"materialized": v.materialized, "definition": v.definition} for v in snap.views},
         "functions": {f.signature: {"kind": f.kind, "definition": f.definition} for f in snap.functions},
-        "triggers": {f"{t.table_qname}.{t.name}": {"definition": t.definition, "enabled": t.enabled}
-                     for t in snap.triggers},
+        "triggers": {
+            f"{t.table_qname}.{t.name}": {"definition": t.definition, "enabled": t.enabled}
+            for t in snap.triggers
+        },
         "comments": {f"{c.object_type}|{c.object_name}": {"comment": c.comment} for c in snap.comments},
-        "privileges": {f"{p.object_type} {p.object_name} {p.grantee} {p.privilege}": {"grantable": p.grantable}
-                       for p in snap.privileges if p.object_type != "database"},
+        "privileges": {
+            f"{p.object_type} {p.object_name} {p.grantee} {p.privilege}": {"grantable": p.grantable}
+            for p in snap.privileges
+            if p.object_type != "database"
+        },
     }
 
 

@@ -36,17 +36,48 @@ from dbwright.errors import SqlParseError
 from dbwright.model import Snapshot
 
 PHASES = (
-    "renames", "revoke", "uncomment", "drop_triggers", "drop_views", "drop_functions", "drop_foreign_keys",
-    "drop_constraints", "drop_indexes", "disown_sequences", "drop_columns", "drop_tables", "drop_sequences",
-    "drop_types", "drop_schemas",
-    "create_schemas", "create_types", "alter_types", "create_sequences", "alter_sequences", "create_tables",
-    "add_columns", "alter_columns", "add_constraints", "create_indexes", "add_foreign_keys", "own_sequences",
-    "functions", "create_views", "create_triggers", "comment", "grant",
+    "renames",
+    "revoke",
+    "uncomment",
+    "drop_triggers",
+    "drop_views",
+    "drop_functions",
+    "drop_foreign_keys",
+    "drop_constraints",
+    "drop_indexes",
+    "disown_sequences",
+    "drop_columns",
+    "drop_tables",
+    "drop_sequences",
+    "drop_types",
+    "drop_schemas",
+    "create_schemas",
+    "create_types",
+    "alter_types",
+    "create_sequences",
+    "alter_sequences",
+    "create_tables",
+    "add_columns",
+    "alter_columns",
+    "add_constraints",
+    "create_indexes",
+    "add_foreign_keys",
+    "own_sequences",
+    "functions",
+    "create_views",
+    "create_triggers",
+    "comment",
+    "grant",
 )
 
 #: Type changes PostgreSQL can make without losing a value (old type prefix -> wider types).
-_WIDER = {"smallint": ("integer", "bigint", "numeric"), "integer": ("bigint", "numeric"), "bigint": ("numeric",),
-          "real": ("double precision",), "timestamp without time zone": ("timestamp with time zone",)}
+_WIDER = {
+    "smallint": ("integer", "bigint", "numeric"),
+    "integer": ("bigint", "numeric"),
+    "bigint": ("numeric",),
+    "real": ("double precision",),
+    "timestamp without time zone": ("timestamp with time zone",),
+}
 #: Widenings that keep the stored bytes: PostgreSQL skips the table rewrite.
 _NO_REWRITE = re.compile(r"^(character varying|varchar|numeric|bit varying)(\(|$)|^text$")
 
@@ -126,8 +157,9 @@ class DiffPlan:
         }
 
 
-def plan_diff(live: Snapshot, desired: Snapshot, *, allow_destructive: bool = False,
-              renames: list[Rename] | None = None) -> DiffPlan:
+def plan_diff(
+    live: Snapshot, desired: Snapshot, *, allow_destructive: bool = False, renames: list[Rename] | None = None
+) -> DiffPlan:
     """The plan that turns ``live``'s schema into ``desired``'s."""
     # Tables first: a column hint names its table by the table's new name.
     renames = sorted(renames or [], key=lambda r: r.kind != "table")
@@ -139,16 +171,20 @@ def plan_diff(live: Snapshot, desired: Snapshot, *, allow_destructive: bool = Fa
     after = project(desired)
     differences = compare(renamed, after)
     planner = _Planner(live, desired, renamed, after, differences)
-    changes = [Change("renames", f"Rename {r.kind} {r.old} to {r.new_name}", [Step(r.sql(), r.undo_sql())])
-               for r in renames]
+    changes = [
+        Change("renames", f"Rename {r.kind} {r.old} to {r.new_name}", [Step(r.sql(), r.undo_sql())])
+        for r in renames
+    ]
     changes += planner.changes()
     kept, refused = _refuse(changes, allow_destructive)
     packages = _packages(kept, live.server.version_num)
     warnings = planner.warnings
     live_major, desired_major = live.server.version_num // 10000, desired.server.version_num // 10000
     if live_major != desired_major:
-        warnings.append(f"the desired schema was loaded on PostgreSQL {desired_major} and the live database runs "
-                        f"{live_major}: view and function definitions may print differently and show as changed")
+        warnings.append(
+            f"the desired schema was loaded on PostgreSQL {desired_major} and the live database runs "
+            f"{live_major}: view and function definitions may print differently and show as changed"
+        )
     return DiffPlan(packages, differences, refused, planner.manual, renames, warnings)
 
 
@@ -161,7 +197,9 @@ def _refuse(changes: list[Change], allow: bool) -> tuple[list[Change], list[Refu
         if change.destructive:
             refused.append(Refused(change.title, _sql(change), change.why_destructive))
         elif any(_covers(obj, need) for obj in refused_objects for need in change.needs):
-            refused.append(Refused(change.title, _sql(change), "left out with the refused drop it belongs to"))
+            refused.append(
+                Refused(change.title, _sql(change), "left out with the refused drop it belongs to")
+            )
         else:
             kept.append(change)
     return kept, refused
@@ -191,7 +229,9 @@ def _packages(changes: list[Change], server_version: int) -> list[ChangePackage]
         if rewritten:
             packages += rewritten
         else:
-            packages.append(ChangePackage.of(change.title, change.steps, change.explanation or change.title + "."))
+            packages.append(
+                ChangePackage.of(change.title, change.steps, change.explanation or change.title + ".")
+            )
     return packages
 
 
@@ -239,8 +279,9 @@ _GRANT_OBJECT = {"table": "TABLE", "sequence": "SEQUENCE", "schema": "SCHEMA", "
 
 
 def grant_sql(key: str, grantable: bool, revoke: bool = False) -> str:
-    object_type, object_name, grantee, privilege = key.split(" ", 3) if key.count(" ") == 3 else \
-        _split_privilege(key)
+    object_type, object_name, grantee, privilege = (
+        key.split(" ", 3) if key.count(" ") == 3 else _split_privilege(key)
+    )
     name = _fn_name(object_name) if object_type == "function" else qident(object_name)
     who = grantee if grantee == "PUBLIC" else ident(grantee)
     target = f"{privilege} ON {_GRANT_OBJECT[object_type]} {name}"
@@ -257,8 +298,14 @@ def _split_privilege(key: str) -> tuple[str, str, str, str]:
 
 
 class _Planner:
-    def __init__(self, live: Snapshot, desired: Snapshot, before: Projection, after: Projection,
-                 differences: list[Difference]) -> None:
+    def __init__(
+        self,
+        live: Snapshot,
+        desired: Snapshot,
+        before: Projection,
+        after: Projection,
+        differences: list[Difference],
+    ) -> None:
         self.live, self.desired = live, desired
         self.before, self.after = before, after
         self.diffs: dict[str, list[Difference]] = {}
@@ -280,8 +327,20 @@ class _Planner:
         self.out.append(Change(*args, **kwargs))
 
     def changes(self) -> list[Change]:
-        for section in (self.schemas, self.types, self.sequences, self.tables, self.columns, self.constraints,
-                        self.indexes, self.views, self.functions, self.triggers, self.comments, self.privileges):
+        for section in (
+            self.schemas,
+            self.types,
+            self.sequences,
+            self.tables,
+            self.columns,
+            self.constraints,
+            self.indexes,
+            self.views,
+            self.functions,
+            self.triggers,
+            self.comments,
+            self.privileges,
+        ):
             section()
         return self.out
 
@@ -292,20 +351,32 @@ class _Planner:
             if d.change == "added":
                 self.add("create_schemas", f"Create schema {d.key}", [Step(create, drop)])
             else:
-                self.add("drop_schemas", f"Drop schema {d.key}", [Step(drop, create, destructive_=True)],
-                         destructive=True, why_destructive="dropping a schema drops everything left in it",
-                         drops=(f"schema:{d.key}",))
+                self.add(
+                    "drop_schemas",
+                    f"Drop schema {d.key}",
+                    [Step(drop, create, destructive_=True)],
+                    destructive=True,
+                    why_destructive="dropping a schema drops everything left in it",
+                    drops=(f"schema:{d.key}",),
+                )
 
     def types(self) -> None:
         for d in self._of("types"):
             if d.change == "added":
-                self.add("create_types", f"Create type {d.key}", [Step(self.type_sql(d.key, d.after),
-                                                                       f"DROP TYPE {qident(d.key)};")])
+                self.add(
+                    "create_types",
+                    f"Create type {d.key}",
+                    [Step(self.type_sql(d.key, d.after), f"DROP TYPE {qident(d.key)};")],
+                )
             elif d.change == "removed":
-                self.add("drop_types", f"Drop type {d.key}",
-                         [Step(f"DROP TYPE {qident(d.key)};", self.type_sql(d.key, d.before), destructive_=True)],
-                         destructive=True, why_destructive="dropping a type loses the columns that use it",
-                         drops=(f"type:{d.key}",))
+                self.add(
+                    "drop_types",
+                    f"Drop type {d.key}",
+                    [Step(f"DROP TYPE {qident(d.key)};", self.type_sql(d.key, d.before), destructive_=True)],
+                    destructive=True,
+                    why_destructive="dropping a type loses the columns that use it",
+                    drops=(f"type:{d.key}",),
+                )
             elif d.before["kind"] == d.after["kind"] == "e":
                 self.enum_change(d)
             elif d.before["kind"] == d.after["kind"] == "d" and d.before["base_type"] == d.after["base_type"]:
@@ -313,62 +384,119 @@ class _Planner:
             elif d.before["kind"] == d.after["kind"] == "c" and self.composite_change(d):
                 pass
             else:
-                self.manual.append(f"type {d.key} changed ({_changed_fields(d)}); "
-                                   "ALTER DOMAIN / ALTER TYPE it by hand")
+                self.manual.append(
+                    f"type {d.key} changed ({_changed_fields(d)}); ALTER DOMAIN / ALTER TYPE it by hand"
+                )
 
     def domain_change(self, d: Difference) -> None:
         """Default, NOT NULL and named CHECKs of a domain; a new CHECK is added NOT VALID, then validated."""
         old, new, name = d.before, d.after, qident(d.key)
         checks_old, checks_new = _named_checks(old["checks"]), _named_checks(new["checks"])
-        for check in sorted(checks_old.keys() - checks_new.keys()) + \
-                sorted(k for k in checks_old.keys() & checks_new.keys() if checks_old[k] != checks_new[k]):
-            self.add("alter_types", f"Drop CHECK {check} of domain {d.key}",
-                     [Step(f"ALTER DOMAIN {name} DROP CONSTRAINT {ident(check)};",
-                           f"ALTER DOMAIN {name} ADD {checks_old[check]};")])
-        for key, set_sql, drop_sql in (("default", f"SET DEFAULT {new['default']}", "DROP DEFAULT"),
-                                       ("not_null", "SET NOT NULL", "DROP NOT NULL")):
+        for check in sorted(checks_old.keys() - checks_new.keys()) + sorted(
+            k for k in checks_old.keys() & checks_new.keys() if checks_old[k] != checks_new[k]
+        ):
+            self.add(
+                "alter_types",
+                f"Drop CHECK {check} of domain {d.key}",
+                [
+                    Step(
+                        f"ALTER DOMAIN {name} DROP CONSTRAINT {ident(check)};",
+                        f"ALTER DOMAIN {name} ADD {checks_old[check]};",
+                    )
+                ],
+            )
+        for key, set_sql, drop_sql in (
+            ("default", f"SET DEFAULT {new['default']}", "DROP DEFAULT"),
+            ("not_null", "SET NOT NULL", "DROP NOT NULL"),
+        ):
             if old[key] != new[key]:
                 do = set_sql if new[key] not in (None, False) else drop_sql
-                undo = (f"SET DEFAULT {old['default']}" if key == "default" else "SET NOT NULL") \
-                    if old[key] not in (None, False) else drop_sql
-                self.add("alter_types", f"ALTER DOMAIN {d.key} {do}",
-                         [Step(f"ALTER DOMAIN {name} {do};", f"ALTER DOMAIN {name} {undo};", scans_=do == "SET NOT NULL")])
-        for check in sorted(checks_new.keys() - checks_old.keys()) + \
-                sorted(k for k in checks_old.keys() & checks_new.keys() if checks_old[k] != checks_new[k]):
-            self.add("alter_types", f"Add CHECK {check} to domain {d.key} NOT VALID",
-                     [Step(f"ALTER DOMAIN {name} ADD {checks_new[check]} NOT VALID;",
-                           f"ALTER DOMAIN {name} DROP CONSTRAINT {ident(check)};")])
-            self.add("alter_types", f"Validate CHECK {check} of domain {d.key}",
-                     [Step(f"ALTER DOMAIN {name} VALIDATE CONSTRAINT {ident(check)};", None, scans_=True)])
+                undo = (
+                    (f"SET DEFAULT {old['default']}" if key == "default" else "SET NOT NULL")
+                    if old[key] not in (None, False)
+                    else drop_sql
+                )
+                self.add(
+                    "alter_types",
+                    f"ALTER DOMAIN {d.key} {do}",
+                    [
+                        Step(
+                            f"ALTER DOMAIN {name} {do};",
+                            f"ALTER DOMAIN {name} {undo};",
+                            scans_=do == "SET NOT NULL",
+                        )
+                    ],
+                )
+        for check in sorted(checks_new.keys() - checks_old.keys()) + sorted(
+            k for k in checks_old.keys() & checks_new.keys() if checks_old[k] != checks_new[k]
+        ):
+            self.add(
+                "alter_types",
+                f"Add CHECK {check} to domain {d.key} NOT VALID",
+                [
+                    Step(
+                        f"ALTER DOMAIN {name} ADD {checks_new[check]} NOT VALID;",
+                        f"ALTER DOMAIN {name} DROP CONSTRAINT {ident(check)};",
+                    )
+                ],
+            )
+            self.add(
+                "alter_types",
+                f"Validate CHECK {check} of domain {d.key}",
+                [Step(f"ALTER DOMAIN {name} VALIDATE CONSTRAINT {ident(check)};", None, scans_=True)],
+            )
 
     def composite_change(self, d: Difference) -> bool:
         """Attributes added at the end, dropped, or retyped; False when the order changes otherwise."""
         old, new = _attributes(d.before["attributes"]), _attributes(d.after["attributes"])
         kept_old = [n for n in old if n in new]
-        if kept_old != [n for n in new if n in old] or list(new)[:len(kept_old)] != kept_old:
+        if kept_old != [n for n in new if n in old] or list(new)[: len(kept_old)] != kept_old:
             return False
         if any(old[n] != new[n] for n in kept_old) and self.enum_columns(d.key):
             return False  # PostgreSQL cannot retype an attribute of a type that columns use
         name = qident(d.key)
         for attr in [n for n in old if n not in new]:
-            self.add("alter_types", f"Drop attribute {attr} of type {d.key}",
-                     [Step(f"ALTER TYPE {name} DROP ATTRIBUTE {attr};",
-                           f"ALTER TYPE {name} ADD ATTRIBUTE {attr} {old[attr]};", destructive_=True)],
-                     destructive=True, why_destructive="dropping an attribute loses its values in every column of "
-                                                       "the type", drops=(f"type:{d.key}",))
+            self.add(
+                "alter_types",
+                f"Drop attribute {attr} of type {d.key}",
+                [
+                    Step(
+                        f"ALTER TYPE {name} DROP ATTRIBUTE {attr};",
+                        f"ALTER TYPE {name} ADD ATTRIBUTE {attr} {old[attr]};",
+                        destructive_=True,
+                    )
+                ],
+                destructive=True,
+                why_destructive="dropping an attribute loses its values in every column of the type",
+                drops=(f"type:{d.key}",),
+            )
         for attr in kept_old:
             if old[attr] != new[attr]:
                 widening = _widens(old[attr], new[attr])
-                self.add("alter_types", f"Change attribute {attr} of type {d.key} to {new[attr]}",
-                         [Step(f"ALTER TYPE {name} ALTER ATTRIBUTE {attr} TYPE {new[attr]};",
-                               f"ALTER TYPE {name} ALTER ATTRIBUTE {attr} TYPE {old[attr]};",
-                               destructive_=not widening)],
-                         destructive=not widening, why_destructive=f"{old[attr]} -> {new[attr]} is not a known "
-                                                                   "widening")
+                self.add(
+                    "alter_types",
+                    f"Change attribute {attr} of type {d.key} to {new[attr]}",
+                    [
+                        Step(
+                            f"ALTER TYPE {name} ALTER ATTRIBUTE {attr} TYPE {new[attr]};",
+                            f"ALTER TYPE {name} ALTER ATTRIBUTE {attr} TYPE {old[attr]};",
+                            destructive_=not widening,
+                        )
+                    ],
+                    destructive=not widening,
+                    why_destructive=f"{old[attr]} -> {new[attr]} is not a known widening",
+                )
         for attr in [n for n in new if n not in old]:
-            self.add("alter_types", f"Add attribute {attr} to type {d.key}",
-                     [Step(f"ALTER TYPE {name} ADD ATTRIBUTE {attr} {new[attr]};",
-                           f"ALTER TYPE {name} DROP ATTRIBUTE {attr};")])
+            self.add(
+                "alter_types",
+                f"Add attribute {attr} to type {d.key}",
+                [
+                    Step(
+                        f"ALTER TYPE {name} ADD ATTRIBUTE {attr} {new[attr]};",
+                        f"ALTER TYPE {name} DROP ATTRIBUTE {attr};",
+                    )
+                ],
+            )
         return True
 
     @staticmethod
@@ -398,27 +526,50 @@ class _Planner:
             undo = self.recreate_enum(d.key, old, {c: self.before["columns"][c]["default"] for c in columns})
             # ADD VALUE runs alone: a value added in a transaction cannot be used before it commits.
             for i, text in enumerate(adds):
-                self.add("alter_types", f"Add value to enum {d.key}",
-                         [Step(text, undo if i == 0 else None, lock_=Lock("ACCESS EXCLUSIVE", d.key),
-                               transactional_=False)],
-                         "ALTER TYPE … ADD VALUE is instant. The down part cannot remove a value in place: it "
-                         "recreates the type and converts the columns that use it.")
+                self.add(
+                    "alter_types",
+                    f"Add value to enum {d.key}",
+                    [
+                        Step(
+                            text,
+                            undo if i == 0 else None,
+                            lock_=Lock("ACCESS EXCLUSIVE", d.key),
+                            transactional_=False,
+                        )
+                    ],
+                    "ALTER TYPE … ADD VALUE is instant. The down part cannot remove a value in place: it "
+                    "recreates the type and converts the columns that use it.",
+                )
             return
         columns = self.enum_columns(d.key)
         self.enum_default_columns.update(columns)  # their defaults change with the type, not separately
-        self.add("alter_types", f"Recreate enum {d.key} without values {sorted(set(old) - set(new))}",
-                 [Step(self.recreate_enum(d.key, new, {c: self.after["columns"][c]["default"] for c in columns}),
-                       self.recreate_enum(d.key, old, {c: self.before["columns"][c]["default"] for c in columns}),
-                       destructive_=True, rewrites_=True)],
-                 destructive=True, why_destructive="removing enum values fails or loses rows that use them",
-                 drops=(f"type:{d.key}",))
+        self.add(
+            "alter_types",
+            f"Recreate enum {d.key} without values {sorted(set(old) - set(new))}",
+            [
+                Step(
+                    self.recreate_enum(d.key, new, {c: self.after["columns"][c]["default"] for c in columns}),
+                    self.recreate_enum(
+                        d.key, old, {c: self.before["columns"][c]["default"] for c in columns}
+                    ),
+                    destructive_=True,
+                    rewrites_=True,
+                )
+            ],
+            destructive=True,
+            why_destructive="removing enum values fails or loses rows that use them",
+            drops=(f"type:{d.key}",),
+        )
 
     def enum_columns(self, name: str) -> list[str]:
         """Columns of type ``name`` (an enum or composite) on both sides: present when the type changes."""
         short = name.split(".", 1)[1]
         spellings = {short, name, ident(short), qident(name)}
-        return [k for k, v in self.after["columns"].items()
-                if v["data_type"] in spellings and self.before["columns"].get(k, {}).get("data_type") in spellings]
+        return [
+            k
+            for k, v in self.after["columns"].items()
+            if v["data_type"] in spellings and self.before["columns"].get(k, {}).get("data_type") in spellings
+        ]
 
     @staticmethod
     def recreate_enum(name: str, labels: list[str], columns: dict[str, str | None]) -> str:
@@ -428,13 +579,17 @@ class _Planner:
         """
         schema, _, short = name.partition(".")
         old = f"{short}__dbwright_old"[:63]
-        lines = [f"ALTER TYPE {qident(name)} RENAME TO {ident(old)};",
-                 f"CREATE TYPE {qident(name)} AS ENUM ({', '.join(literal(x) for x in labels)});"]
+        lines = [
+            f"ALTER TYPE {qident(name)} RENAME TO {ident(old)};",
+            f"CREATE TYPE {qident(name)} AS ENUM ({', '.join(literal(x) for x in labels)});",
+        ]
         for qname, default in columns.items():
             table, column = _three(qname)
             lines.append(f"ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT;")
-            lines.append(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {qident(name)} "
-                         f"USING {column}::text::{qident(name)};")
+            lines.append(
+                f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {qident(name)} "
+                f"USING {column}::text::{qident(name)};"
+            )
             if default is not None:
                 lines.append(f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {default};")
         lines.append(f"DROP TYPE {ident(schema)}.{ident(old)};")
@@ -443,46 +598,93 @@ class _Planner:
     # --- sequences ------------------------------------------------------------------------------
     @staticmethod
     def sequence_options(s: dict[str, Any]) -> str:
-        return (f"AS {s['data_type']} INCREMENT BY {s['increment']} MINVALUE {s['min_value']} "
-                f"MAXVALUE {s['max_value']} {'CYCLE' if s['cycle'] else 'NO CYCLE'}")
+        return (
+            f"AS {s['data_type']} INCREMENT BY {s['increment']} MINVALUE {s['min_value']} "
+            f"MAXVALUE {s['max_value']} {'CYCLE' if s['cycle'] else 'NO CYCLE'}"
+        )
 
     def sequences(self) -> None:
         for d in self._of("sequences"):
             name = qident(d.key)
             if d.change == "added":
-                self.add("create_sequences", f"Create sequence {d.key}",
-                         [Step(f"CREATE SEQUENCE {name} {self.sequence_options(d.after)};",
-                               f"DROP SEQUENCE {name};", lock_=Lock("none"))])
+                self.add(
+                    "create_sequences",
+                    f"Create sequence {d.key}",
+                    [
+                        Step(
+                            f"CREATE SEQUENCE {name} {self.sequence_options(d.after)};",
+                            f"DROP SEQUENCE {name};",
+                            lock_=Lock("none"),
+                        )
+                    ],
+                )
             elif d.change == "removed":
-                self.add("drop_sequences", f"Drop sequence {d.key}",
-                         [Step(f"DROP SEQUENCE {name};",
-                               f"CREATE SEQUENCE {name} {self.sequence_options(d.before)};", destructive_=True)],
-                         destructive=True, why_destructive="dropping a sequence loses its current value",
-                         drops=(f"sequence:{d.key}",), needs=(f"sequence:{d.key}",))
-            elif {k: v for k, v in d.before.items() if k != "owned_by"} != \
-                    {k: v for k, v in d.after.items() if k != "owned_by"}:
-                self.add("alter_sequences", f"Alter sequence {d.key}",
-                         [Step(f"ALTER SEQUENCE {name} {self.sequence_options(d.after)};",
-                               f"ALTER SEQUENCE {name} {self.sequence_options(d.before)};",
-                               lock_=Lock("SHARE ROW EXCLUSIVE", d.key))])
+                self.add(
+                    "drop_sequences",
+                    f"Drop sequence {d.key}",
+                    [
+                        Step(
+                            f"DROP SEQUENCE {name};",
+                            f"CREATE SEQUENCE {name} {self.sequence_options(d.before)};",
+                            destructive_=True,
+                        )
+                    ],
+                    destructive=True,
+                    why_destructive="dropping a sequence loses its current value",
+                    drops=(f"sequence:{d.key}",),
+                    needs=(f"sequence:{d.key}",),
+                )
+            elif {k: v for k, v in d.before.items() if k != "owned_by"} != {
+                k: v for k, v in d.after.items() if k != "owned_by"
+            }:
+                self.add(
+                    "alter_sequences",
+                    f"Alter sequence {d.key}",
+                    [
+                        Step(
+                            f"ALTER SEQUENCE {name} {self.sequence_options(d.after)};",
+                            f"ALTER SEQUENCE {name} {self.sequence_options(d.before)};",
+                            lock_=Lock("SHARE ROW EXCLUSIVE", d.key),
+                        )
+                    ],
+                )
             old_owner = (d.before or {}).get("owned_by")
             new_owner = (d.after or {}).get("owned_by")
             if old_owner != new_owner:
                 if old_owner:
                     owner = _column_ref(old_owner)
-                    self.add("disown_sequences", f"Sequence {d.key} no longer owned by {old_owner}",
-                             [Step(f"ALTER SEQUENCE {name} OWNED BY NONE;", f"ALTER SEQUENCE {name} OWNED BY {owner};",
-                                   lock_=Lock("none"))], needs=(f"sequence:{d.key}",))
+                    self.add(
+                        "disown_sequences",
+                        f"Sequence {d.key} no longer owned by {old_owner}",
+                        [
+                            Step(
+                                f"ALTER SEQUENCE {name} OWNED BY NONE;",
+                                f"ALTER SEQUENCE {name} OWNED BY {owner};",
+                                lock_=Lock("none"),
+                            )
+                        ],
+                        needs=(f"sequence:{d.key}",),
+                    )
                 if new_owner:
-                    self.add("own_sequences", f"Sequence {d.key} owned by {new_owner}",
-                             [Step(f"ALTER SEQUENCE {name} OWNED BY {_column_ref(new_owner)};",
-                                   f"ALTER SEQUENCE {name} OWNED BY NONE;", lock_=Lock("none"))])
+                    self.add(
+                        "own_sequences",
+                        f"Sequence {d.key} owned by {new_owner}",
+                        [
+                            Step(
+                                f"ALTER SEQUENCE {name} OWNED BY {_column_ref(new_owner)};",
+                                f"ALTER SEQUENCE {name} OWNED BY NONE;",
+                                lock_=Lock("none"),
+                            )
+                        ],
+                    )
 
     # --- tables and columns ---------------------------------------------------------------------
     def column_sql(self, qname: str, c: dict[str, Any]) -> str:
         parts = [ident(qname.rsplit(".", 1)[1]), c["data_type"]]
         if c["identity"]:
-            parts.append("GENERATED ALWAYS AS IDENTITY" if c["identity"] == "a" else "GENERATED BY DEFAULT AS IDENTITY")
+            parts.append(
+                "GENERATED ALWAYS AS IDENTITY" if c["identity"] == "a" else "GENERATED BY DEFAULT AS IDENTITY"
+            )
         elif c["generated"]:
             parts.append(f"GENERATED ALWAYS AS ({c['default']}) STORED")
         elif c["default"] is not None:
@@ -505,19 +707,27 @@ class _Planner:
         for d in self._of("tables"):
             t = d.after or d.before
             if t["parent"] or t["kind"] == "f":
-                self.manual.append(f"{'partition' if t['parent'] else 'foreign table'} {d.key} {d.change}: "
-                                   "partitions and foreign tables are not generated")
+                self.manual.append(
+                    f"{'partition' if t['parent'] else 'foreign table'} {d.key} {d.change}: "
+                    "partitions and foreign tables are not generated"
+                )
                 continue
             if d.change == "added":
                 create = self.create_table_sql(d.key, t, self.after["columns"])
-                self.add("create_tables", f"Create table {d.key}", [Step(create, f"DROP TABLE {qident(d.key)};")])
+                self.add(
+                    "create_tables", f"Create table {d.key}", [Step(create, f"DROP TABLE {qident(d.key)};")]
+                )
                 self.rls(d.key, {"rls_enabled": False, "rls_forced": False}, t)
             elif d.change == "removed":
                 create = self.create_table_sql(d.key, t, self.before["columns"])
-                self.add("drop_tables", f"Drop table {d.key}",
-                         [Step(f"DROP TABLE {qident(d.key)};", create, destructive_=True)],
-                         destructive=True, why_destructive="dropping a table loses its rows",
-                         drops=(f"table:{d.key}",))
+                self.add(
+                    "drop_tables",
+                    f"Drop table {d.key}",
+                    [Step(f"DROP TABLE {qident(d.key)};", create, destructive_=True)],
+                    destructive=True,
+                    why_destructive="dropping a table loses its rows",
+                    drops=(f"table:{d.key}",),
+                )
                 self.rls(d.key, t, {"rls_enabled": False, "rls_forced": False}, phase="drop_tables")
             else:
                 self.table_change(d)
@@ -526,10 +736,17 @@ class _Planner:
         for key, on, off in (("rls_enabled", "ENABLE", "DISABLE"), ("rls_forced", "FORCE", "NO FORCE")):
             if old[key] != new[key]:
                 do, undo = (on, off) if new[key] else (off, on)
-                self.add(phase, f"{do} row level security on {name}",
-                         [Step(f"ALTER TABLE {qident(name)} {do} ROW LEVEL SECURITY;",
-                               f"ALTER TABLE {qident(name)} {undo} ROW LEVEL SECURITY;")],
-                         needs=(f"table:{name}",))
+                self.add(
+                    phase,
+                    f"{do} row level security on {name}",
+                    [
+                        Step(
+                            f"ALTER TABLE {qident(name)} {do} ROW LEVEL SECURITY;",
+                            f"ALTER TABLE {qident(name)} {undo} ROW LEVEL SECURITY;",
+                        )
+                    ],
+                    needs=(f"table:{name}",),
+                )
 
     def table_change(self, d: Difference) -> None:
         self.rls(d.key, d.before, d.after)
@@ -539,18 +756,26 @@ class _Planner:
             new = {o.split("=", 1)[0]: o for o in d.after["reloptions"]}
 
             def change(keep: dict, drop: dict) -> str:
-                parts = [f"ALTER TABLE {name} RESET ({', '.join(sorted(drop.keys() - keep.keys()))});"
-                         ] if drop.keys() - keep.keys() else []
+                parts = (
+                    [f"ALTER TABLE {name} RESET ({', '.join(sorted(drop.keys() - keep.keys()))});"]
+                    if drop.keys() - keep.keys()
+                    else []
+                )
                 if keep:
                     parts.append(f"ALTER TABLE {name} SET ({', '.join(keep.values())});")
                 return "\n".join(parts)
 
-            self.add("alter_columns", f"Storage options of {d.key}",
-                     [Step(change(new, old), change(old, new), lock_=Lock("SHARE UPDATE EXCLUSIVE", d.key))])
+            self.add(
+                "alter_columns",
+                f"Storage options of {d.key}",
+                [Step(change(new, old), change(old, new), lock_=Lock("SHARE UPDATE EXCLUSIVE", d.key))],
+            )
         for key in ("kind", "persistence", "partition_key"):
             if d.before[key] != d.after[key]:
-                self.manual.append(f"table {d.key}: {key} changes from {d.before[key]!r} to {d.after[key]!r}; "
-                                   "this needs a rebuild of the table, write it by hand")
+                self.manual.append(
+                    f"table {d.key}: {key} changes from {d.before[key]!r} to {d.after[key]!r}; "
+                    "this needs a rebuild of the table, write it by hand"
+                )
 
     def columns(self) -> None:
         for d in self._of("columns"):
@@ -561,22 +786,47 @@ class _Planner:
             if d.change == "added":
                 col = d.after
                 live_table = self.live.table(table)
-                if col["not_null"] and col["default"] is None and not col["identity"] and live_table \
-                        and (live_table.n_live_tup or live_table.row_estimate > 0):
-                    self.warnings.append(f"{d.key} is added NOT NULL without a default, but {table} has rows: "
-                                         "the ADD COLUMN will fail; give it a default, or a rename hint if it "
-                                         "is an existing column under a new name")
-                self.add("add_columns", f"Add column {d.key}",
-                         [Step(f"ALTER TABLE {t} ADD COLUMN {self.column_sql(d.key, col)};",
-                               f"ALTER TABLE {t} DROP COLUMN {c};", lock_=Lock("ACCESS EXCLUSIVE", table))],
-                         rewrite=True)
+                if (
+                    col["not_null"]
+                    and col["default"] is None
+                    and not col["identity"]
+                    and live_table
+                    and (live_table.n_live_tup or live_table.row_estimate > 0)
+                ):
+                    self.warnings.append(
+                        f"{d.key} is added NOT NULL without a default, but {table} has rows: "
+                        "the ADD COLUMN will fail; give it a default, or a rename hint if it "
+                        "is an existing column under a new name"
+                    )
+                self.add(
+                    "add_columns",
+                    f"Add column {d.key}",
+                    [
+                        Step(
+                            f"ALTER TABLE {t} ADD COLUMN {self.column_sql(d.key, col)};",
+                            f"ALTER TABLE {t} DROP COLUMN {c};",
+                            lock_=Lock("ACCESS EXCLUSIVE", table),
+                        )
+                    ],
+                    rewrite=True,
+                )
             elif d.change == "removed":
-                self.add("drop_columns", f"Drop column {d.key}",
-                         [Step(f"ALTER TABLE {t} DROP COLUMN {c};",
-                               f"ALTER TABLE {t} ADD COLUMN {self.column_sql(d.key, d.before)};",
-                               lock_=Lock("ACCESS EXCLUSIVE", table), destructive_=True)],
-                         destructive=True, why_destructive="dropping a column loses its values",
-                         drops=(f"column:{d.key}",), needs=(f"table:{table}",))
+                self.add(
+                    "drop_columns",
+                    f"Drop column {d.key}",
+                    [
+                        Step(
+                            f"ALTER TABLE {t} DROP COLUMN {c};",
+                            f"ALTER TABLE {t} ADD COLUMN {self.column_sql(d.key, d.before)};",
+                            lock_=Lock("ACCESS EXCLUSIVE", table),
+                            destructive_=True,
+                        )
+                    ],
+                    destructive=True,
+                    why_destructive="dropping a column loses its values",
+                    drops=(f"column:{d.key}",),
+                    needs=(f"table:{table}",),
+                )
             else:
                 self.column_change(d, table, t, c)
 
@@ -586,41 +836,81 @@ class _Planner:
             self.manual.append(f"column {d.key}: identity or generated expression changes; write it by hand")
             return
         lock = Lock("ACCESS EXCLUSIVE", table)
-        default_changes = (old["default"] != new["default"] or old["data_type"] != new["data_type"]) \
-            and d.key not in self.enum_default_columns
+        default_changes = (
+            old["default"] != new["default"] or old["data_type"] != new["data_type"]
+        ) and d.key not in self.enum_default_columns
         if default_changes and old["default"] is not None:
             restore = f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {old['default']};"
-            self.add("alter_columns", f"Drop the default of {d.key}",
-                     [Step(f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;", restore, lock_=lock)])
+            self.add(
+                "alter_columns",
+                f"Drop the default of {d.key}",
+                [Step(f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;", restore, lock_=lock)],
+            )
         if old["data_type"] != new["data_type"]:
             widening = _widens(old["data_type"], new["data_type"])
             rewrites = not (widening and _NO_REWRITE.match(new["data_type"]))
             using = "" if widening else f" USING {c}::{new['data_type']}"
             back_using = f" USING {c}::{old['data_type']}"
-            self.add("alter_columns", f"Change the type of {d.key} from {old['data_type']} to {new['data_type']}",
-                     [Step(f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {new['data_type']}{using};",
-                           f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {old['data_type']}{back_using};",
-                           lock_=lock, rewrites_=rewrites, scans_=True, destructive_=not widening)],
-                     "Rewrites the table under ACCESS EXCLUSIVE." if rewrites else
-                     "A widening PostgreSQL makes without rewriting the table.",
-                     destructive=not widening,
-                     why_destructive=f"{old['data_type']} -> {new['data_type']} is not a known widening: "
-                                     "values may fail to convert or lose precision",
-                     needs=(f"table:{table}",))
+            self.add(
+                "alter_columns",
+                f"Change the type of {d.key} from {old['data_type']} to {new['data_type']}",
+                [
+                    Step(
+                        f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {new['data_type']}{using};",
+                        f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {old['data_type']}{back_using};",
+                        lock_=lock,
+                        rewrites_=rewrites,
+                        scans_=True,
+                        destructive_=not widening,
+                    )
+                ],
+                "Rewrites the table under ACCESS EXCLUSIVE."
+                if rewrites
+                else "A widening PostgreSQL makes without rewriting the table.",
+                destructive=not widening,
+                why_destructive=f"{old['data_type']} -> {new['data_type']} is not a known widening: "
+                "values may fail to convert or lose precision",
+                needs=(f"table:{table}",),
+            )
         if default_changes and new["default"] is not None:
-            self.add("alter_columns", f"Set the default of {d.key}",
-                     [Step(f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {new['default']};",
-                           f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;", lock_=lock)])
+            self.add(
+                "alter_columns",
+                f"Set the default of {d.key}",
+                [
+                    Step(
+                        f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {new['default']};",
+                        f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;",
+                        lock_=lock,
+                    )
+                ],
+            )
         if old["not_null"] != new["not_null"]:
             if new["not_null"]:
-                self.add("alter_columns", f"SET NOT NULL on {d.key}",
-                         [Step(f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;",
-                               f"ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL;", lock_=lock, scans_=True)],
-                         rewrite=True)
+                self.add(
+                    "alter_columns",
+                    f"SET NOT NULL on {d.key}",
+                    [
+                        Step(
+                            f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;",
+                            f"ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL;",
+                            lock_=lock,
+                            scans_=True,
+                        )
+                    ],
+                    rewrite=True,
+                )
             else:
-                self.add("alter_columns", f"DROP NOT NULL on {d.key}",
-                         [Step(f"ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL;",
-                               f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;", lock_=lock)])
+                self.add(
+                    "alter_columns",
+                    f"DROP NOT NULL on {d.key}",
+                    [
+                        Step(
+                            f"ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL;",
+                            f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;",
+                            lock_=lock,
+                        )
+                    ],
+                )
 
     # --- constraints and indexes ------------------------------------------------------------------
     def constraints(self) -> None:
@@ -638,34 +928,66 @@ class _Planner:
 
     def drop_constraint(self, table: str, name: str, k: dict[str, Any]) -> None:
         phase = "drop_foreign_keys" if k["type"] == "f" else "drop_constraints"
-        self.add(phase, f"Drop constraint {name} on {table}",
-                 [Step(f"ALTER TABLE {qident(table)} DROP CONSTRAINT {ident(name)};",
-                       self.constraint_sql(table, name, k), lock_=Lock("ACCESS EXCLUSIVE", table))],
-                 needs=self.mentions(table, k["definition"]))
+        self.add(
+            phase,
+            f"Drop constraint {name} on {table}",
+            [
+                Step(
+                    f"ALTER TABLE {qident(table)} DROP CONSTRAINT {ident(name)};",
+                    self.constraint_sql(table, name, k),
+                    lock_=Lock("ACCESS EXCLUSIVE", table),
+                )
+            ],
+            needs=self.mentions(table, k["definition"]),
+        )
 
     def add_constraint(self, table: str, name: str, k: dict[str, Any]) -> None:
         phase = "add_foreign_keys" if k["type"] == "f" else "add_constraints"
         drop = f"ALTER TABLE {qident(table)} DROP CONSTRAINT {ident(name)};"
         if k["type"] == "c" and k["validated"] and table not in self.new_tables:
             # The lint rewrites foreign keys; a CHECK on a live table gets the same two steps here.
-            self.add(phase, f"Add CHECK {name} on {table} NOT VALID",
-                     [Step(self.constraint_sql(table, name, k, not_valid=True), drop,
-                           lock_=Lock("ACCESS EXCLUSIVE", table))],
-                     "Added NOT VALID: a brief lock, no scan; validated in the next step.")
-            self.add(phase, f"Validate CHECK {name} on {table}",
-                     [Step(f"ALTER TABLE {qident(table)} VALIDATE CONSTRAINT {ident(name)};", None,
-                           lock_=Lock("SHARE UPDATE EXCLUSIVE", table), scans_=True)],
-                     "VALIDATE scans under SHARE UPDATE EXCLUSIVE: reads and writes go on.")
+            self.add(
+                phase,
+                f"Add CHECK {name} on {table} NOT VALID",
+                [
+                    Step(
+                        self.constraint_sql(table, name, k, not_valid=True),
+                        drop,
+                        lock_=Lock("ACCESS EXCLUSIVE", table),
+                    )
+                ],
+                "Added NOT VALID: a brief lock, no scan; validated in the next step.",
+            )
+            self.add(
+                phase,
+                f"Validate CHECK {name} on {table}",
+                [
+                    Step(
+                        f"ALTER TABLE {qident(table)} VALIDATE CONSTRAINT {ident(name)};",
+                        None,
+                        lock_=Lock("SHARE UPDATE EXCLUSIVE", table),
+                        scans_=True,
+                    )
+                ],
+                "VALIDATE scans under SHARE UPDATE EXCLUSIVE: reads and writes go on.",
+            )
             return
-        self.add(phase, f"Add constraint {name} on {table}",
-                 [Step(self.constraint_sql(table, name, k), drop, lock_=Lock("ACCESS EXCLUSIVE", table))],
-                 rewrite=True)
+        self.add(
+            phase,
+            f"Add constraint {name} on {table}",
+            [Step(self.constraint_sql(table, name, k), drop, lock_=Lock("ACCESS EXCLUSIVE", table))],
+            rewrite=True,
+        )
 
     def mentions(self, table: str, definition: str) -> tuple[str, ...]:
         """The table and its columns a definition names: if their drop is refused, so is this one's."""
         words = set(re.findall(r'"[^"]+"|[\w$]+', definition))
-        cols = [k for k in self.before["columns"] if k.rsplit(".", 1)[0] == table
-                and (k.rsplit(".", 1)[1] in words or ident(k.rsplit(".", 1)[1]) in words)]
+        cols = [
+            k
+            for k in self.before["columns"]
+            if k.rsplit(".", 1)[0] == table
+            and (k.rsplit(".", 1)[1] in words or ident(k.rsplit(".", 1)[1]) in words)
+        ]
         return (f"table:{table}", *(f"column:{c}" for c in cols))
 
     def indexes(self) -> None:
@@ -678,17 +1000,42 @@ class _Planner:
                 old = d.before
                 gone = old["table"] in self.gone_tables
                 concurrently = "" if gone else "CONCURRENTLY "
-                rebuild = old["definition"] if gone else old["definition"].replace(" INDEX ", " INDEX CONCURRENTLY ", 1)
-                self.add("drop_indexes", f"Drop index {d.key}",
-                         [Step(f"DROP INDEX {concurrently}{qident(d.key)};", rebuild + ";",
-                               lock_=Lock("ACCESS EXCLUSIVE" if gone else "SHARE UPDATE EXCLUSIVE", old["table"]),
-                               transactional_=gone, reverse_transactional=gone)],
-                         needs=self.mentions(old["table"], old["definition"]))
+                rebuild = (
+                    old["definition"]
+                    if gone
+                    else old["definition"].replace(" INDEX ", " INDEX CONCURRENTLY ", 1)
+                )
+                self.add(
+                    "drop_indexes",
+                    f"Drop index {d.key}",
+                    [
+                        Step(
+                            f"DROP INDEX {concurrently}{qident(d.key)};",
+                            rebuild + ";",
+                            lock_=Lock(
+                                "ACCESS EXCLUSIVE" if gone else "SHARE UPDATE EXCLUSIVE", old["table"]
+                            ),
+                            transactional_=gone,
+                            reverse_transactional=gone,
+                        )
+                    ],
+                    needs=self.mentions(old["table"], old["definition"]),
+                )
             if d.change in ("added", "changed"):
                 new = d.after
-                self.add("create_indexes", f"Create index {d.key}",
-                         [Step(new["definition"] + ";", f"DROP INDEX {ident(schema)}.{ident(d.key.split('.', 1)[1])};",
-                               lock_=Lock("SHARE", new["table"]), scans_=True)], rewrite=True)
+                self.add(
+                    "create_indexes",
+                    f"Create index {d.key}",
+                    [
+                        Step(
+                            new["definition"] + ";",
+                            f"DROP INDEX {ident(schema)}.{ident(d.key.split('.', 1)[1])};",
+                            lock_=Lock("SHARE", new["table"]),
+                            scans_=True,
+                        )
+                    ],
+                    rewrite=True,
+                )
 
     # --- views, functions, triggers -----------------------------------------------------------------
     def view_sql(self, name: str, v: dict[str, Any], side: Projection) -> str:
@@ -700,10 +1047,16 @@ class _Planner:
 
     def reattach(self, name: str, side: Projection, object_type: str = "table") -> list[str]:
         """Grants and comments a view or function loses when it is dropped and created again."""
-        lines = [comment_sql(k, v["comment"]) for k, v in side["comments"].items()
-                 if k.split("|", 1)[1] == name or k.startswith(f"COLUMN|{name}.")]
-        lines += [grant_sql(k, v["grantable"]) for k, v in side["privileges"].items()
-                  if k.startswith(f"{object_type} {name} ")]
+        lines = [
+            comment_sql(k, v["comment"])
+            for k, v in side["comments"].items()
+            if k.split("|", 1)[1] == name or k.startswith(f"COLUMN|{name}.")
+        ]
+        lines += [
+            grant_sql(k, v["grantable"])
+            for k, v in side["privileges"].items()
+            if k.startswith(f"{object_type} {name} ")
+        ]
         return lines
 
     def views_in_order(self) -> list[Difference]:
@@ -713,8 +1066,11 @@ class _Planner:
         recreated, blocks the change: such views are recreated too, with the same definition.
         """
         diffs = {d.key: d for d in self._of("views")}
-        touched = {d.key.rsplit(".", 1)[0] for d in self._of("columns")
-                   if d.after is None or (d.before and d.before["data_type"] != d.after["data_type"])}
+        touched = {
+            d.key.rsplit(".", 1)[0]
+            for d in self._of("columns")
+            if d.after is None or (d.before and d.before["data_type"] != d.after["data_type"])
+        }
         blocking = set(touched) | {k for k, d in diffs.items() if d.change != "added"}
         grew = True
         while grew:
@@ -727,9 +1083,13 @@ class _Planner:
         ordered: list[Difference] = []
         pending = dict(sorted(diffs.items()))
         while pending:
-            ready = [k for k, d in pending.items()
-                     if not any(other != k and _mentions((d.after or d.before)["definition"], other)
-                                for other in pending)] or [next(iter(pending))]
+            ready = [
+                k
+                for k, d in pending.items()
+                if not any(
+                    other != k and _mentions((d.after or d.before)["definition"], other) for other in pending
+                )
+            ] or [next(iter(pending))]
             for key in ready:
                 ordered.append(pending.pop(key))
         return ordered
@@ -739,16 +1099,24 @@ class _Planner:
             v = d.before
             if d.change in ("removed", "changed"):
                 kind = "materialized view" if v["materialized"] else "view"
-                undo = "\n".join([self.view_sql(d.key, d.before, self.before)] +
-                                 (self.reattach(d.key, self.before) if d.change == "changed" else []))
-                self.add("drop_views", f"Drop {kind} {d.key}", [Step(f"DROP {kind.upper()} {qident(d.key)};", undo)])
+                undo = "\n".join(
+                    [self.view_sql(d.key, d.before, self.before)]
+                    + (self.reattach(d.key, self.before) if d.change == "changed" else [])
+                )
+                self.add(
+                    "drop_views",
+                    f"Drop {kind} {d.key}",
+                    [Step(f"DROP {kind.upper()} {qident(d.key)};", undo)],
+                )
         for d in self.view_diffs:
             v = d.after or d.before
             kind = "materialized view" if v["materialized"] else "view"
             drop = f"DROP {kind.upper()} {qident(d.key)};"
             if d.change in ("added", "changed"):
-                up = "\n".join([self.view_sql(d.key, d.after, self.after)] +
-                               (self.reattach(d.key, self.after) if d.change == "changed" else []))
+                up = "\n".join(
+                    [self.view_sql(d.key, d.after, self.after)]
+                    + (self.reattach(d.key, self.after) if d.change == "changed" else [])
+                )
                 self.add("create_views", f"Create {kind} {d.key}", [Step(up, drop)])
 
     def functions(self) -> None:
@@ -760,36 +1128,67 @@ class _Planner:
                 continue
             drop = f"DROP {routine} {_fn_name(d.key)};"
             if d.change == "added":
-                self.add("functions", f"Create {routine.lower()} {d.key}",
-                         [Step(d.after["definition"].rstrip() + ";", drop, lock_=Lock("none"))])
+                self.add(
+                    "functions",
+                    f"Create {routine.lower()} {d.key}",
+                    [Step(d.after["definition"].rstrip() + ";", drop, lock_=Lock("none"))],
+                )
             elif d.change == "removed":
-                self.add("drop_functions", f"Drop {routine.lower()} {d.key}",
-                         [Step(drop, d.before["definition"].rstrip() + ";", lock_=Lock("none"))])
+                self.add(
+                    "drop_functions",
+                    f"Drop {routine.lower()} {d.key}",
+                    [Step(drop, d.before["definition"].rstrip() + ";", lock_=Lock("none"))],
+                )
             elif _returns(d.before["definition"]) != _returns(d.after["definition"]):
                 # CREATE OR REPLACE cannot change the result type: drop, create, and give back grants and comments.
-                up = [drop, d.after["definition"].rstrip() + ";", *self.reattach(d.key, self.after, "function")]
-                undo = [drop, d.before["definition"].rstrip() + ";", *self.reattach(d.key, self.before, "function")]
-                self.add("functions", f"Recreate {routine.lower()} {d.key} with a new result type",
-                         [Step("\n".join(up), "\n".join(undo), lock_=Lock("none"))],
-                         "The result type changes, which CREATE OR REPLACE refuses; objects that use the function "
-                         "block the drop.")
+                up = [
+                    drop,
+                    d.after["definition"].rstrip() + ";",
+                    *self.reattach(d.key, self.after, "function"),
+                ]
+                undo = [
+                    drop,
+                    d.before["definition"].rstrip() + ";",
+                    *self.reattach(d.key, self.before, "function"),
+                ]
+                self.add(
+                    "functions",
+                    f"Recreate {routine.lower()} {d.key} with a new result type",
+                    [Step("\n".join(up), "\n".join(undo), lock_=Lock("none"))],
+                    "The result type changes, which CREATE OR REPLACE refuses; objects that use the function "
+                    "block the drop.",
+                )
             else:
-                self.add("functions", f"Replace {routine.lower()} {d.key}",
-                         [Step(d.after["definition"].rstrip() + ";", d.before["definition"].rstrip() + ";",
-                               lock_=Lock("none"))],
-                         "CREATE OR REPLACE keeps the function's grants and comments.")
+                self.add(
+                    "functions",
+                    f"Replace {routine.lower()} {d.key}",
+                    [
+                        Step(
+                            d.after["definition"].rstrip() + ";",
+                            d.before["definition"].rstrip() + ";",
+                            lock_=Lock("none"),
+                        )
+                    ],
+                    "CREATE OR REPLACE keeps the function's grants and comments.",
+                )
 
     def triggers(self) -> None:
         for d in self._of("triggers"):
             table, name = d.key.rsplit(".", 1)
             drop = f"DROP TRIGGER {ident(name)} ON {qident(table)};"
             if d.change in ("removed", "changed"):
-                self.add("drop_triggers", f"Drop trigger {name} on {table}",
-                         [Step(drop, d.before["definition"] + ";", lock_=Lock("SHARE ROW EXCLUSIVE", table))],
-                         needs=(f"table:{table}",))
+                self.add(
+                    "drop_triggers",
+                    f"Drop trigger {name} on {table}",
+                    [Step(drop, d.before["definition"] + ";", lock_=Lock("SHARE ROW EXCLUSIVE", table))],
+                    needs=(f"table:{table}",),
+                )
             if d.change in ("added", "changed"):
-                self.add("create_triggers", f"Create trigger {name} on {table}",
-                         [Step(d.after["definition"] + ";", drop, lock_=Lock("SHARE ROW EXCLUSIVE", table))])
+                self.add(
+                    "create_triggers",
+                    f"Create trigger {name} on {table}",
+                    [Step(d.after["definition"] + ";", drop, lock_=Lock("SHARE ROW EXCLUSIVE", table))],
+                )
 
     # --- comments and grants ----------------------------------------------------------------------
     def comments(self) -> None:
@@ -799,29 +1198,52 @@ class _Planner:
             kind, _, name = d.key.partition("|")
             needs = (f"table:{name}", f"column:{name}", f"schema:{name}", f"type:{name}")
             if new is None:
-                self.add("uncomment", f"Remove comment on {kind} {name}",
-                         [Step(comment_sql(d.key, None), comment_sql(d.key, old), lock_=Lock("none"))], needs=needs)
+                self.add(
+                    "uncomment",
+                    f"Remove comment on {kind} {name}",
+                    [Step(comment_sql(d.key, None), comment_sql(d.key, old), lock_=Lock("none"))],
+                    needs=needs,
+                )
             else:
-                self.add("comment", f"Comment on {kind} {name}",
-                         [Step(comment_sql(d.key, new), comment_sql(d.key, old), lock_=Lock("none"))])
+                self.add(
+                    "comment",
+                    f"Comment on {kind} {name}",
+                    [Step(comment_sql(d.key, new), comment_sql(d.key, old), lock_=Lock("none"))],
+                )
 
     def privileges(self) -> None:
         for d in self._of("privileges"):
             object_type, object_name, grantee, privilege = _split_privilege(d.key)
             what = f"{privilege} on {object_type} {object_name}"
             if d.before is not None:
-                self.add("revoke", f"Revoke {what} from {grantee}",
-                         [Step(grant_sql(d.key, False, revoke=True), grant_sql(d.key, d.before["grantable"]),
-                               lock_=Lock("none"))],
-                         needs=(f"{object_type}:{object_name}", f"schema:{object_name}"))
+                self.add(
+                    "revoke",
+                    f"Revoke {what} from {grantee}",
+                    [
+                        Step(
+                            grant_sql(d.key, False, revoke=True),
+                            grant_sql(d.key, d.before["grantable"]),
+                            lock_=Lock("none"),
+                        )
+                    ],
+                    needs=(f"{object_type}:{object_name}", f"schema:{object_name}"),
+                )
             if d.after is not None:
-                self.add("grant", f"Grant {what} to {grantee}",
-                         [Step(grant_sql(d.key, d.after["grantable"]), grant_sql(d.key, False, revoke=True),
-                               lock_=Lock("none"))])
+                self.add(
+                    "grant",
+                    f"Grant {what} to {grantee}",
+                    [
+                        Step(
+                            grant_sql(d.key, d.after["grantable"]),
+                            grant_sql(d.key, False, revoke=True),
+                            lock_=Lock("none"),
+                        )
+                    ],
+                )
 
 
 def _named_checks(checks: list[str]) -> dict[str, str]:
-    """"CONSTRAINT name CHECK (…)" entries by name (the name as the server quoted it)."""
+    """ "CONSTRAINT name CHECK (…)" entries by name (the name as the server quoted it)."""
     return {c.split(" ", 2)[1].strip('"'): c for c in checks}
 
 
@@ -843,7 +1265,7 @@ def _returns(definition: str) -> str | None:
 def _mentions(definition: str, qname: str) -> bool:
     """Whether a definition names ``schema.name`` (by its last part: a cheap, safe over-approximation)."""
     short = qname.rsplit(".", 1)[-1]
-    return re.search(rf'(?<![\w$]){re.escape(short)}(?![\w$])', definition) is not None
+    return re.search(rf"(?<![\w$]){re.escape(short)}(?![\w$])", definition) is not None
 
 
 def _column_ref(qname: str) -> str:
@@ -861,8 +1283,10 @@ def _widens(old: str, new: str) -> bool:
         return True
     if new == "text" and re.match(r"^(character varying|character)\(\d+\)$|^character varying$", old):
         return True
-    m_old, m_new = re.match(r"^(character varying|numeric)\((\d+)(?:,(\d+))?\)$", old), \
-        re.match(r"^(character varying|numeric)(?:\((\d+)(?:,(\d+))?\))?$", new)
+    m_old, m_new = (
+        re.match(r"^(character varying|numeric)\((\d+)(?:,(\d+))?\)$", old),
+        re.match(r"^(character varying|numeric)(?:\((\d+)(?:,(\d+))?\))?$", new),
+    )
     if m_old and m_new and m_old.group(1) == m_new.group(1):
         if m_new.group(2) is None:
             return True  # unbounded

@@ -90,7 +90,7 @@ def _rekey(section: dict, old_prefix: str, new_prefix: str, pad: str = ".") -> d
     out = {}
     for key, value in section.items():
         if key == old_prefix or key.startswith(old_prefix + pad):
-            key = new_prefix + key[len(old_prefix):]
+            key = new_prefix + key[len(old_prefix) :]
         out[key] = value
     return out
 
@@ -109,13 +109,13 @@ def _rename_table(p: Projection, r: Rename) -> None:
                 value["table"] = new
     for value in p["sequences"].values():
         if value["owned_by"] and value["owned_by"].startswith(old + "."):
-            value["owned_by"] = new + value["owned_by"][len(old):]
+            value["owned_by"] = new + value["owned_by"][len(old) :]
 
 
 def _comment_key(key: str, old: str, new: str) -> str:
     kind, _, name = key.partition("|")
     if kind in ("TABLE", "COLUMN", "CONSTRAINT", "TRIGGER") and (name == old or name.startswith(old + ".")):
-        return f"{kind}|{new}{name[len(old):]}"
+        return f"{kind}|{new}{name[len(old) :]}"
     return key
 
 

@@ -26,8 +26,9 @@ from dbwright.model import Snapshot
 SCRATCH_PREFIX = "dbwright_scratch_"
 EMBEDDED = "embedded"
 #: Loading the schema creates objects only; nothing in it should run for long.
-LOAD_OPTIONS = SessionOptions(read_only=False, statement_timeout="60s", lock_timeout="5s",
-                              application_name="dbwright-diff")
+LOAD_OPTIONS = SessionOptions(
+    read_only=False, statement_timeout="60s", lock_timeout="5s", application_name="dbwright-diff"
+)
 
 
 def scratch_name() -> str:
@@ -43,7 +44,9 @@ def embedded_server_url() -> str:
         server.start(data_dir())
         return server.url(data_dir(), "postgres")
     except Exception as error:  # the wheel raises its own and OS errors
-        raise EmbeddedServerError(f"could not start the embedded server: {str(error).splitlines()[0]}") from None
+        raise EmbeddedServerError(
+            f"could not start the embedded server: {str(error).splitlines()[0]}"
+        ) from None
 
 
 def with_database(target: str | None, dbname: str) -> str:
@@ -61,8 +64,10 @@ def scratch_database(server_target: str | None) -> Iterator[str]:
         try:
             admin.execute(_sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(_sql.Identifier(name)))
         except psycopg.errors.InsufficientPrivilege:
-            raise PrivilegeError("the diff needs CREATEDB to load the desired schema into a scratch database "
-                                 "(or pass --scratch-server URL of a server where it may)") from None
+            raise PrivilegeError(
+                "the diff needs CREATEDB to load the desired schema into a scratch database "
+                "(or pass --scratch-server URL of a server where it may)"
+            ) from None
         try:
             yield with_database(server_target, name)
         finally:

@@ -23,9 +23,11 @@ def text_summary(plan: DiffPlan, output: Path | None = None) -> str:
     statements = sum(len(p.operations) for p in plan.packages)
     seconds = sum(p.estimated_seconds for p in plan.packages)
     outside = sum(1 for p in plan.packages for op in p.operations if not op.transactional)
-    lines.append(f"migration: {len(plan.packages)} step(s), {statements} statement(s), "
-                 f"{outside} outside a transaction, estimated {seconds:.1f}s"
-                 + (f", written to {output}" if output else ""))
+    lines.append(
+        f"migration: {len(plan.packages)} step(s), {statements} statement(s), "
+        f"{outside} outside a transaction, estimated {seconds:.1f}s"
+        + (f", written to {output}" if output else "")
+    )
     for refused in plan.refused:
         lines.append(f"REFUSED {refused.title}: {refused.reason} (pass --allow-destructive)")
     for manual in plan.manual:

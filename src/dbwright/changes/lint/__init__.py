@@ -16,8 +16,17 @@ from dbwright.changes.lint.findings import LintFinding, StatementInfo
 from dbwright.changes.lint.rules import Rule, all_rules, get_rule
 
 __all__ = [
-    "LintFinding", "LintState", "Rule", "StatementInfo", "all_rules", "describe", "get_rule", "lint",
-    "lint_files", "migration_files", "safe_rewrite",
+    "LintFinding",
+    "LintState",
+    "Rule",
+    "StatementInfo",
+    "all_rules",
+    "describe",
+    "get_rule",
+    "lint",
+    "lint_files",
+    "migration_files",
+    "safe_rewrite",
 ]
 
 

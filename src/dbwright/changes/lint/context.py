@@ -121,8 +121,12 @@ class LintState:
         kind = TransactionStmtKind(node.kind)
         if kind in (TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START):
             self.in_transaction_block = True
-        elif kind in (TransactionStmtKind.TRANS_STMT_COMMIT, TransactionStmtKind.TRANS_STMT_ROLLBACK,
-                      TransactionStmtKind.TRANS_STMT_COMMIT_PREPARED, TransactionStmtKind.TRANS_STMT_PREPARE):
+        elif kind in (
+            TransactionStmtKind.TRANS_STMT_COMMIT,
+            TransactionStmtKind.TRANS_STMT_ROLLBACK,
+            TransactionStmtKind.TRANS_STMT_COMMIT_PREPARED,
+            TransactionStmtKind.TRANS_STMT_PREPARE,
+        ):
             self.in_transaction_block = False
             self.enum_values_added.clear()
             self.enums_created.clear()
@@ -187,10 +191,17 @@ class LintState:
 def snapshot_type(type_name: str, data_type: str) -> SqlType:
     """A catalog column type (format_type text) in the shape the parser gives for written SQL."""
     mods = re.search(r"\((\d+(?:,\d+)*)\)", data_type)
-    name = {"character varying": "varchar", "character": "bpchar", "integer": "int4", "bigint": "int8",
-            "smallint": "int2", "numeric": "numeric"}.get(data_type.split("(")[0].rstrip("[] "), type_name)
-    return SqlType(name.lstrip("_"), tuple(int(m) for m in mods[1].split(",")) if mods else (),
-                   data_type.endswith("[]"))
+    name = {
+        "character varying": "varchar",
+        "character": "bpchar",
+        "integer": "int4",
+        "bigint": "int8",
+        "smallint": "int2",
+        "numeric": "numeric",
+    }.get(data_type.split("(")[0].rstrip("[] "), type_name)
+    return SqlType(
+        name.lstrip("_"), tuple(int(m) for m in mods[1].split(",")) if mods else (), data_type.endswith("[]")
+    )
 
 
 def not_null_check_column(expr) -> str | None:

@@ -29,23 +29,34 @@ def _statements(sql: str, state: LintState, filename: str | None) -> Iterable[St
 def _info(statement: Statement, filename: str | None) -> StatementInfo:
     fx = statement.effects
     return StatementInfo(
-        sql=statement.sql, line=statement.parsed.line, kind=fx.kind, tables=fx.tables, lock=fx.lock,
-        rewrites=fx.rewrites, scans=fx.scans, transactional=fx.transactional, understood=fx.understood,
-        file=filename, node=type(statement.node).__name__, table_locks=tuple(fx.locks.items()),
+        sql=statement.sql,
+        line=statement.parsed.line,
+        kind=fx.kind,
+        tables=fx.tables,
+        lock=fx.lock,
+        rewrites=fx.rewrites,
+        scans=fx.scans,
+        transactional=fx.transactional,
+        understood=fx.understood,
+        file=filename,
+        node=type(statement.node).__name__,
+        table_locks=tuple(fx.locks.items()),
         notes=tuple(fx.notes),
     )
 
 
-def describe(sql: str, *, server_version: int = 150000, filename: str | None = None,
-             state: LintState | None = None) -> list[StatementInfo]:
+def describe(
+    sql: str, *, server_version: int = 150000, filename: str | None = None, state: LintState | None = None
+) -> list[StatementInfo]:
     """Every statement of ``sql`` with the lock it takes, rewrite/scan and transaction needs."""
     state = state or LintState(server_version=server_version)
     state.start_file(filename)
     return [_info(statement, filename) for statement in _statements(sql, state, filename)]
 
 
-def lint(sql: str, *, server_version: int = 150000, filename: str | None = None,
-         state: LintState | None = None) -> list[LintFinding]:
+def lint(
+    sql: str, *, server_version: int = 150000, filename: str | None = None, state: LintState | None = None
+) -> list[LintFinding]:
     """Findings for ``sql``, ignored ones included (``ignored=True``, with their reason)."""
     state = state or LintState(server_version=server_version)
     state.start_file(filename)
@@ -63,9 +74,17 @@ def _finding(rule, hit, statement: Statement, filename: str | None) -> LintFindi
     if rule.code != IGNORE_WITHOUT_REASON:
         reason = next((ig.reason for ig in parsed.ignores if rule.code in ig.codes and ig.reason), None)
     return LintFinding(
-        code=rule.code, severity=hit.severity or rule.severity, title=rule.title, message=hit.message,
-        file=filename, line=parsed.line, sql=parsed.sql, lock=hit.lock or statement.effects.lock,
-        safe_rewrite=hit.safe_rewrite, ignored=reason is not None, ignore_reason=reason,
+        code=rule.code,
+        severity=hit.severity or rule.severity,
+        title=rule.title,
+        message=hit.message,
+        file=filename,
+        line=parsed.line,
+        sql=parsed.sql,
+        lock=hit.lock or statement.effects.lock,
+        safe_rewrite=hit.safe_rewrite,
+        ignored=reason is not None,
+        ignore_reason=reason,
     )
 
 
@@ -83,8 +102,9 @@ def migration_files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def lint_files(paths: Iterable[str | Path], *, server_version: int = 150000,
-               state: LintState | None = None) -> list[LintFinding]:
+def lint_files(
+    paths: Iterable[str | Path], *, server_version: int = 150000, state: LintState | None = None
+) -> list[LintFinding]:
     """Lint files in order; state (tables created, column types, checks) carries from file to file."""
     state = state or LintState(server_version=server_version)
     findings: list[LintFinding] = []

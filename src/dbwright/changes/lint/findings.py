@@ -28,9 +28,17 @@ class StatementInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "file": self.file, "line": self.line, "sql": self.sql, "kind": self.kind, "tables": list(self.tables),
-            "lock": self.lock, "table_locks": dict(self.table_locks), "rewrites": self.rewrites,
-            "scans": self.scans, "transactional": self.transactional, "understood": self.understood,
+            "file": self.file,
+            "line": self.line,
+            "sql": self.sql,
+            "kind": self.kind,
+            "tables": list(self.tables),
+            "lock": self.lock,
+            "table_locks": dict(self.table_locks),
+            "rewrites": self.rewrites,
+            "scans": self.scans,
+            "transactional": self.transactional,
+            "understood": self.understood,
             "notes": list(self.notes),
         }
 
@@ -51,8 +59,16 @@ class LintFinding:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "code": self.code, "severity": self.severity.label, "title": self.title, "message": self.message,
-            "file": self.file, "line": self.line, "sql": self.sql, "lock": self.lock,
-            "safe_rewrite": self.safe_rewrite, "ignored": self.ignored, "ignore_reason": self.ignore_reason,
+            "code": self.code,
+            "severity": self.severity.label,
+            "title": self.title,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "sql": self.sql,
+            "lock": self.lock,
+            "safe_rewrite": self.safe_rewrite,
+            "ignored": self.ignored,
+            "ignore_reason": self.ignore_reason,
             "docs": f"docs/lint-rules/{self.code}.md",
         }

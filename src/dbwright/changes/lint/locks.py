@@ -31,16 +31,39 @@ EXCLUSIVE = "EXCLUSIVE"
 ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
 
 #: Weakest to strongest, as in the "Conflicting Lock Modes" table.
-LOCK_ORDER = (NONE, ACCESS_SHARE, ROW_SHARE, ROW_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE, SHARE,
-              SHARE_ROW_EXCLUSIVE, EXCLUSIVE, ACCESS_EXCLUSIVE)
+LOCK_ORDER = (
+    NONE,
+    ACCESS_SHARE,
+    ROW_SHARE,
+    ROW_EXCLUSIVE,
+    SHARE_UPDATE_EXCLUSIVE,
+    SHARE,
+    SHARE_ROW_EXCLUSIVE,
+    EXCLUSIVE,
+    ACCESS_EXCLUSIVE,
+)
 #: pg_locks spells modes as lock manager names.
-PG_LOCKS_MODE = {"AccessShareLock": ACCESS_SHARE, "RowShareLock": ROW_SHARE, "RowExclusiveLock": ROW_EXCLUSIVE,
-                 "ShareUpdateExclusiveLock": SHARE_UPDATE_EXCLUSIVE, "ShareLock": SHARE,
-                 "ShareRowExclusiveLock": SHARE_ROW_EXCLUSIVE, "ExclusiveLock": EXCLUSIVE,
-                 "AccessExclusiveLock": ACCESS_EXCLUSIVE}
+PG_LOCKS_MODE = {
+    "AccessShareLock": ACCESS_SHARE,
+    "RowShareLock": ROW_SHARE,
+    "RowExclusiveLock": ROW_EXCLUSIVE,
+    "ShareUpdateExclusiveLock": SHARE_UPDATE_EXCLUSIVE,
+    "ShareLock": SHARE,
+    "ShareRowExclusiveLock": SHARE_ROW_EXCLUSIVE,
+    "ExclusiveLock": EXCLUSIVE,
+    "AccessExclusiveLock": ACCESS_EXCLUSIVE,
+}
 #: LOCK TABLE's mode numbers (lockdefs.h).
-_LOCKMODE_NUMBER = {1: ACCESS_SHARE, 2: ROW_SHARE, 3: ROW_EXCLUSIVE, 4: SHARE_UPDATE_EXCLUSIVE, 5: SHARE,
-                    6: SHARE_ROW_EXCLUSIVE, 7: EXCLUSIVE, 8: ACCESS_EXCLUSIVE}
+_LOCKMODE_NUMBER = {
+    1: ACCESS_SHARE,
+    2: ROW_SHARE,
+    3: ROW_EXCLUSIVE,
+    4: SHARE_UPDATE_EXCLUSIVE,
+    5: SHARE,
+    6: SHARE_ROW_EXCLUSIVE,
+    7: EXCLUSIVE,
+    8: ACCESS_EXCLUSIVE,
+}
 #: Modes that block ordinary writes (INSERT/UPDATE/DELETE take ROW EXCLUSIVE).
 BLOCKS_WRITES = {SHARE, SHARE_ROW_EXCLUSIVE, EXCLUSIVE, ACCESS_EXCLUSIVE}
 
@@ -101,14 +124,43 @@ def dotted(names) -> str:
 # --- expressions -------------------------------------------------------------------------------
 #: Built-ins evaluated once per statement (stable or immutable): a default of these does not rewrite.
 NON_VOLATILE_FUNCTIONS = {
-    "now", "current_timestamp", "transaction_timestamp", "statement_timestamp", "current_date", "lower",
-    "upper", "length", "coalesce", "to_timestamp", "make_interval", "jsonb_build_object", "json_build_object",
-    "array", "concat", "current_setting", "current_user", "session_user", "abs", "date_trunc", "md5",
+    "now",
+    "current_timestamp",
+    "transaction_timestamp",
+    "statement_timestamp",
+    "current_date",
+    "lower",
+    "upper",
+    "length",
+    "coalesce",
+    "to_timestamp",
+    "make_interval",
+    "jsonb_build_object",
+    "json_build_object",
+    "array",
+    "concat",
+    "current_setting",
+    "current_user",
+    "session_user",
+    "abs",
+    "date_trunc",
+    "md5",
 }
 #: Built-ins that return a new value per row: a default of these rewrites the whole table.
 VOLATILE_FUNCTIONS = {
-    "random", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4", "clock_timestamp",
-    "timeofday", "nextval", "setseed", "txid_current", "pg_current_xact_id", "uuidv7", "uuid_generate_v7",
+    "random",
+    "gen_random_uuid",
+    "uuid_generate_v1",
+    "uuid_generate_v1mc",
+    "uuid_generate_v4",
+    "clock_timestamp",
+    "timeofday",
+    "nextval",
+    "setseed",
+    "txid_current",
+    "pg_current_xact_id",
+    "uuidv7",
+    "uuid_generate_v7",
 }
 
 
@@ -131,7 +183,9 @@ def volatility(expr) -> str:
     if isinstance(expr, ast.A_Expr):
         return _worst(volatility(expr.lexpr), volatility(expr.rexpr))
     if isinstance(expr, ast.A_ArrayExpr | ast.RowExpr):
-        return _worst(*(volatility(e) for e in (expr.elements if hasattr(expr, "elements") else expr.args) or ()))
+        return _worst(
+            *(volatility(e) for e in (expr.elements if hasattr(expr, "elements") else expr.args) or ())
+        )
     if isinstance(expr, ast.ColumnRef):
         return "unknown"
     return "unknown"
@@ -161,8 +215,9 @@ def effects(node, server_version: int = 150000, types: TypeLookup | None = None)
     """The effects of one parsed statement (a pglast node) on the server version given."""
     handler = _HANDLERS.get(type(node).__name__)
     if handler is None:
-        return Effects("Unknown", understood=False,
-                       notes=[f"dbwright does not model {type(node).__name__} statements"])
+        return Effects(
+            "Unknown", understood=False, notes=[f"dbwright does not model {type(node).__name__} statements"]
+        )
     return handler(node, server_version, types or (lambda table, column: None))
 
 
@@ -175,12 +230,17 @@ def _create_index(node: ast.IndexStmt, version: int, types) -> Effects:
 
 def _drop(node: ast.DropStmt, version: int, types) -> Effects:
     kind = node.removeType
-    names = [dotted(obj) if isinstance(obj, tuple | list) else getattr(obj, "sval", str(obj))
-             for obj in node.objects or ()]
+    names = [
+        dotted(obj) if isinstance(obj, tuple | list) else getattr(obj, "sval", str(obj))
+        for obj in node.objects or ()
+    ]
     relation_kinds = {
-        ObjectType.OBJECT_TABLE: "DropTable", ObjectType.OBJECT_INDEX: "DropIndex",
-        ObjectType.OBJECT_VIEW: "DropView", ObjectType.OBJECT_MATVIEW: "DropMaterializedView",
-        ObjectType.OBJECT_SEQUENCE: "DropSequence", ObjectType.OBJECT_FOREIGN_TABLE: "DropForeignTable",
+        ObjectType.OBJECT_TABLE: "DropTable",
+        ObjectType.OBJECT_INDEX: "DropIndex",
+        ObjectType.OBJECT_VIEW: "DropView",
+        ObjectType.OBJECT_MATVIEW: "DropMaterializedView",
+        ObjectType.OBJECT_SEQUENCE: "DropSequence",
+        ObjectType.OBJECT_FOREIGN_TABLE: "DropForeignTable",
     }
     if kind in relation_kinds:
         fx = Effects(relation_kinds[kind], transactional=not node.concurrent)
@@ -197,9 +257,17 @@ def _drop(node: ast.DropStmt, version: int, types) -> Effects:
             parts = [n.sval for n in obj]
             fx.take(".".join(parts[:-1]), ACCESS_EXCLUSIVE)
         return fx
-    simple = {ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE, ObjectType.OBJECT_TYPE,
-              ObjectType.OBJECT_DOMAIN, ObjectType.OBJECT_SCHEMA, ObjectType.OBJECT_EXTENSION,
-              ObjectType.OBJECT_STATISTIC_EXT, ObjectType.OBJECT_AGGREGATE, ObjectType.OBJECT_COLLATION}
+    simple = {
+        ObjectType.OBJECT_FUNCTION,
+        ObjectType.OBJECT_PROCEDURE,
+        ObjectType.OBJECT_TYPE,
+        ObjectType.OBJECT_DOMAIN,
+        ObjectType.OBJECT_SCHEMA,
+        ObjectType.OBJECT_EXTENSION,
+        ObjectType.OBJECT_STATISTIC_EXT,
+        ObjectType.OBJECT_AGGREGATE,
+        ObjectType.OBJECT_COLLATION,
+    }
     fx = Effects(f"Drop{label}", understood=kind in simple)
     if node.behavior == DropBehavior.DROP_CASCADE:
         fx.understood = False
@@ -221,8 +289,17 @@ def _alter_table(node: ast.AlterTableStmt, version: int, types) -> Effects:
     return fx
 
 
-_SUE_RELOPTIONS = ("fillfactor", "autovacuum_", "toast.autovacuum_", "toast_tuple_target", "parallel_workers",
-                   "vacuum_", "toast.vacuum_", "log_autovacuum_min_duration", "user_catalog_table")
+_SUE_RELOPTIONS = (
+    "fillfactor",
+    "autovacuum_",
+    "toast.autovacuum_",
+    "toast_tuple_target",
+    "parallel_workers",
+    "vacuum_",
+    "toast.vacuum_",
+    "log_autovacuum_min_duration",
+    "user_catalog_table",
+)
 
 
 def _alter_table_cmd(fx: Effects, table: str, cmd: ast.AlterTableCmd, version: int, types) -> str:  # noqa: C901
@@ -238,7 +315,9 @@ def _alter_table_cmd(fx: Effects, table: str, cmd: ast.AlterTableCmd, version: i
             fx.notes.append("a stored generated column computes every row: the table is rewritten")
         elif column_constraints(column, ConstrType.CONSTR_IDENTITY) or is_serial(column):
             fx.rewrites = True
-            fx.notes.append("an identity or serial column fills every row from a sequence: the table is rewritten")
+            fx.notes.append(
+                "an identity or serial column fills every row from a sequence: the table is rewritten"
+            )
         elif default is not None:
             level = volatility(default)
             if version < 110000:
@@ -246,9 +325,11 @@ def _alter_table_cmd(fx: Effects, table: str, cmd: ast.AlterTableCmd, version: i
                 fx.notes.append("before PostgreSQL 11 any default rewrites the table")
             elif level in ("volatile", "unknown"):
                 fx.rewrites = True
-                fx.notes.append("a volatile default is computed per row: the table is rewritten"
-                                if level == "volatile" else
-                                "the default calls a function of unknown volatility: a rewrite is assumed")
+                fx.notes.append(
+                    "a volatile default is computed per row: the table is rewritten"
+                    if level == "volatile"
+                    else "the default calls a function of unknown volatility: a rewrite is assumed"
+                )
         for constraint in column.constraints or ():
             _constraint_effects(fx, table, constraint, version, on_new_column=True)
         return name
@@ -279,15 +360,19 @@ def _alter_table_cmd(fx: Effects, table: str, cmd: ast.AlterTableCmd, version: i
         light = all(opt.startswith(_SUE_RELOPTIONS) for opt in options)
         fx.take(table, SHARE_UPDATE_EXCLUSIVE if light else ACCESS_EXCLUSIVE)
         return name
-    if sub.name.startswith(("AT_EnableTrig", "AT_DisableTrig", "AT_EnableAlwaysTrig", "AT_EnableReplicaTrig")):
+    if sub.name.startswith(
+        ("AT_EnableTrig", "AT_DisableTrig", "AT_EnableAlwaysTrig", "AT_EnableReplicaTrig")
+    ):
         fx.take(table, SHARE_ROW_EXCLUSIVE)
         return name
     if sub == AT.AT_AttachPartition:
         fx.take(table, SHARE_UPDATE_EXCLUSIVE if version >= 120000 else ACCESS_EXCLUSIVE)
         fx.take(qualified(cmd.def_.name), ACCESS_EXCLUSIVE)
         fx.scans = True
-        fx.notes.append("the partition is scanned to prove its rows fit the bound, unless a validated CHECK "
-                        "constraint already proves it")
+        fx.notes.append(
+            "the partition is scanned to prove its rows fit the bound, unless a validated CHECK "
+            "constraint already proves it"
+        )
         return name
     if sub == AT.AT_DetachPartition:
         concurrent = bool(cmd.def_.concurrent)
@@ -301,23 +386,44 @@ def _alter_table_cmd(fx: Effects, table: str, cmd: ast.AlterTableCmd, version: i
         fx.rewrites = True
         return name
     documented_access_exclusive = {
-        AT.AT_DropColumn, AT.AT_ColumnDefault, AT.AT_DropNotNull, AT.AT_DropConstraint, AT.AT_SetStorage,
-        AT.AT_SetCompression, AT.AT_AddIdentity, AT.AT_SetIdentity, AT.AT_DropIdentity, AT.AT_ChangeOwner,
-        AT.AT_EnableRowSecurity, AT.AT_DisableRowSecurity, AT.AT_ForceRowSecurity, AT.AT_NoForceRowSecurity,
-        AT.AT_ReplicaIdentity, AT.AT_AddInherit, AT.AT_DropInherit, AT.AT_DropExpression, AT.AT_SetAccessMethod,
-        AT.AT_EnableRule, AT.AT_DisableRule, AT.AT_AddOf, AT.AT_DropOf,
+        AT.AT_DropColumn,
+        AT.AT_ColumnDefault,
+        AT.AT_DropNotNull,
+        AT.AT_DropConstraint,
+        AT.AT_SetStorage,
+        AT.AT_SetCompression,
+        AT.AT_AddIdentity,
+        AT.AT_SetIdentity,
+        AT.AT_DropIdentity,
+        AT.AT_ChangeOwner,
+        AT.AT_EnableRowSecurity,
+        AT.AT_DisableRowSecurity,
+        AT.AT_ForceRowSecurity,
+        AT.AT_NoForceRowSecurity,
+        AT.AT_ReplicaIdentity,
+        AT.AT_AddInherit,
+        AT.AT_DropInherit,
+        AT.AT_DropExpression,
+        AT.AT_SetAccessMethod,
+        AT.AT_EnableRule,
+        AT.AT_DisableRule,
+        AT.AT_AddOf,
+        AT.AT_DropOf,
     }
     fx.take(table, ACCESS_EXCLUSIVE)
     if sub == AT.AT_SetAccessMethod:
         fx.rewrites = True
     if sub not in documented_access_exclusive:
         fx.understood = False
-        fx.notes.append(f"dbwright does not model ALTER TABLE {name}; ACCESS EXCLUSIVE assumed (the docs' default)")
+        fx.notes.append(
+            f"dbwright does not model ALTER TABLE {name}; ACCESS EXCLUSIVE assumed (the docs' default)"
+        )
     return name
 
 
-def _constraint_effects(fx: Effects, table: str, constraint: ast.Constraint, version: int, *,
-                        on_new_column: bool) -> None:
+def _constraint_effects(
+    fx: Effects, table: str, constraint: ast.Constraint, version: int, *, on_new_column: bool
+) -> None:
     kind = constraint.contype
     validated = not constraint.skip_validation
     if kind == ConstrType.CONSTR_FOREIGN:
@@ -334,8 +440,13 @@ def _constraint_effects(fx: Effects, table: str, constraint: ast.Constraint, ver
             fx.notes.append("builds its index under ACCESS EXCLUSIVE")
         if kind == ConstrType.CONSTR_PRIMARY and not on_new_column:
             fx.scans = True  # columns become NOT NULL, proven by a scan
-    elif kind in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_NULL, ConstrType.CONSTR_DEFAULT,
-                  ConstrType.CONSTR_GENERATED, ConstrType.CONSTR_IDENTITY):
+    elif kind in (
+        ConstrType.CONSTR_NOTNULL,
+        ConstrType.CONSTR_NULL,
+        ConstrType.CONSTR_DEFAULT,
+        ConstrType.CONSTR_GENERATED,
+        ConstrType.CONSTR_IDENTITY,
+    ):
         fx.take(table, ACCESS_EXCLUSIVE)
     else:
         fx.take(table, ACCESS_EXCLUSIVE)
@@ -344,14 +455,27 @@ def _constraint_effects(fx: Effects, table: str, constraint: ast.Constraint, ver
 def _rename(node: ast.RenameStmt, version: int, types) -> Effects:
     what = node.renameType
     if node.relation is None:
-        understood = what in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_SCHEMA, ObjectType.OBJECT_FUNCTION,
-                              ObjectType.OBJECT_ATTRIBUTE, ObjectType.OBJECT_DOMAIN)
-        return Effects(f"Rename{what.name.removeprefix('OBJECT_').title().replace('_', '')}", understood=understood)
+        understood = what in (
+            ObjectType.OBJECT_TYPE,
+            ObjectType.OBJECT_SCHEMA,
+            ObjectType.OBJECT_FUNCTION,
+            ObjectType.OBJECT_ATTRIBUTE,
+            ObjectType.OBJECT_DOMAIN,
+        )
+        return Effects(
+            f"Rename{what.name.removeprefix('OBJECT_').title().replace('_', '')}", understood=understood
+        )
     relation = qualified(node.relation)
-    label = {ObjectType.OBJECT_COLUMN: "RenameColumn", ObjectType.OBJECT_TABLE: "RenameTable",
-             ObjectType.OBJECT_INDEX: "RenameIndex", ObjectType.OBJECT_TABCONSTRAINT: "RenameConstraint",
-             ObjectType.OBJECT_VIEW: "RenameView", ObjectType.OBJECT_MATVIEW: "RenameMaterializedView",
-             ObjectType.OBJECT_SEQUENCE: "RenameSequence", ObjectType.OBJECT_TRIGGER: "RenameTrigger"}
+    label = {
+        ObjectType.OBJECT_COLUMN: "RenameColumn",
+        ObjectType.OBJECT_TABLE: "RenameTable",
+        ObjectType.OBJECT_INDEX: "RenameIndex",
+        ObjectType.OBJECT_TABCONSTRAINT: "RenameConstraint",
+        ObjectType.OBJECT_VIEW: "RenameView",
+        ObjectType.OBJECT_MATVIEW: "RenameMaterializedView",
+        ObjectType.OBJECT_SEQUENCE: "RenameSequence",
+        ObjectType.OBJECT_TRIGGER: "RenameTrigger",
+    }
     fx = Effects(label.get(what, "Rename"), understood=what in label)
     light = what == ObjectType.OBJECT_INDEX and version >= 120000
     fx.take(relation, SHARE_UPDATE_EXCLUSIVE if light else ACCESS_EXCLUSIVE)
@@ -421,6 +545,7 @@ def _dml(kind: str):
         where = getattr(node, "whereClause", None)
         fx.scans = kind in ("Update", "Delete") and where is None
         return fx
+
     return handler
 
 
@@ -470,8 +595,12 @@ def _alter_enum(node: ast.AlterEnumStmt, version: int, types) -> Effects:
 def _do(node: ast.DoStmt) -> Effects:
     """A DO block: its locks are not modelled; one that COMMITs (a batched backfill) cannot run
     inside a transaction block, so it is a step of its own."""
-    return Effects("Do", understood=False, transactional=not _commits(node),
-                   notes=["dbwright does not see the locks a DO block takes"])
+    return Effects(
+        "Do",
+        understood=False,
+        transactional=not _commits(node),
+        notes=["dbwright does not see the locks a DO block takes"],
+    )
 
 
 def _commits(node: ast.DoStmt) -> bool:
@@ -486,8 +615,9 @@ def _commits(node: ast.DoStmt) -> bool:
     if language != "plpgsql" or body is None:
         return False
     try:
-        tree = pglast.parse_plpgsql(f"CREATE FUNCTION dbwright_do() RETURNS void LANGUAGE plpgsql AS "
-                                    f"$dbwright_do${body}$dbwright_do$")
+        tree = pglast.parse_plpgsql(
+            f"CREATE FUNCTION dbwright_do() RETURNS void LANGUAGE plpgsql AS $dbwright_do${body}$dbwright_do$"
+        )
     except Exception:  # a body plpgsql cannot parse: the server will say so when it runs
         return False
     text = json.dumps(tree)
@@ -507,8 +637,13 @@ def _view(node: ast.ViewStmt, version: int, types) -> Effects:
 
 def _comment(node: ast.CommentStmt, version: int, types) -> Effects:
     fx = Effects("Comment")
-    if node.objtype in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_INDEX, ObjectType.OBJECT_VIEW,
-                        ObjectType.OBJECT_MATVIEW, ObjectType.OBJECT_SEQUENCE):
+    if node.objtype in (
+        ObjectType.OBJECT_TABLE,
+        ObjectType.OBJECT_INDEX,
+        ObjectType.OBJECT_VIEW,
+        ObjectType.OBJECT_MATVIEW,
+        ObjectType.OBJECT_SEQUENCE,
+    ):
         fx.take(dotted(node.object), SHARE_UPDATE_EXCLUSIVE)
     elif node.objtype == ObjectType.OBJECT_COLUMN:
         fx.take(".".join(n.sval for n in node.object[:-1]), SHARE_UPDATE_EXCLUSIVE)

@@ -16,8 +16,12 @@ from pglast.parser import ParseError, scan
 from dbwright.errors import SqlParseError
 
 _MIGRATION_MARK = re.compile(r"^\s*--\s*Running (?:upgrade|downgrade)\b", re.MULTILINE)
-_IGNORE = re.compile(r"dbwright:ignore\s+(?P<codes>DW\d+(?:\s*,\s*DW\d+)*)(?P<rest>.*)", re.IGNORECASE | re.DOTALL)
-_REASON = re.compile(r"^\s*(?:[-:—]\s*)?(?:reason\s*[:=]\s*)?(?P<reason>.*?)\s*(?:\*/)?\s*$", re.IGNORECASE | re.DOTALL)
+_IGNORE = re.compile(
+    r"dbwright:ignore\s+(?P<codes>DW\d+(?:\s*,\s*DW\d+)*)(?P<rest>.*)", re.IGNORECASE | re.DOTALL
+)
+_REASON = re.compile(
+    r"^\s*(?:[-:—]\s*)?(?:reason\s*[:=]\s*)?(?P<reason>.*?)\s*(?:\*/)?\s*$", re.IGNORECASE | re.DOTALL
+)
 
 
 @dataclass(frozen=True)
@@ -63,9 +67,14 @@ def parse_statements(sql: str, filename: str | None = None) -> list[ParsedStatem
         body_start = _first_token(sql, start, end)
         line = line_of(sql, body_start)
         end_line = line_of(sql, end)
-        tail = [(pos, ig) for (pos, ig) in comments
-                if ig.line == end_line and pos >= end and _same_line_tail(sql, end, pos)]
-        ignores = tuple(ig for (pos, ig) in comments if previous_end <= pos < end) + tuple(ig for _, ig in tail)
+        tail = [
+            (pos, ig)
+            for (pos, ig) in comments
+            if ig.line == end_line and pos >= end and _same_line_tail(sql, end, pos)
+        ]
+        ignores = tuple(ig for (pos, ig) in comments if previous_end <= pos < end) + tuple(
+            ig for _, ig in tail
+        )
         marked = bool(_MIGRATION_MARK.search(sql, previous_end, body_start))
         statements.append(ParsedStatement(item.stmt, _strip_comments(text), line, ignores, marked))
         previous_end = max([end, *(pos + 1 for pos, _ in tail)])
@@ -78,7 +87,7 @@ def _comments(sql: str) -> list[tuple[int, Ignore]]:
         if token.name not in ("SQL_COMMENT", "C_COMMENT"):
             continue
         start = token.start
-        text = sql[start:token.end + 1]
+        text = sql[start : token.end + 1]
         match = _IGNORE.search(text)
         if not match:
             continue

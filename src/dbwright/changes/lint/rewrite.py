@@ -43,8 +43,9 @@ def deparse(node) -> str:
     return RawStream()(node)
 
 
-def safe_rewrite(sql: str, server_version: int = 150000, *, filename: str | None = None,
-                 state: LintState | None = None) -> list[ChangePackage]:
+def safe_rewrite(
+    sql: str, server_version: int = 150000, *, filename: str | None = None, state: LintState | None = None
+) -> list[ChangePackage]:
     """One package per statement of ``sql``: its safe sequence, or the statement itself when it is safe."""
     state = state or LintState(server_version=server_version)
     state.start_file(filename)
@@ -59,8 +60,13 @@ def safe_rewrite(sql: str, server_version: int = 150000, *, filename: str | None
 
 
 def _as_written(parsed: ParsedStatement, fx: Effects) -> ChangePackage:
-    op = RawSQL(parsed.sql.rstrip(";") + ";", lock_=Lock(fx.lock, ", ".join(fx.tables) or None),
-                transactional_=fx.transactional, scans_=fx.scans, rewrites_=fx.rewrites)
+    op = RawSQL(
+        parsed.sql.rstrip(";") + ";",
+        lock_=Lock(fx.lock, ", ".join(fx.tables) or None),
+        transactional_=fx.transactional,
+        scans_=fx.scans,
+        rewrites_=fx.rewrites,
+    )
     return ChangePackage.of(f"As written (line {parsed.line})", [op], "No safer sequence needed or known.")
 
 
@@ -79,11 +85,18 @@ def _rewrite(parsed: ParsedStatement, fx: Effects, state: LintState) -> list[Cha
                 return foreign_key_not_valid(table, constraint)
             if constraint.contype == ConstrType.CONSTR_UNIQUE and not constraint.indexname:
                 return unique_via_index(table, constraint)
-        if cmd.subtype == AT.AT_SetNotNull and state.server_version >= 120000 and \
-                not state.has_not_null_check(table, cmd.name):
+        if (
+            cmd.subtype == AT.AT_SetNotNull
+            and state.server_version >= 120000
+            and not state.has_not_null_check(table, cmd.name)
+        ):
             return set_not_null_via_check(table, cmd.name)
-        if cmd.subtype == AT.AT_AddColumn and fx.rewrites and column_default(cmd.def_) is not None and \
-                volatility(column_default(cmd.def_)) in ("volatile", "unknown"):
+        if (
+            cmd.subtype == AT.AT_AddColumn
+            and fx.rewrites
+            and column_default(cmd.def_) is not None
+            and volatility(column_default(cmd.def_)) in ("volatile", "unknown")
+        ):
             return volatile_default(table, cmd.def_, state.server_version)
     return None
 
@@ -91,9 +104,15 @@ def _rewrite(parsed: ParsedStatement, fx: Effects, state: LintState) -> list[Cha
 def in_steps(title: str, steps: list[list[Operation]], explanation: str, **notes) -> list[ChangePackage]:
     """One package per transaction; the explanation goes with the first."""
     count = len(steps)
-    return [ChangePackage.of(f"{title} (step {i} of {count})" if count > 1 else title, ops,
-                             explanation if i == 1 else f"Step {i} of: {title}.", **(notes if i == 1 else {}))
-            for i, ops in enumerate(steps, 1)]
+    return [
+        ChangePackage.of(
+            f"{title} (step {i} of {count})" if count > 1 else title,
+            ops,
+            explanation if i == 1 else f"Step {i} of: {title}.",
+            **(notes if i == 1 else {}),
+        )
+        for i, ops in enumerate(steps, 1)
+    ]
 
 
 # --- the five rewrites ---------------------------------------------------------------------------
@@ -108,12 +127,19 @@ def index_concurrently(node: ast.IndexStmt) -> list[ChangePackage]:
     node.idxname = node.idxname or default_index_name(table, node)
     node.concurrent = True
     schema = f"{node.relation.schemaname}." if node.relation.schemaname else ""
-    op = RawSQL(deparse(node) + ";", reverse_text=f"DROP INDEX CONCURRENTLY IF EXISTS {schema}{ident(node.idxname)};",
-                lock_=Lock("SHARE UPDATE EXCLUSIVE", table), transactional_=False, scans_=True)
+    op = RawSQL(
+        deparse(node) + ";",
+        reverse_text=f"DROP INDEX CONCURRENTLY IF EXISTS {schema}{ident(node.idxname)};",
+        lock_=Lock("SHARE UPDATE EXCLUSIVE", table),
+        transactional_=False,
+        scans_=True,
+    )
     return in_steps(
-        f"Build index {node.idxname} CONCURRENTLY", [[op]],
+        f"Build index {node.idxname} CONCURRENTLY",
+        [[op]],
         "CREATE INDEX CONCURRENTLY takes SHARE UPDATE EXCLUSIVE instead of SHARE: writes go on during the "
-        "build. It runs outside a transaction; if it fails, drop the INVALID index it leaves and rerun.")
+        "build. It runs outside a transaction; if it fails, drop the INVALID index it leaves and rerun.",
+    )
 
 
 def foreign_key_not_valid(table: str, constraint: ast.Constraint) -> list[ChangePackage]:
@@ -122,61 +148,90 @@ def foreign_key_not_valid(table: str, constraint: ast.Constraint) -> list[Change
     constraint.conname = name
     constraint.skip_validation = True
     constraint.initially_valid = False
-    add = RawSQL(f"ALTER TABLE {qident(table)} ADD {deparse(constraint)};",
-                 reverse_text=DropConstraint(table, name).sql(),
-                 lock_=Lock("SHARE ROW EXCLUSIVE", f"{table}, {qualified(constraint.pktable)}"))
+    add = RawSQL(
+        f"ALTER TABLE {qident(table)} ADD {deparse(constraint)};",
+        reverse_text=DropConstraint(table, name).sql(),
+        lock_=Lock("SHARE ROW EXCLUSIVE", f"{table}, {qualified(constraint.pktable)}"),
+    )
     return in_steps(
-        f"Add foreign key {name} NOT VALID, then validate", [[add], [ValidateConstraint(table, name)]],
+        f"Add foreign key {name} NOT VALID, then validate",
+        [[add], [ValidateConstraint(table, name)]],
         "ADD … NOT VALID takes SHARE ROW EXCLUSIVE for an instant and checks only new rows; VALIDATE "
-        "scans under SHARE UPDATE EXCLUSIVE (ROW SHARE on the referenced table), so writes go on.")
+        "scans under SHARE UPDATE EXCLUSIVE (ROW SHARE on the referenced table), so writes go on.",
+    )
 
 
 def set_not_null_steps(table: str, column: str) -> list[list[Operation]]:
     check = f"{table.split('.')[-1]}_{column}_not_null"[:63]
-    return [[AddCheck(table, check, f"{ident(column)} IS NOT NULL")], [ValidateConstraint(table, check)],
-            [SetNotNull(table, column, proven_by_check=True), DropConstraint(table, check)]]
+    return [
+        [AddCheck(table, check, f"{ident(column)} IS NOT NULL")],
+        [ValidateConstraint(table, check)],
+        [SetNotNull(table, column, proven_by_check=True), DropConstraint(table, check)],
+    ]
 
 
 def set_not_null_via_check(table: str, column: str) -> list[ChangePackage]:
     return in_steps(
-        f"SET NOT NULL on {table}.{column} through a validated CHECK", set_not_null_steps(table, column),
+        f"SET NOT NULL on {table}.{column} through a validated CHECK",
+        set_not_null_steps(table, column),
         "The CHECK is added NOT VALID (instant), validated under SHARE UPDATE EXCLUSIVE (writes go on), "
-        "then SET NOT NULL uses it instead of scanning (PostgreSQL 12+), and the CHECK is dropped.")
+        "then SET NOT NULL uses it instead of scanning (PostgreSQL 12+), and the CHECK is dropped.",
+    )
 
 
 def volatile_default(table: str, column: ast.ColumnDef, server_version: int) -> list[ChangePackage]:
     default = column_default(column)
     default_sql = deparse(default)
     name, typ = column.colname, deparse(column.typeName)
-    not_null = column.is_not_null or any(c.contype == ConstrType.CONSTR_NOTNULL for c in column.constraints or ())
+    not_null = column.is_not_null or any(
+        c.contype == ConstrType.CONSTR_NOTNULL for c in column.constraints or ()
+    )
     t, c = qident(table), ident(name)
     steps: list[list[Operation]] = [
-        [RawSQL(f"ALTER TABLE {t} ADD COLUMN {c} {typ};", reverse_text=f"ALTER TABLE {t} DROP COLUMN IF EXISTS {c};",
-                lock_=Lock("ACCESS EXCLUSIVE", table)),
-         RawSQL(f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {default_sql};",
-                reverse_text=f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;", lock_=Lock("ACCESS EXCLUSIVE", table))],
-        [RawSQL(backfill_sql(table, name, default_sql), lock_=Lock("ROW EXCLUSIVE", table),
-                transactional_=False, scans_=True)],
+        [
+            RawSQL(
+                f"ALTER TABLE {t} ADD COLUMN {c} {typ};",
+                reverse_text=f"ALTER TABLE {t} DROP COLUMN IF EXISTS {c};",
+                lock_=Lock("ACCESS EXCLUSIVE", table),
+            ),
+            RawSQL(
+                f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {default_sql};",
+                reverse_text=f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;",
+                lock_=Lock("ACCESS EXCLUSIVE", table),
+            ),
+        ],
+        [
+            RawSQL(
+                backfill_sql(table, name, default_sql),
+                lock_=Lock("ROW EXCLUSIVE", table),
+                transactional_=False,
+                scans_=True,
+            )
+        ],
     ]
     if not_null:
         steps += set_not_null_steps(table, name)
     return in_steps(
-        f"Add {table}.{name} without a rewrite, then backfill in batches", steps,
+        f"Add {table}.{name} without a rewrite, then backfill in batches",
+        steps,
         "The column is added without a default (instant), the default is set for new rows (instant), and "
         f"existing rows are filled {BATCH_SIZE} at a time, each batch its own transaction, so no lock is held "
-        "for long. For large tables prefer `dbwright backfill` (primary-key ranges, throttled, resumable)." +
-        (" NOT NULL is then added through a validated CHECK." if not_null else ""),
-        performance_notes=("the backfill writes a new version of every row: expect WAL and replica lag",))
+        "for long. For large tables prefer `dbwright backfill` (primary-key ranges, throttled, resumable)."
+        + (" NOT NULL is then added through a validated CHECK." if not_null else ""),
+        performance_notes=("the backfill writes a new version of every row: expect WAL and replica lag",),
+    )
 
 
 def backfill_sql(table: str, column: str, value_sql: str, batch_size: int = BATCH_SIZE) -> str:
     """A resumable batched backfill: each batch commits, and rows still NULL are the remaining work."""
     t, c = qident(table), ident(column)
-    return (f"DO $backfill$\nDECLARE done bigint;\nBEGIN\n  LOOP\n"
-            f"    UPDATE {t} SET {c} = {value_sql}\n"
-            f"     WHERE ctid = ANY (ARRAY(SELECT ctid FROM {t} WHERE {c} IS NULL LIMIT {batch_size}));\n"
-            f"    GET DIAGNOSTICS done = ROW_COUNT;\n    EXIT WHEN done = 0;\n    COMMIT;\n  END LOOP;\n"
-            f"END\n$backfill$;")
+    return (
+        f"DO $backfill$\nDECLARE done bigint;\nBEGIN\n  LOOP\n"
+        f"    UPDATE {t} SET {c} = {value_sql}\n"
+        f"     WHERE ctid = ANY (ARRAY(SELECT ctid FROM {t} WHERE {c} IS NULL LIMIT {batch_size}));\n"
+        f"    GET DIAGNOSTICS done = ROW_COUNT;\n    EXIT WHEN done = 0;\n    COMMIT;\n  END LOOP;\n"
+        f"END\n$backfill$;"
+    )
 
 
 def unique_via_index(table: str, constraint: ast.Constraint) -> list[ChangePackage]:
@@ -184,15 +239,24 @@ def unique_via_index(table: str, constraint: ast.Constraint) -> list[ChangePacka
     name = constraint.conname or f"{table.split('.')[-1]}_{'_'.join(columns)}_key"[:63]
     schema = table.rsplit(".", 1)[0] + "." if "." in table else ""
     cols = ", ".join(ident(col) for col in columns)
-    build = RawSQL(f"CREATE UNIQUE INDEX CONCURRENTLY {ident(name)} ON {qident(table)} ({cols});",
-                   reverse_text=f"DROP INDEX CONCURRENTLY IF EXISTS {schema}{ident(name)};",
-                   lock_=Lock("SHARE UPDATE EXCLUSIVE", table), transactional_=False, scans_=True)
-    attach = RawSQL(f"ALTER TABLE {qident(table)} ADD CONSTRAINT {ident(name)} UNIQUE USING INDEX {ident(name)};",
-                    reverse_text=DropConstraint(table, name).sql(), lock_=Lock("ACCESS EXCLUSIVE", table))
+    build = RawSQL(
+        f"CREATE UNIQUE INDEX CONCURRENTLY {ident(name)} ON {qident(table)} ({cols});",
+        reverse_text=f"DROP INDEX CONCURRENTLY IF EXISTS {schema}{ident(name)};",
+        lock_=Lock("SHARE UPDATE EXCLUSIVE", table),
+        transactional_=False,
+        scans_=True,
+    )
+    attach = RawSQL(
+        f"ALTER TABLE {qident(table)} ADD CONSTRAINT {ident(name)} UNIQUE USING INDEX {ident(name)};",
+        reverse_text=DropConstraint(table, name).sql(),
+        lock_=Lock("ACCESS EXCLUSIVE", table),
+    )
     return in_steps(
-        f"Add UNIQUE {name} from an index built CONCURRENTLY", [[build], [attach]],
+        f"Add UNIQUE {name} from an index built CONCURRENTLY",
+        [[build], [attach]],
         "The unique index is built CONCURRENTLY (writes go on), then the constraint adopts it with a brief "
-        "ACCESS EXCLUSIVE and no scan.")
+        "ACCESS EXCLUSIVE and no scan.",
+    )
 
 
 def rollback_sql(packages: list[ChangePackage]) -> str:

@@ -14,9 +14,19 @@ from pglast import ast
 
 # Names the parser produces (pg_catalog.int4 for "integer") mapped to the spelling people use.
 ALIASES = {
-    "int4": "integer", "int2": "smallint", "int8": "bigint", "bool": "boolean", "float8": "double precision",
-    "float4": "real", "varchar": "varchar", "bpchar": "char", "timestamp": "timestamp",
-    "timestamptz": "timestamptz", "serial4": "serial", "serial8": "bigserial", "serial2": "smallserial",
+    "int4": "integer",
+    "int2": "smallint",
+    "int8": "bigint",
+    "bool": "boolean",
+    "float8": "double precision",
+    "float4": "real",
+    "varchar": "varchar",
+    "bpchar": "char",
+    "timestamp": "timestamp",
+    "timestamptz": "timestamptz",
+    "serial4": "serial",
+    "serial8": "bigserial",
+    "serial2": "smallserial",
 }
 
 
@@ -52,8 +62,10 @@ def rewrite_for_change(old: SqlType | None, new: SqlType, using: bool) -> tuple[
         return True, "a USING expression always rewrites the table"
     if old is None:
         if new.name in ("text", "varchar", "numeric", "varbit", "inet"):
-            return True, (f"the current type is unknown to dbwright; {new.label} is rewrite-free only from a "
-                          "binary-coercible type (e.g. a shorter varchar), so a rewrite is assumed")
+            return True, (
+                f"the current type is unknown to dbwright; {new.label} is rewrite-free only from a "
+                "binary-coercible type (e.g. a shorter varchar), so a rewrite is assumed"
+            )
         return True, "the current type is unknown to dbwright; a rewrite is assumed"
     if old.array != new.array:
         return True, "array-ness changes"
@@ -72,15 +84,25 @@ def rewrite_for_change(old: SqlType | None, new: SqlType, using: bool) -> tuple[
     if old.name == "numeric" and new.name == "numeric":
         if not new.mods:
             return False, "numeric to unconstrained numeric is binary-coercible"
-        if old.mods and len(new.mods) == len(old.mods) and new.mods[0] >= old.mods[0] and \
-                new.mods[1:] == old.mods[1:]:
+        if (
+            old.mods
+            and len(new.mods) == len(old.mods)
+            and new.mods[0] >= old.mods[0]
+            and new.mods[1:] == old.mods[1:]
+        ):
             return False, "numeric precision grows with the same scale"
         return True, f"{old.label} to {new.label} changes the scale or shrinks the precision"
-    if old.name == "varbit" and new.name == "varbit" and (not new.mods or (old.mods and new.mods >= old.mods)):
+    if (
+        old.name == "varbit"
+        and new.name == "varbit"
+        and (not new.mods or (old.mods and new.mods >= old.mods))
+    ):
         return False, "bit varying only lengthens"
     if old.name == "timestamp" and new.name == "timestamptz":
-        return True, ("timestamp to timestamptz rewrites the table, unless the session TimeZone is UTC "
-                      "(PostgreSQL 12+ then skips it)")
+        return True, (
+            "timestamp to timestamptz rewrites the table, unless the session TimeZone is UTC "
+            "(PostgreSQL 12+ then skips it)"
+        )
     if old.name == "cidr" and new.name == "inet":
         return False, "cidr to inet is binary-coercible"
     return True, f"{old.label} to {new.label} is not binary-coercible: the table is rewritten"

@@ -100,11 +100,28 @@ def safe_plan(target: str | None, directory: Path) -> list[tuple[MigrationFile, 
         pending = _status(history.read(conn), files).pending
         snap = snapshot(conn)
     state = LintState.from_snapshot(snap, timeouts_set_by_runner=True, earlier_files_unapplied=True)
-    return [(m, safe_rewrite(m.up, snap.server.version_num, filename=m.filename, state=state)) for m in pending]
+    return [
+        (m, safe_rewrite(m.up, snap.server.version_num, filename=m.filename, state=state)) for m in pending
+    ]
 
 
 __all__ = [
-    "ApplyOptions", "HistoryRow", "MigrationFailedError", "MigrationFile", "Plan", "Problem", "RunReport",
-    "Status", "VerifyReport", "apply", "baseline", "discover", "new_migration", "plan", "rollback",
-    "safe_plan", "status", "verify",
+    "ApplyOptions",
+    "HistoryRow",
+    "MigrationFailedError",
+    "MigrationFile",
+    "Plan",
+    "Problem",
+    "RunReport",
+    "Status",
+    "VerifyReport",
+    "apply",
+    "baseline",
+    "discover",
+    "new_migration",
+    "plan",
+    "rollback",
+    "safe_plan",
+    "status",
+    "verify",
 ]

@@ -32,16 +32,22 @@ def holder(conn: psycopg.Connection) -> int | None:
 
 
 @contextmanager
-def deploy_lock(conn: psycopg.Connection, wait_s: float, progress: Callable[[str], None] | None = None,
-                poll_s: float = 0.1) -> Iterator[None]:
+def deploy_lock(
+    conn: psycopg.Connection,
+    wait_s: float,
+    progress: Callable[[str], None] | None = None,
+    poll_s: float = 0.1,
+) -> Iterator[None]:
     """Hold the deploy lock for the block; wait up to ``wait_s`` seconds for it, then refuse."""
     deadline = time.monotonic() + wait_s
     told = False
     while not conn.execute("SELECT pg_try_advisory_lock(%s, %s)", LOCK_KEY).fetchone()[0]:
         pid = holder(conn)
         if time.monotonic() >= deadline:
-            raise RefusedError(f"another dbwright apply holds the deploy lock (pid {pid}); waited {wait_s:g}s "
-                               "(--lock-wait) and gave up; nothing was applied")
+            raise RefusedError(
+                f"another dbwright apply holds the deploy lock (pid {pid}); waited {wait_s:g}s "
+                "(--lock-wait) and gave up; nothing was applied"
+            )
         if progress and not told:
             progress(f"waiting up to {wait_s:g}s for the deploy lock held by pid {pid}")
             told = True

@@ -59,15 +59,24 @@ def version_key(version: str) -> tuple[int, str]:
 def parse_file(path: Path) -> MigrationFile:
     match = FILENAME.fullmatch(path.name)
     if not match:
-        raise InputFileError(f"{path}: not a migration file name; use V<version>__<name>.sql "
-                             "(dbwright migrate new NAME writes one)")
+        raise InputFileError(
+            f"{path}: not a migration file name; use V<version>__<name>.sql "
+            "(dbwright migrate new NAME writes one)"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise InputFileError(f"{path}: not UTF-8 text ({error.reason})") from None
     up, down, up_line, down_line = _sections(path, text.replace("\r\n", "\n").replace("\r", "\n"))
-    return MigrationFile(version=match["version"], name=match["name"], path=path, up=up, down=down,
-                         up_line=up_line, down_line=down_line)
+    return MigrationFile(
+        version=match["version"],
+        name=match["name"],
+        path=path,
+        up=up,
+        down=down,
+        up_line=up_line,
+        down_line=down_line,
+    )
 
 
 def _sections(path: Path, text: str) -> tuple[str, str, int, int]:
@@ -80,13 +89,17 @@ def _sections(path: Path, text: str) -> tuple[str, str, int, int]:
     for mark, found in marks.items():
         if len(found) != 1:
             what = "has no" if not found else f"has {len(found)}"
-            raise InputFileError(f"{path.name}: {what} '{mark}' line; a migration has exactly one "
-                                 f"'{UP_MARK}' section followed by one '{DOWN_MARK}' section")
+            raise InputFileError(
+                f"{path.name}: {what} '{mark}' line; a migration has exactly one "
+                f"'{UP_MARK}' section followed by one '{DOWN_MARK}' section"
+            )
     up_at, down_at = marks[UP_MARK][0], marks[DOWN_MARK][0]
     if down_at < up_at:
-        raise InputFileError(f"{path.name}: '{DOWN_MARK}' (line {down_at}) comes before '{UP_MARK}' "
-                             f"(line {up_at}); put the up part first")
-    up = "\n".join(lines[up_at:down_at - 1])
+        raise InputFileError(
+            f"{path.name}: '{DOWN_MARK}' (line {down_at}) comes before '{UP_MARK}' "
+            f"(line {up_at}); put the up part first"
+        )
+    up = "\n".join(lines[up_at : down_at - 1])
     down = "\n".join(lines[down_at:])
     return up, down, up_at + 1, down_at + 1
 
@@ -94,15 +107,19 @@ def _sections(path: Path, text: str) -> tuple[str, str, int, int]:
 def discover(directory: Path) -> list[MigrationFile]:
     """Every migration in ``directory``, oldest version first. Any other .sql file is an error."""
     if not directory.is_dir():
-        raise InputFileError(f"migrations directory not found: {directory} "
-                             "(create it with `dbwright migrate new NAME`, or pass --dir)")
+        raise InputFileError(
+            f"migrations directory not found: {directory} "
+            "(create it with `dbwright migrate new NAME`, or pass --dir)"
+        )
     found = [parse_file(path) for path in sorted(directory.glob("*.sql"))]
     by_version: dict[str, MigrationFile] = {}
     for migration in found:
         clash = by_version.get(str(int(migration.version)))
         if clash:
-            raise InputFileError(f"{migration.filename} and {clash.filename} have the same version "
-                                 f"{migration.version}; give one of them a new version")
+            raise InputFileError(
+                f"{migration.filename} and {clash.filename} have the same version "
+                f"{migration.version}; give one of them a new version"
+            )
         by_version[str(int(migration.version))] = migration
     return sorted(found, key=lambda m: m.sort_key)
 

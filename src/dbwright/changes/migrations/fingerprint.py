@@ -47,30 +47,55 @@ def document(snap: Snapshot) -> Document:
     for t in snap.tables:
         if keep(t.schema):
             columns = [
-                {"name": c.name, "type": c.data_type, "not_null": c.not_null, "default": c.default,
-                 "identity": c.identity, "generated": c.generated}
+                {
+                    "name": c.name,
+                    "type": c.data_type,
+                    "not_null": c.not_null,
+                    "default": c.default,
+                    "identity": c.identity,
+                    "generated": c.generated,
+                }
                 for c in snap.columns_of(t.qname)
             ]
-            doc[f"table {t.qname}"] = {"kind": t.kind, "persistence": t.persistence, "parent": t.parent,
-                                       "partition_key": t.partition_key, "reloptions": list(t.reloptions),
-                                       "columns": columns}
+            doc[f"table {t.qname}"] = {
+                "kind": t.kind,
+                "persistence": t.persistence,
+                "parent": t.parent,
+                "partition_key": t.partition_key,
+                "reloptions": list(t.reloptions),
+                "columns": columns,
+            }
     for c in snap.constraints:
         if keep(c.schema):
-            doc[f"constraint {c.table_qname}.{c.name}"] = {"definition": c.definition, "validated": c.validated}
+            doc[f"constraint {c.table_qname}.{c.name}"] = {
+                "definition": c.definition,
+                "validated": c.validated,
+            }
     for i in snap.indexes:
         if keep(i.schema):
             doc[f"index {i.qname}"] = {"definition": i.definition, "valid": i.valid}
     for s in snap.sequences:
         if keep(s.schema):
-            doc[f"sequence {s.qname}"] = {"type": s.data_type, "increment": s.increment,
-                                          "min": s.min_value, "max": s.max_value, "cycle": s.cycle}
+            doc[f"sequence {s.qname}"] = {
+                "type": s.data_type,
+                "increment": s.increment,
+                "min": s.min_value,
+                "max": s.max_value,
+                "cycle": s.cycle,
+            }
     for v in snap.views:
         if keep(v.schema):
-            doc[f"{'materialized view' if v.materialized else 'view'} {v.qname}"] = {"definition": v.definition}
+            doc[f"{'materialized view' if v.materialized else 'view'} {v.qname}"] = {
+                "definition": v.definition
+            }
     for f in snap.functions:
         if keep(f.schema):
-            doc[f"function {f.signature}"] = {"kind": f.kind, "language": f.language,
-                                               "volatility": f.volatility, "security_definer": f.security_definer}
+            doc[f"function {f.signature}"] = {
+                "kind": f.kind,
+                "language": f.language,
+                "volatility": f.volatility,
+                "security_definer": f.security_definer,
+            }
     for tr in snap.triggers:
         if keep(tr.schema):
             doc[f"trigger {tr.table_qname}.{tr.name}"] = {"definition": tr.definition, "enabled": tr.enabled}
@@ -99,9 +124,15 @@ def read(conn: psycopg.Connection) -> Document:
         return {k: tuple(v) if k in keys and v is not None else v for k, v in row.items()}
 
     snap = Snapshot(
-        server=Server(version_num=conn.info.server_version, version="", database=conn.info.dbname,
-                      current_user="", is_superuser=False),
-        taken_at="", dbwright_version="",
+        server=Server(
+            version_num=conn.info.server_version,
+            version="",
+            database=conn.info.dbname,
+            current_user="",
+            is_superuser=False,
+        ),
+        taken_at="",
+        dbwright_version="",
         schemas=tuple(Schema(**tuples(r, "acl")) for r in rows(q.SCHEMAS)),
         tables=tuple(Table(**tuples(r, "reloptions", "acl")) for r in rows(q.TABLES)),
         columns=tuple(Column(**{k: v for k, v in r.items() if k not in _STATS}) for r in rows(q.COLUMNS)),
@@ -127,10 +158,17 @@ def differences(expected: Document, actual: Document) -> list[str]:
         elif name not in expected:
             lines.append(f"{name}: not in the history{_invalid_note(actual[name])}")
         elif expected[name] != actual[name]:
-            changed = sorted(k for k in expected[name].keys() | actual[name].keys()
-                             if expected[name].get(k) != actual[name].get(k))
-            details = [_column_changes(expected[name]["columns"], actual[name]["columns"])
-                       if key == "columns" else f"{key} changed" for key in changed]
+            changed = sorted(
+                k
+                for k in expected[name].keys() | actual[name].keys()
+                if expected[name].get(k) != actual[name].get(k)
+            )
+            details = [
+                _column_changes(expected[name]["columns"], actual[name]["columns"])
+                if key == "columns"
+                else f"{key} changed"
+                for key in changed
+            ]
             lines.append(f"{name}: {'; '.join(details)}{_invalid_note(actual[name])}")
     return lines
 

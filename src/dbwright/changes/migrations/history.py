@@ -45,8 +45,10 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
 )"""
 
 GENESIS = "0" * 64
-_COLUMNS = ("rank, version, name, filename, kind, checksum, chain, applied_by, duration_ms, status, steps_total,"
-            " steps_done, step_running, fingerprint, fingerprint_before, schema_doc, schema_doc_before")
+_COLUMNS = (
+    "rank, version, name, filename, kind, checksum, chain, applied_by, duration_ms, status, steps_total,"
+    " steps_done, step_running, fingerprint, fingerprint_before, schema_doc, schema_doc_before"
+)
 
 
 @dataclass(frozen=True)
@@ -71,11 +73,21 @@ class HistoryRow:
     schema_doc_before: Document = field(repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "name": self.name, "filename": self.filename, "kind": self.kind,
-                "checksum": self.checksum, "applied_by": self.applied_by, "applied_at": self.applied_at,
-                "duration_ms": self.duration_ms, "status": self.status, "steps_total": self.steps_total,
-                "steps_done": self.steps_done, "step_running": self.step_running,
-                "fingerprint": self.fingerprint}
+        return {
+            "version": self.version,
+            "name": self.name,
+            "filename": self.filename,
+            "kind": self.kind,
+            "checksum": self.checksum,
+            "applied_by": self.applied_by,
+            "applied_at": self.applied_at,
+            "duration_ms": self.duration_ms,
+            "status": self.status,
+            "steps_total": self.steps_total,
+            "steps_done": self.steps_done,
+            "step_running": self.step_running,
+            "fingerprint": self.fingerprint,
+        }
 
 
 def chain_of(previous: str, version: str, name: str, checksum: str) -> str:
@@ -99,8 +111,10 @@ def read(conn: psycopg.Connection) -> list[HistoryRow]:
     if not exists(conn):
         return []
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(f"SELECT {_COLUMNS}, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-                    f" AS applied_at FROM {TABLE} ORDER BY rank")
+        cur.execute(
+            f"SELECT {_COLUMNS}, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+            f" AS applied_at FROM {TABLE} ORDER BY rank"
+        )
         return [HistoryRow(**row) for row in cur.fetchall()]
 
 
@@ -108,16 +122,47 @@ def last_chain(rows: list[HistoryRow]) -> str:
     return rows[-1].chain if rows else GENESIS
 
 
-def insert(conn: psycopg.Connection, *, version: str, name: str, filename: str, checksum: str, chain: str,
-           status: str, steps_total: int, steps_done: int, step_running: int | None, fingerprint: str,
-           doc: Document, fingerprint_before: str, doc_before: Document, kind: str = "migration",
-           duration_ms: int = 0) -> None:
+def insert(
+    conn: psycopg.Connection,
+    *,
+    version: str,
+    name: str,
+    filename: str,
+    checksum: str,
+    chain: str,
+    status: str,
+    steps_total: int,
+    steps_done: int,
+    step_running: int | None,
+    fingerprint: str,
+    doc: Document,
+    fingerprint_before: str,
+    doc_before: Document,
+    kind: str = "migration",
+    duration_ms: int = 0,
+) -> None:
     conn.execute(
         f"INSERT INTO {TABLE} (version, name, filename, kind, checksum, chain, status, steps_total, steps_done,"
         " step_running, fingerprint, fingerprint_before, schema_doc, schema_doc_before, duration_ms)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (version, name, filename, kind, checksum, chain, status, steps_total, steps_done, step_running,
-         fingerprint, fingerprint_before, Jsonb(doc), Jsonb(doc_before), duration_ms))
+        (
+            version,
+            name,
+            filename,
+            kind,
+            checksum,
+            chain,
+            status,
+            steps_total,
+            steps_done,
+            step_running,
+            fingerprint,
+            fingerprint_before,
+            Jsonb(doc),
+            Jsonb(doc_before),
+            duration_ms,
+        ),
+    )
 
 
 def update(conn: psycopg.Connection, version: str, **values: Any) -> None:

@@ -41,11 +41,23 @@ class PlannedStatement:
         return Lock(self.lock).impact
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.filename, "version": self.version, "step": self.step, "line": self.line,
-                "sql": self.sql, "kind": self.kind, "lock": self.lock, "impact": self.impact,
-                "tables": list(self.tables), "rewrites_table": self.rewrites, "scans_table": self.scans,
-                "in_transaction": self.in_transaction, "understood": self.understood,
-                "table_bytes": self.table_bytes, "estimated_seconds": round(self.estimated_seconds, 3)}
+        return {
+            "file": self.filename,
+            "version": self.version,
+            "step": self.step,
+            "line": self.line,
+            "sql": self.sql,
+            "kind": self.kind,
+            "lock": self.lock,
+            "impact": self.impact,
+            "tables": list(self.tables),
+            "rewrites_table": self.rewrites,
+            "scans_table": self.scans,
+            "in_transaction": self.in_transaction,
+            "understood": self.understood,
+            "table_bytes": self.table_bytes,
+            "estimated_seconds": round(self.estimated_seconds, 3),
+        }
 
 
 @dataclass
@@ -62,10 +74,15 @@ class Plan:
         return sum(s.estimated_seconds for s in self.statements)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"database": self.database, "server_version": self.server_version, "resumes": self.resumes,
-                "out_of_order": self.out_of_order, "statements": [s.to_dict() for s in self.statements],
-                "estimated_seconds": round(self.estimated_seconds, 3),
-                "lint": [f.to_dict() for f in self.findings]}
+        return {
+            "database": self.database,
+            "server_version": self.server_version,
+            "resumes": self.resumes,
+            "out_of_order": self.out_of_order,
+            "statements": [s.to_dict() for s in self.statements],
+            "estimated_seconds": round(self.estimated_seconds, 3),
+            "lint": [f.to_dict() for f in self.findings],
+        }
 
 
 def estimate_seconds(statement: Statement, table_bytes: int) -> float:
@@ -85,15 +102,22 @@ def table_size(snap: Snapshot, name: str, search_path: list[str]) -> int:
     if "." in name:
         table = snap.table(name.replace('"', ""))
     else:
-        table = next((t for schema in search_path if (t := snap.table(f"{schema}.{name.strip(chr(34))}"))), None)
+        table = next(
+            (t for schema in search_path if (t := snap.table(f"{schema}.{name.strip(chr(34))}"))), None
+        )
     return table.total_bytes if table else 0
 
 
-def build(snap: Snapshot, search_path: list[str], work: list[tuple[MigrationFile, HistoryRow | None]],
-          out_of_order: list[MigrationFile]) -> Plan:
+def build(
+    snap: Snapshot,
+    search_path: list[str],
+    work: list[tuple[MigrationFile, HistoryRow | None]],
+    out_of_order: list[MigrationFile],
+) -> Plan:
     version = snap.server.version_num
-    plan = Plan(database=snap.server.database, server_version=version,
-                out_of_order=[m.filename for m in out_of_order])
+    plan = Plan(
+        database=snap.server.database, server_version=version, out_of_order=[m.filename for m in out_of_order]
+    )
     # The lint knows the live column types; apply sets both timeouts itself; the pending files
     # deploy together, so a table an earlier pending file creates is still new and empty.
     state = LintState.from_snapshot(snap, timeouts_set_by_runner=True, earlier_files_unapplied=True)
@@ -103,15 +127,27 @@ def build(snap: Snapshot, search_path: list[str], work: list[tuple[MigrationFile
         if row is not None:
             plan.resumes = migration.filename
             first = row.steps_done + 1
-        for step in steps[first - 1:]:
+        for step in steps[first - 1 :]:
             for statement in step.statements:
                 size = sum(table_size(snap, t, search_path) for t in statement.tables)
-                plan.statements.append(PlannedStatement(
-                    filename=migration.filename, version=migration.version, step=step.number,
-                    line=statement.line, sql=statement.sql, kind=statement.kind, lock=statement.lock,
-                    tables=statement.tables, rewrites=statement.rewrites, scans=statement.scans,
-                    in_transaction=step.transactional, understood=statement.understood, table_bytes=size,
-                    estimated_seconds=estimate_seconds(statement, size)))
+                plan.statements.append(
+                    PlannedStatement(
+                        filename=migration.filename,
+                        version=migration.version,
+                        step=step.number,
+                        line=statement.line,
+                        sql=statement.sql,
+                        kind=statement.kind,
+                        lock=statement.lock,
+                        tables=statement.tables,
+                        rewrites=statement.rewrites,
+                        scans=statement.scans,
+                        in_transaction=step.transactional,
+                        understood=statement.understood,
+                        table_bytes=size,
+                        estimated_seconds=estimate_seconds(statement, size),
+                    )
+                )
         padded = "\n" * (migration.up_line - 1) + migration.up
         plan.findings += lint(padded, server_version=version, filename=migration.filename, state=state)
     return plan

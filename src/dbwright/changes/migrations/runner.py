@@ -58,9 +58,16 @@ class StepReport:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "step": self.step, "steps_total": self.steps_total,
-                "in_transaction": self.transactional, "statements": self.statements,
-                "seconds": round(self.seconds, 3), "retries": self.retries, "notes": self.notes}
+        return {
+            "version": self.version,
+            "step": self.step,
+            "steps_total": self.steps_total,
+            "in_transaction": self.transactional,
+            "statements": self.statements,
+            "seconds": round(self.seconds, 3),
+            "retries": self.retries,
+            "notes": self.notes,
+        }
 
 
 @dataclass
@@ -72,15 +79,26 @@ class RunReport:
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "migrations": self.migrations, "steps": [s.to_dict() for s in self.steps],
-                "drift": self.drift, "seconds": round(self.seconds, 3)}
+        return {
+            "action": self.action,
+            "migrations": self.migrations,
+            "steps": [s.to_dict() for s in self.steps],
+            "drift": self.drift,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def writable_session(target: str | None, options: ApplyOptions) -> psycopg.Connection:
     """The explicit apply path: a writable session, with both timeouts set."""
-    conn = open_session(target, SessionOptions(read_only=False, statement_timeout=options.statement_timeout,
-                                               lock_timeout=options.lock_timeout,
-                                               application_name="dbwright migrate"))
+    conn = open_session(
+        target,
+        SessionOptions(
+            read_only=False,
+            statement_timeout=options.statement_timeout,
+            lock_timeout=options.lock_timeout,
+            application_name="dbwright migrate",
+        ),
+    )
     if conn.info.server_version >= 140000:
         # If this process dies mid-statement, the server notices within 250 ms and rolls back,
         # instead of finishing a long statement for nobody while holding the deploy lock.
@@ -90,25 +108,29 @@ def writable_session(target: str | None, options: ApplyOptions) -> psycopg.Conne
 
 # --- apply -------------------------------------------------------------------------------------------
 
+
 @contextmanager
 def server_errors(what: str) -> Iterator[None]:
     """psycopg errors outside a step (reading the history, the fingerprint) as one-line errors."""
     try:
         yield
     except psycopg.Error as error:
-        raise MigrationFailedError(f"{what}: {_first_line(error)}; every completed step is recorded in the "
-                                   "history: rerun to resume") from None
+        raise MigrationFailedError(
+            f"{what}: {_first_line(error)}; every completed step is recorded in the history: rerun to resume"
+        ) from None
 
 
-def apply(target: str | None, directory: Path, options: ApplyOptions | None = None,
-          progress: Progress | None = None) -> RunReport:
+def apply(
+    target: str | None, directory: Path, options: ApplyOptions | None = None, progress: Progress | None = None
+) -> RunReport:
     """Apply every pending migration (resuming a partial one first), oldest version first."""
     with server_errors("apply failed"):
         return _apply(target, directory, options, progress)
 
 
-def _apply(target: str | None, directory: Path, options: ApplyOptions | None = None,
-           progress: Progress | None = None) -> RunReport:
+def _apply(
+    target: str | None, directory: Path, options: ApplyOptions | None = None, progress: Progress | None = None
+) -> RunReport:
     options = options or ApplyOptions()
     say = progress or (lambda _line: None)
     started = time.monotonic()
@@ -133,11 +155,16 @@ def _apply(target: str | None, directory: Path, options: ApplyOptions | None = N
     return report
 
 
-def _refuse_tampering(rows: list[HistoryRow], files: list[MigrationFile], directory: Path,
-                      options: ApplyOptions) -> None:
+def _refuse_tampering(
+    rows: list[HistoryRow], files: list[MigrationFile], directory: Path, options: ApplyOptions
+) -> None:
     problems = tampering(rows, files, str(directory), include_out_of_order=not options.allow_out_of_order)
     if problems:
-        more = f" (and {len(problems) - 1} more: dbwright migrate verify lists them)" if len(problems) > 1 else ""
+        more = (
+            f" (and {len(problems) - 1} more: dbwright migrate verify lists them)"
+            if len(problems) > 1
+            else ""
+        )
         raise RefusedError(f"{problems[0].message}{more}; nothing was applied")
 
 
@@ -147,29 +174,41 @@ def _refuse_drift(conn: psycopg.Connection, rows: list[HistoryRow], options: App
     with conn.transaction():
         differences = fingerprint.differences(rows[-1].schema_doc, fingerprint.read(conn))
     if differences:
-        raise RefusedError(f"the live schema differs from what the history records after {rows[-1].filename} "
-                           f"({len(differences)} object(s), first: {differences[0]}); someone changed it by "
-                           "hand: dbwright migrate verify lists the differences; pass --allow-drift to apply "
-                           "anyway; nothing was applied")
+        raise RefusedError(
+            f"the live schema differs from what the history records after {rows[-1].filename} "
+            f"({len(differences)} object(s), first: {differences[0]}); someone changed it by "
+            "hand: dbwright migrate verify lists the differences; pass --allow-drift to apply "
+            "anyway; nothing was applied"
+        )
 
 
-def _work(rows: list[HistoryRow], files: list[MigrationFile],
-          options: ApplyOptions) -> list[tuple[MigrationFile, HistoryRow | None]]:
+def _work(
+    rows: list[HistoryRow], files: list[MigrationFile], options: ApplyOptions
+) -> list[tuple[MigrationFile, HistoryRow | None]]:
     by_version = {int(m.version): m for m in files}
     state = status(rows, files)
     work: list[tuple[MigrationFile, HistoryRow | None]] = []
     if state.partial is not None:
         if state.partial.status == "rolling back":
-            raise RefusedError(f"{state.partial.filename} was being rolled back when a run stopped; "
-                               "finish that first with dbwright migrate rollback")
+            raise RefusedError(
+                f"{state.partial.filename} was being rolled back when a run stopped; "
+                "finish that first with dbwright migrate rollback"
+            )
         work.append((by_version[int(state.partial.version)], state.partial))
     limit = version_key(options.to_version) if options.to_version else None
     work += [(m, None) for m in state.pending if limit is None or m.sort_key <= limit]
     return work
 
 
-def _apply_migration(conn: psycopg.Connection, migration: MigrationFile, steps: list[Step], row: HistoryRow | None,
-                     options: ApplyOptions, report: RunReport, say: Progress) -> None:
+def _apply_migration(
+    conn: psycopg.Connection,
+    migration: MigrationFile,
+    steps: list[Step],
+    row: HistoryRow | None,
+    options: ApplyOptions,
+    report: RunReport,
+    say: Progress,
+) -> None:
     rows = history.read(conn)
     recorder = _UpRecorder(conn, migration, len(steps), row, rows)
     first = row.steps_done + 1 if row else 1
@@ -178,33 +217,55 @@ def _apply_migration(conn: psycopg.Connection, migration: MigrationFile, steps: 
         with conn.transaction():
             recorder.done(0, 0.0)
         return
-    for step in steps[first - 1:]:
-        step_report = _run_step(conn, migration, step, len(steps), recorder, options, say,
-                                resuming=resuming_step == step.number)
+    for step in steps[first - 1 :]:
+        step_report = _run_step(
+            conn, migration, step, len(steps), recorder, options, say, resuming=resuming_step == step.number
+        )
         report.steps.append(step_report)
 
 
 class _UpRecorder:
     """Writes the history row of one migration as its steps complete."""
 
-    def __init__(self, conn: psycopg.Connection, migration: MigrationFile, total: int, row: HistoryRow | None,
-                 rows: list[HistoryRow]) -> None:
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        migration: MigrationFile,
+        total: int,
+        row: HistoryRow | None,
+        rows: list[HistoryRow],
+    ) -> None:
         self.conn = conn
         self.migration = migration
         self.total = total
         self.exists = row is not None
         self.duration_ms = row.duration_ms if row else 0
-        self.chain = history.chain_of(history.last_chain(rows), migration.version, migration.name,
-                                      migration.checksum)
+        self.chain = history.chain_of(
+            history.last_chain(rows), migration.version, migration.name, migration.checksum
+        )
         self.before: fingerprint.Document | None = None
 
-    def _insert(self, steps_done: int, step_running: int | None, doc: fingerprint.Document, status: str) -> None:
+    def _insert(
+        self, steps_done: int, step_running: int | None, doc: fingerprint.Document, status: str
+    ) -> None:
         before = self.before if self.before is not None else doc
-        history.insert(self.conn, version=self.migration.version, name=self.migration.name,
-                       filename=self.migration.filename, checksum=self.migration.checksum, chain=self.chain,
-                       status=status, steps_total=self.total, steps_done=steps_done, step_running=step_running,
-                       fingerprint=fingerprint.digest(doc), doc=doc, fingerprint_before=fingerprint.digest(before),
-                       doc_before=before, duration_ms=self.duration_ms)
+        history.insert(
+            self.conn,
+            version=self.migration.version,
+            name=self.migration.name,
+            filename=self.migration.filename,
+            checksum=self.migration.checksum,
+            chain=self.chain,
+            status=status,
+            steps_total=self.total,
+            steps_done=steps_done,
+            step_running=step_running,
+            fingerprint=fingerprint.digest(doc),
+            doc=doc,
+            fingerprint_before=fingerprint.digest(before),
+            doc_before=before,
+            duration_ms=self.duration_ms,
+        )
         self.exists = True
 
     def remember_before(self) -> None:
@@ -225,16 +286,33 @@ class _UpRecorder:
         doc = fingerprint.read(self.conn)
         status = "applied" if step >= self.total else "partial"
         if self.exists:
-            history.update(self.conn, self.migration.version, steps_done=step, step_running=None, status=status,
-                           fingerprint=fingerprint.digest(doc), schema_doc=doc, duration_ms=self.duration_ms)
+            history.update(
+                self.conn,
+                self.migration.version,
+                steps_done=step,
+                step_running=None,
+                status=status,
+                fingerprint=fingerprint.digest(doc),
+                schema_doc=doc,
+                duration_ms=self.duration_ms,
+            )
         else:
             self._insert(step, None, doc, status)
 
 
 # --- steps -------------------------------------------------------------------------------------------
 
-def _run_step(conn: psycopg.Connection, migration: MigrationFile, step: Step, total: int, recorder: Any,
-              options: ApplyOptions, say: Progress, resuming: bool) -> StepReport:
+
+def _run_step(
+    conn: psycopg.Connection,
+    migration: MigrationFile,
+    step: Step,
+    total: int,
+    recorder: Any,
+    options: ApplyOptions,
+    say: Progress,
+    resuming: bool,
+) -> StepReport:
     """Run one step with lock_timeout retries and exponential backoff, then record it."""
     report = StepReport(migration.version, step.number, total, step.transactional, len(step.statements), 0.0)
     for attempt in range(options.retries + 1):
@@ -248,11 +326,14 @@ def _run_step(conn: psycopg.Connection, migration: MigrationFile, step: Step, to
                         _execute(conn, statement)
                     recorder.done(step.number, time.monotonic() - started)
             else:
-                _run_alone(conn, step.first, recorder, step.number, options, report,
-                           resuming=resuming or attempt > 0)
+                _run_alone(
+                    conn, step.first, recorder, step.number, options, report, resuming=resuming or attempt > 0
+                )
             report.seconds += time.monotonic() - started
-            say(f"  step {step.number}/{total} done in {report.seconds:.2f}s"
-                f"{'' if step.transactional else ' (outside a transaction)'}")
+            say(
+                f"  step {step.number}/{total} done in {report.seconds:.2f}s"
+                f"{'' if step.transactional else ' (outside a transaction)'}"
+            )
             return report
         except psycopg.errors.LockNotAvailable:
             report.retries += 1
@@ -262,20 +343,27 @@ def _run_step(conn: psycopg.Connection, migration: MigrationFile, step: Step, to
                     f"{step.first.where}: lock_timeout {options.lock_timeout} reached {attempt + 1} times "
                     f"waiting for a lock; the step was {_undone(step)}; retry later or raise --lock-timeout"
                 ) from None
-            pause = options.backoff_s * (2 ** attempt) * random.uniform(0.8, 1.2)
-            say(f"  step {step.number}/{total}: lock_timeout {options.lock_timeout} reached; "
-                f"retry {attempt + 1}/{options.retries} in {pause:.2f}s")
+            pause = options.backoff_s * (2**attempt) * random.uniform(0.8, 1.2)
+            say(
+                f"  step {step.number}/{total}: lock_timeout {options.lock_timeout} reached; "
+                f"retry {attempt + 1}/{options.retries} in {pause:.2f}s"
+            )
             time.sleep(pause)
         except psycopg.errors.QueryCanceled:
-            raise MigrationFailedError(f"{step.first.where}: statement_timeout {options.statement_timeout} reached; "
-                                       f"the step was {_undone(step)}") from None
+            raise MigrationFailedError(
+                f"{step.first.where}: statement_timeout {options.statement_timeout} reached; "
+                f"the step was {_undone(step)}"
+            ) from None
         except psycopg.Error as error:
             if conn.closed:
                 raise MigrationFailedError(
                     f"{step.first.where}: lost the connection to the server ({_first_line(error)}); the history "
-                    "records every step that completed: rerun to resume") from None
+                    "records every step that completed: rerun to resume"
+                ) from None
             where = _failing_statement(step, error)
-            raise MigrationFailedError(f"{where}: {_first_line(error)}; the step was {_undone(step)}") from None
+            raise MigrationFailedError(
+                f"{where}: {_first_line(error)}; the step was {_undone(step)}"
+            ) from None
     raise AssertionError("unreachable")
 
 
@@ -286,8 +374,10 @@ def _undone(step: Step) -> str:
 
 
 def _set_timeouts(conn: psycopg.Connection, options: ApplyOptions, local: bool) -> None:
-    conn.execute("SELECT set_config('lock_timeout', %s, %s), set_config('statement_timeout', %s, %s)",
-                 (options.lock_timeout, local, options.statement_timeout, local))
+    conn.execute(
+        "SELECT set_config('lock_timeout', %s, %s), set_config('statement_timeout', %s, %s)",
+        (options.lock_timeout, local, options.statement_timeout, local),
+    )
 
 
 def _execute(conn: psycopg.Connection, statement: Statement) -> None:
@@ -310,8 +400,15 @@ def _first_line(error: Exception) -> str:
     return redact(text[0] if text else type(error).__name__)
 
 
-def _run_alone(conn: psycopg.Connection, statement: Statement, recorder: Any, number: int,
-               options: ApplyOptions, report: StepReport, resuming: bool) -> None:
+def _run_alone(
+    conn: psycopg.Connection,
+    statement: Statement,
+    recorder: Any,
+    number: int,
+    options: ApplyOptions,
+    report: StepReport,
+    resuming: bool,
+) -> None:
     """A statement that cannot run in a transaction: mark it running, clean up, run it, record it."""
     started = time.monotonic()
     with conn.transaction():
@@ -353,7 +450,9 @@ def _prepare_rerun(conn: psycopg.Connection, statement: Statement, report: StepR
     return False
 
 
-def _index_of(conn: psycopg.Connection, schema: str | None, table: str, index: str) -> tuple[str, bool] | None:
+def _index_of(
+    conn: psycopg.Connection, schema: str | None, table: str, index: str
+) -> tuple[str, bool] | None:
     """(qualified name, valid) of index ``index`` in ``table``'s schema, if it exists."""
     table_name = _sql.Identifier(*(p for p in (schema, table) if p)).as_string(conn)
     row = conn.execute(
@@ -361,21 +460,34 @@ def _index_of(conn: psycopg.Connection, schema: str | None, table: str, index: s
         " JOIN pg_namespace n ON n.oid = t.relnamespace"
         " JOIN pg_class ic ON ic.relnamespace = n.oid AND ic.relname = %s AND ic.relkind IN ('i', 'I')"
         " JOIN pg_index i ON i.indexrelid = ic.oid"
-        " WHERE t.oid = to_regclass(%s)", (index, table_name)).fetchone()
+        " WHERE t.oid = to_regclass(%s)",
+        (index, table_name),
+    ).fetchone()
     return (row[0], row[1]) if row else None
 
 
 # --- rollback ----------------------------------------------------------------------------------------
 
-def rollback(target: str | None, directory: Path, to_version: str | None = None,
-             options: ApplyOptions | None = None, progress: Progress | None = None) -> RunReport:
+
+def rollback(
+    target: str | None,
+    directory: Path,
+    to_version: str | None = None,
+    options: ApplyOptions | None = None,
+    progress: Progress | None = None,
+) -> RunReport:
     """Run the down parts, newest first, down to (not including) ``to_version``; default: the last one."""
     with server_errors("rollback failed"):
         return _rollback(target, directory, to_version, options, progress)
 
 
-def _rollback(target: str | None, directory: Path, to_version: str | None = None,
-              options: ApplyOptions | None = None, progress: Progress | None = None) -> RunReport:
+def _rollback(
+    target: str | None,
+    directory: Path,
+    to_version: str | None = None,
+    options: ApplyOptions | None = None,
+    progress: Progress | None = None,
+) -> RunReport:
     options = options or ApplyOptions()
     say = progress or (lambda _line: None)
     started = time.monotonic()
@@ -391,17 +503,29 @@ def _rollback(target: str | None, directory: Path, to_version: str | None = None
             migration = by_version[int(row.version)]
             steps = steps_of(statements_of(migration, "down", conn.info.server_version))
             if not steps:
-                raise RefusedError(f"{migration.filename} has an empty down part: nothing to roll it back with; "
-                                   "nothing was rolled back")
+                raise RefusedError(
+                    f"{migration.filename} has an empty down part: nothing to roll it back with; "
+                    "nothing was rolled back"
+                )
             plans.append((row, migration, steps))
         for row, migration, steps in plans:
             say(f"rolling back {migration.filename} ({len(steps)} step{'s' if len(steps) != 1 else ''})")
             report.migrations.append(migration.filename)
             recorder = _DownRecorder(conn, row, len(steps))
             first = row.steps_done + 1 if row.status == "rolling back" else 1
-            for step in steps[first - 1:]:
-                report.steps.append(_run_step(conn, migration, step, len(steps), recorder, options, say,
-                                              resuming=row.step_running == step.number))
+            for step in steps[first - 1 :]:
+                report.steps.append(
+                    _run_step(
+                        conn,
+                        migration,
+                        step,
+                        len(steps),
+                        recorder,
+                        options,
+                        say,
+                        resuming=row.step_running == step.number,
+                    )
+                )
         if chosen:
             with conn.transaction():
                 live = fingerprint.read(conn)
@@ -420,14 +544,20 @@ def _to_roll_back(rows: list[HistoryRow], to_version: str | None) -> list[Histor
     else:
         ranks = [i for i, r in enumerate(rows) if int(r.version) == int(to_version)]
         if not ranks:
-            raise RefusedError(f"version {to_version} is not in the history; dbwright migrate status lists them")
-        chosen = rows[ranks[0] + 1:][::-1]
+            raise RefusedError(
+                f"version {to_version} is not in the history; dbwright migrate status lists them"
+            )
+        chosen = rows[ranks[0] + 1 :][::-1]
     for row in chosen:
         if row.kind == "baseline":
-            raise RefusedError(f"cannot roll back past the baseline {row.version}: it was never applied by dbwright")
+            raise RefusedError(
+                f"cannot roll back past the baseline {row.version}: it was never applied by dbwright"
+            )
         if row.status == "partial":
-            raise RefusedError(f"{row.filename} is partially applied ({row.steps_done} of {row.steps_total} "
-                               "steps); finish it with dbwright migrate apply before rolling back")
+            raise RefusedError(
+                f"{row.filename} is partially applied ({row.steps_done} of {row.steps_total} "
+                "steps); finish it with dbwright migrate apply before rolling back"
+            )
     return chosen
 
 
@@ -443,43 +573,79 @@ class _DownRecorder:
         pass
 
     def running(self, step: int) -> None:
-        history.update(self.conn, self.row.version, status="rolling back", steps_total=self.total,
-                       steps_done=step - 1, step_running=step)
+        history.update(
+            self.conn,
+            self.row.version,
+            status="rolling back",
+            steps_total=self.total,
+            steps_done=step - 1,
+            step_running=step,
+        )
 
     def done(self, step: int, seconds: float) -> None:
         if step >= self.total:
             history.delete(self.conn, self.row.version)
             return
         doc = fingerprint.read(self.conn)
-        history.update(self.conn, self.row.version, status="rolling back", steps_total=self.total,
-                       steps_done=step, step_running=None, fingerprint=fingerprint.digest(doc), schema_doc=doc)
+        history.update(
+            self.conn,
+            self.row.version,
+            status="rolling back",
+            steps_total=self.total,
+            steps_done=step,
+            step_running=None,
+            fingerprint=fingerprint.digest(doc),
+            schema_doc=doc,
+        )
 
 
 # --- baseline ----------------------------------------------------------------------------------------
 
-def baseline(target: str | None, directory: Path, version: str, options: ApplyOptions | None = None,
-             progress: Progress | None = None) -> HistoryRow:
+
+def baseline(
+    target: str | None,
+    directory: Path,
+    version: str,
+    options: ApplyOptions | None = None,
+    progress: Progress | None = None,
+) -> HistoryRow:
     """Adopt an existing database: record ``version`` as applied, with today's schema; run nothing."""
     options = options or ApplyOptions()
     if not version.isdigit():
-        raise RefusedError(f"baseline version {version!r} is not a number; use a migration version such as "
-                           "20240101000000")
+        raise RefusedError(
+            f"baseline version {version!r} is not a number; use a migration version such as 20240101000000"
+        )
     files = discover(directory) if directory.is_dir() else []
     with writable_session(target, options) as conn, deploy_lock(conn, options.lock_wait_s, progress):
         if history.read(conn):
-            raise RefusedError("this database already has a migration history; baseline adopts only a database "
-                               "without one")
+            raise RefusedError(
+                "this database already has a migration history; baseline adopts only a database without one"
+            )
         history.ensure(conn)
         covered = [m for m in files if int(m.version) <= int(version)]
         name = "baseline"
         with conn.transaction():
             doc = fingerprint.read(conn)
             digest = fingerprint.digest(doc)
-            history.insert(conn, version=version, name=name, filename=f"baseline {version}", kind="baseline",
-                           checksum=checksum(""),
-                           chain=history.chain_of(history.GENESIS, version, name, checksum("")),
-                           status="applied", steps_total=0, steps_done=0, step_running=None,
-                           fingerprint=digest, doc=doc, fingerprint_before=digest, doc_before=doc)
+            history.insert(
+                conn,
+                version=version,
+                name=name,
+                filename=f"baseline {version}",
+                kind="baseline",
+                checksum=checksum(""),
+                chain=history.chain_of(history.GENESIS, version, name, checksum("")),
+                status="applied",
+                steps_total=0,
+                steps_done=0,
+                step_running=None,
+                fingerprint=digest,
+                doc=doc,
+                fingerprint_before=digest,
+                doc_before=doc,
+            )
         if progress:
-            progress(f"baseline {version} recorded; {len(covered)} migration file(s) at or below it count as applied")
+            progress(
+                f"baseline {version} recorded; {len(covered)} migration file(s) at or below it count as applied"
+            )
         return history.read(conn)[-1]

@@ -53,7 +53,9 @@ class Step:
         return self.statements[0]
 
 
-def statements_of(migration: MigrationFile, section: str = "up", server_version: int = 150000) -> list[Statement]:
+def statements_of(
+    migration: MigrationFile, section: str = "up", server_version: int = 150000
+) -> list[Statement]:
     """The statements of the up (or down) part, with their lines in the file."""
     from dbwright.changes.lint import describe
 
@@ -92,17 +94,28 @@ def _transaction_control(statement: Statement) -> bool:
         return False
     if statement.kind in ("Transaction:Begin", "Transaction:Start", "Transaction:Commit"):
         return True
-    raise RefusedError(f"{statement.where}: {statement.sql.split()[0].upper()} in a migration would break the "
-                       "transaction dbwright runs it in; remove it (BEGIN and COMMIT are ignored)")
+    raise RefusedError(
+        f"{statement.where}: {statement.sql.split()[0].upper()} in a migration would break the "
+        "transaction dbwright runs it in; remove it (BEGIN and COMMIT are ignored)"
+    )
 
 
 def _statement(info: Any, filename: str) -> Statement:
     lock = info.lock
     mode = getattr(lock, "mode", lock) or "none"
-    return Statement(sql=info.sql.strip().rstrip(";").strip(), line=info.line, kind=str(info.kind),
-                     tables=tuple(info.tables or ()), lock=str(mode), rewrites=bool(info.rewrites),
-                     scans=bool(info.scans), transactional=bool(info.transactional),
-                     understood=bool(info.understood), filename=filename, node=info.node)
+    return Statement(
+        sql=info.sql.strip().rstrip(";").strip(),
+        line=info.line,
+        kind=str(info.kind),
+        tables=tuple(info.tables or ()),
+        lock=str(mode),
+        rewrites=bool(info.rewrites),
+        scans=bool(info.scans),
+        transactional=bool(info.transactional),
+        understood=bool(info.understood),
+        filename=filename,
+        node=info.node,
+    )
 
 
 def steps_of(statements: list[Statement]) -> list[Step]:
@@ -131,8 +144,10 @@ def steps_of(statements: list[Statement]) -> list[Step]:
 def _check_resumable(statement: Statement) -> None:
     """A non-transactional index build must name its index: on a rerun dbwright finds it by name."""
     if statement.node == "IndexStmt" and not parse_one(statement).idxname:
-        raise RefusedError(f"{statement.where}: CREATE INDEX CONCURRENTLY without an index name cannot be "
-                           "resumed safely after a crash; name the index")
+        raise RefusedError(
+            f"{statement.where}: CREATE INDEX CONCURRENTLY without an index name cannot be "
+            "resumed safely after a crash; name the index"
+        )
 
 
 def parse_one(statement: Statement) -> Any:

@@ -56,8 +56,13 @@ class VerifyReport:
         return not self.problems and not self.drift and self.partial is None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "tampering": [p.to_dict() for p in self.problems], "drift": self.drift,
-                "partial": self.partial, "compared_with": self.compared_with}
+        return {
+            "ok": self.ok,
+            "tampering": [p.to_dict() for p in self.problems],
+            "drift": self.drift,
+            "partial": self.partial,
+            "compared_with": self.compared_with,
+        }
 
 
 def status(rows: list[HistoryRow], files: list[MigrationFile]) -> Status:
@@ -68,11 +73,17 @@ def status(rows: list[HistoryRow], files: list[MigrationFile]) -> Status:
     newest = max(applied_versions, default=-1)
     out_of_order = [m for m in pending if int(m.version) < newest]
     partial = next((r for r in rows if r.status != "applied"), None)
-    return Status(applied=rows, pending=pending, out_of_order=out_of_order, partial=partial, baseline=baseline)
+    return Status(
+        applied=rows, pending=pending, out_of_order=out_of_order, partial=partial, baseline=baseline
+    )
 
 
-def tampering(rows: list[HistoryRow], files: list[MigrationFile], directory: str = "the migrations directory",
-              include_out_of_order: bool = True) -> list[Problem]:
+def tampering(
+    rows: list[HistoryRow],
+    files: list[MigrationFile],
+    directory: str = "the migrations directory",
+    include_out_of_order: bool = True,
+) -> list[Problem]:
     """Every applied file that was edited, renamed, reordered or removed, and every broken history link."""
     problems = list(_broken_links(rows))
     by_version = {int(m.version): m for m in files}
@@ -86,29 +97,61 @@ def tampering(rows: list[HistoryRow], files: list[MigrationFile], directory: str
         moved = by_checksum.get(row.checksum)
         if found is None and moved is not None:
             kind = "reordered" if int(moved.version) != int(row.version) else "renamed"
-            problems.append(Problem(kind, row.filename, f"{row.filename} was applied, and is now {moved.filename}: "
-                                                        "an applied migration must keep its version and name"))
+            problems.append(
+                Problem(
+                    kind,
+                    row.filename,
+                    f"{row.filename} was applied, and is now {moved.filename}: "
+                    "an applied migration must keep its version and name",
+                )
+            )
         elif found is None:
-            problems.append(Problem("removed", row.filename,
-                                    f"{row.filename} was applied but is missing from {directory}"))
+            problems.append(
+                Problem(
+                    "removed", row.filename, f"{row.filename} was applied but is missing from {directory}"
+                )
+            )
         elif found.checksum != row.checksum:
             if moved is not None and moved is not found:
-                problems.append(Problem("reordered", found.filename,
-                                        f"{found.filename} now holds the up part applied as {moved.filename}'s "
-                                        f"version: applied migrations were reordered"))
+                problems.append(
+                    Problem(
+                        "reordered",
+                        found.filename,
+                        f"{found.filename} now holds the up part applied as {moved.filename}'s "
+                        f"version: applied migrations were reordered",
+                    )
+                )
             else:
-                problems.append(Problem("edited", found.filename, f"{found.filename} was edited after it was "
-                                        f"applied (checksum {found.checksum[:12]}, applied {row.checksum[:12]})"))
+                problems.append(
+                    Problem(
+                        "edited",
+                        found.filename,
+                        f"{found.filename} was edited after it was "
+                        f"applied (checksum {found.checksum[:12]}, applied {row.checksum[:12]})",
+                    )
+                )
         elif found.name != row.name:
-            problems.append(Problem("renamed", found.filename,
-                                    f"{found.filename} was applied as {row.filename}: renamed after it was applied"))
+            problems.append(
+                Problem(
+                    "renamed",
+                    found.filename,
+                    f"{found.filename} was applied as {row.filename}: renamed after it was applied",
+                )
+            )
     if include_out_of_order:
         state = status(rows, files)
-        newest = max((r for r in rows if r.kind == "migration"), key=lambda r: version_key(r.version), default=None)
+        newest = max(
+            (r for r in rows if r.kind == "migration"), key=lambda r: version_key(r.version), default=None
+        )
         for m in state.out_of_order:
-            problems.append(Problem("out of order", m.filename,
-                                    f"{m.filename} is pending but older than the newest applied migration "
-                                    f"{newest.filename if newest else '?'}: give it a newer version"))
+            problems.append(
+                Problem(
+                    "out of order",
+                    m.filename,
+                    f"{m.filename} is pending but older than the newest applied migration "
+                    f"{newest.filename if newest else '?'}: give it a newer version",
+                )
+            )
     return problems
 
 
@@ -116,9 +159,12 @@ def _broken_links(rows: list[HistoryRow]):
     previous = GENESIS
     for row in rows:
         if row.chain != chain_of(previous, row.version, row.name, row.checksum):
-            yield Problem("history altered", row.filename,
-                          f"the history row of {row.filename} does not chain to the row before it: "
-                          "the history table was edited or a row was deleted")
+            yield Problem(
+                "history altered",
+                row.filename,
+                f"the history row of {row.filename} does not chain to the row before it: "
+                "the history table was edited or a row was deleted",
+            )
             return
         previous = row.chain
 
@@ -130,16 +176,23 @@ def drift(rows: list[HistoryRow], live: fingerprint.Document) -> tuple[list[str]
     last = rows[-1]
     partial = None
     if last.status != "applied":
-        partial = (f"{last.filename} is {last.status}: {last.steps_done} of {last.steps_total} steps done")
+        partial = f"{last.filename} is {last.status}: {last.steps_done} of {last.steps_total} steps done"
         if last.step_running is not None:
-            partial += (f"; step {last.step_running} (outside a transaction) was running when the run stopped, "
-                        "so its effect may be partial; rerun to finish it")
+            partial += (
+                f"; step {last.step_running} (outside a transaction) was running when the run stopped, "
+                "so its effect may be partial; rerun to finish it"
+            )
     differences = fingerprint.differences(last.schema_doc, live)
     return differences, partial, last.version
 
 
-def report(rows: list[HistoryRow], files: list[MigrationFile], live: fingerprint.Document,
-           directory: str = "the migrations directory") -> VerifyReport:
+def report(
+    rows: list[HistoryRow],
+    files: list[MigrationFile],
+    live: fingerprint.Document,
+    directory: str = "the migrations directory",
+) -> VerifyReport:
     differences, partial, compared = drift(rows, live)
-    return VerifyReport(problems=tampering(rows, files, directory), drift=differences, partial=partial,
-                        compared_with=compared)
+    return VerifyReport(
+        problems=tampering(rows, files, directory), drift=differences, partial=partial, compared_with=compared
+    )

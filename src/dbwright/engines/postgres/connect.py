@@ -58,7 +58,9 @@ def resolve_target(target: str | None) -> str:
     if "=" in text:
         return text
     if any(ch in text for ch in "/@: "):
-        raise BadTargetError(f"cannot understand {text!r}: use a postgresql:// URL, key=value or a database name")
+        raise BadTargetError(
+            f"cannot understand {text!r}: use a postgresql:// URL, key=value or a database name"
+        )
     return _conninfo.make_conninfo(dbname=text)
 
 
@@ -83,7 +85,10 @@ def _options_with(conninfo: str, options: SessionOptions) -> str:
         raise BadTargetError(f"malformed connection target: {_first_line(error)}") from None
     if "port" in params and not str(params["port"]).isdigit():
         raise BadTargetError(f"malformed connection target: invalid port {params['port']!r}")
-    settings = [f"-c statement_timeout={options.statement_timeout}", f"-c lock_timeout={options.lock_timeout}"]
+    settings = [
+        f"-c statement_timeout={options.statement_timeout}",
+        f"-c lock_timeout={options.lock_timeout}",
+    ]
     if options.read_only:
         settings.append("-c default_transaction_read_only=on")
     existing = params.get("options", "")
@@ -118,9 +123,13 @@ def classify_connect_error(error: Exception, conninfo: str) -> DbwrightError:
     text = _first_line(error)
     lower = str(error).lower()
     where = describe_target(conninfo)
-    if "password authentication failed" in lower or "no password supplied" in lower \
-            or "authentication failed" in lower or "no pg_hba.conf entry" in lower \
-            or ("role" in lower and "does not exist" in lower):
+    if (
+        "password authentication failed" in lower
+        or "no password supplied" in lower
+        or "authentication failed" in lower
+        or "no pg_hba.conf entry" in lower
+        or ("role" in lower and "does not exist" in lower)
+    ):
         return AuthenticationError(f"authentication failed for {where}: {text}")
     if "does not exist" in lower and "database" in lower:
         return DatabaseMissingError(f"database does not exist: {where}")
@@ -139,5 +148,5 @@ def _first_line(error: Exception) -> str:
         message = message.rsplit("failed: ", 1)[1]
     for prefix in ("FATAL:", "ERROR:"):
         if message.startswith(prefix):
-            message = message[len(prefix):].strip()
+            message = message[len(prefix) :].strip()
     return redact(message)

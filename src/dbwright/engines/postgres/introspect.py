@@ -79,8 +79,9 @@ class _Reader:
         self.skipped.append(Skipped(section, reason))
 
 
-def snapshot(conn: psycopg.Connection, *, server_memory_bytes: int | None = None,
-             progress: Progress | None = None) -> Snapshot:
+def snapshot(
+    conn: psycopg.Connection, *, server_memory_bytes: int | None = None, progress: Progress | None = None
+) -> Snapshot:
     """Read the whole catalog of the connected database into a Snapshot."""
     started = time.perf_counter()
     step = progress or (lambda _name: None)
@@ -93,23 +94,37 @@ def snapshot(conn: psycopg.Connection, *, server_memory_bytes: int | None = None
     databases = tuple(DatabaseInfo(**_tuples(row, "acl")) for row in r.rows(q.DATABASES))
     memory = server_memory_bytes or _server_memory(r, info["is_superuser"])
     checksums = next((s.value == "on" for s in settings if s.name == "data_checksums"), None)
-    server = Server(**info, settings=settings, extensions=extensions, databases=databases,
-                    memory_bytes=memory, data_checksums=checksums)
+    server = Server(
+        **info,
+        settings=settings,
+        extensions=extensions,
+        databases=databases,
+        memory_bytes=memory,
+        data_checksums=checksums,
+    )
 
     step("schemas and tables")
     schemas = tuple(Schema(**_tuples(row, "acl")) for row in r.rows(q.SCHEMAS))
     locked = _locked_relations(r)
-    tables = tuple(Table(**_tuples(row, "reloptions", "acl")) for row in r.rows(q.with_locked(q.TABLES, locked)))
+    tables = tuple(
+        Table(**_tuples(row, "reloptions", "acl")) for row in r.rows(q.with_locked(q.TABLES, locked))
+    )
 
     step("columns and statistics")
     columns = tuple(_column(row) for row in r.rows(q.with_locked(q.COLUMNS, locked)))
     hidden = r.value(q.HIDDEN_STATS)
     if hidden:
-        r.skip("column_stats", f"pg_stats hides statistics of {hidden} table(s) this role cannot SELECT from; "
-                               "checks that read column statistics skip them")
+        r.skip(
+            "column_stats",
+            f"pg_stats hides statistics of {hidden} table(s) this role cannot SELECT from; "
+            "checks that read column statistics skip them",
+        )
 
     step("constraints and indexes")
-    constraints = tuple(Constraint(**_tuples(row, "columns", "ref_columns")) for row in r.rows(q.with_locked(q.CONSTRAINTS, locked)))
+    constraints = tuple(
+        Constraint(**_tuples(row, "columns", "ref_columns"))
+        for row in r.rows(q.with_locked(q.CONSTRAINTS, locked))
+    )
     index_rows = r.rows(q.with_locked(q.INDEXES, locked))
     indexes = tuple(Index(**_tuples(row, "columns", "include", "opclasses")) for row in index_rows)
 
@@ -141,14 +156,32 @@ def snapshot(conn: psycopg.Connection, *, server_memory_bytes: int | None = None
     tls_sessions = tuple(TlsSession(**row) for row in r.rows(q.TLS_SESSIONS))
 
     return Snapshot(
-        server=server, taken_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        dbwright_version=__version__, schemas=schemas, tables=tables, columns=columns,
-        constraints=constraints, indexes=indexes, sequences=sequences, views=views, functions=functions,
-        triggers=triggers, roles=roles, privileges=privileges, default_privileges=default_privileges,
-        hba_rules=hba_rules, statements=statements, statements_reset=statements_reset, sessions=sessions,
-        skipped=tuple(r.skipped), introspection_ms=round((time.perf_counter() - started) * 1000, 1),
-        policies=policies, languages=languages, tls_sessions=tls_sessions,
-        types=user_types, comments=comments,
+        server=server,
+        taken_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        dbwright_version=__version__,
+        schemas=schemas,
+        tables=tables,
+        columns=columns,
+        constraints=constraints,
+        indexes=indexes,
+        sequences=sequences,
+        views=views,
+        functions=functions,
+        triggers=triggers,
+        roles=roles,
+        privileges=privileges,
+        default_privileges=default_privileges,
+        hba_rules=hba_rules,
+        statements=statements,
+        statements_reset=statements_reset,
+        sessions=sessions,
+        skipped=tuple(r.skipped),
+        introspection_ms=round((time.perf_counter() - started) * 1000, 1),
+        policies=policies,
+        languages=languages,
+        tls_sessions=tls_sessions,
+        types=user_types,
+        comments=comments,
     )
 
 
@@ -160,7 +193,14 @@ def _tuples(row: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 
 def _column(row: dict[str, Any]) -> Column:
-    stat_keys = ("null_frac", "n_distinct", "correlation", "avg_width", "most_common_vals", "most_common_freqs")
+    stat_keys = (
+        "null_frac",
+        "n_distinct",
+        "correlation",
+        "avg_width",
+        "most_common_vals",
+        "most_common_freqs",
+    )
     stats = {k: row.pop(k) for k in stat_keys}
     has_stats = stats["null_frac"] is not None
     if has_stats:
@@ -174,22 +214,31 @@ def _locked_relations(r: _Reader) -> str:
     """Relations to size from relpages: opening them would queue behind an ACCESS EXCLUSIVE lock."""
     oids = [int(oid) for oid in r.value(q.LOCKED_RELATIONS) or []]
     if oids:
-        r.skip("locked_relations", f"{len(oids)} relation(s) are behind an ACCESS EXCLUSIVE lock; their sizes "
-                                   "come from pg_class.relpages (as of the last VACUUM or ANALYZE) and their "
-                                   "index, constraint, default and view definitions are left out")
+        r.skip(
+            "locked_relations",
+            f"{len(oids)} relation(s) are behind an ACCESS EXCLUSIVE lock; their sizes "
+            "come from pg_class.relpages (as of the last VACUUM or ANALYZE) and their "
+            "index, constraint, default and view definitions are left out",
+        )
     return f"'{{{','.join(map(str, oids))}}}'::oid[]"
 
 
 def _server_memory(r: _Reader, is_superuser: bool) -> int | None:
     if not (is_superuser or r.value(q.CAN_READ_FILES)):
-        r.skip("server_memory", "reading /proc/meminfo needs superuser or pg_read_server_files; "
-                                "pass --server-memory to size memory settings")
+        r.skip(
+            "server_memory",
+            "reading /proc/meminfo needs superuser or pg_read_server_files; "
+            "pass --server-memory to size memory settings",
+        )
         return None
     try:
         text = r.value(q.MEMORY)
     except psycopg.Error as error:
-        r.skip("server_memory", f"could not read /proc/meminfo on the server ({str(error).splitlines()[0]}); "
-                                "pass --server-memory")
+        r.skip(
+            "server_memory",
+            f"could not read /proc/meminfo on the server ({str(error).splitlines()[0]}); "
+            "pass --server-memory",
+        )
         return None
     for line in (text or "").splitlines():
         if line.startswith("MemTotal:"):
@@ -200,15 +249,19 @@ def _server_memory(r: _Reader, is_superuser: bool) -> int | None:
 
 def _roles(r: _Reader) -> tuple[Role, ...]:
     rows = r.rows(q.ROLES)
-    hashes = r.guarded("password_hashes", q.PASSWORD_TYPES, "password hash types are in pg_authid, "
-                                                             "which needs superuser")
+    hashes = r.guarded(
+        "password_hashes", q.PASSWORD_TYPES, "password hash types are in pg_authid, which needs superuser"
+    )
     types = {row["name"]: row["password_type"] for row in hashes or []}
-    return tuple(Role(**_tuples(row, "member_of", "member_of_all"), password_type=types.get(row["name"]))
-                 for row in rows)
+    return tuple(
+        Role(**_tuples(row, "member_of", "member_of_all"), password_type=types.get(row["name"]))
+        for row in rows
+    )
 
 
-def _statements(r: _Reader, extensions: tuple[Extension, ...],
-                sees_all_stats: bool) -> tuple[tuple[Statement, ...], str | None]:
+def _statements(
+    r: _Reader, extensions: tuple[Extension, ...], sees_all_stats: bool
+) -> tuple[tuple[Statement, ...], str | None]:
     ext = next((e for e in extensions if e.name == "pg_stat_statements" and e.installed_version), None)
     if ext is None:
         r.skip("statements", "pg_stat_statements is not installed in this database")
@@ -217,14 +270,19 @@ def _statements(r: _Reader, extensions: tuple[Extension, ...],
     try:
         rows = r.rows(q.STATEMENTS.format(schema=schema))
     except psycopg.errors.ObjectNotInPrerequisiteState as error:
-        r.skip("statements", f"pg_stat_statements is installed but not loaded "
-                             f"(shared_preload_libraries): {str(error).splitlines()[0]}")
+        r.skip(
+            "statements",
+            f"pg_stat_statements is installed but not loaded "
+            f"(shared_preload_libraries): {str(error).splitlines()[0]}",
+        )
         return (), None
     except psycopg.errors.InsufficientPrivilege as error:
         r.skip("statements", f"cannot read pg_stat_statements: {str(error).splitlines()[0]}")
         return (), None
     if not sees_all_stats:
-        r.skip("statements_other_users", "other roles' query texts need pg_read_all_stats (part of pg_monitor)")
+        r.skip(
+            "statements_other_users", "other roles' query texts need pg_read_all_stats (part of pg_monitor)"
+        )
     reset = None
     with contextlib.suppress(psycopg.Error):  # pg_stat_statements_info appeared in PostgreSQL 14
         reset = r.value(q.STATEMENTS_RESET.format(schema=schema))
@@ -233,7 +291,10 @@ def _statements(r: _Reader, extensions: tuple[Extension, ...],
 
 def _sessions(r: _Reader, sees_all_stats: bool) -> tuple[Session, ...]:
     if not sees_all_stats:
-        r.skip("other_sessions", "other sessions' state and queries need pg_read_all_stats (part of pg_monitor); "
-                                 "idle-in-transaction, long-transaction and blocking checks see only this role's "
-                                 "sessions")
+        r.skip(
+            "other_sessions",
+            "other sessions' state and queries need pg_read_all_stats (part of pg_monitor); "
+            "idle-in-transaction, long-transaction and blocking checks see only this role's "
+            "sessions",
+        )
     return tuple(Session(**_tuples(row, "blocked_by")) for row in r.rows(q.SESSIONS))

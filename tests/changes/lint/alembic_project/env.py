@@ -3,7 +3,8 @@
 from alembic import context
 
 config = context.config
-context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True,
-                  transaction_per_migration=True)
+context.configure(
+    url=config.get_main_option("sqlalchemy.url"), literal_binds=True, transaction_per_migration=True
+)
 with context.begin_transaction():
     context.run_migrations()

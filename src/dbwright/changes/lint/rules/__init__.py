@@ -80,15 +80,26 @@ def _cases(items) -> tuple[Case, ...]:
     return tuple(item if isinstance(item, Case) else Case(item) for item in items)
 
 
-def rule(code: str, title: str, severity: Severity, *, fails=(), passes=(), lock_related: bool = True,
-         references: tuple[str, ...] = ()):
+def rule(
+    code: str,
+    title: str,
+    severity: Severity,
+    *,
+    fails=(),
+    passes=(),
+    lock_related: bool = True,
+    references: tuple[str, ...] = (),
+):
     """Register a rule. Codes are stable and never reused."""
+
     def register(function: RuleFunction) -> RuleFunction:
         if code in _RULES:
             raise ValueError(f"lint rule {code} registered twice")
-        _RULES[code] = Rule(code, title, severity, function, _cases(fails), _cases(passes),
-                            lock_related, references)
+        _RULES[code] = Rule(
+            code, title, severity, function, _cases(fails), _cases(passes), lock_related, references
+        )
         return function
+
     return register
 
 

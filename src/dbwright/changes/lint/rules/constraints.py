@@ -38,11 +38,17 @@ def constraint_name(table: str, constraint: ast.Constraint, column: str | None, 
     return f"{table.split('.')[-1]}_{'_'.join(columns) or 'check'}_{suffix}"[:63]
 
 
-@rule("DW707", "CHECK constraint added without NOT VALID", Severity.HIGH,
-      fails=["ALTER TABLE orders ADD CONSTRAINT qty_positive CHECK (qty > 0);"],
-      passes=["ALTER TABLE orders ADD CONSTRAINT qty_positive CHECK (qty > 0) NOT VALID;",
-              "ALTER TABLE orders VALIDATE CONSTRAINT qty_positive;",
-              "CREATE TABLE orders (qty int); ALTER TABLE orders ADD CONSTRAINT qty_positive CHECK (qty > 0);"])
+@rule(
+    "DW707",
+    "CHECK constraint added without NOT VALID",
+    Severity.HIGH,
+    fails=["ALTER TABLE orders ADD CONSTRAINT qty_positive CHECK (qty > 0);"],
+    passes=[
+        "ALTER TABLE orders ADD CONSTRAINT qty_positive CHECK (qty > 0) NOT VALID;",
+        "ALTER TABLE orders VALIDATE CONSTRAINT qty_positive;",
+        "CREATE TABLE orders (qty int); ALTER TABLE orders ADD CONSTRAINT qty_positive CHECK (qty > 0);",
+    ],
+)
 def check_without_not_valid(statement, state):
     """ADD CONSTRAINT … CHECK takes ACCESS EXCLUSIVE and scans the whole table to validate it: no reads
     and no writes until every row is checked.
@@ -56,19 +62,29 @@ def check_without_not_valid(statement, state):
             continue
         name = constraint_name(table, constraint, None, "check")
         t, k = qident(table), ident(name)
-        yield Hit(f"CHECK on {table} is validated by a full scan under ACCESS EXCLUSIVE",
-                  safe_rewrite=f"ALTER TABLE {t} ADD CONSTRAINT {k} CHECK ({deparse(constraint.raw_expr)}) "
-                               f"NOT VALID;\nALTER TABLE {t} VALIDATE CONSTRAINT {k};")
+        yield Hit(
+            f"CHECK on {table} is validated by a full scan under ACCESS EXCLUSIVE",
+            safe_rewrite=f"ALTER TABLE {t} ADD CONSTRAINT {k} CHECK ({deparse(constraint.raw_expr)}) "
+            f"NOT VALID;\nALTER TABLE {t} VALIDATE CONSTRAINT {k};",
+        )
 
 
-@rule("DW708", "Foreign key added without NOT VALID", Severity.HIGH,
-      fails=["ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) "
-             "REFERENCES customers (id);",
-             "ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers;"],
-      passes=["ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) "
-              "REFERENCES customers (id) NOT VALID;",
-              "ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;",
-              "ALTER TABLE orders ADD COLUMN customer_id bigint REFERENCES customers (id);"])
+@rule(
+    "DW708",
+    "Foreign key added without NOT VALID",
+    Severity.HIGH,
+    fails=[
+        "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) "
+        "REFERENCES customers (id);",
+        "ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers;",
+    ],
+    passes=[
+        "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) "
+        "REFERENCES customers (id) NOT VALID;",
+        "ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;",
+        "ALTER TABLE orders ADD COLUMN customer_id bigint REFERENCES customers (id);",
+    ],
+)
 def fk_without_not_valid(statement, state):
     """ADD FOREIGN KEY takes SHARE ROW EXCLUSIVE on both the table and the referenced table and
     validates every row while holding them: writes to both tables wait for the whole scan.
@@ -84,25 +100,37 @@ def fk_without_not_valid(statement, state):
         text = deparse(constraint)
         if not constraint.conname:
             text = f"CONSTRAINT {ident(name)} {text}"
-        yield Hit(f"FOREIGN KEY on {table} → {qualified(constraint.pktable)} is validated under SHARE ROW "
-                  "EXCLUSIVE on both tables",
-                  safe_rewrite=f"ALTER TABLE {qident(table)} ADD {text} NOT VALID;\n"
-                               f"ALTER TABLE {qident(table)} VALIDATE CONSTRAINT {ident(name)};")
+        yield Hit(
+            f"FOREIGN KEY on {table} → {qualified(constraint.pktable)} is validated under SHARE ROW "
+            "EXCLUSIVE on both tables",
+            safe_rewrite=f"ALTER TABLE {qident(table)} ADD {text} NOT VALID;\n"
+            f"ALTER TABLE {qident(table)} VALIDATE CONSTRAINT {ident(name)};",
+        )
 
 
 def _index_first(table: str, constraint: ast.Constraint, column: str | None, kind: str) -> str:
     columns = [column] if column else [a.sval for a in constraint.keys or ()]
     name = constraint_name(table, constraint, column, "key" if kind == "UNIQUE" else "pkey")
     cols = ", ".join(ident(c) for c in columns)
-    return (f"CREATE UNIQUE INDEX CONCURRENTLY {ident(name)} ON {qident(table)} ({cols});  -- outside a transaction\n"
-            f"ALTER TABLE {qident(table)} ADD CONSTRAINT {ident(name)} {kind} USING INDEX {ident(name)};")
+    return (
+        f"CREATE UNIQUE INDEX CONCURRENTLY {ident(name)} ON {qident(table)} ({cols});  -- outside a transaction\n"
+        f"ALTER TABLE {qident(table)} ADD CONSTRAINT {ident(name)} {kind} USING INDEX {ident(name)};"
+    )
 
 
-@rule("DW709", "UNIQUE constraint added without USING INDEX", Severity.HIGH,
-      fails=["ALTER TABLE orders ADD CONSTRAINT orders_code_key UNIQUE (code);",
-             "ALTER TABLE orders ADD COLUMN code text UNIQUE;"],
-      passes=["ALTER TABLE orders ADD CONSTRAINT orders_code_key UNIQUE USING INDEX orders_code_key;",
-              "CREATE TABLE orders (code text); ALTER TABLE orders ADD CONSTRAINT orders_code_key UNIQUE (code);"])
+@rule(
+    "DW709",
+    "UNIQUE constraint added without USING INDEX",
+    Severity.HIGH,
+    fails=[
+        "ALTER TABLE orders ADD CONSTRAINT orders_code_key UNIQUE (code);",
+        "ALTER TABLE orders ADD COLUMN code text UNIQUE;",
+    ],
+    passes=[
+        "ALTER TABLE orders ADD CONSTRAINT orders_code_key UNIQUE USING INDEX orders_code_key;",
+        "CREATE TABLE orders (code text); ALTER TABLE orders ADD CONSTRAINT orders_code_key UNIQUE (code);",
+    ],
+)
 def unique_without_index(statement, state):
     """ADD CONSTRAINT … UNIQUE builds its index while holding ACCESS EXCLUSIVE: no reads and no writes
     for the whole index build.
@@ -112,15 +140,25 @@ def unique_without_index(statement, state):
     """
     for table, constraint, column in _added(statement, state, ConstrType.CONSTR_UNIQUE):
         if not constraint.indexname:
-            yield Hit(f"UNIQUE on {table} builds its index under ACCESS EXCLUSIVE",
-                      safe_rewrite=_index_first(table, constraint, column, "UNIQUE"))
+            yield Hit(
+                f"UNIQUE on {table} builds its index under ACCESS EXCLUSIVE",
+                safe_rewrite=_index_first(table, constraint, column, "UNIQUE"),
+            )
 
 
-@rule("DW710", "PRIMARY KEY added without USING INDEX", Severity.HIGH,
-      fails=["ALTER TABLE events ADD PRIMARY KEY (id);",
-             "ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (id);"],
-      passes=["ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY USING INDEX events_pkey;",
-              "CREATE TABLE events (id bigint); ALTER TABLE events ADD PRIMARY KEY (id);"])
+@rule(
+    "DW710",
+    "PRIMARY KEY added without USING INDEX",
+    Severity.HIGH,
+    fails=[
+        "ALTER TABLE events ADD PRIMARY KEY (id);",
+        "ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (id);",
+    ],
+    passes=[
+        "ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY USING INDEX events_pkey;",
+        "CREATE TABLE events (id bigint); ALTER TABLE events ADD PRIMARY KEY (id);",
+    ],
+)
 def primary_key_without_index(statement, state):
     """ADD PRIMARY KEY builds a unique index under ACCESS EXCLUSIVE and, for nullable columns, scans to
     set NOT NULL too: no reads and no writes meanwhile.
@@ -130,16 +168,26 @@ def primary_key_without_index(statement, state):
     """
     for table, constraint, column in _added(statement, state, ConstrType.CONSTR_PRIMARY):
         if not constraint.indexname:
-            yield Hit(f"PRIMARY KEY on {table} builds its index under ACCESS EXCLUSIVE",
-                      safe_rewrite=_index_first(table, constraint, column, "PRIMARY KEY"))
+            yield Hit(
+                f"PRIMARY KEY on {table} builds its index under ACCESS EXCLUSIVE",
+                safe_rewrite=_index_first(table, constraint, column, "PRIMARY KEY"),
+            )
 
 
-@rule("DW726", "Partition attached without a CHECK that proves its bound", Severity.MEDIUM,
-      fails=["ALTER TABLE measurements ATTACH PARTITION measurements_2024 "
-             "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');"],
-      passes=["CREATE TABLE measurements_2024 (LIKE measurements);\n"
-              "ALTER TABLE measurements ATTACH PARTITION measurements_2024 "
-              "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');"])
+@rule(
+    "DW726",
+    "Partition attached without a CHECK that proves its bound",
+    Severity.MEDIUM,
+    fails=[
+        "ALTER TABLE measurements ATTACH PARTITION measurements_2024 "
+        "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');"
+    ],
+    passes=[
+        "CREATE TABLE measurements_2024 (LIKE measurements);\n"
+        "ALTER TABLE measurements ATTACH PARTITION measurements_2024 "
+        "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');"
+    ],
+)
 def attach_partition(statement, state):
     """ATTACH PARTITION scans the partition to prove every row fits the bound, holding ACCESS EXCLUSIVE
     on the partition (and SHARE UPDATE EXCLUSIVE on the parent since PostgreSQL 12; ACCESS EXCLUSIVE
@@ -153,16 +201,22 @@ def attach_partition(statement, state):
         if state.is_new(partition):
             continue
         p = qident(partition)
-        yield Hit(f"ATTACH PARTITION {partition} scans it under ACCESS EXCLUSIVE",
-                  lock="ACCESS EXCLUSIVE",
-                  safe_rewrite=f"ALTER TABLE {p} ADD CONSTRAINT bound_check CHECK (<partition bound>) NOT VALID;\n"
-                               f"ALTER TABLE {p} VALIDATE CONSTRAINT bound_check;\n{statement.sql};\n"
-                               f"ALTER TABLE {p} DROP CONSTRAINT bound_check;")
+        yield Hit(
+            f"ATTACH PARTITION {partition} scans it under ACCESS EXCLUSIVE",
+            lock="ACCESS EXCLUSIVE",
+            safe_rewrite=f"ALTER TABLE {p} ADD CONSTRAINT bound_check CHECK (<partition bound>) NOT VALID;\n"
+            f"ALTER TABLE {p} VALIDATE CONSTRAINT bound_check;\n{statement.sql};\n"
+            f"ALTER TABLE {p} DROP CONSTRAINT bound_check;",
+        )
 
 
-@rule("DW725", "Partition detached without CONCURRENTLY", Severity.MEDIUM,
-      fails=["ALTER TABLE measurements DETACH PARTITION measurements_2020;"],
-      passes=["ALTER TABLE measurements DETACH PARTITION measurements_2020 CONCURRENTLY;"])
+@rule(
+    "DW725",
+    "Partition detached without CONCURRENTLY",
+    Severity.MEDIUM,
+    fails=["ALTER TABLE measurements DETACH PARTITION measurements_2020;"],
+    passes=["ALTER TABLE measurements DETACH PARTITION measurements_2020 CONCURRENTLY;"],
+)
 def detach_partition(statement, state):
     """DETACH PARTITION takes ACCESS EXCLUSIVE on the parent table: every query on any partition waits.
 
@@ -173,7 +227,10 @@ def detach_partition(statement, state):
     for table, cmd in commands(statement, AT.AT_DetachPartition):
         if cmd.def_.concurrent or state.is_new(table):
             continue
-        rewrite = (statement.sql.rstrip(";") + " CONCURRENTLY;  -- outside a transaction block"
-                   if state.server_version >= 140000 else
-                   "SET lock_timeout = '2s';  -- and retry: no CONCURRENTLY before PostgreSQL 14\n" + statement.sql)
+        rewrite = (
+            statement.sql.rstrip(";") + " CONCURRENTLY;  -- outside a transaction block"
+            if state.server_version >= 140000
+            else "SET lock_timeout = '2s';  -- and retry: no CONCURRENTLY before PostgreSQL 14\n"
+            + statement.sql
+        )
         yield Hit(f"DETACH PARTITION takes ACCESS EXCLUSIVE on {table}", safe_rewrite=rewrite)

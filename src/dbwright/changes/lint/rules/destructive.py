@@ -11,8 +11,10 @@ from dbwright.changes.lint.rules import Hit, rule
 from dbwright.changes.lint.rules.common import commands
 from dbwright.checks.registry import Severity
 
-_EXPAND_CONTRACT = ("expand and contract: add the new {what}, write to both (trigger or application), "
-                    "backfill, switch readers, and drop the old {what} in a later release")
+_EXPAND_CONTRACT = (
+    "expand and contract: add the new {what}, write to both (trigger or application), "
+    "backfill, switch readers, and drop the old {what} in a later release"
+)
 
 
 def _rename(statement, state, kind):
@@ -23,10 +25,16 @@ def _rename(statement, state, kind):
             yield table, node
 
 
-@rule("DW716", "Column renamed", Severity.MEDIUM,
-      fails=["ALTER TABLE orders RENAME COLUMN qty TO quantity;"],
-      passes=["CREATE TABLE orders (qty int); ALTER TABLE orders RENAME COLUMN qty TO quantity;",
-              "ALTER TABLE orders ADD COLUMN quantity int;"])
+@rule(
+    "DW716",
+    "Column renamed",
+    Severity.MEDIUM,
+    fails=["ALTER TABLE orders RENAME COLUMN qty TO quantity;"],
+    passes=[
+        "CREATE TABLE orders (qty int); ALTER TABLE orders RENAME COLUMN qty TO quantity;",
+        "ALTER TABLE orders ADD COLUMN quantity int;",
+    ],
+)
 def rename_column(statement, state):
     """RENAME COLUMN is instant but takes ACCESS EXCLUSIVE, and every running application instance
     that still uses the old name fails from that moment: deploys are never atomic with the schema.
@@ -35,13 +43,19 @@ def rename_column(statement, state):
     the old column in a later release; or rename and leave a view with the old name for old code.
     """
     for table, node in _rename(statement, state, ObjectType.OBJECT_COLUMN):
-        yield Hit(f"renaming {table}.{node.subname} to {node.newname} breaks code that still uses the old name",
-                  safe_rewrite=_EXPAND_CONTRACT.format(what="column"))
+        yield Hit(
+            f"renaming {table}.{node.subname} to {node.newname} breaks code that still uses the old name",
+            safe_rewrite=_EXPAND_CONTRACT.format(what="column"),
+        )
 
 
-@rule("DW717", "Table renamed", Severity.MEDIUM,
-      fails=["ALTER TABLE orders RENAME TO purchases;"],
-      passes=["CREATE TABLE orders (id int); ALTER TABLE orders RENAME TO purchases;"])
+@rule(
+    "DW717",
+    "Table renamed",
+    Severity.MEDIUM,
+    fails=["ALTER TABLE orders RENAME TO purchases;"],
+    passes=["CREATE TABLE orders (id int); ALTER TABLE orders RENAME TO purchases;"],
+)
 def rename_table(statement, state):
     """RENAME of a table takes ACCESS EXCLUSIVE and breaks every running query, view-less client and
     cached plan that names the old table.
@@ -50,14 +64,20 @@ def rename_table(statement, state):
     (a simple view is updatable), and drop the view once no code uses the old name.
     """
     for table, node in _rename(statement, state, ObjectType.OBJECT_TABLE):
-        yield Hit(f"renaming {table} to {node.newname} breaks code that still uses the old name",
-                  safe_rewrite=f"{statement.sql};\nCREATE VIEW {table} AS SELECT * FROM {node.newname};  "
-                               "-- until old code is gone")
+        yield Hit(
+            f"renaming {table} to {node.newname} breaks code that still uses the old name",
+            safe_rewrite=f"{statement.sql};\nCREATE VIEW {table} AS SELECT * FROM {node.newname};  "
+            "-- until old code is gone",
+        )
 
 
-@rule("DW718", "Column dropped", Severity.MEDIUM,
-      fails=["ALTER TABLE orders DROP COLUMN legacy_code;"],
-      passes=["CREATE TABLE orders (legacy_code text); ALTER TABLE orders DROP COLUMN legacy_code;"])
+@rule(
+    "DW718",
+    "Column dropped",
+    Severity.MEDIUM,
+    fails=["ALTER TABLE orders DROP COLUMN legacy_code;"],
+    passes=["CREATE TABLE orders (legacy_code text); ALTER TABLE orders DROP COLUMN legacy_code;"],
+)
 def drop_column(statement, state):
     """DROP COLUMN is instant (the column is only marked dropped) but takes ACCESS EXCLUSIVE, loses the
     data for good (the down migration cannot bring it back), and breaks running code that still selects
@@ -68,14 +88,20 @@ def drop_column(statement, state):
     """
     for table, cmd in commands(statement, AT.AT_DropColumn):
         if not state.is_new(table):
-            yield Hit(f"dropping {table}.{cmd.name} loses its data and breaks code that still uses it",
-                      safe_rewrite="stop using the column in a released version first; drop it in a later "
-                                   "migration")
+            yield Hit(
+                f"dropping {table}.{cmd.name} loses its data and breaks code that still uses it",
+                safe_rewrite="stop using the column in a released version first; drop it in a later "
+                "migration",
+            )
 
 
-@rule("DW719", "Table dropped", Severity.HIGH,
-      fails=["DROP TABLE legacy_orders;", "DROP TABLE IF EXISTS legacy_orders CASCADE;"],
-      passes=["CREATE TABLE scratch (id int); DROP TABLE scratch;", "DROP INDEX CONCURRENTLY some_idx;"])
+@rule(
+    "DW719",
+    "Table dropped",
+    Severity.HIGH,
+    fails=["DROP TABLE legacy_orders;", "DROP TABLE IF EXISTS legacy_orders CASCADE;"],
+    passes=["CREATE TABLE scratch (id int); DROP TABLE scratch;", "DROP INDEX CONCURRENTLY some_idx;"],
+)
 def drop_table(statement, state):
     """DROP TABLE takes ACCESS EXCLUSIVE, loses the data for good, and breaks running code that uses the
     table; with CASCADE it also drops views and foreign keys that depend on it.
@@ -87,16 +113,27 @@ def drop_table(statement, state):
     if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE:
         names = [t for t in statement.effects.tables if not state.is_new(t)]
         if names:
-            cascade = " (CASCADE also drops dependent views and foreign keys)" \
-                if node.behavior == DropBehavior.DROP_CASCADE else ""
-            yield Hit(f"dropping {', '.join(names)} loses its data{cascade}",
-                      safe_rewrite="rename the table first and drop it a release later, once nothing uses it")
+            cascade = (
+                " (CASCADE also drops dependent views and foreign keys)"
+                if node.behavior == DropBehavior.DROP_CASCADE
+                else ""
+            )
+            yield Hit(
+                f"dropping {', '.join(names)} loses its data{cascade}",
+                safe_rewrite="rename the table first and drop it a release later, once nothing uses it",
+            )
 
 
-@rule("DW720", "NOT NULL dropped", Severity.LOW,
-      fails=["ALTER TABLE orders ALTER COLUMN region DROP NOT NULL;"],
-      passes=["ALTER TABLE orders ALTER COLUMN region SET DEFAULT 'eu';",
-              "CREATE TABLE orders (region text NOT NULL); ALTER TABLE orders ALTER COLUMN region DROP NOT NULL;"])
+@rule(
+    "DW720",
+    "NOT NULL dropped",
+    Severity.LOW,
+    fails=["ALTER TABLE orders ALTER COLUMN region DROP NOT NULL;"],
+    passes=[
+        "ALTER TABLE orders ALTER COLUMN region SET DEFAULT 'eu';",
+        "CREATE TABLE orders (region text NOT NULL); ALTER TABLE orders ALTER COLUMN region DROP NOT NULL;",
+    ],
+)
 def drop_not_null(statement, state):
     """DROP NOT NULL is instant (ACCESS EXCLUSIVE, no scan), but it is a one-way door: once NULLs are
     written, the down migration's SET NOT NULL fails, and code that assumed a value now meets NULL.
@@ -106,13 +143,19 @@ def drop_not_null(statement, state):
     """
     for table, cmd in commands(statement, AT.AT_DropNotNull):
         if not state.is_new(table):
-            yield Hit(f"dropping NOT NULL on {table}.{cmd.name}: the rollback fails once NULLs are written",
-                      safe_rewrite="make sure readers handle NULL; restore later with the DW706 sequence")
+            yield Hit(
+                f"dropping NOT NULL on {table}.{cmd.name}: the rollback fails once NULLs are written",
+                safe_rewrite="make sure readers handle NULL; restore later with the DW706 sequence",
+            )
 
 
-@rule("DW721", "TRUNCATE … CASCADE", Severity.CRITICAL,
-      fails=["TRUNCATE orders CASCADE;"],
-      passes=["TRUNCATE orders;", "CREATE TABLE staging (id int); TRUNCATE staging CASCADE;"])
+@rule(
+    "DW721",
+    "TRUNCATE … CASCADE",
+    Severity.CRITICAL,
+    fails=["TRUNCATE orders CASCADE;"],
+    passes=["TRUNCATE orders;", "CREATE TABLE staging (id int); TRUNCATE staging CASCADE;"],
+)
 def truncate_cascade(statement, state):
     """TRUNCATE … CASCADE empties every table with a foreign key to the named tables, and theirs in turn,
     under ACCESS EXCLUSIVE. It is not undone by a down migration, and the set of tables it reaches grows
@@ -122,17 +165,30 @@ def truncate_cascade(statement, state):
     emptying a table nobody meant to.
     """
     node = statement.node
-    if isinstance(node, ast.TruncateStmt) and node.behavior == DropBehavior.DROP_CASCADE and \
-            not state.all_new(statement.effects.tables):
-        yield Hit("TRUNCATE … CASCADE also empties every table that references "
-                  f"{', '.join(statement.effects.tables)}",
-                  safe_rewrite="TRUNCATE " + ", ".join(statement.effects.tables) + ", <each referencing table, named>;")
+    if (
+        isinstance(node, ast.TruncateStmt)
+        and node.behavior == DropBehavior.DROP_CASCADE
+        and not state.all_new(statement.effects.tables)
+    ):
+        yield Hit(
+            "TRUNCATE … CASCADE also empties every table that references "
+            f"{', '.join(statement.effects.tables)}",
+            safe_rewrite="TRUNCATE "
+            + ", ".join(statement.effects.tables)
+            + ", <each referencing table, named>;",
+        )
 
 
-@rule("DW729", "One-statement backfill of a whole table", Severity.MEDIUM,
-      fails=["UPDATE orders SET region = 'eu';", "DELETE FROM events;"],
-      passes=["UPDATE orders SET region = 'eu' WHERE id BETWEEN 1 AND 10000;",
-              "CREATE TABLE orders (region text); UPDATE orders SET region = 'eu';"])
+@rule(
+    "DW729",
+    "One-statement backfill of a whole table",
+    Severity.MEDIUM,
+    fails=["UPDATE orders SET region = 'eu';", "DELETE FROM events;"],
+    passes=[
+        "UPDATE orders SET region = 'eu' WHERE id BETWEEN 1 AND 10000;",
+        "CREATE TABLE orders (region text); UPDATE orders SET region = 'eu';",
+    ],
+)
 def whole_table_backfill(statement, state):
     """UPDATE (or DELETE) without WHERE touches every row in one transaction: it holds the row locks of
     the whole table until commit (concurrent writers to any row wait), writes a new version of every row
@@ -146,6 +202,8 @@ def whole_table_backfill(statement, state):
         table = qualified(node.relation)
         if not state.is_new(table):
             verb = "UPDATE" if isinstance(node, ast.UpdateStmt) else "DELETE"
-            yield Hit(f"{verb} of every row of {table} in one transaction",
-                      safe_rewrite=f"dbwright backfill {table} … --batch-size 10000  "
-                                   f"-- {verb} by primary-key range, one short transaction per batch")
+            yield Hit(
+                f"{verb} of every row of {table} in one transaction",
+                safe_rewrite=f"dbwright backfill {table} … --batch-size 10000  "
+                f"-- {verb} by primary-key range, one short transaction per batch",
+            )

@@ -17,11 +17,19 @@ def concurrently(sql: str, verb: str) -> str:
     return re.sub(rf"^\s*({verb})\s+", r"\1 CONCURRENTLY ", sql, count=1, flags=re.IGNORECASE) + ";"
 
 
-@rule("DW701", "Index built without CONCURRENTLY", Severity.HIGH,
-      fails=["CREATE INDEX orders_customer_idx ON orders (customer_id);",
-             "CREATE UNIQUE INDEX ON shop.orders (code);"],
-      passes=["CREATE INDEX CONCURRENTLY orders_customer_idx ON orders (customer_id);",
-              "CREATE TABLE orders (id bigint, customer_id bigint); CREATE INDEX ON orders (customer_id);"])
+@rule(
+    "DW701",
+    "Index built without CONCURRENTLY",
+    Severity.HIGH,
+    fails=[
+        "CREATE INDEX orders_customer_idx ON orders (customer_id);",
+        "CREATE UNIQUE INDEX ON shop.orders (code);",
+    ],
+    passes=[
+        "CREATE INDEX CONCURRENTLY orders_customer_idx ON orders (customer_id);",
+        "CREATE TABLE orders (id bigint, customer_id bigint); CREATE INDEX ON orders (customer_id);",
+    ],
+)
 def index_without_concurrently(statement, state):
     """A plain CREATE INDEX takes a SHARE lock on the table for the whole build: reads go on, but every
     INSERT, UPDATE and DELETE waits until the index is built, which on a large table is minutes.
@@ -34,14 +42,20 @@ def index_without_concurrently(statement, state):
     """
     node = statement.node
     if isinstance(node, ast.IndexStmt) and not node.concurrent and not state.is_new(qualified(node.relation)):
-        yield Hit(f"CREATE INDEX on {qualified(node.relation)} takes SHARE for the whole build: writes wait",
-                  safe_rewrite=concurrently(statement.sql, r"CREATE\s+(?:UNIQUE\s+)?INDEX") +
-                  "  -- outside a transaction block")
+        yield Hit(
+            f"CREATE INDEX on {qualified(node.relation)} takes SHARE for the whole build: writes wait",
+            safe_rewrite=concurrently(statement.sql, r"CREATE\s+(?:UNIQUE\s+)?INDEX")
+            + "  -- outside a transaction block",
+        )
 
 
-@rule("DW702", "Index dropped without CONCURRENTLY", Severity.MEDIUM,
-      fails=["DROP INDEX orders_customer_idx;"],
-      passes=["DROP INDEX CONCURRENTLY orders_customer_idx;", "DROP TABLE old_orders;"])
+@rule(
+    "DW702",
+    "Index dropped without CONCURRENTLY",
+    Severity.MEDIUM,
+    fails=["DROP INDEX orders_customer_idx;"],
+    passes=["DROP INDEX CONCURRENTLY orders_customer_idx;", "DROP TABLE old_orders;"],
+)
 def drop_index_without_concurrently(statement, state):
     """DROP INDEX takes ACCESS EXCLUSIVE on the index's table: queued behind any long query on the table,
     it blocks every read and write that arrives after it.
@@ -53,13 +67,20 @@ def drop_index_without_concurrently(statement, state):
     if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_INDEX and not node.concurrent:
         names = [t for t in statement.effects.tables if not state.is_new(t)]
         if names:
-            yield Hit(f"DROP INDEX {', '.join(names)} takes ACCESS EXCLUSIVE on the table",
-                      safe_rewrite=concurrently(statement.sql, r"DROP\s+INDEX") + "  -- outside a transaction block")
+            yield Hit(
+                f"DROP INDEX {', '.join(names)} takes ACCESS EXCLUSIVE on the table",
+                safe_rewrite=concurrently(statement.sql, r"DROP\s+INDEX")
+                + "  -- outside a transaction block",
+            )
 
 
-@rule("DW740", "REINDEX without CONCURRENTLY", Severity.MEDIUM,
-      fails=["REINDEX INDEX orders_customer_idx;", "REINDEX TABLE orders;"],
-      passes=["REINDEX INDEX CONCURRENTLY orders_customer_idx;"])
+@rule(
+    "DW740",
+    "REINDEX without CONCURRENTLY",
+    Severity.MEDIUM,
+    fails=["REINDEX INDEX orders_customer_idx;", "REINDEX TABLE orders;"],
+    passes=["REINDEX INDEX CONCURRENTLY orders_customer_idx;"],
+)
 def reindex_without_concurrently(statement, state):
     """REINDEX of a table takes SHARE on it (writes wait); REINDEX of an index takes ACCESS EXCLUSIVE on
     the index, so every query that would use it waits, for the whole rebuild.
@@ -71,7 +92,10 @@ def reindex_without_concurrently(statement, state):
     if isinstance(node, ast.ReindexStmt) and statement.effects.transactional and node.relation is not None:
         if state.is_new(qualified(node.relation)):
             return
-        rewrite = (concurrently(statement.sql, r"REINDEX\s+(?:INDEX|TABLE)") if state.server_version >= 120000
-                   else "CREATE INDEX CONCURRENTLY <new> …; DROP INDEX CONCURRENTLY <old>; "
-                        "ALTER INDEX <new> RENAME TO <old>;")
+        rewrite = (
+            concurrently(statement.sql, r"REINDEX\s+(?:INDEX|TABLE)")
+            if state.server_version >= 120000
+            else "CREATE INDEX CONCURRENTLY <new> …; DROP INDEX CONCURRENTLY <old>; "
+            "ALTER INDEX <new> RENAME TO <old>;"
+        )
         yield Hit(f"REINDEX takes {statement.effects.lock} for the whole rebuild", safe_rewrite=rewrite)

@@ -6,11 +6,17 @@ from dbwright.changes.lint.rules import Hit, rule
 from dbwright.checks.registry import Severity
 
 
-@rule("DW738", "Ignore comment without a reason", Severity.LOW,
-      fails=["-- dbwright:ignore DW701\nCREATE INDEX orders_note_idx ON orders (note);"],
-      passes=["-- dbwright:ignore DW701 reason: orders is empty until the launch\n"
-              "CREATE INDEX orders_note_idx ON orders (note);"],
-      lock_related=False)
+@rule(
+    "DW738",
+    "Ignore comment without a reason",
+    Severity.LOW,
+    fails=["-- dbwright:ignore DW701\nCREATE INDEX orders_note_idx ON orders (note);"],
+    passes=[
+        "-- dbwright:ignore DW701 reason: orders is empty until the launch\n"
+        "CREATE INDEX orders_note_idx ON orders (note);"
+    ],
+    lock_related=False,
+)
 def ignore_without_reason(statement, state):
     """An inline `-- dbwright:ignore DW7xx` must say why, so the next reader can judge whether the reason
     still holds: `-- dbwright:ignore DW701 reason: the table is empty in this release`. An ignore without
@@ -20,16 +26,25 @@ def ignore_without_reason(statement, state):
     """
     for ignore in statement.parsed.ignores:
         if not ignore.reason:
-            yield Hit(f"dbwright:ignore {', '.join(ignore.codes)} on line {ignore.line} gives no reason, so it "
-                      "is not applied", lock="none",
-                      safe_rewrite=f"-- dbwright:ignore {', '.join(ignore.codes)} reason: <why this is safe here>")
+            yield Hit(
+                f"dbwright:ignore {', '.join(ignore.codes)} on line {ignore.line} gives no reason, so it "
+                "is not applied",
+                lock="none",
+                safe_rewrite=f"-- dbwright:ignore {', '.join(ignore.codes)} reason: <why this is safe here>",
+            )
 
 
-@rule("DW739", "Statement dbwright does not understand", Severity.MEDIUM,
-      fails=["DO $$ BEGIN EXECUTE 'ALTER TABLE orders ADD COLUMN note text'; END $$;",
-             "CREATE PUBLICATION pub FOR TABLE orders;"],
-      passes=["SELECT 1;", "CREATE TABLE t (id bigint);"],
-      lock_related=False)
+@rule(
+    "DW739",
+    "Statement dbwright does not understand",
+    Severity.MEDIUM,
+    fails=[
+        "DO $$ BEGIN EXECUTE 'ALTER TABLE orders ADD COLUMN note text'; END $$;",
+        "CREATE PUBLICATION pub FOR TABLE orders;",
+    ],
+    passes=["SELECT 1;", "CREATE TABLE t (id bigint);"],
+    lock_related=False,
+)
 def not_understood(statement, state):
     """dbwright models the locks and costs of the statements schema migrations use. Anything else (a DO
     block, dynamic SQL, a command it has no model for) is reported, never passed silently: its lock,
