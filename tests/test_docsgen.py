@@ -5,7 +5,7 @@ When this fails after adding or editing a check, regenerate: ``python -m dbwrigh
 
 from pathlib import Path
 
-from dbwright.checks.registry import Check, Severity, all_checks
+from dbwright.checks.registry import Check, all_checks
 from dbwright.docsgen import (
     check_docs_current,
     check_page,
@@ -14,6 +14,7 @@ from dbwright.docsgen import (
     split_references,
     write_check_docs,
 )
+from dbwright.model.findings import Severity
 
 REPO_DOCS = Path(__file__).resolve().parents[1] / "docs" / "checks"
 

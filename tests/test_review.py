@@ -1,6 +1,7 @@
 """Review scores: diminishing penalties, so many findings still rank against more."""
 
-from dbwright.checks.registry import Severity, all_checks, finding
+from dbwright.checks.registry import all_checks, finding
+from dbwright.model.findings import Severity
 from dbwright.review import Review, ReviewedFinding
 
 

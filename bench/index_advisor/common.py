@@ -18,8 +18,8 @@ from dbwright.advisors.indexes.querytree import QueryShape, analyze
 from dbwright.advisors.indexes.sizes import SampledDistinct
 from dbwright.advisors.indexes.spec import IndexSpec
 from dbwright.advisors.indexes.whatif import PlannableQuery, WhatIf
-from dbwright.changes.operations import qident
 from dbwright.model import Snapshot
+from dbwright.model.operations import qident
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ import typer
 from rich.console import Console
 
 from dbwright import __version__
-from dbwright.checks.registry import CATEGORIES, Severity, all_checks
+from dbwright.checks.registry import CATEGORIES, all_checks
 from dbwright.errors import EXIT_CODES, DbwrightError, InputFileError
 from dbwright.model import Snapshot
+from dbwright.model.findings import Severity
 from dbwright.redact import redact
 from dbwright.review import Review, load_snapshot, run_review, take_snapshot
 

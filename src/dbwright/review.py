@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from dbwright import __version__
-from dbwright.checks.registry import CATEGORIES, Check, Finding, Severity, all_checks
+from dbwright.checks.registry import CATEGORIES, Check, all_checks
 from dbwright.errors import InputFileError
 from dbwright.model import Snapshot
+from dbwright.model.findings import Finding, Severity
 
 REVIEW_FORMAT = 1
 SCORE_HALF_PENALTY = 50  # the penalty at which an area's score is 50
@@ -29,7 +30,18 @@ class ReviewedFinding:
         return self.finding.severity or self.check.severity
 
     def to_dict(self) -> dict[str, Any]:
-        return self.finding.to_dict(self.check)
+        finding, check = self.finding, self.check
+        return {
+            "code": finding.code,
+            "title": check.title,
+            "category": check.category,
+            "severity": self.severity.label,
+            "object": finding.object,
+            "message": finding.message,
+            "evidence": finding.evidence,
+            "fix": finding.fix.to_dict() if finding.fix else None,
+            "docs": f"docs/checks/{finding.code}.md",
+        }
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from dbwright.audit.run import Audit, run_audit
-from dbwright.checks.registry import Finding
+from dbwright.model.findings import Finding
 
 
 def audit(pg, *codes: str) -> Audit:

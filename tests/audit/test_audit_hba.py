@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from dbwright.checks.registry import Severity
+from dbwright.model.findings import Severity
 from tests.audit.helpers import audit, hba_file
 
 SAFE_LOCAL = "local all all peer\n"

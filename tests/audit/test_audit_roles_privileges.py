@@ -6,7 +6,7 @@ documented manual step) and asserts the finding is gone.
 
 from __future__ import annotations
 
-from dbwright.checks.registry import Severity
+from dbwright.model.findings import Severity
 from tests.audit.helpers import apply, audit, found
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import psycopg
 
-from dbwright.checks.registry import Severity
+from dbwright.model.findings import Severity
 from tests.audit.helpers import apply, audit
 
 

@@ -1,6 +1,6 @@
 """Change packages derive their rollback and their script shape from the operations."""
 
-from dbwright.changes.operations import (
+from dbwright.model.operations import (
     AddForeignKey,
     AlterSystem,
     CreateIndex,
@@ -9,7 +9,7 @@ from dbwright.changes.operations import (
     SetNotNull,
     ValidateConstraint,
 )
-from dbwright.changes.package import ChangePackage
+from dbwright.model.package import ChangePackage
 
 
 def test_rollback_is_derived_in_reverse_order():

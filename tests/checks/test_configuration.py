@@ -10,8 +10,8 @@ from __future__ import annotations
 import psycopg
 
 from dbwright.checks.configuration import memory_baseline
-from dbwright.checks.registry import Severity
 from dbwright.model import Server, Setting
+from dbwright.model.findings import Severity
 from dbwright.review import run_review, take_snapshot
 
 MiB = 1024**2

@@ -1,6 +1,6 @@
 """Design checks: each has a bad-state test and a clean look-alike test on a real server."""
 
-from dbwright.checks.registry import Severity
+from dbwright.model.findings import Severity
 
 
 def apply(pg, script: str) -> None:

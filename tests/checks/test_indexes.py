@@ -6,7 +6,7 @@ import time
 import psycopg
 import pytest
 
-from dbwright.checks.registry import Severity
+from dbwright.model.findings import Severity
 
 
 def apply(pg, script: str) -> None:

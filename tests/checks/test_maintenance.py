@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import psycopg
 
 from dbwright.checks import maintenance
-from dbwright.checks.registry import Severity
+from dbwright.model.findings import Severity
 
 
 def apply(pg, script: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dbwright.checks.registry import Severity
+from dbwright.model.findings import Severity
 
 
 def apply(pg, script: str) -> None:

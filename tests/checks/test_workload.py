@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from dbwright.checks import workload
-from dbwright.checks.registry import Severity
+from dbwright.model.findings import Severity
 
 
 def apply(pg, script: str) -> None:

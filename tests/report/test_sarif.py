@@ -2,7 +2,8 @@
 
 import json
 
-from dbwright.checks.registry import Severity, all_checks
+from dbwright.checks.registry import all_checks
+from dbwright.model.findings import Severity
 from dbwright.report import render
 from dbwright.report.sarif import LEVELS
 from tests.report.conftest import HOSTILE_TABLE

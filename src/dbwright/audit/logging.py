@@ -18,7 +18,9 @@ from typing import Any, ClassVar
 
 from dbwright.audit.package_text import package_lines
 from dbwright.audit.roles import CreateRole
-from dbwright.changes.operations import (
+from dbwright.engines.postgres.connect import SessionOptions, open_session
+from dbwright.errors import BadTargetError, RefusedError
+from dbwright.model.operations import (
     AlterSystem,
     CreateExtension,
     Grant,
@@ -30,9 +32,7 @@ from dbwright.changes.operations import (
     literal,
     qident,
 )
-from dbwright.changes.package import ChangePackage
-from dbwright.engines.postgres.connect import SessionOptions, open_session
-from dbwright.errors import BadTargetError, RefusedError
+from dbwright.model.package import ChangePackage
 
 PGAUDIT_SETTINGS = {
     "pgaudit.log": "ddl, role",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dbwright.changes.package import ChangePackage
+from dbwright.model.package import ChangePackage
 
 
 def package_lines(number: int, package: ChangePackage) -> list[str]:

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from dbwright.audit.package_text import package_lines
-from dbwright.changes.operations import Grant, Operation, ident
-from dbwright.changes.package import ChangePackage
 from dbwright.engines.postgres.connect import SessionOptions, open_session
 from dbwright.errors import BadTargetError
+from dbwright.model.operations import Grant, Operation, ident
+from dbwright.model.package import ChangePackage
 
 GROUPS = ("readonly", "readwrite", "migrator")
 TABLE_PRIVILEGES = {

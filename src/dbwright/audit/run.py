@@ -18,8 +18,8 @@ from dbwright.audit.access import AccessMatrix, effective_privileges
 from dbwright.audit.checks import AUDIT_CATEGORIES, AuditCheck, all_audit_checks
 from dbwright.audit.checks.registry import CIS_BENCHMARK, CIS_TITLES
 from dbwright.audit.encryption import EncryptionReport, encryption_report
-from dbwright.checks.registry import Finding, Severity
 from dbwright.model import Snapshot
+from dbwright.model.findings import Finding, Severity
 from dbwright.review import _PENALTY, SCORE_HALF_PENALTY
 
 AUDIT_FORMAT = 1

@@ -1,6 +1,6 @@
 """Change packages and the operations they are made of."""
 
-from dbwright.changes.operations import Lock, Operation
-from dbwright.changes.package import ChangePackage
+from dbwright.model.operations import Lock, Operation
+from dbwright.model.package import ChangePackage
 
 __all__ = ["ChangePackage", "Lock", "Operation"]

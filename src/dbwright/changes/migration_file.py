@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dbwright.changes.package import ChangePackage
+from dbwright.model.package import ChangePackage
 
 UP_MARK = "-- migrate:up"
 DOWN_MARK = "-- migrate:down"

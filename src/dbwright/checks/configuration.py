@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from dbwright.changes.operations import AlterSystem, CreateExtension, Operation, RawSQL, ReloadConfig, literal
-from dbwright.changes.package import ChangePackage
-from dbwright.checks.registry import Finding, Severity, check, finding
+from dbwright.checks.registry import check, finding
 from dbwright.model import Server, Setting, Snapshot
+from dbwright.model.findings import Finding, Severity
+from dbwright.model.operations import AlterSystem, CreateExtension, Operation, RawSQL, ReloadConfig, literal
+from dbwright.model.package import ChangePackage
 
 MB = 1024**2
 GB = 1024**3

@@ -7,7 +7,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dbwright.changes.operations import (
+from dbwright.checks.registry import check, finding
+from dbwright.model import Column, ColumnStats, Sequence, Snapshot, Table, qualify
+from dbwright.model.findings import Finding, Severity
+from dbwright.model.operations import (
     AddCheck,
     AlterColumnType,
     AlterSequenceType,
@@ -22,9 +25,7 @@ from dbwright.changes.operations import (
     literal,
     qident,
 )
-from dbwright.changes.package import ChangePackage
-from dbwright.checks.registry import Finding, Severity, check, finding
-from dbwright.model import Column, ColumnStats, Sequence, Snapshot, Table, qualify
+from dbwright.model.package import ChangePackage
 
 
 @check("DW101", category="design", severity=Severity.HIGH, title="Table without a primary key")

@@ -10,19 +10,11 @@ from collections.abc import Iterator
 from datetime import datetime
 from functools import lru_cache
 
-from dbwright.changes.operations import (
-    CreateIndex,
-    DropIndex,
-    Lock,
-    Operation,
-    RawSQL,
-    ident,
-    literal,
-    qident,
-)
-from dbwright.changes.package import ChangePackage
-from dbwright.checks.registry import Finding, Severity, check, finding
+from dbwright.checks.registry import check, finding
 from dbwright.model import Column, Index, Snapshot, Table
+from dbwright.model.findings import Finding, Severity
+from dbwright.model.operations import CreateIndex, DropIndex, Lock, Operation, RawSQL, ident, literal, qident
+from dbwright.model.package import ChangePackage
 
 # --- shared helpers ---------------------------------------------------------------------------
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from dbwright.changes.operations import AlterSystem, Maintenance, ReloadConfig, ResetReloption, SetReloption
-from dbwright.changes.package import ChangePackage
-from dbwright.checks.registry import Finding, Severity, check, finding
+from dbwright.checks.registry import check, finding
 from dbwright.model import DatabaseInfo, Setting, Snapshot, Table
+from dbwright.model.findings import Finding, Severity
+from dbwright.model.operations import AlterSystem, Maintenance, ReloadConfig, ResetReloption, SetReloption
+from dbwright.model.package import ChangePackage
 
 #: Transaction IDs are 32-bit and compared modulo 2^31: an XID older than this wraps around.
 WRAPAROUND_HORIZON = 2**31

@@ -7,61 +7,16 @@ to a server, so it runs offline on a saved snapshot and is trivial to test.
 
 from __future__ import annotations
 
-import enum
 import inspect
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from dbwright.changes.package import ChangePackage
 from dbwright.model import Snapshot
-
-
-class Severity(enum.IntEnum):
-    INFO = 1
-    LOW = 2
-    MEDIUM = 3
-    HIGH = 4
-    CRITICAL = 5
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-    @classmethod
-    def parse(cls, text: str) -> Severity:
-        try:
-            return cls[text.upper()]
-        except KeyError:
-            raise ValueError(
-                f"unknown severity {text!r}; use one of {', '.join(s.label for s in cls)}"
-            ) from None
-
+from dbwright.model.findings import Finding, Severity
+from dbwright.model.package import ChangePackage
 
 CATEGORIES = ("design", "indexes", "maintenance", "workload", "security", "configuration")
-
-
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    object: str  # fully qualified name: schema.table.column, role name, setting name
-    message: str
-    evidence: dict[str, Any] = field(default_factory=dict)
-    fix: ChangePackage | None = None
-    severity: Severity | None = None  # None: the check's own severity
-
-    def to_dict(self, check: Check) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "title": check.title,
-            "category": check.category,
-            "severity": (self.severity or check.severity).label,
-            "object": self.object,
-            "message": self.message,
-            "evidence": self.evidence,
-            "fix": self.fix.to_dict() if self.fix else None,
-            "docs": f"docs/checks/{self.code}.md",
-        }
 
 
 CheckFunction = Callable[[Snapshot], Iterable[Finding]]
@@ -83,14 +38,10 @@ class Check:
 
     def run(self, snap: Snapshot) -> Iterator[Finding]:
         for finding in self.function(snap):
-            yield finding if finding.code == self.code else _with_code(finding, self.code)
+            yield finding.with_code(self.code)
 
     def missing_sections(self, snap: Snapshot) -> list[tuple[str, str]]:
         return [(s, reason) for s in self.requires if (reason := snap.skipped_reason(s))]
-
-
-def _with_code(finding: Finding, code: str) -> Finding:
-    return Finding(code, finding.object, finding.message, finding.evidence, finding.fix, finding.severity)
 
 
 REGISTRY: dict[str, Check] = {}
@@ -138,3 +89,16 @@ def finding(
 ) -> Finding:
     """Build a finding; the registry fills in the code of the check that yielded it."""
     return Finding("", obj, message, evidence, fix, severity)
+
+
+__all__ = [
+    "CATEGORIES",
+    "Check",
+    "CheckFunction",
+    "Finding",
+    "REGISTRY",
+    "Severity",
+    "all_checks",
+    "check",
+    "finding",
+]

@@ -11,7 +11,11 @@ import ipaddress
 from collections import defaultdict
 from collections.abc import Iterator
 
-from dbwright.changes.operations import (
+from dbwright.checks.configuration import alter_setting
+from dbwright.checks.registry import check, finding
+from dbwright.model import Function, HbaRule, Role, Snapshot
+from dbwright.model.findings import Finding, Severity
+from dbwright.model.operations import (
     AlterRole,
     Grant,
     Operation,
@@ -21,10 +25,7 @@ from dbwright.changes.operations import (
     ident,
     qident,
 )
-from dbwright.changes.package import ChangePackage
-from dbwright.checks.configuration import alter_setting
-from dbwright.checks.registry import Finding, Severity, check, finding
-from dbwright.model import Function, HbaRule, Role, Snapshot
+from dbwright.model.package import ChangePackage
 
 _WRITE_PRIVILEGES = {"INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"}
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "samehost"}

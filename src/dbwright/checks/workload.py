@@ -13,7 +13,11 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from functools import cache
 
-from dbwright.changes.operations import (
+from dbwright.checks.registry import check, finding
+from dbwright.engines.postgres import queries
+from dbwright.model import Column, Sequence, Session, Snapshot, Statement, qualify
+from dbwright.model.findings import Finding, Severity
+from dbwright.model.operations import (
     AlterColumnType,
     AlterSequenceType,
     AlterSystem,
@@ -21,10 +25,7 @@ from dbwright.changes.operations import (
     RawSQL,
     ident,
 )
-from dbwright.changes.package import ChangePackage
-from dbwright.checks.registry import Finding, Severity, check, finding
-from dbwright.engines.postgres import queries
-from dbwright.model import Column, Sequence, Session, Snapshot, Statement, qualify
+from dbwright.model.package import ChangePackage
 
 #: Slow queries: mean execution time at or above this, over at least SLOW_MIN_CALLS calls.
 SLOW_MEAN_MS = 500.0

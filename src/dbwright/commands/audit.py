@@ -71,8 +71,8 @@ def audit_command(
     """Audit security and compliance: CIS-mapped checks, effective privileges and encryption."""
     from dbwright.audit.report import FORMATS, render
     from dbwright.audit.run import audit_database, run_audit
-    from dbwright.checks.registry import Severity
     from dbwright.cli import _default_target, _is_snapshot_file, emit, err
+    from dbwright.model.findings import Severity
     from dbwright.review import load_snapshot
 
     if format not in FORMATS:

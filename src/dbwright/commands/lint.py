@@ -44,7 +44,7 @@ def lint_command(
     """Lint migration SQL: every unsafe statement with the lock it takes and its safe rewrite."""
     from dbwright.changes.lint import LintState, lint, lint_files, migration_files
     from dbwright.changes.lint.output import FORMATS, render
-    from dbwright.checks.registry import Severity
+    from dbwright.model.findings import Severity
 
     check_format(format, FORMATS)
     try:

@@ -179,7 +179,8 @@ def review(
     code: str | None = None,
     limit: int = 50,
 ) -> ToolOutput:
-    from dbwright.checks.registry import CATEGORIES, Severity
+    from dbwright.checks.registry import CATEGORIES
+    from dbwright.model.findings import Severity
     from dbwright.review import run_review
 
     if category and category not in CATEGORIES:
@@ -310,7 +311,7 @@ def audit(
     """The security audit (CIS-mapped checks, effective privileges, encryption), read-only."""
     from dbwright.audit.checks.registry import AUDIT_CATEGORIES
     from dbwright.audit.run import audit_database
-    from dbwright.checks.registry import Severity
+    from dbwright.model.findings import Severity
 
     if category and category not in AUDIT_CATEGORIES:
         raise BadTargetError(f"unknown audit category {category!r}; use one of {', '.join(AUDIT_CATEGORIES)}")

@@ -10,8 +10,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from dbwright.checks.registry import CATEGORIES, Severity
+from dbwright.checks.registry import CATEGORIES
 from dbwright.model import Statement, Table
+from dbwright.model.findings import Severity
 from dbwright.review import Review, ReviewedFinding
 
 SEVERITIES_WORST_FIRST: tuple[Severity, ...] = tuple(sorted(Severity, reverse=True))

@@ -12,9 +12,9 @@ import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from dbwright.changes.package import ChangePackage
 from dbwright.checks.registry import CATEGORIES
 from dbwright.model import Statement, Table
+from dbwright.model.package import ChangePackage
 from dbwright.report.common import (
     by_category,
     docs_path,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from dbwright.changes.package import ChangePackage
+from dbwright.model.package import ChangePackage
 from dbwright.report.common import (
     by_category,
     docs_path,

@@ -14,7 +14,8 @@ import re
 from typing import Any
 
 from dbwright import __version__
-from dbwright.checks.registry import Check, Severity, all_checks
+from dbwright.checks.registry import Check, all_checks
+from dbwright.model.findings import Severity
 from dbwright.report.common import docs_path, server_version_label
 from dbwright.review import Review, ReviewedFinding
 

@@ -16,8 +16,8 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from dbwright.changes.package import ChangePackage
-from dbwright.checks.registry import Severity
+from dbwright.model.findings import Severity
+from dbwright.model.package import ChangePackage
 from dbwright.report.common import (
     by_category,
     by_severity,

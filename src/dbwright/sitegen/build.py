@@ -22,7 +22,7 @@ FORMATS = ("html", "markdown", "both")
 
 def implied_relationships(proposals: Iterable) -> tuple[Relationship, ...]:
     """Missing foreign keys from a design review (``DesignReport.proposals``), as dashed relationships."""
-    from dbwright.changes.operations import AddForeignKey
+    from dbwright.model.operations import AddForeignKey
 
     found = []
     for proposal in proposals:

@@ -7,8 +7,8 @@ import pytest
 from dbwright.changes.migrations import apply, baseline, plan, rollback, status, verify
 from dbwright.changes.migrations.history import TABLE
 from dbwright.changes.migrations.runner import MigrationFailedError
-from dbwright.changes.operations import REWRITE_RATE
 from dbwright.errors import RefusedError
+from dbwright.model.operations import REWRITE_RATE
 from tests.changes.migrations.conftest import FAST, live_schema, rows, write
 from tests.test_cli_errors import run_cli
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 
-from dbwright.changes.operations import ident, qident
+from dbwright.model.operations import ident, qident
 
 
 @dataclass(frozen=True)

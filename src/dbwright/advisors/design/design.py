@@ -498,7 +498,7 @@ def _types(
 
 def _casts(conn: psycopg.Connection, table: str, column: str, target: str) -> bool:
     """Every value really converts (a regular expression accepts 2024-13-45; the cast does not)."""
-    from dbwright.changes.operations import ident
+    from dbwright.model.operations import ident
 
     try:
         with conn.transaction():
@@ -509,7 +509,7 @@ def _casts(conn: psycopg.Connection, table: str, column: str, target: str) -> bo
 
 
 def _q(qname: str) -> str:
-    from dbwright.changes.operations import qident
+    from dbwright.model.operations import qident
 
     return qident(qname)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from dbwright.advisors.design.context import TableInfo
 from dbwright.advisors.design.proposal import Proposal
-from dbwright.changes.operations import (
+from dbwright.model.operations import (
     AddCheck,
     AddForeignKey,
     CreateIndex,
@@ -27,7 +27,7 @@ from dbwright.changes.operations import (
     literal,
     qident,
 )
-from dbwright.changes.package import ChangePackage
+from dbwright.model.package import ChangePackage
 
 #: A key found in fewer rows than this may be unique by chance.
 MIN_KEY_ROWS = 50

@@ -17,15 +17,8 @@ from dbwright.advisors.design.candidates import ColumnProfile, fk_like
 from dbwright.advisors.design.confirm import FdCheck
 from dbwright.advisors.design.context import TableInfo
 from dbwright.advisors.design.proposal import Proposal, Rejected
-from dbwright.changes.operations import (
-    AddForeignKey,
-    Lock,
-    RawSQL,
-    ValidateConstraint,
-    ident,
-    qident,
-)
-from dbwright.changes.package import ChangePackage
+from dbwright.model.operations import AddForeignKey, Lock, RawSQL, ValidateConstraint, ident, qident
+from dbwright.model.package import ChangePackage
 
 #: Fewer rows per determinant value than this on average, and the dependency is an accident of
 #: an almost-unique column.

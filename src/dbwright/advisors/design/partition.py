@@ -18,9 +18,9 @@ import psycopg
 
 from dbwright.advisors.design.context import TableInfo
 from dbwright.advisors.design.proposal import Proposal
-from dbwright.changes.operations import Lock, RawSQL, ident, qident
-from dbwright.changes.package import ChangePackage
 from dbwright.model import Snapshot
+from dbwright.model.operations import Lock, RawSQL, ident, qident
+from dbwright.model.package import ChangePackage
 
 DEFAULT_MIN_ROWS = 1_000_000
 MIN_CORRELATION = 0.9

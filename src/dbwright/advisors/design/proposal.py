@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbwright.changes.package import ChangePackage
+from dbwright.model.package import ChangePackage
 
 
 @dataclass

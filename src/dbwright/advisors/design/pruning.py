@@ -26,10 +26,10 @@ from dbwright.advisors.design.proposal import Proposal
 from dbwright.advisors.indexes.generic import PlanError, Planner
 from dbwright.advisors.indexes.querytree import QueryShape, analyze
 from dbwright.changes.diff.scratch import LOAD_OPTIONS, scratch_database
-from dbwright.changes.operations import RawSQL, ident, qident
 from dbwright.engines.postgres.connect import open_session
 from dbwright.errors import DbwrightError, PrivilegeError, SqlParseError
 from dbwright.model import Snapshot, Statement
+from dbwright.model.operations import RawSQL, ident, qident
 
 MAX_STATEMENTS = 10
 #: pg_stat_statements turns ``timestamptz '2024-01-01'`` into ``timestamptz $1``, which does not parse.

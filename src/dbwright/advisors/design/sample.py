@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from dbwright.changes.operations import ident, qident
+from dbwright.model.operations import ident, qident
 
 Progress = Callable[[str], None]
 

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from dbwright.advisors.design.context import TableInfo
 from dbwright.advisors.design.proposal import Proposal
-from dbwright.changes.operations import AlterColumnType, Operation, ident
+from dbwright.model.operations import AlterColumnType, Operation, ident
 
 INT4_MAX = 2**31 - 1
 INT8_MAX = 2**63 - 1
@@ -106,7 +106,7 @@ def _proposal(
     explanation: str,
     advice: str = "",
 ) -> Proposal:
-    from dbwright.changes.package import ChangePackage
+    from dbwright.model.package import ChangePackage
 
     package = None
     if op is not None:

@@ -33,10 +33,10 @@ from dbwright.advisors.indexes.whatif import (
     WhatIf,
     hypopg_available,
 )
-from dbwright.changes.operations import qident
-from dbwright.changes.package import ChangePackage
 from dbwright.errors import BadTargetError, InputFileError, RefusedError
 from dbwright.model import Snapshot
+from dbwright.model.operations import qident
+from dbwright.model.package import ChangePackage
 
 ADVICE_FORMAT = 1
 #: Without a budget: 10% of the database, but at least 64 MB (small databases still get their indexes).

@@ -18,9 +18,9 @@ from typing import Any
 
 from dbwright.advisors.indexes.plans import PlanSummary
 from dbwright.advisors.indexes.spec import IndexSpec
-from dbwright.changes.operations import DropIndex
-from dbwright.changes.package import ChangePackage
 from dbwright.model import Index, Snapshot
+from dbwright.model.operations import DropIndex
+from dbwright.model.package import ChangePackage
 
 
 @dataclass

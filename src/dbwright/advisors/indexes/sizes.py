@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 import psycopg
 
 from dbwright.advisors.indexes.spec import IndexSpec
-from dbwright.changes.operations import ident, qident
 from dbwright.model import Column, Snapshot, Table
+from dbwright.model.operations import ident, qident
 
 BLOCK = 8192
 PAGE_HEADER = 24

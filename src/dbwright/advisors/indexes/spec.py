@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from dbwright.changes.operations import CreateIndex, ident, qident
+from dbwright.model.operations import CreateIndex, ident, qident
 
 MAX_NAME = 63
 

@@ -24,9 +24,9 @@ from psycopg import conninfo as _conninfo
 from dbwright.advisors.explain.readonly import parse_one, why_not_read_only
 from dbwright.advisors.explain.run import explain
 from dbwright.advisors.indexes.advise import IndexAdvice, Recommendation
-from dbwright.changes.operations import ident, qident
 from dbwright.errors import DbwrightError, PrivilegeError, RefusedError, ServerError
 from dbwright.model import Snapshot
+from dbwright.model.operations import ident, qident
 
 RUNS = 3
 SCRATCH_PREFIX = "dbwright_scratch_"

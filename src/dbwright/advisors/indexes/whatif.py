@@ -23,9 +23,9 @@ import psycopg
 from dbwright.advisors.indexes.generic import PlanError, Planner
 from dbwright.advisors.indexes.plans import PlanSummary
 from dbwright.advisors.indexes.spec import IndexSpec
-from dbwright.changes.operations import qident
 from dbwright.errors import RefusedError
 from dbwright.model import Snapshot
+from dbwright.model.operations import qident
 
 #: Tables larger than this are refused for real (rolled-back) index builds unless allowed.
 DEFAULT_REAL_INDEX_LIMIT = 256 * 1024**2

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 from dbwright.audit.checks.common import superuser_names
 from dbwright.audit.checks.registry import audit_check, wrap
-from dbwright.changes.package import ChangePackage
-from dbwright.checks.registry import Finding, Severity, finding
+from dbwright.checks.registry import finding
 from dbwright.checks.security import _routine_keyword, _routine_signature
+from dbwright.model.findings import Finding, Severity
+from dbwright.model.package import ChangePackage
 
 wrap("DW504", "DWA042", cis="4.5", category="access")
 

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 
 from dbwright.audit.checks.common import hba_address, hba_line, is_remote, rule_matches_role
 from dbwright.audit.checks.registry import audit_check, wrap
-from dbwright.changes.operations import ReloadConfig
-from dbwright.changes.package import ChangePackage
-from dbwright.checks.registry import Finding, Severity, finding
+from dbwright.checks.registry import finding
 from dbwright.checks.security import _hba_fix, _hba_rule_name
 from dbwright.model import HbaRule
+from dbwright.model.findings import Finding, Severity
+from dbwright.model.operations import ReloadConfig
+from dbwright.model.package import ChangePackage
 
 wrap("DW508", "DWA020", cis="5.4", category="authentication")
 wrap("DW509", "DWA022", cis="5.4", category="authentication")

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 from dbwright.audit.checks.registry import audit_check, wrap
 from dbwright.checks.configuration import _library_list, setting_package
-from dbwright.checks.registry import Finding, Severity, finding
+from dbwright.checks.registry import finding
+from dbwright.model.findings import Finding, Severity
 
 wrap("DW609", "DWA039", cis=None, category="logging", requires=("setting:log_min_duration_statement",))
 
@@ -169,7 +170,7 @@ def pgaudit_not_logging(snap) -> Iterator[Finding]:
         lib.rsplit("/", 1)[-1] for lib in _library_list(snap.server.setting("shared_preload_libraries"))
     ]
     if "pgaudit" not in libraries:
-        from dbwright.changes.package import ChangePackage
+        from dbwright.model.package import ChangePackage
 
         fix = ChangePackage.of(
             "Preload pgaudit",

@@ -7,10 +7,11 @@ from collections.abc import Iterator
 
 from dbwright.audit.checks.common import superuser_names
 from dbwright.audit.checks.registry import audit_check, wrap
-from dbwright.changes.operations import Grant, RawSQL, ident, qident
-from dbwright.changes.package import ChangePackage
-from dbwright.checks.registry import Finding, Severity, finding
+from dbwright.checks.registry import finding
 from dbwright.checks.security import _routine_keyword, _routine_signature
+from dbwright.model.findings import Finding, Severity
+from dbwright.model.operations import Grant, RawSQL, ident, qident
+from dbwright.model.package import ChangePackage
 
 wrap("DW503", "DWA010", cis="4.6", category="access")
 wrap("DW510", "DWA012", cis="4.5", category="access")

@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from dbwright.checks.registry import REGISTRY as REVIEW_REGISTRY
-from dbwright.checks.registry import Finding, Severity
 from dbwright.checks.registry import all_checks as all_review_checks
 from dbwright.model import Snapshot
+from dbwright.model.findings import Finding, Severity
 
 AUDIT_CATEGORIES = ("access", "authentication", "encryption", "logging", "data protection", "configuration")
 

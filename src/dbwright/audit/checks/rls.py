@@ -6,9 +6,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from dbwright.audit.checks.registry import audit_check
-from dbwright.changes.operations import RawSQL, qident
-from dbwright.changes.package import ChangePackage
-from dbwright.checks.registry import Finding, Severity, finding
+from dbwright.checks.registry import finding
+from dbwright.model.findings import Finding, Severity
+from dbwright.model.operations import RawSQL, qident
+from dbwright.model.package import ChangePackage
 
 
 def _policies(snap) -> dict[str, list[str]]:

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 from dbwright.audit.checks.common import PASSWORD_METHODS, hba_line, reached_by, rule_matches_role
 from dbwright.audit.checks.registry import audit_check, wrap
-from dbwright.changes.operations import AlterRole, RawSQL, ident
-from dbwright.changes.package import ChangePackage
-from dbwright.checks.registry import Finding, Severity, finding
+from dbwright.checks.registry import finding
+from dbwright.model.findings import Finding, Severity
+from dbwright.model.operations import AlterRole, RawSQL, ident
+from dbwright.model.package import ChangePackage
 
 wrap("DW501", "DWA001", cis="4.3", category="access")
 wrap("DW511", "DWA002", cis="4.3", category="access")

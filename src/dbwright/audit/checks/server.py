@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dbwright.audit.checks.registry import audit_check
-from dbwright.changes.operations import CreateExtension, RawSQL, ident, literal
-from dbwright.changes.package import ChangePackage
 from dbwright.checks.configuration import setting_package
-from dbwright.checks.registry import Finding, Severity, finding
+from dbwright.checks.registry import finding
+from dbwright.model.findings import Finding, Severity
+from dbwright.model.operations import CreateExtension, RawSQL, ident, literal
+from dbwright.model.package import ChangePackage
 
 _LOCAL = {"localhost", "127.0.0.1", "::1"}
 

@@ -6,10 +6,11 @@ import ipaddress
 from collections.abc import Iterator
 
 from dbwright.audit.checks.registry import audit_check, wrap
-from dbwright.changes.operations import ReloadConfig
-from dbwright.changes.package import ChangePackage
 from dbwright.checks.configuration import AlterSystemList, _library_list, setting_package
-from dbwright.checks.registry import Finding, Severity, finding
+from dbwright.checks.registry import finding
+from dbwright.model.findings import Finding, Severity
+from dbwright.model.operations import ReloadConfig
+from dbwright.model.package import ChangePackage
 
 wrap("DW507", "DWA027", cis="6.8", category="encryption", requires=("setting:ssl",))
 wrap("DW506", "DWA031", cis="5.4", category="authentication")

@@ -22,8 +22,8 @@ from dbwright.audit.pii.sample import (
     TableSample,
     sample_database,
 )
-from dbwright.changes.package import ChangePackage
 from dbwright.engines.postgres.connect import SessionOptions, open_session
+from dbwright.model.package import ChangePackage
 
 #: A column is reported as PII at or above this confidence.
 REPORT_AT = 0.6

@@ -13,8 +13,8 @@ from collections.abc import Iterator, Sequence
 import psycopg
 
 from dbwright.audit.pii.classify import ColumnFinding
-from dbwright.changes.operations import CreateExtension, Grant, Lock, Operation, RawSQL, ident, literal
-from dbwright.changes.package import ChangePackage
+from dbwright.model.operations import CreateExtension, Grant, Lock, Operation, RawSQL, ident, literal
+from dbwright.model.package import ChangePackage
 
 #: Kinds worth encrypting at rest: financial and government identifiers.
 ENCRYPT_KINDS = {"card", "iban", "national_id"}

@@ -30,10 +30,10 @@ from dbwright.changes.diff.renames import Rename, apply_renames, check_exists
 from dbwright.changes.lint.context import LintState
 from dbwright.changes.lint.rewrite import safe_rewrite
 from dbwright.changes.migration_file import render_migration
-from dbwright.changes.operations import Lock, RawSQL, ident, literal, qident
-from dbwright.changes.package import ChangePackage
 from dbwright.errors import SqlParseError
 from dbwright.model import Snapshot
+from dbwright.model.operations import Lock, RawSQL, ident, literal, qident
+from dbwright.model.package import ChangePackage
 
 PHASES = (
     "renames",

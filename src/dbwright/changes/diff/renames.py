@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 
 from dbwright.changes.diff.compare import Projection
-from dbwright.changes.operations import ident, qident
 from dbwright.errors import RefusedError
+from dbwright.model.operations import ident, qident
 
 
 @dataclass(frozen=True)

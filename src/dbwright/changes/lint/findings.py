@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from dbwright.checks.registry import Severity
+from dbwright.model.findings import Severity
 
 
 @dataclass(frozen=True)

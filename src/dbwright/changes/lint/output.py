@@ -10,7 +10,7 @@ from typing import Any
 from dbwright import __version__
 from dbwright.changes.lint.findings import LintFinding
 from dbwright.changes.lint.rules import all_rules
-from dbwright.checks.registry import Severity
+from dbwright.model.findings import Severity
 
 FORMATS = ("text", "json", "sarif")
 SARIF_LEVELS = {

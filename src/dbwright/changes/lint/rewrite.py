@@ -23,7 +23,7 @@ from pglast.stream import RawStream
 from dbwright.changes.lint.context import LintState
 from dbwright.changes.lint.locks import Effects, column_default, effects, qualified, volatility
 from dbwright.changes.lint.parse import ParsedStatement, parse_statements
-from dbwright.changes.operations import (
+from dbwright.model.operations import (
     AddCheck,
     DropConstraint,
     Lock,
@@ -34,7 +34,7 @@ from dbwright.changes.operations import (
     ident,
     qident,
 )
-from dbwright.changes.package import ChangePackage
+from dbwright.model.package import ChangePackage
 
 BATCH_SIZE = 10_000
 

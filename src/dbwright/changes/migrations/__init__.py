@@ -35,9 +35,9 @@ from dbwright.changes.migrations.runner import (
 from dbwright.changes.migrations.verify import Problem, Status, VerifyReport
 from dbwright.changes.migrations.verify import report as _verify_report
 from dbwright.changes.migrations.verify import status as _status
-from dbwright.changes.package import ChangePackage
 from dbwright.engines.postgres.connect import open_session
 from dbwright.errors import ServerError
+from dbwright.model.package import ChangePackage
 
 
 @contextmanager

@@ -13,8 +13,8 @@ from dbwright.changes.lint import LintFinding, LintState, lint
 from dbwright.changes.migrations.files import MigrationFile
 from dbwright.changes.migrations.history import HistoryRow
 from dbwright.changes.migrations.statements import Statement, Step, statements_of, steps_of
-from dbwright.changes.operations import BUILD_RATE, REWRITE_RATE, SCAN_RATE, Lock
 from dbwright.model import Snapshot
+from dbwright.model.operations import BUILD_RATE, REWRITE_RATE, SCAN_RATE, Lock
 
 
 @dataclass(frozen=True)

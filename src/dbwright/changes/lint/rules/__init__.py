@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from dbwright.changes.lint.context import LintState
 from dbwright.changes.lint.locks import Effects
 from dbwright.changes.lint.parse import ParsedStatement
-from dbwright.checks.registry import Severity
+from dbwright.model.findings import Severity
 
 
 @dataclass(frozen=True)

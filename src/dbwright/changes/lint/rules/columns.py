@@ -10,8 +10,8 @@ from dbwright.changes.lint.locks import column_constraints, column_default, is_s
 from dbwright.changes.lint.rules import Case, Hit, rule
 from dbwright.changes.lint.rules.common import commands
 from dbwright.changes.lint.sqltypes import rewrite_for_change, sql_type
-from dbwright.changes.operations import ident, qident
-from dbwright.checks.registry import Severity
+from dbwright.model.findings import Severity
+from dbwright.model.operations import ident, qident
 
 
 def _added_columns(statement, state):

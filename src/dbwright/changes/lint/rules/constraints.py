@@ -10,8 +10,8 @@ from pglast.stream import RawStream
 from dbwright.changes.lint.locks import qualified
 from dbwright.changes.lint.rules import Hit, rule
 from dbwright.changes.lint.rules.common import commands
-from dbwright.changes.operations import ident, qident
-from dbwright.checks.registry import Severity
+from dbwright.model.findings import Severity
+from dbwright.model.operations import ident, qident
 
 
 def _added(statement, state, *kinds):

@@ -9,7 +9,7 @@ from pglast.enums import DropBehavior, ObjectType
 from dbwright.changes.lint.locks import qualified
 from dbwright.changes.lint.rules import Hit, rule
 from dbwright.changes.lint.rules.common import commands
-from dbwright.checks.registry import Severity
+from dbwright.model.findings import Severity
 
 _EXPAND_CONTRACT = (
     "expand and contract: add the new {what}, write to both (trigger or application), "

@@ -9,7 +9,7 @@ from pglast.enums import ConstrType
 from dbwright.changes.lint.locks import column_constraints, is_serial, qualified
 from dbwright.changes.lint.rules import Hit, rule
 from dbwright.changes.lint.sqltypes import sql_type
-from dbwright.checks.registry import Severity
+from dbwright.model.findings import Severity
 
 
 def new_columns(statement):

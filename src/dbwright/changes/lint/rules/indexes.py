@@ -9,7 +9,7 @@ from pglast.enums import ObjectType
 
 from dbwright.changes.lint.locks import qualified
 from dbwright.changes.lint.rules import Hit, rule
-from dbwright.checks.registry import Severity
+from dbwright.model.findings import Severity
 
 
 def concurrently(sql: str, verb: str) -> str:

@@ -9,7 +9,7 @@ from pglast.enums import AlterTableType as AT
 from dbwright.changes.lint.locks import blocks_writes, qualified
 from dbwright.changes.lint.rules import Hit, rule
 from dbwright.changes.lint.rules.common import commands, existing
-from dbwright.checks.registry import Severity
+from dbwright.model.findings import Severity
 
 
 @rule(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dbwright.changes.lint.rules import Hit, rule
-from dbwright.checks.registry import Severity
+from dbwright.model.findings import Severity
 
 
 @rule(

@@ -8,7 +8,7 @@ from dbwright.changes.lint.context import string_constants
 from dbwright.changes.lint.locks import blocks_writes
 from dbwright.changes.lint.rules import Case, Hit, rule
 from dbwright.changes.lint.rules.common import existing
-from dbwright.checks.registry import Severity
+from dbwright.model.findings import Severity
 
 
 @rule(

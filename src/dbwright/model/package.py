@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbwright.changes.operations import Operation
+from dbwright.model.operations import Operation
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from psycopg import sql as _sql
-
 # Throughput assumptions used for duration estimates, in bytes per second. They are rough
 # on purpose: the estimate's job is to tell seconds from hours.
 SCAN_RATE = 200 * 1024**2
@@ -29,7 +27,7 @@ def ident(name: str) -> str:
         and name.upper() not in _RESERVED
     ):
         return name
-    return _sql.Identifier(name).as_string(None)
+    return '"' + name.replace('"', '""') + '"'
 
 
 def qident(qname: str) -> str:
@@ -38,7 +36,11 @@ def qident(qname: str) -> str:
 
 
 def literal(value: str) -> str:
-    return _sql.Literal(value).as_string(None)
+    """A string constant, escaped as psycopg's ``sql.Literal`` writes it (E'' when it holds a backslash)."""
+    quoted = "'" + value.replace("'", "''") + "'"
+    if "\\" in value:
+        return " E" + quoted.replace("\\", "\\\\")
+    return quoted
 
 
 _RESERVED = {

@@ -1,4 +1,4 @@
-"""The catalog snapshot: frozen dataclasses that round-trip through JSON.
+"""PostgreSQL's catalog snapshot: frozen dataclasses that round-trip through JSON.
 
 A snapshot is everything dbwright read from a server in one introspection pass. Checks
 read only this, never a connection, so a saved snapshot can be reviewed offline and two
@@ -545,6 +545,12 @@ class Snapshot:
     policies: tuple[Policy, ...] = ()
     languages: tuple[Language, ...] = ()
     tls_sessions: tuple[TlsSession, ...] = ()
+    engine: str = "postgresql"
+
+    @property
+    def server_version(self) -> int:
+        """The server's version as one number (PostgreSQL's server_version_num)."""
+        return self.server.version_num
 
     # --- lookups, built once per snapshot -------------------------------------------------
     @cached_property
