@@ -108,6 +108,13 @@ class MigrationFailedError(DbwrightError):
     label = "migration failed"
 
 
+class InvalidArgumentError(DbwrightError):
+    """An option or argument has a value dbwright cannot use (a budget, category, severity or format)."""
+
+    exit_code = 22
+    label = "invalid argument"
+
+
 #: Exit codes, documented in docs/exit-codes.md and tested.
 EXIT_CODES: dict[int, str] = {
     0: "success; no finding at or above --fail-on",
@@ -128,6 +135,7 @@ EXIT_CODES: dict[int, str] = {
             EmbeddedServerError,
             ServerError,
             MigrationFailedError,
+            InvalidArgumentError,
         )
     },
     70: "internal error (a bug: please report it)",
