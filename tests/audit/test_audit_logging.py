@@ -10,7 +10,7 @@ import pytest
 
 from dbwright.audit.logging import AuditContext, build_plan, plan_audit_logging
 from dbwright.cli import main
-from dbwright.errors import BadTargetError
+from dbwright.errors import InvalidArgumentError
 
 AUDITOR = "tr_auditor"
 
@@ -168,6 +168,6 @@ def test_cli_and_bad_input(crm, capsys):
     assert main(["audit-logging", "plan", crm.url, "--table", "crm.customers", "--auditor", AUDITOR]) == 0
     text = capsys.readouterr().out
     assert "pgaudit object logging on the PII tables" in text and "ALTER DATABASE" in text
-    assert main(["audit-logging", "plan", crm.url, "--table", "crm.nope"]) == 10
-    with pytest.raises(BadTargetError):
+    assert main(["audit-logging", "plan", crm.url, "--table", "crm.nope"]) == 22
+    with pytest.raises(InvalidArgumentError):
         plan_audit_logging(crm.url, tables=[], mode="sometimes")

@@ -10,7 +10,7 @@ from dbwright.audit.access import effective_privileges
 from dbwright.audit.roles import AppUser, CreateRole, DefaultPrivileges, GrantRole, plan_roles
 from dbwright.cli import main
 from dbwright.engines.postgres.connect import open_session
-from dbwright.errors import BadTargetError
+from dbwright.errors import InvalidArgumentError
 
 PREFIX = "tr_"
 
@@ -167,9 +167,9 @@ def test_operations_reverse():
 
 def test_app_user_parse_and_bad_schema(pg):
     assert AppUser.parse("x:readonly") == AppUser("x", "readonly")
-    with pytest.raises(BadTargetError):
+    with pytest.raises(InvalidArgumentError):
         AppUser.parse("x:admin")
-    with pytest.raises(BadTargetError, match="schema does not exist"):
+    with pytest.raises(InvalidArgumentError, match="schema does not exist"):
         plan_roles(pg.url, schemas=["nope"])
 
 

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from dbwright.audit.package_text import package_lines
 from dbwright.audit.roles import CreateRole
 from dbwright.engines.postgres.connect import SessionOptions, open_session
-from dbwright.errors import BadTargetError, RefusedError
+from dbwright.errors import InvalidArgumentError, RefusedError
 from dbwright.model.operations import (
     AlterSystem,
     CreateExtension,
@@ -127,7 +127,7 @@ def read_context(target: str | None, tables: Sequence[str] | None = None) -> Aud
         keys: dict[str, tuple[str, ...]] = {}
         for table in tables:
             if conn.execute("SELECT to_regclass(%s)", (qident(table),)).fetchone()[0] is None:
-                raise BadTargetError(f"table does not exist: {table}")
+                raise InvalidArgumentError(f"table does not exist: {table}")
             row = conn.execute(_KEYS, (qident(table),)).fetchone()
             keys[table] = tuple(row[0]) if row and row[0] else ()
     preloaded = "pgaudit" in [lib.strip() for lib in preload.split(",")]
@@ -144,9 +144,9 @@ def plan_audit_logging(
     scope: str = "database",
 ) -> AuditLoggingPlan:
     if mode not in MODES:
-        raise BadTargetError(f"unknown audit logging mode {mode!r}; use one of {', '.join(MODES)}")
+        raise InvalidArgumentError(f"unknown audit logging mode {mode!r}; use one of {', '.join(MODES)}")
     if scope not in ("database", "system"):
-        raise BadTargetError(f"unknown scope {scope!r}; use database or system")
+        raise InvalidArgumentError(f"unknown scope {scope!r}; use database or system")
     return build_plan(read_context(target, tables), mode, auditor, scope)
 
 

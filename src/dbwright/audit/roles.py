@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from dbwright.audit.package_text import package_lines
 from dbwright.engines.postgres.connect import SessionOptions, open_session
-from dbwright.errors import BadTargetError
+from dbwright.errors import InvalidArgumentError
 from dbwright.model.operations import Grant, Operation, ident
 from dbwright.model.package import ChangePackage
 
@@ -182,7 +182,7 @@ def read_context(target: str | None, schemas: Sequence[str] = ()) -> RoleContext
         )
         missing = [s for s in chosen if s not in all_schemas]
         if missing:
-            raise BadTargetError(f"schema does not exist: {', '.join(missing)}")
+            raise InvalidArgumentError(f"schema does not exist: {', '.join(missing)}")
         params = {"schemas": chosen}
         database = conn.execute("SELECT current_database()").fetchone()[0]
         roles = frozenset(row[0] for row in conn.execute("SELECT rolname FROM pg_roles"))
@@ -223,7 +223,7 @@ class AppUser:
         name, _, group = text.partition(":")
         group = group or "readwrite"
         if not name or group not in GROUPS:
-            raise BadTargetError(f"cannot read app user {text!r}: use NAME or NAME:{'|'.join(GROUPS)}")
+            raise InvalidArgumentError(f"cannot read app user {text!r}: use NAME or NAME:{'|'.join(GROUPS)}")
         return cls(name, group)
 
 

@@ -21,6 +21,14 @@ def test_new_writes_timestamped_file_with_both_parts(mdir):
     assert [m.filename for m in discover(mdir)] == [first.name, second.name]
 
 
+def test_new_with_its_up_and_down_parts_filled(mdir):
+    path = new_migration(mdir, "add t\n-- migrate:down", up="CREATE TABLE t (id int);", down="DROP TABLE t;")
+    migration = parse_file(path)
+    assert migration.up.strip() == "CREATE TABLE t (id int);"
+    assert migration.down.strip() == "DROP TABLE t;"
+    assert path.read_text().splitlines()[0] == "-- add t -- migrate:down"
+
+
 def test_sections_and_lines(mdir):
     path = write(
         mdir, 1, "one", "CREATE TABLE a (id int);\nCREATE TABLE b (id int);", "DROP TABLE b;\nDROP TABLE a;"

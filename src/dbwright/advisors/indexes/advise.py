@@ -33,7 +33,7 @@ from dbwright.advisors.indexes.whatif import (
     WhatIf,
     hypopg_available,
 )
-from dbwright.errors import BadTargetError, InputFileError, RefusedError
+from dbwright.errors import InputFileError, InvalidArgumentError, RefusedError
 from dbwright.model import Snapshot
 from dbwright.model.operations import qident
 from dbwright.model.package import ChangePackage
@@ -202,9 +202,9 @@ def advise_indexes(
     started = time.perf_counter()
     step = progress or (lambda _text: None)
     if weight_by not in wl.WEIGHTINGS:
-        raise BadTargetError(f"unknown weighting {weight_by!r}; use one of {', '.join(wl.WEIGHTINGS)}")
+        raise InvalidArgumentError(f"unknown weighting {weight_by!r}; use one of {', '.join(wl.WEIGHTINGS)}")
     if objective not in ("auto", *OBJECTIVES):
-        raise BadTargetError(f"unknown objective {objective!r}; use auto, {', '.join(OBJECTIVES)}")
+        raise InvalidArgumentError(f"unknown objective {objective!r}; use auto, {', '.join(OBJECTIVES)}")
     owned = not isinstance(target, psycopg.Connection)
     conn = open_session(target) if owned else target
     try:
@@ -253,7 +253,7 @@ def _workload(
 
 def _backend(conn: psycopg.Connection, what_if: str) -> str:
     if what_if not in ("auto", "hypopg", "real"):
-        raise BadTargetError(f"unknown what-if mode {what_if!r}; use auto, hypopg or real")
+        raise InvalidArgumentError(f"unknown what-if mode {what_if!r}; use auto, hypopg or real")
     available, detail = hypopg_available(conn)
     if what_if == "hypopg" and not available:
         raise RefusedError(detail)
@@ -270,7 +270,9 @@ def parse_budget(text: str | int | None, database_bytes: int | None) -> int:
     try:
         if value.endswith("%"):
             if not database_bytes:
-                raise BadTargetError("a budget in % needs the database size, which this role cannot read")
+                raise InvalidArgumentError(
+                    "a budget in % needs the database size, which this role cannot read"
+                )
             return int(float(value[:-1]) / 100 * database_bytes)
         units = {"TB": 1024**4, "GB": 1024**3, "MB": 1024**2, "KB": 1024, "B": 1}
         for unit, factor in units.items():
@@ -278,7 +280,7 @@ def parse_budget(text: str | int | None, database_bytes: int | None) -> int:
                 return int(float(value[: -len(unit)]) * factor)
         return int(float(value))
     except ValueError:
-        raise BadTargetError(f"cannot read budget {text!r}; use e.g. 500MB, 2GB or 10%") from None
+        raise InvalidArgumentError(f"cannot read budget {text!r}; use e.g. 500MB, 2GB or 10%") from None
 
 
 def _budget_bytes(budget: str | int | None, snap: Snapshot) -> int:

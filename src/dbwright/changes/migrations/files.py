@@ -131,16 +131,28 @@ def slug(name: str) -> str:
     return text
 
 
-def new_migration(directory: Path, name: str, now: datetime | None = None) -> Path:
-    """Write an empty migration with a UTC-timestamp version newer than every existing one."""
+def new_migration(
+    directory: Path, name: str, now: datetime | None = None, *, up: str = "", down: str = ""
+) -> Path:
+    """Write a migration with a UTC-timestamp version newer than every existing one.
+
+    ``up`` and ``down`` fill its two parts (empty by default, for a person to write); the MCP
+    server passes the change it plans, so its file is the one `dbwright migrate new` would write.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     existing = discover(directory)
     stamp = int((now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S"))
     if existing:
         stamp = max(stamp, int(existing[-1].version) + 1)
     path = directory / f"V{stamp}__{slug(name)}.sql"
-    path.write_text(TEMPLATE.format(name=name, up=UP_MARK, down=DOWN_MARK))
+    title = " ".join(name.split())  # one comment line: a name cannot smuggle in a section marker
+    path.write_text(TEMPLATE.format(name=title, up=_part(UP_MARK, up), down=_part(DOWN_MARK, down)))
     return path
+
+
+def _part(mark: str, sql: str) -> str:
+    """A section's marker line, followed by its SQL when there is any."""
+    return f"{mark}\n{sql.strip()}" if sql.strip() else mark
 
 
 TEMPLATE = """\
