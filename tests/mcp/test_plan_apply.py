@@ -97,13 +97,13 @@ def test_apply_mode_needs_a_migrations_directory(pg):
 
 def test_apply_waits_for_the_deploy_lock_and_gives_up(fresh_canary, tmp_path):
     from dbwright.changes.migrations import ApplyOptions
-    from dbwright.changes.migrations.deploy_lock import LOCK_KEY
+    from dbwright.engines.postgres.advisory_locks import DEPLOY_LOCK_KEY
 
     server = build_server(fresh_canary.url, mode="apply", migrations_dir=tmp_path)
     server.dbwright_context.apply_options = ApplyOptions(lock_wait_s=0.5)
     token = call(server, "plan_change", {"sql": CHANGE, "down_sql": UNDO}).structuredContent["plan_token"]
     with psycopg.connect(fresh_canary.url, autocommit=True) as other_deploy:
-        other_deploy.execute("SELECT pg_advisory_lock(%s, %s)", LOCK_KEY)
+        other_deploy.execute("SELECT pg_advisory_lock(%s, %s)", DEPLOY_LOCK_KEY)
         result = call(server, "apply_plan", {"plan_token": token, "sql": CHANGE, "down_sql": UNDO})
     assert result.isError and "another dbwright apply holds the deploy lock" in text_of(result)
     fresh_canary.assert_intact()

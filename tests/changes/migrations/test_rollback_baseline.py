@@ -5,8 +5,8 @@ import json
 import pytest
 
 from dbwright.changes.migrations import apply, baseline, plan, rollback, status, verify
-from dbwright.changes.migrations.history import TABLE
 from dbwright.changes.migrations.runner import MigrationFailedError
+from dbwright.engines.postgres.migration_history import TABLE
 from dbwright.errors import RefusedError
 from dbwright.model.operations import REWRITE_RATE
 from tests.changes.migrations.conftest import FAST, live_schema, rows, write

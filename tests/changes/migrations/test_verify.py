@@ -3,7 +3,7 @@
 import pytest
 
 from dbwright.changes.migrations import apply, verify
-from dbwright.changes.migrations.history import TABLE
+from dbwright.engines.postgres.migration_history import TABLE
 from dbwright.errors import RefusedError
 from tests.changes.migrations.conftest import FAST, write
 from tests.test_cli_errors import run_cli

@@ -17,8 +17,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
-
 from dbwright.changes.migrations import fingerprint, history
 from dbwright.changes.migrations import plan as _plan
 from dbwright.changes.migrations.files import MigrationFile, discover, new_migration
@@ -36,6 +34,7 @@ from dbwright.changes.migrations.verify import Problem, Status, VerifyReport
 from dbwright.changes.migrations.verify import report as _verify_report
 from dbwright.changes.migrations.verify import status as _status
 from dbwright.engines.postgres.connect import open_session
+from dbwright.engines.postgres.migrations import StatementFailed, failures, search_path
 from dbwright.errors import ServerError
 from dbwright.model.package import ChangePackage
 
@@ -44,10 +43,10 @@ from dbwright.model.package import ChangePackage
 def _reading(what: str) -> Iterator[None]:
     """A failed read-only query (a lock wait past lock_timeout, a timeout) as one line, exit 20."""
     try:
-        yield
-    except psycopg.Error as error:
-        lines = str(error).strip().splitlines()
-        raise ServerError(f"{what}: {lines[0] if lines else type(error).__name__}; try again") from None
+        with failures():
+            yield
+    except StatementFailed as error:
+        raise ServerError(f"{what}: {error.message}; try again") from None
 
 
 def status(target: str | None, directory: Path) -> Status:
@@ -73,7 +72,7 @@ def plan(target: str | None, directory: Path) -> Plan:
     with _reading("reading the history and the catalog failed"), open_session(target) as conn:
         rows = history.read(conn)
         snap = snapshot(conn)
-        search_path = list(conn.execute("SELECT current_schemas(false)").fetchone()[0])
+        schemas = search_path(conn)
     state = _status(rows, files)
     by_version = {int(m.version): m for m in files}
     work: list[tuple[MigrationFile, HistoryRow | None]] = []
@@ -81,7 +80,7 @@ def plan(target: str | None, directory: Path) -> Plan:
     if partial is not None and partial.status == "partial" and int(partial.version) in by_version:
         work.append((by_version[int(partial.version)], partial))
     work += [(m, None) for m in state.pending]
-    return _plan.build(snap, search_path, work, state.out_of_order)
+    return _plan.build(snap, schemas, work, state.out_of_order)
 
 
 def safe_plan(target: str | None, directory: Path) -> list[tuple[MigrationFile, list[ChangePackage]]]:

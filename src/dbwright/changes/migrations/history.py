@@ -3,7 +3,8 @@
 One row per migration, written in the same transaction as the migration's statements, so
 the history and the schema commit together. ``chain`` links each row to the one before it
 (sha256 of the previous chain and this row's version, name and checksum): editing,
-reordering or deleting a row or a file breaks it from that row on.
+reordering or deleting a row or a file breaks it from that row on. The engine stores the
+rows (:mod:`dbwright.engines.postgres.migration_history`); here is what they mean.
 """
 
 from __future__ import annotations
@@ -13,42 +14,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
-
-from dbwright.changes.migrations.fingerprint import HISTORY_SCHEMA, Document
-
-TABLE = f"{HISTORY_SCHEMA}.schema_history"
-
-CREATE = f"""
-CREATE SCHEMA IF NOT EXISTS {HISTORY_SCHEMA};
-CREATE TABLE IF NOT EXISTS {TABLE} (
-    rank integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    version text NOT NULL UNIQUE,
-    name text NOT NULL,
-    filename text NOT NULL,
-    kind text NOT NULL DEFAULT 'migration' CHECK (kind IN ('migration', 'baseline')),
-    checksum text NOT NULL,
-    chain text NOT NULL,
-    applied_by text NOT NULL DEFAULT current_user,
-    applied_at timestamptz NOT NULL DEFAULT now(),
-    duration_ms bigint NOT NULL DEFAULT 0,
-    status text NOT NULL CHECK (status IN ('applied', 'partial', 'rolling back')),
-    steps_total integer NOT NULL,
-    steps_done integer NOT NULL DEFAULT 0,
-    step_running integer,
-    fingerprint text NOT NULL,
-    fingerprint_before text NOT NULL,
-    schema_doc jsonb NOT NULL,
-    schema_doc_before jsonb NOT NULL
-)"""
+from dbwright.changes.migrations.fingerprint import Document
+from dbwright.engines.base import Connection
+from dbwright.engines.postgres import migration_history as stored
 
 GENESIS = "0" * 64
-_COLUMNS = (
-    "rank, version, name, filename, kind, checksum, chain, applied_by, duration_ms, status, steps_total,"
-    " steps_done, step_running, fingerprint, fingerprint_before, schema_doc, schema_doc_before"
-)
 
 
 @dataclass(frozen=True)
@@ -94,28 +64,14 @@ def chain_of(previous: str, version: str, name: str, checksum: str) -> str:
     return hashlib.sha256(f"{previous}|{version}|{name}|{checksum}".encode()).hexdigest()
 
 
-def exists(conn: psycopg.Connection) -> bool:
-    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (TABLE,)).fetchone()[0]
-
-
-def ensure(conn: psycopg.Connection) -> None:
+def ensure(conn: Connection) -> None:
     """Create the history table on first use (the caller holds the deploy lock)."""
-    if not exists(conn):
-        with conn.transaction():
-            for statement in CREATE.split(";"):
-                conn.execute(statement)
+    stored.ensure(conn)
 
 
-def read(conn: psycopg.Connection) -> list[HistoryRow]:
+def read(conn: Connection) -> list[HistoryRow]:
     """Every row, in the order they were applied; none when the table does not exist yet."""
-    if not exists(conn):
-        return []
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(
-            f"SELECT {_COLUMNS}, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-            f" AS applied_at FROM {TABLE} ORDER BY rank"
-        )
-        return [HistoryRow(**row) for row in cur.fetchall()]
+    return [HistoryRow(**row) for row in stored.read_rows(conn)]
 
 
 def last_chain(rows: list[HistoryRow]) -> str:
@@ -123,7 +79,7 @@ def last_chain(rows: list[HistoryRow]) -> str:
 
 
 def insert(
-    conn: psycopg.Connection,
+    conn: Connection,
     *,
     version: str,
     name: str,
@@ -141,38 +97,34 @@ def insert(
     kind: str = "migration",
     duration_ms: int = 0,
 ) -> None:
-    conn.execute(
-        f"INSERT INTO {TABLE} (version, name, filename, kind, checksum, chain, status, steps_total, steps_done,"
-        " step_running, fingerprint, fingerprint_before, schema_doc, schema_doc_before, duration_ms)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (
-            version,
-            name,
-            filename,
-            kind,
-            checksum,
-            chain,
-            status,
-            steps_total,
-            steps_done,
-            step_running,
-            fingerprint,
-            fingerprint_before,
-            Jsonb(doc),
-            Jsonb(doc_before),
-            duration_ms,
-        ),
+    stored.insert_row(
+        conn,
+        {
+            "version": version,
+            "name": name,
+            "filename": filename,
+            "kind": kind,
+            "checksum": checksum,
+            "chain": chain,
+            "status": status,
+            "steps_total": steps_total,
+            "steps_done": steps_done,
+            "step_running": step_running,
+            "fingerprint": fingerprint,
+            "fingerprint_before": fingerprint_before,
+            "schema_doc": doc,
+            "schema_doc_before": doc_before,
+            "duration_ms": duration_ms,
+        },
     )
 
 
-def update(conn: psycopg.Connection, version: str, **values: Any) -> None:
-    columns = ", ".join(f"{key} = %s" for key in values)
-    params = [Jsonb(v) if key.startswith("schema_doc") else v for key, v in values.items()]
-    conn.execute(f"UPDATE {TABLE} SET {columns} WHERE version = %s", (*params, version))
+def update(conn: Connection, version: str, **values: Any) -> None:
+    stored.update_row(conn, version, values)
 
 
-def delete(conn: psycopg.Connection, version: str) -> None:
-    conn.execute(f"DELETE FROM {TABLE} WHERE version = %s", (version,))
+def delete(conn: Connection, version: str) -> None:
+    stored.delete_row(conn, version)
 
 
 def dumps(rows: list[HistoryRow]) -> str:

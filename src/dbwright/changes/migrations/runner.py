@@ -18,18 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg import sql as _sql
-
 from dbwright.changes.migrations import fingerprint, history
 from dbwright.changes.migrations.deploy_lock import deploy_lock
 from dbwright.changes.migrations.files import MigrationFile, checksum, discover, version_key
 from dbwright.changes.migrations.history import HistoryRow
 from dbwright.changes.migrations.statements import Statement, Step, parse_one, statements_of, steps_of
 from dbwright.changes.migrations.verify import status, tampering
-from dbwright.engines.postgres.connect import SessionOptions, open_session
+from dbwright.engines.base import Connection
+from dbwright.engines.postgres import migrations as engine
+from dbwright.engines.postgres.migrations import Failure, StatementFailed
 from dbwright.errors import MigrationFailedError, RefusedError
-from dbwright.redact import redact
 
 Progress = Callable[[str], None]
 
@@ -88,22 +86,11 @@ class RunReport:
         }
 
 
-def writable_session(target: str | None, options: ApplyOptions) -> psycopg.Connection:
+def writable_session(target: str | None, options: ApplyOptions) -> Connection:
     """The explicit apply path: a writable session, with both timeouts set."""
-    conn = open_session(
-        target,
-        SessionOptions(
-            read_only=False,
-            statement_timeout=options.statement_timeout,
-            lock_timeout=options.lock_timeout,
-            application_name="dbwright migrate",
-        ),
+    return engine.migration_session(
+        target, statement_timeout=options.statement_timeout, lock_timeout=options.lock_timeout
     )
-    if conn.info.server_version >= 140000:
-        # If this process dies mid-statement, the server notices within 250 ms and rolls back,
-        # instead of finishing a long statement for nobody while holding the deploy lock.
-        conn.execute("SET client_connection_check_interval = '250ms'")
-    return conn
 
 
 # --- apply -------------------------------------------------------------------------------------------
@@ -111,12 +98,13 @@ def writable_session(target: str | None, options: ApplyOptions) -> psycopg.Conne
 
 @contextmanager
 def server_errors(what: str) -> Iterator[None]:
-    """psycopg errors outside a step (reading the history, the fingerprint) as one-line errors."""
+    """Server errors outside a step (reading the history, the fingerprint) as one-line errors."""
     try:
-        yield
-    except psycopg.Error as error:
+        with engine.failures():
+            yield
+    except StatementFailed as error:
         raise MigrationFailedError(
-            f"{what}: {_first_line(error)}; every completed step is recorded in the history: rerun to resume"
+            f"{what}: {error.message}; every completed step is recorded in the history: rerun to resume"
         ) from None
 
 
@@ -137,7 +125,7 @@ def _apply(
     files = discover(directory)
     report = RunReport("apply")
     with writable_session(target, options) as conn, deploy_lock(conn, options.lock_wait_s, say):
-        server_version = conn.info.server_version
+        server_version = engine.server_version(conn)
         parsed = {m.version: steps_of(statements_of(m, "up", server_version)) for m in files}
         rows = history.read(conn)
         _refuse_tampering(rows, files, directory, options)
@@ -168,7 +156,7 @@ def _refuse_tampering(
         raise RefusedError(f"{problems[0].message}{more}; nothing was applied")
 
 
-def _refuse_drift(conn: psycopg.Connection, rows: list[HistoryRow], options: ApplyOptions) -> None:
+def _refuse_drift(conn: Connection, rows: list[HistoryRow], options: ApplyOptions) -> None:
     if not rows or options.allow_drift or rows[-1].step_running is not None:
         return  # an interrupted outside-transaction step explains any difference; the rerun redoes it
     with conn.transaction():
@@ -201,7 +189,7 @@ def _work(
 
 
 def _apply_migration(
-    conn: psycopg.Connection,
+    conn: Connection,
     migration: MigrationFile,
     steps: list[Step],
     row: HistoryRow | None,
@@ -229,7 +217,7 @@ class _UpRecorder:
 
     def __init__(
         self,
-        conn: psycopg.Connection,
+        conn: Connection,
         migration: MigrationFile,
         total: int,
         row: HistoryRow | None,
@@ -304,7 +292,7 @@ class _UpRecorder:
 
 
 def _run_step(
-    conn: psycopg.Connection,
+    conn: Connection,
     migration: MigrationFile,
     step: Step,
     total: int,
@@ -318,24 +306,33 @@ def _run_step(
     for attempt in range(options.retries + 1):
         started = time.monotonic()
         try:
-            if step.transactional:
-                with conn.transaction():
-                    recorder.remember_before()
-                    _set_timeouts(conn, options, local=True)
-                    for statement in step.statements:
-                        _execute(conn, statement)
-                    recorder.done(step.number, time.monotonic() - started)
-            else:
-                _run_alone(
-                    conn, step.first, recorder, step.number, options, report, resuming=resuming or attempt > 0
-                )
+            with engine.failures(conn):
+                if step.transactional:
+                    with conn.transaction():
+                        recorder.remember_before()
+                        _set_timeouts(conn, options, local=True)
+                        for statement in step.statements:
+                            _execute(conn, statement)
+                        recorder.done(step.number, time.monotonic() - started)
+                else:
+                    _run_alone(
+                        conn,
+                        step.first,
+                        recorder,
+                        step.number,
+                        options,
+                        report,
+                        resuming=resuming or attempt > 0,
+                    )
             report.seconds += time.monotonic() - started
             say(
                 f"  step {step.number}/{total} done in {report.seconds:.2f}s"
                 f"{'' if step.transactional else ' (outside a transaction)'}"
             )
             return report
-        except psycopg.errors.LockNotAvailable:
+        except StatementFailed as error:
+            if error.failure is not Failure.LOCK_TIMEOUT:
+                raise _step_failed(step, error, options) from None
             report.retries += 1
             report.seconds += time.monotonic() - started
             if attempt == options.retries:
@@ -349,22 +346,24 @@ def _run_step(
                 f"retry {attempt + 1}/{options.retries} in {pause:.2f}s"
             )
             time.sleep(pause)
-        except psycopg.errors.QueryCanceled:
-            raise MigrationFailedError(
-                f"{step.first.where}: statement_timeout {options.statement_timeout} reached; "
-                f"the step was {_undone(step)}"
-            ) from None
-        except psycopg.Error as error:
-            if conn.closed:
-                raise MigrationFailedError(
-                    f"{step.first.where}: lost the connection to the server ({_first_line(error)}); the history "
-                    "records every step that completed: rerun to resume"
-                ) from None
-            where = _failing_statement(step, error)
-            raise MigrationFailedError(
-                f"{where}: {_first_line(error)}; the step was {_undone(step)}"
-            ) from None
     raise AssertionError("unreachable")
+
+
+def _step_failed(step: Step, error: StatementFailed, options: ApplyOptions) -> MigrationFailedError:
+    """What a step's failure means for the run, in one line."""
+    if error.failure is Failure.STATEMENT_TIMEOUT:
+        return MigrationFailedError(
+            f"{step.first.where}: statement_timeout {options.statement_timeout} reached; "
+            f"the step was {_undone(step)}"
+        )
+    if error.failure is Failure.CONNECTION_LOST:
+        return MigrationFailedError(
+            f"{step.first.where}: lost the connection to the server ({error.message}); the history "
+            "records every step that completed: rerun to resume"
+        )
+    return MigrationFailedError(
+        f"{error.where or step.first.where}: {error.message}; the step was {_undone(step)}"
+    )
 
 
 def _undone(step: Step) -> str:
@@ -373,35 +372,18 @@ def _undone(step: Step) -> str:
     return "left marked as running; a rerun cleans up and redoes it"
 
 
-def _set_timeouts(conn: psycopg.Connection, options: ApplyOptions, local: bool) -> None:
-    conn.execute(
-        "SELECT set_config('lock_timeout', %s, %s), set_config('statement_timeout', %s, %s)",
-        (options.lock_timeout, local, options.statement_timeout, local),
+def _set_timeouts(conn: Connection, options: ApplyOptions, local: bool) -> None:
+    engine.set_timeouts(
+        conn, lock_timeout=options.lock_timeout, statement_timeout=options.statement_timeout, local=local
     )
 
 
-def _execute(conn: psycopg.Connection, statement: Statement) -> None:
-    try:
-        conn.execute(statement.sql.encode(), prepare=False)
-    except psycopg.Error as error:
-        error.add_note(statement.where)
-        raise
-
-
-def _failing_statement(step: Step, error: psycopg.Error) -> str:
-    for note in getattr(error, "__notes__", ()):
-        if ":" in note:
-            return note
-    return step.first.where
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return redact(text[0] if text else type(error).__name__)
+def _execute(conn: Connection, statement: Statement) -> None:
+    engine.execute(conn, statement.sql, statement.where)
 
 
 def _run_alone(
-    conn: psycopg.Connection,
+    conn: Connection,
     statement: Statement,
     recorder: Any,
     number: int,
@@ -419,20 +401,25 @@ def _run_alone(
     if not already_done:
         try:
             _execute(conn, statement)
-        except psycopg.errors.DuplicateObject:
-            if not (resuming and type(parse_one(statement)).__name__ == "AlterEnumStmt"):
+        except StatementFailed as error:
+            enum_value_added = (
+                error.failure is Failure.ALREADY_EXISTS
+                and resuming
+                and type(parse_one(statement)).__name__ == "AlterEnumStmt"
+            )
+            if not enum_value_added:
                 raise
             report.notes.append("the enum value was already added by the interrupted run")
     with conn.transaction():
         recorder.done(number, time.monotonic() - started)
 
 
-def _prepare_rerun(conn: psycopg.Connection, statement: Statement, report: StepReport) -> bool:
+def _prepare_rerun(conn: Connection, statement: Statement, report: StepReport) -> bool:
     """Before redoing an interrupted step: is it done already, and is there debris to clear?"""
     node = parse_one(statement)
     kind = type(node).__name__
     if kind == "IndexStmt":
-        index = _index_of(conn, node.relation.schemaname, node.relation.relname, node.idxname)
+        index = engine.index_state(conn, node.relation.schemaname, node.relation.relname, node.idxname)
         if index is None:
             return False
         name, valid = index
@@ -440,30 +427,14 @@ def _prepare_rerun(conn: psycopg.Connection, statement: Statement, report: StepR
             report.notes.append(f"index {name} was already built by the interrupted run")
             return True
         report.notes.append(f"dropped INVALID index {name} left by the interrupted CONCURRENTLY build")
-        conn.execute(_sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(_sql.SQL(name)))
+        engine.drop_index_concurrently(conn, name)
         return False
     if kind == "DropStmt" and getattr(node, "concurrent", False):
         names = [".".join(part.sval for part in obj) for obj in node.objects]
-        if all(conn.execute("SELECT to_regclass(%s)", (n,)).fetchone()[0] is None for n in names):
+        if not any(engine.relation_exists(conn, n) for n in names):
             report.notes.append("the index was already dropped by the interrupted run")
             return True
     return False
-
-
-def _index_of(
-    conn: psycopg.Connection, schema: str | None, table: str, index: str
-) -> tuple[str, bool] | None:
-    """(qualified name, valid) of index ``index`` in ``table``'s schema, if it exists."""
-    table_name = _sql.Identifier(*(p for p in (schema, table) if p)).as_string(conn)
-    row = conn.execute(
-        "SELECT format('%%I.%%I', n.nspname, ic.relname), i.indisvalid FROM pg_class t"
-        " JOIN pg_namespace n ON n.oid = t.relnamespace"
-        " JOIN pg_class ic ON ic.relnamespace = n.oid AND ic.relname = %s AND ic.relkind IN ('i', 'I')"
-        " JOIN pg_index i ON i.indexrelid = ic.oid"
-        " WHERE t.oid = to_regclass(%s)",
-        (index, table_name),
-    ).fetchone()
-    return (row[0], row[1]) if row else None
 
 
 # --- rollback ----------------------------------------------------------------------------------------
@@ -501,7 +472,7 @@ def _rollback(
         plans = []
         for row in chosen:
             migration = by_version[int(row.version)]
-            steps = steps_of(statements_of(migration, "down", conn.info.server_version))
+            steps = steps_of(statements_of(migration, "down", engine.server_version(conn)))
             if not steps:
                 raise RefusedError(
                     f"{migration.filename} has an empty down part: nothing to roll it back with; "
@@ -564,7 +535,7 @@ def _to_roll_back(rows: list[HistoryRow], to_version: str | None) -> list[Histor
 class _DownRecorder:
     """Records rollback progress; the last step deletes the history row in its own transaction."""
 
-    def __init__(self, conn: psycopg.Connection, row: HistoryRow, total: int) -> None:
+    def __init__(self, conn: Connection, row: HistoryRow, total: int) -> None:
         self.conn = conn
         self.row = row
         self.total = total
