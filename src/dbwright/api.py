@@ -109,7 +109,7 @@ def parse_server_version(value: str | int) -> int:
 def check_category(name: str, *, audit: bool = False) -> str:
     """``name`` if it is a review category (or, with ``audit``, an audit category)."""
     if audit:
-        from dbwright.audit.checks import AUDIT_CATEGORIES as known
+        from dbwright.checks.registry import AUDIT_CATEGORIES as known
     else:
         from dbwright.checks.registry import CATEGORIES as known
     if name not in known:

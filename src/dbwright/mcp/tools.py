@@ -13,11 +13,11 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dbwright.errors import BadTargetError, RefusedError
+from dbwright import api
+from dbwright.errors import InvalidArgumentError, RefusedError
 from dbwright.mcp.safety import Limits, guarded_explain, guarded_query
 from dbwright.mcp.tokens import PlanTokens
 from dbwright.model import Snapshot
@@ -49,13 +49,16 @@ class Context:
 
     def snapshot(self, refresh: bool = False) -> Snapshot:
         """A read-only snapshot, reused for SNAPSHOT_TTL_S seconds so a session of calls stays quick."""
-        from dbwright.review import take_snapshot
-
         with self._lock:
             if refresh or self._snapshot is None or time.monotonic() - self._snapshot_at > SNAPSHOT_TTL_S:
-                self._snapshot = take_snapshot(self.target)
+                self._snapshot = api.snapshot(self.target)
                 self._snapshot_at = time.monotonic()
             return self._snapshot
+
+    @property
+    def server_version(self) -> int:
+        """The connected server's server_version_num (from the snapshot), for lint and statement splits."""
+        return self.snapshot().server.version_num
 
     def forget_snapshot(self) -> None:
         with self._lock:
@@ -87,8 +90,8 @@ def resolve_table(snap: Snapshot, name: str) -> str:
     if len(matches) == 1:
         return matches[0]
     if matches:
-        raise BadTargetError(f"table name {name!r} is ambiguous: {', '.join(sorted(matches))}")
-    raise BadTargetError(f"no table named {name!r} (list_tables shows the names)")
+        raise InvalidArgumentError(f"table name {name!r} is ambiguous: {', '.join(sorted(matches))}")
+    raise InvalidArgumentError(f"no table named {name!r} (list_tables shows the names)")
 
 
 def describe_table(ctx: Context, table: str) -> ToolOutput:
@@ -179,26 +182,14 @@ def review(
     code: str | None = None,
     limit: int = 50,
 ) -> ToolOutput:
-    from dbwright.checks.registry import CATEGORIES
-    from dbwright.model.findings import Severity
-    from dbwright.review import run_review
-
-    if category and category not in CATEGORIES:
-        raise BadTargetError(f"unknown category {category!r}; use one of {', '.join(CATEGORIES)}")
-    try:
-        minimum = Severity.parse(severity) if severity else None
-    except ValueError as error:
-        raise BadTargetError(str(error)) from None
-    result = run_review(
+    minimum = api.parse_severity(severity or "info")
+    result = api.review(
         ctx.snapshot(), categories=[category] if category else None, codes=[code] if code else None
     )
-    kept = [
-        f
-        for f in result.findings
-        if (minimum is None or f.severity >= minimum) and (not object or object in f.finding.object)
-    ]
+    version = result.snapshot.server.version_num
+    kept = [f for f in api.at_or_above(result.findings, minimum) if not object or object in f.finding.object]
     data = result.to_dict()
-    data["findings"] = [with_plan_token(ctx, f.to_dict()) for f in kept[: max(limit, 0)]]
+    data["findings"] = [with_plan_token(ctx, f.to_dict(), version) for f in kept[: max(limit, 0)]]
     data["filters"] = {"category": category, "severity": severity, "object": object, "code": code}
     data["matching_findings"] = len(kept)
     data["truncated"] = len(kept) > len(data["findings"])
@@ -213,7 +204,7 @@ def review(
 def top_queries(ctx: Context, limit: int = 10, order_by: str = "total_ms") -> ToolOutput:
     keys = ("total_ms", "mean_ms", "calls", "rows", "shared_blks_read", "temp_blks_written")
     if order_by not in keys:
-        raise BadTargetError(f"unknown order {order_by!r}; use one of {', '.join(keys)}")
+        raise InvalidArgumentError(f"unknown order {order_by!r}; use one of {', '.join(keys)}")
     snap = ctx.snapshot()
     reason = snap.skipped_reason("statements")
     if reason:
@@ -252,7 +243,6 @@ def advise_indexes(
     """Read-only mode: hypothetical indexes only (HypoPG), so nothing is built; without HypoPG it refuses.
     Plan and apply modes may fall back to small real builds inside transactions that are always rolled
     back (the advisor's own fallback, never --allow-real-indexes). Nothing outlives the call."""
-    from dbwright.advisors.indexes import advise_indexes as advise
     from dbwright.mcp.safety import check_statement, open_guarded
 
     if query is not None:
@@ -265,7 +255,7 @@ def advise_indexes(
     hypothetical_only = ctx.mode == "read-only"
     with open_guarded(ctx.target, limits) as conn:
         if hypothetical_only:
-            from dbwright.advisors.indexes.whatif import hypopg_available
+            from dbwright.engines.postgres.whatif import hypopg_available
 
             available, why = hypopg_available(conn)
             if not available:
@@ -274,7 +264,7 @@ def advise_indexes(
                     "install HypoPG, or start the server with --mode plan to allow small index "
                     "builds inside transactions that are always rolled back"
                 )
-        advice = advise(
+        advice = api.advise_indexes(
             conn,
             budget=budget,
             query=query,
@@ -309,24 +299,16 @@ def audit(
     limit: int = 50,
 ) -> ToolOutput:
     """The security audit (CIS-mapped checks, effective privileges, encryption), read-only."""
-    from dbwright.audit.checks.registry import AUDIT_CATEGORIES
-    from dbwright.audit.run import audit_database
-    from dbwright.model.findings import Severity
-
-    if category and category not in AUDIT_CATEGORIES:
-        raise BadTargetError(f"unknown audit category {category!r}; use one of {', '.join(AUDIT_CATEGORIES)}")
-    try:
-        minimum = Severity.parse(severity) if severity else None
-    except ValueError as error:
-        raise BadTargetError(str(error)) from None
-    result = audit_database(ctx.target, codes=[code] if code else None)
+    if category:
+        api.check_category(category, audit=True)
+    minimum = api.parse_severity(severity or "info")
+    result = api.audit(ctx.target, codes=[code] if code else None)
+    version = result.snapshot.server.version_num
     kept = [
-        f
-        for f in result.findings
-        if (minimum is None or f.severity >= minimum) and (not category or f.check.category == category)
+        f for f in api.at_or_above(result.findings, minimum) if not category or f.check.category == category
     ]
     data = result.to_dict()
-    data["findings"] = [with_plan_token(ctx, f.to_dict()) for f in kept[: max(limit, 0)]]
+    data["findings"] = [with_plan_token(ctx, f.to_dict(), version) for f in kept[: max(limit, 0)]]
     data["filters"] = {"category": category, "severity": severity, "code": code}
     data["matching_findings"] = len(kept)
     data["truncated"] = len(kept) > len(data["findings"])
@@ -340,10 +322,8 @@ def audit(
 
 def pii_scan(ctx: Context, schema: str | None = None, sample_rows: int = 200) -> ToolOutput:
     """PII discovery from names, types and a bounded sample read in a read-only session; values masked."""
-    from dbwright.audit.pii import discover_pii
-
     rows = max(1, min(sample_rows, 1000))
-    report = discover_pii(ctx.target, schemas=[schema] if schema else (), sample_rows=rows)
+    report = api.discover_pii(ctx.target, schemas=[schema] if schema else (), sample_rows=rows)
     data = report.to_dict()
     data["recommendations"] = [with_plan_token(ctx, {"fix": p})["fix"] for p in data["recommendations"]]
     kinds = ", ".join(dict.fromkeys(str(f.get("kind") or f.get("category") or "") for f in data["findings"]))
@@ -385,10 +365,9 @@ def query(ctx: Context, sql: str, max_rows: int | None = None) -> ToolOutput:
 
 
 def lint_migration(ctx: Context, sql: str, server_version: int | None = None) -> ToolOutput:
-    from dbwright.changes.lint import lint
-
-    version = server_version or 150000
-    findings = lint(sql, server_version=version, filename="<mcp>")
+    """Lint ``sql`` for the given server version, else the connected server's."""
+    version = api.parse_server_version(server_version) if server_version else ctx.server_version
+    findings = api.lint(sql, server_version=version, filename="<mcp>")
     active = [f for f in findings if not f.ignored]
     data = {"server_version": version, "findings": [f.to_dict() for f in findings]}
     codes = ", ".join(dict.fromkeys(f.to_dict().get("code", "") for f in active))
@@ -396,48 +375,28 @@ def lint_migration(ctx: Context, sql: str, server_version: int | None = None) ->
 
 
 def check_docs(ctx: Context, code: str) -> ToolOutput:
-    from dbwright.changes.lint.rules import get_rule
-    from dbwright.checks.registry import REGISTRY, all_checks
-
-    all_checks()
-    wanted = code.strip().upper()
-    if wanted in REGISTRY:
-        item = REGISTRY[wanted]
-        data = {
-            "code": wanted,
-            "title": item.title,
-            "category": item.category,
-            "severity": item.severity.label,
-            "doc": item.doc,
-        }
-        return ToolOutput(f"{wanted}: {item.title}", data)
     try:
-        rule = get_rule(wanted)
-    except KeyError:
-        raise BadTargetError(
-            f"no check or lint rule {code!r} (the dbwright://checks resource lists them)"
-        ) from None
+        item = api.find_check(code)
+    except InvalidArgumentError as error:
+        raise InvalidArgumentError(f"{error.message} (the dbwright://checks resource lists them)") from None
     data = {
-        "code": wanted,
-        "title": rule.title,
-        "category": "migration lint",
-        "severity": rule.severity.label,
-        "doc": rule.doc,
+        "code": item.code,
+        "title": item.title,
+        "category": getattr(item, "category", "migration lint"),
+        "severity": item.severity.label,
+        "doc": item.doc,
     }
-    return ToolOutput(f"{wanted}: {rule.title}", data)
+    return ToolOutput(f"{item.code}: {item.title}", data)
 
 
 def check_catalog() -> list[dict[str, Any]]:
-    from dbwright.changes.lint.rules import all_rules
-    from dbwright.checks.registry import all_checks
-
     items = [
         {"code": c.code, "title": c.title, "category": c.category, "severity": c.severity.label}
-        for c in all_checks()
+        for c in api.checks()
     ]
     items += [
         {"code": r.code, "title": r.title, "category": "migration lint", "severity": r.severity.label}
-        for r in all_rules()
+        for r in api.lint_rules()
     ]
     return items
 
@@ -445,8 +404,9 @@ def check_catalog() -> list[dict[str, Any]]:
 # --- plans and apply -------------------------------------------------------------------------------
 
 
-def change_statements(sql: str, down_sql: str = "", server_version: int = 150000) -> list[list[Any]]:
-    """The exact statements the runner would run for an up part (and keep for its down part)."""
+def change_statements(sql: str, down_sql: str = "", *, server_version: int) -> list[list[Any]]:
+    """The exact statements the runner would run on a server of ``server_version`` for an up part (and
+    keep for its down part): the runner splits statements by the connected server's version too."""
     from dbwright.changes.migrations.files import MigrationFile
     from dbwright.changes.migrations.statements import statements_of, steps_of
 
@@ -468,8 +428,11 @@ def change_statements(sql: str, down_sql: str = "", server_version: int = 150000
     return up + down
 
 
-def with_plan_token(ctx: Context, finding: dict[str, Any]) -> dict[str, Any]:
-    """In plan and apply modes, a finding's fix package carries the token that applies it."""
+def with_plan_token(
+    ctx: Context, finding: dict[str, Any], server_version: int | None = None
+) -> dict[str, Any]:
+    """In plan and apply modes, a finding's fix package carries the token that applies it on a server of
+    ``server_version`` (default: the connected one's, from the session's snapshot)."""
     fix = finding.get("fix")
     if (
         ctx.mode == "read-only"
@@ -478,8 +441,11 @@ def with_plan_token(ctx: Context, finding: dict[str, Any]) -> dict[str, Any]:
         or not fix.get("forward_sql", "").strip()
     ):
         return finding
+    version = server_version or ctx.server_version
     try:
-        statements = change_statements(fix["forward_sql"], fix.get("rollback_sql") or "")
+        statements = change_statements(
+            fix["forward_sql"], fix.get("rollback_sql") or "", server_version=version
+        )
     except Exception:  # a package the runner cannot split (e.g. a settings change) gets no token
         return finding
     fix["plan_token"] = ctx.tokens.issue(statements)
@@ -496,36 +462,17 @@ def _staging(ctx: Context) -> Path:
     return staging
 
 
-def _new_file(directory: Path, name: str, sql: str, down_sql: str) -> Path:
-    from dbwright.changes.migration_file import DOWN_MARK, UP_MARK
-    from dbwright.changes.migrations.files import discover, slug
-
-    existing = discover(directory)
-    stamp = int(datetime.now(UTC).strftime("%Y%m%d%H%M%S"))
-    if existing:
-        stamp = max(stamp, int(existing[-1].version) + 1)
-    path = directory / f"V{stamp}__{slug(name)}.sql"
-    path.write_text(
-        f"-- {name} (planned through dbwright mcp)\n{UP_MARK}\n{sql.strip()}\n\n{DOWN_MARK}\n"
-        f"{down_sql.strip()}\n"
-    )
-    return path
-
-
 def _plan_statements(plan: Any) -> list[list[Any]]:
     return [[s.filename, s.step, s.in_transaction, s.sql] for s in plan.statements]
 
 
 def plan_change(ctx: Context, sql: str, down_sql: str = "", name: str = "change") -> ToolOutput:
     """A dry run of ``sql`` as the next migration: locks, rewrites, durations, lint, and its plan token."""
-    from dbwright.changes import migrations
-
-    version = ctx.snapshot().server.version_num
-    statements = change_statements(sql, down_sql, version)
+    statements = change_statements(sql, down_sql, server_version=ctx.server_version)
     staging = _staging(ctx)
     try:
-        path = _new_file(staging, name, sql, down_sql)
-        plan = migrations.plan(ctx.target, staging)
+        path = api.migrate_new(staging, name, up=sql, down=down_sql)
+        plan = api.migrate_plan(ctx.target, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     others = sorted({s.filename for s in plan.statements} - {path.name})
@@ -548,13 +495,11 @@ def plan_change(ctx: Context, sql: str, down_sql: str = "", name: str = "change"
 
 def plan_migrations(ctx: Context) -> ToolOutput:
     """A dry run of the pending files in the configured migrations directory, with their plan token."""
-    from dbwright.changes import migrations
-
     if ctx.migrations_dir is None:
         raise RefusedError("no migrations directory configured (start the server with --migrations DIR)")
     staging = _staging(ctx)
     try:
-        plan = migrations.plan(ctx.target, staging)
+        plan = api.migrate_plan(ctx.target, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     data = plan.to_dict()
@@ -571,18 +516,16 @@ def apply_plan(
     ctx: Context, plan_token: str, sql: str | None = None, down_sql: str = "", name: str = "change"
 ) -> ToolOutput:
     """Run exactly the planned statements through the migration runner (deploy lock, lock_timeout, retries)."""
-    from dbwright.changes import migrations
-
     if ctx.mode != "apply":
         raise RefusedError("apply_plan runs only in apply mode")
     if ctx.migrations_dir is None:
         raise RefusedError("apply needs the project's migrations directory (--migrations DIR)")
     if sql is not None:
-        ctx.tokens.verify(plan_token, change_statements(sql, down_sql, ctx.snapshot().server.version_num))
+        ctx.tokens.verify(plan_token, change_statements(sql, down_sql, server_version=ctx.server_version))
     staging = _staging(ctx)
     try:
-        added = _new_file(staging, name, sql, down_sql) if sql is not None else None
-        plan = migrations.plan(ctx.target, staging)
+        added = api.migrate_new(staging, name, up=sql, down=down_sql) if sql is not None else None
+        plan = api.migrate_plan(ctx.target, staging)
         if added is not None:
             others = sorted({s.filename for s in plan.statements} - {added.name})
             if others:
@@ -594,7 +537,7 @@ def apply_plan(
             ctx.tokens.verify(plan_token, _plan_statements(plan))
         if not plan.statements:
             raise RefusedError("nothing is pending; nothing was applied")
-        report = migrations.apply(ctx.target, staging, ctx.apply_options or migrations.ApplyOptions())
+        report = api.migrate_apply(ctx.target, staging, ctx.apply_options)
         if added is not None:
             shutil.copy2(added, ctx.migrations_dir / added.name)
     finally:
