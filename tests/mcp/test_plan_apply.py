@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
+from dbwright.changes.migrations.files import parse_file
 from dbwright.mcp import build_server
 from tests.mcp.conftest import call, call_many, text_of
 
@@ -65,7 +66,8 @@ def test_apply_runs_exactly_the_plan_through_the_runner(fresh_canary, tmp_path):
     assert not result.isError, text_of(result)
     assert result.structuredContent["action"] == "apply"
     [written] = list(tmp_path.glob("V*__note_index.sql"))
-    assert CHANGE in written.read_text()
+    migration = parse_file(written)  # the file `dbwright migrate new` writes, with both parts filled
+    assert (migration.up.strip(), migration.down.strip()) == (CHANGE, UNDO)
     with psycopg.connect(fresh_canary.url) as conn:
         assert conn.execute(
             "SELECT indisvalid FROM pg_index WHERE indexrelid = 'canary_note'::regclass"

@@ -224,6 +224,8 @@ def test_lint_and_docs(pg):
         ],
     )
     assert any(f["lock"] == "SHARE" for f in lint.structuredContent["findings"])
+    # the connected server's version, not a fixed 15.0
+    assert lint.structuredContent["server_version"] == int(pg.value("SHOW server_version_num"))
     assert doc.structuredContent["code"] == "DW112" and "Fix" in doc.structuredContent["doc"]
     assert lint_doc.structuredContent["category"] == "migration lint"
     assert missing.isError
