@@ -11,8 +11,8 @@ import pytest
 
 from dbwright.advisors.design import candidates, design_review, screen
 from dbwright.advisors.design.context import table_infos
-from dbwright.advisors.design.sample import Budget, read_sample
 from dbwright.engines.postgres.connect import open_session
+from dbwright.engines.postgres.design_sampling import read_sample
 from tests.advisors.design import scenarios
 from tests.advisors.design.test_discover import needs_desbordante
 
@@ -27,7 +27,7 @@ def _table(pg, name: str, sample_rows: int = 20_000):
             info.qname,
             [c.name for c in info.columns],
             info.table.row_estimate,
-            Budget(sample_rows=sample_rows),
+            sample_rows,
         )
     rows = pg.value(f"SELECT count(*) FROM {name}")
     return info, sample, candidates.profile_columns(sample), rows

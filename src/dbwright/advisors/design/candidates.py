@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dbwright.advisors.design.context import TableInfo
-from dbwright.advisors.design.sample import TableSample
+from dbwright.engines.postgres.design_sampling import TableSample
 
 FK_LIKE_SUFFIXES = ("_id", "_code", "_key", "_no", "_number", "_uuid", "_ref")
 #: A determinant with fewer distinct values than this is near-constant: its dependencies are accidents.

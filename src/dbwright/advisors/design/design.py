@@ -12,11 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
-
 from dbwright.advisors.design import candidates as cand
 from dbwright.advisors.design import (
-    confirm,
     discover,
     keys,
     normalize,
@@ -28,9 +25,17 @@ from dbwright.advisors.design import (
 )
 from dbwright.advisors.design.context import TableInfo, table_infos
 from dbwright.advisors.design.proposal import Proposal, Rejected
-from dbwright.advisors.design.sample import PROFILED_TYPES, Budget, Clock, TableSample, read_sample
+from dbwright.advisors.design.sample import Budget, Clock
+from dbwright.engines.base import Connection
+from dbwright.engines.postgres import design_confirm as confirm
 from dbwright.engines.postgres.connect import SessionOptions, describe_target, open_session, resolve_target
-from dbwright.errors import RefusedError, ServerError
+from dbwright.engines.postgres.design_sampling import (
+    PROFILED_TYPES,
+    TableSample,
+    count_rows,
+    read_sample,
+)
+from dbwright.errors import QueryTimeoutError, ReadDeniedError, RefusedError, ServerError
 from dbwright.model import Snapshot
 
 Progress = Callable[[str], None]
@@ -156,7 +161,7 @@ def design_review(
     rows_of: dict[str, int] = {}
     try:
         with open_session(target, SessionOptions(statement_timeout=statement_timeout)) as conn:
-            conn.execute(f"SET work_mem = '{WORK_MEM}'")  # hash, not sort, the GROUP BY of confirmations
+            confirm.set_work_mem(conn, WORK_MEM)  # hash, not sort, the GROUP BY of confirmations
             for info in infos:
                 if clock.expired:
                     report.tables.append(
@@ -183,16 +188,16 @@ def design_review(
                         if estimate_pruning:  # a scratch database on the same server, always dropped
                             advice.evidence["pruning"] = pruning.estimate(target, snap, info, advice, conn)
                         report.proposals.append(advice)
-                except psycopg.errors.QueryCanceled:
+                except QueryTimeoutError:
                     _skip(report, info, f"a query ran past statement_timeout ({statement_timeout})")
-                except psycopg.errors.InsufficientPrivilege as error:
-                    _skip(report, info, f"no privilege to read it ({str(error).splitlines()[0]})")
+                except ReadDeniedError as error:
+                    _skip(report, info, f"no privilege to read it ({error})")
             if not clock.expired:
                 _foreign_keys(conn, infos, samples, rows_of, use, report, progress)
             else:
                 report.notes.append("time budget spent before foreign keys were looked for")
-    except psycopg.Error as error:
-        raise ServerError(f"design review query failed: {type(error).__name__}: {error}") from None
+    except ServerError as error:  # the engine names the driver's error: "UndefinedTable: …"
+        raise ServerError(f"design review query failed: {error}") from None
     report.proposals += sharding.advise(snap, shard_bytes)
     _relate_decompositions(snap, report)
     report.proposals.sort(key=lambda p: (KIND_ORDER.get(p.kind, 9), -p.score, p.table, p.columns))
@@ -225,7 +230,7 @@ def _profiled_columns(info: TableInfo) -> list[str]:
 
 
 def _review_table(
-    conn: psycopg.Connection,
+    conn: Connection,
     info: TableInfo,
     budget: Budget,
     max_error: float,
@@ -240,12 +245,8 @@ def _review_table(
     columns = _profiled_columns(info)
     if not columns:
         return
-    sample = read_sample(conn, info.qname, columns, info.table.row_estimate, budget, progress)
-    rows = (
-        len(sample.rows)
-        if not sample.sampled
-        else conn.execute(f"SELECT count(*) FROM {_q(info.qname)}").fetchone()[0]
-    )
+    sample = read_sample(conn, info.qname, columns, info.table.row_estimate, budget.sample_rows, progress)
+    rows = len(sample.rows) if not sample.sampled else count_rows(conn, info.qname)
     samples[info.qname], rows_of[info.qname] = sample, rows
     entry = TableReport(info.qname, rows, sample.to_dict())
     report.tables.append(entry)
@@ -292,7 +293,7 @@ def _review_table(
     if sample.sampled and not clock.expired:
         try:
             screened = screen.recheck(conn, info, screened, rows, budget.sample_rows, max_error)
-        except psycopg.errors.QueryCanceled:
+        except QueryTimeoutError:
             report.notes.append(
                 f"{info.qname}: the larger-sample re-check ran past statement_timeout; every "
                 "candidate went to the full-table check"
@@ -334,7 +335,7 @@ def _review_table(
                         )
                     continue
             confirmed = confirm.fd_checks(conn, info.qname, lhs, rhs_list, type_of, max_error)
-        except psycopg.errors.QueryCanceled:
+        except QueryTimeoutError:
             # One expensive candidate (often a wide determinant) must not cost the whole table.
             for rhs in rhs_list:
                 report.rejected.append(
@@ -416,7 +417,7 @@ def _review_table(
 
 
 def _back_check(
-    conn: psycopg.Connection,
+    conn: Connection,
     table: str,
     column: str,
     better: str,
@@ -455,7 +456,7 @@ def _value_list_candidate(info: TableInfo, column: Any, profiles: dict[str, cand
 
 
 def _types(
-    conn: psycopg.Connection, info: TableInfo, sample: TableSample, entry: TableReport, report: DesignReport
+    conn: Connection, info: TableInfo, sample: TableSample, entry: TableReport, report: DesignReport
 ) -> None:
     def typed(column: Any) -> bool:
         return column.name in sample.columns and not (
@@ -485,7 +486,7 @@ def _types(
                 entry.candidates += 1
                 label, target, pattern = fmt
                 nonnull, mismatched, _ = confirm.text_fit(conn, info.qname, column.name, pattern)
-                if nonnull and not mismatched and _casts(conn, info.qname, column.name, target):
+                if nonnull and not mismatched and confirm.casts(conn, info.qname, column.name, target):
                     proposal = types.text_format_proposal(info, column.name, label, target, nonnull)
             if proposal is None and column.data_type.startswith("character varying("):
                 entry.candidates += 1
@@ -496,26 +497,8 @@ def _types(
             entry.confirmed += 1
 
 
-def _casts(conn: psycopg.Connection, table: str, column: str, target: str) -> bool:
-    """Every value really converts (a regular expression accepts 2024-13-45; the cast does not)."""
-    from dbwright.model.operations import ident
-
-    try:
-        with conn.transaction():
-            conn.execute(f"SELECT count({ident(column)}::{target}) FROM {_q(table)}")
-        return True
-    except psycopg.errors.DataException:
-        return False
-
-
-def _q(qname: str) -> str:
-    from dbwright.model.operations import qident
-
-    return qident(qname)
-
-
 def _foreign_keys(
-    conn: psycopg.Connection,
+    conn: Connection,
     infos: list[TableInfo],
     samples: dict[str, TableSample],
     rows_of: dict[str, int],
@@ -566,10 +549,8 @@ def _foreign_keys(
         child, parent = by_name[child_t], by_name[parent_t]
         try:
             counts = confirm.orphans(conn, child_t, (col,), parent_t, (ref,))
-        except (psycopg.errors.QueryCanceled, psycopg.errors.InsufficientPrivilege) as error:
-            report.rejected.append(
-                Rejected(child_t, f"{col} → {parent_t}.{ref}", f"not checked: {str(error).splitlines()[0]}")
-            )
+        except (QueryTimeoutError, ReadDeniedError) as error:
+            report.rejected.append(Rejected(child_t, f"{col} → {parent_t}.{ref}", f"not checked: {error}"))
             continue
         refs, orphan_rows, _ = counts
         listing = confirm.orphan_query(child_t, (col,), parent_t, (ref,))

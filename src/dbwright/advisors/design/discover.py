@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from dbwright.advisors.design.candidates import FdCandidate, KeyCandidate
-from dbwright.advisors.design.sample import TableSample
+from dbwright.engines.postgres.design_sampling import TableSample
 
 MAX_LHS = 2
 NULL_TOKEN = "\x00NULL"

@@ -14,9 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from dbwright.advisors.design.candidates import ColumnProfile, fk_like
-from dbwright.advisors.design.confirm import FdCheck
 from dbwright.advisors.design.context import TableInfo
 from dbwright.advisors.design.proposal import Proposal, Rejected
+from dbwright.engines.postgres.design_confirm import FdCheck
 from dbwright.model.operations import AddForeignKey, Lock, RawSQL, ValidateConstraint, ident, qident
 from dbwright.model.package import ChangePackage
 

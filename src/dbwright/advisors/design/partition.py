@@ -14,10 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import psycopg
-
 from dbwright.advisors.design.context import TableInfo
 from dbwright.advisors.design.proposal import Proposal
+from dbwright.engines.base import Connection
+from dbwright.engines.postgres.design_confirm import value_bounds
 from dbwright.model import Snapshot
 from dbwright.model.operations import Lock, RawSQL, ident, qident
 from dbwright.model.package import ChangePackage
@@ -127,7 +127,7 @@ _INDEX_TARGET = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON (ONLY )?\S+ ")
 
 
 def plan(
-    conn: psycopg.Connection, snap: Snapshot, info: TableInfo, rows: int, min_rows: int = DEFAULT_MIN_ROWS
+    conn: Connection, snap: Snapshot, info: TableInfo, rows: int, min_rows: int = DEFAULT_MIN_ROWS
 ) -> Proposal | None:
     if rows < min_rows or info.table.is_partition:
         return None
@@ -139,10 +139,7 @@ def plan(
         return None  # INSERT … SELECT * cannot copy generated columns
     column, correlation = found
     col = info.column(column)
-    low, high, nulls = conn.execute(
-        f"SELECT min({ident(column)}), max({ident(column)}), count(*) FILTER (WHERE {ident(column)} IS NULL) "
-        f"FROM {qident(info.qname)}"
-    ).fetchone()
+    low, high, nulls = value_bounds(conn, info.qname, column)
     if low is None:
         return None
     low, high = _as_datetime(low), _as_datetime(high)

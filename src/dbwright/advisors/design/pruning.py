@@ -4,7 +4,7 @@ Partition pruning is decided by the planner (and, for parameters, by the executo
 so the honest way to know is to ask it: the proposed partitioned structure is created, schema
 only, in a scratch database on the same server (``CREATE DATABASE dbwright_scratch_…``, always
 dropped), and each workload statement that touches the table is planned there with EXPLAIN
-(never ANALYZE) as a generic plan, the way ``dbwright.advisors.indexes.generic`` plans
+(never ANALYZE) as a generic plan, the way ``dbwright.engines.postgres.generic_plans`` plans
 ``$n`` statements. Parameters compared with a column get values from the *source* table's
 ``pg_stats`` (successive histogram bounds, so ``ts >= $1 AND ts < $2`` is a narrow range rather
 than an empty one). The scratch tables are empty: row and cost estimates there are defaults and
@@ -18,15 +18,17 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pglast
-import psycopg
 from pglast import ast
 
 from dbwright.advisors.design.context import TableInfo
 from dbwright.advisors.design.proposal import Proposal
-from dbwright.advisors.indexes.generic import PlanError, Planner
 from dbwright.advisors.indexes.querytree import QueryShape, analyze
 from dbwright.changes.diff.scratch import LOAD_OPTIONS, scratch_database
+from dbwright.engines.base import Connection
 from dbwright.engines.postgres.connect import open_session
+from dbwright.engines.postgres.design_pruning import column_bounds, create_structure, literal
+from dbwright.engines.postgres.generic_plans import PlanError, Planner
+from dbwright.engines.postgres.query_errors import translating
 from dbwright.errors import DbwrightError, PrivilegeError, SqlParseError
 from dbwright.model import Snapshot, Statement
 from dbwright.model.operations import RawSQL, ident, qident
@@ -68,7 +70,7 @@ class QueryPruning:
 class _SourceValuesPlanner(Planner):
     """Plans on the scratch database with parameter values from the source database's pg_stats."""
 
-    def __init__(self, conn: psycopg.Connection, source: psycopg.Connection) -> None:
+    def __init__(self, conn: Connection, source: Connection) -> None:
         super().__init__(conn)
         self.source = source
         self.used: dict[tuple[str, str], int] = {}
@@ -83,18 +85,13 @@ class _SourceValuesPlanner(Planner):
         if value is None:
             self.unbound.append(number)
             return f"NULL::{type_name}"
-        return f"{psycopg.sql.Literal(value).as_string(self.conn)}::{type_name}"
+        return f"{literal(self.conn, value)}::{type_name}"
 
     def _value(self, column: tuple[str, str]) -> str | None:
         """The median histogram bound for a column's first parameter, the next bound for its second…"""
         if column not in self._bounds:
             schema, table = column[0].split(".", 1)
-            row = self.source.execute(
-                "SELECT histogram_bounds::text::text[], most_common_vals::text::text[] FROM pg_stats "
-                "WHERE schemaname = %s AND tablename = %s AND attname = %s LIMIT 1",
-                (schema, table, column[1]),
-            ).fetchone()
-            self._bounds[column] = (row[0] or row[1] or []) if row else []
+            self._bounds[column] = column_bounds(self.source, schema, table, column[1])
         bounds = self._bounds[column]
         if not bounds:
             return None
@@ -169,7 +166,7 @@ def _scans(plan: dict[str, Any], partitions: set[str]) -> tuple[set[str], int]:
 
 
 def estimate(
-    target: str | None, snap: Snapshot, info: TableInfo, proposal: Proposal, source: psycopg.Connection
+    target: str | None, snap: Snapshot, info: TableInfo, proposal: Proposal, source: Connection
 ) -> dict[str, Any]:
     """The pruning each workload statement on the table gets from the proposed partitions."""
     chosen = statements_on(snap, info.qname)
@@ -180,9 +177,12 @@ def estimate(
     partitions = {name.replace('"', "") for name, _ in partitions_of(proposal)}
     results = []
     try:
-        with scratch_database(target) as scratch, open_session(scratch, LOAD_OPTIONS) as conn:
-            for statement in ddl:
-                conn.execute(statement)
+        with (
+            translating(named=False),
+            scratch_database(target) as scratch,
+            open_session(scratch, LOAD_OPTIONS) as conn,
+        ):
+            create_structure(conn, ddl)
             planner = _SourceValuesPlanner(conn, source)
             try:
                 for s, shape in chosen:
@@ -221,7 +221,7 @@ def estimate(
             "skipped": "planning on a scratch copy needs CREATEDB "
             "(CREATE DATABASE dbwright_scratch_…, dropped after)",
         }
-    except (DbwrightError, psycopg.Error) as error:
+    except DbwrightError as error:
         return {"statements": len(chosen), "skipped": f"scratch database: {str(error).splitlines()[0]}"}
     pruned = [r for r in results if r.pruning in ("plan time", "run time")]
     return {

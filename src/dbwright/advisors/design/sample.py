@@ -1,48 +1,15 @@
-"""Bounded samples of table data: the only way the design review reads rows in bulk.
+"""How much the design review may read, and its deadline.
 
-A table that fits the row budget is read whole. A larger one is read through TABLESAMPLE
-(BERNOULLI, or SYSTEM for very large tables, with a fixed seed so runs repeat) and labelled
-``sampled``: whatever the sample suggests is confirmed on the full table later, in SQL.
+The samples themselves are read by ``dbwright.engines.postgres.design_sampling``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import psycopg
-
-from dbwright.model.operations import ident, qident
-
-Progress = Callable[[str], None]
 
 DEFAULT_SAMPLE_ROWS = 20_000
 DEFAULT_TIME_BUDGET_S = 120.0
-#: Above this many rows, SYSTEM (block) sampling: BERNOULLI would still visit every page.
-SYSTEM_SAMPLING_ROWS = 2_000_000
-SAMPLE_SEED = 7
-
-#: Types whose values are worth profiling; large documents and binary data are not.
-PROFILED_TYPES = {
-    "int2",
-    "int4",
-    "int8",
-    "numeric",
-    "float4",
-    "float8",
-    "text",
-    "varchar",
-    "bpchar",
-    "bool",
-    "date",
-    "timestamp",
-    "timestamptz",
-    "time",
-    "uuid",
-    "citext",
-}
 
 
 @dataclass(frozen=True)
@@ -68,59 +35,3 @@ class Clock:
     @property
     def expired(self) -> bool:
         return self.elapsed > self.budget_s
-
-
-@dataclass
-class TableSample:
-    table: str
-    columns: tuple[str, ...]
-    rows: list[tuple[Any, ...]]
-    row_estimate: int
-    sampled: bool
-    method: str  # "full table", "TABLESAMPLE BERNOULLI (p%)", ...
-    seconds: float
-
-    def values(self, column: str) -> list[Any]:
-        position = self.columns.index(column)
-        return [row[position] for row in self.rows]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "table": self.table,
-            "sample_rows": len(self.rows),
-            "row_estimate": self.row_estimate,
-            "sampled": self.sampled,
-            "method": self.method,
-            "seconds": round(self.seconds, 3),
-        }
-
-
-def read_sample(
-    conn: psycopg.Connection,
-    table: str,
-    columns: list[str],
-    row_estimate: float,
-    budget: Budget,
-    progress: Progress | None = None,
-) -> TableSample:
-    """Read at most ``budget.sample_rows`` rows of ``columns``: the whole table when it fits."""
-    started = time.monotonic()
-    limit = budget.sample_rows
-    select = f"SELECT {', '.join(ident(c) for c in columns)} FROM {qident(table)}"
-    estimate = int(max(row_estimate, 0))
-    if progress:
-        progress(f"sampling {table} (≈{estimate:,} rows)")
-    if estimate > limit:
-        percent = min(100.0, 100.0 * limit * 1.2 / estimate)
-        how = "SYSTEM" if estimate > SYSTEM_SAMPLING_ROWS else "BERNOULLI"
-        query = f"{select} TABLESAMPLE {how} ({percent:.6f}) REPEATABLE ({SAMPLE_SEED}) LIMIT {limit}"
-        rows = conn.execute(query).fetchall()
-        method = f"TABLESAMPLE {how} ({percent:.3g}%)"
-        return TableSample(table, tuple(columns), rows, estimate, True, method, time.monotonic() - started)
-    rows = conn.execute(f"{select} LIMIT {limit + 1}").fetchall()
-    if len(rows) > limit:  # the statistics were stale: count, then sample at the right rate
-        counted = conn.execute(f"SELECT count(*) FROM {qident(table)}").fetchone()[0]
-        return read_sample(conn, table, columns, counted, budget, progress=None)
-    return TableSample(
-        table, tuple(columns), rows, len(rows), False, "full table", time.monotonic() - started
-    )

@@ -36,9 +36,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
-
-from dbwright.advisors.design import confirm
 from dbwright.advisors.design.candidates import (
     LOW_CARDINALITY_SHARE,
     SCREEN_FACTOR,
@@ -47,7 +44,9 @@ from dbwright.advisors.design.candidates import (
     fk_like,
 )
 from dbwright.advisors.design.context import TableInfo
-from dbwright.advisors.design.sample import SAMPLE_SEED, SYSTEM_SAMPLING_ROWS, TableSample
+from dbwright.engines.base import Connection
+from dbwright.engines.postgres import design_confirm as confirm
+from dbwright.engines.postgres.design_sampling import SAMPLE_SEED, SYSTEM_SAMPLING_ROWS, TableSample
 
 #: A left side that is not key-like needs this many rows per value over the full table.
 MIN_SUPPORT_ROWS = 10.0
@@ -156,7 +155,7 @@ def determinants(
 
 
 def recheck(
-    conn: psycopg.Connection,
+    conn: Connection,
     info: TableInfo,
     screened: Screened,
     rows: int,

@@ -2,7 +2,9 @@
 
 A sample can only suggest: each candidate is re-checked here over every row, and the
 result carries its violation counts, so an approximate dependency reports its error rate
-and a missing foreign key its orphans.
+and a missing foreign key its orphans. Every query here runs through ``translate``: a statement
+past ``statement_timeout`` raises QueryTimeoutError, a table the session may not read
+ReadDeniedError, any other failure ServerError.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Any
 
 import psycopg
 
+from dbwright.engines.base import Connection
+from dbwright.engines.postgres.query_errors import translate
 from dbwright.model.operations import ident, qident
 
 
@@ -54,7 +58,8 @@ def _cols(columns: tuple[str, ...]) -> str:
     return ", ".join(ident(c) for c in columns)
 
 
-def fd_violations(conn: psycopg.Connection, table: str, lhs: tuple[str, ...], rhs: str) -> FdCheck:
+@translate
+def fd_violations(conn: Connection, table: str, lhs: tuple[str, ...], rhs: str) -> FdCheck:
     """Per left-side value, how many right-side variants (GROUP BY … HAVING count > 1) and rows off."""
     x = _cols(lhs)
     not_null = " AND ".join(f"{ident(c)} IS NOT NULL" for c in lhs)
@@ -136,9 +141,8 @@ def _by_column(chunk: list[str], by_mask: dict[int, tuple]) -> list[tuple[str, t
     ]
 
 
-def fd_violations_many(
-    conn: psycopg.Connection, table: str, lhs: tuple[str, ...], rhs: list[str]
-) -> list[FdCheck]:
+@translate
+def fd_violations_many(conn: Connection, table: str, lhs: tuple[str, ...], rhs: list[str]) -> list[FdCheck]:
     """fd_violations for several right sides of one left side, in one scan (GROUPING SETS)."""
     found: list[FdCheck] = []
     for start in range(0, len(rhs), MAX_SETS_PER_SCAN):
@@ -151,8 +155,9 @@ def fd_violations_many(
     return found
 
 
+@translate
 def fd_checks(
-    conn: psycopg.Connection,
+    conn: Connection,
     table: str,
     lhs: tuple[str, ...],
     rhs: list[str],
@@ -214,8 +219,9 @@ class SampleCheck:
         return self.disagreeing_pairs / self.pairs if self.pairs else 0.0
 
 
+@translate
 def sample_fd_errors(
-    conn: psycopg.Connection,
+    conn: Connection,
     table: str,
     by_lhs: dict[tuple[str, ...], list[str]],
     percent: float,
@@ -257,7 +263,8 @@ def sample_fd_errors(
     return sampled, found
 
 
-def key_violations(conn: psycopg.Connection, table: str, columns: tuple[str, ...]) -> tuple[int, int, int]:
+@translate
+def key_violations(conn: Connection, table: str, columns: tuple[str, ...]) -> tuple[int, int, int]:
     """(rows, rows with a NULL in the key, duplicate rows beyond the first of each key value)."""
     any_null = " OR ".join(f"{ident(c)} IS NULL" for c in columns)
     query = f"""
@@ -278,8 +285,9 @@ def orphan_query(child: str, columns: tuple[str, ...], parent: str, ref_columns:
     )
 
 
+@translate
 def orphans(
-    conn: psycopg.Connection, child: str, columns: tuple[str, ...], parent: str, ref_columns: tuple[str, ...]
+    conn: Connection, child: str, columns: tuple[str, ...], parent: str, ref_columns: tuple[str, ...]
 ) -> tuple[int, int, int]:
     """(non-NULL references, orphan rows, distinct orphan values)."""
     not_null = " AND ".join(f"{ident(c)} IS NOT NULL" for c in columns)
@@ -291,7 +299,8 @@ def orphans(
     return tuple(conn.execute(query).fetchone())  # type: ignore[return-value]
 
 
-def null_counts(conn: psycopg.Connection, table: str, columns: list[str]) -> dict[str, int]:
+@translate
+def null_counts(conn: Connection, table: str, columns: list[str]) -> dict[str, int]:
     if not columns:
         return {}
     parts = ", ".join(f"count(*) FILTER (WHERE {ident(c)} IS NULL)::bigint" for c in columns)
@@ -299,9 +308,8 @@ def null_counts(conn: psycopg.Connection, table: str, columns: list[str]) -> dic
     return dict(zip(columns, values, strict=True))
 
 
-def distinct_values(
-    conn: psycopg.Connection, table: str, column: str, limit: int
-) -> list[tuple[Any, int]] | None:
+@translate
+def distinct_values(conn: Connection, table: str, column: str, limit: int) -> list[tuple[Any, int]] | None:
     """Every distinct non-NULL value with its count, or None when there are more than ``limit``."""
     rows = conn.execute(
         f"SELECT {ident(column)}, count(*) FROM {qident(table)} WHERE {ident(column)} IS NOT NULL "
@@ -310,8 +318,9 @@ def distinct_values(
     return None if len(rows) > limit else [(value, count) for value, count in rows]
 
 
+@translate
 def distinct_values_many(
-    conn: psycopg.Connection, table: str, columns: list[str], limit: int
+    conn: Connection, table: str, columns: list[str], limit: int
 ) -> dict[str, list[tuple[Any, int]] | None]:
     """distinct_values for several columns in one scan (GROUPING SETS, one set per column)."""
     if len(columns) <= 1:
@@ -337,7 +346,8 @@ def distinct_values_many(
     return found
 
 
-def text_fit(conn: psycopg.Connection, table: str, column: str, pattern: str) -> tuple[int, int, int]:
+@translate
+def text_fit(conn: Connection, table: str, column: str, pattern: str) -> tuple[int, int, int]:
     """(non-NULL values, values not matching ``pattern``, longest value in characters)."""
     c = ident(column)
     query = (
@@ -347,16 +357,16 @@ def text_fit(conn: psycopg.Connection, table: str, column: str, pattern: str) ->
     return tuple(conn.execute(query, (pattern,)).fetchone())  # type: ignore[return-value]
 
 
-def numeric_range(conn: psycopg.Connection, table: str, column: str) -> tuple[Any, Any, bool]:
+@translate
+def numeric_range(conn: Connection, table: str, column: str) -> tuple[Any, Any, bool]:
     """(min, max, every value integral)."""
     c = ident(column)
     query = f"SELECT min({c}), max({c}), coalesce(bool_and({c} = trunc({c})), true) FROM {qident(table)}"
     return tuple(conn.execute(query).fetchone())  # type: ignore[return-value]
 
 
-def numeric_ranges(
-    conn: psycopg.Connection, table: str, columns: list[str]
-) -> dict[str, tuple[Any, Any, bool]]:
+@translate
+def numeric_ranges(conn: Connection, table: str, columns: list[str]) -> dict[str, tuple[Any, Any, bool]]:
     """numeric_range for several columns in one scan."""
     if not columns:
         return {}
@@ -368,7 +378,8 @@ def numeric_ranges(
     return {c: tuple(row[3 * i : 3 * i + 3]) for i, c in enumerate(columns)}  # type: ignore[misc]
 
 
-def max_length(conn: psycopg.Connection, table: str, column: str) -> tuple[int, int]:
+@translate
+def max_length(conn: Connection, table: str, column: str) -> tuple[int, int]:
     """(longest value in characters, non-NULL values)."""
     c = ident(column)
     return tuple(
@@ -378,11 +389,38 @@ def max_length(conn: psycopg.Connection, table: str, column: str) -> tuple[int, 
     )  # type: ignore[return-value]
 
 
+@translate
 def average_widths(
-    conn: psycopg.Connection, table: str, columns: tuple[str, ...], sample_percent: float | None
+    conn: Connection, table: str, columns: tuple[str, ...], sample_percent: float | None
 ) -> dict[str, float]:
     """Average stored bytes per value, for the storage a decomposition saves."""
     sampling = f" TABLESAMPLE SYSTEM ({sample_percent:.6f}) REPEATABLE (7)" if sample_percent else ""
     parts = ", ".join(f"coalesce(avg(pg_column_size({ident(c)})), 0)::float8" for c in columns)
     values = conn.execute(f"SELECT {parts} FROM {qident(table)}{sampling}").fetchone()
     return dict(zip(columns, values, strict=True))
+
+
+@translate
+def casts(conn: Connection, table: str, column: str, target: str) -> bool:
+    """Every value really converts (a regular expression accepts 2024-13-45; the cast does not)."""
+    try:
+        with conn.transaction():
+            conn.execute(f"SELECT count({ident(column)}::{target}) FROM {qident(table)}")
+        return True
+    except psycopg.errors.DataException:
+        return False
+
+
+@translate
+def value_bounds(conn: Connection, table: str, column: str) -> tuple[Any, Any, int]:
+    """(smallest value, largest value, NULL rows) of one column: the span a partitioning covers."""
+    return conn.execute(
+        f"SELECT min({ident(column)}), max({ident(column)}), count(*) FILTER (WHERE {ident(column)} IS NULL) "
+        f"FROM {qident(table)}"
+    ).fetchone()
+
+
+@translate
+def set_work_mem(conn: Connection, work_mem: str) -> None:
+    """Memory per hash aggregate for the session's confirmation queries (hash, not sort, a GROUP BY)."""
+    conn.execute(f"SET work_mem = '{work_mem}'")

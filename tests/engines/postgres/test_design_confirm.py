@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dbwright.advisors.design import confirm
+from dbwright.engines.postgres import design_confirm as confirm
 from dbwright.engines.postgres.connect import open_session
 from tests.advisors.design import scenarios
 
