@@ -9,11 +9,12 @@ import psycopg
 import pytest
 
 from dbwright.advisors.indexes import advise_indexes
-from dbwright.advisors.indexes.render import render
-from dbwright.advisors.indexes.verify import render_with_advice, scratch_databases, verify_advice
+from dbwright.advisors.indexes.verify import render_with_advice, verify_advice
 from dbwright.advisors.indexes.workload import from_sql_text
 from dbwright.cli import main
+from dbwright.engines.postgres.index_verify import scratch_databases
 from dbwright.errors import RefusedError
+from dbwright.output import render
 
 WORKLOAD = (
     "SELECT c FROM t WHERE b = $1;\nDELETE FROM t WHERE a = $1;\nSELECT c FROM t WHERE b = 7 FOR UPDATE;\n"

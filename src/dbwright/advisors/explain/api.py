@@ -12,10 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
-
 from dbwright.advisors.explain.annotate import DEFAULT_THRESHOLDS, Annotation, Thresholds, annotate, nodes
 from dbwright.advisors.explain.run import PlanRun, explain
+from dbwright.engines.base import Connection
 from dbwright.errors import DbwrightError
 from dbwright.model import Snapshot
 
@@ -96,7 +95,7 @@ class Explanation:
 
 
 def explain_query(
-    target: str | psycopg.Connection | None,
+    target: str | Connection | None,
     sql: str,
     *,
     analyze: bool = False,
@@ -105,13 +104,13 @@ def explain_query(
     snapshot: Snapshot | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Explanation:
-    """Explain ``sql`` on ``target`` (a connection target or an open psycopg connection, left open)."""
+    """Explain ``sql`` on ``target`` (a connection target or an open connection, left open)."""
     from dbwright.engines.postgres.connect import open_session
     from dbwright.engines.postgres.introspect import snapshot as take
 
     started = time.perf_counter()
     step = progress or (lambda _text: None)
-    owned = not isinstance(target, psycopg.Connection)
+    owned = target is None or isinstance(target, str)
     conn = open_session(target) if owned else target
     try:
         step("reading the catalog")
@@ -136,7 +135,7 @@ def explain_query(
             conn.close()
 
 
-def _suggest(conn: psycopg.Connection, snap: Snapshot, run: PlanRun, result: Explanation) -> None:
+def _suggest(conn: Connection, snap: Snapshot, run: PlanRun, result: Explanation) -> None:
     """The index advisor with this one statement as its workload; its indexes become annotations."""
     from dbwright.advisors.indexes import advise_indexes
     from dbwright.advisors.indexes.workload import from_query

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
 from pglast import ast
 
 from dbwright import sqlguard
+from dbwright.engines.base import Connection
 from dbwright.errors import RefusedError, SqlParseError
 
 #: Statements EXPLAIN (without ANALYZE) may plan: it never runs them.
@@ -49,7 +49,7 @@ def parse_one(sql: str) -> ParsedStatement:
     return ParsedStatement(text, node, parameters)
 
 
-def why_not_read_only(parsed: ParsedStatement, conn: psycopg.Connection) -> str | None:
+def why_not_read_only(parsed: ParsedStatement, conn: Connection) -> str | None:
     """None when the statement may be run; else why not (one line)."""
     node = parsed.statement
     if not isinstance(node, ast.SelectStmt):
@@ -63,7 +63,7 @@ def why_not_read_only(parsed: ParsedStatement, conn: psycopg.Connection) -> str 
     return None
 
 
-def check_read_only(sql: str, conn: psycopg.Connection) -> ParsedStatement:
+def check_read_only(sql: str, conn: Connection) -> ParsedStatement:
     """The parsed statement when it may be run; RefusedError when it may write."""
     parsed = parse_one(sql)
     reason = why_not_read_only(parsed, conn)

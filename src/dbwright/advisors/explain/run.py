@@ -4,20 +4,19 @@ Without ``analyze`` the statement is only planned, never run, so any explainable
 is fine. With ``analyze`` it runs, so it must pass the read-only check first; it then runs in
 a READ ONLY transaction that is rolled back whatever happens. Statements with ``$n``
 parameters get a generic plan (``plan_cache_mode = force_generic_plan``) with the index
-advisor's representative values, the plan PostgreSQL caches for them.
+advisor's representative values, the plan PostgreSQL caches for them. The statements are the
+engine's (``dbwright.engines.postgres.explain``).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
-
-from dbwright.advisors.explain import bind
 from dbwright.advisors.explain.readonly import ParsedStatement, check_read_only, parse_one
-from dbwright.errors import ServerError, SqlParseError
+from dbwright.advisors.indexes.querytree import analyze as shape_of
+from dbwright.engines.base import Connection
+from dbwright.engines.postgres.explain import explain_document
 from dbwright.model import Snapshot
 
 
@@ -41,7 +40,7 @@ class PlanRun:
 
 
 def explain(
-    conn: psycopg.Connection,
+    conn: Connection,
     sql: str,
     *,
     analyze: bool = False,
@@ -52,45 +51,17 @@ def explain(
 ) -> PlanRun:
     """EXPLAIN one statement; with ``analyze`` only a read-only SELECT, run and rolled back."""
     parsed = check_read_only(sql, conn) if analyze else parse_one(sql)
-    options = ["FORMAT JSON"]
-    if verbose:
-        options.append("VERBOSE")
-    if buffers:
-        options.append("BUFFERS")
-    if analyze:
-        options.append("ANALYZE")
-        if not timing:
-            options.append("TIMING OFF")
-    conn.execute("BEGIN TRANSACTION READ ONLY")
-    try:
-        arguments: list[str] = []
-        if parsed.parameters:
-            conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-            arguments = bind.prepare(conn, parsed.sql, parsed.parameters, snapshot)
-            text = f"EXPLAIN ({', '.join(options)}) EXECUTE {bind.PREPARED_NAME}({', '.join(arguments)})"
-        else:
-            text = f"EXPLAIN ({', '.join(options)}) {parsed.sql}"
-        document = _fetch(conn, text)
-    except psycopg.errors.SyntaxError as error:
-        raise SqlParseError(f"the server cannot parse the statement: {_first_line(error)}") from None
-    except psycopg.Error as error:
-        raise ServerError(f"EXPLAIN failed: {_first_line(error)}") from None
-    finally:
-        if not conn.closed:
-            conn.execute("ROLLBACK")
-            if parsed.parameters:
-                bind.deallocate(conn)  # PREPARE is not undone by ROLLBACK
+    columns = (
+        shape_of(parsed.sql, snapshot).parameter_columns if parsed.parameters and snapshot is not None else {}
+    )
+    document, arguments = explain_document(
+        conn,
+        parsed.sql,
+        parsed.parameters,
+        columns,
+        analyze=analyze,
+        verbose=verbose,
+        buffers=buffers,
+        timing=timing,
+    )
     return PlanRun(parsed, document, analyze, tuple(arguments))
-
-
-def _fetch(conn: psycopg.Connection, text: str) -> dict[str, Any]:
-    with conn.cursor() as cur:
-        cur.execute(text, prepare=True)  # the extended protocol: the server refuses a second statement
-        document = cur.fetchone()[0]
-    if isinstance(document, str):
-        document = json.loads(document)
-    return document[0]
-
-
-def _first_line(error: Exception) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]

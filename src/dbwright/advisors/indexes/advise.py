@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pglast
-import psycopg
 from pglast import ast
 
 from dbwright.advisors.indexes import candidates as cand
@@ -27,12 +26,9 @@ from dbwright.advisors.indexes.querytree import QueryShape, analyze, resolve_tab
 from dbwright.advisors.indexes.select import OBJECTIVES, Selector, Weighted
 from dbwright.advisors.indexes.sizes import SampledDistinct
 from dbwright.advisors.indexes.spec import IndexSpec
-from dbwright.advisors.indexes.whatif import (
-    DEFAULT_REAL_INDEX_LIMIT,
-    PlannableQuery,
-    WhatIf,
-    hypopg_available,
-)
+from dbwright.advisors.indexes.whatif import DEFAULT_REAL_INDEX_LIMIT, PlannableQuery, WhatIf
+from dbwright.engines.base import Connection
+from dbwright.engines.postgres.whatif import hypopg_available
 from dbwright.errors import InputFileError, InvalidArgumentError, RefusedError
 from dbwright.model import Snapshot
 from dbwright.model.operations import qident
@@ -169,7 +165,7 @@ class IndexAdvice:
 
 
 def advise_indexes(
-    target: str | psycopg.Connection | None,
+    target: str | Connection | None,
     *,
     budget: str | int | None = None,
     workload: wl.Workload | None = None,
@@ -189,7 +185,7 @@ def advise_indexes(
     """Recommend indexes for a workload within ``budget`` (bytes, "500MB" or "10%" of the database;
     default 10% of the database but at least 64 MB).
 
-    ``target`` is a connection target (URL, conninfo, database name) or an open psycopg
+    ``target`` is a connection target (URL, conninfo, database name) or an open
     connection, which is used as is and left open. The workload is ``workload``, else the
     files, logs and query given, else pg_stat_statements. ``what_if`` is "auto" (HypoPG when
     installed, else rolled-back real builds), "hypopg" or "real". ``objective`` is "total" (the
@@ -205,7 +201,7 @@ def advise_indexes(
         raise InvalidArgumentError(f"unknown weighting {weight_by!r}; use one of {', '.join(wl.WEIGHTINGS)}")
     if objective not in ("auto", *OBJECTIVES):
         raise InvalidArgumentError(f"unknown objective {objective!r}; use auto, {', '.join(OBJECTIVES)}")
-    owned = not isinstance(target, psycopg.Connection)
+    owned = target is None or isinstance(target, str)
     conn = open_session(target) if owned else target
     try:
         step("reading the catalog")
@@ -251,7 +247,7 @@ def _workload(
     return wl.merge(parts)
 
 
-def _backend(conn: psycopg.Connection, what_if: str) -> str:
+def _backend(conn: Connection, what_if: str) -> str:
     if what_if not in ("auto", "hypopg", "real"):
         raise InvalidArgumentError(f"unknown what-if mode {what_if!r}; use auto, hypopg or real")
     available, detail = hypopg_available(conn)

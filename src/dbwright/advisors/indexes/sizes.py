@@ -11,14 +11,14 @@ truncated pivot keys at 70% fill. BRIN keeps one summary tuple per 128 heap page
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-import psycopg
-
 from dbwright.advisors.indexes.spec import IndexSpec
+from dbwright.engines.base import Connection
+from dbwright.engines.postgres import sampling
+from dbwright.errors import ServerError
 from dbwright.model import Column, Snapshot, Table
-from dbwright.model.operations import ident, qident
 
 BLOCK = 8192
 PAGE_HEADER = 24
@@ -236,7 +236,7 @@ class SampledDistinct:
       builds at 65 MB against 180 MB estimated without deduplication.
     """
 
-    def __init__(self, conn: psycopg.Connection, snapshot: Snapshot, notes: list[str] | None = None) -> None:
+    def __init__(self, conn: Connection, snapshot: Snapshot, notes: list[str] | None = None) -> None:
         self.conn = conn
         self.snapshot = snapshot
         self.notes = notes if notes is not None else []
@@ -304,12 +304,8 @@ class SampledDistinct:
         pages = max(1, info.heap_bytes // BLOCK)
         per_page = max(1.0, info.row_estimate / pages)
         blocks = min(pages, max(DISTINCT_SAMPLE_BLOCKS, math.ceil(KEY_SAMPLE_ROWS / per_page)))
-        listed = ", ".join(ident(c) for c in columns)
         row = self._fetch(
-            f"WITH occurrences AS (SELECT DISTINCT (ctid::text::point)[0] AS block, {listed} FROM {qident(table)} "
-            f"{_tablesample(blocks, pages)}) "
-            f"SELECT (SELECT count(DISTINCT block) FROM occurrences), count(*), count(*) FILTER (WHERE n = 1), "
-            f"coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM occurrences GROUP BY {listed}) keys",
+            lambda: sampling.key_occurrences(self.conn, table, columns, blocks, pages),
             f"{table} ({', '.join(columns)}) for its distinct key combinations",
             "its index size uses pg_stats",
         )
@@ -324,9 +320,7 @@ class SampledDistinct:
             return None
         pages = max(1, info.heap_bytes // BLOCK)
         row = self._fetch(
-            f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT (ctid::text::point)[0] AS block, "
-            f"count(DISTINCT {ident(column)}) AS n FROM {qident(table)} {_tablesample(DISTINCT_SAMPLE_BLOCKS, pages)} "
-            f"GROUP BY 1) blocks",
+            lambda: sampling.distinct_per_block(self.conn, table, column, DISTINCT_SAMPLE_BLOCKS, pages),
             f"{table}.{column} for its distinct values",
             "its index sizes use pg_stats",
         )
@@ -334,19 +328,13 @@ class SampledDistinct:
             return None
         return clustered_distinct(int(row[0]), int(row[1]), pages, info.row_estimate)
 
-    def _fetch(self, sql: str, what: str, fallback: str) -> tuple | None:
+    def _fetch(self, sample: Callable[[], tuple], what: str, fallback: str) -> tuple | None:
         """One sampling statement's row, or None with a note saying what was not sampled and why."""
         try:
-            with self.conn.transaction():  # a savepoint inside the what-if evaluator's open transaction
-                return self.conn.execute(sql).fetchone()
-        except psycopg.Error as error:
-            self.notes.append(f"could not sample {what} ({str(error).strip().splitlines()[0]}); {fallback}")
+            return sample()
+        except ServerError as error:
+            self.notes.append(f"could not sample {what} ({error.message}); {fallback}")
             return None
-
-
-def _tablesample(blocks: int, pages: int) -> str:
-    """A repeatable block sample of about ``blocks`` of a table's ``pages``."""
-    return f"TABLESAMPLE SYSTEM ({min(100.0, 100.0 * blocks / pages):.6f}) REPEATABLE (0)"
 
 
 def duj1_over_blocks(

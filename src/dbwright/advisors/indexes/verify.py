@@ -10,27 +10,27 @@ never run (the same pglast check as ``dbwright explain --analyze``); they are li
 
 from __future__ import annotations
 
-import os
-import secrets
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
-from psycopg import conninfo as _conninfo
-
 from dbwright.advisors.explain.readonly import parse_one, why_not_read_only
 from dbwright.advisors.explain.run import explain
 from dbwright.advisors.indexes.advise import IndexAdvice, Recommendation
-from dbwright.errors import DbwrightError, PrivilegeError, RefusedError, ServerError
+from dbwright.engines.base import Connection
+from dbwright.engines.postgres.index_verify import (
+    build_index,
+    create_scratch_copy,
+    drop_scratch_copy,
+    relation_bytes,
+    with_dbname,
+)
+from dbwright.errors import DbwrightError, RefusedError
 from dbwright.model import Snapshot
-from dbwright.model.operations import ident, qident
 
 RUNS = 3
-SCRATCH_PREFIX = "dbwright_scratch_"
-MAINTENANCE_DB = "postgres"
 RUN_TIMEOUT = "5min"
 Progress = Callable[[str], None]
 
@@ -175,8 +175,8 @@ def verify_advice(
     try:
         if scratch:
             step("copying the database to a scratch database")
-            scratch_name = _create_scratch(conninfo, database)
-            destination = _with_dbname(conninfo, scratch_name)
+            scratch_name = create_scratch_copy(conninfo, database)
+            destination = with_dbname(conninfo, scratch_name)
             result.where = f"scratch copy {scratch_name} (dropped afterwards)"
         else:
             destination = conninfo
@@ -188,7 +188,7 @@ def verify_advice(
         after = _measure(destination, runnable, snap, runs)
     finally:
         if scratch_name:
-            _drop_scratch(conninfo, scratch_name)
+            drop_scratch_copy(conninfo, scratch_name)
     effects = {q.key: q for q in advice.queries}
     for key, sql in runnable:
         (ms_before, _, _), (ms_after, cost_after, used) = before[key], after[key]
@@ -204,9 +204,7 @@ def verify_advice(
     return result
 
 
-def _runnable(
-    conn: psycopg.Connection, advice: IndexAdvice
-) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
+def _runnable(conn: Connection, advice: IndexAdvice) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
     runnable, refused = [], []
     for q in advice.queries:
         try:
@@ -257,99 +255,15 @@ def _build(conninfo: str, advice: IndexAdvice, scratch: bool) -> list[BuiltIndex
     with open_session(conninfo, options) as conn:
         for r in advice.recommendations:
             sql = _build_sql(r, scratch)
+            undo = (
+                None if scratch else r.package.rollback_operations()[0].sql()
+            )  # CONCURRENTLY leaves it invalid
             started = time.perf_counter()
-            try:
-                conn.execute(sql)
-            except psycopg.Error as error:
-                if not scratch:  # a failed CONCURRENTLY build leaves an invalid index behind
-                    conn.execute(r.package.rollback_operations()[0].sql())
-                raise ServerError(f"building {r.spec.name} failed: {_first_line(error)}") from None
+            build_index(conn, sql, r.spec.name, undo)
             seconds = time.perf_counter() - started
-            size = conn.execute(
-                "SELECT pg_relation_size(%s::regclass)",
-                (qident(f"{r.spec.table.split('.', 1)[0]}.{r.spec.name}"),),
-            ).fetchone()[0]
+            size = relation_bytes(conn, f"{r.spec.table.split('.', 1)[0]}.{r.spec.name}")
             built.append(BuiltIndex(r.spec.label, sql, seconds, int(size), r.estimated_bytes))
     return built
-
-
-# --- the scratch copy ------------------------------------------------------------------------------
-
-
-def _with_dbname(conninfo: str, dbname: str) -> str:
-    params = _conninfo.conninfo_to_dict(conninfo)
-    params["dbname"] = dbname
-    return _conninfo.make_conninfo(**params)
-
-
-def _admin(conninfo: str) -> psycopg.Connection:
-    from dbwright.engines.postgres.connect import SessionOptions, open_session
-
-    return open_session(
-        _with_dbname(conninfo, MAINTENANCE_DB), SessionOptions(read_only=False, statement_timeout="0")
-    )
-
-
-def _other_sessions(admin: psycopg.Connection, database: str) -> int:
-    """Sessions on ``database``, after giving sessions that just closed (ours) a moment to end."""
-    count = 0
-    for _ in range(10):
-        count = admin.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (database,)
-        ).fetchone()[0]
-        if count == 0:
-            break
-        time.sleep(0.1)
-    return count
-
-
-def _create_scratch(conninfo: str, database: str) -> str:
-    name = f"{SCRATCH_PREFIX}{os.getpid()}_{secrets.token_hex(3)}"
-    with _admin(conninfo) as admin:
-        others = _other_sessions(admin, database)
-        if others:  # CREATE DATABASE itself would wait 5 s before failing
-            raise RefusedError(
-                f"cannot copy {database} to a scratch database: {others} other session(s) are "
-                "connected to it and CREATE DATABASE … TEMPLATE needs none; close them, or verify "
-                "on the target with --yes"
-            )
-        try:
-            admin.execute(f"CREATE DATABASE {ident(name)} TEMPLATE {ident(database)}")
-        except psycopg.errors.ObjectInUse:
-            others = admin.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (database,)
-            ).fetchone()[0]
-            raise RefusedError(
-                f"cannot copy {database} to a scratch database: {others} other session(s) are "
-                "connected to it and CREATE DATABASE … TEMPLATE needs none; close them, or verify "
-                "on the target with --yes"
-            ) from None
-        except psycopg.errors.InsufficientPrivilege as error:
-            raise PrivilegeError(
-                f"cannot create a scratch database: {_first_line(error)} (the role needs CREATEDB)"
-            ) from None
-        except psycopg.Error as error:
-            raise ServerError(f"cannot create a scratch database: {_first_line(error)}") from None
-    return name
-
-
-def _drop_scratch(conninfo: str, name: str) -> None:
-    with _admin(conninfo) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {ident(name)} WITH (FORCE)")
-
-
-def scratch_databases(conninfo: str) -> list[str]:
-    """Scratch databases on the server (there should be none once verification is over)."""
-    with _admin(conninfo) as admin:
-        rows = admin.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1",
-            (SCRATCH_PREFIX.replace("_", "\\_") + "%",),
-        ).fetchall()
-    return [r[0] for r in rows]
-
-
-def _first_line(error: Exception) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 # --- words ------------------------------------------------------------------------------------------

@@ -8,30 +8,27 @@ limit are refused unless the caller allows it. Either way nothing is left behind
 
 A query's plan depends only on the indexes of the tables it reads, so the cache key is the
 query and the part of the index set on its tables: most configurations a search tries are
-answered without calling the planner.
+answered without calling the planner. The statements themselves (HypoPG's functions, the
+rolled-back builds, EXPLAIN) are the engine's: ``dbwright.engines.postgres.whatif`` and
+``dbwright.engines.postgres.generic_plans``.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import psycopg
-
-from dbwright.advisors.indexes.generic import PlanError, Planner
 from dbwright.advisors.indexes.plans import PlanSummary
 from dbwright.advisors.indexes.spec import IndexSpec
+from dbwright.engines.base import Connection
+from dbwright.engines.postgres import whatif as engine
+from dbwright.engines.postgres.generic_plans import PlanError, Planner
 from dbwright.errors import RefusedError
 from dbwright.model import Snapshot
-from dbwright.model.operations import qident
 
 #: Tables larger than this are refused for real (rolled-back) index builds unless allowed.
 DEFAULT_REAL_INDEX_LIMIT = 256 * 1024**2
-#: HypoPG takes its OIDs from a small reserved range; start afresh this often.
-HYPOPG_BATCH = 200
-_HYPO_NAME = re.compile(r"^<(\d+)>")
 
 
 @dataclass(frozen=True)
@@ -78,7 +75,7 @@ class WhatIf:
 
     def __init__(
         self,
-        conn: psycopg.Connection,
+        conn: Connection,
         snapshot: Snapshot,
         *,
         backend: str,
@@ -95,10 +92,9 @@ class WhatIf:
         self.planner = Planner(conn)
         self.stats = Evaluations()
         self._cache: dict[tuple[str, frozenset[IndexSpec]], PlanSummary | None] = {}
-        self._active: dict[IndexSpec, int] = {}  # HypoPG: spec -> oid
+        self.hypothetical: engine.HypotheticalIndexes[IndexSpec] = engine.HypotheticalIndexes(conn)
         self._names: dict[str, IndexSpec] = {}  # raw index name in the current session -> spec
         self._by_spec_name: dict[str, IndexSpec] = {}
-        self._created_in_batch = 0
         self._real_serial = 0
         self.last_error = ""
         self._base: frozenset[IndexSpec] | None = None  # real indexes the open transaction holds
@@ -141,25 +137,17 @@ class WhatIf:
 
     def close(self) -> None:
         """Leave nothing behind: no hypothetical index, no prepared statement, settings reset."""
-        if self.conn.closed:
+        if engine.is_closed(self.conn):
             return
         if self.backend == "hypopg":
-            self.conn.execute("SELECT hypopg_reset()")
-            self._active.clear()
+            self.hypothetical.reset()
         self._end_real()
-        if self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-            self.conn.execute("ROLLBACK")
+        engine.rollback_if_in_transaction(self.conn)
         self.planner.close()
 
     def leftovers(self) -> dict[str, int]:
         """What the evaluation left in the session and the catalog (both must be 0)."""
-        hypothetical = 0
-        if self.backend == "hypopg":
-            hypothetical = self.conn.execute("SELECT count(*) FROM hypopg_list_indexes").fetchone()[0]
-        real = self.conn.execute(
-            "SELECT count(*) FROM pg_class WHERE relkind = 'i' AND relname LIKE 'dbwright\\_whatif\\_%'"
-        ).fetchone()[0]
-        return {"hypothetical_indexes": hypothetical, "real_indexes": real}
+        return engine.leftovers(self.conn, hypopg=self.backend == "hypopg")
 
     # --- HypoPG ------------------------------------------------------------------------------
     def _plan_hypothetical(self, missing: list, needed: frozenset[IndexSpec]) -> None:
@@ -175,52 +163,14 @@ class WhatIf:
         Indexes on other tables may stay: the planner never looks at an index of a table the
         statement does not read, and keeping them spares drop-and-create churn.
         """
-        stale = [
-            spec for spec in sorted(set(self._active) - wanted) if tables is None or spec.table in tables
-        ]
-        if stale:  # one round trip for all of them
-            self.conn.execute(
-                "SELECT hypopg_drop_index(oid) FROM unnest(%s::oid[]) AS oid",
-                ([self._active.pop(spec) for spec in stale],),
-            )
-        todo = sorted(wanted - set(self._active))
-        if self._created_in_batch + len(todo) > HYPOPG_BATCH:
-            self.conn.execute("SELECT hypopg_reset()")
-            self._created_in_batch = 0
-            todo = sorted(wanted)
-            self._active.clear()
-        if len(todo) > 1:
-            try:  # one round trip; a definition HypoPG refuses sends them one at a time, to name it
-                rows = self.conn.execute(
-                    "SELECT h.indexrelid, h.indexname FROM unnest(%s::text[]) WITH ORDINALITY AS d(def, n), "
-                    "LATERAL hypopg_create_index(d.def) AS h ORDER BY d.n",
-                    ([spec.definition() for spec in todo],),
-                ).fetchall()
-            except psycopg.Error:
-                # HypoPG's indexes are not transactional: those made before the refused one stay, untracked
-                self.conn.execute("SELECT hypopg_reset()")
-                self._created_in_batch = 0
-                self._active.clear()
-                todo = sorted(wanted)
-            else:
-                for spec, row in zip(todo, rows, strict=True):
-                    self._created(spec, row)
-                return
-        for spec in todo:
-            try:
-                row = self.conn.execute(
-                    "SELECT indexrelid, indexname FROM hypopg_create_index(%s)", (spec.definition(),)
-                ).fetchone()
-            except psycopg.Error as error:
-                self.stats.unsupported[spec] = _first_line(error).removeprefix("hypopg: ")
-                continue
-            self._created(spec, row)
+        created, refused = self.hypothetical.ensure(wanted, tables)
+        for spec, oid, name in created:
+            self._created(spec, oid, name)
+        self.stats.unsupported.update(refused)
 
-    def _created(self, spec: IndexSpec, row: tuple) -> None:
-        self._active[spec] = row[0]
-        self._names = {n: s for n, s in self._names.items() if not n.startswith(f"<{row[0]}>")}
-        self._names[row[1]] = spec
-        self._created_in_batch += 1
+    def _created(self, spec: IndexSpec, oid: int, name: str) -> None:
+        self._names = {n: s for n, s in self._names.items() if not n.startswith(f"<{oid}>")}
+        self._names[name] = spec
         self.stats.hypothetical_created += 1
 
     # --- real indexes in rolled-back transactions ------------------------------------------------
@@ -261,16 +211,14 @@ class WhatIf:
         if shared:
             self._base = self._base | self._build(shared)
         self._previous = needed
-        with self.conn.transaction() as savepoint:
+        with engine.rolled_back_savepoint(self.conn):
             built = self._build(needed - self._base) | {s for s in needed if s in self._base}
             for query, key in missing:
                 usable = frozenset(s for s in key[1] if s in built)
                 self._cache[(key[0], usable)] = self._cache[key] = self._explain(query)
-            raise psycopg.Rollback(savepoint)
 
     def _begin_real(self) -> None:
-        self.conn.execute("BEGIN TRANSACTION READ WRITE")
-        self.conn.execute("SET LOCAL lock_timeout = '500ms'")
+        engine.begin_write(self.conn)
         self._base = frozenset()
         self._locked_since: dict[str, float] = {}
 
@@ -278,7 +226,7 @@ class WhatIf:
         """Roll back every real index, and book how long each table's SHARE lock was held."""
         if self._base is None:
             return
-        self.conn.execute("ROLLBACK")
+        engine.rollback(self.conn)
         now = time.perf_counter()
         for table, since in self._locked_since.items():
             self.stats.lock_costs.setdefault(table, LockCost(table)).seconds += now - since
@@ -291,10 +239,9 @@ class WhatIf:
             self._real_serial += 1
             name = f"dbwright_whatif_{self._real_serial}"
             try:
-                with self.conn.transaction():  # a savepoint: one bad definition spoils nothing else
-                    self.conn.execute(spec.definition(name))
-            except psycopg.Error as error:
-                self.stats.unsupported[spec] = _first_line(error)
+                engine.build_index(self.conn, spec.definition(name))
+            except engine.IndexRefusedError as error:
+                self.stats.unsupported[spec] = str(error)
                 continue
             self._names[name] = spec
             built.add(spec)
@@ -303,9 +250,9 @@ class WhatIf:
             self.stats.lock_costs.setdefault(spec.table, LockCost(spec.table)).builds += 1
         return built
 
-    def write_transaction(self) -> _RolledBack:
+    def write_transaction(self) -> engine.RolledBackWrite:
         """BEGIN READ WRITE … ROLLBACK, always rolled back, with a short lock_timeout."""
-        return _RolledBack(self.conn)
+        return engine.RolledBackWrite(self.conn)
 
     def plan_without(
         self, queries: Sequence[PlannableQuery], index_qname: str, config: Iterable[IndexSpec] = ()
@@ -325,7 +272,7 @@ class WhatIf:
         with self.write_transaction():
             if self.backend == "real":
                 self._build(config)
-            self.conn.execute(f"DROP INDEX {qident(index_qname)}")
+            engine.drop_index(self.conn, index_qname)
             return [self._explain(q) for q in queries]
 
     # --- planning ----------------------------------------------------------------------------
@@ -345,35 +292,3 @@ class WhatIf:
             return raw
         self._by_spec_name[spec.name] = spec
         return spec.name
-
-
-class _RolledBack:
-    def __init__(self, conn: psycopg.Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> psycopg.Connection:
-        self.conn.execute("BEGIN TRANSACTION READ WRITE")
-        self.conn.execute("SET LOCAL lock_timeout = '500ms'")
-        return self.conn
-
-    def __exit__(self, *exc: object) -> None:
-        self.conn.execute("ROLLBACK")
-
-
-def hypopg_available(conn: psycopg.Connection) -> tuple[bool, str]:
-    """(True, version) when HypoPG is installed in this database; else (False, why not)."""
-    row = conn.execute(
-        "SELECT installed_version, default_version FROM pg_available_extensions WHERE name = 'hypopg'"
-    ).fetchone()
-    if row is None:
-        return False, "HypoPG is not available on this server"
-    if row[0] is None:
-        return (
-            False,
-            f"HypoPG {row[1]} is available but not installed in this database (CREATE EXTENSION hypopg)",
-        )
-    return True, row[0]
-
-
-def _first_line(error: Exception) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]

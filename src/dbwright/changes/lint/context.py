@@ -15,8 +15,8 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, ObjectType, TransactionStmtKind
 from pglast.visitors import Visitor
 
-from dbwright.changes.lint.locks import dotted, qualified
-from dbwright.changes.lint.sqltypes import SqlType, sql_type
+from dbwright.engines.postgres.locks import dotted, qualified
+from dbwright.engines.postgres.sqltypes import SqlType, sql_type
 
 _NOT_NULL_CHECK = re.compile(r'CHECK \(\(?"?([^\s"()]+)"? IS NOT NULL\)?\)')
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dbwright.changes.lint.context import LintState
 from dbwright.changes.lint.findings import LintFinding, StatementInfo
-from dbwright.changes.lint.locks import effects
+from dbwright.engines.postgres.locks import effects
 from dbwright.changes.lint.parse import ParsedStatement, parse_statements
 from dbwright.changes.lint.rules import Statement, all_rules
 from dbwright.errors import InputFileError

@@ -21,7 +21,7 @@ from pglast.enums import ConstrType
 from pglast.stream import RawStream
 
 from dbwright.changes.lint.context import LintState
-from dbwright.changes.lint.locks import Effects, column_default, effects, qualified, volatility
+from dbwright.engines.postgres.locks import Effects, column_default, effects, qualified, volatility
 from dbwright.changes.lint.parse import ParsedStatement, parse_statements
 from dbwright.model.operations import (
     AddCheck,

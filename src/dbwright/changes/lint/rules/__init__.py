@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from dbwright.changes.lint.context import LintState
-from dbwright.changes.lint.locks import Effects
+from dbwright.engines.postgres.locks import Effects
 from dbwright.changes.lint.parse import ParsedStatement
 from dbwright.model.findings import Severity
 

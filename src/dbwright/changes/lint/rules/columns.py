@@ -6,10 +6,10 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType
 from pglast.stream import RawStream
 
-from dbwright.changes.lint.locks import column_constraints, column_default, is_serial, volatility
+from dbwright.engines.postgres.locks import column_constraints, column_default, is_serial, volatility
 from dbwright.changes.lint.rules import Case, Hit, rule
 from dbwright.changes.lint.rules.common import commands
-from dbwright.changes.lint.sqltypes import rewrite_for_change, sql_type
+from dbwright.engines.postgres.sqltypes import rewrite_for_change, sql_type
 from dbwright.model.findings import Severity
 from dbwright.model.operations import ident, qident
 

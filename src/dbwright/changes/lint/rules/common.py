@@ -8,7 +8,7 @@ from pglast import ast
 from pglast.enums import AlterTableType
 
 from dbwright.changes.lint.context import LintState
-from dbwright.changes.lint.locks import blocks_reads, blocks_writes, qualified
+from dbwright.engines.postgres.locks import blocks_reads, blocks_writes, qualified
 from dbwright.changes.lint.rules import Statement
 
 

@@ -6,9 +6,9 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType
 
-from dbwright.changes.lint.locks import column_constraints, is_serial, qualified
+from dbwright.engines.postgres.locks import column_constraints, is_serial, qualified
 from dbwright.changes.lint.rules import Hit, rule
-from dbwright.changes.lint.sqltypes import sql_type
+from dbwright.engines.postgres.sqltypes import sql_type
 from dbwright.model.findings import Severity
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums import AlterTableType as AT
 
-from dbwright.changes.lint.locks import blocks_writes, qualified
+from dbwright.engines.postgres.locks import blocks_writes, qualified
 from dbwright.changes.lint.rules import Hit, rule
 from dbwright.changes.lint.rules.common import commands, existing
 from dbwright.model.findings import Severity

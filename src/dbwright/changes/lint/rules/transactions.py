@@ -5,7 +5,7 @@ from __future__ import annotations
 from pglast import ast
 
 from dbwright.changes.lint.context import string_constants
-from dbwright.changes.lint.locks import blocks_writes
+from dbwright.engines.postgres.locks import blocks_writes
 from dbwright.changes.lint.rules import Case, Hit, rule
 from dbwright.changes.lint.rules.common import existing
 from dbwright.model.findings import Severity

@@ -2,7 +2,7 @@
 
 The levels follow the PostgreSQL 15 docs ("Explicit Locking", and each command's page: ALTER
 TABLE states the lock of every subcommand, ACCESS EXCLUSIVE where it says nothing). Each
-modelled level is confirmed on a real server by tests/changes/lint/test_locks_real.py, which
+modelled level is confirmed on a real server by tests/engines/postgres/test_locks_real.py, which
 reads pg_locks for the statement's own backend. Version differences are modelled where they
 change the answer: constant defaults stopped rewriting in 11, ATTACH PARTITION dropped to SHARE
 UPDATE EXCLUSIVE on the parent in 12, DETACH … CONCURRENTLY appeared in 14.
@@ -17,7 +17,7 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, DropBehavior, ObjectType, ReindexObjectType, TransactionStmtKind
 
-from dbwright.changes.lint.sqltypes import SqlType, rewrite_for_change, sql_type
+from dbwright.engines.postgres.sqltypes import SqlType, rewrite_for_change, sql_type
 
 NONE = "none"
 UNKNOWN = "unknown"

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from dbwright.changes.lint import LintState, describe
-from dbwright.changes.lint.locks import LOCK_ORDER, PG_LOCKS_MODE
+from dbwright.engines.postgres.locks import LOCK_ORDER, PG_LOCKS_MODE
 from dbwright.review import take_snapshot
 
 SETUP = """
