@@ -19,47 +19,27 @@ import hashlib
 import random
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import pglast
-import psycopg
 from pglast import ast
 from pglast.stream import RawStream
-from psycopg import sql
 
+from dbwright.engines.base import Connection
+from dbwright.engines.postgres import backfill as engine
+from dbwright.engines.postgres.advisory_locks import release_named_lock, try_named_lock
+from dbwright.engines.postgres.backfill import BatchStatements, Table
 from dbwright.engines.postgres.connect import SessionOptions, open_session
-from dbwright.errors import MigrationFailedError, RefusedError, SqlParseError
-from dbwright.redact import redact
+from dbwright.engines.postgres.failures import Failure, StatementFailed, failures
+from dbwright.errors import DbwrightError, MigrationFailedError, RefusedError, SqlParseError
 
-SCHEMA = "dbwright"
-PROGRESS_TABLE = f"{SCHEMA}.backfill_progress"
 MIN_BATCH = 100
 FIRST_ADAPTIVE_BATCH = 1000
 EXACT_COUNT_BELOW = 200_000  # below this many estimated rows, count the keys instead of trusting reltuples
-RETRYABLE = (
-    psycopg.errors.LockNotAvailable,
-    psycopg.errors.DeadlockDetected,
-    psycopg.errors.SerializationFailure,
-)
-
-CREATE_PROGRESS = f"""
-CREATE SCHEMA IF NOT EXISTS {SCHEMA};
-CREATE TABLE IF NOT EXISTS {PROGRESS_TABLE} (
-    job text PRIMARY KEY,
-    table_name text NOT NULL,
-    set_sql text NOT NULL,
-    where_sql text,
-    key_columns text[] NOT NULL,
-    last_key text[],
-    batches integer NOT NULL DEFAULT 0,
-    keys_done bigint NOT NULL DEFAULT 0,
-    rows_updated bigint NOT NULL DEFAULT 0,
-    started_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now(),
-    finished_at timestamptz
-)"""
+#: Failures after which a batch is simply tried again (it was rolled back whole).
+RETRYABLE = (Failure.LOCK_TIMEOUT, Failure.CONFLICT)
 
 
 @dataclass(frozen=True)
@@ -228,90 +208,6 @@ def job_id(table: str, set_sql: str, where_sql: str | None) -> str:
     return hashlib.sha256(f"{table}\n{set_sql}\n{where_sql or ''}".encode()).hexdigest()[:16]
 
 
-# --- the table ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Table:
-    oid: int
-    schema: str
-    name: str
-    key: tuple[tuple[str, str], ...]  # (column, type) of the primary key, in key order
-    reltuples: float
-
-    @property
-    def qualified(self) -> str:
-        return f"{self.schema}.{self.name}"
-
-    @property
-    def ident(self) -> sql.Identifier:
-        return sql.Identifier(self.schema, self.name)
-
-
-def resolve_table(conn: psycopg.Connection, name: str) -> Table:
-    try:
-        row = conn.execute(
-            "SELECT c.oid, n.nspname, c.relname, c.relkind, c.reltuples FROM pg_class c"
-            " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%s)",
-            (name,),
-        ).fetchone()
-    except psycopg.errors.InvalidName as error:
-        raise RefusedError(f"--table {name!r} is not a table name: {_first_line(error)}") from None
-    if row is None:
-        raise RefusedError(f"table {name} does not exist (or is not on the search_path)")
-    oid, schema, relname, relkind, reltuples = row
-    if relkind not in ("r", "p"):
-        raise RefusedError(f"{schema}.{relname} is not a table")
-    key = conn.execute(
-        "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_index i"
-        " CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)"
-        " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
-        " WHERE i.indrelid = %s AND i.indisprimary ORDER BY k.ord",
-        (oid,),
-    ).fetchall()
-    if not key:
-        raise RefusedError(
-            f"{schema}.{relname} has no primary key: backfill walks the table in primary-key "
-            "order (add one, or backfill by hand)"
-        )
-    return Table(oid, schema, relname, tuple((c, t) for c, t in key), float(reltuples))
-
-
-class _Statements:
-    """The two statements of a batch, composed once: find the batch's last key; update its range."""
-
-    def __init__(self, table: Table, set_sql: str, where_sql: str | None) -> None:
-        cols = [sql.Identifier(c) for c, _ in table.key]
-        key_list = sql.SQL(", ").join(cols)
-        self.key_row = sql.SQL("({})").format(key_list)
-        self.param_row = sql.SQL("({})").format(
-            sql.SQL(", ").join(sql.SQL("%s::{}").format(sql.SQL(t)) for _, t in table.key)
-        )
-        as_text = sql.SQL(", ").join(sql.SQL("{}::text").format(c) for c in cols)
-        order = sql.SQL(", ").join(cols)
-        # qualified: a bare name in ORDER BY would mean the text output column of the same name
-        desc = sql.SQL(", ").join(sql.SQL("{} DESC").format(sql.Identifier("s", c)) for c, _ in table.key)
-        after = sql.SQL("WHERE {} > {}").format(self.key_row, self.param_row)
-        self.bound_first = sql.SQL(
-            "SELECT {as_text}, count(*) OVER () FROM (SELECT {keys} FROM {t} ORDER BY {order} LIMIT %s) s"
-            " ORDER BY {desc} LIMIT 1"
-        ).format(as_text=as_text, keys=key_list, t=table.ident, order=order, desc=desc)
-        self.bound_after = sql.SQL(
-            "SELECT {as_text}, count(*) OVER () FROM (SELECT {keys} FROM {t} {after} ORDER BY {order} LIMIT %s) s"
-            " ORDER BY {desc} LIMIT 1"
-        ).format(as_text=as_text, keys=key_list, t=table.ident, after=after, order=order, desc=desc)
-        condition = sql.SQL(" AND ({})").format(sql.SQL(where_sql)) if where_sql else sql.SQL("")
-        upto = sql.SQL("{} <= {}").format(self.key_row, self.param_row)
-        self.update_first = sql.SQL("UPDATE {t} SET {set} WHERE {upto}{cond}").format(
-            t=table.ident, set=sql.SQL(set_sql), upto=upto, cond=condition
-        )
-        self.update_after = sql.SQL("UPDATE {t} SET {set} WHERE {row} > {p} AND {upto}{cond}").format(
-            t=table.ident, set=sql.SQL(set_sql), row=self.key_row, p=self.param_row, upto=upto, cond=condition
-        )
-        self.count_after = sql.SQL("SELECT count(*) FROM {t} {after}").format(t=table.ident, after=after)
-        self.count_all = sql.SQL("SELECT count(*) FROM {t}").format(t=table.ident)
-
-
 # --- running -----------------------------------------------------------------------------------------
 
 
@@ -336,10 +232,13 @@ def backfill(
     started = time.monotonic()
     with open_session(target, session) as conn:
         try:
-            report = _run(conn, table, assignments, assigned, condition, options, progress)
-        except psycopg.OperationalError as error:
+            with failures(conn):
+                report = _run(conn, table, assignments, assigned, condition, options, progress)
+        except StatementFailed as error:
+            if error.failure is not Failure.CONNECTION_LOST:
+                raise
             raise MigrationFailedError(
-                f"backfill of {table} lost the server ({_first_line(error)}); every "
+                f"backfill of {table} lost the server ({error.message}); every "
                 "committed batch is recorded: rerun with --resume to continue"
             ) from None
     report.seconds = time.monotonic() - started
@@ -347,7 +246,7 @@ def backfill(
 
 
 def _run(
-    conn: psycopg.Connection,
+    conn: Connection,
     table_name: str,
     assignments: str,
     assigned: tuple[str, ...],
@@ -355,7 +254,7 @@ def _run(
     options: BackfillOptions,
     progress: Progress | None,
 ) -> BackfillReport:
-    table = resolve_table(conn, table_name)
+    table = engine.resolve_table(conn, table_name)
     keys = {c for c, _ in table.key}
     if keys & set(assigned):
         raise RefusedError(
@@ -363,9 +262,9 @@ def _run(
             "backfill walks by; that is not a backfill"
         )
     job = job_id(table.qualified, assignments, condition)
-    statements = _Statements(table, assignments, condition)
+    statements = BatchStatements(table, assignments, condition)
     with _job_lock(conn, job, table.qualified):
-        _ensure_progress_table(conn)
+        engine.ensure_progress_table(conn)
         report = _start(conn, job, table, assignments, condition, options, statements)
         last = report.resumed_from
         size = options.first_size
@@ -374,10 +273,7 @@ def _run(
                 time.sleep(options.sleep_s)
             batch = _batch(conn, job, statements, last, size, report, options)
             if batch is None:
-                conn.execute(
-                    f"UPDATE {PROGRESS_TABLE} SET finished_at = now(), updated_at = now() WHERE job = %s",
-                    (job,),
-                )
+                engine.finish_job(conn, job)
                 report.finished = True
                 break
             report.batches.append(batch)
@@ -392,90 +288,68 @@ def _run(
 
 
 @contextmanager
-def _job_lock(conn: psycopg.Connection, job: str, table: str) -> Iterator[None]:
+def _job_lock(conn: Connection, job: str, table: str) -> Iterator[None]:
     """One run per job at a time: a second run of the same backfill is refused, not interleaved."""
-    key = "SELECT {}(hashtextextended('dbwright backfill ' || %s, 0))"
-    if not conn.execute(key.format("pg_try_advisory_lock"), (job,)).fetchone()[0]:
+    name = f"dbwright backfill {job}"
+    if not try_named_lock(conn, name):
         raise RefusedError(f"the same backfill of {table} is already running in another session")
     try:
         yield
     finally:
-        if not conn.closed:
-            with suppress(psycopg.Error):  # the session ends right after; the server releases it then
-                conn.execute(key.format("pg_advisory_unlock"), (job,))
-
-
-def _ensure_progress_table(conn: psycopg.Connection) -> None:
-    exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (PROGRESS_TABLE,)).fetchone()[0]
-    if not exists:
-        with conn.transaction():
-            conn.execute(CREATE_PROGRESS)
+        release_named_lock(conn, name)
 
 
 def _start(
-    conn: psycopg.Connection,
+    conn: Connection,
     job: str,
     table: Table,
     assignments: str,
     condition: str | None,
     options: BackfillOptions,
-    statements: _Statements,
+    statements: BatchStatements,
 ) -> BackfillReport:
     """Pick up, refuse or reset this job's progress row; estimate the keys still to walk."""
-    report = BackfillReport(job, table.qualified, assignments, condition, tuple(c for c, _ in table.key), 0)
-    row = conn.execute(
-        f"SELECT last_key, batches, keys_done, rows_updated, finished_at FROM {PROGRESS_TABLE}"
-        " WHERE job = %s",
-        (job,),
-    ).fetchone()
+    report = BackfillReport(job, table.qualified, assignments, condition, table.key_columns, 0)
+    row = engine.progress_of(conn, job)
     continuing = False
     if row is not None:
-        last_key, batches, keys_done, rows_updated, finished_at = row
-        if finished_at is None and batches > 0 and not (options.resume or options.restart):
+        if not row.finished and row.batches > 0 and not (options.resume or options.restart):
             raise RefusedError(
-                f"a backfill of {table.qualified} with the same SET and WHERE stopped after {batches} "
-                f"batch(es) at key ({', '.join(last_key)}); pass --resume to continue it or "
+                f"a backfill of {table.qualified} with the same SET and WHERE stopped after {row.batches} "
+                f"batch(es) at key ({', '.join(row.last_key or ())}); pass --resume to continue it or "
                 "--restart to start over"
             )
-        if options.resume and (finished_at is None or batches == 0):
+        if options.resume and (not row.finished or row.batches == 0):
             continuing = True
-            report.resumed_from = tuple(last_key) if last_key else None
-            report.keys_done, report.rows_updated = keys_done, rows_updated
-            report.batches_before = batches
+            report.resumed_from = row.last_key
+            report.keys_done, report.rows_updated = row.keys_done, row.rows_updated
+            report.batches_before = row.batches
         elif options.resume:  # finished already: nothing to do
-            report.keys_done = report.estimated_keys = keys_done
-            report.rows_updated = rows_updated
+            report.keys_done = report.estimated_keys = row.keys_done
+            report.rows_updated = row.rows_updated
             report.finished = True
-            report.resumed_from = tuple(last_key) if last_key else None
+            report.resumed_from = row.last_key
     if report.finished:
         return report
     if not continuing:
-        with conn.transaction():
-            conn.execute(f"DELETE FROM {PROGRESS_TABLE} WHERE job = %s", (job,))
-            conn.execute(
-                f"INSERT INTO {PROGRESS_TABLE} (job, table_name, set_sql, where_sql, key_columns)"
-                " VALUES (%s, %s, %s, %s, %s)",
-                (job, table.qualified, assignments, condition, [c for c, _ in table.key]),
-            )
+        engine.start_job(conn, job, table, assignments, condition)
     report.estimated_keys = _estimated_keys(conn, table, statements, report)
     return report
 
 
 def _estimated_keys(
-    conn: psycopg.Connection, table: Table, statements: _Statements, report: BackfillReport
+    conn: Connection, table: Table, statements: BatchStatements, report: BackfillReport
 ) -> int:
     """All the keys, walked or not: counted on small tables, the planner's estimate on large ones."""
     if table.reltuples >= EXACT_COUNT_BELOW:
         return max(int(table.reltuples), report.keys_done)  # the bar's total grows if the estimate was low
-    if report.resumed_from is None:
-        return report.keys_done + conn.execute(statements.count_all).fetchone()[0]
-    return report.keys_done + conn.execute(statements.count_after, list(report.resumed_from)).fetchone()[0]
+    return report.keys_done + engine.count_keys(conn, statements, report.resumed_from)
 
 
 def _batch(
-    conn: psycopg.Connection,
+    conn: Connection,
     job: str,
-    statements: _Statements,
+    statements: BatchStatements,
     last: tuple[str, ...] | None,
     size: int,
     report: BackfillReport,
@@ -487,50 +361,37 @@ def _batch(
     started = time.monotonic()
     while True:
         try:
-            with conn.transaction():
-                if last is None:
-                    bound = conn.execute(statements.bound_first, (size,)).fetchone()
-                else:
-                    bound = conn.execute(statements.bound_after, [*last, size]).fetchone()
-                if bound is None:
-                    return None
-                upper, keys = tuple(bound[:-1]), bound[-1]
-                if last is None:
-                    cur = conn.execute(statements.update_first, list(upper))
-                else:
-                    cur = conn.execute(statements.update_after, [*last, *upper])
-                rows = cur.rowcount
-                conn.execute(
-                    f"UPDATE {PROGRESS_TABLE} SET last_key = %s, batches = batches + 1,"
-                    " keys_done = keys_done + %s, rows_updated = rows_updated + %s, updated_at = now()"
-                    " WHERE job = %s",
-                    (list(upper), keys, rows, job),
-                )
+            walked = engine.run_batch(conn, job, statements, last, size)
+            if walked is None:
+                return None
+            upper, keys, rows = walked
             return Batch(number, upper, keys, size, rows, time.monotonic() - started, retries)
-        except RETRYABLE as error:
-            if retries >= options.retries:
-                raise MigrationFailedError(
-                    f"backfill of {report.table}: batch {number} failed {retries + 1} times "
-                    f"({_first_line(error)}); {len(report.batches)} batch(es) of this run are committed: "
-                    "rerun with --resume to continue"
-                ) from None
-            pause = options.backoff_s * (2**retries) * random.uniform(0.8, 1.2)
-            retries += 1
-            time.sleep(pause)
-        except psycopg.errors.QueryCanceled:
-            raise MigrationFailedError(
-                f"backfill of {report.table}: batch {number} reached statement_timeout {options.statement_timeout}; "
-                "use a smaller --batch-size, then --resume"
-            ) from None
-        except psycopg.OperationalError:
-            raise
-        except psycopg.Error as error:
-            raise MigrationFailedError(
-                f"backfill of {report.table}: batch {number} failed: {_first_line(error)}; "
-                "nothing of it was applied"
-            ) from None
+        except StatementFailed as error:
+            if error.failure in RETRYABLE and retries < options.retries:
+                pause = options.backoff_s * (2**retries) * random.uniform(0.8, 1.2)
+                retries += 1
+                time.sleep(pause)
+                continue
+            raise _batch_failed(error, number, retries, report, options) from None
 
 
-def _first_line(error: Exception) -> str:
-    lines = str(error).strip().splitlines()
-    return redact(lines[0] if lines else type(error).__name__)
+def _batch_failed(
+    error: StatementFailed, number: int, retries: int, report: BackfillReport, options: BackfillOptions
+) -> DbwrightError:
+    """What a batch's failure means for the run, in one line (a lost server is told by backfill())."""
+    if error.failure in RETRYABLE:
+        return MigrationFailedError(
+            f"backfill of {report.table}: batch {number} failed {retries + 1} times "
+            f"({error.message}); {len(report.batches)} batch(es) of this run are committed: "
+            "rerun with --resume to continue"
+        )
+    if error.failure is Failure.STATEMENT_TIMEOUT:
+        return MigrationFailedError(
+            f"backfill of {report.table}: batch {number} reached statement_timeout {options.statement_timeout}; "
+            "use a smaller --batch-size, then --resume"
+        )
+    if error.failure is Failure.CONNECTION_LOST:
+        return error
+    return MigrationFailedError(
+        f"backfill of {report.table}: batch {number} failed: {error.message}; nothing of it was applied"
+    )

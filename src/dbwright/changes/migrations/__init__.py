@@ -34,7 +34,8 @@ from dbwright.changes.migrations.verify import Problem, Status, VerifyReport
 from dbwright.changes.migrations.verify import report as _verify_report
 from dbwright.changes.migrations.verify import status as _status
 from dbwright.engines.postgres.connect import open_session
-from dbwright.engines.postgres.migrations import StatementFailed, failures, search_path
+from dbwright.engines.postgres.failures import StatementFailed, failures
+from dbwright.engines.postgres.migrations import search_path
 from dbwright.errors import ServerError
 from dbwright.model.package import ChangePackage
 

@@ -26,7 +26,7 @@ from dbwright.changes.migrations.statements import Statement, Step, parse_one, s
 from dbwright.changes.migrations.verify import status, tampering
 from dbwright.engines.base import Connection
 from dbwright.engines.postgres import migrations as engine
-from dbwright.engines.postgres.migrations import Failure, StatementFailed
+from dbwright.engines.postgres.failures import Failure, StatementFailed, failures
 from dbwright.errors import MigrationFailedError, RefusedError
 
 Progress = Callable[[str], None]
@@ -100,7 +100,7 @@ def writable_session(target: str | None, options: ApplyOptions) -> Connection:
 def server_errors(what: str) -> Iterator[None]:
     """Server errors outside a step (reading the history, the fingerprint) as one-line errors."""
     try:
-        with engine.failures():
+        with failures():
             yield
     except StatementFailed as error:
         raise MigrationFailedError(
@@ -306,7 +306,7 @@ def _run_step(
     for attempt in range(options.retries + 1):
         started = time.monotonic()
         try:
-            with engine.failures(conn):
+            with failures(conn):
                 if step.transactional:
                     with conn.transaction():
                         recorder.remember_before()

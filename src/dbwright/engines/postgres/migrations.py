@@ -2,69 +2,18 @@
 
 The runner (:mod:`dbwright.changes.migrations.runner`) decides what runs, in which order,
 and how it is recorded and retried; this module is where its statements meet the server.
-A driver error leaves here as a :class:`StatementFailed`, classified by SQLSTATE, so the
-runner can retry a lock timeout or resume after a lost connection without knowing psycopg.
+A failed statement leaves here as a :class:`~dbwright.engines.postgres.failures.StatementFailed`
+naming the statement's place in its file.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from contextlib import contextmanager
-from enum import Enum
 
 import psycopg
 from psycopg import sql
 
 from dbwright.engines.base import Connection
 from dbwright.engines.postgres.connect import SessionOptions, open_session
-from dbwright.errors import MigrationFailedError
-from dbwright.redact import redact
-
-
-class Failure(Enum):
-    """Why a statement failed, as far as the runner's choices go."""
-
-    LOCK_TIMEOUT = "lock timeout"  # lock_timeout reached: retry later
-    STATEMENT_TIMEOUT = "statement timeout"  # statement_timeout reached (or the statement was cancelled)
-    ALREADY_EXISTS = "already exists"  # the object was there already (an enum value added by a killed run)
-    CONNECTION_LOST = "connection lost"  # the session is gone: what committed is in the history
-    REFUSED = "refused"  # any other error the server reported
-
-
-_BY_SQLSTATE = {
-    "55P03": Failure.LOCK_TIMEOUT,  # lock_not_available
-    "57014": Failure.STATEMENT_TIMEOUT,  # query_canceled
-    "42710": Failure.ALREADY_EXISTS,  # duplicate_object
-}
-
-
-class StatementFailed(MigrationFailedError):
-    """A statement (or a history read or write) the server failed; the message is its first line."""
-
-    def __init__(self, message: str, failure: Failure, sqlstate: str | None, where: str | None) -> None:
-        super().__init__(message)
-        self.failure = failure
-        self.sqlstate = sqlstate
-        self.where = where
-
-
-def _failed(error: psycopg.Error, conn: Connection | None, where: str | None = None) -> StatementFailed:
-    lines = str(error).strip().splitlines()
-    message = redact(lines[0] if lines else type(error).__name__)
-    failure = _BY_SQLSTATE.get(error.sqlstate or "", Failure.REFUSED)
-    if failure is Failure.REFUSED and conn is not None and conn.closed:
-        failure = Failure.CONNECTION_LOST
-    return StatementFailed(message, failure, error.sqlstate, where)
-
-
-@contextmanager
-def failures(conn: Connection | None = None) -> Iterator[None]:
-    """Driver errors raised in the block leave it as :class:`StatementFailed`; given ``conn``, a lost
-    session is told apart from a statement the server refused."""
-    try:
-        yield
-    except psycopg.Error as error:
-        raise _failed(error, conn) from None
+from dbwright.engines.postgres.failures import statement_failed
 
 
 def migration_session(target: str | None, *, statement_timeout: str, lock_timeout: str) -> Connection:
@@ -108,7 +57,7 @@ def execute(conn: Connection, statement: str, where: str) -> None:
     try:
         conn.execute(statement.encode(), prepare=False)
     except psycopg.Error as error:
-        raise _failed(error, conn, where) from None
+        raise statement_failed(error, conn, where) from None
 
 
 def index_state(conn: Connection, schema: str | None, table: str, index: str) -> tuple[str, bool] | None:
