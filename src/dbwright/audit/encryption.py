@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dbwright.audit.checks.common import is_remote
+from dbwright.checks.audit_common import is_remote
 from dbwright.model import Snapshot
 
 

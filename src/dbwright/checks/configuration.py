@@ -601,7 +601,15 @@ def checkpoint_settings(snap: Snapshot) -> Iterator[Finding]:
         )
 
 
-@check("DW609", category="configuration", severity=Severity.LOW, title="Slow statements are not logged")
+@check(
+    "DW609",
+    category="configuration",
+    severity=Severity.LOW,
+    title="Slow statements are not logged",
+    audit_category="logging",
+    aliases=("DWA039",),
+    requires=("setting:log_min_duration_statement",),
+)
 def slow_statement_logging_off(snap: Snapshot) -> Iterator[Finding]:
     """With ``log_min_duration_statement = -1`` a slow query leaves no trace with its parameters and
     time in the log; pg_stat_statements aggregates, it does not keep the individual outliers.

@@ -3,6 +3,29 @@
 Modelled on Django's system checks and sqlfluff's rules: one function per stable code,
 registered with a decorator, its docstring doubling as its docs page. A check never talks
 to a server, so it runs offline on a saved snapshot and is trivial to test.
+
+There is one registry for the review and the audit. Each check belongs to one area of the
+review (``CATEGORIES``). The audit is the subset of checks that carry an audit category and,
+where one applies, a CIS PostgreSQL Benchmark section; it shows them under their ``DWA`` code.
+The audit's six categories fall into two areas of the review:
+
+- ``security``: who can get in and what they can reach once in — the audit categories
+  *access* (roles, grants, functions), *authentication* (pg_hba.conf, passwords) and
+  *encryption* (TLS). The review's own DW5xx checks are here too, each carrying the CIS
+  section and audit category the audit shows it under.
+- ``compliance``: what an auditor asks to be in place so that what happened can be traced and
+  data recovered or protected — *logging*, *data protection* (row-level security, checksums,
+  WAL archiving, pgcrypto) and server *configuration* hygiene (listen_addresses, connection
+  limits, extension versions, untrusted languages).
+
+Every check in those two areas is in the audit. A check of another area may be in the audit
+too by carrying an audit category: DW609 (slow statements not logged) stays a configuration
+check of the review and is the audit's logging check DWA039.
+
+Codes are never reused. A review check that the audit used to register a second time under a
+``DWA`` code (DW501–DW511, DW609) is now one check with that ``DWA`` code as an *alias*: the
+review reports it under its DW code, the audit under the alias (its JSON ``wraps`` field names
+the DW code), and ``--check`` accepts either.
 """
 
 from __future__ import annotations
@@ -12,12 +35,26 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from dbwright.checks.cis import CIS_TITLES
+from dbwright.checks.requirements import unmet_requirements
 from dbwright.model import Snapshot
 from dbwright.model.findings import Finding, Severity
 from dbwright.model.package import ChangePackage
 
-CATEGORIES = ("design", "indexes", "maintenance", "workload", "security", "configuration")
+CATEGORIES = ("design", "indexes", "maintenance", "workload", "security", "compliance", "configuration")
 
+#: The audit's categories, and the review area each one belongs to.
+AUDIT_AREAS = {
+    "access": "security",
+    "authentication": "security",
+    "encryption": "security",
+    "logging": "compliance",
+    "data protection": "compliance",
+    "configuration": "compliance",
+}
+AUDIT_CATEGORIES = tuple(AUDIT_AREAS)
+
+DEFAULT_ENGINES = ("postgresql",)
 
 CheckFunction = Callable[[Snapshot], Iterable[Finding]]
 
@@ -29,22 +66,51 @@ class Check:
     severity: Severity
     title: str
     function: CheckFunction
-    requires: tuple[str, ...] = ()  # snapshot sections; when one is skipped, so is the check
+    requires: tuple[
+        str, ...
+    ] = ()  # sections, setting:NAME, conditions; when one is missing the check is skipped
     references: tuple[str, ...] = ()
+    engines: tuple[str, ...] = DEFAULT_ENGINES  # the snapshot engines the check applies to
+    cis: str | None = None  # CIS PostgreSQL Benchmark section
+    audit_category: str | None = None  # the audit category; None: not part of the audit
+    aliases: tuple[str, ...] = ()  # other codes that name this check (the audit's DWA code of a DW check)
 
     @property
     def doc(self) -> str:
         return inspect.cleandoc(self.function.__doc__ or "")
 
+    @property
+    def summary(self) -> str:
+        """The docstring's first paragraph on one line."""
+        return self.doc.split("\n\n", 1)[0].replace("\n", " ")
+
+    @property
+    def in_audit(self) -> bool:
+        return self.audit_category is not None
+
+    @property
+    def audit_code(self) -> str:
+        """The code the audit reports this check under: its DWA alias when it has one."""
+        return next((a for a in self.aliases if a.startswith("DWA")), self.code)
+
+    def answers_to(self, codes: set[str]) -> bool:
+        """Whether ``codes`` names this check, by its code or an alias."""
+        return self.code in codes or any(a in codes for a in self.aliases)
+
+    def applies_to(self, snap: Snapshot) -> bool:
+        return snap.engine in self.engines
+
     def run(self, snap: Snapshot) -> Iterator[Finding]:
         for finding in self.function(snap):
             yield finding.with_code(self.code)
 
-    def missing_sections(self, snap: Snapshot) -> list[tuple[str, str]]:
-        return [(s, reason) for s in self.requires if (reason := snap.skipped_reason(s))]
+    def missing(self, snap: Snapshot) -> list[str]:
+        """Why this check cannot give a verified answer on ``snap``: one reason per unmet need."""
+        return unmet_requirements(self.requires, snap)
 
 
 REGISTRY: dict[str, Check] = {}
+ALIASES: dict[str, str] = {}  # alias -> code
 
 
 def check(
@@ -55,21 +121,57 @@ def check(
     title: str,
     requires: tuple[str, ...] = (),
     references: tuple[str, ...] = (),
+    engines: tuple[str, ...] = DEFAULT_ENGINES,
+    cis: str | None = None,
+    audit_category: str | None = None,
+    aliases: tuple[str, ...] = (),
 ) -> Callable[[Callable], Callable]:
-    """Register a check function under a stable code. Codes are never reused."""
+    """Register a check function under a stable code. Codes (and aliases) are never reused."""
     if category not in CATEGORIES:
         raise ValueError(f"unknown category {category!r}")
+    _check_audit_metadata(code, category, cis, audit_category)
 
     def register(function: Callable[[Snapshot], Iterable[Finding]]) -> Callable:
-        if code in REGISTRY:
-            raise ValueError(f"check code {code} registered twice")
+        for name in (code, *aliases):
+            if name in REGISTRY or name in ALIASES:
+                raise ValueError(f"check code {name} registered twice")
         if not function.__doc__:
             raise ValueError(f"check {code} needs a docstring: it is the docs page")
 
-        REGISTRY[code] = Check(code, category, severity, title, function, requires, references)
+        REGISTRY[code] = Check(
+            code,
+            category,
+            severity,
+            title,
+            function,
+            requires,
+            references,
+            engines,
+            cis,
+            audit_category,
+            aliases,
+        )
+        ALIASES.update(dict.fromkeys(aliases, code))
         return function
 
     return register
+
+
+def _check_audit_metadata(code: str, category: str, cis: str | None, audit_category: str | None) -> None:
+    if audit_category is None:
+        if category in AUDIT_AREAS.values():
+            raise ValueError(f"check {code} is in the {category} area, so it needs an audit category")
+        if cis:
+            raise ValueError(f"check {code} has a CIS section but no audit category")
+        return
+    if audit_category not in AUDIT_AREAS:
+        raise ValueError(f"unknown audit category {audit_category!r}")
+    if category in AUDIT_AREAS.values() and AUDIT_AREAS[audit_category] != category:
+        raise ValueError(
+            f"check {code}: audit category {audit_category} belongs to {AUDIT_AREAS[audit_category]}"
+        )
+    if cis and cis not in CIS_TITLES:
+        raise ValueError(f"check {code}: unknown CIS section {cis}")
 
 
 def all_checks() -> list[Check]:
@@ -77,6 +179,13 @@ def all_checks() -> list[Check]:
     import dbwright.checks  # noqa: F401  (registration side effect)
 
     return [REGISTRY[c] for c in sorted(REGISTRY)]
+
+
+def find_check(code: str) -> Check | None:
+    """The check named ``code``, by its code or an alias (case-insensitive)."""
+    all_checks()
+    code = code.upper()
+    return REGISTRY.get(ALIASES.get(code, code))
 
 
 def finding(
@@ -92,6 +201,9 @@ def finding(
 
 
 __all__ = [
+    "ALIASES",
+    "AUDIT_AREAS",
+    "AUDIT_CATEGORIES",
     "CATEGORIES",
     "Check",
     "CheckFunction",
@@ -100,5 +212,6 @@ __all__ = [
     "Severity",
     "all_checks",
     "check",
+    "find_check",
     "finding",
 ]

@@ -63,7 +63,15 @@ def _login_members(snap: Snapshot) -> dict[str, list[str]]:
     return members
 
 
-@check("DW501", category="security", severity=Severity.HIGH, title="Superuser beyond the bootstrap superuser")
+@check(
+    "DW501",
+    category="security",
+    severity=Severity.HIGH,
+    title="Superuser beyond the bootstrap superuser",
+    cis="4.3",
+    audit_category="access",
+    aliases=("DWA001",),
+)
 def extra_superusers(snap: Snapshot) -> Iterator[Finding]:
     """Superuser bypasses every permission check, so every extra superuser is a full key to the cluster.
 
@@ -128,7 +136,15 @@ def _nosuperuser(role: Role) -> ChangePackage:
     )
 
 
-@check("DW511", category="security", severity=Severity.MEDIUM, title="Login role with CREATEROLE")
+@check(
+    "DW511",
+    category="security",
+    severity=Severity.MEDIUM,
+    title="Login role with CREATEROLE",
+    cis="4.3",
+    audit_category="access",
+    aliases=("DWA002",),
+)
 def createrole_login(snap: Snapshot) -> Iterator[Finding]:
     """On PostgreSQL 15 and older, CREATEROLE is almost superuser.
 
@@ -182,7 +198,15 @@ def _public_create_schemas(snap: Snapshot) -> set[str]:
     }
 
 
-@check("DW502", category="security", severity=Severity.HIGH, title="Schema where anyone can create objects")
+@check(
+    "DW502",
+    category="security",
+    severity=Severity.HIGH,
+    title="Schema where anyone can create objects",
+    cis="4.6",
+    audit_category="access",
+    aliases=("DWA014",),
+)
 def public_create_on_schema(snap: Snapshot) -> Iterator[Finding]:
     """When PUBLIC has CREATE on a schema, any role can plant a table, function or operator there.
 
@@ -214,7 +238,15 @@ def public_create_on_schema(snap: Snapshot) -> Iterator[Finding]:
         )
 
 
-@check("DW503", category="security", severity=Severity.MEDIUM, title="Table privileges granted to PUBLIC")
+@check(
+    "DW503",
+    category="security",
+    severity=Severity.MEDIUM,
+    title="Table privileges granted to PUBLIC",
+    cis="4.6",
+    audit_category="access",
+    aliases=("DWA010",),
+)
 def public_table_grants(snap: Snapshot) -> Iterator[Finding]:
     """A grant to PUBLIC is a grant to every role that exists now or is created later.
 
@@ -296,6 +328,9 @@ def _routine_signature(function: Function) -> str:
     category="security",
     severity=Severity.HIGH,
     title="SECURITY DEFINER function without a safe search_path",
+    cis="4.5",
+    audit_category="access",
+    aliases=("DWA042",),
 )
 def security_definer_search_path(snap: Snapshot) -> Iterator[Finding]:
     """A SECURITY DEFINER function runs with its owner's privileges and the caller's search_path.
@@ -358,6 +393,9 @@ def _set_search_path(function: Function, safe_path: str) -> Operation:
     category="security",
     severity=Severity.MEDIUM,
     title="SECURITY DEFINER function executable by PUBLIC",
+    cis="4.5",
+    audit_category="access",
+    aliases=("DWA012",),
 )
 def public_execute_security_definer(snap: Snapshot) -> Iterator[Finding]:
     """Functions are executable by PUBLIC by default, and that includes SECURITY DEFINER ones.
@@ -414,6 +452,9 @@ def public_execute_security_definer(snap: Snapshot) -> Iterator[Finding]:
     severity=Severity.MEDIUM,
     title="Password stored as an MD5 hash",
     requires=("password_hashes",),
+    cis="5.4",
+    audit_category="authentication",
+    aliases=("DWA005",),
 )
 def md5_password_hashes(snap: Snapshot) -> Iterator[Finding]:
     """MD5 password hashes are deprecated: the hash is salted only with the role name, and anyone
@@ -456,7 +497,15 @@ def md5_password_hashes(snap: Snapshot) -> Iterator[Finding]:
         )
 
 
-@check("DW506", category="security", severity=Severity.MEDIUM, title="New passwords are hashed with MD5")
+@check(
+    "DW506",
+    category="security",
+    severity=Severity.MEDIUM,
+    title="New passwords are hashed with MD5",
+    cis="5.4",
+    audit_category="authentication",
+    aliases=("DWA031",),
+)
 def md5_password_encryption(snap: Snapshot) -> Iterator[Finding]:
     """With ``password_encryption = md5`` every password set from now on is stored as an MD5 hash.
 
@@ -494,7 +543,16 @@ def _only_local_connections(snap: Snapshot) -> bool:
     return addresses <= _LOOPBACK_NAMES
 
 
-@check("DW507", category="security", severity=Severity.HIGH, title="TLS is off")
+@check(
+    "DW507",
+    category="security",
+    severity=Severity.HIGH,
+    title="TLS is off",
+    cis="6.8",
+    audit_category="encryption",
+    aliases=("DWA027",),
+    requires=("setting:ssl",),
+)
 def ssl_off(snap: Snapshot) -> Iterator[Finding]:
     """With ``ssl = off`` passwords (unless SCRAM), queries and results cross the network in clear text.
 
@@ -603,6 +661,9 @@ def _hba_rule_name(rule: HbaRule) -> str:
     severity=Severity.HIGH,
     title="pg_hba.conf trusts connections",
     requires=("hba_rules",),
+    cis="5.4",
+    audit_category="authentication",
+    aliases=("DWA020",),
 )
 def hba_trust(snap: Snapshot) -> Iterator[Finding]:
     """``trust`` lets anyone who can reach the server connect as any role the line matches, with no
@@ -647,6 +708,9 @@ def hba_trust(snap: Snapshot) -> Iterator[Finding]:
     severity=Severity.HIGH,
     title="pg_hba.conf sends passwords in clear text",
     requires=("hba_rules",),
+    cis="5.4",
+    audit_category="authentication",
+    aliases=("DWA022",),
 )
 def hba_cleartext_password(snap: Snapshot) -> Iterator[Finding]:
     """The ``password`` method sends the password in clear text; without TLS anyone on the path reads

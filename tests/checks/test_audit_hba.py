@@ -1,4 +1,4 @@
-"""pg_hba.conf audit checks. pg_hba_file_rules reads the file on disk, so each case writes a bad
+"""pg_hba.conf audit checks (checks/audit_hba.py). pg_hba_file_rules reads the file on disk, so each case writes a bad
 file, asserts the finding, performs the documented manual edit, and asserts the finding is gone.
 The server is never reloaded with these files; the original file is restored after each case.
 """
@@ -10,7 +10,7 @@ import re
 import pytest
 
 from dbwright.model.findings import Severity
-from tests.audit.helpers import audit, hba_file
+from tests.checks.audit_helpers import audit, hba_file
 
 SAFE_LOCAL = "local all all peer\n"
 
@@ -35,7 +35,7 @@ def documented_edit(text: str, manual_step: str) -> str:
         ("DWA025", "host appdb app 10.1.2.0/24 scram-sha-256"),
     ],
 )
-def test_mechanical_hba_fixes(pg, code, bad_line):
+def test_dwa021_dwa025_hba_line_flagged(pg, code, bad_line):
     bad = f"{bad_line}\nhost all all 127.0.0.1/32 scram-sha-256\n"
     with hba_file(pg, bad):
         findings = audit(pg, code).by_code(code)
@@ -46,7 +46,7 @@ def test_mechanical_hba_fixes(pg, code, bad_line):
         assert audit(pg, code).by_code(code) == []
 
 
-def test_dwa023_wide_ranges(pg):
+def test_dwa023_wide_ranges_flagged(pg):
     with hba_file(
         pg,
         SAFE_LOCAL + "hostssl app app 0.0.0.0/0 scram-sha-256\n"
@@ -64,7 +64,7 @@ def test_dwa023_wide_ranges(pg):
         assert audit(pg, "DWA023").by_code("DWA023") == []
 
 
-def test_dwa024_all_databases_all_users(pg):
+def test_dwa024_all_databases_all_users_flagged(pg):
     with hba_file(
         pg,
         SAFE_LOCAL + "hostssl all all 10.1.2.0/24 scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n",
@@ -78,7 +78,7 @@ def test_dwa024_all_databases_all_users(pg):
         assert audit(pg, "DWA024").by_code("DWA024") == []
 
 
-def test_dwa026_remote_superuser_login(pg):
+def test_dwa026_remote_superuser_login_flagged(pg):
     bad = SAFE_LOCAL + "hostssl all all 10.1.2.0/24 scram-sha-256\n"
     with hba_file(pg, bad):
         findings = audit(pg, "DWA026").by_code("DWA026")
@@ -96,11 +96,11 @@ def test_dwa026_remote_superuser_login(pg):
         assert audit(pg, "DWA026").by_code("DWA026") == []
 
 
-def test_loopback_and_local_lines_are_not_network_findings(pg):
+def test_dwa021_dwa023_dwa024_dwa025_dwa026_loopback_and_local_scram_lines_not_flagged(pg):
     with hba_file(
         pg,
         "local all all peer\nhost all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n",
     ):
-        result = audit(pg, "DWA023", "DWA024", "DWA025", "DWA026")
+        result = audit(pg, "DWA021", "DWA023", "DWA024", "DWA025", "DWA026")
     assert result.findings == []
-    assert len(result.passed) == 4
+    assert len(result.passed) == 5

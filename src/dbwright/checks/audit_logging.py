@@ -5,12 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dbwright.audit.checks.registry import audit_check, wrap
 from dbwright.checks.configuration import _library_list, setting_package
-from dbwright.checks.registry import finding
+from dbwright.checks.registry import check, finding
 from dbwright.model.findings import Finding, Severity
-
-wrap("DW609", "DWA039", cis=None, category="logging", requires=("setting:log_min_duration_statement",))
 
 #: What an audit trail needs in every line, as log_line_prefix escapes (any one of each group).
 _PREFIX_NEEDS = {"time": "mtn", "process or session": "pc", "user": "u", "database": "d", "client": "rh"}
@@ -25,10 +22,11 @@ def _off(snap, name: str, title: str, why: str) -> Iterator[Finding]:
     yield finding(name, f"{name} is off", fix=fix, value=setting.value, source=setting.source)
 
 
-@audit_check(
+@check(
     "DWA034",
     cis="3.1.20",
-    category="logging",
+    category="compliance",
+    audit_category="logging",
     severity=Severity.MEDIUM,
     title="Connections are not logged",
     requires=("setting:log_connections",),
@@ -47,10 +45,11 @@ def log_connections(snap) -> Iterator[Finding]:
     )
 
 
-@audit_check(
+@check(
     "DWA035",
     cis="3.1.21",
-    category="logging",
+    category="compliance",
+    audit_category="logging",
     severity=Severity.MEDIUM,
     title="Disconnections are not logged",
     requires=("setting:log_disconnections",),
@@ -70,10 +69,11 @@ def _escapes(prefix: str) -> set[str]:
     return set(re.findall(r"%-?\d*([a-zA-Z])", prefix))
 
 
-@audit_check(
+@check(
     "DWA036",
     cis="3.1.24",
-    category="logging",
+    category="compliance",
+    audit_category="logging",
     severity=Severity.MEDIUM,
     title="log_line_prefix lacks who, where or when",
     requires=("setting:log_line_prefix",),
@@ -110,10 +110,11 @@ def log_line_prefix(snap) -> Iterator[Finding]:
     )
 
 
-@audit_check(
+@check(
     "DWA037",
     cis="3.1.25",
-    category="logging",
+    category="compliance",
+    audit_category="logging",
     severity=Severity.MEDIUM,
     title="DDL is not logged",
     requires=("setting:log_statement",),
@@ -149,10 +150,11 @@ def log_statement_none(snap) -> Iterator[Finding]:
     )
 
 
-@audit_check(
+@check(
     "DWA038",
     cis="3.2",
-    category="logging",
+    category="compliance",
+    audit_category="logging",
     severity=Severity.MEDIUM,
     title="pgaudit is not logging",
     requires=("setting:shared_preload_libraries",),
@@ -202,10 +204,11 @@ def pgaudit_not_logging(snap) -> Iterator[Finding]:
 _DEBUG_SETTINGS = ("debug_print_parse", "debug_print_rewritten", "debug_print_plan")
 
 
-@audit_check(
+@check(
     "DWA048",
     cis="3.1.16",
-    category="logging",
+    category="compliance",
+    audit_category="logging",
     severity=Severity.LOW,
     title="Debug printing of queries is on",
     requires=tuple(f"setting:{n}" for n in _DEBUG_SETTINGS),
@@ -225,10 +228,11 @@ def debug_print(snap) -> Iterator[Finding]:
         yield finding(name, f"{name} is on", fix=fix, value=setting.value)
 
 
-@audit_check(
+@check(
     "DWA049",
     cis="7.2",
-    category="logging",
+    category="compliance",
+    audit_category="logging",
     severity=Severity.LOW,
     title="Replication commands are not logged",
     requires=("setting:log_replication_commands",),

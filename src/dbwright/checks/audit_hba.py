@@ -5,17 +5,13 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
-from dbwright.audit.checks.common import hba_address, hba_line, is_remote, rule_matches_role
-from dbwright.audit.checks.registry import audit_check, wrap
-from dbwright.checks.registry import finding
+from dbwright.checks.audit_common import hba_address, hba_line, is_remote, rule_matches_role
+from dbwright.checks.registry import check, finding
 from dbwright.checks.security import _hba_fix, _hba_rule_name
 from dbwright.model import HbaRule
 from dbwright.model.findings import Finding, Severity
 from dbwright.model.operations import ReloadConfig
 from dbwright.model.package import ChangePackage
-
-wrap("DW508", "DWA020", cis="5.4", category="authentication")
-wrap("DW509", "DWA022", cis="5.4", category="authentication")
 
 #: Prefix lengths shorter than these admit "too many" addresses for one rule.
 _WIDE_PREFIX = {4: 16, 6: 48}
@@ -53,10 +49,11 @@ def _evidence(rule: HbaRule) -> dict:
     }
 
 
-@audit_check(
+@check(
     "DWA021",
     cis="5.4",
-    category="authentication",
+    category="security",
+    audit_category="authentication",
     severity=Severity.MEDIUM,
     title="pg_hba.conf uses md5",
     requires=("hba_rules",),
@@ -88,10 +85,11 @@ def _network(rule: HbaRule) -> ipaddress.IPv4Network | ipaddress.IPv6Network | N
         return None
 
 
-@audit_check(
+@check(
     "DWA023",
     cis="5.4",
-    category="authentication",
+    category="security",
+    audit_category="authentication",
     severity=Severity.HIGH,
     title="pg_hba.conf admits the whole internet or a very wide range",
     requires=("hba_rules",),
@@ -128,10 +126,11 @@ def hba_wide_ranges(snap) -> Iterator[Finding]:
         )
 
 
-@audit_check(
+@check(
     "DWA024",
     cis="5.4",
-    category="authentication",
+    category="security",
+    audit_category="authentication",
     severity=Severity.MEDIUM,
     title="pg_hba.conf rule for all databases and all users over TCP",
     requires=("hba_rules",),
@@ -160,10 +159,11 @@ def hba_all_all(snap) -> Iterator[Finding]:
         )
 
 
-@audit_check(
+@check(
     "DWA025",
     cis="6.8",
-    category="encryption",
+    category="security",
+    audit_category="encryption",
     severity=Severity.HIGH,
     title="pg_hba.conf accepts connections without TLS from the network",
     requires=("hba_rules",),
@@ -222,10 +222,11 @@ def _rejected_earlier(earlier: list[HbaRule], rule: HbaRule, role) -> bool:
     return False
 
 
-@audit_check(
+@check(
     "DWA026",
     cis="5.4",
-    category="authentication",
+    category="security",
+    audit_category="authentication",
     severity=Severity.HIGH,
     title="Superuser can log in from the network",
     requires=("hba_rules",),

@@ -5,17 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from dbwright.audit.checks.common import superuser_names
-from dbwright.audit.checks.registry import audit_check, wrap
-from dbwright.checks.registry import finding
+from dbwright.checks.audit_common import superuser_names
+from dbwright.checks.registry import check, finding
 from dbwright.checks.security import _routine_keyword, _routine_signature
 from dbwright.model.findings import Finding, Severity
 from dbwright.model.operations import Grant, RawSQL, ident, qident
 from dbwright.model.package import ChangePackage
-
-wrap("DW503", "DWA010", cis="4.6", category="access")
-wrap("DW510", "DWA012", cis="4.5", category="access")
-wrap("DW502", "DWA014", cis="4.6", category="access")
 
 _ALWAYS_UNTRUSTED = ("c", "internal")  # every cluster has them; only superusers can use them
 
@@ -28,10 +23,11 @@ def _public(snap, object_type: str) -> dict[str, list[str]]:
     return granted
 
 
-@audit_check(
+@check(
     "DWA011",
     cis="4.6",
-    category="access",
+    category="security",
+    audit_category="access",
     severity=Severity.MEDIUM,
     title="Sequence privileges granted to PUBLIC",
 )
@@ -53,8 +49,13 @@ def public_sequence_grants(snap) -> Iterator[Finding]:
         )
 
 
-@audit_check(
-    "DWA013", cis="4.6", category="access", severity=Severity.LOW, title="Schema usage granted to PUBLIC"
+@check(
+    "DWA013",
+    cis="4.6",
+    category="security",
+    audit_category="access",
+    severity=Severity.LOW,
+    title="Schema usage granted to PUBLIC",
 )
 def public_schema_usage(snap) -> Iterator[Finding]:
     """USAGE on a schema lets every role see and call what is in it: functions (executable by PUBLIC
@@ -76,7 +77,14 @@ def public_schema_usage(snap) -> Iterator[Finding]:
         yield finding(name, f"PUBLIC has USAGE on schema {name}", fix=fix)
 
 
-@audit_check("DWA015", cis=None, category="access", severity=Severity.LOW, title="Database open to PUBLIC")
+@check(
+    "DWA015",
+    cis=None,
+    category="security",
+    audit_category="access",
+    severity=Severity.LOW,
+    title="Database open to PUBLIC",
+)
 def public_database_grants(snap) -> Iterator[Finding]:
     """By default every role may CONNECT to every database and create TEMPORARY tables in it.
 
@@ -113,10 +121,11 @@ _DEFAULT_PRIVILEGE_KEYWORDS = {
 }
 
 
-@audit_check(
+@check(
     "DWA016",
     cis="4.6",
-    category="access",
+    category="security",
+    audit_category="access",
     severity=Severity.MEDIUM,
     title="Default privileges grant to PUBLIC",
 )
@@ -159,10 +168,11 @@ def default_privileges_public(snap) -> Iterator[Finding]:
         )
 
 
-@audit_check(
+@check(
     "DWA017",
     cis="4.3",
-    category="access",
+    category="security",
+    audit_category="access",
     severity=Severity.MEDIUM,
     title="Application object owned by a superuser",
 )
@@ -231,10 +241,11 @@ def superuser_owned_objects(snap) -> Iterator[Finding]:
         )
 
 
-@audit_check(
+@check(
     "DWA018",
     cis=None,
-    category="configuration",
+    category="compliance",
+    audit_category="configuration",
     severity=Severity.MEDIUM,
     title="Untrusted procedural language installed",
     requires=("audit_sections",),
@@ -292,10 +303,11 @@ def untrusted_languages(snap) -> Iterator[Finding]:
         )
 
 
-@audit_check(
+@check(
     "DWA019",
     cis="4.5",
-    category="access",
+    category="security",
+    audit_category="access",
     severity=Severity.HIGH,
     title="Function in an untrusted language executable by PUBLIC",
     requires=("audit_sections",),

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dbwright.audit.checks.registry import audit_check
 from dbwright.checks.configuration import setting_package
-from dbwright.checks.registry import finding
+from dbwright.checks.registry import check, finding
 from dbwright.model.findings import Finding, Severity
 from dbwright.model.operations import CreateExtension, RawSQL, ident, literal
 from dbwright.model.package import ChangePackage
@@ -14,10 +13,11 @@ from dbwright.model.package import ChangePackage
 _LOCAL = {"localhost", "127.0.0.1", "::1"}
 
 
-@audit_check(
+@check(
     "DWA044",
     cis="1.4",
-    category="data protection",
+    category="compliance",
+    audit_category="data protection",
     severity=Severity.MEDIUM,
     title="Data checksums are off",
     requires=("setting:data_checksums",),
@@ -53,10 +53,11 @@ def data_checksums_off(snap) -> Iterator[Finding]:
     yield finding("data_checksums", "data checksums are off", fix=fix)
 
 
-@audit_check(
+@check(
     "DWA045",
     cis="7.4",
-    category="data protection",
+    category="compliance",
+    audit_category="data protection",
     severity=Severity.MEDIUM,
     title="WAL archiving is off",
     requires=("setting:archive_mode",),
@@ -85,10 +86,11 @@ def archive_mode_off(snap) -> Iterator[Finding]:
     yield finding("archive_mode", "WAL archiving is off", fix=fix, value=setting.value)
 
 
-@audit_check(
+@check(
     "DWA046",
     cis="5.2",
-    category="configuration",
+    category="compliance",
+    audit_category="configuration",
     severity=Severity.MEDIUM,
     title="Server listens on every network interface",
     requires=("setting:listen_addresses",),
@@ -120,10 +122,11 @@ def listen_everywhere(snap) -> Iterator[Finding]:
     yield finding("listen_addresses", f"listen_addresses is '{setting.value}'", fix=fix, value=setting.value)
 
 
-@audit_check(
+@check(
     "DWA047",
     cis="1.5",
-    category="configuration",
+    category="compliance",
+    audit_category="configuration",
     severity=Severity.LOW,
     title="Extension older than the installed package",
 )
@@ -164,10 +167,11 @@ def extensions_behind(snap) -> Iterator[Finding]:
         )
 
 
-@audit_check(
+@check(
     "DWA050",
     cis="6.11",
-    category="data protection",
+    category="compliance",
+    audit_category="data protection",
     severity=Severity.LOW,
     title="pgcrypto is not installed in this database",
 )

@@ -5,15 +5,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
-from dbwright.audit.checks.registry import audit_check, wrap
 from dbwright.checks.configuration import AlterSystemList, _library_list, setting_package
-from dbwright.checks.registry import finding
+from dbwright.checks.registry import check, finding
 from dbwright.model.findings import Finding, Severity
 from dbwright.model.operations import ReloadConfig
 from dbwright.model.package import ChangePackage
-
-wrap("DW507", "DWA027", cis="6.8", category="encryption", requires=("setting:ssl",))
-wrap("DW506", "DWA031", cis="5.4", category="authentication")
 
 _PROTOCOLS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 _WEAK_CIPHER_TOKENS = {
@@ -41,10 +37,11 @@ def _ssl_on(snap) -> bool:
     return bool(ssl and ssl.value == "on")
 
 
-@audit_check(
+@check(
     "DWA028",
     cis="6.9",
-    category="encryption",
+    category="security",
+    audit_category="encryption",
     severity=Severity.HIGH,
     title="Old TLS protocol versions allowed",
     requires=("setting:ssl_min_protocol_version",),
@@ -76,10 +73,11 @@ def tls_min_protocol(snap) -> Iterator[Finding]:
     )
 
 
-@audit_check(
+@check(
     "DWA029",
     cis="6.10",
-    category="encryption",
+    category="security",
+    audit_category="encryption",
     severity=Severity.MEDIUM,
     title="Weak TLS ciphers allowed",
     requires=("setting:ssl_ciphers",),
@@ -121,10 +119,11 @@ def _loopback(address: str) -> bool:
         return False
 
 
-@audit_check(
+@check(
     "DWA030",
     cis="6.8",
-    category="encryption",
+    category="security",
+    audit_category="encryption",
     severity=Severity.HIGH,
     title="Live sessions without TLS",
     requires=("audit_sections", "tls_state"),
@@ -167,10 +166,11 @@ def sessions_without_tls(snap) -> Iterator[Finding]:
         )
 
 
-@audit_check(
+@check(
     "DWA032",
     cis=None,
-    category="authentication",
+    category="security",
+    audit_category="authentication",
     severity=Severity.LOW,
     title="Long authentication timeout",
     requires=("setting:authentication_timeout",),
@@ -200,10 +200,11 @@ def authentication_timeout(snap) -> Iterator[Finding]:
     )
 
 
-@audit_check(
+@check(
     "DWA033",
     cis="5.6",
-    category="authentication",
+    category="security",
+    audit_category="authentication",
     severity=Severity.LOW,
     title="No password policy or brute-force delay module loaded",
     requires=("setting:shared_preload_libraries",),

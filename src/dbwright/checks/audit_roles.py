@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dbwright.audit.checks.common import PASSWORD_METHODS, hba_line, reached_by, rule_matches_role
-from dbwright.audit.checks.registry import audit_check, wrap
-from dbwright.checks.registry import finding
+from dbwright.checks.audit_common import PASSWORD_METHODS, hba_line, reached_by, rule_matches_role
+from dbwright.checks.registry import check, finding
 from dbwright.model.findings import Finding, Severity
 from dbwright.model.operations import AlterRole, RawSQL, ident
 from dbwright.model.package import ChangePackage
-
-wrap("DW501", "DWA001", cis="4.3", category="access")
-wrap("DW511", "DWA002", cis="4.3", category="access")
-wrap("DW505", "DWA005", cis="5.4", category="authentication")
 
 _SERVER_FILE_ROLES = ("pg_execute_server_program", "pg_read_server_files", "pg_write_server_files")
 
@@ -40,8 +35,13 @@ def _attribute_check(snap, attribute: str, option: str, inverse: str, why: str) 
         )
 
 
-@audit_check(
-    "DWA003", cis="4.3", category="access", severity=Severity.HIGH, title="Login role with BYPASSRLS"
+@check(
+    "DWA003",
+    cis="4.3",
+    category="security",
+    audit_category="access",
+    severity=Severity.HIGH,
+    title="Login role with BYPASSRLS",
 )
 def bypassrls_login(snap) -> Iterator[Finding]:
     """BYPASSRLS ignores every row-level security policy: whoever logs in as (or SET ROLE to) such a
@@ -58,8 +58,13 @@ def bypassrls_login(snap) -> Iterator[Finding]:
     )
 
 
-@audit_check(
-    "DWA004", cis="4.3", category="access", severity=Severity.MEDIUM, title="Login role with REPLICATION"
+@check(
+    "DWA004",
+    cis="4.3",
+    category="security",
+    audit_category="access",
+    severity=Severity.MEDIUM,
+    title="Login role with REPLICATION",
 )
 def replication_login(snap) -> Iterator[Finding]:
     """REPLICATION lets a role stream the whole cluster's WAL and take base backups: a copy of every
@@ -80,10 +85,11 @@ def replication_login(snap) -> Iterator[Finding]:
     )
 
 
-@audit_check(
+@check(
     "DWA006",
     cis="5.4",
-    category="authentication",
+    category="security",
+    audit_category="authentication",
     severity=Severity.MEDIUM,
     title="Login role without a password where pg_hba.conf asks for one",
     requires=("password_hashes", "hba_rules"),
@@ -123,10 +129,11 @@ def login_without_password(snap) -> Iterator[Finding]:
         )
 
 
-@audit_check(
+@check(
     "DWA007",
     cis="4.3",
-    category="access",
+    category="security",
+    audit_category="access",
     severity=Severity.HIGH,
     title="Member of a role that reaches the server's files or programs",
 )
@@ -170,10 +177,11 @@ def server_file_roles(snap) -> Iterator[Finding]:
             )
 
 
-@audit_check(
+@check(
     "DWA008",
     cis="5.5",
-    category="configuration",
+    category="compliance",
+    audit_category="configuration",
     severity=Severity.LOW,
     title="Login role without a connection limit",
 )

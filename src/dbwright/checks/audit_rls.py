@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from dbwright.audit.checks.registry import audit_check
-from dbwright.checks.registry import finding
+from dbwright.checks.registry import check, finding
 from dbwright.model.findings import Finding, Severity
 from dbwright.model.operations import RawSQL, qident
 from dbwright.model.package import ChangePackage
@@ -19,10 +18,11 @@ def _policies(snap) -> dict[str, list[str]]:
     return grouped
 
 
-@audit_check(
+@check(
     "DWA040",
     cis="4.7",
-    category="data protection",
+    category="compliance",
+    audit_category="data protection",
     severity=Severity.HIGH,
     title="Table has policies but row-level security is off",
     requires=("audit_sections",),
@@ -59,10 +59,11 @@ def policies_without_rls(snap) -> Iterator[Finding]:
         )
 
 
-@audit_check(
+@check(
     "DWA041",
     cis="4.7",
-    category="data protection",
+    category="compliance",
+    audit_category="data protection",
     severity=Severity.MEDIUM,
     title="Table owner bypasses row-level security",
     requires=("audit_sections",),

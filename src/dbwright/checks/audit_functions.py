@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dbwright.audit.checks.common import superuser_names
-from dbwright.audit.checks.registry import audit_check, wrap
-from dbwright.checks.registry import finding
+from dbwright.checks.audit_common import superuser_names
+from dbwright.checks.registry import check, finding
 from dbwright.checks.security import _routine_keyword, _routine_signature
 from dbwright.model.findings import Finding, Severity
 from dbwright.model.package import ChangePackage
 
-wrap("DW504", "DWA042", cis="4.5", category="access")
 
-
-@audit_check(
+@check(
     "DWA043",
     cis="4.5",
-    category="access",
+    category="security",
+    audit_category="access",
     severity=Severity.HIGH,
     title="SECURITY DEFINER function owned by a superuser",
 )
