@@ -8,8 +8,9 @@ import uuid
 import psycopg
 import pytest
 
-from dbwright.audit.logging import AuditContext, build_plan, plan_audit_logging
+from dbwright.audit.logging import build_plan, plan_audit_logging
 from dbwright.cli import main
+from dbwright.engines.postgres.audit_logging import AuditContext
 from dbwright.errors import InvalidArgumentError
 
 AUDITOR = "tr_auditor"

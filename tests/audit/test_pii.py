@@ -19,9 +19,9 @@ from dbwright.audit.pii.detectors import (
     name_hints,
 )
 from dbwright.audit.pii.mask import mask
-from dbwright.audit.pii.sample import list_tables, sample_table, sampling_method
 from dbwright.cli import main
 from dbwright.engines.postgres.connect import open_session
+from dbwright.engines.postgres.pii_sampling import list_tables, sample_table, sampling_method
 from tests.audit import pii_data
 from tests.audit.pii_data import COLUMNS, TABLE
 

@@ -5,7 +5,8 @@ Grants alone do not answer "who can read this table": privileges arrive through 
 privilege is useless without USAGE on its schema and CONNECT on the database, and row-level
 security may still filter the rows. Rather than re-model those rules, one set-based query asks
 the server's own ``has_table_privilege``, ``has_schema_privilege``, ``pg_has_role``… for every
-(role, object) pair, so the answer is the one PostgreSQL enforces.
+(role, object) pair, so the answer is the one PostgreSQL enforces (the queries are in
+``dbwright.engines.postgres.access``; this module builds the matrix from their rows).
 
 Superusers pass every check; they are listed apart rather than expanded object by object.
 """
@@ -17,10 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
-
-from dbwright.engines.postgres.queries import NOT_EXTENSION_MEMBER, USER_NAMESPACE
+from dbwright.engines.base import Connection
+from dbwright.engines.postgres import access as catalog
 from dbwright.errors import DbwrightError
 
 
@@ -32,83 +31,6 @@ class UnknownRoleError(DbwrightError):
 
 
 WRITE = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
-
-_ROLES = """
-SELECT r.oid, r.rolname, r.rolsuper, r.rolbypassrls, r.rolcanlogin, r.rolinherit,
-       has_database_privilege(r.oid, current_database(), 'CONNECT') AS can_connect
-FROM pg_roles r
-WHERE r.rolname !~ '^pg_' AND (%(roles)s::text[] IS NULL OR r.rolname = ANY(%(roles)s::text[]))
-"""
-
-_USER_NAMESPACE = USER_NAMESPACE.replace("%", "%%")  # these queries take %(name)s parameters
-
-_MEMBERSHIPS = """
-SELECT r.rolname, array(SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
-                        WHERE m.member = r.oid ORDER BY 1) AS groups
-FROM pg_roles r
-"""
-
-RELATIONS = f"""
-WITH roles AS ({_ROLES}), rels AS (
-    SELECT c.oid, c.relnamespace, n.nspname AS schema, c.relname AS name, c.relkind, c.relowner,
-           c.relrowsecurity, c.relforcerowsecurity
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND {_USER_NAMESPACE}
-      AND {NOT_EXTENSION_MEMBER.format(oid="c.oid", catalog="'pg_class'")}
-), pairs AS (
-    SELECT r.rolname AS role, r.can_connect, r.rolbypassrls, t.*,
-           pg_has_role(r.oid, t.relowner, 'USAGE') AS owns,
-           has_schema_privilege(r.oid, t.relnamespace, 'USAGE') AS schema_usage,
-           CASE WHEN t.relkind = 'S' THEN has_sequence_privilege(r.oid, t.oid, 'SELECT')
-                ELSE has_table_privilege(r.oid, t.oid, 'SELECT') END AS p_select,
-           CASE WHEN t.relkind = 'S' THEN false
-                ELSE NOT has_table_privilege(r.oid, t.oid, 'SELECT')
-                     AND has_any_column_privilege(r.oid, t.oid, 'SELECT') END AS p_select_columns,
-           CASE WHEN t.relkind = 'S' THEN has_sequence_privilege(r.oid, t.oid, 'USAGE')
-                ELSE has_table_privilege(r.oid, t.oid, 'INSERT') END AS p_insert,
-           CASE WHEN t.relkind = 'S' THEN has_sequence_privilege(r.oid, t.oid, 'UPDATE')
-                ELSE has_table_privilege(r.oid, t.oid, 'UPDATE') END AS p_update,
-           t.relkind <> 'S' AND has_table_privilege(r.oid, t.oid, 'DELETE') AS p_delete,
-           t.relkind <> 'S' AND has_table_privilege(r.oid, t.oid, 'TRUNCATE') AS p_truncate
-    FROM roles r CROSS JOIN rels t
-    WHERE NOT r.rolsuper
-)
-SELECT role, CASE relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
-                          WHEN 'f' THEN 'foreign table' ELSE 'table' END AS object_type,
-       schema || '.' || name AS object_name, owns, schema_usage AND can_connect AS reachable,
-       p_select, p_select_columns, p_insert, p_update, p_delete, p_truncate,
-       relrowsecurity AND NOT rolbypassrls AND (NOT owns OR relforcerowsecurity) AS rls_applies
-FROM pairs
-WHERE owns OR p_select OR p_select_columns OR p_insert OR p_update OR p_delete OR p_truncate
-ORDER BY 1, 3
-"""
-
-OTHER_OBJECTS = f"""
-WITH roles AS ({_ROLES})
-SELECT r.rolname AS role, 'schema' AS object_type, n.nspname AS object_name,
-       pg_has_role(r.oid, n.nspowner, 'USAGE') AS owns, r.can_connect AS reachable,
-       array_remove(ARRAY[CASE WHEN has_schema_privilege(r.oid, n.oid, 'USAGE') THEN 'USAGE' END,
-                          CASE WHEN has_schema_privilege(r.oid, n.oid, 'CREATE') THEN 'CREATE' END], NULL) AS privileges
-FROM roles r CROSS JOIN pg_namespace n
-WHERE NOT r.rolsuper AND (({_USER_NAMESPACE}) OR n.nspname = 'public')
-  AND {NOT_EXTENSION_MEMBER.format(oid="n.oid", catalog="'pg_namespace'")}
-UNION ALL
-SELECT r.rolname, 'function', n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
-       pg_has_role(r.oid, p.proowner, 'USAGE'),
-       r.can_connect AND has_schema_privilege(r.oid, n.oid, 'USAGE'),
-       CASE WHEN has_function_privilege(r.oid, p.oid, 'EXECUTE') THEN ARRAY['EXECUTE'] ELSE '{{}}' END
-FROM roles r CROSS JOIN pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-WHERE NOT r.rolsuper AND {_USER_NAMESPACE} AND {NOT_EXTENSION_MEMBER.format(oid="p.oid", catalog="'pg_proc'")}
-UNION ALL
-SELECT r.rolname, 'database', current_database(),
-       pg_has_role(r.oid, d.datdba, 'USAGE'), true,
-       array_remove(ARRAY[CASE WHEN has_database_privilege(r.oid, d.oid, 'CONNECT') THEN 'CONNECT' END,
-                          CASE WHEN has_database_privilege(r.oid, d.oid, 'CREATE') THEN 'CREATE' END,
-                          CASE WHEN has_database_privilege(r.oid, d.oid, 'TEMPORARY') THEN 'TEMPORARY' END], NULL)
-FROM roles r CROSS JOIN pg_database d
-WHERE NOT r.rolsuper AND d.datname = current_database()
-ORDER BY 1, 2, 3
-"""
 
 
 @dataclass(frozen=True)
@@ -229,19 +151,13 @@ class AccessMatrix:
         }
 
 
-def _rows(conn: psycopg.Connection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(sql, params)
-        return cur.fetchall()
-
-
 def effective_privileges(
-    conn: psycopg.Connection, roles: Iterable[str] | None = None, *, include_other_objects: bool = False
+    conn: Connection, roles: Iterable[str] | None = None, *, include_other_objects: bool = False
 ) -> AccessMatrix:
     """The access matrix of ``roles`` (default: every role not named pg_*) in the connected database."""
-    params = {"roles": list(roles) if roles is not None else None}
-    role_rows = _rows(conn, _ROLES + " ORDER BY r.rolname", params)
-    members = {row["rolname"]: row["groups"] for row in _rows(conn, _MEMBERSHIPS, {})}
+    names = list(roles) if roles is not None else None
+    role_rows = catalog.role_rows(conn, names)
+    members = catalog.memberships(conn)
     infos = [
         RoleInfo(
             r["rolname"],
@@ -254,8 +170,8 @@ def effective_privileges(
         )
         for r in role_rows
     ]
-    matrix = AccessMatrix(database=str(conn.info.dbname), roles=infos)
-    for row in _rows(conn, RELATIONS, params):
+    matrix = AccessMatrix(database=catalog.database_name(conn), roles=infos)
+    for row in catalog.relation_rows(conn, names):
         privileges = [
             name
             for name, key in (
@@ -284,7 +200,7 @@ def effective_privileges(
             )
         )
     if include_other_objects:
-        for row in _rows(conn, OTHER_OBJECTS, params):
+        for row in catalog.other_object_rows(conn, names):
             matrix.entries.append(
                 ObjectAccess(
                     row["role"],
@@ -298,7 +214,7 @@ def effective_privileges(
     return matrix
 
 
-def role_access(conn: psycopg.Connection, role: str) -> AccessMatrix:
+def role_access(conn: Connection, role: str) -> AccessMatrix:
     """Everything one role can do in the connected database: relations, schemas, functions, database."""
     matrix = effective_privileges(conn, [role], include_other_objects=True)
     if not matrix.roles:

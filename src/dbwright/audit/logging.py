@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from dbwright.audit.package_text import package_lines
 from dbwright.audit.roles import CreateRole
-from dbwright.engines.postgres.connect import SessionOptions, open_session
+from dbwright.engines.postgres.audit_logging import AuditContext, read_logging_context
 from dbwright.errors import InvalidArgumentError, RefusedError
 from dbwright.model.operations import (
     AlterSystem,
@@ -64,19 +64,6 @@ class DatabaseSetting(Operation):
 
 
 @dataclass(frozen=True)
-class AuditContext:
-    database: str
-    pgaudit_preloaded: bool
-    pgaudit_available: bool
-    pgaudit_installed: bool
-    shared_preload_libraries: str
-    database_settings: dict[str, str]  # pg_db_role_setting for this database, all roles
-    existing_roles: frozenset[str]
-    tables: tuple[str, ...]  # schema.name of the tables to audit at object level
-    table_keys: dict[str, tuple[str, ...]]  # primary key columns per table
-
-
-@dataclass(frozen=True)
 class AuditLoggingPlan:
     mode: str  # pgaudit or trigger
     context: AuditContext
@@ -93,26 +80,6 @@ class AuditLoggingPlan:
         }
 
 
-_CONTEXT = """
-SELECT current_database(),
-       current_setting('shared_preload_libraries'),
-       EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pgaudit'),
-       EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pgaudit')
-"""
-
-_DB_SETTINGS = """
-SELECT split_part(s, '=', 1), substr(s, strpos(s, '=') + 1)
-FROM pg_db_role_setting d JOIN pg_database db ON db.oid = d.setdatabase, unnest(d.setconfig) s
-WHERE db.datname = current_database() AND d.setrole = 0
-"""
-
-_KEYS = """
-SELECT array_agg(a.attname ORDER BY array_position(i.indkey::int2[], a.attnum))
-FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-WHERE i.indrelid = %s::regclass AND i.indisprimary
-"""
-
-
 def read_context(target: str | None, tables: Sequence[str] | None = None) -> AuditContext:
     """Settings, extension state and the tables to audit (default: the PII tables found by sampling)."""
     if tables is None:
@@ -120,20 +87,7 @@ def read_context(target: str | None, tables: Sequence[str] | None = None) -> Aud
 
         report = discover_pii(target, recommend=False)
         tables = sorted({f"{f.schema}.{f.table}" for f in report.findings})
-    with open_session(target, SessionOptions()) as conn:
-        database, preload, available, installed = conn.execute(_CONTEXT).fetchone()
-        settings = dict(conn.execute(_DB_SETTINGS).fetchall())
-        roles = frozenset(r[0] for r in conn.execute("SELECT rolname FROM pg_roles"))
-        keys: dict[str, tuple[str, ...]] = {}
-        for table in tables:
-            if conn.execute("SELECT to_regclass(%s)", (qident(table),)).fetchone()[0] is None:
-                raise InvalidArgumentError(f"table does not exist: {table}")
-            row = conn.execute(_KEYS, (qident(table),)).fetchone()
-            keys[table] = tuple(row[0]) if row and row[0] else ()
-    preloaded = "pgaudit" in [lib.strip() for lib in preload.split(",")]
-    return AuditContext(
-        database, preloaded, available, installed, preload, settings, roles, tuple(tables), keys
-    )
+    return read_logging_context(target, tables)
 
 
 def plan_audit_logging(

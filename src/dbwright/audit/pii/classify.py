@@ -14,15 +14,16 @@ from typing import Any
 
 from dbwright.audit.pii.detectors import DETECTORS, Detector, name_hints
 from dbwright.audit.pii.mask import mask
-from dbwright.audit.pii.sample import (
+from dbwright.engines.postgres.connect import SessionOptions, open_session
+from dbwright.engines.postgres.pii_sampling import (
     DEFAULT_SAMPLE_ROWS,
     DEFAULT_TABLE_TIMEOUT,
     Column,
     TableInfo,
     TableSample,
+    database_name,
     sample_database,
 )
-from dbwright.engines.postgres.connect import SessionOptions, open_session
 from dbwright.model.package import ChangePackage
 
 #: A column is reported as PII at or above this confidence.
@@ -167,7 +168,7 @@ def discover_pii(
     skipped: dict[str, str] = {}
     tables = columns = 0
     with open_session(target, SessionOptions()) as conn:
-        database = conn.execute("SELECT current_database()").fetchone()[0]
+        database = database_name(conn)
         for sample in sample_database(conn, schemas, sample_rows, table_timeout):
             tables += 1
             columns += len(sample.table.columns)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
-import psycopg
-
 from dbwright.audit.pii.classify import ColumnFinding
+from dbwright.engines.base import Connection
+from dbwright.engines.postgres.pii_catalog import extension_state, select_grantees, table_columns
 from dbwright.model.operations import CreateExtension, Grant, Lock, Operation, RawSQL, ident, literal
 from dbwright.model.package import ChangePackage
 
@@ -42,17 +42,15 @@ MASK_SQL = {
 }
 
 
-def recommend_packages(
-    conn: psycopg.Connection, findings: Sequence[ColumnFinding]
-) -> Iterator[ChangePackage]:
+def recommend_packages(conn: Connection, findings: Sequence[ColumnFinding]) -> Iterator[ChangePackage]:
     by_table: dict[tuple[str, str], list[ColumnFinding]] = defaultdict(list)
     for finding in findings:
         by_table[(finding.schema, finding.table)].append(finding)
-    pgcrypto = _extension_state(conn, "pgcrypto")
+    pgcrypto = extension_state(conn, "pgcrypto")
     for (schema, table), columns in by_table.items():
         qualified = f"{ident(schema)}.{ident(table)}"
-        all_columns = _columns(conn, schema, table)
-        grantees = _select_grantees(conn, schema, table)
+        all_columns = table_columns(conn, schema, table)
+        grantees = select_grantees(conn, schema, table)
         encrypt = [f for f in columns if f.kind in ENCRYPT_KINDS]
         if encrypt and pgcrypto != "unavailable":
             yield encryption_package(qualified, encrypt, install_extension=pgcrypto == "available")
@@ -63,41 +61,6 @@ def recommend_packages(
         stamp = next((c for c in RETENTION_COLUMNS if c in all_columns), None)
         if stamp:
             yield retention_package(schema, table, stamp)
-
-
-def _extension_state(conn: psycopg.Connection, name: str) -> str:
-    row = conn.execute(
-        "SELECT installed_version FROM pg_available_extensions WHERE name = %s", (name,)
-    ).fetchone()
-    if row is None:
-        return "unavailable"
-    return "installed" if row[0] else "available"
-
-
-def _columns(conn: psycopg.Connection, schema: str, table: str) -> list[str]:
-    return [
-        r[0]
-        for r in conn.execute(
-            "SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s "
-            "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-            (schema, table),
-        )
-    ]
-
-
-def _select_grantees(conn: psycopg.Connection, schema: str, table: str) -> list[str]:
-    """Roles other than the owner holding table-level SELECT (PUBLIC included)."""
-    return [
-        r[0]
-        for r in conn.execute(
-            "SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END "
-            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a "
-            "WHERE n.nspname = %s AND c.relname = %s AND a.privilege_type = 'SELECT' "
-            "AND a.grantee <> c.relowner ORDER BY 1",
-            (schema, table),
-        )
-    ]
 
 
 def encryption_package(

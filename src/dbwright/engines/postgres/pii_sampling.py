@@ -3,7 +3,9 @@
 The sample is read in a read-only session. Large tables use ``TABLESAMPLE SYSTEM`` (whole
 pages, cheap), middling ones ``BERNOULLI`` (row by row, less clustered), small or never
 analysed ones a plain ``LIMIT``; every query also has ``LIMIT`` so the row bound holds
-whatever the estimate says. A table that times out is reported as skipped, not fatal.
+whatever the estimate says. A table that times out, or whose values the session may not read,
+is reported as skipped, not fatal; any other server failure raises ServerError. The values go
+to ``dbwright.audit.pii.classify``, which reports them masked only.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
+
+from dbwright.engines.base import Connection
+from dbwright.engines.postgres.query_errors import translate
 
 #: Types whose values are worth reading; others (bool, uuid, float, bytea, json) are judged by name only.
 SAMPLED_TYPES = {
@@ -77,7 +82,8 @@ ORDER BY 1, 2
 """
 
 
-def list_tables(conn: psycopg.Connection, schemas: Sequence[str] = ()) -> list[TableInfo]:
+@translate
+def list_tables(conn: Connection, schemas: Sequence[str] = ()) -> list[TableInfo]:
     tables = []
     for schema, name, reltuples, names, types in conn.execute(_TABLES, {"schemas": list(schemas)}):
         columns = tuple(Column(n, t, t in SAMPLED_TYPES) for n, t in zip(names, types, strict=True))
@@ -93,8 +99,9 @@ def sampling_method(row_estimate: float, limit: int) -> tuple[str, float | None]
     return ("SYSTEM" if row_estimate > SYSTEM_SAMPLE_ABOVE_ROWS else "BERNOULLI"), percent
 
 
+@translate
 def sample_table(
-    conn: psycopg.Connection,
+    conn: Connection,
     table: TableInfo,
     limit: int = DEFAULT_SAMPLE_ROWS,
     timeout: str = DEFAULT_TABLE_TIMEOUT,
@@ -123,10 +130,16 @@ def sample_table(
 
 
 def sample_database(
-    conn: psycopg.Connection,
+    conn: Connection,
     schemas: Sequence[str] = (),
     limit: int = DEFAULT_SAMPLE_ROWS,
     timeout: str = DEFAULT_TABLE_TIMEOUT,
 ) -> Iterator[TableSample]:
     for table in list_tables(conn, schemas):
         yield sample_table(conn, table, limit, timeout)
+
+
+@translate
+def database_name(conn: Connection) -> str:
+    """The database the session is connected to, as the server names it."""
+    return conn.execute("SELECT current_database()").fetchone()[0]
