@@ -101,6 +101,22 @@ class ServerError(DbwrightError):
     label = "server error during analysis"
 
 
+class QueryTimeoutError(ServerError):
+    """A statement ran past statement_timeout or was cancelled: a caller may skip that one step."""
+
+
+class LockTimeoutError(ServerError):
+    """A statement waited past lock_timeout: a caller may retry it later."""
+
+
+class ConnectionLostError(ServerError):
+    """The session ended under a running task (server shutdown, terminated backend, network)."""
+
+
+class ReadDeniedError(ServerError):
+    """The session may not read an object one step needs (permission denied): a caller may skip that step."""
+
+
 class MigrationFailedError(DbwrightError):
     """A migration statement failed on the server; its step was rolled back or is recorded as running."""
 

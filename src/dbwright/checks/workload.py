@@ -8,13 +8,10 @@ say so in their evidence. Thresholds are module constants, named for what they m
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from functools import cache
 
 from dbwright.checks.registry import check, finding
-from dbwright.engines.postgres import queries
 from dbwright.model import Column, Sequence, Session, Snapshot, Statement, qualify
 from dbwright.model.findings import Finding, Severity
 from dbwright.model.operations import (
@@ -76,55 +73,11 @@ QUERY_KEYWORDS = {
 # --- statements ------------------------------------------------------------------------------
 
 
-_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
-_PARAMETER = re.compile(r"\$\d+")
-_NUMBER = re.compile(r"(?<![\w.$])-?\d+(?:\.\d+)?(?![\w.])")
-_KEYWORD_CONSTANT = re.compile(r"\b(?:NULL|TRUE|FALSE)\b", re.IGNORECASE)
-
-
-def _canonical(sql: str) -> str:
-    """SQL with whitespace collapsed and every constant, or pg_stat_statements' $n for it, as '?'."""
-    text = _STRING_LITERAL.sub("?", " ".join(sql.split()))
-    text = _KEYWORD_CONSTANT.sub("?", _PARAMETER.sub("?", text))
-    return _NUMBER.sub("?", text)
-
-
-@cache
-def _own_query_patterns() -> tuple[re.Pattern[str], ...]:
-    """dbwright's introspection queries, as pg_stat_statements records them (schema names vary)."""
-    patterns = []
-    for name in dir(queries):
-        text = getattr(queries, name)
-        if name.isupper() and isinstance(text, str) and text.lstrip().startswith(("SELECT", "WITH")):
-            patterns.append(re.compile(_pattern(_canonical(text))))
-    return tuple(patterns)
-
-
-def _pattern(canonical: str) -> str:
-    """A regex for ``canonical``: a format field matches any name, and any word may have become a
-    constant (the parser turns some keywords, like extract's ``epoch``, into literals)."""
-    parts = []
-    for token in re.findall(r"\{\w+\}|\w+|\W", canonical):
-        if token.startswith("{"):
-            parts.append(r"\S+")
-        elif token[0].isalnum() or token[0] == "_":
-            parts.append(f"(?:{token}|\\?)")
-        else:
-            parts.append(re.escape(token))
-    return "".join(parts)
-
-
-def is_own_query(text: str) -> bool:
-    """True for statements that begin with one of dbwright's introspection queries."""
-    canonical = _canonical(text)
-    return any(pattern.match(canonical) for pattern in _own_query_patterns())
-
-
 def _is_workload_query(statement: Statement) -> bool:
     if statement.query.startswith("<insufficient privilege>"):
         return True  # another role's statement: its text is hidden, its cost is not
     words = statement.query.lstrip(" (\n\t").split(None, 1)
-    return bool(words) and words[0].lower() in QUERY_KEYWORDS and not is_own_query(statement.query)
+    return bool(words) and words[0].lower() in QUERY_KEYWORDS and not statement.own
 
 
 def _workload(snap: Snapshot) -> Iterator[Statement]:

@@ -450,6 +450,8 @@ class Statement:
     temp_blks_written: int = 0
     user: str | None = None
     database: str | None = None
+    #: dbwright's own catalog query, marked by the engine that ran it: not part of the workload.
+    own: bool = False
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,10 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import conninfo as _conninfo
 
-from dbwright.errors import (
-    AuthenticationError,
-    BadTargetError,
-    DatabaseMissingError,
-    DbwrightError,
-    PrivilegeError,
-    ServerTooOldError,
-    UnreachableError,
-)
+from dbwright.engines.postgres import ENGINE_NAME
+from dbwright.engines.postgres.errors import classify_connect_error, first_line
+from dbwright.engines.registry import engine_for_scheme, scheme_of
+from dbwright.errors import BadTargetError, ServerTooOldError
 from dbwright.redact import redact
 
 #: Oldest server dbwright supports (PostgreSQL 13). Tests may raise it through
@@ -42,18 +37,21 @@ class SessionOptions:
 
 
 def resolve_target(target: str | None) -> str:
-    """Turn what the user typed into a libpq conninfo string.
+    """Turn a target string into a libpq conninfo string.
 
     Accepts a ``postgresql://`` URL, a ``key=value`` conninfo (including ``service=name``), a
     bare database name, or nothing: then ``DATABASE_URL``, else libpq's own ``PG*`` variables.
+    Which engine a URL belongs to is the registry's call (``engines.targets`` resolves targets
+    for the faces); a URL of another engine is refused here.
     """
     if target is None or target == "":
         return os.environ.get("DATABASE_URL", "")
     text = target.strip()
-    if "://" in text:
-        scheme = text.split("://", 1)[0].lower()
-        if scheme not in ("postgresql", "postgres"):
-            raise BadTargetError(f"unsupported URL scheme {scheme!r}: use postgresql://user@host:port/dbname")
+    scheme = scheme_of(text)
+    if scheme is not None:
+        engine = engine_for_scheme(scheme)
+        if engine.name != ENGINE_NAME:
+            raise BadTargetError(f"{scheme}:// is a {engine.name} target, not a PostgreSQL one")
         return text
     if "=" in text:
         return text
@@ -82,7 +80,7 @@ def _options_with(conninfo: str, options: SessionOptions) -> str:
     try:
         params = _conninfo.conninfo_to_dict(conninfo)
     except psycopg.ProgrammingError as error:
-        raise BadTargetError(f"malformed connection target: {_first_line(error)}") from None
+        raise BadTargetError(f"malformed connection target: {first_line(error)}") from None
     if "port" in params and not str(params["port"]).isdigit():
         raise BadTargetError(f"malformed connection target: invalid port {params['port']!r}")
     settings = [
@@ -104,10 +102,8 @@ def open_session(target: str | None, options: SessionOptions | None = None) -> p
     conninfo = _options_with(resolve_target(target), options)
     try:
         conn = psycopg.connect(conninfo, autocommit=True)
-    except psycopg.OperationalError as error:
-        raise classify_connect_error(error, conninfo) from None
-    except psycopg.ProgrammingError as error:
-        raise BadTargetError(f"malformed connection target: {_first_line(error)}") from None
+    except (psycopg.OperationalError, psycopg.ProgrammingError) as error:
+        raise classify_connect_error(error, describe_target(conninfo)) from None
     minimum = int(os.environ.get("DBWRIGHT_MIN_SERVER_VERSION", MIN_SERVER_VERSION))
     if conn.info.server_version < minimum:
         version = conn.info.parameter_status("server_version") or str(conn.info.server_version)
@@ -117,36 +113,3 @@ def open_session(target: str | None, options: SessionOptions | None = None) -> p
             f"version {minimum // 10000}"
         )
     return conn
-
-
-def classify_connect_error(error: Exception, conninfo: str) -> DbwrightError:
-    text = _first_line(error)
-    lower = str(error).lower()
-    where = describe_target(conninfo)
-    if (
-        "password authentication failed" in lower
-        or "no password supplied" in lower
-        or "authentication failed" in lower
-        or "no pg_hba.conf entry" in lower
-        or ("role" in lower and "does not exist" in lower)
-    ):
-        return AuthenticationError(f"authentication failed for {where}: {text}")
-    if "does not exist" in lower and "database" in lower:
-        return DatabaseMissingError(f"database does not exist: {where}")
-    if "permission denied for database" in lower or "not permitted to log in" in lower:
-        return PrivilegeError(f"not allowed to connect to {where}: {text}")
-    if "invalid" in lower and ("option" in lower or "uri" in lower or "integer" in lower or "port" in lower):
-        return BadTargetError(f"malformed connection target: {text}")
-    return UnreachableError(f"cannot reach the server for {where}: {text}")
-
-
-def _first_line(error: Exception) -> str:
-    """The cause from a libpq message, without its "connection to server at … failed:" prefix."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    message = lines[0] if lines else type(error).__name__
-    if "failed: " in message:
-        message = message.rsplit("failed: ", 1)[1]
-    for prefix in ("FATAL:", "ERROR:"):
-        if message.startswith(prefix):
-            message = message[len(prefix) :].strip()
-    return redact(message)

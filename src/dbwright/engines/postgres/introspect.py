@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 
 from dbwright import __version__
 from dbwright.engines.postgres import queries as q
+from dbwright.engines.postgres.own_queries import is_own_query
 from dbwright.model import (
     Column,
     ColumnStats,
@@ -286,7 +287,7 @@ def _statements(
     reset = None
     with contextlib.suppress(psycopg.Error):  # pg_stat_statements_info appeared in PostgreSQL 14
         reset = r.value(q.STATEMENTS_RESET.format(schema=schema))
-    return tuple(Statement(**row) for row in rows), reset
+    return tuple(Statement(**row, own=is_own_query(row["query"])) for row in rows), reset
 
 
 def _sessions(r: _Reader, sees_all_stats: bool) -> tuple[Session, ...]:

@@ -1,0 +1,68 @@
+"""PostgreSQL as an ``Engine``: the one object the rest of dbwright holds to reach a PostgreSQL server."""
+
+from __future__ import annotations
+
+import psycopg
+
+from dbwright.engines.base import Capabilities, Connection, Progress
+from dbwright.engines.postgres import ENGINE_NAME, errors, introspect, migrations
+from dbwright.engines.postgres.connect import describe_target, open_session, resolve_target
+from dbwright.errors import DbwrightError, ServerError
+from dbwright.model import Snapshot
+
+#: How often a snapshot is tried when its catalog queries keep waiting on locks.
+SNAPSHOT_ATTEMPTS = 3
+
+
+class PostgresEngine:
+    """PostgreSQL 13 and newer through psycopg 3: every dbwright feature."""
+
+    name = ENGINE_NAME
+    schemes = ("postgresql", "postgres")
+    environment = ("PGHOST", "PGDATABASE", "PGSERVICE", "PGPORT", "PGUSER")
+    capabilities = Capabilities(
+        review=True,
+        audit=True,
+        what_if=True,
+        explain=True,
+        lint=True,
+        diff=True,
+        migrate=True,
+        pii=True,
+        design=True,
+    )
+    driver_error = psycopg.Error
+
+    def connect(self, target: str | None) -> psycopg.Connection:
+        return open_session(target)
+
+    def describe(self, target: str | None) -> str:
+        return describe_target(resolve_target(target))
+
+    def snapshot(
+        self, target: str | None, *, server_memory_bytes: int | None = None, progress: Progress | None = None
+    ) -> Snapshot:
+        for attempt in range(1, SNAPSHOT_ATTEMPTS + 1):
+            try:
+                with open_session(target) as conn:
+                    return introspect.snapshot(
+                        conn, server_memory_bytes=server_memory_bytes, progress=progress
+                    )
+            except psycopg.errors.LockNotAvailable as error:
+                # A lock taken between our look at pg_locks and the catalog query: look again.
+                if attempt == SNAPSHOT_ATTEMPTS:
+                    raise ServerError(f"catalog queries kept waiting on locks ({error}); try again") from None
+            except psycopg.Error as error:
+                raise ServerError(f"reading the catalog failed: {type(error).__name__}: {error}") from None
+        raise AssertionError("unreachable")
+
+    def run_step(self, conn: Connection, sql: str, where: str = "change step") -> None:
+        """Run the step's SQL unprepared, as the migration runner does; a failure is a StatementFailed
+        (a MigrationFailedError) saying why: lock timeout, conflict, statement timeout, lost session."""
+        migrations.execute(conn, sql, where)
+
+    def classify_error(self, error: BaseException, where: str) -> DbwrightError:
+        return errors.classify_error(error, where)
+
+    def __repr__(self) -> str:
+        return f"<engine {self.name}>"
