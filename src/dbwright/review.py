@@ -156,24 +156,8 @@ def take_snapshot(
     server_memory_bytes: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Snapshot:
-    """Open a read-only session to ``target`` and snapshot it."""
-    import psycopg
+    """Open a read-only session to ``target`` and snapshot it (through the target's engine)."""
+    from dbwright.engines.registry import engine_for_target
 
-    from dbwright.engines.postgres.connect import open_session
-    from dbwright.engines.postgres.introspect import snapshot
-    from dbwright.errors import ServerError
-
-    for attempt in range(1, SNAPSHOT_ATTEMPTS + 1):
-        try:
-            with open_session(target) as conn:
-                return snapshot(conn, server_memory_bytes=server_memory_bytes, progress=progress)
-        except psycopg.errors.LockNotAvailable as error:
-            # A lock taken between our look at pg_locks and the catalog query: look again.
-            if attempt == SNAPSHOT_ATTEMPTS:
-                raise ServerError(f"catalog queries kept waiting on locks ({error}); try again") from None
-        except psycopg.Error as error:
-            raise ServerError(f"reading the catalog failed: {type(error).__name__}: {error}") from None
-    raise AssertionError("unreachable")
-
-
-SNAPSHOT_ATTEMPTS = 3
+    engine = engine_for_target(target)
+    return engine.snapshot(target, server_memory_bytes=server_memory_bytes, progress=progress)
