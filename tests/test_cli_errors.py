@@ -74,6 +74,25 @@ def test_bad_snapshot_file(tmp_path):
     assert_clean_failure(run_cli("review", str(tmp_path / "missing.json")), 18, "not found")
 
 
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["advise", "indexes", "--weight-by", "vibes", "--query", "SELECT 1"], "unknown weighting 'vibes'"),
+        (["advise", "indexes", "--objective", "fast", "--query", "SELECT 1"], "unknown objective 'fast'"),
+        (
+            ["audit-logging", "plan", "--table", "public.t", "--mode", "sometimes"],
+            "unknown audit logging mode",
+        ),
+        (["roles", "plan", "--schema", "nope"], "schema does not exist: nope"),
+    ],
+)
+def test_invalid_option_value_exits_22(pg, args, phrase):
+    """An option value dbwright cannot use is exit 22 (invalid argument), not 10 (bad connection target)."""
+    pg.execute("CREATE TABLE t (id int PRIMARY KEY)")
+    result = run_cli(*args[:2], pg.url, *args[2:])
+    assert_clean_failure(result, 22, phrase)
+
+
 def test_usage_error_exit_code():
     result = run_cli("review", "--format", "bogus", "somedb")
     assert result.returncode == 2
