@@ -20,6 +20,7 @@ from dbwright.checks.registry import CATEGORIES, all_checks
 from dbwright.errors import EXIT_CODES, DbwrightError, InputFileError
 from dbwright.model import Snapshot
 from dbwright.model.findings import Severity
+from dbwright.output import formats_for
 from dbwright.redact import redact
 from dbwright.review import Review, load_snapshot, run_review, take_snapshot
 
@@ -31,7 +32,7 @@ app = typer.Typer(
     add_completion=False,
 )
 err = Console(stderr=True)
-FORMATS = ("text", "json", "markdown", "html", "sarif")
+FORMATS = formats_for("review")
 _PG_ENV = ("DATABASE_URL", "PGHOST", "PGDATABASE", "PGSERVICE", "PGPORT", "PGUSER")
 
 TargetArg = Annotated[
@@ -155,7 +156,9 @@ def review(
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--fail-on") from None
     if format not in FORMATS:
-        raise typer.BadParameter(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+        raise typer.BadParameter(
+            f"unknown format {format!r}; use one of {', '.join(FORMATS)}", param_hint="--format"
+        )
     result = _review(obtain_snapshot(target, server_memory), category, check)
     write_review(result, format, output)
     if threshold is not None and any(f.severity >= threshold for f in result.findings):
@@ -163,12 +166,12 @@ def review(
 
 
 def write_review(result: Review, format: str, output: Path | None) -> None:
-    from dbwright import report
+    from dbwright import output as renderers
 
     if format == "text" and output is None:
-        report.print_review(result, Console())
+        renderers.print_review(result, Console())
         return
-    emit(report.render(result, format), output)
+    emit(renderers.render(result, format), output)
 
 
 @app.command()
@@ -219,7 +222,7 @@ def demo(
 ) -> None:
     """Start an embedded PostgreSQL with a demo database, run a workload, review it, write the HTML report."""
     from dbwright import demo as demo_lib
-    from dbwright import report
+    from dbwright import output as renderers
 
     if stop:
         was_running = demo_lib.stop()
@@ -229,8 +232,8 @@ def demo(
     with err.status("reading the catalog…"):
         snap = take_snapshot(url)
     result = _review(snap, None, None)
-    report.print_review(result, Console())
-    output.write_text(report.render(result, "html"))
+    renderers.print_review(result, Console())
+    output.write_text(renderers.render(result, "html"))
     advice_path = _demo_index_advice(url, snap, output)
     print(f"HTML report: {output.resolve()}")
     if advice_path:
@@ -257,9 +260,15 @@ def _demo_index_advice(url: str, snap: Snapshot, output: Path) -> Path | None:
 
 
 @app.command("checks")
-def list_checks(format: FormatOpt = "text") -> None:
+def list_checks(
+    format: Annotated[str, typer.Option("--format", "-f", help="Output format: text or json.")] = "text",
+) -> None:
     """List every check: code, area, severity and title."""
     import json
+
+    from dbwright.commands._common import check_format
+
+    check_format(format, ("text", "json"))  # a list of checks, not findings: no SARIF, no report
 
     rows = [
         {

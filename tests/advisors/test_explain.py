@@ -8,10 +8,10 @@ import json
 import pytest
 
 from dbwright.advisors.explain import Thresholds, explain_query
-from dbwright.advisors.explain.render import render
 from dbwright.cli import main
 from dbwright.engines.postgres.connect import open_session
 from dbwright.errors import RefusedError, ServerError, SqlParseError
+from dbwright.output import render
 
 
 def _table(pg, name: str = "t", rows: int = 60_000, options: str = "") -> None:

@@ -10,8 +10,8 @@ import psycopg
 import pytest
 
 from dbwright.audit.access import effective_privileges, role_access
-from dbwright.audit.report import render_role_access
 from dbwright.engines.postgres.connect import open_session
+from dbwright.output import render
 from tests.test_cli_errors import run_cli
 
 ROLES = ("a_readers", "a_alice", "a_bob", "a_carol", "a_dave", "a_erin", "a_owners")
@@ -86,7 +86,7 @@ def test_role_access_lists_schemas_functions_and_database(shop):
     assert kinds[("database", shop.name)].privileges == ("CONNECT", "TEMPORARY")
     assert kinds[("schema", "shop")].privileges == ("USAGE",)
     assert kinds[("function", "shop.total()")].privileges == ("EXECUTE",)  # PUBLIC's default
-    text = render_role_access(matrix, "text")
+    text = render(matrix, "text")
     assert "What a_alice can do in" in text and "rows filtered by RLS" in text
 
 

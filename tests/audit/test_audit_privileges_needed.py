@@ -4,8 +4,8 @@ perform as not verified, with the privilege it needs, and never reports a pass i
 
 from __future__ import annotations
 
-from dbwright.audit.report import render_text
 from dbwright.audit.run import audit_database
+from dbwright.output.audit import render_text
 
 HBA_CHECKS = {"DWA020", "DWA021", "DWA022", "DWA023", "DWA024", "DWA025", "DWA026"}
 

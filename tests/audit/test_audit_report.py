@@ -8,10 +8,10 @@ from pathlib import Path
 
 from dbwright.audit.checks import AUDIT_CATEGORIES, all_audit_checks
 from dbwright.audit.checks.registry import AUDIT_REGISTRY
-from dbwright.audit.report import FORMATS, render
 from dbwright.audit.run import audit_database, run_audit
 from dbwright.checks.registry import REGISTRY
 from dbwright.model import Snapshot
+from dbwright.output import formats_for, render
 from tests.test_cli_errors import run_cli
 
 TESTS = Path(__file__).parent
@@ -46,7 +46,7 @@ def test_every_format_carries_cis_ids_scores_and_the_summary(pg):
     _bad_database(pg)
     result = audit_database(pg.url)
     assert result.by_code("DWA010")
-    outputs = {fmt: render(result, fmt) for fmt in FORMATS}
+    outputs = {fmt: render(result, fmt) for fmt in formats_for("audit")}
     for fmt in ("text", "markdown", "html"):
         assert "Compliance summary" in outputs[fmt]
         assert (

@@ -32,8 +32,8 @@ def test_data_directory_elsewhere_is_stated_as_unknown(tmp_path):
 
 
 def test_pii_columns_in_plain_text_or_encrypted(pg):
-    from dbwright.audit.report import FORMATS, render
     from dbwright.audit.run import audit_database
+    from dbwright.output import formats_for, render
 
     pg.execute("CREATE EXTENSION pgcrypto")
     pg.execute("CREATE TABLE public.customers (id int PRIMARY KEY, email text, email_enc bytea)")
@@ -48,7 +48,7 @@ def test_pii_columns_in_plain_text_or_encrypted(pg):
     assert rest["pgcrypto_installed"] is True
     assert "public.customers.email" in rest["pii_columns_in_plain_text"]
     assert "public.customers.email_enc" not in rest["pii_columns_in_plain_text"]
-    for fmt in FORMATS:
+    for fmt in formats_for("audit"):
         output = render(result, fmt)
         assert not any(email in output for email in emails), fmt  # names cross over, never values
     assert "stored in plain text (text)" in render(result, "text")

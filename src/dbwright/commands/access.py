@@ -28,14 +28,12 @@ def access_command(
 ) -> None:
     """Show what ROLE can read, write, own and execute in a database, as the server decides it."""
     from dbwright.audit.access import role_access
-    from dbwright.audit.report import render_role_access
     from dbwright.cli import _default_target, emit
+    from dbwright.commands._common import check_format
     from dbwright.engines.postgres.connect import open_session
+    from dbwright.output import formats_for, render
 
-    if format not in ("text", "json", "markdown"):
-        raise typer.BadParameter(
-            f"unknown format {format!r}; use text, json or markdown", param_hint="--format"
-        )
+    check_format(format, formats_for("role-access"))
     import psycopg
 
     from dbwright.errors import ServerError
@@ -45,4 +43,4 @@ def access_command(
             matrix = role_access(conn, role)
     except psycopg.Error as error:
         raise ServerError(f"reading privileges failed: {type(error).__name__}: {error}") from None
-    emit(render_role_access(matrix, format), output)
+    emit(render(matrix, format), output)

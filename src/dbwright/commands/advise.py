@@ -93,15 +93,15 @@ def indexes(
     from rich.console import Console
 
     from dbwright.advisors.indexes import advise_indexes, parse_budget
-    from dbwright.advisors.indexes.render import FORMATS, render
     from dbwright.cli import _default_target, emit
     from dbwright.errors import DbwrightError
+    from dbwright.output import formats_for, render
 
     try:
         parse_budget(budget, 1) if budget else None
     except DbwrightError as error:
         raise typer.BadParameter(error.message, param_hint="--budget") from None
-    check_format(format, FORMATS)
+    check_format(format, formats_for("index-advice"))
     if (scratch or yes) and not verify:
         raise typer.BadParameter("--scratch and --yes only go with --verify")
     err = Console(stderr=True)

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from dbwright.output import formats_for
+
 
 def register(app: typer.Typer) -> None:
     app.command("audit")(audit_command)
@@ -21,7 +23,7 @@ def audit_command(
         ),
     ] = None,
     format: Annotated[
-        str, typer.Option("--format", "-f", help="text, json, markdown, html or sarif.")
+        str, typer.Option("--format", "-f", help=f"Output format: {', '.join(formats_for('audit'))}.")
     ] = "text",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
@@ -69,16 +71,14 @@ def audit_command(
     ] = False,
 ) -> None:
     """Audit security and compliance: CIS-mapped checks, effective privileges and encryption."""
-    from dbwright.audit.report import FORMATS, render
     from dbwright.audit.run import audit_database, run_audit
     from dbwright.cli import _default_target, _is_snapshot_file, emit, err
+    from dbwright.commands._common import check_format
     from dbwright.model.findings import Severity
+    from dbwright.output import render
     from dbwright.review import load_snapshot
 
-    if format not in FORMATS:
-        raise typer.BadParameter(
-            f"unknown format {format!r}; use one of {', '.join(FORMATS)}", param_hint="--format"
-        )
+    check_format(format, formats_for("audit"))
     try:
         threshold = Severity.parse(fail_on) if fail_on else None
     except ValueError as error:

@@ -67,11 +67,11 @@ def design(
     from rich.console import Console
 
     from dbwright.advisors.design import design_review
-    from dbwright.advisors.design.render import FORMATS, render
     from dbwright.cli import _default_target, emit
+    from dbwright.commands._common import check_format
+    from dbwright.output import formats_for, render
 
-    if format not in FORMATS:
-        raise typer.BadParameter(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+    check_format(format, formats_for("design"))
     err = Console(stderr=True)
     target = _default_target(database)
     with err.status("profiling…") as status:

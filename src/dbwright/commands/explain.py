@@ -44,11 +44,11 @@ def explain(
     from rich.console import Console
 
     from dbwright.advisors.explain import explain_query
-    from dbwright.advisors.explain.render import FORMATS, render
     from dbwright.cli import _default_target, emit
     from dbwright.errors import InputFileError
+    from dbwright.output import formats_for, render
 
-    check_format(format, FORMATS)
+    check_format(format, formats_for("explain"))
     if (sql is None) == (file is None):
         raise typer.BadParameter("give the statement as an argument or with -f FILE (one of them)")
     if file is not None:

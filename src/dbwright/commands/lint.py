@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from dbwright.commands._common import check_format
+from dbwright.output import formats_for
 
 
 def register(app: typer.Typer) -> None:
@@ -19,7 +20,9 @@ def lint_command(
     paths: Annotated[
         list[Path], typer.Argument(help="SQL files or directories of migrations ('-' reads stdin).")
     ],
-    format: Annotated[str, typer.Option("--format", "-f", help="text, json or sarif.")] = "text",
+    format: Annotated[
+        str, typer.Option("--format", "-f", help=f"Output format: {', '.join(formats_for('lint'))}.")
+    ] = "text",
     fail_on: Annotated[
         str | None,
         typer.Option(
@@ -42,11 +45,11 @@ def lint_command(
     ] = None,
 ) -> None:
     """Lint migration SQL: every unsafe statement with the lock it takes and its safe rewrite."""
-    from dbwright.changes.lint import LintState, lint, lint_files, migration_files
-    from dbwright.changes.lint.output import FORMATS, render
+    from dbwright.changes.lint import LintReport, LintState, lint, lint_files, migration_files
     from dbwright.model.findings import Severity
+    from dbwright.output import render
 
-    check_format(format, FORMATS)
+    check_format(format, formats_for("lint"))
     try:
         threshold = Severity.parse(fail_on) if fail_on else None
     except ValueError as error:
@@ -59,7 +62,7 @@ def lint_command(
     else:
         files = [str(p) for p in migration_files(paths)]
         findings = lint_files(paths, server_version=version, state=state)
-    text = render(findings, format, files=files)
+    text = render(LintReport(tuple(findings), tuple(files)), format)
     if output is None:
         sys.stdout.write(text)
     else:

@@ -31,10 +31,10 @@ def pii(
 ) -> None:
     """Find columns holding personal data; report confidence, match rate, masked examples and fixes."""
     from dbwright.audit.pii import discover_pii
-    from dbwright.audit.pii.render import FORMATS, render
     from dbwright.cli import emit
+    from dbwright.output import formats_for, render
 
-    check_format(format, FORMATS)
+    check_format(format, formats_for("pii"))
     report = discover_pii(
         database, schemas=schema or (), sample_rows=sample_rows, table_timeout=table_timeout
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import psycopg
 
 from dbwright.advisors.design import design_review
-from dbwright.advisors.design.render import render
 from dbwright.advisors.design.sharding import equality_joins, workload_usage
+from dbwright.output import render
 from dbwright.review import take_snapshot
 
 SMALL = 1024 * 1024  # "past one machine" for these tests: 1 MB

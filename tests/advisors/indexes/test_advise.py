@@ -210,7 +210,7 @@ def test_pg_stat_statements_workload_with_generic_plans(pg):
 
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown", "html"])
 def test_renderers(pg, fmt):
-    from dbwright.advisors.indexes.render import render
+    from dbwright.output import render
 
     _hypopg(pg)
     pg.execute("CREATE TABLE t(id int, a int, b text)")

@@ -1,13 +1,11 @@
-"""The design report as text, JSON and markdown. Renderers spell; they decide nothing."""
+"""The design report as text and markdown (JSON: its ``to_dict()``). Renderers spell; they decide nothing."""
 
 from __future__ import annotations
 
-import json
-
 from dbwright.advisors.design.design import DesignReport
 from dbwright.advisors.design.proposal import Proposal
+from dbwright.model.units import format_bytes
 
-FORMATS = ("text", "json", "markdown")
 _HEADINGS = {
     "normalize": "Normalization",
     "foreign_key": "Missing foreign keys",
@@ -18,18 +16,6 @@ _HEADINGS = {
     "partition": "Partitioning",
     "shard": "Sharding (advice only)",
 }
-
-
-def render(report: DesignReport, format: str) -> str:
-    if format == "json":
-        return json.dumps(report.to_dict(), indent=2, default=str)
-    if format == "markdown":
-        return markdown(report)
-    return text(report)
-
-
-def _mb(n: float) -> str:
-    return f"{n / 1024**2:,.2f} MB" if n >= 1024**2 else f"{n / 1024:,.1f} kB"
 
 
 def _headline(r: DesignReport) -> list[str]:
@@ -60,7 +46,7 @@ def _evidence_line(p: Proposal) -> str:
         )
         return (
             f"{e['rows']:,} rows, {e['determinant_values']:,} values of the determinant "
-            f"({e['rows_per_value']} rows each); saves ≈ {_mb(e['storage_saved_bytes'])}, removes "
+            f"({e['rows_per_value']} rows each); saves ≈ {format_bytes(e['storage_saved_bytes'])}, removes "
             f"{e['update_anomalies_removed']:,} redundant copies; {deps}"
         )
     if p.kind == "foreign_key":
@@ -69,7 +55,7 @@ def _evidence_line(p: Proposal) -> str:
         return f"{e['rows']:,} rows, no duplicates, no NULLs; found by {e['found_by']}"
     if p.kind == "type" and "rewrites_table" in e:
         rewrite = (
-            f"rewrites {_mb(e['rewrite_bytes'])} (≈ {e['estimated_seconds']} s)"
+            f"rewrites {format_bytes(e['rewrite_bytes'])} (≈ {e['estimated_seconds']} s)"
             if e["rewrites_table"]
             else "no rewrite"
         )
@@ -85,7 +71,7 @@ def _evidence_line(p: Proposal) -> str:
         colocated = ", ".join(f"{c['table']} by {c['column']}" for c in e["colocated"]) or "none"
         references = ", ".join(r["table"] for r in e["reference_tables"]) or "none"
         return (
-            f"{_mb(e['bytes'])} (threshold {_mb(e['threshold_bytes'])}); distribution column "
+            f"{format_bytes(e['bytes'])} (threshold {format_bytes(e['threshold_bytes'])}); distribution column "
             f"{e['distribution_column']} from {e['statements_parsed']} parsed statement(s); co-located: "
             f"{colocated}; reference tables: {references}"
         )

@@ -1,9 +1,8 @@
-"""An Explanation as a text tree (rich), JSON or markdown. Renderers spell; they decide nothing."""
+"""An Explanation as a text tree (rich) or markdown (JSON: its ``to_dict()``). Renderers spell; they decide nothing."""
 
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 from rich.console import Console
@@ -13,7 +12,6 @@ from rich.tree import Tree
 from dbwright.advisors.explain.annotate import Node, nodes
 from dbwright.advisors.explain.api import Explanation
 
-FORMATS = ("text", "json", "markdown")
 MARKS = {
     "misestimate": "≠",
     "seq_scan": "▤",
@@ -33,14 +31,6 @@ DETAILS = (
     "Group Key",
     "Sort Method",
 )
-
-
-def render(explanation: Explanation, format: str = "text", *, color: bool = False, width: int = 120) -> str:
-    if format == "json":
-        return json.dumps(explanation.to_dict(), indent=2, default=str)
-    if format == "markdown":
-        return markdown(explanation)
-    return text(explanation, color=color, width=width)
 
 
 def node_line(node: Node) -> str:

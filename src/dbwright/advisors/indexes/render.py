@@ -1,30 +1,15 @@
-"""Index advice as text, JSON, markdown and self-contained HTML (with an inline SVG chart).
+"""Index advice as text, markdown and self-contained HTML (with an inline SVG chart).
 
-Renderers only spell what the advice already says; nothing here decides anything.
+Renderers only spell what the advice already says; nothing here decides anything. Which
+format is which function is dbwright.output's registry (JSON is the advice's ``to_dict()``).
 """
 
 from __future__ import annotations
 
 import html
-import json
 
 from dbwright.advisors.indexes.advise import IndexAdvice
-
-FORMATS = ("text", "json", "markdown", "html")
-
-
-def render(advice: IndexAdvice, format: str) -> str:
-    if format == "json":
-        return json.dumps(advice.to_dict(), indent=2, default=str)
-    if format == "markdown":
-        return markdown(advice)
-    if format == "html":
-        return html_page(advice)
-    return text(advice)
-
-
-def _mb(n: float) -> str:
-    return f"{n / 1024**2:,.1f} MB"
+from dbwright.model.units import format_bytes
 
 
 def _amount(value: float, unit: str) -> str:
@@ -36,7 +21,7 @@ def _headline(a: IndexAdvice) -> list[str]:
     return [
         f"workload cost ({unit}): {_amount(a.total_before, a.unit)} → {_amount(a.total_after, a.unit)} "
         f"({a.improvement:.0%} lower)",
-        f"budget: {_mb(a.used_bytes)} of {_mb(a.budget_bytes)} used by {len(a.recommendations)} index(es)",
+        f"budget: {format_bytes(a.used_bytes)} of {format_bytes(a.budget_bytes)} used by {len(a.recommendations)} index(es)",
         f"what-if: {a.backend}; {a.planner_calls} planner calls, {a.cache_hits} answered from cache, "
         f"{a.candidates} candidates, {a.elapsed_s:.1f} s",
     ]
@@ -47,7 +32,7 @@ def text(a: IndexAdvice) -> str:
     for number, r in enumerate(a.recommendations, 1):
         lines.append(f"{number}. {r.spec.label}")
         lines.append(
-            f"   size ≈ {_mb(r.estimated_bytes)}, build ≈ {r.build_seconds:.1f} s, write overhead "
+            f"   size ≈ {format_bytes(r.estimated_bytes)}, build ≈ {r.build_seconds:.1f} s, write overhead "
             f"{_amount(r.write_overhead, a.unit)}, gain {_amount(r.gain, a.unit)}  [{r.origin}]"
         )
         for h in r.helps:
@@ -63,7 +48,9 @@ def text(a: IndexAdvice) -> str:
             cost = (
                 "not priced" if d.cost_increase is None else f"drop costs {_amount(d.cost_increase, a.unit)}"
             )
-            lines.append(f"  - {d.reason}: {d.index.qname} ({_mb(d.index.bytes)}; {cost}) — {d.note}")
+            lines.append(
+                f"  - {d.reason}: {d.index.qname} ({format_bytes(d.index.bytes)}; {cost}) — {d.note}"
+            )
         lines.append("")
     for note in a.notes:
         lines.append(f"note: {note}")
@@ -84,7 +71,7 @@ def markdown(a: IndexAdvice) -> str:
         out += [
             f"### {number}. `{r.spec.label}`",
             "",
-            f"Size ≈ {_mb(r.estimated_bytes)} · build ≈ {r.build_seconds:.1f} s · write overhead "
+            f"Size ≈ {format_bytes(r.estimated_bytes)} · build ≈ {r.build_seconds:.1f} s · write overhead "
             f"{_amount(r.write_overhead, a.unit)} · gain {_amount(r.gain, a.unit)} · {r.origin}",
             "",
             "| query | calls | cost before | cost after | plan change |",
@@ -104,7 +91,9 @@ def markdown(a: IndexAdvice) -> str:
         ]
         for d in a.drops:
             cost = "not priced" if d.cost_increase is None else _amount(d.cost_increase, a.unit)
-            out.append(f"| `{d.index.qname}` | {d.reason} | {_mb(d.index.bytes)} | {cost} | {d.note} |")
+            out.append(
+                f"| `{d.index.qname}` | {d.reason} | {format_bytes(d.index.bytes)} | {cost} | {d.note} |"
+            )
         out.append("")
     out += [
         "## Queries",
@@ -174,7 +163,7 @@ def html_page(a: IndexAdvice) -> str:
     for number, r in enumerate(a.recommendations, 1):
         body += [
             f"<h3>{number}. <code>{e(r.spec.label)}</code></h3>",
-            f"<p>size ≈ {_mb(r.estimated_bytes)} · build ≈ {r.build_seconds:.1f} s · write overhead "
+            f"<p>size ≈ {format_bytes(r.estimated_bytes)} · build ≈ {r.build_seconds:.1f} s · write overhead "
             f"{e(_amount(r.write_overhead, a.unit))} · gain {e(_amount(r.gain, a.unit))} · {e(r.origin)}</p>",
             "<table><tr><th>query</th><th>calls</th><th>before</th><th>after</th><th>plan change</th></tr>",
         ]
@@ -196,7 +185,7 @@ def html_page(a: IndexAdvice) -> str:
             cost = "not priced" if d.cost_increase is None else _amount(d.cost_increase, a.unit)
             body.append(
                 f"<tr><td><code>{e(d.index.qname)}</code></td><td>{e(d.reason)}</td>"
-                f"<td>{_mb(d.index.bytes)}</td><td>{e(cost)}</td><td>{e(d.note)}</td></tr>"
+                f"<td>{format_bytes(d.index.bytes)}</td><td>{e(cost)}</td><td>{e(d.note)}</td></tr>"
             )
         body.append("</table>")
     body.append(

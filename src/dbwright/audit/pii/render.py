@@ -1,20 +1,8 @@
-"""The PII report as text, JSON or Markdown. Only masked examples exist to be shown."""
+"""The PII report as text or Markdown (JSON: its ``to_dict()``). Only masked examples exist to be shown."""
 
 from __future__ import annotations
 
-import json
-
 from dbwright.audit.pii.classify import PiiReport
-
-FORMATS = ("text", "json", "markdown")
-
-
-def render(report: PiiReport, fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(report.to_dict(), indent=2)
-    if fmt == "markdown":
-        return render_markdown(report)
-    return render_text(report)
 
 
 def _rate(value: float | None) -> str:

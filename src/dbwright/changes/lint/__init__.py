@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from dbwright.changes.lint.context import LintState
 from dbwright.changes.lint.engine import describe, lint, lint_files, migration_files
-from dbwright.changes.lint.findings import LintFinding, StatementInfo
+from dbwright.changes.lint.findings import LintFinding, LintReport, StatementInfo
 from dbwright.changes.lint.rules import Rule, all_rules, get_rule
 
 __all__ = [
     "LintFinding",
+    "LintReport",
     "LintState",
     "Rule",
     "StatementInfo",

@@ -72,3 +72,14 @@ class LintFinding:
             "ignore_reason": self.ignore_reason,
             "docs": f"docs/lint-rules/{self.code}.md",
         }
+
+
+@dataclass(frozen=True)
+class LintReport:
+    """One lint run: its findings (ignored ones included, marked) and the files it read."""
+
+    findings: tuple[LintFinding, ...]
+    files: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"files": list(self.files), "findings": [f.to_dict() for f in self.findings]}

@@ -13,6 +13,7 @@ from typing import Any
 from dbwright.checks.registry import CATEGORIES
 from dbwright.model import Statement, Table
 from dbwright.model.findings import Severity
+from dbwright.model.units import format_bytes
 from dbwright.review import Review, ReviewedFinding
 
 SEVERITIES_WORST_FIRST: tuple[Severity, ...] = tuple(sorted(Severity, reverse=True))
@@ -58,7 +59,7 @@ def evidence_value(value: Any, key: str = "") -> str:
     (``queryid``, ``pid``, keys ending in ``_id``) are printed as they are, without separators.
     """
     if key.endswith("_bytes") and isinstance(value, int) and not isinstance(value, bool) and value >= 1024:
-        return f"{value:,} ({human_bytes(value)})"
+        return f"{value:,} ({format_bytes(value)})"
     if isinstance(value, str):
         return value
     if isinstance(value, bool) or value is None:
@@ -68,14 +69,6 @@ def evidence_value(value: Any, key: str = "") -> str:
     if isinstance(value, int | float):
         return f"{value:,}" if isinstance(value, int) else f"{value:,.4g}"
     return json.dumps(value, default=str)
-
-
-def human_bytes(size: float) -> str:
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(size) < 1024 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TB"  # unreachable; keeps type checkers content
 
 
 def human_seconds(seconds: float) -> str:

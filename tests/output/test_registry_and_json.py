@@ -5,20 +5,25 @@ from pathlib import Path
 
 import pytest
 
-from dbwright.report import FORMATS, render
-from tests.report.conftest import HOSTILE_TABLE
+from dbwright.errors import InvalidArgumentError
+from dbwright.output import formats_for, render
+from tests.output.conftest import HOSTILE_TABLE
+
+REVIEW_FORMATS = formats_for("review")
 
 
 def test_every_registered_format_renders_the_review(review):
-    assert set(FORMATS) == {"json", "markdown", "html", "sarif", "text"}
-    for fmt in FORMATS:
+    assert set(REVIEW_FORMATS) == {"json", "markdown", "html", "sarif", "text", "github"}
+    for fmt in REVIEW_FORMATS:
         output = render(review, fmt)
         assert isinstance(output, str) and output.endswith("\n")
         assert HOSTILE_TABLE.split("<")[0] in output or "&lt;script&gt;" in output
 
 
 def test_unknown_format_is_refused_with_the_choices(review):
-    with pytest.raises(ValueError, match="unknown report format 'pdf'; use one of json, markdown"):
+    with pytest.raises(
+        InvalidArgumentError, match="unknown review format 'pdf'; use one of text, json, markdown"
+    ):
         render(review, "pdf")
 
 
@@ -60,7 +65,7 @@ def test_a_clean_review_renders_in_every_format(pg):
     pg.execute("CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, kind text)")
     clean = pg.review("DW101")
     assert clean.findings == [] and clean.checks_run == 1
-    outputs = {fmt: render(clean, fmt) for fmt in FORMATS}
+    outputs = {fmt: render(clean, fmt) for fmt in REVIEW_FORMATS}
     assert json.loads(outputs["json"])["findings"] == []
     assert json.loads(outputs["sarif"])["runs"][0]["results"] == []
     assert "No findings." in outputs["markdown"] and "No findings." in outputs["text"]

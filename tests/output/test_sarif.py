@@ -4,9 +4,9 @@ import json
 
 from dbwright.checks.registry import all_checks
 from dbwright.model.findings import Severity
-from dbwright.report import render
-from dbwright.report.sarif import LEVELS
-from tests.report.conftest import HOSTILE_TABLE
+from dbwright.output import render
+from dbwright.output.sarif import LEVELS
+from tests.output.conftest import HOSTILE_TABLE
 
 EXPECTED_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 

@@ -1,7 +1,7 @@
 """Markdown: sections, findings with their fix SQL, and what was skipped."""
 
-from dbwright.report import render
-from tests.report.conftest import HOSTILE_TABLE
+from dbwright.output import render
+from tests.output.conftest import HOSTILE_TABLE
 
 
 def test_markdown_has_summary_areas_findings_and_skipped(review):
@@ -23,14 +23,14 @@ def test_markdown_has_summary_areas_findings_and_skipped(review):
 
 
 def test_markdown_inline_code_survives_backticks():
-    from dbwright.report.markdown import code, fenced
+    from dbwright.output.markdown import code, fenced
 
     assert code("a`b") == "``a`b``"
     assert fenced("select '```'", "sql").startswith("````sql\n")
 
 
 def test_markdown_makes_database_text_inert(review):
-    from dbwright.report.markdown import cell, code, prose
+    from dbwright.output.markdown import cell, code, prose
 
     assert prose("t<script>*x*[a](b)") == "t&lt;script&gt;\\*x\\*\\[a\\](b)"
     assert cell("a|b\nc") == "a\\|b c"

@@ -10,9 +10,9 @@ from html.parser import HTMLParser
 import pytest
 
 from dbwright.checks.registry import CATEGORIES
-from dbwright.report import render
-from dbwright.report.html import JS
-from tests.report.conftest import HOSTILE_TABLE
+from dbwright.output import render
+from dbwright.output.html import JS
+from tests.output.conftest import HOSTILE_TABLE
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "rect", "wbr"}
 

@@ -15,11 +15,11 @@ from typing import Any
 from dbwright.checks.registry import CATEGORIES
 from dbwright.model import Statement, Table
 from dbwright.model.package import ChangePackage
-from dbwright.report.common import (
+from dbwright.model.units import format_bytes
+from dbwright.output.common import (
     by_category,
     docs_path,
     evidence_value,
-    human_bytes,
     human_seconds,
     largest_tables,
     one_line,
@@ -27,6 +27,7 @@ from dbwright.report.common import (
     severity_counts,
     top_statements,
 )
+from dbwright.output.registry import Renderer, lazy
 from dbwright.review import Review, ReviewedFinding
 
 CHART_WIDTH = 900
@@ -332,13 +333,13 @@ def _tables_chart(tables: list[Table]) -> str:
             if width > 0:
                 bars.append(
                     f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="{BAR_HEIGHT}" class="{part}">'
-                    f"<title>{e(table.qname)} {part}: {e(human_bytes(size))}</title></rect>"
+                    f"<title>{e(table.qname)} {part}: {e(format_bytes(size))}</title></rect>"
                 )
             x += width
         rows.append(
             f"<g><title>{e(table.qname)}</title>{_label(0, y, one_line(table.qname, 34))}</g>"
             + "".join(bars)
-            + _label(CHART_WIDTH, y, human_bytes(table.total_bytes), "end")
+            + _label(CHART_WIDTH, y, format_bytes(table.total_bytes), "end")
         )
     return _svg(_row_y(len(tables), top), legend + "".join(rows), "largest tables by size")
 
@@ -466,3 +467,10 @@ JS = """
   });
 })();
 """
+
+
+RENDERERS: dict[str, Renderer] = {
+    "review": render,
+    "audit": lazy("dbwright.output.audit:render_html"),
+    "index-advice": lazy("dbwright.advisors.indexes.render:html_page"),
+}

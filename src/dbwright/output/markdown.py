@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from dbwright.model.package import ChangePackage
-from dbwright.report.common import (
+from dbwright.output.common import (
     by_category,
     docs_path,
     evidence_value,
@@ -14,6 +14,7 @@ from dbwright.report.common import (
     server_version_label,
     severity_counts,
 )
+from dbwright.output.registry import Renderer, lazy
 from dbwright.review import Review, ReviewedFinding
 
 
@@ -181,3 +182,14 @@ def _first_line(sql: str) -> str:
 
 def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
+
+
+RENDERERS: dict[str, Renderer] = {
+    "review": render,
+    "audit": lazy("dbwright.output.audit:render_markdown"),
+    "index-advice": lazy("dbwright.advisors.indexes.render:markdown"),
+    "explain": lazy("dbwright.advisors.explain.render:markdown"),
+    "design": lazy("dbwright.advisors.design.render:markdown"),
+    "pii": lazy("dbwright.audit.pii.render:render_markdown"),
+    "role-access": lazy("dbwright.output.audit:render_role_access_markdown"),
+}

@@ -1,4 +1,4 @@
-"""The audit report: text, JSON, Markdown, HTML and SARIF renderings of one ``Audit``.
+"""The audit report as text, Markdown and HTML (JSON and SARIF: output/json.py, output/sarif.py).
 
 Text, Markdown and HTML are built from one list of blocks (heading, paragraph, table, list,
 code), so the three say the same thing in the same order: the compliance summary an auditor
@@ -9,22 +9,16 @@ effective-privilege matrix, and encryption in transit and at rest with what cann
 
 from __future__ import annotations
 
-import hashlib
 import html as _html
-import json as _json
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from dbwright import __version__
-from dbwright.audit.checks import AUDIT_CATEGORIES, all_audit_checks
-from dbwright.audit.checks.registry import CIS_BENCHMARK
-from dbwright.audit.run import Audit, AuditFinding
-from dbwright.report import markdown as md
-from dbwright.report.common import evidence_value, server_version_label
-from dbwright.report.html import CSS
-from dbwright.report.sarif import LEVELS, SARIF_SCHEMA, SARIF_VERSION
+from dbwright.audit.access import AccessMatrix
+from dbwright.audit.run import AUDIT_CATEGORIES, CIS_BENCHMARK, Audit, AuditFinding
+from dbwright.output import markdown as md
+from dbwright.output.common import evidence_value, server_version_label
+from dbwright.output.html import CSS
 
 MATRIX_MAX_OBJECTS = 25
 STATUS_LABEL = {"pass": "pass", "fail": "FAIL", "skipped": "not verified"}
@@ -426,130 +420,10 @@ def _status_class(text: str) -> str:
     )
 
 
-# --- json and sarif ------------------------------------------------------------------------
-
-
-def render_json(audit: Audit) -> str:
-    return _json.dumps(audit.to_dict(), indent=2, default=str) + "\n"
-
-
-def render_sarif(audit: Audit, docs_base_uri: str = "") -> str:
-    checks = all_audit_checks()
-    index = {c.code: i for i, c in enumerate(checks)}
-    server = audit.snapshot.server
-    log = {
-        "$schema": SARIF_SCHEMA,
-        "version": SARIF_VERSION,
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "dbwright-audit",
-                        "version": __version__,
-                        "semanticVersion": __version__,
-                        "rules": [_rule(c, docs_base_uri) for c in checks],
-                    }
-                },
-                "invocations": [
-                    {
-                        "executionSuccessful": True,
-                        "toolExecutionNotifications": [
-                            {
-                                "level": "note",
-                                "message": {
-                                    "text": f"{s.check.code} {s.check.title} was not verified: "
-                                    + "; ".join(s.reasons)
-                                },
-                                "associatedRule": {"id": s.check.code, "index": index[s.check.code]},
-                            }
-                            for s in audit.skipped
-                        ],
-                    }
-                ],
-                "results": [_result(f, index) for f in audit.findings],
-                "properties": {
-                    "database": server.database,
-                    "serverVersion": server_version_label(server.version_num),
-                    "benchmark": CIS_BENCHMARK,
-                    "scores": audit.scores(),
-                    "compliance": audit.compliance(),
-                },
-            }
-        ],
-    }
-    return _json.dumps(log, indent=2, ensure_ascii=False, default=str) + "\n"
-
-
-def _rule(check, docs_base_uri: str) -> dict[str, Any]:
-    return {
-        "id": check.code,
-        "name": "".join(w[:1].upper() + w[1:] for w in re.split(r"[^0-9A-Za-z]+", check.title) if w),
-        "shortDescription": {"text": check.title},
-        "fullDescription": {"text": check.summary},
-        "help": {"text": check.doc, "markdown": check.doc},
-        "helpUri": f"{docs_base_uri}docs/audit.md#{check.code.lower()}",
-        "defaultConfiguration": {"level": LEVELS[check.severity]},
-        "properties": {
-            "category": check.category,
-            "cis": check.cis,
-            "severity": check.severity.label,
-            "tags": [check.category] + ([f"CIS-{check.cis}"] if check.cis else []),
-            "requires": list(check.requires),
-        },
-    }
-
-
-def _result(f: AuditFinding, index: dict[str, int]) -> dict[str, Any]:
-    properties: dict[str, Any] = {
-        "category": f.check.category,
-        "cis": f.check.cis,
-        "severity": f.severity.label,
-        "evidence": f.finding.evidence,
-    }
-    if f.finding.fix:
-        fix = f.finding.fix
-        properties["fix"] = {
-            "title": fix.title,
-            "forwardSql": fix.forward_sql,
-            "rollbackSql": fix.rollback_sql,
-            "manualSteps": list(fix.manual_steps),
-        }
-    return {
-        "ruleId": f.check.code,
-        "ruleIndex": index[f.check.code],
-        "level": LEVELS[f.severity],
-        "message": {"text": f.finding.message},
-        "locations": [{"logicalLocations": [{"fullyQualifiedName": f.finding.object}]}],
-        "partialFingerprints": {
-            "dbwrightAudit/v1": hashlib.sha256(f"{f.check.code}\0{f.finding.object}".encode()).hexdigest()[
-                :32
-            ]
-        },
-        "properties": properties,
-    }
-
-
-FORMATS: dict[str, Callable[[Audit], str]] = {
-    "text": render_text,
-    "json": render_json,
-    "markdown": render_markdown,
-    "html": render_html,
-    "sarif": render_sarif,
-}
-
-
-def render(audit: Audit, fmt: str) -> str:
-    try:
-        renderer = FORMATS[fmt.lower()]
-    except KeyError:
-        raise ValueError(f"unknown audit format {fmt!r}; use one of {', '.join(FORMATS)}") from None
-    return renderer(audit)
-
-
 # --- one role's access (dbwright access ROLE) ----------------------------------------------
 
 
-def role_access_document(matrix) -> list[Block]:
+def role_access_document(matrix: AccessMatrix) -> list[Block]:
     role = matrix.roles[0]
     blocks: list[Block] = [Heading(1, f"What {role.name} can do in {matrix.database}")]
     attributes = [
@@ -634,29 +508,25 @@ def role_access_document(matrix) -> list[Block]:
     return blocks
 
 
-def render_role_access(matrix, fmt: str) -> str:
-    if fmt == "json":
-        role = matrix.roles[0]
-        return (
-            _json.dumps(
-                {
-                    "role": role.name,
-                    "database": matrix.database,
-                    "login": role.login,
-                    "superuser": role.superuser,
-                    "bypassrls": role.bypassrls,
-                    "inherit": role.inherit,
-                    "can_connect": role.can_connect,
-                    "member_of": list(role.member_of),
-                    "objects": [e.to_dict() for e in matrix.entries],
-                },
-                indent=2,
-            )
-            + "\n"
-        )
-    blocks = role_access_document(matrix)
-    if fmt == "markdown":
-        return render_markdown_blocks(blocks)
-    if fmt == "text":
-        return render_text_blocks(blocks)
-    raise ValueError(f"unknown format {fmt!r}; use text, json or markdown")
+def role_access_dict(matrix: AccessMatrix) -> dict[str, Any]:
+    """The JSON of ``dbwright access ROLE``: the role's attributes and every object it can reach."""
+    role = matrix.roles[0]
+    return {
+        "role": role.name,
+        "database": matrix.database,
+        "login": role.login,
+        "superuser": role.superuser,
+        "bypassrls": role.bypassrls,
+        "inherit": role.inherit,
+        "can_connect": role.can_connect,
+        "member_of": list(role.member_of),
+        "objects": [e.to_dict() for e in matrix.entries],
+    }
+
+
+def render_role_access_text(matrix: AccessMatrix) -> str:
+    return render_text_blocks(role_access_document(matrix))
+
+
+def render_role_access_markdown(matrix: AccessMatrix) -> str:
+    return render_markdown_blocks(role_access_document(matrix))

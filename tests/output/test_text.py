@@ -2,8 +2,8 @@
 
 from rich.console import Console
 
-from dbwright.report import print_review, render
-from tests.report.conftest import HOSTILE_TABLE
+from dbwright.output import print_review, render
+from tests.output.conftest import HOSTILE_TABLE
 
 
 def _printed(review) -> str:

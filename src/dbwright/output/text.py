@@ -18,7 +18,7 @@ from rich.text import Text
 
 from dbwright.model.findings import Severity
 from dbwright.model.package import ChangePackage
-from dbwright.report.common import (
+from dbwright.output.common import (
     by_category,
     by_severity,
     evidence_value,
@@ -27,6 +27,7 @@ from dbwright.report.common import (
     server_version_label,
     severity_counts,
 )
+from dbwright.output.registry import Renderer, lazy
 from dbwright.review import Review, ReviewedFinding
 
 SEVERITY_STYLES = {
@@ -171,3 +172,15 @@ def _skipped(review: Review) -> RenderableType:
 
 def _rule_style(severity: Severity) -> str:
     return {Severity.CRITICAL: "red", Severity.HIGH: "red", Severity.MEDIUM: "yellow"}.get(severity, "dim")
+
+
+RENDERERS: dict[str, Renderer] = {
+    "review": render,
+    "audit": lazy("dbwright.output.audit:render_text"),
+    "lint": lazy("dbwright.output.lint:render_text"),
+    "index-advice": lazy("dbwright.advisors.indexes.render:text"),
+    "explain": lazy("dbwright.advisors.explain.render:text"),
+    "design": lazy("dbwright.advisors.design.render:text"),
+    "pii": lazy("dbwright.audit.pii.render:render_text"),
+    "role-access": lazy("dbwright.output.audit:render_role_access_text"),
+}
