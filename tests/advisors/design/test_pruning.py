@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 
 from dbwright.advisors.design import design_review
-from dbwright.changes.diff.scratch import SCRATCH_PREFIX
+from dbwright.engines.postgres.scratch import SCRATCH_PREFIX
 from tests.advisors.design.test_partition import events
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from dbwright import demo
 from dbwright.changes.diff import diff
-from dbwright.changes.diff.scratch import SCRATCH_PREFIX, embedded_server_url
+from dbwright.changes.diff.scratch import embedded_server_url
+from dbwright.engines.postgres.scratch import SCRATCH_PREFIX
 from tests.changes.diff.helpers import run_script, sections
 
 SCHEMA = """

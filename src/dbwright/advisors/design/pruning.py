@@ -23,7 +23,7 @@ from pglast import ast
 from dbwright.advisors.design.context import TableInfo
 from dbwright.advisors.design.proposal import Proposal
 from dbwright.advisors.indexes.querytree import QueryShape, analyze
-from dbwright.changes.diff.scratch import LOAD_OPTIONS, scratch_database
+from dbwright.engines.postgres.scratch import LOAD_OPTIONS, scratch_database
 from dbwright.engines.base import Connection
 from dbwright.engines.postgres.connect import open_session
 from dbwright.engines.postgres.design_pruning import column_bounds, create_structure, literal

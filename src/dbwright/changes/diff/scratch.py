@@ -9,30 +9,14 @@ or on any server given as ``scratch_server`` (the embedded one of ``dbwright dem
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
-from psycopg import conninfo as _conninfo
-from psycopg import sql as _sql
-
 from dbwright.changes.lint.parse import ParsedStatement, parse_statements
-from dbwright.engines.postgres.connect import SessionOptions, open_session, resolve_target
-from dbwright.errors import InputFileError, PrivilegeError, ServerError
+from dbwright.engines.postgres.scratch import load_statements, scratch_database, server_errors
+from dbwright.errors import InputFileError
 from dbwright.model import Snapshot
 
-SCRATCH_PREFIX = "dbwright_scratch_"
 EMBEDDED = "embedded"
-#: Loading the schema creates objects only; nothing in it should run for long.
-LOAD_OPTIONS = SessionOptions(
-    read_only=False, statement_timeout="60s", lock_timeout="5s", application_name="dbwright-diff"
-)
-
-
-def scratch_name() -> str:
-    return f"{SCRATCH_PREFIX}{secrets.token_hex(4)}"
 
 
 def embedded_server_url() -> str:
@@ -49,47 +33,9 @@ def embedded_server_url() -> str:
         ) from None
 
 
-def with_database(target: str | None, dbname: str) -> str:
-    """The conninfo of ``target`` pointing at another database on the same server."""
-    params = _conninfo.conninfo_to_dict(resolve_target(target))
-    params["dbname"] = dbname
-    return _conninfo.make_conninfo(**params)
-
-
-@contextmanager
-def scratch_database(server_target: str | None) -> Iterator[str]:
-    """An empty database on ``server_target``'s server for the block; dropped on the way out."""
-    name = scratch_name()
-    with open_session(server_target, LOAD_OPTIONS) as admin:
-        try:
-            admin.execute(_sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(_sql.Identifier(name)))
-        except psycopg.errors.InsufficientPrivilege:
-            raise PrivilegeError(
-                "the diff needs CREATEDB to load the desired schema into a scratch database "
-                "(or pass --scratch-server URL of a server where it may)"
-            ) from None
-        try:
-            yield with_database(server_target, name)
-        finally:
-            drop_database(admin, name)
-
-
-def drop_database(admin: psycopg.Connection, name: str) -> None:
-    admin.execute(_sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_sql.Identifier(name)))
-
-
 def load_schema(target: str, statements: list[ParsedStatement], filename: str) -> None:
-    """Run the schema file statement by statement, so CONCURRENTLY and ADD VALUE work as in psql.
-
-    A statement the server rejects is a one-line error naming the file and line.
-    """
-    with open_session(target, LOAD_OPTIONS) as conn:
-        for statement in statements:
-            try:
-                conn.execute(statement.sql)
-            except psycopg.Error as error:
-                message = str(error).splitlines()[0] if str(error) else type(error).__name__
-                raise InputFileError(f"{filename}:{statement.line}: {message}") from None
+    """Run the schema file statement by statement; a statement the server rejects names its file:line."""
+    load_statements(target, [(statement.sql, statement.line) for statement in statements], filename)
 
 
 def desired_snapshot(schema_path: Path, *, target: str | None, scratch_server: str | None = None) -> Snapshot:
@@ -103,9 +49,6 @@ def desired_snapshot(schema_path: Path, *, target: str | None, scratch_server: s
     # Parsed first: a malformed file fails before anything is created (SqlParseError with file:line).
     statements = parse_statements(sql, str(schema_path))
     server = embedded_server_url() if scratch_server == EMBEDDED else (scratch_server or target)
-    try:
-        with scratch_database(server) as scratch:
-            load_schema(scratch, statements, str(schema_path))
-            return take_snapshot(scratch)
-    except psycopg.Error as error:
-        raise ServerError(f"scratch database: {type(error).__name__}: {str(error).splitlines()[0]}") from None
+    with server_errors("scratch database"), scratch_database(server) as scratch:
+        load_schema(scratch, statements, str(schema_path))
+        return take_snapshot(scratch)

@@ -1,0 +1,81 @@
+"""Scratch databases: an empty database on a server, for the block, dropped on the way out whatever happened.
+
+The declarative diff loads the desired schema into one, so the server itself resolves
+defaults, names and definitions; the partitioning advisor plans queries in one.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import psycopg
+from psycopg import conninfo as _conninfo
+from psycopg import sql as _sql
+
+from dbwright.engines.base import Connection
+from dbwright.engines.postgres.connect import SessionOptions, open_session, resolve_target
+from dbwright.errors import InputFileError, PrivilegeError, ServerError
+
+SCRATCH_PREFIX = "dbwright_scratch_"
+#: Loading a schema creates objects only; nothing in it should run for long.
+LOAD_OPTIONS = SessionOptions(
+    read_only=False, statement_timeout="60s", lock_timeout="5s", application_name="dbwright-diff"
+)
+
+
+def scratch_name() -> str:
+    return f"{SCRATCH_PREFIX}{secrets.token_hex(4)}"
+
+
+def with_database(target: str | None, dbname: str) -> str:
+    """The conninfo of ``target`` pointing at another database on the same server."""
+    params = _conninfo.conninfo_to_dict(resolve_target(target))
+    params["dbname"] = dbname
+    return _conninfo.make_conninfo(**params)
+
+
+@contextmanager
+def scratch_database(server_target: str | None) -> Iterator[str]:
+    """An empty database on ``server_target``'s server for the block (its conninfo); dropped on the way out."""
+    name = scratch_name()
+    with open_session(server_target, LOAD_OPTIONS) as admin:
+        try:
+            admin.execute(_sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(_sql.Identifier(name)))
+        except psycopg.errors.InsufficientPrivilege:
+            raise PrivilegeError(
+                "the diff needs CREATEDB to load the desired schema into a scratch database "
+                "(or pass --scratch-server URL of a server where it may)"
+            ) from None
+        try:
+            yield with_database(server_target, name)
+        finally:
+            drop_database(admin, name)
+
+
+def drop_database(admin: Connection, name: str) -> None:
+    admin.execute(_sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_sql.Identifier(name)))
+
+
+def load_statements(target: str, statements: Sequence[tuple[str, int]], filename: str) -> None:
+    """Run ``(sql, line)`` statements one by one, so CONCURRENTLY and ADD VALUE work as in psql.
+
+    A statement the server rejects is a one-line error naming the file and line.
+    """
+    with open_session(target, LOAD_OPTIONS) as conn:
+        for sql, line in statements:
+            try:
+                conn.execute(sql)
+            except psycopg.Error as error:
+                message = str(error).splitlines()[0] if str(error) else type(error).__name__
+                raise InputFileError(f"{filename}:{line}: {message}") from None
+
+
+@contextmanager
+def server_errors(what: str) -> Iterator[None]:
+    """Any other driver error in the block as one ServerError line: ``what: ErrorClass: first line``."""
+    try:
+        yield
+    except psycopg.Error as error:
+        raise ServerError(f"{what}: {type(error).__name__}: {str(error).splitlines()[0]}") from None
