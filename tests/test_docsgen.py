@@ -7,6 +7,8 @@ from pathlib import Path
 
 from dbwright.checks.registry import Check, all_checks
 from dbwright.docsgen import (
+    audit_catalog,
+    audit_catalog_problems,
     check_docs_current,
     check_page,
     docstring_problems,
@@ -106,3 +108,24 @@ def test_required_sections_and_multiline_references():
     assert "lists this check as skipped" in page
     assert "- <https://example.org/extra>" in page
     assert "Sample \\| piped title" in index_page([check])
+
+
+def test_audit_catalog_in_docs_audit_md_is_current():
+    audit_md = REPO_DOCS.parent / "audit.md"
+    assert audit_catalog_problems(audit_md) == []
+    catalog = audit_catalog()
+    assert '<a id="dwa001"></a>DWA001' in catalog and "[DW501](checks/DW501.md)" in catalog
+    assert '<a id="dwa003"></a>DWA003' in catalog and "[DWA003](checks/DWA003.md)" in catalog
+
+
+def test_audit_check_page_has_cis_section_audit_code_and_requirement_reasons():
+    dw501 = next(c for c in all_checks() if c.code == "DW501")
+    assert (
+        "| Audit | access · CIS 4.3: Ensure excessive administrative privileges are revoked · audit code `DWA001` |"
+        in (check_page(dw501))
+    )
+    dwa030 = next(c for c in all_checks() if c.code == "DWA030")
+    page = check_page(dwa030)
+    assert "| Area | security |" in page and "| Audit | encryption · CIS 6.8:" in page
+    assert "`tls_state`: every client session's TLS state is visible" in page
+    assert "## Compliance" in index_page(all_checks())

@@ -25,6 +25,8 @@ def superuser_security_definer(snap) -> Iterator[Finding]:
 
     Fix: give it an owner with just the privileges the function needs
     (``ALTER FUNCTION … OWNER TO that_role``), or make it SECURITY INVOKER.
+
+    References: https://www.postgresql.org/docs/current/sql-createfunction.html#SQL-CREATEFUNCTION-SECURITY
     """
     superusers = superuser_names(snap)
     for function in snap.functions:

@@ -66,6 +66,8 @@ def hba_md5(snap) -> Iterator[Finding]:
     lets MD5 hashes in.)
 
     Fix: replace ``md5`` with ``scram-sha-256`` and reload, after re-setting MD5 passwords (DWA005).
+
+    References: https://www.postgresql.org/docs/current/auth-password.html
     """
     for rule in _rules(snap):
         if rule.auth_method == "md5":
@@ -100,6 +102,8 @@ def hba_wide_ranges(snap) -> Iterator[Finding]:
     (IPv6) are medium: usually far more than the application servers that need access.
 
     Fix: list the application servers' addresses or subnets instead, and reload.
+
+    References: https://www.postgresql.org/docs/current/auth-pg-hba-conf.html
     """
     for rule in _rules(snap):
         if rule.type == "local" or rule.address is None:
@@ -141,6 +145,8 @@ def hba_all_all(snap) -> Iterator[Finding]:
     network needs. Loopback lines are left out (they are a local matter); ``local`` lines too.
 
     Fix: split the line into lines per application: database, role (or ``+group``) and subnet.
+
+    References: https://www.postgresql.org/docs/current/auth-pg-hba-conf.html
     """
     for rule in _rules(snap):
         if not is_remote(rule) or "all" not in rule.database or "all" not in rule.user_name:
@@ -174,6 +180,9 @@ def hba_host_without_ssl(snap) -> Iterator[Finding]:
     an attacker on the path can force. ``hostssl`` lines refuse plain connections.
 
     Fix: change ``host`` to ``hostssl`` on non-loopback lines (TLS must be on: DWA027), and reload.
+
+    References: https://www.postgresql.org/docs/current/auth-pg-hba-conf.html,
+    https://www.postgresql.org/docs/current/ssl-tcp.html
     """
     for rule in _rules(snap):
         if rule.type not in ("host", "hostnossl") or not is_remote(rule):
@@ -241,6 +250,8 @@ def remote_superuser_login(snap) -> Iterator[Finding]:
     earlier ``reject`` line already catches that superuser from those addresses.
 
     Fix: add ``host all <superuser> 0.0.0.0/0 reject`` (and ``::/0``) above the line, or narrow it.
+
+    References: https://www.postgresql.org/docs/current/auth-pg-hba-conf.html
     """
     superusers = [r for r in snap.roles if r.superuser and r.login]
     rules = [r for r in snap.hba_rules if not r.error]

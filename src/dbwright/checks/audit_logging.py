@@ -36,6 +36,8 @@ def log_connections(snap) -> Iterator[Finding]:
     attempts at guessing passwords go unnoticed.
 
     Fix: ``ALTER SYSTEM SET log_connections = on`` and reload (applies to new sessions).
+
+    References: https://www.postgresql.org/docs/current/runtime-config-logging.html#GUC-LOG-CONNECTIONS
     """
     yield from _off(
         snap,
@@ -59,6 +61,8 @@ def log_disconnections(snap) -> Iterator[Finding]:
     cannot tell how long a suspicious session lasted.
 
     Fix: ``ALTER SYSTEM SET log_disconnections = on`` and reload.
+
+    References: https://www.postgresql.org/docs/current/runtime-config-logging.html#GUC-LOG-DISCONNECTIONS
     """
     yield from _off(
         snap, "log_disconnections", "Log disconnections", "Each session's end is logged with its duration."
@@ -86,6 +90,8 @@ def log_line_prefix(snap) -> Iterator[Finding]:
 
     Fix: ``ALTER SYSTEM SET log_line_prefix = '%m [%r] [%p]: [l-%l] %u@%d,app=%a,e=%e '`` (CIS 3.1.24,
     pgBadger-compatible) and reload.
+
+    References: https://www.postgresql.org/docs/current/runtime-config-logging.html#GUC-LOG-LINE-PREFIX
     """
     setting = snap.server.setting("log_line_prefix")
     if setting is None:
@@ -124,6 +130,8 @@ def log_statement_none(snap) -> Iterator[Finding]:
     pgaudit logs them (then this finding is low). CIS 3.1.25 asks for at least ``ddl``.
 
     Fix: ``ALTER SYSTEM SET log_statement = 'ddl'`` and reload (``mod`` adds data changes).
+
+    References: https://www.postgresql.org/docs/current/runtime-config-logging.html#GUC-LOG-STATEMENT
     """
     setting = snap.server.setting("log_statement")
     if setting is None or setting.value != "none":
@@ -167,6 +175,8 @@ def pgaudit_not_logging(snap) -> Iterator[Finding]:
     Fix: preload pgaudit (restart), then ``ALTER SYSTEM SET pgaudit.log = 'ddl, role'`` and reload.
     ``dbwright audit-logging plan`` (docs/audit-logging.md) generates a complete set-up with object-level
     logging.
+
+    References: https://github.com/pgaudit/pgaudit
     """
     libraries = [
         lib.rsplit("/", 1)[-1] for lib in _library_list(snap.server.setting("shared_preload_libraries"))
@@ -219,6 +229,9 @@ def debug_print(snap) -> Iterator[Finding]:
     3.1.16–3.1.18).
 
     Fix: ``ALTER SYSTEM SET … = off`` and reload.
+
+    References:
+    https://www.postgresql.org/docs/current/runtime-config-logging.html#RUNTIME-CONFIG-LOGGING-WHAT
     """
     for name in _DEBUG_SETTINGS:
         setting = snap.server.setting(name)
@@ -242,6 +255,9 @@ def log_replication_commands(snap) -> Iterator[Finding]:
     ``log_replication_commands`` the log does not say when that happened or who did it (CIS 7.2).
 
     Fix: ``ALTER SYSTEM SET log_replication_commands = on`` and reload.
+
+    References:
+    https://www.postgresql.org/docs/current/runtime-config-logging.html#GUC-LOG-REPLICATION-COMMANDS
     """
     yield from _off(
         snap,

@@ -36,6 +36,8 @@ def public_sequence_grants(snap) -> Iterator[Finding]:
     the ids an application relies on. SELECT reveals how many rows were ever created.
 
     Fix: ``REVOKE … ON SEQUENCE … FROM PUBLIC`` and grant to the roles that insert.
+
+    References: https://www.postgresql.org/docs/current/ddl-priv.html
     """
     for name, privileges in sorted(_public(snap, "sequence").items()):
         privileges = sorted(privileges)
@@ -64,6 +66,8 @@ def public_schema_usage(snap) -> Iterator[Finding]:
     design, and CREATE on it is DWA014's business.
 
     Fix: ``REVOKE USAGE ON SCHEMA … FROM PUBLIC`` and grant it to the application's group roles.
+
+    References: https://www.postgresql.org/docs/current/ddl-schemas.html#DDL-SCHEMAS-PRIV
     """
     for name, privileges in sorted(_public(snap, "schema").items()):
         if name == "public" or "USAGE" not in privileges:
@@ -93,6 +97,8 @@ def public_database_grants(snap) -> Iterator[Finding]:
     Template databases and ``postgres`` are left out.
 
     Fix: ``REVOKE CONNECT, TEMPORARY ON DATABASE … FROM PUBLIC``; ``GRANT CONNECT`` to the app roles.
+
+    References: https://www.postgresql.org/docs/current/ddl-priv.html
     """
     for name, privileges in sorted(_public(snap, "database").items()):
         if name in ("postgres", "template0", "template1"):
@@ -137,6 +143,8 @@ def default_privileges_public(snap) -> Iterator[Finding]:
     defaults (EXECUTE on functions, USAGE on types) are not stored there and are not flagged.
 
     Fix: ``ALTER DEFAULT PRIVILEGES FOR ROLE … [IN SCHEMA …] REVOKE … FROM PUBLIC``.
+
+    References: https://www.postgresql.org/docs/current/sql-alterdefaultprivileges.html
     """
     grouped: dict[tuple[str, str | None, str], list[str]] = defaultdict(list)
     for d in snap.default_privileges:
@@ -188,6 +196,8 @@ def superuser_owned_objects(snap) -> Iterator[Finding]:
     Fix: a non-superuser owner role (``dbwright roles plan`` creates one: ``migrator``) and
     ``ALTER … OWNER TO`` it, or ``REASSIGN OWNED``. The package uses the database owner when that is
     not a superuser; otherwise it lists the manual steps.
+
+    References: https://www.postgresql.org/docs/current/ddl-priv.html
     """
     superusers = superuser_names(snap)
     objects: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # schema -> (keyword, name, owner)
@@ -260,6 +270,8 @@ def untrusted_languages(snap) -> Iterator[Finding]:
 
     Fix: ``DROP EXTENSION`` (or ``DROP LANGUAGE``) when nothing uses it; otherwise review each of its
     functions (DWA019).
+
+    References: https://www.postgresql.org/docs/current/sql-createlanguage.html
     """
     users = defaultdict(list)
     for function in snap.functions:
@@ -320,6 +332,10 @@ def untrusted_language_functions(snap) -> Iterator[Finding]:
     installed by an extension) and that PUBLIC can execute.
 
     Fix: ``REVOKE EXECUTE ON FUNCTION … FROM PUBLIC`` and grant it to the roles that need it.
+
+    References:
+    https://www.postgresql.org/docs/current/sql-createlanguage.html,
+    https://www.postgresql.org/docs/current/sql-createfunction.html
     """
     untrusted = {lang.name for lang in snap.languages if not lang.trusted and lang.name != "internal"}
     public_execute = {

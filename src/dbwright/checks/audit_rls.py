@@ -33,6 +33,8 @@ def policies_without_rls(snap) -> Iterator[Finding]:
 
     Fix: ``ALTER TABLE … ENABLE ROW LEVEL SECURITY``. Test the policies first: with RLS on and no
     policy matching a role, that role sees no rows.
+
+    References: https://www.postgresql.org/docs/current/ddl-rowsecurity.html
     """
     policies = _policies(snap)
     for name, names in sorted(policies.items()):
@@ -77,6 +79,8 @@ def owner_bypasses_rls(snap) -> Iterator[Finding]:
 
     Fix: ``ALTER TABLE … FORCE ROW LEVEL SECURITY``, or have the application connect as a role that
     does not own the table.
+
+    References: https://www.postgresql.org/docs/current/ddl-rowsecurity.html
     """
     roles = {r.name: r for r in snap.roles}
     for table in snap.user_tables():

@@ -52,6 +52,8 @@ def bypassrls_login(snap) -> Iterator[Finding]:
 
     Fix: ``ALTER ROLE … NOBYPASSRLS``; give the few jobs that need all rows (backups with pg_dump)
     a dedicated role.
+
+    References: https://www.postgresql.org/docs/current/role-attributes.html
     """
     yield from _attribute_check(
         snap, "bypassrls", "NOBYPASSRLS", "BYPASSRLS", "Row-level security policies apply to the role again."
@@ -75,6 +77,8 @@ def replication_login(snap) -> Iterator[Finding]:
     attribute from the others.
 
     Fix: ``ALTER ROLE … NOREPLICATION`` for roles that are not the replication account.
+
+    References: https://www.postgresql.org/docs/current/role-attributes.html
     """
     yield from _attribute_check(
         snap,
@@ -103,6 +107,8 @@ def login_without_password(snap) -> Iterator[Finding]:
 
     Fix: ``ALTER ROLE … NOLOGIN`` when the role is unused (the package below), or set a SCRAM
     password for it (``\\password role`` in psql).
+
+    References: https://www.postgresql.org/docs/current/auth-password.html
     """
     for role in snap.roles:
         if not role.login or role.password_type != "none" or role.is_builtin:
@@ -145,6 +151,8 @@ def server_file_roles(snap) -> Iterator[Finding]:
     Flags every non-superuser role that is a member, directly or through other roles.
 
     Fix: ``REVOKE pg_… FROM role``; do server-side file work as a superuser in a reviewed job.
+
+    References: https://www.postgresql.org/docs/current/predefined-roles.html
     """
     for role in snap.roles:
         if role.superuser or role.is_builtin:
@@ -193,6 +201,8 @@ def connection_limit(snap) -> Iterator[Finding]:
 
     Fix: ``ALTER ROLE … CONNECTION LIMIT n``, n sized to the application's pool. The package uses a
     quarter of max_connections as a starting point.
+
+    References: https://www.postgresql.org/docs/current/sql-alterrole.html
     """
     max_connections = snap.server.setting("max_connections")
     limit = max(5, int(max_connections.value) // 4) if max_connections else 25

@@ -30,6 +30,8 @@ def data_checksums_off(snap) -> Iterator[Finding]:
     Fix (manual, offline): stop the server cleanly and run ``pg_checksums --enable -D <data
     directory>``, which rewrites every data file (time proportional to the cluster's size), then
     start it. On a replica set, do it on each server in turn or rebuild replicas from the primary.
+
+    References: https://www.postgresql.org/docs/current/app-pgchecksums.html
     """
     if snap.server.data_checksums is not False:
         return
@@ -68,6 +70,8 @@ def archive_mode_off(snap) -> Iterator[Finding]:
 
     Fix: ``archive_mode = on`` (restart) and an ``archive_command`` or ``archive_library`` that copies
     WAL to storage outside the server (pgBackRest, barman, WAL-G), then check pg_stat_archiver.
+
+    References: https://www.postgresql.org/docs/current/continuous-archiving.html
     """
     setting = snap.server.setting("archive_mode")
     if setting is None or setting.value != "off" or snap.server.in_recovery:
@@ -101,6 +105,8 @@ def listen_everywhere(snap) -> Iterator[Finding]:
     exposure to those networks; pg_hba.conf is then the second line of defence, not the only one.
 
     Fix: ``ALTER SYSTEM SET listen_addresses = 'localhost, <the private address>'`` and restart.
+
+    References: https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-LISTEN-ADDRESSES
     """
     setting = snap.server.setting("listen_addresses")
     if setting is None:
@@ -137,6 +143,8 @@ def extensions_behind(snap) -> Iterator[Finding]:
     version is older than the default version of the installed package.
 
     Fix: ``ALTER EXTENSION … UPDATE`` (takes brief locks on the extension's objects).
+
+    References: https://www.postgresql.org/docs/current/sql-alterextension.html
     """
     for extension in snap.server.extensions:
         if not extension.installed_version or not extension.default_version:
@@ -182,6 +190,8 @@ def pgcrypto_missing(snap) -> Iterator[Finding]:
     even offer it). Run ``dbwright pii`` (or ``audit --pii``) to see which columns would need it.
 
     Fix: ``CREATE EXTENSION pgcrypto`` (the contrib package must be installed on the server).
+
+    References: https://www.postgresql.org/docs/current/pgcrypto.html
     """
     extension = snap.server.extension("pgcrypto")
     if extension is not None and extension.installed_version:

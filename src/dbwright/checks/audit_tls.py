@@ -52,6 +52,9 @@ def tls_min_protocol(snap) -> Iterator[Finding]:
     client speaks 1.3 but some older drivers do not.
 
     Fix: ``ALTER SYSTEM SET ssl_min_protocol_version = 'TLSv1.3'`` and reload.
+
+    References:
+    https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-SSL-MIN-PROTOCOL-VERSION
     """
     setting = snap.server.setting("ssl_min_protocol_version")
     if setting is None or not _ssl_on(snap) or setting.value == "TLSv1.3":
@@ -89,6 +92,8 @@ def weak_ciphers(snap) -> Iterator[Finding]:
     (TLS 1.3 suites are not controlled by this setting.)
 
     Fix: ``ALTER SYSTEM SET ssl_ciphers = 'HIGH:!aNULL:!eNULL:!MD5:!3DES:!RC4:!CAMELLIA'`` and reload.
+
+    References: https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-SSL-CIPHERS
     """
     setting = snap.server.setting("ssl_ciphers")
     if setting is None or not _ssl_on(snap):
@@ -138,6 +143,8 @@ def sessions_without_tls(snap) -> Iterator[Finding]:
 
     Fix: ``sslmode=verify-full`` (or at least ``require``) in those clients, and ``hostssl`` lines
     (DWA025) so the server refuses plain connections.
+
+    References: https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-SSL-VIEW
     """
     grouped: dict[tuple[str, str], list[int]] = {}
     for session in snap.tls_sessions:
@@ -181,6 +188,9 @@ def authentication_timeout(snap) -> Iterator[Finding]:
     logging in. Flags values above one minute (the default).
 
     Fix: ``ALTER SYSTEM SET authentication_timeout = '30s'`` and reload.
+
+    References:
+    https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-AUTHENTICATION-TIMEOUT
     """
     setting = snap.server.setting("authentication_timeout")
     ms = setting.as_milliseconds() if setting else None
@@ -218,6 +228,10 @@ def password_policy_modules(snap) -> Iterator[Finding]:
 
     Fix: add ``auth_delay`` and ``passwordcheck`` (or ``credcheck``) to shared_preload_libraries and
     restart; set ``auth_delay.milliseconds``.
+
+    References:
+    https://www.postgresql.org/docs/current/passwordcheck.html,
+    https://www.postgresql.org/docs/current/auth-delay.html
     """
     setting = snap.server.setting("shared_preload_libraries")
     libraries = [lib.rsplit("/", 1)[-1] for lib in _library_list(setting)]
