@@ -1,8 +1,12 @@
-"""The review: run the registered checks over a snapshot. The one API every face calls."""
+"""The review: run the registered checks over a snapshot. The one API every face calls.
+
+``run_review`` is the one check runner: the review runs every check that applies to the
+snapshot's engine, and the audit (``dbwright.audit.run``) is the same runner over its subset.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +60,7 @@ class Review:
     findings: list[ReviewedFinding] = field(default_factory=list)
     skipped: list[SkippedCheck] = field(default_factory=list)
     checks_run: int = 0
+    ran: list[Check] = field(default_factory=list)  # the checks that ran (with findings or without)
     review_ms: float = 0.0
 
     def by_code(self, code: str) -> list[Finding]:
@@ -114,27 +119,37 @@ def run_review(
     *,
     categories: Iterable[str] | None = None,
     codes: Iterable[str] | None = None,
+    checks: Sequence[Check] | None = None,
     progress: Callable[[Check], None] | None = None,
 ) -> Review:
-    """Run every selected check; checks whose snapshot sections were skipped are listed, not run."""
+    """Run every selected check that applies to the snapshot's engine.
+
+    ``checks`` narrows the candidates (default: every registered check); ``categories`` and
+    ``codes`` (codes or aliases) narrow them further. A check whose requirements are not met
+    (a skipped snapshot section, a hidden setting, a derived condition) is listed as skipped
+    with the reasons, not run.
+    """
     import time
 
     started = time.perf_counter()
     wanted_categories = set(categories) if categories else None
     wanted_codes = {c.upper() for c in codes} if codes else None
     review = Review(snap)
-    for check in all_checks():
+    for check in all_checks() if checks is None else checks:
+        if not check.applies_to(snap):
+            continue
         if wanted_categories and check.category not in wanted_categories:
             continue
-        if wanted_codes and check.code not in wanted_codes:
+        if wanted_codes and not check.answers_to(wanted_codes):
             continue
         if progress:
             progress(check)
-        missing = check.missing_sections(snap)
+        missing = check.missing(snap)
         if missing:
-            review.skipped.append(SkippedCheck(check, tuple(f"{s}: {why}" for s, why in missing)))
+            review.skipped.append(SkippedCheck(check, tuple(missing)))
             continue
         review.checks_run += 1
+        review.ran.append(check)
         review.findings.extend(ReviewedFinding(check, f) for f in check.run(snap))
     review.findings.sort(key=lambda f: (-f.severity, f.check.category, f.check.code, f.finding.object))
     review.review_ms = round((time.perf_counter() - started) * 1000, 1)
