@@ -1,4 +1,9 @@
-"""Run the audit: every audit check over a snapshot, plus effective privileges and encryption.
+"""Run the audit: the security and compliance checks over a snapshot, plus effective privileges and encryption.
+
+The audit is no second engine: ``run_audit`` asks the review's runner (``run_review``) for the
+checks that carry an audit category (the security and compliance areas, plus DW609) and adds what
+only an audit reports: the CIS compliance table, the access matrix and the encryption report.
+Each check appears under its audit code (``DWA…``; the alias of a DW check) and audit category.
 
 ``run_audit(snapshot)`` is pure (a saved snapshot audits offline, without the access matrix);
 ``audit_database(target)`` opens one read-only session for the snapshot and the access matrix.
@@ -9,20 +14,85 @@ whose input the role could not read is never counted as passed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from dbwright import __version__
 from dbwright.audit.access import AccessMatrix, effective_privileges
-from dbwright.audit.checks import AUDIT_CATEGORIES, AuditCheck, all_audit_checks
-from dbwright.audit.checks.registry import CIS_BENCHMARK, CIS_TITLES
 from dbwright.audit.encryption import EncryptionReport, encryption_report
+from dbwright.checks.cis import CIS_BENCHMARK, CIS_TITLES, cis_sort_key
+from dbwright.checks.registry import AUDIT_CATEGORIES, Check, CheckFunction, all_checks
 from dbwright.model import Snapshot
 from dbwright.model.findings import Finding, Severity
-from dbwright.review import _PENALTY, SCORE_HALF_PENALTY
+from dbwright.review import _PENALTY, SCORE_HALF_PENALTY, run_review
 
 AUDIT_FORMAT = 1
+
+__all__ = [
+    "AUDIT_CATEGORIES",
+    "CIS_BENCHMARK",
+    "Audit",
+    "AuditCheck",
+    "AuditFinding",
+    "SkippedAuditCheck",
+    "all_audit_checks",
+    "audit_database",
+    "run_audit",
+]
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    """A registered check as the audit shows it: under its audit code and audit category."""
+
+    check: Check
+
+    @property
+    def code(self) -> str:
+        return self.check.audit_code
+
+    @property
+    def category(self) -> str:
+        return self.check.audit_category or ""
+
+    @property
+    def wraps(self) -> str | None:
+        """The review code of a check the audit shows under a DWA alias (DWA001 is DW501)."""
+        return self.check.code if self.check.code != self.code else None
+
+    @property
+    def cis(self) -> str | None:
+        return self.check.cis
+
+    @property
+    def title(self) -> str:
+        return self.check.title
+
+    @property
+    def severity(self) -> Severity:
+        return self.check.severity
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        return self.check.requires
+
+    @property
+    def function(self) -> CheckFunction:
+        return self.check.function
+
+    @property
+    def doc(self) -> str:
+        return self.check.doc
+
+    @property
+    def summary(self) -> str:
+        return self.check.summary
+
+
+def all_audit_checks() -> list[AuditCheck]:
+    """Every check of the audit, in audit-code order."""
+    return sorted((AuditCheck(c) for c in all_checks() if c.in_audit), key=lambda c: c.code)
 
 
 @dataclass(frozen=True)
@@ -111,8 +181,6 @@ class Audit:
         for f in self.findings:
             counts[f.check.code] = counts.get(f.check.code, 0) + 1
         reasons = {s.check.code: list(s.reasons) for s in self.skipped}
-        from dbwright.audit.checks.registry import cis_sort_key
-
         rows = [
             {
                 "cis": c.cis,
@@ -176,32 +244,45 @@ def run_audit(
     pii_columns: tuple[str, ...] = (),
     progress: Callable[[AuditCheck], None] | None = None,
 ) -> Audit:
-    """Run the selected audit checks on ``snap``; checks missing an input are skipped with the reason."""
+    """Run the selected audit checks on ``snap``; checks missing an input are skipped with the reason.
+
+    ``codes`` are audit codes (DWA…) or review codes; ``categories`` are audit categories.
+    """
     started = time.perf_counter()
-    wanted = {c.upper() for c in codes} if codes else None
     for category in categories or []:
         if category not in AUDIT_CATEGORIES:
             raise ValueError(f"unknown audit category {category!r}; use one of {', '.join(AUDIT_CATEGORIES)}")
     audit = Audit(snap, access=access)
     if access is None:
         audit.access_skipped = "effective privileges are read from a live server, not from a saved snapshot"
-    for check in all_audit_checks():
-        if (wanted and check.code not in wanted) or (categories and check.category not in categories):
-            continue
-        if progress:
-            progress(check)
-        missing = check.missing(snap)
-        if missing:
-            audit.skipped.append(SkippedAuditCheck(check, tuple(missing)))
-            continue
-        found = [AuditFinding(check, f) for f in check.run(snap)]
-        audit.findings.extend(found)
-        if not found:
-            audit.passed.append(check)
+    views = {c.check.code: c for c in _selected(codes, categories)}
+    review = run_review(
+        snap,
+        checks=[view.check for view in views.values()],
+        progress=(lambda check: progress(views[check.code])) if progress else None,
+    )
+    audit.findings = [
+        AuditFinding(views[f.check.code], f.finding.with_code(views[f.check.code].code))
+        for f in review.findings
+    ]
+    audit.skipped = [SkippedAuditCheck(views[s.check.code], s.reasons) for s in review.skipped]
+    failed = {f.check.code for f in review.findings}
+    audit.passed = [views[c.code] for c in review.ran if c.code not in failed]
     audit.findings.sort(key=lambda f: (-f.severity, f.check.category, f.check.code, f.finding.object))
     audit.encryption = encryption_report(snap, host=host, pii_columns=pii_columns)
     audit.audit_ms = round((time.perf_counter() - started) * 1000, 1)
     return audit
+
+
+def _selected(codes: Iterable[str] | None, categories: Iterable[str] | None) -> list[AuditCheck]:
+    wanted = {c.upper() for c in codes} if codes else None
+    wanted_categories = set(categories) if categories else None
+    return [
+        c
+        for c in all_audit_checks()
+        if (not wanted or c.check.answers_to(wanted))
+        and (not wanted_categories or c.category in wanted_categories)
+    ]
 
 
 def audit_database(
