@@ -83,7 +83,7 @@ def audit_command(
         threshold = Severity.parse(fail_on) if fail_on else None
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--fail-on") from None
-    from dbwright.audit.checks import AUDIT_CATEGORIES
+    from dbwright.checks.registry import AUDIT_CATEGORIES
 
     for name in category or []:
         if name not in AUDIT_CATEGORIES:
