@@ -17,9 +17,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pglast
-import psycopg
 from pglast import ast
 
+from dbwright.engines.base import Connection
+from dbwright.engines.postgres import readonly_sql
 from dbwright.errors import DbwrightError, SqlParseError
 
 #: Functions refused by name wherever they appear (lower-cased, schema ignored).
@@ -176,18 +177,10 @@ def _refused_node(node: ast.Node, allow_write: bool) -> str | None:
     return None
 
 
-def volatile_functions(conn: psycopg.Connection, functions: tuple[str, ...] | list[str]) -> list[str]:
+def volatile_functions(conn: Connection, functions: tuple[str, ...] | list[str]) -> list[str]:
     """The called names with a VOLATILE overload anywhere (the parse tree has no argument types), sorted.
 
-    Allow-listed names count only for the built-in (pg_catalog) function. Names are bound parameters.
+    Allow-listed names count only for the built-in (pg_catalog) function (the catalog query is
+    ``dbwright.engines.postgres.readonly_sql.volatile_functions``).
     """
-    names = sorted({f.rsplit(".", 1)[-1] for f in functions})
-    if not names:
-        return []
-    rows = conn.execute(
-        "SELECT p.proname FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
-        "WHERE p.proname = ANY(%s) AND p.provolatile = 'v' "
-        "AND NOT (p.proname = ANY(%s) AND n.nspname = 'pg_catalog') GROUP BY p.proname ORDER BY p.proname",
-        (names, sorted(ALLOWED_VOLATILE)),
-    ).fetchall()
-    return [name for (name,) in rows]
+    return readonly_sql.volatile_functions(conn, functions, ALLOWED_VOLATILE)

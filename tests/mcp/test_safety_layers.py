@@ -10,20 +10,16 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from dbwright.engines.postgres.readonly_sql import ReadOnlyTransaction, run_statement
 from dbwright.errors import RefusedError, ServerError, SqlParseError
-from dbwright.mcp.safety import (
-    Limits,
-    ReadOnlyTransaction,
-    check_statement,
-    guarded_query,
-    open_guarded,
-    run_statement,
-)
+from dbwright.mcp.safety import Limits, check_statement, guarded_query, open_guarded
+
+CAPS = {"max_rows": Limits().max_rows, "max_bytes": Limits().max_bytes}
 
 
 def run_unchecked(url: str, sql: str) -> None:
     with open_guarded(url, Limits()) as conn, ReadOnlyTransaction(conn):
-        run_statement(conn, sql, Limits())
+        run_statement(conn, sql, **CAPS)
 
 
 @pytest.mark.parametrize(
@@ -66,8 +62,8 @@ def test_every_call_is_rolled_back(pg):
     rollback that ends every call still undoes them."""
     with open_guarded(pg.url, Limits()) as conn:
         with ReadOnlyTransaction(conn):
-            oid = run_statement(conn, "SELECT lo_creat(-1)", Limits()).rows[0][0]
-            run_statement(conn, "SELECT set_config('search_path', 'nowhere', false)", Limits())
+            oid = run_statement(conn, "SELECT lo_creat(-1)", **CAPS).rows[0][0]
+            run_statement(conn, "SELECT set_config('search_path', 'nowhere', false)", **CAPS)
             assert conn.execute("SELECT count(*) FROM pg_largeobject_metadata").fetchone()[0] == 1
         assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
         assert (

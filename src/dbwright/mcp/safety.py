@@ -13,24 +13,22 @@ Layers, each enough on its own for the attacks it names, none trusted alone:
    transaction is always rolled back.
 4. ``statement_timeout``, ``lock_timeout`` and ``idle_in_transaction_session_timeout`` are set
    on the server; rows and bytes returned are capped, and a cut result says so.
+
+Layers 3 and 4 are the engine's (``dbwright.engines.postgres.readonly_sql``); this module
+decides what may reach them and holds the limits.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import decimal
-import json
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import psycopg
 from pglast import ast
-from psycopg import conninfo as _conninfo
 
-from dbwright.engines.postgres.connect import SessionOptions, open_session, resolve_target
-from dbwright.errors import BadTargetError, RefusedError, ServerError
-from dbwright.redact import redact
+from dbwright.engines.base import Connection
+from dbwright.engines.postgres import readonly_sql
+from dbwright.engines.postgres.readonly_sql import QueryResult, ReadOnlyTransaction
+from dbwright.errors import RefusedError
 from dbwright.sqlguard import WRITE_STATEMENTS, called_functions, first_refusal, parse_one, volatile_functions
 
 APPLICATION_NAME = "dbwright-mcp"
@@ -91,7 +89,7 @@ def check_statement(sql: str, *, allow_write_statements: bool = False) -> Checke
     return CheckedStatement(sql=sql, kind=type(top).__name__, functions=called_functions(top))
 
 
-def check_volatility(conn: psycopg.Connection, checked: CheckedStatement) -> None:
+def check_volatility(conn: Connection, checked: CheckedStatement) -> None:
     """Refuse functions the catalog marks volatile (any overload) unless allow-listed in pg_catalog."""
     volatile = volatile_functions(conn, checked.functions)
     if volatile:
@@ -103,129 +101,20 @@ def check_volatility(conn: psycopg.Connection, checked: CheckedStatement) -> Non
 # --- sessions --------------------------------------------------------------------------------------
 
 
-def guarded_conninfo(target: str | None, limits: Limits) -> str:
-    """The target with idle_in_transaction_session_timeout added to its server options."""
-    conninfo = resolve_target(target)
-    try:
-        params = _conninfo.conninfo_to_dict(conninfo)
-    except psycopg.ProgrammingError:
-        raise BadTargetError("malformed connection target") from None
-    extra = f"-c idle_in_transaction_session_timeout={limits.idle_in_transaction_ms}"
-    params["options"] = " ".join(filter(None, [params.get("options", ""), extra]))
-    return _conninfo.make_conninfo(**params)
-
-
-def open_guarded(target: str | None, limits: Limits) -> psycopg.Connection:
+def open_guarded(target: str | None, limits: Limits) -> Connection:
     """A read-only session (default_transaction_read_only) with all three server-side timeouts."""
-    options = SessionOptions(
-        read_only=True,
-        statement_timeout=f"{limits.statement_timeout_ms}ms",
-        lock_timeout=f"{limits.lock_timeout_ms}ms",
+    return readonly_sql.open_read_only(
+        target,
+        statement_timeout_ms=limits.statement_timeout_ms,
+        lock_timeout_ms=limits.lock_timeout_ms,
+        idle_in_transaction_ms=limits.idle_in_transaction_ms,
         application_name=APPLICATION_NAME,
     )
-    return open_session(guarded_conninfo(target, limits), options)
 
 
-class ReadOnlyTransaction:
-    """BEGIN READ ONLY, a first query to fix the snapshot, and always ROLLBACK at the end."""
-
-    def __init__(self, conn: psycopg.Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> psycopg.Connection:
-        self.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        # After the first query of a transaction, read-write mode can no longer be turned on.
-        self.conn.execute("SELECT 1", prepare=True)
-        return self.conn
-
-    def __exit__(self, *exc: object) -> None:
-        if self.conn.closed:
-            return
-        if self.conn.info.transaction_status == psycopg.pq.TransactionStatus.ACTIVE:
-            self.conn.cancel_safe()
-        try:
-            self.conn.execute("ROLLBACK")
-        except psycopg.Error:
-            self.conn.close()
-
-
-# --- results ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class QueryResult:
-    columns: list[str]
-    rows: list[list[Any]] = field(default_factory=list)
-    truncated: bool = False
-    truncated_reason: str | None = None
-    bytes: int = 0
-    elapsed_ms: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "columns": self.columns,
-            "rows": self.rows,
-            "row_count": len(self.rows),
-            "truncated": self.truncated,
-            "truncated_reason": self.truncated_reason,
-            "bytes": self.bytes,
-            "elapsed_ms": self.elapsed_ms,
-            "transaction": "read-only, rolled back",
-        }
-
-
-def json_value(value: Any) -> Any:
-    """A JSON-safe rendering of a value psycopg returned."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return "\\x" + bytes(value).hex()
-    if isinstance(value, (decimal.Decimal, uuid.UUID, _dt.date, _dt.time, _dt.datetime, _dt.timedelta)):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return [json_value(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): json_value(v) for k, v in value.items()}
-    return str(value)
-
-
-def server_failure(error: psycopg.Error, what: str) -> ServerError:
-    lines = str(error).strip().splitlines()
-    return ServerError(redact(f"{what}: {lines[0] if lines else type(error).__name__}"))
-
-
-def run_statement(conn: psycopg.Connection, sql: str, limits: Limits) -> QueryResult:
-    """Stream ``sql`` (extended protocol: the server refuses a second statement) with row/byte caps.
-
-    The caller holds a ReadOnlyTransaction; when a cap is hit the query is cancelled on the server.
-    """
-    import time
-
-    started = time.perf_counter()
-    cursor = conn.cursor()
-    result: QueryResult | None = None
-    try:
-        for row in cursor.stream(sql):
-            if result is None:
-                result = QueryResult(columns=[d.name for d in cursor.description or ()])
-            values = [json_value(v) for v in row]
-            size = len(json.dumps(values, default=str))
-            if len(result.rows) >= limits.max_rows:
-                result.truncated, result.truncated_reason = True, f"row cap of {limits.max_rows} reached"
-                break
-            if result.bytes + size > limits.max_bytes:
-                result.truncated, result.truncated_reason = True, f"byte cap of {limits.max_bytes} reached"
-                break
-            result.rows.append(values)
-            result.bytes += size
-    except psycopg.Error as error:
-        raise server_failure(error, "the query failed") from None
-    if result is None:
-        result = QueryResult(columns=[d.name for d in cursor.description or ()])
-    if result.truncated:
-        conn.cancel_safe()
-    result.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
-    return result
+def check_target(target: str | None, limits: Limits) -> None:
+    """Fail now, with BadTargetError, on a target the guarded sessions could not use."""
+    readonly_sql.guarded_conninfo(target, limits.idle_in_transaction_ms)
 
 
 def guarded_query(target: str | None, sql: str, limits: Limits) -> QueryResult:
@@ -234,7 +123,9 @@ def guarded_query(target: str | None, sql: str, limits: Limits) -> QueryResult:
     with open_guarded(target, limits) as conn:
         check_volatility(conn, checked)
         with ReadOnlyTransaction(conn):
-            return run_statement(conn, checked.sql, limits)
+            return readonly_sql.run_statement(
+                conn, checked.sql, max_rows=limits.max_rows, max_bytes=limits.max_bytes
+            )
 
 
 def guarded_explain(target: str | None, sql: str, limits: Limits, *, analyze: bool = False) -> dict[str, Any]:
@@ -244,13 +135,7 @@ def guarded_explain(target: str | None, sql: str, limits: Limits, *, analyze: bo
     with open_guarded(target, limits) as conn:
         check_volatility(conn, checked)
         with ReadOnlyTransaction(conn):
-            try:
-                row = conn.execute(f"EXPLAIN ({options})\n{checked.sql}", prepare=True).fetchone()
-            except psycopg.Error as error:
-                raise server_failure(error, "EXPLAIN failed") from None
-    plan = row[0] if row else []
-    if isinstance(plan, str):
-        plan = json.loads(plan)
+            plan = readonly_sql.explain(conn, checked.sql, options)
     return {
         "statement_kind": checked.kind,
         "analyze": analyze,

@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import psycopg
 from mcp.server.fastmcp import FastMCP
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 
+from dbwright.engines.postgres.readonly_sql import as_server_error
 from dbwright.errors import BadTargetError, DbwrightError, RefusedError
 from dbwright.mcp import tools
 from dbwright.mcp.auditlog import AuditLog
-from dbwright.mcp.safety import Limits, guarded_conninfo
+from dbwright.mcp.safety import Limits, check_target
 from dbwright.redact import redact
 
 READ_ONLY = ToolAnnotations(
@@ -96,17 +96,11 @@ class Dispatcher:
             data = redact_strings(json.loads(json.dumps(output.data, default=str)))
         except DbwrightError as error:
             return self._failed(name, arguments, started, type(error).__name__, error.label, error.message)
-        except psycopg.Error as error:
-            lines = str(error).strip().splitlines()
-            return self._failed(
-                name,
-                arguments,
-                started,
-                "ServerError",
-                "server error",
-                lines[0] if lines else type(error).__name__,
-            )
-        except Exception as error:  # a bug: say so in one line, never a traceback or a secret
+        except Exception as error:
+            failure = as_server_error(error)  # a driver error no library function turned into one line
+            if failure is not None:
+                return self._failed(name, arguments, started, "ServerError", "server error", failure.message)
+            # A bug: say so in one line, never a traceback or a secret.
             return self._failed(
                 name,
                 arguments,
@@ -165,7 +159,7 @@ def build_server(
         )
     if migrations_dir is not None and not migrations_dir.is_dir():
         raise BadTargetError(f"migrations directory not found: {migrations_dir}")
-    guarded_conninfo(target, limits or Limits())  # a malformed target fails now, not at the first call
+    check_target(target, limits or Limits())  # a malformed target fails now, not at the first call
     ctx = tools.Context(target=target, mode=mode, limits=limits or Limits(), migrations_dir=migrations_dir)
     dispatch = Dispatcher(ctx, audit or AuditLog())
     server = FastMCP("dbwright", instructions=INSTRUCTIONS, host=host, port=port, log_level="WARNING")
@@ -203,7 +197,7 @@ def _register_tools(server: FastMCP, call: Dispatcher, names: tuple[str, ...]) -
         limit: int = 50,
     ) -> CallToolResult:
         """Run dbwright's checks. Filters: category (design, indexes, maintenance, workload, security,
-        configuration), minimum severity (info..critical), object name substring, check code."""
+        compliance, configuration), minimum severity (info..critical), object name substring, check code."""
         return await call(
             "review",
             tools.review,
