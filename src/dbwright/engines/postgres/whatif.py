@@ -93,7 +93,7 @@ class HypotheticalIndexes(Generic[Candidate]):
                     "SELECT indexrelid, indexname FROM hypopg_create_index(%s)", (spec.definition(),)
                 ).fetchone()
             except psycopg.Error as error:
-                refused[spec] = first_line(error).removeprefix("hypopg: ")
+                refused[spec] = _first_line(error).removeprefix("hypopg: ")
                 continue
             created.append(self._created(spec, row))
         return created, refused
@@ -162,7 +162,7 @@ def build_index(conn: psycopg.Connection, definition: str) -> None:
         with conn.transaction():
             conn.execute(definition)
     except psycopg.Error as error:
-        raise IndexRefusedError(first_line(error)) from None
+        raise IndexRefusedError(_first_line(error)) from None
 
 
 def drop_index(conn: psycopg.Connection, index_qname: str) -> None:
@@ -194,5 +194,5 @@ def leftovers(conn: psycopg.Connection, hypopg: bool) -> dict[str, int]:
     return {"hypothetical_indexes": hypothetical, "real_indexes": real}
 
 
-def first_line(error: Exception) -> str:
+def _first_line(error: Exception) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
