@@ -90,3 +90,15 @@ def test_one_scan_value_lists_and_ranges_agree_with_one_query_per_column(pg):
         ranges = confirm.numeric_ranges(conn, "public.t", ["qty", "price"])
         assert ranges == {c: confirm.numeric_range(conn, "public.t", c) for c in ("qty", "price")}
         assert ranges["qty"] == (0, 89, True) and ranges["price"][2] is False
+
+
+def test_casts_and_value_bounds(pg):
+    pg.execute("CREATE TABLE d (s text, ts timestamptz)")
+    pg.execute(
+        "INSERT INTO d VALUES ('2024-01-02', '2024-01-01 00:00+00'), ('2024-02-29', '2024-03-01 00:00+00'), "
+        "(NULL, NULL)"
+    )
+    with open_session(pg.url) as conn:
+        assert confirm.casts(conn, "public.d", "s", "date")
+        low, high, nulls = confirm.value_bounds(conn, "public.d", "ts")
+    assert (low.month, high.month, nulls) == (1, 3, 1)
