@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dbwright.demo import data, server, workload
+from dbwright.engines.postgres.connect import open_session
 
 __all__ = ["data_dir", "prepare", "stop", "is_running", "DATABASE"]
 
@@ -78,9 +79,7 @@ def prepare(*, reset: bool = False, progress: Progress | None = None, scale: flo
 
 
 def _ensure_pg_stat_statements(root: Path, admin_url: str, report: Progress) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
+    with open_session(admin_url, data.SESSION) as conn:
         loaded = conn.execute("SHOW shared_preload_libraries").fetchone()[0]
         if server.PRELOAD in [name.strip() for name in loaded.split(",")]:
             return

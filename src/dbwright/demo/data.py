@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import psycopg
+from dbwright.engines.base import Connection
+from dbwright.engines.postgres.connect import SessionOptions, open_session
+from dbwright.engines.postgres.failures import StatementFailed, failures
 
 #: Bump when the generated data or the planted problems change: prepare() then reloads.
 DATA_VERSION = 1
@@ -47,6 +49,15 @@ FULL_SIZES = {
 }
 
 ProgressFn = Callable[[str, float | None], None]
+
+#: The demo's own sessions to its embedded server: writable, and no timeouts (loading at full scale
+#: and the workload's slow queries are meant to take their time).
+SESSION = SessionOptions(
+    read_only=False, statement_timeout="0", lock_timeout="0", application_name="dbwright demo"
+)
+
+#: unique_violation: what the planted CONCURRENTLY build fails with.
+_UNIQUE_VIOLATION = "23505"
 
 
 @dataclass(frozen=True)
@@ -520,7 +531,7 @@ ALTER DATABASE {DATABASE} SET password_encryption = 'md5';  -- plant DW506: new 
 """
 
 
-def _roles(conn: psycopg.Connection) -> None:
+def _roles(conn: Connection) -> None:
     """Cluster-wide roles, recreated with the database (their grants live in it)."""
     for role in ROLES:
         conn.execute(f"DROP ROLE IF EXISTS {role}")
@@ -531,14 +542,14 @@ def _roles(conn: psycopg.Connection) -> None:
         conn.execute(f"CREATE ROLE {MD5_ROLE} LOGIN PASSWORD 'reporting2018'")
 
 
-def _purge_expired_sessions(conn: psycopg.Connection, s: Sizes) -> None:
+def _purge_expired_sessions(conn: Connection, s: Sizes) -> None:
     """The nightly purge: two thirds of the sessions deleted, and no autovacuum to clean up."""
     conn.execute(f"DELETE FROM auth.sessions WHERE expires_at < TIMESTAMPTZ '{ANCHOR}+00'")
     _flush_stats(conn)
     conn.execute("ANALYZE auth.sessions")  # n_dead_tup stays: ANALYZE does not vacuum
 
 
-def _bloat_ticket_index(conn: psycopg.Connection, s: Sizes) -> None:
+def _bloat_ticket_index(conn: Connection, s: Sizes) -> None:
     """Tickets are touched again and again: each pass moves updated_at and leaves the index emptier."""
     for step in range(1, 7):
         conn.execute(
@@ -549,23 +560,27 @@ def _bloat_ticket_index(conn: psycopg.Connection, s: Sizes) -> None:
             conn.execute("VACUUM support.tickets")
 
 
-def _invalid_index(conn: psycopg.Connection, s: Sizes) -> None:
+def _invalid_index(conn: Connection, s: Sizes) -> None:
     """Plant DW204: a CONCURRENTLY build that failed on duplicates leaves an INVALID index behind."""
     try:
-        conn.execute("CREATE UNIQUE INDEX CONCURRENTLY users_email_lower_key ON auth.users (lower(email))")
-    except psycopg.errors.UniqueViolation:
-        pass
+        with failures():
+            conn.execute(
+                "CREATE UNIQUE INDEX CONCURRENTLY users_email_lower_key ON auth.users (lower(email))"
+            )
+    except StatementFailed as error:
+        if error.sqlstate != _UNIQUE_VIOLATION:
+            raise
     else:  # pragma: no cover - the generator always makes case-insensitive twins
         raise RuntimeError("the demo's case-insensitive email twins are missing")
 
 
-def _flush_stats(conn: psycopg.Connection) -> None:
+def _flush_stats(conn: Connection) -> None:
     """Publish this session's pending row counters now (PostgreSQL 15+ batches them for up to a
     second): an ANALYZE before the flush would be followed by counts it already covers."""
     conn.execute("SELECT pg_stat_force_next_flush()")
 
 
-def _vacuum_analyze(conn: psycopg.Connection, s: Sizes) -> None:
+def _vacuum_analyze(conn: Connection, s: Sizes) -> None:
     """Fresh statistics everywhere, except the tables whose maintenance problems are planted."""
     _flush_stats(conn)
     tables = conn.execute("""
@@ -577,7 +592,7 @@ def _vacuum_analyze(conn: psycopg.Connection, s: Sizes) -> None:
         conn.execute(f"VACUUM (ANALYZE) {table}")
 
 
-def _late_page_views(conn: psycopg.Connection, s: Sizes) -> None:
+def _late_page_views(conn: Connection, s: Sizes) -> None:
     """Plant DW306: rows arrive after the last ANALYZE, and autoanalyze is off for the table."""
     first = s["page_views"] + 1
     conn.execute(_HELPERS)
@@ -592,11 +607,11 @@ def _late_page_views(conn: psycopg.Connection, s: Sizes) -> None:
 class Step:
     label: str
     weight: float  # share of the load time, for progress
-    run: Callable[[psycopg.Connection, Sizes], None]
+    run: Callable[[Connection, Sizes], None]
 
 
-def _sql(builder: Callable[[Sizes], str]) -> Callable[[psycopg.Connection, Sizes], None]:
-    def run(conn: psycopg.Connection, s: Sizes) -> None:
+def _sql(builder: Callable[[Sizes], str]) -> Callable[[Connection, Sizes], None]:
+    def run(conn: Connection, s: Sizes) -> None:
         conn.execute(_HELPERS + builder(s))  # one implicit transaction; pg_temp helpers per step
 
     return run
@@ -623,13 +638,13 @@ STEPS = (
 def load(admin_url: str, demo_url: str, scale: float, progress: ProgressFn | None = None) -> None:
     """(Re)create the demo database and fill it; the marker comment is written last."""
     sizes = Sizes.at(scale)
-    with psycopg.connect(admin_url, autocommit=True) as admin:
+    with open_session(admin_url, SESSION) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
         _roles(admin)
         admin.execute(f"CREATE DATABASE {DATABASE}")
     total = sum(step.weight for step in STEPS)
     done = 0.0
-    with psycopg.connect(demo_url, autocommit=True) as conn:
+    with open_session(demo_url, SESSION) as conn:
         conn.execute("SET synchronous_commit = off")  # this session only: loading speed, no config change
         conn.execute("SET maintenance_work_mem = '256MB'")
         conn.execute("SET TimeZone = 'UTC'")
@@ -639,7 +654,7 @@ def load(admin_url: str, demo_url: str, scale: float, progress: ProgressFn | Non
             step.run(conn, sizes)
             done += step.weight
         _flush_stats(conn)
-    with psycopg.connect(admin_url, autocommit=True) as admin:
+    with open_session(admin_url, SESSION) as admin:
         admin.execute(f"COMMENT ON DATABASE {DATABASE} IS '{marker(scale)}'")
     if progress:
         progress("loading demo data", 1.0)
@@ -647,7 +662,7 @@ def load(admin_url: str, demo_url: str, scale: float, progress: ProgressFn | Non
 
 def loaded_marker(admin_url: str) -> str | None:
     """The marker comment of the demo database, or None when it is missing or incomplete."""
-    with psycopg.connect(admin_url, autocommit=True) as admin:
+    with open_session(admin_url, SESSION) as admin:
         row = admin.execute(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", (DATABASE,)
         ).fetchone()

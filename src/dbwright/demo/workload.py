@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
-from psycopg.types.numeric import Int8
-
-from dbwright.demo.data import ANCHOR, APP_ROLE, DATABASE, ProgressFn, Sizes
+from dbwright.demo.data import ANCHOR, APP_ROLE, DATABASE, SESSION, ProgressFn, Sizes
+from dbwright.engines.base import Connection
+from dbwright.engines.postgres.connect import open_session
+from dbwright.engines.postgres.replay import replay
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ def app_url(demo_url: str) -> str:
 
 def has_run(demo_url: str) -> bool:
     """True when pg_stat_statements still holds the workload's statements."""
-    with psycopg.connect(demo_url, autocommit=True) as conn:
+    with open_session(demo_url, SESSION) as conn:
         count = conn.execute(
             "SELECT count(*) FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid "
             "JOIN pg_database d ON d.oid = s.dbid WHERE r.rolname = %s AND d.datname = %s",
@@ -195,12 +195,12 @@ def run(demo_url: str, scale: float, progress: ProgressFn | None = None) -> dict
     """Reset pg_stat_statements and run every query its number of times; seconds per query name."""
     sizes = Sizes.at(scale)
     user_ids = sorted({_spread(call, 2, sizes["users"]) for call in range(100)})
-    with psycopg.connect(demo_url, autocommit=True) as admin:
+    with open_session(demo_url, SESSION) as admin:
         emails = admin.execute("SELECT email FROM auth.users WHERE id = ANY(%s) ORDER BY id", (user_ids,))
         context = Context(sizes, tuple(row[0] for row in emails.fetchall()))
         admin.execute("SELECT pg_stat_statements_reset()")
     seconds: dict[str, float] = {}
-    with psycopg.connect(app_url(demo_url), autocommit=True) as conn:
+    with open_session(app_url(demo_url), SESSION) as conn:
         for number, query in enumerate(QUERIES):
             if progress:
                 progress(f"running workload: {query.name}", number / len(QUERIES))
@@ -212,20 +212,10 @@ def run(demo_url: str, scale: float, progress: ProgressFn | None = None) -> dict
     return seconds
 
 
-def _typed(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Send every int as int8: psycopg picks int2/int4/int8 by magnitude, and pg_stat_statements
-    would then count one statement as several (its query id includes the parameter types)."""
-    return tuple(Int8(v) if isinstance(v, int) else v for v in values)
-
-
-def _run_query(conn: psycopg.Connection, query: Query, context: Context) -> None:
+def _run_query(conn: Connection, query: Query, context: Context) -> None:
     for setting in query.session_settings:
         conn.execute(f"SET {setting}")
     params = query.params or _no_params
-    with conn.cursor() as cur:
-        for call in range(query.calls):
-            cur.execute(query.sql, _typed(params(call, context)) or None)
-            if cur.description:
-                cur.fetchall()
+    replay(conn, query.sql, (params(call, context) for call in range(query.calls)))
     for setting in query.session_settings:
         conn.execute(f"RESET {setting.split('=')[0].strip()}")
