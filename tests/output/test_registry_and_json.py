@@ -69,5 +69,5 @@ def test_a_clean_review_renders_in_every_format(pg):
     assert json.loads(outputs["json"])["findings"] == []
     assert json.loads(outputs["sarif"])["runs"][0]["results"] == []
     assert "No findings." in outputs["markdown"] and "No findings." in outputs["text"]
-    assert outputs["html"].count("No findings in this area.") == 6
+    assert outputs["html"].count("No findings in this area.") == 7  # one per area
     assert "Not available: pg_stat_statements is not installed" in outputs["html"]  # no chart, the reason
