@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from dbwright.engines.base import Connection
 from dbwright.engines.postgres.connect import SessionOptions, open_session
-from dbwright.engines.postgres.failures import StatementFailed, failures
+from dbwright.engines.postgres.failures import UNIQUE_VIOLATION, StatementFailed, failures
 
 #: Bump when the generated data or the planted problems change: prepare() then reloads.
 DATA_VERSION = 1
@@ -55,9 +55,6 @@ ProgressFn = Callable[[str, float | None], None]
 SESSION = SessionOptions(
     read_only=False, statement_timeout="0", lock_timeout="0", application_name="dbwright demo"
 )
-
-#: unique_violation: what the planted CONCURRENTLY build fails with.
-_UNIQUE_VIOLATION = "23505"
 
 
 @dataclass(frozen=True)
@@ -568,7 +565,7 @@ def _invalid_index(conn: Connection, s: Sizes) -> None:
                 "CREATE UNIQUE INDEX CONCURRENTLY users_email_lower_key ON auth.users (lower(email))"
             )
     except StatementFailed as error:
-        if error.sqlstate != _UNIQUE_VIOLATION:
+        if error.sqlstate != UNIQUE_VIOLATION:  # what the planted build fails with
             raise
     else:  # pragma: no cover - the generator always makes case-insensitive twins
         raise RuntimeError("the demo's case-insensitive email twins are missing")

@@ -14,6 +14,7 @@ from enum import Enum
 import psycopg
 
 from dbwright.engines.base import Connection
+from dbwright.engines.postgres.errors import LOCK_NOT_AVAILABLE, QUERY_CANCELED
 from dbwright.errors import MigrationFailedError
 from dbwright.redact import redact
 
@@ -29,12 +30,17 @@ class Failure(Enum):
     REFUSED = "refused"  # any other error the server reported
 
 
+DEADLOCK_DETECTED = "40P01"
+SERIALIZATION_FAILURE = "40001"
+DUPLICATE_OBJECT = "42710"
+UNIQUE_VIOLATION = "23505"
+
 _BY_SQLSTATE = {
-    "55P03": Failure.LOCK_TIMEOUT,  # lock_not_available
-    "40P01": Failure.CONFLICT,  # deadlock_detected
-    "40001": Failure.CONFLICT,  # serialization_failure
-    "57014": Failure.STATEMENT_TIMEOUT,  # query_canceled
-    "42710": Failure.ALREADY_EXISTS,  # duplicate_object
+    LOCK_NOT_AVAILABLE: Failure.LOCK_TIMEOUT,
+    DEADLOCK_DETECTED: Failure.CONFLICT,
+    SERIALIZATION_FAILURE: Failure.CONFLICT,
+    QUERY_CANCELED: Failure.STATEMENT_TIMEOUT,
+    DUPLICATE_OBJECT: Failure.ALREADY_EXISTS,
 }
 
 
