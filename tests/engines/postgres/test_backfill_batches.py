@@ -21,7 +21,7 @@ def test_the_table_is_resolved_with_its_primary_key_in_key_order(pg):
     with pytest.raises(RefusedError, match="does not exist"):
         engine.resolve_table(pg.conn, "missing")
     with pytest.raises(RefusedError, match="is not a table name"):
-        engine.resolve_table(pg.conn, "\"t")
+        engine.resolve_table(pg.conn, '"t')
 
 
 def test_batches_walk_the_keys_and_record_their_progress(pg):
