@@ -5,6 +5,7 @@ Slow (the full 1.24M-row demo is generated and reviewed), but it is the main job
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import time
@@ -13,6 +14,15 @@ from pathlib import Path
 import pytest
 
 from tests.test_cli_errors import run_cli
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _tour_facts(text: str) -> tuple[tuple[str, ...], list[str]]:
+    """What the README's tour shows that does not depend on timing: checks run and skipped, the areas."""
+    checks = re.search(r"(\d+) checks run, (\d+) skipped", text)
+    assert checks, text[:2000]
+    return checks.groups(), re.findall(r"^ (\w+) +[█░]+ +\d+/100", text, re.M)
 
 
 @pytest.mark.slow
@@ -29,6 +39,7 @@ def test_dbwright_demo_end_to_end_then_fast_rerun_then_stop():
         assert first.returncode == 0, first.stderr[-2000:]
         assert f"HTML report: {report}" in first.stdout
         html = report.read_text()
+        assert _tour_facts(first.stdout) == _tour_facts(README.read_text())  # regenerate the tour if not
         for code in ("DW101", "DW102", "DW201", "DW303", "DW401", "DW502", "DW606"):
             assert code in html, code
         assert "Index advice:" in first.stdout
