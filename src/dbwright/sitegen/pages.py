@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dbwright.model import Table
+from dbwright.model.units import format_bytes
 from dbwright.sitegen import mermaid
-from dbwright.sitegen.site import KIND_NAMES, Relationship, Site, human_bytes, row_count
+from dbwright.sitegen.site import KIND_NAMES, Relationship, Site, row_count
 
 DICTIONARY_FILE = "data-dictionary.csv"
 
@@ -109,7 +110,7 @@ def index_page(site: Site) -> Page:
             (
                 Link(schema, "schema", schema),
                 str(len(tables)),
-                human_bytes(sum(t.total_bytes for t in tables)),
+                format_bytes(sum(t.total_bytes for t in tables)),
                 site.comment("SCHEMA", schema),
             )
         )
@@ -129,7 +130,7 @@ def schema_page(site: Site, schema: str) -> Page:
                 Link(t.name, "table", t.qname),
                 KIND_NAMES[t.kind],
                 row_count(t),
-                human_bytes(t.total_bytes),
+                format_bytes(t.total_bytes),
                 site.table_comment(t),
             )
             for t in tables
@@ -187,8 +188,8 @@ def table_page(site: Site, table: Table) -> Page:
     if site.sizes:
         facts += [
             f"rows {row_count(table)}",
-            f"size {human_bytes(table.total_bytes)} (heap {human_bytes(table.heap_bytes)}, "
-            f"TOAST {human_bytes(table.toast_bytes)}, indexes {human_bytes(table.index_bytes)})",
+            f"size {format_bytes(table.total_bytes)} (heap {format_bytes(table.heap_bytes)}, "
+            f"TOAST {format_bytes(table.toast_bytes)}, indexes {format_bytes(table.index_bytes)})",
         ]
     if table.parent:
         facts.append(f"partition of {table.parent}")
@@ -233,7 +234,7 @@ def table_page(site: Site, table: Table) -> Page:
                     (
                         i.name + ("" if i.valid else " (INVALID)"),
                         i.definition,
-                        human_bytes(i.bytes),
+                        format_bytes(i.bytes),
                         site.comment("INDEX", i.qname),
                     )
                     for i in indexes

@@ -174,15 +174,6 @@ class Site:
         return table is not None and table.kind in DOCUMENTED_KINDS
 
 
-def human_bytes(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
-
-
 def row_count(table: Table) -> str:
     """The planner's estimate (reltuples); -1 means never analyzed or vacuumed."""
     if table.row_estimate < 0:

@@ -11,6 +11,7 @@ from rich.tree import Tree
 
 from dbwright.advisors.explain.annotate import Node, nodes
 from dbwright.advisors.explain.api import Explanation
+from dbwright.model.units import format_bytes
 
 MARKS = {
     "misestimate": "≠",
@@ -133,7 +134,7 @@ def text(e: Explanation, *, color: bool = False, width: int = 120) -> str:
         )
         for s in e.suggestions:
             console.print(
-                f"  {s.create_sql}\n    est. {s.estimated_bytes / 1024**2:,.1f} MB; cost "
+                f"  {s.create_sql}\n    est. {format_bytes(s.estimated_bytes)}; cost "
                 f"{s.cost_before:,.1f} → {s.cost_after:,.1f}; rollback: {s.rollback_sql}",
                 markup=False,
                 soft_wrap=True,
@@ -163,7 +164,7 @@ def markdown(e: Explanation) -> str:
         out += ["## Indexes for this query", "", "```sql"]
         for s in e.suggestions:
             out += [
-                f"-- est. {s.estimated_bytes / 1024**2:,.1f} MB, cost {s.cost_before:,.1f} → {s.cost_after:,.1f}",
+                f"-- est. {format_bytes(s.estimated_bytes)}, cost {s.cost_before:,.1f} → {s.cost_after:,.1f}",
                 s.create_sql,
                 f"-- rollback: {s.rollback_sql}",
             ]
