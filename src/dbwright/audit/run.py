@@ -301,14 +301,13 @@ def audit_database(
     the encryption report says, for each PII column it finds, whether it is stored as bytea (where
     pgcrypto ciphertext lives) or in plain text. Only column names cross over, never values.
     """
-    import psycopg
-
     from dbwright.engines.postgres.connect import open_session
     from dbwright.engines.postgres.introspect import snapshot
-    from dbwright.errors import ServerError
+    from dbwright.engines.postgres.query_errors import translating
+    from dbwright.errors import QueryTimeoutError, ServerError
 
     try:
-        with open_session(target) as conn:
+        with translating(), open_session(target) as conn:
             snap = snapshot(conn, progress=progress)
             matrix, access_skipped = None, None
             if access:
@@ -316,13 +315,13 @@ def audit_database(
                     progress("effective privileges")
                 try:
                     matrix = effective_privileges(conn)
-                except psycopg.errors.QueryCanceled as error:
+                except QueryTimeoutError as error:
                     access_skipped = (
-                        f"the roles × objects query was cancelled ({str(error).splitlines()[0]}); "
+                        f"the roles × objects query was cancelled ({error}); "
                         "use dbwright access ROLE for one role at a time"
                     )
-    except psycopg.Error as error:
-        raise ServerError(f"reading the catalog failed: {type(error).__name__}: {error}") from None
+    except ServerError as error:  # the engine names the driver's error: "UndefinedTable: …"
+        raise ServerError(f"reading the catalog failed: {error}") from None
     pii_columns: tuple[str, ...] = ()
     if pii:
         from dbwright.audit.pii.classify import discover_pii

@@ -34,13 +34,11 @@ def access_command(
     from dbwright.output import formats_for, render
 
     check_format(format, formats_for("role-access"))
-    import psycopg
-
     from dbwright.errors import ServerError
 
     try:
         with open_session(_default_target(db)) as conn:
             matrix = role_access(conn, role)
-    except psycopg.Error as error:
-        raise ServerError(f"reading privileges failed: {type(error).__name__}: {error}") from None
+    except ServerError as error:  # the engine names the driver's error: "UndefinedTable: …"
+        raise ServerError(f"reading privileges failed: {error}") from None
     emit(render(matrix, format), output)
