@@ -3,7 +3,7 @@
 Functional dependencies are looked for only where they are likely: from foreign-key-like
 columns (declared FKs, ``*_id``/``*_code``/``*_key`` names) and low-cardinality columns to the
 other columns of the table. Candidate keys come from ``pg_stats`` (``n_distinct = -1``) and
-from columns unique in the sample. Everything here is a *candidate*: confirm.py checks each
+from columns unique in the sample. Everything here is a *candidate*: design_confirm checks each
 one on the full table before it is reported.
 """
 

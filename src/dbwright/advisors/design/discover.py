@@ -3,7 +3,7 @@
 desbordante is AGPL-3.0-only, so dbwright never depends on it: it is imported here, lazily,
 and only when present. On the sample of each table it finds approximate functional
 dependencies (any left side up to ``MAX_LHS`` columns) and minimal unique column combinations.
-Its results are candidates like the targeted ones: confirm.py checks each on the full table.
+Its results are candidates like the targeted ones: engines/postgres/design_confirm.py checks each on the full table.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def discover_fds(sample: TableSample, max_error: float, screen_factor: float) ->
     frame = _frame(sample)
     algorithm = desbordante.afd.algorithms.Default()
     algorithm.load_data(table=frame)
-    # g3, the share of rows to remove, is the measure confirm.py reports; the default (g1, pairs)
+    # g3, the share of rows to remove, is the measure design_confirm reports; the default (g1, pairs)
     # is far smaller on random data and would let accidental dependencies through.
     algorithm.execute(error=max_error * screen_factor, max_lhs=MAX_LHS, afd_error_measure="g3")
     found = []

@@ -23,12 +23,12 @@ from pglast import ast
 from dbwright.advisors.design.context import TableInfo
 from dbwright.advisors.design.proposal import Proposal
 from dbwright.advisors.indexes.querytree import QueryShape, analyze
-from dbwright.engines.postgres.scratch import LOAD_OPTIONS, scratch_database
 from dbwright.engines.base import Connection
 from dbwright.engines.postgres.connect import open_session
 from dbwright.engines.postgres.design_pruning import column_bounds, create_structure, literal
 from dbwright.engines.postgres.generic_plans import PlanError, Planner
 from dbwright.engines.postgres.query_errors import translating
+from dbwright.engines.postgres.scratch import LOAD_OPTIONS, scratch_database
 from dbwright.errors import DbwrightError, PrivilegeError, SqlParseError
 from dbwright.model import Snapshot, Statement
 from dbwright.model.operations import RawSQL, ident, qident
