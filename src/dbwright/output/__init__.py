@@ -11,6 +11,8 @@ kind does not have raises ``UnsupportedFormatError`` (an ``InvalidArgumentError`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dbwright.output.registry import (
     FORMATS,
     KINDS,
@@ -22,9 +24,14 @@ from dbwright.output.registry import (
     renderers,
 )
 
+if TYPE_CHECKING:
+    from rich.console import Console
 
-def print_review(review, console) -> None:  # noqa: ANN001 - rich is imported only when printing
-    """The review on a (colour) terminal, as ``dbwright review`` prints it."""
+    from dbwright.review import Review
+
+
+def print_review(review: Review, console: Console) -> None:
+    """The review on a (colour) terminal, as ``dbwright review`` prints it (text.py imports rich)."""
     from dbwright.output.text import print_review as print_to
 
     print_to(review, console)
