@@ -28,13 +28,14 @@ if TYPE_CHECKING:
     from dbwright.advisors.explain import Explanation
     from dbwright.advisors.indexes import IndexAdvice
     from dbwright.advisors.indexes.verify import Verification
+    from dbwright.audit.access import AccessMatrix
     from dbwright.audit.logging import AuditLoggingPlan
     from dbwright.audit.pii.classify import PiiReport
     from dbwright.audit.roles import AppUser, RolesPlan
     from dbwright.audit.run import Audit
     from dbwright.changes.backfill import BackfillOptions, BackfillReport
     from dbwright.changes.diff import DiffPlan
-    from dbwright.changes.lint import LintFinding, Rule
+    from dbwright.changes.lint import LintFinding, LintReport, Rule
     from dbwright.changes.migrations import (
         ApplyOptions,
         HistoryRow,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     )
     from dbwright.checks.registry import Check
     from dbwright.engines.base import Connection
+    from dbwright.engines.targets import Target as ResolvedTarget
     from dbwright.review import Review
 
 #: A connection target: URL, conninfo or database name; None means DATABASE_URL, else the PG* variables.
@@ -54,6 +56,8 @@ Target = str | None
 Source = Snapshot | Path | str | None
 #: A callback for progress lines ("reading the catalog: tables", "check DW101 …").
 Progress = Callable[[str], None]
+#: A callback for the demo's stages: a line and, while loading, the fraction done.
+StageProgress = Callable[[str, "float | None"], None]
 
 DEFAULT_SERVER_VERSION = 150000
 
@@ -118,6 +122,15 @@ def check_category(name: str, *, audit: bool = False) -> str:
     return name
 
 
+def check_budget(value: str | int | None) -> str | int | None:
+    """``value`` if it reads as an index budget: ``500MB``, ``2GB``, ``10%`` (of the database) or bytes."""
+    from dbwright.advisors.indexes import parse_budget
+
+    if isinstance(value, str):
+        parse_budget(value, 1)
+    return value
+
+
 def at_or_above(findings: Iterable[GradedT], severity: str | Severity) -> list[GradedT]:
     """The findings at or above ``severity`` (what ``--fail-on`` tests); ignored lint findings left out."""
     threshold = parse_severity(severity)
@@ -129,6 +142,15 @@ def is_snapshot_path(source: Source) -> bool:
     if isinstance(source, Path):
         return True
     return isinstance(source, str) and source.endswith(".json") and "://" not in source and "=" not in source
+
+
+def resolve_target(text: str | None, *, demo: Callable[[], str] | None = None) -> ResolvedTarget:
+    """What ``text`` names: a URL, a conninfo, a database name or a saved snapshot file; with nothing
+    named, the server ``DATABASE_URL`` or the engine's variables (``PG*``) name, else, when given,
+    ``demo()``, which starts the embedded demo and returns its URL."""
+    from dbwright.engines.targets import resolve_target as resolve
+
+    return resolve(text, demo=demo)
 
 
 # --- snapshots ---------------------------------------------------------------------------------------
@@ -301,6 +323,25 @@ def lint(
     return lint_files([Path(p) for p in paths], server_version=version, state=state)
 
 
+def lint_report(
+    sql_or_paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    server_version: int | str = DEFAULT_SERVER_VERSION,
+    unapplied: bool = False,
+    filename: str = "<sql>",
+) -> LintReport:
+    """``lint``'s findings with the files it read: what ``dbwright.output.render`` presents."""
+    from dbwright.changes.lint import LintReport, migration_files
+
+    findings = lint(sql_or_paths, server_version=server_version, unapplied=unapplied, filename=filename)
+    if isinstance(sql_or_paths, str):
+        files = [filename]
+    else:
+        paths = [sql_or_paths] if isinstance(sql_or_paths, os.PathLike) else list(sql_or_paths)
+        files = [str(path) for path in migration_files(paths)]
+    return LintReport(tuple(findings), tuple(files))
+
+
 def diff(
     target: Target,
     desired: str | os.PathLike[str],
@@ -330,6 +371,13 @@ def diff(
     )
 
 
+def diff_summary(plan: DiffPlan, written_to: str | os.PathLike[str] | None = None) -> str:
+    """The plan in words: what changes, what is destructive, and where the migration was written."""
+    from dbwright.changes.diff.summary import text_summary
+
+    return text_summary(plan, None if written_to is None else Path(written_to))
+
+
 def backfill(
     target: Target,
     table: str,
@@ -346,6 +394,34 @@ def backfill(
     from dbwright.changes.backfill import backfill as run_backfill
 
     return run_backfill(target, table, set_sql, where, options, progress=progress)
+
+
+def backfill_options(
+    *,
+    batch_size: int = 10_000,
+    sleep_s: float = 0.05,
+    lock_timeout: str = "1s",
+    statement_timeout: str = "1min",
+    retries: int = 5,
+    resume: bool = False,
+    restart: bool = False,
+    max_batches: int | None = None,
+    max_batch_s: float | None = None,
+) -> BackfillOptions:
+    """The backfill's pacing and protections: batch size, pause, timeouts, retries, resume or restart."""
+    from dbwright.changes.backfill import BackfillOptions
+
+    return BackfillOptions(
+        batch_size=batch_size,
+        sleep_s=sleep_s,
+        lock_timeout=lock_timeout,
+        statement_timeout=statement_timeout,
+        retries=retries,
+        resume=resume,
+        restart=restart,
+        max_batches=max_batches,
+        max_batch_s=max_batch_s,
+    )
 
 
 # --- migrations --------------------------------------------------------------------------------------
@@ -512,10 +588,8 @@ def advise_indexes(
     hypopg or real. ``target`` may be an open session, used as is and left open.
     """
     from dbwright.advisors.indexes import advise_indexes as advise
-    from dbwright.advisors.indexes import parse_budget
 
-    if isinstance(budget, str):
-        parse_budget(budget, 1)  # a budget that cannot be read fails before any connection
+    check_budget(budget)  # a budget that cannot be read fails before any connection
     if min_calls < 0 or min_time_ms < 0:
         raise InvalidArgumentError("min_calls and min_time_ms must be 0 or more")
     extra = {} if real_index_limit is None else {"real_index_limit": real_index_limit}
@@ -553,6 +627,22 @@ def verify_index_advice(
     from dbwright.advisors.indexes.verify import verify_advice
 
     return verify_advice(target, advice, scratch=scratch, confirmed=confirmed, progress=progress)
+
+
+def index_build_statements(advice: IndexAdvice, *, scratch: bool) -> list[str]:
+    """The CREATE INDEX statements ``verify_index_advice`` runs (to show before building on the target)."""
+    from dbwright.advisors.indexes.verify import build_statements
+
+    return build_statements(advice, scratch)
+
+
+def render_index_verification(
+    advice_text: str, advice: IndexAdvice, verification: Verification, fmt: str
+) -> str:
+    """The advice as ``dbwright.output.render`` spelled it in ``fmt``, with the verification added."""
+    from dbwright.advisors.indexes.verify import render_with_advice
+
+    return render_with_advice(advice_text, advice, verification, fmt)
 
 
 def advise_design(
@@ -595,6 +685,15 @@ def advise_design(
 # --- security ----------------------------------------------------------------------------------------
 
 
+def role_access(target: Target, role: str) -> AccessMatrix:
+    """What ``role`` can read, write, own and execute in the database, through role inheritance."""
+    from dbwright.audit.access import role_access as access
+    from dbwright.engines.postgres.connect import open_session
+
+    with open_session(target) as conn:
+        return access(conn, role)
+
+
 def discover_pii(
     target: Target,
     *,
@@ -622,9 +721,20 @@ def plan_roles(
 ) -> RolesPlan:
     """Least-privilege group roles (readonly, readwrite, migrator), login users, default privileges and
     PUBLIC revokes, as change packages. App users are ``NAME`` or ``NAME:readonly|readwrite|migrator``."""
+    from dbwright.audit.roles import AppUser
     from dbwright.audit.roles import plan_roles as plan
 
-    return plan(target, schemas=schemas, app_users=app_users, prefix=prefix)
+    users = [
+        AppUser.parse(user) if isinstance(user, str) else user for user in app_users
+    ]  # before connecting
+    return plan(target, schemas=schemas, app_users=users, prefix=prefix)
+
+
+def roles_plan_text(plan: RolesPlan) -> str:
+    """A roles plan in words, package by package, with its SQL."""
+    from dbwright.audit.roles import render_text
+
+    return render_text(plan)
 
 
 def plan_audit_logging(
@@ -645,26 +755,57 @@ def plan_audit_logging(
     return plan(target, tables=tables, mode=mode, auditor=auditor, scope=scope)
 
 
+def audit_logging_plan_text(plan: AuditLoggingPlan) -> str:
+    """An audit logging plan in words, package by package, with its SQL."""
+    from dbwright.audit.logging import render_text
+
+    return render_text(plan)
+
+
+# --- the embedded demo -------------------------------------------------------------------------------
+
+
+def start_demo(*, reset: bool = False, progress: StageProgress | None = None) -> str:
+    """Start (or reuse) the embedded PostgreSQL with the demo database; its URL. ``reset`` rebuilds it."""
+    from dbwright import demo
+
+    return demo.prepare(reset=reset, progress=progress)
+
+
+def stop_demo() -> bool:
+    """Stop the embedded demo server; True if it was running."""
+    from dbwright import demo
+
+    return demo.stop()
+
+
 __all__ = [
     "DEFAULT_SERVER_VERSION",
     "Progress",
     "Source",
+    "StageProgress",
     "Target",
     "advise_design",
     "advise_indexes",
     "apply_options",
     "at_or_above",
     "audit",
+    "audit_logging_plan_text",
     "backfill",
+    "backfill_options",
+    "check_budget",
     "check_category",
     "checks",
     "diff",
+    "diff_summary",
     "discover_pii",
     "explain",
     "find_check",
     "fix_packages",
+    "index_build_statements",
     "is_snapshot_path",
     "lint",
+    "lint_report",
     "lint_rules",
     "load_snapshot",
     "migrate_apply",
@@ -680,9 +821,15 @@ __all__ = [
     "parse_size",
     "plan_audit_logging",
     "plan_roles",
+    "render_index_verification",
     "render_migration",
+    "resolve_target",
     "review",
+    "role_access",
+    "roles_plan_text",
     "save_snapshot",
     "snapshot",
+    "start_demo",
+    "stop_demo",
     "verify_index_advice",
 ]
