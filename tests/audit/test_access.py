@@ -12,7 +12,7 @@ import pytest
 from dbwright.audit.access import effective_privileges, role_access
 from dbwright.engines.postgres.connect import open_session
 from dbwright.output import render
-from tests.test_cli_errors import run_cli
+from tests.cli.test_cli_errors import run_cli
 
 ROLES = ("a_readers", "a_alice", "a_bob", "a_carol", "a_dave", "a_erin", "a_owners")
 

@@ -10,7 +10,7 @@ from dbwright.audit.run import all_audit_checks, audit_database, run_audit
 from dbwright.checks.registry import AUDIT_AREAS, AUDIT_CATEGORIES, REGISTRY, all_checks, find_check
 from dbwright.model import Snapshot
 from dbwright.output import formats_for, render
-from tests.test_cli_errors import run_cli
+from tests.cli.test_cli_errors import run_cli
 
 AUDIT_REGISTRY = {c.code: c for c in all_audit_checks()}
 

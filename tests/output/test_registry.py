@@ -22,7 +22,7 @@ from dbwright.output import FORMATS, KINDS, UnsupportedFormatError, formats_for,
 from dbwright.review import Review
 from tests.output.conftest import REVIEWER
 from tests.pgcluster import Cluster
-from tests.test_cli_errors import run_cli
+from tests.cli.test_cli_errors import run_cli
 
 UNSAFE_MIGRATION = (
     "ALTER TABLE orders ADD COLUMN status text NOT NULL;\nCREATE INDEX orders_status ON orders (status);\n"

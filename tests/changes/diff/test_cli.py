@@ -9,7 +9,7 @@ import pytest
 from dbwright.changes.diff import compare_snapshots, desired_snapshot
 from dbwright.review import take_snapshot
 from tests.changes.diff.helpers import scratch_databases
-from tests.test_cli_errors import run_cli
+from tests.cli.test_cli_errors import run_cli
 
 LIVE = (
     "CREATE TABLE users (id int PRIMARY KEY, mail text, fax text); INSERT INTO users VALUES (1, 'a@b', '1');"

@@ -26,7 +26,7 @@ from dbwright.changes.migrations import apply, status, verify
 from dbwright.changes.migrations.fingerprint import differences
 from tests.changes.migrations.conftest import FAST, live_schema, rows, write
 from tests.changes.migrations.kill_set import INDEXES, write_set
-from tests.test_cli_errors import run_cli
+from tests.cli.test_cli_errors import run_cli
 
 KILL_RUNS = 20
 WORKERS = 3

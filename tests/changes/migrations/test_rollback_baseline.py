@@ -10,7 +10,7 @@ from dbwright.engines.postgres.migration_history import TABLE
 from dbwright.errors import RefusedError
 from dbwright.model.operations import REWRITE_RATE
 from tests.changes.migrations.conftest import FAST, live_schema, rows, write
-from tests.test_cli_errors import run_cli
+from tests.cli.test_cli_errors import run_cli
 
 
 def _three(mdir):

@@ -3,7 +3,7 @@
 import json
 
 from tests.changes.migrations.conftest import write
-from tests.test_cli_errors import run_cli
+from tests.cli.test_cli_errors import run_cli
 
 
 def test_plan_safe_rewrites_pending_migrations_and_writes_them(pg, tmp_path):

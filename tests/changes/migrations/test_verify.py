@@ -6,7 +6,7 @@ from dbwright.changes.migrations import apply, verify
 from dbwright.engines.postgres.migration_history import TABLE
 from dbwright.errors import RefusedError
 from tests.changes.migrations.conftest import FAST, write
-from tests.test_cli_errors import run_cli
+from tests.cli.test_cli_errors import run_cli
 
 
 @pytest.fixture

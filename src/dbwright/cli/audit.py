@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-from dbwright.output import formats_for
+from dbwright import api
+from dbwright.cli.common import OutputOpt, SourceArg, emit, err, format_option, live_target
+from dbwright.output import render
 
 
 def register(app: typer.Typer) -> None:
@@ -15,19 +17,9 @@ def register(app: typer.Typer) -> None:
 
 
 def audit_command(
-    database: Annotated[
-        str | None,
-        typer.Argument(
-            help="postgresql:// URL, conninfo, database name, or a saved snapshot .json (then without the "
-            "access matrix). Default: DATABASE_URL, the PG* variables, else the embedded demo."
-        ),
-    ] = None,
-    format: Annotated[
-        str, typer.Option("--format", "-f", help=f"Output format: {', '.join(formats_for('audit'))}.")
-    ] = "text",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
-    ] = None,
+    database: SourceArg = None,
+    format: Annotated[str, format_option("audit")] = "text",
+    output: OutputOpt = None,
     fail_on: Annotated[
         str | None,
         typer.Option(
@@ -70,33 +62,18 @@ def audit_command(
         ),
     ] = False,
 ) -> None:
-    """Audit security and compliance: CIS-mapped checks, effective privileges and encryption."""
-    from dbwright.audit.run import audit_database, run_audit
-    from dbwright.cli import _default_target, _is_snapshot_file, emit, err
-    from dbwright.commands._common import check_format
-    from dbwright.model.findings import Severity
-    from dbwright.output import render
-    from dbwright.review import load_snapshot
+    """Audit security and compliance: CIS-mapped checks, effective privileges and encryption.
 
-    check_format(format, formats_for("audit"))
-    try:
-        threshold = Severity.parse(fail_on) if fail_on else None
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--fail-on") from None
-    from dbwright.checks.registry import AUDIT_CATEGORIES
-
+    From a saved snapshot the audit runs offline, without the access matrix."""
+    threshold = api.parse_severity(fail_on) if fail_on else None
     for name in category or []:
-        if name not in AUDIT_CATEGORIES:
-            raise typer.BadParameter(
-                f"unknown category {name!r}; use one of {', '.join(AUDIT_CATEGORIES)}",
-                param_hint="--category",
-            )
-    if _is_snapshot_file(database):
-        result = run_audit(load_snapshot(Path(database)), codes=check, categories=category, host=host)
+        api.check_category(name, audit=True)
+    if api.is_snapshot_path(database):
+        result = api.audit(Path(database), codes=check, categories=category, host=host)  # type: ignore[arg-type]
     else:
-        target = _default_target(database)
+        target = live_target(database)
         with err.status("auditing…") as status:
-            result = audit_database(
+            result = api.audit(
                 target,
                 codes=check,
                 categories=category,
@@ -106,5 +83,5 @@ def audit_command(
                 progress=lambda step: status.update(f"auditing: {step}…"),
             )
     emit(render(result, format), output)
-    if threshold is not None and any(f.severity >= threshold for f in result.findings):
+    if threshold is not None and api.at_or_above(result.findings, threshold):
         raise typer.Exit(1)

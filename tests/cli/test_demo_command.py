@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli_errors import run_cli
+from tests.cli.test_cli_errors import run_cli
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def _tour_facts(text: str) -> tuple[tuple[str, ...], list[str]]:

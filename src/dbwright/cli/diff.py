@@ -1,15 +1,15 @@
-"""`dbwright diff --from DATABASE --to schema.sql`: the migration from a live schema to a desired one."""
+"""`dbwright diff DATABASE --to schema.sql`: the migration from a live schema to a desired one."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from dbwright.commands._common import check_format
+from dbwright import api
+from dbwright.cli.common import DatabaseArg, TextOrJsonOpt, emit_json, one_database
 
 
 def register(app: typer.Typer) -> None:
@@ -17,12 +17,10 @@ def register(app: typer.Typer) -> None:
 
 
 def diff_command(
+    database: DatabaseArg = None,
     source: Annotated[
         str | None,
-        typer.Option(
-            "--from",
-            help="The live database: postgresql:// URL, conninfo or name. Default: DATABASE_URL, else PG*.",
-        ),
+        typer.Option("--from", metavar="DATABASE", show_default=False, help="DATABASE, given as an option."),
     ] = None,
     desired: Annotated[Path, typer.Option("--to", help="The desired schema, as a SQL file.")] = Path(
         "schema.sql"
@@ -48,34 +46,31 @@ def diff_command(
         typer.Option(
             "--scratch-server",
             help="Where to load schema.sql: a server URL, or 'embedded' for dbwright's embedded "
-            "PostgreSQL. Default: the --from server.",
+            "PostgreSQL. Default: DATABASE's server.",
         ),
     ] = None,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Write the migration file here (e.g. migrations/V2__diff.sql)."),
     ] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="Summary format: text or json.")] = "text",
+    format: TextOrJsonOpt = "text",
 ) -> None:
     """Compare a live database with schema.sql and write the migration, up and down, safe rewrites applied."""
-    from dbwright.changes.diff import diff, parse_hint
-    from dbwright.changes.diff.summary import text_summary
-
-    check_format(format)
-    renames = [parse_hint("table", h) for h in rename_table or []]
-    renames += [parse_hint("column", h) for h in rename_column or []]
-    plan = diff(
-        source, desired, allow_destructive=allow_destructive, renames=renames, scratch_server=scratch_server
+    plan = api.diff(
+        one_database(database, source, "--from"),
+        desired,
+        allow_destructive=allow_destructive,
+        rename_tables=rename_table or (),
+        rename_columns=rename_column or (),
+        scratch_server=scratch_server,
     )
     migration = plan.migration()
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(migration)
     if format == "json":
-        data = plan.to_dict()
-        data["migration"] = migration
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        emit_json(plan.to_dict() | {"migration": migration})
         return
-    sys.stdout.write(text_summary(plan, output))
+    sys.stdout.write(api.diff_summary(plan, output))
     if output is None and not plan.empty:
         sys.stdout.write("\n" + migration + "\n")

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -17,6 +14,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from dbwright import api
+from dbwright.cli.common import DatabaseArg, DbOpt, TextOrJsonOpt, emit_json, err, one_database
+
 
 def register(app: typer.Typer) -> None:
     app.command("backfill")(backfill_command)
@@ -25,14 +25,8 @@ def register(app: typer.Typer) -> None:
 def backfill_command(
     table: Annotated[str, typer.Option("--table", "-t", help="The table to fill, e.g. shop.orders.")],
     set_: Annotated[str, typer.Option("--set", help="The assignments, e.g. \"status = 'new'\".")],
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db",
-            "-d",
-            help="postgresql:// URL, key=value conninfo or database name. Default: DATABASE_URL, else PG*.",
-        ),
-    ] = None,
+    database: DatabaseArg = None,
+    db: DbOpt = None,
     where: Annotated[
         str | None, typer.Option("--where", help='Only rows matching this, e.g. "status IS NULL".')
     ] = None,
@@ -70,14 +64,11 @@ def backfill_command(
             "(quick ones grow it back up to --batch-size).",
         ),
     ] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="Output format: text or json.")] = "text",
+    format: TextOrJsonOpt = "text",
 ) -> None:
     """Fill a column in batches by primary-key range: throttled, resumable, each batch a short transaction."""
-    from dbwright.changes.backfill import BackfillOptions, backfill
-
-    if format not in ("text", "json"):
-        raise typer.BadParameter(f"unknown format {format!r}; use text or json", param_hint="--format")
-    options = BackfillOptions(
+    target = one_database(database, db)
+    options = api.backfill_options(
         batch_size=batch_size,
         sleep_s=sleep,
         lock_timeout=lock_timeout,
@@ -88,7 +79,6 @@ def backfill_command(
         max_batches=max_batches,
         max_batch_s=max_batch_time,
     )
-    err = Console(stderr=True)
     bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -113,7 +103,7 @@ def backfill_command(
         )
 
     try:
-        report = backfill(db, table, set_, where, options, progress=show)
+        report = api.backfill(target, table, set_, where=where, options=options, progress=show)
     except KeyboardInterrupt:
         err.print("interrupted: the batch in flight was rolled back; rerun with --resume to continue")
         raise typer.Exit(130) from None
@@ -121,7 +111,7 @@ def backfill_command(
         if bar.live.is_started:
             bar.stop()
     if format == "json":
-        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+        emit_json(report.to_dict())
         return
     since = f" (resumed after key ({', '.join(report.resumed_from)}))" if report.resumed_from else ""
     if report.finished and not report.batches:

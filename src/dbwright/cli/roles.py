@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from dbwright.commands._common import DatabaseArg, check_format, echo_packages_plan
+from dbwright import api
+from dbwright.cli.common import DatabaseArg, TextOrJsonOpt, emit_plan
 
 roles_app = typer.Typer(
     name="roles", help="Least privilege: group roles and grants as change packages.", no_args_is_help=True
@@ -32,7 +33,7 @@ def plan(
         ),
     ] = None,
     prefix: Annotated[str, typer.Option("--prefix", help="Prefix for the group role names.")] = "",
-    format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    format: TextOrJsonOpt = "text",
     out: Annotated[
         Path | None,
         typer.Option(
@@ -41,16 +42,8 @@ def plan(
     ] = None,
 ) -> None:
     """Plan NOLOGIN groups (readonly, readwrite, migrator), members, default privileges and PUBLIC revokes."""
-    from dbwright.audit.roles import AppUser, plan_roles, render_text
-    from dbwright.errors import DbwrightError
-
-    check_format(format)
-    try:
-        users = [AppUser.parse(text) for text in app_user or []]
-    except DbwrightError as error:
-        raise typer.BadParameter(error.message, param_hint="--app-user") from None
-    result = plan_roles(database, schemas=schema or (), app_users=users, prefix=prefix)
-    echo_packages_plan(result, format, render_text, out)
+    result = api.plan_roles(database, schemas=schema or (), app_users=app_user or (), prefix=prefix)
+    emit_plan(result, format, api.roles_plan_text, out)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,7 @@
-"""`dbwright mcp [DATABASE]`: serve dbwright's tools to AI agents over MCP (stdio or streamable HTTP)."""
+"""`dbwright mcp [DATABASE]`: serve dbwright's tools to AI agents over MCP (stdio or streamable HTTP).
+
+The server is the MCP face (``dbwright.mcp``); this command starts it with the options given.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +11,16 @@ from typing import Annotated
 
 import typer
 
+from dbwright.cli.common import DatabaseArg
+from dbwright.errors import BadTargetError
+
 
 def register(app: typer.Typer) -> None:
     app.command("mcp")(mcp_command)
 
 
 def mcp_command(
-    database: Annotated[
-        str | None,
-        typer.Argument(
-            help="postgresql:// URL, key=value conninfo or database name (default: DATABASE_URL, then PG* variables)."
-        ),
-    ] = None,
+    database: DatabaseArg = None,
     mode: Annotated[
         str,
         typer.Option(
@@ -55,8 +56,12 @@ def mcp_command(
     * 1024,
 ) -> None:
     """Serve dbwright's tools to AI agents over MCP, read-only unless --mode says otherwise."""
-    from dbwright.errors import BadTargetError
-    from dbwright.mcp import Limits, build_server, check_bind, serve_http
+    from dbwright.mcp import (  # the MCP SDK: only for this command
+        Limits,
+        build_server,
+        check_bind,
+        serve_http,
+    )
     from dbwright.mcp.auditlog import AuditLog
 
     if transport not in ("stdio", "http"):

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from dbwright.commands._common import DatabaseArg, check_format, echo_packages_plan
+from dbwright import api
+from dbwright.cli.common import DatabaseArg, TextOrJsonOpt, emit_plan
 
 audit_logging_app = typer.Typer(
     name="audit-logging",
@@ -38,18 +39,15 @@ def plan(
             help="database (ALTER DATABASE … SET) or system (ALTER SYSTEM) for the pgaudit settings.",
         ),
     ] = "database",
-    format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    format: TextOrJsonOpt = "text",
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Also write the packages as one migration file (up and down)."),
     ] = None,
 ) -> None:
     """Plan audit logging: DDL and role changes, plus reads and writes of the PII tables."""
-    from dbwright.audit.logging import plan_audit_logging, render_text
-
-    check_format(format)
-    result = plan_audit_logging(database, tables=table or None, mode=mode, auditor=auditor, scope=scope)
-    echo_packages_plan(result, format, render_text, out)
+    result = api.plan_audit_logging(database, tables=table or None, mode=mode, auditor=auditor, scope=scope)
+    emit_plan(result, format, api.audit_logging_plan_text, out)
 
 
 def register(app: typer.Typer) -> None:

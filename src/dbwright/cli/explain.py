@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from dbwright.commands._common import check_format
+from dbwright import api
+from dbwright.cli.common import DbOpt, DemoDatabaseArg, emit, err, format_option, live_target, one_database
+from dbwright.errors import InputFileError
+from dbwright.output import render
+
+
+def register(app: typer.Typer) -> None:
+    app.command("explain")(explain)
 
 
 def explain(
-    sql: Annotated[str | None, typer.Argument(help="The statement to explain (or use -f).")] = None,
+    sql: Annotated[
+        str | None,
+        typer.Argument(metavar="SQL", show_default=False, help="The statement to explain (or use -f)."),
+    ] = None,
+    database: DemoDatabaseArg = None,
     file: Annotated[
         Path | None, typer.Option("--file", "-f", help="Read the statement from this file.")
     ] = None,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db",
-            help="postgresql:// URL, conninfo or database name. Default: DATABASE_URL, the PG* variables, "
-            "else the embedded demo.",
-        ),
-    ] = None,
+    db: DbOpt = None,
     analyze: Annotated[
         bool,
         typer.Option(
@@ -34,21 +39,15 @@ def explain(
     suggest: Annotated[
         bool, typer.Option("--suggest/--no-suggest", help="Ask the index advisor (what-if) for this query.")
     ] = True,
-    format: Annotated[str, typer.Option("--format", help="text, json or markdown.")] = "text",
+    format: Annotated[str, format_option("explain", short=False)] = "text",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
 ) -> None:
     """Show a statement's plan annotated with misestimates, large scans, spills, nested loops, stale
-    statistics and index suggestions."""
-    import sys
+    statistics and index suggestions.
 
-    from rich.console import Console
-
-    from dbwright.advisors.explain import explain_query
-    from dbwright.cli import _default_target, emit
-    from dbwright.errors import InputFileError
-    from dbwright.output import formats_for, render
-
-    check_format(format, formats_for("explain"))
+    With -f FILE, the one argument is DATABASE."""
+    if file is not None and sql is not None and database is None:
+        sql, database = None, sql
     if (sql is None) == (file is None):
         raise typer.BadParameter("give the statement as an argument or with -f FILE (one of them)")
     if file is not None:
@@ -56,10 +55,9 @@ def explain(
             sql = file.read_text()
         except (OSError, UnicodeDecodeError) as error:
             raise InputFileError(f"cannot read {file}: {error}") from None
-    err = Console(stderr=True)
-    target = _default_target(db)
+    target = live_target(one_database(database, db))
     with err.status("explaining…") as status:
-        result = explain_query(
+        result = api.explain(
             target,
             sql or "",
             analyze=analyze,
@@ -68,7 +66,3 @@ def explain(
         )
     color = format == "text" and output is None and sys.stdout.isatty()
     emit(render(result, format, color=color), output)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("explain")(explain)

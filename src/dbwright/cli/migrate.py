@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from dbwright.commands._common import check_format
+from dbwright import api
+from dbwright.cli.common import DatabaseArg, DbOpt, TextOrJsonOpt, emit_json, err, one_database
 
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        "-d",
-        help="postgresql:// URL, key=value conninfo or database name. Default: DATABASE_URL, else PG*.",
-    ),
-]
 DirOpt = Annotated[Path, typer.Option("--dir", help="The migrations directory.")]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output format: text or json.")]
 LockTimeoutOpt = Annotated[
     str,
     typer.Option("--lock-timeout", help="lock_timeout for every step; a step that waits longer is retried."),
@@ -37,7 +27,6 @@ LockWaitOpt = Annotated[
 ]
 
 DEFAULT_DIR = Path("migrations")
-err = Console(stderr=True)
 app = typer.Typer(
     name="migrate",
     no_args_is_help=True,
@@ -50,20 +39,12 @@ def register(parent: typer.Typer) -> None:
     parent.add_typer(app, name="migrate")
 
 
-def _json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
-
-
 def _progress(line: str) -> None:
     err.print(f"[dim]{line}[/dim]", highlight=False, soft_wrap=True)
 
 
 def _options(lock_timeout: str, statement_timeout: str, retries: int, lock_wait: float, **extra: Any):
-    from dbwright.changes.migrations import ApplyOptions
-
-    if retries < 0:
-        raise typer.BadParameter("must be 0 or more", param_hint="--retries")
-    return ApplyOptions(
+    return api.apply_options(
         lock_timeout=lock_timeout,
         statement_timeout=statement_timeout,
         retries=retries,
@@ -78,20 +59,17 @@ def new(
     dir: DirOpt = DEFAULT_DIR,
 ) -> None:
     """Write a new migration file V<UTC timestamp>__NAME.sql with an up and a down part."""
-    from dbwright.changes.migrations import new_migration
-
-    print(new_migration(dir, name))
+    print(api.migrate_new(dir, name))
 
 
 @app.command()
-def status(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "text") -> None:
+def status(
+    database: DatabaseArg = None, db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: TextOrJsonOpt = "text"
+) -> None:
     """Applied, pending and out-of-order migrations."""
-    from dbwright.changes.migrations import status as migration_status
-
-    check_format(format)
-    state = migration_status(db, dir)
+    state = api.migrate_status(one_database(database, db), dir)
     if format == "json":
-        _json(state.to_dict())
+        emit_json(state.to_dict())
         return
     out_of_order = {m.filename for m in state.out_of_order}
     for row in state.applied:
@@ -110,9 +88,10 @@ def status(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "tex
 
 @app.command()
 def plan(
+    database: DatabaseArg = None,
     db: DbOpt = None,
     dir: DirOpt = DEFAULT_DIR,
-    format: FormatOpt = "text",
+    format: TextOrJsonOpt = "text",
     safe: Annotated[
         bool,
         typer.Option(
@@ -125,15 +104,12 @@ def plan(
     ] = None,
 ) -> None:
     """Dry run: each pending statement with its lock, rewrite/scan, estimated duration and transaction; lint."""
-    from dbwright.changes.migrations import plan as migration_plan
-
-    check_format(format)
     if safe:
-        _safe_plan(db, dir, format, out)
+        _safe_plan(one_database(database, db), dir, format, out)
         return
-    result = migration_plan(db, dir)
+    result = api.migrate_plan(one_database(database, db), dir)
     if format == "json":
-        _json(result.to_dict())
+        emit_json(result.to_dict())
         return
     if result.resumes:
         print(f"resumes {result.resumes} where it stopped")
@@ -161,13 +137,10 @@ def plan(
     print(f"\n{len(result.statements)} statement(s), estimated {result.estimated_seconds:.1f}s")
 
 
-def _safe_plan(db: str | None, directory: Path, format: str, out: Path | None) -> None:
-    from dbwright.changes.migration_file import render_migration
-    from dbwright.changes.migrations import safe_plan
-
-    rewritten = safe_plan(db, directory)
+def _safe_plan(target: str | None, directory: Path, format: str, out: Path | None) -> None:
+    rewritten = api.migrate_safe_plan(target, directory)
     if format == "json":
-        _json(
+        emit_json(
             [{"file": m.filename, "packages": [p.to_dict() for p in packages]} for m, packages in rewritten]
         )
     else:
@@ -182,15 +155,16 @@ def _safe_plan(db: str | None, directory: Path, format: str, out: Path | None) -
         if not rewritten:
             print("nothing to apply")
     if out is not None and rewritten:
-        out.write_text(render_migration([p for _, packages in rewritten for p in packages]))
+        out.write_text(api.render_migration([p for _, packages in rewritten for p in packages]))
         print(f"wrote {out}", file=sys.stderr)
 
 
 @app.command()
 def apply(
+    database: DatabaseArg = None,
     db: DbOpt = None,
     dir: DirOpt = DEFAULT_DIR,
-    format: FormatOpt = "text",
+    format: TextOrJsonOpt = "text",
     lock_timeout: LockTimeoutOpt = "2s",
     statement_timeout: StatementTimeoutOpt = "1h",
     retries: RetriesOpt = 5,
@@ -206,9 +180,6 @@ def apply(
     ] = False,
 ) -> None:
     """Apply pending migrations under the deploy lock; resume a partial one first."""
-    from dbwright.changes.migrations import apply as run_apply
-
-    check_format(format)
     options = _options(
         lock_timeout,
         statement_timeout,
@@ -218,9 +189,11 @@ def apply(
         allow_out_of_order=allow_out_of_order,
         allow_drift=allow_drift,
     )
-    report = run_apply(db, dir, options, progress=None if format == "json" else _progress)
+    report = api.migrate_apply(
+        one_database(database, db), dir, options, progress=None if format == "json" else _progress
+    )
     if format == "json":
-        _json(report.to_dict())
+        emit_json(report.to_dict())
         return
     retried = sum(s.retries for s in report.steps)
     for step in report.steps:
@@ -237,9 +210,10 @@ def apply(
 
 @app.command()
 def rollback(
+    database: DatabaseArg = None,
     db: DbOpt = None,
     dir: DirOpt = DEFAULT_DIR,
-    format: FormatOpt = "text",
+    format: TextOrJsonOpt = "text",
     to: Annotated[
         str | None,
         typer.Option(
@@ -252,18 +226,15 @@ def rollback(
     lock_wait: LockWaitOpt = 60.0,
 ) -> None:
     """Run down parts, newest first; then check the schema against the one recorded before them."""
-    from dbwright.changes.migrations import rollback as run_rollback
-
-    check_format(format)
-    report = run_rollback(
-        db,
+    report = api.migrate_rollback(
+        one_database(database, db),
         dir,
-        to,
-        _options(lock_timeout, statement_timeout, retries, lock_wait),
+        to=to,
+        options=_options(lock_timeout, statement_timeout, retries, lock_wait),
         progress=None if format == "json" else _progress,
     )
     if format == "json":
-        _json(report.to_dict())
+        emit_json(report.to_dict())
     elif not report.migrations:
         print(f"nothing to roll back: no migration is newer than {to}")
     else:
@@ -279,14 +250,13 @@ def rollback(
 
 
 @app.command()
-def verify(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "text") -> None:
+def verify(
+    database: DatabaseArg = None, db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: TextOrJsonOpt = "text"
+) -> None:
     """Tampering (edited, renamed, reordered, removed applied files) and drift; exit 1 on any."""
-    from dbwright.changes.migrations import verify as run_verify
-
-    check_format(format)
-    result = run_verify(db, dir)
+    result = api.migrate_verify(one_database(database, db), dir)
     if format == "json":
-        _json(result.to_dict())
+        emit_json(result.to_dict())
     else:
         for problem in result.problems:
             print(f"TAMPERED ({problem.kind}): {problem.message}")
@@ -304,25 +274,22 @@ def verify(db: DbOpt = None, dir: DirOpt = DEFAULT_DIR, format: FormatOpt = "tex
 @app.command()
 def baseline(
     version: Annotated[str, typer.Argument(help="The version the existing schema stands for.")],
+    database: DatabaseArg = None,
     db: DbOpt = None,
     dir: DirOpt = DEFAULT_DIR,
-    format: FormatOpt = "text",
+    format: TextOrJsonOpt = "text",
     lock_wait: LockWaitOpt = 60.0,
 ) -> None:
     """Adopt an existing database: record VERSION as applied with today's schema; run nothing."""
-    from dbwright.changes.migrations import ApplyOptions
-    from dbwright.changes.migrations import baseline as run_baseline
-
-    check_format(format)
-    row = run_baseline(
-        db,
+    row = api.migrate_baseline(
+        one_database(database, db),
         dir,
         version,
-        ApplyOptions(lock_wait_s=lock_wait),
+        options=api.apply_options(lock_wait_s=lock_wait),
         progress=None if format == "json" else _progress,
     )
     if format == "json":
-        _json(row.to_dict())
+        emit_json(row.to_dict())
     else:
         print(f"baseline {row.version} recorded (schema fingerprint {row.fingerprint[:12]})")
 

@@ -1,4 +1,7 @@
-"""`dbwright docs`: generate the database's documentation site (HTML and/or Markdown, ER diagrams, CSV)."""
+"""`dbwright docs`: generate the database's documentation site (HTML and/or Markdown, ER diagrams, CSV).
+
+The site is the docs-site face (``dbwright.sitegen``); this command hands it the snapshot.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +10,18 @@ from typing import Annotated
 
 import typer
 
+from dbwright import api
+from dbwright.cli.common import SourceArg, err, format_option, live_target, obtain_snapshot
+from dbwright.errors import RefusedError
+from dbwright.sitegen import FORMATS, build_site, find_implied
+
 
 def docs(
-    database: Annotated[
-        str | None,
-        typer.Argument(
-            help="postgresql:// URL, conninfo, database name or a saved snapshot .json. Default: DATABASE_URL, "
-            "the PG* variables, else the embedded demo."
-        ),
-    ] = None,
+    database: SourceArg = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the site into.")] = Path(
         "site"
     ),
-    format: Annotated[str, typer.Option("--format", "-f", help="html, markdown or both.")] = "html",
+    format: Annotated[str, format_option(FORMATS, help="html, markdown or both.")] = "html",
     implied: Annotated[
         bool,
         typer.Option(
@@ -41,21 +43,11 @@ def docs(
     ] = 60.0,
 ) -> None:
     """Document a database: one page per schema and table, ER diagrams, a CSV data dictionary."""
-    from rich.console import Console
-
-    from dbwright.cli import _default_target, _is_snapshot_file, obtain_snapshot
-    from dbwright.errors import RefusedError
-    from dbwright.sitegen import FORMATS, build_site, find_implied
-
-    if format not in FORMATS:
-        raise typer.BadParameter(
-            f"unknown format {format!r}; use one of {', '.join(FORMATS)}", param_hint="--format"
-        )
-    err = Console(stderr=True)
-    if implied and _is_snapshot_file(database):
+    from_file = api.is_snapshot_path(database)
+    if implied and from_file:
         raise RefusedError("--implied profiles the data, so it needs a database, not a snapshot file")
-    target = database if _is_snapshot_file(database) else _default_target(database)
-    snap = obtain_snapshot(target, None)
+    target = database if from_file else live_target(database)
+    snap = obtain_snapshot(target)
     relationships, source = (), None
     if implied:
         with err.status("profiling the data for undeclared foreign keys…") as status:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from dbwright import api
+from dbwright.cli.common import DemoDatabaseArg, OutputOpt, emit, err, format_option, live_target
+from dbwright.output import render
+
 
 def design(
-    database: Annotated[
-        str | None,
-        typer.Argument(
-            help="postgresql:// URL, conninfo or database name. Default: DATABASE_URL, the PG* variables, "
-            "else the embedded demo."
-        ),
-    ] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="text, json or markdown.")] = "text",
+    database: DemoDatabaseArg = None,
+    format: Annotated[str, format_option("design")] = "text",
     sample_rows: Annotated[
         int, typer.Option("--sample-rows", min=100, help="Rows read per table; larger tables are sampled.")
     ] = 20_000,
@@ -59,23 +56,12 @@ def design(
             "--shard-gb", min=0.0, help="Tables at least this large (GB) get sharding advice (Citus)."
         ),
     ] = 64.0,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
-    ] = None,
+    output: OutputOpt = None,
 ) -> None:
     """Profile the data: dependencies breaking 3NF, undeclared keys and foreign keys, over-wide types."""
-    from rich.console import Console
-
-    from dbwright.advisors.design import design_review
-    from dbwright.cli import _default_target, emit
-    from dbwright.commands._common import check_format
-    from dbwright.output import formats_for, render
-
-    check_format(format, formats_for("design"))
-    err = Console(stderr=True)
-    target = _default_target(database)
+    target = live_target(database)
     with err.status("profiling…") as status:
-        report = design_review(
+        report = api.advise_design(
             target,
             sample_rows=sample_rows,
             time_budget_s=time_budget,

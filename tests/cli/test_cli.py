@@ -2,7 +2,7 @@
 
 import json
 
-from tests.test_cli_errors import run_cli
+from tests.cli.test_cli_errors import run_cli
 
 
 def _bad_schema(pg):

@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-from dbwright.commands._common import check_format
+from dbwright import api
+from dbwright.cli.common import DemoDatabaseArg, emit, err, format_option, live_target
+from dbwright.output import render
 
 advise_app = typer.Typer(
     name="advise", help="Advisors: recommendations priced against your workload.", no_args_is_help=True
@@ -16,13 +18,7 @@ advise_app = typer.Typer(
 
 @advise_app.command("indexes")
 def indexes(
-    database: Annotated[
-        str | None,
-        typer.Argument(
-            help="postgresql:// URL, conninfo or database name. Default: DATABASE_URL, the PG* variables, "
-            "else the embedded demo."
-        ),
-    ] = None,
+    database: DemoDatabaseArg = None,
     budget: Annotated[
         str | None,
         typer.Option(
@@ -65,7 +61,7 @@ def indexes(
             "size limit, and price drops with a rolled-back DROP INDEX.",
         ),
     ] = False,
-    format: Annotated[str, typer.Option("--format", "-f", help="text, json, markdown or html.")] = "text",
+    format: Annotated[str, format_option("index-advice")] = "text",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the advice to this file.")
     ] = None,
@@ -90,24 +86,12 @@ def indexes(
     ] = False,
 ) -> None:
     """Recommend the indexes that lower the workload's cost most within a budget, and drops to make."""
-    from rich.console import Console
-
-    from dbwright.advisors.indexes import advise_indexes, parse_budget
-    from dbwright.cli import _default_target, emit
-    from dbwright.errors import DbwrightError
-    from dbwright.output import formats_for, render
-
-    try:
-        parse_budget(budget, 1) if budget else None
-    except DbwrightError as error:
-        raise typer.BadParameter(error.message, param_hint="--budget") from None
-    check_format(format, formats_for("index-advice"))
+    api.check_budget(budget)  # before the demo starts or a connection opens
     if (scratch or yes) and not verify:
         raise typer.BadParameter("--scratch and --yes only go with --verify")
-    err = Console(stderr=True)
-    target = _default_target(database)
+    target = live_target(database)
     with err.status("advising…") as status:
-        advice = advise_indexes(
+        advice = api.advise_indexes(
             target,
             budget=budget,
             workload_files=workload_file or (),
@@ -123,23 +107,21 @@ def indexes(
     if not verify:
         emit(render(advice, format), output)
         return
-    from dbwright.advisors.indexes.verify import build_statements, render_with_advice, verify_advice
-
     if not scratch and advice.recommendations:
         err.print(
             "--verify without --scratch builds these indexes on the target (they stay):", highlight=False
         )
-        for statement in build_statements(advice, scratch=False):
+        for statement in api.index_build_statements(advice, scratch=False):
             err.print(f"  {statement}", markup=False, highlight=False)
     with err.status("verifying…") as status:
-        verification = verify_advice(
+        verification = api.verify_index_advice(
             target,
             advice,
             scratch=scratch,
             confirmed=yes,
             progress=lambda text: status.update(f"verifying: {text}…"),
         )
-    emit(render_with_advice(render(advice, format), advice, verification, format), output)
+    emit(api.render_index_verification(render(advice, format), advice, verification, format), output)
 
 
 def register(app: typer.Typer) -> None:

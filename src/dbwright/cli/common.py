@@ -1,0 +1,210 @@
+"""What every command shares: the DATABASE argument, ``--output``, ``--format``, the demo, and one-line errors.
+
+A command module parses its options, calls ``dbwright.api`` and renders with ``dbwright.output``;
+the pieces here make every command take its database, its output file and its format the same
+way. Every error leaves ``run_app`` as one line on stderr with its exit code (docs/exit-codes.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Protocol
+
+import typer
+from rich.console import Console
+
+from dbwright import api
+from dbwright.errors import DbwrightError
+from dbwright.model import Snapshot
+from dbwright.model.package import ChangePackage
+from dbwright.output import formats_for
+from dbwright.redact import redact
+
+#: Progress lines and "wrote FILE" go to stderr, so stdout stays the result.
+err = Console(stderr=True)
+
+_NAMES = "postgresql:// URL, key=value conninfo (service=NAME) or database name"
+_FROM_ENVIRONMENT = "Default: DATABASE_URL, else the PG* variables"
+
+#: A live database; with none named, the server the environment names.
+DatabaseArg = Annotated[
+    str | None,
+    typer.Argument(metavar="DATABASE", show_default=False, help=f"{_NAMES}. {_FROM_ENVIRONMENT}."),
+]
+#: A live database; with none named and no variable set, the embedded demo.
+DemoDatabaseArg = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="DATABASE", show_default=False, help=f"{_NAMES}. {_FROM_ENVIRONMENT}, else the embedded demo."
+    ),
+]
+#: A live database or a saved snapshot file; with none named, as DemoDatabaseArg.
+SourceArg = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="DATABASE",
+        show_default=False,
+        help=f"{_NAMES}, or a saved snapshot .json. {_FROM_ENVIRONMENT}, else the embedded demo.",
+    ),
+]
+#: The database as an option: the spelling commands had before DATABASE was positional.
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", "-d", metavar="DATABASE", show_default=False, help="DATABASE, given as an option."),
+]
+#: Where a report goes: a file, or stdout when not given.
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")]
+
+
+def one_database(positional: str | None, option: str | None, option_name: str = "--db") -> str | None:
+    """The database named as DATABASE or with the option; naming two different ones is a usage error."""
+    if positional and option and positional != option:
+        raise typer.BadParameter(f"name the database once: as DATABASE or with {option_name}")
+    return positional or option
+
+
+# --- the embedded demo, when nothing names a database ---------------------------------------------------
+
+
+def stage_printer() -> api.StageProgress:
+    """Print the demo's stages (and loading progress) as dim lines on stderr."""
+
+    def show(stage: str, fraction: float | None = None) -> None:
+        suffix = f" {fraction:.0%}" if fraction is not None else ""
+        err.print(f"[dim]· {stage}{suffix}[/dim]")
+
+    return show
+
+
+def start_demo() -> str:
+    """The demo hook of target resolution: say so, then start (or reuse) the embedded demo database."""
+    err.print("[dim]no database named: using the embedded demo database (dbwright demo)[/dim]")
+    return api.start_demo(progress=stage_printer())
+
+
+def live_target(database: str | None, *, demo: bool = True) -> str | None:
+    """What to connect to: the database named, else the one the environment names, else (with
+    ``demo``) the embedded demo's URL. ``None`` leaves the environment to the engine."""
+    target = api.resolve_target(database, demo=start_demo if demo else None)
+    return target.text if target.kind == "demo" else database
+
+
+def obtain_snapshot(database: str | None, server_memory: str | None = None) -> Snapshot:
+    """The saved snapshot DATABASE names, or a fresh one of the live database (the demo when none)."""
+    memory = api.parse_size(server_memory)  # a size that cannot be read fails before any connection
+    if api.is_snapshot_path(database):
+        return api.load_snapshot(database)  # type: ignore[arg-type]
+    target = live_target(database)
+    with err.status("reading the catalog…") as status:
+        return api.snapshot(
+            target,
+            server_memory=memory,
+            progress=lambda step: status.update(f"reading the catalog: {step}…"),
+        )
+
+
+# --- formats and output ------------------------------------------------------------------------------
+
+
+def check_format(format: str, formats: Sequence[str] = ("text", "json")) -> str:
+    """``format`` if it is one of ``formats``; otherwise a usage error (exit 2) naming the choices."""
+    if format not in formats:
+        choices = " or ".join(formats) if len(formats) == 2 else "one of " + ", ".join(formats)
+        raise typer.BadParameter(f"unknown format {format!r}; use {choices}")
+    return format
+
+
+def format_option(
+    kind_or_formats: str | Sequence[str], *, short: bool = True, help: str | None = None
+) -> Any:
+    """A ``--format`` option checked when it is parsed: the formats ``dbwright.output`` has for a kind
+    of result (``"review"``), or a command's own list (``("text", "json")``)."""
+    formats = formats_for(kind_or_formats) if isinstance(kind_or_formats, str) else tuple(kind_or_formats)
+    names = ("--format", "-f") if short else ("--format",)
+    return typer.Option(
+        *names,
+        help=help or f"Output format: {', '.join(formats)}.",
+        callback=lambda value: check_format(value, formats),
+    )
+
+
+#: ``--format text|json``, for commands whose results have no other format.
+TextOrJsonOpt = Annotated[str, format_option(("text", "json"))]
+
+
+def emit(text: str, output: Path | None) -> None:
+    """The result on stdout, or in ``output`` with a "wrote" line on stderr."""
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        output.write_text(text)
+        err.print(f"wrote {output}")
+
+
+def emit_json(data: Any) -> None:
+    """``data`` as indented JSON on stdout."""
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+class PackagesPlan(Protocol):
+    """A plan of change packages (roles, audit logging): JSON through ``to_dict``."""
+
+    packages: Sequence[ChangePackage]
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+def emit_plan(plan: PackagesPlan, format: str, text: Callable[[Any], str], out: Path | None) -> None:
+    """Print a plan of change packages (text or JSON); with ``out``, also write them as one migration file."""
+    typer.echo(json.dumps(plan.to_dict(), indent=2) if format == "json" else text(plan))
+    if out is not None:
+        out.write_text(api.render_migration(list(plan.packages)))
+        err.print(f"wrote {out}")
+
+
+# --- errors: one line and an exit code -----------------------------------------------------------------
+
+
+def _usage_error_types() -> tuple[type[Exception], ...]:
+    """Click's usage errors: vendored inside newer typer, a separate package for older ones."""
+    found = [cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException"]
+    return tuple(found) or (typer.BadParameter,)
+
+
+_USAGE_ERRORS = _usage_error_types()
+
+
+def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
+    """Run ``app``; turn every error into one line on stderr and its exit code."""
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except DbwrightError as error:
+        say(f"dbwright: error: {error.message}")
+        return error.exit_code
+    except typer.Exit as done:
+        return done.exit_code
+    except typer.Abort:
+        return 130
+    except _USAGE_ERRORS as error:
+        message = error.format_message() if hasattr(error, "format_message") else str(error)
+        say(f"dbwright: usage error: {message}")
+        return 2
+    except KeyboardInterrupt:
+        say("dbwright: interrupted")
+        return 130
+    except Exception as error:  # a bug: still one line, never a traceback (DBWRIGHT_DEBUG=1 shows it)
+        if os.environ.get("DBWRIGHT_DEBUG"):
+            raise
+        message = redact(str(error).splitlines()[0] if str(error) else type(error).__name__)
+        say(f"dbwright: internal error: {type(error).__name__}: {message}")
+        return 70
+    return result if isinstance(result, int) else 0
+
+
+def say(line: str) -> None:
+    """One unwrapped, unstyled, password-free line on stderr."""
+    sys.stderr.write(redact(line) + "\n")

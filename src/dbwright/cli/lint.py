@@ -1,0 +1,59 @@
+"""`dbwright lint FILE…`: lint migration SQL for unsafe locks, rewrites and scans."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dbwright import api
+from dbwright.cli.common import OutputOpt, format_option
+from dbwright.output import render
+
+
+def register(app: typer.Typer) -> None:
+    app.command("lint")(lint_command)
+
+
+def lint_command(
+    paths: Annotated[
+        list[Path], typer.Argument(help="SQL files or directories of migrations ('-' reads stdin).")
+    ],
+    format: Annotated[str, format_option("lint")] = "text",
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 when a finding (not ignored) is at or above this severity: info, low, medium, "
+            "high, critical.",
+        ),
+    ] = None,
+    server_version: Annotated[
+        str, typer.Option("--server-version", help="Target PostgreSQL version: 15, 12, 11 or 150004.")
+    ] = "15",
+    unapplied: Annotated[
+        bool,
+        typer.Option(
+            "--unapplied", help="The files deploy together: tables created by an earlier file are still new."
+        ),
+    ] = False,
+    output: OutputOpt = None,
+) -> None:
+    """Lint migration SQL: every unsafe statement with the lock it takes and its safe rewrite."""
+    threshold = api.parse_severity(fail_on) if fail_on else None
+    version = api.parse_server_version(server_version)
+    if [str(p) for p in paths] == ["-"]:
+        report = api.lint_report(
+            sys.stdin.read(), server_version=version, filename="<stdin>", unapplied=unapplied
+        )
+    else:
+        report = api.lint_report(paths, server_version=version, unapplied=unapplied)
+    text = render(report, format)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+    if threshold is not None and api.at_or_above(report.findings, threshold):
+        raise typer.Exit(1)

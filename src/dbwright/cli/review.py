@@ -1,0 +1,137 @@
+"""`dbwright review`, `snapshot` and `fix`: the review of a database or a saved snapshot, and its fixes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from dbwright import api, output
+from dbwright.cli.common import (
+    DbOpt,
+    OutputOpt,
+    SourceArg,
+    emit,
+    err,
+    format_option,
+    obtain_snapshot,
+    one_database,
+)
+from dbwright.model import Snapshot
+
+if TYPE_CHECKING:
+    from dbwright.review import Review
+
+MemoryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--server-memory",
+        help="The server's RAM (e.g. 16GB), for memory settings; read from the server "
+        "when dbwright may, otherwise those checks are skipped.",
+    ),
+]
+FailOnOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--fail-on",
+        help="Exit 1 when a finding is at or above this severity (info, low, medium, high, critical).",
+    ),
+]
+#: A check code (DW101) or an audit code (DWA040): what `fix` tells from its DATABASE argument.
+CHECK_CODE = re.compile(r"DWA?\d+", re.IGNORECASE)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("review")(review)
+    app.command("snapshot")(snapshot)
+    app.command("fix")(fix)
+
+
+def run_checks(snap: Snapshot, categories: list[str] | None, codes: list[str] | None) -> Review:
+    """The review of ``snap``, with the check running shown on stderr."""
+    with err.status("running checks…") as status:
+        return api.review(
+            snap,
+            categories=categories,
+            codes=codes,
+            progress=lambda line: status.update(f"running checks: {line.removeprefix('check ')}"),
+        )
+
+
+def review(
+    database: SourceArg = None,
+    format: Annotated[str, format_option("review")] = "text",
+    output_file: OutputOpt = None,
+    fail_on: FailOnOpt = None,
+    category: Annotated[
+        list[str] | None, typer.Option("--category", "-c", help="Only this area (repeatable).")
+    ] = None,
+    check: Annotated[
+        list[str] | None, typer.Option("--check", help="Only this check code (repeatable).")
+    ] = None,
+    server_memory: MemoryOpt = None,
+) -> None:
+    """Review a database (or a saved snapshot): prioritized findings, each with evidence and a fix."""
+    threshold = api.parse_severity(fail_on) if fail_on else None
+    for name in category or []:
+        api.check_category(name)
+    result = run_checks(obtain_snapshot(database, server_memory), category, check)
+    if format == "text" and output_file is None:
+        output.print_review(result, Console())
+    else:
+        emit(output.render(result, format), output_file)
+    if threshold is not None and api.at_or_above(result.findings, threshold):
+        raise typer.Exit(1)
+
+
+def snapshot(
+    database: SourceArg = None,
+    output_file: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to save the snapshot JSON.")
+    ] = Path("snapshot.json"),
+    server_memory: MemoryOpt = None,
+) -> None:
+    """Save a catalog snapshot as JSON, to review offline later (`dbwright review snap.json`)."""
+    snap = obtain_snapshot(database, server_memory)
+    api.save_snapshot(snap, output_file)
+    err.print(
+        f"wrote {output_file}: {len(snap.tables)} tables, {len(snap.columns)} columns, "
+        f"{len(snap.indexes)} indexes in {snap.introspection_ms:.0f} ms"
+    )
+
+
+def fix(
+    codes: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="[DATABASE] CODE",
+            show_default=False,
+            help="The database or saved snapshot (as for review; optional), then the check codes whose "
+            "fixes to write, e.g. DW102 DW201.",
+        ),
+    ],
+    db: DbOpt = None,
+    out: Annotated[Path, typer.Option("--out", help="Migration file to write.")] = Path("migration.sql"),
+    server_memory: MemoryOpt = None,
+) -> None:
+    """Write the fixes of the chosen checks to one migration file, with its down part. Never applies."""
+    database, codes = split_database(codes)
+    if not codes:
+        raise typer.BadParameter("name at least one check code, e.g. DW102")
+    result = run_checks(obtain_snapshot(one_database(database, db), server_memory), None, codes)
+    packages = api.fix_packages(result)
+    if not packages:
+        err.print(f"no fixes for {', '.join(codes)} in this database; nothing written")
+        return
+    out.write_text(api.render_migration(packages))
+    err.print(f"wrote {out}: {len(packages)} change package(s); review it, then apply it yourself")
+
+
+def split_database(arguments: list[str]) -> tuple[str | None, list[str]]:
+    """`fix`'s arguments: a first one that is not a check code names the database."""
+    if arguments and not CHECK_CODE.fullmatch(arguments[0]):
+        return arguments[0], arguments[1:]
+    return None, arguments
