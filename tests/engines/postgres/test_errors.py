@@ -1,8 +1,9 @@
 """Connection and query failures on a real server, told apart by SQLSTATE and driver facts.
 
-psycopg gives no SQLSTATE for a failed connect (see engines/postgres/errors.py): these tests
-check, on a real server, that the code inferred from the server's message is the one the
-backend documents, and that each failure becomes its own one-line error and exit code.
+psycopg gives no SQLSTATE for a failed connect (see engines/postgres/errors.py): the engine reads
+the server's code through libpq's verbose error mode (test_refusal_codes.py). These tests check
+that each failure becomes its own one-line error and exit code, and that the English fallback
+patterns (used only without ctypes access to libpq) name the code the backend documents.
 """
 
 from __future__ import annotations

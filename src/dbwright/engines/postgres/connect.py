@@ -103,7 +103,7 @@ def open_session(target: str | None, options: SessionOptions | None = None) -> p
     try:
         conn = psycopg.connect(conninfo, autocommit=True)
     except (psycopg.OperationalError, psycopg.ProgrammingError) as error:
-        raise classify_connect_error(error, describe_target(conninfo)) from None
+        raise classify_connect_error(error, describe_target(conninfo), conninfo) from None
     minimum = int(os.environ.get("DBWRIGHT_MIN_SERVER_VERSION", MIN_SERVER_VERSION))
     if conn.info.server_version < minimum:
         version = conn.info.parameter_status("server_version") or str(conn.info.server_version)

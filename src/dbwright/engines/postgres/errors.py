@@ -1,19 +1,20 @@
 """PostgreSQL and psycopg errors as dbwright errors, decided by SQLSTATE and driver facts.
 
 Query-time errors carry their SQLSTATE (``error.sqlstate``), and that alone decides. Failed
-connections carry none: with psycopg 3.3 and libpq 18, every failed connect is a plain
-``OperationalError`` with ``sqlstate`` and ``diag.sqlstate`` None, because libpq's connection
-API (PQconnectPoll) hands the server's ErrorResponse over only as message text; there is no
-result to read fields from, and psycopg offers no PQsetErrorVerbosity that would print the code.
-So a failed connect is decided, in this order, by:
+connections carry none in psycopg 3.3 / libpq 18 (``sqlstate`` and ``diag.sqlstate`` are None:
+libpq's connection API hands the server's ErrorResponse over as text only). So a failed connect
+is decided, in this order, by:
 
 1. driver facts: ``ProgrammingError`` (libpq could not parse the conninfo), ``ConnectionTimeout``,
    no ``pgconn`` at all (psycopg's own host lookup failed), ``pgconn.needs_password``;
-2. the SQLSTATE, inferred from the server's message: one anchored pattern per message format
-   PostgreSQL's backend sends while it accepts a session (auth.c, postinit.c, miscinit.c), the
-   narrowest fallback there is. A server that sends them in another language matches none;
-3. libpq's own option-validation messages (libpq has no codes for these);
-4. otherwise the server was not reached (refused, no route, no socket, TLS negotiation).
+2. the server's own SQLSTATE, read by ``refusal_codes.refusal_sqlstate``: one more bare attempt
+   with libpq's verbose error mode, which writes the code into the text (``FATAL:  28P01: …``),
+   in any server language. One refinement uses the text: 28000 is also sent for a role without
+   LOGIN, which is a privilege (exit 15), not failed authentication;
+3. only when the driver's libpq cannot be reached through ctypes: the backend's refusal
+   formats, one anchored pattern per message (auth.c, postinit.c, miscinit.c), English only;
+4. libpq's own option-validation messages (libpq has no codes for these);
+5. otherwise the server was not reached (refused, no route, no socket, TLS negotiation).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 
 import psycopg
 
+from dbwright.engines.postgres.refusal_codes import refusal_sqlstate
 from dbwright.errors import (
     AuthenticationError,
     BadTargetError,
@@ -88,6 +90,9 @@ _SERVER_MESSAGES: tuple[_ServerMessage, ...] = (
     _message(INSUFFICIENT_PRIVILEGE, r'permission denied for database "'),
 )
 
+#: The one refinement of 28000 by text: a role that exists and authenticated but lacks LOGIN.
+_NOLOGIN = re.compile(r'FATAL:\s+role "[^"]*" is not permitted to log in')
+
 #: libpq's own checks of connection options, before any server is asked (no code exists for these).
 _LIBPQ_OPTION_ERROR = re.compile(r"^invalid (?:\w+ value|integer value|port number)", re.MULTILINE)
 
@@ -106,12 +111,15 @@ def _server_message(error: BaseException) -> _ServerMessage | None:
     return next((m for m in _SERVER_MESSAGES if m.pattern.search(text)), None)
 
 
-def classify_connect_error(error: BaseException, where: str) -> DbwrightError:
-    """A failed connect to ``where`` (a password-free description) as a one-line DbwrightError."""
+def classify_connect_error(error: BaseException, where: str, conninfo: str | None = None) -> DbwrightError:
+    """A failed connect to ``where`` (a password-free description) as a one-line DbwrightError.
+
+    With ``conninfo``, a server's refusal is classified by the SQLSTATE it sent (see the module doc).
+    """
     text = first_line(error)
     if isinstance(error, psycopg.ProgrammingError):
         return BadTargetError(f"malformed connection target: {text}")
-    kind = _connect_error_kind(error)
+    kind = _connect_error_kind(error, conninfo)
     if kind is AuthenticationError:
         return AuthenticationError(f"authentication failed for {where}: {text}")
     if kind is DatabaseMissingError:
@@ -123,7 +131,7 @@ def classify_connect_error(error: BaseException, where: str) -> DbwrightError:
     return UnreachableError(f"cannot reach the server for {where}: {text}")
 
 
-def _connect_error_kind(error: BaseException) -> type[DbwrightError]:
+def _connect_error_kind(error: BaseException, conninfo: str | None) -> type[DbwrightError]:
     if isinstance(error, psycopg.errors.ConnectionTimeout):
         return UnreachableError
     pgconn = getattr(error, "pgconn", None)
@@ -131,10 +139,14 @@ def _connect_error_kind(error: BaseException) -> type[DbwrightError]:
         return UnreachableError  # psycopg resolves host names itself, before libpq starts
     if error_code := getattr(error, "sqlstate", None):
         return _BY_SQLSTATE.get(error_code, UnreachableError)
-    if message := _server_message(error):
-        return message.error
     if pgconn.needs_password:
         return AuthenticationError  # the server asked for a password and none was given
+    if conninfo and (refused_with := refusal_sqlstate(conninfo)):
+        if refused_with == INVALID_AUTHORIZATION and _NOLOGIN.search(str(error)):
+            return PrivilegeError
+        return _BY_SQLSTATE.get(refused_with, UnreachableError)
+    if message := _server_message(error):
+        return message.error
     if _LIBPQ_OPTION_ERROR.search(_libpq_message(error)):
         return BadTargetError
     return UnreachableError
