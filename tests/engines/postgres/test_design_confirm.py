@@ -102,3 +102,11 @@ def test_casts_and_value_bounds(pg):
         assert confirm.casts(conn, "public.d", "s", "date")
         low, high, nulls = confirm.value_bounds(conn, "public.d", "ts")
     assert (low.month, high.month, nulls) == (1, 3, 1)
+
+
+def test_a_date_shaped_value_out_of_range_does_not_cast(pg):
+    # '2024-13-45' matches a date pattern; the cast fails with 22008, not the 22000 base class.
+    pg.execute("CREATE TABLE d (s text)")
+    pg.execute("INSERT INTO d VALUES ('2024-01-02'), ('2024-13-45')")
+    with open_session(pg.url) as conn:
+        assert not confirm.casts(conn, "public.d", "s", "date")

@@ -407,7 +407,7 @@ def casts(conn: Connection, table: str, column: str, target: str) -> bool:
         with conn.transaction():
             conn.execute(f"SELECT count({ident(column)}::{target}) FROM {qident(table)}")
         return True
-    except psycopg.errors.DataException:
+    except psycopg.DataError:  # class 22: bad format (22007) and out-of-range fields (22008) alike
         return False
 
 
