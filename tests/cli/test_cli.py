@@ -92,3 +92,43 @@ def test_target_from_database_url_and_service_file(pg, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert [f["object"] for f in json.loads(result.stdout)["findings"]] == ["public.no_key"]
+
+
+def test_database_is_positional_everywhere_and_db_still_works(pg, tmp_path):
+    _bad_schema(pg)
+    out = tmp_path / "migration.sql"
+    result = run_cli("fix", pg.url, "DW101", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY" in out.read_text()
+
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    positional = run_cli("migrate", "status", pg.url, "--dir", str(migrations), "--format", "json")
+    as_option = run_cli("migrate", "status", "--db", pg.url, "--dir", str(migrations), "--format", "json")
+    assert positional.returncode == as_option.returncode == 0, positional.stderr + as_option.stderr
+    assert json.loads(positional.stdout) == json.loads(as_option.stdout)
+
+    access = run_cli("access", "postgres", pg.url, "--format", "json")
+    assert access.returncode == 0, access.stderr
+    assert json.loads(access.stdout)["role"] == "postgres"
+
+
+def test_two_different_databases_is_a_usage_error():
+    result = run_cli("migrate", "status", "one_db", "--db", "other_db")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "dbwright: usage error: Invalid value for DATABASE: two databases named, as DATABASE and with --db; "
+        "name one"
+    ]
+
+
+def test_bad_values_are_one_line_before_any_connection():
+    budget = run_cli("advise", "indexes", "no_such_db", "--budget", "banana")
+    assert budget.returncode == 22
+    assert budget.stderr.splitlines() == [
+        "dbwright: error: cannot read budget 'banana'; use e.g. 500MB, 2GB or 10%"
+    ]
+    for args in (["review", "no_such_db", "--format", "nosuch"], ["checks", "--format", "sarif"]):
+        result = run_cli(*args)
+        assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+        assert "unknown format" in result.stderr and "Traceback" not in result.stderr

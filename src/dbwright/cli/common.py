@@ -63,7 +63,9 @@ OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write th
 def one_database(positional: str | None, option: str | None, option_name: str = "--db") -> str | None:
     """The database named as DATABASE or with the option; naming two different ones is a usage error."""
     if positional and option and positional != option:
-        raise typer.BadParameter(f"name the database once: as DATABASE or with {option_name}")
+        raise typer.BadParameter(
+            f"two databases named, as DATABASE and with {option_name}; name one", param_hint="DATABASE"
+        )
     return positional or option
 
 
