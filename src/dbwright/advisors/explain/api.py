@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dbwright.advisors.explain.annotate import DEFAULT_THRESHOLDS, Annotation, Thresholds, annotate, nodes
-from dbwright.advisors.explain.run import PlanRun, explain
-from dbwright.engines.base import Connection
+from dbwright.advisors.explain.run import PlanRun, explain, explainer_of
+from dbwright.engines.base import Connection, Engine
+from dbwright.engines.registry import default_engine, engine_for_target
 from dbwright.errors import DbwrightError
 from dbwright.model import Snapshot
 
@@ -103,20 +104,26 @@ def explain_query(
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     snapshot: Snapshot | None = None,
     progress: Callable[[str], None] | None = None,
+    engine: Engine | None = None,
 ) -> Explanation:
-    """Explain ``sql`` on ``target`` (a connection target or an open connection, left open)."""
-    from dbwright.engines.postgres.connect import open_session
+    """Explain ``sql`` on ``target`` (a connection target or an open connection, left open).
+
+    ``engine`` is the server's engine: by default the target's, or the default engine for an open
+    connection; one without EXPLAIN is refused before connecting.
+    """
     from dbwright.engines.postgres.introspect import snapshot as take
 
     started = time.perf_counter()
     step = progress or (lambda _text: None)
     owned = target is None or isinstance(target, str)
-    conn = open_session(target) if owned else target
+    engine = engine or (engine_for_target(target) if owned else default_engine())
+    explainer_of(engine)
+    conn = engine.connect(target) if owned else target
     try:
         step("reading the catalog")
         snap = snapshot or take(conn)
         step("running EXPLAIN ANALYZE (rolled back)" if analyze else "running EXPLAIN")
-        run = explain(conn, sql, analyze=analyze, snapshot=snap)
+        run = explain(conn, sql, analyze=analyze, snapshot=snap, engine=engine)
         result = Explanation(snap.server.database, run, annotate(run.plan, snap, thresholds))
         if not analyze:
             result.notes.append(
@@ -127,7 +134,7 @@ def explain_query(
             result.notes.append(f"generic plan; $n bound to {', '.join(run.arguments)} (from pg_stats)")
         if suggest:
             step("searching for indexes (what-if)")
-            _suggest(conn, snap, run, result)
+            _suggest(conn, snap, run, result, engine)
         result.elapsed_s = time.perf_counter() - started
         return result
     finally:
@@ -135,13 +142,13 @@ def explain_query(
             conn.close()
 
 
-def _suggest(conn: Connection, snap: Snapshot, run: PlanRun, result: Explanation) -> None:
+def _suggest(conn: Connection, snap: Snapshot, run: PlanRun, result: Explanation, engine: Engine) -> None:
     """The index advisor with this one statement as its workload; its indexes become annotations."""
     from dbwright.advisors.indexes import advise_indexes
     from dbwright.advisors.indexes.workload import from_query
 
     try:
-        advice = advise_indexes(conn, workload=from_query(run.parsed.sql), snapshot=snap)
+        advice = advise_indexes(conn, workload=from_query(run.parsed.sql), snapshot=snap, engine=engine)
     except DbwrightError as error:
         result.notes.append(f"no index suggestions: {error.message}")
         return

@@ -5,7 +5,7 @@ is fine. With ``analyze`` it runs, so it must pass the read-only check first; it
 a READ ONLY transaction that is rolled back whatever happens. Statements with ``$n``
 parameters get a generic plan (``plan_cache_mode = force_generic_plan``) with the index
 advisor's representative values, the plan PostgreSQL caches for them. The statements are the
-engine's (``dbwright.engines.postgres.explain``).
+engine's, reached through its ``explainer()``; an engine without one is refused in one line.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import Any
 
 from dbwright.advisors.explain.readonly import ParsedStatement, check_read_only, parse_one
 from dbwright.advisors.indexes.querytree import analyze as shape_of
-from dbwright.engines.base import Connection
-from dbwright.engines.postgres.explain import explain_document
+from dbwright.engines.base import Connection, Engine, Explainer
+from dbwright.engines.registry import default_engine
+from dbwright.errors import RefusedError
 from dbwright.model import Snapshot
 
 
@@ -39,6 +40,14 @@ class PlanRun:
         return float(value) if value is not None else None
 
 
+def explainer_of(engine: Engine) -> Explainer:
+    """The engine's EXPLAIN; RefusedError when it has none."""
+    explainer = engine.explainer()
+    if explainer is None:
+        raise RefusedError(f"the {engine.name} engine does not support EXPLAIN: cannot explain statements")
+    return explainer
+
+
 def explain(
     conn: Connection,
     sql: str,
@@ -48,13 +57,18 @@ def explain(
     verbose: bool = True,
     buffers: bool = True,
     timing: bool = True,
+    engine: Engine | None = None,
 ) -> PlanRun:
-    """EXPLAIN one statement; with ``analyze`` only a read-only SELECT, run and rolled back."""
+    """EXPLAIN one statement; with ``analyze`` only a read-only SELECT, run and rolled back.
+
+    ``engine`` is the session's engine (the default engine when None).
+    """
+    explainer = explainer_of(engine or default_engine())
     parsed = check_read_only(sql, conn) if analyze else parse_one(sql)
     columns = (
         shape_of(parsed.sql, snapshot).parameter_columns if parsed.parameters and snapshot is not None else {}
     )
-    document, arguments = explain_document(
+    document, arguments = explainer.explain_document(
         conn,
         parsed.sql,
         parsed.parameters,

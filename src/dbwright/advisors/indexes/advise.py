@@ -26,9 +26,10 @@ from dbwright.advisors.indexes.querytree import QueryShape, analyze, resolve_tab
 from dbwright.advisors.indexes.select import OBJECTIVES, Selector, Weighted
 from dbwright.advisors.indexes.sizes import SampledDistinct
 from dbwright.advisors.indexes.spec import IndexSpec
-from dbwright.advisors.indexes.whatif import DEFAULT_REAL_INDEX_LIMIT, PlannableQuery, WhatIf
-from dbwright.engines.base import Connection
-from dbwright.engines.postgres.whatif import hypopg_available
+from dbwright.advisors.indexes.whatif import DEFAULT_REAL_INDEX_LIMIT, PlannableQuery, WhatIf, what_if_of
+from dbwright.engines import base
+from dbwright.engines.base import Connection, Engine
+from dbwright.engines.registry import default_engine, engine_for_target
 from dbwright.errors import InputFileError, InvalidArgumentError, RefusedError
 from dbwright.model import Snapshot
 from dbwright.model.operations import qident
@@ -181,6 +182,7 @@ def advise_indexes(
     objective: str = "auto",
     snapshot: Snapshot | None = None,
     progress: Progress | None = None,
+    engine: Engine | None = None,
 ) -> IndexAdvice:
     """Recommend indexes for a workload within ``budget`` (bytes, "500MB" or "10%" of the database;
     default 10% of the database but at least 64 MB).
@@ -190,9 +192,10 @@ def advise_indexes(
     files, logs and query given, else pg_stat_statements. ``what_if`` is "auto" (HypoPG when
     installed, else rolled-back real builds), "hypopg" or "real". ``objective`` is "total" (the
     workload's summed cost or time), "per-query" (the geometric mean of each statement's cost
-    ratio) or "auto": total when the workload has timings, per-query when it has none.
+    ratio) or "auto": total when the workload has timings, per-query when it has none. ``engine``
+    is the server's engine: by default the target's, or the default engine for an open connection;
+    one without what-if indexes is refused before connecting.
     """
-    from dbwright.engines.postgres.connect import open_session
     from dbwright.engines.postgres.introspect import snapshot as take
 
     started = time.perf_counter()
@@ -202,20 +205,23 @@ def advise_indexes(
     if objective not in ("auto", *OBJECTIVES):
         raise InvalidArgumentError(f"unknown objective {objective!r}; use auto, {', '.join(OBJECTIVES)}")
     owned = target is None or isinstance(target, str)
-    conn = open_session(target) if owned else target
+    engine = engine or (engine_for_target(target) if owned else default_engine())
+    machinery = what_if_of(engine)
+    conn = engine.connect(target) if owned else target
     try:
         step("reading the catalog")
         snap = snapshot or take(conn)
         load = _workload(snap, workload, workload_files, log_files, query).filtered(
             min_calls=min_calls, min_time_ms=min_time_ms
         )
-        backend = _backend(conn, what_if)
+        backend = _backend(machinery, conn, what_if)
         whatif = WhatIf(
             conn,
             snap,
             backend=backend,
             allow_real_indexes=allow_real_indexes,
             real_index_limit=real_index_limit,
+            engine=engine,
         )
         try:
             advice = _Advisor(
@@ -247,10 +253,10 @@ def _workload(
     return wl.merge(parts)
 
 
-def _backend(conn: Connection, what_if: str) -> str:
+def _backend(machinery: base.WhatIf, conn: Connection, what_if: str) -> str:
     if what_if not in ("auto", "hypopg", "real"):
         raise InvalidArgumentError(f"unknown what-if mode {what_if!r}; use auto, hypopg or real")
-    available, detail = hypopg_available(conn)
+    available, detail = machinery.hypopg_available(conn)
     if what_if == "hypopg" and not available:
         raise RefusedError(detail)
     return "hypopg" if available and what_if != "real" else "real"

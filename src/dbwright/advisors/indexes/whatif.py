@@ -9,26 +9,47 @@ limit are refused unless the caller allows it. Either way nothing is left behind
 A query's plan depends only on the indexes of the tables it reads, so the cache key is the
 query and the part of the index set on its tables: most configurations a search tries are
 answered without calling the planner. The statements themselves (HypoPG's functions, the
-rolled-back builds, EXPLAIN) are the engine's: ``dbwright.engines.postgres.whatif`` and
-``dbwright.engines.postgres.generic_plans``.
+rolled-back builds, EXPLAIN) are the engine's, reached through its ``what_if()`` and
+``planner(conn)`` (``dbwright.engines.base``); an engine without them is refused in one line.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from dbwright.advisors.indexes.plans import PlanSummary
 from dbwright.advisors.indexes.spec import IndexSpec
-from dbwright.engines.base import Connection
-from dbwright.engines.postgres import whatif as engine
-from dbwright.engines.postgres.generic_plans import PlanError, Planner
+from dbwright.engines import base
+from dbwright.engines.base import Connection, Engine, IndexRefusedError, PlanError
+from dbwright.engines.registry import default_engine
 from dbwright.errors import RefusedError
 from dbwright.model import Snapshot
 
 #: Tables larger than this are refused for real (rolled-back) index builds unless allowed.
 DEFAULT_REAL_INDEX_LIMIT = 256 * 1024**2
+
+
+def what_if_of(engine: Engine) -> base.WhatIf:
+    """The engine's what-if machinery; RefusedError when it has none."""
+    machinery = engine.what_if()
+    if machinery is None:
+        raise RefusedError(
+            f"the {engine.name} engine does not support what-if indexes: cannot advise indexes"
+        )
+    return machinery
+
+
+def planner_of(engine: Engine, conn: Connection) -> base.Planner:
+    """The engine's planner on ``conn``; RefusedError when it has none."""
+    planner = engine.planner(conn)
+    if planner is None:
+        raise RefusedError(
+            f"the {engine.name} engine does not support planning statements: cannot advise indexes"
+        )
+    return planner
 
 
 @dataclass(frozen=True)
@@ -81,18 +102,22 @@ class WhatIf:
         backend: str,
         allow_real_indexes: bool = False,
         real_index_limit: int = DEFAULT_REAL_INDEX_LIMIT,
+        engine: Engine | None = None,
     ) -> None:
+        """``engine`` is the server's engine (the default engine when None): its what-if and planner."""
         if backend not in ("hypopg", "real"):
             raise ValueError(backend)
+        engine = engine or default_engine()
+        self.machinery = what_if_of(engine)
         self.conn = conn
         self.snapshot = snapshot
         self.backend = backend
         self.allow_real_indexes = allow_real_indexes
         self.real_index_limit = real_index_limit
-        self.planner = Planner(conn)
+        self.planner = planner_of(engine, conn)
         self.stats = Evaluations()
         self._cache: dict[tuple[str, frozenset[IndexSpec]], PlanSummary | None] = {}
-        self.hypothetical: engine.HypotheticalIndexes[IndexSpec] = engine.HypotheticalIndexes(conn)
+        self.hypothetical = self.machinery.HypotheticalIndexes(conn)
         self._names: dict[str, IndexSpec] = {}  # raw index name in the current session -> spec
         self._by_spec_name: dict[str, IndexSpec] = {}
         self._real_serial = 0
@@ -137,17 +162,17 @@ class WhatIf:
 
     def close(self) -> None:
         """Leave nothing behind: no hypothetical index, no prepared statement, settings reset."""
-        if engine.is_closed(self.conn):
+        if self.machinery.is_closed(self.conn):
             return
         if self.backend == "hypopg":
             self.hypothetical.reset()
         self._end_real()
-        engine.rollback_if_in_transaction(self.conn)
+        self.machinery.rollback_if_in_transaction(self.conn)
         self.planner.close()
 
     def leftovers(self) -> dict[str, int]:
         """What the evaluation left in the session and the catalog (both must be 0)."""
-        return engine.leftovers(self.conn, hypopg=self.backend == "hypopg")
+        return self.machinery.leftovers(self.conn, hypopg=self.backend == "hypopg")
 
     # --- HypoPG ------------------------------------------------------------------------------
     def _plan_hypothetical(self, missing: list, needed: frozenset[IndexSpec]) -> None:
@@ -211,14 +236,14 @@ class WhatIf:
         if shared:
             self._base = self._base | self._build(shared)
         self._previous = needed
-        with engine.rolled_back_savepoint(self.conn):
+        with self.machinery.rolled_back_savepoint(self.conn):
             built = self._build(needed - self._base) | {s for s in needed if s in self._base}
             for query, key in missing:
                 usable = frozenset(s for s in key[1] if s in built)
                 self._cache[(key[0], usable)] = self._cache[key] = self._explain(query)
 
     def _begin_real(self) -> None:
-        engine.begin_write(self.conn)
+        self.machinery.begin_write(self.conn)
         self._base = frozenset()
         self._locked_since: dict[str, float] = {}
 
@@ -226,7 +251,7 @@ class WhatIf:
         """Roll back every real index, and book how long each table's SHARE lock was held."""
         if self._base is None:
             return
-        engine.rollback(self.conn)
+        self.machinery.rollback(self.conn)
         now = time.perf_counter()
         for table, since in self._locked_since.items():
             self.stats.lock_costs.setdefault(table, LockCost(table)).seconds += now - since
@@ -239,8 +264,8 @@ class WhatIf:
             self._real_serial += 1
             name = f"dbwright_whatif_{self._real_serial}"
             try:
-                engine.build_index(self.conn, spec.definition(name))
-            except engine.IndexRefusedError as error:
+                self.machinery.build_index(self.conn, spec.definition(name))
+            except IndexRefusedError as error:
                 self.stats.unsupported[spec] = str(error)
                 continue
             self._names[name] = spec
@@ -250,9 +275,9 @@ class WhatIf:
             self.stats.lock_costs.setdefault(spec.table, LockCost(spec.table)).builds += 1
         return built
 
-    def write_transaction(self) -> engine.RolledBackWrite:
+    def write_transaction(self) -> AbstractContextManager[Connection]:
         """BEGIN READ WRITE … ROLLBACK, always rolled back, with a short lock_timeout."""
-        return engine.RolledBackWrite(self.conn)
+        return self.machinery.RolledBackWrite(self.conn)
 
     def plan_without(
         self, queries: Sequence[PlannableQuery], index_qname: str, config: Iterable[IndexSpec] = ()
@@ -272,7 +297,7 @@ class WhatIf:
         with self.write_transaction():
             if self.backend == "real":
                 self._build(config)
-            engine.drop_index(self.conn, index_qname)
+            self.machinery.drop_index(self.conn, index_qname)
             return [self._explain(q) for q in queries]
 
     # --- planning ----------------------------------------------------------------------------

@@ -31,8 +31,8 @@ __all__ = [
 ]
 
 
-def safe_rewrite(sql: str, server_version: int = 150000, *, filename: str | None = None):
-    """The safe change packages for ``sql`` (see rewrite.py)."""
+def safe_rewrite(sql: str, server_version: int = 150000, *, filename: str | None = None, engine=None):
+    """The safe change packages for ``sql`` (see rewrite.py); ``engine``: the server's, for its lock model."""
     from dbwright.changes.lint.rewrite import safe_rewrite as _safe_rewrite
 
-    return _safe_rewrite(sql, server_version, filename=filename)
+    return _safe_rewrite(sql, server_version, filename=filename, engine=engine)

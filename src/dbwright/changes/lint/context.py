@@ -3,6 +3,10 @@
 Tables created earlier in the migration are new: nobody else uses them yet, so their locks
 cost nothing. Transaction blocks, ``SET lock_timeout``/``statement_timeout`` and enum values
 added in the open transaction change what later statements mean.
+
+What each statement locks, and the column type facts behind it, are the engine's lock model
+(``Engine.lock_model()``); the state holds the one for the server linted for, PostgreSQL's by
+default (the lint is offline, so no server is asked).
 """
 
 from __future__ import annotations
@@ -15,10 +19,21 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, ObjectType, TransactionStmtKind
 from pglast.visitors import Visitor
 
-from dbwright.engines.postgres.locks import dotted, qualified
-from dbwright.engines.postgres.sqltypes import SqlType, sql_type
+from dbwright.changes.lint.nodes import dotted, qualified
+from dbwright.engines.base import ColumnType, Engine, LockModel
+from dbwright.engines.registry import default_engine
+from dbwright.errors import RefusedError
 
 _NOT_NULL_CHECK = re.compile(r'CHECK \(\(?"?([^\s"()]+)"? IS NOT NULL\)?\)')
+
+
+def lock_model_of(engine: Engine | None = None) -> LockModel:
+    """The lock model of ``engine`` (the default engine when None); RefusedError when it has none."""
+    engine = engine or default_engine()
+    model = engine.lock_model()
+    if model is None:
+        raise RefusedError(f"the {engine.name} engine does not support a lock model: cannot lint for it")
+    return model
 
 
 def _key(name: str) -> str:
@@ -35,7 +50,8 @@ class LintState:
     validated checks always carry over.
 
     ``timeouts_set_by_runner``: the runner (``dbwright migrate apply``) sets lock_timeout and
-    statement_timeout itself, so the rules for missing timeouts stay quiet.
+    statement_timeout itself, so the rules for missing timeouts stay quiet. ``lock_model`` is the
+    engine's model of what statements lock (see ``lock_model_of``).
     """
 
     server_version: int = 150000
@@ -44,7 +60,7 @@ class LintState:
     filename: str | None = None
     created_tables: set[str] = field(default_factory=set)
     earlier_tables: set[str] = field(default_factory=set)
-    column_types: dict[tuple[str, str], SqlType] = field(default_factory=dict)
+    column_types: dict[tuple[str, str], ColumnType] = field(default_factory=dict)
     #: (table, column) proven NOT NULL by a validated CHECK (col IS NOT NULL).
     not_null_checks: set[tuple[str, str]] = field(default_factory=set)
     #: (table, constraint) -> column, for CHECK (col IS NOT NULL) NOT VALID awaiting VALIDATE.
@@ -56,6 +72,7 @@ class LintState:
     enum_values_added: dict[str, str] = field(default_factory=dict)
     enums_created: set[str] = field(default_factory=set)
     warned_once: set[str] = field(default_factory=set)
+    lock_model: LockModel = field(default_factory=lock_model_of, repr=False, compare=False)
 
     # --- queries the rules ask ---------------------------------------------------------------
     def is_new(self, table: str) -> bool:
@@ -65,7 +82,7 @@ class LintState:
     def all_new(self, tables) -> bool:
         return bool(tables) and all(self.is_new(t) for t in tables)
 
-    def column_type(self, table: str, column: str) -> SqlType | None:
+    def column_type(self, table: str, column: str) -> ColumnType | None:
         return self.column_types.get((_key(table), column.lower()))
 
     def has_not_null_check(self, table: str, column: str) -> bool:
@@ -83,7 +100,7 @@ class LintState:
         """A state that knows the live schema's column types and NOT NULL-proving checks."""
         state = cls(server_version=snapshot.server.version_num, **options)
         for column in snapshot.columns:
-            typ = snapshot_type(column.type_name, column.data_type)
+            typ = state.lock_model.catalog_type(column.type_name, column.data_type)
             state.column_types[(_key(f"{column.schema}.{column.table}"), column.name.lower())] = typ
             state.column_types.setdefault((column.table.lower(), column.name.lower()), typ)
         for constraint in snapshot.constraints:
@@ -168,7 +185,7 @@ class LintState:
             if cmd.subtype == AT.AT_AddColumn:
                 self._remember_column(table, cmd.def_)
             elif cmd.subtype == AT.AT_AlterColumnType:
-                typ = sql_type(cmd.def_.typeName)
+                typ = self.lock_model.sql_type(cmd.def_.typeName)
                 if typ:
                     self.column_types[(_key(table), cmd.name.lower())] = typ
             elif cmd.subtype == AT.AT_AddConstraint and cmd.def_.contype == ConstrType.CONSTR_CHECK:
@@ -183,25 +200,9 @@ class LintState:
                     self.not_null_checks.add((_key(table), column))
 
     def _remember_column(self, table: str, column: ast.ColumnDef) -> None:
-        typ = sql_type(column.typeName)
+        typ = self.lock_model.sql_type(column.typeName)
         if typ:
             self.column_types[(_key(table), column.colname.lower())] = typ
-
-
-def snapshot_type(type_name: str, data_type: str) -> SqlType:
-    """A catalog column type (format_type text) in the shape the parser gives for written SQL."""
-    mods = re.search(r"\((\d+(?:,\d+)*)\)", data_type)
-    name = {
-        "character varying": "varchar",
-        "character": "bpchar",
-        "integer": "int4",
-        "bigint": "int8",
-        "smallint": "int2",
-        "numeric": "numeric",
-    }.get(data_type.split("(")[0].rstrip("[] "), type_name)
-    return SqlType(
-        name.lstrip("_"), tuple(int(m) for m in mods[1].split(",")) if mods else (), data_type.endswith("[]")
-    )
 
 
 def not_null_check_column(expr) -> str | None:

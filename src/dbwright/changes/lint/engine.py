@@ -1,15 +1,19 @@
-"""Run the rules over migration SQL: parse, model each statement, carry state, apply ignores."""
+"""Run the rules over migration SQL: parse, model each statement, carry state, apply ignores.
+
+Each statement's effects come from the lock model the state holds: the engine's (``engine=``),
+PostgreSQL's by default.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
 
-from dbwright.changes.lint.context import LintState
+from dbwright.changes.lint.context import LintState, lock_model_of
 from dbwright.changes.lint.findings import LintFinding, StatementInfo
-from dbwright.engines.postgres.locks import effects
 from dbwright.changes.lint.parse import ParsedStatement, parse_statements
 from dbwright.changes.lint.rules import Statement, all_rules
+from dbwright.engines.base import Engine
 from dbwright.errors import InputFileError
 
 #: The code for an ignore comment that gives no reason (see rules/meta.py).
@@ -21,7 +25,7 @@ def _statements(sql: str, state: LintState, filename: str | None) -> Iterable[St
     for parsed in parse_statements(sql, filename):
         if parsed.starts_migration:
             state.start_migration()
-        fx = effects(parsed.node, state.server_version, state.column_type)
+        fx = state.lock_model.effects(parsed.node, state.server_version, state.column_type)
         yield Statement(parsed, fx)
         state.observe(parsed.node)
 
@@ -45,20 +49,38 @@ def _info(statement: Statement, filename: str | None) -> StatementInfo:
     )
 
 
+def _state(server_version: int, engine: Engine | None) -> LintState:
+    """A fresh state for a server of ``engine`` (the default engine when None) at ``server_version``."""
+    return LintState(server_version=server_version, lock_model=lock_model_of(engine))
+
+
 def describe(
-    sql: str, *, server_version: int = 150000, filename: str | None = None, state: LintState | None = None
+    sql: str,
+    *,
+    server_version: int = 150000,
+    filename: str | None = None,
+    state: LintState | None = None,
+    engine: Engine | None = None,
 ) -> list[StatementInfo]:
     """Every statement of ``sql`` with the lock it takes, rewrite/scan and transaction needs."""
-    state = state or LintState(server_version=server_version)
+    state = state or _state(server_version, engine)
     state.start_file(filename)
     return [_info(statement, filename) for statement in _statements(sql, state, filename)]
 
 
 def lint(
-    sql: str, *, server_version: int = 150000, filename: str | None = None, state: LintState | None = None
+    sql: str,
+    *,
+    server_version: int = 150000,
+    filename: str | None = None,
+    state: LintState | None = None,
+    engine: Engine | None = None,
 ) -> list[LintFinding]:
-    """Findings for ``sql``, ignored ones included (``ignored=True``, with their reason)."""
-    state = state or LintState(server_version=server_version)
+    """Findings for ``sql``, ignored ones included (``ignored=True``, with their reason).
+
+    ``engine`` is the engine of the server linted for (the default engine when None), for its lock model.
+    """
+    state = state or _state(server_version, engine)
     state.start_file(filename)
     rules = all_rules()
     findings: list[LintFinding] = []
@@ -103,10 +125,14 @@ def migration_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def lint_files(
-    paths: Iterable[str | Path], *, server_version: int = 150000, state: LintState | None = None
+    paths: Iterable[str | Path],
+    *,
+    server_version: int = 150000,
+    state: LintState | None = None,
+    engine: Engine | None = None,
 ) -> list[LintFinding]:
     """Lint files in order; state (tables created, column types, checks) carries from file to file."""
-    state = state or LintState(server_version=server_version)
+    state = state or _state(server_version, engine)
     findings: list[LintFinding] = []
     for path in migration_files(paths):
         try:

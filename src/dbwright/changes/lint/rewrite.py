@@ -20,9 +20,10 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType
 from pglast.stream import RawStream
 
-from dbwright.changes.lint.context import LintState
-from dbwright.engines.postgres.locks import Effects, column_default, effects, qualified, volatility
+from dbwright.changes.lint.context import LintState, lock_model_of
+from dbwright.changes.lint.nodes import column_default, qualified
 from dbwright.changes.lint.parse import ParsedStatement, parse_statements
+from dbwright.engines.base import Engine, StatementEffects
 from dbwright.model.operations import (
     AddCheck,
     DropConstraint,
@@ -44,22 +45,30 @@ def deparse(node) -> str:
 
 
 def safe_rewrite(
-    sql: str, server_version: int = 150000, *, filename: str | None = None, state: LintState | None = None
+    sql: str,
+    server_version: int = 150000,
+    *,
+    filename: str | None = None,
+    state: LintState | None = None,
+    engine: Engine | None = None,
 ) -> list[ChangePackage]:
-    """One package per statement of ``sql``: its safe sequence, or the statement itself when it is safe."""
-    state = state or LintState(server_version=server_version)
+    """One package per statement of ``sql``: its safe sequence, or the statement itself when it is safe.
+
+    ``engine`` is the engine of the server linted for (the default engine when None), for its lock model.
+    """
+    state = state or LintState(server_version=server_version, lock_model=lock_model_of(engine))
     state.start_file(filename)
     packages = []
     for parsed in parse_statements(sql, filename):
         if parsed.starts_migration:
             state.start_migration()
-        fx = effects(parsed.node, state.server_version, state.column_type)
+        fx = state.lock_model.effects(parsed.node, state.server_version, state.column_type)
         packages += _rewrite(parsed, fx, state) or [_as_written(parsed, fx)]
         state.observe(parsed.node)
     return packages
 
 
-def _as_written(parsed: ParsedStatement, fx: Effects) -> ChangePackage:
+def _as_written(parsed: ParsedStatement, fx: StatementEffects) -> ChangePackage:
     op = RawSQL(
         parsed.sql.rstrip(";") + ";",
         lock_=Lock(fx.lock, ", ".join(fx.tables) or None),
@@ -70,7 +79,7 @@ def _as_written(parsed: ParsedStatement, fx: Effects) -> ChangePackage:
     return ChangePackage.of(f"As written (line {parsed.line})", [op], "No safer sequence needed or known.")
 
 
-def _rewrite(parsed: ParsedStatement, fx: Effects, state: LintState) -> list[ChangePackage] | None:
+def _rewrite(parsed: ParsedStatement, fx: StatementEffects, state: LintState) -> list[ChangePackage] | None:
     node = parsed.node
     if isinstance(node, ast.IndexStmt) and not node.concurrent and not state.is_new(qualified(node.relation)):
         return index_concurrently(node)
@@ -95,7 +104,7 @@ def _rewrite(parsed: ParsedStatement, fx: Effects, state: LintState) -> list[Cha
             cmd.subtype == AT.AT_AddColumn
             and fx.rewrites
             and column_default(cmd.def_) is not None
-            and volatility(column_default(cmd.def_)) in ("volatile", "unknown")
+            and state.lock_model.volatility(column_default(cmd.def_)) in ("volatile", "unknown")
         ):
             return volatile_default(table, cmd.def_, state.server_version)
     return None

@@ -4,8 +4,26 @@ from __future__ import annotations
 
 import psycopg
 
-from dbwright.engines.base import Capabilities, Connection, Progress
-from dbwright.engines.postgres import ENGINE_NAME, errors, introspect, migrations
+from dbwright.engines.base import (
+    Capabilities,
+    Connection,
+    Explainer,
+    LockModel,
+    Planner,
+    Progress,
+    WhatIf,
+)
+from dbwright.engines.postgres import (
+    ENGINE_NAME,
+    errors,
+    explain,
+    generic_plans,
+    introspect,
+    locks,
+    migrations,
+    sqltypes,
+    whatif,
+)
 from dbwright.engines.postgres.connect import describe_target, open_session, resolve_target
 from dbwright.errors import DbwrightError, ServerError
 from dbwright.model import Snapshot
@@ -64,5 +82,38 @@ class PostgresEngine:
     def classify_error(self, error: BaseException, where: str) -> DbwrightError:
         return errors.classify_error(error, where)
 
+    def what_if(self) -> WhatIf:
+        """HypoPG's hypothetical indexes, else real builds rolled back (``engines.postgres.whatif``)."""
+        return whatif
+
+    def planner(self, conn: Connection) -> Planner:
+        """EXPLAIN without ANALYZE; generic plans for ``$n`` (``engines.postgres.generic_plans``)."""
+        return generic_plans.Planner(conn)
+
+    def explainer(self) -> Explainer:
+        return explain
+
+    def lock_model(self) -> LockModel:
+        return POSTGRES_LOCK_MODEL
+
     def __repr__(self) -> str:
         return f"<engine {self.name}>"
+
+
+class PostgresLockModel:
+    """PostgreSQL's lock table and type coercions (``locks``, ``sqltypes``) as one ``LockModel``."""
+
+    effects = staticmethod(locks.effects)
+    blocks_reads = staticmethod(locks.blocks_reads)
+    blocks_writes = staticmethod(locks.blocks_writes)
+    volatility = staticmethod(locks.volatility)
+    is_serial = staticmethod(locks.is_serial)
+    sql_type = staticmethod(sqltypes.sql_type)
+    catalog_type = staticmethod(sqltypes.catalog_type)
+    rewrite_for_change = staticmethod(sqltypes.rewrite_for_change)
+
+    def __repr__(self) -> str:
+        return "<PostgreSQL lock model>"
+
+
+POSTGRES_LOCK_MODEL = PostgresLockModel()

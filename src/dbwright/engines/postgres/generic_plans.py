@@ -14,14 +14,11 @@ from typing import Any
 import psycopg
 from psycopg import sql as _sql
 
+from dbwright.engines.base import PlanError
 from dbwright.errors import SqlParseError
 
 STATEMENT_NAME = "dbwright_whatif"
 GENERIC_PLAN_VERSION = 160000
-
-
-class PlanError(Exception):
-    """The server could not plan a statement (missing table, privilege, type error)."""
 
 
 class Planner:

@@ -8,6 +8,7 @@ Everything else rewrites the table under ACCESS EXCLUSIVE.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pglast import ast
@@ -54,6 +55,22 @@ def sql_type(type_name: ast.TypeName | None) -> SqlType | None:
         if isinstance(value, ast.Integer):
             mods.append(value.ival)
     return SqlType(name, tuple(mods), bool(type_name.arrayBounds))
+
+
+def catalog_type(type_name: str, data_type: str) -> SqlType:
+    """A catalog column type (format_type text) in the shape the parser gives for written SQL."""
+    mods = re.search(r"\((\d+(?:,\d+)*)\)", data_type)
+    name = {
+        "character varying": "varchar",
+        "character": "bpchar",
+        "integer": "int4",
+        "bigint": "int8",
+        "smallint": "int2",
+        "numeric": "numeric",
+    }.get(data_type.split("(")[0].rstrip("[] "), type_name)
+    return SqlType(
+        name.lstrip("_"), tuple(int(m) for m in mods[1].split(",")) if mods else (), data_type.endswith("[]")
+    )
 
 
 def rewrite_for_change(old: SqlType | None, new: SqlType, using: bool) -> tuple[bool, str]:

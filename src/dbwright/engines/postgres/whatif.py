@@ -15,16 +15,13 @@ from typing import Generic, Protocol, TypeVar
 
 import psycopg
 
+from dbwright.engines.base import IndexRefusedError
 from dbwright.model.operations import qident
 
 #: HypoPG takes its OIDs from a small reserved range; start afresh this often.
 HYPOPG_BATCH = 200
 #: How long a rolled-back real build or drop waits for its table's lock before it gives up.
 WRITE_LOCK_TIMEOUT = "500ms"
-
-
-class IndexRefusedError(Exception):
-    """The server refused an index definition; the message is its first line."""
 
 
 class IndexCandidate(Protocol):

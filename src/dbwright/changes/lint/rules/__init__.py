@@ -1,6 +1,7 @@
 """Lint rules: one small registered function per stable code, sqlfluff-style.
 
-A rule sees one statement (its AST, its modelled effects) and the state carried so far, and
+A rule sees one statement (its AST, its modelled effects) and the state carried so far (with
+the engine's lock model, ``state.lock_model``, for lock and type questions), and
 yields hits: a message, and the safe rewrite. The docstring is the rule's docs page; the
 cases (SQL that fails it, SQL that passes it) are data, and every case is a test.
 """
@@ -12,8 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from dbwright.changes.lint.context import LintState
-from dbwright.engines.postgres.locks import Effects
 from dbwright.changes.lint.parse import ParsedStatement
+from dbwright.engines.base import StatementEffects
 from dbwright.model.findings import Severity
 
 
@@ -28,10 +29,10 @@ class Case:
 
 @dataclass(frozen=True)
 class Statement:
-    """What a rule sees: the parsed statement and what it does."""
+    """What a rule sees: the parsed statement and what it does (the engine's lock model says)."""
 
     parsed: ParsedStatement
-    effects: Effects
+    effects: StatementEffects
 
     @property
     def node(self):

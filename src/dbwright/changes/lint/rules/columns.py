@@ -6,10 +6,9 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType
 from pglast.stream import RawStream
 
-from dbwright.engines.postgres.locks import column_constraints, column_default, is_serial, volatility
+from dbwright.changes.lint.nodes import column_constraints, column_default
 from dbwright.changes.lint.rules import Case, Hit, rule
 from dbwright.changes.lint.rules.common import commands
-from dbwright.engines.postgres.sqltypes import rewrite_for_change, sql_type
 from dbwright.model.findings import Severity
 from dbwright.model.operations import ident, qident
 
@@ -50,7 +49,7 @@ def volatile_default(statement, state):
         default = column_default(column)
         if default is None or column_constraints(column, ConstrType.CONSTR_GENERATED):
             continue
-        level = volatility(default)
+        level = state.lock_model.volatility(default)
         if state.server_version < 110000:
             why = "before PostgreSQL 11 any default rewrites the table"
         elif level == "volatile":
@@ -60,7 +59,7 @@ def volatile_default(statement, state):
         else:
             continue
         col = ident(column.colname)
-        typ = sql_type(column.typeName).label if column.typeName else "…"
+        typ = state.lock_model.sql_type(column.typeName).label if column.typeName else "…"
         yield Hit(
             f"ADD COLUMN {column.colname} rewrites {table} under ACCESS EXCLUSIVE: {why}",
             safe_rewrite=f"ALTER TABLE {qident(table)} ADD COLUMN {col} {typ};\n"
@@ -95,7 +94,7 @@ def not_null_without_default(statement, state):
         )
         fills = (
             column_default(column) is not None
-            or is_serial(column)
+            or state.lock_model.is_serial(column)
             or column_constraints(column, ConstrType.CONSTR_IDENTITY)
             or column_constraints(column, ConstrType.CONSTR_GENERATED)
         )
@@ -103,7 +102,7 @@ def not_null_without_default(statement, state):
             yield Hit(
                 f"ADD COLUMN {column.colname} NOT NULL without a default fails if {table} has rows",
                 safe_rewrite=f"ALTER TABLE {qident(table)} ADD COLUMN {ident(column.colname)} "
-                f"{sql_type(column.typeName).label} NOT NULL DEFAULT <constant>;",
+                f"{state.lock_model.sql_type(column.typeName).label} NOT NULL DEFAULT <constant>;",
             )
 
 
@@ -165,7 +164,7 @@ def _type_change(statement, state):
     for table, cmd in commands(statement, AT.AT_AlterColumnType):
         if state.is_new(table):
             continue
-        old, new = state.column_type(table, cmd.name), sql_type(cmd.def_.typeName)
+        old, new = state.column_type(table, cmd.name), state.lock_model.sql_type(cmd.def_.typeName)
         yield table, cmd, old, new
 
 
@@ -220,7 +219,7 @@ def type_change_rewrites(statement, state):
     for table, cmd, old, new in _type_change(statement, state):
         if _narrows(old, new):
             continue  # DW712
-        rewrites, why = rewrite_for_change(old, new, cmd.def_.raw_default is not None)
+        rewrites, why = state.lock_model.rewrite_for_change(old, new, cmd.def_.raw_default is not None)
         if not rewrites:
             continue
         severity = (
@@ -289,9 +288,9 @@ def serial_added(statement, state):
     existing rows in batches, then add NOT NULL the safe way (DW706).
     """
     for table, column in _added_columns(statement, state):
-        if is_serial(column):
+        if state.lock_model.is_serial(column):
             yield Hit(
-                f"ADD COLUMN {column.colname} {sql_type(column.typeName).label} rewrites {table}",
+                f"ADD COLUMN {column.colname} {state.lock_model.sql_type(column.typeName).label} rewrites {table}",
                 safe_rewrite=_sequence_rewrite(table, column.colname),
             )
 
@@ -357,6 +356,6 @@ def stored_generated(statement, state):
             yield Hit(
                 f"ADD COLUMN {column.colname} GENERATED … STORED rewrites {table}",
                 safe_rewrite=f"ALTER TABLE {qident(table)} ADD COLUMN {ident(column.colname)} "
-                f"{sql_type(column.typeName).label};\n"
+                f"{state.lock_model.sql_type(column.typeName).label};\n"
                 "-- a BEFORE INSERT OR UPDATE trigger computes it; backfill old rows in batches",
             )

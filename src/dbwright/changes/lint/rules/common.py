@@ -1,4 +1,4 @@
-"""Small helpers the rules share: which tables already exist, ALTER TABLE subcommands, wording."""
+"""Small helpers the rules share: which tables already exist, ALTER TABLE subcommands."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pglast import ast
 from pglast.enums import AlterTableType
 
 from dbwright.changes.lint.context import LintState
-from dbwright.engines.postgres.locks import blocks_reads, blocks_writes, qualified
+from dbwright.changes.lint.nodes import qualified
 from dbwright.changes.lint.rules import Statement
 
 
@@ -31,11 +31,3 @@ def commands(statement: Statement, *subtypes: AlterTableType) -> Iterator[tuple[
         for cmd in cmds:
             if cmd.subtype in subtypes:
                 yield table, cmd
-
-
-def impact(lock: str) -> str:
-    if blocks_reads(lock):
-        return f"{lock} blocks reads and writes"
-    if blocks_writes(lock):
-        return f"{lock} blocks writes"
-    return f"{lock} allows reads and writes"

@@ -7,7 +7,7 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType
 from pglast.stream import RawStream
 
-from dbwright.engines.postgres.locks import qualified
+from dbwright.changes.lint.nodes import qualified
 from dbwright.changes.lint.rules import Hit, rule
 from dbwright.changes.lint.rules.common import commands
 from dbwright.model.findings import Severity

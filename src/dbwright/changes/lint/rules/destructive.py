@@ -6,7 +6,7 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT
 from pglast.enums import DropBehavior, ObjectType
 
-from dbwright.engines.postgres.locks import qualified
+from dbwright.changes.lint.nodes import qualified
 from dbwright.changes.lint.rules import Hit, rule
 from dbwright.changes.lint.rules.common import commands
 from dbwright.model.findings import Severity

@@ -6,9 +6,8 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType
 
-from dbwright.engines.postgres.locks import column_constraints, is_serial, qualified
+from dbwright.changes.lint.nodes import column_constraints, qualified
 from dbwright.changes.lint.rules import Hit, rule
-from dbwright.engines.postgres.sqltypes import sql_type
 from dbwright.model.findings import Severity
 
 
@@ -34,13 +33,13 @@ def new_columns(statement):
                 yield qualified(node.relation), cmd.def_, set()
 
 
-def _is_key(column: ast.ColumnDef, keys: set[str]) -> bool:
+def _is_key(column: ast.ColumnDef, keys: set[str], state) -> bool:
     name = column.colname.lower()
     return (
         name in keys
         or name == "id"
         or name.endswith("_id")
-        or is_serial(column)
+        or state.lock_model.is_serial(column)
         or any(
             column_constraints(column, kind)
             for kind in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_FOREIGN, ConstrType.CONSTR_IDENTITY)
@@ -68,12 +67,12 @@ def prefer_bigint(statement, state):
     columns and the columns that reference them (`*_id`).
     """
     for table, column, keys in new_columns(statement):
-        typ = sql_type(column.typeName)
+        typ = state.lock_model.sql_type(column.typeName)
         if (
             typ
             and typ.name in ("int4", "int2", "serial", "serial4", "smallserial", "serial2")
             and not typ.array
-            and _is_key(column, keys)
+            and _is_key(column, keys, state)
         ):
             better = "bigserial" if typ.name.startswith(("serial", "small")) else "bigint"
             yield Hit(
@@ -101,9 +100,9 @@ def prefer_identity(statement, state):
     if state.server_version < 100000:
         return
     for table, column, _keys in new_columns(statement):
-        if is_serial(column):
+        if state.lock_model.is_serial(column):
             yield Hit(
-                f"{table}.{column.colname} is {sql_type(column.typeName).label}",
+                f"{table}.{column.colname} is {state.lock_model.sql_type(column.typeName).label}",
                 safe_rewrite=f"{column.colname} bigint GENERATED ALWAYS AS IDENTITY",
             )
 
@@ -127,7 +126,7 @@ def prefer_timestamptz(statement, state):
     Safe rewrite: `timestamptz`, which stores an absolute instant (it uses the same 8 bytes).
     """
     for table, column, _keys in new_columns(statement):
-        typ = sql_type(column.typeName)
+        typ = state.lock_model.sql_type(column.typeName)
         if typ and typ.name == "timestamp":
             yield Hit(
                 f"{table}.{column.colname} is timestamp without time zone",
@@ -151,7 +150,7 @@ def prefer_text(statement, state):
     Safe rewrite: `text`, with `CHECK (length(col) <= n)` when the limit matters.
     """
     for table, column, _keys in new_columns(statement):
-        typ = sql_type(column.typeName)
+        typ = state.lock_model.sql_type(column.typeName)
         if typ and ((typ.name == "varchar" and typ.mods) or typ.name == "bpchar"):
             yield Hit(
                 f"{table}.{column.colname} is {typ.label}",

@@ -7,7 +7,7 @@ import re
 from pglast import ast
 from pglast.enums import ObjectType
 
-from dbwright.engines.postgres.locks import qualified
+from dbwright.changes.lint.nodes import qualified
 from dbwright.changes.lint.rules import Hit, rule
 from dbwright.model.findings import Severity
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums import AlterTableType as AT
 
-from dbwright.engines.postgres.locks import blocks_writes, qualified
+from dbwright.changes.lint.nodes import qualified
 from dbwright.changes.lint.rules import Hit, rule
 from dbwright.changes.lint.rules.common import commands, existing
 from dbwright.model.findings import Severity
@@ -165,7 +165,7 @@ def explicit_lock(statement, state):
     """
     if (
         statement.effects.kind == "LockTable"
-        and blocks_writes(statement.effects.lock)
+        and state.lock_model.blocks_writes(statement.effects.lock)
         and existing(statement, state)
     ):
         yield Hit(

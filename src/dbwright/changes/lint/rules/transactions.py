@@ -5,7 +5,6 @@ from __future__ import annotations
 from pglast import ast
 
 from dbwright.changes.lint.context import string_constants
-from dbwright.engines.postgres.locks import blocks_writes
 from dbwright.changes.lint.rules import Case, Hit, rule
 from dbwright.changes.lint.rules.common import existing
 from dbwright.model.findings import Severity
@@ -135,7 +134,11 @@ def missing_lock_timeout(statement, state):
     """
     if state.timeouts_set_by_runner or state.lock_timeout_set:
         return
-    if blocks_writes(statement.effects.lock) and existing(statement, state) and state.once("DW730"):
+    if (
+        state.lock_model.blocks_writes(statement.effects.lock)
+        and existing(statement, state)
+        and state.once("DW730")
+    ):
         yield Hit(
             f"{statement.effects.lock} is requested with no lock_timeout: if it waits, every query on "
             f"{', '.join(existing(statement, state))} queues behind it",
@@ -166,7 +169,7 @@ def missing_statement_timeout(statement, state):
     fx = statement.effects
     if (
         (fx.scans or fx.rewrites)
-        and blocks_writes(fx.lock)
+        and state.lock_model.blocks_writes(fx.lock)
         and existing(statement, state)
         and state.once("DW731")
     ):
