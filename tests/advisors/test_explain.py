@@ -229,3 +229,21 @@ def test_text_render_shows_tree_and_annotations(pg):
     out = render(e, "text")
     assert "Seq Scan on public.t" in out and "misestimate" in out and "seq_scan" in out
     assert "Rows Removed by Filter: 59,940" in out
+
+
+class _EngineWithoutExplain:
+    """A minimal engine object (no server behind it) without EXPLAIN."""
+
+    name = "noexplain"
+
+    def connect(self, target):
+        raise AssertionError("explain must refuse before connecting")
+
+    def explainer(self):
+        return None
+
+
+def test_an_engine_without_explain_is_refused_in_one_line():
+    with pytest.raises(RefusedError) as raised:
+        explain_query("noexplain://db/shop", "SELECT 1", engine=_EngineWithoutExplain())
+    assert raised.value.message == "the noexplain engine does not support EXPLAIN: cannot explain statements"
