@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
 
 
 def access_command(
-    role: Annotated[str, typer.Argument(help="The role to examine.")],
+    role: Annotated[str, typer.Argument(metavar="ROLE", help="The role to examine.")],
     database: DemoDatabaseArg = None,
     db: DbOpt = None,
     format: Annotated[str, format_option("role-access")] = "text",

@@ -55,7 +55,9 @@ def _options(lock_timeout: str, statement_timeout: str, retries: int, lock_wait:
 
 @app.command()
 def new(
-    name: Annotated[str, typer.Argument(help="What the migration does, e.g. add_orders_status.")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="What the migration does, e.g. add_orders_status.")
+    ],
     dir: DirOpt = DEFAULT_DIR,
 ) -> None:
     """Write a new migration file V<UTC timestamp>__NAME.sql with an up and a down part."""
@@ -273,7 +275,9 @@ def verify(
 
 @app.command()
 def baseline(
-    version: Annotated[str, typer.Argument(help="The version the existing schema stands for.")],
+    version: Annotated[
+        str, typer.Argument(metavar="VERSION", help="The version the existing schema stands for.")
+    ],
     database: DatabaseArg = None,
     db: DbOpt = None,
     dir: DirOpt = DEFAULT_DIR,
