@@ -24,7 +24,8 @@ from pathlib import Path
 import psycopg
 
 from dbwright.engines.postgres.queries import CATALOG_SQL
-from dbwright.review import run_review, take_snapshot
+from dbwright.engines.registry import take_snapshot
+from dbwright.review import run_review
 
 BENCH_DB = "dbwright_bench"
 SCHEMAS = 20

@@ -13,8 +13,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from dbwright.engines.registry import take_snapshot
 from dbwright.model import Snapshot
-from dbwright.review import Review, run_review, take_snapshot
+from dbwright.review import Review, run_review
 from tests.pgcluster import Cluster, remove_cluster, start_cluster
 
 _db_counter = itertools.count()

@@ -1,7 +1,8 @@
 """A role with only pg_monitor gets a partial review that says what it skipped and why."""
 
 from dbwright.checks.registry import all_checks
-from dbwright.review import run_review, take_snapshot
+from dbwright.engines.registry import take_snapshot
+from dbwright.review import run_review
 
 
 def test_pg_monitor_only_review_lists_skipped(pg):

@@ -139,9 +139,9 @@ def at_or_above(findings: Iterable[GradedT], severity: str | Severity) -> list[G
 
 def is_snapshot_path(source: Source) -> bool:
     """A saved snapshot file rather than a connection target: a Path, or a name ending in .json."""
-    if isinstance(source, Path):
-        return True
-    return isinstance(source, str) and source.endswith(".json") and "://" not in source and "=" not in source
+    from dbwright.engines.targets import is_snapshot_file
+
+    return isinstance(source, Path) or (isinstance(source, str) and is_snapshot_file(source))
 
 
 def resolve_target(text: str | None, *, demo: Callable[[], str] | None = None) -> ResolvedTarget:
@@ -164,14 +164,14 @@ def snapshot(
     ``server_memory`` (``"16GB"`` or bytes) is the server's RAM for the memory-setting checks, when
     the role may not read it from the server.
     """
-    from dbwright.review import take_snapshot
+    from dbwright.engines.registry import take_snapshot
 
     return take_snapshot(target, server_memory_bytes=parse_size(server_memory), progress=progress)
 
 
 def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
     """A snapshot saved with ``save_snapshot`` (or ``dbwright snapshot``); a bad file is InputFileError."""
-    from dbwright.review import load_snapshot as load
+    from dbwright.engines.targets import load_snapshot as load
 
     return load(Path(path))
 

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from dbwright import __version__
 from dbwright.checks.registry import CATEGORIES, Check, all_checks
-from dbwright.errors import InputFileError
 from dbwright.model import Snapshot
 from dbwright.model.findings import Finding, Severity
 
@@ -154,25 +152,3 @@ def run_review(
     review.findings.sort(key=lambda f: (-f.severity, f.check.category, f.check.code, f.finding.object))
     review.review_ms = round((time.perf_counter() - started) * 1000, 1)
     return review
-
-
-def load_snapshot(path: Path) -> Snapshot:
-    try:
-        return Snapshot.from_json(path.read_text())
-    except FileNotFoundError:
-        raise InputFileError(f"snapshot file not found: {path}") from None
-    except (ValueError, TypeError, KeyError) as error:
-        raise InputFileError(f"{path} is not a dbwright snapshot: {str(error).splitlines()[0]}") from None
-
-
-def take_snapshot(
-    target: str | None,
-    *,
-    server_memory_bytes: int | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> Snapshot:
-    """Open a read-only session to ``target`` and snapshot it (through the target's engine)."""
-    from dbwright.engines.registry import engine_for_target
-
-    engine = engine_for_target(target)
-    return engine.snapshot(target, server_memory_bytes=server_memory_bytes, progress=progress)

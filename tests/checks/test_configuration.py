@@ -10,9 +10,10 @@ from __future__ import annotations
 import psycopg
 
 from dbwright.checks.configuration import memory_baseline
+from dbwright.engines.registry import take_snapshot
 from dbwright.model import Server, Setting
 from dbwright.model.findings import Severity
-from dbwright.review import run_review, take_snapshot
+from dbwright.review import run_review
 
 MiB = 1024**2
 GiB = 1024**3

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from dbwright.review import Review, run_review, take_snapshot
+from dbwright.engines.registry import take_snapshot
+from dbwright.review import Review, run_review
 from tests.conftest import PgDatabase
 from tests.pgcluster import Cluster
 

@@ -20,9 +20,9 @@ from dbwright.errors import InvalidArgumentError
 from dbwright.model.units import format_bytes
 from dbwright.output import FORMATS, KINDS, UnsupportedFormatError, formats_for, kind_of, render, renderers
 from dbwright.review import Review
+from tests.cli.test_cli_errors import run_cli
 from tests.output.conftest import REVIEWER
 from tests.pgcluster import Cluster
-from tests.cli.test_cli_errors import run_cli
 
 UNSAFE_MIGRATION = (
     "ALTER TABLE orders ADD COLUMN status text NOT NULL;\nCREATE INDEX orders_status ON orders (status);\n"

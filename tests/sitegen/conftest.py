@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dbwright.review import take_snapshot
+from dbwright.engines.registry import take_snapshot
 
 SCHEMA_SQL = """
 CREATE SCHEMA crm;

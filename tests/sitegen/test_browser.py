@@ -148,7 +148,7 @@ def test_awkward_identifiers_still_draw_and_link(pg, tmp_path):
             "deal id" int REFERENCES "Sales Ops"."Big Deals" ("deal id"), note text);
         COMMENT ON TABLE "Sales Ops"."Big Deals" IS 'Quotes "inside" and <b>markup</b>';
     """)
-    from dbwright.review import take_snapshot
+    from dbwright.engines.registry import take_snapshot
 
     out = tmp_path / "site"
     build_site(take_snapshot(pg.url), out, format="both")

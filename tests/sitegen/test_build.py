@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from dbwright.review import take_snapshot
+from dbwright.engines.registry import take_snapshot
 from dbwright.sitegen import Relationship, Site, build_site, find_implied
 from dbwright.sitegen import mermaid as mermaid_module
 from tests.sitegen.links import broken_links, html_links, markdown_links

@@ -7,8 +7,11 @@ they belong to PostgreSQL, the default engine.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dbwright.engines.base import Engine
 from dbwright.errors import BadTargetError
+from dbwright.model import Snapshot
 
 #: The engine for targets that name no scheme: conninfo and bare database names are libpq's syntax.
 DEFAULT_SCHEME = "postgresql"
@@ -73,3 +76,14 @@ def engine_for_target(target: str | None) -> Engine:
 
 def default_engine() -> Engine:
     return engine_for_scheme(DEFAULT_SCHEME)
+
+
+def take_snapshot(
+    target: str | None,
+    *,
+    server_memory_bytes: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Snapshot:
+    """Open a read-only session to ``target`` and snapshot it, through the engine its scheme names."""
+    engine = engine_for_target(target)
+    return engine.snapshot(target, server_memory_bytes=server_memory_bytes, progress=progress)

@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from dbwright.engines.base import Engine
 from dbwright.engines.registry import default_engine, engine_for_target, engines, scheme_of
+from dbwright.errors import InputFileError
+from dbwright.model import Snapshot
 
 TargetKind = Literal["url", "conninfo", "name", "env", "snapshot", "demo"]
 
@@ -82,3 +85,13 @@ def _named(text: str) -> Target:
         return Target("url", text, engine_for_target(text))
     kind: TargetKind = "conninfo" if "=" in text else "name"
     return Target(kind, text, default_engine())
+
+
+def load_snapshot(path: Path) -> Snapshot:
+    """A saved snapshot file as a Snapshot; a missing or foreign file is a one-line InputFileError."""
+    try:
+        return Snapshot.from_json(path.read_text())
+    except FileNotFoundError:
+        raise InputFileError(f"snapshot file not found: {path}") from None
+    except (ValueError, TypeError, KeyError) as error:
+        raise InputFileError(f"{path} is not a dbwright snapshot: {str(error).splitlines()[0]}") from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
-from dbwright.review import take_snapshot
+from dbwright.engines.registry import take_snapshot
 
 
 def structure(url: str) -> dict[str, set]:

@@ -6,8 +6,8 @@ import psycopg
 
 from dbwright.advisors.design import design_review
 from dbwright.advisors.design.sharding import equality_joins, workload_usage
+from dbwright.engines.registry import take_snapshot
 from dbwright.output import render
-from dbwright.review import take_snapshot
 
 SMALL = 1024 * 1024  # "past one machine" for these tests: 1 MB
 

@@ -10,7 +10,7 @@ from dbwright.changes.diff import compare_snapshots, desired_snapshot, plan_diff
 from dbwright.changes.diff.plan import DiffPlan
 from dbwright.changes.lint.parse import parse_statements
 from dbwright.changes.migration_file import DOWN_MARK, UP_MARK
-from dbwright.review import take_snapshot
+from dbwright.engines.registry import take_snapshot
 
 
 def sections(migration: str) -> tuple[str, str]:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from dbwright.changes.diff import compare_snapshots, desired_snapshot
-from dbwright.review import take_snapshot
+from dbwright.engines.registry import take_snapshot
 from tests.changes.diff.helpers import scratch_databases
 from tests.cli.test_cli_errors import run_cli
 

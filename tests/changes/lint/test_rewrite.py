@@ -15,7 +15,7 @@ import pytest
 from dbwright.changes.lint import safe_rewrite
 from dbwright.changes.lint.parse import parse_statements
 from dbwright.changes.lint.rewrite import rollback_sql
-from dbwright.review import take_snapshot
+from dbwright.engines.registry import take_snapshot
 
 SETUP = """
 CREATE TABLE customers (id bigint PRIMARY KEY);

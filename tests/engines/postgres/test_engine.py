@@ -8,10 +8,9 @@ from dbwright.advisors.indexes.spec import IndexSpec
 from dbwright.engines.base import FEATURES, Capabilities, Engine, IndexRefusedError, PlanError
 from dbwright.engines.postgres.engine import PostgresEngine
 from dbwright.engines.postgres.migrations import migration_session
-from dbwright.engines.registry import engine_for_target
+from dbwright.engines.registry import engine_for_target, take_snapshot
 from dbwright.errors import MigrationFailedError
 from dbwright.model import Snapshot
-from dbwright.review import take_snapshot
 
 
 def test_conforms_to_the_engine_protocol():
@@ -52,7 +51,7 @@ def test_snapshot_and_describe(pg):
     )
 
 
-def test_review_take_snapshot_delegates_to_the_engine(pg):
+def test_take_snapshot_goes_through_the_targets_engine(pg):
     pg.execute("CREATE TABLE things (id int PRIMARY KEY)")
     assert [t.name for t in take_snapshot(pg.url).user_tables()] == ["things"]
 

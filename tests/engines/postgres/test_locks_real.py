@@ -18,7 +18,7 @@ import pytest
 
 from dbwright.changes.lint import LintState, describe
 from dbwright.engines.postgres.locks import LOCK_ORDER, PG_LOCKS_MODE
-from dbwright.review import take_snapshot
+from dbwright.engines.registry import take_snapshot
 
 SETUP = """
 CREATE TABLE p (id bigint PRIMARY KEY);

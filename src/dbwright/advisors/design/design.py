@@ -130,7 +130,7 @@ def design_review(
     progress: Progress | None = None,
 ) -> DesignReport:
     """Profile the data of ``target`` and propose normalization, keys, constraints and tighter types."""
-    from dbwright.review import take_snapshot
+    from dbwright.engines.registry import take_snapshot
 
     budget = Budget(sample_rows, time_budget_s, statement_timeout)
     available = discover.desbordante_module() is not None

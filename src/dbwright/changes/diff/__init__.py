@@ -41,7 +41,7 @@ def diff(
     scratch_server: str | None = None,
 ) -> DiffPlan:
     """Plan the change from the live database ``target`` to the schema in ``schema_path``."""
-    from dbwright.review import take_snapshot
+    from dbwright.engines.registry import take_snapshot
 
     desired = desired_snapshot(schema_path, target=target, scratch_server=scratch_server)
     live = take_snapshot(target)

@@ -40,7 +40,7 @@ def load_schema(target: str, statements: list[ParsedStatement], filename: str) -
 
 def desired_snapshot(schema_path: Path, *, target: str | None, scratch_server: str | None = None) -> Snapshot:
     """Load ``schema_path`` into a scratch database and snapshot it with the live side's code."""
-    from dbwright.review import take_snapshot
+    from dbwright.engines.registry import take_snapshot
 
     try:
         sql = schema_path.read_text()
