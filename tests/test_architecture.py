@@ -84,6 +84,17 @@ def test_contracts_cover_the_layer_rules():
         "dbwright.sitegen",
     }
 
+    faces = contracts["faces-through-the-api"]
+    assert _modules(faces["source_modules"]) == {"dbwright.cli", "dbwright.mcp", "dbwright.sitegen"}
+    assert _modules(faces["forbidden_modules"]) >= {
+        "dbwright.advisors",
+        "dbwright.audit",
+        "dbwright.changes",
+        "dbwright.checks",
+        "dbwright.engines",
+        "dbwright.review",
+    }
+
     cycles = contracts["no-cycles"]
     assert cycles["type"] == "acyclic_siblings" and _modules(cycles["ancestors"]) == {"dbwright"}
 

@@ -682,6 +682,24 @@ def advise_design(
     )
 
 
+def change_statements(sql: str, down_sql: str = "", *, server_version: int) -> list[list[object]]:
+    """An ad-hoc change's statements as the migration runner would run them on ``server_version``:
+    ``["up", step, transactional, sql]`` rows, then ``["down", 0, True, sql]`` rows."""
+    from dbwright.changes.migrations.statements import change_statements as statements
+
+    return statements(sql, down_sql, server_version=server_version)
+
+
+def what_if_available(target: Target, conn: Connection) -> tuple[bool, str]:
+    """Whether the target's engine can price hypothetical indexes on ``conn`` (HypoPG), and why not."""
+    from dbwright.engines.registry import engine_for_target
+
+    what_if = engine_for_target(target).what_if()
+    if what_if is None:
+        return False, "this engine has no hypothetical indexes"
+    return what_if.hypopg_available(conn)
+
+
 # --- security ----------------------------------------------------------------------------------------
 
 
@@ -786,6 +804,8 @@ __all__ = [
     "StageProgress",
     "Target",
     "advise_design",
+    "change_statements",
+    "what_if_available",
     "advise_indexes",
     "apply_options",
     "at_or_above",

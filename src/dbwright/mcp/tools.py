@@ -255,9 +255,7 @@ def advise_indexes(
     hypothetical_only = ctx.mode == "read-only"
     with open_guarded(ctx.target, limits) as conn:
         if hypothetical_only:
-            from dbwright.engines.postgres.whatif import hypopg_available
-
-            available, why = hypopg_available(conn)
+            available, why = api.what_if_available(ctx.target, conn)
             if not available:
                 raise RefusedError(
                     f"read-only mode prices hypothetical indexes only ({why}): "
@@ -407,25 +405,10 @@ def check_catalog() -> list[dict[str, Any]]:
 def change_statements(sql: str, down_sql: str = "", *, server_version: int) -> list[list[Any]]:
     """The exact statements the runner would run on a server of ``server_version`` for an up part (and
     keep for its down part): the runner splits statements by the connected server's version too."""
-    from dbwright.changes.migrations.files import MigrationFile
-    from dbwright.changes.migrations.statements import statements_of, steps_of
-
-    migration = MigrationFile(
-        version="0", name="change", path=Path("V0__change.sql"), up=sql, down=down_sql, up_line=1, down_line=1
-    )
-    up = [
-        ["up", step.number, step.transactional, s.sql]
-        for step in steps_of(statements_of(migration, "up", server_version))
-        for s in step.statements
-    ]
-    if not up:
+    statements = api.change_statements(sql, down_sql, server_version=server_version)
+    if not any(row[0] == "up" for row in statements):
         raise RefusedError("the change has no statements")
-    down = (
-        [["down", 0, True, s.sql] for s in statements_of(migration, "down", server_version)]
-        if down_sql.strip()
-        else []
-    )
-    return up + down
+    return statements
 
 
 def with_plan_token(

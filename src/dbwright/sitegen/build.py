@@ -48,9 +48,9 @@ def implied_relationships(proposals: Iterable) -> tuple[Relationship, ...]:
 
 def find_implied(target: str | None, snapshot: Snapshot, **budget) -> tuple[Relationship, ...]:
     """Run the design review's data profiling on ``target`` and keep only the missing foreign keys."""
-    from dbwright.advisors.design import design_review
+    from dbwright import api
 
-    report = design_review(target, snapshot=snapshot, **budget)
+    report = api.advise_design(target, snapshot=snapshot, **budget)
     return implied_relationships(report.proposals)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pglast
@@ -153,3 +154,22 @@ def _check_resumable(statement: Statement) -> None:
 def parse_one(statement: Statement) -> Any:
     """The pglast node of one statement (already known to parse)."""
     return pglast.parse_sql(statement.sql)[0].stmt
+
+
+def change_statements(sql: str, down_sql: str = "", *, server_version: int) -> list[list[Any]]:
+    """An ad-hoc change's statements as the runner would run them on a server of ``server_version``:
+    ``["up", step, transactional, sql]`` rows, then ``["down", 0, True, sql]`` rows for its down part."""
+    migration = MigrationFile(
+        version="0", name="change", path=Path("V0__change.sql"), up=sql, down=down_sql, up_line=1, down_line=1
+    )
+    up = [
+        ["up", step.number, step.transactional, s.sql]
+        for step in steps_of(statements_of(migration, "up", server_version))
+        for s in step.statements
+    ]
+    down = (
+        [["down", 0, True, s.sql] for s in statements_of(migration, "down", server_version)]
+        if down_sql.strip()
+        else []
+    )
+    return up + down
