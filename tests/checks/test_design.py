@@ -1,5 +1,7 @@
 """Design checks: each has a bad-state test and a clean look-alike test on a real server."""
 
+import time
+
 from dbwright.model.findings import Severity
 
 
@@ -35,11 +37,15 @@ def test_dw102_foreign_key_without_index_flagged(pg):
         "CREATE TABLE pair_child (id int PRIMARY KEY, a int, b int, FOREIGN KEY (a, b) REFERENCES pair)"
     )
     pg.execute("CREATE INDEX ON pair_child (b)")
-    pg.execute("CREATE INDEX ON pair_child (a, b) WHERE a > 0")
+    pg.execute("CREATE INDEX ON pair_child (a, b) WHERE a > 0")  # named pair_child_a_b_idx
     pg.analyze()
     found = {f.object: f for f in pg.findings("DW102")}
     assert set(found) == {"public.child", "public.pair_child"}
     assert found["public.pair_child"].evidence["columns"] == ["a", "b"]
+    # The partial index took the name the fix would use: the fix picks another, never a no-op.
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS pair_child_a_b_idx_2 ON public.pair_child (a, b);" in (
+        found["public.pair_child"].fix.forward_sql
+    )
     fix = found["public.child"].fix
     assert found["public.child"].evidence["child_rows"] == 1000
     assert (
@@ -64,9 +70,98 @@ def test_dw102_foreign_key_with_leading_index_not_flagged(pg):
         "CREATE TABLE pair_child (id int PRIMARY KEY, a int, b int, FOREIGN KEY (a, b) REFERENCES pair)"
     )
     pg.execute("CREATE INDEX ON pair_child (b, a, id)")
+    # A unique constraint and a unique index whose leading columns are the key's, in any order.
+    pg.execute(
+        "CREATE TABLE pair_unique (id int PRIMARY KEY, a int, b int, c int, FOREIGN KEY (a, b) REFERENCES pair, "
+        "UNIQUE (b, a, c))"
+    )
+    pg.execute("CREATE TABLE member (id int PRIMARY KEY, parent_id int REFERENCES parent, slot int)")
+    pg.execute("CREATE UNIQUE INDEX ON member (parent_id, slot)")
     # The foreign key column is the primary key itself.
     pg.execute("CREATE TABLE parent_extra (id int PRIMARY KEY REFERENCES parent)")
     assert pg.findings("DW102") == []
+
+
+def _wait_for_table_stats(pg, table: str, column: str, expected: int) -> None:
+    """Table counters reach pg_stat only when the writing session flushes them; wait until they have."""
+    pg.execute("SELECT pg_stat_force_next_flush()")
+    for _ in range(100):
+        if (
+            pg.value(f"SELECT {column} FROM pg_stat_user_tables WHERE relid = '{table}'::regclass")
+            >= expected
+        ):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"pg_stat never showed {column} >= {expected} on {table}")
+
+
+def test_dw102_small_lookup_parent_drops_to_info_but_written_parents_do_not(pg):
+    for parent in ("languages", "statuses", "kinds", "orders"):
+        pg.execute(f"CREATE TABLE {parent} (id int PRIMARY KEY, label text)")
+        pg.execute(f"INSERT INTO {parent} SELECT g, 'l' || g FROM generate_series(1, 20) g")
+        pg.execute(f"CREATE TABLE {parent}_refs (id int PRIMARY KEY, ref int REFERENCES {parent})")
+    pg.execute("UPDATE languages SET label = 'renamed' WHERE id = 1")  # HOT: cannot have changed the key
+    pg.execute("DELETE FROM statuses WHERE id = 20")
+    pg.execute("UPDATE kinds SET id = 100 WHERE id = 20")  # a key update: not HOT
+    pg.execute("INSERT INTO orders SELECT g, 'o' FROM generate_series(21, 20000) g")  # too big for a lookup
+    _wait_for_table_stats(pg, "kinds", "n_tup_upd", 1)
+    pg.analyze()
+    found = {f.object: f for f in pg.findings("DW102")}
+    assert set(found) == {
+        "public.languages_refs",
+        "public.statuses_refs",
+        "public.kinds_refs",
+        "public.orders_refs",
+    }
+    lookup = found["public.languages_refs"]
+    assert lookup.severity == Severity.INFO
+    assert "public.languages is a small lookup table (20 rows)" in lookup.evidence["lookup_table"]
+    assert "info only" in lookup.message
+    assert lookup.evidence["parent_deletes"] == 0 and lookup.evidence["parent_key_updates"] == 0
+    assert found["public.statuses_refs"].evidence["parent_deletes"] == 1
+    assert found["public.kinds_refs"].evidence["parent_key_updates"] == 1
+    for written in ("public.statuses_refs", "public.kinds_refs", "public.orders_refs"):
+        assert found[written].severity is None  # the check's own: medium
+        assert found[written].evidence["lookup_table"] is None
+
+
+def test_dw102_partitioned_child_judged_per_partition(pg):
+    pg.execute("CREATE TABLE parent (id int PRIMARY KEY)")
+    for child in ("covered", "half", "bare"):
+        pg.execute(
+            f"CREATE TABLE {child} (id int, parent_id int REFERENCES parent, made date) PARTITION BY RANGE (made)"
+        )
+        pg.execute(
+            f"CREATE TABLE {child}_2020 PARTITION OF {child} FOR VALUES FROM ('2020-01-01') TO ('2021-01-01')"
+        )
+        pg.execute(
+            f"CREATE TABLE {child}_2021 PARTITION OF {child} FOR VALUES FROM ('2021-01-01') TO ('2022-01-01')"
+        )
+    # Every partition of covered has a supporting index of its own; the partitioned parent has none.
+    pg.execute("CREATE INDEX ON covered_2020 (parent_id)")
+    pg.execute("CREATE INDEX ON covered_2021 (parent_id, made)")
+    pg.execute("CREATE INDEX ON half_2020 (parent_id, made)")
+    found = {f.object: f for f in pg.findings("DW102")}
+    assert set(found) == {"public.half", "public.bare"}
+    half = found["public.half"]
+    assert half.evidence["partitions_without_index"] == ["public.half_2021"]
+    assert half.fix.forward_sql.count("CREATE INDEX") == 1
+    assert (
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS half_2021_parent_id_idx ON public.half_2021 (parent_id);"
+        in (half.fix.forward_sql)
+    )
+    bare = found["public.bare"]
+    assert bare.evidence["partitions_without_index"] == ["public.bare_2020", "public.bare_2021"]
+    for fix in (half.fix, bare.fix):
+        apply(pg, fix.forward_sql)
+    assert pg.findings("DW102") == []
+    # The parent's index attached the partitions' ones: one index per partition, no duplicate.
+    assert pg.value("SELECT to_regclass('public.bare_parent_id_idx') IS NOT NULL") is True
+    assert pg.value("SELECT count(*) FROM pg_index WHERE indrelid = 'bare_2020'::regclass") == 1
+    assert pg.value("SELECT count(*) FROM pg_index WHERE indrelid = 'half_2020'::regclass") == 1
+    apply(pg, bare.fix.rollback_sql)
+    assert pg.value("SELECT count(*) FROM pg_index WHERE indrelid = 'bare_2020'::regclass") == 0
+    assert [f.object for f in pg.findings("DW102")] == ["public.bare"]
 
 
 def test_dw103_foreign_key_type_mismatch_flagged(pg):

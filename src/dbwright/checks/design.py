@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dbwright.checks.registry import check, finding
-from dbwright.model import Column, ColumnStats, Sequence, Snapshot, Table, qualify
+from dbwright.model import Column, ColumnStats, Constraint, Sequence, Snapshot, Table, qualify
 from dbwright.model.findings import Finding, Severity
 from dbwright.model.operations import (
     AddCheck,
@@ -158,6 +158,9 @@ class AlterColumnTypeUsing(AlterColumnType):
 
 # --- DW102 -------------------------------------------------------------------------------------
 
+#: A parent at most this big, whose keys pg_stat saw neither deleted nor changed, is a lookup table.
+LOOKUP_TABLE_MAX_ROWS = 10_000
+
 
 @check("DW102", category="design", severity=Severity.MEDIUM, title="Foreign key without a supporting index")
 def foreign_key_without_index(snap: Snapshot) -> Iterator[Finding]:
@@ -166,50 +169,182 @@ def foreign_key_without_index(snap: Snapshot) -> Iterator[Finding]:
     Every DELETE of a parent row, and every UPDATE of its key, must look for child rows; with
     no index that is a sequential scan of the child table per parent row, holding locks the
     whole time. Joins from parent to child pay the same price. An index whose leading key
-    columns are the foreign key's columns, in any order, is enough; a partial or invalid index
-    is not.
+    columns are the foreign key's columns, in any order, is enough — a multi-column index, a
+    unique index or a unique constraint alike; a partial or invalid index is not.
 
-    Fix: ``CREATE INDEX CONCURRENTLY`` on the foreign key columns (a plain ``CREATE INDEX`` on a
-    partitioned table, where CONCURRENTLY is not supported). Rollback drops the index again.
+    Precision rules:
+
+    - The parent's size and write pattern are weighed. A small lookup table (at most 10,000
+      rows) on which ``pg_stat_user_tables`` counted no DELETE and no update that could have
+      changed its key (a HOT update never changes an indexed column, so only non-HOT updates
+      count) drops to info, with that reason: its keys are not deleted or updated, so the
+      missing index costs nothing on the parent's side. When the counters cannot be read the
+      finding keeps its severity.
+    - A partitioned table is judged per partition: it is fine when every partition has a
+      supporting index of its own, even if the partitioned parent has none, and then nothing is
+      reported. Otherwise the finding is on the partitioned parent and names the partitions
+      without one.
+    - No fix duplicates an existing index, and generated names never collide with one.
+
+    Fix: ``CREATE INDEX CONCURRENTLY`` on the foreign key columns. On a partitioned table,
+    where CONCURRENTLY is not supported, each partition without a supporting index gets one
+    ``CONCURRENTLY``; when no partition had one, a final ``CREATE INDEX`` on the parent then
+    only attaches those indexes (no rebuild) and gives future partitions the index. Rollback
+    drops the indexes again.
 
     References: https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK,
-    https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
+    https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY,
+    https://www.postgresql.org/docs/current/ddl-partitioning.html#DDL-PARTITIONING-DECLARATIVE-MAINTENANCE
     """
+    index_names = _index_names(snap)
     for fk in snap.foreign_keys():
         if not fk.columns or snap.index_leading_with(fk.table_qname, fk.columns):
             continue
         child = snap.table(fk.table_qname)
-        concurrently = not (child and child.kind == "p")
-        index = CreateIndex(
-            _object_name(fk.table, *fk.columns, suffix="idx"),
-            fk.table_qname,
-            tuple(ident(c) for c in fk.columns),
-            concurrently=concurrently,
-            table_bytes=child.heap_bytes if child else 0,
+        partitions: list[Table] = []
+        if child is not None and child.kind == "p":
+            leaves = _leaf_partitions(snap, child.qname)
+            partitions = [p for p in leaves if not snap.index_leading_with(p.qname, fk.columns)]
+            if leaves and not partitions:
+                continue
+            fix = _partitioned_fk_index_package(snap, fk, child, partitions, len(leaves), index_names)
+        else:
+            fix = _fk_index_package(fk, child, index_names)
+        parent = snap.table(fk.ref_qname or "")
+        lookup_reason = _lookup_table_reason(parent)
+        message = (
+            f"foreign key {fk.name} ({', '.join(fk.columns)}) on {fk.table_qname} "
+            f"has no index leading with its columns"
         )
-        fix = ChangePackage.of(
-            f"Index the foreign key {fk.name} on {fk.table_qname}",
-            [index],
-            "Builds an index on the foreign key columns so parent deletes and key updates find child "
-            "rows without scanning the child table."
-            + (
-                ""
-                if concurrently
-                else " CONCURRENTLY is not supported on partitioned tables, so this build blocks writes."
-            ),
-        )
+        if partitions:
+            message += f" on {len(partitions)} partition(s)"
+        if lookup_reason:
+            message += f"; info only: {lookup_reason}"
         yield finding(
             fk.table_qname,
-            f"foreign key {fk.name} ({', '.join(fk.columns)}) on {fk.table_qname} "
-            f"has no index leading with its columns",
+            message,
             fix=fix,
+            severity=Severity.INFO if lookup_reason else None,
             constraint=fk.name,
             columns=list(fk.columns),
             referenced_table=fk.ref_qname,
             on_delete=fk.on_delete,
             child_rows=int(_table_rows(child)),
             child_bytes=child.heap_bytes if child else 0,
+            partitions_without_index=[p.qname for p in partitions],
+            parent_rows=int(_table_rows(parent)),
+            parent_deletes=parent.n_tup_del if parent else None,
+            parent_key_updates=_possible_key_updates(parent),
+            lookup_table=lookup_reason,
         )
+
+
+def _possible_key_updates(parent: Table | None) -> int | None:
+    """Updates that may have changed the key: the non-HOT ones (a HOT update changes no indexed column)."""
+    if parent is None or parent.n_tup_upd is None:
+        return None
+    return parent.n_tup_upd - (parent.n_tup_hot_upd or 0)
+
+
+def _lookup_table_reason(parent: Table | None) -> str | None:
+    """Why the parent counts as a small lookup table whose keys stay put, or None."""
+    if parent is None or parent.n_tup_del is None or parent.kind != "r":
+        return None
+    rows = max(parent.row_estimate, float(parent.n_live_tup or 0))
+    key_updates = _possible_key_updates(parent)
+    if rows > LOOKUP_TABLE_MAX_ROWS or parent.n_tup_del or key_updates:
+        return None
+    return (
+        f"{parent.qname} is a small lookup table ({int(rows)} rows) whose keys were never deleted "
+        "or updated since its statistics began"
+    )
+
+
+def _index_names(snap: Snapshot) -> set[str]:
+    """Every relation name taken per schema, as schema.name: an index name must not collide."""
+    return (
+        {index.qname for index in snap.indexes}
+        | {t.qname for t in snap.tables}
+        | {v.qname for v in snap.views}
+        | {s.qname for s in snap.sequences}
+    )
+
+
+def _free_index_name(schema: str, stem: str, taken: set[str]) -> str:
+    """An index name of stem's shape that no relation in the schema has; reserved in ``taken``."""
+    name, counter = stem, 2
+    while qualify(schema, name) in taken:
+        name = _object_name(stem, suffix=str(counter))
+        counter += 1
+    taken.add(qualify(schema, name))
+    return name
+
+
+def _leaf_partitions(snap: Snapshot, table_qname: str) -> list[Table]:
+    """The partitions that hold rows, through every level of sub-partitioning."""
+    leaves: list[Table] = []
+    for table in snap.tables:
+        if table.parent == table_qname:
+            leaves.extend(_leaf_partitions(snap, table.qname) if table.kind == "p" else [table])
+    return leaves
+
+
+def _fk_index_package(fk: Constraint, child: Table | None, taken: set[str]) -> ChangePackage:
+    schema = fk.schema
+    index = CreateIndex(
+        _free_index_name(schema, _object_name(fk.table, *fk.columns, suffix="idx"), taken),
+        fk.table_qname,
+        tuple(ident(c) for c in fk.columns),
+        concurrently=True,
+        table_bytes=child.heap_bytes if child else 0,
+    )
+    return ChangePackage.of(
+        f"Index the foreign key {fk.name} on {fk.table_qname}",
+        [index],
+        "Builds an index on the foreign key columns so parent deletes and key updates find child "
+        "rows without scanning the child table.",
+    )
+
+
+def _partitioned_fk_index_package(
+    snap: Snapshot, fk: Constraint, parent: Table, partitions: list[Table], leaves: int, taken: set[str]
+) -> ChangePackage:
+    keys = tuple(ident(c) for c in fk.columns)
+    operations: list[Operation] = [
+        CreateIndex(
+            _free_index_name(p.schema, _object_name(p.name, *fk.columns, suffix="idx"), taken),
+            p.qname,
+            keys,
+            concurrently=True,
+            table_bytes=p.heap_bytes,
+        )
+        for p in partitions
+    ]
+    explanation = (
+        "Builds an index on the foreign key columns of each partition that has none, CONCURRENTLY (which "
+        "a partitioned table does not support, but its partitions do), so parent deletes and key updates "
+        "find child rows without scanning."
+    )
+    if len(partitions) == leaves:
+        operations.append(
+            CreateIndex(
+                _free_index_name(parent.schema, _object_name(parent.name, *fk.columns, suffix="idx"), taken),
+                parent.qname,
+                keys,
+                concurrently=False,
+            )
+        )
+        explanation += (
+            " The last statement creates the index on the partitioned table itself: it finds the "
+            "partitions' equivalent indexes and attaches them without rebuilding, and future "
+            "partitions get the index when they are created."
+        )
+    else:
+        explanation += (
+            " Other partitions already have a supporting index, so no index is created on the partitioned "
+            "table (it would build a second one where theirs differ); give new partitions one too."
+        )
+    return ChangePackage.of(f"Index the foreign key {fk.name} on {parent.qname}", operations, explanation)
 
 
 # --- DW103 -------------------------------------------------------------------------------------
