@@ -6,7 +6,7 @@ snapshot's engine, and the audit (``dbwright.audit.run``) is the same runner ove
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,8 +119,12 @@ def run_review(
     codes: Iterable[str] | None = None,
     checks: Sequence[Check] | None = None,
     progress: Callable[[Check], None] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> Review:
     """Run every selected check that applies to the snapshot's engine.
+
+    ``options`` are review options (``{"min_observed_days": 14}``), handed to the checks that
+    declare them as keyword-only parameters; the others never see them.
 
     ``checks`` narrows the candidates (default: every registered check); ``categories`` and
     ``codes`` (codes or aliases) narrow them further. A check whose requirements are not met
@@ -148,7 +152,7 @@ def run_review(
             continue
         review.checks_run += 1
         review.ran.append(check)
-        review.findings.extend(ReviewedFinding(check, f) for f in check.run(snap))
+        review.findings.extend(ReviewedFinding(check, f) for f in check.run(snap, options))
     review.findings.sort(key=lambda f: (-f.severity, f.check.category, f.check.code, f.finding.object))
     review.review_ms = round((time.perf_counter() - started) * 1000, 1)
     return review

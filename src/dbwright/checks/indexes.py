@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
@@ -21,18 +22,21 @@ from dbwright.model.package import ChangePackage
 MAX_IDENTIFIER = 63
 #: Statistics-based checks ignore tables smaller than this.
 MIN_ROWS_FOR_STATS = 1000
-#: Usage counters younger than this say little about whether an index is needed.
-MIN_STATS_DAYS = 7
+#: Days the usage counters must cover before an index with no scans counts as unused: the review's
+#: ``min_observed_days`` option (``--min-observed``) overrides it.
+MIN_OBSERVED_DAYS = 7.0
+#: Index methods that answer searches a B-tree cannot: full-text, containment, ranges, geometry.
+SEARCH_METHODS = ("gin", "gist", "spgist", "brin")
 
 
-def _key_items(index: Index) -> tuple[str, ...]:
+def key_items(index: Index) -> tuple[str, ...]:
     """The key list of the index definition, one entry per key with its collation, opclass and
     ordering as PostgreSQL prints them: ``("a", "b DESC", "c text_pattern_ops")``."""
-    return _parse_key_items(index.definition, index.method) or tuple(c or "" for c in index.columns)
+    return _parsekey_items(index.definition, index.method) or tuple(c or "" for c in index.columns)
 
 
 @lru_cache(maxsize=65536)
-def _parse_key_items(definition: str, method: str) -> tuple[str, ...]:
+def _parsekey_items(definition: str, method: str) -> tuple[str, ...]:
     marker = f" USING {method} ("
     start = definition.find(marker)
     if start < 0:
@@ -166,7 +170,7 @@ def duplicate_index(snap: Snapshot) -> Iterator[Finding]:
     partitions = {t.qname for t in snap.tables if t.is_partition}
     for index in snap.indexes:
         if index.valid and index.table_qname not in partitions:
-            groups[(index.shape, index.include, _key_items(index))].append(index)
+            groups[(index.shape, index.include, key_items(index))].append(index)
     for group in groups.values():
         if len(group) < 2:
             continue
@@ -201,7 +205,7 @@ def _covers(wider: Index, narrow: Index) -> bool:
     """True when ``wider`` serves every lookup ``narrow`` serves, and is not its exact duplicate."""
     if wider.name == narrow.name or not _plain_btree(wider) or wider.predicate != narrow.predicate:
         return False
-    narrow_keys, wider_keys = _key_items(narrow), _key_items(wider)
+    narrow_keys, wider_keys = key_items(narrow), key_items(wider)
     if wider_keys[: len(narrow_keys)] != narrow_keys:
         return False
     if not set(narrow.include) <= set(wider.columns) | set(wider.include):
@@ -217,10 +221,22 @@ def redundant_index(snap: Snapshot) -> Iterator[Finding]:
     the same table, with the same predicate, ordering, collation and operator classes.
 
     The wider index answers every lookup, sort and foreign key check the narrower one does;
-    the narrower one only costs writes, space and cache. A unique or constraint-backed index is
-    never redundant (it enforces something), and expression indexes are not compared. The
-    narrower index is slightly smaller and faster to scan, so keep it only if a hot query
-    measurably needs that. Partitions are reviewed through their partitioned parent.
+    the narrower one only costs writes, space and cache. The keys are compared as PostgreSQL
+    prints them in the index definition, so two indexes on the same column differ when:
+
+    - their collations differ (``name COLLATE "C"`` next to ``name``): each serves only the
+      comparisons and sorts of its own collation;
+    - their operator classes differ: under a collation other than C, only a
+      ``text_pattern_ops`` or ``varchar_pattern_ops`` index serves ``LIKE 'abc%'``, and only
+      the plain one serves ``<`` and ``ORDER BY``, so neither is redundant next to the other;
+    - their predicates differ (a partial index next to a full one), or their order
+      (``DESC``, ``NULLS FIRST``).
+
+    The narrower index's INCLUDE columns must be in the wider index (as keys or INCLUDE). A
+    unique or constraint-backed index is never redundant (it enforces something), and expression
+    indexes are not compared. The narrower index is slightly smaller and faster to scan, so keep
+    it only if a hot query measurably needs that. Partitions are reviewed through their
+    partitioned parent.
 
     Fix: ``DROP INDEX CONCURRENTLY``; rollback recreates it from its definition.
 
@@ -259,65 +275,194 @@ def redundant_index(snap: Snapshot) -> Iterator[Finding]:
 # --- DW203 -------------------------------------------------------------------------------------
 
 
-@check("DW203", category="indexes", severity=Severity.LOW, title="Unused index")
-def unused_index(snap: Snapshot) -> Iterator[Finding]:
-    """A valid index that has not been scanned once since the statistics were last reset, and
-    that enforces nothing (not a primary key, unique or constraint index).
+@dataclass(frozen=True)
+class ObservationWindow:
+    """How long the index usage counters have been counting, and since what."""
 
-    It is paid for on every INSERT, on non-HOT UPDATEs and by VACUUM, and takes disk and cache.
-    Counters are per server: an index used only on a replica, or only by a monthly report,
-    looks unused here. When the statistics are younger than 7 days the finding is only
-    informational, and the evidence says since when the counters run. Indexes that are the only
-    support of a foreign key are not reported (they serve the key's checks, see DW102), nor
-    are indexes of partitioned tables and their partitions, whose counters PostgreSQL keeps per
-    partition.
+    since: str | None  # when the counters started: the last statistics reset, else the server start
+    source: str  # "stats_reset", "server_start" or "unknown"
+    days: float | None
+
+    def describe(self) -> str:
+        """The window in words, as the evidence states it."""
+        if self.since is None or self.days is None:
+            return (
+                "over an unknown period (the statistics were never reset and the snapshot does not say "
+                "when the server started)"
+            )
+        when = f"{self.since[:16]} ({self.days:.1f} days)"
+        if self.source == "stats_reset":
+            return f"since statistics were reset on {when}"
+        return f"since the server started on {when}"
+
+    def covers(self, min_days: float) -> bool:
+        return self.days is not None and self.days >= min_days
+
+    def evidence(self, min_days: float) -> dict[str, object]:
+        return {
+            "observed_since": self.since,
+            "observed_from": self.source,
+            "days_observed": round(self.days, 1) if self.days is not None else None,
+            "min_observed_days": min_days,
+        }
+
+
+def observation_window(snap: Snapshot) -> ObservationWindow:
+    """Since when the usage counters count: ``pg_stat_database.stats_reset`` when they were reset,
+    else the server's start (the counters then run at least since it started)."""
+    database = snap.server.current_database
+    reset = database.stats_reset if database else None
+    if reset:
+        return ObservationWindow(reset, "stats_reset", _days_between(reset, snap.taken_at))
+    started = snap.server.postmaster_start
+    if started:
+        return ObservationWindow(started, "server_start", _days_between(started, snap.taken_at))
+    return ObservationWindow(None, "unknown", None)
+
+
+def _preferred(alternatives: Iterable[Index]) -> Index:
+    """Of indexes that can stand in for each other, the one to keep: enforcing, used, narrow."""
+    return min(
+        alternatives,
+        key=lambda i: (not _enforces_something(i), -(i.scans or 0), len(key_items(i)), i.bytes, i.name),
+    )
+
+
+def foreign_key_keepers(snap: Snapshot, table_qname: str) -> dict[str, str]:
+    """The index kept for each foreign key of the table, by index name: the foreign key it serves.
+
+    An index supports a foreign key when its leading key columns are the key's columns (in any
+    order), it is valid, complete (not partial) and a btree or hash. When several do, one is
+    kept, so dropping the others still leaves one for the key's lookups."""
+    supporting = [
+        i
+        for i in snap.indexes_of(table_qname)
+        if i.valid and not i.predicate and i.method in ("btree", "hash")
+    ]
+    keepers: dict[str, str] = {}
+    for fk in snap.constraints_of(table_qname, "f"):
+        wanted = set(fk.columns)
+        covering = [i for i in supporting if set(i.columns[: len(wanted)]) == wanted]
+        if covering:
+            keepers.setdefault(_preferred(covering).name, fk.name)
+    return keepers
+
+
+def search_keepers(indexes: Iterable[Index]) -> set[str]:
+    """For GIN, GiST, SP-GiST and BRIN indexes: the one kept per method and leading key."""
+    groups: dict[tuple[str, str], list[Index]] = defaultdict(list)
+    for index in indexes:
+        if index.valid and index.method in SEARCH_METHODS:
+            keys = key_items(index)
+            groups[(index.method, keys[0] if keys else "")].append(index)
+    return {_preferred(group).name for group in groups.values()}
+
+
+def unused_keep_reason(
+    index: Index, table: Table, fk_kept: dict[str, str], search_kept: set[str]
+) -> str | None:
+    """Why an index with no scans is still not a candidate to drop, or None when it is one."""
+    if index.primary:
+        return "it backs the primary key"
+    if index.constraint:
+        return f"it backs the constraint {index.constraint}"
+    if index.unique:
+        return "it enforces uniqueness"
+    if index.name in fk_kept:
+        return f"it supports the foreign key {fk_kept[index.name]} and no other index leads with its columns"
+    if index.name in search_kept:
+        return f"it is the only {index.method} index on its key: it answers searches no B-tree can"
+    if table.row_estimate <= 0 and not table.n_live_tup:
+        return "its table is empty"
+    if not (table.seq_scan or 0) + (table.idx_scan or 0):
+        return "no query has read its table yet, so its counters say nothing"
+    return None
+
+
+@check("DW203", category="indexes", severity=Severity.LOW, title="Unused index")
+def unused_index(snap: Snapshot, *, min_observed_days: float = MIN_OBSERVED_DAYS) -> Iterator[Finding]:
+    """A valid index that no query has scanned during an observation window long enough to cover
+    the workload's cycle: by default 7 days (``--min-observed DAYS``).
+
+    An unused index is paid for on every INSERT, on non-HOT UPDATEs and by VACUUM, and takes
+    disk and cache. But "not scanned" means something only when the counters have counted long
+    enough. The window runs from the last statistics reset (``pg_stat_database.stats_reset``)
+    or, when they were never reset, from the server's start (the counters run at least that
+    long); the evidence says which. When the window is shorter than the minimum, or unknown, the
+    check says so once, as information, with the indexes that have no scans so far, instead of
+    one finding per index.
+
+    Never reported, because dropping them would do harm or the counters say nothing about them:
+
+    - indexes that back a primary key, unique or exclusion constraint, or enforce uniqueness;
+    - an index that supports a foreign key (its leading columns are the key's columns), unless
+      another index leads with the same columns: that one serves the key's checks (see DW102);
+    - the only GIN, GiST, SP-GiST or BRIN index on its key: full-text, containment and range
+      searches run rarely (a search page, a monthly report) and nothing else answers them;
+    - indexes on an empty table, or on a table no query has read in the window;
+    - indexes of partitioned tables and their partitions, whose counters PostgreSQL keeps per
+      partition.
+
+    Counters are per server: an index used only on a replica looks unused here, and a
+    ``pg_stat_reset_single_table_counters()`` shortens the window without changing the
+    database's reset time. On PostgreSQL 16 and later, ``pg_stat_user_indexes.last_idx_scan``
+    tells when an index was last used; the snapshot does not read it yet.
 
     Fix: ``DROP INDEX CONCURRENTLY``; rollback recreates it from its definition. Check the
     counters on the replicas first.
 
-    References: https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ALL-INDEXES-VIEW
+    References: https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ALL-INDEXES-VIEW,
+    https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-DATABASE-VIEW
     """
+    window = observation_window(snap)
     database = snap.server.current_database
-    stats_since = database.stats_reset if database else None
-    days = _days_between(stats_since, snap.taken_at)
-    young = days is not None and days < MIN_STATS_DAYS
+    unused: list[tuple[Index, Table]] = []
     for table_qname, indexes in _indexes_by_table(snap).items():
         table = snap.table(table_qname)
         if table is None or table.kind != "r" or table.is_partition:
             continue
-        protected = None
+        fk_kept: dict[str, str] | None = None
+        search_kept: set[str] = set()
         for index in indexes:
-            if index.scans != 0 or not index.valid or _enforces_something(index):
+            if index.scans != 0 or not index.valid:
                 continue
-            if protected is None:
-                protected = _fk_only_indexes(snap, table_qname)
-            if index.name in protected:
-                continue
-            window = (
-                f"since the statistics reset {days:.1f} days ago"
-                if days is not None
-                else "since statistics collection began"
-            )
-            fix = _drop_package(
-                index,
-                table,
-                f"Drop unused index {index.qname}",
-                f"No query has scanned {index.qname} {window}.",
-            )
-            writes = sum(n or 0 for n in (table.n_tup_ins, table.n_tup_upd, table.n_tup_del))
-            yield finding(
-                index.qname,
-                f"{index.qname} has not been scanned {window}",
-                fix=fix,
-                severity=Severity.INFO if young else None,
-                scans=0,
-                bytes=index.bytes,
-                table_rows=int(table.row_estimate),
-                table_writes=writes,
-                stats_reset=stats_since,
-                days_observed=round(days, 1) if days is not None else None,
-                definition=index.definition,
-            )
+            if fk_kept is None:
+                fk_kept, search_kept = foreign_key_keepers(snap, table_qname), search_keepers(indexes)
+            if unused_keep_reason(index, table, fk_kept, search_kept) is None:
+                unused.append((index, table))
+    if not unused:
+        return
+    if not window.covers(min_observed_days):
+        yield finding(
+            snap.server.database,
+            f"{len(unused)} index(es) have no scans {window.describe()}: too short a window to call them "
+            f"unused (at least {min_observed_days:g} days, --min-observed)",
+            severity=Severity.INFO,
+            indexes=[i.qname for i, _ in unused],
+            stats_reset=database.stats_reset if database else None,
+            **window.evidence(min_observed_days),
+        )
+        return
+    for index, table in unused:
+        fix = _drop_package(
+            index,
+            table,
+            f"Drop unused index {index.qname}",
+            f"No query has scanned {index.qname} {window.describe()}.",
+        )
+        writes = sum(n or 0 for n in (table.n_tup_ins, table.n_tup_upd, table.n_tup_del))
+        yield finding(
+            index.qname,
+            f"{index.qname} has not been scanned {window.describe()}",
+            fix=fix,
+            scans=0,
+            bytes=index.bytes,
+            table_rows=int(table.row_estimate),
+            table_writes=writes,
+            stats_reset=database.stats_reset if database else None,
+            **window.evidence(min_observed_days),
+            definition=index.definition,
+        )
 
 
 def _days_between(start: str | None, end: str | None) -> float | None:

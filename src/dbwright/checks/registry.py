@@ -31,7 +31,7 @@ the DW code), and ``--check`` accepts either.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,8 +100,17 @@ class Check:
     def applies_to(self, snap: Snapshot) -> bool:
         return snap.engine in self.engines
 
-    def run(self, snap: Snapshot) -> Iterator[Finding]:
-        for finding in self.function(snap):
+    @property
+    def options(self) -> tuple[str, ...]:
+        """The review options the check reads: its keyword-only parameters, each with a default."""
+        parameters = inspect.signature(self.function).parameters.values()
+        return tuple(p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY)
+
+    def run(self, snap: Snapshot, options: Mapping[str, Any] | None = None) -> Iterator[Finding]:
+        """The check's findings; ``options`` gives values for the options it declares, the rest keep
+        their defaults (e.g. ``min_observed_days`` for DW203)."""
+        chosen = {name: options[name] for name in self.options if options and name in options}
+        for finding in self.function(snap, **chosen):
             yield finding.with_code(self.code)
 
     def missing(self, snap: Snapshot) -> list[str]:

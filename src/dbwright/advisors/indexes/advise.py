@@ -646,6 +646,8 @@ class _Advisor:
         after: dict[str, PlanSummary | None],
     ) -> list[existing.DropProposal]:
         proposals = existing.propose(self.snap, chosen, after)
+        if note := existing.observation_note(self.snap):
+            self.notes.append(note)
         by_key = {s.query.key: s for s in statements}
         for proposal in proposals:
             users = [by_key[k] for k in proposal.used_by]

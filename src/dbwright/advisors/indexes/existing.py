@@ -1,9 +1,12 @@
 """Existing indexes worth dropping or merging, each with its evidence and its cost to the workload.
 
-- unused: no scan since statistics were reset, and no workload plan uses it;
-- redundant: its keys are a leading prefix of another index's keys (same method and
-  predicate), so that index answers every lookup it answers;
-- superseded: its keys lead a recommended index, which will answer for it once built;
+- unused: no scan during an observation window of at least ``min_observed_days`` (the review's
+  DW203 rules: never an index a foreign key needs, the only search index on its key, or an
+  index on an empty or unread table), and no workload plan uses it;
+- redundant: its keys, as the definition prints them (collation, operator class, ordering),
+  are a leading prefix of another btree index's keys with the same predicate, so that index
+  answers every lookup it answers;
+- superseded: its plain keys lead a recommended index, which will answer for it once built;
 - merge: two indexes with the same keys and different INCLUDE lists become one.
 
 Indexes behind a primary key, a unique constraint or any constraint are never proposed:
@@ -18,8 +21,16 @@ from typing import Any
 
 from dbwright.advisors.indexes.plans import PlanSummary
 from dbwright.advisors.indexes.spec import IndexSpec
+from dbwright.checks.indexes import (
+    MIN_OBSERVED_DAYS,
+    foreign_key_keepers,
+    key_items,
+    observation_window,
+    search_keepers,
+    unused_keep_reason,
+)
 from dbwright.model import Index, Snapshot
-from dbwright.model.operations import DropIndex
+from dbwright.model.operations import DropIndex, ident
 from dbwright.model.package import ChangePackage
 
 
@@ -55,10 +66,14 @@ def droppable(index: Index) -> bool:
 
 
 def propose(
-    snapshot: Snapshot, recommended: Sequence[IndexSpec], plans_after: dict[str, PlanSummary | None]
+    snapshot: Snapshot,
+    recommended: Sequence[IndexSpec],
+    plans_after: dict[str, PlanSummary | None],
+    min_observed_days: float = MIN_OBSERVED_DAYS,
 ) -> list[DropProposal]:
     """Drop and merge proposals, before their cost is measured; ordered by table and name."""
     proposals: dict[str, DropProposal] = {}
+    window = observation_window(snapshot)
     keepers = {c.qname for i in snapshot.indexes if droppable(i) and (c := _covering_index(i, snapshot))}
     for index in sorted(snapshot.indexes, key=lambda i: (i.table_qname, i.name)):
         if not droppable(index):
@@ -82,13 +97,19 @@ def propose(
                 used_by,
                 f"the recommended {superseding.name} leads with the same keys",
             )
-        elif index.scans == 0 and not used_by and index.qname not in keepers:
+        elif (
+            index.scans == 0
+            and not used_by
+            and index.qname not in keepers
+            and window.covers(min_observed_days)
+            and _unused_candidate(snapshot, index)
+        ):
             proposals[index.qname] = _proposal(
                 index,
                 "unused",
-                {"scans": index.scans, "stats_reset": _stats_reset(snapshot)},
+                {"stats_reset": _stats_reset(snapshot), **window.evidence(min_observed_days)},
                 used_by,
-                "no index scan since statistics were reset, and no workload plan uses it",
+                f"no index scan {window.describe()}, and no workload plan uses it",
             )
     for first, second in _merge_pairs(snapshot):
         if first.qname in proposals or second.qname in proposals:
@@ -162,12 +183,12 @@ def _covering_index(index: Index, snapshot: Snapshot) -> Index | None:
         ):
             continue
         other_keys = _plain_keys(other)
-        if other_keys is None or other_keys[: len(keys)] != keys:
-            continue
+        if other_keys is None or not other.ready or key_items(other)[: len(keys)] != key_items(index):
+            continue  # collation, operator class and ordering count: `x varchar_pattern_ops` is not `x`
         if not set(index.include) <= set(other_keys) | set(other.include):
             continue
         if (
-            other_keys == keys
+            key_items(other) == key_items(index)
             and set(other.include) == set(index.include)
             and droppable(other)
             and other.name > index.name
@@ -179,7 +200,7 @@ def _covering_index(index: Index, snapshot: Snapshot) -> Index | None:
 
 def _superseding_spec(index: Index, recommended: Sequence[IndexSpec]) -> IndexSpec | None:
     keys = _plain_keys(index)
-    if not keys or index.method != "btree" or index.predicate:
+    if not keys or index.method != "btree" or index.predicate or not _default_keys(index, keys):
         return None
     for spec in recommended:
         if (
@@ -197,14 +218,16 @@ def _merge_pairs(snapshot: Snapshot) -> list[tuple[Index, Index]]:
     pairs = []
     by_table: dict[str, list[Index]] = {}
     for index in snapshot.indexes:
-        if droppable(index) and index.method == "btree" and _plain_keys(index) and not index.predicate:
+        keys = _plain_keys(index)
+        plain = bool(keys) and _default_keys(index, keys or ())
+        if droppable(index) and index.method == "btree" and plain and not index.predicate:
             by_table.setdefault(index.table_qname, []).append(index)
     for indexes in by_table.values():
         indexes.sort(key=lambda i: i.name)
         for i, first in enumerate(indexes):
             for second in indexes[i + 1 :]:
                 if (
-                    _plain_keys(first) == _plain_keys(second)
+                    key_items(first) == key_items(second)
                     and set(first.include) != set(second.include)
                     and first.include
                     and second.include
@@ -216,3 +239,31 @@ def _merge_pairs(snapshot: Snapshot) -> list[tuple[Index, Index]]:
 def _stats_reset(snapshot: Snapshot) -> str | None:
     database = snapshot.server.current_database
     return database.stats_reset if database else None
+
+
+def _default_keys(index: Index, keys: tuple[str, ...]) -> bool:
+    """Whether every key is a bare column: default collation, operator class and ordering."""
+    return key_items(index) == tuple(ident(k) for k in keys)
+
+
+def _unused_candidate(snapshot: Snapshot, index: Index) -> bool:
+    """The review's DW203 rules: nothing a constraint, a foreign key or a search needs, and only
+    on a table that has data and has been read."""
+    table = snapshot.table(index.table_qname)
+    if table is None or table.kind != "r" or table.is_partition:
+        return False
+    indexes = snapshot.indexes_of(table.qname)
+    keepers = foreign_key_keepers(snapshot, table.qname)
+    return unused_keep_reason(index, table, keepers, search_keepers(indexes)) is None
+
+
+def observation_note(snapshot: Snapshot, min_observed_days: float = MIN_OBSERVED_DAYS) -> str | None:
+    """Why no index is proposed as unused although some have no scans: the window is too short."""
+    window = observation_window(snapshot)
+    idle = [i for i in snapshot.indexes if droppable(i) and i.scans == 0]
+    if window.covers(min_observed_days) or not idle:
+        return None
+    return (
+        f"{len(idle)} index(es) have no scans {window.describe()}; none is proposed as unused before "
+        f"{min_observed_days:g} days of statistics"
+    )
