@@ -26,6 +26,77 @@ def test_dw101_table_with_primary_key_not_flagged(pg):
     assert pg.findings("DW101") == []
 
 
+def _tables_without_primary_keys(pg) -> None:
+    """Every kind of table DW101 judges differently, each without a primary key."""
+    pg.execute("CREATE TABLE events (happened_at timestamptz, kind text)")
+    pg.execute("CREATE TABLE accounts (email text NOT NULL, name text)")
+    pg.execute("CREATE UNIQUE INDEX accounts_email_key ON accounts (email)")
+    pg.execute("CREATE TABLE tags (name text)")
+    pg.execute("CREATE UNIQUE INDEX tags_lower_name_key ON tags (lower(name))")
+    pg.execute("CREATE TABLE job_queue (payload jsonb, queued_at timestamptz)")
+    pg.execute("CREATE TABLE staging_orders (raw text)")
+    pg.execute("CREATE UNLOGGED TABLE hits (path text)")
+    pg.execute("CREATE TABLE cache (key text, value text) PARTITION BY HASH (key)")
+    pg.execute("CREATE TABLE cache_0 PARTITION OF cache FOR VALUES WITH (MODULUS 2, REMAINDER 0)")
+    pg.execute("CREATE TABLE cache_1 PARTITION OF cache FOR VALUES WITH (MODULUS 2, REMAINDER 1)")
+    pg.execute("INSERT INTO accounts VALUES ('a@x.org', 'a'); INSERT INTO tags VALUES ('Golf')")
+    pg.execute("INSERT INTO job_queue VALUES ('{}', now()); INSERT INTO cache VALUES ('k', 'v')")
+
+
+def test_dw101_candidate_keys_transient_and_partitioned_tables_judged(pg):
+    _tables_without_primary_keys(pg)
+    found = {f.object: f for f in pg.findings("DW101")}
+    assert set(found) == {
+        "public.events",
+        "public.accounts",
+        "public.tags",
+        "public.job_queue",
+        "public.staging_orders",
+        "public.hits",
+        "public.cache",
+    }
+    assert found["public.events"].severity is None  # the check's own: high
+    accounts = found["public.accounts"]
+    assert accounts.severity == Severity.MEDIUM
+    assert "PRIMARY KEY USING INDEX accounts_email_key" in accounts.fix.forward_sql
+    tags = found["public.tags"]
+    assert tags.severity == Severity.LOW
+    assert "lower(name)" in tags.evidence["candidate_key"]
+    assert "cannot be a primary key" in tags.message
+    for transient in ("public.job_queue", "public.staging_orders", "public.hits"):
+        assert found[transient].severity == Severity.LOW
+        assert "logical replication" in found[transient].message
+    cache = found["public.cache"]
+    assert cache.fix is None  # an identity column cannot be added to a table with partitions
+    assert cache.evidence["partition_key"] == "key"
+    assert "must include its partition key (key)" in cache.message
+
+
+def test_dw101_every_fix_applies_on_its_table(pg):
+    _tables_without_primary_keys(pg)
+    fixes = {f.object: f.fix for f in pg.findings("DW101") if f.fix is not None}
+    assert set(fixes) == {
+        "public.events",
+        "public.accounts",
+        "public.tags",
+        "public.job_queue",
+        "public.staging_orders",
+        "public.hits",
+    }
+    for fix in fixes.values():
+        apply(pg, fix.forward_sql)
+    assert [f.object for f in pg.findings("DW101")] == ["public.cache"]
+    assert pg.value(
+        "SELECT conindid::regclass::text FROM pg_constraint WHERE conname = 'accounts_email_key'"
+    ) == ("accounts_email_key")
+    for fix in fixes.values():
+        apply(pg, fix.rollback_sql)
+    assert len(pg.findings("DW101")) == 7
+    assert (
+        pg.value("SELECT indisunique FROM pg_index WHERE indexrelid = 'accounts_email_key'::regclass") is True
+    )
+
+
 def test_dw102_foreign_key_without_index_flagged(pg):
     pg.execute("CREATE TABLE parent (id int PRIMARY KEY)")
     pg.execute("CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent)")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dbwright.checks.registry import check, finding
-from dbwright.model import Column, ColumnStats, Constraint, Sequence, Snapshot, Table, qualify
+from dbwright.model import Column, ColumnStats, Constraint, Index, Sequence, Snapshot, Table, qualify
 from dbwright.model.findings import Finding, Severity
 from dbwright.model.operations import (
     AddCheck,
@@ -27,50 +27,175 @@ from dbwright.model.operations import (
 )
 from dbwright.model.package import ChangePackage
 
+#: Table names (any underscore-separated word) that say rows pass through rather than live there.
+_TRANSIENT_WORDS = {
+    "queue",
+    "queues",
+    "queued",
+    "job",
+    "jobs",
+    "task",
+    "tasks",
+    "outbox",
+    "inbox",
+    "staging",
+    "stage",
+    "stg",
+    "import",
+    "imports",
+    "load",
+    "tmp",
+    "temp",
+    "scratch",
+    "buffer",
+    "pending",
+}
+_PARTITION_KEY = re.compile(r"^\s*(?:RANGE|LIST|HASH)\s*\((?P<columns>.*)\)\s*$", re.IGNORECASE)
+
 
 @check("DW101", category="design", severity=Severity.HIGH, title="Table without a primary key")
 def table_without_primary_key(snap: Snapshot) -> Iterator[Finding]:
     """A table with no primary key has no reliable way to address one row.
 
-    Logical replication cannot replicate its UPDATEs and DELETEs, ORMs cannot map it, and
-    duplicates creep in unnoticed.
+    Logical replication cannot replicate its UPDATEs and DELETEs (they fail on a published
+    table without a replica identity), ORMs cannot map it, and duplicates creep in unnoticed.
 
-    Fix: add an identity column as the primary key, or promote a unique, non-null natural
-    key. On a large table, build the unique index CONCURRENTLY first and add the primary key
-    ``USING INDEX``, which only takes a brief lock.
+    Precision rules:
 
-    References: https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-PRIMARY-KEYS
+    - An existing unique index is a candidate key. On plain ``NOT NULL`` columns it can become
+      the primary key at once (medium). A unique index on expressions (``lower(name)``) or on
+      nullable columns already keeps rows apart but cannot be a primary key or a replica
+      identity; the finding names it and drops to low.
+    - Queue and staging tables (named like ``job_queue``, ``outbox``, ``staging_orders``,
+      ``tmp_import``) and unlogged tables drop to low: rows pass through them. It still
+      matters for logical replication: without a key, every UPDATE and DELETE of a published
+      table fails.
+    - A partitioned table's primary key must include the partition key columns, and an
+      identity column cannot be added to a table that has partitions. A partitioned parent
+      gets no automatic fix; the finding names the partition key its key has to include.
+    - Every fix applies to the object it is made for.
+
+    Fix: on an ordinary table, add a bigint identity column as the primary key, or promote a
+    unique index on ``NOT NULL`` columns with ``ADD PRIMARY KEY USING INDEX`` (a brief lock, no
+    scan). On a large table, build the unique index CONCURRENTLY first and promote it.
+
+    References: https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-PRIMARY-KEYS,
+    https://www.postgresql.org/docs/current/logical-replication-publication.html,
+    https://www.postgresql.org/docs/current/ddl-partitioning.html#DDL-PARTITIONING-DECLARATIVE-LIMITATIONS
     """
     for table in snap.user_tables():
         if table.is_partition or snap.constraints_of(table.qname, "p"):
             continue
-        column = "id" if snap.column(table.qname, "id") is None else "row_id"
-        sql = (
-            f"ALTER TABLE {qident(table.qname)} ADD COLUMN {ident(column)} bigint "
-            "GENERATED ALWAYS AS IDENTITY PRIMARY KEY;"
-        )
-        fix = ChangePackage.of(
-            f"Add an identity primary key to {table.qname}",
-            [
-                RawSQL(
-                    sql,
-                    f"ALTER TABLE {qident(table.qname)} DROP COLUMN {ident(column)};",
-                    lock_=_access_exclusive(table.qname),
-                    rewrites_=True,
-                    table_bytes=table.heap_bytes,
-                )
-            ],
-            "Adds a bigint identity column and makes it the primary key. Filling the column rewrites "
-            "the table under an ACCESS EXCLUSIVE lock; on a large table prefer promoting an existing "
-            "unique natural key through a concurrently built unique index.",
-        )
+        promotable, candidate = _candidate_keys(snap, table)
+        transient = _transient_reason(table)
+        notes: list[str] = []
+        severity = None
+        if promotable is not None:
+            severity = Severity.MEDIUM
+            notes.append(f"unique index {promotable.name} on NOT NULL columns can become its primary key")
+        elif candidate is not None:
+            severity = Severity.LOW
+            notes.append(
+                f"unique index {candidate.name} keeps rows apart but cannot be a primary key or replica identity"
+            )
+        if transient:
+            severity = Severity.LOW
+            notes.append(
+                f"{transient}; without a key its UPDATEs and DELETEs fail once it is published "
+                "for logical replication"
+            )
+        partition_columns = None
+        if table.kind == "p":
+            partition_columns = _partition_key_text(table)
+            notes.append(
+                f"a key on this partitioned table must include its partition key ({partition_columns})"
+            )
+            fix = None
+        elif promotable is not None:
+            fix = _promote_index_package(table, promotable)
+        else:
+            fix = _identity_key_package(snap, table)
+        message = f"{table.qname} has no primary key" + (f" ({'; '.join(notes)})" if notes else "")
         yield finding(
             table.qname,
-            f"{table.qname} has no primary key",
+            message,
             fix=fix,
+            severity=severity,
             row_estimate=int(table.row_estimate),
             size_bytes=table.total_bytes,
+            candidate_key=(promotable or candidate).definition if (promotable or candidate) else None,
+            transient=transient,
+            partition_key=partition_columns,
         )
+
+
+def _candidate_keys(snap: Snapshot, table: Table) -> tuple[Index | None, Index | None]:
+    """A unique index that can become the primary key, and one that only keeps rows apart."""
+    promotable = candidate = None
+    for index in snap.indexes_of(table.qname):
+        if not index.unique or not index.valid or index.predicate:
+            continue
+        columns = [snap.column(table.qname, name) for name in index.columns if name is not None]
+        plain = len(columns) == len(index.columns) and not index.include
+        if plain and index.method == "btree" and all(c is not None and c.not_null for c in columns):
+            promotable = promotable or index
+        else:
+            candidate = candidate or index
+    return promotable, candidate
+
+
+def _transient_reason(table: Table) -> str | None:
+    if table.persistence == "u":
+        return "an unlogged table, whose rows do not survive a crash"
+    words = set(table.name.lower().split("_"))
+    if words & _TRANSIENT_WORDS:
+        return "a queue or staging table, whose rows pass through"
+    return None
+
+
+def _partition_key_text(table: Table) -> str:
+    match = _PARTITION_KEY.match(table.partition_key or "")
+    return match["columns"] if match else (table.partition_key or "unknown")
+
+
+def _promote_index_package(table: Table, index: Index) -> ChangePackage:
+    """ADD PRIMARY KEY USING INDEX, named like the index so nothing is renamed."""
+    return ChangePackage.of(
+        f"Promote {index.name} to the primary key of {table.qname}",
+        [
+            RawSQL(
+                f"ALTER TABLE {qident(table.qname)} ADD CONSTRAINT {ident(index.name)} PRIMARY KEY USING INDEX "
+                f"{ident(index.name)};",
+                f"ALTER TABLE {qident(table.qname)} DROP CONSTRAINT {ident(index.name)};\n{index.definition};",
+                lock_=_access_exclusive(table.qname),
+            )
+        ],
+        f"Makes the existing unique index {index.name} the primary key; its columns are already NOT NULL, "
+        "so nothing is scanned and the lock is brief. The rollback drops the key and rebuilds the index.",
+    )
+
+
+def _identity_key_package(snap: Snapshot, table: Table) -> ChangePackage:
+    column = "id" if snap.column(table.qname, "id") is None else "row_id"
+    sql = (
+        f"ALTER TABLE {qident(table.qname)} ADD COLUMN {ident(column)} bigint "
+        "GENERATED ALWAYS AS IDENTITY PRIMARY KEY;"
+    )
+    return ChangePackage.of(
+        f"Add an identity primary key to {table.qname}",
+        [
+            RawSQL(
+                sql,
+                f"ALTER TABLE {qident(table.qname)} DROP COLUMN {ident(column)};",
+                lock_=_access_exclusive(table.qname),
+                rewrites_=True,
+                table_bytes=table.heap_bytes,
+            )
+        ],
+        "Adds a bigint identity column and makes it the primary key. Filling the column rewrites "
+        "the table under an ACCESS EXCLUSIVE lock; on a large table prefer promoting an existing "
+        "unique natural key through a concurrently built unique index.",
+    )
 
 
 # --- shared helpers ---------------------------------------------------------------------------
