@@ -367,6 +367,24 @@ def test_dw107_varchar_and_internal_char_not_flagged(pg):
     assert pg.findings("DW107") == []
 
 
+def test_dw107_fixed_length_codes_not_flagged_but_padded_values_are(pg):
+    pg.execute(
+        "CREATE TABLE releases (id int PRIMARY KEY, country char(2), isrc char(12) CHECK (length(isrc) = 12), "
+        "currency char(3) CHECK (currency ~ '^[A-Z]{3}$'), postal_code char(10), grade char(2))"
+    )
+    pg.execute(
+        "INSERT INTO releases SELECT g, (ARRAY['DE', 'AT', 'FR'])[g % 3 + 1], 'USRC1' || lpad(g::text, 7, '0'), "
+        "'EUR', (ARRAY['10115', '8010', 'SW1A 1AA'])[g % 3 + 1], (ARRAY['A', 'B+'])[g % 2 + 1] "
+        "FROM generate_series(1, 2000) g"
+    )
+    pg.analyze()
+    found = {f.object: f for f in pg.findings("DW107")}
+    # Every sampled country code has two characters; the CHECKs hold the others' lengths.
+    assert set(found) == {"public.releases.postal_code", "public.releases.grade"}
+    assert found["public.releases.postal_code"].evidence["sampled_lengths"] == [4, 5, 8]
+    assert found["public.releases.grade"].evidence["sampled_lengths"] == [1, 2]
+
+
 def test_dw108_repeated_column_group_flagged(pg):
     pg.execute(
         "CREATE TABLE customers (id int PRIMARY KEY, name text, phone1 text, phone2 text, phone3 text)"

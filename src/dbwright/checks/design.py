@@ -763,20 +763,36 @@ def json_instead_of_jsonb(snap: Snapshot) -> Iterator[Finding]:
 # --- DW107 -------------------------------------------------------------------------------------
 
 
+#: The most common values must cover this share of the sampled non-null rows to speak for them all.
+SAMPLE_COVERAGE = 0.999
+
+
 @check("DW107", category="design", severity=Severity.LOW, title="Fixed-length char(n) column")
 def fixed_length_char(snap: Snapshot) -> Iterator[Finding]:
-    """A ``character(n)`` (``char(n)``) column.
+    """A ``character(n)`` (``char(n)``) column holding values of varying length.
 
     ``char(n)`` pads values with spaces to n characters, ignores trailing spaces when comparing
     and strips them when casting to text, which surprises clients; it is no faster than
     ``varchar`` or ``text`` in PostgreSQL, and takes more space for short values. (The internal
     one-byte ``"char"`` type is a different type and is not flagged.)
 
+    Precision rules: a fixed-length code (an ISO country or currency code, an ISRC, a disc ID)
+    is what ``char(n)`` is for, and is not flagged when the schema or the data says so:
+
+    - a CHECK constraint on the column holds its length (``length(code) = 2``,
+      ``char_length``, ``octet_length``) or its shape with a regular expression (``code ~ …``);
+    - or the planner's statistics show every sampled value has length n: the most common values
+      (``pg_stats.most_common_vals``) cover the whole sample and each is n characters long once
+      the padding is removed. ``avg_width`` cannot tell, as it counts the padding. A column
+      without statistics, or whose values are too varied for the list to cover them, is
+      flagged.
+
     Fix: ``varchar(n)``, keeping the length limit; trailing padding is removed by the cast. The
     change rewrites the table under an ACCESS EXCLUSIVE lock.
 
     References: https://www.postgresql.org/docs/current/datatype-character.html,
-    https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_char.28n.29
+    https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_char.28n.29,
+    https://www.postgresql.org/docs/current/view-pg-stats.html
     """
     for column in snap.columns:
         match = re.fullmatch(r"character\((\d+)\)", column.data_type)
@@ -785,7 +801,10 @@ def fixed_length_char(snap: Snapshot) -> Iterator[Finding]:
         table = snap.table(column.table_qname)
         if table is None or table.kind not in ("r", "p") or table.is_partition:
             continue
-        new_type = f"character varying({match.group(1)})"
+        length = int(match.group(1))
+        if _length_checked(snap, column) or _sampled_lengths(column) == {length}:
+            continue
+        new_type = f"character varying({length})"
         fix = _alter_type_package(
             column,
             new_type,
@@ -800,7 +819,31 @@ def fixed_length_char(snap: Snapshot) -> Iterator[Finding]:
             fix=fix,
             data_type=column.data_type,
             suggested_type=new_type,
+            sampled_lengths=sorted(_sampled_lengths(column) or ()),
         )
+
+
+def _length_checked(snap: Snapshot, column: Column) -> bool:
+    """Whether a CHECK constraint on the column alone holds its length or its shape."""
+    name = re.escape(ident(column.name))
+    holds = re.compile(
+        rf"(?:\b(?:char_length|character_length|length|octet_length)\(\s*{name}(?![\w$])|(?<![\w$]){name}\s*!?~)"
+    )
+    return any(
+        c.columns == (column.name,) and holds.search(c.definition)
+        for c in snap.constraints_of(column.table_qname, "c")
+    )
+
+
+def _sampled_lengths(column: Column) -> set[int] | None:
+    """The lengths, padding removed, of the values in the statistics, when they cover the whole sample."""
+    stats = column.stats
+    if stats is None or not stats.most_common_vals or not stats.most_common_freqs:
+        return None
+    non_null = 1.0 - (stats.null_frac or 0.0)
+    if non_null <= 0 or sum(stats.most_common_freqs) < non_null * SAMPLE_COVERAGE:
+        return None
+    return {len(value.rstrip(" ")) for value in stats.most_common_vals}
 
 
 # --- DW108 -------------------------------------------------------------------------------------
