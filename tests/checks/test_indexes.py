@@ -1,12 +1,17 @@
 """Indexes checks: each has a bad-state test and a clean look-alike test on a real server."""
 
+import dataclasses
 import threading
 import time
+from datetime import datetime, timedelta
 
 import psycopg
 import pytest
 
+from dbwright.checks.indexes import foreign_key_keepers, search_keepers, unused_keep_reason
+from dbwright.model import Snapshot
 from dbwright.model.findings import Severity
+from dbwright.review import run_review
 
 
 def apply(pg, script: str) -> None:
@@ -107,28 +112,169 @@ def test_dw202_unique_partial_or_differently_ordered_not_flagged(pg):
     assert pg.findings("DW202") == []
 
 
+def test_dw202_collation_operator_class_and_include_respected(pg):
+    """Django's pair (a plain index and a ``_like`` one with varchar_pattern_ops), an index under
+    another collation, and an INCLUDE column the wider index lacks: none is redundant. The same
+    operator class under a wider index still is."""
+    pg.execute("CREATE TABLE t (id int PRIMARY KEY, code varchar(20), name text, x int, y int, z int)")
+    pg.execute("CREATE INDEX t_code_idx ON t (code)")
+    pg.execute("CREATE INDEX t_code_like ON t (code varchar_pattern_ops)")
+    pg.execute("CREATE INDEX t_code_like_id ON t (code varchar_pattern_ops, id)")  # covers t_code_like
+    pg.execute("CREATE INDEX t_name_idx ON t (name)")
+    pg.execute('CREATE INDEX t_name_c_id ON t (name COLLATE "C", id)')
+    pg.execute("CREATE INDEX t_x_inc ON t (x) INCLUDE (y)")
+    pg.execute("CREATE INDEX t_x_z ON t (x, z)")
+    found = {f.object: f for f in pg.findings("DW202")}
+    assert set(found) == {"public.t_code_like"}
+    assert found["public.t_code_like"].evidence["covered_by"] == "public.t_code_like_id"
+    pg.execute('CREATE INDEX t_name_c ON t (name COLLATE "C")')
+    assert pg.findings("DW201") == []  # same column, another collation: no duplicate
+
+
+def aged(snap: Snapshot, days: float) -> Snapshot:
+    """The snapshot as if taken ``days`` later: the usage counters then cover that much longer."""
+    taken = datetime.fromisoformat(snap.taken_at) + timedelta(days=days)
+    return dataclasses.replace(snap, taken_at=taken.isoformat())
+
+
+def unused(snap: Snapshot, **options) -> list:
+    return run_review(snap, codes=["DW203"], options=options).by_code("DW203")
+
+
 def test_dw203_unused_index_flagged(pg):
     pg.execute("CREATE TABLE t (id int PRIMARY KEY, a int, b int)")
     pg.execute("CREATE INDEX t_a_idx ON t (a)")
     pg.execute("INSERT INTO t SELECT g, g, g FROM generate_series(1, 1000) g")
     pg.analyze()
+    pg.execute("SELECT count(*) FROM t WHERE b = 5")  # the table is read, never through t_a_idx
     flush_counters(pg)
-    found = pg.findings("DW203")
+    snap = pg.snapshot()
+    assert snap.server.current_database.stats_reset is None  # a new database: never reset
+    # Never reset: the counters run since the server started, and the evidence says so.
+    found = unused(aged(snap, 30))
     assert [f.object for f in found] == ["public.t_a_idx"]
+    assert found[0].severity is None  # the check's own (low)
+    assert "since the server started on" in found[0].message
+    assert found[0].evidence["observed_from"] == "server_start"
+    assert found[0].evidence["stats_reset"] is None
+    assert found[0].evidence["days_observed"] >= 30
     assert found[0].evidence["scans"] == 0
     assert found[0].evidence["bytes"] > 0
     assert found[0].evidence["table_writes"] == 1000
     fix = found[0].fix
+    assert "since the server started" in fix.explanation
     apply(pg, fix.forward_sql)
     assert not index_exists(pg, "public.t_a_idx")
     apply(pg, fix.rollback_sql)
-    # Counters reset minutes ago say little: the finding stays, as information.
+    # Minutes of counters say little: one informational finding for the database, not one per index.
+    found = unused(snap)
+    assert [(f.object, f.severity) for f in found] == [(pg.name, Severity.INFO)]
+    assert found[0].evidence["indexes"] == ["public.t_a_idx"]
+    assert found[0].evidence["min_observed_days"] == 7
+    assert found[0].fix is None
+    # The review option sets the window: --min-observed 0 judges them now.
+    assert [f.object for f in unused(snap, min_observed_days=0)] == ["public.t_a_idx"]
+    # After a reset the window runs from the reset, and the evidence names it.
     pg.execute("SELECT pg_stat_reset()")
-    found = pg.findings("DW203")
+    pg.execute("SELECT count(*) FROM t WHERE b = 5")
+    flush_counters(pg)
+    snap = pg.snapshot()
+    found = unused(aged(snap, 10))
     assert [f.object for f in found] == ["public.t_a_idx"]
-    assert found[0].severity == Severity.INFO
-    assert found[0].evidence["days_observed"] == 0.0
-    assert found[0].evidence["stats_reset"] is not None
+    assert found[0].evidence["observed_from"] == "stats_reset"
+    assert found[0].evidence["stats_reset"] == snap.server.current_database.stats_reset
+    assert "since statistics were reset on" in found[0].message
+    found = unused(snap)
+    assert found[0].severity == Severity.INFO and found[0].evidence["days_observed"] == 0.0
+    assert "since statistics were reset on" in found[0].message
+
+
+def test_dw203_unknown_window_said_once(pg):
+    """Stats never reset and no server start in the snapshot (an older saved one): the window is
+    unknown, said once as information."""
+    pg.execute("CREATE TABLE t (id int PRIMARY KEY, a int, b int)")
+    pg.execute("CREATE INDEX t_a_idx ON t (a)")
+    pg.execute("CREATE INDEX t_b_idx ON t (b)")
+    pg.execute("INSERT INTO t SELECT g, g, g FROM generate_series(1, 1000) g")
+    pg.analyze()
+    pg.execute("SELECT * FROM t WHERE id = 5")  # the table is read (through its primary key)
+    flush_counters(pg)
+    snap = aged(pg.snapshot(), 365)
+    snap = dataclasses.replace(snap, server=dataclasses.replace(snap.server, postmaster_start=None))
+    found = unused(snap)
+    assert len(found) == 1 and found[0].severity == Severity.INFO
+    assert found[0].evidence["indexes"] == ["public.t_a_idx", "public.t_b_idx"]
+    assert found[0].evidence["days_observed"] is None
+    assert "unknown period" in found[0].message
+    assert "reset on" not in found[0].message
+
+
+def test_dw203_indexes_a_drop_would_hurt_not_flagged(pg):
+    """A year of counters, and still: constraint-backing, foreign-key, lone search and empty or
+    unread-table indexes are never called unused; their look-alikes still are."""
+    pg.execute("CREATE TABLE parent (id int PRIMARY KEY)")
+    pg.execute("INSERT INTO parent SELECT generate_series(1, 10)")
+    pg.execute(
+        "CREATE TABLE t (id int PRIMARY KEY, a int, code text UNIQUE, body text, during int4range, "
+        "parent_id int REFERENCES parent, other_id int REFERENCES parent, at timestamptz, "
+        "EXCLUDE USING gist (during WITH &&))"
+    )
+    pg.execute("CREATE INDEX t_parent_idx ON t (parent_id)")  # the foreign key's only index
+    pg.execute("CREATE INDEX t_other_idx ON t (other_id)")  # kept for other_id …
+    pg.execute("CREATE INDEX t_other_a_idx ON t (other_id, a)")  # … so this one may go: still flagged
+    pg.execute("CREATE INDEX t_body_fts ON t USING gin (to_tsvector('english', body))")  # lone GIN
+    pg.execute("CREATE INDEX t_at_brin ON t USING brin (at)")  # lone BRIN
+    pg.execute("CREATE INDEX t_a_idx ON t (a)")  # plain and unused: still flagged
+    pg.execute(
+        "INSERT INTO t SELECT g, g, 'c' || g, 'text ' || g, int4range(g * 10, g * 10 + 5), g % 10 + 1, "
+        "g % 10 + 1, now() FROM generate_series(1, 1000) g"
+    )
+    pg.execute("CREATE TABLE empty (id int PRIMARY KEY, a int)")
+    pg.execute("CREATE INDEX empty_a_idx ON empty (a)")
+    pg.execute("CREATE TABLE unread (id int PRIMARY KEY, a int)")
+    pg.execute("CREATE INDEX unread_a_idx ON unread (a)")
+    pg.execute("INSERT INTO unread SELECT g, g FROM generate_series(1, 1000) g")
+    pg.execute("CREATE INDEX t_body_fts_copy ON t USING gin (to_tsvector('english', body))")  # flagged
+    pg.analyze()
+    pg.execute("SET enable_seqscan = off")
+    pg.execute("SELECT * FROM empty WHERE id = 1")  # read, but empty
+    pg.execute("RESET enable_seqscan")
+    pg.execute("SELECT * FROM t WHERE id = 5")
+    flush_counters(pg)
+    snap = aged(pg.snapshot(), 365)
+    found = {f.object: f for f in unused(snap)}
+    assert set(found) == {"public.t_a_idx", "public.t_other_a_idx", "public.t_body_fts_copy"}
+    # Each one is kept for its own reason, which the rule names.
+    fk_kept = foreign_key_keepers(snap, "public.t")
+    search_kept = search_keepers(snap.indexes_of("public.t"))
+    reasons = {
+        i.name: unused_keep_reason(snap, i, snap.table(i.table_qname), fk_kept, search_kept)
+        for i in snap.indexes
+    }
+    assert "primary key" in reasons["t_pkey"]
+    assert "t_code_key" in reasons["t_code_key"]
+    assert "t_during_excl" in reasons["t_during_excl"]
+    assert "t_parent_id_fkey" in reasons["t_parent_idx"]
+    assert "t_other_id_fkey" in reasons["t_other_idx"]
+    assert "only gin index" in reasons["t_body_fts"]
+    assert "only brin index" in reasons["t_at_brin"]
+    assert reasons["empty_a_idx"] == "its table is empty"
+    assert "no query has read its table" in reasons["unread_a_idx"]
+
+
+def test_dw203_two_idle_indexes_for_one_foreign_key_keep_one(pg):
+    pg.execute("CREATE TABLE parent (id int PRIMARY KEY)")
+    pg.execute("CREATE TABLE t (id int PRIMARY KEY, a int, parent_id int REFERENCES parent)")
+    pg.execute("CREATE INDEX t_parent_a_idx ON t (parent_id, a)")
+    pg.execute("CREATE INDEX t_parent_idx ON t (a, parent_id)")  # leads with a: no support
+    pg.execute("CREATE INDEX t_parent_partial ON t (parent_id) WHERE a > 0")  # partial: no support
+    pg.execute("INSERT INTO parent SELECT generate_series(1, 10)")
+    pg.execute("INSERT INTO t SELECT g, g, g % 10 + 1 FROM generate_series(1, 1000) g")
+    pg.analyze()
+    pg.execute("SELECT * FROM t WHERE id = 5")
+    flush_counters(pg)
+    found = {f.object for f in unused(aged(pg.snapshot(), 30))}
+    assert found == {"public.t_parent_idx", "public.t_parent_partial"}
 
 
 def test_dw203_used_enforcing_or_foreign_key_indexes_not_flagged(pg):

@@ -359,7 +359,7 @@ def search_keepers(indexes: Iterable[Index]) -> set[str]:
 
 
 def unused_keep_reason(
-    index: Index, table: Table, fk_kept: dict[str, str], search_kept: set[str]
+    snap: Snapshot, index: Index, table: Table, fk_kept: dict[str, str], search_kept: set[str]
 ) -> str | None:
     """Why an index with no scans is still not a candidate to drop, or None when it is one."""
     if index.primary:
@@ -374,9 +374,20 @@ def unused_keep_reason(
         return f"it is the only {index.method} index on its key: it answers searches no B-tree can"
     if table.row_estimate <= 0 and not table.n_live_tup:
         return "its table is empty"
-    if not (table.seq_scan or 0) + (table.idx_scan or 0):
+    indexes = snap.indexes_of(table.qname)
+    constraints = len(snap.constraints_of(table.qname, "f")) + len(snap.constraints_of(table.qname, "c"))
+    if _never_read(table, len(indexes), constraints):
         return "no query has read its table yet, so its counters say nothing"
     return None
+
+
+def _never_read(table: Table, index_count: int, validated_constraints: int) -> bool:
+    """No query has read the table: none of its indexes was ever scanned, and its sequential scans
+    read no row or are no more than its own index builds and constraint validations made (each
+    ``CREATE INDEX`` and each validated foreign key or CHECK counts one)."""
+    if table.idx_scan:
+        return False
+    return not table.seq_tup_read or (table.seq_scan or 0) <= index_count + validated_constraints
 
 
 @check("DW203", category="indexes", severity=Severity.LOW, title="Unused index")
@@ -428,7 +439,7 @@ def unused_index(snap: Snapshot, *, min_observed_days: float = MIN_OBSERVED_DAYS
                 continue
             if fk_kept is None:
                 fk_kept, search_kept = foreign_key_keepers(snap, table_qname), search_keepers(indexes)
-            if unused_keep_reason(index, table, fk_kept, search_kept) is None:
+            if unused_keep_reason(snap, index, table, fk_kept, search_kept) is None:
                 unused.append((index, table))
     if not unused:
         return

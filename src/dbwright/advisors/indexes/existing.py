@@ -254,7 +254,7 @@ def _unused_candidate(snapshot: Snapshot, index: Index) -> bool:
         return False
     indexes = snapshot.indexes_of(table.qname)
     keepers = foreign_key_keepers(snapshot, table.qname)
-    return unused_keep_reason(index, table, keepers, search_keepers(indexes)) is None
+    return unused_keep_reason(snapshot, index, table, keepers, search_keepers(indexes)) is None
 
 
 def observation_note(snapshot: Snapshot, min_observed_days: float = MIN_OBSERVED_DAYS) -> str | None:
