@@ -458,6 +458,31 @@ def test_dw109_constrained_or_varied_columns_not_flagged(pg):
     assert pg.findings("DW109") == []
 
 
+def test_dw109_needs_a_closed_set_by_name_and_values(pg):
+    pg.execute(
+        "CREATE TABLE scans (id int PRIMARY KEY, scan_type text, action_type text, plugin_kind text, "
+        'review_state text, payment_mode varchar(20), label text, sparse_status text, "deliveryStatus" text)'
+    )
+    pg.execute(
+        "INSERT INTO scans SELECT g, 'entry', (ARRAY['create', 'update', 'delete'])[g % 3 + 1], "
+        "(ARRAY['core', 'extra'])[g % 2 + 1], (ARRAY['looks good to me', 'needs work'])[g % 2 + 1], "
+        "(ARRAY['card', 'cash'])[g % 2 + 1], (ARRAY['red', 'blue'])[g % 2 + 1], "
+        "CASE WHEN g % 3 = 0 THEN (ARRAY['on', 'off'])[g % 2 + 1] END, (ARRAY['sent', 'lost'])[g % 2 + 1] "
+        "FROM generate_series(1, 2000) g"
+    )
+    pg.execute("CREATE TABLE hooks (id int PRIMARY KEY, handler_type text, status text)")
+    pg.execute(
+        "INSERT INTO hooks SELECT g, (ARRAY['app.hooks.Mail', 'app.hooks.Chat'])[g % 2 + 1], "
+        "(ARRAY['ok', 'failed'])[g % 2 + 1] FROM generate_series(1, 2000) g"
+    )
+    pg.analyze()
+    found = {f.object: f for f in pg.findings("DW109")}
+    # Not flagged: one value (scan_type), open-ended kinds (action_type, plugin_kind, handler_type),
+    # free text (review_state), a name that says nothing (label), too few non-null rows (sparse_status).
+    assert set(found) == {"public.scans.payment_mode", "public.scans.deliveryStatus", "public.hooks.status"}
+    assert found["public.scans.payment_mode"].evidence["values"] == ["card", "cash"]
+
+
 def test_dw110_nullable_column_without_nulls_flagged(pg):
     pg.execute("CREATE TABLE users (id int PRIMARY KEY, email text, nickname text)")
     pg.execute(

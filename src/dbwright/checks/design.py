@@ -950,8 +950,73 @@ def _child_table_package(
 
 #: At most this many distinct values make a text column enum-like.
 MAX_ENUM_VALUES = 10
+#: One value is no set: a CHECK on it would refuse the second kind of row the application writes.
+MIN_ENUM_VALUES = 2
 #: The most common values must cover this share of non-null rows: the list is then complete.
 ENUM_COVERAGE = 0.999
+#: The last word of a column name that says its values come from a closed list.
+_CLOSED_SET_WORDS = {
+    "status",
+    "state",
+    "kind",
+    "type",
+    "category",
+    "level",
+    "priority",
+    "severity",
+    "mode",
+    "phase",
+    "stage",
+    "gender",
+    "sex",
+    "tier",
+    "direction",
+    "visibility",
+    "outcome",
+}
+#: Words that make a kind open-ended: new values come with new code, plugins or providers.
+_OPEN_SET_WORDS = {
+    "action",
+    "event",
+    "activity",
+    "operation",
+    "provider",
+    "plugin",
+    "backend",
+    "handler",
+    "source",
+    "vendor",
+    "integration",
+    "app",
+    "module",
+    "class",
+    "model",
+    "service",
+    "component",
+    "driver",
+    "engine",
+    "adapter",
+    "extension",
+    "content",
+    "object",
+    "entity",
+    "target",
+    "resource",
+    "subject",
+    "owner",
+    "parent",
+    "media",
+    "mime",
+    "file",
+    "notification",
+    "message",
+    "job",
+    "task",
+    "auth",
+}
+#: A value of a closed set is a short token, not a sentence or a dotted class path.
+_TOKEN_VALUE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[_-][A-Za-z0-9]+)*$")
+MAX_TOKEN_LENGTH = 32
 
 
 def _distinct_values(stats: ColumnStats, rows: float) -> float | None:
@@ -962,13 +1027,29 @@ def _distinct_values(stats: ColumnStats, rows: float) -> float | None:
 
 @check("DW109", category="design", severity=Severity.LOW, title="Enum-like text column without a constraint")
 def enum_like_text_column(snap: Snapshot) -> Iterator[Finding]:
-    """A ``text`` or ``varchar`` column that, per the planner's statistics, holds only a handful
-    (at most 10) of distinct values over at least 1,000 rows, and has neither a CHECK
-    constraint nor a foreign key limiting it.
+    """A ``text`` or ``varchar`` column that, per the planner's statistics, holds a handful of
+    distinct values (2 to 10) over at least 1,000 non-null rows, whose name and values say it is
+    a closed set, and that has neither a CHECK constraint nor a foreign key limiting it.
 
     Nothing stops a typo (``'shiped'``) from becoming a new status that no query expects. The
     values are taken from ``pg_stats.most_common_vals`` and must cover all non-null rows of the
     sample. Columns without statistics (never analyzed, or hidden from this role) are skipped.
+
+    Precision rules:
+
+    - One distinct value is no set: a CHECK on it would refuse the next kind of row (``CHECK
+      (type IN ('entry'))`` blocks every exit scan). At least two values over at least 1,000
+      non-null rows are needed.
+    - The name must say it is a closed list: its last word is one of status, state, kind, type,
+      category, level, priority, severity, mode, phase, stage, gender, sex, tier, direction,
+      visibility, outcome.
+    - Open-ended kinds are not flagged: a name with a word such as action, event, activity,
+      operation, provider, plugin, backend, handler, source, vendor, integration, app, module,
+      class, model, service, content, object, entity, target, resource, media, notification or
+      job (``action_type``, ``auth_provider``, ``content_type``): new values arrive with new
+      code, plugins or providers.
+    - Every value must be a short token (a letter, then letters, digits, ``_`` or ``-``, at
+      most 32 characters): free text and dotted class paths are not a closed set.
 
     Fix: ``ADD CONSTRAINT … CHECK (col IN (…)) NOT VALID`` (a brief lock), then ``VALIDATE
     CONSTRAINT``, which scans the table without blocking writes. Validation fails if a value
@@ -983,7 +1064,9 @@ def enum_like_text_column(snap: Snapshot) -> Iterator[Finding]:
             continue
         constrained = None
         for column in snap.columns_of(table.qname):
-            values = _enum_values(column, table) if _is_plain_text(column) else None
+            if not _is_plain_text(column) or not _names_closed_set(column.name):
+                continue
+            values = _enum_values(column, table)
             if values is None:
                 continue
             if constrained is None:
@@ -999,6 +1082,11 @@ def enum_like_text_column(snap: Snapshot) -> Iterator[Finding]:
                 null_frac=column.stats.null_frac,
                 rows=int(table.row_estimate),
             )
+
+
+def _names_closed_set(name: str) -> bool:
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().split("_")
+    return words[-1] in _CLOSED_SET_WORDS and not set(words) & _OPEN_SET_WORDS
 
 
 def _check_values_package(table: Table, column: Column, values: tuple[str, ...]) -> ChangePackage:
@@ -1031,15 +1119,20 @@ def _is_plain_text(column: Column) -> bool:
 
 
 def _enum_values(column: Column, table: Table | None) -> tuple[str, ...] | None:
+    """The column's values, when the statistics show a small, complete set of short tokens."""
     stats = column.stats
     if stats is None or not _reviewable_for_stats(table):
         return None
     distinct = _distinct_values(stats, table.row_estimate)
     values, freqs = stats.most_common_vals, stats.most_common_freqs
-    if not distinct or distinct > MAX_ENUM_VALUES or not values or not freqs or len(values) < round(distinct):
+    if not distinct or not MIN_ENUM_VALUES <= round(distinct) <= MAX_ENUM_VALUES:
+        return None
+    if not values or not freqs or len(values) < max(round(distinct), MIN_ENUM_VALUES):
         return None
     non_null = 1.0 - (stats.null_frac or 0.0)
-    if non_null <= 0 or sum(freqs) < non_null * ENUM_COVERAGE:
+    if non_null * table.row_estimate < MIN_ROWS_FOR_STATS or sum(freqs) < non_null * ENUM_COVERAGE:
+        return None
+    if not all(len(v) <= MAX_TOKEN_LENGTH and _TOKEN_VALUE.match(v) for v in values):
         return None
     return tuple(sorted(values))
 
