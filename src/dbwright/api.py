@@ -131,6 +131,13 @@ def check_budget(value: str | int | None) -> str | int | None:
     return value
 
 
+def check_min_observed(days: float | None) -> float | None:
+    """``days`` if it can be DW203's observation window (``--min-observed``): none, or 0 or more."""
+    if days is not None and days < 0:
+        raise InvalidArgumentError(f"min_observed_days must be 0 or more, not {days:g}")
+    return days
+
+
 def at_or_above(findings: Iterable[GradedT], severity: str | Severity) -> list[GradedT]:
     """The findings at or above ``severity`` (what ``--fail-on`` tests); ignored lint findings left out."""
     threshold = parse_severity(severity)
@@ -200,23 +207,28 @@ def review(
     categories: Sequence[str] | None = None,
     codes: Sequence[str] | None = None,
     server_memory: str | int | None = None,
+    min_observed_days: float | None = None,
     progress: Progress | None = None,
 ) -> Review:
     """Run the review's checks over a database, a saved snapshot file or a Snapshot.
 
-    ``categories`` and ``codes`` narrow it to some areas or check codes. Each finding carries its
-    evidence and, where there is one, its fix as a change package.
+    ``categories`` and ``codes`` narrow it to some areas or check codes. ``min_observed_days``
+    is how many days of usage statistics DW203 needs before it calls an index unused (default 7).
+    Each finding carries its evidence and, where there is one, its fix as a change package.
     """
     from dbwright.review import run_review
 
     for category in categories or ():
         check_category(category)
+    check_min_observed(min_observed_days)
+    options = {} if min_observed_days is None else {"min_observed_days": min_observed_days}
     snap = _snapshot_of(source, server_memory, progress)
     return run_review(
         snap,
         categories=categories,
         codes=codes,
         progress=(lambda check: progress(f"check {check.code} {check.title}")) if progress else None,
+        options=options,
     )
 
 

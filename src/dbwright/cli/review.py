@@ -40,6 +40,14 @@ FailOnOpt = Annotated[
         help="Exit 1 when a finding is at or above this severity (info, low, medium, high, critical).",
     ),
 ]
+MinObservedOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--min-observed",
+        metavar="DAYS",
+        help="Days of usage statistics before an index with no scans counts as unused (DW203; default 7).",
+    ),
+]
 #: A check code (DW101) or an audit code (DWA040): what `fix` tells from its DATABASE argument.
 CHECK_CODE = re.compile(r"DWA?\d+", re.IGNORECASE)
 
@@ -50,13 +58,16 @@ def register(app: typer.Typer) -> None:
     app.command("fix")(fix)
 
 
-def run_checks(snap: Snapshot, categories: list[str] | None, codes: list[str] | None) -> Review:
+def run_checks(
+    snap: Snapshot, categories: list[str] | None, codes: list[str] | None, min_observed: float | None = None
+) -> Review:
     """The review of ``snap``, with the check running shown on stderr."""
     with err.status("running checks…") as status:
         return api.review(
             snap,
             categories=categories,
             codes=codes,
+            min_observed_days=min_observed,
             progress=lambda line: status.update(f"running checks: {line.removeprefix('check ')}"),
         )
 
@@ -73,12 +84,14 @@ def review(
         list[str] | None, typer.Option("--check", help="Only this check code (repeatable).")
     ] = None,
     server_memory: MemoryOpt = None,
+    min_observed: MinObservedOpt = None,
 ) -> None:
     """Review a database (or a saved snapshot): prioritized findings, each with evidence and a fix."""
     threshold = api.parse_severity(fail_on) if fail_on else None
     for name in category or []:
         api.check_category(name)
-    result = run_checks(obtain_snapshot(database, server_memory), category, check)
+    api.check_min_observed(min_observed)
+    result = run_checks(obtain_snapshot(database, server_memory), category, check, min_observed)
     if format == "text" and output_file is None:
         output.print_review(result, Console())
     else:
@@ -116,12 +129,15 @@ def fix(
     db: DbOpt = None,
     out: Annotated[Path, typer.Option("--out", help="Migration file to write.")] = Path("migration.sql"),
     server_memory: MemoryOpt = None,
+    min_observed: MinObservedOpt = None,
 ) -> None:
     """Write the fixes of the chosen checks to one migration file, with its down part. Never applies."""
     database, codes = split_database(codes)
     if not codes:
         raise typer.BadParameter("name at least one check code, e.g. DW102")
-    result = run_checks(obtain_snapshot(one_database(database, db), server_memory), None, codes)
+    api.check_min_observed(min_observed)
+    snap = obtain_snapshot(one_database(database, db), server_memory)
+    result = run_checks(snap, None, codes, min_observed)
     packages = api.fix_packages(result)
     if not packages:
         err.print(f"no fixes for {', '.join(codes)} in this database; nothing written")
