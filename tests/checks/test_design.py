@@ -539,6 +539,50 @@ def test_dw110_columns_with_nulls_or_few_rows_not_flagged(pg):
     assert pg.findings("DW110") == []
 
 
+def test_dw110_nullable_by_design_columns_stay_info_without_a_fix(pg):
+    pg.execute("CREATE TABLE carts (id int PRIMARY KEY); CREATE TABLE orders (id int PRIMARY KEY)")
+    pg.execute("INSERT INTO carts VALUES (1); INSERT INTO orders VALUES (1)")
+    pg.execute(
+        "CREATE TABLE answers (id int PRIMARY KEY, cart_id int REFERENCES carts, session_id text, "
+        "order_id int REFERENCES orders, finished_at timestamptz, birth_date date, email text, owner_id int)"
+    )
+    # In the sample every answer belongs to an order; the schema lets it belong to a cart or a session.
+    pg.execute(
+        "INSERT INTO answers SELECT g, NULL, NULL, 1, now(), '2000-01-01', "
+        "'a' || g, g FROM generate_series(1, 2000) g"
+    )
+    # A required reference next to an optional one is no arc: both are set on many rows.
+    pg.execute("CREATE TABLE coupons (id int PRIMARY KEY); INSERT INTO coupons VALUES (1)")
+    pg.execute(
+        "CREATE TABLE purchases (id int PRIMARY KEY, order_id int REFERENCES orders, "
+        "coupon_id int REFERENCES coupons)"
+    )
+    pg.execute(
+        "INSERT INTO purchases SELECT g, 1, CASE WHEN g % 3 = 0 THEN 1 END FROM generate_series(1, 2000) g"
+    )
+    pg.analyze()
+    found = {f.object: f for f in pg.findings("DW110")}
+    assert set(found) == {
+        "public.purchases.order_id",
+        "public.answers.order_id",
+        "public.answers.finished_at",
+        "public.answers.birth_date",
+        "public.answers.email",
+        "public.answers.owner_id",
+    }
+    for by_design in ("order_id", "finished_at", "birth_date"):
+        info = found[f"public.answers.{by_design}"]
+        assert info.severity == Severity.INFO and info.fix is None, by_design
+        assert info.evidence["nullable_by_design"]
+    assert (
+        "at most one of order_id, cart_id, session_id"
+        in found["public.answers.order_id"].evidence["nullable_by_design"]
+    )
+    # Plain columns, and an *_id column that is no foreign key, are still fixes: no new false negative.
+    for plain in ("answers.email", "answers.owner_id", "purchases.order_id"):
+        assert found[f"public.{plain}"].severity is None and found[f"public.{plain}"].fix is not None, plain
+
+
 def test_dw111_integer_key_running_out_flagged(pg):
     pg.execute("CREATE TABLE orders (id serial PRIMARY KEY, note text)")
     pg.execute("CREATE TABLE order_lines (id bigint PRIMARY KEY, order_id int REFERENCES orders)")

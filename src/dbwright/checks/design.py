@@ -1140,6 +1140,53 @@ def _enum_values(column: Column, table: Table | None) -> tuple[str, ...] | None:
 # --- DW110 -------------------------------------------------------------------------------------
 
 
+#: In an exclusive arc the other references' non-null shares add up to (about) nothing.
+ARC_TOLERANCE = 0.05
+#: Words in a column name that say NULL means "unknown", "not yet" or "none": nullable by design.
+_OPTIONAL_WORDS = {
+    "deleted",
+    "archived",
+    "cancelled",
+    "canceled",
+    "closed",
+    "completed",
+    "finished",
+    "ended",
+    "end",
+    "expires",
+    "expired",
+    "expiry",
+    "resolved",
+    "processed",
+    "revoked",
+    "confirmed",
+    "verified",
+    "approved",
+    "rejected",
+    "terminated",
+    "last",
+    "next",
+    "previous",
+    "birth",
+    "death",
+    "middle",
+    "maiden",
+    "nickname",
+    "alias",
+    "optional",
+    "unknown",
+    "note",
+    "notes",
+    "comment",
+    "comments",
+    "remark",
+    "remarks",
+    "parent",
+    "referrer",
+    "manager",
+}
+
+
 @check("DW110", category="design", severity=Severity.LOW, title="Nullable column that holds no NULLs")
 def nullable_without_nulls(snap: Snapshot) -> Iterator[Finding]:
     """A nullable column in which the planner's statistics found no NULL at all
@@ -1149,27 +1196,73 @@ def nullable_without_nulls(snap: Snapshot) -> Iterator[Finding]:
     bad writes, and lets the planner and ORMs rely on it. Statistics come from a sample, so
     the fix proves the claim before it relies on it. Columns without statistics are skipped.
 
+    Precision rules: a column that is nullable by design stays info, with no fix.
+
+    - A reference to one of several parents (an exclusive arc): a nullable foreign key column
+      next to other foreign key or ``*_id`` columns that hold NULLs and are (nearly) never set
+      where this one is, like an answer that belongs to a cart, a session or an
+      order (``cart_id``, ``session_id``, ``order_id``), each row having one of them.
+    - A name that says NULL means "unknown", "not yet" or "none": ``deleted_at``,
+      ``finished_at``, ``expires_at``, ``birth_date``, ``middle_name``, ``parent_id``, ``notes``.
+    - No fix without a sample large enough to matter: tables under 1,000 rows are not reported
+      at all, and a column is judged only on statistics ANALYZE took.
+
     Fix, the way that avoids a long ACCESS EXCLUSIVE scan: ``ADD CONSTRAINT … CHECK (col IS NOT
     NULL) NOT VALID``; ``VALIDATE CONSTRAINT`` (scans without blocking writes); ``SET NOT NULL``,
     which PostgreSQL 12+ proves from the validated check without scanning; then drop the check.
 
-    References: https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-NOT-NULL
+    References: https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-NOT-NULL,
+    https://www.postgresql.org/docs/current/view-pg-stats.html
     """
     for table in snap.user_tables():
         if not _reviewable_for_stats(table):
             continue
         proven = _not_null_checks(snap, table.qname)
-        for column in snap.columns_of(table.qname):
+        columns = snap.columns_of(table.qname)
+        references = _reference_columns(snap, table.qname, columns)
+        foreign_keys = {c.columns[0] for c in snap.constraints_of(table.qname, "f") if len(c.columns) == 1}
+        for column in columns:
             stats = column.stats
             if column.not_null or stats is None or stats.null_frac != 0 or column.name in proven:
                 continue
+            reason = _nullable_by_design(column, columns, references, foreign_keys)
+            message = f"{column.qname} is nullable but holds no NULLs"
             yield finding(
                 column.qname,
-                f"{column.qname} is nullable but holds no NULLs",
-                fix=_set_not_null_package(table, column),
+                message + (f"; info only: {reason}" if reason else ""),
+                fix=None if reason else _set_not_null_package(table, column),
+                severity=Severity.INFO if reason else None,
                 null_frac=stats.null_frac,
                 rows=int(table.row_estimate),
+                nullable_by_design=reason,
             )
+
+
+def _reference_columns(snap: Snapshot, table_qname: str, columns: list[Column]) -> set[str]:
+    """Columns that point at another row: single-column foreign keys and ``*_id`` columns."""
+    found = {c.columns[0] for c in snap.constraints_of(table_qname, "f") if len(c.columns) == 1}
+    return found | {c.name for c in columns if c.name.lower().endswith("_id")}
+
+
+def _nullable_by_design(
+    column: Column, columns: list[Column], references: set[str], foreign_keys: set[str]
+) -> str | None:
+    """Why NULL is a meaningful value of this column, or None."""
+    if column.name in foreign_keys:
+        siblings = [
+            c
+            for c in columns
+            if c.name in references and c.name != column.name and c.stats and (c.stats.null_frac or 0.0) > 0
+        ]
+        # An exclusive arc: each row points at one parent at most, so the set shares sum to at most one.
+        shares = sum(1.0 - (c.stats.null_frac or 0.0) for c in siblings if c.stats)
+        if siblings and shares <= ARC_TOLERANCE:
+            names = ", ".join(c.name for c in [column, *siblings])
+            return f"a reference to one of several parents: each row sets at most one of {names}"
+    words = set(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", column.name).lower().split("_"))
+    if words & _OPTIONAL_WORDS:
+        return "its name says NULL means unknown, not yet or none"
+    return None
 
 
 def _not_null_checks(snap: Snapshot, table_qname: str) -> set[str]:
