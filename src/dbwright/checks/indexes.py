@@ -444,9 +444,10 @@ def unused_index(snap: Snapshot, *, min_observed_days: float = MIN_OBSERVED_DAYS
     if not unused:
         return
     if not window.covers(min_observed_days):
+        verdict = "too short a window" if window.days is not None else "no known window"
         yield finding(
             snap.server.database,
-            f"{len(unused)} index(es) have no scans {window.describe()}: too short a window to call them "
+            f"{len(unused)} index(es) have no scans {window.describe()}: {verdict} to call them "
             f"unused (at least {min_observed_days:g} days, --min-observed)",
             severity=Severity.INFO,
             indexes=[i.qname for i, _ in unused],
