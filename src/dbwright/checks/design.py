@@ -1407,81 +1407,39 @@ def _widen_key_package(
 # --- DW112 -------------------------------------------------------------------------------------
 
 
-@check("DW112", category="design", severity=Severity.LOW, title="Identifier that needs quoting")
+@check("DW112", category="design", severity=Severity.INFO, title="Identifier that needs quoting")
 def identifier_needs_quoting(snap: Snapshot) -> Iterator[Finding]:
     """A table or column whose name must be double-quoted in SQL: it has upper-case letters,
-    spaces or other special characters, or is a reserved word (``user``, ``order``).
+    spaces or other special characters, or is a reserved word (``user``, ``order``, ``end``).
 
-    Every query, tool and ORM must quote it exactly, and forgetting once produces "relation
-    does not exist" or a syntax error. Columns of partitions are reviewed on their partitioned
-    parent.
+    Every hand-written query and tool must quote it exactly, and forgetting once produces
+    "relation does not exist" or a syntax error. Columns of partitions are reviewed on their
+    partitioned parent.
 
-    Fix: rename to a lower-case snake_case name (reserved words get a trailing underscore).
-    Renaming is instant but breaks every client, view definition text in application code, and
-    stored query that still uses the old name; deploy it together with the application change.
+    Precision rule: info only, and no rename is ever proposed. The name is often owned by
+    something else: an ORM maps ``default``, ``end`` or ``to`` to its fields and quotes them
+    itself, and a rename breaks every client, view, report and stored query that uses the old
+    name. The finding only says how the name must be written.
+
+    Fix: none generated. Quote the name where SQL is written by hand. Rename it only together
+    with the application (or the ORM model) that owns the schema, in the same deployment.
 
     References: https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS,
     https://www.postgresql.org/docs/current/sql-keywords-appendix.html
     """
-    relations_by_schema: dict[str, set[str]] = defaultdict(set)
-    for relation in snap.tables:
-        relations_by_schema[relation.schema].add(relation.name)
     for table in snap.user_tables():
         if ident(table.name) != table.name:
-            new_name = _plain_name(table.name, relations_by_schema[table.schema])
-            sql = f"ALTER TABLE {qident(table.qname)} RENAME TO {ident(new_name)};"
-            back = f"ALTER TABLE {qident(qualify(table.schema, new_name))} RENAME TO {ident(table.name)};"
             yield finding(
                 table.qname,
                 f"table {table.qname} must be quoted as {ident(table.name)}",
-                fix=_rename_package(f"Rename {table.qname} to {new_name}", sql, back, table.qname),
                 quoted=ident(table.name),
-                suggested_name=new_name,
             )
         if table.is_partition:
             continue
-        columns = snap.columns_of(table.qname)
-        taken = {c.name for c in columns}
-        for column in columns:
-            if ident(column.name) == column.name:
-                continue
-            new_name = _plain_name(column.name, taken)
-            sql = (
-                f"ALTER TABLE {qident(table.qname)} RENAME COLUMN {ident(column.name)} TO {ident(new_name)};"
-            )
-            back = (
-                f"ALTER TABLE {qident(table.qname)} RENAME COLUMN {ident(new_name)} TO {ident(column.name)};"
-            )
-            yield finding(
-                column.qname,
-                f"column {column.qname} must be quoted as {ident(column.name)}",
-                fix=_rename_package(f"Rename {column.qname} to {new_name}", sql, back, table.qname),
-                quoted=ident(column.name),
-                suggested_name=new_name,
-            )
-
-
-def _plain_name(name: str, taken: set[str]) -> str:
-    """A lower-case snake_case name that needs no quoting and is not yet taken."""
-    plain = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
-    plain = re.sub(r"[^a-z0-9_]+", "_", plain.lower()).strip("_") or "unnamed"
-    if plain[0].isdigit():
-        plain = f"_{plain}"
-    if ident(plain) != plain:
-        plain = f"{plain}_"
-    candidate, counter = plain, 2
-    while candidate in taken:
-        candidate, counter = f"{plain}_{counter}", counter + 1
-    return candidate
-
-
-def _rename_package(title: str, sql: str, back: str, table_qname: str) -> ChangePackage:
-    return ChangePackage.of(
-        title,
-        [RawSQL(sql, back, lock_=_access_exclusive(table_qname))],
-        "Renames the object so it never needs quoting. The rename itself is instant.",
-        manual_steps=(
-            "Every query, view in application code, report and ORM mapping using the old name breaks: "
-            "ship the rename together with the application change.",
-        ),
-    )
+        for column in snap.columns_of(table.qname):
+            if ident(column.name) != column.name:
+                yield finding(
+                    column.qname,
+                    f"column {column.qname} must be quoted as {ident(column.name)}",
+                    quoted=ident(column.name),
+                )
