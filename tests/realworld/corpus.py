@@ -90,7 +90,11 @@ def mediawiki_files() -> list[Path]:
     if not all(path.exists() for path in wanted):
         debs = root / "deb"
         debs.mkdir(parents=True, exist_ok=True)
-        _run(["apt-get", "download", "mediawiki"], cwd=debs)
+        try:
+            _run(["apt-get", "download", "mediawiki"], cwd=debs)
+        except RuntimeError:  # a machine whose package lists were never fetched
+            _run([*([] if os.geteuid() == 0 else ["sudo"]), "apt-get", "update", "-qq"])
+            _run(["apt-get", "download", "mediawiki"], cwd=debs)
         (deb,) = debs.glob("mediawiki_*.deb")
         _run(["dpkg-deb", "-x", str(deb), str(root)])
     return wanted

@@ -1,8 +1,9 @@
 """A few generated rows per table, from the catalog alone, for schemas we did not write.
 
 Tables are filled parents first (foreign keys), each row in its own savepoint: a row that a
-CHECK, a trigger or a unique index refuses is retried with its nullable columns NULL, then
-dropped. Values are passed as text and cast to the column's declared type, so any type with
+CHECK, a trigger or a unique index refuses is retried with its nullable columns NULL, then with
+every column that has a default left to it (synapse's single-row ``lock char(1) DEFAULT 'X'``
+tables), then dropped. Values are passed as text and cast to the column's declared type, so any type with
 a text input works; foreign-key columns take the referenced values of existing parent rows.
 """
 
@@ -90,14 +91,18 @@ class _Table:
 
 
 def fill(conn: psycopg.Connection, rows: int) -> dict[str, int]:
-    """Insert up to ``rows`` generated rows into every user table; count tables filled and left empty."""
+    """Insert up to ``rows`` generated rows into every user table; count the tables with rows and without."""
     tables = _read_tables(conn)
     enum_labels = _enum_labels(conn)
-    filled = empty = 0
     for table in _parents_first(tables):
-        inserted = sum(_insert_row(conn, tables, table, index, enum_labels) for index in range(1, rows + 1))
-        filled, empty = (filled + 1, empty) if inserted else (filled, empty + 1)
-    return {"tables_filled": filled, "tables_empty": empty}
+        for index in range(1, rows + 1):
+            _insert_row(conn, tables, table, index, enum_labels)
+    empty = sum(
+        1
+        for table in tables.values()
+        if not conn.execute(sql.SQL("SELECT EXISTS (SELECT FROM {})").format(table.ident)).fetchone()[0]
+    )
+    return {"tables_filled": len(tables) - empty, "tables_empty": empty}
 
 
 def _read_tables(conn: psycopg.Connection) -> dict[int, _Table]:
@@ -139,7 +144,9 @@ def _insert_row(
 ) -> bool:
     values = _row_values(conn, tables, table, index, enums)
     nullable_cleared = {name: (None if _nullable(table, name) else value) for name, value in values.items()}
-    for attempt in (values, nullable_cleared):
+    defaulted = {c.name for c in table.columns if c.has_default}
+    defaults_used = {name: value for name, value in nullable_cleared.items() if name not in defaulted}
+    for attempt in (values, nullable_cleared, defaults_used):
         try:
             with conn.transaction():
                 _insert(conn, table, attempt)
