@@ -39,6 +39,13 @@ def test_min_observed_option(pg, tmp_path):
     assert not (tmp_path / "none.sql").exists()  # nothing to drop yet
 
 
+def test_only_checks_that_declare_the_option_receive_it(pg):
+    _idle_index(pg)
+    result = api.review(pg.url, min_observed_days=0)  # every check runs; only DW203 reads it
+    assert [c.code for c in result.ran if c.options] == ["DW203"]
+    assert "public.t_a_idx" in {f.object for f in result.by_code("DW203")}
+
+
 def test_negative_min_observed_refused(pg):
     with pytest.raises(InvalidArgumentError):
         api.review(pg.url, codes=["DW203"], min_observed_days=-1)
