@@ -622,7 +622,7 @@ def test_dw111_bigint_or_young_keys_not_flagged(pg):
     assert pg.findings("DW111") == []
 
 
-def test_dw112_identifier_needs_quoting_flagged_as_info_without_a_rename(pg):
+def test_dw112_identifier_needs_quoting_info_without_a_rename_flagged(pg):
     pg.execute('CREATE TABLE "Order Items" ("Id" int PRIMARY KEY, "user" int, qty int)')
     # Reserved words an ORM maps and quotes itself: reported, never renamed.
     pg.execute('CREATE TABLE schedule (id int PRIMARY KEY, "default" bool, "end" date, "to" text)')
