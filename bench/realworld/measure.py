@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.pgcluster import remove_cluster, start_cluster  # noqa: E402
 from tests.realworld.corpus import CORPUS, build  # noqa: E402
+from tests.realworld.fixes import failing_fixes  # noqa: E402
 from tests.realworld.verdicts import SCHEMA_CATEGORIES, judge, load  # noqa: E402
 
 from dbwright import api  # noqa: E402
@@ -55,6 +56,7 @@ def measure() -> list[dict]:
             started = time.monotonic()
             review = api.review(cluster.url(database), categories=SCHEMA_CATEGORIES)
             reviewed = time.monotonic() - started
+            failed = failing_fixes(cluster.url, database, review)
             tables = sum(1 for t in review.snapshot.tables if t.kind in ("r", "p"))
             results.append(
                 {
@@ -63,7 +65,9 @@ def measure() -> list[dict]:
                     "indexes": len(review.snapshot.indexes),
                     "filled": filled,
                     "per_code": Counter((f.check.code, f.severity.label) for f in review.findings),
-                    "judged": judge(review, load(schema.name)),
+                    "judged": judge(review, load(schema.name), failed),
+                    "fixes": sum(1 for f in review.findings if f.finding.fix is not None),
+                    "failed_fixes": len(failed),
                     "build_s": built,
                     "review_s": reviewed,
                 }
@@ -80,6 +84,8 @@ def counts(results: list[dict]) -> dict[str, dict[str, int]]:
         per = {f"{code} {severity}": n for (code, severity), n in r["per_code"].items()}
         per.update({f"verdict {label}": n for label, n in r["judged"].labels.items()})
         per["verdict unlabelled"] = len(r["judged"].unlabelled)
+        per["fixes proposed"] = r["fixes"]
+        per["fixes failing"] = r["failed_fixes"]
         saved[r["schema"].name] = per
     return saved
 
@@ -104,6 +110,8 @@ def render(results: list[dict], before: dict[str, dict[str, int]] | None = None)
         "debatable or wrong with a senior DBA's one-line reason: a finding no kind covers fails",
         "`test_every_finding_kind_has_a_verdict`, and `test_findings_judged_wrong_only_go_down` holds the",
         "count of wrong findings to each file's `wrong_max` (lower it when precision work removes some).",
+        "Every proposed fix is also applied, in the review's order, to a copy of the database",
+        "(tests/realworld/fixes.py); a finding whose fix fails is judged in its own kind (`[fix fails]`).",
         "",
         "The first run downloads the packages into `~/.cache/dbwright-corpus/` (`DBWRIGHT_CORPUS_CACHE`",
         "moves it): the matrix-synapse wheel (`pip download`), Debian's mediawiki package",
@@ -143,10 +151,10 @@ def render(results: list[dict], before: dict[str, dict[str, int]] | None = None)
         return f"{old} → {value}" if (old or value) else ""
 
     def total(per: dict[str, int]) -> int:
-        return sum(n for key, n in per.items() if not key.startswith("verdict"))
+        return sum(n for key, n in per.items() if key.startswith("DW"))
 
     found = {tuple(key.split(" ")) for per in [*now.values(), *before.values()] for key in per}
-    keys = sorted((k for k in found if k[0] != "verdict"), key=lambda k: (k[0], SEVERITIES.index(k[1])))
+    keys = sorted((k for k in found if k[0].startswith("DW")), key=lambda k: (k[0], SEVERITIES.index(k[1])))
     for code, severity in keys:
         cells = " | ".join(cell(name, f"{code} {severity}") for name in names)
         lines.append(f"| {code} {titles.get(code, '')} | {severity} | {cells} |")
@@ -161,14 +169,14 @@ def render(results: list[dict], before: dict[str, dict[str, int]] | None = None)
         "",
         "## Verdicts",
         "",
-        "| schema | findings | useful | debatable | wrong | useful or debatable | unlabelled |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| schema | findings | useful | debatable | wrong | useful or debatable | unlabelled | fixes failing on a copy |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         j = r["judged"]
         lines.append(
             f"| {r['schema'].name} | {j.total} | {j.labels['useful']} | {j.labels['debatable']} | "
-            f"{j.labels['wrong']} | {j.useful_share:.0%} | {len(j.unlabelled)} |"
+            f"{j.labels['wrong']} | {j.useful_share:.0%} | {len(j.unlabelled)} | {r['failed_fixes']} of {r['fixes']} |"
         )
     if before:
         lines += [

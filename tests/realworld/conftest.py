@@ -7,6 +7,7 @@ so the first run needs PyPI and Debian's apt repository; reruns are offline.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import psycopg
 import pytest
@@ -15,21 +16,31 @@ from dbwright import api
 from dbwright.review import Review
 from tests.pgcluster import Cluster
 from tests.realworld.corpus import CORPUS, build
+from tests.realworld.fixes import failing_fixes
 from tests.realworld.verdicts import SCHEMA_CATEGORIES
 
 _SHARES: dict[str, str] = {}
 
 
+@dataclass(frozen=True)
+class CorpusResult:
+    review: Review
+    failed_fixes: dict[int, str]  # position in review.findings -> the fix's first error on a copy
+
+
 class CorpusReviews:
-    """Each corpus schema's database, built on first request; its review, run once."""
+    """Each corpus schema's database, built on first request; its review and fixes, run once."""
 
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
-        self._reviews: dict[str, Review] = {}
+        self._results: dict[str, CorpusResult] = {}
         self._built: list[str] = []
 
     def review(self, name: str) -> Review:
-        if name not in self._reviews:
+        return self.result(name).review
+
+    def result(self, name: str) -> CorpusResult:
+        if name not in self._results:
             schema = next(s for s in CORPUS if s.name == name)
             database = f"corpus_{name}"
             with psycopg.connect(self.cluster.url("postgres"), autocommit=True) as admin:
@@ -37,8 +48,9 @@ class CorpusReviews:
                 admin.execute(f'CREATE DATABASE "{database}" TEMPLATE template0')
             self._built.append(database)
             build(schema, self.cluster.url(database))
-            self._reviews[name] = api.review(self.cluster.url(database), categories=SCHEMA_CATEGORIES)
-        return self._reviews[name]
+            review = api.review(self.cluster.url(database), categories=SCHEMA_CATEGORIES)
+            self._results[name] = CorpusResult(review, failing_fixes(self.cluster.url, database, review))
+        return self._results[name]
 
     def drop(self) -> None:
         with psycopg.connect(self.cluster.url("postgres"), autocommit=True) as admin:

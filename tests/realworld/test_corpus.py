@@ -24,7 +24,8 @@ def test_the_schema_loads_and_is_reviewed(corpus: CorpusReviews, schema: str) ->
 
 @pytest.mark.parametrize("schema", SCHEMAS)
 def test_every_finding_kind_has_a_verdict(corpus: CorpusReviews, schema: str) -> None:
-    judged = judge(corpus.review(schema), load(schema))
+    result = corpus.result(schema)
+    judged = judge(result.review, load(schema), result.failed_fixes)
     assert not judged.unlabelled, (
         f"{len(judged.unlabelled)} finding(s) on {schema} match no kind in tests/realworld/verdicts/{schema}.toml; "
         "add a kind (code, and a `match` regex where one code mixes good and bad cases) labelled useful, "
@@ -35,12 +36,14 @@ def test_every_finding_kind_has_a_verdict(corpus: CorpusReviews, schema: str) ->
 @pytest.mark.parametrize("schema", SCHEMAS)
 def test_findings_judged_wrong_only_go_down(corpus: CorpusReviews, schema: str) -> None:
     verdicts = load(schema)
-    judged = judge(corpus.review(schema), verdicts)
+    result = corpus.result(schema)
+    judged = judge(result.review, verdicts, result.failed_fixes)
     wrong = judged.labels["wrong"]
     record_share(
         schema,
         f"{schema}: {judged.useful_share:.0%} of {judged.total} "
-        f"(useful {judged.labels['useful']}, debatable {judged.labels['debatable']}, wrong {wrong})",
+        f"(useful {judged.labels['useful']}, debatable {judged.labels['debatable']}, wrong {wrong}); "
+        f"{len(result.failed_fixes)} fix(es) fail on a copy",
     )
     wrong_kinds = {
         key: n

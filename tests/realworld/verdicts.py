@@ -1,8 +1,11 @@
 """Verdict files: a senior DBA's judgement of every kind of finding the review makes on a corpus schema.
 
 ``tests/realworld/verdicts/<schema>.toml`` lists kinds in order; a finding takes the first kind
-whose ``code`` is its check code and whose optional ``match`` (a regular expression searched in
-``object + " | " + message``) matches. A kind is labelled useful, debatable or wrong, with a
+whose ``code`` is its check code, whose optional ``match`` (a regular expression searched in
+``object + " | " + message``) matches, and whose optional ``fix_fails`` agrees with whether the
+finding's fix failed when applied to a copy of the database (tests/realworld/fixes.py). A finding
+whose fix fails is covered only by a kind with ``fix_fails = true``: a fix that errors out must be
+judged on its own. A kind is labelled useful, debatable or wrong, with a
 one-line reason. ``wrong_max`` records how many findings may be in wrong kinds: a ratchet that
 precision work can only lower, down to the issue's bar of zero.
 """
@@ -31,13 +34,19 @@ class Kind:
     match: str | None
     verdict: str
     reason: str
+    fix_fails: bool = False
 
     @property
     def key(self) -> str:
-        return f"{self.code} ~ {self.match}" if self.match else self.code
+        key = f"{self.code} ~ {self.match}" if self.match else self.code
+        return f"{key} [fix fails]" if self.fix_fails else key
 
-    def covers(self, code: str, text: str) -> bool:
-        return code == self.code and (self.match is None or re.search(self.match, text) is not None)
+    def covers(self, code: str, text: str, fix_failed: bool) -> bool:
+        return (
+            code == self.code
+            and self.fix_fails == fix_failed
+            and (self.match is None or re.search(self.match, text) is not None)
+        )
 
 
 @dataclass(frozen=True)
@@ -46,14 +55,17 @@ class Verdicts:
     wrong_max: int
     kinds: tuple[Kind, ...]
 
-    def kind_of(self, code: str, object_name: str, message: str) -> Kind | None:
+    def kind_of(self, code: str, object_name: str, message: str, fix_failed: bool = False) -> Kind | None:
         text = f"{object_name} | {message}"
-        return next((kind for kind in self.kinds if kind.covers(code, text)), None)
+        return next((kind for kind in self.kinds if kind.covers(code, text, fix_failed)), None)
 
 
 def load(schema: str) -> Verdicts:
     data = tomllib.loads((VERDICTS_DIR / f"{schema}.toml").read_text())
-    kinds = tuple(Kind(k["code"], k.get("match"), k["verdict"], k["reason"]) for k in data.get("kind", []))
+    kinds = tuple(
+        Kind(k["code"], k.get("match"), k["verdict"], k["reason"], bool(k.get("fix_fails", False)))
+        for k in data.get("kind", [])
+    )
     bad = [k.key for k in kinds if k.verdict not in LABELS]
     if bad:
         raise ValueError(f"{schema}.toml: verdict must be one of {LABELS}: {bad}")
@@ -79,17 +91,19 @@ class Judged:
         return (self.labels["useful"] + self.labels["debatable"]) / self.total if self.total else 1.0
 
 
-def judge(review: Review, verdicts: Verdicts) -> Judged:
+def judge(review: Review, verdicts: Verdicts, failed_fixes: dict[int, str] | None = None) -> Judged:
+    """Sort the findings into kinds; ``failed_fixes`` maps a finding's position to its fix's error."""
+    failed_fixes = failed_fixes or {}
     counts: Counter[str] = Counter()
     labels: Counter[str] = Counter()
     unlabelled = []
-    for reviewed in review.findings:
+    for position, reviewed in enumerate(review.findings):
         finding = reviewed.finding
-        kind = verdicts.kind_of(reviewed.check.code, finding.object, finding.message)
+        error = failed_fixes.get(position)
+        kind = verdicts.kind_of(reviewed.check.code, finding.object, finding.message, error is not None)
         if kind is None:
-            unlabelled.append(
-                f"{reviewed.check.code} [{reviewed.severity.label}] {finding.object}: {finding.message}"
-            )
+            line = f"{reviewed.check.code} [{reviewed.severity.label}] {finding.object}: {finding.message}"
+            unlabelled.append(f"{line} (its fix fails: {error})" if error else line)
             continue
         counts[kind.key] += 1
         labels[kind.verdict] += 1
