@@ -2,7 +2,7 @@
 
 ``tests/realworld/verdicts/<schema>.toml`` lists kinds in order; a finding takes the first kind
 whose ``code`` is its check code, whose optional ``match`` (a regular expression searched in
-``object + " | " + message``) matches, and whose optional ``fix_fails`` agrees with whether the
+``object | message | fix: <the fix's title, or none>``) matches, and whose optional ``fix_fails`` agrees with whether the
 finding's fix failed when applied to a copy of the database (tests/realworld/fixes.py). A finding
 whose fix fails is covered only by a kind with ``fix_fails = true``: a fix that errors out must be
 judged on its own. A kind is labelled useful, debatable or wrong, with a
@@ -55,8 +55,15 @@ class Verdicts:
     wrong_max: int
     kinds: tuple[Kind, ...]
 
-    def kind_of(self, code: str, object_name: str, message: str, fix_failed: bool = False) -> Kind | None:
-        text = f"{object_name} | {message}"
+    def kind_of(
+        self,
+        code: str,
+        object_name: str,
+        message: str,
+        fix_title: str | None = None,
+        fix_failed: bool = False,
+    ) -> Kind | None:
+        text = f"{object_name} | {message} | fix: {fix_title or 'none'}"
         return next((kind for kind in self.kinds if kind.covers(code, text, fix_failed)), None)
 
 
@@ -100,7 +107,10 @@ def judge(review: Review, verdicts: Verdicts, failed_fixes: dict[int, str] | Non
     for position, reviewed in enumerate(review.findings):
         finding = reviewed.finding
         error = failed_fixes.get(position)
-        kind = verdicts.kind_of(reviewed.check.code, finding.object, finding.message, error is not None)
+        fix_title = finding.fix.title if finding.fix else None
+        kind = verdicts.kind_of(
+            reviewed.check.code, finding.object, finding.message, fix_title, error is not None
+        )
         if kind is None:
             line = f"{reviewed.check.code} [{reviewed.severity.label}] {finding.object}: {finding.message}"
             unlabelled.append(f"{line} (its fix fails: {error})" if error else line)
