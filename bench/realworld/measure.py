@@ -184,15 +184,18 @@ def render(results: list[dict], before: dict[str, dict[str, int]] | None = None)
             "Before issue 14's precision work, judged with the same verdict files (a message pattern that did",
             "not exist yet falls to its code's catch-all kind, so *before* is approximate where a code was split):",
             "",
-            "| schema | findings | useful | debatable | wrong | useful or debatable |",
-            "|---|---:|---:|---:|---:|---:|",
+            "| schema | findings | useful | debatable | wrong | useful or debatable | fixes failing on a copy |",
+            "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for name in names:
             old = before.get(name, {})
             labels = [old.get(f"verdict {label}", 0) for label in ("useful", "debatable", "wrong")]
             total = sum(labels) + old.get("verdict unlabelled", 0)
             share = f"{(labels[0] + labels[1]) / total:.0%}" if total else "n/a"
-            lines.append(f"| {name} | {total} | {labels[0]} | {labels[1]} | {labels[2]} | {share} |")
+            fixes = f"{old.get('fixes failing', 0)} of {old.get('fixes proposed', 0)}"
+            lines.append(
+                f"| {name} | {total} | {labels[0]} | {labels[1]} | {labels[2]} | {share} | {fixes} |"
+            )
     lines += ["", "Findings per verdict kind (`code ~ pattern`, as in the verdict files):", ""]
     for r in results:
         verdicts = load(r["schema"].name)

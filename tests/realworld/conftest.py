@@ -1,4 +1,4 @@
-"""The corpus schemas, each built once per session on the suite's cluster, and their reviews.
+"""The corpus schemas, each built once per test module on the suite's cluster, and their reviews.
 
 Building fetches each package on first use into the corpus cache (tests/realworld/corpus.py),
 so the first run needs PyPI and Debian's apt repository; reruns are offline.
@@ -58,8 +58,9 @@ class CorpusReviews:
                 admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def corpus(cluster: Cluster) -> Iterator[CorpusReviews]:
+    """Module-scoped: the corpus databases are dropped before later tests look at the whole cluster."""
     reviews = CorpusReviews(cluster)
     try:
         yield reviews
