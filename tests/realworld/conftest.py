@@ -1,4 +1,4 @@
-"""The corpus schemas, each built once per test module on the suite's cluster, and their reviews.
+"""The corpus fixture and the end-of-run summary of the verdicts.
 
 Building fetches each package on first use into the corpus cache (tests/realworld/corpus.py),
 so the first run needs PyPI and Debian's apt repository; reruns are offline.
@@ -7,55 +7,11 @@ so the first run needs PyPI and Debian's apt repository; reruns are offline.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-import psycopg
 import pytest
 
-from dbwright import api
-from dbwright.review import Review
 from tests.pgcluster import Cluster
-from tests.realworld.corpus import CORPUS, build
-from tests.realworld.fixes import failing_fixes
-from tests.realworld.verdicts import SCHEMA_CATEGORIES
-
-_SHARES: dict[str, str] = {}
-
-
-@dataclass(frozen=True)
-class CorpusResult:
-    review: Review
-    failed_fixes: dict[int, str]  # position in review.findings -> the fix's first error on a copy
-
-
-class CorpusReviews:
-    """Each corpus schema's database, built on first request; its review and fixes, run once."""
-
-    def __init__(self, cluster: Cluster) -> None:
-        self.cluster = cluster
-        self._results: dict[str, CorpusResult] = {}
-        self._built: list[str] = []
-
-    def review(self, name: str) -> Review:
-        return self.result(name).review
-
-    def result(self, name: str) -> CorpusResult:
-        if name not in self._results:
-            schema = next(s for s in CORPUS if s.name == name)
-            database = f"corpus_{name}"
-            with psycopg.connect(self.cluster.url("postgres"), autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-                admin.execute(f'CREATE DATABASE "{database}" TEMPLATE template0')
-            self._built.append(database)
-            build(schema, self.cluster.url(database))
-            review = api.review(self.cluster.url(database), categories=SCHEMA_CATEGORIES)
-            self._results[name] = CorpusResult(review, failing_fixes(self.cluster.url, database, review))
-        return self._results[name]
-
-    def drop(self) -> None:
-        with psycopg.connect(self.cluster.url("postgres"), autocommit=True) as admin:
-            for database in self._built:
-                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+from tests.realworld.reviews import SHARES, CorpusReviews
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +24,8 @@ def corpus(cluster: Cluster) -> Iterator[CorpusReviews]:
         reviews.drop()
 
 
-def record_share(schema: str, line: str) -> None:
-    """Keep a schema's useful+debatable share for the end-of-run summary."""
-    _SHARES[schema] = line
-
-
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _SHARES:
+    if SHARES:
         terminalreporter.section("real-schema corpus: findings judged useful or debatable")
-        for line in _SHARES.values():
+        for line in SHARES.values():
             terminalreporter.write_line(line)

@@ -172,7 +172,7 @@ CORPUS: tuple[CorpusSchema, ...] = (
 def build(schema: CorpusSchema, url: str, rows: int = ROWS_PER_TABLE) -> dict[str, int]:
     """Load ``schema`` into the empty database at ``url``, add ``rows`` generated rows per table, analyze.
 
-    Returns how many tables were filled and how many stayed empty (a CHECK or trigger refused every row).
+    Returns how many tables have rows and how many stayed empty (a CHECK or trigger refused every row).
     """
     schema.load(url)
     with psycopg.connect(url, autocommit=True) as conn:

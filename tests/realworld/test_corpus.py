@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.realworld.conftest import CorpusReviews, record_share
 from tests.realworld.corpus import CORPUS
+from tests.realworld.reviews import SHARES, CorpusReviews
 from tests.realworld.verdicts import judge, load
 
 pytestmark = pytest.mark.slow
@@ -39,11 +39,11 @@ def test_findings_judged_wrong_only_go_down(corpus: CorpusReviews, schema: str) 
     result = corpus.result(schema)
     judged = judge(result.review, verdicts, result.failed_fixes)
     wrong = judged.labels["wrong"]
-    record_share(
-        schema,
+    SHARES[schema] = (
         f"{schema}: {judged.useful_share:.0%} of {judged.total} "
         f"(useful {judged.labels['useful']}, debatable {judged.labels['debatable']}, wrong {wrong}); "
-        f"{len(result.failed_fixes)} fix(es) fail on a copy",
+        f"{len(result.failed_fixes)} fix(es) fail on a copy"
+        + (f"; kinds no finding took: {', '.join(judged.unused_kinds)}" if judged.unused_kinds else "")
     )
     wrong_kinds = {
         key: n
