@@ -31,6 +31,11 @@ def _tables_without_primary_keys(pg) -> None:
     pg.execute("CREATE TABLE events (happened_at timestamptz, kind text)")
     pg.execute("CREATE TABLE accounts (email text NOT NULL, name text)")
     pg.execute("CREATE UNIQUE INDEX accounts_email_key ON accounts (email)")
+    # Unique constraints: their index cannot become the key itself; one is referenced by a foreign key.
+    pg.execute("CREATE TABLE members (email text NOT NULL UNIQUE)")
+    pg.execute("CREATE TABLE coupons (code text NOT NULL UNIQUE)")
+    pg.execute("CREATE TABLE redemptions (id int PRIMARY KEY, code text REFERENCES coupons (code))")
+    pg.execute("INSERT INTO members VALUES ('m@x.org'); INSERT INTO coupons VALUES ('SAVE')")
     pg.execute("CREATE TABLE tags (name text)")
     pg.execute("CREATE UNIQUE INDEX tags_lower_name_key ON tags (lower(name))")
     pg.execute("CREATE TABLE job_queue (payload jsonb, queued_at timestamptz)")
@@ -49,12 +54,19 @@ def test_dw101_candidate_keys_transient_and_partitioned_tables_judged(pg):
     assert set(found) == {
         "public.events",
         "public.accounts",
+        "public.members",
+        "public.coupons",
         "public.tags",
         "public.job_queue",
         "public.staging_orders",
         "public.hits",
         "public.cache",
     }
+    members, coupons = found["public.members"].fix.forward_sql, found["public.coupons"].fix.forward_sql
+    assert "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS members_pkey ON public.members (email);" in members
+    assert "ADD CONSTRAINT members_pkey PRIMARY KEY USING INDEX members_pkey;" in members
+    assert "DROP CONSTRAINT members_email_key;" in members
+    assert "DROP CONSTRAINT coupons_code_key" not in coupons  # the foreign key references it
     assert found["public.events"].severity is None  # the check's own: high
     accounts = found["public.accounts"]
     assert accounts.severity == Severity.MEDIUM
@@ -78,6 +90,8 @@ def test_dw101_every_fix_applies_on_its_table(pg):
     assert set(fixes) == {
         "public.events",
         "public.accounts",
+        "public.members",
+        "public.coupons",
         "public.tags",
         "public.job_queue",
         "public.staging_orders",
@@ -91,7 +105,8 @@ def test_dw101_every_fix_applies_on_its_table(pg):
     ) == ("accounts_email_key")
     for fix in fixes.values():
         apply(pg, fix.rollback_sql)
-    assert len(pg.findings("DW101")) == 7
+    assert len(pg.findings("DW101")) == 9
+    assert pg.value("SELECT count(*) FROM pg_constraint WHERE conname = 'members_email_key'") == 1
     assert (
         pg.value("SELECT indisunique FROM pg_index WHERE indexrelid = 'accounts_email_key'::regclass") is True
     )

@@ -112,7 +112,7 @@ def table_without_primary_key(snap: Snapshot) -> Iterator[Finding]:
             )
             fix = None
         elif promotable is not None:
-            fix = _promote_index_package(table, promotable)
+            fix = _promote_index_package(snap, table, promotable)
         else:
             fix = _identity_key_package(snap, table)
         message = f"{table.qname} has no primary key" + (f" ({'; '.join(notes)})" if notes else "")
@@ -158,20 +158,58 @@ def _partition_key_text(table: Table) -> str:
     return match["columns"] if match else (table.partition_key or "unknown")
 
 
-def _promote_index_package(table: Table, index: Index) -> ChangePackage:
-    """ADD PRIMARY KEY USING INDEX, named like the index so nothing is renamed."""
-    return ChangePackage.of(
-        f"Promote {index.name} to the primary key of {table.qname}",
-        [
+def _promote_index_package(snap: Snapshot, table: Table, index: Index) -> ChangePackage:
+    """ADD PRIMARY KEY USING INDEX, named like the index so nothing is renamed.
+
+    An index that backs a UNIQUE constraint cannot be handed to another constraint: a twin is
+    built CONCURRENTLY and promoted, and the UNIQUE constraint is dropped unless a foreign key
+    references it."""
+    if index.constraint is None:
+        return ChangePackage.of(
+            f"Promote {index.name} to the primary key of {table.qname}",
+            [
+                RawSQL(
+                    f"ALTER TABLE {qident(table.qname)} ADD CONSTRAINT {ident(index.name)} PRIMARY KEY "
+                    f"USING INDEX {ident(index.name)};",
+                    f"ALTER TABLE {qident(table.qname)} DROP CONSTRAINT {ident(index.name)};\n{index.definition};",
+                    lock_=_access_exclusive(table.qname),
+                )
+            ],
+            f"Makes the existing unique index {index.name} the primary key; its columns are already NOT NULL, "
+            "so nothing is scanned and the lock is brief. The rollback drops the key and rebuilds the index.",
+        )
+    name = _free_index_name(table.schema, _object_name(table.name, suffix="pkey"), _index_names(snap))
+    keys = tuple(ident(c) for c in index.columns if c is not None)
+    operations: list[Operation] = [
+        CreateIndex(name, table.qname, keys, unique=True, concurrently=True, table_bytes=table.heap_bytes),
+        RawSQL(
+            f"ALTER TABLE {qident(table.qname)} ADD CONSTRAINT {ident(name)} PRIMARY KEY USING INDEX {ident(name)};",
+            f"ALTER TABLE {qident(table.qname)} DROP CONSTRAINT {ident(name)};",
+            lock_=_access_exclusive(table.qname),
+        ),
+    ]
+    unique = next((c for c in snap.constraints_of(table.qname, "u") if c.name == index.constraint), None)
+    referenced = any(fk.ref_qname == table.qname and fk.index == index.name for fk in snap.foreign_keys())
+    keeps_unique = unique is None or referenced
+    if not keeps_unique:
+        operations.append(
             RawSQL(
-                f"ALTER TABLE {qident(table.qname)} ADD CONSTRAINT {ident(index.name)} PRIMARY KEY USING INDEX "
-                f"{ident(index.name)};",
-                f"ALTER TABLE {qident(table.qname)} DROP CONSTRAINT {ident(index.name)};\n{index.definition};",
+                f"ALTER TABLE {qident(table.qname)} DROP CONSTRAINT {ident(unique.name)};",
+                f"ALTER TABLE {qident(table.qname)} ADD CONSTRAINT {ident(unique.name)} {unique.definition};",
                 lock_=_access_exclusive(table.qname),
             )
-        ],
-        f"Makes the existing unique index {index.name} the primary key; its columns are already NOT NULL, "
-        "so nothing is scanned and the lock is brief. The rollback drops the key and rebuilds the index.",
+        )
+    return ChangePackage.of(
+        f"Promote the key of {index.constraint} to the primary key of {table.qname}",
+        operations,
+        f"{index.name} backs the constraint {index.constraint}, so it cannot become the primary key itself: "
+        "builds the same unique index CONCURRENTLY, makes it the primary key (its columns are already NOT "
+        "NULL, so nothing is scanned), then "
+        + (
+            f"keeps {index.constraint}, which foreign keys reference."
+            if keeps_unique
+            else f"drops {index.constraint}, which the primary key now enforces."
+        ),
     )
 
 
