@@ -387,6 +387,13 @@ def test_dw107_fixed_length_codes_not_flagged_but_padded_values_are(pg):
         "CREATE TABLE releases (id int PRIMARY KEY, country char(2), isrc char(12) CHECK (length(isrc) = 12), "
         "currency char(3) CHECK (currency ~ '^[A-Z]{3}$'), postal_code char(10), grade char(2))"
     )
+    # A single-row table's lock and a CHECK listing two-letter values fix the length too; a CHECK
+    # that allows other lengths does not.
+    pg.execute(
+        "CREATE TABLE settings (lock char(1) NOT NULL DEFAULT 'X' UNIQUE CHECK (lock = 'X'), "
+        "kind char(2) CHECK (kind IN ('AB', 'CD')), size char(4) CHECK (length(size) > 0), "
+        "pair char(2) CHECK (pair IN ('A', 'BB')))"
+    )
     pg.execute(
         "INSERT INTO releases SELECT g, (ARRAY['DE', 'AT', 'FR'])[g % 3 + 1], 'USRC1' || lpad(g::text, 7, '0'), "
         "'EUR', (ARRAY['10115', '8010', 'SW1A 1AA'])[g % 3 + 1], (ARRAY['A', 'B+'])[g % 2 + 1] "
@@ -395,7 +402,12 @@ def test_dw107_fixed_length_codes_not_flagged_but_padded_values_are(pg):
     pg.analyze()
     found = {f.object: f for f in pg.findings("DW107")}
     # Every sampled country code has two characters; the CHECKs hold the others' lengths.
-    assert set(found) == {"public.releases.postal_code", "public.releases.grade"}
+    assert set(found) == {
+        "public.releases.postal_code",
+        "public.releases.grade",
+        "public.settings.size",
+        "public.settings.pair",
+    }
     assert found["public.releases.postal_code"].evidence["sampled_lengths"] == [4, 5, 8]
     assert found["public.releases.grade"].evidence["sampled_lengths"] == [1, 2]
 

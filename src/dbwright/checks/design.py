@@ -77,7 +77,9 @@ def table_without_primary_key(snap: Snapshot) -> Iterator[Finding]:
 
     Fix: on an ordinary table, add a bigint identity column as the primary key, or promote a
     unique index on ``NOT NULL`` columns with ``ADD PRIMARY KEY USING INDEX`` (a brief lock, no
-    scan). On a large table, build the unique index CONCURRENTLY first and promote it.
+    scan). An index that backs a UNIQUE constraint cannot be handed over: the same unique index
+    is built CONCURRENTLY and promoted, and the UNIQUE constraint is dropped unless a foreign
+    key references it.
 
     References: https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-PRIMARY-KEYS,
     https://www.postgresql.org/docs/current/logical-replication-publication.html,
@@ -818,7 +820,8 @@ def fixed_length_char(snap: Snapshot) -> Iterator[Finding]:
     is what ``char(n)`` is for, and is not flagged when the schema or the data says so:
 
     - a CHECK constraint on the column holds its length (``length(code) = 2``,
-      ``char_length``, ``octet_length``) or its shape with a regular expression (``code ~ …``);
+      ``char_length``, ``octet_length``), its shape with a regular expression (``code ~ …``),
+      or its values, each n characters long (``lock = 'X'``, ``kind IN ('AB', 'CD')``);
     - or the planner's statistics show every sampled value has length n: the most common values
       (``pg_stats.most_common_vals``) cover the whole sample and each is n characters long once
       the padding is removed. ``avg_width`` cannot tell, as it counts the padding. A column
@@ -840,7 +843,7 @@ def fixed_length_char(snap: Snapshot) -> Iterator[Finding]:
         if table is None or table.kind not in ("r", "p") or table.is_partition:
             continue
         length = int(match.group(1))
-        if _length_checked(snap, column) or _sampled_lengths(column) == {length}:
+        if _length_checked(snap, column, length) or _sampled_lengths(column) == {length}:
             continue
         new_type = f"character varying({length})"
         fix = _alter_type_package(
@@ -861,16 +864,30 @@ def fixed_length_char(snap: Snapshot) -> Iterator[Finding]:
         )
 
 
-def _length_checked(snap: Snapshot, column: Column) -> bool:
-    """Whether a CHECK constraint on the column alone holds its length or its shape."""
+def _length_checked(snap: Snapshot, column: Column, length: int) -> bool:
+    """Whether a CHECK constraint on the column alone holds its length, its shape or its values."""
     name = re.escape(ident(column.name))
     holds = re.compile(
-        rf"(?:\b(?:char_length|character_length|length|octet_length)\(\s*{name}(?![\w$])|(?<![\w$]){name}\s*!?~)"
+        rf"\b(?:char_length|character_length|length|octet_length)\(\s*\(?{name}\)?(?:::[\w ]+)?\)\s*=\s*{length}\b"
+        rf"|(?<![\w$]){name}\s*!?~"
     )
-    return any(
-        c.columns == (column.name,) and holds.search(c.definition)
-        for c in snap.constraints_of(column.table_qname, "c")
-    )
+    for constraint in snap.constraints_of(column.table_qname, "c"):
+        if constraint.columns != (column.name,):
+            continue
+        if holds.search(constraint.definition) or _pins_values_of_length(constraint.definition, length):
+            return True
+    return False
+
+
+_LITERAL = re.compile(r"'((?:[^']|'')*)'")
+
+
+def _pins_values_of_length(definition: str, length: int) -> bool:
+    """A CHECK that only compares with literals (= 'X', IN (…)), all of the given length."""
+    if "=" not in definition or re.search(r"<|>|\bLIKE\b|~|\bOR\b|\bNOT\b", definition, re.IGNORECASE):
+        return False
+    literals = [value.replace("''", "'") for value in _LITERAL.findall(definition)]
+    return bool(literals) and all(len(value.rstrip(" ")) == length for value in literals)
 
 
 def _sampled_lengths(column: Column) -> set[int] | None:
