@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from dbwright.checks.indexes import MIN_OBSERVED_DAYS, observation_window
 from dbwright.checks.registry import check, finding
 from dbwright.model import Column, ColumnStats, Constraint, Index, Sequence, Snapshot, Table, qualify
 from dbwright.model.findings import Finding, Severity
@@ -343,7 +344,10 @@ def foreign_key_without_index(snap: Snapshot) -> Iterator[Finding]:
       rows) on which ``pg_stat_user_tables`` counted no DELETE and no update that could have
       changed its key (a HOT update never changes an indexed column, so only non-HOT updates
       count) drops to info, with that reason: its keys are not deleted or updated, so the
-      missing index costs nothing on the parent's side. When the counters cannot be read the
+      missing index costs nothing on the parent's side. Zero counts mean something only over
+      an observation window that covers the workload's cycle: the counters must have run for
+      at least 7 days (since ``stats_reset``, else since the server started), like the
+      unused-index check's. When the counters cannot be read, or have not run that long, the
       finding keeps its severity.
     - A partitioned table is judged per partition: it is fine when every partition has a
       supporting index of its own, even if the partitioned parent has none, and then nothing is
@@ -362,6 +366,8 @@ def foreign_key_without_index(snap: Snapshot) -> Iterator[Finding]:
     https://www.postgresql.org/docs/current/ddl-partitioning.html#DDL-PARTITIONING-DECLARATIVE-MAINTENANCE
     """
     index_names = _index_names(snap)
+    window = observation_window(snap)
+    observed = window.covers(MIN_OBSERVED_DAYS)
     for fk in snap.foreign_keys():
         if not fk.columns or snap.index_leading_with(fk.table_qname, fk.columns):
             continue
@@ -376,7 +382,7 @@ def foreign_key_without_index(snap: Snapshot) -> Iterator[Finding]:
         else:
             fix = _fk_index_package(fk, child, index_names)
         parent = snap.table(fk.ref_qname or "")
-        lookup_reason = _lookup_table_reason(parent)
+        lookup_reason = _lookup_table_reason(parent) if observed else None
         message = (
             f"foreign key {fk.name} ({', '.join(fk.columns)}) on {fk.table_qname} "
             f"has no index leading with its columns"
@@ -401,6 +407,7 @@ def foreign_key_without_index(snap: Snapshot) -> Iterator[Finding]:
             parent_deletes=parent.n_tup_del if parent else None,
             parent_key_updates=_possible_key_updates(parent),
             lookup_table=lookup_reason,
+            parent_writes_observed=window.describe(),
         )
 
 
