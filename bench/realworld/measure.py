@@ -196,13 +196,25 @@ def render(results: list[dict], before: dict[str, dict[str, int]] | None = None)
             lines.append(
                 f"| {name} | {total} | {labels[0]} | {labels[1]} | {labels[2]} | {share} | {fixes} |"
             )
-    lines += ["", "Findings per verdict kind (`code ~ pattern`, as in the verdict files):", ""]
+    lines += [
+        "",
+        "## The verdict kinds",
+        "",
+        "Each kind as its verdict file states it (`code ~ pattern`; `[fix fails]`: its fix failed on the copy).",
+    ]
     for r in results:
-        verdicts = load(r["schema"].name)
-        label = {kind.key: kind.verdict for kind in verdicts.kinds}
-        lines.append(f"- **{r['schema'].name}**: " + "; ".join(
-            f"`{key}` {n} {label[key]}" for key, n in sorted(r["judged"].counts.items())
-        ))  # fmt: skip
+        judged = r["judged"]
+        lines += [
+            "",
+            f"### {r['schema'].name}",
+            "",
+            "| kind | findings | verdict | why |",
+            "|---|---:|---|---|",
+        ]
+        for kind in load(r["schema"].name).kinds:
+            if judged.counts.get(kind.key):
+                key = kind.key.replace("|", "\\|")
+                lines.append(f"| `{key}` | {judged.counts[kind.key]} | {kind.verdict} | {kind.reason} |")
     lines += [
         "",
         "The issue's bar: on each schema at least 80% of findings useful or debatable, and none wrong.",
