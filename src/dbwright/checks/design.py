@@ -50,6 +50,8 @@ _TRANSIENT_WORDS = {
     "scratch",
     "buffer",
     "pending",
+    "cache",
+    "caches",
 }
 _PARTITION_KEY = re.compile(r"^\s*(?:RANGE|LIST|HASH)\s*\((?P<columns>.*)\)\s*$", re.IGNORECASE)
 
@@ -67,8 +69,8 @@ def table_without_primary_key(snap: Snapshot) -> Iterator[Finding]:
       the primary key at once (medium). A unique index on expressions (``lower(name)``) or on
       nullable columns already keeps rows apart but cannot be a primary key or a replica
       identity; the finding names it and drops to low.
-    - Queue and staging tables (named like ``job_queue``, ``outbox``, ``staging_orders``,
-      ``tmp_import``) and unlogged tables drop to low: rows pass through them. It still
+    - Queue, staging and cache tables (named like ``job_queue``, ``outbox``, ``staging_orders``,
+      ``tmp_import``, ``query_cache``) and unlogged tables drop to low: rows pass through them. It still
       matters for logical replication: without a key, every UPDATE and DELETE of a published
       table fails.
     - A partitioned table's primary key must include the partition key columns, and an
@@ -152,7 +154,7 @@ def _transient_reason(table: Table) -> str | None:
         return "an unlogged table, whose rows do not survive a crash"
     words = set(table.name.lower().split("_"))
     if words & _TRANSIENT_WORDS:
-        return "a queue or staging table, whose rows pass through"
+        return "a queue or staging table (or a cache), whose rows pass through"
     return None
 
 
