@@ -43,7 +43,7 @@ def _tables_without_primary_keys(pg) -> None:
     pg.execute("CREATE UNIQUE INDEX tags_lower_name_key ON tags (lower(name))")
     pg.execute("CREATE TABLE job_queue (payload jsonb, queued_at timestamptz)")
     pg.execute("CREATE TABLE staging_orders (raw text)")
-    pg.execute("CREATE TABLE query_cache (name text, value text)")
+    pg.execute("CREATE TABLE querycache (name text, value text)")
     pg.execute("CREATE UNLOGGED TABLE hits (path text)")
     pg.execute("CREATE TABLE cache (key text, value text) PARTITION BY HASH (key)")
     pg.execute("CREATE TABLE cache_0 PARTITION OF cache FOR VALUES WITH (MODULUS 2, REMAINDER 0)")
@@ -63,7 +63,7 @@ def test_dw101_candidate_keys_transient_and_partitioned_tables_judged(pg):
         "public.tags",
         "public.job_queue",
         "public.staging_orders",
-        "public.query_cache",
+        "public.querycache",
         "public.hits",
         "public.cache",
     }
@@ -80,7 +80,7 @@ def test_dw101_candidate_keys_transient_and_partitioned_tables_judged(pg):
     assert tags.severity == Severity.LOW
     assert "lower(name)" in tags.evidence["candidate_key"]
     assert "cannot be a primary key" in tags.message
-    for transient in ("public.job_queue", "public.staging_orders", "public.query_cache", "public.hits"):
+    for transient in ("public.job_queue", "public.staging_orders", "public.querycache", "public.hits"):
         assert found[transient].severity == Severity.LOW
         assert "logical replication" in found[transient].message
     cache = found["public.cache"]
@@ -100,7 +100,7 @@ def test_dw101_every_fix_applies_on_its_table(pg):
         "public.tags",
         "public.job_queue",
         "public.staging_orders",
-        "public.query_cache",
+        "public.querycache",
         "public.hits",
     }
     for fix in fixes.values():

@@ -53,6 +53,8 @@ _TRANSIENT_WORDS = {
     "cache",
     "caches",
 }
+#: Parts of a run-together table name (``querycache``, ``jobqueue``) that say the same.
+_TRANSIENT_STEMS = ("cache", "queue")
 _PARTITION_KEY = re.compile(r"^\s*(?:RANGE|LIST|HASH)\s*\((?P<columns>.*)\)\s*$", re.IGNORECASE)
 
 
@@ -153,7 +155,7 @@ def _transient_reason(table: Table) -> str | None:
     if table.persistence == "u":
         return "an unlogged table, whose rows do not survive a crash"
     words = set(table.name.lower().split("_"))
-    if words & _TRANSIENT_WORDS:
+    if words & _TRANSIENT_WORDS or any(stem in word for word in words for stem in _TRANSIENT_STEMS):
         return "a queue or staging table (or a cache), whose rows pass through"
     return None
 
