@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from dbwright.errors import InvalidArgumentError
 from dbwright.model import Snapshot
@@ -591,6 +591,7 @@ def advise_indexes(
     real_index_limit: int | None = None,
     snapshot: Snapshot | None = None,
     progress: Progress | None = None,
+    min_observed_days: float | None = None,
 ) -> IndexAdvice:
     """The indexes that lower the workload's cost most within ``budget`` (``"500MB"``, ``"10%"`` of
     the database or bytes; default 10%, at least 64 MB), and the existing indexes to drop.
@@ -598,13 +599,18 @@ def advise_indexes(
     The workload is the files, logs and ``query`` given, else pg_stat_statements. ``weight_by`` is
     total_time, calls_x_mean or cost; ``objective`` total, per-query or auto; ``what_if`` auto,
     hypopg or real. ``target`` may be an open session, used as is and left open.
+    ``min_observed_days`` is how long usage statistics must cover before an index with no scans
+    is proposed for a drop (DW203's window; default 7).
     """
     from dbwright.advisors.indexes import advise_indexes as advise
 
     check_budget(budget)  # a budget that cannot be read fails before any connection
     if min_calls < 0 or min_time_ms < 0:
         raise InvalidArgumentError("min_calls and min_time_ms must be 0 or more")
-    extra = {} if real_index_limit is None else {"real_index_limit": real_index_limit}
+    check_min_observed(min_observed_days)
+    extra: dict[str, Any] = {} if real_index_limit is None else {"real_index_limit": real_index_limit}
+    if min_observed_days is not None:
+        extra["min_observed_days"] = min_observed_days
     return advise(
         target,  # type: ignore[arg-type]
         budget=budget,

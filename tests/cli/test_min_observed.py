@@ -53,3 +53,25 @@ def test_negative_min_observed_refused(pg):
     missing = pg.url.rsplit("/", 1)[0] + "/no_such_database"
     assert_clean_failure(run_cli("review", missing, "--min-observed", "-1"), 22, "min_observed_days")
     assert_clean_failure(run_cli("fix", missing, "DW203", "--min-observed", "-1"), 22, "min_observed_days")
+
+
+def test_advise_indexes_min_observed(pg):
+    pg.execute("CREATE EXTENSION hypopg")
+    _idle_index(pg)
+    sql = "SELECT * FROM t WHERE id = 5"
+    default = run_cli("advise", "indexes", pg.url, "--query", sql, "--format", "json")
+    assert default.returncode == 0, default.stderr
+    assert not [d for d in json.loads(default.stdout)["drops"] if d["reason"] == "unused"]
+    now = run_cli("advise", "indexes", pg.url, "--query", sql, "--format", "json", "--min-observed", "0")
+    assert now.returncode == 0, now.stderr
+    drops = json.loads(now.stdout)["drops"]
+    assert [d for d in drops if d["reason"] == "unused"], drops
+
+
+def test_advise_indexes_negative_min_observed_refused(pg):
+    with pytest.raises(InvalidArgumentError):
+        api.advise_indexes(pg.url, query="SELECT 1", min_observed_days=-1)
+    missing = pg.url.rsplit("/", 1)[0] + "/no_such_database"
+    assert_clean_failure(
+        run_cli("advise", "indexes", missing, "--min-observed", "-1"), 22, "min_observed_days"
+    )

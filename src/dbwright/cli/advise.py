@@ -9,6 +9,7 @@ import typer
 
 from dbwright import api
 from dbwright.cli.common import DemoDatabaseArg, emit, err, format_option, live_target
+from dbwright.cli.review import MinObservedOpt
 from dbwright.output import render
 
 advise_app = typer.Typer(
@@ -61,6 +62,7 @@ def indexes(
             "size limit, and price drops with a rolled-back DROP INDEX.",
         ),
     ] = False,
+    min_observed: MinObservedOpt = None,
     format: Annotated[str, format_option("index-advice")] = "text",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the advice to this file.")
@@ -87,6 +89,7 @@ def indexes(
 ) -> None:
     """Recommend the indexes that lower the workload's cost most within a budget, and drops to make."""
     api.check_budget(budget)  # before the demo starts or a connection opens
+    api.check_min_observed(min_observed)
     if (scratch or yes) and not verify:
         raise typer.BadParameter("--scratch and --yes only go with --verify")
     target = live_target(database)
@@ -102,6 +105,7 @@ def indexes(
             weight_by=weight_by,
             allow_real_indexes=allow_real_indexes,
             objective=objective,
+            min_observed_days=min_observed,
             progress=lambda text: status.update(f"advising: {text}…"),
         )
     if not verify:

@@ -88,3 +88,16 @@ def test_advice_on_a_fresh_server_proposes_no_unused_drop(pg):
     assert not [d for d in advice.drops if d.reason == "unused"]
     assert any("none is proposed as unused" in note for note in advice.notes)
     assert {d.index.name for d in advice.drops if d.reason == "redundant"} == {"t_y"}
+
+
+def test_min_observed_days_sets_the_window_for_unused_drops(pg):
+    pg.execute("CREATE EXTENSION hypopg")
+    plant(pg)
+    workload = from_sql_text("SELECT * FROM t WHERE y = $1", "test")
+    advice = advise_indexes(pg.url, workload=workload, min_observed_days=0)
+    unused = {d.index.name for d in advice.drops if d.reason == "unused"}
+    assert "t_code_idx" in unused and "t_parent_idx" not in unused
+    assert not any("none is proposed as unused" in note for note in advice.notes)
+    longer = advise_indexes(pg.url, workload=workload, min_observed_days=30)
+    assert not [d for d in longer.drops if d.reason == "unused"]
+    assert any("before 30 days of statistics" in note for note in longer.notes)

@@ -183,6 +183,7 @@ def advise_indexes(
     snapshot: Snapshot | None = None,
     progress: Progress | None = None,
     engine: Engine | None = None,
+    min_observed_days: float = existing.MIN_OBSERVED_DAYS,
 ) -> IndexAdvice:
     """Recommend indexes for a workload within ``budget`` (bytes, "500MB" or "10%" of the database;
     default 10% of the database but at least 64 MB).
@@ -194,7 +195,8 @@ def advise_indexes(
     workload's summed cost or time), "per-query" (the geometric mean of each statement's cost
     ratio) or "auto": total when the workload has timings, per-query when it has none. ``engine``
     is the server's engine: by default the target's, or the default engine for an open connection;
-    one without what-if indexes is refused before connecting.
+    one without what-if indexes is refused before connecting. ``min_observed_days`` is the
+    observation window an unused index needs before it is proposed for a drop (DW203's, default 7).
     """
     from dbwright.engines.postgres.introspect import snapshot as take
 
@@ -204,6 +206,8 @@ def advise_indexes(
         raise InvalidArgumentError(f"unknown weighting {weight_by!r}; use one of {', '.join(wl.WEIGHTINGS)}")
     if objective not in ("auto", *OBJECTIVES):
         raise InvalidArgumentError(f"unknown objective {objective!r}; use auto, {', '.join(OBJECTIVES)}")
+    if min_observed_days < 0:
+        raise InvalidArgumentError(f"min_observed_days must be 0 or more, not {min_observed_days:g}")
     owned = target is None or isinstance(target, str)
     engine = engine or (engine_for_target(target) if owned else default_engine())
     machinery = what_if_of(engine)
@@ -224,9 +228,9 @@ def advise_indexes(
             engine=engine,
         )
         try:
-            advice = _Advisor(
-                snap, load, whatif, _budget_bytes(budget, snap), weight_by, step, objective
-            ).run()
+            advisor = _Advisor(snap, load, whatif, _budget_bytes(budget, snap), weight_by, step, objective)
+            advisor.min_observed_days = min_observed_days
+            advice = advisor.run()
         finally:
             whatif.close()
         advice.leftovers = whatif.leftovers()
@@ -339,6 +343,7 @@ class _Advisor:
         self.weight_by = weight_by
         self.objective = objective
         self.step = step
+        self.min_observed_days = existing.MIN_OBSERVED_DAYS
         self.skipped = list(load.skipped)
         self.notes: list[str] = []
         self._fractions: dict[tuple[str, str], float | None] = {}
@@ -645,8 +650,8 @@ class _Advisor:
         weights: dict[str, float],
         after: dict[str, PlanSummary | None],
     ) -> list[existing.DropProposal]:
-        proposals = existing.propose(self.snap, chosen, after)
-        if note := existing.observation_note(self.snap):
+        proposals = existing.propose(self.snap, chosen, after, self.min_observed_days)
+        if note := existing.observation_note(self.snap, self.min_observed_days):
             self.notes.append(note)
         by_key = {s.query.key: s for s in statements}
         for proposal in proposals:

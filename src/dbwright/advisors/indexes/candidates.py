@@ -38,6 +38,11 @@ PARTIAL_MAX_FRACTION = 0.5
 STATEMENT_PARTIAL_MAX_FRACTION = 0.3
 #: … on a table of at least this many rows (a small table is read whole about as fast).
 STATEMENT_PARTIAL_MIN_ROWS = 10_000
+#: A column with at least this many distinct values is identifier-like: ``= literal`` on it picks a key.
+IDENTIFIER_MIN_DISTINCT = 1000
+#: … or with at least ``IDENTIFIER_SMALL_MIN_DISTINCT`` values that are this share of its rows or more.
+IDENTIFIER_MIN_DISTINCT_SHARE = 0.1
+IDENTIFIER_SMALL_MIN_DISTINCT = 100
 SCAN_SHARE = 0.02
 #: A narrower index on an existing index's leading keys is a candidate when that one is this many times larger.
 NARROWER_RATIO = 2.0  # a table whose scans cost less than 2% of the statement is left alone
@@ -147,7 +152,7 @@ def _for_table(
             yield IndexSpec(table, tuple(keys), covering), "covering"
 
     for predicate, fixed in use.constants.items():
-        if recurring[(table, predicate)] < 2:
+        if recurring[(table, predicate)] < 2 or _picks_a_key(use, predicate, snapshot):
             continue
         share = fraction(table, predicate)
         if share is None or share > PARTIAL_MAX_FRACTION:
@@ -191,7 +196,11 @@ def _statement_partials(
         return
     for keys, origin in shapes:
         keys = list(dict.fromkeys(keys))[:MAX_KEYS]
-        rest = {sql: cols for sql, cols in use.filters.items() if not set(cols) & set(keys)}
+        rest = {
+            sql: cols
+            for sql, cols in use.filters.items()
+            if not set(cols) & set(keys) and not _picks_a_key(use, sql, snapshot)
+        }
         if not rest:
             continue
         predicate = " AND ".join(rest)
@@ -210,6 +219,43 @@ def _statement_partials(
                 IndexSpec(use.table, tuple(keys), covering, where=predicate),
                 "partial covering on the statement's filter",
             )
+
+
+def _picks_a_key(use: TableUse, predicate: str, snapshot: Snapshot) -> bool:
+    """Whether ``predicate`` is ``=``/``IN`` on an identifier-like column: a row's key, not a constant.
+
+    ``customer_id = 17`` in one statement says which customer this call wanted; the next call
+    asks for another, so a partial index ``WHERE customer_id = '17'`` serves that one call only.
+    Identifier-like: the column alone is a primary key, unique, or a foreign key, or its
+    statistics give it many distinct values. Ranges and low-cardinality ``status = 'active'`` stay.
+    """
+    column = use.literal_equalities.get(predicate)
+    return column is not None and is_identifier_like(snapshot, use.table, column)
+
+
+def is_identifier_like(snapshot: Snapshot, table: str, column: str) -> bool:
+    """A key (primary, unique, foreign) of its own, or a column of many distinct values by its statistics."""
+    if any(c.columns == (column,) and c.type in ("p", "u", "f") for c in snapshot.constraints_of(table)):
+        return True
+    if any(
+        i.unique and i.valid and not i.predicate and i.columns == (column,)
+        for i in snapshot.indexes_of(table)
+    ):
+        return True
+    found = snapshot.column(table, column)
+    n_distinct = found.stats.n_distinct if found and found.stats else None
+    if not n_distinct:
+        return False
+    relation = snapshot.table(table)
+    rows = relation.row_estimate if relation else 0
+    distinct = n_distinct if n_distinct > 0 else -n_distinct * rows
+    if distinct >= IDENTIFIER_MIN_DISTINCT:
+        return True
+    return (
+        distinct >= IDENTIFIER_SMALL_MIN_DISTINCT
+        and rows > 0
+        and distinct >= IDENTIFIER_MIN_DISTINCT_SHARE * rows
+    )
 
 
 def _include(

@@ -45,6 +45,9 @@ class TableUse:
     #: every conjunct that compares this table's columns with constants or with each other
     #: (``l_discount BETWEEN 0.05 AND 0.07``, ``l_commitdate < l_receiptdate``): SQL -> its columns
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: predicates (of ``constants`` or ``filters``) that compare one column with literals by ``=`` or ``IN``:
+    #: SQL -> that column. On an identifier-like column such a literal is one row's key, not a constant.
+    literal_equalities: dict[str, str] = field(default_factory=dict)
     #: columns read by something other than those filters (select list, joins, grouping, …)
     outside_filters: dict[str, None] = field(default_factory=dict)
     gin: dict[str, str] = field(default_factory=dict)  # column -> why (operator)
@@ -287,9 +290,11 @@ class _Walker:
         ):
             return  # no column, columns of two tables (or two aliases of one), or a column this scope cannot place
         self.filter_nodes.add(id(node))
-        self.shape.use(refs[0][0]).filters[_deparse_predicate(node)] = tuple(
-            dict.fromkeys(c for _, c in refs)
-        )
+        use = self.shape.use(refs[0][0])
+        sql = _deparse_predicate(node)
+        use.filters[sql] = tuple(dict.fromkeys(c for _, c in refs))
+        if _is_literal_equality(node) and len(use.filters[sql]) == 1:
+            use.literal_equalities[sql] = refs[0][1]
 
     def predicate(self, node: Any, scope: _Scope) -> None:
         if isinstance(node, ast.NullTest):
@@ -352,6 +357,7 @@ class _Walker:
                     self.shape.parameter_columns.setdefault(value.number, found)
             if how == "equal" and values and all(_is_constant(v) for v in values):
                 use.constants[_deparse(whole)] = (column,)
+                use.literal_equalities[_deparse(whole)] = column
             return True
         tables = _columns_in(side, scope)
         if (
@@ -432,6 +438,13 @@ def _column_refs(node: Any, scope: _Scope) -> list[tuple[str, str]]:
 
 def _columns_in(node: Any, scope: _Scope) -> set[str]:
     return {table for table, _ in _column_refs(node, scope)}
+
+
+def _is_literal_equality(node: Any) -> bool:
+    """``column = literal`` or ``column IN (literals)``: a conjunct that picks rows by value."""
+    if not isinstance(node, ast.A_Expr) or not node.name or node.name[-1].sval != "=":
+        return False
+    return node.kind in (A_Expr_Kind.AEXPR_OP, A_Expr_Kind.AEXPR_IN, A_Expr_Kind.AEXPR_OP_ANY)
 
 
 def _is_constant(node: Any) -> bool:
