@@ -34,9 +34,10 @@ def _empty_snapshot(**kwargs):
     )
 
 
-def test_compliance_is_an_area_of_the_review():
+def test_compliance_and_integrity_are_areas_of_the_review():
     assert set(_review_with().scores()) == {
         "design",
+        "integrity",
         "indexes",
         "maintenance",
         "workload",

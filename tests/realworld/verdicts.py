@@ -25,7 +25,7 @@ LABELS = ("useful", "debatable", "wrong")
 
 #: The review areas a schema's own design decides; security, compliance and configuration
 #: findings judge the suite's test cluster (trust pg_hba, no TLS policy), not the schema.
-SCHEMA_CATEGORIES = ("design", "indexes", "maintenance", "workload")
+SCHEMA_CATEGORIES = ("design", "integrity", "indexes", "maintenance", "workload")
 
 
 @dataclass(frozen=True)

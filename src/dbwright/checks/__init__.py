@@ -17,6 +17,7 @@ from dbwright.checks import (  # noqa: F401  (registers them)
     configuration,
     design,
     indexes,
+    integrity,
     maintenance,
     security,
     workload,

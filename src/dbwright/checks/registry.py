@@ -41,7 +41,16 @@ from dbwright.model import Snapshot
 from dbwright.model.findings import Finding, Severity
 from dbwright.model.package import ChangePackage
 
-CATEGORIES = ("design", "indexes", "maintenance", "workload", "security", "compliance", "configuration")
+CATEGORIES = (
+    "design",
+    "integrity",
+    "indexes",
+    "maintenance",
+    "workload",
+    "security",
+    "compliance",
+    "configuration",
+)
 
 #: The audit's categories, and the review area each one belongs to.
 AUDIT_AREAS = {

@@ -196,8 +196,8 @@ def _register_tools(server: FastMCP, call: Dispatcher, names: tuple[str, ...]) -
         code: str | None = None,
         limit: int = 50,
     ) -> CallToolResult:
-        """Run dbwright's checks. Filters: category (design, indexes, maintenance, workload, security,
-        compliance, configuration), minimum severity (info..critical), object name substring, check code."""
+        """Run dbwright's checks. Filters: category (design, integrity, indexes, maintenance, workload,
+        security, compliance, configuration), minimum severity (info..critical), object name substring, check code."""
         return await call(
             "review",
             tools.review,
