@@ -163,6 +163,9 @@ def test_planted_states_are_in_place(demo_url: str) -> None:
     assert rows(demo_url, "SELECT rolsuper FROM pg_roles WHERE rolname = %s", (data.EXTRA_SUPERUSER,)) == [
         (True,)
     ]
+    assert rows(demo_url, "SELECT conname FROM pg_constraint WHERE NOT convalidated") == [
+        ("order_items_unit_price_check",)
+    ]
     seq_max = rows(demo_url, "SELECT last_value::numeric / 2147483647 FROM billing.invoice_number_seq")[0][0]
     assert seq_max > 0.95
 

@@ -19,7 +19,7 @@ from dbwright.engines.postgres.connect import SessionOptions, open_session
 from dbwright.engines.postgres.failures import UNIQUE_VIOLATION, StatementFailed, failures
 
 #: Bump when the generated data or the planted problems change: prepare() then reloads.
-DATA_VERSION = 1
+DATA_VERSION = 2
 DATABASE = "dbwright_demo"
 APP_ROLE = "shop_app"
 EXTRA_SUPERUSER = "ops_admin"
@@ -487,6 +487,8 @@ def _constraints_and_indexes(s: Sizes) -> str:
     return """
 ALTER TABLE shop.order_items ADD FOREIGN KEY (order_id) REFERENCES shop.orders;       -- plant DW102
 ALTER TABLE shop.order_items ADD FOREIGN KEY (product_id) REFERENCES shop.products;
+ALTER TABLE shop.order_items ADD CONSTRAINT order_items_unit_price_check
+    CHECK (unit_price >= 0) NOT VALID;                                               -- plant DW113: never validated
 CREATE INDEX order_items_product_id_idx ON shop.order_items (product_id);
 ALTER TABLE shop.orders ADD FOREIGN KEY (customer_id) REFERENCES shop.customers;      -- plant DW103
 CREATE INDEX orders_customer_id_idx ON shop.orders (customer_id);
