@@ -19,8 +19,8 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, ObjectType, TransactionStmtKind
 from pglast.visitors import Visitor
 
-from dbwright.changes.lint.nodes import dotted, qualified
 from dbwright.engines.base import ColumnType, Engine, LockModel
+from dbwright.engines.postgres.parse_tree import dotted, qualified
 from dbwright.engines.registry import default_engine
 from dbwright.errors import RefusedError
 

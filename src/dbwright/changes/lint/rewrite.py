@@ -21,9 +21,9 @@ from pglast.enums import ConstrType
 from pglast.stream import RawStream
 
 from dbwright.changes.lint.context import LintState, lock_model_of
-from dbwright.changes.lint.nodes import column_default, qualified
 from dbwright.changes.lint.parse import ParsedStatement, parse_statements
 from dbwright.engines.base import Engine, StatementEffects
+from dbwright.engines.postgres.parse_tree import column_default, qualified
 from dbwright.model.operations import (
     AddCheck,
     DropConstraint,

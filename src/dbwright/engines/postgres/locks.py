@@ -17,6 +17,7 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, DropBehavior, ObjectType, ReindexObjectType, TransactionStmtKind
 
+from dbwright.engines.postgres.parse_tree import column_constraints, column_default, dotted, qualified
 from dbwright.engines.postgres.sqltypes import SqlType, rewrite_for_change, sql_type
 
 NONE = "none"
@@ -113,14 +114,6 @@ class Effects:
 TypeLookup = Callable[[str, str], SqlType | None]
 
 
-def qualified(rangevar: ast.RangeVar) -> str:
-    return f"{rangevar.schemaname}.{rangevar.relname}" if rangevar.schemaname else rangevar.relname
-
-
-def dotted(names) -> str:
-    return ".".join(n.sval for n in names)
-
-
 # --- expressions -------------------------------------------------------------------------------
 #: Built-ins evaluated once per statement (stable or immutable): a default of these does not rewrite.
 NON_VOLATILE_FUNCTIONS = {
@@ -194,15 +187,6 @@ def volatility(expr) -> str:
 def _worst(*levels: str) -> str:
     order = ("constant", "stable", "unknown", "volatile")
     return max(levels or ("constant",), key=order.index)
-
-
-def column_constraints(column: ast.ColumnDef, contype: ConstrType) -> list[ast.Constraint]:
-    return [c for c in column.constraints or () if c.contype == contype]
-
-
-def column_default(column: ast.ColumnDef):
-    defaults = column_constraints(column, ConstrType.CONSTR_DEFAULT)
-    return defaults[0].raw_expr if defaults else column.raw_default
 
 
 def is_serial(column: ast.ColumnDef) -> bool:

@@ -6,9 +6,9 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType
 from pglast.stream import RawStream
 
-from dbwright.changes.lint.nodes import column_constraints, column_default
 from dbwright.changes.lint.rules import Case, Hit, rule
 from dbwright.changes.lint.rules.common import commands
+from dbwright.engines.postgres.parse_tree import column_constraints, column_default
 from dbwright.model.findings import Severity
 from dbwright.model.operations import ident, qident
 

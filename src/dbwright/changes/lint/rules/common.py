@@ -8,8 +8,8 @@ from pglast import ast
 from pglast.enums import AlterTableType
 
 from dbwright.changes.lint.context import LintState
-from dbwright.changes.lint.nodes import qualified
 from dbwright.changes.lint.rules import Statement
+from dbwright.engines.postgres.parse_tree import qualified
 
 
 def existing(statement: Statement, state: LintState) -> list[str]:

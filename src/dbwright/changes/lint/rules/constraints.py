@@ -7,9 +7,9 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType
 from pglast.stream import RawStream
 
-from dbwright.changes.lint.nodes import qualified
 from dbwright.changes.lint.rules import Hit, rule
 from dbwright.changes.lint.rules.common import commands
+from dbwright.engines.postgres.parse_tree import qualified
 from dbwright.model.findings import Severity
 from dbwright.model.operations import ident, qident
 

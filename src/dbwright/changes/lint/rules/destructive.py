@@ -6,9 +6,9 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT
 from pglast.enums import DropBehavior, ObjectType
 
-from dbwright.changes.lint.nodes import qualified
 from dbwright.changes.lint.rules import Hit, rule
 from dbwright.changes.lint.rules.common import commands
+from dbwright.engines.postgres.parse_tree import qualified
 from dbwright.model.findings import Severity
 
 _EXPAND_CONTRACT = (

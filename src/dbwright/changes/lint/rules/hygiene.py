@@ -6,8 +6,8 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType
 
-from dbwright.changes.lint.nodes import column_constraints, qualified
 from dbwright.changes.lint.rules import Hit, rule
+from dbwright.engines.postgres.parse_tree import column_constraints, qualified
 from dbwright.model.findings import Severity
 
 

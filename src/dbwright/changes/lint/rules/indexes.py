@@ -7,8 +7,8 @@ import re
 from pglast import ast
 from pglast.enums import ObjectType
 
-from dbwright.changes.lint.nodes import qualified
 from dbwright.changes.lint.rules import Hit, rule
+from dbwright.engines.postgres.parse_tree import qualified
 from dbwright.model.findings import Severity
 
 

@@ -1,7 +1,8 @@
 """Reading pglast's parse tree: relation names, a column definition's constraints and default.
 
-Plain parse-tree reading, the same on every server; what a statement locks is the engine's
-lock model (``Engine.lock_model()``).
+Plain reading of PostgreSQL's own parse tree, the same on every server version: shared by the
+lock model (``locks.py``) and the lint's rules, which reach what a statement locks through
+``Engine.lock_model()``.
 """
 
 from __future__ import annotations
