@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 
 from dbwright.engines.postgres.generic_plans import Planner
+from dbwright.engines.postgres.query_errors import message_line
 from dbwright.errors import ServerError, SqlParseError
 
 PREPARED_NAME = "dbwright_explain"
@@ -57,9 +58,9 @@ def explain_document(
             text = f"EXPLAIN ({', '.join(options)}) {sql}"
         document = _fetch(conn, text)
     except psycopg.errors.SyntaxError as error:
-        raise SqlParseError(f"the server cannot parse the statement: {_first_line(error)}") from None
+        raise SqlParseError(f"the server cannot parse the statement: {message_line(error)}") from None
     except psycopg.Error as error:
-        raise ServerError(f"EXPLAIN failed: {_first_line(error)}") from None
+        raise ServerError(f"EXPLAIN failed: {message_line(error)}") from None
     finally:
         if not conn.closed:
             conn.execute("ROLLBACK")
@@ -99,7 +100,3 @@ def _fetch(conn: psycopg.Connection, text: str) -> dict[str, Any]:
     if isinstance(document, str):
         document = json.loads(document)
     return document[0]
-
-
-def _first_line(error: Exception) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]

@@ -15,6 +15,7 @@ import psycopg
 from psycopg import sql as _sql
 
 from dbwright.engines.base import PlanError
+from dbwright.engines.postgres.query_errors import message_line
 from dbwright.errors import SqlParseError
 
 STATEMENT_NAME = "dbwright_whatif"
@@ -65,10 +66,10 @@ class Planner:
             return self._prepared(sql, parameters, parameter_columns or {})
         except psycopg.errors.SyntaxError as error:
             raise SqlParseError(
-                f"the server cannot parse a workload statement: {_first_line(error)}"
+                f"the server cannot parse a workload statement: {message_line(error)}"
             ) from None
         except psycopg.Error as error:
-            raise PlanError(_first_line(error)) from None
+            raise PlanError(message_line(error)) from None
 
     def _explain(self, text: str, extended: bool = True) -> dict[str, Any]:
         with self.conn.cursor() as cur:
@@ -134,7 +135,3 @@ class Planner:
         if self._generic_mode_set and not self.conn.closed:
             self.conn.execute("RESET plan_cache_mode")
             self._generic_mode_set = False
-
-
-def _first_line(error: Exception) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]

@@ -16,6 +16,7 @@ import psycopg
 from psycopg import conninfo as _conninfo
 
 from dbwright.engines.postgres.connect import SessionOptions, open_session
+from dbwright.engines.postgres.query_errors import message_line
 from dbwright.errors import PrivilegeError, RefusedError, ServerError
 from dbwright.model.operations import ident, qident
 
@@ -31,7 +32,7 @@ def build_index(conn: psycopg.Connection, sql: str, name: str, undo_sql: str | N
     except psycopg.Error as error:
         if undo_sql:
             conn.execute(undo_sql)
-        raise ServerError(f"building {name} failed: {_first_line(error)}") from None
+        raise ServerError(f"building {name} failed: {message_line(error)}") from None
 
 
 def relation_bytes(conn: psycopg.Connection, qname: str) -> int:
@@ -91,10 +92,10 @@ def create_scratch_copy(conninfo: str, database: str) -> str:
             ) from None
         except psycopg.errors.InsufficientPrivilege as error:
             raise PrivilegeError(
-                f"cannot create a scratch database: {_first_line(error)} (the role needs CREATEDB)"
+                f"cannot create a scratch database: {message_line(error)} (the role needs CREATEDB)"
             ) from None
         except psycopg.Error as error:
-            raise ServerError(f"cannot create a scratch database: {_first_line(error)}") from None
+            raise ServerError(f"cannot create a scratch database: {message_line(error)}") from None
     return name
 
 
@@ -111,7 +112,3 @@ def scratch_databases(conninfo: str) -> list[str]:
             (SCRATCH_PREFIX.replace("_", "\\_") + "%",),
         ).fetchall()
     return [r[0] for r in rows]
-
-
-def _first_line(error: Exception) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]

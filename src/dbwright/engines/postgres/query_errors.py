@@ -26,6 +26,11 @@ def first_line(error: BaseException) -> str:
     return (str(error).splitlines() or [""])[0]
 
 
+def message_line(error: BaseException) -> str:
+    """The error's first non-blank line, or its class name when it has no text (what/where a plan failed)."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 def translated(error: psycopg.Error, *, named: bool = True) -> ServerError:
     """The dbwright error a driver error means.
 

@@ -16,6 +16,7 @@ from typing import Generic, Protocol, TypeVar
 import psycopg
 
 from dbwright.engines.base import IndexRefusedError
+from dbwright.engines.postgres.query_errors import message_line
 from dbwright.model.operations import qident
 
 #: HypoPG takes its OIDs from a small reserved range; start afresh this often.
@@ -90,7 +91,7 @@ class HypotheticalIndexes(Generic[Candidate]):
                     "SELECT indexrelid, indexname FROM hypopg_create_index(%s)", (spec.definition(),)
                 ).fetchone()
             except psycopg.Error as error:
-                refused[spec] = _first_line(error).removeprefix("hypopg: ")
+                refused[spec] = message_line(error).removeprefix("hypopg: ")
                 continue
             created.append(self._created(spec, row))
         return created, refused
@@ -159,7 +160,7 @@ def build_index(conn: psycopg.Connection, definition: str) -> None:
         with conn.transaction():
             conn.execute(definition)
     except psycopg.Error as error:
-        raise IndexRefusedError(_first_line(error)) from None
+        raise IndexRefusedError(message_line(error)) from None
 
 
 def drop_index(conn: psycopg.Connection, index_qname: str) -> None:
@@ -189,7 +190,3 @@ def leftovers(conn: psycopg.Connection, hypopg: bool) -> dict[str, int]:
         "SELECT count(*) FROM pg_class WHERE relkind = 'i' AND relname LIKE 'dbwright\\_whatif\\_%'"
     ).fetchone()[0]
     return {"hypothetical_indexes": hypothetical, "real_indexes": real}
-
-
-def _first_line(error: Exception) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
