@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from dbwright import bundled_docs
 from dbwright.changes.lint.rules import Rule, all_rules
 
 GENERATED_NOTE = (
@@ -18,7 +19,8 @@ GENERATED_NOTE = (
 
 
 def default_dir() -> Path:
-    return Path(__file__).resolve().parents[4] / "docs" / "lint-rules"
+    """docs/lint-rules, as bundled with the package (in a checkout, the repository's own folder)."""
+    return Path(str(bundled_docs.folder("lint-rules")))
 
 
 def _case(case) -> list[str]:
