@@ -23,13 +23,13 @@ def lint_command(
     ],
     format: Annotated[str, format_option("lint")] = "text",
     fail_on: Annotated[
-        str | None,
+        str,
         typer.Option(
             "--fail-on",
             help="Exit 1 when a finding (not ignored) is at or above this severity: info, low, medium, "
-            "high, critical.",
+            "high (the default), critical; none never fails on findings.",
         ),
-    ] = None,
+    ] = "high",
     server_version: Annotated[
         str, typer.Option("--server-version", help="Target PostgreSQL version: 15, 12, 11 or 150004.")
     ] = "15",
@@ -42,7 +42,7 @@ def lint_command(
     output: OutputOpt = None,
 ) -> None:
     """Lint migration SQL: every unsafe statement with the lock it takes and its safe rewrite."""
-    threshold = api.parse_severity(fail_on) if fail_on else None
+    threshold = None if fail_on.strip().lower() == "none" else api.parse_severity(fail_on)
     version = api.parse_server_version(server_version)
     if [str(p) for p in paths] == ["-"]:
         report = api.lint_report(

@@ -18,6 +18,16 @@ def test_text_output_and_fail_on(tmp_path, capsys):
     assert main(["lint", str(path), "--fail-on", "critical"]) == 0
 
 
+def test_high_findings_fail_by_default_and_fail_on_none_turns_it_off(tmp_path, capsys):
+    path = tmp_path / "001.sql"
+    path.write_text(UNSAFE)  # DW701 is high
+    assert main(["lint", str(path)]) == 1
+    assert main(["lint", str(path), "--fail-on", "none"]) == 0
+    medium_only = tmp_path / "002.sql"
+    medium_only.write_text("SET lock_timeout = '2s';\nALTER TABLE orders RENAME COLUMN qty TO quantity;\n")
+    assert main(["lint", str(medium_only)]) == 0  # DW716 is medium: below the default
+
+
 def test_ignored_findings_do_not_fail(tmp_path, capsys):
     path = tmp_path / "001.sql"
     path.write_text("-- dbwright:ignore DW701, DW730, DW731 reason: orders is empty\n" + UNSAFE)

@@ -50,7 +50,7 @@ def test_at_least_thirty_rules_each_with_both_cases_and_docs():
 
 def test_lock_rules_name_a_lock_and_give_a_safe_rewrite():
     for rule in RULES:
-        if rule.code in ("DW739",):
+        if rule.code in ("DW739", "DW743"):  # reports of what lint did not judge: nothing to rewrite
             continue
         for case in rule.fails:
             for finding in (f for f in _run(case) if f.code == rule.code):

@@ -19,6 +19,7 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, ObjectType, TransactionStmtKind
 from pglast.visitors import Visitor
 
+from dbwright.changes.lint.psql import CONNECT
 from dbwright.engines.base import ColumnType, Engine, LockModel
 from dbwright.engines.postgres.parse_tree import dotted, qualified
 from dbwright.engines.registry import default_engine
@@ -127,6 +128,13 @@ class LintState:
         self.earlier_tables |= self.created_tables
         self.created_tables.clear()
         self.warned_once.clear()
+
+    def observe_psql(self, command) -> None:
+        """After a psql meta-command: ``\\connect`` opens a new session (no transaction, no settings)."""
+        if command.name in CONNECT:
+            self.in_transaction_block = False
+            self.lock_timeout_set = self.statement_timeout_set = False
+            self.enum_values_added.clear()
 
     def observe(self, node) -> None:
         """Update the state after ``node`` ran."""

@@ -7,11 +7,13 @@ PostgreSQL's by default.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from dbwright.changes.lint.context import LintState, lock_model_of
 from dbwright.changes.lint.findings import LintFinding, StatementInfo
-from dbwright.changes.lint.parse import ParsedStatement, parse_statements
+from dbwright.changes.lint.parse import ParsedStatement, parse_script
+from dbwright.changes.lint.psql import PsqlCommand, command_effects, resolve_include
 from dbwright.changes.lint.rules import Statement, all_rules
 from dbwright.engines.base import Engine
 from dbwright.errors import InputFileError
@@ -20,9 +22,15 @@ from dbwright.errors import InputFileError
 IGNORE_WITHOUT_REASON = "DW738"
 
 
-def _statements(sql: str, state: LintState, filename: str | None) -> Iterable[Statement]:
-    """Each statement with its effects; state is updated after each one is yielded."""
-    for parsed in parse_statements(sql, filename):
+def _statements(
+    sql: str, state: LintState, filename: str | None, including: tuple[Path, ...] = ()
+) -> Iterable[Statement]:
+    """Each statement with its effects, psql's meta-commands among them and included files followed
+    in place; state is updated after each one is yielded."""
+    for parsed in parse_script(sql, filename):
+        if isinstance(parsed.node, PsqlCommand):
+            yield from _psql_command(parsed, state, filename, including)
+            continue
         if parsed.starts_migration:
             state.start_migration()
         fx = state.lock_model.effects(parsed.node, state.server_version, state.column_type)
@@ -30,7 +38,28 @@ def _statements(sql: str, state: LintState, filename: str | None) -> Iterable[St
         state.observe(parsed.node)
 
 
-def _info(statement: Statement, filename: str | None) -> StatementInfo:
+def _psql_command(
+    parsed: ParsedStatement, state: LintState, filename: str | None, including: tuple[Path, ...]
+) -> Iterable[Statement]:
+    """A meta-command (reported, see rules/meta.py); an include is read in place, relative to its file."""
+    command: PsqlCommand = parsed.node
+    if not command.is_include:
+        yield Statement(parsed, command_effects(command))
+        state.observe_psql(command)
+        return
+    stack = including or ((Path(filename).resolve(),) if filename and not filename.startswith("<") else ())
+    command = resolve_include(command, filename, stack)
+    yield Statement(replace(parsed, node=command), command_effects(command))
+    if command.problem is None:
+        path = Path(command.included)
+        try:
+            text = path.read_text()
+        except (OSError, UnicodeDecodeError) as error:
+            raise InputFileError(f"{path}: cannot read: {error}") from None
+        yield from _statements(text, state, str(path), (*stack, path.resolve()))
+
+
+def _info(statement: Statement) -> StatementInfo:
     fx = statement.effects
     return StatementInfo(
         sql=statement.sql,
@@ -42,7 +71,7 @@ def _info(statement: Statement, filename: str | None) -> StatementInfo:
         scans=fx.scans,
         transactional=fx.transactional,
         understood=fx.understood,
-        file=filename,
+        file=statement.parsed.file,
         node=type(statement.node).__name__,
         table_locks=tuple(fx.locks.items()),
         notes=tuple(fx.notes),
@@ -65,7 +94,7 @@ def describe(
     """Every statement of ``sql`` with the lock it takes, rewrite/scan and transaction needs."""
     state = state or _state(server_version, engine)
     state.start_file(filename)
-    return [_info(statement, filename) for statement in _statements(sql, state, filename)]
+    return [_info(statement) for statement in _statements(sql, state, filename)]
 
 
 def lint(
@@ -86,11 +115,11 @@ def lint(
     findings: list[LintFinding] = []
     for statement in _statements(sql, state, filename):
         hits = [(r, hit) for r in rules for hit in r.check(statement, state)]
-        findings += [_finding(r, hit, statement, filename) for r, hit in hits]
+        findings += [_finding(r, hit, statement) for r, hit in hits]
     return findings
 
 
-def _finding(rule, hit, statement: Statement, filename: str | None) -> LintFinding:
+def _finding(rule, hit, statement: Statement) -> LintFinding:
     parsed: ParsedStatement = statement.parsed
     reason = None
     if rule.code != IGNORE_WITHOUT_REASON:
@@ -100,7 +129,7 @@ def _finding(rule, hit, statement: Statement, filename: str | None) -> LintFindi
         severity=hit.severity or rule.severity,
         title=rule.title,
         message=hit.message,
-        file=filename,
+        file=parsed.file,
         line=parsed.line,
         sql=parsed.sql,
         lock=hit.lock or statement.effects.lock,

@@ -3,6 +3,8 @@
 Each statement keeps its exact text, its 1-based line in the file and the inline
 ``-- dbwright:ignore CODE reason: …`` comments written before it or on its line.
 Comments are found with PostgreSQL's own scanner, so a ``--`` inside a string is not one.
+psql's meta-commands (``\\set``, ``\\ir``, ``\\restrict`` …) are taken out first (``psql.py``):
+``parse_statements`` leaves them out, ``parse_script`` keeps them in order among the statements.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from pglast import parse_sql
 from pglast.parser import ParseError, scan
 
+from dbwright.changes.lint.psql import PsqlCommand, split_script
 from dbwright.errors import SqlParseError
 
 _MIGRATION_MARK = re.compile(r"^\s*--\s*Running (?:upgrade|downgrade)\b", re.MULTILINE)
@@ -41,6 +44,12 @@ class ParsedStatement:
     ignores: tuple[Ignore, ...] = ()
     #: Alembic's offline SQL marks each revision ("-- Running upgrade a -> b"): a new migration starts here.
     starts_migration: bool = False
+    #: The file the statement was read from (an included file for statements an ``\\ir`` brought in).
+    file: str | None = None
+
+    @property
+    def is_psql_command(self) -> bool:
+        return isinstance(self.node, PsqlCommand)
 
 
 def line_of(text: str, offset: int) -> int:
@@ -48,7 +57,30 @@ def line_of(text: str, offset: int) -> int:
 
 
 def parse_statements(sql: str, filename: str | None = None) -> list[ParsedStatement]:
-    """Statements of ``sql`` in order; malformed SQL raises SqlParseError naming file and line."""
+    """SQL statements of ``sql`` in order, psql meta-commands left out; malformed SQL raises
+    SqlParseError naming file and line."""
+    return [statement for statement in parse_script(sql, filename) if not statement.is_psql_command]
+
+
+def parse_script(sql: str, filename: str | None = None) -> list[ParsedStatement]:
+    """Statements and psql meta-commands (``node`` a ``PsqlCommand``) of a psql script, in order."""
+    script = split_script(sql)
+    statements = _parse_sql(script.sql, filename)
+    commands = [
+        ParsedStatement(command, command.text, line, file=filename) for _, line, command in script.commands
+    ]
+    offsets = [offset for offset, _, _ in script.commands]
+    merged: list[ParsedStatement] = []
+    position = 0
+    for offset, statement in statements:
+        while position < len(commands) and offsets[position] <= offset:
+            merged.append(commands[position])
+            position += 1
+        merged.append(statement)
+    return merged + commands[position:]
+
+
+def _parse_sql(sql: str, filename: str | None) -> list[tuple[int, ParsedStatement]]:
     where = filename or "<sql>"
     try:
         raw = parse_sql(sql)
@@ -57,7 +89,7 @@ def parse_statements(sql: str, filename: str | None = None) -> list[ParsedStatem
         offset = rest[0] if rest and isinstance(rest[0], int) else len(sql.rstrip())
         raise SqlParseError(f"{where}:{line_of(sql, offset)}: {message}") from None
     comments = _comments(sql)
-    statements: list[ParsedStatement] = []
+    statements: list[tuple[int, ParsedStatement]] = []
     previous_end = 0
     for item in raw:
         start = item.stmt_location
@@ -76,7 +108,8 @@ def parse_statements(sql: str, filename: str | None = None) -> list[ParsedStatem
             ig for _, ig in tail
         )
         marked = bool(_MIGRATION_MARK.search(sql, previous_end, body_start))
-        statements.append(ParsedStatement(item.stmt, _strip_comments(text), line, ignores, marked))
+        parsed = ParsedStatement(item.stmt, _strip_comments(text), line, ignores, marked, filename)
+        statements.append((body_start, parsed))
         previous_end = max([end, *(pos + 1 for pos, _ in tail)])
     return statements
 

@@ -543,6 +543,14 @@ def _select(node, version: int, types) -> Effects:
     return fx
 
 
+def _copy(node: ast.CopyStmt, version: int, types) -> Effects:
+    """COPY FROM writes rows (ROW EXCLUSIVE, as INSERT); COPY TO reads them (ACCESS SHARE)."""
+    fx = Effects("CopyFrom" if node.is_from else "CopyTo", scans=not node.is_from)
+    if node.relation is not None:
+        fx.take(qualified(node.relation), ROW_EXCLUSIVE if node.is_from else ACCESS_SHARE)
+    return fx
+
+
 def _lock(node: ast.LockStmt, version: int, types) -> Effects:
     fx = Effects("LockTable")
     for rel in node.relations:
@@ -658,6 +666,7 @@ _HANDLERS: dict[str, Callable[..., Effects]] = {
     "InsertStmt": _dml("Insert"),
     "SelectStmt": _select,
     "LockStmt": _lock,
+    "CopyStmt": _copy,
     "CreateStmt": _create_table,
     "TransactionStmt": _transaction,
     "AlterEnumStmt": _alter_enum,

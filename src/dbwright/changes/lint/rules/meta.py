@@ -1,7 +1,9 @@
-"""Rules about lint itself: ignores without a reason, statements dbwright does not understand."""
+"""Rules about lint itself: ignores without a reason, statements dbwright does not understand, psql's
+meta-commands."""
 
 from __future__ import annotations
 
+from dbwright.changes.lint.psql import PsqlCommand
 from dbwright.changes.lint.rules import Hit, rule
 from dbwright.model.findings import Severity
 
@@ -57,3 +59,50 @@ def not_understood(statement, state):
     if not fx.understood:
         detail = "; ".join(fx.notes) or f"no model for {type(statement.node).__name__}"
         yield Hit(f"not understood ({detail}): its lock and cost are unknown", lock=fx.lock)
+
+
+@rule(
+    "DW743",
+    "psql meta-command",
+    Severity.INFO,
+    fails=[
+        "\\set ON_ERROR_STOP 1\nCREATE TABLE t (id bigint);",
+        "\\connect shop\nCREATE TABLE t (id bigint);",
+        "\\ir missing/include.sql",
+    ],
+    passes=["CREATE TABLE t (id bigint);", "SELECT E'\\\\set is text here';"],
+    lock_related=False,
+)
+def psql_meta_command(statement, state):
+    """Schema files and pg_dump output are psql scripts: besides SQL they hold psql's meta-commands
+    (`\\set ON_ERROR_STOP 1`, `\\connect`, `\\restrict` from pg_dump 15.14 and later, `\\ir` includes). They
+    run in psql, not on the server, so they take no lock: the lint skips them and lists each one, so a
+    reviewer knows what psql will do. `\\i` and `\\ir` are followed: the included file is linted in place
+    (`\\i` from the working directory, `\\ir` from the including file's directory), each finding naming
+    its own file and line. An include that is missing, or that includes itself again, is reported at
+    medium: psql stops there (with ON_ERROR_STOP) or loops.
+
+    Fix: nothing to do for most; for a missing include, check the path (`\\ir` is relative to the file).
+    """
+    command = statement.node
+    if not isinstance(command, PsqlCommand):
+        return
+    if command.problem == "missing":
+        yield Hit(
+            f"{command.text}: {command.included} does not exist, so psql fails here; not linted",
+            lock="none",
+            severity=Severity.MEDIUM,
+            safe_rewrite="fix the path: \\ir is relative to the including file, \\i to the working directory",
+        )
+    elif command.problem == "cycle":
+        yield Hit(
+            f"{command.text}: {command.included} is already being read (an include cycle), so psql would "
+            "loop; not followed",
+            lock="none",
+            severity=Severity.MEDIUM,
+            safe_rewrite="include each file once: remove the include that leads back",
+        )
+    elif command.is_include:
+        yield Hit(f"{command.text}: {command.included} is linted in place", lock="none")
+    else:
+        yield Hit(f"{command.text}: a psql meta-command, skipped (it takes no lock)", lock="none")
