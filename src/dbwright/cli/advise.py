@@ -58,8 +58,9 @@ def indexes(
         bool,
         typer.Option(
             "--allow-real-indexes",
-            help="Without HypoPG: allow rolled-back real index builds on tables over the "
-            "size limit, and price drops with a rolled-back DROP INDEX.",
+            help="Without HypoPG: price candidates with real CREATE INDEX builds in transactions "
+            "that are rolled back (SHARE locks: writers wait), and price drops with a rolled-back DROP "
+            "INDEX. Without it and without HypoPG nothing is built: the advice is unverified.",
         ),
     ] = False,
     min_observed: MinObservedOpt = None,

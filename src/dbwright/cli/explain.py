@@ -39,6 +39,15 @@ def explain(
     suggest: Annotated[
         bool, typer.Option("--suggest/--no-suggest", help="Ask the index advisor (what-if) for this query.")
     ] = True,
+    allow_real_indexes: Annotated[
+        bool,
+        typer.Option(
+            "--allow-real-indexes",
+            help="Without HypoPG: price the suggested indexes with real CREATE INDEX builds in a "
+            "transaction that is rolled back (SHARE lock: writers wait). Without it and without HypoPG "
+            "nothing is built: the suggestions are unverified.",
+        ),
+    ] = False,
     format: Annotated[str, format_option("explain", short=False)] = "text",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
 ) -> None:
@@ -62,6 +71,7 @@ def explain(
             sql or "",
             analyze=analyze,
             suggest=suggest,
+            allow_real_indexes=allow_real_indexes,
             progress=lambda text: status.update(f"explaining: {text}…"),
         )
     color = format == "text" and output is None and sys.stdout.isatty()

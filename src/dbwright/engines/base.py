@@ -121,7 +121,8 @@ class HypotheticalIndexSet(Protocol):
 
 class WhatIf(Protocol):
     """Indexes that do not exist, for the index advisor: hypothetical ones when the server has them
-    (HypoPG on PostgreSQL), else real ones built in a write transaction that is always rolled back."""
+    (HypoPG on PostgreSQL), else, only when the caller allows it by name, real ones built in a write
+    transaction that is always rolled back."""
 
     #: ``HypotheticalIndexes(conn)``: the hypothetical index set of a session.
     HypotheticalIndexes: Callable[[Connection], HypotheticalIndexSet]
@@ -130,6 +131,10 @@ class WhatIf(Protocol):
 
     def hypopg_available(self, conn: Connection) -> tuple[bool, str]:
         """(True, version) when hypothetical indexes work in this database; else (False, why not)."""
+        ...
+
+    def hypopg_status(self, conn: Connection) -> tuple[str | None, str | None]:
+        """(version installed in this database, version the server offers to install); None where absent."""
         ...
 
     def begin_write(self, conn: Connection) -> None:

@@ -216,9 +216,9 @@ def _register_tools(server: FastMCP, call: Dispatcher, names: tuple[str, ...]) -
     async def advise_indexes(
         budget: str | None = None, query: str | None = None, min_calls: int = 0, objective: str = "auto"
     ) -> CallToolResult:
-        """Index advice for the workload (or one query) within a storage budget. In read-only mode priced with
-        hypothetical indexes (HypoPG) only; in plan/apply modes small real builds that are always rolled back
-        are the fallback without HypoPG. Nothing outlives the call. objective: total (summed time or cost),
+        """Index advice for the workload (or one query) within a storage budget, priced with hypothetical
+        indexes (HypoPG) only: nothing is built in any mode. Without HypoPG the advice is unverified
+        candidates (what_if "none", verified false) with a hint. objective: total (summed time or cost),
         per-query (geometric mean of each statement's speed-up) or auto (total with timings)."""
         return await call(
             "advise_indexes",

@@ -240,9 +240,9 @@ def advise_indexes(
     min_calls: int = 0,
     objective: str = "auto",
 ) -> ToolOutput:
-    """Read-only mode: hypothetical indexes only (HypoPG), so nothing is built; without HypoPG it refuses.
-    Plan and apply modes may fall back to small real builds inside transactions that are always rolled
-    back (the advisor's own fallback, never --allow-real-indexes). Nothing outlives the call."""
+    """Hypothetical indexes only (HypoPG), so nothing is built in any mode. Without HypoPG the advice
+    is unverified candidates from the workload (what_if "none", verified false) with a hint saying
+    how to price them; the server never builds real indexes to price advice."""
     from dbwright.mcp.safety import check_statement, open_guarded
 
     if query is not None:
@@ -252,31 +252,26 @@ def advise_indexes(
         lock_timeout_ms=ctx.limits.lock_timeout_ms,
         idle_in_transaction_ms=ctx.limits.idle_in_transaction_ms,
     )
-    hypothetical_only = ctx.mode == "read-only"
     with open_guarded(ctx.target, limits) as conn:
-        if hypothetical_only:
-            available, why = api.what_if_available(ctx.target, conn)
-            if not available:
-                raise RefusedError(
-                    f"read-only mode prices hypothetical indexes only ({why}): "
-                    "install HypoPG, or start the server with --mode plan to allow small index "
-                    "builds inside transactions that are always rolled back"
-                )
         advice = api.advise_indexes(
             conn,
             budget=budget,
             query=query,
             min_calls=min_calls,
             objective=objective,
-            what_if="hypopg" if hypothetical_only else "auto",
             allow_real_indexes=False,
-            **({"real_index_limit": 0} if hypothetical_only else {}),
             snapshot=ctx.snapshot(),
         )
     data = advice.to_dict()
     for recommendation in data["recommendations"]:
         recommendation["package"] = with_plan_token(ctx, {"fix": recommendation["package"]})["fix"]
     names = ", ".join(r["index"].get("name") or r["package"]["title"] for r in data["recommendations"][:5])
+    if not advice.verified:
+        return ToolOutput(
+            f"{len(advice.recommendations)} candidate index(es), unverified (no what-if): "
+            f"{names or 'none'}; {advice.hint}",
+            data,
+        )
     return ToolOutput(
         f"{len(advice.recommendations)} index(es) recommended ({advice.backend}), workload "
         f"{advice.unit} {advice.total_before:.1f} -> {advice.total_after:.1f}"

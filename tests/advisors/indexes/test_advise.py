@@ -11,6 +11,7 @@ import pytest
 from dbwright.advisors.indexes import advise_indexes
 from dbwright.advisors.indexes.workload import Query, Workload, from_sql_text
 from dbwright.engines.postgres.connect import open_session
+from dbwright.errors import RefusedError
 
 
 def _hypopg(pg) -> None:
@@ -168,26 +169,54 @@ def test_nothing_left_behind_in_a_read_only_session(pg):
     assert advice.planner_calls > 0 and advice.cache_hits > 0
 
 
-def test_fallback_without_hypopg_builds_real_indexes_and_rolls_back(pg):
+def test_without_hypopg_nothing_is_built_and_the_advice_is_unverified(pg):
+    pg.execute("CREATE TABLE t(id int, a int, b text)")
+    pg.execute("INSERT INTO t SELECT g, g % 500, md5(g::text) FROM generate_series(1, 20000) g")
+    pg.analyze()
+    relfilenodes = pg.value("SELECT array_agg(relfilenode ORDER BY oid) FROM pg_class")
+    advice = _advise(pg, "SELECT b FROM t WHERE a = $1")
+    assert advice.backend == "none" and not advice.verified
+    assert advice.recommendations[0].spec.keys[0] == "a" and not advice.recommendations[0].verified
+    assert "unverified: no what-if" in advice.recommendations[0].origin
+    assert "CREATE EXTENSION hypopg" in advice.hint and "--allow-real-indexes" in advice.hint
+    assert advice.hypopg_installed is None and advice.hypopg_on_server  # the package is on this server
+    data = advice.to_dict()
+    assert data["what_if"] == "none" and data["verified"] is False and data["hint"] == advice.hint
+    assert data["hypopg"] == {"installed": None, "on_server": advice.hypopg_on_server}
+    assert data["improvement"] is None and data["queries"][0]["cost_after"] is None
+    assert data["recommendations"][0]["gain"] is None
+    assert advice.leftovers["real_indexes"] == 0
+    assert pg.value("SELECT array_agg(relfilenode ORDER BY oid) FROM pg_class") == relfilenodes
+
+
+def test_what_if_real_alone_is_refused_and_hypopg_says_what_to_do(pg):
+    pg.execute("CREATE TABLE t(id int, a int)")
+    with pytest.raises(RefusedError, match="--allow-real-indexes"):
+        _advise(pg, "SELECT id FROM t WHERE a = $1", what_if="real")
+    with pytest.raises(RefusedError, match="CREATE EXTENSION hypopg"):
+        _advise(pg, "SELECT id FROM t WHERE a = $1", what_if="hypopg")
+
+
+def test_fallback_without_hypopg_builds_real_indexes_when_allowed_and_rolls_back(pg):
     pg.execute("CREATE TABLE t(id int, a int, b text)")
     pg.execute("INSERT INTO t SELECT g, g % 500, md5(g::text) FROM generate_series(1, 20000) g")
     pg.analyze()
     before = pg.value("SELECT count(*) FROM pg_index")
-    advice = _advise(pg, "SELECT b FROM t WHERE a = $1")
-    assert advice.backend.startswith("real")
+    advice = _advise(pg, "SELECT b FROM t WHERE a = $1", allow_real_indexes=True)
+    assert advice.backend.startswith("real") and advice.verified and not advice.hint
     assert advice.recommendations[0].spec.keys[0] == "a"
     assert any("SHARE lock" in note for note in advice.notes)
     assert advice.leftovers["real_indexes"] == 0 and pg.value("SELECT count(*) FROM pg_index") == before
 
 
-def test_fallback_refuses_tables_over_the_size_limit_unless_allowed(pg):
+def test_fallback_refuses_tables_over_a_size_limit_given(pg):
     pg.execute("CREATE TABLE t(id int, a int, b text)")
     pg.execute("INSERT INTO t SELECT g, g % 500, md5(g::text) FROM generate_series(1, 20000) g")
     pg.analyze()
-    refused = _advise(pg, "SELECT b FROM t WHERE a = $1", real_index_limit=100_000)
+    refused = _advise(pg, "SELECT b FROM t WHERE a = $1", real_index_limit=100_000, allow_real_indexes=True)
     assert not refused.recommendations
-    assert all("--allow-real-indexes" in why for why in refused.unsupported.values()) and refused.unsupported
-    allowed = _advise(pg, "SELECT b FROM t WHERE a = $1", real_index_limit=100_000, allow_real_indexes=True)
+    assert all("limit" in why for why in refused.unsupported.values()) and refused.unsupported
+    allowed = _advise(pg, "SELECT b FROM t WHERE a = $1", allow_real_indexes=True)
     assert allowed.recommendations
 
 

@@ -40,7 +40,7 @@ def test_block_sample_corrects_the_size_of_an_index_on_a_sorted_column(pg):
             snap,
             backend="hypopg"
             if pg.value("SELECT count(*) FROM pg_available_extensions WHERE name = 'hypopg'")
-            else "real",
+            else "none",
         )
         advisor = adv._Advisor(snap, wl.from_query("SELECT 1"), whatif, 10**9, "total_time", lambda _: None)
         sampled = advisor.size(spec)

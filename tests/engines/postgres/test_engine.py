@@ -82,6 +82,7 @@ def test_provides_each_service():
         "HypotheticalIndexes",
         "RolledBackWrite",
         "hypopg_available",
+        "hypopg_status",
         "begin_write",
         "rollback",
         "rollback_if_in_transaction",

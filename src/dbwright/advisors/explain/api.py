@@ -34,18 +34,23 @@ class Suggestion:
     rollback_sql: str
     estimated_bytes: int
     cost_before: float
-    cost_after: float
+    cost_after: float | None  # None: unverified, no what-if priced it
     plan_change: str
     table: str
+
+    @property
+    def verified(self) -> bool:
+        return self.cost_after is not None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "index": self.label,
+            "verified": self.verified,
             "create": self.create_sql,
             "rollback": self.rollback_sql,
             "estimated_bytes": self.estimated_bytes,
             "cost_before": round(self.cost_before, 2),
-            "cost_after": round(self.cost_after, 2),
+            "cost_after": round(self.cost_after, 2) if self.cost_after is not None else None,
             "plan_change": self.plan_change,
             "table": self.table,
         }
@@ -61,6 +66,8 @@ class Explanation:
     what_if: str = ""
     planner_calls: int = 0
     elapsed_s: float = 0.0
+    verified: bool = True  # False: the suggestions are candidates no what-if priced
+    hint: str = ""  # without a what-if: how to get priced suggestions
 
     @property
     def sql(self) -> str:
@@ -90,6 +97,8 @@ class Explanation:
             "suggestions": [s.to_dict() for s in self.suggestions],
             "notes": self.notes,
             "what_if": self.what_if,
+            "verified": self.verified,
+            "hint": self.hint,
             "planner_calls": self.planner_calls,
             "elapsed_s": round(self.elapsed_s, 3),
         }
@@ -101,6 +110,7 @@ def explain_query(
     *,
     analyze: bool = False,
     suggest: bool = True,
+    allow_real_indexes: bool = False,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     snapshot: Snapshot | None = None,
     progress: Callable[[str], None] | None = None,
@@ -109,7 +119,9 @@ def explain_query(
     """Explain ``sql`` on ``target`` (a connection target or an open connection, left open).
 
     ``engine`` is the server's engine: by default the target's, or the default engine for an open
-    connection; one without EXPLAIN is refused before connecting.
+    connection; one without EXPLAIN is refused before connecting. Index suggestions are priced with
+    HypoPG; without it they are unverified (``verified`` False, a ``hint``), unless
+    ``allow_real_indexes`` allows rolled-back real builds.
     """
     from dbwright.engines.postgres.introspect import snapshot as take
 
@@ -134,7 +146,7 @@ def explain_query(
             result.notes.append(f"generic plan; $n bound to {', '.join(run.arguments)} (from pg_stats)")
         if suggest:
             step("searching for indexes (what-if)")
-            _suggest(conn, snap, run, result, engine)
+            _suggest(conn, snap, run, result, engine, allow_real_indexes)
         result.elapsed_s = time.perf_counter() - started
         return result
     finally:
@@ -142,18 +154,35 @@ def explain_query(
             conn.close()
 
 
-def _suggest(conn: Connection, snap: Snapshot, run: PlanRun, result: Explanation, engine: Engine) -> None:
+def _suggest(
+    conn: Connection,
+    snap: Snapshot,
+    run: PlanRun,
+    result: Explanation,
+    engine: Engine,
+    allow_real_indexes: bool = False,
+) -> None:
     """The index advisor with this one statement as its workload; its indexes become annotations."""
     from dbwright.advisors.indexes import advise_indexes
     from dbwright.advisors.indexes.workload import from_query
 
     try:
-        advice = advise_indexes(conn, workload=from_query(run.parsed.sql), snapshot=snap, engine=engine)
+        advice = advise_indexes(
+            conn,
+            workload=from_query(run.parsed.sql),
+            snapshot=snap,
+            engine=engine,
+            allow_real_indexes=allow_real_indexes,
+        )
     except DbwrightError as error:
         result.notes.append(f"no index suggestions: {error.message}")
         return
     result.what_if, result.planner_calls = advice.backend, advice.planner_calls
+    result.verified, result.hint = advice.verified, advice.hint
     result.notes.extend(advice.notes)
+    if not advice.verified:
+        _unverified(advice, run, result)
+        return
     scans: dict[str, int] = {}
     for node in sorted(nodes(run.plan), key=lambda n: ("Filter" not in n.data, n.number), reverse=True):
         if node.relation:
@@ -189,6 +218,33 @@ def _suggest(conn: Connection, snap: Snapshot, run: PlanRun, result: Explanation
                 scans.get(r.spec.table),
                 f"index {r.spec.label}: estimated cost {before:,.1f} → {after:,.1f}{together}"
                 + (f" ({suggestion.plan_change})" if suggestion.plan_change else ""),
+                suggestion.to_dict(),
+            )
+        )
+
+
+def _unverified(advice: Any, run: PlanRun, result: Explanation) -> None:
+    """Without a what-if the advisor's candidates are suggestions labelled unverified: no cost after."""
+    from dbwright.advisors.indexes.advise import UNVERIFIED
+
+    scans = {node.relation: node.number for node in reversed(nodes(run.plan)) if node.relation}
+    for r in advice.recommendations:
+        suggestion = Suggestion(
+            r.spec.label,
+            r.package.operations[0].sql(),
+            r.package.rollback_operations()[0].sql(),
+            r.estimated_bytes,
+            advice.total_before,
+            None,
+            "",
+            r.spec.table,
+        )
+        result.suggestions.append(suggestion)
+        result.annotations.append(
+            Annotation(
+                "index_suggestion",
+                scans.get(r.spec.table),
+                f"index {r.spec.label}: {UNVERIFIED} (a candidate from the statement and its plan, not priced)",
                 suggestion.to_dict(),
             )
         )

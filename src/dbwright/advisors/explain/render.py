@@ -10,7 +10,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from dbwright.advisors.explain.annotate import Node, nodes
-from dbwright.advisors.explain.api import Explanation
+from dbwright.advisors.explain.api import Explanation, Suggestion
 from dbwright.model.units import format_bytes
 
 MARKS = {
@@ -129,13 +129,16 @@ def text(e: Explanation, *, color: bool = False, width: int = 120) -> str:
     for a in by_node.get(None, []):
         console.print(f"{MARKS[a.kind]} {a.kind}: {a.message}", markup=False)
     if e.suggestions:
-        console.print(
-            f"\nIndexes for this query (what-if: {e.what_if}, {e.planner_calls} planner calls):", markup=False
+        heading = (
+            f"what-if: {e.what_if}, {e.planner_calls} planner calls"
+            if e.verified
+            else "UNVERIFIED: no what-if, not priced"
         )
+        console.print(f"\nIndexes for this query ({heading}):", markup=False)
         for s in e.suggestions:
             console.print(
-                f"  {s.create_sql}\n    est. {format_bytes(s.estimated_bytes)}; cost "
-                f"{s.cost_before:,.1f} → {s.cost_after:,.1f}; rollback: {s.rollback_sql}",
+                f"  {s.create_sql}\n    est. {format_bytes(s.estimated_bytes)}; cost {_costs(s)}; "
+                f"rollback: {s.rollback_sql}",
                 markup=False,
                 soft_wrap=True,
             )
@@ -146,7 +149,16 @@ def text(e: Explanation, *, color: bool = False, width: int = 120) -> str:
     console.print(f"\n{summary}", markup=False)
     for note in e.notes:
         console.print(f"note: {note}", markup=False, soft_wrap=True)
+    if e.hint:
+        console.print(f"to verify: {e.hint}", markup=False, soft_wrap=True)
     return buffer.getvalue()
+
+
+def _costs(s: Suggestion) -> str:
+    """``12.0 → 3.1``, or the cost today when no what-if priced the index."""
+    if s.cost_after is None:
+        return f"{s.cost_before:,.1f} now (unverified: no what-if)"
+    return f"{s.cost_before:,.1f} → {s.cost_after:,.1f}"
 
 
 def markdown(e: Explanation) -> str:
@@ -161,15 +173,18 @@ def markdown(e: Explanation) -> str:
             out.append(f"| {node} | {a.kind} | {a.message.replace('|', chr(92) + '|')} |")
         out.append("")
     if e.suggestions:
-        out += ["## Indexes for this query", "", "```sql"]
+        title = "## Indexes for this query" + ("" if e.verified else " (unverified: no what-if)")
+        out += [title, "", "```sql"]
         for s in e.suggestions:
             out += [
-                f"-- est. {format_bytes(s.estimated_bytes)}, cost {s.cost_before:,.1f} → {s.cost_after:,.1f}",
+                f"-- est. {format_bytes(s.estimated_bytes)}, cost {_costs(s)}",
                 s.create_sql,
                 f"-- rollback: {s.rollback_sql}",
             ]
         out += ["```", ""]
     out += [f"> {note}" for note in e.notes]
+    if e.hint:
+        out.append(f"> to verify: {e.hint}")
     return "\n".join(out) + "\n"
 
 

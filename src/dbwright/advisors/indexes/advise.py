@@ -4,7 +4,10 @@ Read the catalog and a workload, plan each statement, generate candidates from t
 trees and plans, price index sets with the what-if evaluator, choose the set that lowers the
 workload's cost most within the budget, and say which existing indexes to drop. The session
 is read-only; HypoPG's hypothetical indexes live only in this backend's memory. Without
-HypoPG, indexes are built for real inside transactions that are always rolled back.
+HypoPG nothing is built unless the caller asks for it by name (``allow_real_indexes``, the CLI's
+``--allow-real-indexes``: real builds in transactions that are always rolled back, which hold
+SHARE locks). Otherwise the advice needs no what-if: candidates from the workload's statements
+and plans, labelled unverified, with what to do to price them.
 """
 
 from __future__ import annotations
@@ -26,8 +29,7 @@ from dbwright.advisors.indexes.querytree import QueryShape, analyze, resolve_tab
 from dbwright.advisors.indexes.select import OBJECTIVES, Selector, Weighted
 from dbwright.advisors.indexes.sizes import SampledDistinct
 from dbwright.advisors.indexes.spec import IndexSpec
-from dbwright.advisors.indexes.whatif import DEFAULT_REAL_INDEX_LIMIT, PlannableQuery, WhatIf, what_if_of
-from dbwright.engines import base
+from dbwright.advisors.indexes.whatif import PlannableQuery, WhatIf, what_if_of
 from dbwright.engines.base import Connection, Engine
 from dbwright.engines.registry import default_engine, engine_for_target
 from dbwright.errors import InputFileError, InvalidArgumentError, RefusedError
@@ -45,6 +47,8 @@ DEFAULT_BUDGET_FLOOR = 64 * 1024**2
 INDEX_WRITE_COST = 0.5
 #: Real (rolled-back) builds are slow: the search keeps each table's best candidates by gain per byte.
 REAL_POOL = 4
+#: The label of advice no what-if priced.
+UNVERIFIED = "unverified: no what-if"
 
 Progress = Callable[[str], None]
 
@@ -61,6 +65,7 @@ class QueryEffect:
     cost_after: float
     weight: float
     plan_change: str = ""
+    estimated: bool = True  # False: no what-if planned it with the new indexes (cost_after is cost_before)
 
     @property
     def improvement(self) -> float:
@@ -72,8 +77,8 @@ class QueryEffect:
             "sql": self.sql,
             "calls": self.calls,
             "cost_before": round(self.cost_before, 2),
-            "cost_after": round(self.cost_after, 2),
-            "improvement": round(self.improvement, 4),
+            "cost_after": round(self.cost_after, 2) if self.estimated else None,
+            "improvement": round(self.improvement, 4) if self.estimated else None,
             "plan_change": self.plan_change,
         }
 
@@ -89,16 +94,18 @@ class Recommendation:
     gain: float  # objective units lost if this index alone were left out of the set
     origin: str
     helps: list[QueryEffect] = field(default_factory=list)
+    verified: bool = True  # False: a candidate from the workload, never priced by a what-if
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "index": self.spec.to_dict(),
             "origin": self.origin,
+            "verified": self.verified,
             "estimated_bytes": self.estimated_bytes,
             "build_seconds": round(self.build_seconds, 2),
             "write_overhead": round(self.write_overhead, 3),
             "rows_written": self.rows_written,
-            "gain": round(self.gain, 3),
+            "gain": round(self.gain, 3) if self.verified else None,
             "helps": [h.to_dict() for h in self.helps],
             "package": self.package.to_dict(),
         }
@@ -108,7 +115,7 @@ class Recommendation:
 class IndexAdvice:
     database: str
     server_version: int
-    backend: str  # "hypopg" or "real (rolled back)"
+    backend: str  # "hypopg", "real indexes, rolled back" or "none" (unverified advice)
     unit: str  # "ms" when the workload has timings, else "cost"
     budget_bytes: int
     used_bytes: int
@@ -128,6 +135,16 @@ class IndexAdvice:
     elapsed_s: float
     sources: tuple[str, ...] = ()
     moves: list[str] = field(default_factory=list)
+    #: Without a what-if: what to do to price the advice (install HypoPG, or --allow-real-indexes).
+    hint: str = ""
+    #: HypoPG's versions: installed in this database, and offered by the server's packages (None: absent).
+    hypopg_installed: str | None = None
+    hypopg_on_server: str | None = None
+
+    @property
+    def verified(self) -> bool:
+        """True when a what-if (HypoPG or rolled-back builds) priced the recommendations."""
+        return self.backend != "none"
 
     @property
     def improvement(self) -> float:
@@ -139,13 +156,16 @@ class IndexAdvice:
             "database": self.database,
             "server_version": self.server_version,
             "what_if": self.backend,
+            "verified": self.verified,
+            "hint": self.hint,
+            "hypopg": {"installed": self.hypopg_installed, "on_server": self.hypopg_on_server},
             "unit": self.unit,
             "sources": list(self.sources),
             "budget_bytes": self.budget_bytes,
             "used_bytes": self.used_bytes,
             "total_before": round(self.total_before, 3),
-            "total_after": round(self.total_after, 3),
-            "improvement": round(self.improvement, 4),
+            "total_after": round(self.total_after, 3) if self.verified else None,
+            "improvement": round(self.improvement, 4) if self.verified else None,
             "write_overhead": round(self.write_overhead, 3),
             "recommendations": [r.to_dict() for r in self.recommendations],
             "drops": [d.to_dict() for d in self.drops],
@@ -177,7 +197,7 @@ def advise_indexes(
     min_time_ms: float = 0.0,
     weight_by: str = "total_time",
     allow_real_indexes: bool = False,
-    real_index_limit: int = DEFAULT_REAL_INDEX_LIMIT,
+    real_index_limit: int | None = None,
     what_if: str = "auto",
     objective: str = "auto",
     snapshot: Snapshot | None = None,
@@ -191,7 +211,10 @@ def advise_indexes(
     ``target`` is a connection target (URL, conninfo, database name) or an open
     connection, which is used as is and left open. The workload is ``workload``, else the
     files, logs and query given, else pg_stat_statements. ``what_if`` is "auto" (HypoPG when
-    installed, else rolled-back real builds), "hypopg" or "real". ``objective`` is "total" (the
+    installed, else rolled-back real builds when ``allow_real_indexes``, else none), "hypopg",
+    "real" (needs ``allow_real_indexes``) or "none". Without a what-if nothing is built: the
+    advice is the workload's candidates, unverified, with a hint saying how to price them.
+    ``real_index_limit`` (bytes) refuses real builds on larger tables. ``objective`` is "total" (the
     workload's summed cost or time), "per-query" (the geometric mean of each statement's cost
     ratio) or "auto": total when the workload has timings, per-query when it has none. ``engine``
     is the server's engine: by default the target's, or the default engine for an open connection;
@@ -218,7 +241,8 @@ def advise_indexes(
         load = _workload(snap, workload, workload_files, log_files, query).filtered(
             min_calls=min_calls, min_time_ms=min_time_ms
         )
-        backend = _backend(machinery, conn, what_if)
+        installed, on_server = machinery.hypopg_status(conn)
+        backend = _backend(installed, on_server, what_if, allow_real_indexes)
         whatif = WhatIf(
             conn,
             snap,
@@ -233,6 +257,9 @@ def advise_indexes(
             advice = advisor.run()
         finally:
             whatif.close()
+        advice.hypopg_installed, advice.hypopg_on_server = installed, on_server
+        if backend == "none":
+            advice.hint = what_to_do(on_server)
         advice.leftovers = whatif.leftovers()
         advice.elapsed_s = time.perf_counter() - started
         return advice
@@ -257,13 +284,37 @@ def _workload(
     return wl.merge(parts)
 
 
-def _backend(machinery: base.WhatIf, conn: Connection, what_if: str) -> str:
-    if what_if not in ("auto", "hypopg", "real"):
-        raise InvalidArgumentError(f"unknown what-if mode {what_if!r}; use auto, hypopg or real")
-    available, detail = machinery.hypopg_available(conn)
-    if what_if == "hypopg" and not available:
-        raise RefusedError(detail)
-    return "hypopg" if available and what_if != "real" else "real"
+def _backend(installed: str | None, on_server: str | None, what_if: str, allow_real_indexes: bool) -> str:
+    """The what-if to use: HypoPG when installed; real builds only when allowed by name; else none."""
+    if what_if not in ("auto", "hypopg", "real", "none"):
+        raise InvalidArgumentError(f"unknown what-if mode {what_if!r}; use auto, hypopg, real or none")
+    if what_if == "hypopg" and installed is None:
+        raise RefusedError(f"HypoPG is not installed in this database: {what_to_do(on_server)}")
+    if what_if == "real" and not allow_real_indexes:
+        raise RefusedError(
+            "the real what-if builds indexes (rolled back, under SHARE locks that make writers wait): "
+            "it needs --allow-real-indexes (allow_real_indexes=True)"
+        )
+    if what_if in ("hypopg", "real", "none"):
+        return what_if
+    if installed is not None:
+        return "hypopg"
+    return "real" if allow_real_indexes else "none"
+
+
+def what_to_do(on_server: str | None) -> str:
+    """How to get verified advice without HypoPG in the database (one line)."""
+    install = (
+        f"the hypopg package ({on_server}) is on the server: run CREATE EXTENSION hypopg in this database"
+        if on_server
+        else "the hypopg package is not on the server: install it (e.g. postgresql-NN-hypopg, NN the "
+        "server's major version), then run CREATE EXTENSION hypopg in this database"
+    )
+    return (
+        f"{install} to price candidates with hypothetical indexes (nothing is built); or pass "
+        "--allow-real-indexes to price them with real CREATE INDEX builds in transactions that are "
+        "rolled back (each holds a SHARE lock: writes to its table wait while it builds)"
+    )
 
 
 def parse_budget(text: str | int | None, database_bytes: int | None) -> int:
@@ -352,6 +403,8 @@ class _Advisor:
         self.sampled = SampledDistinct(whatif.conn, snap, self.notes)
 
     def run(self) -> IndexAdvice:
+        if self.whatif.backend == "none":
+            return self.run_unverified()
         self.step("planning the workload")
         statements = self.plan_workload()
         weights, unit, to_objective = self.weights(statements)
@@ -436,6 +489,108 @@ class _Advisor:
             elapsed_s=0.0,
             sources=self.load.sources,
             moves=selection.moves,
+        )
+
+    def run_unverified(self) -> IndexAdvice:
+        """Advice that needs no what-if: each statement's leading candidate per table it scans at a
+        real cost, dearest statements first, within the budget. Nothing is priced: labelled unverified."""
+        self.step("planning the workload (no what-if)")
+        statements = self.plan_workload()
+        weights, unit, to_objective = self.weights(statements)
+        self.rows = self.rows_written(statements)
+        self.step("generating candidates")
+        recurring = cand.recurring_predicates((s.shape, s.query.calls) for s in statements)
+        trigram = any(e.name == "pg_trgm" and e.installed_version for e in self.snap.server.extensions)
+        chosen: dict[IndexSpec, tuple[str, list[_Statement]]] = {}
+        used = candidates = 0
+        for s in sorted(statements, key=lambda s: (-weights[s.query.key] * s.base.cost, s.query.key)):
+            found = cand.for_query(
+                s.shape,
+                self.snap,
+                plan=s.base,
+                recurring=recurring,
+                fraction=self.fraction,
+                trigram=trigram,
+                size=self.smallest_size,
+            )
+            candidates += len(found)
+            leading: dict[str, cand.Candidate] = {}
+            for c in found:
+                leading.setdefault(c.spec.table, c)
+            for c in leading.values():
+                if c.spec in chosen:
+                    chosen[c.spec][1].append(s)
+                elif used + self.size(c.spec) <= self.budget:
+                    used += self.size(c.spec)
+                    chosen[c.spec] = (f"{c.origin}; {UNVERIFIED}", [s])
+        effects = {s.query.key: self.effect(s, weights, None) for s in statements}
+        for effect in effects.values():
+            effect.estimated = False
+        recommendations = []
+        for spec, (origin, users) in chosen.items():
+            table = self.snap.table(spec.table)
+            operation = spec.operation(table.heap_bytes if table else 0)
+            package = ChangePackage.of(
+                f"Create index {spec.name}",
+                [operation],
+                f"A candidate for {len(users)} workload statement(s) that scan {spec.table} at a real cost "
+                f"({UNVERIFIED}: not priced); estimated size {self.size(spec) / 1024**2:.1f} MB.",
+            )
+            recommendations.append(
+                Recommendation(
+                    spec,
+                    package,
+                    self.size(spec),
+                    operation.estimated_seconds(),
+                    self.rows.get(spec.table, 0.0) * INDEX_WRITE_COST * to_objective,
+                    self.rows.get(spec.table, 0.0),
+                    0.0,
+                    origin,
+                    [effects[u.query.key] for u in users],
+                    verified=False,
+                )
+            )
+        drops = existing.propose(
+            self.snap, list(chosen), {s.query.key: s.base for s in statements}, self.min_observed_days
+        )
+        if note := existing.observation_note(self.snap, self.min_observed_days):
+            self.notes.append(note)
+        for proposal in drops:
+            if not proposal.used_by:
+                proposal.cost_increase, proposal.simulated = 0.0, True
+                continue
+            proposal.cost_increase = None
+            proposal.note += (
+                f"; {len(proposal.used_by)} workload statement(s) use it: not priced ({UNVERIFIED})"
+            )
+        self.notes.insert(
+            0,
+            f"{UNVERIFIED}: HypoPG is not installed and real builds were not allowed, so nothing was built "
+            "and no candidate was priced; each is the leading candidate of a costly statement's scan",
+        )
+        total = sum(e.weight * e.cost_before for e in effects.values())
+        return IndexAdvice(
+            database=self.snap.server.database,
+            server_version=self.snap.server.version_num,
+            backend="none",
+            unit=unit,
+            budget_bytes=self.budget,
+            used_bytes=used,
+            total_before=total,
+            total_after=total,
+            write_overhead=sum(r.write_overhead for r in recommendations),
+            recommendations=recommendations,
+            drops=drops,
+            queries=list(effects.values()),
+            skipped=self.skipped,
+            unsupported={},
+            notes=self.notes,
+            planner_calls=self.whatif.planner_calls,
+            cache_hits=self.whatif.stats.cache_hits,
+            candidates=candidates,
+            leftovers={},
+            elapsed_s=0.0,
+            sources=self.load.sources,
         )
 
     # --- workload ----------------------------------------------------------------------------
@@ -679,7 +834,7 @@ class _Advisor:
             return
         self.notes.append(
             "HypoPG is not installed: candidate indexes were built for real inside transactions "
-            "that were rolled back"
+            "that were rolled back (--allow-real-indexes)"
         )
         for cost in sorted(self.whatif.stats.lock_costs.values(), key=lambda c: c.table):
             self.notes.append(cost.describe())

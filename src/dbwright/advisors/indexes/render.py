@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from dbwright.advisors.indexes.advise import IndexAdvice
+from dbwright.advisors.indexes.advise import IndexAdvice, QueryEffect
 from dbwright.model.units import format_bytes
 
 
@@ -18,6 +18,14 @@ def _amount(value: float, unit: str) -> str:
 
 def _headline(a: IndexAdvice) -> list[str]:
     unit = "estimated ms" if a.unit == "ms" else "planner cost × calls"
+    if not a.verified:
+        return [
+            "UNVERIFIED: no what-if. Nothing was built and no candidate was priced.",
+            f"workload cost ({unit}): {_amount(a.total_before, a.unit)} today",
+            f"budget: {format_bytes(a.used_bytes)} of {format_bytes(a.budget_bytes)} used by "
+            f"{len(a.recommendations)} candidate index(es)",
+            f"to verify: {a.hint}",
+        ]
     return [
         f"workload cost ({unit}): {_amount(a.total_before, a.unit)} → {_amount(a.total_after, a.unit)} "
         f"({a.improvement:.0%} lower)",
@@ -27,18 +35,24 @@ def _headline(a: IndexAdvice) -> list[str]:
     ]
 
 
+def _gain(a: IndexAdvice, gain: float) -> str:
+    return f"gain {_amount(gain, a.unit)}" if a.verified else "gain not priced"
+
+
+def _after(h: QueryEffect) -> str:
+    return f"{h.cost_after:,.1f}" if h.estimated else "—"
+
+
 def text(a: IndexAdvice) -> str:
     lines = [f"Index advice for {a.database}", *(f"  {line}" for line in _headline(a)), ""]
     for number, r in enumerate(a.recommendations, 1):
         lines.append(f"{number}. {r.spec.label}")
         lines.append(
             f"   size ≈ {format_bytes(r.estimated_bytes)}, build ≈ {r.build_seconds:.1f} s, write overhead "
-            f"{_amount(r.write_overhead, a.unit)}, gain {_amount(r.gain, a.unit)}  [{r.origin}]"
+            f"{_amount(r.write_overhead, a.unit)}, {_gain(a, r.gain)}  [{r.origin}]"
         )
         for h in r.helps:
-            lines.append(
-                f"   - {h.key} ×{h.calls}: {h.cost_before:,.1f} → {h.cost_after:,.1f}  {h.plan_change}"
-            )
+            lines.append(f"   - {h.key} ×{h.calls}: {h.cost_before:,.1f} → {_after(h)}  {h.plan_change}")
         lines.append(f"   {r.package.operations[0].sql()}")
         lines.append(f"   rollback: {r.package.rollback_operations()[0].sql()}")
         lines.append("")
@@ -72,13 +86,13 @@ def markdown(a: IndexAdvice) -> str:
             f"### {number}. `{r.spec.label}`",
             "",
             f"Size ≈ {format_bytes(r.estimated_bytes)} · build ≈ {r.build_seconds:.1f} s · write overhead "
-            f"{_amount(r.write_overhead, a.unit)} · gain {_amount(r.gain, a.unit)} · {r.origin}",
+            f"{_amount(r.write_overhead, a.unit)} · {_gain(a, r.gain)} · {r.origin}",
             "",
             "| query | calls | cost before | cost after | plan change |",
             "|---|---:|---:|---:|---|",
         ]
         out += [
-            f"| `{h.key}` | {h.calls} | {h.cost_before:,.1f} | {h.cost_after:,.1f} | {h.plan_change} |"
+            f"| `{h.key}` | {h.calls} | {h.cost_before:,.1f} | {_after(h)} | {h.plan_change} |"
             for h in r.helps
         ]
         out += ["", "```sql", r.package.forward_sql, "-- rollback", r.package.rollback_sql, "```", ""]
@@ -103,7 +117,7 @@ def markdown(a: IndexAdvice) -> str:
     ]
     for q in a.queries:
         sql = " ".join(q.sql.split())[:120].replace("|", "\\|")
-        out.append(f"| `{q.key}` | {q.calls} | {q.cost_before:,.1f} | {q.cost_after:,.1f} | `{sql}` |")
+        out.append(f"| `{q.key}` | {q.calls} | {q.cost_before:,.1f} | {_after(q)} | `{sql}` |")
     out += ["", *(f"> {note}" for note in a.notes)]
     return "\n".join(out) + "\n"
 
@@ -111,7 +125,7 @@ def markdown(a: IndexAdvice) -> str:
 def cost_chart(a: IndexAdvice, width: int = 720) -> str:
     """Inline SVG: one pair of bars per query, weighted cost before (grey) and after (green)."""
     rows = sorted(a.queries, key=lambda q: -q.weight * q.cost_before)[:25]
-    if not rows:
+    if not rows or not a.verified:
         return ""
     top = max(q.weight * q.cost_before for q in rows) or 1.0
     label_w, bar_h, gap = 130, 9, 8
@@ -164,12 +178,12 @@ def html_page(a: IndexAdvice) -> str:
         body += [
             f"<h3>{number}. <code>{e(r.spec.label)}</code></h3>",
             f"<p>size ≈ {format_bytes(r.estimated_bytes)} · build ≈ {r.build_seconds:.1f} s · write overhead "
-            f"{e(_amount(r.write_overhead, a.unit))} · gain {e(_amount(r.gain, a.unit))} · {e(r.origin)}</p>",
+            f"{e(_amount(r.write_overhead, a.unit))} · {e(_gain(a, r.gain))} · {e(r.origin)}</p>",
             "<table><tr><th>query</th><th>calls</th><th>before</th><th>after</th><th>plan change</th></tr>",
         ]
         body += [
             f"<tr><td><code>{e(h.key)}</code></td><td>{h.calls}</td><td>{h.cost_before:,.1f}</td>"
-            f"<td>{h.cost_after:,.1f}</td><td>{e(h.plan_change)}</td></tr>"
+            f"<td>{_after(h)}</td><td>{e(h.plan_change)}</td></tr>"
             for h in r.helps
         ]
         body += [
@@ -194,7 +208,7 @@ def html_page(a: IndexAdvice) -> str:
     for q in a.queries:
         body.append(
             f"<tr><td><code>{e(q.key)}</code></td><td>{q.calls}</td><td>{q.cost_before:,.1f}</td>"
-            f"<td>{q.cost_after:,.1f}</td><td><code>{e(' '.join(q.sql.split())[:300])}</code></td></tr>"
+            f"<td>{_after(q)}</td><td><code>{e(' '.join(q.sql.split())[:300])}</code></td></tr>"
         )
     body.append("</table>")
     body += [f"<p class=note>{e(n)}</p>" for n in a.notes]

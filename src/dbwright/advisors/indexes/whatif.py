@@ -1,10 +1,11 @@
 """What would the planner do if these indexes existed? Every answer is cached.
 
 With HypoPG the indexes are hypothetical: ``hypopg_create_index`` writes only this backend's
-memory, so it works in a read-only session. Without HypoPG (the embedded demo server has
-none) the indexes are built for real inside a transaction that is always rolled back; that
-holds a SHARE lock on the table (writes wait) while the index builds, so tables over a size
-limit are refused unless the caller allows it. Either way nothing is left behind.
+memory, so it works in a read-only session. Without HypoPG, and only when the caller asks for it
+by name (``allow_real_indexes``, the CLI's ``--allow-real-indexes``), the indexes are built for
+real inside a transaction that is always rolled back; that holds a SHARE lock on the table
+(writes wait) while the index builds. Either way nothing is left behind. With neither (backend
+"none") only the existing indexes are planned: the advisor then proposes unverified candidates.
 
 A query's plan depends only on the indexes of the tables it reads, so the cache key is the
 query and the part of the index set on its tables: most configurations a search tries are
@@ -28,8 +29,8 @@ from dbwright.engines.registry import default_engine
 from dbwright.errors import RefusedError
 from dbwright.model import Snapshot
 
-#: Tables larger than this are refused for real (rolled-back) index builds unless allowed.
-DEFAULT_REAL_INDEX_LIMIT = 256 * 1024**2
+#: Backends: HypoPG's hypothetical indexes, rolled-back real builds, or no what-if at all.
+BACKENDS = ("hypopg", "real", "none")
 
 
 def what_if_of(engine: Engine) -> base.WhatIf:
@@ -101,12 +102,20 @@ class WhatIf:
         *,
         backend: str,
         allow_real_indexes: bool = False,
-        real_index_limit: int = DEFAULT_REAL_INDEX_LIMIT,
+        real_index_limit: int | None = None,
         engine: Engine | None = None,
     ) -> None:
-        """``engine`` is the server's engine (the default engine when None): its what-if and planner."""
-        if backend not in ("hypopg", "real"):
+        """``engine`` is the server's engine (the default engine when None): its what-if and planner.
+
+        The "real" backend needs ``allow_real_indexes``; ``real_index_limit`` (bytes, None: no
+        limit) then still refuses real builds on tables larger than it.
+        """
+        if backend not in BACKENDS:
             raise ValueError(backend)
+        if backend == "real" and not allow_real_indexes:
+            raise RefusedError(
+                "real (rolled-back) index builds take SHARE locks: they need --allow-real-indexes"
+            )
         engine = engine or default_engine()
         self.machinery = what_if_of(engine)
         self.conn = conn
@@ -152,8 +161,13 @@ class WhatIf:
             needed = frozenset().union(*(k[1] for _, k in missing))
             if self.backend == "hypopg":
                 self._plan_hypothetical(missing, needed)
-            else:
+            elif self.backend == "real":
                 self._plan_real(missing, needed)
+            elif needed:
+                raise RefusedError("no what-if backend: indexes that do not exist cannot be planned")
+            else:
+                for query, key in missing:
+                    self._cache[key] = self._explain(query)
         return [self._cache.get(k) for k in keys]
 
     @property
@@ -203,11 +217,10 @@ class WhatIf:
         """Why a real build of ``spec`` is refused, or None when it may be built and rolled back."""
         table = self.snapshot.table(spec.table)
         size = table.heap_bytes if table else 0
-        if size > self.real_index_limit and not self.allow_real_indexes:
+        if self.real_index_limit is not None and size > self.real_index_limit:
             return (
                 f"no HypoPG: a real rolled-back build on {spec.table} ({size / 1024**2:.0f} MB, over the "
-                f"{self.real_index_limit / 1024**2:.0f} MB limit) would block its writes; "
-                f"pass --allow-real-indexes to permit it"
+                f"{self.real_index_limit / 1024**2:.0f} MB limit given) would block its writes too long"
             )
         return None
 

@@ -1,8 +1,9 @@
 """The statements behind the index advisor's what-if planning on PostgreSQL.
 
 With HypoPG the indexes are hypothetical: ``hypopg_create_index`` writes only this backend's
-memory, so it works in a read-only session. Without HypoPG the indexes are built for real
-inside a transaction that is always rolled back. The evaluator (``dbwright.advisors.indexes.whatif``)
+memory, so it works in a read-only session. Without HypoPG, and only when the caller allows it by
+name (``--allow-real-indexes``), the indexes are built for real inside a transaction that is
+always rolled back. The evaluator (``dbwright.advisors.indexes.whatif``)
 decides which indexes each plan needs and caches the plans; this module sends the statements
 and turns the driver's errors into ``IndexRefusedError`` or its return values.
 """
@@ -108,19 +109,25 @@ class HypotheticalIndexes(Generic[Candidate]):
         self.active.clear()
 
 
-def hypopg_available(conn: psycopg.Connection) -> tuple[bool, str]:
-    """(True, version) when HypoPG is installed in this database; else (False, why not)."""
+def hypopg_status(conn: psycopg.Connection) -> tuple[str | None, str | None]:
+    """(version installed in this database, version the server's package offers); None where absent."""
     row = conn.execute(
         "SELECT installed_version, default_version FROM pg_available_extensions WHERE name = 'hypopg'"
     ).fetchone()
-    if row is None:
+    return (row[0], row[1]) if row else (None, None)
+
+
+def hypopg_available(conn: psycopg.Connection) -> tuple[bool, str]:
+    """(True, version) when HypoPG is installed in this database; else (False, why not)."""
+    installed, offered = hypopg_status(conn)
+    if installed is not None:
+        return True, installed
+    if offered is None:
         return False, "HypoPG is not available on this server"
-    if row[0] is None:
-        return (
-            False,
-            f"HypoPG {row[1]} is available but not installed in this database (CREATE EXTENSION hypopg)",
-        )
-    return True, row[0]
+    return (
+        False,
+        f"HypoPG {offered} is available but not installed in this database (CREATE EXTENSION hypopg)",
+    )
 
 
 # --- real indexes in transactions that are always rolled back --------------------------------------
