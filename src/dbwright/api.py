@@ -13,6 +13,7 @@ docs/api.md shows every function with an example that runs.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
         VerifyReport,
     )
     from dbwright.checks.registry import Check
-    from dbwright.config import Config, Setting
     from dbwright.engines.base import Connection
     from dbwright.engines.targets import Target as ResolvedTarget
     from dbwright.review import Review
@@ -86,13 +86,13 @@ def parse_severity(value: str | Severity) -> Severity:
 def parse_size(value: str | int | None) -> int | None:
     """Bytes from ``512MB``, ``16GB``, ``1.5 GiB`` or a plain number; None stays None."""
     if value is None or isinstance(value, int):
-    from dbwright.model.units import parse_bytes
-
         return value
-    try:
-        return parse_bytes(value)
-    except ValueError as error:
-        raise InvalidArgumentError(str(error)) from None
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*", value, re.I)
+    if not match:
+        raise InvalidArgumentError(f"cannot read size {value!r}; use e.g. 512MB or 16GB")
+    unit = (match[2] or "b").lower().rstrip("b").rstrip("i")
+    factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}[unit]
+    return int(float(match[1]) * factor)
 
 
 def parse_server_version(value: str | int) -> int:
@@ -216,27 +216,21 @@ def review(
     is how many days of usage statistics DW203 needs before it calls an index unused (default 7).
     Each finding carries its evidence and, where there is one, its fix as a change package.
     """
-    from dbwright.review import NO_POLICY, run_review
+    from dbwright.review import run_review
 
     for category in categories or ():
         check_category(category)
     check_min_observed(min_observed_days)
     options = {} if min_observed_days is None else {"min_observed_days": min_observed_days}
-    snap = _snapshot_of(_configured_source(source, config), server_memory, progress)
+    snap = _snapshot_of(source, server_memory, progress)
     return run_review(
         snap,
-    config: Config | None = None,
         categories=categories,
         codes=codes,
         progress=(lambda check: progress(f"check {check.code} {check.title}")) if progress else None,
         options=options,
     )
 
-
-    ``config`` (from ``load_config``) applies a project's decisions: checks it turns off are not run
-    unless ``codes`` names them, its severities and thresholds apply (arguments given here win), and
-    findings its ignores match are listed in ``suppressed``, with the reason, instead of counted. With
-    no ``source`` and no server in the environment, its ``target`` is reviewed.
 
 def fix_packages(result: Review) -> list[ChangePackage]:
     """The change packages of a review's findings, most severe first (what ``dbwright fix`` writes)."""
@@ -251,19 +245,9 @@ def render_migration(packages: Sequence[ChangePackage]) -> str:
 
 
 def audit(
-        policy=config.policy() if config else NO_POLICY,
     source: Source = None,
     *,
     categories: Sequence[str] | None = None,
-def _configured_source(source: Source, config: Config | None) -> Source:
-    """``source``; when it is None, the configuration's target, unless the environment names a server."""
-    if source is not None or config is None or config.target is None:
-        return source
-    from dbwright.config import target_setting
-
-    return config.target if target_setting(config).source == "file" else None
-
-
     codes: Sequence[str] | None = None,
     access: bool = True,
     host: bool = False,
@@ -283,25 +267,20 @@ def _configured_source(source: Source, config: Config | None) -> Source:
     chosen_categories, chosen_codes = list(categories or []) or None, list(codes or []) or None
     if isinstance(source, Snapshot) or is_snapshot_path(source):
         snap = _snapshot_of(source, None, None)
-        return run_audit(snap, codes=chosen_codes, categories=chosen_categories, host=host, policy=policy)
+        return run_audit(snap, codes=chosen_codes, categories=chosen_categories, host=host)
     return audit_database(
-    config: Config | None = None,
         source,  # type: ignore[arg-type]
         codes=chosen_codes,
         categories=chosen_categories,
         access=access,
         host=host,
         pii=pii,
-    ``config`` applies a project's decisions as for ``review`` (turned-off checks, severities, ignores).
         progress=progress,
     )
-    from dbwright.review import NO_POLICY
 
 
 def checks() -> list[Check]:
     """Every review check, by code."""
-    policy = config.policy() if config else NO_POLICY
-    source = _configured_source(source, config)
     from dbwright.checks.registry import all_checks
 
     return all_checks()
@@ -313,36 +292,9 @@ def lint_rules() -> list[Rule]:
 
     return all_rules()
 
-        policy=policy,
 
 def find_check(code: str) -> Check | Rule:
     """The review check or lint rule with this code (``DW102``, ``dw701``)."""
-# --- configuration -----------------------------------------------------------------------------------
-
-
-def load_config(
-    path: str | os.PathLike[str] | None = None, *, start: str | os.PathLike[str] | None = None
-) -> Config:
-    """The project's configuration: ``dbwright.toml``, or ``[tool.dbwright]`` in ``pyproject.toml``.
-
-    ``path`` names the file; else ``DBWRIGHT_CONFIG`` does; else the first found from ``start``
-    (default: the current folder) upward. No file gives an empty Config. A file that is not TOML, or
-    has an unknown key or a value of the wrong type, raises ConfigError (exit 24) naming the file and
-    the key. Pass the result to ``review`` and ``audit`` as ``config=``.
-    """
-    from dbwright.config import load_config as load
-
-    return load(path, start=start)
-
-
-def config_settings(config: Config) -> list[Setting]:
-    """Every effective setting of ``config``, each with where its value came from (the file and key,
-    the environment, or dbwright's default): what ``dbwright config show`` prints."""
-    from dbwright.config import effective_settings
-
-    return effective_settings(config)
-
-
     from dbwright.changes.lint import get_rule
 
     wanted = code.strip().upper()
@@ -917,7 +869,6 @@ __all__ = [
     "render_migration",
     "resolve_target",
     "review",
-    "config_settings",
     "role_access",
     "roles_plan_text",
     "save_snapshot",
@@ -926,4 +877,3 @@ __all__ = [
     "stop_demo",
     "verify_index_advice",
 ]
-    "load_config",
