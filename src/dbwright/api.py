@@ -13,7 +13,6 @@ docs/api.md shows every function with an example that runs.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -46,6 +45,7 @@ if TYPE_CHECKING:
         VerifyReport,
     )
     from dbwright.checks.registry import Check
+    from dbwright.config import Config, Setting
     from dbwright.engines.base import Connection
     from dbwright.engines.targets import Target as ResolvedTarget
     from dbwright.review import Review
@@ -85,14 +85,14 @@ def parse_severity(value: str | Severity) -> Severity:
 
 def parse_size(value: str | int | None) -> int | None:
     """Bytes from ``512MB``, ``16GB``, ``1.5 GiB`` or a plain number; None stays None."""
+    from dbwright.model.units import parse_bytes
+
     if value is None or isinstance(value, int):
         return value
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*", value, re.I)
-    if not match:
-        raise InvalidArgumentError(f"cannot read size {value!r}; use e.g. 512MB or 16GB")
-    unit = (match[2] or "b").lower().rstrip("b").rstrip("i")
-    factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}[unit]
-    return int(float(match[1]) * factor)
+    try:
+        return parse_bytes(value)
+    except ValueError as error:
+        raise InvalidArgumentError(str(error)) from None
 
 
 def parse_server_version(value: str | int) -> int:
@@ -209,27 +209,43 @@ def review(
     server_memory: str | int | None = None,
     min_observed_days: float | None = None,
     progress: Progress | None = None,
+    config: Config | None = None,
 ) -> Review:
     """Run the review's checks over a database, a saved snapshot file or a Snapshot.
 
     ``categories`` and ``codes`` narrow it to some areas or check codes. ``min_observed_days``
     is how many days of usage statistics DW203 needs before it calls an index unused (default 7).
     Each finding carries its evidence and, where there is one, its fix as a change package.
+
+    ``config`` (from ``load_config``) applies a project's decisions: checks it turns off are not run
+    unless ``codes`` names them, its severities and thresholds apply (arguments given here win), and
+    findings its ignores match are listed in ``suppressed``, with the reason, instead of counted. With
+    no ``source`` and no server in the environment, its ``target`` is reviewed.
     """
-    from dbwright.review import run_review
+    from dbwright.review import NO_POLICY, run_review
 
     for category in categories or ():
         check_category(category)
     check_min_observed(min_observed_days)
     options = {} if min_observed_days is None else {"min_observed_days": min_observed_days}
-    snap = _snapshot_of(source, server_memory, progress)
+    snap = _snapshot_of(_configured_source(source, config), server_memory, progress)
     return run_review(
         snap,
         categories=categories,
         codes=codes,
         progress=(lambda check: progress(f"check {check.code} {check.title}")) if progress else None,
         options=options,
+        policy=config.policy() if config else NO_POLICY,
     )
+
+
+def _configured_source(source: Source, config: Config | None) -> Source:
+    """``source``; when it is None, the configuration's target, unless the environment names a server."""
+    if source is not None or config is None or config.target is None:
+        return source
+    from dbwright.config import target_setting
+
+    return config.target if target_setting(config).source == "file" else None
 
 
 def fix_packages(result: Review) -> list[ChangePackage]:
@@ -253,21 +269,26 @@ def audit(
     host: bool = False,
     pii: bool = False,
     progress: Progress | None = None,
+    config: Config | None = None,
 ) -> Audit:
     """The security and compliance audit (CIS-mapped checks, effective privileges, encryption).
 
     From a saved snapshot (a file or a Snapshot) the audit runs offline, without the access matrix
     and without PII sampling. ``access`` computes the roles × objects privilege matrix; ``host`` says
     dbwright runs on the database host; ``pii`` samples tables for PII first (bounded, read-only).
+    ``config`` applies a project's decisions as for ``review`` (turned-off checks, severities, ignores).
     """
     from dbwright.audit.run import audit_database, run_audit
+    from dbwright.review import NO_POLICY
 
     for category in categories or ():
         check_category(category, audit=True)
     chosen_categories, chosen_codes = list(categories or []) or None, list(codes or []) or None
+    policy = config.policy() if config else NO_POLICY
+    source = _configured_source(source, config)
     if isinstance(source, Snapshot) or is_snapshot_path(source):
         snap = _snapshot_of(source, None, None)
-        return run_audit(snap, codes=chosen_codes, categories=chosen_categories, host=host)
+        return run_audit(snap, codes=chosen_codes, categories=chosen_categories, host=host, policy=policy)
     return audit_database(
         source,  # type: ignore[arg-type]
         codes=chosen_codes,
@@ -276,7 +297,34 @@ def audit(
         host=host,
         pii=pii,
         progress=progress,
+        policy=policy,
     )
+
+
+# --- configuration -----------------------------------------------------------------------------------
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, *, start: str | os.PathLike[str] | None = None
+) -> Config:
+    """The project's configuration: ``dbwright.toml``, or ``[tool.dbwright]`` in ``pyproject.toml``.
+
+    ``path`` names the file; else ``DBWRIGHT_CONFIG`` does; else the first found from ``start``
+    (default: the current folder) upward. No file gives an empty Config. A file that is not TOML, or
+    has an unknown key or a value of the wrong type, raises ConfigError (exit 24) naming the file and
+    the key. Pass the result to ``review`` and ``audit`` as ``config=``.
+    """
+    from dbwright.config import load_config as load
+
+    return load(path, start=start)
+
+
+def config_settings(config: Config) -> list[Setting]:
+    """Every effective setting of ``config``, each with where its value came from (the file and key,
+    the environment, or dbwright's default): what ``dbwright config show`` prints."""
+    from dbwright.config import effective_settings
+
+    return effective_settings(config)
 
 
 def checks() -> list[Check]:
@@ -838,6 +886,7 @@ __all__ = [
     "backfill",
     "backfill_options",
     "check_budget",
+    "config_settings",
     "check_category",
     "checks",
     "diff",
@@ -851,6 +900,7 @@ __all__ = [
     "lint",
     "lint_report",
     "lint_rules",
+    "load_config",
     "load_snapshot",
     "migrate_apply",
     "migrate_baseline",

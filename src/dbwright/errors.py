@@ -131,6 +131,14 @@ class InvalidArgumentError(DbwrightError):
     label = "invalid argument"
 
 
+class ConfigError(DbwrightError):
+    """The configuration file (dbwright.toml, or [tool.dbwright] in pyproject.toml) cannot be used:
+    not TOML, an unknown key, a value of the wrong type. The message names the file and the key."""
+
+    exit_code = 24
+    label = "bad configuration file"
+
+
 #: Exit codes, documented in docs/exit-codes.md and tested.
 EXIT_CODES: dict[int, str] = {
     0: "success; no finding at or above --fail-on",
@@ -152,6 +160,7 @@ EXIT_CODES: dict[int, str] = {
             ServerError,
             MigrationFailedError,
             InvalidArgumentError,
+            ConfigError,
         )
     },
     70: "internal error (a bug: please report it)",

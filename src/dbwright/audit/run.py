@@ -25,7 +25,14 @@ from dbwright.checks.cis import CIS_BENCHMARK, CIS_TITLES, cis_sort_key
 from dbwright.checks.registry import AUDIT_CATEGORIES, Check, CheckFunction, all_checks
 from dbwright.model import Snapshot
 from dbwright.model.findings import Finding, Severity
-from dbwright.review import _PENALTY, SCORE_HALF_PENALTY, run_review
+from dbwright.review import (
+    _PENALTY,
+    NO_POLICY,
+    SCORE_HALF_PENALTY,
+    ReviewPolicy,
+    SuppressedFinding,
+    run_review,
+)
 
 AUDIT_FORMAT = 1
 
@@ -136,6 +143,8 @@ class Audit:
     access_skipped: str | None = None
     encryption: EncryptionReport = field(default_factory=EncryptionReport)
     audit_ms: float = 0.0
+    suppressed: list[SuppressedFinding] = field(default_factory=list)  # kept out by the policy's ignores
+    disabled: list[AuditCheck] = field(default_factory=list)  # turned off by the policy, not run
 
     @property
     def codes(self) -> set[str]:
@@ -219,9 +228,16 @@ class Audit:
                     for s in sorted(Severity, reverse=True)
                 },
                 "scores": self.scores(),
+                "suppressed": len(self.suppressed),
+                "checks_disabled": len(self.disabled),
             },
             "compliance": self.compliance(),
             "findings": [f.to_dict() for f in self.findings],
+            "suppressed": [
+                s.to_dict() | {"code": AuditCheck(s.check).code, "wraps": AuditCheck(s.check).wraps}
+                for s in self.suppressed
+            ],
+            "disabled": [{"code": c.code, "title": c.title} for c in self.disabled],
             "skipped": [
                 {"code": s.check.code, "cis": s.check.cis, "title": s.check.title, "reasons": list(s.reasons)}
                 for s in self.skipped
@@ -243,10 +259,12 @@ def run_audit(
     host: bool = False,
     pii_columns: tuple[str, ...] = (),
     progress: Callable[[AuditCheck], None] | None = None,
+    policy: ReviewPolicy = NO_POLICY,
 ) -> Audit:
     """Run the selected audit checks on ``snap``; checks missing an input are skipped with the reason.
 
     ``codes`` are audit codes (DWA…) or review codes; ``categories`` are audit categories.
+    ``policy`` is the project's own decisions, as for the review (disabled checks, severities, ignores).
     """
     started = time.perf_counter()
     for category in categories or []:
@@ -260,7 +278,11 @@ def run_audit(
         snap,
         checks=[view.check for view in views.values()],
         progress=(lambda check: progress(views[check.code])) if progress else None,
+        codes=codes,
+        policy=policy,
     )
+    audit.suppressed = review.suppressed
+    audit.disabled = [views[c.code] for c in review.disabled]
     audit.findings = [
         AuditFinding(views[f.check.code], f.finding.with_code(views[f.check.code].code))
         for f in review.findings
@@ -294,6 +316,7 @@ def audit_database(
     host: bool = False,
     pii: bool = False,
     progress: Callable[[str], None] | None = None,
+    policy: ReviewPolicy = NO_POLICY,
 ) -> Audit:
     """Snapshot ``target`` and compute its access matrix in one read-only session, then audit.
 
@@ -331,7 +354,13 @@ def audit_database(
         found = discover_pii(target, recommend=False).findings
         pii_columns = tuple(dict.fromkeys(f"{f.schema}.{f.table}.{f.column}" for f in found))
     result = run_audit(
-        snap, codes=codes, categories=categories, access=matrix, host=host, pii_columns=pii_columns
+        snap,
+        codes=codes,
+        categories=categories,
+        access=matrix,
+        host=host,
+        pii_columns=pii_columns,
+        policy=policy,
     )
     if not access:
         result.access_skipped = "not requested (--no-access)"

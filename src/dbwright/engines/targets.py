@@ -65,6 +65,18 @@ def resolve_target(
     named = (text or "").strip()
     if named:
         return _named(named)
+    from_environment = environment_target(environ)
+    if from_environment is not None:
+        return from_environment
+    if demo is not None:
+        url = demo()
+        return Target("demo", url, engine_for_target(url))
+    return Target("env", "", default_engine())
+
+
+def environment_target(environ: Mapping[str, str] | None = None) -> Target | None:
+    """The server the environment names: ``DATABASE_URL``, else an engine's own variables (``PG*``);
+    None when no variable names one."""
     env = os.environ if environ is None else environ
     url = env.get(DATABASE_URL, "").strip()
     if url:
@@ -72,10 +84,19 @@ def resolve_target(
     for engine in engines():
         if any(env.get(name) for name in engine.environment):
             return Target("env", "", engine)
-    if demo is not None:
-        url = demo()
-        return Target("demo", url, engine_for_target(url))
-    return Target("env", "", default_engine())
+    return None
+
+
+def environment_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The variables that name the server in the environment, in the order they are read."""
+    env = os.environ if environ is None else environ
+    if env.get(DATABASE_URL, "").strip():
+        return [DATABASE_URL]
+    for engine in engines():
+        names = [name for name in engine.environment if env.get(name)]
+        if names:
+            return names
+    return []
 
 
 def _named(text: str) -> Target:
