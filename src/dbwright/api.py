@@ -410,12 +410,15 @@ def diff(
     rename_tables: Sequence[str] = (),
     rename_columns: Sequence[str] = (),
     scratch_server: str | None = None,
+    strict: bool = False,
 ) -> DiffPlan:
     """The migration from the live database ``target`` to the schema in the SQL file ``desired``.
 
     Renames are hints like ``shop.users=customers`` (tables) and ``shop.users.mail=email`` (columns);
     ``scratch_server`` is where the file is loaded (a server URL or ``"embedded"``; default: the
-    target's server). ``DiffPlan.migration()`` is the migration file, up and down.
+    target's server when its role may create databases, else the embedded server). ``strict``: a
+    difference the diff cannot generate raises DiffIncompleteError (exit 25) instead of being listed.
+    ``DiffPlan.migration()`` is the migration file, up and down.
     """
     from dbwright.changes.diff import diff as plan_diff
     from dbwright.changes.diff import parse_hint
@@ -428,6 +431,7 @@ def diff(
         allow_destructive=allow_destructive,
         renames=renames,
         scratch_server=scratch_server,
+        strict=strict,
     )
 
 

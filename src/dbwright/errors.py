@@ -139,6 +139,13 @@ class ConfigError(DbwrightError):
     label = "bad configuration file"
 
 
+class DiffIncompleteError(DbwrightError):
+    """``dbwright diff --strict``: the schemas differ in something the diff cannot generate."""
+
+    exit_code = 25
+    label = "diff incomplete (--strict): a difference the diff cannot generate"
+
+
 #: Exit codes, documented in docs/exit-codes.md and tested.
 EXIT_CODES: dict[int, str] = {
     0: "success; no finding at or above --fail-on",
@@ -161,6 +168,7 @@ EXIT_CODES: dict[int, str] = {
             MigrationFailedError,
             InvalidArgumentError,
             ConfigError,
+            DiffIncompleteError,
         )
     },
     70: "internal error (a bug: please report it)",

@@ -46,9 +46,17 @@ def diff_command(
         typer.Option(
             "--scratch-server",
             help="Where to load schema.sql: a server URL, or 'embedded' for dbwright's embedded "
-            "PostgreSQL. Default: DATABASE's server.",
+            "PostgreSQL. Default: DATABASE's server, or the embedded one when DATABASE's role lacks CREATEDB.",
         ),
     ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Fail (exit 25) when the schemas differ in something the diff cannot generate, "
+            "instead of listing it as NOT HANDLED.",
+        ),
+    ] = False,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Write the migration file here (e.g. migrations/V2__diff.sql)."),
@@ -63,6 +71,7 @@ def diff_command(
         rename_tables=rename_table or (),
         rename_columns=rename_column or (),
         scratch_server=scratch_server,
+        strict=strict,
     )
     migration = plan.migration()
     if output is not None:

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import psycopg
 
-from dbwright.changes.diff import compare_snapshots, desired_snapshot, plan_diff
+from dbwright.changes.diff import compare_snapshots, desired_snapshot, diff
 from dbwright.changes.diff.plan import DiffPlan
 from dbwright.changes.lint.parse import parse_statements
 from dbwright.changes.migration_file import DOWN_MARK, UP_MARK
+from dbwright.engines.postgres.diff_catalog import diff_target
 from dbwright.engines.registry import take_snapshot
+from dbwright.model import Snapshot
 
 
 def sections(migration: str) -> tuple[str, str]:
@@ -31,19 +33,27 @@ def scratch_databases(pg) -> list[str]:
     ]
 
 
+def snapshot(url: str) -> Snapshot:
+    """A side as the diff reads it: search_path=pg_catalog, so every name prints qualified."""
+    return take_snapshot(diff_target(url))
+
+
 def round_trip(pg, tmp_path: Path, live_sql: str, desired_sql: str, **options) -> DiffPlan:
-    """Diff live -> desired, apply the up part and compare with desired, then the down part and the original."""
+    """Diff live -> desired, apply the up part and compare with desired (and diff again: nothing left),
+    then the down part and the original."""
     pg.execute(live_sql)
-    original = take_snapshot(pg.url)
+    original = snapshot(pg.url)
     schema = tmp_path / "schema.sql"
     schema.write_text(desired_sql)
-    desired = desired_snapshot(schema, target=pg.url)
-    plan = plan_diff(original, desired, **options)
+    plan = diff(pg.url, schema, **options)
     up, down = sections(plan.migration())
     run_script(pg.url, up)
-    assert compare_snapshots(take_snapshot(pg.url), desired) == [], up
+    desired = desired_snapshot(schema, target=pg.url)
+    assert compare_snapshots(snapshot(pg.url), desired) == [], up
+    again = diff(pg.url, schema, allow_destructive=True)
+    assert again.differences == [] and again.manual == [], [d.to_dict() for d in again.differences]
     run_script(pg.url, down)
-    assert compare_snapshots(take_snapshot(pg.url), original) == [], down
+    assert compare_snapshots(snapshot(pg.url), original) == [], down
     assert scratch_databases(pg) == []
     return plan
 

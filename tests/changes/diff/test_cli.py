@@ -7,8 +7,7 @@ import json
 import pytest
 
 from dbwright.changes.diff import compare_snapshots, desired_snapshot
-from dbwright.engines.registry import take_snapshot
-from tests.changes.diff.helpers import scratch_databases
+from tests.changes.diff.helpers import scratch_databases, snapshot
 from tests.cli.test_cli_errors import run_cli
 
 LIVE = (
@@ -41,7 +40,7 @@ def test_cli_text_summary_refuses_and_warns(pg, tmp_path):
 @pytest.mark.slow
 def test_diff_writes_a_migration_that_migrate_applies_and_rolls_back(pg, tmp_path):
     pg.execute(LIVE)
-    original = take_snapshot(pg.url)
+    original = snapshot(pg.url)
     schema = tmp_path / "schema.sql"
     schema.write_text(DESIRED)
     out = tmp_path / "migrations" / "V2__to_schema.sql"
@@ -73,12 +72,12 @@ def test_diff_writes_a_migration_that_migrate_applies_and_rolls_back(pg, tmp_pat
     applied = run_cli("migrate", "apply", "--db", pg.url, "--dir", str(out.parent))
     assert applied.returncode == 0, applied.stdout + applied.stderr
     desired = desired_snapshot(schema, target=pg.url)
-    assert compare_snapshots(take_snapshot(pg.url), desired) == []
+    assert compare_snapshots(snapshot(pg.url), desired) == []
     assert pg.value("SELECT email FROM users") == "a@b"  # renamed, not dropped and re-added
 
     rolled = run_cli("migrate", "rollback", "--db", pg.url, "--dir", str(out.parent))
     assert rolled.returncode == 0, rolled.stdout + rolled.stderr
-    assert compare_snapshots(take_snapshot(pg.url), original) == []
+    assert compare_snapshots(snapshot(pg.url), original) == []
     assert scratch_databases(pg) == []
 
 

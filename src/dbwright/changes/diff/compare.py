@@ -9,7 +9,7 @@ the diff does not rebuild tables to reorder them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dbwright.model import Snapshot
@@ -17,6 +17,10 @@ from dbwright.model import Snapshot
 #: Kinds of objects, in the order the summary lists them.
 KINDS = (
     "schemas",
+    "extensions",
+    "collations",
+    "ts_dictionaries",
+    "ts_configs",
     "types",
     "sequences",
     "tables",
@@ -26,8 +30,11 @@ KINDS = (
     "views",
     "functions",
     "triggers",
+    "policies",
+    "publications",
     "comments",
     "privileges",
+    "owners",
 )
 
 Projection = dict[str, dict[str, dict[str, Any]]]
@@ -66,20 +73,57 @@ def identity_sequences(snap: Snapshot) -> set[str]:
 OWN_SCHEMAS = frozenset({"dbwright"})
 
 
-def project(snap: Snapshot) -> Projection:
+@dataclass(frozen=True)
+class Catalog:
+    """What the diff's own catalog read adds to a side's snapshot (engines/postgres/diff_catalog.py)."""
+
+    extras: dict[str, Any] = field(default_factory=dict)
+    dependencies: frozenset[tuple[str, str]] = frozenset()
+
+
+def project(snap: Snapshot, extras: dict[str, Any] | None = None) -> Projection:
     """Per kind, object key → its definition; dbwright's own schema left out."""
     full = _project(snap)
+    if extras:
+        _add_extras(full, extras)
     return {
         kind: {k: v for k, v in objects.items() if not _owned_key(kind, k)} for kind, objects in full.items()
     }
 
 
 def _owned_key(kind: str, key: str) -> bool:
-    if kind == "comments":
+    if kind in ("comments", "owners"):
         return key.split("|", 1)[1].split(".", 1)[0] in OWN_SCHEMAS
     if kind == "privileges":
         return key.split(" ", 2)[1].split(".", 1)[0] in OWN_SCHEMAS
+    if kind in ("extensions", "publications"):
+        return False
     return key.split(".", 1)[0] in OWN_SCHEMAS
+
+
+def _add_extras(full: Projection, extras: dict[str, Any]) -> None:
+    """The kinds only the diff reads, and what a partition or an extension owns taken out."""
+    for kind in ("extensions", "collations", "ts_dictionaries", "ts_configs", "policies", "publications"):
+        full[kind] = dict(extras.get(kind, {}))
+    full["owners"] = {k: {"owner": v} for k, v in extras.get("owners", {}).items()}
+    for key, column in full["columns"].items():
+        column["collation"] = extras.get("column_collations", {}).get(key)
+    for key, partition in extras.get("partitions", {}).items():
+        if key in full["tables"]:
+            full["tables"][key]["parent"] = partition["parent"]
+            full["tables"][key]["partition_bound"] = partition["bound"]
+    for signature, aggregate in extras.get("aggregates", {}).items():
+        if signature in full["functions"]:
+            full["functions"][signature] = {
+                "kind": "a",
+                "aggregate_kind": aggregate["kind"],
+                "definition": aggregate["definition"],
+            }
+    for kind, keys in extras.get("inherited", {}).items():
+        for key in keys:
+            full.get(kind, {}).pop(key, None)
+    # A constraint trigger is its trigger (CREATE CONSTRAINT TRIGGER); its pg_constraint row is not a constraint.
+    full["constraints"] = {k: v for k, v in full["constraints"].items() if v["type"] != "t"}
 
 
 def _project(snap: Snapshot) -> Projection:

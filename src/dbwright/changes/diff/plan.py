@@ -21,15 +21,16 @@ view, function, trigger, comment or grant loses no data and is undone from its d
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
-from dbwright.changes.diff.compare import Difference, Projection, compare, project
+from dbwright.changes.diff.compare import Catalog, Difference, Projection, compare, project
 from dbwright.changes.diff.renames import Rename, apply_renames, check_exists
 from dbwright.changes.lint.context import LintState
 from dbwright.changes.lint.rewrite import safe_rewrite
-from dbwright.changes.migration_file import render_migration
+from dbwright.changes.migration_file import DOWN_MARK, UP_MARK, render_migration
 from dbwright.errors import SqlParseError
 from dbwright.model import Snapshot
 from dbwright.model.operations import Lock, RawSQL, ident, literal, qident
@@ -70,6 +71,9 @@ PHASES = (
     "grant",
 )
 
+#: What pg_dump sets before its DDL; the migration's names are all qualified (read with this search_path).
+SESSION_SETTINGS = "SET search_path = pg_catalog;\nSET check_function_bodies = false;\n"
+
 #: Type changes PostgreSQL can make without losing a value (old type prefix -> wider types).
 _WIDER = {
     "smallint": ("integer", "bigint", "numeric"),
@@ -106,6 +110,10 @@ class Change:
     rewrite: bool = False  # pass the statement through the lint's safe rewrites
     drops: tuple[str, ...] = ()  # objects this change removes: "table:s.t", "column:s.t.c", "schema:s"
     needs: tuple[str, ...] = ()  # objects whose refused drop makes this change pointless
+    #: The diff's object ids this change creates, alters or drops (``table:s.t``, ``function:s.f(int)``):
+    #: pg_depend between them orders the migration.
+    objects: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()  # ids that must exist first, beyond what pg_depend says
 
 
 @dataclass(frozen=True)
@@ -134,8 +142,16 @@ class DiffPlan:
         return not self.packages
 
     def migration(self) -> str:
-        """The migration file: ``-- migrate:up`` and ``-- migrate:down``, as dbwright migrate reads it."""
+        """The migration file: ``-- migrate:up`` and ``-- migrate:down``, as dbwright migrate reads it.
+
+        Each part starts with pg_dump's session settings: every name in it is qualified, and
+        function bodies are checked when they run, not when they are created (a body may use
+        a table or function created later in the file).
+        """
         text = render_migration(self.packages)
+        if self.packages:
+            for mark in (UP_MARK, DOWN_MARK):
+                text = text.replace(f"\n{mark}\n", f"\n{mark}\n{SESSION_SETTINGS}\n", 1)
         notes = [f"-- REFUSED (needs --allow-destructive): {r.title}" for r in self.refused]
         notes += [f"-- NOT HANDLED (write by hand): {m}" for m in self.manual]
         if notes:
@@ -157,19 +173,40 @@ class DiffPlan:
         }
 
 
+class Canonical(Protocol):
+    """Compares two spellings of one definition in the server's printed form (diff_catalog.Canonicalizer)."""
+
+    def same(self, kind: str, key: str, before: str, after: str) -> bool: ...
+
+
 def plan_diff(
-    live: Snapshot, desired: Snapshot, *, allow_destructive: bool = False, renames: list[Rename] | None = None
+    live: Snapshot,
+    desired: Snapshot,
+    *,
+    allow_destructive: bool = False,
+    renames: list[Rename] | None = None,
+    live_catalog: Catalog | None = None,
+    desired_catalog: Catalog | None = None,
+    canonical: Canonical | None = None,
 ) -> DiffPlan:
-    """The plan that turns ``live``'s schema into ``desired``'s."""
+    """The plan that turns ``live``'s schema into ``desired``'s.
+
+    The catalogs add the kinds only the diff reads and pg_depend for the order; ``canonical``
+    settles definitions that differ only in how the server printed them.
+    """
+    live_catalog, desired_catalog = live_catalog or Catalog(), desired_catalog or Catalog()
     # Tables first: a column hint names its table by the table's new name.
     renames = sorted(renames or [], key=lambda r: r.kind != "table")
-    before = project(live)
+    before = project(live, live_catalog.extras)
     tables_renamed = apply_renames(before, [r for r in renames if r.kind == "table"])
     for rename in renames:
         check_exists(before if rename.kind == "table" else tables_renamed, rename)
     renamed = apply_renames(before, renames)
-    after = project(desired)
+    after = project(desired, desired_catalog.extras)
+    _explicit_owners_only(renamed, after, desired_catalog.extras.get("role"))
     differences = compare(renamed, after)
+    if canonical is not None:
+        differences = _settled(differences, canonical)
     planner = _Planner(live, desired, renamed, after, differences)
     changes = [
         Change("renames", f"Rename {r.kind} {r.old} to {r.new_name}", [Step(r.sql(), r.undo_sql())])
@@ -177,7 +214,9 @@ def plan_diff(
     ]
     changes += planner.changes()
     kept, refused = _refuse(changes, allow_destructive)
-    packages = _packages(kept, live.server.version_num)
+    packages = _packages(
+        kept, live.server.version_num, live_catalog.dependencies, desired_catalog.dependencies
+    )
     warnings = planner.warnings
     live_major, desired_major = live.server.version_num // 10000, desired.server.version_num // 10000
     if live_major != desired_major:
@@ -186,6 +225,42 @@ def plan_diff(
             f"{live_major}: view and function definitions may print differently and show as changed"
         )
     return DiffPlan(packages, differences, refused, planner.manual, renames, warnings)
+
+
+def _explicit_owners_only(before: Projection, after: Projection, loader: str | None) -> None:
+    """Owners are compared only where the schema file set one: in the scratch database everything
+    else belongs to the role that loaded it."""
+    wanted = {k: v for k, v in after.get("owners", {}).items() if v["owner"] != loader}
+    after["owners"] = wanted
+    before["owners"] = {k: v for k, v in before.get("owners", {}).items() if k in wanted}
+
+
+#: Per kind, the fields holding an expression and the probe that prints it on the scratch server.
+_EXPRESSIONS = {
+    "constraints": (("definition", "constraint"),),
+    "columns": (("default", "default"),),
+    "indexes": (("definition", "index"),),
+    "views": (("definition", "view"),),
+    "policies": (("using", "policy"), ("check", "policy")),
+}
+
+
+def _settled(differences: list[Difference], canonical: Canonical) -> list[Difference]:
+    """Changes left once each side's expressions are compared in the server's canonical form."""
+    kept = []
+    for d in differences:
+        fields = _EXPRESSIONS.get(d.kind)
+        if d.change != "changed" or not fields:
+            kept.append(d)
+            continue
+        before = dict(d.before)
+        for name, probe in fields:
+            old, new = before.get(name), d.after.get(name)
+            if old != new and old is not None and new is not None and canonical.same(probe, d.key, old, new):
+                before[name] = new
+        if before != d.after:
+            kept.append(d)
+    return kept
 
 
 def _refuse(changes: list[Change], allow: bool) -> tuple[list[Change], list[Refused]]:
@@ -218,13 +293,80 @@ def _sql(change: Change) -> str:
     return "\n".join(step.text for step in change.steps)
 
 
-def _packages(changes: list[Change], server_version: int) -> list[ChangePackage]:
-    """Changes in phase order, each statement through the lint's safe rewrites with one lint state."""
+#: Phases that remove things; the phases after them create things.
+DROP_PHASES = frozenset(PHASES[1 : PHASES.index("create_schemas")])
+Dependencies = set[tuple[str, str]]
+
+
+def ordered(changes: list[Change], live_deps: Dependencies, desired_deps: Dependencies) -> list[Change]:
+    """Renames, then drops ordered by the live database's pg_depend (dependents first), then
+    creations ordered by the scratch database's pg_depend (what they use first).
+
+    The phase order breaks ties, so a function is created before the CHECK that calls it only
+    because pg_depend says so; objects pg_depend does not link keep the phase order.
+    """
     order = {phase: i for i, phase in enumerate(PHASES)}
+    ranked = [c for _, c in sorted(enumerate(changes), key=lambda ic: (order[ic[1].phase], ic[0]))]
+    renames = [c for c in ranked if c.phase == "renames"]
+    drops = [c for c in ranked if c.phase in DROP_PHASES]
+    creates = [c for c in ranked if c.phase != "renames" and c.phase not in DROP_PHASES]
+    return (
+        renames + _topological(drops, live_deps, dependents_first=True) + _topological(creates, desired_deps)
+    )
+
+
+def _topological(changes: list[Change], deps: Dependencies, dependents_first: bool = False) -> list[Change]:
+    """Kahn's sort; among the changes that may go next, the earliest in phase order goes. A cycle
+    (pg_depend has some) is broken by phase order."""
+    owners: dict[str, list[int]] = {}
+    for i, change in enumerate(changes):
+        for obj in change.objects:
+            owners.setdefault(obj, []).append(i)
+    references: dict[str, set[str]] = {}
+    for dependent, referenced in deps:
+        references.setdefault(dependent, set()).add(referenced)
+    after: list[set[int]] = [set() for _ in changes]  # after[i]: what must come before i
+    for i, change in enumerate(changes):
+        wanted = set(change.requires) | {r for obj in change.objects for r in references.get(obj, ())}
+        for obj in wanted:
+            for j in owners.get(obj, ()):
+                if j != i:
+                    (after[j] if dependents_first else after[i]).add(i if dependents_first else j)
+    waiting = [len(a) for a in after]
+    unblocks: list[list[int]] = [[] for _ in changes]
+    for i, before in enumerate(after):
+        for j in before:
+            unblocks[j].append(i)
+    ready = [i for i, n in enumerate(waiting) if n == 0]
+    heapq.heapify(ready)
+    placed: list[int] = []
+    done = [False] * len(changes)
+    while len(placed) < len(changes):
+        if not ready:  # a cycle: take the earliest not yet placed
+            ready = [next(i for i, d in enumerate(done) if not d)]
+        i = heapq.heappop(ready)
+        if done[i]:
+            continue
+        done[i] = True
+        placed.append(i)
+        for j in unblocks[i]:
+            waiting[j] -= 1
+            if waiting[j] == 0 and not done[j]:
+                heapq.heappush(ready, j)
+    return [changes[i] for i in placed]
+
+
+def _packages(
+    changes: list[Change],
+    server_version: int,
+    live_deps: Dependencies = frozenset(),
+    desired_deps: Dependencies = frozenset(),
+) -> list[ChangePackage]:
+    """Changes in dependency order, each statement through the lint's safe rewrites with one lint state."""
     # One migration fed to the lint piece by piece: tables created earlier in it stay new.
     state = LintState(server_version=server_version, earlier_files_unapplied=True)
     packages: list[ChangePackage] = []
-    for change in sorted(changes, key=lambda c: order[c.phase]):
+    for change in ordered(changes, live_deps, desired_deps):
         rewritten = _rewritten(change, state)
         if rewritten:
             packages += rewritten
@@ -319,11 +461,13 @@ class _Planner:
         self.view_diffs = self.views_in_order()
         self.view_changes = {d.key for d in self.view_diffs}
         self.enum_default_columns: set[str] = set()
+        self.subject: tuple[str, ...] = ()  # the object ids of the difference being planned
 
     def _of(self, kind: str) -> list[Difference]:
         return self.diffs.get(kind, [])
 
     def add(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("objects", self.subject)
         self.out.append(Change(*args, **kwargs))
 
     def changes(self) -> list[Change]:
@@ -347,6 +491,7 @@ class _Planner:
     # --- schemas and types ----------------------------------------------------------------------
     def schemas(self) -> None:
         for d in self._of("schemas"):
+            self.subject = (f"schema:{d.key}",)
             create, drop = f"CREATE SCHEMA {ident(d.key)};", f"DROP SCHEMA {ident(d.key)};"
             if d.change == "added":
                 self.add("create_schemas", f"Create schema {d.key}", [Step(create, drop)])
@@ -362,6 +507,7 @@ class _Planner:
 
     def types(self) -> None:
         for d in self._of("types"):
+            self.subject = (f"type:{d.key}",)
             if d.change == "added":
                 self.add(
                     "create_types",
@@ -605,6 +751,7 @@ class _Planner:
 
     def sequences(self) -> None:
         for d in self._of("sequences"):
+            self.subject = (f"sequence:{d.key}",)
             name = qident(d.key)
             if d.change == "added":
                 self.add(
@@ -664,6 +811,7 @@ class _Planner:
                             )
                         ],
                         needs=(f"sequence:{d.key}",),
+                        objects=(),  # before anything is dropped: its phase says when
                     )
                 if new_owner:
                     self.add(
@@ -676,6 +824,8 @@ class _Planner:
                                 lock_=Lock("none"),
                             )
                         ],
+                        objects=(),
+                        requires=(f"sequence:{d.key}", f"column:{new_owner}"),
                     )
 
     # --- tables and columns ---------------------------------------------------------------------
@@ -706,6 +856,11 @@ class _Planner:
     def tables(self) -> None:
         for d in self._of("tables"):
             t = d.after or d.before
+            side = self.after if d.after else self.before
+            self.subject = (
+                f"table:{d.key}",
+                *(f"column:{k}" for k in side["columns"] if k.rsplit(".", 1)[0] == d.key),
+            )
             if t["parent"] or t["kind"] == "f":
                 self.manual.append(
                     f"{'partition' if t['parent'] else 'foreign table'} {d.key} {d.change}: "
@@ -780,6 +935,7 @@ class _Planner:
     def columns(self) -> None:
         for d in self._of("columns"):
             table = d.key.rsplit(".", 1)[0]
+            self.subject = (f"column:{d.key}",)
             if table in self.new_tables or table in self.gone_tables:
                 continue  # part of CREATE TABLE / DROP TABLE
             t, c = qident(table), ident(d.key.rsplit(".", 1)[1])
@@ -916,6 +1072,10 @@ class _Planner:
     def constraints(self) -> None:
         for d in self._of("constraints"):
             table, name = d.key.rsplit(".", 1)
+            backed = (d.after or d.before)["type"] in ("p", "u", "x")
+            self.subject = (f"constraint:{d.key}",) + (
+                (f"index:{table.split('.', 1)[0]}.{name}",) if backed else ()
+            )
             if d.change in ("removed", "changed"):
                 self.drop_constraint(table, name, d.before)
             if d.change in ("added", "changed"):
@@ -993,6 +1153,7 @@ class _Planner:
     def indexes(self) -> None:
         for d in self._of("indexes"):
             i = d.after or d.before
+            self.subject = (f"index:{d.key}",)
             if i["table"] in self.view_changes:
                 continue  # created and dropped with their materialized view
             schema = d.key.split(".", 1)[0]
@@ -1097,6 +1258,7 @@ class _Planner:
     def views(self) -> None:
         for d in reversed(self.view_diffs):
             v = d.before
+            self.subject = (f"view:{d.key}",)
             if d.change in ("removed", "changed"):
                 kind = "materialized view" if v["materialized"] else "view"
                 undo = "\n".join(
@@ -1110,6 +1272,7 @@ class _Planner:
                 )
         for d in self.view_diffs:
             v = d.after or d.before
+            self.subject = (f"view:{d.key}",)
             kind = "materialized view" if v["materialized"] else "view"
             drop = f"DROP {kind.upper()} {qident(d.key)};"
             if d.change in ("added", "changed"):
@@ -1122,6 +1285,7 @@ class _Planner:
     def functions(self) -> None:
         for d in self._of("functions"):
             f = d.after or d.before
+            self.subject = (f"function:{d.key}",)
             routine = "PROCEDURE" if f["kind"] == "p" else "FUNCTION"
             if not f["definition"]:
                 self.manual.append(f"aggregate or window function {d.key} {d.change}; write it by hand")
@@ -1175,6 +1339,7 @@ class _Planner:
     def triggers(self) -> None:
         for d in self._of("triggers"):
             table, name = d.key.rsplit(".", 1)
+            self.subject = (f"trigger:{d.key}",)
             drop = f"DROP TRIGGER {ident(name)} ON {qident(table)};"
             if d.change in ("removed", "changed"):
                 self.add(
@@ -1192,6 +1357,7 @@ class _Planner:
 
     # --- comments and grants ----------------------------------------------------------------------
     def comments(self) -> None:
+        self.subject = ()
         for d in self._of("comments"):
             old = d.before["comment"] if d.before else None
             new = d.after["comment"] if d.after else None

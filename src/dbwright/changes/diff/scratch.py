@@ -2,21 +2,57 @@
 
 Comparing a live catalog with SQL text would need a second model of PostgreSQL; loading the
 SQL into an empty database lets the server itself resolve defaults, names and definitions.
-The scratch database lives on the target's own server (``CREATE DATABASE dbwright_scratch_…``),
-or on any server given as ``scratch_server`` (the embedded one of ``dbwright demo`` with
-``"embedded"``), and it is dropped afterwards, whatever happened.
+The file is read as psql reads it (``changes/psql_script.py``): ``\\i``/``\\ir`` followed,
+pg_dump's ``\\restrict`` accepted, other meta-commands skipped and reported.
+
+The scratch database lives on ``scratch_server`` when one is given (``"embedded"``: the
+PostgreSQL behind ``dbwright demo``), else on the target's own server when the target's role
+may create databases, else on the embedded server; it is dropped afterwards, whatever happened.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from dbwright.changes.lint.parse import ParsedStatement, parse_statements
-from dbwright.engines.postgres.scratch import load_statements, scratch_database, server_errors
-from dbwright.errors import InputFileError
+from dbwright.changes.lint.parse import parse_statements
+from dbwright.changes.psql_script import read_psql_script
+from dbwright.engines.postgres.diff_catalog import diff_target
+from dbwright.engines.postgres.scratch import (
+    can_create_databases,
+    load_statements,
+    scratch_database,
+    server_errors,
+)
 from dbwright.model import Snapshot
 
 EMBEDDED = "embedded"
+_COPY_FROM_STDIN = "CopyStmt"
+
+
+@dataclass
+class SchemaFile:
+    """The statements of a schema file and its includes, as (sql, line, file), and what was left out."""
+
+    statements: list[tuple[str, int, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def read_schema_file(path: Path) -> SchemaFile:
+    """Parse every statement first: a malformed file fails before anything is created."""
+    script = read_psql_script(path)
+    schema = SchemaFile()
+    for part in script.parts:
+        for statement in parse_statements(part.sql, part.path):
+            if type(statement.node).__name__ == _COPY_FROM_STDIN and getattr(
+                statement.node, "is_from", False
+            ):
+                continue  # its data was skipped with it; a schema needs no rows
+            schema.statements.append((statement.sql, statement.line, part.path))
+    schema.notes = [f"psql meta-command skipped: {m.describe()}" for m in script.skipped]
+    return schema
 
 
 def embedded_server_url() -> str:
@@ -33,22 +69,38 @@ def embedded_server_url() -> str:
         ) from None
 
 
-def load_schema(target: str, statements: list[ParsedStatement], filename: str) -> None:
+def scratch_server_for(target: str | None, scratch_server: str | None) -> tuple[str | None, list[str]]:
+    """Where the scratch database goes, and a note when that is not the target's own server by choice."""
+    if scratch_server == EMBEDDED:
+        return embedded_server_url(), []
+    if scratch_server:
+        return scratch_server, []
+    if can_create_databases(target):
+        return target, []
+    return embedded_server_url(), [
+        "the target's role may not create databases: the desired schema was loaded on the embedded "
+        "server instead (pass --scratch-server URL to choose another)"
+    ]
+
+
+def load_schema(target: str, schema: SchemaFile) -> None:
     """Run the schema file statement by statement; a statement the server rejects names its file:line."""
-    load_statements(target, [(statement.sql, statement.line) for statement in statements], filename)
+    load_statements(target, schema.statements, "schema")
+
+
+@contextmanager
+def loaded_scratch(schema: SchemaFile, server: str | None) -> Iterator[str]:
+    """A scratch database on ``server`` with ``schema`` loaded (its conninfo); dropped on the way out."""
+    with server_errors("scratch database"), scratch_database(server) as scratch:
+        load_schema(scratch, schema)
+        yield scratch
 
 
 def desired_snapshot(schema_path: Path, *, target: str | None, scratch_server: str | None = None) -> Snapshot:
     """Load ``schema_path`` into a scratch database and snapshot it with the live side's code."""
     from dbwright.engines.registry import take_snapshot
 
-    try:
-        sql = schema_path.read_text()
-    except OSError as error:
-        raise InputFileError(f"cannot read {schema_path}: {error.strerror or error}") from None
-    # Parsed first: a malformed file fails before anything is created (SqlParseError with file:line).
-    statements = parse_statements(sql, str(schema_path))
-    server = embedded_server_url() if scratch_server == EMBEDDED else (scratch_server or target)
-    with server_errors("scratch database"), scratch_database(server) as scratch:
-        load_schema(scratch, statements, str(schema_path))
-        return take_snapshot(scratch)
+    schema = read_schema_file(schema_path)
+    server, _ = scratch_server_for(target, scratch_server)
+    with loaded_scratch(schema, server) as scratch:
+        return take_snapshot(diff_target(scratch))

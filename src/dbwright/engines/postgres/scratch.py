@@ -58,18 +58,28 @@ def drop_database(admin: Connection, name: str) -> None:
     admin.execute(_sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_sql.Identifier(name)))
 
 
-def load_statements(target: str, statements: Sequence[tuple[str, int]], filename: str) -> None:
-    """Run ``(sql, line)`` statements one by one, so CONCURRENTLY and ADD VALUE work as in psql.
-
-    A statement the server rejects is a one-line error naming the file and line.
+def load_statements(
+    target: str, statements: Sequence[tuple[str, int] | tuple[str, int, str]], filename: str
+) -> None:
+    """Run ``(sql, line)`` or ``(sql, line, file)`` statements one by one, so CONCURRENTLY and ADD VALUE
+    work as in psql. A statement the server rejects is a one-line error naming the file and line.
     """
     with open_session(target, LOAD_OPTIONS) as conn:
-        for sql, line in statements:
+        for sql, line, *where in statements:
             try:
                 conn.execute(sql)
             except psycopg.Error as error:
                 message = str(error).splitlines()[0] if str(error) else type(error).__name__
-                raise InputFileError(f"{filename}:{line}: {message}") from None
+                raise InputFileError(f"{where[0] if where else filename}:{line}: {message}") from None
+
+
+def can_create_databases(target: str | None) -> bool:
+    """Whether ``target``'s role may create a scratch database on its server (CREATEDB or superuser)."""
+    with open_session(target) as conn:
+        row = conn.execute(
+            "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
+    return bool(row and row[0])
 
 
 @contextmanager
