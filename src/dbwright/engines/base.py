@@ -227,12 +227,30 @@ class StatementEffects(Protocol):
         ...
 
 
+class RelationLookup(Protocol):
+    """What the lint knows of relations a statement names only indirectly (from the migration so far,
+    or a snapshot): the table an index belongs to, the table a foreign key references."""
+
+    def index_table(self, index: str) -> str | None: ...
+
+    def referenced_table(self, table: str, constraint: str) -> str | None:
+        """The table a foreign key ``constraint`` of ``table`` references; None if not a known FK."""
+        ...
+
+
 class LockModel(Protocol):
     """The engine's DDL knowledge for the offline lint: what each parsed statement locks, rewrites and
     scans on a given server version, and the column type facts that decide it."""
 
-    def effects(self, node: Any, server_version: int, types: TypeLookup | None = None) -> StatementEffects:
-        """The effects of one parsed statement (a parse-tree node of the lint's parser)."""
+    def effects(
+        self,
+        node: Any,
+        server_version: int,
+        types: TypeLookup | None = None,
+        relations: RelationLookup | None = None,
+    ) -> StatementEffects:
+        """The effects of one parsed statement (a parse-tree node of the lint's parser); ``relations``
+        names the table behind an index or a foreign key, when known."""
         ...
 
     def blocks_reads(self, mode: str) -> bool: ...

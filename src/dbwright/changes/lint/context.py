@@ -41,6 +41,11 @@ def _key(name: str) -> str:
     return name.lower().removeprefix("public.")
 
 
+def _name(schema: str, relation: str) -> str:
+    """A relation as migration SQL usually writes it: unqualified in public, else schema.relation."""
+    return relation if schema == "public" else f"{schema}.{relation}"
+
+
 @dataclass
 class LintState:
     """Carried across statements of a file and across the files of a directory (see lint_files).
@@ -73,6 +78,10 @@ class LintState:
     enum_values_added: dict[str, str] = field(default_factory=dict)
     enums_created: set[str] = field(default_factory=set)
     warned_once: set[str] = field(default_factory=set)
+    #: index -> its table, and (table, constraint) -> the table a foreign key references: what the lock
+    #: model needs for DROP INDEX, REINDEX and VALIDATE CONSTRAINT (from the migration and a snapshot).
+    index_tables: dict[str, str] = field(default_factory=dict)
+    foreign_keys: dict[tuple[str, str], str] = field(default_factory=dict)
     lock_model: LockModel = field(default_factory=lock_model_of, repr=False, compare=False)
 
     # --- queries the rules ask ---------------------------------------------------------------
@@ -85,6 +94,12 @@ class LintState:
 
     def column_type(self, table: str, column: str) -> ColumnType | None:
         return self.column_types.get((_key(table), column.lower()))
+
+    def index_table(self, index: str) -> str | None:
+        return self.index_tables.get(_key(index))
+
+    def referenced_table(self, table: str, constraint: str) -> str | None:
+        return self.foreign_keys.get((_key(table), constraint.lower()))
 
     def has_not_null_check(self, table: str, column: str) -> bool:
         return (_key(table), column.lower()) in self.not_null_checks
@@ -104,7 +119,14 @@ class LintState:
             typ = state.lock_model.catalog_type(column.type_name, column.data_type)
             state.column_types[(_key(f"{column.schema}.{column.table}"), column.name.lower())] = typ
             state.column_types.setdefault((column.table.lower(), column.name.lower()), typ)
+        for index in snapshot.indexes:
+            state.index_tables[_key(f"{index.schema}.{index.name}")] = _name(index.schema, index.table)
+            state.index_tables.setdefault(index.name.lower(), _name(index.schema, index.table))
         for constraint in snapshot.constraints:
+            if constraint.type == "f" and constraint.ref_table:
+                target = _name(constraint.ref_schema or "public", constraint.ref_table)
+                for table in (f"{constraint.schema}.{constraint.table}", constraint.table):
+                    state.foreign_keys[(_key(table), constraint.name.lower())] = target
             match = _NOT_NULL_CHECK.fullmatch(constraint.definition)
             if constraint.type == "c" and constraint.validated and match:
                 for table in (f"{constraint.schema}.{constraint.table}", constraint.table):
@@ -171,6 +193,25 @@ class LintState:
         for element in node.tableElts or ():
             if isinstance(element, ast.ColumnDef):
                 self._remember_column(table, element)
+                for constraint in element.constraints or ():
+                    self._remember_constraint(table, constraint)
+            elif isinstance(element, ast.Constraint):
+                self._remember_constraint(table, element)
+
+    def _after_IndexStmt(self, node: ast.IndexStmt) -> None:
+        if node.idxname:
+            schema = node.relation.schemaname  # an index lives in its table's schema
+            table = qualified(node.relation)
+            self.index_tables[_key(f"{schema}.{node.idxname}" if schema else node.idxname)] = table
+            self.index_tables.setdefault(node.idxname.lower(), table)
+
+    def _remember_constraint(self, table: str, constraint) -> None:
+        if not isinstance(constraint, ast.Constraint) or not constraint.conname:
+            return
+        if constraint.contype == ConstrType.CONSTR_FOREIGN:
+            self.foreign_keys[(_key(table), constraint.conname.lower())] = qualified(constraint.pktable)
+        elif constraint.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
+            self.index_tables[_key(constraint.indexname or constraint.conname)] = table
 
     def _after_CreateTableAsStmt(self, node: ast.CreateTableAsStmt) -> None:
         self.created_tables.add(_key(qualified(node.into.rel)))
@@ -196,7 +237,9 @@ class LintState:
                 typ = self.lock_model.sql_type(cmd.def_.typeName)
                 if typ:
                     self.column_types[(_key(table), cmd.name.lower())] = typ
-            elif cmd.subtype == AT.AT_AddConstraint and cmd.def_.contype == ConstrType.CONSTR_CHECK:
+            if cmd.subtype == AT.AT_AddConstraint:
+                self._remember_constraint(table, cmd.def_)
+            if cmd.subtype == AT.AT_AddConstraint and cmd.def_.contype == ConstrType.CONSTR_CHECK:
                 column = not_null_check_column(cmd.def_.raw_expr)
                 if column and cmd.def_.skip_validation and cmd.def_.conname:
                     self.pending_not_null_checks[(_key(table), cmd.def_.conname.lower())] = column

@@ -33,7 +33,7 @@ def _statements(
             continue
         if parsed.starts_migration:
             state.start_migration()
-        fx = state.lock_model.effects(parsed.node, state.server_version, state.column_type)
+        fx = state.lock_model.effects(parsed.node, state.server_version, state.column_type, state)
         yield Statement(parsed, fx)
         state.observe(parsed.node)
 

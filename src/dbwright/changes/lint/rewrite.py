@@ -62,7 +62,7 @@ def safe_rewrite(
     for parsed in parse_statements(sql, filename):
         if parsed.starts_migration:
             state.start_migration()
-        fx = state.lock_model.effects(parsed.node, state.server_version, state.column_type)
+        fx = state.lock_model.effects(parsed.node, state.server_version, state.column_type, state)
         packages += _rewrite(parsed, fx, state) or [_as_written(parsed, fx)]
         state.observe(parsed.node)
     return packages

@@ -17,6 +17,7 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, DropBehavior, ObjectType, ReindexObjectType, TransactionStmtKind
 
+from dbwright.engines.base import RelationLookup
 from dbwright.engines.postgres.parse_tree import column_constraints, column_default, dotted, qualified
 from dbwright.engines.postgres.sqltypes import SqlType, rewrite_for_change, sql_type
 
@@ -114,6 +115,19 @@ class Effects:
 TypeLookup = Callable[[str, str], SqlType | None]
 
 
+class _NoRelations:
+    """Nothing known: an index's table and a foreign key's target stay unknown."""
+
+    def index_table(self, index: str) -> str | None:
+        return None
+
+    def referenced_table(self, table: str, constraint: str) -> str | None:
+        return None
+
+
+NO_RELATIONS = _NoRelations()
+
+
 # --- expressions -------------------------------------------------------------------------------
 #: Built-ins evaluated once per statement (stable or immutable): a default of these does not rewrite.
 NON_VOLATILE_FUNCTIONS = {
@@ -195,13 +209,19 @@ def is_serial(column: ast.ColumnDef) -> bool:
 
 
 # --- the model ---------------------------------------------------------------------------------
-def effects(node, server_version: int = 150000, types: TypeLookup | None = None) -> Effects:
-    """The effects of one parsed statement (a pglast node) on the server version given."""
+def effects(
+    node,
+    server_version: int = 150000,
+    types: TypeLookup | None = None,
+    relations: RelationLookup | None = None,
+) -> Effects:
+    """The effects of one parsed statement (a pglast node) on the server version given; ``relations``
+    names the table of an index and the target of a foreign key, when the migration or a snapshot knows."""
     handler = _HANDLERS.get(type(node).__name__)
     if handler is None:
-        return Effects(
-            "Unknown", understood=False, notes=[f"dbwright does not model {type(node).__name__} statements"]
-        )
+        return Effects("Unknown", understood=False, notes=["dbwright does not model this kind of statement"])
+    if handler in _NEEDS_RELATIONS:
+        return handler(node, server_version, types or (lambda table, column: None), relations or NO_RELATIONS)
     return handler(node, server_version, types or (lambda table, column: None))
 
 
@@ -212,7 +232,7 @@ def _create_index(node: ast.IndexStmt, version: int, types) -> Effects:
     return fx
 
 
-def _drop(node: ast.DropStmt, version: int, types) -> Effects:
+def _drop(node: ast.DropStmt, version: int, types, relations: RelationLookup) -> Effects:
     kind = node.removeType
     names = [
         dotted(obj) if isinstance(obj, tuple | list) else getattr(obj, "sval", str(obj))
@@ -230,6 +250,8 @@ def _drop(node: ast.DropStmt, version: int, types) -> Effects:
         fx = Effects(relation_kinds[kind], transactional=not node.concurrent)
         mode = SHARE_UPDATE_EXCLUSIVE if node.concurrent else ACCESS_EXCLUSIVE
         for name in names:
+            if kind == ObjectType.OBJECT_INDEX:
+                _lock_index_table(fx, name, mode, relations)
             fx.take(name, mode)
         if node.behavior == DropBehavior.DROP_CASCADE:
             fx.notes.append("CASCADE also drops dependent objects")
@@ -259,16 +281,26 @@ def _drop(node: ast.DropStmt, version: int, types) -> Effects:
     return fx
 
 
-def _alter_table(node: ast.AlterTableStmt, version: int, types) -> Effects:
+def _lock_index_table(fx: Effects, index: str, mode: str, relations: RelationLookup) -> None:
+    """An index is dropped or rebuilt under a lock on its table too: the table when known, else a note."""
+    table = relations.index_table(index)
+    if table:
+        fx.take(table, mode)
+    else:
+        fx.notes.append(f"also takes {mode} on the table of {index} (not known offline)")
+
+
+def _alter_table(node: ast.AlterTableStmt, version: int, types, relations: RelationLookup) -> Effects:
     table = qualified(node.relation)
     if node.objtype == ObjectType.OBJECT_INDEX:
         fx = Effects("AlterIndex")
-        fx.take(table, ACCESS_EXCLUSIVE)
+        light = all(cmd.subtype in (AT.AT_SetRelOptions, AT.AT_ResetRelOptions) for cmd in node.cmds)
+        fx.take(table, SHARE_UPDATE_EXCLUSIVE if light else ACCESS_EXCLUSIVE)
         return fx
     names = []
     fx = Effects("AlterTable")
     for cmd in node.cmds:
-        names.append(_alter_table_cmd(fx, table, cmd, version, types))
+        names.append(_alter_table_cmd(fx, table, cmd, version, types, relations))
     fx.kind = "AlterTable:" + ",".join(dict.fromkeys(names))
     return fx
 
@@ -286,7 +318,9 @@ _SUE_RELOPTIONS = (
 )
 
 
-def _alter_table_cmd(fx: Effects, table: str, cmd: ast.AlterTableCmd, version: int, types) -> str:  # noqa: C901
+def _alter_table_cmd(  # noqa: C901
+    fx: Effects, table: str, cmd: ast.AlterTableCmd, version: int, types, relations: RelationLookup
+) -> str:
     sub = cmd.subtype
     name = sub.name.removeprefix("AT_")
     if sub == AT.AT_AddColumn:
@@ -334,6 +368,9 @@ def _alter_table_cmd(fx: Effects, table: str, cmd: ast.AlterTableCmd, version: i
         return f"AddConstraint:{cmd.def_.contype.name.removeprefix('CONSTR_').title()}"
     if sub == AT.AT_ValidateConstraint:
         fx.take(table, SHARE_UPDATE_EXCLUSIVE)
+        referenced = relations.referenced_table(table, cmd.name)
+        if referenced:  # validating a foreign key reads the referenced table under ROW SHARE
+            fx.take(referenced, ROW_SHARE)
         fx.scans = True
         return name
     if sub in (AT.AT_SetStatistics, AT.AT_SetOptions, AT.AT_ResetOptions, AT.AT_ClusterOn, AT.AT_DropCluster):
@@ -361,7 +398,8 @@ def _alter_table_cmd(fx: Effects, table: str, cmd: ast.AlterTableCmd, version: i
     if sub == AT.AT_DetachPartition:
         concurrent = bool(cmd.def_.concurrent)
         fx.take(table, SHARE_UPDATE_EXCLUSIVE if concurrent else ACCESS_EXCLUSIVE)
-        fx.take(qualified(cmd.def_.name), ACCESS_EXCLUSIVE if not concurrent else SHARE_UPDATE_EXCLUSIVE)
+        # CONCURRENTLY's second transaction still takes ACCESS EXCLUSIVE on the partition itself.
+        fx.take(qualified(cmd.def_.name), ACCESS_EXCLUSIVE)
         if concurrent:
             fx.transactional = False
         return name + ("Concurrently" if concurrent else "")
@@ -485,13 +523,18 @@ def _cluster(node: ast.ClusterStmt, version: int, types) -> Effects:
     return fx
 
 
-def _reindex(node: ast.ReindexStmt, version: int, types) -> Effects:
+def _reindex(node: ast.ReindexStmt, version: int, types, relations: RelationLookup) -> Effects:
+    """REINDEX TABLE: SHARE on the table (each index ACCESS EXCLUSIVE); REINDEX INDEX: ACCESS EXCLUSIVE
+    on the index and SHARE on its table; CONCURRENTLY: SHARE UPDATE EXCLUSIVE on both."""
     concurrent = any(p.defname == "concurrently" for p in node.params or ())
     fx = Effects("Reindex", scans=True, transactional=not concurrent)
     if node.relation is not None:
-        on_table = node.kind == ReindexObjectType.REINDEX_OBJECT_TABLE
-        mode = SHARE_UPDATE_EXCLUSIVE if concurrent else (SHARE if on_table else ACCESS_EXCLUSIVE)
-        fx.take(qualified(node.relation), mode)
+        name = qualified(node.relation)
+        if node.kind == ReindexObjectType.REINDEX_OBJECT_TABLE:
+            fx.take(name, SHARE_UPDATE_EXCLUSIVE if concurrent else SHARE)
+        else:
+            _lock_index_table(fx, name, SHARE_UPDATE_EXCLUSIVE if concurrent else SHARE, relations)
+            fx.take(name, SHARE_UPDATE_EXCLUSIVE if concurrent else ACCESS_EXCLUSIVE)
     else:
         fx.transactional = False
         fx.understood = False
@@ -505,6 +548,19 @@ def _truncate(node: ast.TruncateStmt, version: int, types) -> Effects:
         fx.take(qualified(rel), ACCESS_EXCLUSIVE)
     if node.behavior == DropBehavior.DROP_CASCADE:
         fx.notes.append("CASCADE also empties every table that references these, and theirs in turn")
+    return fx
+
+
+def _alter_sequence(node: ast.AlterSeqStmt, version: int, types) -> Effects:
+    """ALTER SEQUENCE takes SHARE ROW EXCLUSIVE on the sequence: nextval() waits, readers do not."""
+    fx = Effects("AlterSequence")
+    fx.take(qualified(node.sequence), SHARE_ROW_EXCLUSIVE)
+    return fx
+
+
+def _create_rule(node: ast.RuleStmt, version: int, types) -> Effects:
+    fx = Effects("CreateRule")
+    fx.take(qualified(node.relation), ACCESS_EXCLUSIVE)
     return fx
 
 
@@ -548,6 +604,13 @@ def _copy(node: ast.CopyStmt, version: int, types) -> Effects:
     fx = Effects("CopyFrom" if node.is_from else "CopyTo", scans=not node.is_from)
     if node.relation is not None:
         fx.take(qualified(node.relation), ROW_EXCLUSIVE if node.is_from else ACCESS_SHARE)
+    return fx
+
+
+def _create_table_as(node: ast.CreateTableAsStmt, version: int, types) -> Effects:
+    """CREATE TABLE … AS reads its query's tables (ACCESS SHARE); the new table is its own."""
+    fx = _select(node.query, version, types) if isinstance(node.query, ast.SelectStmt) else Effects("")
+    fx.kind = "CreateTableAs"
     return fx
 
 
@@ -660,6 +723,8 @@ _HANDLERS: dict[str, Callable[..., Effects]] = {
     "ReindexStmt": _reindex,
     "TruncateStmt": _truncate,
     "CreateTrigStmt": _create_trigger,
+    "RuleStmt": _create_rule,
+    "ConstraintsSetStmt": _simple("SetConstraints"),
     "RefreshMatViewStmt": _refresh,
     "UpdateStmt": _dml("Update"),
     "DeleteStmt": _dml("Delete"),
@@ -678,7 +743,7 @@ _HANDLERS: dict[str, Callable[..., Effects]] = {
     "CreateFunctionStmt": _simple("CreateFunction"),
     "CreateSchemaStmt": _simple("CreateSchema"),
     "CreateSeqStmt": _simple("CreateSequence"),
-    "AlterSeqStmt": _simple("AlterSequence"),
+    "AlterSeqStmt": _alter_sequence,
     "CompositeTypeStmt": _simple("CreateType"),
     "CreateDomainStmt": _simple("CreateDomain"),
     "CreateExtensionStmt": _simple("CreateExtension"),
@@ -686,10 +751,12 @@ _HANDLERS: dict[str, Callable[..., Effects]] = {
     "GrantRoleStmt": _simple("GrantRole"),
     "CreateRoleStmt": _simple("CreateRole"),
     "AlterOwnerStmt": _simple("AlterOwner"),
-    "CreateTableAsStmt": _simple("CreateTableAs"),
+    "CreateTableAsStmt": _create_table_as,
     "AlterSystemStmt": _simple("AlterSystem", transactional=False),
     "CreatedbStmt": _simple("CreateDatabase", transactional=False),
     "DropdbStmt": _simple("DropDatabase", transactional=False),
     "VariableShowStmt": _simple("Show"),
     "DoStmt": lambda node, version, types: _do(node),
 }
+#: Handlers that also ask which table an index belongs to, or which table a foreign key references.
+_NEEDS_RELATIONS = {_drop, _alter_table, _reindex}
