@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from dbwright.checks.registry import Check
     from dbwright.config import Config, Setting
     from dbwright.engines.base import Connection
+    from dbwright.engines.postgres.replication import ReplicationStatus
     from dbwright.engines.targets import Target as ResolvedTarget
     from dbwright.review import Review
 
@@ -505,6 +506,13 @@ def migrate_status(target: Target, directory: str | os.PathLike[str]) -> Status:
     return status(target, Path(directory))
 
 
+def migrate_history(target: Target) -> list[HistoryRow]:
+    """The migrations recorded as applied in the database, oldest first (read-only; no files needed)."""
+    from dbwright.changes.migrations import applied_history
+
+    return applied_history(target)
+
+
 def migrate_plan(target: Target, directory: str | os.PathLike[str]) -> Plan:
     """A dry run of the pending migrations: each statement's lock, rewrite or scan, duration; the lint."""
     from dbwright.changes.migrations import plan
@@ -776,6 +784,14 @@ def what_if_available(target: Target, conn: Connection) -> tuple[bool, str]:
     return what_if.hypopg_available(conn)
 
 
+def replication_status(target: Target) -> ReplicationStatus:
+    """Primary or standby, the standbys streaming from it (pg_stat_replication), its replication slots
+    and its WAL receiver, read in a read-only session."""
+    from dbwright.engines.postgres.replication import replication_status as read
+
+    return read(target)
+
+
 # --- security ----------------------------------------------------------------------------------------
 
 
@@ -908,6 +924,7 @@ __all__ = [
     "load_snapshot",
     "migrate_apply",
     "migrate_baseline",
+    "migrate_history",
     "migrate_new",
     "migrate_plan",
     "migrate_rollback",
@@ -921,6 +938,7 @@ __all__ = [
     "plan_roles",
     "render_index_verification",
     "render_migration",
+    "replication_status",
     "resolve_target",
     "review",
     "role_access",

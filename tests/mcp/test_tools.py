@@ -68,7 +68,7 @@ def test_catalog_tools(shop):
     listed, described, summary = call_many(
         server,
         [
-            ("list_tables", {"schema": "public"}),
+            ("list_objects", {"schema": "public"}),
             ("describe_table", {"table": "orders"}),
             ("snapshot_summary", {}),
         ],

@@ -28,8 +28,17 @@ from pglast import ast
 from dbwright.engines.base import Connection
 from dbwright.engines.postgres import readonly_sql
 from dbwright.engines.postgres.readonly_sql import QueryResult, ReadOnlyTransaction
-from dbwright.errors import RefusedError
-from dbwright.sqlguard import WRITE_STATEMENTS, called_functions, first_refusal, parse_one, volatile_functions
+from dbwright.errors import InvalidArgumentError, RefusedError, SqlParseError
+from dbwright.sqlguard import (
+    WRITE_STATEMENTS,
+    called_functions,
+    denied_function,
+    first_refusal,
+    function_name,
+    parse_one,
+    volatile_functions,
+    walk,
+)
 
 APPLICATION_NAME = "dbwright-mcp"
 
@@ -142,3 +151,137 @@ def guarded_explain(target: str | None, sql: str, limits: Limits, *, analyze: bo
         "plan": plan,
         "transaction": "read-only, rolled back",
     }
+
+
+# --- hypothetical indexes and desired schemas ------------------------------------------------------
+
+
+def check_index_statement(sql: str) -> str:
+    """One ``CREATE INDEX`` for HypoPG: parsed, nothing else in it, no denied function in its expressions."""
+    top = parse_one(sql, more_than_one=RefusedError)
+    if not isinstance(top, ast.IndexStmt):
+        raise RefusedError(f"{type(top).__name__} is not an index: give CREATE INDEX … statements")
+    reason = first_refusal(top)
+    if reason:
+        raise RefusedError(reason)
+    return sql.strip().rstrip(";")
+
+
+def guarded_explain_with_indexes(
+    target: str | None, sql: str, indexes: list[str], limits: Limits, hypopg: Any
+) -> dict[str, Any]:
+    """EXPLAIN without and with hypothetical indexes (HypoPG only); nothing is ever built.
+
+    ``hypopg(conn) -> (available, why)`` says whether HypoPG is installed in the database; without it
+    the call is refused, never priced with real indexes.
+    """
+    checked = check_statement(sql, allow_write_statements=True)
+    definitions = [check_index_statement(index) for index in indexes]
+    with open_guarded(target, limits) as conn:
+        available, why = hypopg(conn)
+        if not available:
+            raise RefusedError(
+                f"explain_with_indexes needs HypoPG ({why}); a DBA can run CREATE EXTENSION hypopg "
+                "(Debian/Ubuntu package postgresql-NN-hypopg). This server never builds real indexes "
+                "to answer it"
+            )
+        check_volatility(conn, checked)
+        with ReadOnlyTransaction(conn):
+            result = readonly_sql.explain_with_hypothetical_indexes(conn, checked.sql, definitions)
+    result["statement_kind"] = checked.kind
+    return result
+
+
+#: Statements a desired schema may hold: definitions of objects in one database. They are loaded into an
+#: empty scratch database, so nothing in them may read files, run programs, change the server or evaluate a
+#: query (CREATE TABLE AS, populated materialized views).
+SCHEMA_STATEMENTS = (
+    ast.CreateSchemaStmt,
+    ast.CreateStmt,
+    ast.AlterTableStmt,
+    ast.IndexStmt,
+    ast.CreateSeqStmt,
+    ast.AlterSeqStmt,
+    ast.ViewStmt,
+    ast.CreateTableAsStmt,
+    ast.CommentStmt,
+    ast.CreateEnumStmt,
+    ast.AlterEnumStmt,
+    ast.CompositeTypeStmt,
+    ast.CreateDomainStmt,
+    ast.CreateFunctionStmt,
+    ast.CreateTrigStmt,
+    ast.CreatePolicyStmt,
+    ast.CreateExtensionStmt,
+    ast.RenameStmt,
+    ast.GrantStmt,
+    ast.VariableSetStmt,
+)
+#: Objects that GRANT, COMMENT ON and RENAME may name: the database's own, never shared ones (databases, roles,
+#: tablespaces) that the scratch database would change for the whole server.
+_OWN_OBJECTS = {
+    "OBJECT_TABLE",
+    "OBJECT_SEQUENCE",
+    "OBJECT_VIEW",
+    "OBJECT_MATVIEW",
+    "OBJECT_FOREIGN_TABLE",
+    "OBJECT_INDEX",
+    "OBJECT_COLUMN",
+    "OBJECT_FUNCTION",
+    "OBJECT_PROCEDURE",
+    "OBJECT_ROUTINE",
+    "OBJECT_AGGREGATE",
+    "OBJECT_SCHEMA",
+    "OBJECT_TYPE",
+    "OBJECT_DOMAIN",
+    "OBJECT_TABCONSTRAINT",
+    "OBJECT_DOMCONSTRAINT",
+    "OBJECT_TRIGGER",
+    "OBJECT_POLICY",
+    "OBJECT_EXTENSION",
+    "OBJECT_ATTRIBUTE",
+}
+_SAFE_SETTINGS = {"search_path", "check_function_bodies", "client_encoding", "standard_conforming_strings"}
+
+
+def check_schema_sql(sql: str) -> int:
+    """Refuse a desired schema that holds anything but object definitions; the number of statements."""
+    import pglast
+
+    try:
+        statements = pglast.parse_sql(sql)
+    except pglast.parser.ParseError as error:
+        raise SqlParseError(f"the desired schema does not parse: {error}") from None
+    if not statements:
+        raise InvalidArgumentError("the desired schema is empty: give CREATE TABLE … statements")
+    for number, raw in enumerate(statements, start=1):
+        top = raw.stmt
+        where = f"statement {number}"
+        if not isinstance(top, SCHEMA_STATEMENTS):
+            raise RefusedError(f"{where}: {type(top).__name__} is not a schema definition")
+        if isinstance(top, ast.CreateTableAsStmt) and not (top.into and top.into.skipData):
+            raise RefusedError(f"{where}: CREATE … AS runs its query; add WITH NO DATA")
+        kind = getattr(top, "renameType" if isinstance(top, ast.RenameStmt) else "objtype", None)
+        if isinstance(top, (ast.GrantStmt, ast.RenameStmt, ast.CommentStmt)) and getattr(
+            kind, "name", ""
+        ) not in (_OWN_OBJECTS):
+            raise RefusedError(
+                f"{where}: {type(top).__name__} on {getattr(kind, 'name', kind)} is not allowed"
+            )
+        if isinstance(top, ast.VariableSetStmt) and (top.name or "").lower() not in _SAFE_SETTINGS:
+            raise RefusedError(f"{where}: SET {top.name} is not allowed in a desired schema")
+        if isinstance(top, ast.CreateFunctionStmt):
+            language = next(
+                (o.arg.sval for o in top.options or () if o.defname == "language" and hasattr(o.arg, "sval")),
+                "sql",
+            )
+            if language.lower() not in ("sql", "plpgsql"):
+                raise RefusedError(
+                    f"{where}: functions in language {language} are not allowed (sql, plpgsql)"
+                )
+        for node in walk(top):
+            if isinstance(node, ast.FuncCall):
+                reason = denied_function(function_name(node).rsplit(".", 1)[-1])
+                if reason:
+                    raise RefusedError(f"{where}: {reason}")
+    return len(statements)

@@ -23,6 +23,17 @@ from dbwright.mcp.tokens import PlanTokens
 from dbwright.model import Snapshot
 
 MODES = ("read-only", "plan", "apply")
+OBJECT_KINDS = ("tables", "views", "materialized_views", "functions", "sequences", "extensions")
+TABLE_KINDS = {"r": "table", "p": "partitioned table", "f": "foreign table"}
+FUNCTION_KINDS = {"f": "function", "p": "procedure", "a": "aggregate", "w": "window function"}
+VOLATILITY = {"i": "immutable", "s": "stable", "v": "volatile"}
+MAX_HYPOTHETICAL_INDEXES = 20
+#: What an agent can do without pg_stat_statements: the MCP arguments, not the CLI's flags.
+NO_WORKLOAD_ADVICE = (
+    "pass the statement to analyze as advise_indexes' `query` argument, or test an index with "
+    "explain_with_indexes {sql, indexes}; for workload statistics a DBA adds pg_stat_statements to "
+    "shared_preload_libraries and runs CREATE EXTENSION pg_stat_statements"
+)
 SNAPSHOT_TTL_S = 30.0
 
 
@@ -68,18 +79,82 @@ class Context:
 # --- catalog ---------------------------------------------------------------------------------------
 
 
-def list_tables(ctx: Context, schema: str | None = None) -> ToolOutput:
+def list_objects(ctx: Context, schema: str | None = None, kinds: list[str] | None = None) -> ToolOutput:
+    """The user objects of the database, per kind, optionally of one schema; counts cover what is listed."""
     snap = ctx.snapshot()
-    tables = [t for t in snap.tables if schema is None or t.schema == schema]
-    data = {
+    if schema is not None and schema not in {s.name for s in snap.schemas}:
+        names = ", ".join(sorted(s.name for s in snap.schemas))
+        raise InvalidArgumentError(f"no schema named {schema!r}; the database has: {names}")
+    wanted = set(kinds or OBJECT_KINDS)
+
+    def keep(kind: str, object_schema: str | None) -> bool:
+        return kind in wanted and (schema is None or object_schema == schema)
+
+    sizes = {t.qname: t for t in snap.tables}
+    data: dict[str, Any] = {
         "database": snap.server.database,
-        "schemas": [{"name": s.name, "owner": s.owner} for s in snap.schemas],
+        "schema_filter": schema,
+        "schemas": [{"name": s.name, "owner": s.owner} for s in snap.schemas if schema in (None, s.name)],
         "tables": [
-            {"name": t.qname, "kind": t.kind, "rows_estimate": t.row_estimate, "total_bytes": t.total_bytes}
-            for t in tables
+            {
+                "name": t.qname,
+                "kind": TABLE_KINDS.get(t.kind, t.kind),
+                "rows_estimate": t.row_estimate,
+                "total_bytes": t.total_bytes,
+            }
+            for t in snap.tables
+            if t.kind != "m" and keep("tables", t.schema)
+        ],
+        "views": [
+            {"name": v.qname, "owner": v.owner}
+            for v in snap.views
+            if not v.materialized and keep("views", v.schema)
+        ],
+        "materialized_views": [
+            {
+                "name": v.qname,
+                "owner": v.owner,
+                "populated": v.populated,
+                "rows_estimate": sizes[v.qname].row_estimate if v.qname in sizes else None,
+                "total_bytes": sizes[v.qname].total_bytes if v.qname in sizes else None,
+            }
+            for v in snap.views
+            if v.materialized and keep("materialized_views", v.schema)
+        ],
+        "functions": [
+            {
+                "name": f"{f.schema}.{f.name}({f.arguments})",
+                "kind": FUNCTION_KINDS.get(f.kind, f.kind),
+                "language": f.language,
+                "volatility": VOLATILITY.get(f.volatility, f.volatility),
+                "security_definer": f.security_definer,
+            }
+            for f in snap.functions
+            if keep("functions", f.schema)
+        ],
+        "sequences": [
+            {
+                "name": f"{q.schema}.{q.name}",
+                "data_type": q.data_type,
+                "last_value": q.last_value,
+                "max_value": q.max_value,
+                "owned_by": q.owned_by,
+            }
+            for q in snap.sequences
+            if keep("sequences", q.schema)
+        ],
+        "extensions": [
+            {"name": e.name, "version": e.installed_version, "schema": e.schema}
+            for e in snap.server.extensions
+            if e.installed_version and keep("extensions", e.schema)
         ],
     }
-    return ToolOutput(f"{len(tables)} tables in {len(snap.schemas)} schemas of {snap.server.database}", data)
+    data["counts"] = {kind: len(data[kind]) for kind in OBJECT_KINDS}
+    listed = ", ".join(
+        f"{n} {kind.replace('_', ' ')}" for kind, n in data["counts"].items() if kind in wanted
+    )
+    where = f"schema {schema}" if schema else f"{len(data['schemas'])} schemas"
+    return ToolOutput(f"{listed} in {where} of {snap.server.database}", data)
 
 
 def resolve_table(snap: Snapshot, name: str) -> str:
@@ -91,7 +166,7 @@ def resolve_table(snap: Snapshot, name: str) -> str:
         return matches[0]
     if matches:
         raise InvalidArgumentError(f"table name {name!r} is ambiguous: {', '.join(sorted(matches))}")
-    raise InvalidArgumentError(f"no table named {name!r} (list_tables shows the names)")
+    raise InvalidArgumentError(f"no table named {name!r} (list_objects shows the names)")
 
 
 def describe_table(ctx: Context, table: str) -> ToolOutput:
@@ -208,7 +283,8 @@ def top_queries(ctx: Context, limit: int = 10, order_by: str = "total_ms") -> To
     snap = ctx.snapshot()
     reason = snap.skipped_reason("statements")
     if reason:
-        return ToolOutput(f"no workload statistics: {reason}", {"statements": [], "skipped": reason})
+        advice = f"{reason}; {NO_WORKLOAD_ADVICE}"
+        return ToolOutput(f"no workload statistics: {advice}", {"statements": [], "skipped": advice})
     ranked = sorted(snap.statements, key=lambda s: getattr(s, order_by), reverse=True)[: max(limit, 0)]
     rows = [
         {
@@ -247,6 +323,8 @@ def advise_indexes(
 
     if query is not None:
         check_statement(query, allow_write_statements=True)  # one statement, no dangerous functions
+    elif (reason := ctx.snapshot().skipped_reason("statements")) is not None:
+        raise InvalidArgumentError(f"no workload to advise on: {reason}; {NO_WORKLOAD_ADVICE}")
     limits = Limits(
         statement_timeout_ms=max(ctx.limits.statement_timeout_ms, 30000),
         lock_timeout_ms=ctx.limits.lock_timeout_ms,
@@ -526,3 +604,148 @@ def apply_plan(
     return ToolOutput(
         f"applied {', '.join(report.migrations)}: {len(report.steps)} step(s) in {report.seconds:.2f}s", data
     )
+
+
+# --- what-if, migrations, diff, access, replication -------------------------------------------------
+
+
+def _plan_cost(plan: list[dict[str, Any]]) -> float:
+    return float(plan[0]["Plan"].get("Total Cost", 0.0)) if plan else 0.0
+
+
+def _index_names(node: Any) -> set[str]:
+    """Every "Index Name" anywhere in an EXPLAIN (FORMAT JSON) document."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "Index Name" in item:
+                found.add(str(item["Index Name"]))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def explain_with_indexes(ctx: Context, sql: str, indexes: list[str]) -> ToolOutput:
+    """EXPLAIN one statement without and with hypothetical indexes (HypoPG); nothing is built."""
+    from dbwright.mcp.safety import guarded_explain_with_indexes
+
+    if not indexes:
+        raise InvalidArgumentError("give at least one CREATE INDEX statement in `indexes`")
+    if len(indexes) > MAX_HYPOTHETICAL_INDEXES:
+        raise InvalidArgumentError(f"at most {MAX_HYPOTHETICAL_INDEXES} hypothetical indexes per call")
+    data = guarded_explain_with_indexes(
+        ctx.target, sql, indexes, ctx.limits, lambda conn: api.what_if_available(ctx.target, conn)
+    )
+    before, after = _plan_cost(data["plan_before"]), _plan_cost(data["plan_after"])
+    used = _index_names(data["plan_after"]) & {i["name"] for i in data["hypothetical_indexes"]}
+    data.update(
+        cost_before=before,
+        cost_after=after,
+        improvement=round(1 - after / before, 4) if before > 0 else 0.0,
+        indexes_used=sorted(used),
+        built=False,
+        transaction="read-only, rolled back; hypothetical indexes reset",
+    )
+    verdict = f"the plan uses {', '.join(sorted(used))}" if used else "the plan uses none of them"
+    return ToolOutput(
+        f"cost {before:.2f} -> {after:.2f} ({data['improvement']:.0%} lower) with {len(indexes)} "
+        f"hypothetical index(es); {verdict}",
+        data,
+    )
+
+
+def migration_status(ctx: Context) -> ToolOutput:
+    """The migration history in the database and, with a migrations directory, what is pending."""
+    history = api.migrate_history(ctx.target)
+    data: dict[str, Any] = {
+        "history": [row.to_dict() for row in history],
+        "migrations_dir": ctx.migrations_dir is not None,
+        "pending": None,
+        "out_of_order": None,
+        "partial": next((r.to_dict() for r in history if r.status != "applied"), None),
+        "baseline": next((r.version for r in reversed(history) if r.kind == "baseline"), None),
+    }
+    if ctx.migrations_dir is not None:
+        data.update(api.migrate_status(ctx.target, ctx.migrations_dir).to_dict())
+        data["history"] = data.pop("applied")
+    last = history[-1] if history else None
+    summary = f"{len(history)} migration(s) applied" + (
+        f", the last {last.filename} at {last.applied_at}" if last else ""
+    )
+    if data["pending"] is not None:
+        summary += f"; {len(data['pending'])} pending, {len(data['out_of_order'])} out of order"
+    else:
+        summary += "; pending files unknown (start the server with --migrations DIR to compare)"
+    if data["partial"]:
+        summary += f"; {data['partial']['filename']} is partly applied"
+    return ToolOutput(summary, data)
+
+
+def diff_plan(
+    ctx: Context,
+    desired_sql: str,
+    allow_destructive: bool = False,
+    rename_tables: list[str] | None = None,
+    rename_columns: list[str] | None = None,
+    scratch: str = "target",
+) -> ToolOutput:
+    """The migration from the live schema to ``desired_sql``: the target is only read; the desired schema
+    is loaded into a scratch database (created and dropped) on the target's server or the embedded one."""
+    from dbwright.mcp.safety import check_schema_sql
+
+    statements = check_schema_sql(desired_sql)
+    with tempfile.TemporaryDirectory(prefix="dbwright-mcp-diff-") as folder:
+        desired = Path(folder) / "desired.sql"
+        desired.write_text(desired_sql, encoding="utf-8")
+        plan = api.diff(
+            ctx.target,
+            desired,
+            allow_destructive=allow_destructive,
+            rename_tables=rename_tables or (),
+            rename_columns=rename_columns or (),
+            scratch_server="embedded" if scratch == "embedded" else None,
+        )
+        summary = api.diff_summary(plan)
+    data = plan.to_dict()
+    data["migration"] = plan.migration()
+    data["desired_statements"] = statements
+    data["packages"] = [with_plan_token(ctx, {"fix": p})["fix"] for p in data["packages"]]
+    if ctx.mode != "read-only" and plan.packages:
+        data["apply_with"] = {"tool": "plan_change", "sql": "the migration's up part"}
+    data["summary"] = summary
+    return ToolOutput(
+        f"{len(plan.differences)} difference(s): {len(plan.packages)} change package(s), "
+        f"{len(plan.refused)} destructive change(s) refused"
+        + (" (allow_destructive=true includes them)" if plan.refused else "")
+        + f", ~{data['estimated_seconds']:.1f}s",
+        data,
+    )
+
+
+def access(ctx: Context, role: str) -> ToolOutput:
+    """What one role can read, write, own and execute, through inheritance (the server's own checks)."""
+    matrix = api.role_access(ctx.target, role)
+    data = {"role": role, **matrix.to_dict()}
+    counts: dict[str, int] = {}
+    for entry in data["entries"]:
+        counts[entry.get("level", "?")] = counts.get(entry.get("level", "?"), 0) + 1
+    spread = ", ".join(f"{n} object(s) at {level}" for level, n in sorted(counts.items()))
+    if role in data["superusers"]:
+        spread = "superuser: every privilege on every object"
+    return ToolOutput(f"{role} in {data['database']}: {spread}", data)
+
+
+def replication_status(ctx: Context) -> ToolOutput:
+    """Primary or standby, its standbys and their lag, replication slots and the WAL they hold."""
+    status = api.replication_status(ctx.target)
+    data = status.to_dict()
+    held = sum(s.get("retained_wal_bytes") or 0 for s in status.slots)
+    summary = (
+        f"{status.role}: {len(status.standbys)} standby(s) streaming, {len(status.slots)} slot(s)"
+        + (f" holding {held} bytes of WAL" if status.slots else "")
+        + (f"; WAL receiver {status.wal_receiver.get('status')}" if status.wal_receiver else "")
+    )
+    return ToolOutput(summary, data)

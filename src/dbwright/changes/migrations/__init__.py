@@ -2,6 +2,7 @@
 
     new_migration(dir, name)          -> Path        V<utc timestamp>__<name>.sql with up and down parts
     status(target, dir)               -> Status      applied, pending, out of order, partial
+    applied_history(target)           -> [HistoryRow] the history table alone (no files needed)
     plan(target, dir)                 -> Plan        dry run: locks, rewrites, durations, lint
     apply(target, dir, options)       -> RunReport   the explicit write path, under the deploy lock
     rollback(target, dir, to_version) -> RunReport   down parts newest first, then a schema check
@@ -54,6 +55,12 @@ def status(target: str | None, directory: Path) -> Status:
     files = discover(directory)
     with _reading("reading the migration history failed"), open_session(target) as conn:
         return _status(history.read(conn), files)
+
+
+def applied_history(target: str | None) -> list[HistoryRow]:
+    """The migration history recorded in the database, oldest first; empty before the first migration."""
+    with _reading("reading the migration history failed"), open_session(target) as conn:
+        return history.read(conn)
 
 
 def verify(target: str | None, directory: Path) -> VerifyReport:

@@ -23,7 +23,7 @@ import decimal
 import json
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +32,7 @@ from psycopg import conninfo as _conninfo
 
 from dbwright.engines.base import Connection
 from dbwright.engines.postgres.connect import SessionOptions, open_session, resolve_target
-from dbwright.errors import BadTargetError, ServerError
+from dbwright.errors import BadTargetError, InvalidArgumentError, ServerError
 from dbwright.redact import redact
 
 
@@ -204,3 +204,39 @@ def volatile_functions(
         (names, sorted(allowed_in_catalog)),
     ).fetchall()
     return [name for (name,) in rows]
+
+
+def explain_with_hypothetical_indexes(
+    conn: psycopg.Connection, sql: str, index_statements: Sequence[str]
+) -> dict[str, Any]:
+    """The plan of one checked statement without and with HypoPG's hypothetical indexes; nothing is built.
+
+    Each ``CREATE INDEX`` text goes to ``hypopg_create_index`` as a bound parameter, so HypoPG parses it
+    and only records the index in this backend's memory; ``hypopg_reset()`` forgets them again. The
+    caller holds a ReadOnlyTransaction, and has checked that HypoPG is installed.
+    """
+    before = explain(conn, sql, "FORMAT JSON")
+    created: list[dict[str, Any]] = []
+    try:
+        for statement in index_statements:
+            try:
+                row = conn.execute(
+                    "SELECT h.indexrelid, h.indexname, hypopg_relation_size(h.indexrelid) "
+                    "FROM hypopg_create_index(%s) AS h",
+                    (statement,),
+                    prepare=True,
+                ).fetchone()
+            except psycopg.Error as error:  # the definition names a missing column, table or method
+                lines = str(error).strip().splitlines()
+                raise InvalidArgumentError(
+                    redact(
+                        f"HypoPG refused index {len(created) + 1} ({statement}): {lines[0] if lines else error}"
+                    )
+                ) from None
+            assert row is not None  # hypopg_create_index returns one row per index it records
+            created.append({"definition": statement, "name": row[1], "estimated_bytes": int(row[2])})
+        after = explain(conn, sql, "FORMAT JSON")
+    finally:
+        if not conn.closed and conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
+            conn.execute("SELECT hypopg_reset()")
+    return {"plan_before": before, "plan_after": after, "hypothetical_indexes": created}
