@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -16,6 +17,7 @@ import pytest
 from dbwright.engines.registry import take_snapshot
 from dbwright.model import Snapshot
 from dbwright.review import Review, run_review
+from tests import browser
 from tests.pgcluster import Cluster, remove_cluster, start_cluster
 
 _db_counter = itertools.count()
@@ -121,3 +123,14 @@ def pg(cluster: Cluster) -> Iterator[PgDatabase]:
 
 def codes(review: Review) -> set[str]:
     return review.codes
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """Where the browser tests keep their screenshots (tests/browser.py); printed at the end of the run."""
+    return browser.artifacts_dir("screenshots")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for folder in browser.ARTIFACT_FOLDERS:
+        terminalreporter.write_line(f"browser screenshots kept in {folder}")

@@ -16,6 +16,7 @@ from pathlib import Path
 from dbwright.checks.cis import CIS_TITLES, cis_sort_key
 from dbwright.checks.registry import CATEGORIES, Check, all_checks
 from dbwright.checks.requirements import CONDITIONS, SETTINGS_PRIVILEGE, setting_name
+from dbwright.output.check_docs import split_references
 
 INDEX_NAME = "README.md"
 GENERATED_NOTE = (
@@ -49,10 +50,6 @@ def describe_requirement(requirement: str) -> str:
     return SECTIONS.get(requirement, requirement)
 
 
-_REFERENCES = re.compile(r"^\s*References?:\s*(.*)$", re.IGNORECASE)
-_URL = re.compile(r"https?://[^\s<>\[\],]+")
-
-
 def default_docs_dir() -> Path:
     """docs/checks of the source checkout this module lives in, else of the current directory."""
     here = Path(__file__).resolve()
@@ -63,36 +60,6 @@ def default_docs_dir() -> Path:
 
 def page_name(code: str) -> str:
     return f"{code}.md"
-
-
-def split_references(doc: str) -> tuple[str, list[str]]:
-    """The docstring without its "References:" paragraph, and the URLs that paragraph lists."""
-    body: list[str] = []
-    urls: list[str] = []
-    in_references = False
-    for line in doc.splitlines():
-        match = _REFERENCES.match(line)
-        if match:
-            in_references = True
-            urls += _urls(match.group(1))
-        elif in_references and line.strip():
-            urls += _urls(line)
-        else:
-            in_references = False
-            body.append(line)
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(body)).strip(), urls
-
-
-def _urls(text: str) -> list[str]:
-    return [_trim_url(url) for url in _URL.findall(text)]
-
-
-def _trim_url(url: str) -> str:
-    """Drop sentence punctuation after a URL, and a closing parenthesis the URL did not open."""
-    url = url.rstrip(".;:")
-    while url.endswith(")") and url.count(")") > url.count("("):
-        url = url[:-1].rstrip(".;:")
-    return url
 
 
 def check_page(check: Check) -> str:

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 
 from dbwright.checks.registry import CATEGORIES
-from dbwright.output import render
+from dbwright.output import check_docs, render
 from dbwright.output.html import JS
 from tests.output.conftest import HOSTILE_TABLE
 
@@ -71,7 +71,11 @@ def test_html_is_well_formed_and_loads_nothing_from_the_network(review):
         assert "src" not in attrs, f"<{tag}> loads {attrs['src']}"
         assert tag != "link", "no external stylesheets"
         href = attrs.get("href") or ""
-        assert not re.match(r"\s*(https?:)?//", href), f"<{tag}> points at the network: {href}"
+        if re.match(r"\s*(https?:)?//", href):  # a reference a reader may follow, never a load
+            assert tag == "a" and href.startswith("https://"), f"<{tag}> points at the network: {href}"
+    # outside the checks' own text (its references), every link stays inside the file
+    before_checks = text.split('<section id="checks">', 1)[0]
+    assert set(re.findall(r'href="([^"#][^"]*)"', before_checks)) == set()
     assert "@import" not in text and "url(" not in text
     assert len(re.findall(r"<style>", text)) == 1 and len(re.findall(r"<script>", text)) == 1
 
@@ -109,10 +113,10 @@ def test_html_has_summary_areas_charts_and_skipped(review):
         assert f'class="tally sev-{severity}"' in text
     skipped = text.split('<section id="skipped">', 1)[1]
     for check in review.skipped:
-        assert f"<td>{check.check.code}</td>" in skipped
+        assert f'<td data-label="Check">{check.check.code}</td>' in skipped
     for section in review.snapshot.skipped:
-        assert f"<td>{section.section}</td>" in skipped
-    assert page.elements.count(("table", {"class": "steps"})) == len(
+        assert f'<td data-label="Section">{section.section}</td>' in skipped
+    assert page.elements.count(("table", {"class": "rows steps"})) == len(
         [f for f in review.findings if f.finding.fix]
     )
 
@@ -153,3 +157,36 @@ def test_html_copy_script_uses_the_clipboard_and_falls_back_without_it():
     with_clipboard, without_clipboard = json.loads(done.stdout)
     assert with_clipboard == {"copied": "SELECT 'a<b>';", "label": "Copied"}
     assert without_clipboard == {"copied": "execCommand:SELECT 'a<b>';", "label": "Copied"}
+
+
+def test_findings_are_collapsed_with_the_fix_folded_and_a_severity_filter(review):
+    text, page = _page(review)
+    findings = [a for tag, a in page.elements if tag == "details" and "finding" in (a.get("class") or "")]
+    assert len(findings) == len(review.findings)
+    assert all("open" not in a for a in findings)  # collapsed by default: the headline only
+    assert {a["data-severity"] for a in findings} == {f.severity.label for f in review.findings}
+    fixes = [a for tag, a in page.elements if tag == "details" and a.get("class") == "fix"]
+    assert len(fixes) == len([f for f in review.findings if f.finding.fix]) and all(
+        "open" not in a for a in fixes
+    )
+    # the filter is hidden until the script shows it: without JS there is no control that does nothing
+    [bar] = [a for tag, a in page.elements if a.get("id") == "filter"]
+    assert "hidden" in bar
+    options = [a["value"] for tag, a in page.elements if tag == "option"]
+    assert options == ["critical", "high", "medium", "low", "info"]
+
+
+def test_each_finding_carries_its_checks_why_and_how_in_the_file(review):
+    text, page = _page(review)
+    ids = {a.get("id") for _, a in page.elements}
+    links = {a["href"] for tag, a in page.elements if tag == "a" and a.get("href", "").startswith("#check-")}
+    codes = {f.check.code for f in review.findings}
+    assert links == {f"#check-{code}" for code in codes}
+    assert {f"check-{code}" for code in codes} <= ids  # every link lands in this same file
+    assert "docs/checks/" not in text  # no path that only a source checkout has
+    dw101 = next(f.check for f in review.findings if f.check.code == "DW101")
+    article = text.split('id="check-DW101"', 1)[1].split("</article>", 1)[0]
+    assert "A table with no primary key has no reliable way to address one row." in article
+    assert "Fix:" in article and "References" in article
+    urls = check_docs.references(dw101)
+    assert urls and all(f'href="{html.escape(url)}"' in article for url in urls)

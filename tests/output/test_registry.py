@@ -175,7 +175,7 @@ def test_the_registered_pairs():
     assert {kind: formats_for(kind) for kind in KINDS} == {
         "review": ("text", "json", "markdown", "html", "sarif", "github"),
         "audit": ("text", "json", "markdown", "html", "sarif", "github"),
-        "lint": ("text", "json", "sarif", "github"),
+        "lint": ("text", "json", "markdown", "sarif", "github"),
         "index-advice": ("text", "json", "markdown", "html"),
         "explain": ("text", "json", "markdown"),
         "design": ("text", "json", "markdown"),
@@ -247,7 +247,7 @@ def test_lint_refuses_html_and_writes_github_annotations(tmp_path):
     path = tmp_path / "001.sql"
     path.write_text(UNSAFE_MIGRATION)
     line = _usage_error(run_cli("lint", str(path), "--format", "html"))
-    assert "unknown format 'html'; use one of text, json, sarif, github" in line
+    assert "unknown format 'html'; use one of text, json, markdown, sarif, github" in line
     annotated = run_cli("lint", str(path), "--format", "github")
     assert annotated.returncode == 1, annotated.stderr  # lint fails on high findings by default
     assert annotated.stdout.startswith(f"::error file={path},line=1,title=DW")

@@ -7,7 +7,6 @@ query texts) goes through ``html.escape``.
 
 from __future__ import annotations
 
-import html
 import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -16,9 +15,10 @@ from dbwright.checks.registry import CATEGORIES
 from dbwright.model import Statement, Table
 from dbwright.model.package import ChangePackage
 from dbwright.model.units import format_bytes
+from dbwright.output import check_docs
 from dbwright.output.common import (
+    SEVERITIES_WORST_FIRST,
     by_category,
-    docs_path,
     evidence_value,
     human_seconds,
     largest_tables,
@@ -27,6 +27,7 @@ from dbwright.output.common import (
     severity_counts,
     top_statements,
 )
+from dbwright.output.html_base import BASE_CSS, e, kv_table, page, rows_table
 from dbwright.output.registry import Renderer, lazy
 from dbwright.review import Review, ReviewedFinding
 
@@ -35,11 +36,6 @@ BAR_HEIGHT = 22
 BAR_GAP = 8
 LABEL_WIDTH = 260
 VALUE_WIDTH = 150
-
-
-def e(value: Any) -> str:
-    """Escape for HTML text and attribute values alike."""
-    return html.escape(str(value), quote=True)
 
 
 def render(review: Review) -> str:
@@ -54,15 +50,11 @@ def render(review: Review) -> str:
             _charts(review),
             *(_area(review, category, findings, ids) for category, findings in _areas(review)),
             _skipped(review),
+            _checks(review),
             _footer(review),
         ]
     )
-    return (
-        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n"
-        f"<script>{JS}</script>\n</body>\n</html>\n"
-    )
+    return page(title, body, CSS, JS)
 
 
 def _areas(review: Review) -> list[tuple[str, list[ReviewedFinding]]]:
@@ -94,7 +86,7 @@ def _nav(review: Review) -> str:
         f'<a href="#skipped">Skipped <span class="count">'
         f"{len(review.skipped) + len(review.snapshot.skipped)}</span></a>"
     )
-    return f"<nav>{''.join(links)}</nav>"
+    return f"<nav>{''.join(links)}{_filter(review)}</nav>"
 
 
 def _summary(review: Review) -> str:
@@ -103,7 +95,7 @@ def _summary(review: Review) -> str:
         f'<div class="tally sev-{s.label}"><span class="n">{n}</span><span class="label">{s.label}</span></div>'
         for s, n in severity_counts(review).items()
     )
-    facts = _kv_table(
+    facts = kv_table(
         [
             ("Database", server.database),
             ("Server version", f"{server_version_label(server.version_num)} ({server.version})"),
@@ -154,23 +146,35 @@ def _area(review: Review, category: str, findings: list[ReviewedFinding], ids: I
 
 
 def _finding(reviewed: ReviewedFinding, number: int) -> str:
+    """One finding, collapsed to its headline; the message, evidence, why and fix open on a click."""
     finding = reviewed.finding
     severity = reviewed.severity.label
     parts = [
-        f'<article class="finding" id="finding-{number}">',
-        f'<h3><span class="badge sev-{severity}">{severity}</span> <code class="code">{e(finding.code)}</code> '
-        f'{e(reviewed.check.title)} <span class="on">on</span> <span class="obj">{e(finding.object)}</span></h3>',
+        f'<details class="finding sev-{severity}" id="finding-{number}" data-severity="{severity}">',
+        f'<summary><h3><span class="badge sev-{severity}">{severity}</span> '
+        f'<code class="code">{e(finding.code)}</code> {e(reviewed.check.title)} <span class="on">on</span> '
+        f'<span class="obj">{e(finding.object)}</span></h3></summary>',
         f'<p class="msg">{e(finding.message)}</p>',
     ]
     if finding.evidence:
-        parts.append(_kv_table([(k, evidence_value(v, k)) for k, v in finding.evidence.items()], "evidence"))
+        parts.append(kv_table([(k, evidence_value(v, k)) for k, v in finding.evidence.items()], "evidence"))
+    parts.append(_why(reviewed))
     if finding.fix:
         parts.append(_fix(finding.fix, number))
-    parts.append(
-        f'<p class="docs">Why and how: <a href="{e(docs_path(finding.code))}">'
-        f"{e(docs_path(finding.code))}</a></p></article>"
-    )
+    parts.append("</details>")
     return "".join(parts)
+
+
+def _why(reviewed: ReviewedFinding) -> str:
+    """The check's own short what and why, inline, and a link to its whole text in this file."""
+    check = reviewed.check
+    why = check_docs.why_paragraph(check)
+    return (
+        f'<div class="why"><p><b>What:</b> {check_docs.inline_html(check_docs.paragraphs(check)[0])}</p>'
+        + (f"<p><b>Why it matters:</b> {check_docs.inline_html(why)}</p>" if why else "")
+        + f'<p class="docs"><a href="#check-{e(check.code)}">{e(check.code)} in full: how it decides, '
+        "how to fix it, references</a></p></div>"
+    )
 
 
 def _fix(fix: ChangePackage, number: int) -> str:
@@ -193,7 +197,7 @@ def _fix(fix: ChangePackage, number: int) -> str:
         else ""
     )
     return (
-        f'<details class="fix" open><summary>Fix: {e(fix.title)} <span class="flags">'
+        f'<details class="fix"><summary>Fix: {e(fix.title)} <span class="flags">'
         f"{e(' · '.join(flags))}</span></summary>"
         f"<p>{e(fix.explanation)}</p>{notes_html}"
         f"{_sql_block('Forward SQL', fix.forward_sql, f'forward-{number}')}"
@@ -211,18 +215,21 @@ def _sql_block(label: str, sql: str, block_id: str) -> str:
 
 
 def _steps_table(steps: list[dict[str, Any]]) -> str:
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in ("Statement", "Lock", "On", "Impact", "Rewrites", "Scans", "In transaction", "Estimate")
-    )
-    rows = "".join(
-        f"<tr><td><code>{e(one_line(s['sql'], 90))}</code></td><td>{e(s['lock'])}</td>"
-        f"<td>{e(s['lock_target'] or '')}</td><td>{e(s['impact'])}</td><td>{_yes(s['rewrites_table'], warn=True)}</td>"
-        f"<td>{_yes(s['scans_table'], warn=True)}</td><td>{_yes(s['in_transaction'])}</td>"
-        f"<td>{e(human_seconds(s['estimated_seconds']))}</td></tr>"
+    headers = ("Statement", "Lock", "On", "Impact", "Rewrites", "Scans", "In transaction", "Estimate")
+    rows = (
+        (
+            f"<code>{e(one_line(s['sql'], 90))}</code>",
+            e(s["lock"]),
+            e(s["lock_target"] or ""),
+            e(s["impact"]),
+            _yes(s["rewrites_table"], warn=True),
+            _yes(s["scans_table"], warn=True),
+            _yes(s["in_transaction"]),
+            e(human_seconds(s["estimated_seconds"])),
+        )
         for s in steps
     )
-    return f'<table class="steps"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    return rows_table(headers, rows, "steps", escaped=True)
 
 
 def _skipped(review: Review) -> str:
@@ -246,6 +253,40 @@ def _skipped(review: Review) -> str:
     return "".join(parts)
 
 
+def _filter(review: Review) -> str:
+    """The severity filter and expand/collapse buttons; hidden until the script shows them (no JS, no dead controls)."""
+    listed = {f.severity for f in review.findings}
+    options = "".join(
+        f'<option value="{s.label}"{" selected" if s == min(listed, default=s) else ""}>'
+        f"{e(s.label)}{'' if s.label == 'critical' else ' and worse'}</option>"
+        for s in SEVERITIES_WORST_FIRST
+    )
+    return (
+        '<div class="filter" id="filter" hidden><label>Show findings of severity '
+        f'<select id="min-severity">{options}</select></label> '
+        '<span class="shown" id="shown" aria-live="polite"></span> '
+        '<button type="button" id="expand-all">Expand all</button> '
+        '<button type="button" id="collapse-all">Collapse all</button></div>'
+    )
+
+
+def _checks(review: Review) -> str:
+    """The whole text of every check with a finding here, so its why and how travel with the file."""
+    checks = {f.check.code: f.check for f in review.findings}
+    if not checks:
+        return ""
+    parts = ['<section id="checks"><h2>The checks behind these findings</h2>']
+    for code in sorted(checks):
+        check = checks[code]
+        parts.append(
+            f'<article class="check" id="check-{e(code)}"><h3><code class="code">{e(code)}</code> '
+            f'{e(check.title)} <span class="muted">· {e(check.category)} · default severity '
+            f"{e(check.severity.label)}</span></h3>{check_docs.doc_html(check)}</article>"
+        )
+    parts.append("</section>")
+    return "".join(parts)
+
+
 def _footer(review: Review) -> str:
     return (
         f"<footer>Generated by dbwright {e(review.snapshot.dbwright_version)} from a snapshot of "
@@ -256,15 +297,8 @@ def _footer(review: Review) -> str:
 # --- tables ---------------------------------------------------------------------------------
 
 
-def _kv_table(rows: Iterable[tuple[str, Any]], css_class: str) -> str:
-    body = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
-    return f'<table class="{css_class}"><tbody>{body}</tbody></table>'
-
-
 def _rows_table(headers: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> str:
-    head = "".join(f"<th>{e(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{e(v)}</td>" for v in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return rows_table(headers, ([str(v) for v in row] for row in rows))
 
 
 def _yes(flag: bool, warn: bool = False) -> str:
@@ -365,46 +399,45 @@ def _score_class(score: int) -> str:
     return "good" if score >= 90 else "fair" if score >= 70 else "poor"
 
 
-CSS = """
-:root{--fg:#1d2330;--muted:#5f6b7a;--bg:#f6f7f9;--card:#fff;--line:#dde1e7;--code:#f0f2f5;
---critical:#8b0000;--high:#d0342c;--medium:#c77700;--low:#2b7bb9;--info:#6b7785;
---good:#2e9d5b;--fair:#d89b00;--poor:#d0342c;--heap:#4c78a8;--toast:#f58518;--index:#54a24b;--time:#7b61c9}
-@media (prefers-color-scheme:dark){:root{--fg:#e3e7ee;--muted:#9aa5b4;--bg:#15181d;--card:#1e2229;
---line:#343a44;--code:#262b33}}
-*{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--fg);
-font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
-main{max-width:1100px;margin:0 auto;padding:24px}
-h1{font-size:1.6em;margin:0 0 4px}h2{border-bottom:2px solid var(--line);padding-bottom:4px;margin-top:40px}
-h3{font-size:1.05em;margin:18px 0 8px}
-.meta,.docs,.empty,footer,.on,.flags{color:var(--muted)}
-code,pre,.obj,.q{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace}
-.obj{font-weight:600;word-break:break-all}
-nav{position:sticky;top:0;background:var(--bg);padding:8px 0;border-bottom:1px solid var(--line);z-index:1}
-nav a{margin-right:14px;color:var(--fg);text-decoration:none;font-weight:500}
+CSS = (
+    BASE_CSS
+    + """
+.docs,.on,.flags{color:var(--muted)}
+nav{position:sticky;top:0;background:var(--bg);padding:8px 0;border-bottom:1px solid var(--line);z-index:1;
+display:flex;flex-wrap:wrap;gap:4px 14px}
+nav a{color:var(--fg);text-decoration:none;font-weight:500;white-space:nowrap}
 nav .count{background:var(--line);border-radius:9px;padding:0 7px;font-size:.8em}
-.tallies{display:flex;gap:10px;flex-wrap:wrap;margin:12px 0}
-.tally{background:var(--card);border:1px solid var(--line);border-left:6px solid;border-radius:6px;
-padding:6px 14px;min-width:110px}
-.tally .n{font-size:1.6em;font-weight:700;margin-right:6px}
+@media (max-width:700px){nav{position:static}}
+.tally{border-left:6px solid}
 .cols{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1.3fr);gap:24px}
 @media (max-width:800px){.cols{grid-template-columns:1fr}}
-table{border-collapse:collapse;margin:8px 0;background:var(--card);font-size:.92em}
-th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
-thead th{background:var(--code)}
-table.facts th,table.evidence th{font-weight:500;color:var(--muted);white-space:nowrap}
-table.evidence td{font-family:ui-monospace,Menlo,Consolas,monospace;word-break:break-all}
+table.facts th,table.evidence th{font-weight:500;color:var(--muted)}
+table.evidence td{font-family:ui-monospace,Menlo,Consolas,monospace;overflow-wrap:anywhere}
 table.steps{width:100%}
-.finding{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:4px 18px 10px;
-margin:14px 0}
-.finding h3{font-size:1.05em}
+.filter{flex-basis:100%;display:flex;flex-wrap:wrap;gap:6px 12px;align-items:center;padding-top:4px}
+.filter[hidden]{display:none}
+.filter select,.filter button{font:inherit;font-size:.92em;padding:2px 8px;border:1px solid var(--line);
+border-radius:4px;background:var(--card);color:var(--fg)}
+.filter .shown{color:var(--muted);font-size:.9em}
+.finding{background:var(--card);border:1px solid var(--line);border-left:6px solid;border-radius:8px;
+padding:2px 18px;margin:10px 0}
+.finding[open]{padding-bottom:10px}
+.finding>summary{cursor:pointer;padding:6px 0}
+.finding>summary h3{display:inline;font-size:1.02em;margin:0}
+@media (max-width:600px){.finding{padding:2px 10px}}
+.filtered-out{color:var(--muted);font-style:italic}
+.why{border-left:3px solid var(--line);padding:0 12px;margin:10px 0;font-size:.95em}
+.why p{margin:6px 0}
+.check{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:2px 18px 8px;margin:12px 0}
+@media (max-width:600px){.check{padding:2px 10px 8px}}
+.check .refs-head{font-weight:600;margin-bottom:2px}.check a{overflow-wrap:anywhere}
 .badge{display:inline-block;color:#fff;border-radius:4px;padding:0 8px;font-size:.8em;text-transform:uppercase;
 letter-spacing:.04em;vertical-align:1px}
-.sev-critical{border-color:var(--critical)}.badge.sev-critical{background:var(--critical)}
-.sev-high{border-color:var(--high)}.badge.sev-high{background:var(--high)}
-.sev-medium{border-color:var(--medium)}.badge.sev-medium{background:var(--medium)}
-.sev-low{border-color:var(--low)}.badge.sev-low{background:var(--low)}
-.sev-info{border-color:var(--info)}.badge.sev-info{background:var(--info)}
+.sev-critical{border-left-color:var(--critical)}.badge.sev-critical{background:var(--critical)}
+.sev-high{border-left-color:var(--high)}.badge.sev-high{background:var(--high)}
+.sev-medium{border-left-color:var(--medium)}.badge.sev-medium{background:var(--medium)}
+.sev-low{border-left-color:var(--low)}.badge.sev-low{background:var(--low)}
+.sev-info{border-left-color:var(--info)}.badge.sev-info{background:var(--info)}
 .score{font-size:.7em;border-radius:4px;padding:1px 8px;color:#fff;vertical-align:3px}
 .score.good{background:var(--good)}.score.fair{background:var(--fair)}.score.poor{background:var(--poor)}
 details.fix{border-top:1px dashed var(--line);margin-top:10px;padding-top:6px}
@@ -412,8 +445,6 @@ details.fix summary{cursor:pointer;font-weight:600}
 .notes{margin:6px 0}
 .sql{margin:10px 0}
 .sqlhead{display:flex;justify-content:space-between;align-items:center;font-size:.85em;color:var(--muted)}
-pre{background:var(--code);border:1px solid var(--line);border-radius:6px;padding:10px;overflow-x:auto;
-margin:4px 0;white-space:pre;font-size:.88em}
 button.copy{font:inherit;font-size:.85em;padding:2px 10px;border:1px solid var(--line);border-radius:4px;
 background:var(--card);color:var(--fg);cursor:pointer}
 button.copy:hover{border-color:var(--muted)}
@@ -423,11 +454,11 @@ svg text{fill:var(--fg);font-size:13px}svg text.q{font-size:12px}
 svg .track{fill:var(--code)}svg .bar.good{fill:var(--good)}svg .bar.fair{fill:var(--fair)}
 svg .bar.poor{fill:var(--poor)}svg .heap{fill:var(--heap)}svg .toast{fill:var(--toast)}
 svg .index{fill:var(--index)}svg .bar.time{fill:var(--time)}
-footer{margin:40px 0 10px;font-size:.85em}
-@media print{nav,button.copy{display:none}details.fix{display:block}.finding{break-inside:avoid}}
+@media print{nav,.filter,button.copy{display:none}.finding{break-inside:avoid}}
 """
+)
 
-JS = """
+COPY_JS = """
 (function () {
   function fallbackCopy(text) {
     var area = document.createElement("textarea");
@@ -468,9 +499,69 @@ JS = """
 })();
 """
 
+FILTER_JS = """
+(function () {
+  var ORDER = ["info", "low", "medium", "high", "critical"];
+  var bar = document.getElementById("filter");
+  var select = document.getElementById("min-severity");
+  if (!bar || !select) { return; }
+  bar.hidden = false;
+  function apply() {
+    var floor = ORDER.indexOf(select.value);
+    var shown = 0, total = 0;
+    document.querySelectorAll("section.area").forEach(function (area) {
+      var findings = area.querySelectorAll("details.finding");
+      var visible = 0;
+      findings.forEach(function (finding) {
+        var keep = ORDER.indexOf(finding.dataset.severity) >= floor;
+        finding.hidden = !keep;
+        if (keep) { visible += 1; }
+      });
+      shown += visible;
+      total += findings.length;
+      var note = area.querySelector(".filtered-out");
+      if (findings.length && !visible) {
+        if (!note) {
+          note = document.createElement("p");
+          note.className = "filtered-out";
+          area.appendChild(note);
+        }
+        note.textContent = findings.length + " finding(s) here are below the severity shown.";
+        note.hidden = false;
+      } else if (note) {
+        note.hidden = true;
+      }
+    });
+    document.getElementById("shown").textContent = shown + " of " + total + " findings shown";
+  }
+  function openAll(open) {
+    document.querySelectorAll("details.finding").forEach(function (finding) {
+      if (!finding.hidden) { finding.open = open; }
+    });
+  }
+  select.addEventListener("change", apply);
+  document.getElementById("expand-all").addEventListener("click", function () { openAll(true); });
+  document.getElementById("collapse-all").addEventListener("click", function () { openAll(false); });
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details").forEach(function (d) { d.open = true; });
+  });
+  function openTarget() {
+    var target = location.hash && document.getElementById(location.hash.slice(1));
+    for (var node = target; node; node = node.parentElement) {
+      if (node.tagName === "DETAILS") { node.open = true; }
+    }
+  }
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
+  apply();
+})();
+"""
+
+JS = COPY_JS + FILTER_JS
+
 
 RENDERERS: dict[str, Renderer] = {
     "review": render,
     "audit": lazy("dbwright.output.audit:render_html"),
-    "index-advice": lazy("dbwright.advisors.indexes.render:html_page"),
+    "index-advice": lazy("dbwright.output.index_advice_html:render_html"),
 }

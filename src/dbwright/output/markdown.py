@@ -187,6 +187,7 @@ def _yes(flag: bool) -> str:
 RENDERERS: dict[str, Renderer] = {
     "review": render,
     "audit": lazy("dbwright.output.audit:render_markdown"),
+    "lint": lazy("dbwright.output.lint:render_markdown"),
     "index-advice": lazy("dbwright.advisors.indexes.render:markdown"),
     "explain": lazy("dbwright.advisors.explain.render:markdown"),
     "design": lazy("dbwright.advisors.design.render:markdown"),

@@ -1,12 +1,10 @@
-"""Index advice as text, markdown and self-contained HTML (with an inline SVG chart).
+"""Index advice as text and markdown (the HTML page is dbwright.output.index_advice_html).
 
 Renderers only spell what the advice already says; nothing here decides anything. Which
 format is which function is dbwright.output's registry (JSON is the advice's ``to_dict()``).
 """
 
 from __future__ import annotations
-
-import html
 
 from dbwright.advisors.indexes.advise import IndexAdvice, QueryEffect
 from dbwright.model.units import format_bytes
@@ -120,105 +118,3 @@ def markdown(a: IndexAdvice) -> str:
         out.append(f"| `{q.key}` | {q.calls} | {q.cost_before:,.1f} | {_after(q)} | `{sql}` |")
     out += ["", *(f"> {note}" for note in a.notes)]
     return "\n".join(out) + "\n"
-
-
-def cost_chart(a: IndexAdvice, width: int = 720) -> str:
-    """Inline SVG: one pair of bars per query, weighted cost before (grey) and after (green)."""
-    rows = sorted(a.queries, key=lambda q: -q.weight * q.cost_before)[:25]
-    if not rows or not a.verified:
-        return ""
-    top = max(q.weight * q.cost_before for q in rows) or 1.0
-    label_w, bar_h, gap = 130, 9, 8
-    height = len(rows) * (2 * bar_h + gap) + 30
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-        f'aria-label="Weighted cost per query before and after">'
-    ]
-    y = 10
-    scale = (width - label_w - 90) / top
-    for q in rows:
-        before, after = q.weight * q.cost_before, q.weight * q.cost_after
-        parts.append(
-            f'<text x="0" y="{y + bar_h + 3}" font-size="11" font-family="monospace">{html.escape(q.key)}'
-            "</text>"
-        )
-        parts.append(
-            f'<rect x="{label_w}" y="{y}" width="{max(1.0, before * scale):.1f}" height="{bar_h}" '
-            f'fill="#9aa4ad"><title>before {before:,.1f}</title></rect>'
-        )
-        parts.append(
-            f'<rect x="{label_w}" y="{y + bar_h}" width="{max(1.0, after * scale):.1f}" height="{bar_h}" '
-            f'fill="#2f9e44"><title>after {after:,.1f}</title></rect>'
-        )
-        parts.append(
-            f'<text x="{label_w + max(1.0, before * scale) + 4:.1f}" y="{y + bar_h + 3}" font-size="10">'
-            f"{_amount(before, a.unit)} → {_amount(after, a.unit)}</text>"
-        )
-        y += 2 * bar_h + gap
-    parts.append(
-        f'<text x="{label_w}" y="{y + 12}" font-size="11"><tspan fill="#9aa4ad">■ before</tspan> '
-        '<tspan fill="#2f9e44">■ after</tspan></text></svg>'
-    )
-    return "".join(parts)
-
-
-def html_page(a: IndexAdvice) -> str:
-    e = html.escape
-    body = [
-        f"<h1>Index advice for {e(a.database)}</h1>",
-        "<ul>",
-        *(f"<li>{e(line)}</li>" for line in _headline(a)),
-        "</ul>",
-        "<h2>Cost per query</h2>",
-        cost_chart(a),
-    ]
-    if a.recommendations:
-        body.append("<h2>Recommended indexes</h2>")
-    for number, r in enumerate(a.recommendations, 1):
-        body += [
-            f"<h3>{number}. <code>{e(r.spec.label)}</code></h3>",
-            f"<p>size ≈ {format_bytes(r.estimated_bytes)} · build ≈ {r.build_seconds:.1f} s · write overhead "
-            f"{e(_amount(r.write_overhead, a.unit))} · {e(_gain(a, r.gain))} · {e(r.origin)}</p>",
-            "<table><tr><th>query</th><th>calls</th><th>before</th><th>after</th><th>plan change</th></tr>",
-        ]
-        body += [
-            f"<tr><td><code>{e(h.key)}</code></td><td>{h.calls}</td><td>{h.cost_before:,.1f}</td>"
-            f"<td>{_after(h)}</td><td>{e(h.plan_change)}</td></tr>"
-            for h in r.helps
-        ]
-        body += [
-            "</table>",
-            f"<pre>{e(r.package.forward_sql)}\n-- rollback\n{e(r.package.rollback_sql)}</pre>",
-        ]
-    if a.drops:
-        body.append(
-            "<h2>Existing indexes</h2><table><tr><th>index</th><th>reason</th><th>size</th>"
-            "<th>cost of dropping</th><th>evidence</th></tr>"
-        )
-        for d in a.drops:
-            cost = "not priced" if d.cost_increase is None else _amount(d.cost_increase, a.unit)
-            body.append(
-                f"<tr><td><code>{e(d.index.qname)}</code></td><td>{e(d.reason)}</td>"
-                f"<td>{format_bytes(d.index.bytes)}</td><td>{e(cost)}</td><td>{e(d.note)}</td></tr>"
-            )
-        body.append("</table>")
-    body.append(
-        "<h2>Queries</h2><table><tr><th>query</th><th>calls</th><th>before</th><th>after</th><th>SQL</th></tr>"
-    )
-    for q in a.queries:
-        body.append(
-            f"<tr><td><code>{e(q.key)}</code></td><td>{q.calls}</td><td>{q.cost_before:,.1f}</td>"
-            f"<td>{_after(q)}</td><td><code>{e(' '.join(q.sql.split())[:300])}</code></td></tr>"
-        )
-    body.append("</table>")
-    body += [f"<p class=note>{e(n)}</p>" for n in a.notes]
-    style = (
-        "body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;color:#222}"
-        "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 8px;"
-        "font-size:13px;text-align:left}pre{background:#f6f8fa;padding:8px;overflow:auto}"
-        "code{font-size:12px}.note{color:#8a5a00}"
-    )
-    return (
-        f"<!doctype html><html><head><meta charset=utf-8><title>Index advice: {e(a.database)}</title>"
-        f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
-    )
