@@ -81,7 +81,7 @@ def _is_workload_query(statement: Statement) -> bool:
 
 
 def _workload(snap: Snapshot) -> Iterator[Statement]:
-    return (s for s in snap.statements if _is_workload_query(s))
+    return (s for s in snap.workload_statements() if _is_workload_query(s))
 
 
 def _statement_object(statement: Statement) -> str:
@@ -163,7 +163,7 @@ def heavy_queries(snap: Snapshot) -> Iterator[Finding]:
 
     References: https://www.postgresql.org/docs/current/pgstatstatements.html
     """
-    total = sum(s.total_ms for s in snap.statements)
+    total = sum(s.total_ms for s in snap.workload_statements())  # dbwright's own time is not the database's
     if total <= 0:
         return
     for statement in _workload(snap):

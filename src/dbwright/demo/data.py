@@ -51,9 +51,14 @@ FULL_SIZES = {
 ProgressFn = Callable[[str, float | None], None]
 
 #: The demo's own sessions to its embedded server: writable, and no timeouts (loading at full scale
-#: and the workload's slow queries are meant to take their time).
+#: and the workload's slow queries are meant to take their time). Unmarked: the workload plays the
+#: application, so pg_stat_statements must show it as the application's, not as dbwright's own.
 SESSION = SessionOptions(
-    read_only=False, statement_timeout="0", lock_timeout="0", application_name="dbwright demo"
+    read_only=False,
+    statement_timeout="0",
+    lock_timeout="0",
+    application_name="dbwright demo",
+    mark_statements=False,
 )
 
 

@@ -285,7 +285,8 @@ def top_queries(ctx: Context, limit: int = 10, order_by: str = "total_ms") -> To
     if reason:
         advice = f"{reason}; {NO_WORKLOAD_ADVICE}"
         return ToolOutput(f"no workload statistics: {advice}", {"statements": [], "skipped": advice})
-    ranked = sorted(snap.statements, key=lambda s: getattr(s, order_by), reverse=True)[: max(limit, 0)]
+    statements = snap.workload_statements()  # dbwright's own statements are not the workload
+    ranked = sorted(statements, key=lambda s: getattr(s, order_by), reverse=True)[: max(limit, 0)]
     rows = [
         {
             "queryid": s.queryid,
@@ -300,10 +301,10 @@ def top_queries(ctx: Context, limit: int = 10, order_by: str = "total_ms") -> To
         }
         for s in ranked
     ]
-    total = sum(s.total_ms for s in snap.statements) or 1.0
+    total = sum(s.total_ms for s in statements) or 1.0
     share = sum(r["total_ms"] for r in rows) / total
     return ToolOutput(
-        f"top {len(rows)} of {len(snap.statements)} statements by {order_by}; they take "
+        f"top {len(rows)} of {len(statements)} statements by {order_by}; they take "
         f"{share:.0%} of the tracked time",
         {"order_by": order_by, "statements": rows, "statements_reset": snap.statements_reset},
     )

@@ -619,6 +619,10 @@ class Snapshot:
     def skipped_reason(self, section: str) -> str | None:
         return self._skipped_sections.get(section)
 
+    def workload_statements(self) -> list[Statement]:
+        """pg_stat_statements' statements without dbwright's own (its catalog reads, what-if plans)."""
+        return [s for s in self.statements if not s.own]
+
     def user_tables(self) -> list[Table]:
         """Ordinary and partitioned tables, the ones a design review is about."""
         return [t for t in self.tables if t.kind in ("r", "p")]

@@ -88,8 +88,8 @@ def largest_tables(review: Review, limit: int = 10) -> list[Table]:
 
 
 def top_statements(review: Review, limit: int = 10) -> list[Statement]:
-    """The statements with the most total execution time."""
-    return sorted(review.snapshot.statements, key=lambda s: (-s.total_ms, s.queryid))[:limit]
+    """The statements with the most total execution time (dbwright's own left out)."""
+    return sorted(review.snapshot.workload_statements(), key=lambda s: (-s.total_ms, s.queryid))[:limit]
 
 
 def one_line(text: str, width: int) -> str:

@@ -64,7 +64,7 @@ def range_queries(snap: Snapshot, info: TableInfo, column: str) -> list[dict]:
     """Workload statements naming the table and comparing the column by range."""
     found = []
     pattern = re.compile(rf"\b{re.escape(column)}\b\s*(<|>|between\b)", re.IGNORECASE)
-    for s in snap.statements:
+    for s in snap.workload_statements():
         if re.search(rf"\b{re.escape(info.table.name)}\b", s.query) and pattern.search(s.query):
             found.append({"query": s.query[:200], "calls": s.calls, "total_ms": round(s.total_ms, 1)})
     return sorted(found, key=lambda q: -q["total_ms"])[:5]

@@ -103,7 +103,7 @@ class _SourceValuesPlanner(Planner):
 def statements_on(snap: Snapshot, table: str) -> list[tuple[Statement, QueryShape]]:
     """Workload SELECT/UPDATE/DELETE statements reading ``table``, most total time first."""
     found = []
-    for s in sorted(snap.statements, key=lambda s: (-s.total_ms, s.query)):
+    for s in sorted(snap.workload_statements(), key=lambda s: (-s.total_ms, s.query)):
         s = replace(s, query=_TYPED_PARAMETER.sub(r"$\2::\1", s.query))
         try:
             tree = pglast.parse_sql(s.query)

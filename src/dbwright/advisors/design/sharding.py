@@ -64,7 +64,7 @@ def weight(statement: Statement) -> float:
 
 def workload_usage(snap: Snapshot) -> Usage:
     usage = Usage()
-    for statement in snap.statements:
+    for statement in snap.workload_statements():
         try:
             tree = pglast.parse_sql(statement.query)
         except pglast.parser.ParseError:

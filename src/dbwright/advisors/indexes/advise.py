@@ -280,7 +280,7 @@ def _workload(
         reason = snap.skipped_reason("statements")
         if reason:
             raise InputFileError(f"no workload: {reason}; give --workload-file, --log-file or --query")
-        parts.append(wl.from_statements(snap.statements))
+        parts.append(wl.from_statements(snap.workload_statements()))
     return wl.merge(parts)
 
 

@@ -3,15 +3,22 @@
 Every analysis session is read-only (``default_transaction_read_only``) with
 ``statement_timeout`` and ``lock_timeout`` set and ``application_name=dbwright``. Only the
 apply path, given an explicit change package, opens a writable session.
+
+Every statement dbwright sends begins with ``OWN_MARK`` (a comment): pg_stat_statements keeps it
+in the statement's text, so the next snapshot knows which statements were dbwright's own and
+leaves them out of the workload (``Statement.own``). The demo's simulated application and the
+user's own migration statements are sent unmarked.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from psycopg import conninfo as _conninfo
+from psycopg import sql as _sql
 
 from dbwright.engines.postgres import ENGINE_NAME
 from dbwright.engines.postgres.errors import classify_connect_error, first_line
@@ -26,6 +33,8 @@ MIN_SERVER_VERSION = 130000
 DEFAULT_STATEMENT_TIMEOUT = "30s"
 DEFAULT_LOCK_TIMEOUT = "2s"
 CONNECT_TIMEOUT_S = 5
+#: The comment that starts every statement dbwright sends (see the module's docstring).
+OWN_MARK = "/* dbwright */ "
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,35 @@ class SessionOptions:
     statement_timeout: str = DEFAULT_STATEMENT_TIMEOUT
     lock_timeout: str = DEFAULT_LOCK_TIMEOUT
     application_name: str = "dbwright"
+    #: Start every statement with OWN_MARK (False: the statements are the user's or an application's).
+    mark_statements: bool = True
+
+
+def marked(query: Any) -> Any:
+    """``query`` (text, bytes or composed SQL) with OWN_MARK in front."""
+    if isinstance(query, str):
+        return OWN_MARK + query
+    if isinstance(query, bytes):
+        return OWN_MARK.encode() + query
+    if isinstance(query, _sql.Composable):
+        return _sql.SQL(OWN_MARK) + query
+    return query
+
+
+class MarkedCursor(psycopg.Cursor):
+    """A cursor that sends every statement with OWN_MARK in front (``conn.execute`` uses it too)."""
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> MarkedCursor:
+        return super().execute(marked(query), params, **kwargs)
+
+    def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:
+        super().executemany(marked(query), params_seq, **kwargs)
+
+    def stream(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        return super().stream(marked(query), params, **kwargs)
+
+    def copy(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
+        return super().copy(marked(statement), params, **kwargs)
 
 
 def resolve_target(target: str | None) -> str:
@@ -101,7 +139,11 @@ def open_session(target: str | None, options: SessionOptions | None = None) -> p
     options = options or SessionOptions()
     conninfo = _options_with(resolve_target(target), options)
     try:
-        conn = psycopg.connect(conninfo, autocommit=True)
+        conn = psycopg.connect(
+            conninfo,
+            autocommit=True,
+            cursor_factory=MarkedCursor if options.mark_statements else psycopg.Cursor,
+        )
     except (psycopg.OperationalError, psycopg.ProgrammingError) as error:
         raise classify_connect_error(error, describe_target(conninfo), conninfo) from None
     minimum = int(os.environ.get("DBWRIGHT_MIN_SERVER_VERSION", MIN_SERVER_VERSION))

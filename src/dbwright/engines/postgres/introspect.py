@@ -287,6 +287,7 @@ def _statements(
     reset = None
     with contextlib.suppress(psycopg.Error):  # pg_stat_statements_info appeared in PostgreSQL 14
         reset = r.value(q.STATEMENTS_RESET.format(schema=schema))
+    # Statements dbwright sent carry OWN_MARK and are left out by the query; older ones are recognised.
     return tuple(Statement(**row, own=is_own_query(row["query"])) for row in rows), reset
 
 

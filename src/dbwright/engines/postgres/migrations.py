@@ -55,7 +55,9 @@ def set_timeouts(conn: Connection, *, lock_timeout: str, statement_timeout: str,
 def execute(conn: Connection, statement: str, where: str) -> None:
     """Run one statement of a migration file as written; a failure names ``where`` (file:line)."""
     try:
-        conn.execute(statement.encode(), prepare=False)
+        # A plain cursor: the user's statement is sent as written, without dbwright's OWN_MARK.
+        with psycopg.Cursor(conn) as cursor:
+            cursor.execute(statement.encode(), prepare=False)
     except psycopg.Error as error:
         raise statement_failed(error, conn, where) from None
 

@@ -1,8 +1,10 @@
 """Recognising dbwright's own introspection queries in pg_stat_statements.
 
-A review run twice sees its first run's catalog queries in the workload statistics. The engine
-knows its own SQL, so it marks those statements (``Statement.own``) when it reads them, and the
-workload checks, which run offline on a snapshot, only read the mark.
+A review run twice sees its first run's catalog queries in the workload statistics. Every
+statement dbwright sends now starts with ``OWN_MARK`` (``connect.py``) and the snapshot's query
+leaves those out; statements from before the mark are recognised here by dbwright's own SQL and
+object names. The engine marks them (``Statement.own``) when it reads them, and the workload
+checks, which run offline on a snapshot, only read the mark.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 from functools import cache
 
 from dbwright.engines.postgres import queries
+from dbwright.engines.postgres.connect import OWN_MARK
 
 _STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
 _PARAMETER = re.compile(r"\$\d+")
@@ -50,7 +53,14 @@ def _pattern(canonical_sql: str) -> str:
     return "".join(parts)
 
 
+#: Names only dbwright's what-if machinery uses: rolled-back builds, generic-plan statements, savepoints.
+_OWN_NAMES = re.compile(r"\bdbwright_(?:whatif|plan)\w*")
+
+
 def is_own_query(text: str) -> bool:
-    """True for statements that begin with one of dbwright's introspection queries."""
+    """True for statements dbwright sent: marked with OWN_MARK, naming its what-if objects (runs from
+    before the mark), or beginning with one of its introspection queries."""
+    if text.lstrip().startswith(OWN_MARK.strip()) or _OWN_NAMES.search(text):
+        return True
     normalized = canonical(text)
     return any(pattern.match(normalized) for pattern in _own_query_patterns())

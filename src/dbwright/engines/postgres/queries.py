@@ -8,8 +8,11 @@ from __future__ import annotations
 
 # Objects in these schemas belong to the system or to extensions' own machinery.
 SYSTEM_SCHEMAS = "('pg_catalog', 'information_schema', 'pg_toast')"
+# dbwright's own bookkeeping (the migration history, backfill progress): never reviewed or audited.
+OWN_SCHEMAS = "('dbwright')"
 USER_NAMESPACE = (
-    f"n.nspname NOT IN {SYSTEM_SCHEMAS} AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
+    f"n.nspname NOT IN {SYSTEM_SCHEMAS} AND n.nspname NOT IN {OWN_SCHEMAS} "
+    "AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
 )
 # Objects that belong to an extension (pg_stat_statements' views, say) are not the user's.
 NOT_EXTENSION_MEMBER = (
@@ -390,6 +393,7 @@ SELECT s.queryid, s.query, s.calls, s.total_exec_time AS total_ms, s.mean_exec_t
        pg_get_userbyid(s.userid) AS user, d.datname AS database
 FROM {schema}.pg_stat_statements s LEFT JOIN pg_database d ON d.oid = s.dbid
 WHERE s.queryid IS NOT NULL AND s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND s.query NOT LIKE '/* dbwright */%'
 ORDER BY s.total_exec_time DESC
 LIMIT 500
 """

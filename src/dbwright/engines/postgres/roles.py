@@ -1,7 +1,9 @@
 """What a least-privilege plan depends on, read from the catalog in one read-only session.
 
 Which roles exist and own the chosen schemas' objects, which privileges PUBLIC holds, which
-logins connect only through PUBLIC's CONNECT, and which memberships exist already.
+logins connect only through PUBLIC's CONNECT, and which memberships exist already. dbwright's own
+schema (the migration history, backfill progress) is never among the chosen schemas, so no plan
+grants an application role access to it.
 ``dbwright.audit.roles`` turns this context into change packages.
 """
 
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 
 from dbwright.engines.base import Connection
 from dbwright.engines.postgres.connect import SessionOptions, open_session
+from dbwright.engines.postgres.migration_history import SCHEMA as OWN_SCHEMA
 from dbwright.engines.postgres.query_errors import translating
 from dbwright.errors import InvalidArgumentError
 
@@ -83,7 +86,12 @@ ORDER BY 1
 def read_context(target: str | None, schemas: Sequence[str] = ()) -> RoleContext:
     """What the plan depends on, read in one read-only session."""
     with translating(), open_session(target, SessionOptions()) as conn:
-        all_schemas = [row[0] for row in conn.execute(_SCHEMAS)]
+        if OWN_SCHEMA in schemas:
+            raise InvalidArgumentError(
+                f"{OWN_SCHEMA} is dbwright's own schema (migration history, backfill progress): "
+                "roles plan never grants application roles access to it"
+            )
+        all_schemas = [row[0] for row in conn.execute(_SCHEMAS) if row[0] != OWN_SCHEMA]
         chosen = (
             list(schemas) or [s for s in all_schemas if s != "public" or _has_objects(conn, s)] or ["public"]
         )
