@@ -18,6 +18,7 @@ from dbwright.cli import (
     audit,
     audit_logging,
     backfill,
+    config,
     demo,
     design,
     diff,
@@ -31,6 +32,7 @@ from dbwright.cli import (
     roles,
 )
 from dbwright.cli.common import run_app
+from dbwright.cli.config import ConfigOpt, apply_config
 
 app = typer.Typer(
     name="dbwright",
@@ -39,6 +41,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def root(ctx: typer.Context, config_file: ConfigOpt = None) -> None:
+    """A senior database engineer as software: review, fix and change PostgreSQL safely."""
+    apply_config(ctx, config_file)  # dbwright.toml: every command's defaults (docs/configuration.md)
+
 
 #: In the order ``dbwright --help`` lists them.
 COMMAND_MODULES = (
@@ -59,6 +68,7 @@ COMMAND_MODULES = (
     audit_logging,
     migrate,
     roles,
+    config,
 )
 for module in COMMAND_MODULES:
     module.register(app)

@@ -9,6 +9,7 @@ import typer
 
 from dbwright import api
 from dbwright.cli.common import OutputOpt, SourceArg, emit, err, format_option, live_target
+from dbwright.cli.config import active_config
 from dbwright.output import render
 
 
@@ -69,7 +70,13 @@ def audit_command(
     for name in category or []:
         api.check_category(name, audit=True)
     if api.is_snapshot_path(database):
-        result = api.audit(Path(database), codes=check, categories=category, host=host)  # type: ignore[arg-type]
+        result = api.audit(
+            Path(database),  # type: ignore[arg-type]
+            codes=check,
+            categories=category,
+            host=host,
+            config=active_config(),
+        )
     else:
         target = live_target(database)
         with err.status("auditing…") as status:
@@ -81,6 +88,7 @@ def audit_command(
                 host=host,
                 pii=pii,
                 progress=lambda step: status.update(f"auditing: {step}…"),
+                config=active_config(),
             )
     emit(render(result, format), output)
     if threshold is not None and api.at_or_above(result.findings, threshold):

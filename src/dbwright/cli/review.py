@@ -20,6 +20,7 @@ from dbwright.cli.common import (
     obtain_snapshot,
     one_database,
 )
+from dbwright.cli.config import active_config
 from dbwright.model import Snapshot
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ def run_checks(
             codes=codes,
             min_observed_days=min_observed,
             progress=lambda line: status.update(f"running checks: {line.removeprefix('check ')}"),
+            config=active_config(),
         )
 
 

@@ -16,6 +16,7 @@ from dbwright.checks.registry import all_checks
 from dbwright.config.discover import CONFIG_VARIABLE
 from dbwright.config.settings import DEFAULT_LINT_SERVER_VERSION, RESERVED_SECTIONS, Config, check_options
 from dbwright.engines.targets import environment_target, environment_variables
+from dbwright.model.findings import Severity
 from dbwright.redact import redact
 
 #: Where a value came from: a flag (``--config``), the environment, the file, the file search, or dbwright.
@@ -73,11 +74,13 @@ def effective_settings(config: Config, environ: Mapping[str, str] | None = None)
     )
     never = "no exit 1 for findings"
     settings += [
-        _from(config, "review.fail_on", _label(config.review.fail_on), None, never),
+        _from(
+            config, "review.fail_on", _fail_on(config, "review.fail_on", config.review.fail_on), None, never
+        ),
         _from(config, "review.server_memory", config.review.server_memory, None, "read from the server"),
-        _from(config, "audit.fail_on", _label(config.audit.fail_on), None, never),
+        _from(config, "audit.fail_on", _fail_on(config, "audit.fail_on", config.audit.fail_on), None, never),
         _from(config, "lint.server_version", config.lint.server_version, DEFAULT_LINT_SERVER_VERSION, ""),
-        _from(config, "lint.fail_on", _label(config.lint.fail_on), None, never),
+        _from(config, "lint.fail_on", _fail_on(config, "lint.fail_on", config.lint.fail_on), "high", ""),
     ]
     for name in RESERVED_SECTIONS:
         chosen = _from(config, name, dict(config.reserved.get(name, {})), {}, "")
@@ -115,5 +118,6 @@ def _from(config: Config, key: str, value: Any, default: Any, note: str) -> Sett
     return Setting(key, default, "default", "default", note)
 
 
-def _label(severity: Any) -> str | None:
-    return severity.label if severity is not None else None
+def _fail_on(config: Config, key: str, severity: Severity | None) -> str | None:
+    """A fail_on as written: its severity's label, ``"none"`` when the file turns failing off."""
+    return severity.label if severity is not None else "none" if key in config.given else None

@@ -12,10 +12,12 @@ import inspect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from dbwright.checks.registry import CATEGORIES, Check, find_check
 from dbwright.config.discover import ConfigFile
+from dbwright.engines.targets import is_snapshot_file
 from dbwright.errors import ConfigError
 from dbwright.model.findings import Severity
 from dbwright.model.units import parse_bytes
@@ -119,7 +121,7 @@ class _Reader:
         self.only_known(table, "", (*known, *RESERVED_SECTIONS))
         config = Config(
             file=self.file,
-            target=self.optional_string(table, "target"),
+            target=self.target(self.optional_string(table, "target")),
             **self.checks(self.table(table, "checks")),
             severities=self.severities(self.table(table, "severity")),
             thresholds=self.thresholds(self.table(table, "thresholds")),
@@ -131,6 +133,12 @@ class _Reader:
         )
         self.given.update(name for name in RESERVED_SECTIONS if name in table)
         return replace(config, given=frozenset(self.given))
+
+    def target(self, text: str | None) -> str | None:
+        """The target as written; a relative snapshot file is relative to the configuration file's folder."""
+        if text is None or self.file is None or not is_snapshot_file(text) or Path(text).is_absolute():
+            return text
+        return str(self.file.path.parent / text)
 
     def checks(self, table: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
         self.only_known(table, "checks", ("enable", "disable"))
@@ -201,11 +209,11 @@ class _Reader:
             except ValueError as error:
                 raise self.fail("review.server_memory", str(error)) from None
             memory = str(memory)
-        return ReviewSettings(fail_on=self.severity(table, "review.fail_on"), server_memory=memory)
+        return ReviewSettings(fail_on=self.fail_on(table, "review.fail_on"), server_memory=memory)
 
     def audit(self, table: Mapping[str, Any]) -> AuditSettings:
         self.only_known(table, "audit", ("fail_on",))
-        return AuditSettings(fail_on=self.severity(table, "audit.fail_on"))
+        return AuditSettings(fail_on=self.fail_on(table, "audit.fail_on"))
 
     def lint(self, table: Mapping[str, Any]) -> LintSettings:
         self.only_known(table, "lint", ("server_version", "fail_on"))
@@ -221,7 +229,7 @@ class _Reader:
                 raise self.fail(
                     "lint.server_version", f"cannot read server version {version!r}; use e.g. 15 or 150004"
                 )
-        return LintSettings(server_version=version, fail_on=self.severity(table, "lint.fail_on"))
+        return LintSettings(server_version=version, fail_on=self.fail_on(table, "lint.fail_on"))
 
     # --- values -----------------------------------------------------------------------------------
 
@@ -277,11 +285,14 @@ class _Reader:
             raise self.fail(key, f"unknown check code or area {name!r}; areas: {', '.join(CATEGORIES)}")
         return check.code
 
-    def severity(self, table: Mapping[str, Any], key: str) -> Severity | None:
+    def fail_on(self, table: Mapping[str, Any], key: str) -> Severity | None:
+        """A ``fail_on`` severity; ``"none"`` (never fail) reads as None, as when the key is absent."""
         name = key.rsplit(".", 1)[1]
         if name not in table:
             return None
         self.given.add(key)
+        if isinstance(table[name], str) and table[name].strip().lower() == "none":
+            return None
         return self.parse_severity(table[name], key)
 
     def parse_severity(self, value: Any, key: str) -> Severity:

@@ -64,6 +64,8 @@ def print_review(review: Review, console: Console) -> None:
                 console.print(_finding(reviewed))
     console.print()
     console.print(_skipped(review))
+    if review.suppressed or review.disabled:
+        console.print(_configured_away(review))
 
 
 def _header(review: Review) -> RenderableType:
@@ -85,6 +87,12 @@ def _header(review: Review) -> RenderableType:
         f"{len(review.skipped)} skipped",
         style="dim",
     )
+    if review.suppressed or review.disabled:
+        counts.append(
+            f"\n{len(review.suppressed)} suppressed, {len(review.disabled)} checks turned off "
+            "by the configuration",
+            style="dim",
+        )
     return Panel(counts, title=title, title_align="left", expand=True)
 
 
@@ -168,6 +176,22 @@ def _skipped(review: Review) -> RenderableType:
             Text("Nothing was skipped: every check ran on a complete snapshot.", style="green"),
         )
     return Group(Rule(Text("Skipped"), style="dim"), table)
+
+
+def _configured_away(review: Review) -> RenderableType:
+    """What the configuration file kept out: suppressed findings with their reasons, checks turned off."""
+    table = Table(title="Kept out by the configuration", title_justify="left", show_lines=False, expand=True)
+    table.add_column("Suppressed or turned off")
+    table.add_column("Why")
+    for suppressed in review.suppressed:
+        finding = suppressed.finding
+        table.add_row(Text(f"{finding.code} {finding.object}"), Text(suppressed.ignore.reason))
+    if review.disabled:
+        codes = ", ".join(check.code for check in review.disabled)
+        table.add_row(
+            Text(f"{len(review.disabled)} checks: {codes}"), Text("turned off in the configuration")
+        )
+    return table
 
 
 def _rule_style(severity: Severity) -> str:
