@@ -111,21 +111,26 @@ def test_no_differences(pg, tmp_path):
     assert plan.empty and plan.differences == [] and plan.refused == []
 
 
-def test_partitions_are_listed_as_not_handled_and_bad_hints_refused(pg, tmp_path):
+def test_what_is_not_generated_is_listed_and_strict_fails_on_it(pg, tmp_path):
     from dbwright.changes.diff import parse_hint
-    from dbwright.errors import RefusedError
+    from dbwright.errors import DiffIncompleteError, RefusedError
 
-    pg.execute("CREATE TABLE ledger (id int, booked date NOT NULL) PARTITION BY RANGE (booked)")
+    pg.execute("CREATE TABLE ledger (id int, booked date NOT NULL)")
     schema = tmp_path / "schema.sql"
     schema.write_text(
-        "CREATE TABLE ledger (id int, booked date NOT NULL) PARTITION BY RANGE (booked);\n"
-        "CREATE TABLE ledger_2025 PARTITION OF ledger FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\n"
+        "CREATE TABLE ledger (id int, booked date NOT NULL);\n"
+        "CREATE TABLE ledger_archive (archived_at timestamptz) INHERITS (ledger);\n"
     )
     plan = diff(pg.url, schema)
     assert plan.manual == [
-        "partition public.ledger_2025 added: partitions and foreign tables are not generated"
+        "inheritance child public.ledger_archive added: inheritance children and foreign tables are not generated"
     ]
-    assert "-- NOT HANDLED (write by hand): partition public.ledger_2025 added" in plan.migration()
+    assert "-- NOT HANDLED (write by hand): inheritance child public.ledger_archive added" in plan.migration()
+    with pytest.raises(
+        DiffIncompleteError, match=r"^1 difference\(s\) the diff cannot generate \(--strict\)"
+    ):
+        diff(pg.url, schema, strict=True)
+    assert DiffIncompleteError.exit_code == 25
     with pytest.raises(RefusedError, match="column public.ledger.nope does not exist in the live database"):
         diff(pg.url, schema, renames=[parse_hint("column", "public.ledger.nope=yes")])
     with pytest.raises(RefusedError, match="write it like shop.users.mail=email"):

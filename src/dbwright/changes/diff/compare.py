@@ -25,6 +25,7 @@ KINDS = (
     "sequences",
     "tables",
     "columns",
+    "column_settings",
     "constraints",
     "indexes",
     "views",
@@ -103,7 +104,15 @@ def _owned_key(kind: str, key: str) -> bool:
 
 def _add_extras(full: Projection, extras: dict[str, Any]) -> None:
     """The kinds only the diff reads, and what a partition or an extension owns taken out."""
-    for kind in ("extensions", "collations", "ts_dictionaries", "ts_configs", "policies", "publications"):
+    for kind in (
+        "extensions",
+        "collations",
+        "ts_dictionaries",
+        "ts_configs",
+        "policies",
+        "publications",
+        "column_settings",
+    ):
         full[kind] = dict(extras.get(kind, {}))
     full["owners"] = {k: {"owner": v} for k, v in extras.get("owners", {}).items()}
     for key, column in full["columns"].items():

@@ -73,6 +73,20 @@ WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attcollation <> t.typcollation
   AND c.relkind IN ('r', 'p', 'f') AND {USER_NAMESPACE}
 """
 
+# Per-column settings pg_dump writes as ALTER COLUMN: SET (n_distinct …), SET STATISTICS, SET STORAGE.
+# Options named pg_* are the server's own (this machine's 15.x build keeps a pg_attver in every column).
+COLUMN_SETTINGS = f"""
+SELECT * FROM (
+SELECT n.nspname || '.' || c.relname || '.' || a.attname AS key,
+       array(SELECT o FROM unnest(a.attoptions) o WHERE o NOT LIKE 'pg\\_%' ORDER BY 1) AS options,
+       CASE WHEN a.attstattarget >= 0 THEN a.attstattarget END AS statistics,
+       CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage END AS storage, t.typstorage AS type_storage
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid
+WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') AND {USER_NAMESPACE}
+) s WHERE options <> '{{}}' OR statistics IS NOT NULL OR storage IS NOT NULL
+"""
+
 TS_DICTIONARIES = f"""
 SELECT n.nspname || '.' || d.dictname AS key,
        quote_ident(tn.nspname) || '.' || quote_ident(t.tmplname) AS template, d.dictinitoption AS options
@@ -300,6 +314,10 @@ def read_extras(conn: psycopg.Connection) -> dict[str, Any]:
         "extensions": {r["name"]: {"schema": r["schema"]} for r in _rows(conn, EXTENSIONS)},
         "collations": {r["key"]: collation_options(r["row"]) for r in _rows(conn, COLLATIONS)},
         "column_collations": {r["key"]: r["collation"] for r in _rows(conn, COLUMN_COLLATIONS)},
+        "column_settings": {
+            r["key"]: {k: (sorted(v) if k == "options" else v) for k, v in r.items() if k != "key"}
+            for r in _rows(conn, COLUMN_SETTINGS)
+        },
         "ts_dictionaries": {
             r["key"]: {"template": r["template"], "options": r["options"]}
             for r in _rows(conn, TS_DICTIONARIES)

@@ -71,6 +71,11 @@ def load_statements(
             except psycopg.Error as error:
                 message = str(error).splitlines()[0] if str(error) else type(error).__name__
                 raise InputFileError(f"{where[0] if where else filename}:{line}: {message}") from None
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            # A BEGIN never committed: psql rolls it back when the script ends, and so does this.
+            conn.execute("ROLLBACK")
+            return True
+    return False
 
 
 def can_create_databases(target: str | None) -> bool:
