@@ -104,6 +104,7 @@ def test_a_turned_off_check_does_not_run_unless_named(shop, tmp_path):
     assert "DW102" not in ran and not any(c.category == "configuration" for c in review.ran)
     assert {"DW102", "DW601"} <= {c.code for c in review.disabled}
     assert review.to_dict()["summary"]["checks_disabled"] == len(review.disabled)
+    assert review.areas()["configuration"].label() == "not checked (turned off in the configuration)"
     named = api.review(shop.url, codes=["DW102"], config=config)  # --check DW102: the flag wins
     assert objects(named, "DW102") == ["public.orders", "public.payments"]
 
