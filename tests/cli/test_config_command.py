@@ -232,6 +232,22 @@ def test_fix_writes_no_fix_for_a_suppressed_finding(shop, tmp_path):
     assert not (folder / "fix.sql").exists() and "no fixes" in result.stderr
 
 
+def test_fix_reads_the_file_target_and_a_typed_database_wins(shop, tmp_path):
+    folder = project(tmp_path, f'target = "{shop.url}"\n')
+    result = dbwright(folder, "fix", "DW102", "-o", "fix.sql")
+    assert result.returncode == 0, result.stderr
+    assert "public.orders" in (folder / "fix.sql").read_text()
+    other = dbwright(folder, "fix", shop.cluster.url("postgres"), "DW102", "-o", "none.sql")
+    assert other.returncode == 0, other.stderr  # the typed database, not a "two databases" error
+    assert not (folder / "none.sql").exists()
+
+
+def test_the_old_db_spelling_wins_over_the_file_target(shop, tmp_path):
+    folder = project(tmp_path, 'target = "postgresql:///not_this_one"\n')
+    _, data = _review(folder, "--db", shop.url, "--check", "DW102")
+    assert data["database"] == shop.name
+
+
 def test_lint_takes_server_version_and_fail_on_from_the_file(tmp_path):
     folder = project(tmp_path, '[lint]\nserver_version = "10"\nfail_on = "critical"\n')
     (folder / "v.sql").write_text("ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0;\n")

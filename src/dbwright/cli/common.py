@@ -61,12 +61,28 @@ OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write th
 
 
 def one_database(positional: str | None, option: str | None, option_name: str = "--db") -> str | None:
-    """The database named as DATABASE or with the option; naming two different ones is a usage error."""
+    """The database named as DATABASE or with the option; naming two different ones is a usage error,
+    unless one of them is only the configuration file's ``target`` (docs/configuration.md): a database
+    typed on the command line wins over it."""
     if positional and option and positional != option:
+        if from_configuration("db"):
+            return positional
+        if from_configuration("database"):
+            return option
         raise typer.BadParameter(
             f"two databases named, as DATABASE and with {option_name}; name one", param_hint="DATABASE"
         )
     return positional or option
+
+
+def from_configuration(parameter: str) -> bool:
+    """Whether the running command's ``parameter`` took its value from the configuration file (click's
+    default map), rather than from the command line or the environment."""
+    from typer._click.core import ParameterSource
+    from typer._click.globals import get_current_context
+
+    context = get_current_context(silent=True)
+    return context is not None and context.get_parameter_source(parameter) is ParameterSource.DEFAULT_MAP
 
 
 # --- the embedded demo, when nothing names a database ---------------------------------------------------

@@ -44,6 +44,7 @@ OPTION_DEFAULTS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 #: The name of the positional argument the configured ``target`` fills, in every command that has one.
 TARGET_ARGUMENT = "database"
+TARGET_OPTION = "--db"
 
 ConfigOpt = Annotated[
     Path | None,
@@ -94,8 +95,9 @@ def default_map(root: Any, config: Config) -> dict[str, Any]:
     given = {s.key: s for s in settings if s.source == "file"}
     if "target" in given:
         for path, command in commands(root):
-            if any(_is_target(p) for p in command.params):
-                _at(defaults, path)[TARGET_ARGUMENT] = config.target
+            name = target_parameter(command)
+            if name is not None:
+                _at(defaults, path)[name] = config.target
     for key, uses in OPTION_DEFAULTS.items():
         setting = given.get(key)
         if setting is None or setting.value is None:
@@ -126,8 +128,13 @@ def option_name(root: Any, command_path: str, flag: str) -> str | None:
     return next((p.name for p in command.params if flag in getattr(p, "opts", ())), None)
 
 
-def _is_target(param: Any) -> bool:
-    return param.param_type_name == "argument" and param.name == TARGET_ARGUMENT and param.nargs == 1
+def target_parameter(command: Any) -> str | None:
+    """The parameter a command takes its database from: the DATABASE argument, else (``fix``, whose
+    arguments are ``[DATABASE] CODE…``) the ``--db`` option; None for commands without a database."""
+    for param in command.params:
+        if param.param_type_name == "argument" and param.name == TARGET_ARGUMENT and param.nargs == 1:
+            return param.name
+    return next((p.name for p in command.params if TARGET_OPTION in getattr(p, "opts", ())), None)
 
 
 def _at(tree: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
@@ -179,7 +186,7 @@ def show(ctx: typer.Context, format: TextOrJsonOpt = "text") -> None:
 def applies_to(root: Any, key: str) -> list[str]:
     """The command options a setting gives its default to: ``["review --fail-on"]``."""
     if key == "target":
-        return [" ".join(path) for path, command in commands(root) if any(map(_is_target, command.params))]
+        return [" ".join(path) for path, command in commands(root) if target_parameter(command)]
     return [f"{path} {flag}" for path, flag in OPTION_DEFAULTS.get(key, ()) if option_name(root, path, flag)]
 
 
