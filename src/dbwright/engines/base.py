@@ -255,6 +255,10 @@ class LockModel(Protocol):
 
     def blocks_reads(self, mode: str) -> bool: ...
 
+    def strongest(self, *modes: str) -> str:
+        """The strongest of lock ``modes`` ("none" for none): what a transaction holding them all holds."""
+        ...
+
     def blocks_writes(self, mode: str) -> bool: ...
 
     def volatility(self, expr: Any) -> str:

@@ -28,6 +28,16 @@ from dbwright.errors import RefusedError
 _NOT_NULL_CHECK = re.compile(r'CHECK \(\(?"?([^\s"()]+)"? IS NOT NULL\)?\)')
 
 
+@dataclass(frozen=True)
+class HeldLock:
+    """A lock the open transaction holds until COMMIT: on which table, in which mode, taken where."""
+
+    table: str
+    mode: str
+    line: int
+    file: str | None
+
+
 def lock_model_of(engine: Engine | None = None) -> LockModel:
     """The lock model of ``engine`` (the default engine when None); RefusedError when it has none."""
     engine = engine or default_engine()
@@ -72,6 +82,13 @@ class LintState:
     #: (table, constraint) -> column, for CHECK (col IS NOT NULL) NOT VALID awaiting VALIDATE.
     pending_not_null_checks: dict[tuple[str, str], str] = field(default_factory=dict)
     in_transaction_block: bool = False
+    #: Each file runs as one transaction (a runner wraps it: Django's and Rails' atomic migrations,
+    #: synapse's delta runner), as if it began with BEGIN.
+    atomic_files: bool = False
+    #: table -> the strongest lock the open transaction holds on it, until COMMIT or ROLLBACK.
+    transaction_locks: dict[str, HeldLock] = field(default_factory=dict)
+    #: (table, constraint) -> line, for constraints added NOT VALID in the open transaction.
+    not_valid_in_transaction: dict[tuple[str, str], int] = field(default_factory=dict)
     lock_timeout_set: bool = False
     statement_timeout_set: bool = False
     #: enum value -> enum type, added in the open transaction (or file).
@@ -81,8 +98,15 @@ class LintState:
     #: index -> its table, and (table, constraint) -> the table a foreign key references: what the lock
     #: model needs for DROP INDEX, REINDEX and VALIDATE CONSTRAINT (from the migration and a snapshot).
     index_tables: dict[str, str] = field(default_factory=dict)
+    #: From a snapshot: each table's row estimate (reltuples) and its columns' null_frac and n_distinct,
+    #: to judge how many rows an UPDATE or DELETE touches (rows.py).
+    row_estimates: dict[str, float] = field(default_factory=dict)
+    column_stats: dict[tuple[str, str], tuple[float | None, float | None]] = field(default_factory=dict)
+    #: (table, column) added in this migration without a default: every existing row holds NULL there.
+    columns_added: set[tuple[str, str]] = field(default_factory=set)
     foreign_keys: dict[tuple[str, str], str] = field(default_factory=dict)
     lock_model: LockModel = field(default_factory=lock_model_of, repr=False, compare=False)
+    _line: int = field(default=0, repr=False, compare=False)
 
     # --- queries the rules ask ---------------------------------------------------------------
     def is_new(self, table: str) -> bool:
@@ -94,6 +118,19 @@ class LintState:
 
     def column_type(self, table: str, column: str) -> ColumnType | None:
         return self.column_types.get((_key(table), column.lower()))
+
+    def table_rows(self, table: str) -> float | None:
+        """The table's row estimate from the snapshot; None when unknown (no snapshot, never analyzed)."""
+        return self.row_estimates.get(_key(table))
+
+    def null_frac(self, table: str, column: str) -> float | None:
+        return self.column_stats.get((_key(table), column.lower()), (None, None))[0]
+
+    def n_distinct(self, table: str, column: str) -> float | None:
+        return self.column_stats.get((_key(table), column.lower()), (None, None))[1]
+
+    def added_in_migration(self, table: str, column: str) -> bool:
+        return (_key(table), column.lower()) in self.columns_added
 
     def index_table(self, index: str) -> str | None:
         return self.index_tables.get(_key(index))
@@ -119,6 +156,15 @@ class LintState:
             typ = state.lock_model.catalog_type(column.type_name, column.data_type)
             state.column_types[(_key(f"{column.schema}.{column.table}"), column.name.lower())] = typ
             state.column_types.setdefault((column.table.lower(), column.name.lower()), typ)
+        for table in snapshot.tables:
+            if table.row_estimate >= 0:  # -1: never vacuumed or analyzed
+                for name in (f"{table.schema}.{table.name}", table.name):
+                    state.row_estimates.setdefault(_key(name), table.row_estimate)
+        for column in snapshot.columns:
+            if column.stats is not None:
+                stats = (column.stats.null_frac, column.stats.n_distinct)
+                for name in (f"{column.schema}.{column.table}", column.table):
+                    state.column_stats.setdefault((_key(name), column.name.lower()), stats)
         for index in snapshot.indexes:
             state.index_tables[_key(f"{index.schema}.{index.name}")] = _name(index.schema, index.table)
             state.index_tables.setdefault(index.name.lower(), _name(index.schema, index.table))
@@ -139,7 +185,10 @@ class LintState:
         self.filename = filename
         self.earlier_tables |= self.created_tables
         self.created_tables.clear()
-        self.in_transaction_block = False
+        self.columns_added.clear()
+        self.in_transaction_block = self.atomic_files
+        self.transaction_locks.clear()
+        self.not_valid_in_transaction.clear()
         self.lock_timeout_set = self.statement_timeout_set = False
         self.enum_values_added.clear()
         self.enums_created.clear()
@@ -155,11 +204,31 @@ class LintState:
         """After a psql meta-command: ``\\connect`` opens a new session (no transaction, no settings)."""
         if command.name in CONNECT:
             self.in_transaction_block = False
+            self.transaction_locks.clear()
+            self.not_valid_in_transaction.clear()
             self.lock_timeout_set = self.statement_timeout_set = False
             self.enum_values_added.clear()
 
-    def observe(self, node) -> None:
-        """Update the state after ``node`` ran."""
+    def held_locks(self) -> dict[str, HeldLock]:
+        """What the open transaction holds now (nothing between transactions)."""
+        return dict(self.transaction_locks)
+
+    def hold(self, effects, line: int, file: str | None) -> None:
+        """After a statement ran (and ``observe`` saw it): inside a transaction its locks are held to
+        COMMIT, stronger modes replacing weaker; outside one they ended with the statement."""
+        if not self.in_transaction_block:
+            self.transaction_locks.clear()
+            self.not_valid_in_transaction.clear()
+            return
+        for table, mode in effects.locks.items():
+            key = _key(table)
+            held = self.transaction_locks.get(key)
+            if held is None or self.lock_model.strongest(held.mode, mode) != held.mode:
+                self.transaction_locks[key] = HeldLock(table, mode, line, file)
+
+    def observe(self, node, line: int = 0) -> None:
+        """Update the state after ``node`` (at ``line`` of its file) ran."""
+        self._line = line
         handler = getattr(self, f"_after_{type(node).__name__}", None)
         if handler is not None:
             handler(node)
@@ -233,12 +302,16 @@ class LintState:
         for cmd in node.cmds:
             if cmd.subtype == AT.AT_AddColumn:
                 self._remember_column(table, cmd.def_)
+                if not _has_default(cmd.def_) and not self.lock_model.is_serial(cmd.def_):
+                    self.columns_added.add((_key(table), cmd.def_.colname.lower()))
             elif cmd.subtype == AT.AT_AlterColumnType:
                 typ = self.lock_model.sql_type(cmd.def_.typeName)
                 if typ:
                     self.column_types[(_key(table), cmd.name.lower())] = typ
             if cmd.subtype == AT.AT_AddConstraint:
                 self._remember_constraint(table, cmd.def_)
+                if cmd.def_.skip_validation and cmd.def_.conname:
+                    self.not_valid_in_transaction[(_key(table), cmd.def_.conname.lower())] = self._line
             if cmd.subtype == AT.AT_AddConstraint and cmd.def_.contype == ConstrType.CONSTR_CHECK:
                 column = not_null_check_column(cmd.def_.raw_expr)
                 if column and cmd.def_.skip_validation and cmd.def_.conname:
@@ -254,6 +327,13 @@ class LintState:
         typ = self.lock_model.sql_type(column.typeName)
         if typ:
             self.column_types[(_key(table), column.colname.lower())] = typ
+
+
+def _has_default(column: ast.ColumnDef) -> bool:
+    """A default (or identity, generated, serial) fills existing rows: they are not NULL."""
+    kinds = {c.contype for c in column.constraints or ()}
+    filled = {ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED}
+    return column.raw_default is not None or bool(kinds & filled)
 
 
 def not_null_check_column(expr) -> str | None:

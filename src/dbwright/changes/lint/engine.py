@@ -34,8 +34,21 @@ def _statements(
         if parsed.starts_migration:
             state.start_migration()
         fx = state.lock_model.effects(parsed.node, state.server_version, state.column_type, state)
-        yield Statement(parsed, fx)
-        state.observe(parsed.node)
+        yield _with_held_locks(parsed, fx, state)
+        state.observe(parsed.node, parsed.line)
+        state.hold(fx, parsed.line, parsed.file)
+
+
+def _with_held_locks(parsed: ParsedStatement, fx, state: LintState) -> Statement:
+    """The statement, with the locks its transaction already holds on the tables it names."""
+    held = state.held_locks()
+    strongest = state.lock_model.strongest
+    through = {}
+    for table, mode in fx.locks.items():
+        earlier = held.get(table.lower().removeprefix("public."))
+        through[table] = mode if earlier is None else strongest(earlier.mode, mode)
+    lock = strongest(fx.lock, *through.values()) if through else fx.lock
+    return Statement(parsed, fx, held, through, lock)
 
 
 def _psql_command(
@@ -75,6 +88,7 @@ def _info(statement: Statement) -> StatementInfo:
         node=type(statement.node).__name__,
         table_locks=tuple(fx.locks.items()),
         notes=tuple(fx.notes),
+        held_locks=tuple(statement.held_through.items()),
     )
 
 
@@ -132,7 +146,7 @@ def _finding(rule, hit, statement: Statement) -> LintFinding:
         file=parsed.file,
         line=parsed.line,
         sql=parsed.sql,
-        lock=hit.lock or statement.effects.lock,
+        lock=hit.lock or statement.lock_held or statement.effects.lock,
         safe_rewrite=hit.safe_rewrite,
         ignored=reason is not None,
         ignore_reason=reason,

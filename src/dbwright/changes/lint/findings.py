@@ -25,6 +25,8 @@ class StatementInfo:
     node: str = ""  # pglast node name, e.g. "IndexStmt"
     table_locks: tuple[tuple[str, str], ...] = ()  # (relation, lock) for each relation named
     notes: tuple[str, ...] = ()
+    #: (relation, lock) held while the statement runs: its own, or stronger taken earlier in its transaction
+    held_locks: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -35,6 +37,7 @@ class StatementInfo:
             "tables": list(self.tables),
             "lock": self.lock,
             "table_locks": dict(self.table_locks),
+            "held_locks": dict(self.held_locks),
             "rewrites": self.rewrites,
             "scans": self.scans,
             "transactional": self.transactional,

@@ -106,6 +106,7 @@ class PostgresLockModel:
     effects = staticmethod(locks.effects)
     blocks_reads = staticmethod(locks.blocks_reads)
     blocks_writes = staticmethod(locks.blocks_writes)
+    strongest = staticmethod(locks.strongest)
     volatility = staticmethod(locks.volatility)
     is_serial = staticmethod(locks.is_serial)
     sql_type = staticmethod(sqltypes.sql_type)

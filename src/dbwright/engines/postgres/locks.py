@@ -18,7 +18,13 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, DropBehavior, ObjectType, ReindexObjectType, TransactionStmtKind
 
 from dbwright.engines.base import RelationLookup
-from dbwright.engines.postgres.parse_tree import column_constraints, column_default, dotted, qualified
+from dbwright.engines.postgres.parse_tree import (
+    column_constraints,
+    column_default,
+    dotted,
+    qualified,
+    subcommand_words,
+)
 from dbwright.engines.postgres.sqltypes import SqlType, rewrite_for_change, sql_type
 
 NONE = "none"
@@ -438,7 +444,8 @@ def _alter_table_cmd(  # noqa: C901
     if sub not in documented_access_exclusive:
         fx.understood = False
         fx.notes.append(
-            f"dbwright does not model ALTER TABLE {name}; ACCESS EXCLUSIVE assumed (the docs' default)"
+            f"dbwright does not model ALTER TABLE … {subcommand_words(sub)}; ACCESS EXCLUSIVE assumed "
+            "(the docs' default)"
         )
     return name
 

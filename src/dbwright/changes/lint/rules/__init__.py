@@ -9,12 +9,13 @@ cases (SQL that fails it, SQL that passes it) are data, and every case is a test
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from dbwright.changes.lint.context import LintState
+from dbwright.changes.lint.context import HeldLock, LintState
 from dbwright.changes.lint.parse import ParsedStatement
 from dbwright.engines.base import StatementEffects
+from dbwright.engines.postgres.parse_tree import statement_words
 from dbwright.model.findings import Severity
 
 
@@ -33,14 +34,30 @@ class Statement:
 
     parsed: ParsedStatement
     effects: StatementEffects
+    #: table -> the lock its transaction already held on it before this statement (held to COMMIT).
+    held: Mapping[str, HeldLock] = field(default_factory=dict)
+    #: each table the statement names -> the strongest lock held on it while the statement runs: its
+    #: own, or a stronger one its transaction took earlier and keeps to COMMIT.
+    held_through: Mapping[str, str] = field(default_factory=dict)
+    #: the strongest of those (the statement's own lock outside a transaction).
+    lock_held: str = ""
 
     @property
     def node(self):
         return self.parsed.node
 
+    def held_before(self, table: str) -> HeldLock | None:
+        """The lock the transaction already held on ``table`` when this statement started."""
+        return self.held.get(table.lower().removeprefix("public."))
+
     @property
     def sql(self) -> str:
         return self.parsed.sql
+
+    @property
+    def words(self) -> str:
+        """What the statement is, in SQL words (``CREATE INDEX CONCURRENTLY``), for messages."""
+        return statement_words(self.node, self.sql)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT
 from pglast.enums import DropBehavior, ObjectType
 
+from dbwright.changes.lint.rows import rows_touched
 from dbwright.changes.lint.rules import Hit, rule
 from dbwright.changes.lint.rules.common import commands
 from dbwright.engines.postgres.parse_tree import qualified
@@ -183,27 +184,44 @@ def truncate_cascade(statement, state):
     "DW729",
     "One-statement backfill of a whole table",
     Severity.MEDIUM,
-    fails=["UPDATE orders SET region = 'eu';", "DELETE FROM events;"],
+    fails=[
+        "UPDATE orders SET region = 'eu';",
+        "DELETE FROM events;",
+        "UPDATE orders SET region = 'eu' WHERE region IS NULL;",
+        "ALTER TABLE orders ADD COLUMN region text;\nUPDATE orders SET region = 'eu' WHERE region IS NULL;",
+        "UPDATE orders SET archived = true WHERE created_at < now() - interval '1 year';",
+    ],
     passes=[
         "UPDATE orders SET region = 'eu' WHERE id BETWEEN 1 AND 10000;",
+        "UPDATE orders SET region = 'eu' WHERE id = 42;",
+        "DELETE FROM events WHERE id IN (1, 2, 3);",
         "CREATE TABLE orders (region text); UPDATE orders SET region = 'eu';",
     ],
 )
 def whole_table_backfill(statement, state):
-    """UPDATE (or DELETE) without WHERE touches every row in one transaction: it holds the row locks of
-    the whole table until commit (concurrent writers to any row wait), writes a new version of every row
-    (bloat, WAL, replica lag), and cannot be resumed if it fails halfway.
+    """An UPDATE (or DELETE) that touches most of a table in one statement holds the row locks of all
+    those rows until commit (concurrent writers to any of them wait), writes a new version of every
+    row (bloat, WAL, replica lag), and cannot be resumed if it fails halfway.
+
+    It is judged by the rows it touches, not by whether it has a WHERE clause: `WHERE col IS NULL` on
+    a column the migration just added matches every row. With a snapshot (`dbwright migrate plan`, or
+    `LintState.from_snapshot`) the estimate is the table's `reltuples` times the predicate's
+    selectivity (`null_frac` for IS NULL, `n_distinct` for equality), and 10,000 rows or more is a
+    backfill; without one, an equality, an IN list or a bounded range picks a batch, while no WHERE,
+    IS NULL, IS NOT NULL, `<>` and a one-sided range do not.
 
     Safe rewrite: batches by primary-key range, each its own short transaction, throttled
     (`dbwright backfill`), outside the schema migration.
     """
     node = statement.node
-    if isinstance(node, ast.UpdateStmt | ast.DeleteStmt) and node.whereClause is None:
-        table = qualified(node.relation)
-        if not state.is_new(table):
-            verb = "UPDATE" if isinstance(node, ast.UpdateStmt) else "DELETE"
-            yield Hit(
-                f"{verb} of every row of {table} in one transaction",
-                safe_rewrite=f"dbwright backfill {table} … --batch-size 10000  "
-                f"-- {verb} by primary-key range, one short transaction per batch",
-            )
+    if not isinstance(node, ast.UpdateStmt | ast.DeleteStmt):
+        return
+    touched = rows_touched(node, state)
+    if state.is_new(touched.table) or not touched.many:
+        return
+    verb = "UPDATE" if isinstance(node, ast.UpdateStmt) else "DELETE"
+    yield Hit(
+        f"{verb} of {touched.table} in one transaction touches {touched.describe()}",
+        safe_rewrite=f"dbwright backfill {touched.table} … --batch-size 10000  "
+        f"-- {verb} by primary-key range, one short transaction per batch",
+    )

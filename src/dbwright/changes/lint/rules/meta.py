@@ -57,8 +57,8 @@ def not_understood(statement, state):
     """
     fx = statement.effects
     if not fx.understood:
-        detail = "; ".join(fx.notes) or f"no model for {type(statement.node).__name__}"
-        yield Hit(f"not understood ({detail}): its lock and cost are unknown", lock=fx.lock)
+        detail = "; ".join(fx.notes) or "dbwright has no model for it"
+        yield Hit(f"{statement.words} not understood ({detail}): its lock and cost are unknown", lock=fx.lock)
 
 
 @rule(

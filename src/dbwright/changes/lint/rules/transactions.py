@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pglast import ast
+from pglast.enums import AlterTableType as AT
 
 from dbwright.changes.lint.context import string_constants
+from dbwright.changes.lint.rows import rows_touched
 from dbwright.changes.lint.rules import Case, Hit, rule
-from dbwright.changes.lint.rules.common import existing
+from dbwright.changes.lint.rules.common import commands, existing
 from dbwright.model.findings import Severity
 
 
@@ -38,7 +40,7 @@ def not_transactional_in_block(statement, state):
         and statement.effects.kind != "AlterEnum:AddValue"
     ):
         yield Hit(
-            f"{statement.effects.kind} cannot run inside a transaction block: the migration fails here",
+            f"{statement.words} cannot run inside a transaction block: the migration fails here",
             lock="none",
             safe_rewrite="COMMIT;\n" + statement.sql + ";\nBEGIN;  -- run it on its own",
         )
@@ -174,6 +176,125 @@ def missing_statement_timeout(statement, state):
         and state.once("DW731")
     ):
         yield Hit(
-            f"{fx.kind} scans or rewrites under {fx.lock} with no statement_timeout",
+            f"{statement.words} scans or rewrites under {fx.lock} with no statement_timeout",
             safe_rewrite="SET statement_timeout = '<estimate × 2>';  -- before this statement",
+        )
+
+
+@rule(
+    "DW744",
+    "Long statement under a lock taken earlier in the transaction",
+    Severity.HIGH,
+    fails=[
+        "BEGIN;\nALTER TABLE orders ADD COLUMN region text;\n"
+        "UPDATE orders SET region = 'eu' WHERE region IS NULL;\nCOMMIT;",
+        "BEGIN;\nALTER TABLE orders ALTER COLUMN note SET DEFAULT '';\n"
+        "CREATE INDEX orders_note_idx ON orders (note);\nCOMMIT;",
+    ],
+    passes=[
+        "ALTER TABLE orders ADD COLUMN region text;\nUPDATE orders SET region = 'eu' WHERE region IS NULL;",
+        "BEGIN;\nALTER TABLE orders ADD COLUMN region text;\nCOMMIT;\n"
+        "UPDATE orders SET region = 'eu' WHERE id BETWEEN 1 AND 10000;",
+        "BEGIN;\nALTER TABLE orders ADD COLUMN region text;\nUPDATE orders SET region = 'eu' WHERE id = 7;\nCOMMIT;",
+    ],
+)
+def long_statement_under_held_lock(statement, state):
+    """A lock is held until the transaction ends, not until the statement that took it ends. After an
+    `ALTER TABLE … ADD COLUMN` (ACCESS EXCLUSIVE) inside `BEGIN … COMMIT`, a backfill `UPDATE` of the
+    same table reports ROW EXCLUSIVE for itself, but the table stays locked against every read and
+    write until COMMIT: the brief ALTER has become as long as the UPDATE. The same holds for a scan
+    (CREATE INDEX, VALIDATE) after any statement that took a lock blocking writes. Django, Alembic and
+    Rails run each migration in one transaction, so this is their usual shape.
+
+    Safe rewrite: COMMIT right after the schema change, and run the long statement in its own
+    transaction (for a backfill, in batches: `dbwright backfill`). Django: `atomic = False` or a
+    separate migration; Alembic: a separate revision or `autocommit_block()`; Rails: a separate
+    migration.
+    """
+    fx = statement.effects
+    node = statement.node
+    if isinstance(node, ast.UpdateStmt | ast.DeleteStmt):
+        long = rows_touched(node, state).many
+    else:  # a statement that cannot run in a transaction fails there instead (DW703)
+        long = (
+            (fx.scans or fx.rewrites) and fx.transactional and not _validates_own_constraint(statement, state)
+        )
+    if not long:
+        return
+    held = []
+    for table in existing(statement, state):
+        earlier = statement.held_before(table)
+        own = fx.locks.get(table, "none")
+        if (
+            earlier
+            and state.lock_model.strongest(earlier.mode, own) != own
+            and state.lock_model.blocks_writes(earlier.mode)
+        ):
+            held.append((table, earlier))
+    if not held:
+        return
+    table, earlier = max(held, key=lambda item: state.lock_model.blocks_reads(item[1].mode))
+    waits = "every read and write" if state.lock_model.blocks_reads(earlier.mode) else "every write"
+    where = (
+        f"line {earlier.line}" if earlier.file == statement.parsed.file else f"{earlier.file}:{earlier.line}"
+    )
+    yield Hit(
+        f"{statement.words} runs while its transaction holds {earlier.mode} on {table} (taken at {where}) "
+        f"until COMMIT: {waits} of {table} waits for this statement too",
+        lock=earlier.mode,
+        severity=Severity.HIGH if state.lock_model.blocks_reads(earlier.mode) else Severity.MEDIUM,
+        safe_rewrite=f"COMMIT;  -- after the statement at {where}\n{statement.sql};  "
+        "-- in its own transaction (a backfill: in batches, dbwright backfill)",
+    )
+
+
+def _validates_own_constraint(statement, state) -> bool:
+    """VALIDATE of a constraint its own transaction added NOT VALID: DW745 says it, not DW744."""
+    return any(
+        (table.lower().removeprefix("public."), cmd.name.lower()) in state.not_valid_in_transaction
+        for table, cmd in commands(statement, AT.AT_ValidateConstraint)
+    )
+
+
+@rule(
+    "DW745",
+    "NOT VALID and VALIDATE in the same transaction",
+    Severity.HIGH,
+    fails=[
+        "BEGIN;\nALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) "
+        "REFERENCES customers (id) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;\n"
+        "COMMIT;",
+        "BEGIN;\nALTER TABLE orders ADD CONSTRAINT qty_positive CHECK (qty > 0) NOT VALID;\n"
+        "SET CONSTRAINTS ALL IMMEDIATE;\nALTER TABLE orders VALIDATE CONSTRAINT qty_positive;\nCOMMIT;",
+    ],
+    passes=[
+        "ALTER TABLE orders ADD CONSTRAINT qty_positive CHECK (qty > 0) NOT VALID;\n"
+        "ALTER TABLE orders VALIDATE CONSTRAINT qty_positive;",
+        "BEGIN;\nALTER TABLE orders ADD CONSTRAINT qty_positive CHECK (qty > 0) NOT VALID;\nCOMMIT;\n"
+        "BEGIN;\nALTER TABLE orders VALIDATE CONSTRAINT qty_positive;\nCOMMIT;",
+    ],
+)
+def validate_in_same_transaction(statement, state):
+    """`ADD CONSTRAINT … NOT VALID` then `VALIDATE CONSTRAINT` is the safe way to add a CHECK or a
+    foreign key only when they run in separate transactions: the ADD takes a brief strong lock (ACCESS
+    EXCLUSIVE for a CHECK, SHARE ROW EXCLUSIVE on both tables for a foreign key), and VALIDATE scans
+    under SHARE UPDATE EXCLUSIVE, which lets writes go on. In one transaction the ADD's lock is still
+    held while VALIDATE scans, so writes (for a CHECK, reads too) wait for the whole scan, exactly as
+    with a plain ADD CONSTRAINT. Django's and Alembic's atomic migrations put both in one transaction
+    when they are in one migration.
+
+    Safe rewrite: COMMIT between the two (Django: the VALIDATE in a separate migration, or
+    `atomic = False`; Alembic: a separate revision; Rails: a separate migration).
+    """
+    for table, cmd in commands(statement, AT.AT_ValidateConstraint):
+        line = state.not_valid_in_transaction.get((table.lower().removeprefix("public."), cmd.name.lower()))
+        if line is None or state.is_new(table):
+            continue
+        earlier = statement.held_before(table)
+        held = earlier.mode if earlier else "the ADD's lock"
+        yield Hit(
+            f"VALIDATE CONSTRAINT {cmd.name} runs in the transaction that added it NOT VALID (line {line}): "
+            f"{held} on {table} is held through the scan, so NOT VALID gains nothing here",
+            lock=earlier.mode if earlier else None,
+            safe_rewrite=f"COMMIT;  -- end the transaction that added {cmd.name}\n{statement.sql};",
         )
