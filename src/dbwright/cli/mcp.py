@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from dbwright.cli.common import DatabaseArg
+from dbwright.cli.config import active_config
 from dbwright.errors import BadTargetError
 
 
@@ -82,6 +83,7 @@ def mcp_command(
         audit=AuditLog(path=audit_log),
         host=host,
         port=port,
+        config=active_config(),  # dbwright.toml's ignores and severities, in review and audit
     )
     if transport == "stdio":
         server.run("stdio")

@@ -15,7 +15,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
 from mcp.server.fastmcp import FastMCP
@@ -31,6 +31,9 @@ from dbwright.mcp import schemas, tools
 from dbwright.mcp.auditlog import AuditLog
 from dbwright.mcp.safety import Limits, check_target
 from dbwright.redact import redact
+
+if TYPE_CHECKING:
+    from dbwright.config import Config
 
 READ_ONLY = ToolAnnotations(
     readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False
@@ -161,6 +164,7 @@ def build_server(
     audit: AuditLog | None = None,
     host: str = "127.0.0.1",
     port: int = 8000,
+    config: Config | None = None,
 ) -> FastMCP:
     """A FastMCP server for ``target`` with exactly the tools ``mode`` allows."""
     names = tools_for(mode)
@@ -172,7 +176,9 @@ def build_server(
     if migrations_dir is not None and not migrations_dir.is_dir():
         raise BadTargetError(f"migrations directory not found: {migrations_dir}")
     check_target(target, limits or Limits())  # a malformed target fails now, not at the first call
-    ctx = tools.Context(target=target, mode=mode, limits=limits or Limits(), migrations_dir=migrations_dir)
+    ctx = tools.Context(
+        target=target, mode=mode, limits=limits or Limits(), migrations_dir=migrations_dir, config=config
+    )
     dispatch = Dispatcher(ctx, audit or AuditLog())
     server = FastMCP(
         "dbwright",

@@ -14,13 +14,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dbwright import api
 from dbwright.errors import InvalidArgumentError, RefusedError
 from dbwright.mcp.safety import Limits, guarded_explain, guarded_query
 from dbwright.mcp.tokens import PlanTokens
 from dbwright.model import Snapshot
+
+if TYPE_CHECKING:
+    from dbwright.config import Config
 
 MODES = ("read-only", "plan", "apply")
 OBJECT_KINDS = ("tables", "views", "materialized_views", "functions", "sequences", "extensions")
@@ -54,6 +57,9 @@ class Context:
     tokens: PlanTokens = field(default_factory=PlanTokens)
     #: The runner's protections for apply_plan: deploy lock wait, lock_timeout, retries with backoff.
     apply_options: Any = None
+    #: The project's configuration (dbwright.toml): review and audit honour its ignores, severities
+    #: and turned-off checks, as the CLI does.
+    config: Config | None = None
     _snapshot: Snapshot | None = None
     _snapshot_at: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -259,7 +265,10 @@ def review(
 ) -> ToolOutput:
     minimum = api.parse_severity(severity or "info")
     result = api.review(
-        ctx.snapshot(), categories=[category] if category else None, codes=[code] if code else None
+        ctx.snapshot(),
+        categories=[category] if category else None,
+        codes=[code] if code else None,
+        config=ctx.config,
     )
     version = result.snapshot.server.version_num
     kept = [f for f in api.at_or_above(result.findings, minimum) if not object or object in f.finding.object]
@@ -374,7 +383,7 @@ def audit(
     if category:
         api.check_category(category, audit=True)
     minimum = api.parse_severity(severity or "info")
-    result = api.audit(ctx.target, codes=[code] if code else None)
+    result = api.audit(ctx.target, codes=[code] if code else None, config=ctx.config)
     version = result.snapshot.server.version_num
     kept = [
         f for f in api.at_or_above(result.findings, minimum) if not category or f.check.category == category
