@@ -90,6 +90,7 @@ def audit_command(
                 progress=lambda step: status.update(f"auditing: {step}…"),
                 config=active_config(),
             )
-    emit(render(result, format), output)
+    source = database if api.is_snapshot_path(database) else None  # locates findings in SARIF and annotations
+    emit(render(result, format, source=source), output)
     if threshold is not None and api.at_or_above(result.findings, threshold):
         raise typer.Exit(1)

@@ -97,7 +97,9 @@ def review(
     if format == "text" and output_file is None:
         output.print_review(result, Console())
     else:
-        emit(output.render(result, format), output_file)
+        # a snapshot file locates the findings in SARIF and annotations
+        source = database if api.is_snapshot_path(database) else None
+        emit(output.render(result, format, source=source), output_file)
     if threshold is not None and api.at_or_above(result.findings, threshold):
         raise typer.Exit(1)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import ipaddress
 import json
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -686,10 +687,46 @@ def http_app(server: FastMCP, token: str | None) -> Any:
     return BearerToken(app, token) if token else app
 
 
+def is_disconnect(error: BaseException | None) -> bool:
+    """Whether an exception only says the client went away (a closed stream or socket), in a group or not."""
+    if isinstance(error, BaseExceptionGroup):
+        return all(is_disconnect(inner) for inner in error.exceptions)
+    return isinstance(
+        error, (anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream, ConnectionError)
+    )
+
+
+class ClientDisconnects(logging.Filter):
+    """Drops the SDK's and uvicorn's tracebacks for a client that disconnected: that is not a server error,
+    and the next client is served as usual."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and is_disconnect(record.exc_info[1]))
+
+
+#: Loggers that report a vanished client with a traceback (the SDK's streamable HTTP transport, uvicorn).
+DISCONNECT_LOGGERS = (
+    "mcp.server.streamable_http",
+    "mcp.server.streamable_http_manager",
+    "mcp.server.lowlevel.server",
+    "uvicorn.error",
+)
+
+
+def quiet_disconnects() -> None:
+    """Install ``ClientDisconnects`` on the loggers above and on the root handlers FastMCP configured."""
+    quiet = ClientDisconnects()
+    for name in DISCONNECT_LOGGERS:
+        logging.getLogger(name).addFilter(quiet)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(quiet)
+
+
 def serve_http(server: FastMCP, host: str, port: int, token: str | None) -> None:
     import uvicorn
 
     check_bind(host, token)
+    quiet_disconnects()
     app = http_app(server, token)
     # FastMCP's own app runs its session manager in the Starlette lifespan; uvicorn drives it.
     uvicorn.run(app, host=host, port=port, log_level="warning")
