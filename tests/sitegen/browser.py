@@ -36,17 +36,17 @@ def chromium() -> str:
     pytest.skip(message)
 
 
-def run(url: str, profile: Path, *extra: str) -> str:
+def run(url: str, profile: Path, *extra: str, timeout: float = 90) -> str:
     """Chromium's output (stdout) for ``url`` with ``extra`` flags such as --dump-dom or --screenshot=…"""
     done = subprocess.run(
         [chromium(), *FLAGS, f"--user-data-dir={profile}", *extra, url],
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=timeout,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
 
-def dump_dom(url: str, profile: Path) -> str:
-    return run(url, profile, "--dump-dom")
+def dump_dom(url: str, profile: Path, timeout: float = 90) -> str:
+    return run(url, profile, "--dump-dom", timeout=timeout)

@@ -8,8 +8,10 @@ as their label, so any PostgreSQL identifier draws.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from dbwright.model import Table
+from dbwright.sitegen import clusters
 from dbwright.sitegen.site import Relationship, Site
 
 
@@ -75,9 +77,11 @@ def _relationship(site: Site, rel: Relationship) -> str:
     return f"    {entity_id(rel.parent)} {parent_end}{line}{child_end} {entity_id(rel.child)} : {_text(rel.label)}"
 
 
-def _diagram(site: Site, detailed: list[str], relationships: list[Relationship]) -> str:
+def _diagram(
+    site: Site, detailed: list[str], relationships: list[Relationship], direction: str | None = None
+) -> str:
     """``detailed`` tables are drawn with their columns; other ends of the relationships by name only."""
-    lines = ["erDiagram"]
+    lines = ["erDiagram"] + ([f"    direction {direction}"] if direction else [])
     named = sorted({r.child for r in relationships} | {r.parent for r in relationships} | set(detailed))
     for qname in named:
         table = site.table(qname)
@@ -89,15 +93,76 @@ def _diagram(site: Site, detailed: list[str], relationships: list[Relationship])
     return "\n".join(lines) + "\n"
 
 
-def schema_diagram(site: Site, schema: str) -> str:
-    """Every table of the schema with its columns, and each relationship that touches one."""
+@dataclass(frozen=True)
+class SchemaDiagram:
+    """One of a schema's diagrams: its tables drawn with columns, and the Mermaid source."""
+
+    kind: str  # all, hubs, related, unrelated (clusters.Group.kind)
+    tables: tuple[str, ...]
+    source: str
+
+
+def _group_diagram(
+    site: Site, tables: tuple[str, ...], *, internal_only: bool = False, direction: str | None = None
+) -> str:
+    """The tables with columns, and their relationships (``internal_only``: only those among them)."""
+    members = set(tables)
+    if internal_only:
+        relationships = [r for r in site.relationships if r.child in members and r.parent in members]
+    else:
+        relationships = [r for r in site.relationships if r.child in members or r.parent in members]
+    return _diagram(site, list(tables), relationships, direction)
+
+
+def schema_diagrams(site: Site, schema: str) -> list[SchemaDiagram]:
+    """The schema's ER diagrams: one when it fits in a browser, else split (see ``clusters``)."""
     tables = [t.qname for t in site.tables_in(schema)]
     members = set(tables)
-    relationships = [r for r in site.relationships if r.child in members or r.parent in members]
-    return _diagram(site, tables, relationships)
+    inside = [r for r in site.relationships if r.child in members and r.parent in members]
+
+    def text_of(kind: str, group: tuple[str, ...]) -> str:
+        # a split schema's diagrams run left to right: parallel chains stack instead of widening the page
+        direction = None if kind == "all" else "LR"
+        return _group_diagram(site, group, internal_only=kind == "hubs", direction=direction)
+
+    groups = clusters.split(tables, inside, text_of)
+    return [SchemaDiagram(g.kind, g.tables, text_of(g.kind, g.tables)) for g in groups]
+
+
+def schema_diagram(site: Site, schema: str) -> str:
+    """Every table of the schema with its columns, and each relationship that touches one (unsplit)."""
+    tables = [t.qname for t in site.tables_in(schema)]
+    return _group_diagram(site, tuple(tables))
+
+
+#: A table with more neighbours than this draws them as name-only stubs.
+NEIGHBOURS_WITH_COLUMNS = 6
+#: At most this many neighbours are drawn; the Relationships table lists them all.
+MAX_NEIGHBOURS = 30
+
+
+@dataclass(frozen=True)
+class TableDiagram:
+    source: str
+    left_out: int  # neighbours not drawn (listed in the Relationships table)
+
+
+def table_diagram_of(site: Site, table: Table) -> TableDiagram:
+    """The table and its direct neighbours: with columns when few and not hubs, else as stubs."""
+    neighbours = site.neighbours(table)
+    drawn = neighbours[:MAX_NEIGHBOURS]
+    detailed = [table.qname]
+    if len(neighbours) <= NEIGHBOURS_WITH_COLUMNS:
+        detailed += [
+            q
+            for q in drawn
+            if site.table(q) is not None and len(site.neighbours(site.table(q))) <= clusters.HUB_DEGREE
+        ]
+    keep = set(drawn) | {table.qname}
+    relationships = [r for r in site.relationships_of(table) if r.child in keep and r.parent in keep]
+    direction = "LR" if len(drawn) > NEIGHBOURS_WITH_COLUMNS else None
+    return TableDiagram(_diagram(site, detailed, relationships, direction), len(neighbours) - len(drawn))
 
 
 def table_diagram(site: Site, table: Table) -> str:
-    """The table and its direct neighbours, each with its columns."""
-    detailed = [table.qname] + [q for q in site.neighbours(table) if site.table(q) is not None]
-    return _diagram(site, detailed, site.relationships_of(table))
+    return table_diagram_of(site, table).source

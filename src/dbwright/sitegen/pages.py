@@ -20,7 +20,7 @@ DICTIONARY_FILE = "data-dictionary.csv"
 @dataclass(frozen=True)
 class Link:
     text: str
-    kind: str  # index, schema, table, dictionary
+    kind: str  # index, schema, table, view, function, dictionary
     name: str = ""
 
 
@@ -59,7 +59,7 @@ Block = Heading | Para | Grid | Code | Diagram
 
 @dataclass(frozen=True)
 class Page:
-    kind: str  # index, schema, table
+    kind: str  # index, schema, table, view, function
     name: str
     title: str
     blocks: tuple[Block, ...]
@@ -138,15 +138,34 @@ def schema_page(site: Site, schema: str) -> Page:
         blocks += [
             Heading("Tables"),
             _grid(site, ("table", "kind", "rows", "size", "comment"), rows),
-            Heading("Entity-relationship diagram"),
-            _legend(site),
-            Diagram(mermaid.schema_diagram(site, schema)),
         ]
+        blocks += _schema_diagrams(site, schema, len(tables))
     views = site.views_in(schema)
     if views:
         blocks += [
             Heading("Views"),
-            Grid(("view", "comment"), tuple((v.name, site.comment("VIEW", v.qname)) for v in views)),
+            Grid(
+                ("view", "comment"),
+                tuple((Link(v.name, "view", v.qname), site.comment("VIEW", v.qname)) for v in views),
+            ),
+        ]
+    functions = site.functions_in(schema)
+    if functions:
+        blocks += [
+            Heading("Functions"),
+            Grid(
+                ("function", "kind", "arguments", "language", "comment"),
+                tuple(
+                    (
+                        Link(f.name, "function", f"{f.schema}.{f.name}"),
+                        FUNCTION_KINDS.get(f.kind, f.kind),
+                        f.arguments,
+                        f.language,
+                        site.function_comment(f),
+                    )
+                    for f in functions
+                ),
+            ),
         ]
     types = site.types_in(schema)
     if types:
@@ -250,8 +269,111 @@ def table_page(site: Site, table: Table) -> Page:
                 tuple(_relationship_row(site, r) for r in relationships),
             ),
         ]
-    blocks += [Heading("Diagram"), _legend(site), Diagram(mermaid.table_diagram(site, table))]
+    definition = site.view(table.qname)
+    if definition is not None and definition.definition:
+        blocks += [Heading("Definition"), Code(definition.definition.strip())]
+    drawn = mermaid.table_diagram_of(site, table)
+    blocks += [Heading("Diagram"), _legend(site)]
+    if drawn.left_out:
+        blocks.append(
+            Para(
+                (
+                    f"{drawn.left_out} more related tables are not drawn, to keep the diagram readable; "
+                    "the Relationships table above lists every one.",
+                )
+            )
+        )
+    blocks.append(Diagram(drawn.source))
     return Page("table", table.qname, f"Table {table.qname}", tuple(blocks))
+
+
+GROUP_TITLES = {
+    "hubs": "hub tables (related to many others; drawn by name only in the other diagrams)",
+    "related": "tables joined by foreign keys",
+    "unrelated": "tables with no relationship in this schema",
+}
+
+
+def _schema_diagrams(site: Site, schema: str, table_count: int) -> list[Block]:
+    """One ER diagram when the schema fits in a browser; else one per cluster, each listing its tables."""
+    diagrams = mermaid.schema_diagrams(site, schema)
+    blocks: list[Block] = [Heading("Entity-relationship diagram"), _legend(site)]
+    if len(diagrams) == 1:
+        return blocks + [Diagram(diagrams[0].source)]
+    blocks.append(
+        Para(
+            (
+                f"{table_count} tables are too many for one readable diagram, so they are drawn as "
+                f"{len(diagrams)}: tables joined by foreign keys stay together, hub tables are drawn with "
+                "their columns once and by name elsewhere, and each diagram shows the tables it reaches "
+                "in other diagrams by name only.",
+            )
+        )
+    )
+    for number, diagram in enumerate(diagrams, 1):
+        links: list[str | Link] = []
+        for qname in diagram.tables:
+            links += [", " if links else "", Link(site.table(qname).name, "table", qname)]
+        blocks += [
+            Heading(f"Diagram {number} of {len(diagrams)}: {GROUP_TITLES[diagram.kind]}", 3),
+            Para(tuple(links)),
+            Diagram(diagram.source),
+        ]
+    return blocks
+
+
+FUNCTION_KINDS = {"f": "function", "p": "procedure", "a": "aggregate", "w": "window function"}
+VOLATILITY = {"i": "immutable", "s": "stable", "v": "volatile"}
+
+
+def view_page(site: Site, view) -> Page:
+    """A view: its comment, columns and definition (materialized views have table pages)."""
+    blocks: list[Block] = [
+        Para(("Schema ", Link(view.schema, "schema", view.schema), " · ", Link("all schemas", "index")))
+    ]
+    comment = site.comment("VIEW", view.qname)
+    if comment:
+        blocks.append(Para((comment,)))
+    blocks.append(Para((f"view, owned by {view.owner}.",)))
+    columns = site.view_columns(view)
+    if columns:
+        blocks += [
+            Heading("Columns"),
+            Grid(
+                ("column", "type", "comment"),
+                tuple((c.name, c.data_type, site.column_comment(c)) for c in columns),
+            ),
+        ]
+    if view.definition:
+        blocks += [Heading("Definition"), Code(view.definition.strip())]
+    return Page("view", view.qname, f"View {view.qname}", tuple(blocks))
+
+
+def function_page(site: Site, qname: str) -> Page:
+    """Every overload of one function name: signature, kind, language, volatility, definition."""
+    overloads = site.function_overloads(qname)
+    schema = overloads[0].schema
+    blocks: list[Block] = [
+        Para(("Schema ", Link(schema, "schema", schema), " · ", Link("all schemas", "index")))
+    ]
+    for function in overloads:
+        facts = [
+            FUNCTION_KINDS.get(function.kind, function.kind),
+            f"language {function.language}",
+            VOLATILITY.get(function.volatility, function.volatility),
+            f"owner {function.owner}",
+        ]
+        if function.security_definer:
+            facts.append("SECURITY DEFINER")
+        facts += [f"SET {setting}" for setting in function.config]
+        blocks += [Heading(f"{function.name}({function.arguments})", 2), Para(("; ".join(facts) + ".",))]
+        comment = site.function_comment(function)
+        if comment:
+            blocks.append(Para((comment,)))
+        if function.definition:
+            blocks.append(Code(function.definition.strip()))
+    title = "Aggregate" if all(f.kind == "a" for f in overloads) else "Function"
+    return Page("function", qname, f"{title} {qname}", tuple(blocks))
 
 
 def _columns_grid(site: Site, table: Table) -> Grid:
@@ -303,4 +425,6 @@ def all_pages(site: Site) -> list[Page]:
         [index_page(site)]
         + [schema_page(site, s) for s in site.schemas]
         + [table_page(site, t) for t in site.tables]
+        + [view_page(site, v) for s in site.schemas for v in site.views_in(s)]
+        + [function_page(site, q) for q in site.function_names]
     )

@@ -15,6 +15,10 @@ def page_path(site: Site, kind: str, name: str, ext: str, index_name: str) -> st
         return site.schema_page(name, ext)
     if kind == "table":
         return site.table_page(name, ext)
+    if kind == "view":
+        return site.view_page(name, ext)
+    if kind == "function":
+        return site.function_page(name, ext)
     if kind == "dictionary":
         return DICTIONARY_FILE
     raise ValueError(f"unknown page kind {kind!r}")

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from dbwright.model import Column, Constraint, Index, Snapshot, Table, UserType, View
+from dbwright.model import Column, Constraint, Function, Index, Snapshot, Table, UserType, View
 
 #: Table kinds that get a page: ordinary, partitioned, materialized view, foreign table.
 DOCUMENTED_KINDS = ("r", "p", "m", "f")
@@ -74,6 +74,31 @@ class Site:
             (v for v in self.snapshot.views if v.schema == schema and not v.materialized),
             key=lambda v: v.name,
         )
+
+    def view(self, qname: str) -> View | None:
+        """The view (or materialized view) named ``qname``, with its definition."""
+        return next((v for v in self.snapshot.views if v.qname == qname), None)
+
+    def view_columns(self, view: View) -> list[Column]:
+        return self.snapshot.columns_of(view.qname)
+
+    def functions_in(self, schema: str) -> list[Function]:
+        return sorted(
+            (f for f in self.snapshot.functions if f.schema == schema), key=lambda f: (f.name, f.arguments)
+        )
+
+    @cached_property
+    def function_names(self) -> list[str]:
+        """One page per function name (``schema.name``): overloads share it."""
+        return sorted({f"{f.schema}.{f.name}" for f in self.snapshot.functions})
+
+    def function_overloads(self, name: str) -> list[Function]:
+        schema, _, bare = name.partition(".")
+        return [f for f in self.functions_in(schema) if f.name == bare]
+
+    def function_comment(self, function: Function) -> str:
+        kind = {"p": "PROCEDURE", "a": "AGGREGATE"}.get(function.kind, "FUNCTION")
+        return self.comment(kind, f"{function.schema}.{function.name}({function.arguments})")
 
     def types_in(self, schema: str) -> list[UserType]:
         return sorted((t for t in self.snapshot.types if t.schema == schema), key=lambda t: t.name)
@@ -168,6 +193,18 @@ class Site:
         table = self.table(qname)
         schema, _, name = qname.partition(".") if table is None else (table.schema, ".", table.name)
         return f"{slug(schema)}/{slug(name)}.{ext}"
+
+    def view_page(self, qname: str, ext: str) -> str:
+        """Views share tables' namespace in PostgreSQL, so they share the folder too."""
+        view = self.view(qname)
+        schema, _, name = qname.partition(".") if view is None else (view.schema, ".", view.name)
+        return f"{slug(schema)}/{slug(name)}.{ext}"
+
+    @staticmethod
+    def function_page(name: str, ext: str) -> str:
+        """``schema/functions/name``: a folder no table page can take (those are files)."""
+        schema, _, bare = name.partition(".")
+        return f"{slug(schema)}/functions/{slug(bare)}.{ext}"
 
     def documented(self, qname: str) -> bool:
         table = self.table(qname)
