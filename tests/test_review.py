@@ -11,6 +11,7 @@ def _review_with(*severities: Severity) -> Review:
     snap = Snapshot(server=Server(150000, "15", "db", "me", True), taken_at="now", dbwright_version="0")
     check = next(c for c in all_checks() if c.category == "design")
     review = Review(snap)
+    review.ran = [c for c in all_checks() if c.category in ("design", "security")]  # both areas checked
     review.findings = [
         ReviewedFinding(check, finding(f"t{i}", "x", severity=s)) for i, s in enumerate(severities)
     ]
@@ -71,3 +72,56 @@ def test_checks_apply_to_their_engines_only():
 
     review = run_review(_empty_snapshot(engine="other"))
     assert review.checks_run == 0 and review.skipped == [] and review.findings == []
+
+
+def _no_statements():
+    from dbwright.model.snapshot import Skipped
+
+    return _empty_snapshot(skipped=(Skipped("statements", "pg_stat_statements is not installed"),))
+
+
+def test_an_area_none_of_whose_checks_ran_says_why_instead_of_a_score():
+    from dbwright.review import run_review
+
+    review = run_review(_no_statements(), codes=["DW401"])  # a workload check needing statements
+    areas = review.areas()
+    assert review.scores()["workload"] is None
+    assert areas["workload"].label().startswith("not checked (")
+    assert "statements" in areas["workload"].label()
+    assert areas["design"].label() == "not checked (not selected)"
+    data = review.to_dict()["summary"]
+    assert data["scores"]["workload"] is None
+    assert data["areas"]["workload"]["score"] is None and data["areas"]["workload"]["not_checked_because"]
+
+
+def test_a_partly_checked_area_says_how_many_checks_did_not_run():
+    from dbwright.review import run_review
+
+    review = run_review(_no_statements(), categories=["workload"])
+    workload = review.areas()["workload"]
+    assert workload.checks_run and workload.checks_skipped  # DW401-403 need pg_stat_statements
+    assert workload.partial
+    assert f"{workload.checks_skipped} of {workload.checks_run + workload.checks_skipped} checks not run" in (
+        workload.label()
+    )
+
+
+def test_unknown_check_code_or_area_is_an_invalid_argument():
+    import pytest
+
+    from dbwright.errors import InvalidArgumentError
+    from dbwright.review import run_review
+
+    with pytest.raises(InvalidArgumentError, match="unknown check code DW999"):
+        run_review(_empty_snapshot(), codes=["DW999"])
+    with pytest.raises(InvalidArgumentError, match="unknown category 'speed'"):
+        run_review(_empty_snapshot(), categories=["speed"])
+
+
+def test_listing_at_or_above_keeps_scores_and_counts():
+    review = _review_with(Severity.HIGH, Severity.LOW, Severity.LOW)
+    listed = review.listing_at_or_above(Severity.HIGH)
+    assert [f.severity for f in listed.findings] == [Severity.HIGH]
+    assert listed.not_listed == 2
+    assert listed.scores() == review.scores()
+    assert listed.to_dict()["summary"]["findings"] == 3

@@ -132,6 +132,16 @@ def check_budget(value: str | int | None) -> str | int | None:
     return value
 
 
+def check_codes(codes: Iterable[str] | None, *, audit: bool = False) -> list[str]:
+    """``codes`` if every one names a registered check (by code or alias) and, with ``audit``, one
+    the audit runs; otherwise InvalidArgumentError (exit 22), never a review of nothing."""
+    from dbwright.checks.registry import refuse_unknown
+
+    wanted = list(codes or ())
+    refuse_unknown(wanted, audit=audit)
+    return wanted
+
+
 def check_min_observed(days: float | None) -> float | None:
     """``days`` if it can be DW203's observation window (``--min-observed``): none, or 0 or more."""
     if days is not None and days < 0:
@@ -908,6 +918,7 @@ __all__ = [
     "check_budget",
     "config_settings",
     "check_category",
+    "check_codes",
     "checks",
     "diff",
     "diff_summary",

@@ -131,6 +131,13 @@ class InvalidArgumentError(DbwrightError):
     label = "invalid argument"
 
 
+class OutputPathError(DbwrightError):
+    """A result cannot be written where -o/--output names: the folder is missing, or is not writable."""
+
+    exit_code = 23
+    label = "cannot write output"
+
+
 class ConfigError(DbwrightError):
     """The configuration file (dbwright.toml, or [tool.dbwright] in pyproject.toml) cannot be used:
     not TOML, an unknown key, a value of the wrong type. The message names the file and the key."""
@@ -167,6 +174,7 @@ EXIT_CODES: dict[int, str] = {
             ServerError,
             MigrationFailedError,
             InvalidArgumentError,
+            OutputPathError,
             ConfigError,
             DiffIncompleteError,
         )

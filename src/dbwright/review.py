@@ -12,7 +12,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from dbwright import __version__
-from dbwright.checks.registry import CATEGORIES, Check, all_checks
+from dbwright.checks.registry import CATEGORIES, Check, all_checks, refuse_unknown
 from dbwright.model import Snapshot
 from dbwright.model.findings import Finding, Severity
 
@@ -126,6 +126,49 @@ class ReviewPolicy:
 NO_POLICY = ReviewPolicy()
 
 
+@dataclass(frozen=True)
+class AreaStatus:
+    """How far the review covered one area: its score counts only the checks that ran, so an area
+    none of whose checks ran has no score ("not checked"), never a clean 100."""
+
+    score: int | None  # None: no check of the area ran
+    checks_run: int
+    checks_skipped: int
+    why: str | None  # why checks of the area did not run (their skip reasons, or "not selected")
+
+    @property
+    def checked(self) -> bool:
+        return self.score is not None
+
+    @property
+    def partial(self) -> bool:
+        return self.checked and self.checks_skipped > 0
+
+    def label(self) -> str:
+        """``87/100``, ``100/100, 3 of 9 checks not run (why)`` or ``not checked (why)``."""
+        if self.score is None:
+            return f"not checked ({self.why})"
+        if self.partial:
+            total = self.checks_run + self.checks_skipped
+            return f"{self.score}/100, {self.checks_skipped} of {total} checks not run ({self.why})"
+        return f"{self.score}/100"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "checks_run": self.checks_run,
+            "checks_skipped": self.checks_skipped,
+            "not_checked_because": self.why,
+        }
+
+
+def _why_skipped(reasons: list[str]) -> str:
+    """The skip reasons of an area's checks, said once each: the first two, then how many more."""
+    distinct = list(dict.fromkeys(reasons))
+    more = f"; and {len(distinct) - 2} more" if len(distinct) > 2 else ""
+    return "; ".join(distinct[:2]) + more
+
+
 @dataclass
 class Review:
     snapshot: Snapshot
@@ -134,6 +177,10 @@ class Review:
     checks_run: int = 0
     ran: list[Check] = field(default_factory=list)  # the checks that ran (with findings or without)
     review_ms: float = 0.0
+    #: With ``listing_at_or_above``: the listed findings are only those at or above this severity,
+    #: while scores and counts of what was found use ``all_findings``.
+    min_severity: Severity | None = None
+    all_findings: list[ReviewedFinding] | None = None
     suppressed: list[SuppressedFinding] = field(default_factory=list)  # kept out by the policy's ignores
     disabled: list[Check] = field(default_factory=list)  # turned off by the policy, not run
 
@@ -144,24 +191,62 @@ class Review:
     def codes(self) -> set[str]:
         return {f.check.code for f in self.findings}
 
-    def worst(self) -> Severity | None:
-        return max((f.severity for f in self.findings), default=None)
+    @property
+    def found(self) -> list[ReviewedFinding]:
+        """Every finding of the review, listed or not (scores and --fail-on go by these)."""
+        return self.findings if self.all_findings is None else self.all_findings
 
-    def scores(self) -> dict[str, int]:
-        """A 0–100 score per area that falls with the weight of the area's findings.
+    @property
+    def not_listed(self) -> int:
+        """Findings below ``min_severity``, left out of the listing."""
+        return len(self.found) - len(self.findings)
+
+    def listing_at_or_above(self, severity: Severity | None) -> Review:
+        """This review listing only the findings at or above ``severity``; scores are unchanged."""
+        if severity is None:
+            return self
+        return replace(
+            self,
+            findings=[f for f in self.found if f.severity >= severity],
+            min_severity=severity,
+            all_findings=self.found,
+        )
+
+    def worst(self) -> Severity | None:
+        return max((f.severity for f in self.found), default=None)
+
+    def areas(self) -> dict[str, AreaStatus]:
+        """Each area's score and how far it was checked.
 
         Penalties have diminishing returns (100 / (1 + penalty / 50)), so an area with many
         problems still scores differently from one with twice as many: one high finding
-        gives 81, a critical one 67, four high ones 51.
+        gives 81, a critical one 67, four high ones 51. An area none of whose checks ran has
+        no score: it says why instead.
         """
-        scores = {}
+        ran = [check.category for check in self.ran]
+        areas = {}
         for category in CATEGORIES:
-            penalty = sum(_PENALTY[f.severity] for f in self.findings if f.check.category == category)
-            scores[category] = round(100 / (1 + penalty / SCORE_HALF_PENALTY))
-        return scores
+            reasons = [r for s in self.skipped if s.check.category == category for r in s.reasons]
+            skipped = sum(1 for s in self.skipped if s.check.category == category)
+            run = ran.count(category)
+            turned_off = any(c.category == category for c in self.disabled)
+            unselected = "turned off in the configuration" if turned_off else "not selected"
+            why = _why_skipped(reasons) if reasons else None if run else unselected
+            score = None
+            if run:
+                penalty = sum(_PENALTY[f.severity] for f in self.found if f.check.category == category)
+                score = round(100 / (1 + penalty / SCORE_HALF_PENALTY))
+            areas[category] = AreaStatus(score, run, skipped, why)
+        return areas
+
+    def scores(self) -> dict[str, int | None]:
+        """A 0–100 score per area that falls with the weight of the area's findings; None for an
+        area none of whose checks ran (``areas()`` says why)."""
+        return {category: status.score for category, status in self.areas().items()}
 
     def to_dict(self) -> dict[str, Any]:
         server = self.snapshot.server
+        areas = self.areas()
         return {
             "format": REVIEW_FORMAT,
             "dbwright_version": __version__,
@@ -169,14 +254,17 @@ class Review:
             "server_version": server.version_num,
             "taken_at": self.snapshot.taken_at,
             "summary": {
-                "findings": len(self.findings),
+                "findings": len(self.found),
                 "by_severity": {
-                    s.label: sum(1 for f in self.findings if f.severity == s)
+                    s.label: sum(1 for f in self.found if f.severity == s)
                     for s in sorted(Severity, reverse=True)
                 },
-                "scores": self.scores(),
+                "scores": {category: status.score for category, status in areas.items()},
+                "areas": {category: status.to_dict() for category, status in areas.items()},
                 "checks_run": self.checks_run,
                 "checks_skipped": len(self.skipped),
+                "listed_at_or_above": self.min_severity.label if self.min_severity else None,
+                "not_listed": self.not_listed,
                 "checks_disabled": len(self.disabled),
                 "suppressed": len(self.suppressed),
             },
@@ -219,6 +307,7 @@ def run_review(
     import time
 
     started = time.perf_counter()
+    refuse_unknown(codes, categories)
     wanted_categories = set(categories) if categories else None
     wanted_codes = {c.upper() for c in codes} if codes else None
     review = Review(snap)

@@ -22,7 +22,13 @@ from dbwright import __version__
 from dbwright.audit.access import AccessMatrix, effective_privileges
 from dbwright.audit.encryption import EncryptionReport, encryption_report
 from dbwright.checks.cis import CIS_BENCHMARK, CIS_TITLES, cis_sort_key
-from dbwright.checks.registry import AUDIT_CATEGORIES, Check, CheckFunction, all_checks
+from dbwright.checks.registry import (
+    AUDIT_CATEGORIES,
+    Check,
+    CheckFunction,
+    all_checks,
+    refuse_unknown,
+)
 from dbwright.model import Snapshot
 from dbwright.model.findings import Finding, Severity
 from dbwright.review import (
@@ -297,6 +303,9 @@ def run_audit(
 
 
 def _selected(codes: Iterable[str] | None, categories: Iterable[str] | None) -> list[AuditCheck]:
+    """The audit checks ``codes`` and ``categories`` select; a code nobody registered, or a check that
+    is not part of the audit, is one line (exit 22), never an audit of nothing."""
+    refuse_unknown(codes, audit=True)
     wanted = {c.upper() for c in codes} if codes else None
     wanted_categories = set(categories) if categories else None
     return [

@@ -37,6 +37,7 @@ from typing import Any
 
 from dbwright.checks.cis import CIS_TITLES
 from dbwright.checks.requirements import unmet_requirements
+from dbwright.errors import InvalidArgumentError
 from dbwright.model import Snapshot
 from dbwright.model.findings import Finding, Severity
 from dbwright.model.package import ChangePackage
@@ -204,6 +205,32 @@ def find_check(code: str) -> Check | None:
     all_checks()
     code = code.upper()
     return REGISTRY.get(ALIASES.get(code, code))
+
+
+def unknown_codes(codes: Iterable[str]) -> list[str]:
+    """The ``codes`` no registered check answers to (by code or alias), as given."""
+    return [code for code in codes if find_check(code) is None]
+
+
+def refuse_unknown(
+    codes: Iterable[str] | None, categories: Iterable[str] | None = None, *, audit: bool = False
+) -> None:
+    """One line (InvalidArgumentError, exit 22) for a check code or area nobody registered, or with
+    ``audit`` a check the audit does not run, so a typo is never "0 checks run"."""
+    unknown = unknown_codes(codes or ())
+    if unknown:
+        plural = "s" if len(unknown) > 1 else ""
+        raise InvalidArgumentError(
+            f"unknown check code{plural} {', '.join(unknown)}; `dbwright checks` lists them"
+        )
+    outside = [code for code in codes or () if audit and not find_check(code).in_audit]  # type: ignore[union-attr]
+    if outside:
+        raise InvalidArgumentError(
+            f"{', '.join(outside)}: not part of the audit; `dbwright review --check` runs it"
+        )
+    for category in categories or ():
+        if category not in CATEGORIES:
+            raise InvalidArgumentError(f"unknown category {category!r}; use one of {', '.join(CATEGORIES)}")
 
 
 def finding(

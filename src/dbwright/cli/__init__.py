@@ -8,9 +8,11 @@ Errors are one line on stderr with a documented exit code (docs/exit-codes.md); 
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
+from dbwright import __version__
 from dbwright.cli import (
     about,
     access,
@@ -31,7 +33,7 @@ from dbwright.cli import (
     review,
     roles,
 )
-from dbwright.cli.common import run_app
+from dbwright.cli.common import run_app, set_verbosity
 from dbwright.cli.config import ConfigOpt, apply_config
 
 app = typer.Typer(
@@ -39,13 +41,43 @@ app = typer.Typer(
     help="A senior database engineer as software: review, fix and change PostgreSQL safely.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
+    # -h everywhere: click hands a context's help names down to every subcommand's context
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"dbwright {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def root(ctx: typer.Context, config_file: ConfigOpt = None) -> None:
+def root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print dbwright's version and exit."
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help='No progress or "wrote" lines on stderr; errors still show.'),
+    ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Say more on stderr: the target used, and a traceback on an internal error.",
+        ),
+    ] = False,
+    config_file: ConfigOpt = None,
+) -> None:
     """A senior database engineer as software: review, fix and change PostgreSQL safely."""
+    set_verbosity(quiet=quiet, verbose=verbose)
     apply_config(ctx, config_file)  # dbwright.toml: every command's defaults (docs/configuration.md)
 
 

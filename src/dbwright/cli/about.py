@@ -6,11 +6,10 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from dbwright import __version__, api
-from dbwright.cli.common import format_option
+from dbwright.cli.common import format_option, make_console
 from dbwright.errors import EXIT_CODES
 
 
@@ -41,7 +40,7 @@ def list_checks(
     table = Table("code", "area", "severity", "title")
     for row in rows:
         table.add_row(row["code"], row["category"], row["severity"], row["title"])
-    Console().print(table)
+    make_console().print(table)
 
 
 def exit_codes() -> None:

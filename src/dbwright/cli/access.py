@@ -11,6 +11,7 @@ from dbwright.cli.common import (
     DbOpt,
     DemoDatabaseArg,
     OutputOpt,
+    check_output_path,
     emit,
     format_option,
     live_target,
@@ -32,6 +33,7 @@ def access_command(
     output: OutputOpt = None,
 ) -> None:
     """Show what ROLE can read, write, own and execute in a database, as the server decides it."""
+    check_output_path(output)
     target = live_target(one_database(database, db))
     try:
         matrix = api.role_access(target, role)

@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 
 from dbwright import api
-from dbwright.cli.common import DemoDatabaseArg, emit, err, format_option, live_target
+from dbwright.cli.common import (
+    DbOpt,
+    DemoDatabaseArg,
+    OutputOpt,
+    check_output_path,
+    emit,
+    err,
+    format_option,
+    live_target,
+    one_database,
+)
 from dbwright.cli.review import MinObservedOpt
 from dbwright.output import render
 
@@ -20,6 +30,7 @@ advise_app = typer.Typer(
 @advise_app.command("indexes")
 def indexes(
     database: DemoDatabaseArg = None,
+    db: DbOpt = None,
     budget: Annotated[
         str | None,
         typer.Option(
@@ -65,9 +76,7 @@ def indexes(
     ] = False,
     min_observed: MinObservedOpt = None,
     format: Annotated[str, format_option("index-advice")] = "text",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the advice to this file.")
-    ] = None,
+    output: OutputOpt = None,
     verify: Annotated[
         bool,
         typer.Option(
@@ -93,7 +102,8 @@ def indexes(
     api.check_min_observed(min_observed)
     if (scratch or yes) and not verify:
         raise typer.BadParameter("--scratch and --yes only go with --verify")
-    target = live_target(database)
+    check_output_path(output)
+    target = live_target(one_database(database, db))
     with err.status("advising…") as status:
         advice = api.advise_indexes(
             target,

@@ -8,7 +8,19 @@ from typing import Annotated
 import typer
 
 from dbwright import api
-from dbwright.cli.common import OutputOpt, SourceArg, emit, err, format_option, live_target
+from dbwright.cli.common import (
+    DbOpt,
+    FailOnOpt,
+    MinSeverityOpt,
+    OutputOpt,
+    SourceArg,
+    check_output_path,
+    emit,
+    err,
+    format_option,
+    live_target,
+    one_database,
+)
 from dbwright.cli.config import active_config
 from dbwright.output import render
 
@@ -19,15 +31,11 @@ def register(app: typer.Typer) -> None:
 
 def audit_command(
     database: SourceArg = None,
+    db: DbOpt = None,
     format: Annotated[str, format_option("audit")] = "text",
     output: OutputOpt = None,
-    fail_on: Annotated[
-        str | None,
-        typer.Option(
-            "--fail-on",
-            help="Exit 1 when a finding is at or above this severity (info, low, medium, high, critical).",
-        ),
-    ] = None,
+    fail_on: FailOnOpt = None,
+    min_severity: MinSeverityOpt = None,
     check: Annotated[
         list[str] | None, typer.Option("--check", help="Only this check code (repeatable).")
     ] = None,
@@ -67,8 +75,12 @@ def audit_command(
 
     From a saved snapshot the audit runs offline, without the access matrix."""
     threshold = api.parse_severity(fail_on) if fail_on else None
+    listed_from = api.parse_severity(min_severity) if min_severity else None
     for name in category or []:
         api.check_category(name, audit=True)
+    api.check_codes(check, audit=True)
+    check_output_path(output)
+    database = one_database(database, db)
     if api.is_snapshot_path(database):
         result = api.audit(
             Path(database),  # type: ignore[arg-type]
@@ -78,7 +90,7 @@ def audit_command(
             config=active_config(),
         )
     else:
-        target = live_target(database)
+        target = live_target(database, fail_on=fail_on)
         with err.status("auditing…") as status:
             result = api.audit(
                 target,
@@ -91,6 +103,6 @@ def audit_command(
                 config=active_config(),
             )
     source = database if api.is_snapshot_path(database) else None  # locates findings in SARIF and annotations
-    emit(render(result, format, source=source), output)
+    emit(render(result, format, min_severity=listed_from, source=source), output)
     if threshold is not None and api.at_or_above(result.findings, threshold):
         raise typer.Exit(1)

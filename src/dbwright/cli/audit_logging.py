@@ -8,7 +8,16 @@ from typing import Annotated
 import typer
 
 from dbwright import api
-from dbwright.cli.common import DatabaseArg, TextOrJsonOpt, emit_plan
+from dbwright.cli.common import (
+    DatabaseArg,
+    DbOpt,
+    OutAliasOpt,
+    TextOrJsonOpt,
+    check_output_path,
+    emit_plan,
+    one_database,
+    one_output,
+)
 
 audit_logging_app = typer.Typer(
     name="audit-logging",
@@ -20,6 +29,7 @@ audit_logging_app = typer.Typer(
 @audit_logging_app.command("plan")
 def plan(
     database: DatabaseArg = None,
+    db: DbOpt = None,
     table: Annotated[
         list[str] | None,
         typer.Option(
@@ -40,14 +50,18 @@ def plan(
         ),
     ] = "database",
     format: TextOrJsonOpt = "text",
-    out: Annotated[
+    output: Annotated[
         Path | None,
-        typer.Option("--out", help="Also write the packages as one migration file (up and down)."),
+        typer.Option("--output", "-o", help="Also write the packages as one migration file (up and down)."),
     ] = None,
+    out: OutAliasOpt = None,
 ) -> None:
     """Plan audit logging: DDL and role changes, plus reads and writes of the PII tables."""
-    result = api.plan_audit_logging(database, tables=table or None, mode=mode, auditor=auditor, scope=scope)
-    emit_plan(result, format, api.audit_logging_plan_text, out)
+    path = check_output_path(one_output(output, out))
+    result = api.plan_audit_logging(
+        one_database(database, db), tables=table or None, mode=mode, auditor=auditor, scope=scope
+    )
+    emit_plan(result, format, api.audit_logging_plan_text, path)
 
 
 def register(app: typer.Typer) -> None:

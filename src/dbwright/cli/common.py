@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Protocol
@@ -18,14 +19,52 @@ import typer
 from rich.console import Console
 
 from dbwright import api
-from dbwright.errors import DbwrightError
+from dbwright.errors import DbwrightError, InvalidArgumentError, OutputPathError
 from dbwright.model import Snapshot
 from dbwright.model.package import ChangePackage
 from dbwright.output import formats_for
 from dbwright.redact import redact
 
-#: Progress lines and "wrote FILE" go to stderr, so stdout stays the result.
-err = Console(stderr=True)
+
+def plain_requested() -> bool:
+    """``NO_COLOR`` (https://no-color.org) is set: no colour, and no bold either."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A rich console that honours ``NO_COLOR`` fully: rich itself only drops colours, while
+    ``color_system=None`` drops every style (bold, dim, links). A non-terminal gets plain text
+    from rich already; ``NO_COLOR`` also stops the live progress line."""
+    if plain_requested():
+        return Console(stderr=stderr, color_system=None, force_terminal=False)
+    return Console(stderr=stderr)
+
+
+def use_color() -> bool:
+    """Whether stdout may carry ANSI styles: a terminal, and no ``NO_COLOR``."""
+    return sys.stdout.isatty() and not plain_requested()
+
+
+#: Progress lines and "wrote FILE" go to stderr, so stdout stays the result. ``--quiet`` silences it.
+err = make_console(stderr=True)
+
+#: ``--verbose`` on the root command: say more about what dbwright does (targets, timings).
+VERBOSE = {"on": False}
+
+
+def set_verbosity(*, quiet: bool, verbose: bool) -> None:
+    """The root's ``--quiet`` (no progress, no "wrote" lines; errors still) and ``--verbose``."""
+    if quiet and verbose:
+        raise typer.BadParameter("--quiet and --verbose contradict each other; give one")
+    err.quiet = quiet
+    VERBOSE["on"] = verbose
+
+
+def note(text: str) -> None:
+    """A line on stderr only with ``--verbose``."""
+    if VERBOSE["on"]:
+        err.print(f"· {text}", style="dim", markup=False, highlight=False, soft_wrap=True)
+
 
 _NAMES = "postgresql:// URL, key=value conninfo (service=NAME) or database name"
 _FROM_ENVIRONMENT = "Default: DATABASE_URL, else the PG* variables"
@@ -51,13 +90,65 @@ SourceArg = Annotated[
         help=f"{_NAMES}, or a saved snapshot .json. {_FROM_ENVIRONMENT}, else the embedded demo.",
     ),
 ]
-#: The database as an option: the spelling commands had before DATABASE was positional.
+#: The database as an option: the spelling commands had before DATABASE was positional (hidden alias).
 DbOpt = Annotated[
     str | None,
-    typer.Option("--db", "-d", metavar="DATABASE", show_default=False, help="DATABASE, given as an option."),
+    typer.Option(
+        "--db",
+        "-d",
+        metavar="DATABASE",
+        show_default=False,
+        hidden=True,
+        help="DATABASE, given as an option.",
+    ),
 ]
 #: Where a report goes: a file, or stdout when not given.
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")]
+#: ``--out``: the spelling fix, migrate plan, roles plan and audit-logging plan had (hidden alias of -o).
+OutAliasOpt = Annotated[
+    Path | None, typer.Option("--out", hidden=True, show_default=False, help="Old spelling of --output.")
+]
+#: ``--fail-on SEVERITY``: exit 1 on a finding at or above it.
+FailOnOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--fail-on",
+        metavar="SEVERITY",
+        help="Exit 1 when a finding is at or above this severity (info, low, medium, high, critical).",
+    ),
+]
+#: ``--min-severity SEVERITY``: list only findings at or above it (scores still count every finding).
+MinSeverityOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--min-severity",
+        metavar="SEVERITY",
+        help="List only findings at or above this severity (info, low, medium, high, critical); "
+        "scores and --fail-on still count every finding.",
+    ),
+]
+
+
+def one_output(output: Path | None, alias: Path | None, alias_name: str = "--out") -> Path | None:
+    """The file named with -o/--output or its old spelling; two different ones is a usage error."""
+    if output and alias and output != alias:
+        raise typer.BadParameter(
+            f"two output files named, with -o and {alias_name}; name one", param_hint="-o"
+        )
+    return output or alias
+
+
+def check_output_path(path: Path | None) -> Path | None:
+    """``path`` if a file can be written there: its folder exists and it is not a folder itself.
+    Checked before any work, so a typo costs no review."""
+    if path is None:
+        return None
+    folder = path.parent
+    if not folder.is_dir():
+        raise OutputPathError(f"cannot write {path}: folder {folder} does not exist")
+    if path.is_dir():
+        raise OutputPathError(f"cannot write {path}: it is a folder; name a file")
+    return path
 
 
 def one_database(positional: str | None, option: str | None, option_name: str = "--db") -> str | None:
@@ -98,25 +189,47 @@ def stage_printer() -> api.StageProgress:
     return show
 
 
-def start_demo() -> str:
-    """The demo hook of target resolution: say so, then start (or reuse) the embedded demo database."""
-    err.print("[dim]no database named: using the embedded demo database (dbwright demo)[/dim]")
+def demo_refusal(fail_on: str | None) -> str | None:
+    """Why the embedded demo must not stand in for a missing target, or None: a gate (``--fail-on``)
+    or CI (``CI`` set) reviewing the demo would pass or fail on data nobody meant."""
+    if fail_on:
+        return "--fail-on is given"
+    if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+        return "CI is set"
+    return None
+
+
+def start_demo(refusal: str | None = None) -> str:
+    """The demo hook of target resolution: say so on stderr (even with --quiet), then start (or reuse)
+    the embedded demo database; refused, with ``refusal``, as one line (exit 22)."""
+    if refusal:
+        raise InvalidArgumentError(
+            f"no database named and {refusal}: name one (DATABASE, DATABASE_URL or the PG* variables); "
+            "dbwright does not fall back to its embedded demo here"
+        )
+    say("dbwright: no database named: using the embedded demo database (dbwright demo)")
     return api.start_demo(progress=stage_printer())
 
 
-def live_target(database: str | None, *, demo: bool = True) -> str | None:
+def live_target(database: str | None, *, demo: bool = True, fail_on: str | None = None) -> str | None:
     """What to connect to: the database named, else the one the environment names, else (with
-    ``demo``) the embedded demo's URL. ``None`` leaves the environment to the engine."""
-    target = api.resolve_target(database, demo=start_demo if demo else None)
+    ``demo``) the embedded demo's URL, unless ``--fail-on`` or CI refuses it. ``None`` leaves the
+    environment to the engine."""
+    refusal = demo_refusal(fail_on)
+    target = api.resolve_target(database, demo=(lambda: start_demo(refusal)) if demo else None)
+    note(f"target: {target.kind}")
     return target.text if target.kind == "demo" else database
 
 
-def obtain_snapshot(database: str | None, server_memory: str | None = None) -> Snapshot:
+def obtain_snapshot(
+    database: str | None, server_memory: str | None = None, *, fail_on: str | None = None
+) -> Snapshot:
     """The saved snapshot DATABASE names, or a fresh one of the live database (the demo when none)."""
     memory = api.parse_size(server_memory)  # a size that cannot be read fails before any connection
     if api.is_snapshot_path(database):
+        note(f"offline review of the snapshot file {database}")
         return api.load_snapshot(database)  # type: ignore[arg-type]
-    target = live_target(database)
+    target = live_target(database, fail_on=fail_on)
     with err.status("reading the catalog…") as status:
         return api.snapshot(
             target,
@@ -159,8 +272,7 @@ def emit(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
-        output.write_text(text)
-        err.print(f"wrote {output}")
+        write_file(output, text)
 
 
 def emit_json(data: Any) -> None:
@@ -180,8 +292,17 @@ def emit_plan(plan: PackagesPlan, format: str, text: Callable[[Any], str], out: 
     """Print a plan of change packages (text or JSON); with ``out``, also write them as one migration file."""
     typer.echo(json.dumps(plan.to_dict(), indent=2) if format == "json" else text(plan))
     if out is not None:
-        out.write_text(api.render_migration(list(plan.packages)))
-        err.print(f"wrote {out}")
+        write_file(out, api.render_migration(list(plan.packages)))
+
+
+def write_file(path: Path, text: str, what: str = "") -> None:
+    """Write ``text`` to ``path`` and say so on stderr; a folder that is missing is one line (exit 23)."""
+    check_output_path(path)
+    try:
+        path.write_text(text)
+    except OSError as error:
+        raise OutputPathError(f"cannot write {path}: {error.strerror or error}") from None
+    err.print(f"wrote {path}{what}", markup=False, highlight=False, soft_wrap=True)
 
 
 # --- errors: one line and an exit code -----------------------------------------------------------------
@@ -217,6 +338,8 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
     except Exception as error:  # a bug: still one line, never a traceback (DBWRIGHT_DEBUG=1 shows it)
         if os.environ.get("DBWRIGHT_DEBUG"):
             raise
+        if VERBOSE["on"]:
+            traceback.print_exc()
         message = redact(str(error).splitlines()[0] if str(error) else type(error).__name__)
         say(f"dbwright: internal error: {type(error).__name__}: {message}")
         return 70

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from dbwright import api, output
-from dbwright.cli.common import err, stage_printer
+from dbwright.cli.common import check_output_path, err, make_console, stage_printer
 from dbwright.cli.review import run_checks
 from dbwright.errors import DbwrightError
 from dbwright.model import Snapshot
@@ -32,16 +31,19 @@ def demo(
         was_running = api.stop_demo()
         err.print("embedded server stopped" if was_running else "embedded server was not running")
         return
+    check_output_path(output_file)
     url = api.start_demo(reset=reset, progress=stage_printer())
     with err.status("reading the catalog…"):
         snap = api.snapshot(url)
     result = run_checks(snap, None, None)
-    output.print_review(result, Console())
+    output.print_review(result, make_console())
     output_file.write_text(output.render(result, "html"))
     advice_path = index_advice(url, snap, output_file)
     print(f"HTML report: {output_file.resolve()}")
     if advice_path:
         print(f"Index advice: {advice_path.resolve()}")
+    print(f"Demo database: {url}")
+    print("  connect with psql or any client; `dbwright demo --stop` stops the server")
 
 
 def index_advice(url: str, snap: Snapshot, report: Path) -> Path | None:

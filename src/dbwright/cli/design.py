@@ -7,12 +7,23 @@ from typing import Annotated
 import typer
 
 from dbwright import api
-from dbwright.cli.common import DemoDatabaseArg, OutputOpt, emit, err, format_option, live_target
+from dbwright.cli.common import (
+    DbOpt,
+    DemoDatabaseArg,
+    OutputOpt,
+    check_output_path,
+    emit,
+    err,
+    format_option,
+    live_target,
+    one_database,
+)
 from dbwright.output import render
 
 
 def design(
     database: DemoDatabaseArg = None,
+    db: DbOpt = None,
     format: Annotated[str, format_option("design")] = "text",
     sample_rows: Annotated[
         int, typer.Option("--sample-rows", min=100, help="Rows read per table; larger tables are sampled.")
@@ -59,7 +70,8 @@ def design(
     output: OutputOpt = None,
 ) -> None:
     """Profile the data: dependencies breaking 3NF, undeclared keys and foreign keys, over-wide types."""
-    target = live_target(database)
+    check_output_path(output)
+    target = live_target(one_database(database, db))
     with err.status("profiling…") as status:
         report = api.advise_design(
             target,

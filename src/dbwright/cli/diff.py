@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 
 from dbwright import api
-from dbwright.cli.common import DatabaseArg, TextOrJsonOpt, emit_json, one_database
+from dbwright.cli.common import (
+    DatabaseArg,
+    DbOpt,
+    TextOrJsonOpt,
+    check_output_path,
+    emit_json,
+    one_database,
+    write_file,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -18,9 +26,16 @@ def register(app: typer.Typer) -> None:
 
 def diff_command(
     database: DatabaseArg = None,
+    db: DbOpt = None,
     source: Annotated[
         str | None,
-        typer.Option("--from", metavar="DATABASE", show_default=False, help="DATABASE, given as an option."),
+        typer.Option(
+            "--from",
+            metavar="DATABASE",
+            show_default=False,
+            hidden=True,
+            help="DATABASE, given as an option.",
+        ),
     ] = None,
     desired: Annotated[Path, typer.Option("--to", help="The desired schema, as a SQL file.")] = Path(
         "schema.sql"
@@ -64,8 +79,9 @@ def diff_command(
     format: TextOrJsonOpt = "text",
 ) -> None:
     """Compare a live database with schema.sql and write the migration, up and down, safe rewrites applied."""
+    check_output_path(output)
     plan = api.diff(
-        one_database(database, source, "--from"),
+        one_database(one_database(database, db), source, "--from"),
         desired,
         allow_destructive=allow_destructive,
         rename_tables=rename_table or (),
@@ -75,8 +91,7 @@ def diff_command(
     )
     migration = plan.migration()
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(migration)
+        write_file(output, migration)
     if format == "json":
         emit_json(plan.to_dict() | {"migration": migration})
         return

@@ -11,13 +11,22 @@ from typing import Annotated
 import typer
 
 from dbwright import api
-from dbwright.cli.common import SourceArg, err, format_option, live_target, obtain_snapshot
-from dbwright.errors import RefusedError
+from dbwright.cli.common import (
+    DbOpt,
+    SourceArg,
+    err,
+    format_option,
+    live_target,
+    obtain_snapshot,
+    one_database,
+)
+from dbwright.errors import OutputPathError, RefusedError
 from dbwright.sitegen import FORMATS, build_site, find_implied
 
 
 def docs(
     database: SourceArg = None,
+    db: DbOpt = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the site into.")] = Path(
         "site"
     ),
@@ -43,6 +52,9 @@ def docs(
     ] = 60.0,
 ) -> None:
     """Document a database: one page per schema and table, ER diagrams, a CSV data dictionary."""
+    database = one_database(database, db)
+    if not output.parent.is_dir():
+        raise OutputPathError(f"cannot write the site into {output}: folder {output.parent} does not exist")
     from_file = api.is_snapshot_path(database)
     if implied and from_file:
         raise RefusedError("--implied profiles the data, so it needs a database, not a snapshot file")

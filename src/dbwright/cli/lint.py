@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from dbwright import api
-from dbwright.cli.common import OutputOpt, format_option
+from dbwright.cli.common import MinSeverityOpt, OutputOpt, check_output_path, format_option, write_file
 from dbwright.output import render
 
 
@@ -40,20 +40,23 @@ def lint_command(
         ),
     ] = False,
     output: OutputOpt = None,
+    min_severity: MinSeverityOpt = None,
 ) -> None:
     """Lint migration SQL: every unsafe statement with the lock it takes and its safe rewrite."""
     threshold = None if fail_on.strip().lower() == "none" else api.parse_severity(fail_on)
     version = api.parse_server_version(server_version)
+    listed_from = api.parse_severity(min_severity) if min_severity else None
+    check_output_path(output)
     if [str(p) for p in paths] == ["-"]:
         report = api.lint_report(
             sys.stdin.read(), server_version=version, filename="<stdin>", unapplied=unapplied
         )
     else:
         report = api.lint_report(paths, server_version=version, unapplied=unapplied)
-    text = render(report, format)
+    text = render(report.listing_at_or_above(listed_from), format)
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text)
+        write_file(output, text)
     if threshold is not None and api.at_or_above(report.findings, threshold):
         raise typer.Exit(1)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from dbwright.cli.common import DatabaseArg
+from dbwright.cli.common import DatabaseArg, DbOpt, one_database
 from dbwright.cli.config import active_config
 from dbwright.errors import BadTargetError
 
@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
 
 def mcp_command(
     database: DatabaseArg = None,
+    db: DbOpt = None,
     mode: Annotated[
         str,
         typer.Option(
@@ -64,6 +65,7 @@ def mcp_command(
         serve_http,
     )
     from dbwright.mcp.auditlog import AuditLog
+    from dbwright.mcp.safety import open_guarded
 
     if transport not in ("stdio", "http"):
         raise typer.BadParameter("use stdio or http", param_hint="--transport")
@@ -75,8 +77,9 @@ def mcp_command(
     if transport == "http":
         check_bind(host, token)
     limits = Limits(statement_timeout_ms=statement_timeout_ms, max_rows=max_rows, max_bytes=max_bytes)
+    target = one_database(database, db)
     server = build_server(
-        database,
+        target,
         mode=mode,
         limits=limits,
         migrations_dir=migrations,
@@ -85,6 +88,9 @@ def mcp_command(
         port=port,
         config=active_config(),  # dbwright.toml's ignores and severities, in review and audit
     )
+    # Connect once before serving: a wrong password or a missing database fails here, with its
+    # exit code (12, 13, 11), instead of a server that starts and then fails every call.
+    open_guarded(target, limits).close()
     if transport == "stdio":
         server.run("stdio")
     else:

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-import sys
+import contextlib
+import io
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from dbwright import api
-from dbwright.cli.common import DatabaseArg, DbOpt, TextOrJsonOpt, emit_json, err, one_database
+from dbwright.cli.common import (
+    DatabaseArg,
+    DbOpt,
+    FailOnOpt,
+    OutAliasOpt,
+    TextOrJsonOpt,
+    check_output_path,
+    emit_json,
+    err,
+    one_database,
+    one_output,
+    write_file,
+)
 
 DirOpt = Annotated[Path, typer.Option("--dir", help="The migrations directory.")]
 LockTimeoutOpt = Annotated[
@@ -100,16 +113,35 @@ def plan(
             "--safe", help="Rewrite each unsafe statement into its safe sequence, as change packages."
         ),
     ] = False,
-    out: Annotated[
+    output: Annotated[
         Path | None,
-        typer.Option("--out", help="With --safe: write the rewritten migration (up and down) to this file."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the plan to this file; with --safe, the rewritten migration (up and down).",
+        ),
     ] = None,
+    out: OutAliasOpt = None,
+    fail_on: FailOnOpt = None,
 ) -> None:
     """Dry run: each pending statement with its lock, rewrite/scan, estimated duration and transaction; lint."""
+    output = check_output_path(one_output(output, out))
+    threshold = api.parse_severity(fail_on) if fail_on else None
     if safe:
-        _safe_plan(one_database(database, db), dir, format, out)
+        _safe_plan(one_database(database, db), dir, format, output)
         return
     result = api.migrate_plan(one_database(database, db), dir)
+    if output is None:
+        _print_plan(result, format)
+    else:
+        with contextlib.redirect_stdout(io.StringIO()) as text:
+            _print_plan(result, format)
+        write_file(output, text.getvalue())
+    if threshold is not None and api.at_or_above(result.findings, threshold):
+        raise typer.Exit(1)
+
+
+def _print_plan(result: Any, format: str) -> None:
     if format == "json":
         emit_json(result.to_dict())
         return
@@ -157,8 +189,7 @@ def _safe_plan(target: str | None, directory: Path, format: str, out: Path | Non
         if not rewritten:
             print("nothing to apply")
     if out is not None and rewritten:
-        out.write_text(api.render_migration([p for _, packages in rewritten for p in packages]))
-        print(f"wrote {out}", file=sys.stderr)
+        write_file(out, api.render_migration([p for _, packages in rewritten for p in packages]))
 
 
 @app.command()

@@ -7,7 +7,15 @@ from typing import Annotated
 import typer
 
 from dbwright import api
-from dbwright.cli.common import DatabaseArg, OutputOpt, emit, format_option
+from dbwright.cli.common import (
+    DatabaseArg,
+    DbOpt,
+    OutputOpt,
+    check_output_path,
+    emit,
+    format_option,
+    one_database,
+)
 from dbwright.output import render
 
 
@@ -17,6 +25,7 @@ def register(app: typer.Typer) -> None:
 
 def pii(
     database: DatabaseArg = None,
+    db: DbOpt = None,
     sample_rows: Annotated[
         int,
         typer.Option(
@@ -33,7 +42,8 @@ def pii(
     output: OutputOpt = None,
 ) -> None:
     """Find columns holding personal data; report confidence, match rate, masked examples and fixes."""
+    check_output_path(output)
     report = api.discover_pii(
-        database, schemas=schema or (), sample_rows=sample_rows, table_timeout=table_timeout
+        one_database(database, db), schemas=schema or (), sample_rows=sample_rows, table_timeout=table_timeout
     )
     emit(render(report, format), output)

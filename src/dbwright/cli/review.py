@@ -7,18 +7,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from dbwright import api, output
 from dbwright.cli.common import (
     DbOpt,
+    FailOnOpt,
+    MinSeverityOpt,
+    OutAliasOpt,
     OutputOpt,
     SourceArg,
+    check_output_path,
     emit,
     err,
     format_option,
+    make_console,
     obtain_snapshot,
     one_database,
+    one_output,
+    write_file,
 )
 from dbwright.cli.config import active_config
 from dbwright.model import Snapshot
@@ -32,13 +38,6 @@ MemoryOpt = Annotated[
         "--server-memory",
         help="The server's RAM (e.g. 16GB), for memory settings; read from the server "
         "when dbwright may, otherwise those checks are skipped.",
-    ),
-]
-FailOnOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--fail-on",
-        help="Exit 1 when a finding is at or above this severity (info, low, medium, high, critical).",
     ),
 ]
 MinObservedOpt = Annotated[
@@ -76,9 +75,11 @@ def run_checks(
 
 def review(
     database: SourceArg = None,
+    db: DbOpt = None,
     format: Annotated[str, format_option("review")] = "text",
     output_file: OutputOpt = None,
     fail_on: FailOnOpt = None,
+    min_severity: MinSeverityOpt = None,
     category: Annotated[
         list[str] | None, typer.Option("--category", "-c", help="Only this area (repeatable).")
     ] = None,
@@ -90,29 +91,36 @@ def review(
 ) -> None:
     """Review a database (or a saved snapshot): prioritized findings, each with evidence and a fix."""
     threshold = api.parse_severity(fail_on) if fail_on else None
+    listed_from = api.parse_severity(min_severity) if min_severity else None
     for name in category or []:
         api.check_category(name)
+    api.check_codes(check)
     api.check_min_observed(min_observed)
-    result = run_checks(obtain_snapshot(database, server_memory), category, check, min_observed)
+    check_output_path(output_file)  # before the review, so a typo costs nothing
+    snap = obtain_snapshot(one_database(database, db), server_memory, fail_on=fail_on)
+    result = run_checks(snap, category, check, min_observed)
+    listed = result.listing_at_or_above(listed_from)
     if format == "text" and output_file is None:
-        output.print_review(result, Console())
+        output.print_review(listed, make_console())
     else:
-        # a snapshot file locates the findings in SARIF and annotations
-        source = database if api.is_snapshot_path(database) else None
-        emit(output.render(result, format, source=source), output_file)
+        named = one_database(database, db)
+        source = named if api.is_snapshot_path(named) else None  # locates findings in SARIF and annotations
+        emit(output.render(listed, format, source=source), output_file)
     if threshold is not None and api.at_or_above(result.findings, threshold):
         raise typer.Exit(1)
 
 
 def snapshot(
     database: SourceArg = None,
+    db: DbOpt = None,
     output_file: Annotated[
         Path, typer.Option("--output", "-o", help="Where to save the snapshot JSON.")
     ] = Path("snapshot.json"),
     server_memory: MemoryOpt = None,
 ) -> None:
     """Save a catalog snapshot as JSON, to review offline later (`dbwright review snap.json`)."""
-    snap = obtain_snapshot(database, server_memory)
+    check_output_path(output_file)
+    snap = obtain_snapshot(one_database(database, db), server_memory)
     api.save_snapshot(snap, output_file)
     err.print(
         f"wrote {output_file}: {len(snap.tables)} tables, {len(snap.columns)} columns, "
@@ -131,7 +139,13 @@ def fix(
         ),
     ],
     db: DbOpt = None,
-    out: Annotated[Path, typer.Option("--out", help="Migration file to write.")] = Path("migration.sql"),
+    output_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", show_default=False, help="Migration file to write [default: migration.sql]."
+        ),
+    ] = None,
+    out: OutAliasOpt = None,
     server_memory: MemoryOpt = None,
     min_observed: MinObservedOpt = None,
 ) -> None:
@@ -139,15 +153,20 @@ def fix(
     database, codes = split_database(codes)
     if not codes:
         raise typer.BadParameter("name at least one check code, e.g. DW102")
+    api.check_codes(codes)
     api.check_min_observed(min_observed)
+    path = check_output_path(one_output(output_file, out) or Path("migration.sql"))
     snap = obtain_snapshot(one_database(database, db), server_memory)
     result = run_checks(snap, None, codes, min_observed)
     packages = api.fix_packages(result)
     if not packages:
         err.print(f"no fixes for {', '.join(codes)} in this database; nothing written")
         return
-    out.write_text(api.render_migration(packages))
-    err.print(f"wrote {out}: {len(packages)} change package(s); review it, then apply it yourself")
+    write_file(
+        path,
+        api.render_migration(packages),
+        f": {len(packages)} change package(s); review it, then apply it yourself",
+    )
 
 
 def split_database(arguments: list[str]) -> tuple[str | None, list[str]]:

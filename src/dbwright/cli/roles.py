@@ -8,7 +8,16 @@ from typing import Annotated
 import typer
 
 from dbwright import api
-from dbwright.cli.common import DatabaseArg, TextOrJsonOpt, emit_plan
+from dbwright.cli.common import (
+    DatabaseArg,
+    DbOpt,
+    OutAliasOpt,
+    TextOrJsonOpt,
+    check_output_path,
+    emit_plan,
+    one_database,
+    one_output,
+)
 
 roles_app = typer.Typer(
     name="roles", help="Least privilege: group roles and grants as change packages.", no_args_is_help=True
@@ -18,6 +27,7 @@ roles_app = typer.Typer(
 @roles_app.command("plan")
 def plan(
     database: DatabaseArg = None,
+    db: DbOpt = None,
     schema: Annotated[
         list[str] | None,
         typer.Option(
@@ -34,16 +44,22 @@ def plan(
     ] = None,
     prefix: Annotated[str, typer.Option("--prefix", help="Prefix for the group role names.")] = "",
     format: TextOrJsonOpt = "text",
-    out: Annotated[
+    output: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="Also write the packages as one migration file (up and down) for dbwright migrate."
+            "--output",
+            "-o",
+            help="Also write the packages as one migration file (up and down) for dbwright migrate.",
         ),
     ] = None,
+    out: OutAliasOpt = None,
 ) -> None:
     """Plan NOLOGIN groups (readonly, readwrite, migrator), members, default privileges and PUBLIC revokes."""
-    result = api.plan_roles(database, schemas=schema or (), app_users=app_user or (), prefix=prefix)
-    emit_plan(result, format, api.roles_plan_text, out)
+    path = check_output_path(one_output(output, out))
+    result = api.plan_roles(
+        one_database(database, db), schemas=schema or (), app_users=app_user or (), prefix=prefix
+    )
+    emit_plan(result, format, api.roles_plan_text, path)
 
 
 def register(app: typer.Typer) -> None:

@@ -18,6 +18,7 @@ from dbwright.engines.base import Engine
 from dbwright.engines.registry import default_engine, engine_for_target, engines, scheme_of
 from dbwright.errors import InputFileError
 from dbwright.model import Snapshot
+from dbwright.model.snapshot import SnapshotFormatError
 
 TargetKind = Literal["url", "conninfo", "name", "env", "snapshot", "demo"]
 
@@ -114,5 +115,13 @@ def load_snapshot(path: Path) -> Snapshot:
         return Snapshot.from_json(path.read_text())
     except FileNotFoundError:
         raise InputFileError(f"snapshot file not found: {path}") from None
-    except (ValueError, TypeError, KeyError) as error:
+    except IsADirectoryError:
+        raise InputFileError(f"{path} is a folder, not a snapshot file") from None
+    except UnicodeDecodeError:
+        raise InputFileError(f"{path} is not a dbwright snapshot: not UTF-8 text") from None
+    except SnapshotFormatError as error:  # names the field and what it should be, never Python's words
         raise InputFileError(f"{path} is not a dbwright snapshot: {str(error).splitlines()[0]}") from None
+    except (ValueError, TypeError, KeyError, AttributeError):  # a shape the field checks did not foresee
+        raise InputFileError(f"{path} is not a dbwright snapshot: its fields do not fit the format") from None
+    except OSError as error:
+        raise InputFileError(f"cannot read {path}: {error.strerror or error}") from None

@@ -636,11 +636,25 @@ class Snapshot:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Snapshot:
-        return _from_plain(cls, data)
+        """Rebuild a snapshot from its JSON form; data of the wrong shape or type is a
+        ``SnapshotFormatError`` naming the field (``tables[3].row_estimate: expected a number``)."""
+        if not isinstance(data, dict):
+            raise SnapshotFormatError(f"expected a JSON object, found {_json_kind(data)}")
+        return _from_plain(cls, data, "")
 
     @classmethod
     def from_json(cls, text: str) -> Snapshot:
-        return cls.from_dict(json.loads(text))
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise SnapshotFormatError(
+                f"not JSON ({error.msg} at line {error.lineno}, column {error.colno})"
+            ) from None
+        return cls.from_dict(data)
+
+
+class SnapshotFormatError(ValueError):
+    """Saved snapshot data that is not a snapshot: not JSON, or a field of the wrong shape or type."""
 
 
 def _to_plain(value: Any) -> Any:
@@ -656,28 +670,64 @@ def _to_plain(value: Any) -> Any:
 _HINTS: dict[type, dict[str, Any]] = {}
 
 
-def _from_plain(annotation: Any, value: Any) -> Any:
-    """Rebuild a value of the annotated type from JSON-plain data."""
+_SCALARS: dict[type, tuple[type, ...]] = {int: (int,), float: (int, float), str: (str,), bool: (bool,)}
+_SCALAR_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in words, for an error message."""
+    if isinstance(value, bool):
+        return "true/false"
+    return {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )
+
+
+def _from_plain(annotation: Any, value: Any, where: str) -> Any:
+    """Rebuild a value of the annotated type from JSON-plain data, checking its shape and scalar types
+    on the way (``where`` names the field, for the error)."""
     if value is None:
         return None
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return _from_plain(options[0], value) if len(options) == 1 else value
+        return _from_plain(options[0], value, where) if len(options) == 1 else value
     if origin is tuple:
+        if not isinstance(value, list):
+            raise SnapshotFormatError(f"{where}: expected a list, found {_json_kind(value)}")
         args = typing.get_args(annotation)
         item_type = args[0] if args else Any
-        return tuple(_from_plain(item_type, v) for v in value)
+        return tuple(_from_plain(item_type, v, f"{where}[{i}]") for i, v in enumerate(value))
     if origin is dict:
+        if not isinstance(value, dict):
+            raise SnapshotFormatError(f"{where}: expected an object, found {_json_kind(value)}")
         return dict(value)
     if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
+        if not isinstance(value, dict):
+            raise SnapshotFormatError(f"{where or 'snapshot'}: expected an object, found {_json_kind(value)}")
         hints = _HINTS.get(annotation)
         if hints is None:
             hints = _HINTS[annotation] = typing.get_type_hints(annotation)
-        known = {f.name for f in dataclasses.fields(annotation)}
-        return annotation(**{k: _from_plain(hints[k], v) for k, v in value.items() if k in known})
-    if annotation is float and isinstance(value, int):
-        return float(value)
+        fields = dataclasses.fields(annotation)
+        required = [
+            f.name
+            for f in fields
+            if f.init and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING  # type: ignore[misc]
+        ]
+        missing = [name for name in required if name not in value]
+        if missing:
+            prefix = f"{where}: " if where else ""
+            raise SnapshotFormatError(f"{prefix}missing field {', '.join(repr(m) for m in missing)}")
+        known = {f.name for f in fields if f.init}
+        dot = f"{where}." if where else ""
+        return annotation(**{k: _from_plain(hints[k], v, dot + k) for k, v in value.items() if k in known})
+    expected = _SCALARS.get(annotation)
+    if expected is not None:
+        if not isinstance(value, expected) or (annotation is not bool and isinstance(value, bool)):
+            raise SnapshotFormatError(
+                f"{where}: expected {_SCALAR_NAMES[annotation]}, found {_json_kind(value)}"
+            )
+        return float(value) if annotation is float else value
     return value
 
 

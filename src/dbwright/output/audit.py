@@ -16,6 +16,7 @@ from typing import Any
 
 from dbwright.audit.access import AccessMatrix
 from dbwright.audit.run import AUDIT_CATEGORIES, CIS_BENCHMARK, Audit, AuditFinding
+from dbwright.model.findings import Severity
 from dbwright.output import markdown as md
 from dbwright.output.common import evidence_value, server_version_label
 from dbwright.output.html import CSS
@@ -57,11 +58,13 @@ class Code:
 Block = Heading | Para | Table | Bullets | Code
 
 
-def document(audit: Audit) -> list[Block]:
+def document(audit: Audit, min_severity: Severity | None = None) -> list[Block]:
+    """The audit as blocks; ``min_severity`` lists only findings at or above it (the compliance
+    table and the counts still cover every finding)."""
     return [
         *_header(audit),
         *_compliance(audit),
-        *_findings(audit),
+        *_findings(audit, min_severity),
         *_skipped(audit),
         *_access(audit),
         *_encryption(audit),
@@ -135,12 +138,18 @@ def _compliance(audit: Audit) -> Iterator[Block]:
     yield Table(["CIS section", "Check", "Status", "Findings", "Title"], rows)
 
 
-def _findings(audit: Audit) -> Iterator[Block]:
+def _findings(audit: Audit, min_severity: Severity | None = None) -> Iterator[Block]:
     yield Heading(2, "Findings")
-    if not audit.findings:
+    listed = [f for f in audit.findings if min_severity is None or f.severity >= min_severity]
+    if min_severity is not None:
+        yield Para(
+            f"Listing findings at or above {min_severity.label}: "
+            f"{len(audit.findings) - len(listed)} below it not listed."
+        )
+    if not listed:
         yield Para("No findings.")
         return
-    for f in audit.findings:
+    for f in listed:
         yield from _finding(f)
 
 
@@ -313,8 +322,8 @@ def _onoff(flag: bool | None) -> str:
 # --- text ----------------------------------------------------------------------------------
 
 
-def render_text(audit: Audit) -> str:
-    return render_text_blocks(document(audit))
+def render_text(audit: Audit, min_severity: Severity | None = None) -> str:
+    return render_text_blocks(document(audit, min_severity))
 
 
 def render_text_blocks(blocks: list[Block]) -> str:
@@ -353,8 +362,8 @@ def _text_table(table: Table) -> list[str]:
 # --- markdown ------------------------------------------------------------------------------
 
 
-def render_markdown(audit: Audit) -> str:
-    return render_markdown_blocks(document(audit))
+def render_markdown(audit: Audit, min_severity: Severity | None = None) -> str:
+    return render_markdown_blocks(document(audit, min_severity))
 
 
 def render_markdown_blocks(blocks: list[Block]) -> str:
@@ -380,9 +389,9 @@ def _e(value: Any) -> str:
     return _html.escape(str(value), quote=True)
 
 
-def render_html(audit: Audit) -> str:
+def render_html(audit: Audit, min_severity: Severity | None = None) -> str:
     parts: list[str] = []
-    for block in document(audit):
+    for block in document(audit, min_severity):
         if isinstance(block, Heading):
             parts.append(f"<h{block.level}>{_e(block.text)}</h{block.level}>")
         elif isinstance(block, Para):

@@ -49,7 +49,17 @@ def by_severity(findings: Iterable[ReviewedFinding]) -> dict[Severity, list[Revi
 
 
 def severity_counts(review: Review) -> dict[Severity, int]:
-    return {s: sum(1 for f in review.findings if f.severity == s) for s in SEVERITIES_WORST_FIRST}
+    """Findings per severity, worst first: every finding, listed or not (see ``not_listed_note``)."""
+    return {s: sum(1 for f in review.found if f.severity == s) for s in SEVERITIES_WORST_FIRST}
+
+
+def not_listed_note(review: Review) -> str:
+    """What ``--min-severity`` left out of the listing, or "" when nothing was."""
+    if review.min_severity is None:
+        return ""
+    return (
+        f"listing findings at or above {review.min_severity.label}: {review.not_listed} below it not listed"
+    )
 
 
 def evidence_value(value: Any, key: str = "") -> str:

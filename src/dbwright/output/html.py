@@ -22,6 +22,7 @@ from dbwright.output.common import (
     evidence_value,
     human_seconds,
     largest_tables,
+    not_listed_note,
     one_line,
     server_version_label,
     severity_counts,
@@ -34,8 +35,6 @@ from dbwright.review import Review, ReviewedFinding
 CHART_WIDTH = 900
 BAR_HEIGHT = 22
 BAR_GAP = 8
-LABEL_WIDTH = 260
-VALUE_WIDTH = 150
 
 
 def render(review: Review) -> str:
@@ -102,7 +101,8 @@ def _summary(review: Review) -> str:
             ("Connected as", server.current_user + (" (superuser)" if server.is_superuser else "")),
             ("Snapshot taken", review.snapshot.taken_at),
             ("Checks run / skipped", f"{review.checks_run} / {len(review.skipped)}"),
-            ("Findings", len(review.findings)),
+            ("Findings", len(review.found)),
+            *([("Listed", not_listed_note(review))] if review.min_severity else []),
             (
                 "Introspection / review time",
                 f"{review.snapshot.introspection_ms:,.0f} ms / {review.review_ms:,.0f} ms",
@@ -135,13 +135,18 @@ def _charts(review: Review) -> str:
 
 
 def _area(review: Review, category: str, findings: list[ReviewedFinding], ids: Iterator[int]) -> str:
-    score = review.scores()[category]
-    head = (
-        f'<section id="area-{e(category)}" class="area"><h2>{e(category.capitalize())} '
-        f'<span class="score {_score_class(score)}">{score}/100</span></h2>'
+    status = review.areas()[category]
+    badge = (
+        f'<span class="score unchecked">{e(status.label())}</span>'
+        if status.score is None
+        else f'<span class="score {_score_class(status.score)}">{status.score}/100</span>'
     )
+    head = f'<section id="area-{e(category)}" class="area"><h2>{e(category.capitalize())} {badge}</h2>'
+    if status.partial:
+        head += f'<p class="partial">{e(status.label().split(", ", 1)[1])}</p>'
     if not findings:
-        return head + '<p class="empty">No findings in this area.</p></section>'
+        empty = "Not checked." if status.score is None else "No findings in this area."
+        return head + f'<p class="empty">{empty}</p></section>'
     return head + "".join(_finding(f, next(ids)) for f in findings) + "</section>"
 
 
@@ -334,6 +339,14 @@ def _score_chart(review: Review) -> str:
     rows = []
     for i, (area, score) in enumerate(scores.items()):
         y = _row_y(i)
+        if score is None:  # no bar at all: an unchecked area is not a clean one
+            rows.append(
+                _label(0, y, area)
+                + f'<rect x="{bar_x}" y="{y}" width="{bar_room}" height="{BAR_HEIGHT}" class="track" rx="3">'
+                f"<title>{e(area)}: {e(review.areas()[area].label())}</title></rect>"
+                + _label(width, y, "not checked", "end")
+            )
+            continue
         rows.append(
             _label(0, y, area)
             + f'<rect x="{bar_x}" y="{y}" width="{bar_room}" height="{BAR_HEIGHT}" class="track" rx="3"/>'
@@ -345,54 +358,50 @@ def _score_chart(review: Review) -> str:
 
 
 def _tables_chart(tables: list[Table]) -> str:
-    top = 30
+    """Each table's size as one stacked bar (heap, TOAST, indexes): HTML, so names wrap on a phone."""
     biggest = max(t.total_bytes for t in tables) or 1
-    bar_room = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH - 10
-    legend = "".join(
-        f'<rect x="{LABEL_WIDTH + i * 110}" y="4" width="14" height="14" class="{part}"/>'
-        f'<text x="{LABEL_WIDTH + i * 110 + 20}" y="16" class="lbl">{part}</text>'
-        for i, part in enumerate(("heap", "toast", "index"))
-    )
     rows = []
-    for i, table in enumerate(tables):
-        y = _row_y(i, top)
-        x = LABEL_WIDTH
-        bars = []
-        for part, size in (
-            ("heap", table.heap_bytes),
-            ("toast", table.toast_bytes),
-            ("index", table.index_bytes),
-        ):
-            width = bar_room * size / biggest
-            if width > 0:
-                bars.append(
-                    f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="{BAR_HEIGHT}" class="{part}">'
-                    f"<title>{e(table.qname)} {part}: {e(format_bytes(size))}</title></rect>"
-                )
-            x += width
-        rows.append(
-            f"<g><title>{e(table.qname)}</title>{_label(0, y, one_line(table.qname, 34))}</g>"
-            + "".join(bars)
-            + _label(CHART_WIDTH, y, format_bytes(table.total_bytes), "end")
+    for table in tables:
+        parts = "".join(
+            f'<span class="bar {part}" style="width:{100 * size / biggest:.2f}%" '
+            f'title="{e(table.qname)} {part}: {e(format_bytes(size))}"></span>'
+            for part, size in (
+                ("heap", table.heap_bytes),
+                ("toast", table.toast_bytes),
+                ("index", table.index_bytes),
+            )
+            if size > 0
         )
-    return _svg(_row_y(len(tables), top), legend + "".join(rows), "largest tables by size")
+        rows.append(
+            _bar_row(f"<code>{e(table.qname)}</code>", parts, format_bytes(table.total_bytes), "stack")
+        )
+    legend = "".join(f'<span class="swatch {part}"></span> {part} ' for part in ("heap", "toast", "index"))
+    return f'<p class="legend">{legend}</p>' + _bar_chart(rows, "largest tables by size")
 
 
 def _statements_chart(statements: list[Statement]) -> str:
+    """The statements that took the most time, their text wrapped beside the bar."""
     longest = max(s.total_ms for s in statements) or 1
-    label_width = 380
-    bar_room = CHART_WIDTH - label_width - 190
-    rows = []
-    for i, statement in enumerate(statements):
-        y = _row_y(i)
-        width = bar_room * statement.total_ms / longest
-        rows.append(
-            f"<g><title>{e(statement.query)}</title>{_label(0, y, one_line(statement.query, 52), css_class='q')}"
-            f'<rect x="{label_width}" y="{y}" width="{max(width, 1):.1f}" height="{BAR_HEIGHT}" class="bar time"/>'
-            f"</g>"
-            + _label(CHART_WIDTH, y, f"{statement.total_ms:,.0f} ms · {statement.calls:,} calls", "end")
+    rows = [
+        _bar_row(
+            f'<span class="q">{e(one_line(statement.query, 160))}</span>',
+            f'<span class="bar time" style="width:{max(0.4, 100 * statement.total_ms / longest):.2f}%"></span>',
+            f"{statement.total_ms:,.0f} ms · {statement.calls:,} calls",
         )
-    return _svg(_row_y(len(statements)), "".join(rows), "top queries by total time")
+        for statement in statements
+    ]
+    return _bar_chart(rows, "top queries by total time")
+
+
+def _bar_row(label_html: str, bars_html: str, value: str, track: str = "") -> str:
+    return (
+        f'<div class="bar-row"><div class="bar-label">{label_html}</div>'
+        f'<div class="bar-track {track}">{bars_html}</div><div class="bar-value">{e(value)}</div></div>'
+    )
+
+
+def _bar_chart(rows: list[str], label: str) -> str:
+    return f'<div class="bars" role="figure" aria-label="{e(label)}">{"".join(rows)}</div>'
 
 
 def _score_class(score: int) -> str:
@@ -439,6 +448,7 @@ letter-spacing:.04em;vertical-align:1px}
 .sev-low{border-left-color:var(--low)}.badge.sev-low{background:var(--low)}
 .sev-info{border-left-color:var(--info)}.badge.sev-info{background:var(--info)}
 .score{font-size:.7em;border-radius:4px;padding:1px 8px;color:#fff;vertical-align:3px}
+.score.unchecked{background:#777;font-weight:normal}.partial{color:#8a6d00;margin:.2em 0}
 .score.good{background:var(--good)}.score.fair{background:var(--fair)}.score.poor{background:var(--poor)}
 details.fix{border-top:1px dashed var(--line);margin-top:10px;padding-top:6px}
 details.fix summary{cursor:pointer;font-weight:600}
@@ -452,8 +462,11 @@ button.copy:hover{border-color:var(--muted)}
 svg.chart{display:block;max-width:100%;margin:6px 0 14px}
 svg text{fill:var(--fg);font-size:13px}svg text.q{font-size:12px}
 svg .track{fill:var(--code)}svg .bar.good{fill:var(--good)}svg .bar.fair{fill:var(--fair)}
-svg .bar.poor{fill:var(--poor)}svg .heap{fill:var(--heap)}svg .toast{fill:var(--toast)}
-svg .index{fill:var(--index)}svg .bar.time{fill:var(--time)}
+svg .bar.poor{fill:var(--poor)}
+.bar.heap,.swatch.heap{background:var(--heap)}.bar.toast,.swatch.toast{background:var(--toast)}
+.bar.index,.swatch.index{background:var(--index)}.bar.time{background:var(--time)}
+.bar-track.stack{flex-direction:row;gap:0}.bar-track.stack .bar{height:14px;border-radius:0}
+.bar-track .bar.time{height:14px}
 @media print{nav,.filter,button.copy{display:none}.finding{break-inside:avoid}}
 """
 )

@@ -11,6 +11,7 @@ from dbwright.output.common import (
     docs_path,
     evidence_value,
     human_seconds,
+    not_listed_note,
     server_version_label,
     severity_counts,
 )
@@ -41,10 +42,11 @@ def _header(review: Review) -> str:
 def _summary(review: Review) -> str:
     counts = severity_counts(review)
     severity_rows = [[s.label, str(n)] for s, n in counts.items()]
-    score_rows = [[area, f"{score}/100"] for area, score in review.scores().items()]
+    score_rows = [[area, prose(status.label())] for area, status in review.areas().items()]
+    listed = f" {prose(not_listed_note(review))}." if review.min_severity else ""
     return (
         "## Summary\n\n"
-        f"{len(review.findings)} finding(s).\n\n"
+        f"{len(review.found)} finding(s).{listed}\n\n"
         + table(["Severity", "Findings"], severity_rows)
         + "\n"
         + table(["Area", "Score"], score_rows)

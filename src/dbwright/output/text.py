@@ -23,6 +23,7 @@ from dbwright.output.common import (
     by_severity,
     evidence_value,
     human_seconds,
+    not_listed_note,
     one_line,
     server_version_label,
     severity_counts,
@@ -53,7 +54,8 @@ def print_review(review: Review, console: Console) -> None:
     console.print(_header(review))
     console.print(_scores(review))
     if not review.findings:
-        console.print(Text("No findings.", style="bold green"))
+        at_or_above = f" at or above {review.min_severity.label}" if review.min_severity else ""
+        console.print(Text(f"No findings{at_or_above}.", style="bold green"))
     for severity, findings in by_severity(review.findings).items():
         title = Text(f" {severity.label.upper()} ({len(findings)}) ", style=SEVERITY_STYLES[severity])
         console.print()
@@ -77,7 +79,7 @@ def _header(review: Review) -> RenderableType:
         f" · PostgreSQL {server_version_label(server.version_num)}",
     )
     counts = Text()
-    counts.append(f"{len(review.findings)} finding(s)", style="bold")
+    counts.append(f"{len(review.found)} finding(s)", style="bold")
     for severity, n in severity_counts(review).items():
         if n:
             counts.append("  ")
@@ -93,20 +95,32 @@ def _header(review: Review) -> RenderableType:
             "by the configuration",
             style="dim",
         )
+    if review.min_severity is not None:
+        counts.append(f"\n{not_listed_note(review)}", style="dim")
     return Panel(counts, title=title, title_align="left", expand=True)
 
 
 def _scores(review: Review) -> RenderableType:
+    """One bar per area; an area nothing checked gets no bar and no score, and every area not fully
+    checked gets a line below saying what was not run and why."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(min_width=14)
     grid.add_column()
     grid.add_column(justify="right")
-    for area, score in review.scores().items():
+    notes = []
+    for area, status in review.areas().items():
+        if status.score is None:  # never a clean bar for an area nothing checked
+            grid.add_row(Text(area), Text("·" * BAR_WIDTH, style="dim"), Text("not checked", style="yellow"))
+            notes.append(Text(f"{area}: {status.label()}", style="yellow"))
+            continue
+        score = status.score
         filled = round(score / 100 * BAR_WIDTH)
         style = "green" if score >= 90 else "yellow" if score >= 70 else "red"
         bar = Text("█" * filled, style=style) + Text("░" * (BAR_WIDTH - filled), style="dim")
-        grid.add_row(Text(area), bar, Text(f"{score}/100", style=style))
-    return Padding(grid, (0, 1))
+        grid.add_row(Text(area), bar, Text(f"{score}/100" + ("*" if status.partial else ""), style=style))
+        if status.partial:
+            notes.append(Text(f"{area}: *{status.label().split(', ', 1)[1]}", style="yellow"))
+    return Padding(Group(grid, *notes), (0, 1))
 
 
 def _finding(reviewed: ReviewedFinding) -> RenderableType:

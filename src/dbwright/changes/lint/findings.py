@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dbwright.model.findings import Severity
@@ -86,3 +86,9 @@ class LintReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"files": list(self.files), "findings": [f.to_dict() for f in self.findings]}
+
+    def listing_at_or_above(self, severity: Severity | None) -> LintReport:
+        """This run listing only the findings at or above ``severity`` (``--min-severity``)."""
+        if severity is None:
+            return self
+        return replace(self, findings=tuple(f for f in self.findings if f.severity >= severity))
