@@ -128,7 +128,7 @@ def test_try_repo_fails_on_an_unsafe_migration_and_a_snapshot_with_high_findings
     assert "db/V2__unsafe.sql:1: DW701 [high] Index built without CONCURRENTLY" in lint
     assert "db/V3__safe.sql:" not in lint  # the safe migration has no finding
     assert "Failed" in review
-    assert "DW111" in review and "billing.invoices.number" in review  # the demo's critical finding, offline
+    assert "DW204" in review and "auth.users_email_lower_key" in review  # a high finding, read offline
 
 
 def test_configured_hooks_pass_a_safe_migration_and_a_clean_snapshot(project, pre_commit_home, head):

@@ -1,17 +1,20 @@
 """GitHub Actions workflow commands: one ``::error`` / ``::warning`` / ``::notice`` line per finding.
 
 Printed in a workflow step, each line becomes an annotation on the run (and, for a lint
-finding with a file and line, on that line of the pull request). The severity maps as in
-SARIF: critical and high are errors, medium warnings, low and info notices. The last line is
-a plain summary, which GitHub shows as ordinary log output.
+finding with a file and line, on that line of the pull request; for a review or audit of a
+snapshot or schema file in the repository, on the line that defines the object, as in SARIF).
+The severity maps as in SARIF: critical and high are errors, medium warnings, low and info
+notices. The last line is a plain summary, which GitHub shows as ordinary log output.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dbwright.model.findings import Severity
-from dbwright.output.sarif import LEVELS
+from dbwright.output.sarif import LEVELS, ObjectLocator, Source
 
 if TYPE_CHECKING:
     from dbwright.audit.run import Audit
@@ -38,20 +41,43 @@ def _property(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_review(review: Review) -> str:
+def object_place(source: Source, root: Path | None = None) -> Callable[[str], dict[str, str | int]]:
+    """``file=`` and ``line=`` of an object in the snapshot or schema file ``source``, when that file lies
+    in the repository (``root``, default the current folder); nothing for a live database."""
+    if source is None:
+        return lambda name: {}
+    root = Path(root or Path.cwd()).resolve()
+    try:
+        file = (root / source).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return lambda name: {}
+    locate = ObjectLocator("", source, root)
+    return lambda name: {"file": file, "line": locate.line_of(name)}
+
+
+def render_review(review: Review, source: Source = None, root: Path | None = None) -> str:
+    """One annotation per finding; ``source`` is the snapshot or schema file the review read."""
+    place = object_place(source, root)
     lines = [
-        annotation(f.severity, f"{f.check.code} {f.check.title}", f"{f.finding.object}: {f.finding.message}")
+        annotation(
+            f.severity,
+            f"{f.check.code} {f.check.title}",
+            f"{f.finding.object}: {f.finding.message}",
+            **place(f.finding.object),
+        )
         for f in review.findings
     ]
     return "\n".join([*lines, f"dbwright review: {len(review.findings)} finding(s)"]) + "\n"
 
 
-def render_audit(audit: Audit) -> str:
+def render_audit(audit: Audit, source: Source = None, root: Path | None = None) -> str:
+    place = object_place(source, root)
     lines = [
         annotation(
             f.severity,
             f"{f.check.code} {f.check.title}" + (f" (CIS {f.check.cis})" if f.check.cis else ""),
             f"{f.finding.object}: {f.finding.message}",
+            **place(f.finding.object),
         )
         for f in audit.findings
     ]

@@ -197,7 +197,7 @@ def sarif_log(
 
 def _uri_bases(used: set[str | None], root: Path | None) -> dict[str, Any]:
     """``SRCROOT`` always (as an absolute file URI ending in /), and the pseudo-file bases in use."""
-    root_uri = (root or Path.cwd()).resolve().as_uri()
+    root_uri = Path(root or Path.cwd()).resolve().as_uri()
     bases: dict[str, Any] = {
         SRCROOT: {
             "uri": root_uri if root_uri.endswith("/") else root_uri + "/",
@@ -268,7 +268,7 @@ def file_artifact(path: str | os.PathLike[str], root: Path | None = None) -> Art
     file URI; SQL read from standard input is the pseudo-file ``dbwright/stdin.sql``."""
     if str(path) in STDIN_NAMES:
         return Artifact("dbwright/stdin.sql", STDIN)
-    root = (root or Path.cwd()).resolve()
+    root = Path(root or Path.cwd()).resolve()
     absolute = (root / path).resolve()
     try:
         relative = absolute.relative_to(root)
