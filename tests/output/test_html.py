@@ -105,9 +105,9 @@ def test_html_has_summary_areas_charts_and_skipped(review):
     ids = {a.get("id") for _, a in page.elements}
     assert {"summary", "charts", "skipped"} <= ids
     assert {f"area-{c}" for c in CATEGORIES} <= ids
-    charts = [a["aria-label"] for tag, a in page.elements if tag == "svg"]
+    charts = [a["aria-label"] for tag, a in page.elements if tag == "svg" or a.get("role") == "figure"]
     assert charts == ["score per area", "largest tables by size", "top queries by total time"]
-    assert "shop.orders" in text.split('aria-label="largest tables by size"')[1].split("</svg>")[0]
+    assert "shop.orders" in text.split('aria-label="largest tables by size"')[1].split("</section>")[0]
     assert "SELECT sum(total) FROM shop.orders" in text  # a top query, from pg_stat_statements
     for severity in ("critical", "high", "medium", "low", "info"):
         assert f'class="tally sev-{severity}"' in text

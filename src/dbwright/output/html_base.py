@@ -93,4 +93,16 @@ table.rows td{border:0;padding:2px 8px}
 table.rows td::before{content:attr(data-label) ": ";color:var(--muted);font-family:system-ui,sans-serif}
 }
 footer{margin:40px 0 10px;font-size:.85em}
+.legend{font-size:.9em;color:var(--muted)}
+.swatch{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:-1px}
+.bars{display:grid;grid-template-columns:minmax(0,2fr) minmax(0,3fr) minmax(0,1.2fr);gap:6px 12px;align-items:center;
+margin:6px 0 14px}
+.bar-row{display:contents}
+.bar-label{font-size:.85em;min-width:0;overflow-wrap:anywhere}
+.bar-label .q{color:var(--muted);font-size:.92em}
+.bar-track{display:flex;flex-direction:column;gap:2px;min-width:0}
+.bar{display:block;height:9px;border-radius:2px}
+.bar-value{font-size:.85em;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
+@media (max-width:700px){.bars{grid-template-columns:minmax(0,1fr);gap:3px}
+.bar-value{margin-bottom:10px}}
 """

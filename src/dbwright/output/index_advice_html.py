@@ -309,18 +309,7 @@ padding:8px 14px;margin:12px 0}
 .tally .label{display:block;color:var(--muted);font-size:.85em}
 .tally .n{font-size:1.25em}
 .unit{color:var(--muted);font-size:.92em}
-.legend{font-size:.9em;color:var(--muted)}
-.swatch{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:-1px}
 .swatch.before,.bar.before{background:var(--before)}.swatch.after,.bar.after{background:var(--after)}
-.bars{display:grid;grid-template-columns:minmax(0,2fr) minmax(0,3fr) minmax(0,1.2fr);gap:6px 12px;align-items:center}
-.bar-row{display:contents}
-.bar-label{font-size:.85em;min-width:0}
-.bar-label .q{color:var(--muted);font-size:.92em;overflow-wrap:anywhere}
-.bar-track{display:flex;flex-direction:column;gap:2px;min-width:0}
-.bar{display:block;height:9px;border-radius:2px}
-.bar-value{font-size:.85em;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
-@media (max-width:700px){.bars{grid-template-columns:minmax(0,1fr)}
-.bar-value{margin-bottom:10px}}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:4px 18px 10px;margin:14px 0}
 @media (max-width:600px){.card{padding:4px 10px 8px}}
 dl.facts{display:flex;flex-wrap:wrap;gap:6px 22px;margin:6px 0}
