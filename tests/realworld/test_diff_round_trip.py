@@ -14,7 +14,6 @@ client (which writes ``\\restrict``). Then:
 
 from __future__ import annotations
 
-import re
 import subprocess
 import time
 from pathlib import Path
@@ -23,36 +22,11 @@ import psycopg
 import pytest
 
 from dbwright.changes.diff import diff
-from tests.changes.diff.helpers import sections
+from tests.changes.diff.helpers import pg_dump_lines, psql_errors, sections
 from tests.pgcluster import PG_BIN, Cluster
 from tests.realworld.corpus import load_mlflow, mediawiki_files, synapse_files
 
 pytestmark = pytest.mark.slow
-
-
-def _psql(url: str, sql_file: Path) -> list[str]:
-    """Run a file as psql does without ON_ERROR_STOP; the ERROR lines it printed."""
-    done = subprocess.run(
-        [str(PG_BIN / "psql"), "-X", "-q", "-d", url, "-f", str(sql_file)], capture_output=True, text=True
-    )
-    return [line for line in done.stderr.splitlines() if "ERROR:" in line]
-
-
-def _pg_dump(url: str) -> list[str]:
-    """pg_dump --schema-only, sorted, without its comments, \\restrict keys, SET lines and blank lines."""
-    done = subprocess.run(
-        [str(PG_BIN / "pg_dump"), "--schema-only", "--no-owner", "-d", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    kept = []
-    for line in done.stdout.splitlines():
-        text = line.rstrip()
-        if not text or text.startswith("--") or re.match(r"^\\(un)?restrict ", text):
-            continue
-        kept.append(text.rstrip(",;"))
-    return sorted(kept)
 
 
 def _fresh(cluster: Cluster, name: str) -> str:
@@ -111,7 +85,7 @@ def test_real_schema_round_trips_from_empty(cluster: Cluster, tmp_path: Path, bu
     source, target = f"rt_{name}_source", f"rt_{name}_target"
     try:
         source_url, target_url = _fresh(cluster, source), _fresh(cluster, target)
-        assert _psql(source_url, schema) == []
+        assert psql_errors(source_url, schema) == []
 
         started = time.monotonic()
         plan = diff(target_url, schema, allow_destructive=True)
@@ -119,7 +93,7 @@ def test_real_schema_round_trips_from_empty(cluster: Cluster, tmp_path: Path, bu
         (tmp_path / "up.sql").write_text(up)
         (tmp_path / "down.sql").write_text(down)
         assert plan.manual == [], plan.manual
-        up_errors = _psql(target_url, tmp_path / "up.sql")
+        up_errors = psql_errors(target_url, tmp_path / "up.sql")
         again = diff(target_url, schema, allow_destructive=True)
         print(
             f"\n{name}: {len(plan.packages)} steps, {len(up_errors)} errors on apply, "
@@ -127,10 +101,10 @@ def test_real_schema_round_trips_from_empty(cluster: Cluster, tmp_path: Path, bu
         )
         assert up_errors == []
         assert [d.to_dict() for d in again.differences] == []
-        assert _pg_dump(target_url) == _pg_dump(source_url)
+        assert pg_dump_lines(target_url) == pg_dump_lines(source_url)
 
-        down_errors = _psql(target_url, tmp_path / "down.sql")
+        down_errors = psql_errors(target_url, tmp_path / "down.sql")
         assert down_errors == []
-        assert _pg_dump(target_url) == _pg_dump(_fresh(cluster, f"rt_{name}_empty"))
+        assert pg_dump_lines(target_url) == pg_dump_lines(_fresh(cluster, f"rt_{name}_empty"))
     finally:
         _drop(cluster, source, target, f"rt_{name}_empty")

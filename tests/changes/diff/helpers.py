@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
 from pathlib import Path
 
 import psycopg
@@ -13,6 +15,7 @@ from dbwright.changes.migration_file import DOWN_MARK, UP_MARK
 from dbwright.engines.postgres.diff_catalog import diff_target
 from dbwright.engines.registry import take_snapshot
 from dbwright.model import Snapshot
+from tests.pgcluster import PG_BIN
 
 
 def sections(migration: str) -> tuple[str, str]:
@@ -56,6 +59,31 @@ def round_trip(pg, tmp_path: Path, live_sql: str, desired_sql: str, **options) -
     assert compare_snapshots(snapshot(pg.url), original) == [], down
     assert scratch_databases(pg) == []
     return plan
+
+
+def psql_errors(url: str, sql_file: Path) -> list[str]:
+    """Run a file as psql does without ON_ERROR_STOP: the ERROR lines it printed (what a user would count)."""
+    done = subprocess.run(
+        [str(PG_BIN / "psql"), "-X", "-q", "-d", url, "-f", str(sql_file)], capture_output=True, text=True
+    )
+    return [line for line in done.stderr.splitlines() if "ERROR:" in line]
+
+
+def pg_dump_lines(url: str, sort: bool = True) -> list[str]:
+    """pg_dump --schema-only, sorted, without comments, \\restrict keys and blank lines (its noise)."""
+    done = subprocess.run(
+        [str(PG_BIN / "pg_dump"), "--schema-only", "--no-owner", "-d", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    kept = []
+    for line in done.stdout.splitlines():
+        text = line.rstrip()
+        if not text or text.startswith("--") or re.match(r"^\\(un)?restrict ", text):
+            continue
+        kept.append(text.rstrip(",;") if sort else text)
+    return sorted(kept) if sort else kept
 
 
 def step_sql(plan: DiffPlan) -> list[str]:

@@ -1205,7 +1205,12 @@ class _Planner:
     def add_constraint(self, table: str, name: str, k: dict[str, Any]) -> None:
         phase = "add_foreign_keys" if k["type"] == "f" else "add_constraints"
         drop = f"ALTER TABLE {qident(table)} DROP CONSTRAINT {ident(name)};"
-        if k["type"] == "c" and k["validated"] and table not in self.new_tables:
+        if (
+            k["type"] == "c"
+            and k["validated"]
+            and table not in self.new_tables
+            and not self.partitioned(table)
+        ):
             # The lint rewrites foreign keys; a CHECK on a live table gets the same two steps here.
             self.add(
                 phase,
@@ -1237,7 +1242,7 @@ class _Planner:
             phase,
             f"Add constraint {name} on {table}",
             [Step(self.constraint_sql(table, name, k), drop, lock_=Lock("ACCESS EXCLUSIVE", table))],
-            rewrite=True,
+            rewrite=not self.partitioned(table),  # NOT VALID and CONCURRENTLY do not apply there (PG 13-17)
         )
 
     def mentions(self, table: str, definition: str) -> tuple[str, ...]:
@@ -1260,9 +1265,10 @@ class _Planner:
             schema = d.key.split(".", 1)[0]
             if d.change in ("removed", "changed"):
                 old = d.before
-                gone = old["table"] in self.gone_tables
+                # No CONCURRENTLY on a partitioned table (PostgreSQL 13-17 refuse it there).
+                gone = old["table"] in self.gone_tables or self.partitioned(old["table"])
                 concurrently = "" if gone else "CONCURRENTLY "
-                rebuild = (
+                rebuild = _recursive(
                     old["definition"]
                     if gone
                     else old["definition"].replace(" INDEX ", " INDEX CONCURRENTLY ", 1)
@@ -1290,14 +1296,17 @@ class _Planner:
                     f"Create index {d.key}",
                     [
                         Step(
-                            new["definition"] + ";",
+                            _recursive(new["definition"]) + ";",
                             f"DROP INDEX {ident(schema)}.{ident(d.key.split('.', 1)[1])};",
                             lock_=Lock("SHARE", new["table"]),
                             scans_=True,
                         )
                     ],
-                    rewrite=True,
+                    rewrite=not self.partitioned(new["table"]),
                 )
+
+    def partitioned(self, table: str) -> bool:
+        return any(side["tables"].get(table, {}).get("kind") == "p" for side in (self.before, self.after))
 
     # --- views, functions, triggers -----------------------------------------------------------------
     def view_sql(self, name: str, v: dict[str, Any], side: Projection) -> str:
@@ -1754,6 +1763,14 @@ class _Planner:
                         )
                     ],
                 )
+
+
+def _recursive(index_definition: str) -> str:
+    """An index on a partitioned table as pg_get_indexdef prints it (``ON ONLY``) would stay invalid
+    and leave the partitions without theirs: created without ONLY, it builds and attaches them."""
+    return re.sub(
+        r"^(CREATE (?:UNIQUE )?INDEX (?:CONCURRENTLY )?\S+ ON )ONLY ", r"\1", index_definition, count=1
+    )
 
 
 def _collate(column: dict[str, Any], explicit: bool = False) -> str:

@@ -6,8 +6,8 @@ schema-qualified, so the migration runs under any search_path and the two sides 
 
 - ``read_extras``: extensions, collations and columns' COLLATE, text-search dictionaries and
   configurations, aggregates' CREATE AGGREGATE, partition bounds, RLS policies, publications,
-  owners, and what belongs to something else (extension members, objects a partition inherits
-  from its parent) so the diff leaves it to that owner.
+  owners, and what belongs to something else (an extension's objects and comments on them,
+  what a partition inherits from its parent) so the diff leaves it to that owner.
 - ``read_dependencies``: pg_depend as edges between the diff's object ids (``table:s.t``,
   ``function:s.f(integer)``, …): the order the migration creates and drops things in.
 - ``Canonicalizer``: two spellings of one expression compared in the server's own printed
@@ -164,6 +164,43 @@ FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.
 WHERE t.tgparentid <> 0 AND {USER_NAMESPACE}
 """
 
+# What an extension created (its tables, their columns, indexes, constraints; comments on any of its
+# objects): CREATE EXTENSION brings it, so the diff neither creates nor comments it.
+_EXT_RELS = f"""
+SELECT c.oid, c.relkind, n.nspname || '.' || c.relname AS name
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE {USER_NAMESPACE} AND NOT {_member("c.oid", "pg_class")}
+"""
+EXTENSION_MEMBERS = f"""
+WITH rels AS ({_EXT_RELS})
+SELECT CASE WHEN relkind IN ('r', 'p', 'f') THEN 'tables' WHEN relkind = 'S' THEN 'sequences'
+            WHEN relkind IN ('v', 'm') THEN 'views' ELSE 'indexes' END AS kind, name AS key FROM rels
+UNION ALL
+SELECT 'columns', r.name || '.' || a.attname FROM rels r JOIN pg_attribute a ON a.attrelid = r.oid
+WHERE a.attnum > 0 AND NOT a.attisdropped
+UNION ALL
+SELECT 'indexes', n.nspname || '.' || ic.relname FROM rels r JOIN pg_index i ON i.indrelid = r.oid
+JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
+UNION ALL
+SELECT 'constraints', r.name || '.' || k.conname FROM rels r JOIN pg_constraint k ON k.conrelid = r.oid
+UNION ALL
+SELECT 'comments', CASE relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+                   WHEN 'i' THEN 'INDEX' WHEN 'I' THEN 'INDEX' WHEN 'f' THEN 'FOREIGN TABLE' WHEN 'c' THEN 'TYPE'
+                   ELSE 'TABLE' END || '|' || name FROM rels
+UNION ALL
+SELECT 'comments', 'COLUMN|' || r.name || '.' || a.attname FROM rels r JOIN pg_attribute a ON a.attrelid = r.oid
+WHERE a.attnum > 0
+UNION ALL
+SELECT 'comments', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END || '|'
+       || n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE {USER_NAMESPACE} AND NOT {_member("p.oid", "pg_proc")}
+UNION ALL
+SELECT 'comments', CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END || '|' || n.nspname || '.' || t.typname
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE {USER_NAMESPACE} AND NOT {_member("t.oid", "pg_type")}
+"""
+
 POLICIES = f"""
 SELECT n.nspname || '.' || c.relname || '.' || p.polname AS key,
        CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
@@ -193,6 +230,8 @@ SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' WHEN 'm' THE
        pg_get_userbyid(c.relowner) AS owner
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S') AND {USER_NAMESPACE} AND {_member("c.oid", "pg_class")}
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                  AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))  -- follows its table
 UNION ALL
 SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END || '|'
        || n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
@@ -307,7 +346,7 @@ def _rows(conn: psycopg.Connection, sql: str) -> list[dict[str, Any]]:
 def read_extras(conn: psycopg.Connection) -> dict[str, Any]:
     """The diff's sections beyond the snapshot, as plain data (see the module docstring)."""
     inherited: dict[str, set[str]] = {}
-    for row in _rows(conn, INHERITED):
+    for row in _rows(conn, INHERITED) + _rows(conn, EXTENSION_MEMBERS):
         inherited.setdefault(row["kind"], set()).add(row["key"])
     return {
         "role": _rows(conn, "SELECT current_user AS role")[0]["role"],

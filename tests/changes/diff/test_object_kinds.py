@@ -1,0 +1,128 @@
+"""Every object kind of a mature schema, from an empty database and back (issue 15 item 1).
+
+The schema below is written here, in the shapes the issue saw on a large real schema: extensions
+(one depending on another), an ICU collation used by a column, a text-search configuration,
+SQL-standard functions that call each other in reverse alphabetical order, a CHECK and an
+expression index that call them, a CHECK and a view with ``IN`` on a varchar column (printed
+differently on each reload), a constraint trigger, a partitioned table with a partition, an
+aggregate, RLS with a policy, identity, an owner and a grant, comments, a sequence owned by a
+column, and a publication.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dbwright.changes.diff import diff
+from tests.changes.diff.helpers import pg_dump_lines, psql_errors, sections
+
+MATURE = """
+\\set ON_ERROR_STOP 1
+CREATE EXTENSION IF NOT EXISTS cube WITH SCHEMA public;
+CREATE EXTENSION IF NOT EXISTS earthdistance WITH SCHEMA public;
+CREATE EXTENSION IF NOT EXISTS unaccent WITH SCHEMA public;
+CREATE SCHEMA app;
+CREATE COLLATION app.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TEXT SEARCH CONFIGURATION app.plain (COPY = pg_catalog.simple);
+ALTER TEXT SEARCH CONFIGURATION app.plain ALTER MAPPING FOR word, hword, hword_part WITH public.unaccent, simple;
+CREATE DOMAIN app.email AS text CHECK (VALUE ~ '@');
+CREATE TYPE app.status AS ENUM ('new', 'done');
+CREATE FUNCTION app.z_norm(t text) RETURNS text LANGUAGE sql IMMUTABLE RETURN lower(t);
+CREATE FUNCTION app.a_key(t text) RETURNS text LANGUAGE sql IMMUTABLE RETURN app.z_norm(t) || '!';
+CREATE TABLE app.people (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name text COLLATE app.ci NOT NULL,
+    email app.email,
+    kind varchar(10) NOT NULL CHECK (kind IN ('a', 'b')),
+    status app.status DEFAULT 'new',
+    code text CHECK (app.a_key(code) <> '!'),
+    home earth
+);
+ALTER TABLE app.people ALTER COLUMN kind SET (n_distinct = 2);
+CREATE INDEX people_key ON app.people (app.a_key(name));
+CREATE VIEW app.active AS SELECT id, name FROM app.people WHERE kind IN ('a', 'b');
+CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE CONSTRAINT TRIGGER people_touch AFTER INSERT ON app.people DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION app.touch();
+CREATE TABLE app.events (id bigint, at date NOT NULL, body text) PARTITION BY RANGE (at);
+CREATE TABLE app.events_2025 PARTITION OF app.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE INDEX events_at ON app.events (at);
+CREATE AGGREGATE app.concat_all(text) (SFUNC = textcat, STYPE = text, INITCOND = '');
+ALTER TABLE app.people ENABLE ROW LEVEL SECURITY;
+CREATE POLICY readable ON app.people FOR SELECT TO PUBLIC USING (kind IN ('a', 'b'));
+CREATE SEQUENCE app.ticket_seq;
+CREATE TABLE app.tickets (n int DEFAULT nextval('app.ticket_seq'), owner_note text);
+ALTER SEQUENCE app.ticket_seq OWNED BY app.tickets.n;
+ALTER TABLE app.tickets OWNER TO diff_kinds_owner;
+GRANT SELECT ON app.people TO diff_kinds_reader;
+CREATE PUBLICATION diff_kinds_pub FOR TABLE app.people WITH (publish = 'insert, update');
+COMMENT ON TABLE app.people IS 'people';
+COMMENT ON COLUMN app.people.name IS 'compared without case';
+COMMENT ON FUNCTION app.a_key(text) IS 'the sort key';
+"""
+
+
+def test_a_mature_schema_round_trips_from_empty(pg, tmp_path: Path) -> None:
+    pg.role("diff_kinds_owner", "NOLOGIN")
+    pg.role("diff_kinds_reader", "NOLOGIN")
+    source = pg.cluster.url(pg.name + "_src")
+    pg.execute(f'CREATE DATABASE "{pg.name}_src" TEMPLATE template0')
+    try:
+        schema = tmp_path / "schema.sql"
+        schema.write_text(MATURE)
+        assert psql_errors(source, schema) == []
+
+        plan = diff(pg.url, schema, allow_destructive=True)
+        assert plan.manual == [] and plan.refused == []
+        up, down = sections(plan.migration())
+        assert up.lstrip().startswith("SET search_path = pg_catalog;\nSET check_function_bodies = false;")
+        titles = [p.title for p in plan.packages]
+        # pg_depend's order, not the kinds': z_norm before a_key, a_key before what calls it.
+        assert titles.index("Create extension cube") < titles.index("Create extension earthdistance")
+        assert titles.index("Create function app.z_norm(t text)") < titles.index(
+            "Create function app.a_key(t text)"
+        )
+        assert titles.index("Create function app.a_key(t text)") < titles.index(
+            "Add constraint people_code_check on app.people"
+        )
+        assert titles.index("Create function app.a_key(t text)") < titles.index("Create index app.people_key")
+        sql = "\n".join(p.forward_sql for p in plan.packages)
+        assert "CREATE CONSTRAINT TRIGGER people_touch" in sql and "ADD CONSTRAINT people_touch" not in sql
+        assert 'name text COLLATE "app"."ci" NOT NULL' in sql or "name text COLLATE app.ci NOT NULL" in sql
+        assert "CREATE TABLE app.events_2025 PARTITION OF app.events FOR VALUES FROM" in sql
+        assert "CREATE AGGREGATE app.concat_all(text) (SFUNC = textcat, STYPE = text, INITCOND = '')" in sql
+        assert "COMMENT ON FUNCTION public.cube" not in sql  # the extension's own comments come with it
+        assert "ALTER TABLE app.tickets OWNER TO diff_kinds_owner;" in sql
+
+        (tmp_path / "up.sql").write_text(up)
+        (tmp_path / "down.sql").write_text(down)
+        assert psql_errors(pg.url, tmp_path / "up.sql") == []
+        again = diff(pg.url, schema, allow_destructive=True)
+        assert [d.to_dict() for d in again.differences] == [] and again.manual == []
+        # `kind IN ('a', 'b')` on varchar is stored as ANY((ARRAY[…])::text[]), which reads back as
+        # ARRAY[(…)::text, …]: pg_dump and a restore of it print the same change. The reference is the
+        # source as pg_dump restores it; the diff's own comparison (above) found the two equal.
+        reloaded = tmp_path / "source.sql"
+        reloaded.write_text("\n".join(pg_dump_lines(source, sort=False)) + "\n")
+        pg.execute(f'CREATE DATABASE "{pg.name}_ref" TEMPLATE template0')
+        reference = pg.cluster.url(pg.name + "_ref")
+        assert psql_errors(reference, reloaded) == []
+        target_lines, reference_lines = pg_dump_lines(pg.url), pg_dump_lines(reference)
+        assert [x for x in target_lines if x not in reference_lines] == [
+            x for x in reference_lines if x not in target_lines
+        ]
+        assert target_lines == reference_lines
+        assert {*pg_dump_lines(pg.url)} ^ {*pg_dump_lines(source)} <= {
+            line for line in pg_dump_lines(pg.url) + pg_dump_lines(source) if "ARRAY[" in line
+        }
+
+        assert psql_errors(pg.url, tmp_path / "down.sql") == []
+        assert pg.value("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE n.nspname = 'app'") == 0  # fmt: skip
+        assert pg.value("SELECT count(*) FROM pg_extension WHERE extname <> 'plpgsql'") == 0
+    finally:
+        pg.execute(f'DROP DATABASE IF EXISTS "{pg.name}_src" WITH (FORCE)')
+        pg.execute(f'DROP DATABASE IF EXISTS "{pg.name}_ref" WITH (FORCE)')
+        pg.execute("DROP PUBLICATION IF EXISTS diff_kinds_pub")
+        for role in ("diff_kinds_owner", "diff_kinds_reader"):
+            pg.execute(f'DROP OWNED BY "{role}"')
