@@ -249,3 +249,13 @@ def test_renderers(pg, fmt):
     assert "t_a" in out
     if fmt == "html":
         assert "<svg" in out and "http://" not in out.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_a_limit_parameter_is_counted_for_the_generic_plan(pg):
+    """pg_stat_statements turns LIMIT 10 into LIMIT $2: PREPARE must be given every parameter."""
+    _hypopg(pg)
+    pg.execute("CREATE TABLE o(id int PRIMARY KEY, customer_id int, created_at timestamptz)")
+    pg.execute("INSERT INTO o SELECT g, g % 100, now() FROM generate_series(1, 20000) g")
+    pg.analyze()
+    advice = _advise(pg, "SELECT id FROM o WHERE customer_id = $1 ORDER BY created_at DESC LIMIT $2")
+    assert not advice.skipped and advice.recommendations[0].spec.keys[0] == "customer_id"

@@ -112,6 +112,9 @@ def analyze(sql: str, snapshot: Snapshot) -> QueryShape:
     shape = QueryShape()
     statement = pglast.parse_sql(sql)[0].stmt
     _Walker(shape, snapshot).statement(statement, None)
+    # Every $n counts, also those outside the columns walked (LIMIT $2, OFFSET $3): PREPARE needs them all.
+    numbers = [n.number for n in _walk(statement) if isinstance(n, ast.ParamRef)]
+    shape.parameters = max([shape.parameters, *numbers])
     return shape
 
 
