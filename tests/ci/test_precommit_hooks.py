@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -104,6 +105,21 @@ def test_the_hooks_manifest_is_valid_and_names_both_hooks():
     assert set(hooks) == {"dbwright-lint", "dbwright-review-snapshot"}
     assert hooks["dbwright-lint"]["files"] == r"\.sql$"
     assert hooks["dbwright-review-snapshot"]["entry"] == "dbwright review --fail-on high"
+
+
+def test_the_documented_config_is_valid_and_names_the_shipped_hooks(tmp_path):
+    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "docs" / "ci.md").read_text(), re.DOTALL)
+    documented = next(block for block in blocks if "repos:" in block)
+    (tmp_path / ".pre-commit-config.yaml").write_text(documented)
+    checked = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "validate-config", str(tmp_path / ".pre-commit-config.yaml")],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    [repo] = yaml.safe_load(documented)["repos"]
+    shipped = {hook["id"] for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert {hook["id"] for hook in repo["hooks"]} == shipped
 
 
 def test_try_repo_fails_on_an_unsafe_migration_and_a_snapshot_with_high_findings(

@@ -228,3 +228,40 @@ def test_sarif_result_carries_fix_sql_and_skipped_checks_become_notifications(re
 
 def test_sarif_levels_cover_every_severity():
     assert {s.label: LEVELS[s] for s in Severity} == EXPECTED_LEVEL
+
+
+def test_findings_the_configuration_ignores_are_suppressed_results(review):
+    from dbwright.audit.run import run_audit
+    from dbwright.review import Ignore, ReviewPolicy, run_review
+
+    ignore = Ignore("DW101", "shop.*", "append-only log, keyed downstream", "dbwright.toml: ignore[1]")
+    policy = ReviewPolicy(ignores=(ignore,))
+    ignored = run_review(review.snapshot, policy=policy)
+    assert [s.finding.object for s in ignored.suppressed] == [f"shop.{HOSTILE_TABLE}"]
+    log = sarif(ignored)
+    assert schema_errors(log) == []
+    results = log["runs"][0]["results"]
+    assert len(results) == len(ignored.findings) + 1
+    [suppressed] = [r for r in results if "suppressions" in r]
+    assert suppressed["ruleId"] == "DW101" and suppressed["suppressions"] == [
+        {"kind": "external", "justification": "append-only log, keyed downstream"}
+    ]
+    assert suppressed["properties"]["ignoredBy"] == "dbwright.toml: ignore[1]"
+
+    first = api.audit(review.snapshot).findings[0]
+    audit_ignore = Ignore(
+        first.check.check.code, first.finding.object, "accepted risk", "dbwright.toml: ignore[2]"
+    )
+    audit_log = sarif(run_audit(review.snapshot, policy=ReviewPolicy(ignores=(audit_ignore,))))
+    assert schema_errors(audit_log) == []
+    [suppressed] = [r for r in audit_log["runs"][0]["results"] if "suppressions" in r]
+    assert suppressed["ruleId"] == first.check.code  # the audit's DWA code
+    assert suppressed["suppressions"][0]["justification"] == "accepted risk"
+
+
+def test_information_uri_is_the_projects_homepage():
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    assert pyproject["project"]["urls"]["Homepage"] == INFORMATION_URI
+    assert DOCS_BASE_URI.startswith(INFORMATION_URI + "/")

@@ -19,6 +19,7 @@ from dbwright.checks import (  # noqa: F401  (registers them)
     indexes,
     integrity,
     maintenance,
+    patterns,
     security,
     workload,
 )

@@ -183,6 +183,8 @@ class ColumnStats:
     avg_width: int | None = None
     most_common_vals: tuple[str, ...] | None = None
     most_common_freqs: tuple[float, ...] | None = None
+    #: Text columns only: up to 30 of ANALYZE's histogram bounds, each cut to 120 characters.
+    histogram_bounds: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -511,6 +513,21 @@ class TlsSession:
 
 
 @dataclass(frozen=True)
+class JsonKeys:
+    """The top-level keys of a jsonb column's documents, counted over a bounded sample of its rows."""
+
+    schema: str
+    table: str
+    column: str
+    rows_sampled: int  # rows whose value is a JSON object
+    keys: tuple[tuple[str, int], ...] = ()  # (key, rows with it), most frequent first, at most 50
+
+    @property
+    def table_qname(self) -> str:
+        return qualify(self.schema, self.table)
+
+
+@dataclass(frozen=True)
 class Skipped:
     """A part of the snapshot that could not be read, and why."""
 
@@ -547,6 +564,7 @@ class Snapshot:
     policies: tuple[Policy, ...] = ()
     languages: tuple[Language, ...] = ()
     tls_sessions: tuple[TlsSession, ...] = ()
+    json_keys: tuple[JsonKeys, ...] = ()
     engine: str = "postgresql"
 
     @property

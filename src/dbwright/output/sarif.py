@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from dbwright.audit.run import Audit, AuditFinding
     from dbwright.changes.lint.findings import LintFinding, LintReport
     from dbwright.checks.registry import Check
-    from dbwright.review import Review, ReviewedFinding
+    from dbwright.review import Review, ReviewedFinding, SuppressedFinding
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -140,7 +140,8 @@ class Result:
     location: Location
     identity: tuple[str | None, ...]
     properties: dict[str, Any] = field(default_factory=dict)
-    suppressed_because: str | None = None  # an in-source ignore with its reason
+    suppressed_because: str | None = None  # an ignore with its reason
+    suppression_kind: str = "inSource"  # in the SQL; "external": in the project's configuration file
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,9 @@ def _result(result: Result, index: dict[str, int], fingerprint_key: str) -> dict
         "properties": result.properties,
     }
     if result.suppressed_because is not None:
-        sarif["suppressions"] = [{"kind": "inSource", "justification": result.suppressed_because}]
+        sarif["suppressions"] = [
+            {"kind": result.suppression_kind, "justification": result.suppressed_because}
+        ]
     return sarif
 
 
@@ -388,7 +391,10 @@ def review_log(
     return sarif_log(
         Tool("dbwright", "dbwrightFinding/v1"),
         [_check_rule(check, docs_base_uri) for check in all_checks()],
-        [_review_result(f, locate) for f in review.findings],
+        [
+            *(_review_result(f, locate) for f in review.findings),
+            *(_suppressed_result(s, s.check.code, locate) for s in review.suppressed),
+        ],
         skipped=(
             (s.check.code, f"{s.check.code} {s.check.title} was skipped: " + "; ".join(s.reasons))
             for s in review.skipped
@@ -443,6 +449,23 @@ def _review_result(reviewed: ReviewedFinding, locate: ObjectLocator) -> Result:
     )
 
 
+def _suppressed_result(suppressed: SuppressedFinding, rule_id: str, locate: ObjectLocator) -> Result:
+    """A finding the project's configuration ignores, with its reason: a result with an external
+    suppression, so a dashboard shows it as suppressed rather than losing it."""
+    finding = suppressed.finding
+    severity = finding.severity or suppressed.check.severity
+    return Result(
+        rule_id=rule_id,
+        severity=severity,
+        message=finding.message,
+        location=locate(finding.object),
+        identity=(rule_id, finding.object),
+        properties={"severity": severity.label, "ignoredBy": suppressed.ignore.source},
+        suppressed_because=suppressed.ignore.reason,
+        suppression_kind="external",
+    )
+
+
 # --- the audit -------------------------------------------------------------------------------
 
 
@@ -474,7 +497,14 @@ def audit_log(
     return sarif_log(
         Tool("dbwright-audit", "dbwrightAudit/v1"),
         rules,
-        [_audit_result(f, locate) for f in audit.findings],
+        [
+            *(_audit_result(f, locate) for f in audit.findings),
+            *(
+                _suppressed_result(s, s.check.audit_code, locate)
+                for s in audit.suppressed
+                if s.check.in_audit
+            ),
+        ],
         skipped=(
             (s.check.code, f"{s.check.code} {s.check.title} was not verified: " + "; ".join(s.reasons))
             for s in audit.skipped

@@ -19,6 +19,7 @@ from psycopg.rows import dict_row
 from dbwright import __version__
 from dbwright.engines.postgres import queries as q
 from dbwright.engines.postgres.own_queries import is_own_query
+from dbwright.engines.postgres.query_errors import message_line
 from dbwright.model import (
     Column,
     ColumnStats,
@@ -30,6 +31,7 @@ from dbwright.model import (
     Function,
     HbaRule,
     Index,
+    JsonKeys,
     Language,
     Policy,
     Privilege,
@@ -47,7 +49,9 @@ from dbwright.model import (
     Trigger,
     UserType,
     View,
+    qualify,
 )
+from dbwright.model.operations import ident, qident
 
 Progress = Callable[[str], None]
 
@@ -121,6 +125,9 @@ def snapshot(
             "checks that read column statistics skip them",
         )
 
+    step("jsonb document keys (bounded sample)")
+    json_keys = _json_keys(r, locked)
+
     step("constraints and indexes")
     constraints = tuple(
         Constraint(**_tuples(row, "columns", "ref_columns"))
@@ -181,6 +188,7 @@ def snapshot(
         policies=policies,
         languages=languages,
         tls_sessions=tls_sessions,
+        json_keys=json_keys,
         types=user_types,
         comments=comments,
     )
@@ -201,14 +209,46 @@ def _column(row: dict[str, Any]) -> Column:
         "avg_width",
         "most_common_vals",
         "most_common_freqs",
+        "histogram_bounds",
     )
     stats = {k: row.pop(k) for k in stat_keys}
     has_stats = stats["null_frac"] is not None
     if has_stats:
-        for key in ("most_common_vals", "most_common_freqs"):
+        for key in ("most_common_vals", "most_common_freqs", "histogram_bounds"):
             if stats[key] is not None:
                 stats[key] = tuple(stats[key])
     return Column(**row, stats=ColumnStats(**stats) if has_stats else None)
+
+
+def _json_keys(r: _Reader, locked: str) -> tuple[JsonKeys, ...]:
+    """Top-level keys of up to 40 jsonb columns, each over its first 500 object documents.
+
+    Each read runs in a savepoint, so a table that cannot be read (or a statement timeout) costs
+    only its own column, which is listed as skipped.
+    """
+    found = []
+    for target in r.rows(q.with_locked(q.JSON_COLUMNS, locked)):
+        sql = q.JSON_KEYS.format(
+            table=qident(qualify(target["schema"], target["table"])), column=ident(target["column"])
+        )
+        try:
+            with r.conn.transaction():
+                rows = r.rows(sql, {"rows": q.JSON_SAMPLE_ROWS})
+        except psycopg.Error as error:
+            r.skip(
+                "json_keys", f"{target['schema']}.{target['table']}.{target['column']}: {message_line(error)}"
+            )
+            continue
+        found.append(
+            JsonKeys(
+                target["schema"],
+                target["table"],
+                target["column"],
+                rows[0]["rows_sampled"] if rows else 0,
+                tuple((row["key"], row["present"]) for row in rows),
+            )
+        )
+    return tuple(found)
 
 
 def _locked_relations(r: _Reader) -> str:

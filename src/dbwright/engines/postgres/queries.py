@@ -102,7 +102,10 @@ SELECT n.nspname AS schema, c.relname AS table, a.attname AS name, a.attnum AS p
        t.typtype = 'e' AS is_enum,
        st.null_frac, st.n_distinct, st.correlation, st.avg_width,
        (st.most_common_vals::text::text[])[1:20] AS most_common_vals,
-       st.most_common_freqs[1:20] AS most_common_freqs
+       st.most_common_freqs[1:20] AS most_common_freqs,
+       CASE WHEN t.typcategory = 'S' AND st.histogram_bounds IS NOT NULL THEN
+            (SELECT array_agg(left(v, 120)) FROM unnest((st.histogram_bounds::text::text[])[1:30]) AS v)
+       END AS histogram_bounds
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -483,3 +486,28 @@ CATALOG_SQL: dict[str, str] = {
     "default_privileges": DEFAULT_PRIVILEGES,
     "sessions": SESSIONS,
 }
+
+# jsonb columns whose documents are worth sampling: readable, not behind a lock, with rows, largest first.
+JSON_COLUMNS = f"""
+SELECT n.nspname AS schema, c.relname AS table, a.attname AS column
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE a.atttypid = 'jsonb'::regtype AND a.attnum > 0 AND NOT a.attisdropped
+  AND c.relkind IN ('r', 'm') AND c.reltuples > 0 AND NOT c.oid = ANY({{LOCKED}})
+  AND has_column_privilege(c.oid, a.attnum, 'SELECT')
+  AND {USER_NAMESPACE}
+  AND {NOT_EXTENSION_MEMBER.format(oid="c.oid", catalog="'pg_class'")}
+ORDER BY c.reltuples DESC, 1, 2, 3
+LIMIT 40
+"""
+
+# The top-level keys of the first JSON_SAMPLE_ROWS object documents of one column ({table}, {column}).
+JSON_SAMPLE_ROWS = 500
+JSON_KEYS = """
+WITH docs AS (SELECT {column} AS doc FROM {table} WHERE {column} IS NOT NULL LIMIT %(rows)s),
+     objects AS (SELECT doc FROM docs WHERE jsonb_typeof(doc) = 'object')
+SELECT (SELECT count(*) FROM objects) AS rows_sampled, key, count(*) AS present
+FROM objects, jsonb_object_keys(objects.doc) AS key
+GROUP BY key ORDER BY count(*) DESC, key LIMIT 50
+"""
