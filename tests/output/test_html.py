@@ -1,4 +1,5 @@
-"""HTML: one self-contained file, everything escaped, working copy buttons, inline SVG charts."""
+"""HTML: one self-contained file, everything escaped, working copy buttons, charts, collapsed findings,
+a severity filter and each check's text in the file. In Chromium: tests/output/test_reports_in_chromium.py."""
 
 import html
 import json

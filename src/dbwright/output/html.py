@@ -1,8 +1,12 @@
-"""HTML: one self-contained file (inline CSS, a little inline JS, inline SVG charts).
+"""HTML: one self-contained file (inline CSS, a little inline JS, HTML bar charts).
 
 Nothing is loaded from the network, so the report opens offline and can be mailed or
 attached to a ticket. Every string that came from the database (names, messages, SQL,
-query texts) goes through ``html.escape``.
+query texts) goes through ``html.escape``. Findings start collapsed to their headline; a
+severity filter and expand/collapse buttons appear when the script runs. Each check's own text
+(what, why, how to fix, references) is carried in the file, so nothing links to a docs folder
+that only a source checkout has. Charts are HTML, not SVG: labels wrap instead of being clipped
+or shrunk to nothing on a phone.
 """
 
 from __future__ import annotations
@@ -31,10 +35,6 @@ from dbwright.output.common import (
 from dbwright.output.html_base import BASE_CSS, e, kv_table, page, rows_table
 from dbwright.output.registry import Renderer, lazy
 from dbwright.review import Review, ReviewedFinding
-
-CHART_WIDTH = 900
-BAR_HEIGHT = 22
-BAR_GAP = 8
 
 
 def render(review: Review) -> str:
@@ -314,47 +314,22 @@ def _yes(flag: bool, warn: bool = False) -> str:
 # --- SVG charts -----------------------------------------------------------------------------
 
 
-def _svg(height: int, content: str, label: str, width: int = CHART_WIDTH) -> str:
-    return (
-        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
-        f'aria-label="{e(label)}">{content}</svg>'
-    )
-
-
-def _row_y(index: int, top: int = 0) -> int:
-    return top + index * (BAR_HEIGHT + BAR_GAP)
-
-
-def _label(x: int, y: int, text: str, anchor: str = "start", css_class: str = "lbl") -> str:
-    return (
-        f'<text x="{x}" y="{y + BAR_HEIGHT * 0.7:.1f}" text-anchor="{anchor}" class="{css_class}">'
-        f"{e(text)}</text>"
-    )
-
-
 def _score_chart(review: Review) -> str:
-    scores = review.scores()
-    width, bar_x = 560, 115
-    bar_room = width - bar_x - 75
+    """Each area's score as a bar; an area nothing checked gets no bar at all, never a clean one."""
     rows = []
-    for i, (area, score) in enumerate(scores.items()):
-        y = _row_y(i)
-        if score is None:  # no bar at all: an unchecked area is not a clean one
+    for area, score in review.scores().items():
+        if score is None:
+            status = review.areas()[area].label()
             rows.append(
-                _label(0, y, area)
-                + f'<rect x="{bar_x}" y="{y}" width="{bar_room}" height="{BAR_HEIGHT}" class="track" rx="3">'
-                f"<title>{e(area)}: {e(review.areas()[area].label())}</title></rect>"
-                + _label(width, y, "not checked", "end")
+                _bar_row(e(area), f'<span class="bar none" title="{e(status)}"></span>', "not checked")
             )
             continue
-        rows.append(
-            _label(0, y, area)
-            + f'<rect x="{bar_x}" y="{y}" width="{bar_room}" height="{BAR_HEIGHT}" class="track" rx="3"/>'
-            f'<rect x="{bar_x}" y="{y}" width="{bar_room * score / 100:.1f}" height="{BAR_HEIGHT}" '
-            f'class="bar {_score_class(score)}" rx="3"><title>{e(area)}: {score}/100</title></rect>'
-            + _label(width, y, f"{score}/100", "end")
+        bar = (
+            f'<span class="bar {_score_class(score)}" style="width:{max(score, 0.4):.1f}%" '
+            f'title="{e(area)}: {score}/100"></span>'
         )
-    return _svg(_row_y(len(scores)), "".join(rows), "score per area", width)
+        rows.append(_bar_row(e(area), bar, f"{score}/100", "score"))
+    return _bar_chart(rows, "score per area", "scores")
 
 
 def _tables_chart(tables: list[Table]) -> str:
@@ -400,8 +375,8 @@ def _bar_row(label_html: str, bars_html: str, value: str, track: str = "") -> st
     )
 
 
-def _bar_chart(rows: list[str], label: str) -> str:
-    return f'<div class="bars" role="figure" aria-label="{e(label)}">{"".join(rows)}</div>'
+def _bar_chart(rows: list[str], label: str, css_class: str = "") -> str:
+    return f'<div class="bars {css_class}" role="figure" aria-label="{e(label)}">{"".join(rows)}</div>'
 
 
 def _score_class(score: int) -> str:
@@ -459,10 +434,12 @@ button.copy{font:inherit;font-size:.85em;padding:2px 10px;border:1px solid var(-
 background:var(--card);color:var(--fg);cursor:pointer}
 button.copy:hover{border-color:var(--muted)}
 .warn{font-weight:600;color:var(--high)}
-svg.chart{display:block;max-width:100%;margin:6px 0 14px}
-svg text{fill:var(--fg);font-size:13px}svg text.q{font-size:12px}
-svg .track{fill:var(--code)}svg .bar.good{fill:var(--good)}svg .bar.fair{fill:var(--fair)}
-svg .bar.poor{fill:var(--poor)}
+.bars.scores{grid-template-columns:minmax(6em,auto) minmax(0,1fr) auto}
+@media (max-width:700px){.bars.scores{grid-template-columns:minmax(6em,auto) minmax(0,1fr) auto;gap:6px 10px}
+.bars.scores .bar-value{margin:0}}
+.bar-track.score{background:var(--code);border-radius:3px}.bar-track.score .bar{height:14px}
+.bar.good{background:var(--good)}.bar.fair{background:var(--fair)}.bar.poor{background:var(--poor)}
+.bar.none{height:14px;background:repeating-linear-gradient(90deg,var(--line) 0 4px,transparent 4px 8px)}
 .bar.heap,.swatch.heap{background:var(--heap)}.bar.toast,.swatch.toast{background:var(--toast)}
 .bar.index,.swatch.index{background:var(--index)}.bar.time{background:var(--time)}
 .bar-track.stack{flex-direction:row;gap:0}.bar-track.stack .bar{height:14px;border-radius:0}
