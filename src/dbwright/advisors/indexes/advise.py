@@ -317,6 +317,11 @@ def what_to_do(on_server: str | None) -> str:
     )
 
 
+def _plain_width(spec: IndexSpec) -> tuple[bool, int]:
+    """Plain B-trees (no INCLUDE, no predicate) first, then the most keys: the unverified pick."""
+    return (not spec.include and not spec.where and spec.method == "btree", len(spec.keys))
+
+
 def parse_budget(text: str | int | None, database_bytes: int | None) -> int:
     """Bytes from 500MB, 1.5GB, 10% (of the database's size) or a plain byte count."""
     if text is None:
@@ -492,8 +497,9 @@ class _Advisor:
         )
 
     def run_unverified(self) -> IndexAdvice:
-        """Advice that needs no what-if: each statement's leading candidate per table it scans at a
-        real cost, dearest statements first, within the budget. Nothing is priced: labelled unverified."""
+        """Advice that needs no what-if: per table a statement scans at a real cost, its widest plain
+        B-tree candidate (equality, then range or sort keys), dearest statements first, within the
+        budget. Nothing is priced: labelled unverified."""
         self.step("planning the workload (no what-if)")
         statements = self.plan_workload()
         weights, unit, to_objective = self.weights(statements)
@@ -515,8 +521,10 @@ class _Advisor:
             )
             candidates += len(found)
             leading: dict[str, cand.Candidate] = {}
-            for c in found:
-                leading.setdefault(c.spec.table, c)
+            for c in found:  # per table: the plain B-tree serving most of the statement (most keys)
+                best = leading.get(c.spec.table)
+                if best is None or _plain_width(c.spec) > _plain_width(best.spec):
+                    leading[c.spec.table] = c
             for c in leading.values():
                 if c.spec in chosen:
                     chosen[c.spec][1].append(s)
