@@ -37,10 +37,14 @@ def amount(value: float, advice: IndexAdvice) -> str:
 
 def unit_explanation(advice: IndexAdvice) -> str:
     if advice.unit == "ms":
+        after = (
+            "; after is that time scaled by the planner's cost with the recommended indexes"
+            if advice.verified
+            else ""
+        )
         return (
             "Every amount on this page is in milliseconds over the workload's recorded window: "
-            "a statement's time before is what it took (all its calls); after is that time scaled "
-            "by the planner's cost with the recommended indexes."
+            f"a statement's time before is what it took (all its calls){after}."
         )
     return (
         "The workload has no timings, so every amount on this page is in planner cost units "
@@ -81,7 +85,7 @@ def _header(a: IndexAdvice) -> str:
     if not a.verified:
         callout = (
             '<div class="callout" id="unverified"><b>Unverified advice.</b> No what-if priced these '
-            f"candidates, so they have no gain and no after-time yet. {e(a.hint)}</div>"
+            f"candidates, so they have no gain and no after-time yet. {e(a.hint[:1].upper() + a.hint[1:])}</div>"
         )
     return (
         f'<header><h1>Index advice for <span class="obj">{e(a.database)}</span></h1>'
