@@ -44,6 +44,7 @@ def test_diff_writes_a_migration_that_migrate_applies_and_rolls_back(pg, tmp_pat
     schema = tmp_path / "schema.sql"
     schema.write_text(DESIRED)
     out = tmp_path / "migrations" / "V2__to_schema.sql"
+    out.parent.mkdir()  # -o names a file in an existing folder
 
     result = run_cli(
         "diff",

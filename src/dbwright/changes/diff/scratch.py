@@ -2,8 +2,9 @@
 
 Comparing a live catalog with SQL text would need a second model of PostgreSQL; loading the
 SQL into an empty database lets the server itself resolve defaults, names and definitions.
-The file is read as psql reads it (``changes/psql_script.py``): ``\\i``/``\\ir`` followed,
-pg_dump's ``\\restrict`` accepted, other meta-commands skipped and reported.
+The file is read as psql reads it, with the lint's reader (``changes/lint/psql.py``):
+``\\i``/``\\ir`` followed, pg_dump's ``\\restrict`` accepted, ``\\set`` variables substituted,
+COPY data and other meta-commands skipped and reported.
 
 The scratch database lives on ``scratch_server`` when one is given (``"embedded"``: the
 PostgreSQL behind ``dbwright demo``), else on the target's own server when the target's role
@@ -17,8 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dbwright.changes.lint.parse import parse_statements
-from dbwright.changes.psql_script import read_psql_script
+from dbwright.changes.lint.parse import parse_script
+from dbwright.changes.lint.psql import resolve_include
 from dbwright.engines.postgres.diff_catalog import diff_target
 from dbwright.engines.postgres.scratch import (
     can_create_databases,
@@ -26,10 +27,10 @@ from dbwright.engines.postgres.scratch import (
     scratch_database,
     server_errors,
 )
+from dbwright.errors import InputFileError
 from dbwright.model import Snapshot
 
 EMBEDDED = "embedded"
-_COPY_FROM_STDIN = "CopyStmt"
 
 
 @dataclass
@@ -42,17 +43,38 @@ class SchemaFile:
 
 def read_schema_file(path: Path) -> SchemaFile:
     """Parse every statement first: a malformed file fails before anything is created."""
-    script = read_psql_script(path)
     schema = SchemaFile()
-    for part in script.parts:
-        for statement in parse_statements(part.sql, part.path):
-            if type(statement.node).__name__ == _COPY_FROM_STDIN and getattr(
-                statement.node, "is_from", False
-            ):
-                continue  # its data was skipped with it; a schema needs no rows
-            schema.statements.append((statement.sql, statement.line, part.path))
-    schema.notes = [f"psql meta-command skipped: {m.describe()}" for m in script.skipped]
+    _read(path, schema, ())
     return schema
+
+
+#: pg_dump's own guard lines: nothing to do for a reader that runs no data.
+_ACCEPTED = frozenset({"restrict", "unrestrict"})
+
+
+def _read(path: Path, schema: SchemaFile, stack: tuple[Path, ...]) -> None:
+    """One file's statements, its includes read in place (the lint's psql reader: changes/lint/psql.py)."""
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputFileError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
+    filename = str(path)
+    stack = (*stack, path.resolve())
+    for statement in parse_script(text, filename):
+        if statement.is_psql_command:
+            command = statement.node
+            where = f"{filename}:{statement.line}"
+            if command.is_include:
+                command = resolve_include(command, filename, stack)
+                if command.problem is not None:
+                    raise InputFileError(f"{where}: {command.text}: {command.problem} ({command.included})")
+                _read(Path(command.included), schema, stack)
+            elif command.name not in _ACCEPTED:
+                schema.notes.append(f"psql meta-command skipped: {where}: {command.text}")
+            continue
+        if type(statement.node).__name__ == "CopyStmt" and getattr(statement.node, "is_from", False):
+            continue  # its rows were data; a schema needs none
+        schema.statements.append((statement.sql, statement.line, filename))
 
 
 def embedded_server_url() -> str:
