@@ -375,19 +375,30 @@ def lint(
     server_version: int | str = DEFAULT_SERVER_VERSION,
     unapplied: bool = False,
     filename: str = "<sql>",
+    database: Source | None = None,
+    atomic: bool = False,
 ) -> list[LintFinding]:
     """Lint migration SQL: each unsafe statement with the lock it takes and its safe rewrite.
 
     A ``str`` is SQL text (named ``filename`` in findings); a path, or a list of paths, is files
     and directories of migrations, linted in order with state carried from file to file.
     ``unapplied`` says the files deploy together (a table an earlier file creates is still new).
+    ``database`` (a target, a saved snapshot file or a ``Snapshot``) gives the live schema: its column
+    types, the tables behind indexes and foreign keys, and the statistics a backfill is judged by
+    (rows, ``null_frac``); its server version replaces ``server_version``. ``atomic`` says a runner
+    wraps each file in one transaction (Django's and Rails' atomic migrations).
     Findings marked ``ignored`` (by a ``-- dbwright:ignore`` comment) are included.
     """
     from dbwright.changes.lint import LintState, lint_files
     from dbwright.changes.lint import lint as lint_sql
 
-    version = parse_server_version(server_version)
-    state = LintState(server_version=version, earlier_files_unapplied=unapplied)
+    options = {"earlier_files_unapplied": unapplied, "atomic_files": atomic}
+    if database is not None:
+        state = LintState.from_snapshot(_snapshot_of(database, None, None), **options)
+        version = state.server_version
+    else:
+        version = parse_server_version(server_version)
+        state = LintState(server_version=version, **options)
     if isinstance(sql_or_paths, str):
         return lint_sql(sql_or_paths, server_version=version, filename=filename, state=state)
     paths = [sql_or_paths] if isinstance(sql_or_paths, os.PathLike) else list(sql_or_paths)
@@ -400,11 +411,20 @@ def lint_report(
     server_version: int | str = DEFAULT_SERVER_VERSION,
     unapplied: bool = False,
     filename: str = "<sql>",
+    database: Source | None = None,
+    atomic: bool = False,
 ) -> LintReport:
     """``lint``'s findings with the files it read: what ``dbwright.output.render`` presents."""
     from dbwright.changes.lint import LintReport, migration_files
 
-    findings = lint(sql_or_paths, server_version=server_version, unapplied=unapplied, filename=filename)
+    findings = lint(
+        sql_or_paths,
+        server_version=server_version,
+        unapplied=unapplied,
+        filename=filename,
+        database=database,
+        atomic=atomic,
+    )
     if isinstance(sql_or_paths, str):
         files = [filename]
     else:

@@ -60,3 +60,13 @@ def test_a_column_added_in_the_migration_is_null_on_every_row():
         "ALTER TABLE orders ADD COLUMN region text DEFAULT 'eu';\n"
         "UPDATE orders SET region = 'us' WHERE region IS NULL AND id = 3;"
     )
+
+
+def test_the_api_judges_a_backfill_by_the_database_given(analysed, pg):
+    from dbwright import api
+
+    sql = "UPDATE mostly_set SET region = 'us' WHERE region IS NULL;\nUPDATE all_null SET region = 'us' WHERE region IS NULL;"
+    with_database = [f for f in api.lint(sql, database=pg.url) if f.code == "DW729"]
+    assert [f.line for f in with_database] == [2]  # 300 rows vs 30,000: only the second is a backfill
+    assert {f.line for f in api.lint(sql) if f.code == "DW729"} == {1, 2}  # offline, IS NULL is not selective
+    assert [f.line for f in api.lint(sql, database=analysed) if f.code == "DW729"] == [2]  # a Snapshot
