@@ -64,6 +64,8 @@ def apply_config(ctx: typer.Context, path: Path | None) -> None:
         return
     config = api.load_config(path)
     ctx.meta[_META_KEY] = config
+    if config.file is None:
+        return  # no file: every default is dbwright's own
     defaults = default_map(ctx.command, config)
     if defaults:
         ctx.default_map = _merged(dict(ctx.default_map or {}), defaults)

@@ -67,6 +67,7 @@ def print_review(review: Review, console: Console) -> None:
     console.print()
     console.print(_skipped(review))
     if review.suppressed or review.disabled:
+        console.print()
         console.print(_configured_away(review))
 
 
