@@ -274,7 +274,9 @@ class _Reader:
     def check(self, code: str, key: str) -> Check:
         check = find_check(code)
         if check is None:
-            raise self.fail(key, f"unknown check code {code!r}; `dbwright checks` lists them")
+            raise self.fail(
+                key, _not_a_check(code, f"unknown check code {code!r}; `dbwright checks` lists them")
+            )
         return check
 
     def check_or_area(self, name: str, key: str) -> str:
@@ -282,7 +284,8 @@ class _Reader:
             return name.lower()
         check = find_check(name)
         if check is None:
-            raise self.fail(key, f"unknown check code or area {name!r}; areas: {', '.join(CATEGORIES)}")
+            unknown = f"unknown check code or area {name!r}; areas: {', '.join(CATEGORIES)}"
+            raise self.fail(key, _not_a_check(name, unknown))
         return check.code
 
     def fail_on(self, table: Mapping[str, Any], key: str) -> Severity | None:
@@ -314,6 +317,20 @@ class _Reader:
         if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
             raise self.fail(key, f"must be 0 or more, not {value:g}")
         return value
+
+
+def _not_a_check(code: str, otherwise: str) -> str:
+    """Why ``code`` cannot be configured here: a lint rule is silenced in the migration, else ``otherwise``."""
+    from dbwright.changes.lint import get_rule  # only on this error path: the lint pulls in the SQL parser
+
+    try:
+        rule = get_rule(code.strip().upper())
+    except KeyError:
+        return otherwise
+    return (
+        f"{rule.code} is a lint rule, not a review check: silence it in the migration with "
+        f"'-- dbwright:ignore {rule.code} reason: …'"
+    )
 
 
 def checks_with_options() -> dict[str, tuple[str, ...]]:
