@@ -84,6 +84,10 @@ BAD = [
     ('[checks]\ndisable = "DW101"\n', "checks.disable: must be an array of strings, not string"),
     ('[checks]\ndisable = ["DW101", "DW999"]\n', "checks.disable[2]: unknown check code or area 'DW999'"),
     ("[checks]\nenable = [7]\n", "checks.enable[1]: must be a string, not integer"),
+    (
+        '[checks]\ndisable = ["DW704"]\n',
+        "checks.disable[1]: DW704 is a lint rule, not a review check: silence it",
+    ),
     ('[checks]\nskip = ["DW101"]\n', "checks.skip: unknown key; use enable, disable"),
     ('[severity]\nDW101 = "urgent"\n', "severity.DW101: unknown severity 'urgent'; use one of info, low"),
     ('[severity]\nDW999 = "low"\n', "severity.DW999: unknown check code 'DW999'"),
