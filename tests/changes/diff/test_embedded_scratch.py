@@ -52,3 +52,27 @@ def test_scratch_on_the_embedded_server(pg, tmp_path, monkeypatch):
     finally:
         demo.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_a_target_without_createdb_gets_the_embedded_server_by_default(pg, tmp_path, monkeypatch):
+    """The compared server never needs CREATEDB: the scratch database goes to the embedded server."""
+    root = Path(tempfile.mkdtemp(prefix="dbwright-diff-embedded-"))
+    monkeypatch.setenv("DBWRIGHT_DEMO_DIR", str(root))
+    role = pg.role("diff_no_createdb", "LOGIN NOCREATEDB")
+    try:
+        schema = tmp_path / "schema.sql"
+        schema.write_text('CREATE TABLE public.notes (id int PRIMARY KEY, body text COLLATE "C");\n')
+        plan = diff(pg.url.replace("postgres@", f"{role}@", 1), schema)
+        assert [p.title for p in plan.packages] == [
+            "Create table public.notes",
+            "Add constraint notes_pkey on public.notes",
+        ]
+        assert 'body text COLLATE pg_catalog."C"' in plan.migration()
+        assert any(w.startswith("the target's role may not create databases") for w in plan.warnings)
+        assert (
+            pg.value("SELECT count(*) FROM pg_database WHERE datname LIKE %s", (SCRATCH_PREFIX + "%",)) == 0
+        )
+    finally:
+        demo.stop()
+        shutil.rmtree(root, ignore_errors=True)
