@@ -287,7 +287,8 @@ def database_artifact(database: str) -> Artifact:
 
 class ObjectLocator:
     """Locates a finding's object: in the snapshot or schema file it was read from (the line that
-    defines it, when found; else line 1), or in the database's pseudo-file when there is no file."""
+    defines it, when found; else line 1), or in the database's pseudo-file when there is no file.
+    The file is indexed once (its ``"name"`` lines, or its SQL words), so a large file stays fast."""
 
     def __init__(
         self, database: str, source: str | os.PathLike[str] | None = None, root: Path | None = None
@@ -296,29 +297,36 @@ class ObjectLocator:
         self.artifact = file_artifact(self.path, root) if self.path else database_artifact(database)
         self.lines = _read_lines(self.path) if self.path else []
         self.is_json = self.path is not None and self.path.suffix.lower() == ".json"
+        self._index: dict[str, list[int]] = {}  # a "name" value (JSON) or a lower-case word (SQL): its lines
+        for number, line in enumerate(self.lines):
+            if self.is_json:
+                key, _, value = line.strip().rstrip(",").partition(": ")
+                if key == '"name"' and value.startswith('"'):
+                    self._index.setdefault(_json_string(value), []).append(number)
+            else:
+                for word in set(_SQL_WORD.findall(line.lower())):
+                    self._index.setdefault(word, []).append(number)
+        self._found: dict[str, int] = {}
 
     def __call__(self, name: str) -> Location:
         return Location(self.artifact, self.line_of(name), object=name)
 
     def line_of(self, name: str) -> int:
-        if not self.lines:
-            return 1
-        found = self._json_line(name) if self.is_json else self._sql_line(name)
-        return found or 1
+        if name not in self._found:
+            found = self._json_line(name) if self.is_json else self._sql_line(name)
+            self._found[name] = (found or 0) + 1
+        return self._found[name]
 
     def _json_line(self, name: str) -> int | None:
-        """The line of ``"name": "<table>"`` in the object whose ``"schema"`` is the name's schema (in a
+        """The ``"name": "<table>"`` line of the object whose ``"schema"`` is the name's schema (in a
         snapshot as ``dbwright snapshot`` writes it, one key a line), else of ``"name": "<whole name>"``."""
         parts = name.split(".")
         if len(parts) >= 2:
-            wanted, schema_key = _json_pair("name", parts[1]), _json_pair("schema", parts[0])
-            for number, line in enumerate(self.lines):
-                if line.lstrip().startswith(wanted) and any(
-                    key.startswith(schema_key) for key in self._sibling_keys(number)
-                ):
-                    return number + 1
-        whole = _json_pair("name", name)
-        return next((n + 1 for n, line in enumerate(self.lines) if line.lstrip().startswith(whole)), None)
+            schema_key = _json_pair("schema", parts[0])
+            for number in self._index.get(parts[1], []):
+                if any(key.startswith(schema_key) for key in self._sibling_keys(number)):
+                    return number
+        return next(iter(self._index.get(name, [])), None)
 
     def _sibling_keys(self, number: int) -> list[str]:
         """The lines of the other keys of the JSON object the key on line ``number`` belongs to."""
@@ -335,10 +343,20 @@ class ObjectLocator:
     def _sql_line(self, name: str) -> int | None:
         """The first CREATE or ALTER naming the object's table (or the object), else the first mention."""
         parts = name.split(".")
-        word = re.compile(rf"(?<![\w$]){re.escape(parts[1] if len(parts) >= 2 else name)}(?![\w$])", re.I)
-        mentions = [n + 1 for n, line in enumerate(self.lines) if word.search(line)]
-        ddl = [n for n in mentions if re.match(r"\s*(create|alter)\b", self.lines[n - 1], re.I)]
+        mentions = self._index.get((parts[1] if len(parts) >= 2 else name).lower(), [])
+        ddl = [n for n in mentions if _SQL_DDL.match(self.lines[n])]
         return (ddl or mentions or [None])[0]
+
+
+_SQL_WORD = re.compile(r"[\w$]+")
+_SQL_DDL = re.compile(r"\s*(create|alter)\b", re.IGNORECASE)
+
+
+def _json_string(text: str) -> str:
+    try:
+        return str(json.loads(text))
+    except ValueError:
+        return text
 
 
 def _indent(line: str) -> int:
