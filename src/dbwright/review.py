@@ -12,6 +12,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from dbwright import __version__
+from dbwright.checks import frameworks as schema_owners
 from dbwright.checks.registry import CATEGORIES, Check, all_checks, refuse_unknown
 from dbwright.model import Snapshot
 from dbwright.model.findings import Finding, Severity
@@ -183,6 +184,8 @@ class Review:
     all_findings: list[ReviewedFinding] | None = None
     suppressed: list[SuppressedFinding] = field(default_factory=list)  # kept out by the policy's ignores
     disabled: list[Check] = field(default_factory=list)  # turned off by the policy, not run
+    #: The migration frameworks that manage the schemas (Django, Rails, Alembic, …), from their tables.
+    frameworks: tuple[schema_owners.Framework, ...] = ()
 
     def by_code(self, code: str) -> list[Finding]:
         return [f.finding for f in self.findings if f.check.code == code]
@@ -211,6 +214,19 @@ class Review:
             min_severity=severity,
             all_findings=self.found,
         )
+
+    def serious(self) -> list[dict[str, Any]]:
+        """The high and critical findings by check, worst first: how many, and why they rank so."""
+        counts: dict[tuple[Severity, str], int] = {}
+        checks: dict[str, Check] = {}
+        for f in self.found:
+            if f.severity >= Severity.HIGH:
+                counts[(f.severity, f.check.code)] = counts.get((f.severity, f.check.code), 0) + 1
+                checks[f.check.code] = f.check
+        return [
+            {"severity": severity.label, "code": code, "count": n, "why": checks[code].title}
+            for (severity, code), n in sorted(counts.items(), key=lambda item: (-item[0][0], item[0][1]))
+        ]
 
     def worst(self) -> Severity | None:
         return max((f.severity for f in self.found), default=None)
@@ -267,6 +283,8 @@ class Review:
                 "not_listed": self.not_listed,
                 "checks_disabled": len(self.disabled),
                 "suppressed": len(self.suppressed),
+                "high_and_critical": self.serious(),
+                "managed_by": [f.to_dict() for f in self.frameworks],
             },
             "findings": [f.to_dict() for f in self.findings],
             "suppressed": [s.to_dict() for s in self.suppressed],
@@ -310,7 +328,7 @@ def run_review(
     refuse_unknown(codes, categories)
     wanted_categories = set(categories) if categories else None
     wanted_codes = {c.upper() for c in codes} if codes else None
-    review = Review(snap)
+    review = Review(snap, frameworks=schema_owners.detect(snap))
     for check in all_checks() if checks is None else checks:
         if not check.applies_to(snap):
             continue
@@ -330,6 +348,7 @@ def run_review(
         review.checks_run += 1
         review.ran.append(check)
         for found in check.run(snap, policy.options_for(check, options)):
+            found = schema_owners.judged(snap, found, review.frameworks)
             ignore = policy.ignore_for(check, found)
             if ignore is not None:
                 review.suppressed.append(SuppressedFinding(check, found, ignore))

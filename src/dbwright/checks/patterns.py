@@ -182,6 +182,15 @@ def entity_attribute_value(snap: Snapshot) -> Iterator[Finding]:
         )
 
 
+def _names_a_table(value: str, tables: set[str]) -> bool:
+    """``Post``, ``blog.Post``, ``BlogPost`` or ``post`` names table post(s)/blog_post(s)."""
+    if not _TYPE_NAME.match(value):
+        return False
+    bare = value.replace("::", ".").split(".")[-1]
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", bare).lower()
+    return any(name in tables for name in (snake, snake + "s", snake + "es", value.lower().replace(".", "_")))
+
+
 def _distinct(column: Column, table: Table) -> float | None:
     """pg_stats' n_distinct as a count (negative values are a fraction of the rows)."""
     if column.stats is None or column.stats.n_distinct is None:
@@ -191,6 +200,8 @@ def _distinct(column: Column, table: Table) -> float | None:
 
 
 _POLYMORPHIC_TYPE = re.compile(r"^(?P<stem>\w+?)_?(?:type|kind|class|model)$")
+#: A type value that names a table or class: ``Post``, ``app.Photo``, ``blog_post`` (not ``image/png``).
+_TYPE_NAME = re.compile(r"^[A-Za-z_][\w.:]*$")
 
 
 @check(
@@ -209,9 +220,13 @@ def polymorphic_association(snap: Snapshot) -> Iterator[Finding]:
     can be declared on such a pair, so nothing stops an id that points nowhere, and deleting the
     parent leaves orphans behind.
 
-    Evidence: the column pair with no foreign key on ``X_id``, and, when ANALYZE sampled the
-    table, at least two distinct type values. A ``*_type`` column alone, or a pair whose id column
-    has a foreign key, is not flagged.
+    Evidence: the column pair with no foreign key on ``X_id``, and in ANALYZE's sample at least two
+    type values, every one of which names a table of the database (``Post`` → ``posts``,
+    ``blog.Photo`` → ``photos``). Not flagged: a ``*_type`` column alone; a table never analyzed
+    (no evidence of what the types are); a pair whose id column has a foreign key; an id that is
+    (part of) the table's own primary key or unique constraint, which names the row itself
+    (``media_type, media_id`` of a media table); type values that are categories rather than
+    tables (MIME types such as ``image/png``, log kinds such as ``delete`` next to a log id).
 
     Fix: one nullable foreign-key column per parent table with a CHECK that exactly one is set
     (``CHECK (num_nonnulls(post_id, photo_id) = 1)``), or a common supertype table that every
@@ -220,23 +235,30 @@ def polymorphic_association(snap: Snapshot) -> Iterator[Finding]:
     References: https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK,
     https://pragprog.com/titles/bksap1/sql-antipatterns-volume-1/
     """
+    tables = {t.name.lower() for t in snap.user_tables()}
     for table in snap.user_tables():
         if table.is_partition:
             continue
         columns = {c.name: c for c in snap.columns_of(table.qname)}
         keyed = {col for fk in snap.constraints_of(table.qname, "f") for col in fk.columns}
+        own_key = {
+            col for c in snap.constraints_of(table.qname) if c.type in ("p", "u") for col in c.columns
+        } | {col for i in snap.indexes_of(table.qname) if i.unique and not i.predicate for col in i.columns}
         for name, column in columns.items():
             match = _POLYMORPHIC_TYPE.match(name)
             if match is None or column.type_name not in _TEXT_TYPES | {"int2", "int4"}:
                 continue
             stem = match.group("stem").rstrip("_")
             id_column = columns.get(f"{stem}_id") or columns.get(f"{stem}id")
-            if id_column is None or id_column.name in keyed or not stem:
+            if id_column is None or id_column.name in keyed | own_key or not stem:
                 continue
-            kinds = _distinct(column, table) if column.stats else None
-            if kinds is not None and kinds < 2:
+            if column.stats is None:
+                continue  # never analyzed: no evidence of what the types are
+            examples = list(column.stats.most_common_vals or ())[:5]
+            named = [v for v in examples if _names_a_table(v, tables)]
+            if len(named) < 2 or len(named) < len(examples):
                 continue
-            examples = list((column.stats.most_common_vals or ())[:5]) if column.stats else []
+            kinds = _distinct(column, table)
             yield finding(
                 table.qname,
                 f"{table.qname}.({column.name}, {id_column.name}) points into a table chosen by "
