@@ -8,7 +8,9 @@ Fetched like the rest of the corpus (corpus.py), into the same cache:
 - MLflow: each Alembic revision rendered offline (``alembic upgrade A:B --sql``) by MLflow's own
   environment; revisions that read the database while they run cannot render offline and are listed;
 - Django: ``sqlmigrate`` of Django's contrib apps and two PyPI packages with migrations (django-taggit,
-  django-celery-beat), each migration rendered and then applied, as on a real deployment.
+  django-celery-beat), each migration rendered and then applied, as on a real deployment;
+- Rails: the migrations acts-as-taggable-on ships, run by ActiveRecord 6.1 (Debian's ruby-activerecord,
+  ruby-pg and ruby-acts-as-taggable-on, which scripts/test installs), with the SQL it sent recorded.
 
 No pytest here.
 """
@@ -101,3 +103,12 @@ def django_python() -> Path:
 def django_migrations(empty_database_url: str) -> dict[str, str]:
     """ "app.migration" -> its ``sqlmigrate`` SQL for PostgreSQL, in the order ``migrate`` applies them."""
     return json.loads(_run([str(django_python()), str(HERE / "render_django_sql.py"), empty_database_url]))
+
+
+def rails_migrations(empty_database_url: str) -> dict[str, str]:
+    """ "version_name" -> the SQL ActiveRecord sent for each of acts-as-taggable-on's own migrations (Debian's
+    ruby-acts-as-taggable-on, Rails 6.1's ActiveRecord), run in order against an empty database."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    target = json.dumps(conninfo_to_dict(empty_database_url))
+    return json.loads(_run(["ruby", str(HERE / "render_rails_sql.rb"), target]))

@@ -24,6 +24,7 @@ from tests.realworld.migration_sql import (
     mediawiki_postgres_dir,
     mediawiki_sql_files,
     mlflow_revisions,
+    rails_migrations,
     synapse_runs_on_postgres,
     synapse_schema_dir,
     synapse_sql_files,
@@ -137,3 +138,24 @@ def test_django_sqlmigrate_output_is_understood(cluster: Cluster):
     ]  # SET CONSTRAINTS understood
     # ADD COLUMN … REFERENCES, then CREATE INDEX, in one atomic migration: ACCESS EXCLUSIVE held through the build
     assert "DW744" in by_migration["django_celery_beat.0002_auto_20161118_0346"]
+
+
+def test_rails_migrations_of_a_real_gem_are_understood(cluster: Cluster):
+    with psycopg.connect(cluster.url("postgres"), autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS lint_rails WITH (FORCE)")
+        admin.execute("CREATE DATABASE lint_rails")
+    try:
+        migrations = rails_migrations(cluster.url("lint_rails"))
+    finally:
+        with psycopg.connect(cluster.url("postgres"), autocommit=True) as admin:
+            admin.execute("DROP DATABASE IF EXISTS lint_rails WITH (FORCE)")
+    assert len(migrations) == 7 and all("BEGIN;" in sql and "COMMIT;" in sql for sql in migrations.values())
+    state = LintState()
+    found = {name: lint(sql, filename=f"{name}.rb.sql", state=state) for name, sql in migrations.items()}
+    assert not [f for findings in found.values() for f in findings if f.code == "DW739"]
+    # DROP INDEX of an index migration 1 created locks its table, taggings
+    [drop] = [f for f in found["2_AddMissingUniqueIndices"] if f.code == "DW702"][:1]
+    assert "on taggings" in drop.message
+    # ADD COLUMN then CREATE INDEX in one migration's transaction: ACCESS EXCLUSIVE held through the build
+    [held] = [f for f in found["7_AddTenantToTaggings"] if f.code == "DW744"]
+    assert "ACCESS EXCLUSIVE on taggings" in held.message

@@ -65,10 +65,12 @@ def drop_index_without_concurrently(statement, state):
     """
     node = statement.node
     if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_INDEX and not node.concurrent:
-        names = [t for t in statement.effects.tables if not state.is_new(t)]
-        if names:
+        indexes = [".".join(part.sval for part in name) for name in node.objects]
+        tables = [t for t in statement.effects.tables if t not in indexes and not state.is_new(t)]
+        on = ", ".join(tables) if tables else "its table"
+        if [t for t in statement.effects.tables if not state.is_new(t)]:
             yield Hit(
-                f"DROP INDEX {', '.join(names)} takes ACCESS EXCLUSIVE on the table",
+                f"DROP INDEX {', '.join(indexes)} takes ACCESS EXCLUSIVE on {on}: every read and write waits",
                 safe_rewrite=concurrently(statement.sql, r"DROP\s+INDEX")
                 + "  -- outside a transaction block",
             )
