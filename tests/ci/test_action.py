@@ -59,7 +59,7 @@ def test_action_inputs_outputs_and_steps():
     action = _action()
     assert action["runs"]["using"] == "composite"
     assert set(action["inputs"]) >= {"command", "target", "fail-on", "upload-sarif", "annotations", "summary"}
-    assert set(action["outputs"]) == {"sarif-file", "summary-file", "exit-code"}
+    assert set(action["outputs"]) == {"sarif-file", "summary-file", "comment-file", "exit-code"}
     steps = {step.get("name"): step for step in action["runs"]["steps"]}
     upload = steps["Upload SARIF to code scanning"]
     assert upload["uses"].startswith("github/codeql-action/upload-sarif@")
@@ -135,7 +135,9 @@ def _documented_workflow() -> str:
 # --- the run step, executed as the runner would ------------------------------------------------------
 
 
-def _run_step(project: Path, **inputs: str) -> tuple[subprocess.CompletedProcess, dict[str, str], str]:
+def _run_step(
+    project: Path, comment_limit: str = "65000", **inputs: str
+) -> tuple[subprocess.CompletedProcess, dict[str, str], str]:
     """The action's "Run dbwright" script under bash, with the inputs as its env; returns the process,
     the step's outputs and the job summary."""
     [step] = [s for s in _action()["runs"]["steps"] if s.get("id") == "run"]
@@ -157,7 +159,9 @@ def _run_step(project: Path, **inputs: str) -> tuple[subprocess.CompletedProcess
         "ANNOTATIONS": values["annotations"],
         "SUMMARY": values["summary"],
         "OUT_DIR": str(project / "runner-temp" / "dbwright"),
+        "COMMENT_LIMIT": comment_limit,
     }
+    assert step["env"]["COMMENT_LIMIT"] == "65000"
     assert set(step["env"]) == set(env) - set(os.environ) - {
         "PATH",
         "GITHUB_OUTPUT",
@@ -194,6 +198,7 @@ def test_lint_writes_sarif_annotations_and_summary_and_reports_findings(project)
     )
     assert summary.startswith("# dbwright lint: ") and "[DW701](" in summary
     assert Path(outputs["summary-file"]).read_text() == summary
+    assert Path(outputs["comment-file"]).read_text() == summary  # short enough for a comment as it is
 
 
 def test_review_of_a_committed_snapshot_fails_on_high(project):
@@ -225,3 +230,16 @@ def test_no_findings_at_the_threshold_and_bad_inputs(project):
         assert "exit-code" not in outputs
     done, outputs, _ = _run_step(project, command="lint", target="db/missing.sql")
     assert done.returncode not in (0, 1) and "exit-code" not in outputs  # an error is not "findings"
+
+
+def test_the_comment_file_is_cut_at_a_heading_to_fit_a_pull_request_comment(project):
+    done, outputs, summary = _run_step(
+        project, comment_limit="4000", command="review", target="db/prod.snapshot.json"
+    )
+    assert done.returncode == 0, done.stderr
+    comment = Path(outputs["comment-file"]).read_text()
+    assert len(summary) > 4000 >= len(comment)
+    note = "\n\n*The report is cut here to fit a comment; the job summary has all of it.*\n"
+    assert comment.endswith(note)
+    kept = comment.removesuffix(note)
+    assert summary.startswith(kept) and summary[len(kept) :].startswith(("\n## ", "\n### "))

@@ -38,3 +38,13 @@ def test_markdown_makes_database_text_inert(review):
     text = render(review, "markdown")
     assert f"{HOSTILE_TABLE} has no primary key" not in text
     assert "\\[bold\\]&lt;script&gt;alert('x')&lt;/script&gt; has no primary key" in text
+
+
+def test_markdown_links_each_check_to_its_page_by_absolute_url(review):
+    """The report is read as a pull-request comment or job summary, where a relative docs path breaks."""
+    from dbwright.output.sarif import DOCS_BASE_URI
+
+    text = render(review, "markdown")
+    for reviewed in review.findings:
+        assert f"Docs: [{reviewed.check.code}]({DOCS_BASE_URI}docs/checks/{reviewed.check.code}.md)" in text
+    assert "](docs/checks/" not in text

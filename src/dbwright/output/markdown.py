@@ -16,6 +16,7 @@ from dbwright.output.common import (
     severity_counts,
 )
 from dbwright.output.registry import Renderer, lazy
+from dbwright.output.sarif import DOCS_BASE_URI
 from dbwright.review import Review, ReviewedFinding
 
 
@@ -59,7 +60,7 @@ def _finding(reviewed: ReviewedFinding) -> str:
         f"### {reviewed.severity.label.upper()} · {finding.code} {prose(reviewed.check.title)} · "
         f"{code(finding.object)}\n",
         f"{prose(finding.message)}\n",
-        f"Docs: [{finding.code}]({docs_path(finding.code)})\n",
+        f"Docs: [{finding.code}]({DOCS_BASE_URI}{docs_path(finding.code)})\n",  # works in a PR comment too
     ]
     if finding.evidence:
         lines.append(
