@@ -265,3 +265,28 @@ def test_information_uri_is_the_projects_homepage():
     pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     assert pyproject["project"]["urls"]["Homepage"] == INFORMATION_URI
     assert DOCS_BASE_URI.startswith(INFORMATION_URI + "/")
+
+
+def test_the_cli_locates_review_and_audit_findings_in_the_snapshot_file_it_read(review, tmp_path):
+    import subprocess
+    import sys
+
+    api.save_snapshot(review.snapshot, tmp_path / "snapshot.json")
+    for command in ("review", "audit"):
+        out = tmp_path / f"{command}.sarif"
+        done = subprocess.run(
+            [sys.executable, "-m", "dbwright", command, "snapshot.json", "-f", "sarif", "-o", str(out)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        log = json.loads(out.read_text())
+        assert schema_errors(log) == []
+        located = {
+            json.dumps(r["locations"][0]["physicalLocation"]["artifactLocation"])
+            for r in log["runs"][0]["results"]
+        }
+        assert located == {json.dumps({"uri": "snapshot.json", "uriBaseId": "SRCROOT"})}, command
+        assert log["runs"][0]["originalUriBaseIds"]["SRCROOT"]["uri"] == tmp_path.resolve().as_uri() + "/"
