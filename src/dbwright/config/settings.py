@@ -29,6 +29,27 @@ DEFAULT_LINT_SERVER_VERSION = "15"
 #: and shown by ``dbwright config show``; their keys are not checked yet.
 RESERVED_SECTIONS = ("exporter", "retention")
 
+#: Every key the file may hold, per table ("" is the top level; ``severity`` and ``thresholds`` are keyed
+#: by check code, reserved sections are free-form). docs/configuration.md documents each one (tested).
+KEYS: dict[str, tuple[str, ...]] = {
+    "": (
+        "target",
+        "checks",
+        "severity",
+        "thresholds",
+        "ignore",
+        "review",
+        "audit",
+        "lint",
+        *RESERVED_SECTIONS,
+    ),
+    "checks": ("enable", "disable"),
+    "ignore": ("check", "object", "reason"),
+    "review": ("fail_on", "server_memory"),
+    "audit": ("fail_on",),
+    "lint": ("server_version", "fail_on"),
+}
+
 _SEVERITIES = ", ".join(s.label for s in Severity)
 _SERVER_VERSION = re.compile(r"\d+(\.\d+)?")
 
@@ -117,8 +138,7 @@ class _Reader:
     # --- the sections -----------------------------------------------------------------------------
 
     def config(self, table: Mapping[str, Any]) -> Config:
-        known = ("target", "checks", "severity", "thresholds", "ignore", "review", "audit", "lint")
-        self.only_known(table, "", (*known, *RESERVED_SECTIONS))
+        self.only_known(table, "", KEYS[""])
         config = Config(
             file=self.file,
             target=self.target(self.optional_string(table, "target")),
@@ -141,7 +161,7 @@ class _Reader:
         return str(self.file.path.parent / text)
 
     def checks(self, table: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
-        self.only_known(table, "checks", ("enable", "disable"))
+        self.only_known(table, "checks", KEYS["checks"])
         return {
             name: tuple(
                 self.check_or_area(item, f"checks.{name}[{n}]") for n, item in self.strings(table, name)
@@ -180,7 +200,7 @@ class _Reader:
         for number, entry in enumerate(entries, start=1):
             key = f"ignore[{number}]"
             entry = self.as_table(entry, key)
-            self.only_known(entry, key, ("check", "object", "reason"))
+            self.only_known(entry, key, KEYS["ignore"])
             for required in ("check", "object", "reason"):
                 if required not in entry:
                     why = "every ignore needs a reason" if required == "reason" else "an ignore names both"
@@ -198,7 +218,7 @@ class _Reader:
         return tuple(ignores)
 
     def review(self, table: Mapping[str, Any]) -> ReviewSettings:
-        self.only_known(table, "review", ("fail_on", "server_memory"))
+        self.only_known(table, "review", KEYS["review"])
         memory = table.get("server_memory")
         if memory is not None:
             self.given.add("review.server_memory")
@@ -212,11 +232,11 @@ class _Reader:
         return ReviewSettings(fail_on=self.fail_on(table, "review.fail_on"), server_memory=memory)
 
     def audit(self, table: Mapping[str, Any]) -> AuditSettings:
-        self.only_known(table, "audit", ("fail_on",))
+        self.only_known(table, "audit", KEYS["audit"])
         return AuditSettings(fail_on=self.fail_on(table, "audit.fail_on"))
 
     def lint(self, table: Mapping[str, Any]) -> LintSettings:
-        self.only_known(table, "lint", ("server_version", "fail_on"))
+        self.only_known(table, "lint", KEYS["lint"])
         version = table.get("server_version")
         if version is not None:
             self.given.add("lint.server_version")
