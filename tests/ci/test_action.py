@@ -243,3 +243,14 @@ def test_the_comment_file_is_cut_at_a_heading_to_fit_a_pull_request_comment(proj
     assert comment.endswith(note)
     kept = comment.removesuffix(note)
     assert summary.startswith(kept) and summary[len(kept) :].startswith(("\n## ", "\n### "))
+
+
+def test_annotations_and_summary_can_be_turned_off(project):
+    done, outputs, summary = _run_step(
+        project, command="lint", target="db", annotations="false", summary="false"
+    )
+    assert done.returncode == 0, done.stderr
+    assert outputs["exit-code"] == "1"  # the default fail-on is high, and DW701 is high
+    assert "::error" not in done.stdout and summary == ""
+    assert "summary-file" not in outputs and "comment-file" not in outputs
+    assert Path(outputs["sarif-file"]).exists()
