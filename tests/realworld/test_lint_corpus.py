@@ -82,14 +82,15 @@ def test_mediawiki_postgres_tables_and_upgrade_patches_lint_without_a_parse_fail
 
 
 def test_pg_dump_schema_of_a_real_database_lints_cleanly(cluster: Cluster, tmp_path: Path):
-    """pg_dump -s from the local 15.x client writes \\restrict and \\unrestrict around the dump."""
+    """pg_dump -s -C from the local 15.x client writes \\restrict and \\unrestrict around the dump, and
+    \\connect to the database it creates."""
     with psycopg.connect(cluster.url("postgres"), autocommit=True) as admin:
         admin.execute("DROP DATABASE IF EXISTS lint_dump WITH (FORCE)")
         admin.execute("CREATE DATABASE lint_dump")
     try:
         load_synapse(cluster.url("lint_dump"))
         dump = subprocess.run(
-            [str(PG_BIN / "pg_dump"), "-s", "-d", cluster.url("lint_dump")],
+            [str(PG_BIN / "pg_dump"), "-s", "-C", "-d", cluster.url("lint_dump")],
             capture_output=True,
             text=True,
             check=True,
@@ -100,7 +101,9 @@ def test_pg_dump_schema_of_a_real_database_lints_cleanly(cluster: Cluster, tmp_p
     assert dump.lstrip().startswith("--") and "\n\\restrict " in dump and "\n\\unrestrict " in dump
     findings = lint(dump, filename="synapse.dump.sql")
     psql = [f for f in findings if f.code == "DW743"]
-    assert [f.sql.split()[0] for f in psql] == ["\\restrict", "\\unrestrict"]
+    # pg_dump lifts the restriction around \\connect and sets it again for the new connection
+    expected = ["\\restrict", "\\unrestrict", "\\connect", "\\restrict", "\\unrestrict"]
+    assert [f.sql.split()[0] for f in psql] == expected
     assert not [f for f in findings if f.code == "DW739"]
 
 

@@ -113,3 +113,10 @@ def test_describe_lists_included_statements_with_their_file(tmp_path):
     infos = describe(main.read_text(), filename=str(main))
     files = [Path(i.file).name for i in infos if i.kind.startswith("AlterTable")]
     assert files == ["b.sql"]
+
+
+def test_quit_ends_the_script_as_in_psql():
+    sql = '\\echo Use "CREATE EXTENSION x" to load this file. \\quit\nDROP TABLE orders;\n'
+    findings = lint(sql)
+    assert [f.code for f in findings] == ["DW743", "DW743"]  # \\echo, \\quit; the DROP is never run
+    assert "psql stops here" in findings[1].message

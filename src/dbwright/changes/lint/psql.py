@@ -5,8 +5,8 @@ PostgreSQL's parser knows nothing of them, so they are taken out of the text bef
 way psql's own lexer finds them: a backslash outside a string, a quoted identifier, a comment or a
 dollar-quoted body starts a meta-command, which runs to the end of the line. ``:name``, ``:'name'``
 and ``:"name"`` are replaced by the value an earlier ``\\set`` gave (psql leaves an unset variable as
-written). The rows after ``COPY … FROM stdin;`` up to ``\\.`` are data, not SQL. Line numbers are kept,
-so a statement is still reported at its own line.
+written). The rows after ``COPY … FROM stdin;`` up to ``\\.`` are data, not SQL; ``\\q`` ends the script, as
+in psql. Line numbers are kept, so a statement is still reported at its own line.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ _SENDS_QUERY = {"g", "gx", "gset", "gexec", "gdesc", "watch", "crosstabview"}
 #: ``\\i`` reads a file relative to the working directory, ``\\ir`` relative to the including file.
 INCLUDE = {"i": False, "include": False, "ir": True, "include_relative": True}
 CONNECT = {"c", "connect"}
+QUIT = {"q", "quit"}
 _IDENT_CHAR = re.compile(r"[A-Za-z0-9_$\x80-\U0010ffff]")
 _DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*)?\$")
 _VARIABLE = re.compile(r":(?:'([A-Za-z0-9_]+)'|\"([A-Za-z0-9_]+)\"|([A-Za-z0-9_]+))")
@@ -131,12 +132,16 @@ def split_script(text: str) -> ScriptText:
         elif char == "\\":
             end = text.find("\n", i)
             end = n if end < 0 else end
-            command = _command(text[i + 1 : end])
-            commands.append((length, line, command))
-            _remember(command, variables)
-            if command.name in _SENDS_QUERY:
-                emit(";")  # it sends the buffer, as a semicolon would
-                statement_start = len(out)
+            quit = False
+            for command in _commands(text[i:end]):
+                commands.append((length, line, command))
+                _remember(command, variables)
+                if command.name in _SENDS_QUERY:
+                    emit(";")  # it sends the buffer, as a semicolon would
+                    statement_start = len(out)
+                quit = quit or command.name in QUIT
+            if quit:
+                break  # psql reads no further
             i = end
         elif char == ";":
             emit(char)
@@ -154,11 +159,24 @@ def split_script(text: str) -> ScriptText:
     return ScriptText("".join(out), tuple(commands))
 
 
-def _command(line: str) -> PsqlCommand:
-    name, _, argument = line.partition(" ")
-    name = name.strip()
-    # "\\." ends COPY data; "\\" alone separates two meta-commands on one line.
-    return PsqlCommand(name, argument.strip())
+def _commands(line: str) -> list[PsqlCommand]:
+    """The meta-commands of one line: a backslash outside quotes starts the next one
+    (``\\echo Use CREATE EXTENSION \\quit`` is two; ``\\\\`` only separates)."""
+    found: list[PsqlCommand] = []
+    start, i, quote = 0, 1, ""
+    while i <= len(line):
+        char = line[i] if i < len(line) else "\\"
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"`":
+            quote = char
+        elif char == "\\":
+            name, _, argument = line[start + 1 : i].strip().partition(" ")
+            if name and name != "\\":
+                found.append(PsqlCommand(name.strip(), argument.strip()))
+            start = i
+        i += 1
+    return found
 
 
 def _remember(command: PsqlCommand, variables: dict[str, str]) -> None:

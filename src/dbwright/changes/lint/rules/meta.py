@@ -3,7 +3,7 @@ meta-commands."""
 
 from __future__ import annotations
 
-from dbwright.changes.lint.psql import PsqlCommand
+from dbwright.changes.lint.psql import QUIT, PsqlCommand
 from dbwright.changes.lint.rules import Hit, rule
 from dbwright.model.findings import Severity
 
@@ -104,5 +104,7 @@ def psql_meta_command(statement, state):
         )
     elif command.is_include:
         yield Hit(f"{command.text}: {command.included} is linted in place", lock="none")
+    elif command.name in QUIT:
+        yield Hit(f"{command.text}: psql stops here; what follows is not run, so not linted", lock="none")
     else:
         yield Hit(f"{command.text}: a psql meta-command, skipped (it takes no lock)", lock="none")
