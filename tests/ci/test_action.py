@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dbwright.output.github import annotation
 from tests.output.sarif_schema import schema_errors
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,6 +136,13 @@ def _documented_workflow() -> str:
 # --- the run step, executed as the runner would ------------------------------------------------------
 
 
+def _worst_finding(snapshot: Path):
+    """The snapshot's worst finding, reviewed here offline: what the action must report."""
+    from dbwright import api
+
+    return max(api.review(snapshot).findings, key=lambda f: f.severity)
+
+
 def _run_step(
     project: Path, comment_limit: str = "65000", **inputs: str
 ) -> tuple[subprocess.CompletedProcess, dict[str, str], str]:
@@ -210,11 +218,16 @@ def test_review_of_a_committed_snapshot_fails_on_high(project):
     results = sarif["runs"][0]["results"]
     located = {json.dumps(r["locations"][0]["physicalLocation"]["artifactLocation"]) for r in results}
     assert results and located == {json.dumps({"uri": "db/prod.snapshot.json", "uriBaseId": "SRCROOT"})}
+    worst = _worst_finding(project / "db" / "prod.snapshot.json")
     # the snapshot is one line of JSON, so every object is on line 1 of it
-    assert (
-        "::error file=db/prod.snapshot.json,line=1,title=DW204 Invalid index::auth.users_email_lower_key: "
-        in (done.stdout)
+    expected = annotation(
+        worst.severity,
+        f"{worst.check.code} {worst.check.title}",
+        f"{worst.finding.object}: {worst.finding.message}",
+        file="db/prod.snapshot.json",
+        line=1,
     )
+    assert expected.startswith("::error file=db/prod.snapshot.json,line=1,title=") and expected in done.stdout
     assert summary.startswith("# dbwright review of `dbwright_demo`")
 
 
