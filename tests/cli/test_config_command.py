@@ -270,3 +270,9 @@ def test_audit_takes_fail_on_and_ignores_from_the_file(pg, tmp_path):
     assert data["database"] == pg.name
     assert "DWA020" not in {f["code"] for f in data["findings"]}
     assert {s["code"] for s in data["suppressed"]} == {"DWA020"}
+
+
+def test_help_names_both_files(tmp_path):
+    result = dbwright(tmp_path, "--help", env={"NO_COLOR": "1", "COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    assert "--config" in result.stdout and "[tool.dbwright]" in result.stdout

@@ -52,7 +52,7 @@ ConfigOpt = Annotated[
         "--config",
         metavar="FILE",
         show_default=False,
-        help="The configuration file (dbwright.toml, or a pyproject.toml with [tool.dbwright]). "
+        help="The configuration file (dbwright.toml, or a pyproject.toml with \\[tool.dbwright]). "
         "Default: DBWRIGHT_CONFIG, else the first found from the current folder upward.",
     ),
 ]
@@ -157,7 +157,7 @@ def _merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 # --- dbwright config show --------------------------------------------------------------------------------
 
 config_app = typer.Typer(
-    help="The project's configuration file (dbwright.toml or [tool.dbwright]): what dbwright uses.",
+    help="The project's configuration file (dbwright.toml or \\[tool.dbwright]): what dbwright uses.",
     no_args_is_help=True,
 )
 
