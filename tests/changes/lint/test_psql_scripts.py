@@ -120,3 +120,8 @@ def test_quit_ends_the_script_as_in_psql():
     findings = lint(sql)
     assert [f.code for f in findings] == ["DW743", "DW743"]  # \\echo, \\quit; the DROP is never run
     assert "psql stops here" in findings[1].message
+
+
+def test_describe_lists_sql_only():
+    infos = describe("\\set ON_ERROR_STOP 1\nBEGIN;\nCREATE TABLE t (id bigint);\nCOMMIT;\n")
+    assert [i.kind for i in infos] == ["Transaction:Begin", "CreateTable", "Transaction:Commit"]

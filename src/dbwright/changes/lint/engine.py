@@ -105,10 +105,13 @@ def describe(
     state: LintState | None = None,
     engine: Engine | None = None,
 ) -> list[StatementInfo]:
-    """Every statement of ``sql`` with the lock it takes, rewrite/scan and transaction needs."""
+    """Every SQL statement of ``sql`` with the lock it takes, rewrite/scan and transaction needs (psql's
+    meta-commands, which run in psql and lock nothing, are left out; an included file's statements
+    are in)."""
     state = state or _state(server_version, engine)
     state.start_file(filename)
-    return [_info(statement) for statement in _statements(sql, state, filename)]
+    statements = _statements(sql, state, filename)  # included files' statements among them
+    return [_info(statement) for statement in statements if not isinstance(statement.node, PsqlCommand)]
 
 
 def lint(
