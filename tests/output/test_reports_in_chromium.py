@@ -1,6 +1,7 @@
-"""Both HTML reports in headless Chromium at 1400 px and 390 px: no sideways scrolling, no element
-wider than the window, no clipped label, no console error; the severity filter and the collapsed
-findings work. Full-page screenshots are kept (their folder is printed at the end of the run).
+"""Both HTML reports (the review and the index advice; the audit page too, which shares the review's
+stylesheet) in headless Chromium at 1400 px and 390 px: no sideways scrolling, no element wider than
+the window, no clipped label, no console error; the severity filter and the collapsed findings work.
+Full-page screenshots are kept (their folder is printed at the end of the run).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from dbwright import api
 from dbwright.output import render
 from tests.browser import WIDTHS, check_layout, chromium_browser, open_page, problems
 
@@ -20,10 +22,11 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def pages(review, advices, tmp_path_factory) -> dict[str, Path]:
+def pages(review, advices, cluster, tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("reports")
-    written = {"review": folder / "review.html"}
+    written = {"review": folder / "review.html", "audit": folder / "audit.html"}
     written["review"].write_text(render(review, "html"))
+    written["audit"].write_text(render(api.audit(cluster.url(review.snapshot.server.database)), "html"))
     for name, advice in advices.items():
         written[f"index-advice-{name}"] = folder / f"index-advice-{name}.html"
         written[f"index-advice-{name}"].write_text(render(advice, "html"))
@@ -32,7 +35,7 @@ def pages(review, advices, tmp_path_factory) -> dict[str, Path]:
 
 @pytest.mark.slow  # 16 page loads in Chromium, about 15 s
 @pytest.mark.parametrize(
-    "name", ["review", "index-advice-ms", "index-advice-real", "index-advice-unverified"]
+    "name", ["review", "index-advice-ms", "index-advice-real", "index-advice-unverified", "audit"]
 )
 def test_report_fits_every_width_without_clipping_or_console_errors(browser, pages, name, screenshots):
     layouts = check_layout(browser, pages[name], screenshots, name)

@@ -20,6 +20,7 @@ from dbwright.model.findings import Severity
 from dbwright.output import markdown as md
 from dbwright.output.common import evidence_value, server_version_label
 from dbwright.output.html import CSS
+from dbwright.output.html_base import page
 
 MATRIX_MAX_OBJECTS = 25
 STATUS_LABEL = {"pass": "pass", "fail": "FAIL", "skipped": "not verified"}
@@ -399,21 +400,21 @@ def render_html(audit: Audit, min_severity: Severity | None = None) -> str:
         elif isinstance(block, Table):
             head = "".join(f"<th>{_e(h)}</th>" for h in block.headers)
             body = "".join(
-                "<tr>" + "".join(f"<td{_status_class(c)}>{_e(c)}</td>" for c in row) + "</tr>"
+                "<tr>"
+                + "".join(
+                    f'<td data-label="{_e(h)}"{_status_class(c)}>{_e(c)}</td>'
+                    for h, c in zip(block.headers, row, strict=False)
+                )
+                + "</tr>"
                 for row in block.rows
-            )
-            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+            )  # class rows: one labelled card per row on a phone (output/html_base.py)
+            parts.append(f'<table class="rows"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
         elif isinstance(block, Bullets):
             parts.append("<ul>" + "".join(f"<li>{_e(i)}</li>" for i in block.items) + "</ul>")
         elif isinstance(block, Code):
             parts.append(f"<pre><code>{_e(block.text)}</code></pre>")
     title = f"dbwright audit · {audit.snapshot.server.database}"
-    return (
-        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{_e(title)}</title>\n'
-        f"<style>{CSS}{_AUDIT_CSS}</style>\n</head>\n<body>\n<main>\n"
-        + "\n".join(parts)
-        + "\n</main>\n</body>\n</html>\n"
-    )
+    return page(title, "\n".join(parts), CSS + _AUDIT_CSS)
 
 
 _AUDIT_CSS = (
