@@ -157,14 +157,14 @@ CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO (
 CREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
 CREATE INDEX events_at ON events (at);
 CREATE AGGREGATE concat_all(text) (SFUNC = textcat, STYPE = text, INITCOND = '-');
-CREATE PUBLICATION diff_kinds_changes FOR TABLE people WITH (publish = 'insert, delete');
+CREATE PUBLICATION diff_kinds_changes FOR TABLE people WHERE (kind <> 'x') WITH (publish = 'insert, delete');
 """
 
 
 def test_changes_to_each_kind_round_trip(pg, tmp_path: Path) -> None:
     """Live → desired → live: an extension dropped and one added, text-search mappings, identity and
     COLLATE added, column statistics, a policy's expression, a partition's bound (detach, attach) and
-    a new partition, an aggregate and a publication changed."""
+    a new partition, an aggregate and a publication (now with a row filter) changed."""
     try:
         plan = round_trip(pg, tmp_path, LIVE, CHANGED, allow_destructive=True)
     finally:
@@ -180,7 +180,7 @@ def test_changes_to_each_kind_round_trip(pg, tmp_path: Path) -> None:
     assert "ALTER TABLE public.people ALTER COLUMN kind SET STATISTICS 500;" in sql
     assert "DROP MAPPING IF EXISTS FOR" in sql
     assert (
-        "CREATE PUBLICATION diff_kinds_changes FOR TABLE public.people WITH (publish = 'insert, delete');"
-        in sql
-    )
+        "CREATE PUBLICATION diff_kinds_changes FOR TABLE public.people WHERE (((kind)::text <> 'x'::text)) "
+        "WITH (publish = 'insert, delete');"
+    ) in sql
     assert plan.manual == []

@@ -36,6 +36,7 @@ KINDS = (
     "comments",
     "privileges",
     "owners",
+    "other",
 )
 
 Projection = dict[str, dict[str, dict[str, Any]]]
@@ -97,7 +98,7 @@ def _owned_key(kind: str, key: str) -> bool:
         return key.split("|", 1)[1].split(".", 1)[0] in OWN_SCHEMAS
     if kind == "privileges":
         return key.split(" ", 2)[1].split(".", 1)[0] in OWN_SCHEMAS
-    if kind in ("extensions", "publications"):
+    if kind in ("extensions", "publications", "other"):
         return False
     return key.split(".", 1)[0] in OWN_SCHEMAS
 
@@ -112,6 +113,7 @@ def _add_extras(full: Projection, extras: dict[str, Any]) -> None:
         "policies",
         "publications",
         "column_settings",
+        "other",
     ):
         full[kind] = dict(extras.get(kind, {}))
     full["owners"] = {k: {"owner": v} for k, v in extras.get("owners", {}).items()}

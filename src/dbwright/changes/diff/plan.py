@@ -500,6 +500,7 @@ class _Planner:
             self.policies,
             self.publications,
             self.owners,
+            self.other,
             self.comments,
             self.privileges,
         ):
@@ -1674,11 +1675,16 @@ class _Planner:
     @staticmethod
     def publication_sql(name: str, p: dict[str, Any]) -> str:
         text = f"CREATE PUBLICATION {ident(name)}"
+        targets = [f"TABLE {', '.join(p['tables'])}"] if p["tables"] else []
+        targets += [f"TABLES IN SCHEMA {', '.join(p.get('schemas', []))}"] if p.get("schemas") else []
         if p["all_tables"]:
             text += " FOR ALL TABLES"
-        elif p["tables"]:
-            text += f" FOR TABLE {', '.join(p['tables'])}"
-        return text + f" WITH (publish = {literal(p['publish'])});"
+        elif targets:
+            text += f" FOR {', '.join(targets)}"
+        options = [f"publish = {literal(p['publish'])}"]
+        if p.get("via_root"):
+            options.append("publish_via_partition_root = true")
+        return text + f" WITH ({', '.join(options)});"
 
     def publications(self) -> None:
         for d in self._of("publications"):
@@ -1696,6 +1702,12 @@ class _Planner:
                     f"Create publication {d.key}",
                     [Step(self.publication_sql(d.key, d.after), drop, lock_=Lock("none"))],
                 )
+
+    def other(self) -> None:
+        """Kinds the diff reads but does not generate (event triggers, operators, casts, rules, statistics
+        objects, foreign servers, column privileges, default privileges, …): listed, never skipped silently."""
+        for d in self._of("other"):
+            self.manual.append(f"{d.key} {d.change}: this kind is not generated; write it by hand")
 
     def owners(self) -> None:
         for d in self._of("owners"):

@@ -214,15 +214,88 @@ WHERE {USER_NAMESPACE}
 ORDER BY 1
 """
 
+# Objects of kinds the diff does not generate, each with what it can cheaply print: a difference among
+# them is listed as not handled, never passed over in silence. Extension members are the extension's.
+OTHER_OBJECTS = f"""
+WITH objects(classid, objid, definition) AS (
+    SELECT 'pg_event_trigger'::regclass, e.oid,
+           concat_ws(' ', e.evtevent, e.evtfoid::regproc::text, e.evtenabled, array_to_string(e.evttags, ','))
+    FROM pg_event_trigger e
+    UNION ALL
+    SELECT 'pg_operator'::regclass, o.oid, o.oprcode::text
+    FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE {USER_NAMESPACE}
+    UNION ALL
+    SELECT 'pg_opclass'::regclass, c.oid, NULL FROM pg_opclass c JOIN pg_namespace n ON n.oid = c.opcnamespace
+    WHERE {USER_NAMESPACE}
+    UNION ALL
+    SELECT 'pg_opfamily'::regclass, f.oid, NULL FROM pg_opfamily f JOIN pg_namespace n ON n.oid = f.opfnamespace
+    WHERE {USER_NAMESPACE}
+    UNION ALL
+    SELECT 'pg_cast'::regclass, c.oid, concat_ws(' ', c.castfunc::regprocedure::text, c.castcontext, c.castmethod)
+    FROM pg_cast c WHERE c.oid >= 16384
+    UNION ALL
+    SELECT 'pg_foreign_data_wrapper'::regclass, w.oid, array_to_string(w.fdwoptions, ',')
+    FROM pg_foreign_data_wrapper w
+    UNION ALL
+    SELECT 'pg_foreign_server'::regclass, s.oid, array_to_string(s.srvoptions, ',') FROM pg_foreign_server s
+    UNION ALL
+    SELECT 'pg_user_mapping'::regclass, m.oid, NULL FROM pg_user_mapping m
+    UNION ALL
+    SELECT 'pg_rewrite'::regclass, r.oid, pg_get_ruledef(r.oid)
+    FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE r.rulename <> '_RETURN' AND {USER_NAMESPACE}
+    UNION ALL
+    SELECT 'pg_statistic_ext'::regclass, x.oid, pg_get_statisticsobjdef(x.oid)
+    FROM pg_statistic_ext x JOIN pg_namespace n ON n.oid = x.stxnamespace WHERE {USER_NAMESPACE}
+    UNION ALL
+    SELECT 'pg_conversion'::regclass, c.oid, NULL FROM pg_conversion c
+    JOIN pg_namespace n ON n.oid = c.connamespace WHERE {USER_NAMESPACE}
+    UNION ALL
+    SELECT 'pg_transform'::regclass, t.oid, NULL FROM pg_transform t WHERE t.oid >= 16384
+    UNION ALL
+    SELECT 'pg_language'::regclass, l.oid, NULL FROM pg_language l WHERE l.oid >= 16384
+    UNION ALL
+    SELECT 'pg_ts_parser'::regclass, p.oid, NULL FROM pg_ts_parser p
+    JOIN pg_namespace n ON n.oid = p.prsnamespace WHERE {USER_NAMESPACE}
+    UNION ALL
+    SELECT 'pg_ts_template'::regclass, t.oid, NULL FROM pg_ts_template t
+    JOIN pg_namespace n ON n.oid = t.tmplnamespace WHERE {USER_NAMESPACE}
+    UNION ALL
+    SELECT 'pg_default_acl'::regclass, d.oid, d.defaclacl::text FROM pg_default_acl d
+)
+SELECT i.type || ' ' || i.identity AS key, o.definition
+FROM objects o, pg_identify_object(o.classid, o.objid, 0) i
+WHERE NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = o.classid AND e.objid = o.objid AND e.deptype = 'e')
+UNION ALL
+SELECT 'column privileges ' || n.nspname || '.' || c.relname || '.' || a.attname, a.attacl::text
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND {USER_NAMESPACE} AND {_member("c.oid", "pg_class")}
+"""
+
 PUBLICATIONS = """
-SELECT p.pubname AS name, p.puballtables AS all_tables,
+SELECT p.pubname AS name, p.puballtables AS all_tables, p.pubviaroot AS via_root,
        concat_ws(', ', CASE WHEN p.pubinsert THEN 'insert' END, CASE WHEN p.pubupdate THEN 'update' END,
                  CASE WHEN p.pubdelete THEN 'delete' END, CASE WHEN p.pubtruncate THEN 'truncate' END) AS publish,
-       coalesce((SELECT array_agg(quote_ident(n.nspname) || '.' || quote_ident(c.relname) ORDER BY 1)
+       coalesce((SELECT array_agg(quote_ident(n.nspname) || '.' || quote_ident(c.relname) || {table_extra}
+                                  ORDER BY 1)
                    FROM pg_publication_rel r JOIN pg_class c ON c.oid = r.prrelid
-                   JOIN pg_namespace n ON n.oid = c.relnamespace WHERE r.prpubid = p.oid), '{}') AS tables
+                   JOIN pg_namespace n ON n.oid = c.relnamespace WHERE r.prpubid = p.oid), '{{}}') AS tables,
+       {schemas} AS schemas
 FROM pg_publication p ORDER BY 1
 """
+#: PostgreSQL 15 added a table's column list and row filter, and whole schemas, to publications.
+PUBLICATION_TABLE_EXTRA_15 = """coalesce(' (' || (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+                            FROM pg_attribute a WHERE a.attrelid = r.prrelid AND a.attnum = ANY(r.prattrs)) || ')', '')
+       || coalesce(' WHERE (' || pg_get_expr(r.prqual, r.prrelid) || ')', '')"""
+PUBLICATION_SCHEMAS_15 = """coalesce((SELECT array_agg(quote_ident(n.nspname) ORDER BY 1) FROM pg_publication_namespace pn
+                   JOIN pg_namespace n ON n.oid = pn.pnnspid WHERE pn.pnpubid = p.oid), '{}')"""
+
+
+def publications_query(server_version: int) -> str:
+    if server_version >= 150000:
+        return PUBLICATIONS.format(table_extra=PUBLICATION_TABLE_EXTRA_15, schemas=PUBLICATION_SCHEMAS_15)
+    return PUBLICATIONS.format(table_extra="''", schemas="'{}'::text[]")
+
 
 OWNERS = f"""
 SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
@@ -377,10 +450,11 @@ def read_extras(conn: psycopg.Connection) -> dict[str, Any]:
             for r in _rows(conn, POLICIES)
         },
         "publications": {
-            r["name"]: {"all_tables": r["all_tables"], "publish": r["publish"], "tables": list(r["tables"])}
-            for r in _rows(conn, PUBLICATIONS)
+            r["name"]: {**r, "tables": list(r["tables"]), "schemas": list(r["schemas"])}
+            for r in _rows(conn, publications_query(conn.info.server_version))
         },
         "owners": {r["key"]: r["owner"] for r in _rows(conn, OWNERS)},
+        "other": {r["key"]: {"definition": r["definition"]} for r in _rows(conn, OTHER_OBJECTS)},
     }
 
 
