@@ -33,8 +33,13 @@ from dbwright.cli import (
     review,
     roles,
 )
-from dbwright.cli.common import run_app, set_verbosity
+from dbwright.cli.common import plain_requested, run_app, set_verbosity
 from dbwright.cli.config import ConfigOpt, apply_config
+
+if plain_requested():  # typer's own help: no colour and no bold either (typer's documented switch)
+    import typer.rich_utils
+
+    typer.rich_utils.COLOR_SYSTEM = None
 
 app = typer.Typer(
     name="dbwright",
