@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import pytest
 
 from dbwright.checks.registry import CATEGORIES
+from dbwright.model.findings import Severity
 from dbwright.output import check_docs, render
 from dbwright.output.html import JS
 from tests.output.conftest import HOSTILE_TABLE
@@ -191,3 +192,15 @@ def test_each_finding_carries_its_checks_why_and_how_in_the_file(review):
     assert "Fix:" in article and "References" in article
     urls = check_docs.references(dw101)
     assert urls and all(f'href="{html.escape(url)}"' in article for url in urls)
+
+
+def test_the_filter_starts_at_the_lowest_severity_listed(review):
+    def selected(result) -> list[str]:
+        _, page = _page(result)
+        return [a["value"] for tag, a in page.elements if tag == "option" and "selected" in a]
+
+    assert selected(review) == [min(f.severity for f in review.findings).label]
+    high = review.listing_at_or_above(Severity.HIGH)  # --min-severity high
+    assert selected(high) == [min(f.severity for f in high.findings).label] if high.findings else ["info"]
+    nothing = review.listing_at_or_above(Severity.CRITICAL)
+    assert len(selected(nothing)) == 1  # one choice even with nothing listed

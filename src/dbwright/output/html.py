@@ -260,9 +260,9 @@ def _skipped(review: Review) -> str:
 
 def _filter(review: Review) -> str:
     """The severity filter and expand/collapse buttons; hidden until the script shows them (no JS, no dead controls)."""
-    listed = {f.severity for f in review.findings}
+    shown_from = min((f.severity for f in review.findings), default=SEVERITIES_WORST_FIRST[-1])
     options = "".join(
-        f'<option value="{s.label}"{" selected" if s == min(listed, default=s) else ""}>'
+        f'<option value="{s.label}"{" selected" if s == shown_from else ""}>'
         f"{e(s.label)}{'' if s.label == 'critical' else ' and worse'}</option>"
         for s in SEVERITIES_WORST_FIRST
     )
