@@ -188,8 +188,48 @@ def test_analyze_allows_allow_listed_volatile_and_plain_explain_of_writes(pg):
     )
     assert e.run.plan["Actual Rows"] == 100
     plan = explain_query(pg.url, "DELETE FROM t WHERE a = 1", suggest=False)  # planned, never run
-    assert plan.run.plan["Node Type"] == "ModifyTable" and not plan.analyzed
+    # planned as its read part: planning the DELETE itself would take ROW EXCLUSIVE on t
+    assert plan.run.plan["Node Type"] == "Seq Scan" and not plan.analyzed
+    assert plan.run.document["Planned As"] == "SELECT t.ctid FROM t WHERE a = 1"
+    assert any("planned as its read part" in note for note in plan.notes)
     assert pg.value("SELECT count(*) FROM t") == 100
+
+
+def test_explaining_a_write_takes_nothing_above_access_share(pg):
+    """EXPLAIN UPDATE (even without ANALYZE, read-only) would lock t ROW EXCLUSIVE while it plans."""
+    import threading
+
+    _table(pg, rows=100)
+    seen: list[str] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        with pg.connect() as conn:
+            while not done.is_set():
+                seen.extend(
+                    row[0]
+                    for row in conn.execute(
+                        "SELECT l.mode FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                        "WHERE a.application_name = 'dbwright' AND l.relation = 't'::regclass"
+                    )
+                )
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        for _ in range(20):
+            explain_query(pg.url, "UPDATE t SET c = 'x' WHERE a = 1", suggest=False)
+            explain_query(pg.url, "SELECT * FROM t WHERE a = 2 FOR UPDATE", suggest=False)
+    finally:
+        done.set()
+        watcher.join()
+    assert set(seen) <= {"AccessShareLock"}
+
+
+def test_a_write_with_nothing_to_read_is_refused(pg):
+    _table(pg, rows=10)
+    with pytest.raises(RefusedError, match="ACCESS SHARE"):
+        explain_query(pg.url, "INSERT INTO t (a) VALUES (1)", suggest=False)
 
 
 @pytest.mark.parametrize("sql", ["SELEC 1", "SELECT 1; SELECT 2", "", "EXPLAIN SELECT 1", "VACUUM t"])

@@ -142,6 +142,11 @@ def explain_query(
                 "estimates only: misestimates and spills need --analyze (runs the query, "
                 "read-only, rolled back)"
             )
+        if "Planned As" in run.document:
+            result.notes.append(
+                f"planned as its read part: {run.document['Planned As']} (planning the {run.parsed.kind} "
+                "itself takes ROW EXCLUSIVE on its target; dbwright takes nothing above ACCESS SHARE)"
+            )
         if run.arguments:
             result.notes.append(f"generic plan; $n bound to {', '.join(run.arguments)} (from pg_stats)")
         if suggest:

@@ -666,7 +666,7 @@ class _Advisor:
             if isinstance(stmt, ast.UpdateStmt | ast.DeleteStmt | ast.InsertStmt):
                 target = resolve_table(self.snap, stmt.relation.relname, stmt.relation.schemaname)
                 if target:
-                    scanned = s.base.nodes[1].rows if len(s.base.nodes) > 1 else s.base.nodes[0].rows
+                    scanned = s.base.nodes[0].rows  # the plan of the rows it finds (its read part)
                     rows[target] = rows.get(target, 0.0) + scanned * s.query.calls
         for skipped in self.skipped:
             try:

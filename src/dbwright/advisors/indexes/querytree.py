@@ -20,6 +20,7 @@ from pglast import ast
 from pglast.enums import A_Expr_Kind, BoolExprType, NullTestType, SetOperation, SortByDir
 from pglast.stream import RawStream
 
+from dbwright import sqlguard
 from dbwright.model import Snapshot
 
 RANGE_OPERATORS = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
@@ -113,7 +114,7 @@ def analyze(sql: str, snapshot: Snapshot) -> QueryShape:
     statement = pglast.parse_sql(sql)[0].stmt
     _Walker(shape, snapshot).statement(statement, None)
     # Every $n counts, also those outside the columns walked (LIMIT $2, OFFSET $3): PREPARE needs them all.
-    numbers = [n.number for n in _walk(statement) if isinstance(n, ast.ParamRef)]
+    numbers = [n.number for n in sqlguard.walk(statement) if isinstance(n, ast.ParamRef)]
     shape.parameters = max([shape.parameters, *numbers])
     return shape
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import psycopg
 
-from dbwright.engines.postgres.generic_plans import Planner
+from dbwright.engines.base import PlanError
+from dbwright.engines.postgres.generic_plans import Planner, planned_part
 from dbwright.engines.postgres.query_errors import message_line
-from dbwright.errors import ServerError, SqlParseError
+from dbwright.errors import RefusedError, ServerError, SqlParseError
 
 PREPARED_NAME = "dbwright_explain"
 
@@ -37,7 +38,19 @@ def explain_document(
     """The EXPLAIN document (the JSON list's only item) and the SQL literals bound to $1, $2 ….
 
     ``parameter_columns`` names the (table, column) each ``$n`` is compared with, for its value.
+    Without ``analyze`` a write is planned as its read part (``read_part``: planning an UPDATE
+    itself takes ROW EXCLUSIVE on its target); the document then says so under "Planned As".
+    A write with no read part is refused.
     """
+    planned_as = None
+    if not analyze:
+        try:
+            part = planned_part(sql)
+        except PlanError as error:
+            raise RefusedError(f"not explained: {error}") from None
+        if part.rewritten:
+            planned_as, sql, parameters = part.sql, part.sql, len(part.numbers)
+            parameter_columns = part.columns(dict(parameter_columns))
     options = ["FORMAT JSON"]
     if verbose:
         options.append("VERBOSE")
@@ -57,6 +70,8 @@ def explain_document(
         else:
             text = f"EXPLAIN ({', '.join(options)}) {sql}"
         document = _fetch(conn, text)
+        if planned_as is not None:
+            document["Planned As"] = planned_as
     except psycopg.errors.SyntaxError as error:
         raise SqlParseError(f"the server cannot parse the statement: {message_line(error)}") from None
     except psycopg.Error as error:

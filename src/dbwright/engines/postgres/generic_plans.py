@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pglast
 import psycopg
 from psycopg import sql as _sql
 
 from dbwright.engines.base import PlanError
 from dbwright.engines.postgres.query_errors import message_line
+from dbwright.engines.postgres.read_part import ReadPart, read_part
 from dbwright.errors import SqlParseError
 
 STATEMENT_NAME = "dbwright_whatif"
@@ -35,8 +37,13 @@ class Planner:
     def plan(
         self, sql: str, parameters: int = 0, parameter_columns: dict[int, tuple[str, str]] | None = None
     ) -> dict[str, Any]:
-        """The JSON plan (the ``Plan`` node and its children) of one statement."""
+        """The JSON plan (the ``Plan`` node and its children) of one statement's read part: a write is
+        planned as the query that finds its rows (``read_part``), so planning takes only ACCESS SHARE."""
         self.calls += 1
+        part = planned_part(sql)
+        if part.rewritten:
+            sql, parameters = part.sql, len(part.numbers)
+            parameter_columns = part.columns(parameter_columns or {})
         in_transaction = self.conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
         if in_transaction:
             self.conn.execute("SAVEPOINT dbwright_plan")
@@ -135,3 +142,17 @@ class Planner:
         if self._generic_mode_set and not self.conn.closed:
             self.conn.execute("RESET plan_cache_mode")
             self._generic_mode_set = False
+
+
+def planned_part(sql: str) -> ReadPart:
+    """``read_part(sql)``; PlanError when the statement has none (MERGE, INSERT … VALUES, a writing WITH)."""
+    try:
+        part = read_part(sql)
+    except pglast.parser.ParseError as error:
+        raise SqlParseError(f"cannot parse a workload statement: {error}") from None
+    if part is None:
+        raise PlanError(
+            "it writes and reads no rows dbwright can plan without locking its target more than "
+            "ACCESS SHARE (MERGE, INSERT … VALUES, a data-modifying WITH)"
+        )
+    return part
