@@ -29,7 +29,15 @@ from dbwright.model import (
     View,
 )
 
-_STATS = {"null_frac", "n_distinct", "correlation", "avg_width", "most_common_vals", "most_common_freqs"}
+_STATS = {
+    "null_frac",
+    "n_distinct",
+    "correlation",
+    "avg_width",
+    "most_common_vals",
+    "most_common_freqs",
+    "histogram_bounds",
+}
 
 
 def structure(conn: Connection) -> Snapshot:
