@@ -46,3 +46,52 @@ def test_dw113_validated_constraints_not_flagged(pg):
     pg.execute("ALTER TABLE orders ADD CONSTRAINT orders_id_positive CHECK (id > 0) NOT VALID")
     pg.execute("ALTER TABLE orders VALIDATE CONSTRAINT orders_id_positive")
     assert pg.findings("DW113") == []
+
+
+def _customers_and_orders(pg, orphan_every: int | None = None) -> None:
+    """200 customers; 300 orders whose customer_id is named like a reference and has no FK."""
+    pg.execute("CREATE TABLE customers (id int PRIMARY KEY, name text)")
+    pg.execute("INSERT INTO customers SELECT g, 'c' || g FROM generate_series(1, 200) g")
+    pg.execute("CREATE TABLE orders (id int PRIMARY KEY, customer_id int, status_id int, total numeric)")
+    orphan = (
+        f"CASE WHEN g % {orphan_every} = 0 THEN 100000 + g ELSE 1 + g % 200 END"
+        if orphan_every
+        else "1 + g % 200"
+    )
+    pg.execute(f"INSERT INTO orders SELECT g, {orphan}, 1 + g % 2, g FROM generate_series(1, 300) g")
+    pg.execute("ANALYZE")
+
+
+def test_dw119_reference_the_data_implies_flagged(pg):
+    _customers_and_orders(pg)
+    found = pg.findings("DW119")
+    assert [f.object for f in found] == ["public.orders"]
+    evidence = found[0].evidence
+    assert evidence["references"] == "public.customers" and evidence["columns"] == ["customer_id"]
+    assert evidence["orphans"] == 0 and evidence["sampled_values"] == 300
+    assert evidence["distinct_values"] == 200 and evidence["confidence"] == "medium"
+    fix = found[0].fix
+    assert "FOREIGN KEY (customer_id) REFERENCES public.customers (id) NOT VALID" in fix.forward_sql
+    assert "VALIDATE CONSTRAINT orders_customer_id_fkey" in fix.forward_sql
+    _apply(pg, fix.forward_sql)
+    assert pg.findings("DW119") == []
+
+
+def test_dw119_a_few_orphans_reported_without_a_fix_flagged(pg):
+    _customers_and_orders(pg, orphan_every=50)  # 6 of 300 sampled values have no customer: 2%
+    found = pg.findings("DW119")
+    assert [f.object for f in found] == ["public.orders"]
+    assert found[0].severity.name == "LOW" and found[0].fix is None
+    assert found[0].evidence["orphans"] == 6 and "clean them" in found[0].message
+
+
+def test_dw119_orphans_flags_declared_keys_and_unrelated_names_not_flagged(pg):
+    _customers_and_orders(pg, orphan_every=2)  # half the values point nowhere: not a relationship
+    pg.execute("CREATE TABLE statuses (id int PRIMARY KEY)")  # status_id: only 2 distinct values
+    pg.execute("INSERT INTO statuses VALUES (1), (2)")
+    pg.execute("CREATE TABLE payments (id int PRIMARY KEY, customer_id int REFERENCES customers)")
+    pg.execute("INSERT INTO payments SELECT g, 1 + g % 200 FROM generate_series(1, 100) g")
+    pg.execute("CREATE TABLE visits (id int PRIMARY KEY, session_id text)")  # no sessions table
+    pg.execute("INSERT INTO visits SELECT g, 's' || g FROM generate_series(1, 100) g")
+    pg.execute("ANALYZE")
+    assert pg.findings("DW119") == []

@@ -528,6 +528,31 @@ class JsonKeys:
 
 
 @dataclass(frozen=True)
+class ImpliedReference:
+    """A column named like a reference to another table's key, with no foreign key, and what a
+    bounded sample of its values showed: how many were read, how many distinct, how many have no
+    parent row."""
+
+    schema: str
+    table: str
+    columns: tuple[str, ...]
+    ref_schema: str
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    sampled: int
+    distinct_values: int
+    orphans: int
+
+    @property
+    def table_qname(self) -> str:
+        return qualify(self.schema, self.table)
+
+    @property
+    def ref_qname(self) -> str:
+        return qualify(self.ref_schema, self.ref_table)
+
+
+@dataclass(frozen=True)
 class Skipped:
     """A part of the snapshot that could not be read, and why."""
 
@@ -565,6 +590,7 @@ class Snapshot:
     languages: tuple[Language, ...] = ()
     tls_sessions: tuple[TlsSession, ...] = ()
     json_keys: tuple[JsonKeys, ...] = ()
+    implied_references: tuple[ImpliedReference, ...] = ()
     engine: str = "postgresql"
 
     @property

@@ -8,6 +8,7 @@ the review can say what it could not check instead of failing.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from dbwright import __version__
+from dbwright.engines.postgres import implied
 from dbwright.engines.postgres import queries as q
 from dbwright.engines.postgres.own_queries import is_own_query
 from dbwright.engines.postgres.query_errors import message_line
@@ -163,7 +165,7 @@ def snapshot(
     languages = tuple(Language(**_tuples(row, "acl")) for row in r.rows(q.LANGUAGES))
     tls_sessions = tuple(TlsSession(**row) for row in r.rows(q.TLS_SESSIONS))
 
-    return Snapshot(
+    snap = Snapshot(
         server=server,
         taken_at=datetime.now(UTC).isoformat(timespec="seconds"),
         dbwright_version=__version__,
@@ -191,6 +193,17 @@ def snapshot(
         json_keys=json_keys,
         types=user_types,
         comments=comments,
+    )
+    step("references the data implies (bounded sample)")
+    locked_names = {
+        qualify(row["schema"], row["name"]) for row in r.rows(q.with_locked(q.LOCKED_NAMES, locked))
+    }
+    implied_references, implied_skipped = implied.measure(conn, snap, locked_names)
+    return dataclasses.replace(
+        snap,
+        implied_references=implied_references,
+        skipped=snap.skipped + tuple(implied_skipped),
+        introspection_ms=round((time.perf_counter() - started) * 1000, 1),
     )
 
 

@@ -457,6 +457,11 @@ WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg
   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 """
 NO_LOCKED_RELATIONS = "'{}'::oid[]"
+#: The locked relations by name (schema, name), for readers that skip them by name.
+LOCKED_NAMES = """
+SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.oid = ANY({LOCKED})
+"""
 
 
 def with_locked(sql: str, locked: str = NO_LOCKED_RELATIONS) -> str:
