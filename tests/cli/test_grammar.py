@@ -132,7 +132,7 @@ def test_every_command_spells_its_options_the_same_way():
         assert {"-f", "--format"} <= _options(_help(*command)), command
     for command in WITH_FINDINGS:
         assert "--fail-on" in _options(_help(*command)), command
-    for command in (["review"], ["audit"], ["lint"]):
+    for command in WITH_FINDINGS:
         assert "--min-severity" in _options(_help(*command)), command
     for command in WITH_DATABASE:
         text = _help(*command)
@@ -167,14 +167,18 @@ def test_old_spellings_still_work_as_hidden_aliases(pg, tmp_path):
 
     migrations = tmp_path / "migrations"
     migrations.mkdir()
-    (migrations / "V1__add.sql").write_text(
-        "-- migrate:up\nALTER TABLE log_lines ADD COLUMN n int NOT NULL DEFAULT 0;\n"
-        "-- migrate:down\nALTER TABLE log_lines DROP COLUMN n;\n"
+    (migrations / "V1__add.sql").write_text(  # a plain CREATE INDEX: the lint finds it
+        "-- migrate:up\nCREATE INDEX log_lines_line_idx ON log_lines (line);\n"
+        "-- migrate:down\nDROP INDEX log_lines_line_idx;\n"
     )
     plan_file = tmp_path / "plan.txt"
     plan = run_cli("migrate", "plan", pg.url, "--dir", str(migrations), "-o", str(plan_file))
     assert plan.returncode == 0, plan.stderr
     assert "V1__add.sql" in plan_file.read_text() and plan.stdout == ""
+    quiet_plan = run_cli("migrate", "plan", pg.url, "--dir", str(migrations), "--min-severity", "critical")
+    assert quiet_plan.returncode == 0 and "lint:" not in quiet_plan.stdout
+    gate = run_cli("migrate", "plan", pg.url, "--dir", str(migrations), "--fail-on", "info")
+    assert gate.returncode == 1 and "lint:" in gate.stdout
     safe = tmp_path / "safe.sql"
     old_safe = run_cli(
         "migrate", "plan", "--db", pg.url, "--dir", str(migrations), "--safe", "--out", str(safe)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from dbwright.cli.common import (
     DatabaseArg,
     DbOpt,
     FailOnOpt,
+    MinSeverityOpt,
     OutAliasOpt,
     TextOrJsonOpt,
     check_output_path,
@@ -23,6 +25,7 @@ from dbwright.cli.common import (
     one_output,
     write_file,
 )
+from dbwright.model.findings import Severity
 
 DirOpt = Annotated[Path, typer.Option("--dir", help="The migrations directory.")]
 LockTimeoutOpt = Annotated[
@@ -123,25 +126,30 @@ def plan(
     ] = None,
     out: OutAliasOpt = None,
     fail_on: FailOnOpt = None,
+    min_severity: MinSeverityOpt = None,
 ) -> None:
     """Dry run: each pending statement with its lock, rewrite/scan, estimated duration and transaction; lint."""
     output = check_output_path(one_output(output, out))
     threshold = api.parse_severity(fail_on) if fail_on else None
+    listed_from = api.parse_severity(min_severity) if min_severity else None
     if safe:
         _safe_plan(one_database(database, db), dir, format, output)
         return
     result = api.migrate_plan(one_database(database, db), dir)
     if output is None:
-        _print_plan(result, format)
+        _print_plan(result, format, listed_from)
     else:
         with contextlib.redirect_stdout(io.StringIO()) as text:
-            _print_plan(result, format)
+            _print_plan(result, format, listed_from)
         write_file(output, text.getvalue())
     if threshold is not None and api.at_or_above(result.findings, threshold):
         raise typer.Exit(1)
 
 
-def _print_plan(result: Any, format: str) -> None:
+def _print_plan(result: Any, format: str, listed_from: Severity | None = None) -> None:
+    """The plan as text or JSON; ``listed_from`` (--min-severity) lists only lint findings at or above it."""
+    if listed_from is not None:
+        result = replace(result, findings=[f for f in result.findings if f.severity >= listed_from])
     if format == "json":
         emit_json(result.to_dict())
         return
