@@ -132,15 +132,15 @@ def split_script(text: str) -> ScriptText:
         elif char == "\\":
             end = text.find("\n", i)
             end = n if end < 0 else end
-            quit = False
+            stop = False
             for command in _commands(text[i:end]):
                 commands.append((length, line, command))
                 _remember(command, variables)
                 if command.name in _SENDS_QUERY:
                     emit(";")  # it sends the buffer, as a semicolon would
                     statement_start = len(out)
-                quit = quit or command.name in QUIT
-            if quit:
+                stop = stop or command.name in QUIT
+            if stop:
                 break  # psql reads no further
             i = end
         elif char == ";":
