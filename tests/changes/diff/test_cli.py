@@ -89,3 +89,18 @@ def test_cli_malformed_schema_is_one_line(pg, tmp_path):
     assert result.returncode == 16, result.stderr
     assert result.stderr.strip() == f'dbwright: error: {schema}:2: syntax error at or near "TABEL"'
     assert scratch_databases(pg) == []
+
+
+def test_cli_strict_exits_25_on_what_it_cannot_generate(pg, tmp_path):
+    pg.execute("CREATE TABLE base (id int)")
+    schema = tmp_path / "schema.sql"
+    schema.write_text("CREATE TABLE base (id int);\nCREATE TABLE child () INHERITS (base);\n")
+    listed = run_cli("diff", "--from", pg.url, "--to", str(schema))
+    assert listed.returncode == 0, listed.stderr
+    assert "NOT HANDLED inheritance child public.child added" in listed.stdout
+    strict = run_cli("diff", "--from", pg.url, "--to", str(schema), "--strict")
+    assert strict.returncode == 25, strict.stderr
+    assert strict.stderr.strip() == (
+        "dbwright: error: 1 difference(s) the diff cannot generate (--strict): inheritance child public.child "
+        "added: inheritance children and foreign tables are not generated"
+    )

@@ -31,6 +31,9 @@ KINDS = (
     "views",
     "functions",
     "triggers",
+    "rules",
+    "statistics",
+    "event_triggers",
     "policies",
     "publications",
     "comments",
@@ -98,7 +101,7 @@ def _owned_key(kind: str, key: str) -> bool:
         return key.split("|", 1)[1].split(".", 1)[0] in OWN_SCHEMAS
     if kind == "privileges":
         return key.split(" ", 2)[1].split(".", 1)[0] in OWN_SCHEMAS
-    if kind in ("extensions", "publications", "other"):
+    if kind in ("extensions", "publications", "other", "event_triggers"):
         return False
     return key.split(".", 1)[0] in OWN_SCHEMAS
 
@@ -114,6 +117,9 @@ def _add_extras(full: Projection, extras: dict[str, Any]) -> None:
         "publications",
         "column_settings",
         "other",
+        "statistics",
+        "rules",
+        "event_triggers",
     ):
         full[kind] = dict(extras.get(kind, {}))
     full["owners"] = {k: {"owner": v} for k, v in extras.get("owners", {}).items()}

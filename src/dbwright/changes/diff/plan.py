@@ -42,12 +42,15 @@ PHASES = (
     "uncomment",
     "drop_publications",
     "drop_policies",
+    "drop_event_triggers",
+    "drop_rules",
     "drop_triggers",
     "drop_views",
     "drop_functions",
     "drop_foreign_keys",
     "drop_constraints",
     "drop_indexes",
+    "drop_statistics",
     "disown_sequences",
     "drop_columns",
     "drop_tables",
@@ -73,8 +76,11 @@ PHASES = (
     "add_foreign_keys",
     "own_sequences",
     "functions",
+    "create_statistics",
     "create_views",
+    "create_rules",
     "create_triggers",
+    "create_event_triggers",
     "create_policies",
     "publications",
     "owners",
@@ -496,6 +502,9 @@ class _Planner:
             self.views,
             self.functions,
             self.triggers,
+            self.statistics,
+            self.rules,
+            self.event_triggers,
             self.column_settings,
             self.policies,
             self.publications,
@@ -1701,6 +1710,66 @@ class _Planner:
                     "publications",
                     f"Create publication {d.key}",
                     [Step(self.publication_sql(d.key, d.after), drop, lock_=Lock("none"))],
+                )
+
+    def statistics(self) -> None:
+        for d in self._of("statistics"):
+            self.subject = (f"statistics:{d.key}",)
+            drop = f"DROP STATISTICS {qident(d.key)};"
+            if d.change in ("removed", "changed"):
+                self.add(
+                    "drop_statistics",
+                    f"Drop statistics {d.key}",
+                    [Step(drop, d.before["definition"] + ";", lock_=Lock("none"))],
+                )
+            if d.change in ("added", "changed"):
+                self.add(
+                    "create_statistics",
+                    f"Create statistics {d.key}",
+                    [Step(d.after["definition"] + ";", drop, lock_=Lock("none"))],
+                )
+
+    def rules(self) -> None:
+        for d in self._of("rules"):
+            table, name = d.key.rsplit(".", 1)
+            self.subject = (f"rule:{d.key}",)
+            drop = f"DROP RULE {ident(name)} ON {qident(table)};"
+            if d.change in ("removed", "changed"):
+                self.add(
+                    "drop_rules",
+                    f"Drop rule {name} on {table}",
+                    [Step(drop, d.before["definition"], lock_=Lock("ACCESS EXCLUSIVE", table))],
+                    needs=(f"table:{table}",),
+                )
+            if d.change in ("added", "changed"):
+                self.add(
+                    "create_rules",
+                    f"Create rule {name} on {table}",
+                    [Step(d.after["definition"], drop, lock_=Lock("ACCESS EXCLUSIVE", table))],
+                )
+
+    @staticmethod
+    def event_trigger_sql(name: str, e: dict[str, Any]) -> str:
+        when = f" WHEN TAG IN ({', '.join(literal(t) for t in e['tags'])})" if e["tags"] else ""
+        text = f"CREATE EVENT TRIGGER {ident(name)} ON {e['event']}{when} EXECUTE FUNCTION {e['function']};"
+        state = {"D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}.get(e["enabled"])
+        return text + (f"\nALTER EVENT TRIGGER {ident(name)} {state};" if state else "")
+
+    def event_triggers(self) -> None:
+        for d in self._of("event_triggers"):
+            self.subject = (f"event_trigger:{d.key}",)
+            drop = f"DROP EVENT TRIGGER {ident(d.key)};"
+            if d.change in ("removed", "changed"):
+                self.add(
+                    "drop_event_triggers",
+                    f"Drop event trigger {d.key}",
+                    [Step(drop, self.event_trigger_sql(d.key, d.before), lock_=Lock("none"))],
+                )
+            if d.change in ("added", "changed"):
+                self.add(
+                    "create_event_triggers",
+                    f"Create event trigger {d.key}",
+                    [Step(self.event_trigger_sql(d.key, d.after), drop, lock_=Lock("none"))],
                 )
 
     def other(self) -> None:

@@ -218,10 +218,6 @@ ORDER BY 1
 # them is listed as not handled, never passed over in silence. Extension members are the extension's.
 OTHER_OBJECTS = f"""
 WITH objects(classid, objid, definition) AS (
-    SELECT 'pg_event_trigger'::regclass, e.oid,
-           concat_ws(' ', e.evtevent, e.evtfoid::regproc::text, e.evtenabled, array_to_string(e.evttags, ','))
-    FROM pg_event_trigger e
-    UNION ALL
     SELECT 'pg_operator'::regclass, o.oid, o.oprcode::text
     FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE {USER_NAMESPACE}
     UNION ALL
@@ -239,14 +235,7 @@ WITH objects(classid, objid, definition) AS (
     UNION ALL
     SELECT 'pg_foreign_server'::regclass, s.oid, array_to_string(s.srvoptions, ',') FROM pg_foreign_server s
     UNION ALL
-    SELECT 'pg_user_mapping'::regclass, m.oid, NULL FROM pg_user_mapping m
-    UNION ALL
-    SELECT 'pg_rewrite'::regclass, r.oid, pg_get_ruledef(r.oid)
-    FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE r.rulename <> '_RETURN' AND {USER_NAMESPACE}
-    UNION ALL
-    SELECT 'pg_statistic_ext'::regclass, x.oid, pg_get_statisticsobjdef(x.oid)
-    FROM pg_statistic_ext x JOIN pg_namespace n ON n.oid = x.stxnamespace WHERE {USER_NAMESPACE}
+    SELECT 'pg_user_mapping'::regclass, m.umid, NULL FROM pg_user_mappings m  -- the view: any role may read it
     UNION ALL
     SELECT 'pg_conversion'::regclass, c.oid, NULL FROM pg_conversion c
     JOIN pg_namespace n ON n.oid = c.connamespace WHERE {USER_NAMESPACE}
@@ -270,6 +259,24 @@ UNION ALL
 SELECT 'column privileges ' || n.nspname || '.' || c.relname || '.' || a.attname, a.attacl::text
 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND {USER_NAMESPACE} AND {_member("c.oid", "pg_class")}
+"""
+
+# Extended statistics, rules (other than a view's), event triggers: each as the server prints it.
+STATISTICS = f"""
+SELECT n.nspname || '.' || x.stxname AS key, pg_get_statisticsobjdef(x.oid) AS definition
+FROM pg_statistic_ext x JOIN pg_namespace n ON n.oid = x.stxnamespace
+WHERE {USER_NAMESPACE} AND {_member("x.oid", "pg_statistic_ext")}
+"""
+RULES = f"""
+SELECT n.nspname || '.' || c.relname || '.' || r.rulename AS key, pg_get_ruledef(r.oid) AS definition,
+       r.ev_enabled AS enabled
+FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE r.rulename <> '_RETURN' AND {USER_NAMESPACE} AND {_member("r.oid", "pg_rewrite")}
+"""
+EVENT_TRIGGERS = f"""
+SELECT et.evtname AS key, et.evtevent AS event, et.evtfoid::regproc::text || '()' AS function,
+       coalesce(et.evttags, '{{}}') AS tags, et.evtenabled AS enabled
+FROM pg_event_trigger et WHERE {_member("et.oid", "pg_event_trigger")}
 """
 
 PUBLICATIONS = """
@@ -367,11 +374,17 @@ WITH rels AS (
     SELECT 'pg_trigger'::regclass, t.oid, 0, 'trigger:' || r.name || '.' || t.tgname
     FROM pg_trigger t JOIN rels r ON r.oid = t.tgrelid WHERE NOT t.tgisinternal
     UNION ALL
-    SELECT 'pg_rewrite'::regclass, w.oid, 0, 'view:' || r.name
-    FROM pg_rewrite w JOIN rels r ON r.oid = w.ev_class WHERE r.relkind IN ('v', 'm')
+    SELECT 'pg_rewrite'::regclass, w.oid, 0,
+           CASE WHEN w.rulename = '_RETURN' THEN 'view:' || r.name ELSE 'rule:' || r.name || '.' || w.rulename END
+    FROM pg_rewrite w JOIN rels r ON r.oid = w.ev_class
     UNION ALL
     SELECT 'pg_policy'::regclass, p.oid, 0, 'policy:' || r.name || '.' || p.polname
     FROM pg_policy p JOIN rels r ON r.oid = p.polrelid
+    UNION ALL
+    SELECT 'pg_statistic_ext'::regclass, x.oid, 0, 'statistics:' || n.nspname || '.' || x.stxname
+    FROM pg_statistic_ext x JOIN pg_namespace n ON n.oid = x.stxnamespace WHERE {USER_NAMESPACE}
+    UNION ALL
+    SELECT 'pg_event_trigger'::regclass, e.oid, 0, 'event_trigger:' || e.evtname FROM pg_event_trigger e
     UNION ALL
     SELECT 'pg_namespace'::regclass, n.oid, 0, 'schema:' || n.nspname FROM pg_namespace n WHERE {USER_NAMESPACE}
     UNION ALL
@@ -455,6 +468,12 @@ def read_extras(conn: psycopg.Connection) -> dict[str, Any]:
         },
         "owners": {r["key"]: r["owner"] for r in _rows(conn, OWNERS)},
         "other": {r["key"]: {"definition": r["definition"]} for r in _rows(conn, OTHER_OBJECTS)},
+        "statistics": {r["key"]: {"definition": r["definition"]} for r in _rows(conn, STATISTICS)},
+        "rules": {r["key"]: {k: v for k, v in r.items() if k != "key"} for r in _rows(conn, RULES)},
+        "event_triggers": {
+            r["key"]: {**{k: v for k, v in r.items() if k != "key"}, "tags": list(r["tags"])}
+            for r in _rows(conn, EVENT_TRIGGERS)
+        },
     }
 
 
