@@ -37,7 +37,8 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
-def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 15.0) -> None:
+def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60.0) -> None:
+    """Wait for the server to listen: importing the MCP SDK alone takes seconds on a loaded machine."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
