@@ -262,16 +262,29 @@ _EXPRESSIONS = {
 }
 
 
+def _settled_checks(domain: str, before: list[str], after: list[str], canonical: Canonical) -> list[str]:
+    """A domain's named CHECKs, each replaced by the desired spelling where the server prints both alike."""
+    wanted = _named_checks(after)
+    settled = []
+    for name, check in _named_checks(before).items():
+        old, new = check.split(" ", 2)[2], wanted.get(name, "").split(" ", 2)[-1]
+        same = name in wanted and canonical.same("domain_check", domain, old, new)
+        settled.append(wanted[name] if same else check)
+    return settled
+
+
 def _settled(differences: list[Difference], canonical: Canonical) -> list[Difference]:
     """Changes left once each side's expressions are compared in the server's canonical form."""
     kept = []
     for d in differences:
         fields = _EXPRESSIONS.get(d.kind)
-        if d.change != "changed" or not fields:
+        if d.change != "changed" or not (fields or d.kind == "types"):
             kept.append(d)
             continue
         before = dict(d.before)
-        for name, probe in fields:
+        if d.kind == "types" and before.get("checks") != d.after.get("checks"):
+            before["checks"] = _settled_checks(d.key, before["checks"], d.after["checks"], canonical)
+        for name, probe in fields or ():
             old, new = before.get(name), d.after.get(name)
             if old != new and old is not None and new is not None and canonical.same(probe, d.key, old, new):
                 before[name] = new

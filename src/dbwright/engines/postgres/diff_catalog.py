@@ -614,7 +614,18 @@ def _probe_policy_expr(conn: psycopg.Connection, key: str, expression: str) -> s
     )
 
 
+def _probe_domain_check(conn: psycopg.Connection, key: str, check: str) -> str:
+    domain = quote_qualified(key)
+    conn.execute(f"ALTER DOMAIN {domain} ADD CONSTRAINT {_PROBE} {check}")
+    return _one(
+        conn,
+        f"SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE contypid = '{domain}'::regtype "
+        f"AND conname = '{_PROBE}'",
+    )
+
+
 _PROBES = {
+    "domain_check": _probe_domain_check,
     "constraint": _probe_check,
     "default": _probe_default,
     "index": _probe_index,
