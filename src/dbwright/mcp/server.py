@@ -64,10 +64,13 @@ PLAN_TOOLS = ("plan_change", "plan_migrations")
 APPLY_TOOLS = ("apply_plan",)
 
 INSTRUCTIONS = """dbwright: a senior database engineer's tools for one PostgreSQL database.
-Start with snapshot_summary and review; explain and query are read-only and bounded (one statement,
-read-only transaction always rolled back, timeouts, row and byte caps). advise_indexes uses hypothetical
-indexes only. In plan mode, plan_change returns a dry run with a plan_token; in apply mode apply_plan runs
-exactly the planned statements when given that token. There is no other way to write."""
+Start with snapshot_summary, list_objects and review. explain and query are read-only and bounded (one
+statement, read-only transaction always rolled back, timeouts, row and byte caps). Test an index before
+proposing it with explain_with_indexes (hypothetical indexes, HypoPG; nothing is built); advise_indexes
+prices candidates the same way. migration_status, diff_plan, access, audit and replication_status only read.
+In plan mode, plan_change returns a dry run with a plan_token; in apply mode apply_plan runs exactly the
+planned statements when given that token. There is no other way to write. The prompts review_database,
+plan_safe_migration and why_is_this_query_slow show the usual sequences."""
 
 
 def tools_for(mode: str) -> tuple[str, ...]:
