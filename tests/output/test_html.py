@@ -187,7 +187,7 @@ def test_each_finding_carries_its_checks_why_and_how_in_the_file(review):
     assert {f"check-{code}" for code in codes} <= ids  # every link lands in this same file
     assert "docs/checks/" not in text  # no path that only a source checkout has
     dw101 = next(f.check for f in review.findings if f.check.code == "DW101")
-    article = text.split('id="check-DW101"', 1)[1].split("</article>", 1)[0]
+    article = text.split('id="check-DW101"', 1)[1].split("</details>", 1)[0]
     assert "A table with no primary key has no reliable way to address one row." in article
     assert "Fix:" in article and "References" in article
     urls = check_docs.references(dw101)

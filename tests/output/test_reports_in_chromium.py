@@ -104,6 +104,9 @@ def test_check_text_travels_with_the_file(browser, pages, review, tmp_path):
         page.locator(f'details.finding a[href="#check-{code}"]').first.click()
         assert page.evaluate("() => location.hash") == f"#check-{code}"
         article = page.locator(f"#check-{code}")
+        assert article.evaluate("d => d.open")  # the script opened the folded text it points at
         assert article.is_visible() and review.findings[0].check.title in article.inner_text()
+        first_paragraph = article.locator("p").first
+        assert first_paragraph.is_visible() and first_paragraph.inner_text().strip()
         assert article.evaluate("a => a.getBoundingClientRect().top") < 200  # scrolled to it
         assert errors == []

@@ -276,7 +276,9 @@ def _filter(review: Review) -> str:
 
 
 def _checks(review: Review) -> str:
-    """The whole text of every check with a finding here, so its why and how travel with the file."""
+    """The whole text of every check with a finding here, so its why and how travel with the file.
+
+    Folded like the findings; following a finding's link opens it (the script opens the target)."""
     checks = {f.check.code: f.check for f in review.findings}
     if not checks:
         return ""
@@ -284,9 +286,9 @@ def _checks(review: Review) -> str:
     for code in sorted(checks):
         check = checks[code]
         parts.append(
-            f'<article class="check" id="check-{e(code)}"><h3><code class="code">{e(code)}</code> '
+            f'<details class="check" id="check-{e(code)}"><summary><h3><code class="code">{e(code)}</code> '
             f'{e(check.title)} <span class="muted">· {e(check.category)} · default severity '
-            f"{e(check.severity.label)}</span></h3>{check_docs.doc_html(check)}</article>"
+            f"{e(check.severity.label)}</span></h3></summary>{check_docs.doc_html(check)}</details>"
         )
     parts.append("</section>")
     return "".join(parts)
@@ -412,8 +414,10 @@ padding:2px 18px;margin:10px 0}
 .filtered-out{color:var(--muted);font-style:italic}
 .why{border-left:3px solid var(--line);padding:0 12px;margin:10px 0;font-size:.95em}
 .why p{margin:6px 0}
-.check{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:2px 18px 8px;margin:12px 0}
-@media (max-width:600px){.check{padding:2px 10px 8px}}
+.check{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:2px 18px;margin:10px 0}
+.check[open]{padding-bottom:8px}.check>summary{cursor:pointer;padding:6px 0}
+.check>summary h3{display:inline;font-size:1em;margin:0}
+@media (max-width:600px){.check{padding:2px 10px}}
 .check .refs-head{font-weight:600;margin-bottom:2px}.check a{overflow-wrap:anywhere}
 .badge{display:inline-block;color:#fff;border-radius:4px;padding:0 8px;font-size:.8em;text-transform:uppercase;
 letter-spacing:.04em;vertical-align:1px}
