@@ -285,6 +285,8 @@ def _settled(differences: list[Difference], canonical: Canonical) -> list[Differ
         if d.kind == "types" and before.get("checks") != d.after.get("checks"):
             before["checks"] = _settled_checks(d.key, before["checks"], d.after["checks"], canonical)
         for name, probe in fields or ():
+            if d.kind == "columns" and d.after.get("generated") and d.before.get("generated"):
+                probe = "generated"
             old, new = before.get(name), d.after.get(name)
             if old != new and old is not None and new is not None and canonical.same(probe, d.key, old, new):
                 before[name] = new
