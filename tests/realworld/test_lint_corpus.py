@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from dbwright.changes.lint import LintState, lint
+from dbwright.changes.lint import LintState, describe, lint
 from dbwright.errors import SqlParseError
 from tests.pgcluster import PG_BIN, Cluster
 from tests.realworld.corpus import load_synapse
@@ -24,6 +24,7 @@ from tests.realworld.migration_sql import (
     mediawiki_postgres_dir,
     mediawiki_sql_files,
     mlflow_revisions,
+    musicbrainz_sql_dir,
     rails_migrations,
     synapse_runs_on_postgres,
     synapse_schema_dir,
@@ -79,6 +80,22 @@ def test_mediawiki_postgres_tables_and_upgrade_patches_lint_without_a_parse_fail
     )
     assert set(failures) == {name for name in NOT_POSTGRESQL if name.startswith("mediawiki/")}, failures
     assert codes["DW739"] == 0, codes  # CREATE RULE and the rest are modelled
+
+
+def test_musicbrainz_psql_scripts_lint_without_a_parse_failure():
+    """The mature schema of issue 15: \\set ON_ERROR_STOP 1 in nearly every file, \\ir includes."""
+    root = musicbrainz_sql_dir()
+    files = sorted(root.rglob("*.sql"))
+    assert len(files) >= 140
+    failures, codes = _lint_files(files, lambda p: p.relative_to(root).as_posix())
+    assert failures == {}
+    assert codes["DW743"] >= 150  # \\set ON_ERROR_STOP 1, \\unset ON_ERROR_STOP, \\ir: listed, skipped
+    helper = root / "CreateAllReplicationTriggers2.sql"  # six \\ir lines, nothing else
+    statements = describe(helper.read_text(), filename=str(helper))
+    read = {Path(info.file).relative_to(root).as_posix() for info in statements}
+    assert "documentation/CreateReplicationTriggers2.sql" in read and len(read) == 6  # each \\ir followed
+    not_understood = {f.sql.split()[0] for path in files for f in lint(path.read_text()) if f.code == "DW739"}
+    assert not_understood <= {"DO"}, not_understood  # only DO blocks, whose locks no model can see
 
 
 def test_pg_dump_schema_of_a_real_database_lints_cleanly(cluster: Cluster, tmp_path: Path):

@@ -43,6 +43,7 @@ CREATE TRIGGER t_trg BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION trg();
 ALTER TABLE t ADD CONSTRAINT t_p_fk FOREIGN KEY (p_id) REFERENCES p (id) NOT VALID;
 CREATE SEQUENCE s;
 CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+CREATE TEXT SEARCH CONFIGURATION english_copy (COPY = english);
 DO $$ BEGIN CREATE ROLE lock_probe_role; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 """
 
@@ -139,6 +140,10 @@ TRANSACTIONAL = [
     ("CREATE TYPE colour AS ENUM ('red')", None),
     ("CREATE DOMAIN positive AS int CHECK (VALUE > 0)", None),
     ("CREATE EXTENSION IF NOT EXISTS plpgsql", None),
+    ("CREATE AGGREGATE total (int) (SFUNC = int4pl, STYPE = int)", None),
+    ("CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false)", None),
+    ("CREATE TEXT SEARCH CONFIGURATION plain (COPY = simple)", None),
+    ("ALTER TEXT SEARCH CONFIGURATION english_copy ALTER MAPPING FOR word WITH simple", None),
     ("CREATE FUNCTION g() RETURNS int LANGUAGE sql AS 'SELECT 2'", None),
     ("SET work_mem = '8MB'", None),
     ("SHOW work_mem", None),

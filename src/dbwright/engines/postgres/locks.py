@@ -754,6 +754,9 @@ _HANDLERS: dict[str, Callable[..., Effects]] = {
     "CompositeTypeStmt": _simple("CreateType"),
     "CreateDomainStmt": _simple("CreateDomain"),
     "CreateExtensionStmt": _simple("CreateExtension"),
+    # CREATE AGGREGATE, OPERATOR, COLLATION, TEXT SEARCH …, base TYPE: catalog objects, no table lock
+    "DefineStmt": _simple("Define"),
+    "AlterTSConfigurationStmt": _simple("AlterTextSearchConfiguration"),
     "GrantStmt": _simple("Grant"),
     "GrantRoleStmt": _simple("GrantRole"),
     "CreateRoleStmt": _simple("CreateRole"),
