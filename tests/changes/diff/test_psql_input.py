@@ -17,6 +17,9 @@ CREATE TABLE orders (id bigint PRIMARY KEY, status varchar(10) NOT NULL CHECK (s
                      source code,
                      is_open boolean GENERATED ALWAYS AS (status IN ('new', 'paid')) STORED);
 CREATE FUNCTION order_count() RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT count(*) FROM orders $$;
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW WHEN (NEW.status IN ('new', 'paid'))
+    EXECUTE FUNCTION touch();
 CREATE VIEW open_orders AS SELECT id FROM orders WHERE status IN ('new', 'paid');
 """
 
@@ -27,7 +30,7 @@ def test_a_current_pg_dump_file_is_read_and_a_database_matches_its_own_dump(pg, 
     subprocess.run([str(PG_BIN / "pg_dump"), "--schema-only", "-d", pg.url, "-f", str(dump)], check=True)
     assert "\\restrict " in dump.read_text()  # pg_dump 15.14 and later write it
     plan = diff(pg.url, dump)
-    # The dump prints the CHECKs (table and domain), the generated column and the view's IN as ANY((ARRAY[…])::text[]); loaded again they print
+    # The dump prints the CHECKs (table and domain), the generated column, the trigger's WHEN and the view's IN as ANY((ARRAY[…])::text[]); loaded again they print
     # as ARRAY[(…)::text, …]. Compared in the scratch server's canonical form, they are the same.
     assert plan.differences == [] and plan.manual == [] and plan.warnings == []
     assert scratch_databases(pg) == []

@@ -259,6 +259,7 @@ _EXPRESSIONS = {
     "indexes": (("definition", "index"),),
     "views": (("definition", "view"),),
     "policies": (("using", "policy"), ("check", "policy")),
+    "triggers": (("definition", "trigger"),),
 }
 
 

@@ -634,6 +634,22 @@ def _probe_generated(conn: psycopg.Connection, key: str, expression: str) -> str
     )
 
 
+_TRIGGER_NAME = re.compile(r"^(CREATE (?:CONSTRAINT )?TRIGGER )(\S+|\"(?:[^\"]|\"\")+\")( )")
+
+
+def _probe_trigger(conn: psycopg.Connection, key: str, definition: str) -> str:
+    match = _TRIGGER_NAME.match(definition)
+    if not match:
+        raise psycopg.ProgrammingError("not a trigger definition")
+    conn.execute(_TRIGGER_NAME.sub(rf"\g<1>{_PROBE}\g<3>", definition, count=1))
+    printed = _one(
+        conn,
+        f"SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = '{_table_of(key)}'::regclass "
+        f"AND tgname = '{_PROBE}'",
+    )
+    return printed.replace(f"TRIGGER {_PROBE} ", f"TRIGGER {match.group(2)} ", 1)
+
+
 def _probe_domain_check(conn: psycopg.Connection, key: str, check: str) -> str:
     domain = quote_qualified(key)
     conn.execute(f"ALTER DOMAIN {domain} ADD CONSTRAINT {_PROBE} {check}")
@@ -645,6 +661,7 @@ def _probe_domain_check(conn: psycopg.Connection, key: str, check: str) -> str:
 
 
 _PROBES = {
+    "trigger": _probe_trigger,
     "domain_check": _probe_domain_check,
     "generated": _probe_generated,
     "constraint": _probe_check,
