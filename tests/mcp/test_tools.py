@@ -57,9 +57,9 @@ def test_apply_mode_adds_one_destructive_tool(pg, tmp_path):
 
 
 def test_unknown_mode_refused(pg):
-    from dbwright.errors import BadTargetError
+    from dbwright.errors import InvalidArgumentError
 
-    with pytest.raises(BadTargetError, match="unknown mode"):
+    with pytest.raises(InvalidArgumentError, match="unknown mode"):
         build_server(pg.url, mode="yolo")
 
 

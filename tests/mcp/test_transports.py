@@ -155,7 +155,7 @@ def test_stdio_transport(pg):
 @pytest.mark.parametrize(
     ("args", "code", "phrase"),
     [
-        (["--mode", "yolo"], 10, "unknown mode 'yolo'"),
+        (["--mode", "yolo"], 22, "unknown mode 'yolo'"),  # an invalid argument, not a bad target
         (
             ["--transport", "http", "--token-env", "DBWRIGHT_TEST_UNSET_TOKEN"],
             10,

@@ -75,7 +75,7 @@ plan_safe_migration and why_is_this_query_slow show the usual sequences."""
 
 def tools_for(mode: str) -> tuple[str, ...]:
     if mode not in tools.MODES:
-        raise BadTargetError(f"unknown mode {mode!r}; use one of {', '.join(tools.MODES)}")
+        raise InvalidArgumentError(f"unknown mode {mode!r}; use one of {', '.join(tools.MODES)}")
     names = READ_ONLY_TOOLS
     if mode in ("plan", "apply"):
         names += PLAN_TOOLS
