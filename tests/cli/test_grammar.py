@@ -14,6 +14,7 @@ import select
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -49,6 +50,17 @@ def test_version_short_help_and_completion():
         assert short.stdout == run_cli(*command, "--help", env={"COLUMNS": "240"}).stdout
     root = _options(_help())
     assert {"--version", "--quiet", "--verbose", "--install-completion", "--show-completion"} <= root
+
+    script = Path(sys.executable).parent / "dbwright"  # completion goes by the console script's name
+    env = {
+        **os.environ,
+        "_DBWRIGHT_COMPLETE": "complete_bash",
+        "COMP_WORDS": "dbwright review --min",
+        "COMP_CWORD": "2",
+    }
+    completed = subprocess.run([str(script)], capture_output=True, text=True, env=env, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    assert {"--min-severity", "--min-observed"} <= set(completed.stdout.split())
 
 
 def test_quiet_silences_progress_and_verbose_says_more(pg, tmp_path):
