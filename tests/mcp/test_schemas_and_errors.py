@@ -206,3 +206,17 @@ def test_diff_plan_accepts_an_ordinary_schema():
     GRANT SELECT ON shop.orders TO public;
     """
     assert check_schema_sql(sql) == 15
+
+
+def test_advice_without_hypopg_names_no_cli_flag(pg):
+    pg.execute(
+        "CREATE TABLE t (id int, v int); INSERT INTO t SELECT g, g FROM generate_series(1, 20000) g; ANALYZE t"
+    )
+    before = pg.value("SELECT count(*) FROM pg_index")
+    result = call(build_server(pg.url), "advise_indexes", {"query": "SELECT * FROM t WHERE v = 5"})
+    assert not result.isError, text_of(result)
+    data = result.structuredContent
+    assert data["verified"] is False and data["what_if"] == "none"
+    assert "CREATE EXTENSION hypopg" in data["hint"] and "never builds real indexes" in data["hint"]
+    assert "--" not in data["hint"] and "--" not in text_of(result)
+    assert pg.value("SELECT count(*) FROM pg_index") == before

@@ -350,7 +350,13 @@ def advise_indexes(
             allow_real_indexes=False,
             snapshot=ctx.snapshot(),
         )
+        why = "" if advice.verified else api.what_if_available(ctx.target, conn)[1]
     data = advice.to_dict()
+    if not advice.verified:  # the library's hint names a CLI flag; this server never builds real indexes
+        advice.hint = data["hint"] = (
+            f"{why}; until a DBA installs HypoPG the candidates stay unverified: this server never builds "
+            "real indexes to price them (explain_with_indexes needs HypoPG too)"
+        )
     for recommendation in data["recommendations"]:
         recommendation["package"] = with_plan_token(ctx, {"fix": recommendation["package"]})["fix"]
     names = ", ".join(r["index"].get("name") or r["package"]["title"] for r in data["recommendations"][:5])
