@@ -41,7 +41,7 @@ def _list_items(value: str, delimiter: str) -> list[str] | None:
     return parts
 
 
-def _delimited_list(values: list[str]) -> tuple[str, float, Counter] | None:
+def delimited_list_shape(values: list[str]) -> tuple[str, float, Counter] | None:
     """The delimiter most sampled values split on into short tokens, if items recur across values."""
     best = None
     for delimiter in _DELIMITERS:
@@ -94,7 +94,7 @@ def delimited_list(snap: Snapshot) -> Iterator[Finding]:
             values = _sampled_values(column)
             if len(values) < MIN_VALUES:
                 continue
-            found = _delimited_list(values)
+            found = delimited_list_shape(values)
             if found is None:
                 continue
             delimiter, share, items = found

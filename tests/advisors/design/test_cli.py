@@ -44,12 +44,12 @@ def test_bad_format_and_unreachable_server_are_one_line_errors(pg, capsys):
     assert err[-1].startswith("dbwright: ") and len([line for line in err if "Traceback" in line]) == 0
 
 
-def test_bigint_keys_are_one_line_of_advice(pg, capsys):
+def test_bigint_keys_are_not_listed_as_advice(pg, capsys):
     pg.execute("CREATE TABLE a(id bigint PRIMARY KEY); CREATE TABLE b(id bigint PRIMARY KEY)")
     pg.execute("INSERT INTO a SELECT generate_series(1, 200); INSERT INTO b SELECT generate_series(1, 200)")
     pg.analyze()
     assert main(["design", pg.url, "--no-desbordante"]) == 0
     out = capsys.readouterr().out
-    assert "2 column(s), advice only: Keep bigint" in out and "public.a.id, public.b.id" in out
+    assert "Keep bigint" not in out and "public.a.id" not in out  # "keep as is" is not a proposal
     assert main(["design", pg.url, "--no-desbordante", "--format", "markdown"]) == 0
-    assert "Advice only, 2 column(s)" in capsys.readouterr().out
+    assert "Keep bigint" not in capsys.readouterr().out

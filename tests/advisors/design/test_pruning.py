@@ -84,11 +84,11 @@ def test_a_candidate_whose_check_times_out_is_rejected_alone(pg, monkeypatch):
     from dbwright.engines.postgres.query_errors import translating
 
     pg.execute(
-        "CREATE TABLE orders (id int PRIMARY KEY, customer_id int, customer_name text, region_id int, "
+        "CREATE TABLE visits (id int PRIMARY KEY, customer_id int, customer_name text, region_id int, "
         "region_name text)"
     )
     pg.execute(
-        "INSERT INTO orders SELECT g, g % 50, 'c' || (g % 50), g % 20, 'r' || (g % 20) "
+        "INSERT INTO visits SELECT g, g % 50, 'c' || (g % 50), g % 20, 'r' || (g % 20) "
         "FROM generate_series(1, 3000) g"
     )
     pg.analyze()
@@ -109,7 +109,7 @@ def test_a_candidate_whose_check_times_out_is_rejected_alone(pg, monkeypatch):
     monkeypatch.setattr(confirm, "fd_checks", slow_for_customer)
     report = design.design_review(pg.url, use_desbordante=False, estimate_pruning=False)
     assert timed_out == [("customer_id",)]
-    table = next(t for t in report.tables if t.table == "public.orders")
+    table = next(t for t in report.tables if t.table == "public.visits")
     assert table.skipped is None
     splits = {p.columns for p in report.proposals if p.kind == "normalize"}
     assert ("region_id", "region_name") in splits and ("customer_id", "customer_name") not in splits

@@ -123,15 +123,17 @@ def test_larger_sample_recheck_drops_an_accidental_candidate_in_one_statement(pg
 
 @pytest.mark.slow
 @needs_desbordante
-def test_desbordante_path_proposes_the_planted_split_and_not_the_measure_or_the_prose(pg, monkeypatch):
+def test_desbordante_path_keeps_the_lines_snapshot_and_rejects_the_measure_and_the_prose(pg, monkeypatch):
     scenarios.order_lines(pg)
     pg.analyze()
     report = design_review(pg.url, use_desbordante=True)
-    assert [p.columns for p in report.of_kind("normalize")] == [("product_id", "product_name", "unit_price")]
+    # product_id → product_name, unit_price holds, but a line keeps the name and price it was sold at
+    assert report.of_kind("normalize") == []
     rejected = {r.what: r.reason for r in report.rejected}
+    assert "snapshot" in rejected["product_id → unit_price"]
     assert "continuous measure" in rejected["extended_price → product_id"]
     assert "free text" in rejected["note → product_id"]
     # The screen is what stops them: without it, both are confirmed on the full table and proposed.
     monkeypatch.setattr(screen, "determinants", lambda info, by_lhs, *args: screen.Screened(dict(by_lhs)))
     unscreened = {p.columns[0] for p in design_review(pg.url, use_desbordante=True).of_kind("normalize")}
-    assert unscreened == {"product_id", "extended_price", "note"}
+    assert unscreened == {"note"}  # extended_price is a snapshot of the line as well

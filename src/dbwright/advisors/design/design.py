@@ -26,6 +26,7 @@ from dbwright.advisors.design import (
 from dbwright.advisors.design.context import TableInfo, table_infos
 from dbwright.advisors.design.proposal import Proposal, Rejected
 from dbwright.advisors.design.sample import Budget, Clock
+from dbwright.checks.patterns import delimited_list_shape
 from dbwright.engines.base import Connection
 from dbwright.engines.postgres import design_confirm as confirm
 from dbwright.engines.postgres.connect import SessionOptions, describe_target, open_session, resolve_target
@@ -362,6 +363,17 @@ def _review_table(
                         check.to_dict(),
                     )
                 )
+    listed = _list_columns(sample, info)
+    for check in [c for c in checks if listed & {*c.lhs, c.rhs}]:
+        checks.remove(check)
+        report.rejected.append(
+            Rejected(
+                info.qname,
+                f"{', '.join(check.lhs)} → {check.rhs}",
+                f"{', '.join(sorted(listed & {*check.lhs, check.rhs}))} holds delimited lists (DW114): "
+                "split the list into rows before judging what it determines",
+            )
+        )
     decompositions, rejected = normalize.choose(info, checks, profiles, rows)
     report.rejected += rejected
     if decompositions:
@@ -377,9 +389,15 @@ def _review_table(
         for k in discover.discover_keys(sample):
             key_candidates.setdefault(k.columns, k)
     single_keys: set[str] = set()
+    tenant = keys.tenant_column(info)
     for columns_, candidate in sorted(key_candidates.items(), key=lambda kv: (len(kv[0]), kv[0])):
         if info.is_superkey(columns_) or (len(columns_) > 1 and single_keys & set(columns_)):
             continue
+        if tenant and tenant not in columns_:
+            # unique across tenants today, but two tenants may one day share a code: scope the key
+            columns_ = (tenant, *columns_)
+            if columns_ in key_candidates or info.is_superkey(columns_):
+                continue
         proposal = keys.key_proposal(info, columns_, rows, candidate.source)
         if proposal is None:
             continue
@@ -413,7 +431,16 @@ def _review_table(
             if values:
                 report.proposals.append(keys.check_values_proposal(info, name, values, rows))
                 entry.confirmed += 1
-    _types(conn, info, sample, entry, report)
+    if rows >= keys.MIN_CONSTRAINT_ROWS:
+        _types(conn, info, sample, entry, report)
+    else:
+        report.rejected.append(
+            Rejected(
+                info.qname,
+                "types",
+                f"not judged: {rows} rows is below the {keys.MIN_CONSTRAINT_ROWS} a type change needs as evidence",
+            )
+        )
 
 
 def _back_check(
@@ -439,6 +466,21 @@ def _back_check(
         if (forward.groups - values - 1) / forward.rows > max_error:
             return None
     return confirm.fd_checks(conn, table, (column,), [better], type_of, max_error)[0]
+
+
+def _list_columns(sample: Any, info: TableInfo) -> set[str]:
+    """Text columns whose sampled values are delimited lists ('golf,cooking'): not values to normalize."""
+    found = set()
+    for column in info.columns:
+        if column.type_name in keys.TEXT_TYPES and column.name in sample.columns:
+            values = [v for v in dict.fromkeys(sample.values(column.name)) if isinstance(v, str) and v]
+            if len(values) >= 5 and delimited_list_shape(values) is not None:
+                found.add(column.name)
+    return found
+
+
+#: A reference needs this many distinct values in the sample: a count or a flag is not a key.
+MIN_DISTINCT_REFERENCES = 5
 
 
 def _value_list_candidate(info: TableInfo, column: Any, profiles: dict[str, cand.ColumnProfile]) -> bool:
@@ -547,6 +589,19 @@ def _foreign_keys(
         progress(f"checking {len(candidates)} foreign key candidate(s) for orphans")
     for (child_t, col, parent_t, ref), found_by in sorted(candidates.items()):
         child, parent = by_name[child_t], by_name[parent_t]
+        sample = samples.get(child_t)
+        if sample is not None and col in sample.columns:
+            distinct = len({v for v in sample.values(col) if v is not None})
+            if distinct < MIN_DISTINCT_REFERENCES:
+                report.rejected.append(
+                    Rejected(
+                        child_t,
+                        f"{col} → {parent_t}.{ref}",
+                        f"only {distinct} distinct value(s) in the sample: a count or a flag is not a key",
+                        {"distinct_values": distinct},
+                    )
+                )
+                continue
         try:
             counts = confirm.orphans(conn, child_t, (col,), parent_t, (ref,))
         except (QueryTimeoutError, ReadDeniedError) as error:

@@ -47,6 +47,18 @@ _OPTIONAL_NAME = re.compile(
 TEXT_TYPES = {"text", "varchar", "bpchar", "citext"}
 
 
+#: Columns that say whose row it is in a multi-tenant schema: keys are unique per tenant, not globally.
+_TENANT = re.compile(
+    r"^(tenant|org|organization|organisation|account|company|workspace|team|store|shop|site|project)_id$"
+)
+
+
+def tenant_column(info: TableInfo) -> str | None:
+    """The NOT NULL tenant column of the table, when it has exactly one."""
+    found = [c.name for c in info.columns if c.not_null and _TENANT.match(c.name)]
+    return found[0] if len(found) == 1 else None
+
+
 def object_name(*parts: str) -> str:
     return "_".join(parts)[:63]
 
@@ -58,7 +70,8 @@ def key_proposal(info: TableInfo, columns: tuple[str, ...], rows: int, source: s
         column = info.column(name)
         if column.type_name not in KEY_TYPES or (info.primary_key and info.is_generated_key(name)):
             return None
-    if info.primary_key and not all(_IDENTIFIER_NAME.search(c) for c in columns):
+    tenant = tenant_column(info)
+    if info.primary_key and not all(_IDENTIFIER_NAME.search(c) for c in columns if c != tenant):
         return None
     table = info.qname
     name = object_name(info.table.name, *columns, "key")

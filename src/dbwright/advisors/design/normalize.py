@@ -10,6 +10,7 @@ redundant columns, whose rollback re-adds them and refills them from the new tab
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -20,6 +21,16 @@ from dbwright.engines.postgres.design_confirm import FdCheck
 from dbwright.model.operations import AddForeignKey, Lock, RawSQL, ValidateConstraint, ident, qident
 from dbwright.model.package import ChangePackage
 
+#: Tables whose rows record a moment (an order, its lines, an invoice) ...
+_TRANSACTION_TABLE = re.compile(
+    r"(^|_)(orders?|order_?lines?|order_?items?|lines?|items?|invoices?|invoice_?lines?|carts?|cart_?items?|"
+    r"purchases?|sales?|bookings?|reservations?|transactions?|payments?|receipts?|quotes?|shipments?)($|_)"
+)
+#: ... keep these as they were then: a line's price must not follow the product's current price.
+_SNAPSHOT_COLUMN = re.compile(
+    r"(^|_)(price|unit_price|amount|total|subtotal|cost|tax|vat|discount|fee|rate|currency|name|title|"
+    r"description|sku|address|weight)$"
+)
 #: Fewer rows per determinant value than this on average, and the dependency is an accident of
 #: an almost-unique column.
 MIN_ROWS_PER_GROUP = 2.0
@@ -133,6 +144,12 @@ def _trivial_or_accidental(
         profile = profiles.get(name)
         if profile is not None and profile.near_constant:
             return f"{name} is nearly constant"
+    snapshots = [c for c in (*check.lhs, check.rhs) if _SNAPSHOT_COLUMN.search(c)]
+    if _TRANSACTION_TABLE.search(info.table.name) and snapshots:
+        return (
+            f"{', '.join(snapshots)} on {info.table.name} is a snapshot of the moment the row was written "
+            "(a line keeps the price it was sold at): it neither follows nor determines another column"
+        )
     return None
 
 
@@ -143,10 +160,19 @@ def _new_table_name(info: TableInfo, lhs: tuple[str, ...], existing: set[str]) -
             stem = stem[: -len(suffix)]
             break
     schema = info.table.schema
-    name = stem if f"{schema}.{stem}" not in existing else f"{info.table.name}_{stem}"
-    while f"{schema}.{name}" in existing:
+    name = stem if not _taken(schema, stem, existing) else f"{info.table.name}_{stem}"
+    while _taken(schema, name, existing):
         name += "_1"
+    existing.add(f"{schema}.{name}")
     return f"{schema}.{name}"
+
+
+def _taken(schema: str, name: str, existing: set[str]) -> bool:
+    """A name, its plural or its singular already used: ``customer`` next to ``customers`` reads as a clash."""
+    variants = {name, f"{name}s", f"{name}es", name[:-1] if name.endswith("s") else name}
+    if name.endswith("y"):
+        variants.add(f"{name[:-1]}ies")
+    return any(f"{schema}.{v}" in existing for v in variants)
 
 
 def package_for(
@@ -177,7 +203,11 @@ def package_for(
     table_bytes = info.table.heap_bytes
     fill = RawSQL(fill_sql, lock_=Lock("ACCESS SHARE", table), scans_=True, table_bytes=table_bytes)
     fk_name = _short(f"{info.table.name}_{new.split('.', 1)[1]}_fkey")
-    view = f"{schema}.{_short(info.table.name + '_wide')}"
+    view_name = _short(f"{info.table.name}_with_{new.split('.', 1)[1]}")
+    while f"{schema}.{view_name}" in existing:
+        view_name = _short(view_name + "_1")
+    view = f"{schema}.{view_name}"
+    existing.add(view)
     select = ", ".join(
         f"n.{ident(c.name)}" if c.name in d.rhs else f"t.{ident(c.name)}" for c in info.columns
     )
@@ -255,11 +285,12 @@ def package_for(
         "storage_saved_bytes": max(saved, 0),
         "update_anomalies_removed": rows - groups,
         "max_error": round(max(c.error for c in d.checks), 6),
+        "status": "candidate: verify with the domain",
     }
     title = (
         f"{table}: {', '.join(d.lhs)} → {', '.join(d.rhs)}"
         + (" (approximate)" if approximate else "")
-        + f" but {', '.join(d.lhs)} is not a key"
+        + f" but {', '.join(d.lhs)} is not a key (a candidate: verify with the domain)"
     )
     return Proposal(
         "normalize",
@@ -270,8 +301,10 @@ def package_for(
         package,
         destructive,
         advice=(
-            f"An update of one {', '.join(d.lhs)}'s {', '.join(d.rhs)} touches "
-            f"{rows / max(groups, 1):.1f} rows on average; after the split, one."
+            f"The data shows {', '.join(d.lhs)} determining {', '.join(d.rhs)} in all {rows:,} rows; "
+            "whether that is a rule of the domain or a coincidence of today's rows is for someone who "
+            f"knows the domain to say. If it is a rule, an update of one {', '.join(d.lhs)}'s "
+            f"{', '.join(d.rhs)} touches {rows / max(groups, 1):.1f} rows on average; after the split, one."
         ),
         score=max(saved, 0) + (rows - groups),
         approximate=approximate,

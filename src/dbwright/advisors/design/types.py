@@ -137,16 +137,7 @@ def integer_proposal(info: TableInfo, column: str, low: int, high: int) -> Propo
     evidence = {"declared": col.data_type, "min": low, "max": high, "suggested": "integer"}
     title = f"{info.qname}.{column} is bigint but its values fit integer with 100× headroom"
     if is_key_like(info, column):
-        return _proposal(
-            info,
-            column,
-            None,
-            title,
-            evidence,
-            "",
-            advice="Keep bigint: this is a key (or references one) and may grow; narrowing it saves "
-            "little and a later widening rewrites every referencing table.",
-        )
+        return None  # keep bigint: a key may grow, and a later widening rewrites every referencing table
     op = ChangeColumnType(
         info.qname,
         column,
@@ -223,10 +214,19 @@ def text_format_proposal(
 _VARCHAR = re.compile(r"^character varying\((\d+)\)$")
 
 
+#: A declared width is only narrowed when this many values show it is far too wide ...
+MIN_NARROWING_VALUES = 1000
+#: ... and never for values whose length the application or an algorithm decides.
+_OPEN_LENGTH = re.compile(
+    r"(password|passwd|hash|digest|token|secret|salt|key|url|uri|email|path|name|title|"
+    r"description|comment|note|text|address|agent|message)"
+)
+
+
 def varchar_proposal(info: TableInfo, column: str, longest: int, nonnull: int) -> Proposal | None:
     col = info.column(column)
     match = _VARCHAR.match(col.data_type)
-    if not match or nonnull == 0:
+    if not match or nonnull < MIN_NARROWING_VALUES or _OPEN_LENGTH.search(column):
         return None
     declared = int(match.group(1))
     if declared < WIDE_FACTOR * max(longest, 1) or declared - longest < WIDE_MARGIN:

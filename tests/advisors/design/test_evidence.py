@@ -1,0 +1,97 @@
+"""Design from data needs evidence a DBA would accept (issue 14, item 3): each planted case below is
+one the issue saw go wrong on a real schema, rebuilt here from its description."""
+
+from __future__ import annotations
+
+from dbwright.advisors.design import design_review
+
+
+def review(pg):
+    pg.analyze()
+    return design_review(pg.url, use_desbordante=False)
+
+
+def test_a_password_column_is_not_narrowed_to_the_longest_value(pg):
+    pg.execute("CREATE TABLE users (id int PRIMARY KEY, password varchar(128) NOT NULL)")
+    pg.execute("INSERT INTO users SELECT g, 'pw' || (g % 100) FROM generate_series(1, 2000) g")
+    assert [p for p in review(pg).of_kind("type") if p.columns == ("password",)] == []
+
+
+def test_a_few_rows_are_not_evidence_for_a_type_or_not_null(pg):
+    pg.execute("CREATE TABLE tracks (id int PRIMARY KEY, track_no text, length_s text)")
+    pg.execute("INSERT INTO tracks VALUES (1, '1', '200'), (2, '2', '180'), (3, '3', '240')")
+    report = review(pg)
+    assert report.of_kind("type") == [] and report.of_kind("not_null") == []
+    assert any(r.table == "public.tracks" and "not judged" in r.reason for r in report.rejected)
+
+
+def test_an_order_lines_price_and_name_stay_on_the_line(pg):
+    pg.execute(
+        "CREATE TABLE order_items (id int PRIMARY KEY, item_id int NOT NULL, item_name text NOT NULL, "
+        "price numeric(10,2) NOT NULL, qty int NOT NULL)"
+    )
+    pg.execute(
+        "INSERT INTO order_items SELECT g, g % 50, 'item ' || (g % 50), (g % 50) * 1.5, 1 + g % 3 "
+        "FROM generate_series(1, 3000) g"
+    )
+    report = review(pg)
+    assert report.of_kind("normalize") == []
+    assert any("snapshot" in r.reason for r in report.rejected if r.table == "public.order_items")
+
+
+def test_a_dependency_is_proposed_as_a_candidate_to_verify_with_the_domain(pg):
+    pg.execute("CREATE TABLE employees (id int PRIMARY KEY, dept_id int NOT NULL, dept_name text NOT NULL)")
+    pg.execute("INSERT INTO employees SELECT g, g % 40, 'dept ' || (g % 40) FROM generate_series(1, 2000) g")
+    proposal = review(pg).of_kind("normalize")[0]
+    assert proposal.title.endswith("(a candidate: verify with the domain)")
+    assert proposal.evidence["status"] == "candidate: verify with the domain"
+    assert "for someone who knows the domain" in proposal.advice
+
+
+def test_a_delimited_list_is_not_normalized_as_a_dependency(pg):
+    pg.execute(
+        "CREATE TABLE customers (id int PRIMARY KEY, segment_id int NOT NULL, interests text NOT NULL)"
+    )
+    pg.execute(
+        "INSERT INTO customers SELECT g, g % 20, (ARRAY['golf,cooking', 'gaming,chess', 'golf,chess,jazz', "
+        "'cooking,jazz', 'hiking,golf', 'chess,hiking'])[1 + (g % 20) % 6] FROM generate_series(1, 2000) g"
+    )
+    report = review(pg)
+    assert [p for p in report.of_kind("normalize") if "interests" in p.columns] == []
+    assert any("delimited lists" in r.reason for r in report.rejected)
+
+
+def test_a_flag_that_matches_a_key_by_name_is_not_a_foreign_key(pg):
+    pg.execute("CREATE TABLE status (status_id int PRIMARY KEY, label text)")
+    pg.execute("INSERT INTO status VALUES (1, 'on'), (2, 'off')")
+    pg.execute("CREATE TABLE devices (id int PRIMARY KEY, status_id int NOT NULL)")
+    pg.execute("INSERT INTO devices SELECT g, 1 + g % 2 FROM generate_series(1, 500) g")
+    report = review(pg)
+    assert report.of_kind("foreign_key") == []
+    assert any("a count or a flag is not a key" in r.reason for r in report.rejected)
+
+
+def test_a_key_in_a_multi_tenant_table_is_proposed_scoped_by_the_tenant(pg):
+    pg.execute(
+        "CREATE TABLE coupons (id int PRIMARY KEY, tenant_id int NOT NULL, code text NOT NULL, percent int)"
+    )
+    pg.execute("INSERT INTO coupons SELECT g, g % 7, 'C' || g, 10 FROM generate_series(1, 700) g")
+    keys = [p.columns for p in review(pg).of_kind("unique_key")]
+    assert keys == [("tenant_id", "code")]
+
+
+def test_a_new_table_does_not_clash_with_an_existing_singular_or_plural_name(pg):
+    pg.execute("CREATE TABLE customers (id int PRIMARY KEY)")
+    pg.execute(
+        "CREATE TABLE visits (id int PRIMARY KEY, customer_id int NOT NULL, customer_city text NOT NULL, "
+        "browser_id int NOT NULL, browser_name text NOT NULL)"
+    )
+    pg.execute(
+        "INSERT INTO visits SELECT g, g % 100, 'city ' || (g % 100), g % 30, 'b' || (g % 30) "
+        "FROM generate_series(1, 3000) g"
+    )
+    proposals = review(pg).of_kind("normalize")
+    new_tables = sorted(p.evidence["new_table"] for p in proposals)
+    views = [p.evidence["compatibility_view"] for p in proposals]
+    assert "public.customer" not in new_tables and "public.visits_customer" in new_tables
+    assert len(set(views)) == len(views) == 2
