@@ -688,3 +688,15 @@ def test_dw112_plain_identifiers_not_flagged(pg):
         "CREATE TABLE order_items (id int PRIMARY KEY, user_id int, qty int, select_ text, name2 text)"
     )
     assert pg.findings("DW112") == []
+
+
+def test_dw107_unique_fixed_length_codes_seen_in_the_histogram_not_flagged(pg):
+    # Every value distinct: no most-common values, only the histogram's bounds show the lengths.
+    pg.execute("CREATE TABLE discs (id int PRIMARY KEY, disc_id char(8), label char(12))")
+    pg.execute(
+        "INSERT INTO discs SELECT g, lpad(to_hex(g * 7919), 8, '0'), 'L' || g FROM generate_series(1, 3000) g"
+    )
+    pg.analyze()
+    found = {f.object: f for f in pg.findings("DW107")}
+    assert set(found) == {"public.discs.label"}  # labels vary in length; every disc id has eight characters
+    assert found["public.discs.label"].evidence["sampled_lengths"][-1] <= 5

@@ -834,9 +834,10 @@ def fixed_length_char(snap: Snapshot) -> Iterator[Finding]:
       ``char_length``, ``octet_length``), its shape with a regular expression (``code ~ …``),
       or its values, each n characters long (``lock = 'X'``, ``kind IN ('AB', 'CD')``);
     - or the planner's statistics show every sampled value has length n: the most common values
-      (``pg_stats.most_common_vals``) cover the whole sample and each is n characters long once
-      the padding is removed. ``avg_width`` cannot tell, as it counts the padding. A column
-      without statistics, or whose values are too varied for the list to cover them, is
+      (``pg_stats.most_common_vals``) and, when those do not cover the sample (all values
+      distinct, say), the histogram's bounds (``histogram_bounds``, drawn from the same sample
+      across the whole distribution) are each n characters long once the padding is removed.
+      ``avg_width`` cannot tell, as it counts the padding. A column without statistics is
       flagged.
 
     Fix: ``varchar(n)``, keeping the length limit; trailing padding is removed by the cast. The
@@ -902,14 +903,21 @@ def _pins_values_of_length(definition: str, length: int) -> bool:
 
 
 def _sampled_lengths(column: Column) -> set[int] | None:
-    """The lengths, padding removed, of the values in the statistics, when they cover the whole sample."""
+    """The lengths, padding removed, of the values in the statistics, when they cover the whole sample:
+    the most common values, and the histogram's bounds for the rest of the distribution (ANALYZE
+    draws both from its sample, so a length missing from both is rare in the data)."""
     stats = column.stats
-    if stats is None or not stats.most_common_vals or not stats.most_common_freqs:
+    if stats is None:
         return None
+    common = stats.most_common_vals or ()
+    bounds = stats.histogram_bounds or ()
     non_null = 1.0 - (stats.null_frac or 0.0)
-    if non_null <= 0 or sum(stats.most_common_freqs) < non_null * SAMPLE_COVERAGE:
+    if non_null <= 0 or not (common or bounds):
         return None
-    return {len(value.rstrip(" ")) for value in stats.most_common_vals}
+    covered = sum(stats.most_common_freqs or ()) >= non_null * SAMPLE_COVERAGE
+    if not covered and len(bounds) < 2:
+        return None
+    return {len(value.rstrip(" ")) for value in (*common, *bounds)}
 
 
 # --- DW108 -------------------------------------------------------------------------------------
