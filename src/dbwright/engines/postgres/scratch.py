@@ -6,6 +6,7 @@ defaults, names and definitions; the partitioning advisor plans queries in one.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -60,22 +61,43 @@ def drop_database(admin: Connection, name: str) -> None:
 
 def load_statements(
     target: str, statements: Sequence[tuple[str, int] | tuple[str, int, str]], filename: str
-) -> None:
+) -> list[str]:
     """Run ``(sql, line)`` or ``(sql, line, file)`` statements one by one, so CONCURRENTLY and ADD VALUE
     work as in psql. A statement the server rejects is a one-line error naming the file and line.
+
+    Two things psql lets pass are let pass here too, each with a note: a ``SET`` of a parameter this
+    server does not know (a newer pg_dump writes ``SET transaction_timeout = 0``, PostgreSQL 17+), and
+    a transaction left open at the end, which is rolled back as psql does.
     """
+    notes: list[str] = []
     with open_session(target, LOAD_OPTIONS) as conn:
         for sql, line, *where in statements:
             try:
                 conn.execute(sql)
+            except psycopg.errors.UndefinedObject as error:
+                if not (_UNKNOWN_SETTING.match(sql) and "configuration parameter" in str(error)):
+                    raise InputFileError(
+                        f"{where[0] if where else filename}:{line}: {_first(error)}"
+                    ) from None
+                notes.append(
+                    f"{where[0] if where else filename}:{line}: {_first(error)}: skipped, as psql does"
+                )
             except psycopg.Error as error:
-                message = str(error).splitlines()[0] if str(error) else type(error).__name__
-                raise InputFileError(f"{where[0] if where else filename}:{line}: {message}") from None
+                raise InputFileError(f"{where[0] if where else filename}:{line}: {_first(error)}") from None
         if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-            # A BEGIN never committed: psql rolls it back when the script ends, and so does this.
             conn.execute("ROLLBACK")
-            return True
-    return False
+            notes.append(
+                f"{filename} ends inside a transaction (BEGIN without COMMIT): psql rolls it back at the "
+                "end of the script, and so did the scratch load; what it held is not part of the schema"
+            )
+    return notes
+
+
+_UNKNOWN_SETTING = re.compile(r"^\s*(SET\s|SELECT\s+pg_catalog\.set_config\()", re.IGNORECASE)
+
+
+def _first(error: psycopg.Error) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def can_create_databases(target: str | None) -> bool:
