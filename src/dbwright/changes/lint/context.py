@@ -98,15 +98,16 @@ class LintState:
     #: index -> its table, and (table, constraint) -> the table a foreign key references: what the lock
     #: model needs for DROP INDEX, REINDEX and VALIDATE CONSTRAINT (from the migration and a snapshot).
     index_tables: dict[str, str] = field(default_factory=dict)
+    foreign_keys: dict[tuple[str, str], str] = field(default_factory=dict)
     #: From a snapshot: each table's row estimate (reltuples) and its columns' null_frac and n_distinct,
     #: to judge how many rows an UPDATE or DELETE touches (rows.py).
     row_estimates: dict[str, float] = field(default_factory=dict)
     column_stats: dict[tuple[str, str], tuple[float | None, float | None]] = field(default_factory=dict)
     #: (table, column) added in this migration without a default: every existing row holds NULL there.
     columns_added: set[tuple[str, str]] = field(default_factory=set)
-    foreign_keys: dict[tuple[str, str], str] = field(default_factory=dict)
     lock_model: LockModel = field(default_factory=lock_model_of, repr=False, compare=False)
-    _line: int = field(default=0, repr=False, compare=False)
+    #: The line of the statement ``observe`` is handling (where a NOT VALID constraint was added).
+    observed_line: int = field(default=0, repr=False, compare=False)
 
     # --- queries the rules ask ---------------------------------------------------------------
     def is_new(self, table: str) -> bool:
@@ -228,7 +229,7 @@ class LintState:
 
     def observe(self, node, line: int = 0) -> None:
         """Update the state after ``node`` (at ``line`` of its file) ran."""
-        self._line = line
+        self.observed_line = line
         handler = getattr(self, f"_after_{type(node).__name__}", None)
         if handler is not None:
             handler(node)
@@ -311,7 +312,7 @@ class LintState:
             if cmd.subtype == AT.AT_AddConstraint:
                 self._remember_constraint(table, cmd.def_)
                 if cmd.def_.skip_validation and cmd.def_.conname:
-                    self.not_valid_in_transaction[(_key(table), cmd.def_.conname.lower())] = self._line
+                    self.not_valid_in_transaction[(_key(table), cmd.def_.conname.lower())] = self.observed_line
             if cmd.subtype == AT.AT_AddConstraint and cmd.def_.contype == ConstrType.CONSTR_CHECK:
                 column = not_null_check_column(cmd.def_.raw_expr)
                 if column and cmd.def_.skip_validation and cmd.def_.conname:
