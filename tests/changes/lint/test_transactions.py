@@ -66,3 +66,12 @@ def test_not_valid_then_validate_in_separate_transactions_is_the_safe_pattern():
 def test_set_constraints_is_understood():
     findings = lint('SET CONSTRAINTS "orders_customer_fk" IMMEDIATE;\nSET CONSTRAINTS ALL DEFERRED;')
     assert not [f for f in findings if f.code == "DW739"]
+
+
+def test_psql_autocommit_off_opens_a_transaction_before_the_first_statement():
+    script = (
+        "\\set AUTOCOMMIT off\n" + ADD_THEN_BACKFILL + "CREATE INDEX CONCURRENTLY i ON orders (region);\n"
+    )
+    codes = {f.code for f in lint(script)}
+    assert {"DW744", "DW703"} <= codes  # the ALTER's lock is held; CONCURRENTLY fails in the open transaction
+    assert "DW744" not in {f.code for f in lint("\\set AUTOCOMMIT on\n" + ADD_THEN_BACKFILL)}

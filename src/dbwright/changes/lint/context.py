@@ -82,9 +82,13 @@ class LintState:
     #: (table, constraint) -> column, for CHECK (col IS NOT NULL) NOT VALID awaiting VALIDATE.
     pending_not_null_checks: dict[tuple[str, str], str] = field(default_factory=dict)
     in_transaction_block: bool = False
+    #: The line of the file's own BEGIN that is still open (None: no transaction, or the runner's).
+    transaction_began_at: int | None = None
     #: Each file runs as one transaction (a runner wraps it: Django's and Rails' atomic migrations,
     #: synapse's delta runner), as if it began with BEGIN.
     atomic_files: bool = False
+    #: psql's AUTOCOMMIT (``\\set AUTOCOMMIT off``: psql itself sends BEGIN before the next statement).
+    psql_autocommit: bool = True
     #: table -> the strongest lock the open transaction holds on it, until COMMIT or ROLLBACK.
     transaction_locks: dict[str, HeldLock] = field(default_factory=dict)
     #: (table, constraint) -> line, for constraints added NOT VALID in the open transaction.
@@ -188,6 +192,7 @@ class LintState:
         self.created_tables.clear()
         self.columns_added.clear()
         self.in_transaction_block = self.atomic_files
+        self.transaction_began_at = None
         self.transaction_locks.clear()
         self.not_valid_in_transaction.clear()
         self.lock_timeout_set = self.statement_timeout_set = False
@@ -203,12 +208,24 @@ class LintState:
 
     def observe_psql(self, command) -> None:
         """After a psql meta-command: ``\\connect`` opens a new session (no transaction, no settings)."""
+        if command.name == "set" and command.argument.split()[:1] == ["AUTOCOMMIT"]:
+            value = (command.argument.split()[1:] or ["on"])[0].strip("'").lower()
+            self.psql_autocommit = value not in ("off", "false", "0", "no")
         if command.name in CONNECT:
             self.in_transaction_block = False
             self.transaction_locks.clear()
             self.not_valid_in_transaction.clear()
             self.lock_timeout_set = self.statement_timeout_set = False
             self.enum_values_added.clear()
+
+    def enter(self, node) -> None:
+        """Before ``node`` runs: with psql's AUTOCOMMIT off, psql opens a transaction for it."""
+        if (
+            not self.psql_autocommit
+            and not self.in_transaction_block
+            and not isinstance(node, ast.TransactionStmt)
+        ):
+            self.in_transaction_block = True
 
     def held_locks(self) -> dict[str, HeldLock]:
         """What the open transaction holds now (nothing between transactions)."""
@@ -237,6 +254,8 @@ class LintState:
     def _after_TransactionStmt(self, node: ast.TransactionStmt) -> None:
         kind = TransactionStmtKind(node.kind)
         if kind in (TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START):
+            if not self.in_transaction_block:
+                self.transaction_began_at = self.observed_line
             self.in_transaction_block = True
         elif kind in (
             TransactionStmtKind.TRANS_STMT_COMMIT,
@@ -245,6 +264,7 @@ class LintState:
             TransactionStmtKind.TRANS_STMT_PREPARE,
         ):
             self.in_transaction_block = False
+            self.transaction_began_at = None
             self.enum_values_added.clear()
             self.enums_created.clear()
 
@@ -312,7 +332,9 @@ class LintState:
             if cmd.subtype == AT.AT_AddConstraint:
                 self._remember_constraint(table, cmd.def_)
                 if cmd.def_.skip_validation and cmd.def_.conname:
-                    self.not_valid_in_transaction[(_key(table), cmd.def_.conname.lower())] = self.observed_line
+                    self.not_valid_in_transaction[(_key(table), cmd.def_.conname.lower())] = (
+                        self.observed_line
+                    )
             if cmd.subtype == AT.AT_AddConstraint and cmd.def_.contype == ConstrType.CONSTR_CHECK:
                 column = not_null_check_column(cmd.def_.raw_expr)
                 if column and cmd.def_.skip_validation and cmd.def_.conname:

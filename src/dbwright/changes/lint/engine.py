@@ -14,7 +14,8 @@ from dbwright.changes.lint.context import LintState, lock_model_of
 from dbwright.changes.lint.findings import LintFinding, StatementInfo
 from dbwright.changes.lint.parse import ParsedStatement, parse_script
 from dbwright.changes.lint.psql import PsqlCommand, command_effects, resolve_include
-from dbwright.changes.lint.rules import Statement, all_rules
+from dbwright.changes.lint.rules import Statement, all_rules, get_rule
+from dbwright.changes.lint.rules.robustness import unclosed_transaction
 from dbwright.engines.base import Engine
 from dbwright.errors import InputFileError
 
@@ -33,6 +34,7 @@ def _statements(
             continue
         if parsed.starts_migration:
             state.start_migration()
+        state.enter(parsed.node)
         fx = state.lock_model.effects(parsed.node, state.server_version, state.column_type, state)
         yield _with_held_locks(parsed, fx, state)
         state.observe(parsed.node, parsed.line)
@@ -130,9 +132,14 @@ def lint(
     state.start_file(filename)
     rules = all_rules()
     findings: list[LintFinding] = []
+    last = None
     for statement in _statements(sql, state, filename):
         hits = [(r, hit) for r in rules for hit in r.check(statement, state)]
         findings += [_finding(r, hit, statement) for r, hit in hits]
+        last = statement
+    unclosed = unclosed_transaction(state)
+    if unclosed is not None and last is not None:
+        findings.append(_finding(get_rule("DW751"), unclosed, last))
     return findings
 
 
