@@ -65,3 +65,14 @@ def test_parse_error_is_one_line_with_file_and_line(tmp_path, capsys):
     assert main(["lint", str(path)]) == 16
     err = capsys.readouterr().err
     assert err.strip() == f'dbwright: error: {path}:2: syntax error at or near ";"'
+
+
+def test_a_pg_dump_file_with_restrict_is_read_not_rejected(tmp_path, capsys):
+    path = tmp_path / "schema.sql"
+    path.write_text(
+        "--\n-- PostgreSQL database dump\n--\n\n\\restrict 3fQ9kLm2\n\nSET statement_timeout = 0;\n"
+        "CREATE TABLE public.orders (id bigint NOT NULL);\n\n\\unrestrict 3fQ9kLm2\n"
+    )
+    assert main(["lint", str(path)]) == 0  # was exit 16: syntax error at or near "\"
+    out = capsys.readouterr().out
+    assert f"{path}:5: DW743 [info]" in out and f"{path}:10: DW743 [info]" in out
