@@ -149,3 +149,27 @@ def test_types_comments_and_function_definitions(pg):
     assert twice.definition.startswith("CREATE OR REPLACE FUNCTION public.twice(x integer)")
     assert "SELECT x * 2" in twice.definition
     assert Snapshot.from_json(snap.to_json()) == snap
+
+
+def test_sequences_are_read_under_access_share_with_their_last_value(pg):
+    """pg_sequences' last_value locks each sequence ROW EXCLUSIVE; the snapshot reads the sequence itself."""
+    from dbwright.engines.postgres.connect import open_session
+    from dbwright.engines.postgres.introspect import snapshot as take
+
+    pg.execute("CREATE TABLE counted (id serial PRIMARY KEY); INSERT INTO counted DEFAULT VALUES")
+    pg.execute("CREATE SEQUENCE fresh")
+    with open_session(pg.url) as conn:
+        conn.execute("BEGIN")  # the locks stay held until the end of the transaction, to be seen
+        snap = take(conn)
+        modes = conn.execute(
+            "SELECT DISTINCT mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "WHERE l.pid = pg_backend_pid() AND c.relkind = 'S'"
+        ).fetchall()
+        conn.execute("ROLLBACK")
+    assert modes == [("AccessShareLock",)]
+    by_name = {s.name: s for s in snap.sequences}
+    assert (
+        by_name["counted_id_seq"].last_value == 1
+        and by_name["counted_id_seq"].owned_by == "public.counted.id"
+    )
+    assert by_name["fresh"].last_value is None and by_name["fresh"].data_type == "bigint"

@@ -139,9 +139,12 @@ def snapshot(
     indexes = tuple(Index(**_tuples(row, "columns", "include", "opclasses")) for row in index_rows)
 
     step("sequences, views, functions, triggers")
-    sequences = tuple(Sequence(**row) for row in r.rows(q.SEQUENCES))
+    values = _sequence_values(r, locked)
+    sequences = tuple(
+        Sequence(**row, last_value=values.get((row["schema"], row["name"]))) for row in r.rows(q.SEQUENCES)
+    )
     if r.value(q.SEQUENCES_HIDDEN):
-        r.skip("sequence_values", "last_value of some sequences is hidden: no SELECT or USAGE on them")
+        r.skip("sequence_values", "last_value of some sequences is unknown: this role has no SELECT on them")
     views = tuple(View(**row) for row in r.rows(q.with_locked(q.VIEWS, locked)))
     functions = tuple(Function(**_tuples(row, "config", "acl")) for row in r.rows(q.FUNCTIONS))
     triggers = tuple(Trigger(**row) for row in r.rows(q.TRIGGERS))
@@ -262,6 +265,33 @@ def _json_keys(r: _Reader, locked: str) -> tuple[JsonKeys, ...]:
             )
         )
     return tuple(found)
+
+
+#: Sequences read per UNION ALL query.
+SEQUENCE_BATCH = 200
+
+
+def _sequence_values(r: _Reader, locked: str) -> dict[tuple[str, str], int | None]:
+    """last_value of each readable sequence, read from the sequence itself (ACCESS SHARE), not through
+    pg_sequences, whose pg_sequence_last_value() locks every sequence ROW EXCLUSIVE."""
+    names = [(row["schema"], row["name"]) for row in r.rows(q.with_locked(q.READABLE_SEQUENCES, locked))]
+    found: dict[tuple[str, str], int | None] = {}
+    for start in range(0, len(names), SEQUENCE_BATCH):
+        parts = [
+            psycopg.sql.SQL(
+                "SELECT {} AS schema, {} AS name, CASE WHEN is_called THEN last_value END AS last_value FROM {}"
+            ).format(
+                psycopg.sql.Literal(schema), psycopg.sql.Literal(name), psycopg.sql.Identifier(schema, name)
+            )
+            for schema, name in names[start : start + SEQUENCE_BATCH]
+        ]
+        try:
+            with r.conn.transaction():  # a sequence dropped meanwhile costs only its batch
+                rows = r.rows(psycopg.sql.SQL("\nUNION ALL\n").join(parts).as_string(r.conn))
+        except psycopg.Error:
+            continue
+        found.update({(row["schema"], row["name"]): row["last_value"] for row in rows})
+    return found
 
 
 def _locked_relations(r: _Reader) -> str:

@@ -183,29 +183,42 @@ WHERE {USER_NAMESPACE} AND t.relkind IN ('r', 'p', 'm')
 ORDER BY 1, 2, 3
 """
 
+# Not pg_sequences: its last_value calls pg_sequence_last_value(), which locks each sequence ROW
+# EXCLUSIVE. The definition comes from pg_sequence; last_value is read from each sequence relation
+# (ACCESS SHARE) by ``sequence_values``.
 SEQUENCES = f"""
-SELECT s.schemaname AS schema, s.sequencename AS name, format_type(s.data_type, NULL) AS data_type,
-       s.max_value, s.min_value, s.increment_by AS increment, s.last_value, s.cycle,
+SELECT n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS data_type,
+       s.seqmax AS max_value, s.seqmin AS min_value, s.seqincrement AS increment, s.seqcycle AS cycle,
        (SELECT tn.nspname || '.' || tc.relname || '.' || ta.attname
           FROM pg_depend d JOIN pg_class tc ON tc.oid = d.refobjid
           JOIN pg_namespace tn ON tn.oid = tc.relnamespace
           JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid
          WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i')
            AND d.refclassid = 'pg_class'::regclass LIMIT 1) AS owned_by
-FROM pg_sequences s
-JOIN pg_namespace n ON n.nspname = s.schemaname
-JOIN pg_class c ON c.relname = s.sequencename AND c.relnamespace = n.oid
+FROM pg_sequence s
+JOIN pg_class c ON c.oid = s.seqrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE {USER_NAMESPACE}
 ORDER BY 1, 2
 """
 
-# pg_sequences hides last_value without USAGE or SELECT; this role then sees NULL.
+# The sequences whose last_value this role may read (SELECT on the sequence), not behind a lock.
+READABLE_SEQUENCES = f"""
+SELECT n.nspname AS schema, c.relname AS name
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'S' AND {USER_NAMESPACE}
+  AND CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(c.oid, 'SELECT') ELSE false END
+  AND NOT c.oid = ANY({{LOCKED}})
+ORDER BY 1, 2
+"""
+
+# This role cannot read last_value of these sequences (no SELECT on them); it then stays unknown.
 SEQUENCES_HIDDEN = f"""
 SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'S' AND {USER_NAMESPACE}
-  AND NOT CASE WHEN c.relkind = 'S'
-           THEN has_sequence_privilege(c.oid, 'SELECT') OR has_sequence_privilege(c.oid, 'USAGE') ELSE true END
+  AND NOT CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(c.oid, 'SELECT') ELSE true END
 """
+
 
 VIEWS = f"""
 SELECT n.nspname AS schema, c.relname AS name, c.relkind = 'm' AS materialized,

@@ -30,9 +30,10 @@ from typing import Any
 import psycopg
 from psycopg import conninfo as _conninfo
 
-from dbwright.engines.base import Connection
+from dbwright.engines.base import Connection, PlanError
 from dbwright.engines.postgres.connect import SessionOptions, open_session, resolve_target
-from dbwright.errors import BadTargetError, InvalidArgumentError, ServerError
+from dbwright.engines.postgres.generic_plans import planned_part
+from dbwright.errors import BadTargetError, InvalidArgumentError, RefusedError, ServerError
 from dbwright.redact import redact
 
 
@@ -174,8 +175,18 @@ def run_statement(conn: psycopg.Connection, sql: str, *, max_rows: int, max_byte
 def explain(conn: psycopg.Connection, sql: str, options: str) -> Any:
     """``EXPLAIN (options)`` of one checked statement, by the extended protocol; the plan as JSON.
 
-    The caller holds a ReadOnlyTransaction.
+    Without ANALYZE a write is planned as its read part (planning an UPDATE itself takes ROW
+    EXCLUSIVE on its target): the plan then says so under "Planned As"; a write with nothing to
+    read is refused. The caller holds a ReadOnlyTransaction.
     """
+    planned_as = None
+    if "ANALYZE" not in options.upper():
+        try:
+            part = planned_part(sql)
+        except PlanError as error:
+            raise RefusedError(f"not explained: {error}") from None
+        if part.rewritten:
+            planned_as = sql = part.sql
     try:
         row = conn.execute(f"EXPLAIN ({options})\n{sql}", prepare=True).fetchone()
     except psycopg.Error as error:
@@ -183,6 +194,8 @@ def explain(conn: psycopg.Connection, sql: str, options: str) -> Any:
     plan = row[0] if row else []
     if isinstance(plan, str):
         plan = json.loads(plan)
+    if planned_as is not None and plan:
+        plan[0]["Planned As"] = planned_as
     return plan
 
 
