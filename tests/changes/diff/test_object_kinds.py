@@ -6,7 +6,7 @@ SQL-standard functions that call each other in reverse alphabetical order, a CHE
 expression index that call them, a CHECK and a view with ``IN`` on a varchar column (printed
 differently on each reload), a constraint trigger, a partitioned table with a partition, an
 aggregate, RLS with a policy, identity, an owner and a grant, comments, a sequence owned by a
-column, a publication, extended statistics, a rule and an event trigger.
+column, a publication, extended statistics, a rule, an event trigger, REPLICA IDENTITY and CLUSTER ON.
 """
 
 from __future__ import annotations
@@ -56,6 +56,9 @@ ALTER SEQUENCE app.ticket_seq OWNED BY app.tickets.n;
 ALTER TABLE app.tickets OWNER TO diff_kinds_owner;
 GRANT SELECT ON app.people TO diff_kinds_reader;
 CREATE PUBLICATION diff_kinds_pub FOR TABLE app.people WITH (publish = 'insert, update');
+ALTER TABLE app.people REPLICA IDENTITY USING INDEX people_pkey;
+ALTER TABLE app.people CLUSTER ON people_key;
+ALTER TABLE app.tickets REPLICA IDENTITY FULL;
 CREATE STATISTICS app.people_stats (dependencies) ON kind, status FROM app.people;
 CREATE TABLE app.audit_log (id int, note text);
 CREATE RULE no_delete AS ON DELETE TO app.audit_log DO INSTEAD NOTHING;
@@ -98,6 +101,10 @@ def test_a_mature_schema_round_trips_from_empty(pg, tmp_path: Path) -> None:
         assert "CREATE AGGREGATE app.concat_all(text) (SFUNC = textcat, STYPE = text, INITCOND = '')" in sql
         assert "COMMENT ON FUNCTION public.cube" not in sql  # the extension's own comments come with it
         assert "ALTER TABLE app.tickets OWNER TO diff_kinds_owner;" in sql
+        assert (
+            "ALTER TABLE app.people REPLICA IDENTITY USING INDEX people_pkey;\nALTER TABLE app.people CLUSTER ON people_key;"
+            in sql
+        )
         assert "CREATE STATISTICS app.people_stats (dependencies) ON kind, status FROM app.people;" in sql
         assert "CREATE RULE no_delete AS\n    ON DELETE TO app.audit_log DO INSTEAD NOTHING;" in sql
         assert "CREATE EVENT TRIGGER diff_kinds_ddl ON ddl_command_end WHEN TAG IN ('CREATE TABLE')" in sql

@@ -74,6 +74,7 @@ PHASES = (
     "add_constraints",
     "create_indexes",
     "add_foreign_keys",
+    "table_settings",
     "own_sequences",
     "functions",
     "create_statistics",
@@ -522,6 +523,7 @@ class _Planner:
             self.rules,
             self.event_triggers,
             self.column_settings,
+            self.table_settings,
             self.policies,
             self.publications,
             self.owners,
@@ -1647,6 +1649,48 @@ class _Planner:
                     )
                 ],
             )
+
+    def table_settings(self) -> None:
+        """REPLICA IDENTITY and CLUSTER ON, after the indexes they name."""
+        default = {"replica_identity": "d", "replica_index": None, "clustered_on": None}
+        for d in self._of("table_settings"):
+            if d.after is None and d.key in self.gone_tables:
+                continue
+            old, new = d.before or default, d.after or default
+            schema = d.key.split(".", 1)[0]
+            self.subject = ()
+            needs = tuple(
+                f"index:{schema}.{i.strip(chr(34))}" for i in (new["replica_index"], new["clustered_on"]) if i
+            )
+            self.add(
+                "table_settings",
+                f"Replica identity and clustering of {d.key}",
+                [
+                    Step(
+                        self.table_settings_sql(d.key, old, new),
+                        self.table_settings_sql(d.key, new, old),
+                        lock_=Lock("ACCESS EXCLUSIVE", d.key),
+                    )
+                ],
+                requires=(f"table:{d.key}", *needs),
+            )
+
+    @staticmethod
+    def table_settings_sql(table: str, old: dict[str, Any], new: dict[str, Any]) -> str:
+        alter = f"ALTER TABLE {qident(table)}"
+        lines = []
+        if (old["replica_identity"], old["replica_index"]) != (new["replica_identity"], new["replica_index"]):
+            identity = {"d": "DEFAULT", "n": "NOTHING", "f": "FULL"}.get(
+                new["replica_identity"], f"USING INDEX {new['replica_index']}"
+            )
+            lines.append(f"{alter} REPLICA IDENTITY {identity};")
+        if old["clustered_on"] != new["clustered_on"]:
+            lines.append(
+                f"{alter} CLUSTER ON {new['clustered_on']};"
+                if new["clustered_on"]
+                else f"{alter} SET WITHOUT CLUSTER;"
+            )
+        return "\n".join(lines) or "SELECT 1;"
 
     @staticmethod
     def settings_sql(t: str, c: str, old: dict[str, Any], new: dict[str, Any]) -> str:

@@ -87,6 +87,20 @@ WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') AND {
 ) s WHERE options <> '{{}}' OR statistics IS NOT NULL OR storage IS NOT NULL
 """
 
+# What pg_dump writes as ALTER TABLE after the indexes: REPLICA IDENTITY and CLUSTER ON (non-defaults only).
+TABLE_SETTINGS = f"""
+SELECT * FROM (
+SELECT n.nspname || '.' || c.relname AS key,
+       c.relreplident AS replica_identity,
+       (SELECT quote_ident(ic.relname) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+         WHERE i.indrelid = c.oid AND i.indisreplident) AS replica_index,
+       (SELECT quote_ident(ic.relname) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+         WHERE i.indrelid = c.oid AND i.indisclustered) AS clustered_on
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'm') AND {USER_NAMESPACE} AND {_member("c.oid", "pg_class")}
+) s WHERE replica_identity <> 'd' OR clustered_on IS NOT NULL
+"""
+
 TS_DICTIONARIES = f"""
 SELECT n.nspname || '.' || d.dictname AS key,
        quote_ident(tn.nspname) || '.' || quote_ident(t.tmplname) AS template, d.dictinitoption AS options
@@ -439,6 +453,9 @@ def read_extras(conn: psycopg.Connection) -> dict[str, Any]:
         "extensions": {r["name"]: {"schema": r["schema"]} for r in _rows(conn, EXTENSIONS)},
         "collations": {r["key"]: collation_options(r["row"]) for r in _rows(conn, COLLATIONS)},
         "column_collations": {r["key"]: r["collation"] for r in _rows(conn, COLUMN_COLLATIONS)},
+        "table_settings": {
+            r["key"]: {k: v for k, v in r.items() if k != "key"} for r in _rows(conn, TABLE_SETTINGS)
+        },
         "column_settings": {
             r["key"]: {k: (sorted(v) if k == "options" else v) for k, v in r.items() if k != "key"}
             for r in _rows(conn, COLUMN_SETTINGS)
