@@ -25,6 +25,7 @@ SQL_PREVIEW = 300
 
 
 def unit_name(advice: IndexAdvice) -> str:
+    """The one unit's name, for column headers."""
     return "ms" if advice.unit == "ms" else "cost units"
 
 
@@ -44,7 +45,8 @@ def unit_explanation(advice: IndexAdvice) -> str:
         )
         return (
             "Every amount on this page is in milliseconds over the workload's recorded window: "
-            f"a statement's time before is what it took (all its calls){after}."
+            f"a statement's time before is what it took (all its calls; a statement without timings is "
+            f"priced at the workload's average milliseconds per cost unit){after}."
         )
     return (
         "The workload has no timings, so every amount on this page is in planner cost units "
