@@ -50,6 +50,7 @@ def test_one_unit_everywhere_without_timings(advices):
     page = render(advice, "html")
     text = _text(page)
     assert "planner cost units × calls" in text and " ms" not in text.replace("(ms)", "")
+    assert "Planner cost per query (cost units × calls)" in text and "Time per query" not in text
     gains = re.findall(r'<dd class="gain">([^<]+)</dd>', page)
     assert gains and all(re.fullmatch(r"[\d,]+ cost units", g) for g in gains), gains
     headers = re.findall(r"<th>([^<]*(?:before|after)[^<]*)</th>", page)

@@ -121,7 +121,8 @@ def _summary(a: IndexAdvice) -> str:
 def _chart(a: IndexAdvice) -> str:
     """The costliest statements as HTML bars: before (grey) and after (green), values in the one unit."""
     rows = sorted(a.queries, key=lambda q: (-q.weight * q.cost_before, q.key))[:CHART_ROWS]
-    head = f'<section id="chart"><h2>Time per query ({e(unit_name(a))})</h2>'
+    title = "Time per query (ms)" if a.unit == "ms" else "Planner cost per query (cost units × calls)"
+    head = f'<section id="chart"><h2>{e(title)}</h2>'
     if not rows:
         return head + '<p class="empty">No statement in the workload could be planned.</p></section>'
     top = max(q.weight * q.cost_before for q in rows) or 1.0
@@ -130,7 +131,7 @@ def _chart(a: IndexAdvice) -> str:
         + (' <span class="swatch after"></span> after with the recommended indexes' if a.verified else "")
         + "</p>"
     )
-    parts = [head, legend, '<div class="bars">']
+    parts = [head, legend, f'<div class="bars" role="figure" aria-label="{e(title)}, before and after">']
     for q in rows:
         before, after = _weighted(q)
         value = f"{amount(before, a)} → {amount(after, a)}" if _priced(a, q) else f"{amount(before, a)}"
