@@ -125,3 +125,16 @@ def test_quit_ends_the_script_as_in_psql():
 def test_describe_lists_sql_only():
     infos = describe("\\set ON_ERROR_STOP 1\nBEGIN;\nCREATE TABLE t (id bigint);\nCOMMIT;\n")
     assert [i.kind for i in infos] == ["Transaction:Begin", "CreateTable", "Transaction:Commit"]
+
+
+def test_copy_from_stdin_data_is_not_sql():
+    sql = "\\copy orders (id) from stdin\n1\n2\n\\.\nDROP TABLE legacy;\n"
+    findings = lint(sql)
+    assert {(f.code, f.line) for f in findings if f.code != "DW743"} >= {("DW719", 5)}
+    assert {f.line for f in findings} == {1, 5}  # the data rows are not statements
+
+
+def test_gexec_runs_sql_the_lint_cannot_see():
+    sql = "SELECT format('DROP TABLE %I', relname) FROM pg_class WHERE relname LIKE 'tmp_%' \\gexec\n"
+    [finding] = [f for f in lint(sql) if f.code == "DW743"]
+    assert finding.severity == Severity.MEDIUM and "cannot see" in finding.message

@@ -28,6 +28,7 @@ _VARIABLE = re.compile(r":(?:'([A-Za-z0-9_]+)'|\"([A-Za-z0-9_]+)\"|([A-Za-z0-9_]
 #: Where the scanner has something to decide; plain SQL in between is copied as it is.
 _SPECIAL = re.compile(r"[-/'\"$:\\;]")
 _COPY_FROM_STDIN = re.compile(r"^\s*COPY\b.*\bFROM\s+STDIN\b", re.IGNORECASE | re.DOTALL)
+_FROM_STDIN = re.compile(r"\bfrom\s+p?stdin\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def split_script(text: str) -> ScriptText:
         elif char == "\\":
             end = text.find("\n", i)
             end = n if end < 0 else end
-            stop = False
+            stop = data = False
             for command in _commands(text[i:end]):
                 commands.append((length, line, command))
                 _remember(command, variables)
@@ -140,9 +141,13 @@ def split_script(text: str) -> ScriptText:
                     emit(";")  # it sends the buffer, as a semicolon would
                     statement_start = len(out)
                 stop = stop or command.name in QUIT
+                data = data or (command.name == "copy" and bool(_FROM_STDIN.search(command.argument)))
             if stop:
                 break  # psql reads no further
             i = end
+            if data:  # \copy … from stdin: the rows follow in the script, up to \.
+                data_start, i = i, _skip_copy_data(text, i)
+                emit("\n" * text.count("\n", data_start, i))
         elif char == ";":
             emit(char)
             i += 1

@@ -104,6 +104,13 @@ def psql_meta_command(statement, state):
         )
     elif command.is_include:
         yield Hit(f"{command.text}: {command.included} is linted in place", lock="none")
+    elif command.name == "gexec":
+        yield Hit(
+            f"{command.text}: each value the query returns runs as a statement, which the lint cannot see",
+            lock="unknown",
+            severity=Severity.MEDIUM,
+            safe_rewrite="write the generated statements into the migration, or review them by hand",
+        )
     elif command.name in QUIT:
         yield Hit(f"{command.text}: psql stops here; what follows is not run, so not linted", lock="none")
     else:
