@@ -80,7 +80,8 @@ def psql_meta_command(statement, state):
     reviewer knows what psql will do. `\\i` and `\\ir` are followed: the included file is linted in place
     (`\\i` from the working directory, `\\ir` from the including file's directory), each finding naming
     its own file and line. An include that is missing, or that includes itself again, is reported at
-    medium: psql stops there (with ON_ERROR_STOP) or loops.
+    medium: psql stops there (with ON_ERROR_STOP) or loops. So is `\\gexec`, which runs as SQL whatever
+    its query returns: statements no lint can see.
 
     Fix: nothing to do for most; for a missing include, check the path (`\\ir` is relative to the file).
     """
