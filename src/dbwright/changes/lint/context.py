@@ -84,6 +84,11 @@ class LintState:
     in_transaction_block: bool = False
     #: The line of the file's own BEGIN that is still open (None: no transaction, or the runner's).
     transaction_began_at: int | None = None
+    #: The first statement of the file that ran on its own (outside a transaction) and would fail if
+    #: the file is run again (a CREATE without IF NOT EXISTS …): its line.
+    unguarded_ddl_line: int | None = None
+    #: The file names a table with its schema somewhere: it expects schemas.
+    schemas_named: bool = False
     #: Each file runs as one transaction (a runner wraps it: Django's and Rails' atomic migrations,
     #: synapse's delta runner), as if it began with BEGIN.
     atomic_files: bool = False
@@ -193,6 +198,8 @@ class LintState:
         self.columns_added.clear()
         self.in_transaction_block = self.atomic_files
         self.transaction_began_at = None
+        self.unguarded_ddl_line = None
+        self.schemas_named = False
         self.transaction_locks.clear()
         self.not_valid_in_transaction.clear()
         self.lock_timeout_set = self.statement_timeout_set = False
@@ -247,6 +254,9 @@ class LintState:
     def observe(self, node, line: int = 0) -> None:
         """Update the state after ``node`` (at ``line`` of its file) ran."""
         self.observed_line = line
+        relation = getattr(node, "relation", None)
+        if isinstance(relation, ast.RangeVar) and relation.schemaname:
+            self.schemas_named = True
         handler = getattr(self, f"_after_{type(node).__name__}", None)
         if handler is not None:
             handler(node)

@@ -140,5 +140,6 @@ def _load() -> None:
         indexes,
         maintenance,
         meta,
+        robustness,
         transactions,
     )
