@@ -50,7 +50,7 @@ CREATE INDEX events_at ON app.events (at);
 CREATE AGGREGATE app.concat_all(text) (SFUNC = textcat, STYPE = text, INITCOND = '');
 ALTER TABLE app.people ENABLE ROW LEVEL SECURITY;
 CREATE POLICY readable ON app.people FOR SELECT TO PUBLIC USING (kind IN ('a', 'b'));
-CREATE SEQUENCE app.ticket_seq;
+CREATE SEQUENCE app.ticket_seq START WITH 1000 CACHE 20;
 CREATE TABLE app.tickets (n int DEFAULT nextval('app.ticket_seq'), owner_note text);
 ALTER SEQUENCE app.ticket_seq OWNED BY app.tickets.n;
 ALTER TABLE app.tickets OWNER TO diff_kinds_owner;

@@ -125,6 +125,9 @@ def _add_extras(full: Projection, extras: dict[str, Any]) -> None:
     ):
         full[kind] = dict(extras.get(kind, {}))
     full["owners"] = {k: {"owner": v} for k, v in extras.get("owners", {}).items()}
+    for key, options in extras.get("sequence_options", {}).items():
+        if key in full["sequences"]:
+            full["sequences"][key].update(options)
     for key, column in full["columns"].items():
         column["collation"] = extras.get("column_collations", {}).get(key)
     for key, partition in extras.get("partitions", {}).items():

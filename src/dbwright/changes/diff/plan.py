@@ -790,10 +790,13 @@ class _Planner:
     # --- sequences ------------------------------------------------------------------------------
     @staticmethod
     def sequence_options(s: dict[str, Any]) -> str:
-        return (
+        text = (
             f"AS {s['data_type']} INCREMENT BY {s['increment']} MINVALUE {s['min_value']} "
             f"MAXVALUE {s['max_value']} {'CYCLE' if s['cycle'] else 'NO CYCLE'}"
         )
+        if s.get("start") is not None:
+            text += f" START WITH {s['start']} CACHE {s['cache']}"
+        return text
 
     def sequences(self) -> None:
         for d in self._of("sequences"):

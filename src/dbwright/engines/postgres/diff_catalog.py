@@ -101,6 +101,12 @@ WHERE c.relkind IN ('r', 'p', 'm') AND {USER_NAMESPACE} AND {_member("c.oid", "p
 ) s WHERE replica_identity <> 'd' OR clustered_on IS NOT NULL
 """
 
+SEQUENCE_OPTIONS = f"""
+SELECT n.nspname || '.' || c.relname AS key, s.seqstart AS start, s.seqcache AS cache
+FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE {USER_NAMESPACE}
+"""
+
 TS_DICTIONARIES = f"""
 SELECT n.nspname || '.' || d.dictname AS key,
        quote_ident(tn.nspname) || '.' || quote_ident(t.tmplname) AS template, d.dictinitoption AS options
@@ -455,6 +461,9 @@ def read_extras(conn: psycopg.Connection) -> dict[str, Any]:
         "column_collations": {r["key"]: r["collation"] for r in _rows(conn, COLUMN_COLLATIONS)},
         "table_settings": {
             r["key"]: {k: v for k, v in r.items() if k != "key"} for r in _rows(conn, TABLE_SETTINGS)
+        },
+        "sequence_options": {
+            r["key"]: {"start": r["start"], "cache": r["cache"]} for r in _rows(conn, SEQUENCE_OPTIONS)
         },
         "column_settings": {
             r["key"]: {k: (sorted(v) if k == "options" else v) for k, v in r.items() if k != "key"}
