@@ -28,7 +28,7 @@ from dbwright.model.findings import Severity
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_SNAPSHOT = ROOT / "tests" / "sitegen" / "demo_snapshot.json"
 UNSAFE = "CREATE INDEX orders_status ON orders (status);\n"
-SAFE = "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY orders_status ON orders (status);\n"
+SAFE = "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_status ON orders (status);\n"
 
 
 def _git(cwd: Path, *args: str) -> str:

@@ -32,7 +32,9 @@ def test_lint_markdown_lists_each_finding_with_its_rewrite_and_rule_link(tmp_pat
 
 def test_lint_markdown_of_a_clean_file_and_of_an_ignored_finding(tmp_path: Path):
     clean = tmp_path / "V1__safe.sql"
-    clean.write_text("SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY orders_day ON orders (day);\n")
+    clean.write_text(
+        "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_day ON orders (day);\n"
+    )
     text = render(api.lint_report([clean]), "markdown")
     assert (
         text.startswith("# dbwright lint: 0 finding(s) in 1 file(s)") and "No unsafe statement found." in text
