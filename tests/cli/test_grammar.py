@@ -71,6 +71,9 @@ def test_quiet_silences_progress_and_verbose_says_more(pg, tmp_path):
     assert quiet.returncode == 0 and quiet.stderr == ""
     verbose = run_cli("--verbose", "review", str(snap), "-f", "json")
     assert verbose.returncode == 0 and f"offline review of the snapshot file {snap}" in verbose.stderr
+    named = run_cli("-v", "review", pg.cluster.url(pg.name, user="nobody", password=APP_PASSWORD, tcp=True))
+    assert "· target (url): postgresql://nobody:****@127.0.0.1" in named.stderr  # said, password masked
+    assert APP_PASSWORD not in named.stderr
     both = run_cli("-q", "-v", "review", str(snap))
     assert both.returncode == 2 and "contradict" in both.stderr
 

@@ -48,7 +48,7 @@ def use_color() -> bool:
 #: Progress lines and "wrote FILE" go to stderr, so stdout stays the result. ``--quiet`` silences it.
 err = make_console(stderr=True)
 
-#: ``--verbose`` on the root command: say more about what dbwright does (targets, timings).
+#: ``--verbose`` on the root command: say more about what dbwright does (the target it uses).
 VERBOSE = {"on": False}
 
 
@@ -217,7 +217,7 @@ def live_target(database: str | None, *, demo: bool = True, fail_on: str | None 
     environment to the engine."""
     refusal = demo_refusal(fail_on)
     target = api.resolve_target(database, demo=(lambda: start_demo(refusal)) if demo else None)
-    note(f"target: {target.kind}")
+    note(f"target ({target.kind}): {redact(target.text) or 'the server the environment names'}")
     return target.text if target.kind == "demo" else database
 
 
