@@ -199,3 +199,38 @@ def test_changes_to_each_kind_round_trip(pg, tmp_path: Path) -> None:
         "WITH (publish = 'insert, delete');"
     ) in sql
     assert plan.manual == []
+
+
+def test_dropping_a_mature_schema_follows_the_live_pg_depend(pg, tmp_path: Path) -> None:
+    """Everything dropped (--allow-destructive), in the order the live database's pg_depend allows:
+    the CHECK and index before the function they call, a_key before z_norm, earthdistance before cube."""
+    pg.role("diff_kinds_owner", "NOLOGIN")
+    pg.role("diff_kinds_reader", "NOLOGIN")
+    try:
+        loaded = tmp_path / "mature.sql"
+        loaded.write_text(MATURE)
+        assert psql_errors(pg.url, loaded) == []
+        empty = tmp_path / "empty.sql"
+        empty.write_text("-- nothing\n")
+        plan = diff(pg.url, empty, allow_destructive=True)
+        assert plan.manual == []
+        titles = [p.title for p in plan.packages]
+        assert titles.index("Drop function app.a_key(t text)") < titles.index(
+            "Drop function app.z_norm(t text)"
+        )
+        assert titles.index("Drop extension earthdistance") < titles.index("Drop extension cube")
+        up, down = sections(plan.migration())
+        (tmp_path / "up.sql").write_text(up)
+        (tmp_path / "down.sql").write_text(down)
+        assert psql_errors(pg.url, tmp_path / "up.sql") == []
+        assert [d.to_dict() for d in diff(pg.url, empty).differences] == []
+        # The down part builds it all again, dependencies first: nothing differs from the file but the
+        # owner of the dropped table, which comes back owned by the role that runs the migration.
+        assert psql_errors(pg.url, tmp_path / "down.sql") == []
+        left = [(d.kind, d.key, d.change) for d in diff(pg.url, loaded).differences]
+        assert left == [("owners", "TABLE|app.tickets", "changed")], str(left)
+    finally:
+        pg.execute("DROP PUBLICATION IF EXISTS diff_kinds_pub")
+        pg.execute("DROP EVENT TRIGGER IF EXISTS diff_kinds_ddl")
+        for role in ("diff_kinds_owner", "diff_kinds_reader"):
+            pg.execute(f'DROP OWNED BY "{role}"')

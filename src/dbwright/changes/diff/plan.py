@@ -40,6 +40,7 @@ PHASES = (
     "renames",
     "revoke",
     "uncomment",
+    "reset_settings",
     "drop_publications",
     "drop_policies",
     "drop_event_triggers",
@@ -939,7 +940,8 @@ class _Planner:
                     why_destructive="dropping a table loses its rows",
                     drops=(f"table:{d.key}",),
                 )
-                self.rls(d.key, t, {"rls_enabled": False, "rls_forced": False}, phase="drop_tables")
+                # Before the drop: the down part then creates the table before it enables RLS again.
+                self.rls(d.key, t, {"rls_enabled": False, "rls_forced": False}, phase="drop_columns")
             else:
                 self.table_change(d)
 
@@ -1628,8 +1630,8 @@ class _Planner:
         """SET (n_distinct …), SET STATISTICS and SET STORAGE, as pg_dump writes them."""
         for d in self._of("column_settings"):
             table = d.key.rsplit(".", 1)[0]
-            if d.after is None and table in self.gone_tables:
-                continue
+            # On a table being dropped: reset first, so the down part sets them again after recreating it.
+            phase = "reset_settings" if d.after is None and table in self.gone_tables else "alter_columns"
             self.subject = (f"column:{d.key}",)
             t, c = _three(d.key)
             empty = {"options": [], "statistics": None, "storage": None}
@@ -1642,7 +1644,7 @@ class _Planner:
                 },
             )
             self.add(
-                "alter_columns",
+                phase,
                 f"Settings of column {d.key}",
                 [
                     Step(
@@ -1657,8 +1659,7 @@ class _Planner:
         """REPLICA IDENTITY and CLUSTER ON, after the indexes they name."""
         default = {"replica_identity": "d", "replica_index": None, "clustered_on": None}
         for d in self._of("table_settings"):
-            if d.after is None and d.key in self.gone_tables:
-                continue
+            phase = "reset_settings" if d.after is None and d.key in self.gone_tables else "table_settings"
             old, new = d.before or default, d.after or default
             schema = d.key.split(".", 1)[0]
             self.subject = ()
@@ -1666,7 +1667,7 @@ class _Planner:
                 f"index:{schema}.{i.strip(chr(34))}" for i in (new["replica_index"], new["clustered_on"]) if i
             )
             self.add(
-                "table_settings",
+                phase,
                 f"Replica identity and clustering of {d.key}",
                 [
                     Step(
