@@ -222,11 +222,13 @@ def plan_diff(
         check_exists(before if rename.kind == "table" else tables_renamed, rename)
     renamed = apply_renames(before, renames)
     after = project(desired, desired_catalog.extras)
+    live_owners = dict(renamed.get("owners", {}))
     _explicit_owners_only(renamed, after, desired_catalog.extras.get("role"))
     differences = compare(renamed, after)
     if canonical is not None:
         differences = _settled(differences, canonical)
     planner = _Planner(live, desired, renamed, after, differences)
+    planner.live_owners = live_owners
     changes = [
         Change("renames", f"Rename {r.kind} {r.old} to {r.new_name}", [Step(r.sql(), r.undo_sql())])
         for r in renames
@@ -497,6 +499,7 @@ class _Planner:
         self.view_changes = {d.key for d in self.view_diffs}
         self.enum_default_columns: set[str] = set()
         self.subject: tuple[str, ...] = ()  # the object ids of the difference being planned
+        self.live_owners: dict[str, dict[str, str]] = {}  # every live owner, for what the down part recreates
 
     def _of(self, kind: str) -> list[Difference]:
         return self.diffs.get(kind, [])
@@ -822,7 +825,8 @@ class _Planner:
                     [
                         Step(
                             f"DROP SEQUENCE {name};",
-                            f"CREATE SEQUENCE {name} {self.sequence_options(d.before)};",
+                            f"CREATE SEQUENCE {name} {self.sequence_options(d.before)};"
+                            + self.linked_sequence_owner(d.key, d.before.get("owned_by")),
                             destructive_=True,
                         )
                     ],
@@ -931,7 +935,9 @@ class _Planner:
                 )
                 self.rls(d.key, {"rls_enabled": False, "rls_forced": False}, t)
             elif d.change == "removed":
-                create = self.create_table_sql(d.key, t, self.before["columns"])
+                create = self.create_table_sql(d.key, t, self.before["columns"]) + self.owner_sql(
+                    "TABLE", d.key
+                )
                 self.add(
                     "drop_tables",
                     f"Drop table {d.key}",
@@ -1348,6 +1354,21 @@ class _Planner:
         if v["materialized"]:
             lines += [i["definition"] + ";" for i in side["indexes"].values() if i["table"] == name]
         return "\n".join(lines)
+
+    def owner_sql(self, kind: str, name: str) -> str:
+        """``\nALTER … OWNER TO`` the live owner, for an object the down part creates again."""
+        owner = self.live_owners.get(f"{kind}|{name}", {}).get("owner")
+        if not owner:
+            return ""
+        target = _fn_name(name) if kind in ("FUNCTION", "PROCEDURE", "AGGREGATE") else qident(name)
+        return f"\nALTER {kind} {target} OWNER TO {ident(owner)};"
+
+    def linked_sequence_owner(self, sequence: str, owned_by: str | None) -> str:
+        """A sequence owned by a column has its table's owner: set before OWNED BY links them again."""
+        if not owned_by:
+            return self.owner_sql("SEQUENCE", sequence)
+        owner = self.live_owners.get(f"TABLE|{owned_by.rsplit('.', 1)[0]}", {}).get("owner")
+        return f"\nALTER SEQUENCE {qident(sequence)} OWNER TO {ident(owner)};" if owner else ""
 
     def reattach(self, name: str, side: Projection, object_type: str = "table") -> list[str]:
         """Grants and comments a view or function loses when it is dropped and created again."""
