@@ -36,6 +36,8 @@ class Output(BaseModel):
 
 
 class ToolError(BaseModel):
+    """A failed call's ``structuredContent["error"]``, the same for every tool."""
+
     kind: str = Field(
         description="The dbwright error class: InvalidArgumentError, RefusedError, ServerError, …"
     )

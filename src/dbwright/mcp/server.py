@@ -155,7 +155,9 @@ class Dispatcher:
         return CallToolResult(
             isError=True,
             content=[TextContent(type="text", text=f"{label}: {message}")],
-            structuredContent={"error": {"kind": kind, "label": label, "message": message}},
+            structuredContent={
+                "error": schemas.ToolError(kind=kind, label=label, message=message).model_dump()
+            },
         )
 
 
