@@ -107,7 +107,11 @@ def test_the_hooks_manifest_is_valid_and_names_both_hooks():
     hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     assert set(hooks) == {"dbwright-lint", "dbwright-review-snapshot"}
     assert hooks["dbwright-lint"]["files"] == r"\.sql$"
-    assert hooks["dbwright-review-snapshot"]["entry"] == "dbwright review --fail-on high"
+    assert (
+        hooks["dbwright-lint"]["entry"] == "dbwright lint"
+    )  # fails on high, or at the config's [lint] fail_on
+    review = hooks["dbwright-review-snapshot"]
+    assert (review["entry"], review["args"]) == ("dbwright review", ["--fail-on", "high"])
 
 
 def test_the_documented_config_is_valid_and_names_the_shipped_hooks(tmp_path):
@@ -176,3 +180,8 @@ def test_configured_hooks_pass_a_safe_migration_and_a_clean_snapshot(project, pr
 
     failed = _run(project, pre_commit_home, "run", "dbwright-lint", "--files", "db/V2__unsafe.sql")
     assert failed.returncode == 1 and "DW701" in failed.stdout, failed.stdout + failed.stderr
+
+    # the project's configuration file sets the lint's threshold: DW701 is high, below critical
+    (project / "dbwright.toml").write_text('[lint]\nfail_on = "critical"\n')
+    relaxed = _run(project, pre_commit_home, "run", "dbwright-lint", "--files", "db/V2__unsafe.sql")
+    assert relaxed.returncode == 0, relaxed.stdout + relaxed.stderr
