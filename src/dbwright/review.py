@@ -127,6 +127,10 @@ class ReviewPolicy:
 NO_POLICY = ReviewPolicy()
 
 
+#: Why an area was not checked when --check or --category left it out.
+NOT_SELECTED = "not selected"
+
+
 @dataclass(frozen=True)
 class AreaStatus:
     """How far the review covered one area: its score counts only the checks that ran, so an area
@@ -246,7 +250,7 @@ class Review:
             skipped = sum(1 for s in self.skipped if s.check.category == category)
             run = ran.count(category)
             turned_off = any(c.category == category for c in self.disabled)
-            unselected = "turned off in the configuration" if turned_off else "not selected"
+            unselected = "turned off in the configuration" if turned_off else NOT_SELECTED
             why = _why_skipped(reasons) if reasons else None if run else unselected
             score = None
             if run:

@@ -29,7 +29,7 @@ from dbwright.output.common import (
     severity_counts,
 )
 from dbwright.output.registry import Renderer, lazy
-from dbwright.review import Review, ReviewedFinding
+from dbwright.review import NOT_SELECTED, Review, ReviewedFinding
 
 SEVERITY_STYLES = {
     Severity.CRITICAL: "bold white on red",
@@ -103,13 +103,17 @@ def _header(review: Review) -> RenderableType:
 
 def _scores(review: Review) -> RenderableType:
     """One bar per area; an area nothing checked gets no bar and no score, and every area not fully
-    checked gets a line below saying what was not run and why."""
+    checked gets a line below saying what was not run and why. Areas left out by --check/--category
+    are named once, on one line."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(min_width=14)
     grid.add_column()
     grid.add_column(justify="right")
-    notes = []
+    notes, unselected = [], []
     for area, status in review.areas().items():
+        if status.score is None and status.why == NOT_SELECTED:
+            unselected.append(area)
+            continue
         if status.score is None:  # never a clean bar for an area nothing checked
             grid.add_row(Text(area), Text("·" * BAR_WIDTH, style="dim"), Text("not checked", style="yellow"))
             notes.append(Text(f"{area}: {status.label()}", style="yellow"))
@@ -121,6 +125,8 @@ def _scores(review: Review) -> RenderableType:
         grid.add_row(Text(area), bar, Text(f"{score}/100" + ("*" if status.partial else ""), style=style))
         if status.partial:
             notes.append(Text(f"{area}: *{status.label().split(', ', 1)[1]}", style="yellow"))
+    if unselected:
+        notes.append(Text(f"not checked ({NOT_SELECTED}): {', '.join(unselected)}", style="dim"))
     return Padding(Group(grid, *notes), (0, 1))
 
 
