@@ -38,6 +38,13 @@ CASES = {
         5,
     ),
     "unique": ("ALTER TABLE orders ADD CONSTRAINT orders_code_key UNIQUE (code);", 2),
+    # what the constraint says about its index and about itself survives the rewrite (issue 15)
+    "unique_nulls_not_distinct_deferrable": (
+        "ALTER TABLE orders ADD CONSTRAINT orders_code_key UNIQUE NULLS NOT DISTINCT (code) "
+        "DEFERRABLE INITIALLY DEFERRED;",
+        2,
+    ),
+    "unique_unnamed_include": ("ALTER TABLE orders ADD UNIQUE (code) INCLUDE (region);", 2),
 }
 
 
@@ -136,3 +143,82 @@ def test_safe_statements_pass_through_and_new_tables_are_left_alone():
 def test_set_not_null_is_not_rewritten_before_pg12():
     [package] = safe_rewrite("ALTER TABLE orders ALTER COLUMN region SET NOT NULL;", 110000)
     assert package.title.startswith("As written")
+
+
+def _lint_rewrites(sql: str, state=None) -> str:
+    """The lint's safe rewrite of each flagged statement of ``sql`` (the statement itself when none)."""
+    from dbwright.changes.lint import lint
+
+    parts = []
+    findings = lint(sql, state=state)
+    for statement in parse_statements(sql):
+        rewrite = next(
+            (
+                f.safe_rewrite
+                for f in findings
+                if f.line == statement.line and f.code in ("DW707", "DW708", "DW709")
+            ),
+            None,
+        )
+        parts.append(rewrite if rewrite else statement.sql + ";")
+    return "\n".join(parts)
+
+
+def test_two_unnamed_checks_get_the_names_postgresql_gives_them(pg, twin):
+    naive = (
+        "ALTER TABLE orders ADD CHECK (id > 0);\n"
+        "ALTER TABLE orders ADD CHECK (id < 1000000);\n"
+        "ALTER TABLE orders ADD CHECK (id > 0 AND customer_id > 0);"
+    )
+    pg.execute(SETUP)
+    run_script(twin, SETUP)
+    rewritten = _lint_rewrites(naive)
+    assert "orders_id_check1" in rewritten and "orders_check" in rewritten and "NOT VALID" in rewritten
+    pg.execute(naive)
+    run_script(twin, rewritten)
+    assert schema_of(twin) == schema_of(pg.url)
+
+
+def test_a_name_the_database_already_uses_is_not_reused(pg, twin):
+    from dbwright.changes.lint import LintState
+
+    pg.execute(SETUP + "ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers (id);")
+    run_script(twin, SETUP + "ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers (id);")
+    naive = "ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE CASCADE;"
+    packages = safe_rewrite(naive, state=LintState.from_snapshot(take_snapshot(twin)))
+    assert "orders_customer_id_fkey1" in packages[0].forward_sql
+    lint_text = _lint_rewrites(naive, LintState.from_snapshot(take_snapshot(twin)))
+    assert "orders_customer_id_fkey1" in lint_text
+    pg.execute(naive)
+    run_script(twin, "\n".join(p.forward_sql for p in packages))
+    assert schema_of(twin) == schema_of(pg.url)
+
+
+def test_the_lints_unique_rewrite_keeps_nulls_not_distinct_and_deferrable(pg, twin):
+    naive = "ALTER TABLE orders ADD UNIQUE NULLS NOT DISTINCT (code) INCLUDE (region) DEFERRABLE;"
+    pg.execute(SETUP)
+    run_script(twin, SETUP)
+    rewritten = _lint_rewrites(naive).replace("  -- outside a transaction", "")
+    assert "NULLS NOT DISTINCT" in rewritten and "DEFERRABLE" in rewritten
+    pg.execute(naive)
+    run_script(twin, rewritten)
+    assert schema_of(twin) == schema_of(pg.url)
+
+
+def test_a_foreign_key_on_a_partitioned_table_uses_a_path_postgresql_15_supports(pg, twin):
+    from dbwright.changes.lint import LintState
+
+    setup = (
+        "CREATE TABLE customers (id bigint PRIMARY KEY);\n"
+        "CREATE TABLE events (id bigint, customer_id bigint, at date) PARTITION BY RANGE (at);\n"
+        "CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\n"
+        "INSERT INTO customers VALUES (1); INSERT INTO events VALUES (1, 1, '2026-05-01');"
+    )
+    pg.execute(setup)
+    run_script(twin, setup)
+    naive = "ALTER TABLE events ADD FOREIGN KEY (customer_id) REFERENCES customers (id);"
+    packages = safe_rewrite(naive, state=LintState.from_snapshot(take_snapshot(twin)))
+    assert "NOT VALID" not in packages[0].forward_sql and "before PostgreSQL 18" in packages[0].title
+    pg.execute(naive)
+    run_script(twin, "\n".join(p.forward_sql for p in packages))  # applies on PG15, no "not yet supported"
+    assert schema_of(twin, "events") == schema_of(pg.url, "events")

@@ -31,8 +31,12 @@ __all__ = [
 ]
 
 
-def safe_rewrite(sql: str, server_version: int = 150000, *, filename: str | None = None, engine=None):
-    """The safe change packages for ``sql`` (see rewrite.py); ``engine``: the server's, for its lock model."""
+def safe_rewrite(
+    sql: str, server_version: int = 150000, *, filename: str | None = None, engine=None, state=None
+):
+    """The safe change packages for ``sql`` (see rewrite.py); ``engine``: the server's, for its lock model;
+    ``state``: what is known of the schema (``LintState.from_snapshot``), so generated names are free
+    and partitioned tables are known."""
     from dbwright.changes.lint.rewrite import safe_rewrite as _safe_rewrite
 
-    return _safe_rewrite(sql, server_version, filename=filename, engine=engine)
+    return _safe_rewrite(sql, server_version, filename=filename, engine=engine, state=state)

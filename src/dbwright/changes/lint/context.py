@@ -19,6 +19,7 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, ObjectType, TransactionStmtKind
 from pglast.visitors import Visitor
 
+from dbwright.changes.lint.names import default_constraint_name, default_index_name
 from dbwright.changes.lint.psql import CONNECT
 from dbwright.engines.base import ColumnType, Engine, LockModel
 from dbwright.engines.postgres.parse_tree import dotted, qualified
@@ -45,6 +46,11 @@ def lock_model_of(engine: Engine | None = None) -> LockModel:
     if model is None:
         raise RefusedError(f"the {engine.name} engine does not support a lock model: cannot lint for it")
     return model
+
+
+def bare(table: str) -> str:
+    """A table's own name, without its schema (constraint names are built from it)."""
+    return table.rsplit(".", 1)[-1].strip('"')
 
 
 def _key(name: str) -> str:
@@ -89,6 +95,11 @@ class LintState:
     unguarded_ddl_line: int | None = None
     #: The file names a table with its schema somewhere: it expects schemas.
     schemas_named: bool = False
+    #: Constraint and index names in use (the snapshot's and those the migration created), lower
+    #: case: a rewrite that names an unnamed constraint picks the name PostgreSQL would (names.py).
+    taken_names: set[str] = field(default_factory=set)
+    #: Partitioned tables (from the snapshot or CREATE TABLE … PARTITION BY), keyed like column_types.
+    partitioned_tables: set[str] = field(default_factory=set)
     #: Each file runs as one transaction (a runner wraps it: Django's and Rails' atomic migrations,
     #: synapse's delta runner), as if it began with BEGIN.
     atomic_files: bool = False
@@ -175,6 +186,11 @@ class LintState:
                 stats = (column.stats.null_frac, column.stats.n_distinct)
                 for name in (f"{column.schema}.{column.table}", column.table):
                     state.column_stats.setdefault((_key(name), column.name.lower()), stats)
+        state.taken_names |= {c.name.lower() for c in snapshot.constraints}
+        state.taken_names |= {i.name.lower() for i in snapshot.indexes}
+        for table in snapshot.tables:
+            if table.kind == "p":
+                state.partitioned_tables |= {_key(f"{table.schema}.{table.name}"), _key(table.name)}
         for index in snapshot.indexes:
             state.index_tables[_key(f"{index.schema}.{index.name}")] = _name(index.schema, index.table)
             state.index_tables.setdefault(index.name.lower(), _name(index.schema, index.table))
@@ -290,15 +306,34 @@ class LintState:
     def _after_CreateStmt(self, node: ast.CreateStmt) -> None:
         table = qualified(node.relation)
         self.created_tables.add(_key(table))
+        if node.partspec is not None:
+            self.partitioned_tables.add(_key(table))
         for element in node.tableElts or ():
             if isinstance(element, ast.ColumnDef):
                 self._remember_column(table, element)
                 for constraint in element.constraints or ():
+                    self._take_name(table, constraint, element.colname)
                     self._remember_constraint(table, constraint)
             elif isinstance(element, ast.Constraint):
+                self._take_name(table, element)
                 self._remember_constraint(table, element)
 
+    def _take_name(self, table: str, constraint, column: str | None = None) -> None:
+        """Record the name a constraint got (its own, or the one PostgreSQL chose for it)."""
+        kinds = (
+            ConstrType.CONSTR_CHECK,
+            ConstrType.CONSTR_FOREIGN,
+            ConstrType.CONSTR_PRIMARY,
+            ConstrType.CONSTR_UNIQUE,
+            ConstrType.CONSTR_EXCLUSION,
+        )
+        if isinstance(constraint, ast.Constraint) and constraint.contype in kinds:
+            name = default_constraint_name(bare(table), constraint, self.taken_names, column)
+            self.taken_names.add(name.lower())
+
     def _after_IndexStmt(self, node: ast.IndexStmt) -> None:
+        name = node.idxname or default_index_name(node.relation.relname, node, self.taken_names)
+        self.taken_names.add(name.lower())
         if node.idxname:
             schema = node.relation.schemaname  # an index lives in its table's schema
             table = qualified(node.relation)
@@ -333,6 +368,8 @@ class LintState:
         for cmd in node.cmds:
             if cmd.subtype == AT.AT_AddColumn:
                 self._remember_column(table, cmd.def_)
+                for constraint in cmd.def_.constraints or ():
+                    self._take_name(table, constraint, cmd.def_.colname)
                 if not _has_default(cmd.def_) and not self.lock_model.is_serial(cmd.def_):
                     self.columns_added.add((_key(table), cmd.def_.colname.lower()))
             elif cmd.subtype == AT.AT_AlterColumnType:
@@ -340,6 +377,7 @@ class LintState:
                 if typ:
                     self.column_types[(_key(table), cmd.name.lower())] = typ
             if cmd.subtype == AT.AT_AddConstraint:
+                self._take_name(table, cmd.def_)
                 self._remember_constraint(table, cmd.def_)
                 if cmd.def_.skip_validation and cmd.def_.conname:
                     self.not_valid_in_transaction[(_key(table), cmd.def_.conname.lower())] = (

@@ -20,8 +20,10 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType
 from pglast.stream import RawStream
 
-from dbwright.changes.lint.context import LintState, lock_model_of
+from dbwright.changes.lint.context import LintState, _key, bare, lock_model_of
+from dbwright.changes.lint.names import choose, default_constraint_name, default_index_name
 from dbwright.changes.lint.parse import ParsedStatement, parse_statements
+from dbwright.changes.lint.rules.constraints import index_options
 from dbwright.engines.base import Engine, StatementEffects
 from dbwright.engines.postgres.parse_tree import column_default, qualified
 from dbwright.model.operations import (
@@ -82,7 +84,7 @@ def _as_written(parsed: ParsedStatement, fx: StatementEffects) -> ChangePackage:
 def _rewrite(parsed: ParsedStatement, fx: StatementEffects, state: LintState) -> list[ChangePackage] | None:
     node = parsed.node
     if isinstance(node, ast.IndexStmt) and not node.concurrent and not state.is_new(qualified(node.relation)):
-        return index_concurrently(node)
+        return index_concurrently(node, state)
     if isinstance(node, ast.AlterTableStmt) and len(node.cmds) == 1:
         table = qualified(node.relation)
         if state.is_new(table):
@@ -91,22 +93,24 @@ def _rewrite(parsed: ParsedStatement, fx: StatementEffects, state: LintState) ->
         if cmd.subtype == AT.AT_AddConstraint:
             constraint = cmd.def_
             if constraint.contype == ConstrType.CONSTR_FOREIGN and not constraint.skip_validation:
-                return foreign_key_not_valid(table, constraint)
+                if _key(table) in state.partitioned_tables and state.server_version < 180000:
+                    return foreign_key_on_partitioned(table, constraint, state)
+                return foreign_key_not_valid(table, constraint, state)
             if constraint.contype == ConstrType.CONSTR_UNIQUE and not constraint.indexname:
-                return unique_via_index(table, constraint)
+                return unique_via_index(table, constraint, state)
         if (
             cmd.subtype == AT.AT_SetNotNull
             and state.server_version >= 120000
             and not state.has_not_null_check(table, cmd.name)
         ):
-            return set_not_null_via_check(table, cmd.name)
+            return set_not_null_via_check(table, cmd.name, state)
         if (
             cmd.subtype == AT.AT_AddColumn
             and fx.rewrites
             and column_default(cmd.def_) is not None
             and state.lock_model.volatility(column_default(cmd.def_)) in ("volatile", "unknown")
         ):
-            return volatile_default(table, cmd.def_, state.server_version)
+            return volatile_default(table, cmd.def_, state)
     return None
 
 
@@ -125,15 +129,9 @@ def in_steps(title: str, steps: list[list[Operation]], explanation: str, **notes
 
 
 # --- the five rewrites ---------------------------------------------------------------------------
-def default_index_name(table: str, node: ast.IndexStmt) -> str:
-    """The name PostgreSQL gives an unnamed index: table_col1_col2_idx ("expr" for expressions)."""
-    parts = [p.name if p.name else "expr" for p in node.indexParams]
-    return f"{table.split('.')[-1]}_{'_'.join(parts)}_idx"[:63]
-
-
-def index_concurrently(node: ast.IndexStmt) -> list[ChangePackage]:
+def index_concurrently(node: ast.IndexStmt, state: LintState) -> list[ChangePackage]:
     table = qualified(node.relation)
-    node.idxname = node.idxname or default_index_name(table, node)
+    node.idxname = node.idxname or default_index_name(node.relation.relname, node, state.taken_names)
     node.concurrent = True
     schema = f"{node.relation.schemaname}." if node.relation.schemaname else ""
     op = RawSQL(
@@ -151,9 +149,8 @@ def index_concurrently(node: ast.IndexStmt) -> list[ChangePackage]:
     )
 
 
-def foreign_key_not_valid(table: str, constraint: ast.Constraint) -> list[ChangePackage]:
-    columns = [a.sval for a in constraint.fk_attrs]
-    name = constraint.conname or f"{table.split('.')[-1]}_{'_'.join(columns)}_fkey"[:63]
+def foreign_key_not_valid(table: str, constraint: ast.Constraint, state: LintState) -> list[ChangePackage]:
+    name = default_constraint_name(bare(table), constraint, state.taken_names)
     constraint.conname = name
     constraint.skip_validation = True
     constraint.initially_valid = False
@@ -170,8 +167,32 @@ def foreign_key_not_valid(table: str, constraint: ast.Constraint) -> list[Change
     )
 
 
-def set_not_null_steps(table: str, column: str) -> list[list[Operation]]:
-    check = f"{table.split('.')[-1]}_{column}_not_null"[:63]
+def foreign_key_on_partitioned(
+    table: str, constraint: ast.Constraint, state: LintState
+) -> list[ChangePackage]:
+    """Before PostgreSQL 18 a partitioned table refuses ADD FOREIGN KEY … NOT VALID: there is no
+    lock-light path on the parent. Add it as written, in its own step, and say so."""
+    name = default_constraint_name(bare(table), constraint, state.taken_names)
+    constraint.conname = name
+    add = RawSQL(
+        f"ALTER TABLE {qident(table)} ADD {deparse(constraint)};",
+        reverse_text=DropConstraint(table, name).sql(),
+        lock_=Lock("SHARE ROW EXCLUSIVE", f"{table}, {qualified(constraint.pktable)}"),
+        scans_=True,
+    )
+    return in_steps(
+        f"Add foreign key {name} to the partitioned table {table} (no NOT VALID path before PostgreSQL 18)",
+        [[add]],
+        'PostgreSQL before 18 cannot add a NOT VALID foreign key to a partitioned table ("cannot add NOT '
+        'VALID foreign key on partitioned table"), so there is no safe rewrite: the ADD validates every '
+        "partition while holding SHARE ROW EXCLUSIVE on them and on the referenced table. Run it when "
+        "writes can wait, with lock_timeout set, or add the key to each partition NOT VALID and VALIDATE it "
+        "there first, so the parent's ADD finds them and has less to check.",
+    )
+
+
+def set_not_null_steps(table: str, column: str, taken: set[str] | None = None) -> list[list[Operation]]:
+    check = choose(bare(table), column, "not_null", taken or ())
     return [
         [AddCheck(table, check, f"{ident(column)} IS NOT NULL")],
         [ValidateConstraint(table, check)],
@@ -179,16 +200,16 @@ def set_not_null_steps(table: str, column: str) -> list[list[Operation]]:
     ]
 
 
-def set_not_null_via_check(table: str, column: str) -> list[ChangePackage]:
+def set_not_null_via_check(table: str, column: str, state: LintState) -> list[ChangePackage]:
     return in_steps(
         f"SET NOT NULL on {table}.{column} through a validated CHECK",
-        set_not_null_steps(table, column),
+        set_not_null_steps(table, column, state.taken_names),
         "The CHECK is added NOT VALID (instant), validated under SHARE UPDATE EXCLUSIVE (writes go on), "
         "then SET NOT NULL uses it instead of scanning (PostgreSQL 12+), and the CHECK is dropped.",
     )
 
 
-def volatile_default(table: str, column: ast.ColumnDef, server_version: int) -> list[ChangePackage]:
+def volatile_default(table: str, column: ast.ColumnDef, state: LintState) -> list[ChangePackage]:
     default = column_default(column)
     default_sql = deparse(default)
     name, typ = column.colname, deparse(column.typeName)
@@ -219,7 +240,7 @@ def volatile_default(table: str, column: ast.ColumnDef, server_version: int) -> 
         ],
     ]
     if not_null:
-        steps += set_not_null_steps(table, name)
+        steps += set_not_null_steps(table, name, state.taken_names)
     return in_steps(
         f"Add {table}.{name} without a rewrite, then backfill in batches",
         steps,
@@ -243,20 +264,21 @@ def backfill_sql(table: str, column: str, value_sql: str, batch_size: int = BATC
     )
 
 
-def unique_via_index(table: str, constraint: ast.Constraint) -> list[ChangePackage]:
+def unique_via_index(table: str, constraint: ast.Constraint, state: LintState) -> list[ChangePackage]:
     columns = [k.sval for k in constraint.keys]
-    name = constraint.conname or f"{table.split('.')[-1]}_{'_'.join(columns)}_key"[:63]
+    name = default_constraint_name(bare(table), constraint, state.taken_names)
     schema = table.rsplit(".", 1)[0] + "." if "." in table else ""
     cols = ", ".join(ident(col) for col in columns)
+    index, timing = index_options(constraint)
     build = RawSQL(
-        f"CREATE UNIQUE INDEX CONCURRENTLY {ident(name)} ON {qident(table)} ({cols});",
+        f"CREATE UNIQUE INDEX CONCURRENTLY {ident(name)} ON {qident(table)} ({cols}){index};",
         reverse_text=f"DROP INDEX CONCURRENTLY IF EXISTS {schema}{ident(name)};",
         lock_=Lock("SHARE UPDATE EXCLUSIVE", table),
         transactional_=False,
         scans_=True,
     )
     attach = RawSQL(
-        f"ALTER TABLE {qident(table)} ADD CONSTRAINT {ident(name)} UNIQUE USING INDEX {ident(name)};",
+        f"ALTER TABLE {qident(table)} ADD CONSTRAINT {ident(name)} UNIQUE USING INDEX {ident(name)}{timing};",
         reverse_text=DropConstraint(table, name).sql(),
         lock_=Lock("ACCESS EXCLUSIVE", table),
     )
@@ -264,7 +286,8 @@ def unique_via_index(table: str, constraint: ast.Constraint) -> list[ChangePacka
         f"Add UNIQUE {name} from an index built CONCURRENTLY",
         [[build], [attach]],
         "The unique index is built CONCURRENTLY (writes go on), then the constraint adopts it with a brief "
-        "ACCESS EXCLUSIVE and no scan.",
+        "ACCESS EXCLUSIVE and no scan. NULLS NOT DISTINCT, INCLUDE and storage options go to the index, "
+        "DEFERRABLE and INITIALLY DEFERRED to the constraint, as in the original statement.",
     )
 
 

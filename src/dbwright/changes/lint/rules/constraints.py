@@ -7,6 +7,8 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType
 from pglast.stream import RawStream
 
+from dbwright.changes.lint.context import bare
+from dbwright.changes.lint.names import default_constraint_name
 from dbwright.changes.lint.rules import Hit, rule
 from dbwright.changes.lint.rules.common import commands
 from dbwright.engines.postgres.parse_tree import qualified
@@ -31,11 +33,9 @@ def deparse(node) -> str:
     return RawStream()(node)
 
 
-def constraint_name(table: str, constraint: ast.Constraint, column: str | None, suffix: str) -> str:
-    if constraint.conname:
-        return constraint.conname
-    columns = [column] if column else [a.sval for a in (constraint.keys or constraint.fk_attrs or ())]
-    return f"{table.split('.')[-1]}_{'_'.join(columns) or 'check'}_{suffix}"[:63]
+def constraint_name(table: str, constraint: ast.Constraint, column: str | None, state) -> str:
+    """Its own name, or the one PostgreSQL would give it (unique among the names already taken)."""
+    return default_constraint_name(bare(table), constraint, state.taken_names, column)
 
 
 @rule(
@@ -60,7 +60,7 @@ def check_without_not_valid(statement, state):
     for table, constraint, _column in _added(statement, state, ConstrType.CONSTR_CHECK):
         if constraint.skip_validation or _column is not None:
             continue
-        name = constraint_name(table, constraint, None, "check")
+        name = constraint_name(table, constraint, None, state)
         t, k = qident(table), ident(name)
         yield Hit(
             f"CHECK on {table} is validated by a full scan under ACCESS EXCLUSIVE",
@@ -96,7 +96,7 @@ def fk_without_not_valid(statement, state):
     for table, constraint, column in _added(statement, state, ConstrType.CONSTR_FOREIGN):
         if constraint.skip_validation or column is not None:
             continue
-        name = constraint_name(table, constraint, None, "fkey")
+        name = constraint_name(table, constraint, None, state)
         text = deparse(constraint)
         if not constraint.conname:
             text = f"CONSTRAINT {ident(name)} {text}"
@@ -108,13 +108,34 @@ def fk_without_not_valid(statement, state):
         )
 
 
-def _index_first(table: str, constraint: ast.Constraint, column: str | None, kind: str) -> str:
+def index_options(constraint: ast.Constraint) -> tuple[str, str]:
+    """What the constraint says about its index (NULLS NOT DISTINCT, INCLUDE, WITH, TABLESPACE) and about
+    itself (DEFERRABLE, INITIALLY DEFERRED): both must survive the rewrite, or its meaning changes."""
+    index = ""  # in CREATE INDEX's order: INCLUDE, NULLS NOT DISTINCT, WITH, TABLESPACE
+    including = [i.sval for i in constraint.including or ()]
+    if including:
+        index += f" INCLUDE ({', '.join(ident(c) for c in including)})"
+    if getattr(constraint, "nulls_not_distinct", False):
+        index += " NULLS NOT DISTINCT"
+    if constraint.options:
+        index += f" WITH ({', '.join(deparse(o) for o in constraint.options)})"
+    if constraint.indexspace:
+        index += f" TABLESPACE {ident(constraint.indexspace)}"
+    timing = ""
+    if constraint.deferrable:
+        timing = " DEFERRABLE" + (" INITIALLY DEFERRED" if constraint.initdeferred else "")
+    return index, timing
+
+
+def index_first(table: str, constraint: ast.Constraint, column: str | None, kind: str, name: str) -> str:
     columns = [column] if column else [a.sval for a in constraint.keys or ()]
-    name = constraint_name(table, constraint, column, "key" if kind == "UNIQUE" else "pkey")
     cols = ", ".join(ident(c) for c in columns)
+    index, timing = index_options(constraint)
+    unique = "UNIQUE" if kind == "UNIQUE" else "PRIMARY KEY"
     return (
-        f"CREATE UNIQUE INDEX CONCURRENTLY {ident(name)} ON {qident(table)} ({cols});  -- outside a transaction\n"
-        f"ALTER TABLE {qident(table)} ADD CONSTRAINT {ident(name)} {kind} USING INDEX {ident(name)};"
+        f"CREATE UNIQUE INDEX CONCURRENTLY {ident(name)} ON {qident(table)} ({cols}){index};"
+        "  -- outside a transaction\n"
+        f"ALTER TABLE {qident(table)} ADD CONSTRAINT {ident(name)} {unique} USING INDEX {ident(name)}{timing};"
     )
 
 
@@ -142,7 +163,9 @@ def unique_without_index(statement, state):
         if not constraint.indexname:
             yield Hit(
                 f"UNIQUE on {table} builds its index under ACCESS EXCLUSIVE",
-                safe_rewrite=_index_first(table, constraint, column, "UNIQUE"),
+                safe_rewrite=index_first(
+                    table, constraint, column, "UNIQUE", constraint_name(table, constraint, column, state)
+                ),
             )
 
 
@@ -170,7 +193,13 @@ def primary_key_without_index(statement, state):
         if not constraint.indexname:
             yield Hit(
                 f"PRIMARY KEY on {table} builds its index under ACCESS EXCLUSIVE",
-                safe_rewrite=_index_first(table, constraint, column, "PRIMARY KEY"),
+                safe_rewrite=index_first(
+                    table,
+                    constraint,
+                    column,
+                    "PRIMARY KEY",
+                    constraint_name(table, constraint, column, state),
+                ),
             )
 
 
