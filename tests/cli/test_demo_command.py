@@ -9,6 +9,8 @@ rewrites it. Both HTML reports the demo writes are then opened in Chromium at 14
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.browser import check_layout, chromium_browser, problems
@@ -43,6 +45,16 @@ def test_dbwright_demo_is_the_readme_tour_then_a_fast_rerun_then_stop(screenshot
         assert second.returncode == 0, second.stderr[-2000:]
         assert "loading" not in second.stderr  # the data directory and data are reused
         assert box.seconds["dbwright demo"] < first_s
+
+        # No database named: a command falls back to the running demo and says so on stderr; in CI
+        # (CI set) it refuses instead (issue 16 §2)
+        fallback = box.run("env -u DATABASE_URL -u CI dbwright review --check DW101 -f json")
+        assert fallback.returncode == 0, fallback.stderr[-2000:]
+        assert "no database named: using the embedded demo database" in fallback.stderr
+        assert json.loads(fallback.stdout)["database"] == "dbwright_demo"
+        refused = box.run("env -u DATABASE_URL CI=true dbwright review --check DW101")
+        assert refused.returncode == 22, refused.stderr
+        assert refused.stderr.startswith("dbwright: error: no database named and CI is set")
 
         stopped = box.run("dbwright demo --stop")
         assert stopped.returncode == 0 and "embedded server stopped" in stopped.stderr
