@@ -168,10 +168,11 @@ class AreaStatus:
 
 
 def _why_skipped(reasons: list[str]) -> str:
-    """The skip reasons of an area's checks, said once each: the first two, then how many more."""
+    """The skip reasons of an area's checks, short: the first one, then how many other reasons there
+    are (the skipped list has them all)."""
     distinct = list(dict.fromkeys(reasons))
-    more = f"; and {len(distinct) - 2} more" if len(distinct) > 2 else ""
-    return "; ".join(distinct[:2]) + more
+    more = f"; {len(distinct) - 1} other reason(s) under Skipped" if len(distinct) > 1 else ""
+    return distinct[0] + more
 
 
 @dataclass

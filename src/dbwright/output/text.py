@@ -122,7 +122,7 @@ def _scores(review: Review) -> RenderableType:
         filled = round(score / 100 * BAR_WIDTH)
         style = "green" if score >= 90 else "yellow" if score >= 70 else "red"
         bar = Text("█" * filled, style=style) + Text("░" * (BAR_WIDTH - filled), style="dim")
-        grid.add_row(Text(area), bar, Text(f"{score}/100" + ("*" if status.partial else ""), style=style))
+        grid.add_row(Text(area), bar, Text(f"{score}/100" + ("*" if status.partial else " "), style=style))
         if status.partial:
             notes.append(Text(f"{area}: *{status.label().split(', ', 1)[1]}", style="yellow"))
     if unselected:
