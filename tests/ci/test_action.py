@@ -267,3 +267,24 @@ def test_annotations_and_summary_can_be_turned_off(project):
     assert "::error" not in done.stdout and summary == ""
     assert "summary-file" not in outputs and "comment-file" not in outputs
     assert Path(outputs["sarif-file"]).exists()
+
+
+def test_server_version_is_passed_when_given_else_the_configuration_decides(project):
+    (project / "db" / "V4__not_null.sql").write_text(
+        "SET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN note text NOT NULL DEFAULT 'x';\n"
+    )
+    versions = {}
+    for version in ("10", "15"):
+        done, outputs, _ = _run_step(
+            project,
+            command="lint",
+            target="db/V4__not_null.sql",
+            annotations="false",
+            **{"server-version": version},
+        )
+        assert done.returncode == 0, done.stderr
+        versions[version] = outputs["exit-code"]
+    assert versions == {"10": "1", "15": "0"}  # a volatile-free default rewrites the table before 11
+    (project / "dbwright.toml").write_text("[lint]\nserver_version = 10\n")
+    done, outputs, _ = _run_step(project, command="lint", target="db/V4__not_null.sql", annotations="false")
+    assert done.returncode == 0 and outputs["exit-code"] == "1", done.stderr
