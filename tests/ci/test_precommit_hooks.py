@@ -5,7 +5,8 @@ findings; a ``.pre-commit-config.yaml`` naming this repository at HEAD runs them
 Commit before running these tests: pre-commit installs HEAD, not the working tree.
 
 try-repo keeps its environment in a temporary store; the configured run's store is cached per
-commit under ~/.cache/dbwright-tests/pre-commit/<sha> (other commits' stores are removed first),
+commit under ~/.cache/dbwright-tests/pre-commit/<sha> (other commits' stores unused for an hour are
+removed first; a concurrent run on another commit keeps its own),
 so a rerun on the same commit does not reinstall.
 """
 
@@ -17,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -53,10 +55,13 @@ def head() -> str:
 def pre_commit_home(head: str) -> Path:
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dbwright-tests" / "pre-commit"
     cache.mkdir(parents=True, exist_ok=True)
-    for other in cache.iterdir():
-        if other.name != head:
+    for other in cache.iterdir():  # an hour unused: no run of another commit is installing there now
+        if other.name != head and time.time() - other.stat().st_mtime > 3600:
             shutil.rmtree(other, ignore_errors=True)
-    return cache / head
+    home = cache / head
+    home.mkdir(exist_ok=True)
+    os.utime(home)  # in use: another commit's run leaves it alone
+    return home
 
 
 @pytest.fixture
