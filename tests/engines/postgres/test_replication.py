@@ -65,9 +65,9 @@ def standby(cluster: Cluster) -> Iterator[str]:
         deadline = time.monotonic() + 30
         with psycopg.connect(cluster.url("postgres"), autocommit=True) as primary:
             while not primary.execute(
-                "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"
+                "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND replay_lsn IS NOT NULL"
             ).fetchone()[0]:
-                assert time.monotonic() < deadline, "the standby never started streaming"
+                assert time.monotonic() < deadline, "the standby never reported a replayed position"
                 time.sleep(0.2)
         yield url
     finally:
