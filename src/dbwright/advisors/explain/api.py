@@ -20,9 +20,6 @@ from dbwright.errors import DbwrightError
 from dbwright.model import Snapshot
 
 EXPLANATION_FORMAT = 1
-#: Suggestions that save less than this (planner cost units, about 10 page reads) are left out as noise:
-#: the advisor also proposes e.g. a covering index for a primary-key lookup costing 8.
-MIN_SAVING = 10.0
 
 
 @dataclass
@@ -198,9 +195,8 @@ def _suggest(
         before = effect.cost_before if effect else advice.total_before
         after = effect.cost_after if effect else advice.total_after
         saving = r.gain if several else before - after  # gain: what leaving this one out would cost
-        if saving < MIN_SAVING:
-            result.notes.append(f"left out {r.spec.label}: it saves only {saving:.1f} cost units")
-            continue
+        # no filter of its own: the advisor already left out what saves too little (advise.MIN_SAVING),
+        # so explain and `advise indexes --query` agree on the same statement
         suggestion = Suggestion(
             r.spec.label,
             r.package.operations[0].sql(),

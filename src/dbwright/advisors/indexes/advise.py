@@ -41,6 +41,9 @@ ADVICE_FORMAT = 1
 #: Without a budget: 10% of the database, but at least 64 MB (small databases still get their indexes).
 DEFAULT_BUDGET_SHARE = 0.10
 DEFAULT_BUDGET_FLOOR = 64 * 1024**2
+#: For one statement, an index that saves less than this (planner cost units, about ten page reads)
+#: is left out as noise: e.g. a covering index for a primary-key lookup costing 8. explain uses it too.
+MIN_SAVING = 10.0
 #: Planner cost units charged per index entry written (insert, or update that is not HOT, or the
 #: delete's later cleanup). About what a B-tree descent and a dirtied leaf cost next to
 #: cpu_tuple_cost = 0.01 per row a scan reads.
@@ -459,13 +462,40 @@ class _Advisor:
                 strict=True,
             )
         )
-        effects = [self.effect(s, weights, after[s.query.key]) for s in statements]
         recommendations = [
             self.recommendation(
                 spec, chosen, statements, weights, after, selector, write_cost, origins.get(spec, "widened")
             )
             for spec in chosen
         ]
+        noise = self.noise(statements, chosen, after) if len(statements) == 1 else {}
+        if noise:
+            # One statement (advise --query, explain): an index that saves a few page reads is noise,
+            # e.g. a covering index for a primary-key lookup. Both commands leave it out alike.
+            for spec, gain in sorted(noise.items(), key=lambda item: item[0].sort_key):
+                self.notes.append(f"left out {spec.label}: it saves only {gain:.1f} cost units")
+            chosen = [spec for spec in chosen if spec not in noise]
+            after = dict(
+                zip(
+                    [s.query.key for s in statements],
+                    self.whatif.plans([s.plannable for s in statements], chosen),
+                    strict=True,
+                )
+            )
+            recommendations = [
+                self.recommendation(
+                    spec,
+                    chosen,
+                    statements,
+                    weights,
+                    after,
+                    selector,
+                    write_cost,
+                    origins.get(spec, "widened"),
+                )
+                for spec in chosen
+            ]
+        effects = [self.effect(s, weights, after[s.query.key]) for s in statements]
         recommendations.sort(key=lambda r: (-r.gain, r.spec.sort_key))
         drops = self.drops(chosen, statements, weights, after)
         self.lock_notes()
@@ -495,6 +525,22 @@ class _Advisor:
             sources=self.load.sources,
             moves=selection.moves,
         )
+
+    def noise(
+        self, statements: list[_Statement], chosen: list[IndexSpec], after: dict[str, PlanSummary | None]
+    ) -> dict[IndexSpec, float]:
+        """For one statement: each chosen index whose own saving, in planner cost units (the plan's cost
+        without it minus with all of them), is under MIN_SAVING."""
+        [statement] = statements
+        with_all = after[statement.query.key]
+        cost_with_all = with_all.cost if with_all else statement.base.cost
+        found = {}
+        for spec in chosen:
+            [without] = self.whatif.plans([statement.plannable], [s for s in chosen if s != spec])
+            saving = (without.cost if without else statement.base.cost) - cost_with_all
+            if saving < MIN_SAVING:
+                found[spec] = saving
+        return found
 
     def run_unverified(self) -> IndexAdvice:
         """Advice that needs no what-if: per table a statement scans at a real cost, its widest plain
