@@ -90,6 +90,17 @@ def _header(review: Review) -> RenderableType:
         f"{len(review.skipped)} skipped",
         style="dim",
     )
+    serious = review.serious()
+    if serious:
+        listed = [f"{s['count']} × {s['code']} {s['why'].lower()}" for s in serious[:4]]
+        more = f", and {len(serious) - 4} more check(s)" if len(serious) > 4 else ""
+        counts.append(f"\nhigh and critical: {'; '.join(listed)}{more}", style="dim")
+    for framework in review.frameworks:
+        counts.append(
+            f"\nschema {framework.schema} is managed by {framework.name} ({framework.evidence}): "
+            "fixes say how to make them there",
+            style="dim",
+        )
     if review.suppressed or review.disabled:
         counts.append(
             f"\n{len(review.suppressed)} suppressed, {len(review.disabled)} checks turned off "
