@@ -38,6 +38,9 @@ from dbwright import api  # noqa: E402
 from dbwright.checks.registry import all_checks  # noqa: E402
 
 DOC = ROOT / "docs" / "realworld.md"
+#: The page's hand-written part (bench/realworld/data_checks.py's findings, judged by a person):
+#: everything from this heading on is kept when the page is rewritten.
+KEPT_HEADING = "## Data-based checks and design proposals"
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 COMMAND = ".venv/bin/python bench/realworld/measure.py"
 
@@ -236,6 +239,9 @@ def main() -> None:
     text = render(results, before)
     print(text)
     if not args.no_write:
+        old = DOC.read_text() if DOC.exists() else ""
+        if KEPT_HEADING in old:
+            text = text.rstrip("\n") + "\n\n" + old[old.index(KEPT_HEADING) :]
         DOC.write_text(text)
         print(f"wrote {DOC.relative_to(ROOT)}", file=sys.stderr)
 
