@@ -246,7 +246,7 @@ def test_cli_formats(pg, capsys, tmp_path):
     pg.analyze()
     query = tmp_path / "q.sql"
     query.write_text("SELECT a, count(*) FROM t GROUP BY a ORDER BY a;\n")
-    assert main(["explain", "--db", pg.url, "-f", str(query), "--analyze", "--format", "json"]) == 0
+    assert main(["explain", "--db", pg.url, "--file", str(query), "--analyze", "--format", "json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["analyzed"] and document["plan"]["Plan"]["Actual Rows"] == 200
     assert document["execution_ms"] > 0 and "annotations" in document
