@@ -70,6 +70,7 @@ def test_dw119_reference_the_data_implies_flagged(pg):
     assert evidence["references"] == "public.customers" and evidence["columns"] == ["customer_id"]
     assert evidence["orphans"] == 0 and evidence["sampled_values"] == 300
     assert evidence["distinct_values"] == 200 and evidence["confidence"] == "medium"
+    assert found[0].severity.name == "MEDIUM"  # one undeclared reference is an oversight, not a choice
     fix = found[0].fix
     assert "FOREIGN KEY (customer_id) REFERENCES public.customers (id) NOT VALID" in fix.forward_sql
     assert "VALIDATE CONSTRAINT orders_customer_id_fkey" in fix.forward_sql
@@ -95,3 +96,16 @@ def test_dw119_orphans_flags_declared_keys_and_unrelated_names_not_flagged(pg):
     pg.execute("INSERT INTO visits SELECT g, 's' || g FROM generate_series(1, 100) g")
     pg.execute("ANALYZE")
     assert pg.findings("DW119") == []
+
+
+def test_dw119_a_schema_that_declares_few_foreign_keys_gets_information_flagged(pg):
+    # synapse's way: rooms referenced from many tables, no foreign key declared anywhere
+    pg.execute("CREATE TABLE rooms (id int PRIMARY KEY)")
+    pg.execute("INSERT INTO rooms SELECT generate_series(1, 200)")
+    for table in ("events", "room_tags", "receipts", "room_stats"):
+        pg.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, room_id int)")
+        pg.execute(f"INSERT INTO {table} SELECT g, 1 + g % 200 FROM generate_series(1, 300) g")
+    pg.execute("ANALYZE")
+    found = pg.findings("DW119")
+    assert len(found) == 4 and {f.severity.name for f in found} == {"INFO"}
+    assert all(f.evidence["declared_share"] == 0.0 and "by choice" in f.message for f in found)

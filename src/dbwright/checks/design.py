@@ -1318,6 +1318,12 @@ def _reference_columns(snap: Snapshot, table_qname: str, columns: list[Column]) 
     return found | {c.name for c in columns if c.name.lower().endswith("_id")}
 
 
+def null_means_something(name: str) -> bool:
+    """A column whose name says NULL is a value (unknown, not yet, none): ``deleted_at``, ``expiry``."""
+    words = set(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().split("_"))
+    return bool(words & _OPTIONAL_WORDS)
+
+
 def _nullable_by_design(
     column: Column, columns: list[Column], references: set[str], foreign_keys: set[str]
 ) -> str | None:
@@ -1333,8 +1339,7 @@ def _nullable_by_design(
         if siblings and shares <= ARC_TOLERANCE:
             names = ", ".join(c.name for c in [column, *siblings])
             return f"a reference to one of several parents: each row sets at most one of {names}"
-    words = set(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", column.name).lower().split("_"))
-    if words & _OPTIONAL_WORDS:
+    if null_means_something(column.name):
         return "its name says NULL means unknown, not yet or none"
     return None
 

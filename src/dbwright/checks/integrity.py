@@ -93,6 +93,11 @@ def implied_relationship(snap: Snapshot) -> Iterator[Finding]:
     that the data does not imply the relationship and nothing is said. Partitions, tables under a
     lock and tables dbwright cannot read are not sampled (the snapshot lists them as skipped).
 
+    A schema that declares foreign keys for fewer than a quarter of its references (those it
+    declares plus those the data implies, at least three of them) has chosen to keep references in the application: rows
+    purged in its own order, stores that may live in other databases. There the findings are
+    information, with the share named, not a defect.
+
     Fix: ``ADD CONSTRAINT … FOREIGN KEY … NOT VALID`` (a brief SHARE ROW EXCLUSIVE lock on both
     tables), then ``VALIDATE CONSTRAINT`` (SHARE UPDATE EXCLUSIVE: reads and writes go on while it
     scans). Index the column too if it is not (DW102 says so once the key exists).
@@ -100,6 +105,7 @@ def implied_relationship(snap: Snapshot) -> Iterator[Finding]:
     References: https://www.postgresql.org/docs/current/ddl-constraints.html#DDL-CONSTRAINTS-FK,
     https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-VALIDATE-CONSTRAINT
     """
+    declared = _declared_share(snap)
     for ref in snap.implied_references:
         if ref.sampled < MIN_SAMPLED or ref.distinct_values < MIN_DISTINCT:
             continue
@@ -128,14 +134,46 @@ def implied_relationship(snap: Snapshot) -> Iterator[Finding]:
                 **evidence,
             )
             continue
+        share = declared.get(ref.schema)
+        by_choice = share is not None and share < FK_CULTURE
+        if by_choice:
+            evidence["declared_share"] = round(share, 2)
         yield finding(
             ref.table_qname,
             f"{ref.table_qname}({columns}) references {target} in every sampled row "
             f"({ref.sampled} values, {ref.distinct_values} distinct, {confidence} confidence) "
-            "but no foreign key declares it",
+            "but no foreign key declares it"
+            + (
+                f"; info only: schema {ref.schema} declares foreign keys for only {share:.0%} of its "
+                "references, so the application keeps them itself (purges, sharded stores) by choice"
+                if by_choice
+                else ""
+            ),
             fix=_foreign_key_package(snap, ref),
+            severity=Severity.INFO if by_choice else None,
             **evidence,
         )
+
+
+#: A schema that declares foreign keys for fewer of its references than this has chosen not to.
+FK_CULTURE = 0.25
+
+
+def _declared_share(snap: Snapshot) -> dict[str, float]:
+    """Per schema: declared foreign-key columns over those plus the references the data implies."""
+    declared: dict[str, int] = {}
+    for fk in snap.constraints:
+        if fk.type == "f":
+            declared[fk.schema] = declared.get(fk.schema, 0) + 1
+    implied: dict[str, int] = {}
+    for ref in snap.implied_references:
+        if ref.orphans == 0 and ref.distinct_values >= MIN_DISTINCT:
+            implied[ref.schema] = implied.get(ref.schema, 0) + 1
+    return {  # one or two undeclared references are an oversight; a pattern needs more
+        schema: declared.get(schema, 0) / (declared.get(schema, 0) + count)
+        for schema, count in implied.items()
+        if count >= 3
+    }
 
 
 def _foreign_key_package(snap: Snapshot, ref) -> ChangePackage:

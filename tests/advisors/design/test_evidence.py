@@ -95,3 +95,47 @@ def test_a_new_table_does_not_clash_with_an_existing_singular_or_plural_name(pg)
     views = [p.evidence["compatibility_view"] for p in proposals]
     assert "public.customer" not in new_tables and "public.visits_customer" in new_tables
     assert len(set(views)) == len(views) == 2
+
+
+def test_a_column_of_a_declared_composite_key_is_not_a_key_on_its_own(pg):
+    # synapse's account_data: UNIQUE (user_id, account_data_type); generated data makes user_id unique
+    pg.execute(
+        "CREATE TABLE account_data (user_id text NOT NULL, account_data_type text NOT NULL, content text, "
+        "UNIQUE (user_id, account_data_type))"
+    )
+    pg.execute("INSERT INTO account_data SELECT 'u' || g, 'm.direct', '{}' FROM generate_series(1, 500) g")
+    report = review(pg)
+    assert [p for p in report.of_kind("unique_key") if p.columns == ("user_id",)] == []
+    assert any("part of a declared composite key" in r.reason for r in report.rejected)
+
+
+def test_values_inside_a_keys_range_and_names_matching_many_parents_are_no_foreign_key(pg):
+    # numbers that fall inside another table's ids (a timestamp, a count) and a column named like a key
+    # that sixteen tables share: a reference has one parent, named after it
+    pg.execute("CREATE TABLE rooms (room_id text PRIMARY KEY)")
+    pg.execute("CREATE TABLE room_tags (room_id text, tag text, PRIMARY KEY (room_id, tag))")
+    pg.execute("CREATE TABLE room_aliases (room_id text, alias text, PRIMARY KEY (room_id, alias))")
+    pg.execute("CREATE TABLE events (id int PRIMARY KEY, room_id text NOT NULL, created_ts int NOT NULL)")
+    pg.execute("INSERT INTO rooms SELECT 'r' || g FROM generate_series(1, 300) g")
+    pg.execute("INSERT INTO room_tags SELECT 'r' || g, 't' FROM generate_series(1, 300) g")
+    pg.execute("INSERT INTO room_aliases SELECT 'r' || g, 'a' FROM generate_series(1, 300) g")
+    pg.execute("INSERT INTO events SELECT g, 'r' || (1 + g % 300), g FROM generate_series(1, 300) g")
+    proposals = review(pg).of_kind("foreign_key")
+    parents = {(p.table, p.columns[0]): p.title for p in proposals}
+    assert ("public.events", "created_ts") not in parents
+    events_room = [
+        t for (table, column), t in parents.items() if (table, column) == ("public.events", "room_id")
+    ]
+    assert len(events_room) <= 1 and all("public.rooms.room_id" in t for t in events_room)
+
+
+def test_not_null_is_not_proposed_where_null_is_a_value(pg):
+    pg.execute("CREATE TABLE parents (id int PRIMARY KEY)")
+    pg.execute("INSERT INTO parents SELECT generate_series(1, 500)")
+    pg.execute(
+        "CREATE TABLE items (id int PRIMARY KEY, parent_id int REFERENCES parents, expires_at timestamptz, "
+        "deleted_at timestamptz, label text)"
+    )
+    pg.execute("INSERT INTO items SELECT g, g, now(), now(), 'x' FROM generate_series(1, 500) g")
+    not_null = {p.columns[0] for p in review(pg).of_kind("not_null")}
+    assert not_null == {"label"}

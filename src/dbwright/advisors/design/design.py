@@ -26,6 +26,7 @@ from dbwright.advisors.design import (
 from dbwright.advisors.design.context import TableInfo, table_infos
 from dbwright.advisors.design.proposal import Proposal, Rejected
 from dbwright.advisors.design.sample import Budget, Clock
+from dbwright.checks.design import null_means_something
 from dbwright.checks.patterns import delimited_list_shape
 from dbwright.engines.base import Connection
 from dbwright.engines.postgres import design_confirm as confirm
@@ -393,6 +394,16 @@ def _review_table(
     for columns_, candidate in sorted(key_candidates.items(), key=lambda kv: (len(kv[0]), kv[0])):
         if info.is_superkey(columns_) or (len(columns_) > 1 and single_keys & set(columns_)):
             continue
+        if any(set(columns_) < set(key) for key in info.declared_keys):
+            # part of a declared composite key: the schema already says what it is unique within
+            report.rejected.append(
+                Rejected(
+                    info.qname,
+                    f"key ({', '.join(columns_)})",
+                    "part of a declared composite key, which scopes it: not a key on its own",
+                )
+            )
+            continue
         if tenant and tenant not in columns_:
             # unique across tenants today, but two tenants may one day share a code: scope the key
             columns_ = (tenant, *columns_)
@@ -417,6 +428,8 @@ def _review_table(
             and c.name in profiles
             and profiles[c.name].nulls == 0
             and not keys.looks_optional(c.name)
+            and not null_means_something(c.name)  # the review's DW110 name rule
+            and c.name not in info.fk_columns  # a nullable reference is often optional by design
         ]
         for name, nulls in confirm.null_counts(conn, info.qname, nullable).items():
             entry.candidates += 1
@@ -505,23 +518,22 @@ def _types(
             column.name in info.fk_columns and column.type_name != "int8"
         )
 
+    # bigint is never narrowed to integer from today's values: epoch-millisecond timestamps, counters
+    # and ids grow past them, and 4 bytes a row rarely pay for the risk (every such proposal on the
+    # real corpus was wrong). numeric holding whole numbers is still proposed.
     ranges = confirm.numeric_ranges(
-        conn, info.qname, [c.name for c in info.columns if typed(c) and c.type_name in ("int8", "numeric")]
+        conn, info.qname, [c.name for c in info.columns if typed(c) and c.type_name == "numeric"]
     )
     for column in info.columns:
         if not typed(column):
             continue
         proposal = None
-        if column.type_name in ("int8", "numeric"):
+        if column.type_name == "numeric":
             entry.candidates += 1
             low, high, integral = ranges[column.name]
             if low is None:
                 continue
-            proposal = (
-                types.integer_proposal(info, column.name, int(low), int(high))
-                if column.type_name == "int8"
-                else types.numeric_proposal(info, column.name, low, high, integral)
-            )
+            proposal = types.numeric_proposal(info, column.name, low, high, integral)
         elif column.type_name in types.TEXT_TYPES and not types.is_key_like(info, column.name):
             fmt = types.sample_format(sample.values(column.name))
             if fmt is not None:
@@ -577,6 +589,8 @@ def _foreign_keys(
                 continue
             if child.is_superkey((col,)) or child.is_generated_key(col) or col == "id":
                 continue  # surrogate ids of unrelated tables overlap by construction
+            if not cand.fk_like(col):
+                continue  # values that happen to fall inside a key's values (timestamps, counts) are no reference
             if (
                 types_ok(child.column(col).type_name, parent.column(ref).type_name)
                 and not samples[child_t].sampled
@@ -585,6 +599,7 @@ def _foreign_keys(
                 candidates.setdefault(
                     (child_t, col, parent_t, ref), "desbordante inclusion dependency + types"
                 )
+    candidates = _one_parent_per_column(candidates)
     if progress and candidates:
         progress(f"checking {len(candidates)} foreign key candidate(s) for orphans")
     for (child_t, col, parent_t, ref), found_by in sorted(candidates.items()):
@@ -620,6 +635,26 @@ def _foreign_keys(
             )
             continue
         report.proposals.append(keys.foreign_key_proposal(child, col, parent, ref, counts, listing, found_by))
+
+
+def _one_parent_per_column(
+    candidates: dict[tuple[str, str, str, str], str],
+) -> dict[tuple[str, str, str, str], str]:
+    """A column that matches several parents by name (``room_id`` is in sixteen tables' keys) keeps the
+    one table named after it (``rooms``), or none: a reference has one parent."""
+    by_column: dict[tuple[str, str], list[tuple[str, str, str, str]]] = {}
+    for key in candidates:
+        by_column.setdefault((key[0], key[1]), []).append(key)
+    kept = {}
+    for (_child, column), keys_ in by_column.items():
+        if len(keys_) == 1:
+            kept[keys_[0]] = candidates[keys_[0]]
+            continue
+        stem = column.lower().rsplit("_", 1)[0]
+        named = [k for k in keys_ if keys.singular(k[2].rsplit(".", 1)[-1].lower()) == stem]
+        if len(named) == 1:
+            kept[named[0]] = candidates[named[0]]
+    return kept
 
 
 def types_ok(a: str, b: str) -> bool:

@@ -129,35 +129,6 @@ def _proposal(
     )
 
 
-def integer_proposal(info: TableInfo, column: str, low: int, high: int) -> Proposal | None:
-    col = info.column(column)
-    biggest = max(abs(low), abs(high))
-    if col.type_name != "int8" or biggest > INT4_MAX * HEADROOM:
-        return None
-    evidence = {"declared": col.data_type, "min": low, "max": high, "suggested": "integer"}
-    title = f"{info.qname}.{column} is bigint but its values fit integer with 100× headroom"
-    if is_key_like(info, column):
-        return None  # keep bigint: a key may grow, and a later widening rewrites every referencing table
-    op = ChangeColumnType(
-        info.qname,
-        column,
-        "integer",
-        col.data_type,
-        table_bytes=_rewrite_bytes(info),
-        rewrite=True,
-        reverse_rewrite=True,
-    )
-    return _proposal(
-        info,
-        column,
-        op,
-        title,
-        evidence,
-        "Saves 4 bytes per row where alignment allows (check neighbouring columns); rewrites the "
-        "table and its indexes under ACCESS EXCLUSIVE.",
-    )
-
-
 def numeric_proposal(
     info: TableInfo, column: str, low: object, high: object, integral: bool
 ) -> Proposal | None:
