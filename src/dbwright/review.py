@@ -147,10 +147,17 @@ class AreaStatus:
 
     @property
     def partial(self) -> bool:
-        return self.checked and self.checks_skipped > 0
+        return self.checks_run > 0 and self.checks_skipped > 0
 
     def label(self) -> str:
-        """``87/100``, ``100/100, 3 of 9 checks not run (why)`` or ``not checked (why)``."""
+        """``87/100``, ``81/100, 3 of 9 checks not run (why)``, ``partly checked: …`` (an area that
+        would score a clean 100 only because its main checks could not run) or ``not checked (why)``."""
+        if self.score is None and self.checks_run:
+            total = self.checks_run + self.checks_skipped
+            return (
+                f"partly checked: {self.checks_run} of {total} checks ran and found nothing; "
+                f"{self.checks_skipped} not run ({self.why})"
+            )
         if self.score is None:
             return f"not checked ({self.why})"
         if self.partial:
@@ -257,6 +264,8 @@ class Review:
             if run:
                 penalty = sum(_PENALTY[f.severity] for f in self.found if f.check.category == category)
                 score = round(100 / (1 + penalty / SCORE_HALF_PENALTY))
+                if skipped and not penalty:
+                    score = None  # never a clean 100 for an area whose other checks could not run
             areas[category] = AreaStatus(score, run, skipped, why)
         return areas
 

@@ -142,10 +142,16 @@ def _area(review: Review, category: str, findings: list[ReviewedFinding], ids: I
         else f'<span class="score {_score_class(status.score)}">{status.score}/100</span>'
     )
     head = f'<section id="area-{e(category)}" class="area"><h2>{e(category.capitalize())} {badge}</h2>'
-    if status.partial:
+    if status.partial and status.score is not None:
         head += f'<p class="partial">{e(status.label().split(", ", 1)[1])}</p>'
     if not findings:
-        empty = "Not checked." if status.score is None else "No findings in this area."
+        empty = (
+            "Not checked."
+            if not status.checks_run
+            else "No findings in the checks that ran."
+            if status.score is None
+            else "No findings in this area."
+        )
         return head + f'<p class="empty">{empty}</p></section>'
     return head + "".join(_finding(f, next(ids)) for f in findings) + "</section>"
 
@@ -321,10 +327,10 @@ def _score_chart(review: Review) -> str:
     rows = []
     for area, score in review.scores().items():
         if score is None:
-            status = review.areas()[area].label()
-            rows.append(
-                _bar_row(e(area), f'<span class="bar none" title="{e(status)}"></span>', "not checked")
-            )
+            area_status = review.areas()[area]
+            status = area_status.label()
+            word = "partly checked" if area_status.checks_run else "not checked"
+            rows.append(_bar_row(e(area), f'<span class="bar none" title="{e(status)}"></span>', word))
             continue
         bar = (
             f'<span class="bar {_score_class(score)}" style="width:{max(score, 0.4):.1f}%" '

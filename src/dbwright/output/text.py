@@ -125,8 +125,9 @@ def _scores(review: Review) -> RenderableType:
         if status.score is None and status.why == NOT_SELECTED:
             unselected.append(area)
             continue
-        if status.score is None:  # never a clean bar for an area nothing checked
-            grid.add_row(Text(area), Text("·" * BAR_WIDTH, style="dim"), Text("not checked", style="yellow"))
+        if status.score is None:  # never a clean bar for an area nothing (or only a little) checked
+            word = "partly checked" if status.checks_run else "not checked"
+            grid.add_row(Text(area), Text("·" * BAR_WIDTH, style="dim"), Text(word, style="yellow"))
             notes.append(Text(f"{area}: {status.label()}", style="yellow"))
             continue
         score = status.score
