@@ -92,9 +92,18 @@ def _header(review: Review) -> RenderableType:
     )
     serious = review.serious()
     if serious:
-        listed = [f"{s['count']} × {s['code']} {s['why'].lower()}" for s in serious[:4]]
-        more = f", and {len(serious) - 4} more check(s)" if len(serious) > 4 else ""
-        counts.append(f"\nhigh and critical: {'; '.join(listed)}{more}", style="dim")
+        groups: dict[str, list[str]] = {}
+        for entry in serious[:4]:
+            groups.setdefault(entry["severity"], []).append(
+                f"{entry['count']} × {entry['code']} {entry['why'].lower()}"
+            )
+        listed = " · ".join(f"{severity}: {', '.join(items)}" for severity, items in groups.items())
+        more = (
+            f" · and {len(serious) - 4} more check(s) (JSON: summary.high_and_critical)"
+            if len(serious) > 4
+            else ""
+        )
+        counts.append(f"\n{listed}{more}", style="dim")
     for framework in review.frameworks:
         counts.append(
             f"\nschema {framework.schema} is managed by {framework.name} ({framework.evidence}): "
