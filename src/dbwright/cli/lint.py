@@ -39,6 +39,21 @@ def lint_command(
             "--unapplied", help="The files deploy together: tables created by an earlier file are still new."
         ),
     ] = False,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            help="The database the migration will run on (URL, name or snapshot .json): its column "
+            "types, the tables behind indexes, free names, and the statistics a backfill is judged by.",
+        ),
+    ] = None,
+    atomic: Annotated[
+        bool,
+        typer.Option(
+            "--atomic",
+            help="The runner wraps each file in one transaction (Django, Rails and Alembic migrations).",
+        ),
+    ] = False,
     output: OutputOpt = None,
     min_severity: MinSeverityOpt = None,
 ) -> None:
@@ -49,10 +64,17 @@ def lint_command(
     check_output_path(output)
     if [str(p) for p in paths] == ["-"]:
         report = api.lint_report(
-            sys.stdin.read(), server_version=version, filename="<stdin>", unapplied=unapplied
+            sys.stdin.read(),
+            server_version=version,
+            filename="<stdin>",
+            unapplied=unapplied,
+            database=database,
+            atomic=atomic,
         )
     else:
-        report = api.lint_report(paths, server_version=version, unapplied=unapplied)
+        report = api.lint_report(
+            paths, server_version=version, unapplied=unapplied, database=database, atomic=atomic
+        )
     text = render(report.listing_at_or_above(listed_from), format)
     if output is None:
         sys.stdout.write(text)

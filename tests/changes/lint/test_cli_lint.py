@@ -76,3 +76,29 @@ def test_a_pg_dump_file_with_restrict_is_read_not_rejected(tmp_path, capsys):
     assert main(["lint", str(path)]) == 0  # was exit 16: syntax error at or near "\"
     out = capsys.readouterr().out
     assert f"{path}:5: DW743 [info]" in out and f"{path}:10: DW743 [info]" in out
+
+
+def test_database_judges_a_backfill_by_the_rows_it_touches(pg, tmp_path, capsys):
+    pg.execute("CREATE TABLE orders (id int PRIMARY KEY, note text)")
+    pg.execute(
+        "INSERT INTO orders SELECT g, CASE WHEN g % 10 = 0 THEN 'x' END FROM generate_series(1, 50000) g"
+    )
+    pg.analyze()
+    path = tmp_path / "001.sql"
+    path.write_text("UPDATE orders SET note = '' WHERE note IS NULL;\n")
+    assert main(["lint", str(path), "--fail-on", "none", "-f", "json"]) == 0
+    without = {f["code"]: f["message"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert main(["lint", str(path), "--fail-on", "none", "-f", "json", "--database", pg.url]) == 0
+    found = {f["code"]: f for f in json.loads(capsys.readouterr().out)["findings"]}
+    # judged by the snapshot's statistics: reltuples and the column's null fraction (about 90%)
+    assert "DW729" in found and "of 50,000 rows (note IS NULL: null_frac 0.90)" in found["DW729"]["message"]
+    assert "50,000" not in without.get("DW729", "")  # without a database: judged by the predicate's shape
+
+
+def test_atomic_says_the_runner_wraps_each_file(tmp_path, capsys):
+    path = tmp_path / "0002_migration.sql"
+    path.write_text("BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCOMMIT;\n")
+    assert main(["lint", str(path), "--fail-on", "none", "-f", "json"]) == 0
+    assert "DW750" not in {f["code"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert main(["lint", str(path), "--fail-on", "none", "-f", "json", "--atomic"]) == 0
+    assert "DW750" in {f["code"] for f in json.loads(capsys.readouterr().out)["findings"]}
