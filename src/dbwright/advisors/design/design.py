@@ -635,6 +635,39 @@ def _foreign_keys(
             )
             continue
         report.proposals.append(keys.foreign_key_proposal(child, col, parent, ref, counts, listing, found_by))
+    _respect_foreign_key_culture(infos, report)
+
+
+#: A schema that declares foreign keys for fewer of its references than this has chosen not to (the
+#: review's DW119 uses the same share).
+FK_CULTURE = 0.25
+
+
+def _respect_foreign_key_culture(infos: list[TableInfo], report: DesignReport) -> None:
+    """Where a schema declares foreign keys for under a quarter of its references (declared plus
+    proposed, at least three proposed), the application keeps them by choice: the proposals become
+    rejections that say so, so the report does not ask for a hundred keys the design avoids."""
+    declared: dict[str, int] = {}
+    for info in infos:
+        declared[info.table.schema] = declared.get(info.table.schema, 0) + len(info.fk_columns)
+    proposed: dict[str, list[Proposal]] = {}
+    for proposal in report.of_kind("foreign_key"):
+        proposed.setdefault(proposal.table.split(".", 1)[0], []).append(proposal)
+    for schema, proposals in proposed.items():
+        share = declared.get(schema, 0) / (declared.get(schema, 0) + len(proposals))
+        if len(proposals) < 3 or share >= FK_CULTURE:
+            continue
+        for proposal in proposals:
+            report.proposals.remove(proposal)
+            report.rejected.append(
+                Rejected(
+                    proposal.table,
+                    proposal.title,
+                    f"schema {schema} declares foreign keys for only {share:.0%} of its references: the "
+                    "application keeps them by choice (the data obeys this one)",
+                    dict(proposal.evidence),
+                )
+            )
 
 
 def _one_parent_per_column(
