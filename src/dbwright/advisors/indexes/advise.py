@@ -455,19 +455,7 @@ class _Advisor:
         selection = selector.run(sorted(origins))
         chosen = selection.chosen
         self.step("measuring the result")
-        after = dict(
-            zip(
-                [s.query.key for s in statements],
-                self.whatif.plans([s.plannable for s in statements], chosen),
-                strict=True,
-            )
-        )
-        recommendations = [
-            self.recommendation(
-                spec, chosen, statements, weights, after, selector, write_cost, origins.get(spec, "widened")
-            )
-            for spec in chosen
-        ]
+        after = self.plans_with(statements, chosen)
         noise = self.noise(statements, chosen, after) if len(statements) == 1 else {}
         if noise:
             # One statement (advise --query, explain): an index that saves a few page reads is noise,
@@ -475,26 +463,13 @@ class _Advisor:
             for spec, gain in sorted(noise.items(), key=lambda item: item[0].sort_key):
                 self.notes.append(f"left out {spec.label}: it saves only {gain:.1f} cost units")
             chosen = [spec for spec in chosen if spec not in noise]
-            after = dict(
-                zip(
-                    [s.query.key for s in statements],
-                    self.whatif.plans([s.plannable for s in statements], chosen),
-                    strict=True,
-                )
+            after = self.plans_with(statements, chosen)
+        recommendations = [
+            self.recommendation(
+                spec, chosen, statements, weights, after, selector, write_cost, origins.get(spec, "widened")
             )
-            recommendations = [
-                self.recommendation(
-                    spec,
-                    chosen,
-                    statements,
-                    weights,
-                    after,
-                    selector,
-                    write_cost,
-                    origins.get(spec, "widened"),
-                )
-                for spec in chosen
-            ]
+            for spec in chosen
+        ]
         effects = [self.effect(s, weights, after[s.query.key]) for s in statements]
         recommendations.sort(key=lambda r: (-r.gain, r.spec.sort_key))
         drops = self.drops(chosen, statements, weights, after)
@@ -525,6 +500,13 @@ class _Advisor:
             sources=self.load.sources,
             moves=selection.moves,
         )
+
+    def plans_with(
+        self, statements: list[_Statement], chosen: list[IndexSpec]
+    ) -> dict[str, PlanSummary | None]:
+        """Each statement's plan with ``chosen`` in place, by query key."""
+        plans = self.whatif.plans([s.plannable for s in statements], chosen)
+        return dict(zip([s.query.key for s in statements], plans, strict=True))
 
     def noise(
         self, statements: list[_Statement], chosen: list[IndexSpec], after: dict[str, PlanSummary | None]
