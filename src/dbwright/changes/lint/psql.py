@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from dbwright.engines.postgres.locks import Effects
 
 #: Meta-commands that send the query buffer, as ``;`` does.
 _SENDS_QUERY = {"g", "gx", "gset", "gexec", "gdesc", "watch", "crosstabview"}
@@ -242,29 +244,9 @@ def _without_comments(statement: str) -> str:
     return re.sub(r"--[^\n]*|/\*.*?\*/", " ", statement, flags=re.DOTALL)
 
 
-@dataclass
-class CommandEffects:
-    """A meta-command runs in psql, not on the server: it locks nothing (``StatementEffects``)."""
-
-    kind: str
-    locks: dict[str, str] = field(default_factory=dict)
-    rewrites: bool = False
-    scans: bool = False
-    transactional: bool = True
-    understood: bool = True
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def tables(self) -> tuple[str, ...]:
-        return ()
-
-    @property
-    def lock(self) -> str:
-        return "none"
-
-
-def command_effects(command: PsqlCommand) -> CommandEffects:
-    return CommandEffects(f"psql:\\{command.name}")
+def command_effects(command: PsqlCommand) -> Effects:
+    """A meta-command runs in psql, not on the server: it names no relation and locks nothing."""
+    return Effects(f"psql:\\{command.name}")
 
 
 def resolve_include(command: PsqlCommand, including_file: str | None, stack: tuple[Path, ...]) -> PsqlCommand:
